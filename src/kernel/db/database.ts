@@ -1,0 +1,102 @@
+/**
+ * Database connections: one Kysely instance per service, over SQLite (better-sqlite3),
+ * PostgreSQL (pg) or MySQL/MariaDB (mysql2), chosen by an oslo-style connection URL.
+ *
+ * Accepted URLs: `sqlite:///relative/or/absolute.db`, `sqlite://` (memory),
+ * `postgresql[+driver]://user:pass@host:port/db`, `mysql[+driver]://user:pass@host/db`.
+ * The `+driver` part (e.g. `+pymysql`, `+psycopg2`) is accepted and ignored, so an
+ * operator's existing connection strings work unchanged.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
+import { createPool as createMysqlPool } from 'mysql2'
+import pg from 'pg'
+
+export type Dialect = 'sqlite' | 'postgres' | 'mysql'
+
+export interface ConnectionInfo {
+  dialect: Dialect
+  /** For SQLite: a file path or ':memory:'. */
+  path?: string
+  url?: URL
+}
+
+export function parseConnectionUrl(connection: string): ConnectionInfo {
+  const m = /^([a-z0-9]+)(\+[a-z0-9_]+)?:\/\/(.*)$/i.exec(connection)
+  if (!m) throw new Error(`invalid database connection URL: ${redact(connection)}`)
+  const scheme = m[1]!.toLowerCase()
+  const rest = m[3]!
+  if (scheme === 'sqlite') {
+    // sqlite:///rel.db is relative; sqlite:////abs.db is absolute (SQLAlchemy's rule).
+    const path = rest === '' || rest === '/' || rest === '/:memory:' ? ':memory:' : rest.replace(/^\//, '')
+    return { dialect: 'sqlite', path }
+  }
+  const url = new URL(`${scheme}://${rest}`)
+  if (scheme === 'postgresql' || scheme === 'postgres') return { dialect: 'postgres', url }
+  if (scheme === 'mysql' || scheme === 'mariadb') return { dialect: 'mysql', url }
+  throw new Error(`unsupported database dialect in connection URL: ${scheme}`)
+}
+
+export function redact(connection: string): string {
+  return connection.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+}
+
+export interface OpenOptions {
+  /** Pool size for server databases. @default 10 */
+  maxConnections?: number
+}
+
+export interface OpenDatabase<DB> {
+  db: Kysely<DB>
+  dialect: Dialect
+}
+
+export function openDatabase<DB>(connection: string, options: OpenOptions = {}): OpenDatabase<DB> {
+  const info = parseConnectionUrl(connection)
+  const max = options.maxConnections ?? 10
+  switch (info.dialect) {
+    case 'sqlite': {
+      if (info.path !== ':memory:') mkdirSync(dirname(info.path!), { recursive: true })
+      const sqlite = new SQLite(info.path!)
+      // NOTE: WAL lets readers proceed during a write; busy_timeout makes a second
+      // process wait for the write lock instead of failing at once.
+      sqlite.pragma('journal_mode = WAL')
+      sqlite.pragma('synchronous = NORMAL')
+      sqlite.pragma('busy_timeout = 5000')
+      sqlite.pragma('foreign_keys = ON')
+      return { db: new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' }
+    }
+    case 'postgres': {
+      const url = info.url!
+      const pool = new pg.Pool({
+        host: url.hostname || undefined,
+        port: url.port ? Number(url.port) : undefined,
+        user: decodeURIComponent(url.username) || undefined,
+        password: decodeURIComponent(url.password) || undefined,
+        database: url.pathname.replace(/^\//, '') || undefined,
+        max,
+      })
+      return { db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' }
+    }
+    case 'mysql': {
+      const url = info.url!
+      const socket = url.searchParams.get('unix_socket') ?? undefined
+      const pool = createMysqlPool({
+        host: socket ? undefined : url.hostname || 'localhost',
+        port: url.port ? Number(url.port) : undefined,
+        socketPath: socket,
+        user: decodeURIComponent(url.username) || 'root',
+        password: decodeURIComponent(url.password) || undefined,
+        database: url.pathname.replace(/^\//, '') || undefined,
+        connectionLimit: max,
+        charset: 'utf8mb4',
+        // Dates as strings keep one representation across the three dialects.
+        dateStrings: true,
+        supportBigNumbers: true,
+      })
+      return { db: new Kysely<DB>({ dialect: new MysqlDialect({ pool }) }), dialect: 'mysql' }
+    }
+  }
+}

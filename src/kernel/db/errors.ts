@@ -1,0 +1,37 @@
+/**
+ * Recognises driver errors the domain cares about, the same way on every dialect.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; errno?: number; message?: string }
+  return (
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    e?.code === '23505' || // PostgreSQL unique_violation
+    e?.code === 'ER_DUP_ENTRY' ||
+    e?.errno === 1062
+  )
+}
+
+export function isForeignKeyViolation(error: unknown): boolean {
+  const e = error as { code?: string; errno?: number }
+  return (
+    e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' ||
+    e?.code === '23503' ||
+    e?.code === 'ER_ROW_IS_REFERENCED_2' ||
+    e?.code === 'ER_NO_REFERENCED_ROW_2' ||
+    e?.errno === 1451 ||
+    e?.errno === 1452
+  )
+}
+
+/** Serialization failures and deadlocks: the transaction may simply be retried. */
+export function isRetryableTransactionError(error: unknown): boolean {
+  const e = error as { code?: string; errno?: number }
+  return (
+    e?.code === '40001' || // PostgreSQL serialization_failure
+    e?.code === '40P01' || // PostgreSQL deadlock_detected
+    e?.code === 'ER_LOCK_DEADLOCK' ||
+    e?.errno === 1213 ||
+    e?.code === 'SQLITE_BUSY'
+  )
+}

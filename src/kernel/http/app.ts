@@ -1,0 +1,57 @@
+/**
+ * The HTTP application factory: one Fastify instance that every service mounts on
+ * under its path prefix. It owns what is common to every request: request ids,
+ * logging, body parsing, health and metrics. Service-specific concerns (fault format,
+ * microversions, authentication) live in `serviceScope`.
+ */
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { keystoneFault } from '../errors/index.js'
+import { installMetrics } from './metrics.js'
+import { installFaultHandler } from './service-scope.js'
+
+export interface AppOptions {
+  /** pino options, or false to log nothing (tests). */
+  logger?: FastifyServerOptions['logger']
+  /** Largest JSON body accepted, in bytes. @default 1 MiB (upstream's max_request_body_size is 112 KiB) */
+  bodyLimit?: number
+  /** Expose Prometheus metrics at /metrics. @default true */
+  metrics?: boolean
+}
+
+export function createApp(options: AppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    genReqId: () => `req-${randomUUID()}`,
+    requestIdLogLabel: 'request_id',
+    disableRequestLogging: false,
+    // Query strings like `?name=a&name=b` arrive as arrays, as upstream's parsers see them.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    // NOTE: Python clients reuse keep-alive connections; a server that silently closes
+    // an idle one makes them fail at random. Keep idle connections open for long.
+    keepAliveTimeout: 600_000,
+    forceCloseConnections: 'idle',
+  })
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-openstack-request-id', req.id)
+  })
+
+  // JSON of any flavour (application/json, application/*+json, Glance's json-patch types).
+  // An empty body parses as undefined rather than failing, as upstream's parsers do.
+  const defaultJson = app.getDefaultJsonParser('error', 'ignore')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser(/^application\/([\w.+-]*json[\w.+-]*)/, { parseAs: 'string' }, (req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8')
+    if (text.trim() === '') return done(null, undefined)
+    defaultJson(req, text, done)
+  })
+
+  app.get('/healthcheck', async (_req, reply) => reply.type('text/plain').send('OK'))
+  if (options.metrics !== false) installMetrics(app)
+
+  // Paths outside every service still answer in an OpenStack error format.
+  installFaultHandler(app, keystoneFault)
+  return app
+}
