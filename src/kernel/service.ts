@@ -33,3 +33,24 @@ export interface ServiceInstance {
   /** Stops timers and background work (the database is closed by the host). */
   close(): Promise<void>
 }
+
+/**
+ * A service as the host sees it before it starts: its config sections, its migrations,
+ * and a factory. The host loads config, opens and migrates the database, then calls
+ * `create`.
+ */
+export interface ServiceModule<Config = unknown, DB = unknown, Instance extends ServiceInstance = ServiceInstance> {
+  name: string
+  serviceType: string
+  prefix: string
+  /** The config sections this service contributes (from `defineSections`). */
+  configSchema: unknown
+  migrations: readonly import('./db/index.js').NamedMigration[]
+  /**
+   * The oslo section holding this service's own `connection` option (e.g.
+   * `placement_database`); without one, `[database] connection` applies, and by default
+   * each service gets its own SQLite file `<data-dir>/<name>.db`.
+   */
+  databaseSection?: string
+  create(deps: ServiceDeps<Config, DB>): Promise<Instance>
+}
