@@ -23,6 +23,10 @@ export async function migrateToLatest(db: Kysely<unknown>, service: string, migr
     provider: new ListProvider(migrations),
     migrationTableName: `${service}_migrations`,
     migrationLockTableName: `${service}_migrations_lock`,
+    // NOTE: a service's migrations come from more than one module (identity's two
+    // halves number theirs in separate ranges), so a later one may sort before one
+    // already applied.
+    allowUnorderedMigrations: true,
   })
   const { error, results } = await migrator.migrateToLatest()
   if (error) {
