@@ -11,8 +11,6 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
-import { createPool as createMysqlPool } from 'mysql2'
-import pg from 'pg'
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql'
 
@@ -53,7 +51,11 @@ export interface OpenDatabase<DB> {
   dialect: Dialect
 }
 
-export function openDatabase<DB>(connection: string, options: OpenOptions = {}): OpenDatabase<DB> {
+/**
+ * Opens a connection pool for `connection`. The PostgreSQL and MySQL drivers are loaded
+ * only when asked for, so the all-in-one process on SQLite starts without them.
+ */
+export async function openDatabase<DB>(connection: string, options: OpenOptions = {}): Promise<OpenDatabase<DB>> {
   const info = parseConnectionUrl(connection)
   const max = options.maxConnections ?? 10
   switch (info.dialect) {
@@ -70,6 +72,7 @@ export function openDatabase<DB>(connection: string, options: OpenOptions = {}):
     }
     case 'postgres': {
       const url = info.url!
+      const { default: pg } = await import('pg')
       const pool = new pg.Pool({
         host: url.hostname || undefined,
         port: url.port ? Number(url.port) : undefined,
@@ -83,6 +86,7 @@ export function openDatabase<DB>(connection: string, options: OpenOptions = {}):
     case 'mysql': {
       const url = info.url!
       const socket = url.searchParams.get('unix_socket') ?? undefined
+      const { createPool: createMysqlPool } = await import('mysql2')
       const pool = createMysqlPool({
         host: socket ? undefined : url.hostname || 'localhost',
         port: url.port ? Number(url.port) : undefined,

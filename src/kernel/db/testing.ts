@@ -87,7 +87,7 @@ export async function withEachDialect<DB>(
 ): Promise<void> {
   for (const dialect of dialects) {
     const tdb = await createTestDatabase(dialect)
-    const { db } = openDatabase<DB>(tdb.connection)
+    const { db } = await openDatabase<DB>(tdb.connection)
     try {
       await fn(db, dialect, tdb.connection)
     } finally {
