@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the third-party clients and suites the conformance tests drive, from Debian:
+# the openstack CLI with the placement plugin, tempest, gabbi and subunit tools.
+set -euo pipefail
+pkgs=(python3-openstackclient python3-osc-placement python3-tempest python3-stestr python3-subunit python3-gabbi curl)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if (( ${#missing[@]} )); then
+  echo "[install-conformance-deps] installing ${missing[*]}" >&2
+  as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+  as_root apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+fi

@@ -1,0 +1,213 @@
+#!/usr/bin/env node
+/**
+ * The `cloudlet` command.
+ *
+ *   cloudlet up            the whole cloud in one process (bootstraps on first start,
+ *                          writes clouds.yaml entries)
+ *   cloudlet api           API process(es) for scale-out: --services identity,placement,...
+ *   cloudlet bootstrap     create the admin user, project, roles and catalog
+ *   cloudlet db upgrade    migrate every service's database
+ *   cloudlet config check  report unknown, deprecated and invalid options
+ *   cloudlet config sample print an annotated sample configuration
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { type Cloud, fullSchema, startCloud } from '../cloud.js'
+import { checkConfig, describeSchema, formatProblems } from '../kernel/config/index.js'
+import { SERVICE_MODULES, type ServiceName } from '../services/index.js'
+import { cloudsYamlPath, writeCloudsYaml } from './clouds-yaml.js'
+
+const USAGE = `usage: cloudlet <command> [options]
+
+commands:
+  up                 start the whole cloud in one process
+  api                start an API process serving --services
+  bootstrap          create the admin user, project, roles and catalog, then exit
+  db upgrade         bring every service's database schema up to date
+  config check FILE  check a configuration file
+  config sample      print an annotated sample configuration
+
+options (up, api, bootstrap, db upgrade):
+  --port N           listen port (default 5000)
+  --host ADDR        listen address (default 127.0.0.1)
+  --data-dir DIR     where databases, keys and images live
+                     (default $CLOUDLET_DATA_DIR or ~/.local/share/cloudlet)
+  --config-file F    an oslo-style INI file; may be repeated
+  --services LIST    comma-separated services (default: all)
+  --no-clouds-yaml   (up) do not write clouds.yaml entries
+`
+
+interface Credentials {
+  adminPassword: string
+  memberPassword: string
+}
+
+/** Passwords are made once per data directory and kept there (0600). */
+function credentialsFor(dataDir: string): Credentials {
+  const file = join(dataDir, 'credentials.json')
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Credentials
+  const creds = {
+    adminPassword: process.env.CLOUDLET_ADMIN_PASSWORD ?? randomBytes(12).toString('base64url'),
+    memberPassword: process.env.CLOUDLET_MEMBER_PASSWORD ?? randomBytes(12).toString('base64url'),
+  }
+  writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 })
+  return creds
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'config-file': { type: 'string', multiple: true },
+      services: { type: 'string' },
+      'no-clouds-yaml': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+}
+
+function servicesOption(value: string | undefined): ServiceName[] | undefined {
+  if (!value) return undefined
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean)
+  for (const n of names) {
+    if (!(n in SERVICE_MODULES)) throw new UsageError(`unknown service "${n}"; known: ${Object.keys(SERVICE_MODULES).join(', ')}`)
+  }
+  return names as ServiceName[]
+}
+
+class UsageError extends Error {}
+
+async function bootstrap(cloud: Cloud, dataDir: string): Promise<Credentials> {
+  const creds = credentialsFor(dataDir)
+  if (!cloud.identity) return creds
+  const base = cloud.url
+  await cloud.identity.bootstrap({
+    adminUsername: 'admin',
+    adminPassword: creds.adminPassword,
+    adminProjectName: 'admin',
+    regionId: 'RegionOne',
+    services: cloud.services.map((s) => ({ type: s.serviceType, name: s.name, url: `${base}${s.prefix}` })),
+    member: { username: 'demo', password: creds.memberPassword, projectName: 'demo' },
+  })
+  return creds
+}
+
+async function serve(command: 'up' | 'api', values: ReturnType<typeof parse>['values']) {
+  const started = performance.now()
+  const dataDir = resolve(values['data-dir'] ?? process.env.CLOUDLET_DATA_DIR ?? join(homedir(), '.local', 'share', 'cloudlet'))
+  const cloud = await startCloud({
+    dataDir,
+    configFiles: values['config-file'] ?? [],
+    services: servicesOption(values.services),
+    host: values.host,
+    port: values.port === undefined ? 5000 : Number(values.port),
+  })
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    cloud.app.log.info({ signal }, 'stopping')
+    await cloud.close()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void stop('SIGINT'))
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+
+  if (command === 'up' && cloud.identity) {
+    const creds = await bootstrap(cloud, dataDir)
+    const authUrl = `${cloud.url}/identity/v3`
+    if (!values['no-clouds-yaml']) {
+      const path = cloudsYamlPath()
+      writeCloudsYaml(path, {
+        'cloudlet-admin': { authUrl, username: 'admin', password: creds.adminPassword, projectName: 'admin', regionName: 'RegionOne' },
+        cloudlet: { authUrl, username: 'demo', password: creds.memberPassword, projectName: 'demo', regionName: 'RegionOne' },
+      })
+      console.log(`clouds.yaml entries cloudlet-admin and cloudlet written to ${path}`)
+    }
+    // Process uptime covers Node's own start and module loading, what a user waits for.
+    const ready = Math.round(process.uptime() * 1000)
+    const own = Math.round(performance.now() - started)
+    console.log(`Cloudlet is up at ${cloud.url} (${cloud.services.map((s) => s.prefix).join(' ')}); ready in ${ready} ms (${own} ms after modules loaded)`)
+    console.log('  openstack --os-cloud cloudlet-admin catalog list')
+    console.log('  openstack --os-cloud cloudlet server list')
+    console.log('Ctrl-C stops it; the data directory keeps everything for the next start.')
+  } else {
+    console.log(`Cloudlet API serving ${cloud.services.map((s) => s.prefix).join(' ')} at ${cloud.url}`)
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv)
+  const [command, sub, ...rest] = positionals
+  if (values.help || !command) {
+    console.log(USAGE)
+    return command ? 0 : 2
+  }
+  switch (command) {
+    case 'up':
+    case 'api':
+      await serve(command, values)
+      return -1 // keep running
+    case 'bootstrap': {
+      const dataDir = resolve(values['data-dir'] ?? process.env.CLOUDLET_DATA_DIR ?? join(homedir(), '.local', 'share', 'cloudlet'))
+      const cloud = await startCloud({ dataDir, configFiles: values['config-file'] ?? [], port: values.port ? Number(values.port) : 5000, logger: false })
+      try {
+        await bootstrap(cloud, dataDir)
+        console.log(`bootstrapped; credentials in ${join(dataDir, 'credentials.json')}`)
+      } finally {
+        await cloud.close()
+      }
+      return 0
+    }
+    case 'db': {
+      if (sub !== 'upgrade') throw new UsageError('usage: cloudlet db upgrade [--config-file F] [--data-dir D]')
+      const dataDir = resolve(values['data-dir'] ?? process.env.CLOUDLET_DATA_DIR ?? join(homedir(), '.local', 'share', 'cloudlet'))
+      // Starting on port 0 migrates every service; nothing is served.
+      const cloud = await startCloud({ dataDir, configFiles: values['config-file'] ?? [], port: 0, logger: false, services: servicesOption(values.services) })
+      await cloud.close()
+      console.log('database schemas are up to date')
+      return 0
+    }
+    case 'config': {
+      if (sub === 'check') {
+        const files = [...rest, ...(values['config-file'] ?? [])]
+        if (files.length === 0) throw new UsageError('usage: cloudlet config check FILE [FILE...]')
+        const { problems } = checkConfig(fullSchema(), files)
+        if (problems.length === 0) {
+          console.log(`${files.join(', ')}: no problems found`)
+          return 0
+        }
+        console.log(formatProblems(problems))
+        return problems.some((p) => p.severity === 'error') ? 1 : 0
+      }
+      if (sub === 'sample') {
+        console.log(describeSchema(fullSchema()))
+        return 0
+      }
+      throw new UsageError('usage: cloudlet config check FILE | cloudlet config sample')
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`)
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code)
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      console.error(`cloudlet: ${(error as Error).message}`)
+      process.exit(2)
+    }
+    console.error(`cloudlet: ${(error as Error).stack ?? error}`)
+    process.exit(1)
+  },
+)
