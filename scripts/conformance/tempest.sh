@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs upstream Tempest (Debian python3-tempest) against a fresh `cloudlet up`.
+#
+#   scripts/conformance/tempest.sh identity     tempest.api.identity v3 (138 tests)
+#   scripts/conformance/tempest.sh image        tempest.api.image v2 (83 tests)
+#   scripts/conformance/tempest.sh REGEX [SERVICES]
+#
+# Uses ../shared/conformance/tempest/tempest-run.sh for the tempest side. Results land in
+# $TEMPEST_WORKSPACE (default /var/tmp/conformance/tempest-<area>): passed.txt,
+# failed.txt, skipped.txt, tempest-run.log. The last line is 'N passed, N failed, N skipped'.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+SHARED=${CLOUDLET_SHARED:-$ROOT/../shared}
+area=${1:-identity}
+case "$area" in
+  identity) regex='^tempest\.api\.identity\.(admin\.v3|v3)\.'; services=identity ;;
+  image) regex='^tempest\.api\.image\.v2\.'; services=identity,image ;;
+  *) regex=$area; services=${2:-identity} ;;
+esac
+export TEMPEST_WORKSPACE=${TEMPEST_WORKSPACE:-/var/tmp/conformance/tempest-${area//[^a-z0-9]/_}}
+
+[[ -f dist/src/cmd/cloudlet.js ]] || npx tsc -p tsconfig.json
+DATA=$(mktemp -d /tmp/cloudlet-tempest-XXXX)
+PORT=${TEMPEST_PORT:-15070}
+export OS_CLIENT_CONFIG_FILE=$DATA/clouds.yaml
+export OS_IDENTITY__PASSWORD_HASH_ROUNDS=${OS_IDENTITY__PASSWORD_HASH_ROUNDS:-4}
+node dist/src/cmd/cloudlet.js up --port "$PORT" --data-dir "$DATA" ${CLOUDLET_CONFIG:+--config-file "$CLOUDLET_CONFIG"} > "$DATA/cloudlet.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; [[ -n "${KEEP_DATA:-}" ]] || rm -rf "$DATA"' EXIT
+for _ in $(seq 1 100); do grep -q "Cloudlet is up" "$DATA/cloudlet.log" && break; sleep 0.1; done
+grep -q "Cloudlet is up" "$DATA/cloudlet.log" || { cat "$DATA/cloudlet.log" >&2; exit 2; }
+
+export OS_AUTH_URL=http://127.0.0.1:$PORT/identity/v3
+export OS_USERNAME=admin OS_PROJECT_NAME=admin OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_REGION_NAME=RegionOne
+OS_PASSWORD=$(node -e "console.log(require('$DATA/credentials.json').adminPassword)")
+export OS_PASSWORD SERVICES=$services
+unset OS_CLIENT_CONFIG_FILE
+bash "$SHARED/conformance/tempest/tempest-run.sh" "$regex" "${@:3}"
+status=$?
+cp "$DATA/cloudlet.log" "$TEMPEST_WORKSPACE/cloudlet.log" 2>/dev/null || true
+exit $status
