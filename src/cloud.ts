@@ -12,14 +12,14 @@ import { dirname, isAbsolute, join, resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import pino, { type Logger } from 'pino'
+import { hostConfig } from './host-config.js'
 import type { TokenValidator } from './kernel/auth/index.js'
 import { loadConfig, mergeSchemas, type SchemaShape } from './kernel/config/index.js'
 import { migrateToLatest, openDatabase } from './kernel/db/index.js'
 import { createApp } from './kernel/http/index.js'
 import type { ServiceInstance, ServiceModule } from './kernel/service.js'
-import { hostConfig } from './host-config.js'
-import { SERVICE_MODULES, type ServiceName } from './services/index.js'
 import type { IdentityInstance } from './services/identity/service.js'
+import { SERVICE_MODULES, type ServiceName } from './services/index.js'
 
 export interface CloudOptions {
   /** Everything the process writes lives here. */
@@ -46,7 +46,10 @@ export interface Cloud {
 
 /** The schema of every option any service of this program reads. */
 export function fullSchema(): SchemaShape {
-  return mergeSchemas(hostConfig, ...(Object.values(SERVICE_MODULES).map((m) => m.configSchema) as SchemaShape[]))
+  return mergeSchemas(
+    hostConfig,
+    ...(Object.values(SERVICE_MODULES).map((m) => m.configSchema) as SchemaShape[]),
+  )
 }
 
 /** Picks a service's database URL: its own section, then [database], then a SQLite file. */
@@ -141,7 +144,9 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
     }))
     for (const instance of instances) await app.register(instance.plugin, { prefix: instance.prefix })
     const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 5000 })
-    const url = (config.DEFAULT?.public_endpoint as string | undefined)?.replace(/\/$/, '') ?? address.replace('[::1]', 'localhost')
+    const url =
+      (config.DEFAULT?.public_endpoint as string | undefined)?.replace(/\/$/, '') ??
+      address.replace('[::1]', 'localhost')
 
     return {
       app,

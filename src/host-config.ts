@@ -19,7 +19,11 @@ export const hostConfig = defineSections({
       secret: true,
       help: 'Database URL shared by services without their own (sqlite:///path, postgresql://..., mysql+pymysql://...). Unset: one SQLite file per service in the data directory.',
     }),
-    max_pool_size: opt.int({ default: 10, min: 1, help: 'Connections per service pool on PostgreSQL and MySQL.' }),
+    max_pool_size: opt.int({
+      default: 10,
+      min: 1,
+      help: 'Connections per service pool on PostgreSQL and MySQL.',
+    }),
   },
   oslo_policy: {
     enforce_scope: opt.bool({
@@ -30,6 +34,9 @@ export const hostConfig = defineSections({
       default: true,
       help: 'Use only the current default policies; when false, a request the deprecated rule allows passes too.',
     }),
-    policy_file: opt.str({ default: 'policy.yaml', help: 'Policy overrides (YAML or JSON), relative to the config file directory.' }),
+    policy_file: opt.str({
+      default: 'policy.yaml',
+      help: 'Policy overrides (YAML or JSON), relative to the config file directory.',
+    }),
   },
 })

@@ -30,7 +30,9 @@ const ours = load(cloudletPath)
 const theirs = load(keystonePath)
 const fmt = (n: number | null | undefined, d = 1) => (n === null || n === undefined ? '-' : n.toFixed(d))
 
-console.log('| op | conc | Cloudlet req/s | Keystone req/s | throughput ratio | Cloudlet p50 ms | Keystone p50 ms | p50 ratio | Cloudlet p99 ms | errors (C/K) |')
+console.log(
+  '| op | conc | Cloudlet req/s | Keystone req/s | throughput ratio | Cloudlet p50 ms | Keystone p50 ms | p50 ratio | Cloudlet p99 ms | errors (C/K) |',
+)
 console.log('|---|---|---|---|---|---|---|---|---|---|')
 for (const r of ours) {
   const k = theirs.find((t) => t.op === r.op && t.concurrency === r.concurrency)
@@ -41,7 +43,9 @@ for (const r of ours) {
   )
 }
 const rss = (rows: Row[]) => Math.max(0, ...rows.map((r) => r.server_rss_kb_after)) / 1024
-console.log(`\nserver RSS after the run: Cloudlet ${rss(ours).toFixed(1)} MiB, Keystone ${theirs.length ? rss(theirs).toFixed(1) : '-'} MiB`)
+console.log(
+  `\nserver RSS after the run: Cloudlet ${rss(ours).toFixed(1)} MiB, Keystone ${theirs.length ? rss(theirs).toFixed(1) : '-'} MiB`,
+)
 
 // The password-hash floor: what one bcrypt check at cost 12 takes here, measured now.
 // Issue cannot be faster than this; the goal is to stay within 1.2x of it.
@@ -55,8 +59,13 @@ for (let i = 0; i < 7; i++) {
 samples.sort((a, b) => a - b)
 const floorMs = samples[Math.floor(samples.length / 2)]!
 const floorRps = (availableParallelism() * 1000) / floorMs
-console.log(`\npassword-hash floor (bcrypt cost 12, median of 7): ${floorMs.toFixed(1)} ms per check; ${floorRps.toFixed(1)} checks/s on ${availableParallelism()} cores`)
+console.log(
+  `\npassword-hash floor (bcrypt cost 12, median of 7): ${floorMs.toFixed(1)} ms per check; ${floorRps.toFixed(1)} checks/s on ${availableParallelism()} cores`,
+)
 for (const r of ours.filter((o) => o.op === 'issue')) {
-  const floor = r.concurrency === 1 ? `p50 ${r.p50_ms.toFixed(1)} ms = ${(r.p50_ms / floorMs).toFixed(2)}x the floor` : `${r.rps.toFixed(1)} req/s = ${(floorRps / r.rps).toFixed(2)}x below the all-cores floor rate`
+  const floor =
+    r.concurrency === 1
+      ? `p50 ${r.p50_ms.toFixed(1)} ms = ${(r.p50_ms / floorMs).toFixed(2)}x the floor`
+      : `${r.rps.toFixed(1)} req/s = ${(floorRps / r.rps).toFixed(2)}x below the all-cores floor rate`
   console.log(`issue at concurrency ${r.concurrency}: ${floor}`)
 }

@@ -65,6 +65,10 @@ for (let i = 0; i < runs; i++) {
     rmSync(dir, { recursive: true, force: true })
   }
 }
-console.log(`cold start (fresh data dir, bootstrap included), median of ${runs}: ${median(cold).toFixed(0)} ms  [${cold.map((x) => x.toFixed(0)).join(', ')}]`)
-console.log(`restart (same data dir), median of ${runs}: ${median(warm).toFixed(0)} ms  [${warm.map((x) => x.toFixed(0)).join(', ')}]`)
+console.log(
+  `cold start (fresh data dir, bootstrap included), median of ${runs}: ${median(cold).toFixed(0)} ms  [${cold.map((x) => x.toFixed(0)).join(', ')}]`,
+)
+console.log(
+  `restart (same data dir), median of ${runs}: ${median(warm).toFixed(0)} ms  [${warm.map((x) => x.toFixed(0)).join(', ')}]`,
+)
 console.log(`idle RSS after 5 s: ${rss.map((x) => x.toFixed(1)).join(', ')} MiB`)

@@ -75,9 +75,13 @@ function parse(argv: string[]) {
 
 function servicesOption(value: string | undefined): ServiceName[] | undefined {
   if (!value) return undefined
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean)
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   for (const n of names) {
-    if (!(n in SERVICE_MODULES)) throw new UsageError(`unknown service "${n}"; known: ${Object.keys(SERVICE_MODULES).join(', ')}`)
+    if (!(n in SERVICE_MODULES))
+      throw new UsageError(`unknown service "${n}"; known: ${Object.keys(SERVICE_MODULES).join(', ')}`)
   }
   return names as ServiceName[]
 }
@@ -101,7 +105,9 @@ async function bootstrap(cloud: Cloud, dataDir: string): Promise<Credentials> {
 
 async function serve(command: 'up' | 'api', values: ReturnType<typeof parse>['values']) {
   const started = performance.now()
-  const dataDir = resolve(values['data-dir'] ?? process.env.CLOUDLET_DATA_DIR ?? join(homedir(), '.local', 'share', 'cloudlet'))
+  const dataDir = resolve(
+    values['data-dir'] ?? process.env.CLOUDLET_DATA_DIR ?? join(homedir(), '.local', 'share', 'cloudlet'),
+  )
   const cloud = await startCloud({
     dataDir,
     configFiles: values['config-file'] ?? [],
@@ -126,15 +132,29 @@ async function serve(command: 'up' | 'api', values: ReturnType<typeof parse>['va
     if (!values['no-clouds-yaml']) {
       const path = cloudsYamlPath()
       writeCloudsYaml(path, {
-        'cloudlet-admin': { authUrl, username: 'admin', password: creds.adminPassword, projectName: 'admin', regionName: 'RegionOne' },
-        cloudlet: { authUrl, username: 'demo', password: creds.memberPassword, projectName: 'demo', regionName: 'RegionOne' },
+        'cloudlet-admin': {
+          authUrl,
+          username: 'admin',
+          password: creds.adminPassword,
+          projectName: 'admin',
+          regionName: 'RegionOne',
+        },
+        cloudlet: {
+          authUrl,
+          username: 'demo',
+          password: creds.memberPassword,
+          projectName: 'demo',
+          regionName: 'RegionOne',
+        },
       })
       console.log(`clouds.yaml entries cloudlet-admin and cloudlet written to ${path}`)
     }
     // Process uptime covers Node's own start and module loading, what a user waits for.
     const ready = Math.round(process.uptime() * 1000)
     const own = Math.round(performance.now() - started)
-    console.log(`Cloudlet is up at ${cloud.url} (${cloud.services.map((s) => s.prefix).join(' ')}); ready in ${ready} ms (${own} ms after modules loaded)`)
+    console.log(
+      `Cloudlet is up at ${cloud.url} (${cloud.services.map((s) => s.prefix).join(' ')}); ready in ${ready} ms (${own} ms after modules loaded)`,
+    )
     console.log('  openstack --os-cloud cloudlet-admin catalog list')
     console.log('  openstack --os-cloud cloudlet server list')
     console.log('Ctrl-C stops it; the data directory keeps everything for the next start.')
@@ -156,8 +176,15 @@ async function main(argv: string[]): Promise<number> {
       await serve(command, values)
       return -1 // keep running
     case 'bootstrap': {
-      const dataDir = resolve(values['data-dir'] ?? process.env.CLOUDLET_DATA_DIR ?? join(homedir(), '.local', 'share', 'cloudlet'))
-      const cloud = await startCloud({ dataDir, configFiles: values['config-file'] ?? [], port: values.port ? Number(values.port) : 5000, logger: false })
+      const dataDir = resolve(
+        values['data-dir'] ?? process.env.CLOUDLET_DATA_DIR ?? join(homedir(), '.local', 'share', 'cloudlet'),
+      )
+      const cloud = await startCloud({
+        dataDir,
+        configFiles: values['config-file'] ?? [],
+        port: values.port ? Number(values.port) : 5000,
+        logger: false,
+      })
       try {
         await bootstrap(cloud, dataDir)
         console.log(`bootstrapped; credentials in ${join(dataDir, 'credentials.json')}`)
@@ -167,10 +194,19 @@ async function main(argv: string[]): Promise<number> {
       return 0
     }
     case 'db': {
-      if (sub !== 'upgrade') throw new UsageError('usage: cloudlet db upgrade [--config-file F] [--data-dir D]')
-      const dataDir = resolve(values['data-dir'] ?? process.env.CLOUDLET_DATA_DIR ?? join(homedir(), '.local', 'share', 'cloudlet'))
+      if (sub !== 'upgrade')
+        throw new UsageError('usage: cloudlet db upgrade [--config-file F] [--data-dir D]')
+      const dataDir = resolve(
+        values['data-dir'] ?? process.env.CLOUDLET_DATA_DIR ?? join(homedir(), '.local', 'share', 'cloudlet'),
+      )
       // Starting on port 0 migrates every service; nothing is served.
-      const cloud = await startCloud({ dataDir, configFiles: values['config-file'] ?? [], port: 0, logger: false, services: servicesOption(values.services) })
+      const cloud = await startCloud({
+        dataDir,
+        configFiles: values['config-file'] ?? [],
+        port: 0,
+        logger: false,
+        services: servicesOption(values.services),
+      })
       await cloud.close()
       console.log('database schemas are up to date')
       return 0
@@ -203,7 +239,10 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code)
   },
   (error: unknown) => {
-    if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+    ) {
       console.error(`cloudlet: ${(error as Error).message}`)
       process.exit(2)
     }

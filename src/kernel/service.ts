@@ -39,7 +39,11 @@ export interface ServiceInstance {
  * and a factory. The host loads config, opens and migrates the database, then calls
  * `create`.
  */
-export interface ServiceModule<Config = unknown, DB = unknown, Instance extends ServiceInstance = ServiceInstance> {
+export interface ServiceModule<
+  Config = unknown,
+  DB = unknown,
+  Instance extends ServiceInstance = ServiceInstance,
+> {
   name: string
   serviceType: string
   prefix: string

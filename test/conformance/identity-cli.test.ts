@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { type CloudProcess, openstack, openstackJson, openstackOk, startCloudProcess } from '../support/cloud-process.js'
+import {
+  type CloudProcess,
+  openstack,
+  openstackJson,
+  openstackOk,
+  startCloudProcess,
+} from '../support/cloud-process.js'
 
 type Row = Record<string, unknown>
 
@@ -42,7 +48,16 @@ describe('identity with the openstack CLI', () => {
     assert.ok(token.expires && token.project_id && token.user_id)
     await openstackOk(admin, ['token', 'revoke', String(token.id)])
     // A revoked token no longer authenticates.
-    const r = await openstack({ ...cloud.env, OS_AUTH_TYPE: 'token', OS_TOKEN: String(token.id), OS_AUTH_URL: cloud.authUrl, OS_PROJECT_ID: String(token.project_id) }, ['project', 'list'])
+    const r = await openstack(
+      {
+        ...cloud.env,
+        OS_AUTH_TYPE: 'token',
+        OS_TOKEN: String(token.id),
+        OS_AUTH_URL: cloud.authUrl,
+        OS_PROJECT_ID: String(token.project_id),
+      },
+      ['project', 'list'],
+    )
     assert.notEqual(r.code, 0)
     assert.match(r.stderr, /401|not authorized|authenticat/i)
   })
@@ -62,34 +77,120 @@ describe('identity with the openstack CLI', () => {
   })
 
   it('creates, lists, shows, sets and deletes domains, projects, users, groups and roles', async () => {
-    const domain = await openstackJson<Row>(admin, ['domain', 'create', '--description', 'cli test', 'clidomain'])
+    const domain = await openstackJson<Row>(admin, [
+      'domain',
+      'create',
+      '--description',
+      'cli test',
+      'clidomain',
+    ])
     assert.equal(domain.name, 'clidomain')
     await openstackOk(admin, ['domain', 'set', '--description', 'changed', 'clidomain'])
     assert.equal((await openstackJson<Row>(admin, ['domain', 'show', 'clidomain'])).description, 'changed')
     assert.ok((await openstackJson<Row[]>(admin, ['domain', 'list'])).some((d) => d.Name === 'clidomain'))
 
-    const project = await openstackJson<Row>(admin, ['project', 'create', '--domain', 'clidomain', '--tag', 'blue', 'cliproject'])
+    const project = await openstackJson<Row>(admin, [
+      'project',
+      'create',
+      '--domain',
+      'clidomain',
+      '--tag',
+      'blue',
+      'cliproject',
+    ])
     assert.equal(project.domain_id, domain.id)
-    const child = await openstackJson<Row>(admin, ['project', 'create', '--domain', 'clidomain', '--parent', String(project.id), 'clichild'])
+    const child = await openstackJson<Row>(admin, [
+      'project',
+      'create',
+      '--domain',
+      'clidomain',
+      '--parent',
+      String(project.id),
+      'clichild',
+    ])
     assert.equal(child.parent_id, project.id)
-    await openstackOk(admin, ['project', 'set', '--domain', 'clidomain', '--description', 'p', '--disable', 'clichild'])
-    const shownChild = await openstackJson<Row>(admin, ['project', 'show', '--domain', 'clidomain', 'clichild'])
+    await openstackOk(admin, [
+      'project',
+      'set',
+      '--domain',
+      'clidomain',
+      '--description',
+      'p',
+      '--disable',
+      'clichild',
+    ])
+    const shownChild = await openstackJson<Row>(admin, [
+      'project',
+      'show',
+      '--domain',
+      'clidomain',
+      'clichild',
+    ])
     assert.equal(shownChild.enabled, false)
     assert.ok((await openstackJson<Row[]>(admin, ['project', 'list', '--domain', 'clidomain'])).length >= 2)
 
-    const user = await openstackJson<Row>(admin, ['user', 'create', '--domain', 'clidomain', '--password', 'pw-one', '--email', 'u@example.com', 'cliuser'])
+    const user = await openstackJson<Row>(admin, [
+      'user',
+      'create',
+      '--domain',
+      'clidomain',
+      '--password',
+      'pw-one',
+      '--email',
+      'u@example.com',
+      'cliuser',
+    ])
     assert.equal(user.name, 'cliuser')
-    await openstackOk(admin, ['user', 'set', '--domain', 'clidomain', '--description', 'described', 'cliuser'])
-    assert.equal((await openstackJson<Row>(admin, ['user', 'show', '--domain', 'clidomain', 'cliuser'])).description, 'described')
-    assert.ok((await openstackJson<Row[]>(admin, ['user', 'list', '--domain', 'clidomain'])).some((u) => u.Name === 'cliuser'))
+    await openstackOk(admin, [
+      'user',
+      'set',
+      '--domain',
+      'clidomain',
+      '--description',
+      'described',
+      'cliuser',
+    ])
+    assert.equal(
+      (await openstackJson<Row>(admin, ['user', 'show', '--domain', 'clidomain', 'cliuser'])).description,
+      'described',
+    )
+    assert.ok(
+      (await openstackJson<Row[]>(admin, ['user', 'list', '--domain', 'clidomain'])).some(
+        (u) => u.Name === 'cliuser',
+      ),
+    )
 
     const group = await openstackJson<Row>(admin, ['group', 'create', '--domain', 'clidomain', 'cligroup'])
-    await openstackOk(admin, ['group', 'add', 'user', '--group-domain', 'clidomain', '--user-domain', 'clidomain', 'cligroup', 'cliuser'])
-    const contains = await openstack(admin, ['group', 'contains', 'user', '--group-domain', 'clidomain', '--user-domain', 'clidomain', 'cligroup', 'cliuser'])
+    await openstackOk(admin, [
+      'group',
+      'add',
+      'user',
+      '--group-domain',
+      'clidomain',
+      '--user-domain',
+      'clidomain',
+      'cligroup',
+      'cliuser',
+    ])
+    const contains = await openstack(admin, [
+      'group',
+      'contains',
+      'user',
+      '--group-domain',
+      'clidomain',
+      '--user-domain',
+      'clidomain',
+      'cligroup',
+      'cliuser',
+    ])
     assert.equal(contains.code, 0, contains.stderr)
     assert.match(contains.stdout, /is in group/)
     await openstackOk(admin, ['group', 'set', '--domain', 'clidomain', '--description', 'g', 'cligroup'])
-    assert.ok((await openstackJson<Row[]>(admin, ['group', 'list', '--domain', 'clidomain'])).some((g) => g.ID === group.id))
+    assert.ok(
+      (await openstackJson<Row[]>(admin, ['group', 'list', '--domain', 'clidomain'])).some(
+        (g) => g.ID === group.id,
+      ),
+    )
 
     const role = await openstackJson<Row>(admin, ['role', 'create', 'clirole'])
     await openstackOk(admin, ['role', 'set', '--name', 'clirole2', 'clirole'])
@@ -114,41 +215,93 @@ describe('identity with the openstack CLI', () => {
     await openstackOk(admin, ['group', 'create', 'assigngroup'])
     await openstackOk(admin, ['group', 'add', 'user', 'assigngroup', 'assignee'])
     await openstackOk(admin, ['role', 'add', '--user', 'assignee', '--project', 'assignproject', 'member'])
-    await openstackOk(admin, ['role', 'add', '--group', 'assigngroup', '--project', 'assignproject', 'reader'])
+    await openstackOk(admin, [
+      'role',
+      'add',
+      '--group',
+      'assigngroup',
+      '--project',
+      'assignproject',
+      'reader',
+    ])
     await openstackOk(admin, ['role', 'add', '--user', 'assignee', '--domain', 'default', 'reader'])
     await openstackOk(admin, ['role', 'add', '--user', 'assignee', '--system', 'all', 'reader'])
 
-    const named = await openstackJson<Row[]>(admin, ['role', 'assignment', 'list', '--user', 'assignee', '--names'])
+    const named = await openstackJson<Row[]>(admin, [
+      'role',
+      'assignment',
+      'list',
+      '--user',
+      'assignee',
+      '--names',
+    ])
     const scopes = named.map((a) => `${a.Role}@${a.Project || a.Domain || a.System}`)
     assert.ok(scopes.includes('member@assignproject@Default'), JSON.stringify(named))
     assert.ok(scopes.includes('reader@Default'), JSON.stringify(named))
     assert.ok(scopes.includes('reader@all'), JSON.stringify(named))
 
     // Effective: the group's reader role shows up as the user's own, and member implies reader.
-    const effective = await openstackJson<Row[]>(admin, ['role', 'assignment', 'list', '--user', 'assignee', '--project', 'assignproject', '--effective', '--names'])
+    const effective = await openstackJson<Row[]>(admin, [
+      'role',
+      'assignment',
+      'list',
+      '--user',
+      'assignee',
+      '--project',
+      'assignproject',
+      '--effective',
+      '--names',
+    ])
     const roles = new Set(effective.map((a) => a.Role))
     assert.ok(roles.has('member') && roles.has('reader'), JSON.stringify(effective))
-    assert.ok(effective.every((a) => a.User === 'assignee@Default'), JSON.stringify(effective))
+    assert.ok(
+      effective.every((a) => a.User === 'assignee@Default'),
+      JSON.stringify(effective),
+    )
 
     await openstackOk(admin, ['role', 'remove', '--user', 'assignee', '--project', 'assignproject', 'member'])
     await openstackOk(admin, ['role', 'remove', '--user', 'assignee', '--domain', 'default', 'reader'])
     await openstackOk(admin, ['role', 'remove', '--user', 'assignee', '--system', 'all', 'reader'])
-    const left = await openstackJson<Row[]>(admin, ['role', 'assignment', 'list', '--user', 'assignee', '--names'])
+    const left = await openstackJson<Row[]>(admin, [
+      'role',
+      'assignment',
+      'list',
+      '--user',
+      'assignee',
+      '--names',
+    ])
     assert.equal(left.length, 0, JSON.stringify(left))
   })
 
   it('creates and lists implied roles', async () => {
     await openstackOk(admin, ['role', 'create', 'prior'])
     await openstackOk(admin, ['role', 'create', 'implied'])
-    const made = await openstackJson<Row>(admin, ['implied', 'role', 'create', '--implied-role', 'implied', 'prior'])
+    const made = await openstackJson<Row>(admin, [
+      'implied',
+      'role',
+      'create',
+      '--implied-role',
+      'implied',
+      'prior',
+    ])
     assert.ok(made.prior_role_id && made.implied_role_id)
     const list = await openstackJson<Row[]>(admin, ['implied', 'role', 'list'])
-    assert.ok(list.some((r) => r['Prior Role Name'] === 'prior' && r['Implied Role Name'] === 'implied'), JSON.stringify(list))
+    assert.ok(
+      list.some((r) => r['Prior Role Name'] === 'prior' && r['Implied Role Name'] === 'implied'),
+      JSON.stringify(list),
+    )
     assert.ok(list.some((r) => r['Prior Role Name'] === 'admin' && r['Implied Role Name'] === 'member'))
   })
 
   it('creates an application credential and authenticates with it', async () => {
-    const cred = await openstackJson<Row>(admin, ['application', 'credential', 'create', '--description', 'ci', 'clicred'])
+    const cred = await openstackJson<Row>(admin, [
+      'application',
+      'credential',
+      'create',
+      '--description',
+      'ci',
+      'clicred',
+    ])
     assert.ok(cred.secret && cred.id)
     const env: NodeJS.ProcessEnv = {
       ...cloud.env,
@@ -162,7 +315,11 @@ describe('identity with the openstack CLI', () => {
     assert.ok(token.id)
     const wrong = await openstack({ ...env, OS_APPLICATION_CREDENTIAL_SECRET: 'nope' }, ['token', 'issue'])
     assert.notEqual(wrong.code, 0)
-    assert.ok((await openstackJson<Row[]>(admin, ['application', 'credential', 'list'])).some((c) => c.Name === 'clicred'))
+    assert.ok(
+      (await openstackJson<Row[]>(admin, ['application', 'credential', 'list'])).some(
+        (c) => c.Name === 'clicred',
+      ),
+    )
     await openstackOk(admin, ['application', 'credential', 'delete', 'clicred'])
     const after = await openstack(env, ['token', 'issue'])
     assert.notEqual(after.code, 0)
@@ -174,7 +331,15 @@ describe('identity with the openstack CLI', () => {
     await openstackOk(admin, ['role', 'add', '--user', 'pwuser', '--project', 'pwproject', 'member'])
     const user = asUser('pwuser', 'first-pw', 'pwproject')
     await openstackOk(user, ['token', 'issue'])
-    await openstackOk(user, ['user', 'password', 'set', '--original-password', 'first-pw', '--password', 'second-pw'])
+    await openstackOk(user, [
+      'user',
+      'password',
+      'set',
+      '--original-password',
+      'first-pw',
+      '--password',
+      'second-pw',
+    ])
     assert.notEqual((await openstack(user, ['token', 'issue'])).code, 0)
     await openstackOk(asUser('pwuser', 'second-pw', 'pwproject'), ['token', 'issue'])
     // An admin may set a password directly too.
@@ -188,7 +353,13 @@ describe('identity with the openstack CLI', () => {
     await openstackOk(admin, ['role', 'add', '--user', 'disuser', '--project', 'disproject', 'member'])
     const user = asUser('disuser', 'pw', 'disproject')
     const token = await openstackJson<Row>(user, ['token', 'issue'])
-    const withToken = { ...cloud.env, OS_AUTH_TYPE: 'token', OS_TOKEN: String(token.id), OS_AUTH_URL: cloud.authUrl, OS_PROJECT_ID: String(token.project_id) }
+    const withToken = {
+      ...cloud.env,
+      OS_AUTH_TYPE: 'token',
+      OS_TOKEN: String(token.id),
+      OS_AUTH_URL: cloud.authUrl,
+      OS_PROJECT_ID: String(token.project_id),
+    }
     await openstackOk(withToken, ['token', 'issue'])
     await openstackOk(admin, ['user', 'set', '--disable', 'disuser'])
     const login = await openstack(user, ['token', 'issue'])

@@ -42,8 +42,18 @@ export async function startCloudProcess(options: StartOptions = {}): Promise<Clo
     OS_IDENTITY__PASSWORD_HASH_ROUNDS: '4',
     ...options.env,
   }
-  for (const k of Object.keys(env)) if (k.startsWith('OS_') && !k.startsWith('OS_CLIENT_CONFIG') && !k.includes('__')) delete env[k]
-  const args = [CLOUDLET, 'up', '--port', '0', '--data-dir', dataDir, ...(options.configFile ? ['--config-file', options.configFile] : []), ...(options.args ?? [])]
+  for (const k of Object.keys(env))
+    if (k.startsWith('OS_') && !k.startsWith('OS_CLIENT_CONFIG') && !k.includes('__')) delete env[k]
+  const args = [
+    CLOUDLET,
+    'up',
+    '--port',
+    '0',
+    '--data-dir',
+    dataDir,
+    ...(options.configFile ? ['--config-file', options.configFile] : []),
+    ...(options.args ?? []),
+  ]
   const started = performance.now()
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
@@ -96,16 +106,27 @@ export interface OpenstackResult {
 /** Runs the real openstack CLI; never throws on a non-zero exit. */
 export async function openstack(env: NodeJS.ProcessEnv, args: string[]): Promise<OpenstackResult> {
   try {
-    const { stdout, stderr } = await run('openstack', args, { env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 })
+    const { stdout, stderr } = await run('openstack', args, {
+      env,
+      timeout: 60_000,
+      maxBuffer: 16 * 1024 * 1024,
+    })
     return { code: 0, stdout, stderr }
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string }
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(error) }
+    return {
+      code: typeof e.code === 'number' ? e.code : 1,
+      stdout: e.stdout ?? '',
+      stderr: e.stderr ?? String(error),
+    }
   }
 }
 
 /** Runs the CLI with `-f json` and parses the output; throws with stderr on failure. */
-export async function openstackJson<T = Record<string, unknown>>(env: NodeJS.ProcessEnv, args: string[]): Promise<T> {
+export async function openstackJson<T = Record<string, unknown>>(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+): Promise<T> {
   const r = await openstack(env, [...args, '-f', 'json'])
   if (r.code !== 0) throw new Error(`openstack ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
   return JSON.parse(r.stdout) as T

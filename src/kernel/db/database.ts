@@ -55,7 +55,10 @@ export interface OpenDatabase<DB> {
  * Opens a connection pool for `connection`. The PostgreSQL and MySQL drivers are loaded
  * only when asked for, so the all-in-one process on SQLite starts without them.
  */
-export async function openDatabase<DB>(connection: string, options: OpenOptions = {}): Promise<OpenDatabase<DB>> {
+export async function openDatabase<DB>(
+  connection: string,
+  options: OpenOptions = {},
+): Promise<OpenDatabase<DB>> {
   const info = parseConnectionUrl(connection)
   const max = options.maxConnections ?? 10
   switch (info.dialect) {

@@ -17,7 +17,11 @@ class ListProvider implements MigrationProvider {
 }
 
 /** Brings a service's schema up to date; throws with the failing migration's name. */
-export async function migrateToLatest(db: Kysely<unknown>, service: string, migrations: readonly NamedMigration[]) {
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  service: string,
+  migrations: readonly NamedMigration[],
+) {
   const migrator = new Migrator({
     db,
     provider: new ListProvider(migrations),
@@ -31,9 +35,12 @@ export async function migrateToLatest(db: Kysely<unknown>, service: string, migr
   const { error, results } = await migrator.migrateToLatest()
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')
-    throw new Error(`${service} migration ${failed?.migrationName ?? '?'} failed: ${String((error as Error).message ?? error)}`, {
-      cause: error,
-    })
+    throw new Error(
+      `${service} migration ${failed?.migrationName ?? '?'} failed: ${String((error as Error).message ?? error)}`,
+      {
+        cause: error,
+      },
+    )
   }
   return results ?? []
 }

@@ -15,7 +15,8 @@ import { createConnection } from 'mysql2/promise'
 import pg from 'pg'
 import { type Dialect, openDatabase } from './database.js'
 
-export const PG_ADMIN_URL = process.env.CLOUDLET_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+export const PG_ADMIN_URL =
+  process.env.CLOUDLET_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 export const MYSQL_ADMIN_URL = process.env.CLOUDLET_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/'
 
 export interface TestDatabase {
@@ -61,7 +62,12 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
     }
   }
   const url = new URL(MYSQL_ADMIN_URL)
-  const adminOpts = { host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username) || 'root', password: decodeURIComponent(url.password) || undefined }
+  const adminOpts = {
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: decodeURIComponent(url.username) || 'root',
+    password: decodeURIComponent(url.password) || undefined,
+  }
   const admin = await createConnection(adminOpts)
   await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`)
   await admin.end()

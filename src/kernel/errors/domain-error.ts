@@ -86,7 +86,10 @@ export class Unauthorized extends DomainError {
 }
 
 export class Forbidden extends DomainError {
-  constructor(message = 'You are not authorized to perform the requested action.', options?: DomainErrorOptions) {
+  constructor(
+    message = 'You are not authorized to perform the requested action.',
+    options?: DomainErrorOptions,
+  ) {
     super('forbidden', 'cloudlet.forbidden', message, options)
   }
 }
@@ -135,7 +138,10 @@ export class NotImplementedYet extends DomainError {
 
 /** Raised by compare-and-swap writes when a generation moved underneath us. */
 export class ConcurrentUpdateDetected extends DomainError {
-  constructor(message = 'Another thread concurrently updated the data. Please retry your update', options?: DomainErrorOptions) {
+  constructor(
+    message = 'Another thread concurrently updated the data. Please retry your update',
+    options?: DomainErrorOptions,
+  ) {
     super('conflict', 'cloudlet.concurrent_update', message, options)
   }
 }

@@ -59,5 +59,11 @@ export const neutronFault: FaultRenderer = (fault) => ({
 
 /** Bare Metal: `{"error_message": "..."}` (a JSON string inside, as upstream). */
 export const ironicFault: FaultRenderer = (fault) => ({
-  body: { error_message: JSON.stringify({ faultstring: fault.message, faultcode: fault.status < 500 ? 'Client' : 'Server', debuginfo: null }) },
+  body: {
+    error_message: JSON.stringify({
+      faultstring: fault.message,
+      faultcode: fault.status < 500 ? 'Client' : 'Server',
+      debuginfo: null,
+    }),
+  },
 })

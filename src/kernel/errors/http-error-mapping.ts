@@ -69,8 +69,10 @@ export function toFault(error: unknown): Fault {
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     let message = (e.code && FASTIFY_MESSAGES[e.code]) || e.message || titleOf(e.statusCode)
     // SyntaxError text from JSON.parse is noisy but useful; keep Fastify's summary.
-    if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' && e.message) message = `Malformed JSON in request body: ${e.message}`
-    if (e.validation) message = `Invalid input for field/attribute ${e.validationContext ?? 'body'}: ${e.message ?? ''}`
+    if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' && e.message)
+      message = `Malformed JSON in request body: ${e.message}`
+    if (e.validation)
+      message = `Invalid input for field/attribute ${e.validationContext ?? 'body'}: ${e.message ?? ''}`
     return { status: e.statusCode, code: `http.${e.statusCode}`, message, headers: {}, unexpected: false }
   }
   return {

@@ -42,11 +42,15 @@ export function createApp(options: AppOptions = {}): FastifyInstance {
   // An empty body parses as undefined rather than failing, as upstream's parsers do.
   const defaultJson = app.getDefaultJsonParser('error', 'ignore')
   app.removeContentTypeParser('application/json')
-  app.addContentTypeParser(/^application\/([\w.+-]*json[\w.+-]*)/, { parseAs: 'string' }, (req, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8')
-    if (text.trim() === '') return done(null, undefined)
-    defaultJson(req, text, done)
-  })
+  app.addContentTypeParser(
+    /^application\/([\w.+-]*json[\w.+-]*)/,
+    { parseAs: 'string' },
+    (req, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8')
+      if (text.trim() === '') return done(null, undefined)
+      defaultJson(req, text, done)
+    },
+  )
 
   app.get('/healthcheck', async (_req, reply) => reply.type('text/plain').send('OK'))
   if (options.metrics !== false) installMetrics(app)

@@ -3,7 +3,7 @@
  * plus the process's own (memory, event loop lag, GC) from prom-client.
  */
 import type { FastifyInstance } from 'fastify'
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
 
 export function installMetrics(app: FastifyInstance): Registry {
   const registry = new Registry()

@@ -61,7 +61,11 @@ export function sendFault(
   else if (fault.status >= 500) req.log.warn({ err: error }, fault.message)
   const rendered = render(fault, req.id)
   reply.code(fault.status)
-  reply.headers({ ...fault.headers, ...(rendered.headers ?? {}), ...(extraHeaders?.(req, fault.status) ?? {}) })
+  reply.headers({
+    ...fault.headers,
+    ...(rendered.headers ?? {}),
+    ...(extraHeaders?.(req, fault.status) ?? {}),
+  })
   // A HEAD request gets the status and headers, never a body.
   if (req.method === 'HEAD') return reply.send()
   reply.type(rendered.contentType ?? 'application/json')
@@ -77,8 +81,15 @@ export function serviceScope(app: FastifyInstance, opts: ServiceScopeOptions): v
     const versions = opts.versions
     const headerName = 'openstack-api-version'
     app.addHook('onRequest', async (req, reply) => {
-      reply.header('vary', opts.legacyVersionHeader ? `${headerName}, ${opts.legacyVersionHeader}` : headerName)
-      req.version = negotiate(req.headers, { serviceType: opts.serviceType, versions, legacyHeader: opts.legacyVersionHeader })
+      reply.header(
+        'vary',
+        opts.legacyVersionHeader ? `${headerName}, ${opts.legacyVersionHeader}` : headerName,
+      )
+      req.version = negotiate(req.headers, {
+        serviceType: opts.serviceType,
+        versions,
+        legacyHeader: opts.legacyVersionHeader,
+      })
       reply.header(headerName, `${opts.serviceType} ${req.version}`)
       if (opts.legacyVersionHeader) reply.header(opts.legacyVersionHeader, String(req.version))
     })

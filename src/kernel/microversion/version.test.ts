@@ -22,12 +22,18 @@ describe('microversion negotiation', () => {
   })
   it('rejects malformed versions with 400', () => {
     for (const bad of ['pony.horse', '1.2.3', '1']) {
-      assert.throws(() => negotiate({ 'openstack-api-version': `placement ${bad}` }, opts), (e: { status: number }) => e.status === 400)
+      assert.throws(
+        () => negotiate({ 'openstack-api-version': `placement ${bad}` }, opts),
+        (e: { status: number }) => e.status === 400,
+      )
     }
   })
   it('rejects out-of-window versions with 406', () => {
     for (const v of ['0.5', '1.3', '2.0']) {
-      assert.throws(() => negotiate({ 'openstack-api-version': `placement ${v}` }, opts), (e: { status: number }) => e.status === 406)
+      assert.throws(
+        () => negotiate({ 'openstack-api-version': `placement ${v}` }, opts),
+        (e: { status: number }) => e.status === 406,
+      )
     }
   })
   it('reads the legacy compute header', () => {
@@ -39,7 +45,13 @@ describe('microversion negotiation', () => {
     assert.ok(Version.of('1.9').lt('1.10'))
   })
   it('refuses out-of-order lists and undeclared versions', () => {
-    assert.throws(() => new VersionList([{ version: '1.1', summary: '' }, { version: '1.0', summary: '' }]))
+    assert.throws(
+      () =>
+        new VersionList([
+          { version: '1.1', summary: '' },
+          { version: '1.0', summary: '' },
+        ]),
+    )
     assert.throws(() => versions.assertKnown('1.7'))
   })
 })

@@ -73,7 +73,8 @@ export class VersionList {
 
   /** Fails at boot on a version the list does not declare (a typo in a route window). */
   assertKnown(version: string | undefined): void {
-    if (version !== undefined && !this.known.has(version)) throw new Error(`undeclared microversion ${version}`)
+    if (version !== undefined && !this.known.has(version))
+      throw new Error(`undeclared microversion ${version}`)
   }
 }
 
@@ -88,7 +89,10 @@ export interface NegotiateOptions {
  * Picks the request's version from its headers. Throws BadRequest for a malformed value
  * and NotAcceptable for one outside the window.
  */
-export function negotiate(headers: Record<string, string | string[] | undefined>, opts: NegotiateOptions): Version {
+export function negotiate(
+  headers: Record<string, string | string[] | undefined>,
+  opts: NegotiateOptions,
+): Version {
   const requested = requestedVersion(headers, opts)
   if (requested === undefined) return opts.versions.min
   if (requested.toLowerCase() === 'latest') return opts.versions.max
@@ -107,7 +111,10 @@ export function negotiate(headers: Record<string, string | string[] | undefined>
   return v
 }
 
-function requestedVersion(headers: Record<string, string | string[] | undefined>, opts: NegotiateOptions): string | undefined {
+function requestedVersion(
+  headers: Record<string, string | string[] | undefined>,
+  opts: NegotiateOptions,
+): string | undefined {
   const raw = headers['openstack-api-version']
   const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]
   for (const value of values) {

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { sql } from 'kysely'
+import { parseConnectionUrl, redact } from './database.js'
+import { isUniqueViolation } from './errors.js'
+import { migrateToLatest, type NamedMigration } from './migrate.js'
+import { enabledDialects, withEachDialect } from './testing.js'
+
+describe('connection URLs', () => {
+  it('reads oslo/SQLAlchemy style URLs, ignoring the +driver part', () => {
+    assert.deepEqual(parseConnectionUrl('sqlite:////var/lib/x.db'), {
+      dialect: 'sqlite',
+      path: '/var/lib/x.db',
+    })
+    assert.deepEqual(parseConnectionUrl('sqlite:///rel.db'), { dialect: 'sqlite', path: 'rel.db' })
+    assert.equal(parseConnectionUrl('sqlite://').path, ':memory:')
+    assert.equal(parseConnectionUrl('postgresql+psycopg2://u:p@h:5433/db').dialect, 'postgres')
+    assert.equal(parseConnectionUrl('mysql+pymysql://u:p@h/db?charset=utf8').dialect, 'mysql')
+    assert.throws(() => parseConnectionUrl('oracle://x'), /unsupported/)
+    assert.throws(() => parseConnectionUrl('not a url'), /invalid/)
+  })
+  it('never prints passwords', () => {
+    assert.equal(redact('mysql://cloud:hunter2@db/x'), 'mysql://cloud:***@db/x')
+  })
+})
+
+interface TestDB {
+  widgets: { id: string; name: string; generation: number }
+}
+
+const migrations: NamedMigration[] = [
+  {
+    name: '0001_widgets',
+    async up(db) {
+      await db.schema
+        .createTable('widgets')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(255)', (c) => c.notNull().unique())
+        .addColumn('generation', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute()
+    },
+  },
+]
+
+describe(`storage on ${enabledDialects().join(', ')}`, () => {
+  it('migrates, detects unique violations and does compare-and-swap updates on every dialect', async () => {
+    await withEachDialect<TestDB>(async (db, dialect) => {
+      await migrateToLatest(db as never, 'test', migrations)
+      // Running again is a no-op.
+      assert.deepEqual(await migrateToLatest(db as never, 'test', migrations), [])
+      await db.insertInto('widgets').values({ id: 'a', name: 'one', generation: 0 }).execute()
+      await assert.rejects(
+        db.insertInto('widgets').values({ id: 'b', name: 'one', generation: 0 }).execute(),
+        (e) => isUniqueViolation(e),
+        `${dialect}: duplicate name`,
+      )
+      const cas = async (expected: number) =>
+        Number(
+          (
+            await db
+              .updateTable('widgets')
+              .set({ generation: expected + 1 })
+              .where('id', '=', 'a')
+              .where('generation', '=', expected)
+              .executeTakeFirst()
+          ).numUpdatedRows,
+        )
+      assert.equal(await cas(0), 1, `${dialect}: first CAS wins`)
+      assert.equal(await cas(0), 0, `${dialect}: stale CAS loses`)
+      const { rows } = await sql<{ n: number }>`select count(*) as n from widgets`.execute(db)
+      assert.equal(Number(rows[0]?.n), 1)
+    })
+  })
+})
