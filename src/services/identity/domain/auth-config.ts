@@ -1,0 +1,41 @@
+/**
+ * The auth half's configuration: `[token]` and `[jwt_tokens]`, with Keystone's names
+ * and defaults.
+ */
+import { type ConfigOf, defineSections, opt } from '../../../kernel/config/index.js'
+
+export const identityAuthConfig = defineSections({
+  token: {
+    expiration: opt.int({
+      default: 3600,
+      min: 0,
+      max: 9223372036854,
+      help: 'Seconds a token stays valid after it is issued.',
+    }),
+    allow_expired_window: opt.int({
+      default: 172800,
+      min: 0,
+      help: 'Seconds after expiry during which a service may still validate a token with ?allow_expired=1.',
+    }),
+    revoke_by_id: opt.bool({
+      default: true,
+      help: 'Revoke individual tokens on DELETE /v3/auth/tokens (by their audit id).',
+    }),
+    allow_rescope_scoped_token: opt.bool({
+      default: true,
+      help: 'Allow a project-, domain- or system-scoped token to be exchanged for another scope.',
+    }),
+    provider: opt.enum({
+      choices: ['jws'] as const,
+      default: 'jws',
+      help: 'Token format: ES256-signed JWS.',
+    }),
+  },
+  jwt_tokens: {
+    jws_private_key_repository: opt.str({
+      help: "Directory holding this host's private signing keys; unset: <data dir>/jws-keys. Public keys live in the identity database.",
+    }),
+  },
+})
+
+export type IdentityAuthConfig = ConfigOf<typeof identityAuthConfig>

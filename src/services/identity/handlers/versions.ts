@@ -1,0 +1,37 @@
+/**
+ * Version discovery: GET /identity (300 Multiple Choices listing v3) and
+ * GET /identity/v3 (`{"version": {...}}`), both anonymous, as Keystone.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+
+export const V3 = {
+  id: 'v3.14',
+  status: 'stable',
+  updated: '2020-04-07T00:00:00Z',
+  mediaType: 'application/vnd.openstack.identity-v3+json',
+} as const
+
+function describe(v3Url: string) {
+  return {
+    id: V3.id,
+    status: V3.status,
+    updated: V3.updated,
+    links: [{ rel: 'self', href: `${v3Url}/` }],
+    'media-types': [{ base: 'application/json', type: V3.mediaType }],
+  }
+}
+
+export function versionHandlers(baseUrl: (req: FastifyRequest) => string) {
+  return {
+    /** GET /identity */
+    async root(req: FastifyRequest, reply: FastifyReply) {
+      const v3 = baseUrl(req)
+      reply.code(300).header('location', `${v3}/`)
+      return { versions: { values: [describe(v3)] } }
+    },
+    /** GET /identity/v3 */
+    async v3(req: FastifyRequest) {
+      return { version: describe(baseUrl(req)) }
+    },
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Identity (Keystone v3) as the host sees it: config sections of both halves, their
+ * migrations (resources 0100-0499, auth 0500+), and the factory.
+ */
+import { type ConfigOf, mergeSchemas } from '../../kernel/config/index.js'
+import type { ServiceModule } from '../../kernel/service.js'
+import { identityAuthConfig } from './domain/auth-config.js'
+import {
+  type BootstrapInput,
+  createIdentityResources,
+  type IdentityDB,
+  identityResourcesConfig,
+} from './resources.js'
+import {
+  createIdentityService,
+  type HostSections,
+  IDENTITY_PREFIX,
+  type IdentityInstance,
+} from './service.js'
+import { resourceMigrations } from './storage/migrations/0100-resources.js'
+import { authMigrations } from './storage/migrations/auth-0500-tokens.js'
+import type { TokenDB } from './storage/token-schema.js'
+
+export const identityConfigSchema = mergeSchemas(identityResourcesConfig, identityAuthConfig)
+
+/** Identity's own sections plus the host sections it reads ([DEFAULT], [oslo_policy]). */
+export type IdentityConfig = ConfigOf<typeof identityConfigSchema> & HostSections
+
+export const identityModule: ServiceModule<IdentityConfig, IdentityDB & TokenDB, IdentityInstance> = {
+  name: 'identity',
+  serviceType: 'identity',
+  prefix: IDENTITY_PREFIX,
+  configSchema: identityConfigSchema,
+  migrations: [...resourceMigrations, ...authMigrations],
+  create: (deps) =>
+    createIdentityService<IdentityDB, IdentityConfig, BootstrapInput>(deps, createIdentityResources),
+}
