@@ -141,7 +141,7 @@ export class KeyRing {
     if (this.loading) return this.loading
     const wait = this.lastLoad + RELOAD_INTERVAL_MS - this.now()
     if (wait > 0) {
-      this.waiting ??= new Promise<void>((resolve) => setTimeout(resolve, wait).unref()).then(() => {
+      this.waiting ??= new Promise<void>((resolve) => setTimeout(resolve, wait)).then(() => {
         this.waiting = undefined
         return this.reload()
       })

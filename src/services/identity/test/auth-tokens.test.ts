@@ -478,3 +478,41 @@ describe('/v3/auth/catalog, projects, domains, system', () => {
     assert.equal((await h.app.inject({ method: 'GET', url: '/identity/v3/auth/projects' })).statusCode, 401)
   })
 })
+
+describe('expiry', () => {
+  it('refuses an expired token, and accepts it with allow_expired inside the window', async () => {
+    const short = await startHarness({ token: { expiration: 1, allow_expired_window: 60 } })
+    try {
+      const res = await short.app.inject({
+        method: 'POST',
+        url: '/identity/v3/auth/tokens',
+        payload: passwordAuth({ id: 'u-admin' }, 'secret-admin', adminScope),
+      })
+      const id = res.headers['x-subject-token'] as string
+      const fresh = await short.app.inject({
+        method: 'POST',
+        url: '/identity/v3/auth/tokens',
+        payload: passwordAuth({ id: 'u-admin' }, 'secret-admin', adminScope),
+      })
+      await new Promise((r) => setTimeout(r, 1100))
+      const caller = await short.app.inject({
+        method: 'POST',
+        url: '/identity/v3/auth/tokens',
+        payload: passwordAuth({ id: 'u-admin' }, 'secret-admin', adminScope),
+      })
+      const callerId = caller.headers['x-subject-token'] as string
+      const get = (url: string) =>
+        short.app.inject({ method: 'GET', url, headers: { 'x-auth-token': callerId, 'x-subject-token': id } })
+      assert.equal((await get('/identity/v3/auth/tokens')).statusCode, 404)
+      assert.equal((await get('/identity/v3/auth/tokens?allow_expired=1')).statusCode, 200)
+      const asCaller = await short.app.inject({
+        method: 'GET',
+        url: '/identity/v3/auth/projects',
+        headers: { 'x-auth-token': fresh.headers['x-subject-token'] as string },
+      })
+      assert.equal(asCaller.statusCode, 401)
+    } finally {
+      await short.close()
+    }
+  })
+})
