@@ -1,0 +1,99 @@
+/**
+ * The image service's configuration, with Glance's option names and sections
+ * (glance/common/config.py, glance_store's filesystem driver, [image_format]).
+ * Cloudlet-only knobs live in [image_quota] and say so in their help.
+ */
+import { type ConfigOf, defineSections, opt } from '../../kernel/config/index.js'
+
+export const DISK_FORMATS = [
+  'ami',
+  'ari',
+  'aki',
+  'vhd',
+  'vhdx',
+  'vmdk',
+  'raw',
+  'qcow2',
+  'vdi',
+  'iso',
+  'ploop',
+] as const
+export const CONTAINER_FORMATS = ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'] as const
+
+export const imageConfig = defineSections({
+  DEFAULT: {
+    image_size_cap: opt.int({
+      default: 1099511627776,
+      min: 0,
+      help: 'Largest image a user may upload, in bytes. @default 1 TiB',
+    }),
+    user_storage_quota: opt.str({
+      default: '0',
+      help: 'Total image data a project may store, with an optional unit (B, KB, MB, GB, TB); 0 is unlimited.',
+    }),
+    image_member_quota: opt.int({ default: 128, min: -1, help: 'Members per image; -1 is unlimited.' }),
+    image_property_quota: opt.int({
+      default: 128,
+      min: -1,
+      help: 'Custom properties per image; -1 is unlimited.',
+    }),
+    image_tag_quota: opt.int({ default: 128, min: -1, help: 'Tags per image; -1 is unlimited.' }),
+    limit_param_default: opt.int({ default: 25, min: 1, help: 'Default page size of image lists.' }),
+    api_limit_max: opt.int({ default: 1000, min: 1, help: 'Largest page size a client may ask for.' }),
+    show_image_direct_url: opt.bool({
+      default: false,
+      help: 'Show direct_url to administrators (never to other users, see OSSN-0065).',
+    }),
+    show_multiple_locations: opt.bool({
+      default: false,
+      help: 'Show and manage locations as an administrator (never shown to other users, see OSSN-0090).',
+    }),
+    enabled_import_methods: opt.list({
+      default: ['glance-direct'],
+      help: 'Interoperable import methods offered; this implementation supports glance-direct.',
+    }),
+  },
+  glance_store: {
+    filesystem_store_datadir: opt.str({
+      default: undefined,
+      help: 'Where image data lives; unset: <data-dir>/images.',
+    }),
+    default_store: opt.str({ default: 'local', help: 'The id of the store reported in /v2/info/stores.' }),
+  },
+  os_glance_staging_store: {
+    filesystem_store_datadir: opt.str({
+      default: undefined,
+      help: 'Where staged (glance-direct) data waits for import; unset: <data-dir>/staging.',
+    }),
+  },
+  image_format: {
+    disk_formats: opt.list({ default: [...DISK_FORMATS], help: 'Disk formats images may declare.' }),
+    container_formats: opt.list({
+      default: [...CONTAINER_FORMATS],
+      help: 'Container formats images may declare.',
+    }),
+  },
+  image_quota: {
+    image_count_total: opt.int({
+      default: -1,
+      min: -1,
+      help: 'Cloudlet: images a project may own (the unified-limit name); -1 is unlimited.',
+    }),
+    image_size_total: opt.int({
+      default: -1,
+      min: -1,
+      help: 'Cloudlet: MiB of image data a project may store (the unified-limit name); -1 is unlimited.',
+    }),
+  },
+})
+
+export type ImageConfig = ConfigOf<typeof imageConfig>
+
+/** Parses `user_storage_quota` ("0", "10GB", "512 MB") into bytes; 0 means unlimited. */
+export function parseStorageQuota(text: string): number {
+  const m = /^\s*(\d+)\s*(B|KB|MB|GB|TB)?\s*$/i.exec(text)
+  if (!m) throw new Error(`invalid user_storage_quota: ${text}`)
+  const unit = (m[2] ?? 'B').toUpperCase()
+  const mult = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[unit] ?? 1
+  return Number(m[1]) * mult
+}

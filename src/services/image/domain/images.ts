@@ -1,0 +1,398 @@
+/**
+ * The image catalogue: who sees which image, create, list, show, patch, delete,
+ * deactivate/reactivate, tags and members. Image data (upload, download, staging and
+ * import) lives in image-data.ts.
+ *
+ * Access has two layers, as in Glance: visibility decides whether an image exists for
+ * the caller (404 otherwise), then the policy rule decides whether the caller may act
+ * on it (403).
+ */
+import { randomUUID } from 'node:crypto'
+import type { RequestContext } from '../../../kernel/auth/index.js'
+import { Conflict, Forbidden } from '../../../kernel/errors/index.js'
+import {
+  ImageConflict,
+  ImageForbidden,
+  ImageNotFound,
+  ImageProtected,
+  InvalidImageInput,
+  MemberNotFound,
+  QuotaExceeded,
+  TagNotFound,
+} from '../errors.js'
+import { IMAGE_POLICIES as P } from '../policies/images.js'
+import {
+  checkAttributeAllowed,
+  checkCoreValue,
+  checkImageId,
+  checkProperty,
+  type Formats,
+  isUuidLike,
+} from '../schemas/image.js'
+import type { CoreColumns, ImageRepository } from '../storage/image.repo.js'
+import {
+  type Image,
+  type ImageMember,
+  MEMBER_STATUSES,
+  type MemberStatus,
+  MUTABLE_CORE,
+  now,
+  type Visibility,
+} from './image.js'
+import { type ParsedList, parseListQuery, type RawQuery } from './list-query.js'
+import type { PatchOp } from './patch.js'
+
+export interface CatalogLimits {
+  formats: Formats
+  propertyQuota: number
+  tagQuota: number
+  memberQuota: number
+  countLimit: number
+  limitDefault: number
+  limitMax: number
+  showMultipleLocations: boolean
+}
+
+/** What the policy engine sees about an image. */
+export function targetOf(image: Image, memberId?: string): Record<string, unknown> {
+  return {
+    project_id: image.owner ?? undefined,
+    owner: image.owner ?? undefined,
+    visibility: image.visibility,
+    member_id: memberId,
+  }
+}
+
+export function isAdmin(ctx: RequestContext): boolean {
+  return ctx.allows(P.CONTEXT_IS_ADMIN)
+}
+
+export class ImageCatalog {
+  constructor(
+    readonly repo: ImageRepository,
+    private readonly limits: CatalogLimits,
+  ) {}
+
+  /** Loads an image the caller may see, with the policy target; 404 otherwise. */
+  async visible(
+    ctx: RequestContext,
+    id: string,
+  ): Promise<{ image: Image; target: Record<string, unknown>; admin: boolean }> {
+    const image = isUuidLike(id) ? await this.repo.get(id) : undefined
+    if (!image) throw new ImageNotFound(id)
+    const admin = isAdmin(ctx)
+    const project = ctx.who.project_id
+    let memberId: string | undefined
+    if (image.visibility === 'shared' && project && image.owner !== project) {
+      memberId = (await this.repo.getMember(image.id, project)) ? project : undefined
+    }
+    const sees =
+      admin ||
+      (project !== undefined && image.owner === project) ||
+      image.visibility === 'public' ||
+      image.visibility === 'community' ||
+      memberId !== undefined
+    if (!sees) throw new ImageNotFound(id)
+    return { image, target: targetOf(image, memberId), admin }
+  }
+
+  async show(ctx: RequestContext, id: string): Promise<{ image: Image; admin: boolean }> {
+    const { image, target, admin } = await this.visible(ctx, id)
+    this.authorize(ctx, P.GET, target, id)
+    return { image, admin }
+  }
+
+  async create(ctx: RequestContext, body: unknown): Promise<Image> {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new InvalidImageInput('Body expected in request.')
+    }
+    const project = ctx.who.project_id
+    const at = now()
+    const image: Image = {
+      id: randomUUID(),
+      name: null,
+      status: 'queued',
+      visibility: 'shared',
+      protected: false,
+      os_hidden: false,
+      owner: project ?? null,
+      size: null,
+      virtual_size: null,
+      checksum: null,
+      os_hash_algo: null,
+      os_hash_value: null,
+      container_format: null,
+      disk_format: null,
+      min_disk: 0,
+      min_ram: 0,
+      location: null,
+      upload_token: null,
+      created_at: at,
+      updated_at: at,
+      properties: {},
+      tags: [],
+    }
+    const record = image as unknown as Record<string, unknown>
+    for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+      if (key === 'id') {
+        image.id = checkImageId(value).toLowerCase()
+        continue
+      }
+      checkAttributeAllowed(key)
+      if (MUTABLE_CORE.has(key)) record[key] = checkCoreValue(key, value, this.limits.formats)
+      else image.properties[key] = checkProperty(key, value)
+    }
+    this.checkPropertyQuota(image.properties)
+    if (this.limits.tagQuota >= 0 && image.tags.length > this.limits.tagQuota) {
+      throw new QuotaExceeded(`Maximum number of tags exceeded: ${this.limits.tagQuota}`)
+    }
+    const admin = isAdmin(ctx)
+    if (image.owner !== (project ?? null) && !admin) {
+      throw new ImageForbidden(`You are not permitted to create images owned by '${image.owner}'.`)
+    }
+    const target = targetOf(image)
+    this.authorize(ctx, P.ADD, target)
+    this.checkVisibilityChange(ctx, image.visibility, target)
+    const outcome = await this.repo.create(image, this.limits.countLimit)
+    if (outcome === 'duplicate')
+      throw new ImageConflict(`Image with identifier ${image.id} already exists!`, 'image.image.duplicate')
+    if (outcome === 'quota')
+      throw new QuotaExceeded(`Maximum number of images exceeded: ${this.limits.countLimit}`)
+    return (await this.repo.get(image.id)) ?? image
+  }
+
+  async list(
+    ctx: RequestContext,
+    query: RawQuery,
+  ): Promise<{ images: Image[]; parsed: ParsedList; admin: boolean }> {
+    const parsed = parseListQuery(query, { limit: this.limits.limitDefault, maxLimit: this.limits.limitMax })
+    const project = ctx.who.project_id
+    ctx.can(P.LIST, { project_id: project, owner: project })
+    const admin = isAdmin(ctx)
+    let marker: Image | undefined
+    if (parsed.markerId !== undefined) {
+      marker = await this.visible(ctx, parsed.markerId)
+        .then((v) => v.image)
+        .catch(() => {
+          throw new InvalidImageInput(`Invalid marker. Image ${parsed.markerId} could not be found.`)
+        })
+    }
+    const images = await this.repo.list({ ...parsed, viewer: { admin, project }, marker })
+    return { images, parsed, admin }
+  }
+
+  async update(ctx: RequestContext, id: string, ops: PatchOp[]): Promise<{ image: Image; admin: boolean }> {
+    const { image, target, admin } = await this.visible(ctx, id)
+    this.authorize(ctx, P.MODIFY, target, id)
+    const core: CoreColumns = {}
+    const working = { ...image, properties: { ...image.properties }, tags: [...image.tags] }
+    const record = working as unknown as Record<string, unknown>
+    const removed = new Set<string>()
+    let tagsChanged = false
+    for (const op of ops) {
+      const [name, index] = op.path as [string, string | undefined]
+      if (name === 'locations') {
+        throw new Forbidden(
+          this.limits.showMultipleLocations
+            ? 'Managing image locations is not supported by this cloud.'
+            : `It's not allowed to ${op.op === 'remove' ? 'remove' : op.op === 'add' ? 'add' : 'update'} locations if locations are invisible.`,
+        )
+      }
+      if (index !== undefined) throw new InvalidImageInput('Nested paths are not allowed')
+      checkAttributeAllowed(name)
+      if (MUTABLE_CORE.has(name)) {
+        if (op.op === 'remove') throw new ImageForbidden(`Property ${name} may not be removed.`)
+        const value = checkCoreValue(name, op.value, this.limits.formats)
+        if (
+          (name === 'container_format' || name === 'disk_format') &&
+          value !== record[name] &&
+          image.status !== 'queued'
+        ) {
+          throw new ImageForbidden(`Attribute ${name} can be only replaced for a queued image.`)
+        }
+        if (name === 'owner' && value !== image.owner && !admin) {
+          throw new ImageForbidden("Owner can't be updated by non admin.")
+        }
+        if (name === 'visibility' && value !== image.visibility)
+          this.checkVisibilityChange(ctx, value as Visibility, target)
+        if (name === 'tags') tagsChanged = true
+        else (core as Record<string, unknown>)[name] = value
+        record[name] = value
+        continue
+      }
+      const exists = name in working.properties
+      if (op.op === 'remove' || (op.op === 'replace' && !exists)) {
+        if (!exists) throw new ImageConflict(`Property ${name} does not exist.`, 'image.property.not_found')
+        delete working.properties[name]
+        removed.add(name)
+        continue
+      }
+      working.properties[name] = checkProperty(name, op.value)
+      removed.delete(name)
+    }
+    if (tagsChanged && this.limits.tagQuota >= 0 && working.tags.length > this.limits.tagQuota) {
+      throw new QuotaExceeded(`Maximum number of tags exceeded: ${this.limits.tagQuota}`)
+    }
+    const setProps: Record<string, string> = {}
+    for (const [k, v] of Object.entries(working.properties)) if (image.properties[k] !== v) setProps[k] = v
+    if (Object.keys(setProps).length > 0) this.checkPropertyQuota(working.properties)
+    const { owner, ...rest } = core
+    if (owner !== undefined && owner !== image.owner && owner !== null)
+      await this.repo.changeOwner(image, owner)
+    const ok = await this.repo.update(
+      id,
+      { core: rest, setProps, removeProps: [...removed], tags: tagsChanged ? working.tags : undefined },
+      now(),
+    )
+    if (!ok) throw new ImageNotFound(id)
+    return { image: (await this.repo.get(id))!, admin }
+  }
+
+  async delete(ctx: RequestContext, id: string): Promise<Image> {
+    const { image, target } = await this.visible(ctx, id)
+    this.authorize(ctx, P.DELETE, target, id)
+    if (image.protected) throw new ImageProtected(id)
+    const deleted = await this.repo.softDelete(id)
+    if (!deleted) throw new ImageNotFound(id)
+    return deleted
+  }
+
+  async deactivate(ctx: RequestContext, id: string): Promise<void> {
+    const { image, target } = await this.visible(ctx, id)
+    this.authorize(ctx, P.DEACTIVATE, target, id)
+    if (image.status === 'deactivated') return
+    if (image.status !== 'active' || !(await this.repo.transition(id, ['active'], 'deactivated'))) {
+      throw new ImageForbidden(`Not allowed to deactivate image in status '${image.status}'`)
+    }
+  }
+
+  async reactivate(ctx: RequestContext, id: string): Promise<void> {
+    const { image, target } = await this.visible(ctx, id)
+    this.authorize(ctx, P.REACTIVATE, target, id)
+    if (image.status === 'active') return
+    if (image.status !== 'deactivated' || !(await this.repo.transition(id, ['deactivated'], 'active'))) {
+      throw new ImageForbidden(`Not allowed to reactivate image in status '${image.status}'`)
+    }
+  }
+
+  // --- tags ---
+
+  async addTag(ctx: RequestContext, id: string, tag: string): Promise<void> {
+    const { target } = await this.visible(ctx, id)
+    this.authorize(ctx, P.MODIFY, target, id)
+    if (tag.length > 255)
+      throw new InvalidImageInput(
+        `Provided object does not match schema 'image': tag '${tag.slice(0, 40)}...' is too long`,
+      )
+    if ((await this.repo.addTag(id, tag, this.limits.tagQuota)) === 'quota') {
+      throw new QuotaExceeded(`Maximum number of tags exceeded: ${this.limits.tagQuota}`)
+    }
+  }
+
+  async deleteTag(ctx: RequestContext, id: string, tag: string): Promise<void> {
+    const { target } = await this.visible(ctx, id)
+    this.authorize(ctx, P.MODIFY, target, id)
+    if (!(await this.repo.deleteTag(id, tag))) throw new TagNotFound(tag, id)
+  }
+
+  // --- members ---
+
+  async addMember(ctx: RequestContext, id: string, body: unknown): Promise<ImageMember> {
+    const { image, target } = await this.visible(ctx, id)
+    const member = (body as { member?: unknown } | null)?.member
+    if (typeof member !== 'string' || member.length === 0 || member.length > 255) {
+      throw new InvalidImageInput('Member to be added not specified')
+    }
+    this.authorize(ctx, P.ADD_MEMBER, target, id)
+    if (image.owner !== ctx.who.project_id && !isAdmin(ctx))
+      throw new ImageForbidden('Only the image owner may add members.')
+    if (image.visibility !== 'shared') {
+      throw new ImageForbidden(
+        `Image members cannot be added to an image with visibility '${image.visibility}'. Only shared images have members.`,
+      )
+    }
+    const out = await this.repo.addMember(id, member, this.limits.memberQuota, now())
+    if (out === 'duplicate') throw new Conflict(`Member ${member} already exists for image ${id}`)
+    if (out === 'quota')
+      throw new QuotaExceeded(`Maximum number of image members exceeded: ${this.limits.memberQuota}`)
+    return out
+  }
+
+  async listMembers(ctx: RequestContext, id: string): Promise<ImageMember[]> {
+    const { image, target } = await this.visible(ctx, id)
+    this.authorize(ctx, P.GET_MEMBERS, target, id)
+    if (image.visibility !== 'shared') {
+      throw new ImageForbidden(`Only shared images have members.`)
+    }
+    const project = ctx.who.project_id
+    // A member sees only its own membership; the owner and admins see all.
+    const onlyMember = image.owner === project || isAdmin(ctx) ? undefined : project
+    return this.repo.listMembers(id, onlyMember)
+  }
+
+  async showMember(ctx: RequestContext, id: string, memberId: string): Promise<ImageMember> {
+    const { image, target } = await this.visible(ctx, id)
+    this.authorize(ctx, P.GET_MEMBER, target, id)
+    const project = ctx.who.project_id
+    if (image.owner !== project && !isAdmin(ctx) && memberId !== project)
+      throw new MemberNotFound(id, memberId)
+    const m = await this.repo.getMember(id, memberId)
+    if (!m) throw new MemberNotFound(id, memberId)
+    return m
+  }
+
+  async updateMember(ctx: RequestContext, id: string, memberId: string, body: unknown): Promise<ImageMember> {
+    const { target } = await this.visible(ctx, id)
+    const status = (body as { status?: unknown } | null)?.status
+    if (typeof status !== 'string' || !MEMBER_STATUSES.includes(status as MemberStatus)) {
+      throw new InvalidImageInput(
+        `Provided object does not match schema 'member': '${String(status)}' is not one of ['pending', 'accepted', 'rejected']`,
+      )
+    }
+    const existing = await this.repo.getMember(id, memberId)
+    if (!existing) throw new MemberNotFound(id, memberId)
+    this.authorize(ctx, P.MODIFY_MEMBER, { ...target, member_id: memberId }, id)
+    if (ctx.who.project_id !== memberId)
+      throw new ImageForbidden('Only the shared member may change the member status.')
+    await this.repo.updateMember(id, memberId, status as MemberStatus, now())
+    return (await this.repo.getMember(id, memberId))!
+  }
+
+  async deleteMember(ctx: RequestContext, id: string, memberId: string): Promise<void> {
+    const { image, target } = await this.visible(ctx, id)
+    this.authorize(ctx, P.DELETE_MEMBER, target, id)
+    if (image.owner !== ctx.who.project_id && !isAdmin(ctx))
+      throw new ImageForbidden('Only the image owner may delete members.')
+    if (!(await this.repo.deleteMember(id, memberId))) throw new MemberNotFound(id, memberId)
+  }
+
+  // --- helpers ---
+
+  /** Policy check; a caller who may not act gets 403 with Glance's wording. */
+  authorize(ctx: RequestContext, rule: string, target: Record<string, unknown>, id?: string): void {
+    if (!ctx.allows(rule, target)) {
+      throw new ImageForbidden(
+        id
+          ? `You are not authorized to ${rule.replace(/_/g, ' ')} ${id}`
+          : `You are not authorized to ${rule.replace(/_/g, ' ')}`,
+      )
+    }
+  }
+
+  private checkVisibilityChange(
+    ctx: RequestContext,
+    visibility: Visibility,
+    target: Record<string, unknown>,
+  ): void {
+    if (visibility === 'public') this.authorize(ctx, P.PUBLICIZE, target)
+    if (visibility === 'community') this.authorize(ctx, P.COMMUNITIZE, target)
+  }
+
+  private checkPropertyQuota(props: Record<string, string>): void {
+    const q = this.limits.propertyQuota
+    if (q >= 0 && Object.keys(props).length > q)
+      throw new QuotaExceeded(`Maximum number of properties exceeded: ${q}`)
+  }
+}
+
+export { Conflict }

@@ -1,0 +1,140 @@
+/**
+ * Test support: an image service on a fresh database and data directory, mounted on the
+ * kernel app, with a fake token validator. Tokens name personas:
+ *
+ *   admin        admin (+member, reader) of project p-admin
+ *   alice, bob   member (+reader) of p-alice / p-bob
+ *   reader       reader of p-alice
+ *   other        member of p-other
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
+import pino from 'pino'
+import type { AuthenticatedIdentity, TokenValidator } from '../../../kernel/auth/index.js'
+import { type Dialect, migrateToLatest, openDatabase } from '../../../kernel/db/index.js'
+import { Unauthorized } from '../../../kernel/errors/index.js'
+import { createApp } from '../../../kernel/http/index.js'
+import { imageModule } from '../module.js'
+import {
+  createImageService,
+  type ImageInstance,
+  type ImageServiceConfig,
+  type ImageTestHooks,
+} from '../service.js'
+import type { ImageDatabase } from '../storage/schema.js'
+
+export const PERSONAS: Record<string, AuthenticatedIdentity> = {
+  admin: { user_id: 'u-admin', project_id: 'p-admin', roles: ['admin', 'member', 'reader'] },
+  alice: { user_id: 'u-alice', project_id: 'p-alice', roles: ['member', 'reader'] },
+  bob: { user_id: 'u-bob', project_id: 'p-bob', roles: ['member', 'reader'] },
+  reader: { user_id: 'u-reader', project_id: 'p-alice', roles: ['reader'] },
+  other: { user_id: 'u-other', project_id: 'p-other', roles: ['member', 'reader'] },
+}
+
+export const fakeTokens: TokenValidator = {
+  async validate(token: string) {
+    const who = PERSONAS[token]
+    if (!who) throw new Unauthorized()
+    return who
+  },
+}
+
+export interface Harness {
+  app: FastifyInstance
+  image: ImageInstance
+  db: Kysely<ImageDatabase>
+  dataDir: string
+  connection: string
+  /** Starts a second service instance on the same database and data (a restart). */
+  restart(hooks?: ImageTestHooks): Promise<ImageInstance>
+  close(): Promise<void>
+}
+
+export async function startHarness(
+  options: {
+    config?: ImageServiceConfig
+    hooks?: ImageTestHooks
+    connection?: string
+    dialect?: Dialect
+    dataDir?: string
+  } = {},
+): Promise<Harness> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cloudlet-image-'))
+  const connection = options.connection ?? `sqlite:///${join(dataDir, 'image.db')}`
+  const { db, dialect } = await openDatabase<ImageDatabase>(connection)
+  await migrateToLatest(db as Kysely<unknown>, 'image', imageModule.migrations)
+  const config = options.config ?? {}
+  const make = (hooks?: ImageTestHooks) =>
+    createImageService(
+      { config, logger: pino({ level: 'silent' }), db, dialect, dataDir, tokens: fakeTokens },
+      hooks ?? options.hooks,
+    )
+  const image = await make()
+  const app = createApp({ logger: false, metrics: false })
+  await app.register(image.plugin, { prefix: image.prefix })
+  await app.ready()
+  return {
+    app,
+    image,
+    db,
+    dataDir,
+    connection,
+    restart: (hooks) => make(hooks),
+    async close() {
+      await app.close()
+      await db.destroy()
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A JSON request as persona `as`. */
+export async function call(
+  h: Harness,
+  as: string | undefined,
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD',
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await h.app.inject({
+    method,
+    url: `/image${url}`,
+    headers: {
+      accept: 'application/json',
+      ...(as ? { 'x-auth-token': as } : {}),
+      ...(body !== undefined && !Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    payload: body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body),
+  })
+  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON paths freely
+  let json: any
+  try {
+    json = res.body ? JSON.parse(res.body) : undefined
+  } catch {
+    json = undefined
+  }
+  return { status: res.statusCode, headers: res.headers, json, raw: res.rawPayload }
+}
+
+export const PATCH = { 'content-type': 'application/openstack-images-v2.1-json-patch' }
+export const OCTET = { 'content-type': 'application/octet-stream' }
+
+/** Creates an image as `as` and returns its id. */
+export async function createImage(
+  h: Harness,
+  as: string,
+  body: Record<string, unknown> = {},
+): Promise<string> {
+  const r = await call(h, as, 'POST', '/v2/images', { disk_format: 'raw', container_format: 'bare', ...body })
+  if (r.status !== 201) throw new Error(`create failed: ${r.status} ${JSON.stringify(r.json)}`)
+  return r.json.id
+}
+
+export async function upload(h: Harness, as: string, id: string, data: Buffer) {
+  return call(h, as, 'PUT', `/v2/images/${id}/file`, data, OCTET)
+}
