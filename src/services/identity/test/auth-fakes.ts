@@ -21,6 +21,7 @@ import type {
   DomainRecord,
   NameOrId,
   ProjectRecord,
+  RevocationSink,
   RoleRef,
   ScopeRef,
   UserRecord,
@@ -164,6 +165,8 @@ export interface Harness {
   app: FastifyInstance
   ports: FakePorts
   identity: IdentityInstanceOf<unknown>
+  /** The RevocationSink the service handed to the resource half. */
+  sink(): RevocationSink
   db: Kysely<unknown>
   /** Another process on the same database and key directory (validates, issues). */
   second(): Promise<IdentityInstanceOf<unknown>>
@@ -201,10 +204,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     jwt_tokens: { jws_private_key_repository: join(dir, 'keys') },
     oslo_policy: { enforce_scope: true, enforce_new_defaults: true, ...options.policies },
   }
+  const sinks: RevocationSink[] = []
   const make = () =>
     createIdentityService<unknown, typeof config, unknown>(
       { config, logger: pino({ level: 'silent' }), db: db as never, dialect, dataDir: dir },
-      () => ({ ports, registerRoutes: () => {}, policies: [], bootstrap: async () => {}, migrations: [] }),
+      (deps) => {
+        sinks.push(deps.revocations)
+        return { ports, registerRoutes: () => {}, policies: [], bootstrap: async () => {}, migrations: [] }
+      },
     )
   const identity = await make()
   const app = createApp({ logger: false, metrics: false })
@@ -215,6 +222,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     app,
     ports,
     identity,
+    sink: () => sinks[0]!,
     db,
     async second() {
       const other = await make()

@@ -516,3 +516,36 @@ describe('expiry', () => {
     }
   })
 })
+
+describe('revocation events from the resource half', () => {
+  const cases: Array<{
+    name: string
+    event: (t: { audit_ids: string[] }) => Record<string, string>
+    dies: boolean
+  }> = [
+    { name: 'user disabled or password changed', event: () => ({ user_id: 'u-alice' }), dies: true },
+    { name: 'another user', event: () => ({ user_id: 'u-bob' }), dies: false },
+    { name: 'project disabled', event: () => ({ project_id: 'p-demo' }), dies: true },
+    { name: 'user domain disabled', event: () => ({ domain_id: 'default' }), dies: true },
+    { name: 'other domain disabled', event: () => ({ domain_id: 'd2' }), dies: false },
+    {
+      name: 'role removed on the project',
+      event: () => ({ user_id: 'u-alice', project_id: 'p-demo', role_id: 'r-member' }),
+      dies: true,
+    },
+    { name: 'role the token lacks', event: () => ({ user_id: 'u-alice', role_id: 'r-admin' }), dies: false },
+    { name: 'audit chain', event: (t) => ({ audit_chain_id: t.audit_ids[0]! }), dies: true },
+  ]
+  for (const c of cases) {
+    it(`${c.name}: token ${c.dies ? 'dies' : 'lives'}, new tokens work`, async () => {
+      const t = await tokenFor('alice', 'secret-alice', { project: { id: 'p-demo' } })
+      await h.sink().record({ ...c.event(t.body), issued_before: new Date().toISOString() })
+      const use = (token: string) =>
+        h.app.inject({ method: 'GET', url: '/identity/v3/auth/projects', headers: { 'x-auth-token': token } })
+      assert.equal((await use(t.id)).statusCode, c.dies ? 401 : 200)
+      await new Promise((r) => setTimeout(r, 3))
+      const fresh = await tokenFor('alice', 'secret-alice', { project: { id: 'p-demo' } })
+      assert.equal((await use(fresh.id)).statusCode, 200)
+    })
+  }
+})
