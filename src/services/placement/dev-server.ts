@@ -1,0 +1,86 @@
+/**
+ * A standalone placement for conformance runs and benchmarks (noauth2, mounted at /):
+ *
+ *   node dist/src/services/placement/dev-server.js --port 18780 --db sqlite:////tmp/p.db \
+ *     [--profile default|cors|openpolicy|secure|legacy]
+ */
+
+import { randomUUID } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import Fastify from 'fastify'
+import type { Kysely } from 'kysely'
+import pino from 'pino'
+import { migrateToLatest, openDatabase } from '../../kernel/db/index.js'
+import { placementConfig } from './config.js'
+import { placementPolicies } from './policies/index.js'
+import { createPlacementService } from './service.js'
+import { placementMigrations } from './storage/migrations/0001-initial.js'
+import type { PlacementDatabase } from './storage/schema.js'
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '18780' },
+    host: { type: 'string', default: '127.0.0.1' },
+    db: { type: 'string', default: 'sqlite://' },
+    profile: { type: 'string', default: 'default' },
+    prefix: { type: 'string', default: '' },
+  },
+})
+
+const defaults = Object.fromEntries(
+  Object.entries(placementConfig).map(([sec, opts]) => [
+    sec,
+    Object.fromEntries(Object.entries(opts).map(([k, o]) => [k, o.default])),
+  ]),
+) as Record<string, Record<string, unknown>>
+defaults.api!.auth_strategy = 'noauth2'
+let policyFile: string | undefined
+const profile = values.profile
+if (profile === 'cors') {
+  defaults.cors!.allowed_origin = ['http://valid.example.com']
+  defaults.cors!.allow_headers = ['openstack-api-version']
+}
+if (profile === 'openpolicy') {
+  policyFile = join(tmpdir(), `placement-open-policy-${process.pid}.yaml`)
+  const lines = placementPolicies.filter((r) => r.name !== 'admin_api').map((r) => `"${r.name}": "@"`)
+  writeFileSync(policyFile, `${lines.join('\n')}\n`)
+}
+const oslo_policy = {
+  enforce_scope: true,
+  enforce_new_defaults: profile === 'secure',
+  policy_file: policyFile,
+}
+
+const { db, dialect } = await openDatabase<PlacementDatabase>(values.db!)
+await migrateToLatest(db as Kysely<unknown>, 'placement', placementMigrations)
+const svc = await createPlacementService({
+  config: { ...defaults, oslo_policy } as never,
+  logger: pino({ level: 'silent' }),
+  db,
+  dialect,
+  dataDir: tmpdir(),
+})
+// NOTE: kernel createApp owns the root not-found handler; placement alone at / needs
+// its own minimal app (same request ids and JSON parsing).
+const app = Fastify({
+  genReqId: () => `req-${randomUUID()}`,
+  routerOptions: { ignoreTrailingSlash: true },
+  keepAliveTimeout: 600_000,
+})
+app.addHook('onRequest', async (req, reply) => {
+  reply.header('x-openstack-request-id', req.id)
+})
+const json = app.getDefaultJsonParser('error', 'ignore')
+app.removeContentTypeParser('application/json')
+app.addContentTypeParser(/^application\/([\w.+-]*json[\w.+-]*)/, { parseAs: 'string' }, (req, body, done) => {
+  const text = typeof body === 'string' ? body : body.toString('utf8')
+  if (text.trim() === '') return done(null, undefined)
+  json(req, text, done)
+})
+app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body))
+await app.register(svc.plugin, { prefix: values.prefix })
+await app.listen({ port: Number(values.port), host: values.host })
+process.stdout.write(`placement listening on http://${values.host}:${values.port}${values.prefix}\n`)

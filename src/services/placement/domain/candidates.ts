@@ -1,0 +1,277 @@
+/**
+ * Allocation candidates, answered from the in-memory state.
+ *
+ *   request groups ──▶ per group: partial requests, each anchored at a tree root
+ *        │                (one provider for numbered groups; any providers of the tree
+ *        │                 plus sharing providers for the unnumbered group)
+ *        ▼
+ *   per anchor root: product of one partial per group ──▶ merge, isolate, capacity,
+ *        same_subtree, root_required ──▶ dedupe ──▶ limit ──▶ provider summaries
+ */
+import { capacityOf, PlacementState, type Provider } from './model.js'
+import { type AggregateFilter, type TraitFilter, traitsMatch } from './query.js'
+
+export interface RequestGroup {
+  /** '' for the unnumbered group. */
+  suffix: string
+  resources: Map<string, number>
+  traits: TraitFilter
+  aggregates: AggregateFilter
+  inTree: Provider | undefined
+  sameProvider: boolean
+}
+
+export interface CandidateRequest {
+  groups: RequestGroup[]
+  isolate: boolean
+  limit: number | undefined
+  rootRequired: TraitFilter | undefined
+  sameSubtree: string[][]
+  /** Before 1.29 only root providers may appear in candidates. */
+  nestedAware: boolean
+}
+
+interface Partial {
+  anchor: Provider
+  /** provider -> rc -> amount */
+  alloc: Map<Provider, Map<string, number>>
+  /** suffix -> providers */
+  mappings: Map<string, Provider[]>
+}
+
+export interface Candidate {
+  alloc: Map<Provider, Map<string, number>>
+  mappings: Map<string, Provider[]>
+  anchor: Provider
+}
+
+const SHARES = 'MISC_SHARES_VIA_AGGREGATE'
+
+function fits(p: Provider, rc: string, n: number, extra = 0): boolean {
+  const inv = p.inventories.get(rc)
+  if (!inv) return false
+  if (n < inv.minUnit || n > inv.maxUnit || n % inv.stepSize !== 0) return false
+  return (p.usages.get(rc) ?? 0) + extra + n <= capacityOf(inv)
+}
+
+function inAggregates(p: Provider, f: AggregateFilter): boolean {
+  for (const any of f.memberOf) {
+    if (!any.some((a) => p.aggregates.has(a) || p.root.aggregates.has(a))) return false
+  }
+  for (const a of f.forbidden) if (p.aggregates.has(a) || p.root.aggregates.has(a)) return false
+  return true
+}
+
+/** Roots of the trees a sharing provider serves (its own root included). */
+function anchorsOf(s: PlacementState, p: Provider, memo: Map<Provider, Set<Provider>>): Set<Provider> {
+  let a = memo.get(p)
+  if (a) return a
+  a = new Set([p.root])
+  for (const agg of p.aggregates) for (const m of s.aggregateMembers.get(agg) ?? []) a.add(m.root)
+  memo.set(p, a)
+  return a
+}
+
+export function findCandidates(s: PlacementState, req: CandidateRequest): Candidate[] {
+  const memo = new Map<Provider, Set<Provider>>()
+  // Sharing providers by the anchor roots they serve.
+  const sharedWith = new Map<Provider, Provider[]>()
+  for (const sp of s.sharing) {
+    for (const root of anchorsOf(s, sp, memo)) {
+      if (root === sp.root) continue
+      let l = sharedWith.get(root)
+      if (!l) sharedWith.set(root, (l = []))
+      l.push(sp)
+    }
+  }
+
+  const byGroup: Map<Provider, Partial[]>[] = []
+  for (const g of req.groups) {
+    const parts = g.sameProvider ? singleProvider(s, g, memo) : multiProvider(s, g, sharedWith)
+    const m = new Map<Provider, Partial[]>()
+    for (const p of parts) {
+      let l = m.get(p.anchor)
+      if (!l) m.set(p.anchor, (l = []))
+      l.push(p)
+    }
+    byGroup.push(m)
+    if (m.size === 0) return []
+  }
+
+  // Anchors present in every group, in provider order.
+  let anchors = [...byGroup[0]!.keys()].filter((a) => byGroup.every((m) => m.has(a)))
+  anchors.sort((a, b) => a.id - b.id)
+  if (req.rootRequired) anchors = anchors.filter((a) => traitsMatch(a.traits, req.rootRequired!))
+
+  const out: Candidate[] = []
+  const seen = new Set<string>()
+  const numbered = req.groups.map((g) => g.suffix !== '')
+  for (const anchor of anchors) {
+    const lists = byGroup.map((m) => m.get(anchor)!)
+    const idx = lists.map(() => 0)
+    for (;;) {
+      const chosen = lists.map((l, i) => l[idx[i]!]!)
+      const c = merge(anchor, chosen, numbered, req)
+      if (c) {
+        const key = keyOf(c)
+        if (!seen.has(key)) {
+          seen.add(key)
+          if (req.nestedAware || [...c.alloc.keys()].every((p) => p.parent === undefined)) out.push(c)
+        }
+      }
+      let k = lists.length - 1
+      while (k >= 0) {
+        idx[k]!++
+        if (idx[k]! < lists[k]!.length) break
+        idx[k] = 0
+        k--
+      }
+      if (k < 0) break
+    }
+  }
+  return req.limit === undefined ? out : out.slice(0, req.limit)
+}
+
+function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, Set<Provider>>): Partial[] {
+  const out: Partial[] = []
+  const first = g.resources.keys().next()
+  // Start from providers with inventory of the first class (cheap), else every provider.
+  const pool = g.inTree ? PlacementState.treeOf(g.inTree.root) : [...s.providers.values()]
+  for (const p of pool) {
+    if (!first.done && !p.inventories.has(first.value)) continue
+    let ok = true
+    for (const [rc, n] of g.resources) if (!fits(p, rc, n)) ok = false
+    if (!ok || !traitsMatch(p.traits, g.traits) || !inAggregates(p, g.aggregates)) continue
+    const alloc = new Map<Provider, Map<string, number>>()
+    if (g.resources.size) alloc.set(p, new Map(g.resources))
+    const mappings = new Map([[g.suffix, [p]]])
+    out.push({ anchor: p.root, alloc, mappings })
+    if (p.traits.has(SHARES)) {
+      for (const a of anchorsOf(s, p, memo)) if (a !== p.root) out.push({ anchor: a, alloc, mappings })
+    }
+  }
+  return out
+}
+
+function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provider, Provider[]>): Partial[] {
+  const out: Partial[] = []
+  const roots = g.inTree ? [g.inTree.root] : s.roots
+  const rcs = [...g.resources.keys()]
+  for (const root of roots) {
+    const tree = PlacementState.treeOf(root)
+    const pool = [...tree, ...(g.inTree ? [] : (sharedWith.get(root) ?? []))]
+    const options: Provider[][] = []
+    let possible = true
+    for (const rc of rcs) {
+      const n = g.resources.get(rc)!
+      const o = pool.filter(
+        (p) => fits(p, rc, n) && inAggregates(p, g.aggregates) && !hasAny(p.traits, g.traits.forbidden),
+      )
+      if (o.length === 0) {
+        possible = false
+        break
+      }
+      options.push(o)
+    }
+    if (!possible) continue
+    if (rcs.length === 0) {
+      // A resourceless unnumbered group: the tree's root stands for it.
+      if (traitsMatch(root.traits, g.traits) && inAggregates(root, g.aggregates))
+        out.push({ anchor: root, alloc: new Map(), mappings: new Map() })
+      continue
+    }
+    const idx = options.map(() => 0)
+    for (;;) {
+      const alloc = new Map<Provider, Map<string, number>>()
+      const traits = new Set<string>()
+      rcs.forEach((rc, i) => {
+        const p = options[i]![idx[i]!]!
+        let m = alloc.get(p)
+        if (!m) {
+          alloc.set(p, (m = new Map()))
+          for (const t of p.traits) traits.add(t)
+        }
+        m.set(rc, g.resources.get(rc)!)
+      })
+      if (traitsMatch(traits, g.traits))
+        out.push({ anchor: root, alloc, mappings: new Map([[g.suffix, [...alloc.keys()]]]) })
+      let k = options.length - 1
+      while (k >= 0) {
+        idx[k]!++
+        if (idx[k]! < options[k]!.length) break
+        idx[k] = 0
+        k--
+      }
+      if (k < 0) break
+    }
+  }
+  return out
+}
+
+function hasAny(traits: ReadonlySet<string>, names: ReadonlySet<string>): boolean {
+  for (const t of names) if (traits.has(t)) return true
+  return false
+}
+
+function merge(
+  anchor: Provider,
+  parts: Partial[],
+  numbered: boolean[],
+  req: CandidateRequest,
+): Candidate | undefined {
+  const alloc = new Map<Provider, Map<string, number>>()
+  const mappings = new Map<string, Provider[]>()
+  if (req.isolate) {
+    const owner = new Map<Provider, number>()
+    for (let i = 0; i < parts.length; i++) {
+      if (!numbered[i]) continue
+      for (const p of parts[i]!.mappings.values().next().value ?? []) {
+        const o = owner.get(p)
+        if (o !== undefined && o !== i) return undefined
+        owner.set(p, i)
+      }
+    }
+  }
+  for (const part of parts) {
+    for (const [p, m] of part.alloc) {
+      let t = alloc.get(p)
+      if (!t) alloc.set(p, (t = new Map()))
+      for (const [rc, n] of m) t.set(rc, (t.get(rc) ?? 0) + n)
+    }
+    for (const [suffix, ps] of part.mappings) {
+      const l = mappings.get(suffix) ?? []
+      for (const p of ps) if (!l.includes(p)) l.push(p)
+      mappings.set(suffix, l)
+    }
+  }
+  for (const [p, m] of alloc) {
+    for (const [rc, n] of m) {
+      const inv = p.inventories.get(rc)!
+      if ((p.usages.get(rc) ?? 0) + n > capacityOf(inv) || n > inv.maxUnit) return undefined
+    }
+  }
+  for (const suffixes of req.sameSubtree) {
+    const ps: Provider[] = []
+    for (const sfx of suffixes) for (const p of mappings.get(sfx) ?? []) ps.push(p)
+    if (!ps.some((top) => ps.every((p) => PlacementState.isWithin(p, top)))) return undefined
+  }
+  return { alloc, mappings, anchor }
+}
+
+function keyOf(c: Candidate): string {
+  const a = [...c.alloc]
+    .map(([p, m]) => `${p.id}:${[...m].sort().join(',')}`)
+    .sort()
+    .join(';')
+  const m = [...c.mappings]
+    .map(
+      ([s, ps]) =>
+        `${s}=${ps
+          .map((p) => p.id)
+          .sort()
+          .join(',')}`,
+    )
+    .sort()
+    .join(';')
+  return `${a}|${m}`
+}

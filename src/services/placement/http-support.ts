@@ -1,0 +1,172 @@
+/**
+ * Placement's HTTP conventions: microversion negotiation with upstream's messages, the
+ * API-WG fault body (code from 1.23, HTML when the client asks for it), JSON-only
+ * content negotiation, noauth2 and CORS.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { AuthenticatedIdentity } from '../../kernel/auth/index.js'
+import { type FaultRenderer, titleOf } from '../../kernel/errors/index.js'
+import { Version } from '../../kernel/microversion/index.js'
+import { PlacementBadRequest, PlacementNotAcceptable, PlacementUnsupportedMediaType } from './errors.js'
+import { describeViolation, type Schema, validate } from './schemas/validate.js'
+import { VERSIONS } from './versions.js'
+
+export function negotiateVersion(req: FastifyRequest): Version {
+  const raw = req.headers['openstack-api-version']
+  const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]
+  let requested: string | undefined
+  for (const value of values) {
+    for (const part of value.split(',')) {
+      const m = /^\s*placement\s+(.*?)\s*$/i.exec(part)
+      if (m) requested = m[1]
+    }
+  }
+  if (requested === undefined) return VERSIONS.min
+  if (requested.toLowerCase() === 'latest') return VERSIONS.max
+  const v = /^\d+\.\d+$/.test(requested) ? Version.parse(requested) : undefined
+  if (!v) throw new PlacementBadRequest(`invalid version string: ${requested}`)
+  if (v.lt(VERSIONS.min) || v.compare(VERSIONS.max) > 0) {
+    throw new PlacementNotAcceptable(
+      `Unacceptable version header: ${requested}. Version ${v} is not supported by the API. Minimum is ${VERSIONS.min} and maximum is ${VERSIONS.max}.`,
+    )
+  }
+  return v
+}
+
+/** Whether an Accept header admits application/json (missing header: yes). */
+export function acceptsJson(accept: string | undefined): boolean {
+  if (!accept) return true
+  return accept.split(',').some((part) => {
+    const [type, ...params] = part.trim().split(';')
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
+    if (q && Number(q.slice(2)) === 0) return false
+    const t = type!.trim().toLowerCase()
+    return t === 'application/json' || t === 'application/*' || t === '*/*'
+  })
+}
+
+function prefersHtml(accept: string | undefined): boolean {
+  if (!accept) return false
+  const first = accept.split(',')[0]!.trim().toLowerCase()
+  return first.startsWith('text/html') && !acceptsJson(accept)
+}
+
+export function makeRenderer(getReq: () => FastifyRequest | undefined): FaultRenderer {
+  return (fault, requestId) => {
+    const req = getReq()
+    const version = req?.version
+    const withCode = version ? version.gte('1.23') : false
+    if (prefersHtml(req?.headers.accept)) {
+      const title = titleOf(fault.status)
+      const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+      return {
+        contentType: 'text/html; charset=UTF-8',
+        body: `<html>\n <head>\n  <title>${fault.status} ${title}</title>\n </head>\n <body>\n  <h1>${fault.status} ${title}</h1>\n  ${esc(fault.message)}<br /><br />\n\n\n\n </body>\n</html>`,
+      }
+    }
+    const code = fault.code.startsWith('placement.') ? fault.code : 'placement.undefined_code'
+    const err: Record<string, unknown> = {
+      status: fault.status,
+      title: titleOf(fault.status),
+      detail: fault.message,
+      request_id: requestId,
+    }
+    if (withCode) err.code = code
+    return { body: { errors: [err] } }
+  }
+}
+
+/** Enforces what upstream's require_content does for JSON bodies. */
+export function requireJsonContent(req: FastifyRequest): void {
+  const ct = req.headers['content-type']
+  if (!ct) {
+    const len = req.headers['content-length']
+    if (len !== undefined && len !== '0')
+      throw new PlacementBadRequest('content-type header required when content-length is set')
+    throw new PlacementUnsupportedMediaType('The media type None is not supported, use application/json')
+  }
+  const type = ct.split(';')[0]!.trim().toLowerCase()
+  if (type !== 'application/json')
+    throw new PlacementUnsupportedMediaType(`The media type ${type} is not supported, use application/json`)
+}
+
+/** Validates a JSON body against a schema, with upstream's 400 messages. */
+export function body<T>(req: FastifyRequest, schema: Schema): T {
+  const data = req.body
+  if (data === undefined)
+    throw new PlacementBadRequest('Malformed JSON: Expecting value: line 1 column 1 (char 0)')
+  const v = validate(data, schema)
+  if (v) throw new PlacementBadRequest(`JSON does not validate: ${describeViolation(v)}`)
+  return data as T
+}
+
+/** The query string as upstream's validators see it: one (last) value per key. */
+export function queryFlat(req: FastifyRequest): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(req.query as Record<string, string | string[]>)) {
+    out[k] = Array.isArray(v) ? v[v.length - 1]! : v
+  }
+  return out
+}
+
+export function queryAll(req: FastifyRequest, key: string): string[] {
+  const v = (req.query as Record<string, string | string[]>)[key]
+  return v === undefined ? [] : Array.isArray(v) ? v : [v]
+}
+
+export function validateQuery(req: FastifyRequest, schema: Schema): Record<string, string> {
+  const q = queryFlat(req)
+  const v = validate(q, schema)
+  if (v) throw new PlacementBadRequest(`Invalid query string parameters: ${describeViolation(v)}`)
+  return q
+}
+
+/** noauth2: `user[:project]` tokens, admin for user `admin`, X-Roles, system scope. */
+export async function noauth2(req: FastifyRequest): Promise<AuthenticatedIdentity | undefined> {
+  const token = req.headers['x-auth-token']
+  if (typeof token !== 'string') return undefined
+  const i = token.indexOf(':')
+  const user = i < 0 ? token : token.slice(0, i)
+  let project = i < 0 ? token : token.slice(i + 1) || user
+  const rolesHeader = req.headers['x-roles']
+  const roles =
+    typeof rolesHeader === 'string'
+      ? rolesHeader
+          .split(',')
+          .map((r) => r.trim().toLowerCase())
+          .filter(Boolean)
+      : user === 'admin'
+        ? ['admin']
+        : []
+  const xProject = req.headers['x-project-id']
+  if (typeof xProject === 'string' && xProject) project = xProject
+  const system =
+    typeof req.headers['openstack-system-scope'] === 'string' && req.headers['openstack-system-scope'] !== ''
+  return {
+    user_id: user,
+    project_id: system ? undefined : project,
+    roles,
+    ...(system ? { system_scope: 'all' } : {}),
+  } as unknown as AuthenticatedIdentity
+}
+
+export function httpDate(iso: string | null | undefined): string {
+  return (iso ? new Date(iso) : new Date()).toUTCString()
+}
+
+/** Sets last-modified and cache-control from 1.15 on. */
+export function cacheHeaders(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  lastModified: string | null | undefined,
+): void {
+  if (!req.version.gte('1.15')) return
+  reply.header('last-modified', httpDate(lastModified))
+  reply.header('cache-control', 'no-cache')
+}
+
+export function newest(...ts: (string | null | undefined)[]): string | undefined {
+  let best: string | undefined
+  for (const t of ts) if (t && (!best || t > best)) best = t
+  return best
+}

@@ -1,0 +1,84 @@
+/**
+ * Placement's Fastify plugin: its own fault renderer, microversion negotiation, JSON
+ * content negotiation, authentication (keystone tokens or noauth2), CORS, and the
+ * route table.
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { TokenValidator } from '../../kernel/auth/index.js'
+import { Unauthorized } from '../../kernel/errors/index.js'
+import { serviceScope } from '../../kernel/http/index.js'
+import type { Enforcer } from '../../kernel/policy/index.js'
+import type { PlacementConfig } from './config.js'
+import type { Placement } from './domain/placement.js'
+import { PlacementNotAcceptable } from './errors.js'
+import { acceptsJson, makeRenderer, negotiateVersion, noauth2 } from './http-support.js'
+import { registerRoutes } from './routes.js'
+
+export interface PluginOptions {
+  placement: Placement
+  config: PlacementConfig
+  enforcer: Enforcer
+  tokens?: TokenValidator
+}
+
+export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    let current: FastifyRequest | undefined
+    const render = makeRenderer(() => current)
+    const noauth = opts.config.api.auth_strategy === 'noauth2'
+    const cors = opts.config.cors
+    app.addHook('onRequest', async (req, reply) => {
+      current = req
+      const origin = req.headers.origin
+      if (typeof origin === 'string' && cors.allowed_origin.includes(origin)) {
+        reply.header('access-control-allow-origin', origin)
+        if (cors.allow_credentials) reply.header('access-control-allow-credentials', 'true')
+        if (cors.expose_headers.length)
+          reply.header('access-control-expose-headers', cors.expose_headers.join(','))
+        if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+          reply.header('access-control-allow-methods', cors.allow_methods.join(','))
+          const want = req.headers['access-control-request-headers']
+          if (typeof want === 'string' && want) reply.header('access-control-allow-headers', want)
+          reply.header('access-control-max-age', String(cors.max_age))
+          return reply.code(200).send()
+        }
+      }
+    })
+    app.addHook('preSerialization', async (req, _reply, payload) => {
+      current = req
+      return payload
+    })
+    app.addHook('onError', async (req) => {
+      current = req
+    })
+    serviceScope(app, {
+      serviceType: 'placement',
+      renderFault: (f, id) => render(f, id),
+      enforcer: opts.enforcer,
+      tokens: opts.tokens,
+      authenticate: noauth
+        ? async (req) => {
+            const path = req.url.split('?')[0]!.slice(app.prefix.length)
+            if (path === '' || path === '/') return undefined
+            const who = await noauth2(req)
+            if (!who) throw new Unauthorized()
+            return who
+          }
+        : undefined,
+    })
+    // Version and Accept negotiation run before authentication's hook result is used,
+    // so every response (errors included) carries the version headers.
+    app.addHook('onRequest', async (req, reply) => {
+      reply.header('vary', 'openstack-api-version')
+      req.version = negotiateVersion(req)
+      reply.header('openstack-api-version', `placement ${req.version}`)
+      if (!acceptsJson(req.headers.accept) && req.method !== 'OPTIONS') {
+        throw new PlacementNotAcceptable('Only application/json is provided')
+      }
+    })
+    registerRoutes(app, opts.placement, {
+      prefix: app.prefix,
+      randomize: opts.config.placement.randomize_allocation_candidates,
+    })
+  }
+}

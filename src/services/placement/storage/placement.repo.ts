@@ -1,0 +1,655 @@
+/**
+ * The only placement file that speaks SQL. It loads the whole state (for the in-memory
+ * index) in one consistent read, and applies writes in single transactions that
+ * compare-and-swap provider and consumer generations and bump the change counter, so
+ * every process sharing the database sees that its index is stale.
+ */
+import { type Kysely, sql, type Transaction } from 'kysely'
+import { type Dialect, isUniqueViolation } from '../../../kernel/db/index.js'
+import type { StateRows } from '../domain/model.js'
+import { ConcurrentUpdate, PlacementConflict } from '../errors.js'
+import type { PlacementDatabase } from './schema.js'
+
+type Tx = Transaction<PlacementDatabase>
+
+export interface InventoryRow {
+  resourceClassId: number
+  total: number
+  reserved: number
+  minUnit: number
+  maxUnit: number
+  stepSize: number
+  allocationRatio: number
+}
+
+export interface ConsumerWrite {
+  uuid: string
+  projectId: string
+  userId: string
+  /** undefined: no type (pre-1.38 writers keep what is there). */
+  consumerType: string | undefined
+  /** The generation the writer saw; null when the consumer must be new. */
+  expectedGeneration: number | null
+  /** Whether the consumer row exists (decides UPDATE vs INSERT). */
+  exists: boolean
+  allocations: { providerId: number; resourceClassId: number; used: number }[]
+  /** Message for a lost compare-and-swap on this consumer. */
+  conflictMessage: string
+}
+
+/** Everything one API call writes, applied atomically. */
+export interface WritePlan {
+  /** Providers whose generation must still be `generation`; each is bumped by one. */
+  providers: { id: number; generation: number; conflictMessage?: string }[]
+  inventories?: { providerId: number; rows: InventoryRow[] }[]
+  traits?: { providerId: number; traitIds: number[] }[]
+  aggregates?: { providerId: number; uuids: string[] }[]
+  consumers?: ConsumerWrite[]
+}
+
+export interface NewProvider {
+  uuid: string
+  name: string
+  parentId: number | null
+  rootId: number | null
+}
+
+const now = () => new Date().toISOString()
+
+export class PlacementRepo {
+  constructor(
+    readonly db: Kysely<PlacementDatabase>,
+    readonly dialect: Dialect,
+  ) {}
+
+  /** The change counter; one cheap indexed read. */
+  async counter(): Promise<string> {
+    const row = await this.db
+      .selectFrom('placement_changes')
+      .select('counter')
+      .where('id', '=', 1)
+      .executeTakeFirst()
+    return String(row?.counter ?? 0)
+  }
+
+  /** Every row the index needs, read in one transaction so they agree with each other. */
+  async loadState(): Promise<StateRows> {
+    const read = async (tx: Kysely<PlacementDatabase>): Promise<StateRows> => {
+      const counter = await tx
+        .selectFrom('placement_changes')
+        .select('counter')
+        .where('id', '=', 1)
+        .executeTakeFirst()
+      const [
+        providers,
+        inventories,
+        allocations,
+        consumers,
+        projects,
+        users,
+        consumerTypes,
+        resourceClasses,
+        traits,
+        aggregates,
+        providerAggregates,
+        providerTraits,
+      ] = [
+        await tx.selectFrom('resource_providers').selectAll().orderBy('id').execute(),
+        await tx.selectFrom('inventories').selectAll().orderBy('id').execute(),
+        await tx.selectFrom('allocations').selectAll().orderBy('id').execute(),
+        await tx.selectFrom('consumers').selectAll().orderBy('id').execute(),
+        await tx.selectFrom('projects').select(['id', 'external_id']).execute(),
+        await tx.selectFrom('users').select(['id', 'external_id']).execute(),
+        await tx.selectFrom('consumer_types').select(['id', 'name']).execute(),
+        await tx.selectFrom('resource_classes').selectAll().orderBy('id').execute(),
+        await tx.selectFrom('traits').selectAll().orderBy('name').execute(),
+        await tx.selectFrom('placement_aggregates').select(['id', 'uuid']).execute(),
+        await tx
+          .selectFrom('resource_provider_aggregates')
+          .select(['resource_provider_id', 'aggregate_id'])
+          .execute(),
+        await tx
+          .selectFrom('resource_provider_traits')
+          .select(['resource_provider_id', 'trait_id'])
+          .execute(),
+      ]
+      return {
+        counter: String(counter?.counter ?? 0),
+        providers,
+        inventories,
+        allocations,
+        consumers,
+        projects,
+        users,
+        consumerTypes,
+        resourceClasses,
+        traits,
+        aggregates,
+        providerAggregates,
+        providerTraits,
+      }
+    }
+    if (this.dialect === 'sqlite') return this.db.transaction().execute(read)
+    return this.db.transaction().setIsolationLevel('repeatable read').execute(read)
+  }
+
+  /** Adds the standard traits that are missing (idempotent; racing processes are fine). */
+  async ensureTraits(names: readonly string[]): Promise<void> {
+    const have = new Set((await this.db.selectFrom('traits').select('name').execute()).map((r) => r.name))
+    const missing = names.filter((n) => !have.has(n))
+    if (missing.length === 0) return
+    const ts = now()
+    // NOTE: no transaction: another process may be seeding the same names, and a unique
+    // violation inside a PostgreSQL transaction would abort the rest of it.
+    for (const name of missing) {
+      try {
+        await this.db.insertInto('traits').values({ name, created_at: ts, updated_at: null }).execute()
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e
+      }
+    }
+    await this.db.transaction().execute(bump)
+  }
+
+  async createProvider(p: NewProvider): Promise<number> {
+    return this.db.transaction().execute(async (tx) => {
+      const ts = now()
+      const clash = await tx
+        .selectFrom('resource_providers')
+        .select('id')
+        .where((eb) => eb.or([eb('uuid', '=', p.uuid), eb('name', '=', p.name)]))
+        .executeTakeFirst()
+      if (clash) throw await this.duplicateProvider(tx, p)
+      let id: number
+      try {
+        id = await insertId(
+          tx,
+          this.dialect,
+          tx.insertInto('resource_providers').values({
+            uuid: p.uuid,
+            name: p.name,
+            generation: 0,
+            root_provider_id: p.rootId,
+            parent_provider_id: p.parentId,
+            created_at: ts,
+            updated_at: ts,
+          }),
+        )
+      } catch (e) {
+        if (isUniqueViolation(e))
+          throw new ConcurrentUpdate('Another thread concurrently created this resource provider.')
+        throw e
+      }
+      if (p.rootId === null)
+        await tx
+          .updateTable('resource_providers')
+          .set({ root_provider_id: id })
+          .where('id', '=', id)
+          .execute()
+      if (p.parentId !== null) {
+        const parent = await tx
+          .selectFrom('resource_providers')
+          .select('id')
+          .where('id', '=', p.parentId)
+          .executeTakeFirst()
+        if (!parent) throw new ConcurrentUpdate('The parent resource provider was deleted concurrently.')
+      }
+      await bump(tx)
+      return id
+    })
+  }
+
+  private async duplicateProvider(tx: Tx, p: NewProvider): Promise<Error> {
+    const byUuid = await tx
+      .selectFrom('resource_providers')
+      .select('id')
+      .where('uuid', '=', p.uuid)
+      .executeTakeFirst()
+    if (byUuid)
+      return new PlacementConflict(
+        `Conflicting resource provider uuid: ${p.uuid} already exists.`,
+        'placement.duplicate_uuid',
+      )
+    return new PlacementConflict(
+      `Conflicting resource provider name: ${p.name} already exists.`,
+      'placement.duplicate_name',
+    )
+  }
+
+  /** Renames and/or moves a provider; `subtree` gets the new root. */
+  async updateProvider(
+    id: number,
+    generation: number,
+    changes: { name: string; uuid: string; parentId: number | null; rootId: number },
+    subtree: number[],
+  ): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      try {
+        const r = await tx
+          .updateTable('resource_providers')
+          .set({ name: changes.name, parent_provider_id: changes.parentId, updated_at: now() })
+          .where('id', '=', id)
+          .where('generation', '=', generation)
+          .executeTakeFirst()
+        if (Number(r.numUpdatedRows) === 0)
+          throw new ConcurrentUpdate('resource provider generation conflict')
+      } catch (e) {
+        if (isUniqueViolation(e)) {
+          throw new PlacementConflict(
+            `Conflicting resource provider name: ${changes.name} already exists.`,
+            'placement.duplicate_name',
+          )
+        }
+        throw e
+      }
+      if (subtree.length) {
+        await tx
+          .updateTable('resource_providers')
+          .set({ root_provider_id: changes.rootId })
+          .where('id', 'in', subtree)
+          .execute()
+      }
+      await bump(tx)
+    })
+  }
+
+  /** Deletes a provider that has no allocations and no children (checked in the transaction). */
+  async deleteProvider(id: number, generation: number, uuid: string): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const child = await tx
+        .selectFrom('resource_providers')
+        .select('id')
+        .where('parent_provider_id', '=', id)
+        .executeTakeFirst()
+      if (child) {
+        throw new PlacementConflict(
+          `Unable to delete parent resource provider ${uuid}: It has child resource providers.`,
+          'placement.resource_provider.cannot_delete_parent',
+        )
+      }
+      const alloc = await tx
+        .selectFrom('allocations')
+        .select('id')
+        .where('resource_provider_id', '=', id)
+        .executeTakeFirst()
+      if (alloc) {
+        throw new PlacementConflict(
+          `Unable to delete resource provider ${uuid}: Resource provider has allocations.`,
+          'placement.resource_provider.inuse',
+        )
+      }
+      await tx.deleteFrom('inventories').where('resource_provider_id', '=', id).execute()
+      await tx.deleteFrom('resource_provider_traits').where('resource_provider_id', '=', id).execute()
+      await tx.deleteFrom('resource_provider_aggregates').where('resource_provider_id', '=', id).execute()
+      const r = await tx
+        .deleteFrom('resource_providers')
+        .where('id', '=', id)
+        .where('generation', '=', generation)
+        .executeTakeFirst()
+      if (Number(r.numDeletedRows) === 0) throw new ConcurrentUpdate('resource provider generation conflict')
+      await bump(tx)
+    })
+  }
+
+  /** Applies a write plan atomically; throws ConcurrentUpdate when a generation moved. */
+  async apply(plan: WritePlan): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const ts = now()
+      // NOTE: generations are compared-and-swapped first, in id order, so two writers
+      // lock provider rows in the same order and never deadlock; the loser of a race
+      // sees zero rows updated and nothing it wrote survives (the transaction rolls back).
+      const providers = [...plan.providers].sort((a, b) => a.id - b.id)
+      for (const p of providers) {
+        const r = await tx
+          .updateTable('resource_providers')
+          .set({ generation: p.generation + 1, updated_at: ts })
+          .where('id', '=', p.id)
+          .where('generation', '=', p.generation)
+          .executeTakeFirst()
+        if (Number(r.numUpdatedRows) === 0) {
+          throw new ConcurrentUpdate(p.conflictMessage ?? 'resource provider generation conflict')
+        }
+      }
+      for (const inv of plan.inventories ?? []) await replaceInventories(tx, inv.providerId, inv.rows, ts)
+      for (const t of plan.traits ?? []) {
+        await tx
+          .deleteFrom('resource_provider_traits')
+          .where('resource_provider_id', '=', t.providerId)
+          .execute()
+        if (t.traitIds.length) {
+          await tx
+            .insertInto('resource_provider_traits')
+            .values(
+              t.traitIds.map((trait_id) => ({
+                resource_provider_id: t.providerId,
+                trait_id,
+                created_at: ts,
+              })),
+            )
+            .execute()
+        }
+      }
+      for (const a of plan.aggregates ?? []) await this.replaceAggregates(tx, a.providerId, a.uuids, ts)
+      for (const c of plan.consumers ?? []) await this.writeConsumer(tx, c, ts)
+      await bump(tx)
+    })
+  }
+
+  private async replaceAggregates(tx: Tx, providerId: number, uuids: string[], ts: string) {
+    const ids: number[] = []
+    for (const uuid of uuids) {
+      let row = await tx
+        .selectFrom('placement_aggregates')
+        .select('id')
+        .where('uuid', '=', uuid)
+        .executeTakeFirst()
+      if (!row) {
+        try {
+          const id = await insertId(
+            tx,
+            this.dialect,
+            tx.insertInto('placement_aggregates').values({ uuid, created_at: ts }),
+          )
+          row = { id }
+        } catch (e) {
+          if (!isUniqueViolation(e)) throw e
+          throw new ConcurrentUpdate('Another thread concurrently created the aggregate; please retry.')
+        }
+      }
+      ids.push(row.id)
+    }
+    await tx
+      .deleteFrom('resource_provider_aggregates')
+      .where('resource_provider_id', '=', providerId)
+      .execute()
+    if (ids.length) {
+      await tx
+        .insertInto('resource_provider_aggregates')
+        .values(
+          ids.map((aggregate_id) => ({ resource_provider_id: providerId, aggregate_id, created_at: ts })),
+        )
+        .execute()
+    }
+  }
+
+  private async externalId(
+    tx: Tx,
+    table: 'projects' | 'users',
+    external: string,
+    ts: string,
+  ): Promise<number> {
+    const row = await tx.selectFrom(table).select('id').where('external_id', '=', external).executeTakeFirst()
+    if (row) return row.id
+    try {
+      return await insertId(
+        tx,
+        this.dialect,
+        tx.insertInto(table).values({ external_id: external, created_at: ts }),
+      )
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e
+      throw new ConcurrentUpdate(
+        `Another thread concurrently created ${table.slice(0, -1)} ${external}; please retry.`,
+      )
+    }
+  }
+
+  private async consumerTypeId(tx: Tx, name: string, ts: string): Promise<number> {
+    const row = await tx.selectFrom('consumer_types').select('id').where('name', '=', name).executeTakeFirst()
+    if (row) return row.id
+    try {
+      return await insertId(
+        tx,
+        this.dialect,
+        tx.insertInto('consumer_types').values({ name, created_at: ts, updated_at: null }),
+      )
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e
+      throw new ConcurrentUpdate('Another thread concurrently created the consumer type; please retry.')
+    }
+  }
+
+  private async writeConsumer(tx: Tx, c: ConsumerWrite, ts: string) {
+    await tx.deleteFrom('allocations').where('consumer_id', '=', c.uuid).execute()
+    if (c.allocations.length === 0) {
+      // A consumer without allocations is deleted (as upstream); the generation check
+      // still guards the delete.
+      if (c.exists) {
+        const q = tx.deleteFrom('consumers').where('uuid', '=', c.uuid)
+        const r = await (c.expectedGeneration === null
+          ? q
+          : q.where('generation', '=', c.expectedGeneration)
+        ).executeTakeFirst()
+        if (Number(r.numDeletedRows) === 0) throw new ConcurrentUpdate(c.conflictMessage)
+      }
+      return
+    }
+    const projectId = await this.externalId(tx, 'projects', c.projectId, ts)
+    const userId = await this.externalId(tx, 'users', c.userId, ts)
+    const typeId =
+      c.consumerType === undefined ? undefined : await this.consumerTypeId(tx, c.consumerType, ts)
+    if (c.exists) {
+      const q = tx
+        .updateTable('consumers')
+        .set({
+          project_id: projectId,
+          user_id: userId,
+          ...(typeId === undefined ? {} : { consumer_type_id: typeId }),
+          generation: sql<number>`generation + 1`,
+          updated_at: ts,
+        })
+        .where('uuid', '=', c.uuid)
+      const r = await (c.expectedGeneration === null
+        ? q
+        : q.where('generation', '=', c.expectedGeneration)
+      ).executeTakeFirst()
+      if (Number(r.numUpdatedRows) === 0) throw new ConcurrentUpdate(c.conflictMessage)
+    } else {
+      try {
+        await tx
+          .insertInto('consumers')
+          .values({
+            uuid: c.uuid,
+            project_id: projectId,
+            user_id: userId,
+            consumer_type_id: typeId ?? null,
+            generation: 1,
+            created_at: ts,
+            updated_at: ts,
+          })
+          .execute()
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new ConcurrentUpdate(c.conflictMessage)
+        throw e
+      }
+    }
+    await tx
+      .insertInto('allocations')
+      .values(
+        c.allocations.map((a) => ({
+          resource_provider_id: a.providerId,
+          consumer_id: c.uuid,
+          resource_class_id: a.resourceClassId,
+          used: a.used,
+          created_at: ts,
+          updated_at: ts,
+        })),
+      )
+      .execute()
+  }
+
+  async createResourceClass(id: number, name: string): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const ts = now()
+      const same = await tx
+        .selectFrom('resource_classes')
+        .select('id')
+        .where('name', '=', name)
+        .executeTakeFirst()
+      if (same)
+        throw new PlacementConflict(
+          `Conflicting resource class already exists: ${name}`,
+          'placement.duplicate_name',
+        )
+      try {
+        await tx
+          .insertInto('resource_classes')
+          .values({ id, name, created_at: ts, updated_at: null })
+          .execute()
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e
+        throw new ConcurrentUpdate('Another thread concurrently created a resource class; please retry.')
+      }
+      await bump(tx)
+    })
+  }
+
+  async updateResourceClass(id: number, name: string): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      try {
+        await tx
+          .updateTable('resource_classes')
+          .set({ name, updated_at: now() })
+          .where('id', '=', id)
+          .execute()
+      } catch (e) {
+        if (isUniqueViolation(e))
+          throw new PlacementConflict(`Resource class already exists: ${name}`, 'placement.duplicate_name')
+        throw e
+      }
+      await bump(tx)
+    })
+  }
+
+  /** Deletes a custom class unless some inventory still uses it. */
+  async deleteResourceClass(id: number, name: string): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const used = await tx
+        .selectFrom('inventories')
+        .select('id')
+        .where('resource_class_id', '=', id)
+        .executeTakeFirst()
+      if (used)
+        throw new PlacementConflict(`Error in delete resource class: Class is in use in inventory: ${name}`)
+      await tx.deleteFrom('resource_classes').where('id', '=', id).execute()
+      await bump(tx)
+    })
+  }
+
+  async createTrait(name: string): Promise<boolean> {
+    const exists = await this.db.selectFrom('traits').select('id').where('name', '=', name).executeTakeFirst()
+    if (exists) return false
+    return this.db.transaction().execute(async (tx) => {
+      try {
+        await tx.insertInto('traits').values({ name, created_at: now(), updated_at: null }).execute()
+      } catch (e) {
+        if (isUniqueViolation(e))
+          throw new ConcurrentUpdate('Another thread concurrently created the trait; please retry.')
+        throw e
+      }
+      await bump(tx)
+      return true
+    })
+  }
+
+  /** Deletes a custom trait unless a provider has it. */
+  async deleteTrait(id: number, name: string): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const used = await tx
+        .selectFrom('resource_provider_traits')
+        .select('trait_id')
+        .where('trait_id', '=', id)
+        .executeTakeFirst()
+      if (used) throw new PlacementConflict(`The trait ${name} is in use by a resource provider.`)
+      await tx.deleteFrom('traits').where('id', '=', id).execute()
+      await bump(tx)
+    })
+  }
+
+  /** Test and benchmark support: empties every table (never exposed over HTTP). */
+  async truncate(): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      for (const t of [
+        'allocations',
+        'consumers',
+        'inventories',
+        'resource_provider_traits',
+        'resource_provider_aggregates',
+        'placement_aggregates',
+        'resource_providers',
+        'projects',
+        'users',
+        'consumer_types',
+        'resource_classes',
+      ] as const) {
+        await tx.deleteFrom(t).execute()
+      }
+      await tx.deleteFrom('traits').where('name', 'like', 'CUSTOM\\_%').execute()
+      await bump(tx)
+    })
+  }
+}
+
+async function bump(tx: Tx): Promise<void> {
+  await tx
+    .updateTable('placement_changes')
+    .set({ counter: sql<number>`counter + 1` })
+    .where('id', '=', 1)
+    .execute()
+}
+
+async function replaceInventories(tx: Tx, providerId: number, rows: InventoryRow[], ts: string) {
+  const existing = await tx
+    .selectFrom('inventories')
+    .select(['id', 'resource_class_id'])
+    .where('resource_provider_id', '=', providerId)
+    .execute()
+  const byRc = new Map(existing.map((r) => [r.resource_class_id, r.id]))
+  const keep = new Set(rows.map((r) => r.resourceClassId))
+  const gone = existing.filter((r) => !keep.has(r.resource_class_id)).map((r) => r.id)
+  if (gone.length) await tx.deleteFrom('inventories').where('id', 'in', gone).execute()
+  for (const r of rows) {
+    const values = {
+      total: r.total,
+      reserved: r.reserved,
+      min_unit: r.minUnit,
+      max_unit: r.maxUnit,
+      step_size: r.stepSize,
+      allocation_ratio: r.allocationRatio,
+    }
+    const id = byRc.get(r.resourceClassId)
+    if (id !== undefined)
+      await tx
+        .updateTable('inventories')
+        .set({ ...values, updated_at: ts })
+        .where('id', '=', id)
+        .execute()
+    else {
+      await tx
+        .insertInto('inventories')
+        .values({
+          ...values,
+          resource_provider_id: providerId,
+          resource_class_id: r.resourceClassId,
+          created_at: ts,
+          updated_at: null,
+        })
+        .execute()
+    }
+  }
+}
+
+/** Inserts one row and returns its generated id on every dialect. */
+async function insertId(
+  _tx: Tx,
+  dialect: Dialect,
+  // biome-ignore lint/suspicious/noExplicitAny: any insert builder of this schema
+  q: any,
+): Promise<number> {
+  if (dialect === 'postgres') {
+    const row = await q.returning('id').executeTakeFirstOrThrow()
+    return Number(row.id)
+  }
+  const r = await q.executeTakeFirstOrThrow()
+  return Number(r.insertId)
+}
