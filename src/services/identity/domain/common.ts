@@ -1,0 +1,90 @@
+/**
+ * What every resource module of the identity resource half shares: its dependencies,
+ * id generation, time formats and the JSON columns' helpers.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { Repos } from '../storage/store.js'
+import type { IdentityResourcesConfig } from './config.js'
+import { ValidationFailed } from './errors.js'
+import type { RevocationEvent, RevocationSink } from './ports.js'
+
+export interface ResourceDeps {
+  repos: Repos
+  config: IdentityResourcesConfig
+  revocations: RevocationSink
+  logger: Logger
+}
+
+/** Keystone ids: uuid4 without dashes. */
+export function newId(): string {
+  return randomUUID().replace(/-/g, '')
+}
+
+export function nowIso(): string {
+  return new Date().toISOString()
+}
+
+/** Keystone's wire format for times: microseconds and a `Z` (`2024-01-02T03:04:05.000000Z`). */
+export function wireTime(iso: string | null | undefined): string | null {
+  if (!iso) return null
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return iso
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z')
+}
+
+/** Parses a client-supplied time (ISO 8601, naive times read as UTC); 400 when it is not one. */
+export function parseTime(value: string, field: string): string {
+  const s = /[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`
+  const d = new Date(s)
+  if (!/^\d{4}-\d\d-\d\d/.test(value) || Number.isNaN(d.getTime())) {
+    throw new ValidationFailed(`Invalid input for field '${field}': '${value}' is not a valid date-time`)
+  }
+  return d.toISOString()
+}
+
+export function toBool(v: number | boolean | null | undefined): boolean {
+  return v === true || v === 1
+}
+
+export function fromBool(v: boolean): number {
+  return v ? 1 : 0
+}
+
+export function parseJson<T = Record<string, unknown>>(text: string | null | undefined, fallback: T): T {
+  if (!text) return fallback
+  try {
+    return JSON.parse(text) as T
+  } catch {
+    return fallback
+  }
+}
+
+/** Splits a request body into known columns and Keystone's free-form "extra" attributes. */
+export function splitExtra(
+  body: Record<string, unknown>,
+  known: readonly string[],
+): { known: Record<string, unknown>; extra: Record<string, unknown> } {
+  const k: Record<string, unknown> = {}
+  const extra: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(body)) {
+    if (known.includes(key)) k[key] = value
+    else if (key !== 'links' && key !== 'id') extra[key] = value
+  }
+  return { known: k, extra }
+}
+
+export async function revoke(
+  deps: ResourceDeps,
+  event: Omit<RevocationEvent, 'issued_before'>,
+): Promise<void> {
+  await deps.revocations.record({ ...event, issued_before: nowIso() })
+}
+
+/** Query flags arrive as strings: Keystone treats anything but 0/false/no/off as true. */
+export function queryBool(v: unknown): boolean | undefined {
+  if (v === undefined) return undefined
+  const s = Array.isArray(v) ? String(v[0]) : String(v)
+  if (s === '') return true
+  return !['0', 'false', 'no', 'off', 'f', 'n'].includes(s.toLowerCase())
+}

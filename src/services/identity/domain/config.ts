@@ -1,0 +1,81 @@
+/**
+ * The resource half's configuration: `[identity]`, `[security_compliance]` and
+ * `[resource]`, with Keystone's option names and defaults.
+ */
+import { type ConfigOf, defineSections, opt } from '../../../kernel/config/schema.js'
+
+export const identityResourcesConfig = defineSections({
+  identity: {
+    default_domain_id: opt.str({
+      default: 'default',
+      help: 'The id of the domain used when a v3 request names none (also created at first start).',
+    }),
+    password_hash_algorithm: opt.enum({
+      choices: ['bcrypt', 'scrypt'] as const,
+      default: 'bcrypt',
+      help: 'The algorithm used to hash user passwords and application credential secrets.',
+    }),
+    password_hash_rounds: opt.int({
+      default: 12,
+      min: 4,
+      max: 31,
+      help: 'bcrypt cost factor (log2 of rounds); with scrypt, log2 of the CPU/memory cost N.',
+    }),
+    max_password_length: opt.int({
+      default: 4096,
+      min: 1,
+      help: 'Longest password accepted, in characters.',
+    }),
+    list_limit: opt.int({
+      min: 1,
+      help: 'Maximum number of entities a list returns (then `truncated: true`).',
+    }),
+  },
+  security_compliance: {
+    lockout_failure_attempts: opt.int({
+      min: 1,
+      help: 'Failed password attempts before a user is locked out for lockout_duration; unset disables lockout.',
+    }),
+    lockout_duration: opt.int({ default: 1800, min: 1, help: 'Seconds a locked-out user stays locked.' }),
+    password_expires_days: opt.int({
+      min: 0,
+      help: 'Days a password stays valid after it is set; unset: never expires.',
+    }),
+    unique_last_password_count: opt.int({
+      default: 0,
+      min: 0,
+      help: 'How many previous passwords a user may not reuse (0 or 1: only the current one is checked).',
+    }),
+    minimum_password_age: opt.int({
+      default: 0,
+      min: 0,
+      help: 'Days a user must wait before changing their password again.',
+    }),
+    password_regex: opt.str({ help: 'A regular expression every new password must match.' }),
+    password_regex_description: opt.str({ help: 'A human description of password_regex, shown on failure.' }),
+    change_password_upon_first_use: opt.bool({
+      default: false,
+      help: 'Users must change a password an administrator set before they can use it.',
+    }),
+    disable_user_account_days_inactive: opt.int({
+      min: 1,
+      help: 'Days without authentication after which a user is treated as disabled.',
+    }),
+  },
+  resource: {
+    admin_project_name: opt.str({ help: 'The project whose admins are cloud admins (is_admin_project).' }),
+    admin_project_domain_name: opt.str({ help: 'The domain of admin_project_name.' }),
+    project_name_url_safe: opt.enum({
+      choices: ['off', 'new', 'strict'] as const,
+      default: 'off',
+      help: 'Whether project names must be URL-safe.',
+    }),
+    domain_name_url_safe: opt.enum({
+      choices: ['off', 'new', 'strict'] as const,
+      default: 'off',
+      help: 'Whether domain names must be URL-safe.',
+    }),
+  },
+})
+
+export type IdentityResourcesConfig = ConfigOf<typeof identityResourcesConfig>

@@ -1,0 +1,129 @@
+/**
+ * What every resource handler shares: links in Keystone's shape, list envelopes,
+ * query parsing, and a small router that also answers 405 for the methods a path lacks.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import { allowMethods } from '../../../kernel/http/index.js'
+import { queryBool } from '../domain/common.js'
+
+/** `http://host:port/identity/v3`, from the request as the client sent it. */
+export function v3Base(req: FastifyRequest): string {
+  const proto =
+    (req.headers['x-forwarded-proto'] as string | undefined)?.split(',')[0]?.trim() ?? req.protocol
+  const host = (req.headers['x-forwarded-host'] as string | undefined) ?? req.headers.host ?? 'localhost'
+  const path = req.url.split('?')[0] ?? ''
+  const i = path.indexOf('/v3')
+  return `${proto}://${host}${i >= 0 ? path.slice(0, i) : ''}/v3`
+}
+
+export function selfLink(req: FastifyRequest, path: string): { self: string } {
+  return { self: `${v3Base(req)}/${path}` }
+}
+
+/** A list response: `{<key>: [...], links: {self, previous, next}}`. */
+export function collection(
+  req: FastifyRequest,
+  key: string,
+  items: unknown[],
+  extra: Record<string, unknown> = {},
+) {
+  const base = v3Base(req)
+  const path = req.url.slice(req.url.indexOf('/v3') + 3)
+  return { [key]: items, links: { self: `${base}${path}`, previous: null, next: null }, ...extra }
+}
+
+export type Query = Record<string, string | string[] | undefined>
+
+export function query(req: FastifyRequest): Query {
+  return (req.query ?? {}) as Query
+}
+
+/** One string from a query parameter (the first when repeated). */
+export function qs(q: Query, name: string): string | undefined {
+  const v = q[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+export function qb(q: Query, name: string): boolean | undefined {
+  return queryBool(q[name])
+}
+
+/** A comma-separated list parameter (tags=a,b). */
+export function ql(q: Query, name: string): string[] | undefined {
+  const v = qs(q, name)
+  return v === undefined ? undefined : v.split(',').filter((s) => s !== '')
+}
+
+type ParamName =
+  | 'id'
+  | 'tag'
+  | 'user'
+  | 'group'
+  | 'option'
+  | 'actor'
+  | 'target'
+  | 'role'
+  | 'implied'
+  | 'access'
+  | 'project'
+
+/** Path parameters; every route declares the ones its handler reads. */
+export function params(req: FastifyRequest): Record<ParamName, string> {
+  return req.params as Record<ParamName, string>
+}
+
+type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>
+
+/** Registers routes and remembers each path's methods, so `done()` can add 405s. */
+export class Router {
+  private readonly methods = new Map<string, Set<string>>()
+
+  constructor(private readonly app: FastifyInstance) {}
+
+  private add(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    handler: Handler,
+    isPublic = false,
+  ) {
+    const set = this.methods.get(path) ?? new Set<string>()
+    set.add(method)
+    this.methods.set(path, set)
+    this.app.route({
+      method,
+      url: path,
+      handler: handler as RouteHandlerMethod,
+      ...(isPublic ? { config: { public: true } } : {}),
+    })
+  }
+
+  get(path: string, h: Handler) {
+    this.add('GET', path, h)
+  }
+  post(path: string, h: Handler, isPublic = false) {
+    this.add('POST', path, h, isPublic)
+  }
+  put(path: string, h: Handler) {
+    this.add('PUT', path, h)
+  }
+  patch(path: string, h: Handler) {
+    this.add('PATCH', path, h)
+  }
+  delete(path: string, h: Handler) {
+    this.add('DELETE', path, h)
+  }
+
+  done() {
+    for (const [path, methods] of this.methods) allowMethods(this.app, path, [...methods])
+  }
+}
+
+export function noContent(reply: FastifyReply) {
+  return reply.code(204).send()
+}
+
+/** Drops undefined values so `{...view}` never carries them. */
+export function compact<T extends Record<string, unknown>>(o: T): T {
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k]
+  return o
+}

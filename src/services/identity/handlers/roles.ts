@@ -1,0 +1,293 @@
+/**
+ * /v3/roles, role inference rules, grants on projects/domains/system (and OS-INHERIT),
+ * and /v3/role_assignments.
+ */
+import type { FastifyRequest } from 'fastify'
+import type { ActorKind, AssignmentEntry, Grant, TargetKind } from '../domain/assignments.js'
+import { splitExtra } from '../domain/common.js'
+import { ValidationFailed } from '../domain/errors.js'
+import type { Role } from '../domain/roles.js'
+import type { IdentityDomain } from '../resources.js'
+import { roleCreate, roleUpdate } from '../schemas/roles.js'
+import { validateBody } from '../schemas/validate.js'
+import { collection, noContent, params, qb, qs, query, type Router, selfLink, v3Base } from './common.js'
+
+export function roleView(req: FastifyRequest, r: Role) {
+  return {
+    ...r.extra,
+    id: r.id,
+    name: r.name,
+    domain_id: r.domain_id,
+    description: r.description,
+    options: r.options,
+    links: selfLink(req, `roles/${r.id}`),
+  }
+}
+
+const brief = (req: FastifyRequest, r: Role) => ({
+  id: r.id,
+  name: r.name,
+  links: selfLink(req, `roles/${r.id}`),
+})
+const ROLE_FIELDS = ['name', 'domain_id', 'description', 'options'] as const
+
+export function registerRoleRoutes(r: Router, d: IdentityDomain): void {
+  r.get('/v3/roles', async (req) => {
+    const q = query(req)
+    const domainId = qs(q, 'domain_id')
+    req.ctx.can(domainId ? 'identity:list_domain_roles' : 'identity:list_roles', { domain_id: domainId })
+    const list = await d.roles.list({ name: qs(q, 'name'), domain_id: domainId })
+    return collection(
+      req,
+      'roles',
+      list.map((x) => roleView(req, x)),
+    )
+  })
+  r.post('/v3/roles', async (req, reply) => {
+    const body = validateBody(req.body, 'role', roleCreate)
+    const { known, extra } = splitExtra(body, ROLE_FIELDS)
+    req.ctx.can(known.domain_id ? 'identity:create_domain_role' : 'identity:create_role', { role: known })
+    const role = await d.roles.create({ ...(known as { name: string }), extra })
+    return reply.code(201).send({ role: roleView(req, role) })
+  })
+  r.get('/v3/roles/:id', async (req) => {
+    const role = await d.roles.get(params(req).id!)
+    req.ctx.can(role.domain_id ? 'identity:get_domain_role' : 'identity:get_role', { role })
+    return { role: roleView(req, role) }
+  })
+  r.patch('/v3/roles/:id', async (req) => {
+    const body = validateBody(req.body, 'role', roleUpdate)
+    const role = await d.roles.get(params(req).id!)
+    req.ctx.can(role.domain_id ? 'identity:update_domain_role' : 'identity:update_role', { role })
+    const { known, extra } = splitExtra(body, ROLE_FIELDS)
+    return { role: roleView(req, await d.roles.update(role.id, { ...known, extra })) }
+  })
+  r.delete('/v3/roles/:id', async (req, reply) => {
+    const role = await d.roles.get(params(req).id!)
+    req.ctx.can(role.domain_id ? 'identity:delete_domain_role' : 'identity:delete_role', { role })
+    await d.roles.delete(role.id)
+    return noContent(reply)
+  })
+
+  // Implied roles
+  r.get('/v3/roles/:id/implies', async (req) => {
+    req.ctx.can('identity:list_implied_roles', {})
+    const { prior, implies } = await d.roles.listImplied(params(req).id!)
+    return {
+      role_inference: { prior_role: brief(req, prior), implies: implies.map((x) => brief(req, x)) },
+      links: selfLink(req, `roles/${prior.id}/implies`),
+    }
+  })
+  r.put('/v3/roles/:id/implies/:implied', async (req, reply) => {
+    const { id, implied } = params(req)
+    req.ctx.can('identity:create_implied_role', {})
+    const rule = await d.roles.createImplied(id!, implied!)
+    return reply.code(201).send(inference(req, rule))
+  })
+  r.get('/v3/roles/:id/implies/:implied', async (req, reply) => {
+    const { id, implied } = params(req)
+    req.ctx.can(req.method === 'HEAD' ? 'identity:check_implied_role' : 'identity:get_implied_role', {})
+    const rule = await d.roles.getImplied(id!, implied!)
+    if (req.method === 'HEAD') return noContent(reply)
+    return inference(req, rule)
+  })
+  r.delete('/v3/roles/:id/implies/:implied', async (req, reply) => {
+    const { id, implied } = params(req)
+    req.ctx.can('identity:delete_implied_role', {})
+    await d.roles.deleteImplied(id!, implied!)
+    return noContent(reply)
+  })
+  r.get('/v3/role_inferences', async (req) => {
+    req.ctx.can('identity:list_role_inference_rules', {})
+    const all = await d.roles.listInferences()
+    return {
+      role_inferences: all.map((x) => ({
+        prior_role: brief(req, x.prior),
+        implies: x.implies.map((i) => brief(req, i)),
+      })),
+      links: selfLink(req, 'role_inferences'),
+    }
+  })
+
+  // Grants
+  const targets: Array<{ kind: TargetKind; prefix: string; param?: string }> = [
+    { kind: 'project', prefix: '/v3/projects/:target', param: 'target' },
+    { kind: 'domain', prefix: '/v3/domains/:target', param: 'target' },
+    { kind: 'system', prefix: '/v3/system' },
+  ]
+  for (const t of targets) {
+    for (const actor of ['user', 'group'] as const) {
+      const base = `${t.prefix}/${actor}s/:actor/roles`
+      registerGrantRoutes(r, d, base, t.kind, actor, false)
+    }
+  }
+  for (const kind of ['project', 'domain'] as const) {
+    for (const actor of ['user', 'group'] as const) {
+      registerGrantRoutes(r, d, `/v3/OS-INHERIT/${kind}s/:target/${actor}s/:actor/roles`, kind, actor, true)
+    }
+  }
+
+  r.get('/v3/role_assignments', async (req) => {
+    const q = query(req)
+    const includeSubtree = qb(q, 'include_subtree') === true
+    const projectId = qs(q, 'scope.project.id')
+    if (includeSubtree && !projectId) {
+      throw new ValidationFailed(
+        'scope.project.id needs to be specified if include_subtree is also specified.',
+      )
+    }
+    if (qs(q, 'user.id') && qs(q, 'group.id')) {
+      throw new ValidationFailed('Specify a user or group, not both.')
+    }
+    const domainId = qs(q, 'scope.domain.id')
+    if (includeSubtree) {
+      const project = await d.projects.get(projectId!)
+      req.ctx.can('identity:list_role_assignments_for_tree', { project })
+    } else {
+      req.ctx.can('identity:list_role_assignments', { domain_id: domainId })
+    }
+    const entries = await d.assignments.list({
+      userId: qs(q, 'user.id'),
+      groupId: qs(q, 'group.id'),
+      projectId,
+      domainId,
+      system: q['scope.system'] !== undefined,
+      roleId: qs(q, 'role.id'),
+      inheritedOnly: q['scope.OS-INHERIT:inherited_to'] !== undefined,
+      effective: qb(q, 'effective') === true,
+      includeSubtree,
+    })
+    const views = await assignmentViews(req, d, entries, qb(q, 'include_names') === true)
+    return collection(req, 'role_assignments', views)
+  })
+}
+
+function inference(req: FastifyRequest, rule: { prior: Role; implied: Role }) {
+  return {
+    role_inference: { prior_role: brief(req, rule.prior), implies: brief(req, rule.implied) },
+    links: selfLink(req, `roles/${rule.prior.id}/implies/${rule.implied.id}`),
+  }
+}
+
+function registerGrantRoutes(
+  r: Router,
+  d: IdentityDomain,
+  base: string,
+  target: TargetKind,
+  actor: ActorKind,
+  inherited: boolean,
+) {
+  const suffix = inherited ? '/inherited_to_projects' : ''
+  const grantOf = (req: FastifyRequest): Grant => {
+    const p = params(req)
+    return {
+      actor,
+      actorId: p.actor!,
+      target,
+      targetId: target === 'system' ? 'system' : p.target!,
+      roleId: p.role ?? '',
+      inherited,
+    }
+  }
+  const policyTarget = async (g: Grant) => {
+    const t: Record<string, unknown> = { role: { id: g.roleId }, [actor]: { id: g.actorId } }
+    if (target === 'project') t.project = await d.projects.find(g.targetId)
+    if (target === 'domain') t.domain = { id: g.targetId }
+    return t
+  }
+  const rule = (op: 'list' | 'check' | 'create' | 'revoke') =>
+    target === 'system'
+      ? `identity:${op === 'list' ? 'list_system_grants' : `${op}_system_grant`}_for_${actor}`
+      : `identity:${op === 'list' ? 'list_grants' : `${op}_grant`}`
+
+  r.get(`${base}${suffix}`, async (req) => {
+    const g = grantOf(req)
+    req.ctx.can(rule('list'), await policyTarget(g))
+    const roles = await d.assignments.listGrantedRoles(actor, g.actorId, target, g.targetId, inherited)
+    return collection(
+      req,
+      'roles',
+      roles.map((x) => roleView(req, x)),
+    )
+  })
+  r.put(`${base}/:role${suffix}`, async (req, reply) => {
+    const g = grantOf(req)
+    req.ctx.can(rule('create'), await policyTarget(g))
+    await d.assignments.grant(g)
+    return noContent(reply)
+  })
+  r.get(`${base}/:role${suffix}`, async (req, reply) => {
+    const g = grantOf(req)
+    req.ctx.can(rule('check'), await policyTarget(g))
+    await d.assignments.check(g)
+    return noContent(reply)
+  })
+  r.delete(`${base}/:role${suffix}`, async (req, reply) => {
+    const g = grantOf(req)
+    req.ctx.can(rule('revoke'), await policyTarget(g))
+    await d.assignments.revoke(g)
+    return noContent(reply)
+  })
+}
+
+async function assignmentViews(
+  req: FastifyRequest,
+  d: IdentityDomain,
+  entries: AssignmentEntry[],
+  names: boolean,
+) {
+  const base = v3Base(req)
+  const roles = await d.roles.byIds(entries.map((e) => e.roleId))
+  const domainNames = new Map<string, string>()
+  const domainOf = async (id: string) => {
+    if (!domainNames.has(id)) domainNames.set(id, (await d.projects.find(id))?.name ?? '')
+    return { id, name: domainNames.get(id)! }
+  }
+  const out: Record<string, unknown>[] = []
+  for (const e of entries) {
+    const role = roles.get(e.roleId)
+    const view: Record<string, unknown> = {}
+    view.role =
+      names && role
+        ? {
+            id: role.id,
+            name: role.name,
+            ...(role.domain_id ? { domain: await domainOf(role.domain_id) } : {}),
+          }
+        : { id: e.roleId }
+    if (e.actor === 'user') {
+      const u = names ? await d.users.find(e.actorId) : undefined
+      view.user = u ? { id: u.id, name: u.name, domain: await domainOf(u.domain_id) } : { id: e.actorId }
+    } else {
+      const g = names ? await d.users.getGroup(e.actorId).catch(() => undefined) : undefined
+      view.group = g ? { id: g.id, name: g.name, domain: await domainOf(g.domain_id) } : { id: e.actorId }
+    }
+    const scope: Record<string, unknown> = {}
+    if (e.target === 'system') scope.system = { all: true }
+    else if (e.target === 'domain') scope.domain = names ? await domainOf(e.targetId) : { id: e.targetId }
+    else {
+      const p = names ? await d.projects.find(e.targetId) : undefined
+      scope.project = p
+        ? { id: p.id, name: p.name, domain: await domainOf(p.domain_id ?? p.id) }
+        : { id: e.targetId }
+    }
+    if (e.inherited) scope['OS-INHERIT:inherited_to'] = 'projects'
+    view.scope = scope
+
+    // links.assignment points at the grant this entry comes from.
+    const from = e.inheritedFrom ?? { target: e.target, targetId: e.targetId }
+    const inherited = e.inherited || e.inheritedFrom !== undefined
+    const actorPath = e.viaGroup ? `groups/${e.viaGroup}` : `${e.actor}s/${e.actorId}`
+    const targetPath = from.target === 'system' ? 'system' : `${from.target}s/${from.targetId}`
+    const links: Record<string, string> = {
+      assignment: inherited
+        ? `${base}/OS-INHERIT/${targetPath}/${actorPath}/roles/${e.priorRole ?? e.roleId}/inherited_to_projects`
+        : `${base}/${targetPath}/${actorPath}/roles/${e.priorRole ?? e.roleId}`,
+    }
+    if (e.viaGroup) links.membership = `${base}/groups/${e.viaGroup}/users/${e.actorId}`
+    if (e.priorRole) links.prior_role = `${base}/roles/${e.priorRole}`
+    view.links = links
+    out.push(view)
+  }
+  return out
+}

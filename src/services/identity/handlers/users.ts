@@ -1,0 +1,207 @@
+/**
+ * /v3/users (with password change, groups and projects of a user) and /v3/groups
+ * (with membership).
+ */
+import type { FastifyRequest } from 'fastify'
+import { splitExtra, wireTime } from '../domain/common.js'
+import type { Group, User } from '../domain/users.js'
+import type { IdentityDomain } from '../resources.js'
+import { groupCreate, groupUpdate, passwordChange, userCreate, userUpdate } from '../schemas/users.js'
+import { validateBody } from '../schemas/validate.js'
+import { collection, compact, noContent, params, qb, qs, query, type Router, selfLink } from './common.js'
+import { projectView } from './projects.js'
+
+export function userView(req: FastifyRequest, u: User) {
+  return compact({
+    ...u.extra,
+    id: u.id,
+    name: u.name,
+    domain_id: u.domain_id,
+    enabled: u.enabled,
+    password_expires_at: wireTime(u.password_expires_at),
+    options: u.options,
+    default_project_id: u.default_project_id ?? undefined,
+    description: u.description ?? undefined,
+    links: selfLink(req, `users/${u.id}`),
+  })
+}
+
+export function groupView(req: FastifyRequest, g: Group) {
+  return {
+    ...g.extra,
+    id: g.id,
+    name: g.name,
+    domain_id: g.domain_id,
+    description: g.description,
+    links: selfLink(req, `groups/${g.id}`),
+  }
+}
+
+const USER_FIELDS = [
+  'name',
+  'domain_id',
+  'password',
+  'enabled',
+  'default_project_id',
+  'description',
+  'options',
+] as const
+const GROUP_FIELDS = ['name', 'domain_id', 'description'] as const
+
+function callerDomain(req: FastifyRequest, d: IdentityDomain): string {
+  const who = req.ctx.who
+  return who.domain_id ?? (who.project_domain_id as string | undefined) ?? d.config.identity.default_domain_id
+}
+
+export function registerUserRoutes(r: Router, d: IdentityDomain): void {
+  r.get('/v3/users', async (req) => {
+    const q = query(req)
+    const domainId = qs(q, 'domain_id')
+    req.ctx.can('identity:list_users', { domain_id: domainId })
+    const list = await d.users.list({ name: qs(q, 'name'), domain_id: domainId, enabled: qb(q, 'enabled') })
+    return collection(
+      req,
+      'users',
+      list.map((u) => userView(req, u)),
+    )
+  })
+  r.post('/v3/users', async (req, reply) => {
+    const body = validateBody(req.body, 'user', userCreate)
+    const { known, extra } = splitExtra(body, USER_FIELDS)
+    const domainId = (known.domain_id as string | undefined) ?? callerDomain(req, d)
+    req.ctx.can('identity:create_user', { user: { ...known, domain_id: domainId } })
+    const u = await d.users.create({ ...(known as { name: string }), domain_id: domainId, extra })
+    return reply.code(201).send({ user: userView(req, u) })
+  })
+  r.get('/v3/users/:id', async (req) => {
+    const u = await d.users.get(params(req).id!)
+    req.ctx.can('identity:get_user', { user: u })
+    return { user: userView(req, u) }
+  })
+  r.patch('/v3/users/:id', async (req) => {
+    const { id } = params(req)
+    const body = validateBody(req.body, 'user', userUpdate)
+    const u = await d.users.get(id!)
+    req.ctx.can('identity:update_user', { user: u })
+    const { known, extra } = splitExtra(body, USER_FIELDS)
+    return { user: userView(req, await d.users.update(id!, { ...known, extra })) }
+  })
+  r.delete('/v3/users/:id', async (req, reply) => {
+    const u = await d.users.get(params(req).id!)
+    req.ctx.can('identity:delete_user', { user: u })
+    await d.users.delete(u.id)
+    return noContent(reply)
+  })
+  // NOTE: Keystone leaves this call unprotected by policy: the original password is
+  // the proof, so it works with an expired password and without a token.
+  r.post(
+    '/v3/users/:id/password',
+    async (req, reply) => {
+      const body = validateBody<{ original_password: string; password: string }>(
+        req.body,
+        'user',
+        passwordChange,
+      )
+      await d.users.changePassword(params(req).id!, body.original_password, body.password)
+      return noContent(reply)
+    },
+    true,
+  )
+  r.get('/v3/users/:id/groups', async (req) => {
+    const u = await d.users.get(params(req).id!)
+    req.ctx.can('identity:list_groups_for_user', { user: u, user_id: u.id })
+    const groups = await d.users.groupsOf(u.id)
+    return collection(
+      req,
+      'groups',
+      groups.map((g) => groupView(req, g)),
+    )
+  })
+  r.get('/v3/users/:id/projects', async (req) => {
+    const u = await d.users.get(params(req).id!)
+    req.ctx.can('identity:list_user_projects', { user: u })
+    const q = query(req)
+    const ids = await d.assignments.targetsOf(u.id, 'project')
+    const list = await d.projects.list({
+      ids,
+      name: qs(q, 'name'),
+      enabled: qb(q, 'enabled'),
+      domain_id: qs(q, 'domain_id'),
+    })
+    return collection(
+      req,
+      'projects',
+      list.map((p) => projectView(req, p)),
+    )
+  })
+
+  // Groups
+  r.get('/v3/groups', async (req) => {
+    const q = query(req)
+    const domainId = qs(q, 'domain_id')
+    req.ctx.can('identity:list_groups', { domain_id: domainId })
+    const list = await d.users.listGroups({ name: qs(q, 'name'), domain_id: domainId })
+    return collection(
+      req,
+      'groups',
+      list.map((g) => groupView(req, g)),
+    )
+  })
+  r.post('/v3/groups', async (req, reply) => {
+    const body = validateBody(req.body, 'group', groupCreate)
+    const { known, extra } = splitExtra(body, GROUP_FIELDS)
+    const domainId = (known.domain_id as string | undefined) ?? callerDomain(req, d)
+    req.ctx.can('identity:create_group', { group: { ...known, domain_id: domainId } })
+    const g = await d.users.createGroup({ ...(known as { name: string }), domain_id: domainId, extra })
+    return reply.code(201).send({ group: groupView(req, g) })
+  })
+  r.get('/v3/groups/:id', async (req) => {
+    const g = await d.users.getGroup(params(req).id!)
+    req.ctx.can('identity:get_group', { group: g })
+    return { group: groupView(req, g) }
+  })
+  r.patch('/v3/groups/:id', async (req) => {
+    const body = validateBody(req.body, 'group', groupUpdate)
+    const g = await d.users.getGroup(params(req).id!)
+    req.ctx.can('identity:update_group', { group: g })
+    const { known, extra } = splitExtra(body, GROUP_FIELDS)
+    return { group: groupView(req, await d.users.updateGroup(g.id, { ...known, extra })) }
+  })
+  r.delete('/v3/groups/:id', async (req, reply) => {
+    const g = await d.users.getGroup(params(req).id!)
+    req.ctx.can('identity:delete_group', { group: g })
+    await d.users.deleteGroup(g.id)
+    return noContent(reply)
+  })
+  r.get('/v3/groups/:id/users', async (req) => {
+    const g = await d.users.getGroup(params(req).id!)
+    req.ctx.can('identity:list_users_in_group', { group: g })
+    const users = await d.users.membersOf(g.id)
+    return collection(
+      req,
+      'users',
+      users.map((u) => userView(req, u)),
+    )
+  })
+  r.put('/v3/groups/:id/users/:user', async (req, reply) => {
+    const { id, user } = params(req)
+    const g = await d.users.getGroup(id!)
+    req.ctx.can('identity:add_user_to_group', { group: g, user: { id: user } })
+    await d.users.addMember(id!, user!)
+    return noContent(reply)
+  })
+  r.get('/v3/groups/:id/users/:user', async (req, reply) => {
+    const { id, user } = params(req)
+    const g = await d.users.getGroup(id!)
+    req.ctx.can('identity:check_user_in_group', { group: g, user: { id: user } })
+    await d.users.checkMember(id!, user!)
+    return noContent(reply)
+  })
+  r.delete('/v3/groups/:id/users/:user', async (req, reply) => {
+    const { id, user } = params(req)
+    const g = await d.users.getGroup(id!)
+    req.ctx.can('identity:remove_user_from_group', { group: g, user: { id: user } })
+    await d.users.removeMember(id!, user!)
+    return noContent(reply)
+  })
+}

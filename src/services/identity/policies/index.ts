@@ -1,0 +1,142 @@
+/**
+ * Policy defaults of the resource APIs, with Keystone's rule names. The check strings
+ * follow Keystone's secure-RBAC defaults (system/domain/project readers), with
+ * `rule:admin_required` in every admin path and all three scope types, as Keystone
+ * 2023.x does so that an admin on a project keeps administering the cloud (tempest's
+ * admin is project-scoped). The base rules (admin_required...) come from policies/auth.ts.
+ */
+import type { RuleDefault } from '../../../kernel/policy/index.js'
+
+const ALL = ['system', 'domain', 'project'] as const
+export const ADMIN = 'rule:admin_required'
+const SYSTEM_READER = '(role:reader and system_scope:all)'
+const ADMIN_OR_READER = `${ADMIN} or ${SYSTEM_READER}`
+const domainReader = (path: string) => `(role:reader and domain_id:%(${path})s)`
+
+function rules(defs: Record<string, string>): RuleDefault[] {
+  return Object.entries(defs).map(([name, checkStr]) => ({
+    name: `identity:${name}`,
+    checkStr,
+    scopeTypes: ALL,
+    deprecatedRule: { checkStr: ADMIN },
+  }))
+}
+
+/** Rules that are reads by anyone the admin/reader personas allow. */
+function crud(resource: string, plural: string, read = ADMIN_OR_READER): Record<string, string> {
+  return {
+    [`get_${resource}`]: read,
+    [`list_${plural}`]: read,
+    [`create_${resource}`]: ADMIN,
+    [`update_${resource}`]: ADMIN,
+    [`delete_${resource}`]: ADMIN,
+  }
+}
+
+const projectRead = `${ADMIN_OR_READER} or ${domainReader('target.project.domain_id')} or project_id:%(target.project.id)s`
+const userRead = `${ADMIN_OR_READER} or ${domainReader('target.user.domain_id')} or user_id:%(target.user.id)s`
+const groupRead = `${ADMIN_OR_READER} or ${domainReader('target.group.domain_id')}`
+const listInDomain = `${ADMIN_OR_READER} or ${domainReader('target.domain_id')}`
+const credentialOwner = `${ADMIN} or user_id:%(target.credential.user_id)s`
+const trustParty = `${ADMIN_OR_READER} or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s`
+
+export const resourcePolicies: RuleDefault[] = rules({
+  ...crud('region', 'regions', ''),
+  ...crud('service', 'services'),
+  ...crud('endpoint', 'endpoints'),
+  ...crud('endpoint_group', 'endpoint_groups'),
+  list_projects_associated_with_endpoint_group: ADMIN_OR_READER,
+  list_endpoints_associated_with_endpoint_group: ADMIN_OR_READER,
+  get_endpoint_group_in_project: ADMIN_OR_READER,
+  list_endpoint_groups_for_project: ADMIN_OR_READER,
+  add_endpoint_group_to_project: ADMIN,
+  remove_endpoint_group_from_project: ADMIN,
+
+  ...crud('domain', 'domains'),
+  get_domain: `${ADMIN_OR_READER} or domain_id:%(target.domain.id)s or project_domain_id:%(target.domain.id)s`,
+  create_domain_config: ADMIN,
+  get_domain_config: ADMIN_OR_READER,
+  get_domain_config_default: ADMIN_OR_READER,
+  update_domain_config: ADMIN,
+  delete_domain_config: ADMIN,
+
+  ...crud('project', 'projects'),
+  get_project: projectRead,
+  list_projects: listInDomain,
+  list_user_projects: userRead,
+  list_project_tags: projectRead,
+  get_project_tag: projectRead,
+  update_project_tags: ADMIN,
+  create_project_tag: ADMIN,
+  delete_project_tags: ADMIN,
+  delete_project_tag: ADMIN,
+
+  ...crud('user', 'users'),
+  get_user: userRead,
+  list_users: listInDomain,
+  ...crud('group', 'groups'),
+  get_group: groupRead,
+  list_groups: listInDomain,
+  list_groups_for_user: userRead,
+  list_users_in_group: groupRead,
+  check_user_in_group: groupRead,
+  add_user_to_group: ADMIN,
+  remove_user_from_group: ADMIN,
+
+  ...crud('role', 'roles'),
+  ...crud('domain_role', 'domain_roles'),
+  get_implied_role: ADMIN_OR_READER,
+  list_implied_roles: ADMIN_OR_READER,
+  list_role_inference_rules: ADMIN_OR_READER,
+  check_implied_role: ADMIN_OR_READER,
+  create_implied_role: ADMIN,
+  delete_implied_role: ADMIN,
+
+  check_grant: `${ADMIN_OR_READER} or ${domainReader('target.domain.id')} or ${domainReader('target.project.domain_id')}`,
+  list_grants: `${ADMIN_OR_READER} or ${domainReader('target.domain.id')} or ${domainReader('target.project.domain_id')}`,
+  create_grant: ADMIN,
+  revoke_grant: ADMIN,
+  list_system_grants_for_user: ADMIN_OR_READER,
+  check_system_grant_for_user: ADMIN_OR_READER,
+  create_system_grant_for_user: ADMIN,
+  revoke_system_grant_for_user: ADMIN,
+  list_system_grants_for_group: ADMIN_OR_READER,
+  check_system_grant_for_group: ADMIN_OR_READER,
+  create_system_grant_for_group: ADMIN,
+  revoke_system_grant_for_group: ADMIN,
+  list_role_assignments: listInDomain,
+  list_role_assignments_for_tree: `${ADMIN_OR_READER} or ${domainReader('target.project.domain_id')}`,
+
+  get_credential: `${credentialOwner} or ${SYSTEM_READER}`,
+  list_credentials: `${ADMIN_OR_READER} or user_id:%(target.credential.user_id)s`,
+  create_credential: credentialOwner,
+  update_credential: credentialOwner,
+  delete_credential: credentialOwner,
+  ec2_get_credential: `${ADMIN_OR_READER} or user_id:%(target.credential.user_id)s`,
+  ec2_list_credentials: `${ADMIN_OR_READER} or user_id:%(target.credential.user_id)s`,
+  ec2_create_credential: credentialOwner,
+  ec2_delete_credential: credentialOwner,
+
+  get_application_credential: `${ADMIN_OR_READER} or user_id:%(target.application_credential.user_id)s`,
+  list_application_credentials: `${ADMIN_OR_READER} or user_id:%(target.user.id)s`,
+  create_application_credential: 'user_id:%(user_id)s',
+  delete_application_credential: `${ADMIN} or user_id:%(target.application_credential.user_id)s`,
+  get_access_rule: `${ADMIN_OR_READER} or user_id:%(target.user.id)s`,
+  list_access_rules: `${ADMIN_OR_READER} or user_id:%(target.user.id)s`,
+  delete_access_rule: `${ADMIN} or user_id:%(target.user.id)s`,
+
+  ...crud('policy', 'policies'),
+  ...crud('consumer', 'consumers'),
+
+  create_trust: 'user_id:%(trust.trustor_user_id)s',
+  list_trusts: ADMIN_OR_READER,
+  list_trusts_for_trustor: `${ADMIN_OR_READER} or user_id:%(target.trust.trustor_user_id)s`,
+  list_trusts_for_trustee: `${ADMIN_OR_READER} or user_id:%(target.trust.trustee_user_id)s`,
+  list_roles_for_trust: trustParty,
+  get_role_for_trust: trustParty,
+  get_trust: trustParty,
+  delete_trust: `${ADMIN} or user_id:%(target.trust.trustor_user_id)s`,
+}).map((r) =>
+  // Owner-only rules have no admin fallback upstream.
+  r.checkStr.startsWith('user_id:') ? { ...r, deprecatedRule: undefined } : r,
+)

@@ -1,0 +1,62 @@
+/** Request bodies of /v3/regions, /v3/services, /v3/endpoints and endpoint groups. */
+import { boolean, description, id64, name255, nullableId, type Schema, url } from './validate.js'
+
+const iface: Schema = { type: 'string', enum: ['public', 'internal', 'admin'] }
+const regionId: Schema = { type: ['string', 'null'], minLength: 1, maxLength: 255 }
+
+export const regionCreate: Schema = {
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 255 },
+    description,
+    parent_region_id: regionId,
+  },
+}
+export const regionUpdate: Schema = {
+  properties: { description, parent_region_id: regionId },
+  minProperties: 1,
+}
+export const serviceCreate: Schema = {
+  properties: { type: name255, name: { type: 'string', maxLength: 255 }, description, enabled: boolean },
+  required: ['type'],
+}
+export const serviceUpdate: Schema = {
+  properties: { type: name255, name: { type: 'string', maxLength: 255 }, description, enabled: boolean },
+  minProperties: 1,
+}
+export const endpointCreate: Schema = {
+  properties: {
+    service_id: id64,
+    interface: iface,
+    url,
+    region_id: regionId,
+    region: regionId,
+    enabled: boolean,
+  },
+  required: ['service_id', 'interface', 'url'],
+}
+export const endpointUpdate: Schema = {
+  properties: {
+    service_id: id64,
+    interface: iface,
+    url,
+    region_id: regionId,
+    region: regionId,
+    enabled: boolean,
+  },
+  minProperties: 1,
+}
+const filters: Schema = {
+  type: 'object',
+  properties: { interface: iface, service_id: id64, region_id: regionId },
+  additionalProperties: false,
+  minProperties: 1,
+}
+export const endpointGroupCreate: Schema = {
+  properties: { name: name255, description, filters },
+  required: ['name', 'filters'],
+}
+export const endpointGroupUpdate: Schema = {
+  properties: { name: name255, description, filters },
+  minProperties: 1,
+}
+export { nullableId }

@@ -1,0 +1,16 @@
+/** Request bodies of /v3/roles. */
+import { description, name255, nullableId, type Schema } from './validate.js'
+
+const options: Schema = {
+  type: 'object',
+  properties: { immutable: { type: ['boolean', 'null'] } },
+  additionalProperties: false,
+}
+export const roleCreate: Schema = {
+  properties: { name: name255, domain_id: nullableId, description, options },
+  required: ['name'],
+}
+export const roleUpdate: Schema = {
+  properties: { name: name255, domain_id: nullableId, description, options },
+  minProperties: 1,
+}
