@@ -3,6 +3,7 @@
  * query parsing, and a small router that also answers 405 for the methods a path lacks.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import { MethodNotAllowed } from '../../../kernel/errors/index.js'
 import { allowMethods } from '../../../kernel/http/index.js'
 import { queryBool } from '../domain/common.js'
 
@@ -114,7 +115,28 @@ export class Router {
   }
 
   done() {
-    for (const [path, methods] of this.methods) allowMethods(this.app, path, [...methods])
+    for (const [path, methods] of this.methods) {
+      if (methods.has('GET')) {
+        allowMethods(this.app, path, [...methods])
+        continue
+      }
+      // NOTE: allowMethods registers HEAD next to a GET 405 route, which Fastify has
+      // already exposed as HEAD; so for GET-less paths we register the 405s ourselves.
+      const allow = [...methods].join(', ')
+      for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const) {
+        if (methods.has(method)) continue
+        this.app.route({
+          method,
+          url: path,
+          config: { public: true },
+          handler: async () => {
+            throw new MethodNotAllowed(`The method ${method} is not allowed for this resource.`, {
+              headers: { allow },
+            })
+          },
+        })
+      }
+    }
   }
 }
 
