@@ -16,7 +16,7 @@ import {
   serviceUpdate,
 } from '../schemas/catalog.js'
 import { validateBody } from '../schemas/validate.js'
-import { collection, noContent, params, qs, query, type Router, selfLink } from './common.js'
+import { allows, can, collection, noContent, params, qs, query, type Router, selfLink } from './common.js'
 import { projectView } from './projects.js'
 
 const regionView = (req: FastifyRequest, r: Region) => ({
@@ -63,7 +63,7 @@ function endpointInput(known: Record<string, unknown>) {
 export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {
   // Regions
   r.get('/v3/regions', async (req) => {
-    req.ctx.can('identity:list_regions', {})
+    can(req, 'identity:list_regions', {})
     const list = await d.catalog.listRegions({ parent_region_id: qs(query(req), 'parent_region_id') })
     return collection(
       req,
@@ -73,37 +73,37 @@ export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {
   })
   r.post('/v3/regions', async (req, reply) => {
     const body = validateBody(req.body, 'region', regionCreate)
-    req.ctx.can('identity:create_region', {})
+    can(req, 'identity:create_region', {})
     const { known, extra } = splitExtra(body, ['description', 'parent_region_id'])
     const region = await d.catalog.createRegion({ ...known, id: body.id as string | undefined, extra })
     return reply.code(201).send({ region: regionView(req, region) })
   })
   r.put('/v3/regions/:id', async (req, reply) => {
     const body = validateBody(req.body, 'region', regionCreate)
-    req.ctx.can('identity:create_region', {})
+    can(req, 'identity:create_region', {})
     const { known, extra } = splitExtra(body, ['description', 'parent_region_id'])
     const region = await d.catalog.createRegion({ ...known, id: params(req).id, extra })
     return reply.code(201).send({ region: regionView(req, region) })
   })
   r.get('/v3/regions/:id', async (req) => {
-    req.ctx.can('identity:get_region', {})
+    can(req, 'identity:get_region', {})
     return { region: regionView(req, await d.catalog.getRegion(params(req).id!)) }
   })
   r.patch('/v3/regions/:id', async (req) => {
     const body = validateBody(req.body, 'region', regionUpdate)
-    req.ctx.can('identity:update_region', {})
+    can(req, 'identity:update_region', {})
     const { known, extra } = splitExtra(body, ['description', 'parent_region_id'])
     return { region: regionView(req, await d.catalog.updateRegion(params(req).id!, { ...known, extra })) }
   })
   r.delete('/v3/regions/:id', async (req, reply) => {
-    req.ctx.can('identity:delete_region', {})
+    can(req, 'identity:delete_region', {})
     await d.catalog.deleteRegion(params(req).id!)
     return noContent(reply)
   })
 
   // Services
   r.get('/v3/services', async (req) => {
-    req.ctx.can('identity:list_services', {})
+    can(req, 'identity:list_services', {})
     const q = query(req)
     const list = await d.catalog.listServices({ type: qs(q, 'type'), name: qs(q, 'name') })
     return collection(
@@ -114,30 +114,30 @@ export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {
   })
   r.post('/v3/services', async (req, reply) => {
     const body = validateBody(req.body, 'service', serviceCreate)
-    req.ctx.can('identity:create_service', {})
+    can(req, 'identity:create_service', {})
     const { known, extra } = splitExtra(body, ['type', 'enabled'])
     const s = await d.catalog.createService({ ...(known as { type: string }), extra })
     return reply.code(201).send({ service: serviceView(req, s) })
   })
   r.get('/v3/services/:id', async (req) => {
-    req.ctx.can('identity:get_service', {})
+    can(req, 'identity:get_service', {})
     return { service: serviceView(req, await d.catalog.getService(params(req).id!)) }
   })
   r.patch('/v3/services/:id', async (req) => {
     const body = validateBody(req.body, 'service', serviceUpdate)
-    req.ctx.can('identity:update_service', {})
+    can(req, 'identity:update_service', {})
     const { known, extra } = splitExtra(body, ['type', 'enabled'])
     return { service: serviceView(req, await d.catalog.updateService(params(req).id!, { ...known, extra })) }
   })
   r.delete('/v3/services/:id', async (req, reply) => {
-    req.ctx.can('identity:delete_service', {})
+    can(req, 'identity:delete_service', {})
     await d.catalog.deleteService(params(req).id!)
     return noContent(reply)
   })
 
   // Endpoints
   r.get('/v3/endpoints', async (req) => {
-    req.ctx.can('identity:list_endpoints', {})
+    can(req, 'identity:list_endpoints', {})
     const q = query(req)
     const list = await d.catalog.listEndpoints({
       interface: qs(q, 'interface'),
@@ -152,7 +152,7 @@ export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {
   })
   r.post('/v3/endpoints', async (req, reply) => {
     const body = validateBody(req.body, 'endpoint', endpointCreate)
-    req.ctx.can('identity:create_endpoint', {})
+    can(req, 'identity:create_endpoint', {})
     const { known, extra } = splitExtra(body, EP_FIELDS)
     const e = await d.catalog.createEndpoint({
       ...(endpointInput(known) as { service_id: string; interface: string; url: string }),
@@ -161,12 +161,12 @@ export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {
     return reply.code(201).send({ endpoint: endpointView(req, e) })
   })
   r.get('/v3/endpoints/:id', async (req) => {
-    req.ctx.can('identity:get_endpoint', {})
+    can(req, 'identity:get_endpoint', {})
     return { endpoint: endpointView(req, await d.catalog.getEndpoint(params(req).id!)) }
   })
   r.patch('/v3/endpoints/:id', async (req) => {
     const body = validateBody(req.body, 'endpoint', endpointUpdate)
-    req.ctx.can('identity:update_endpoint', {})
+    can(req, 'identity:update_endpoint', {})
     const { known, extra } = splitExtra(body, EP_FIELDS)
     return {
       endpoint: endpointView(
@@ -179,7 +179,7 @@ export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {
     }
   })
   r.delete('/v3/endpoints/:id', async (req, reply) => {
-    req.ctx.can('identity:delete_endpoint', {})
+    can(req, 'identity:delete_endpoint', {})
     await d.catalog.deleteEndpoint(params(req).id!)
     return noContent(reply)
   })
@@ -187,7 +187,7 @@ export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {
   // Endpoint groups
   const EG = '/v3/OS-EP-FILTER/endpoint_groups'
   r.get(EG, async (req) => {
-    req.ctx.can('identity:list_endpoint_groups', {})
+    can(req, 'identity:list_endpoint_groups', {})
     const list = await d.catalog.listEndpointGroups({ name: qs(query(req), 'name') })
     return collection(
       req,
@@ -201,28 +201,28 @@ export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {
       'endpoint_group',
       endpointGroupCreate,
     )
-    req.ctx.can('identity:create_endpoint_group', {})
+    can(req, 'identity:create_endpoint_group', {})
     const g = await d.catalog.createEndpointGroup(body)
     return reply.code(201).send({ endpoint_group: groupView(req, g) })
   })
   r.get(`${EG}/:id`, async (req, reply) => {
-    req.ctx.can('identity:get_endpoint_group', {})
+    can(req, 'identity:get_endpoint_group', {})
     const g = await d.catalog.getEndpointGroup(params(req).id!)
     if (req.method === 'HEAD') return reply.code(200).send()
     return { endpoint_group: groupView(req, g) }
   })
   r.patch(`${EG}/:id`, async (req) => {
     const body = validateBody(req.body, 'endpoint_group', endpointGroupUpdate)
-    req.ctx.can('identity:update_endpoint_group', {})
+    can(req, 'identity:update_endpoint_group', {})
     return { endpoint_group: groupView(req, await d.catalog.updateEndpointGroup(params(req).id!, body)) }
   })
   r.delete(`${EG}/:id`, async (req, reply) => {
-    req.ctx.can('identity:delete_endpoint_group', {})
+    can(req, 'identity:delete_endpoint_group', {})
     await d.catalog.deleteEndpointGroup(params(req).id!)
     return noContent(reply)
   })
   r.get(`${EG}/:id/endpoints`, async (req) => {
-    req.ctx.can('identity:list_endpoints_associated_with_endpoint_group', {})
+    can(req, 'identity:list_endpoints_associated_with_endpoint_group', {})
     const list = await d.catalog.endpointsInGroup(params(req).id!)
     return collection(
       req,
@@ -231,7 +231,7 @@ export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {
     )
   })
   r.get(`${EG}/:id/projects`, async (req) => {
-    req.ctx.can('identity:list_projects_associated_with_endpoint_group', {})
+    can(req, 'identity:list_projects_associated_with_endpoint_group', {})
     const ids = await d.catalog.projectIdsOfEndpointGroup(params(req).id!)
     const list = await d.projects.list({ ids })
     return collection(
@@ -242,21 +242,21 @@ export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {
   })
   r.put(`${EG}/:id/projects/:project`, async (req, reply) => {
     const { id, project } = params(req)
-    req.ctx.can('identity:add_endpoint_group_to_project', {})
+    can(req, 'identity:add_endpoint_group_to_project', {})
     await d.projects.get(project!)
     await d.catalog.addProjectToEndpointGroup(id!, project!)
     return noContent(reply)
   })
   r.get(`${EG}/:id/projects/:project`, async (req) => {
     const { id, project } = params(req)
-    req.ctx.can('identity:get_endpoint_group_in_project', {})
+    can(req, 'identity:get_endpoint_group_in_project', {})
     const p = await d.projects.get(project!)
     await d.catalog.checkProjectInEndpointGroup(id!, project!)
     return { project: projectView(req, p) }
   })
   r.delete(`${EG}/:id/projects/:project`, async (req, reply) => {
     const { id, project } = params(req)
-    req.ctx.can('identity:remove_endpoint_group_from_project', {})
+    can(req, 'identity:remove_endpoint_group_from_project', {})
     await d.catalog.removeProjectFromEndpointGroup(id!, project!)
     return noContent(reply)
   })

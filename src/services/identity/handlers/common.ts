@@ -149,3 +149,16 @@ export function compact<T extends Record<string, unknown>>(o: T): T {
   for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k]
   return o
 }
+
+/**
+ * Policy check with Keystone's target layout: attributes are reachable both bare
+ * (`%(user_id)s`) and under `target.` (`%(target.user.domain_id)s`), as Keystone
+ * flattens its enforcement dict.
+ */
+export function can(req: FastifyRequest, rule: string, target: Record<string, unknown> = {}): void {
+  req.ctx.can(rule, { ...target, target })
+}
+
+export function allows(req: FastifyRequest, rule: string, target: Record<string, unknown> = {}): boolean {
+  return req.ctx.allows(rule, { ...target, target })
+}

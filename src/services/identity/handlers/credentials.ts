@@ -9,7 +9,7 @@ import type { Credential, Ec2Credential } from '../domain/credentials.js'
 import type { IdentityDomain } from '../resources.js'
 import { appCredCreate, credentialCreate, credentialUpdate, ec2Create } from '../schemas/credentials.js'
 import { validateBody, validateValue } from '../schemas/validate.js'
-import { collection, noContent, params, qs, query, type Router, selfLink } from './common.js'
+import { allows, can, collection, noContent, params, qs, query, type Router, selfLink } from './common.js'
 
 const credentialView = (req: FastifyRequest, c: Credential) => ({
   ...c.extra,
@@ -43,9 +43,9 @@ export function registerCredentialRoutes(r: Router, d: IdentityDomain): void {
     const q = query(req)
     const who = req.ctx.who
     // NOTE: readers that are not admins see only their own credentials (Keystone filters).
-    const isAdminish = req.ctx.allows('identity:list_credentials', { credential: { user_id: '' } })
+    const isAdminish = allows(req, 'identity:list_credentials', { credential: { user_id: '' } })
     const userId = isAdminish ? qs(q, 'user_id') : who.user_id
-    req.ctx.can('identity:list_credentials', { credential: { user_id: userId } })
+    can(req, 'identity:list_credentials', { credential: { user_id: userId } })
     const list = await d.credentials.list({ user_id: userId, type: qs(q, 'type') })
     return collection(
       req,
@@ -59,24 +59,24 @@ export function registerCredentialRoutes(r: Router, d: IdentityDomain): void {
       'credential',
       credentialCreate,
     )
-    req.ctx.can('identity:create_credential', { credential: body })
+    can(req, 'identity:create_credential', { credential: body })
     const c = await d.credentials.create(body)
     return reply.code(201).send({ credential: credentialView(req, c) })
   })
   r.get('/v3/credentials/:id', async (req) => {
     const c = await d.credentials.get(params(req).id!)
-    req.ctx.can('identity:get_credential', { credential: c })
+    can(req, 'identity:get_credential', { credential: c })
     return { credential: credentialView(req, c) }
   })
   r.patch('/v3/credentials/:id', async (req) => {
     const body = validateBody(req.body, 'credential', credentialUpdate)
     const c = await d.credentials.get(params(req).id!)
-    req.ctx.can('identity:update_credential', { credential: c })
+    can(req, 'identity:update_credential', { credential: c })
     return { credential: credentialView(req, await d.credentials.update(c.id, body)) }
   })
   r.delete('/v3/credentials/:id', async (req, reply) => {
     const c = await d.credentials.get(params(req).id!)
-    req.ctx.can('identity:delete_credential', { credential: c })
+    can(req, 'identity:delete_credential', { credential: c })
     await d.credentials.delete(c.id)
     return noContent(reply)
   })
@@ -85,7 +85,7 @@ export function registerCredentialRoutes(r: Router, d: IdentityDomain): void {
   const EC2 = '/v3/users/:user/credentials/OS-EC2'
   r.get(EC2, async (req) => {
     const { user } = params(req)
-    req.ctx.can('identity:ec2_list_credentials', { user_id: user, credential: { user_id: user } })
+    can(req, 'identity:ec2_list_credentials', { user_id: user, credential: { user_id: user } })
     const list = await d.credentials.listEc2(user!)
     return collection(
       req,
@@ -96,18 +96,18 @@ export function registerCredentialRoutes(r: Router, d: IdentityDomain): void {
   r.post(EC2, async (req, reply) => {
     const { user } = params(req)
     const body = validateValue<{ tenant_id: string }>(req.body, ec2Create)
-    req.ctx.can('identity:ec2_create_credential', { user_id: user, credential: { user_id: user } })
+    can(req, 'identity:ec2_create_credential', { user_id: user, credential: { user_id: user } })
     const c = await d.credentials.createEc2(user!, body.tenant_id)
     return reply.code(201).send({ credential: ec2View(req, c) })
   })
   r.get(`${EC2}/:access`, async (req) => {
     const { user, access } = params(req)
-    req.ctx.can('identity:ec2_get_credential', { user_id: user, credential: { user_id: user } })
+    can(req, 'identity:ec2_get_credential', { user_id: user, credential: { user_id: user } })
     return { credential: ec2View(req, await d.credentials.getEc2(user!, access!)) }
   })
   r.delete(`${EC2}/:access`, async (req, reply) => {
     const { user, access } = params(req)
-    req.ctx.can('identity:ec2_delete_credential', { user_id: user, credential: { user_id: user } })
+    can(req, 'identity:ec2_delete_credential', { user_id: user, credential: { user_id: user } })
     await d.credentials.deleteEc2(user!, access!)
     return noContent(reply)
   })
@@ -116,7 +116,7 @@ export function registerCredentialRoutes(r: Router, d: IdentityDomain): void {
   const AC = '/v3/users/:user/application_credentials'
   r.get(AC, async (req) => {
     const { user } = params(req)
-    req.ctx.can('identity:list_application_credentials', { user: { id: user } })
+    can(req, 'identity:list_application_credentials', { user: { id: user } })
     const list = await d.appCreds.list(user!, { name: qs(query(req), 'name') })
     return collection(
       req,
@@ -127,7 +127,7 @@ export function registerCredentialRoutes(r: Router, d: IdentityDomain): void {
   r.post(AC, async (req, reply) => {
     const { user } = params(req)
     const body = validateBody<ApplicationCredentialInput>(req.body, 'application_credential', appCredCreate)
-    req.ctx.can('identity:create_application_credential', { user_id: user })
+    can(req, 'identity:create_application_credential', { user_id: user })
     const who = req.ctx.who
     const input = { ...body, expires_at: body.expires_at ? parseTime(body.expires_at, 'expires_at') : null }
     const a = await d.appCreds.create(
@@ -144,13 +144,13 @@ export function registerCredentialRoutes(r: Router, d: IdentityDomain): void {
   r.get(`${AC}/:id`, async (req) => {
     const { user, id } = params(req)
     const a = await d.appCreds.get(user!, id!)
-    req.ctx.can('identity:get_application_credential', { application_credential: a })
+    can(req, 'identity:get_application_credential', { application_credential: a })
     return { application_credential: appCredView(req, a) }
   })
   r.delete(`${AC}/:id`, async (req, reply) => {
     const { user, id } = params(req)
     const a = await d.appCreds.get(user!, id!)
-    req.ctx.can('identity:delete_application_credential', { application_credential: a })
+    can(req, 'identity:delete_application_credential', { application_credential: a })
     await d.appCreds.delete(user!, id!)
     return noContent(reply)
   })
@@ -159,7 +159,7 @@ export function registerCredentialRoutes(r: Router, d: IdentityDomain): void {
   const AR = '/v3/users/:user/access_rules'
   r.get(AR, async (req) => {
     const { user } = params(req)
-    req.ctx.can('identity:list_access_rules', { user: { id: user } })
+    can(req, 'identity:list_access_rules', { user: { id: user } })
     const q = query(req)
     const list = await d.appCreds.listAccessRules(user!, {
       service: qs(q, 'service'),
@@ -174,13 +174,13 @@ export function registerCredentialRoutes(r: Router, d: IdentityDomain): void {
   })
   r.get(`${AR}/:id`, async (req) => {
     const { user, id } = params(req)
-    req.ctx.can('identity:get_access_rule', { user: { id: user } })
+    can(req, 'identity:get_access_rule', { user: { id: user } })
     const x = await d.appCreds.getAccessRule(user!, id!)
     return { access_rule: { ...x, links: selfLink(req, `users/${user}/access_rules/${x.id}`) } }
   })
   r.delete(`${AR}/:id`, async (req, reply) => {
     const { user, id } = params(req)
-    req.ctx.can('identity:delete_access_rule', { user: { id: user } })
+    can(req, 'identity:delete_access_rule', { user: { id: user } })
     await d.appCreds.deleteAccessRule(user!, id!)
     return noContent(reply)
   })

@@ -17,7 +17,7 @@ import {
   trustCreate,
 } from '../schemas/credentials.js'
 import { validateBody } from '../schemas/validate.js'
-import { collection, noContent, params, qs, query, type Router, selfLink } from './common.js'
+import { allows, can, collection, noContent, params, qs, query, type Router, selfLink } from './common.js'
 import { roleView } from './roles.js'
 
 const policyView = (req: FastifyRequest, p: PolicyBlob) => ({
@@ -53,7 +53,7 @@ const trustView = (req: FastifyRequest, t: Trust) => ({
 export function registerExtraRoutes(r: Router, d: IdentityDomain): void {
   // Policies
   r.get('/v3/policies', async (req) => {
-    req.ctx.can('identity:list_policies', {})
+    can(req, 'identity:list_policies', {})
     const list = await d.extras.listPolicies({ type: qs(query(req), 'type') })
     return collection(
       req,
@@ -63,23 +63,23 @@ export function registerExtraRoutes(r: Router, d: IdentityDomain): void {
   })
   r.post('/v3/policies', async (req, reply) => {
     const body = validateBody(req.body, 'policy', policyCreate)
-    req.ctx.can('identity:create_policy', {})
+    can(req, 'identity:create_policy', {})
     const { known, extra } = splitExtra(body, ['type', 'blob'])
     const p = await d.extras.createPolicy({ ...(known as { type: string; blob: string }), extra })
     return reply.code(201).send({ policy: policyView(req, p) })
   })
   r.get('/v3/policies/:id', async (req) => {
-    req.ctx.can('identity:get_policy', {})
+    can(req, 'identity:get_policy', {})
     return { policy: policyView(req, await d.extras.getPolicy(params(req).id!)) }
   })
   r.patch('/v3/policies/:id', async (req) => {
     const body = validateBody(req.body, 'policy', policyUpdate)
-    req.ctx.can('identity:update_policy', {})
+    can(req, 'identity:update_policy', {})
     const { known, extra } = splitExtra(body, ['type', 'blob'])
     return { policy: policyView(req, await d.extras.updatePolicy(params(req).id!, { ...known, extra })) }
   })
   r.delete('/v3/policies/:id', async (req, reply) => {
-    req.ctx.can('identity:delete_policy', {})
+    can(req, 'identity:delete_policy', {})
     await d.extras.deletePolicy(params(req).id!)
     return noContent(reply)
   })
@@ -87,7 +87,7 @@ export function registerExtraRoutes(r: Router, d: IdentityDomain): void {
   // OAuth1 consumers
   const C = '/v3/OS-OAUTH1/consumers'
   r.get(C, async (req) => {
-    req.ctx.can('identity:list_consumers', {})
+    can(req, 'identity:list_consumers', {})
     const list = await d.extras.listConsumers()
     return collection(
       req,
@@ -97,18 +97,18 @@ export function registerExtraRoutes(r: Router, d: IdentityDomain): void {
   })
   r.post(C, async (req, reply) => {
     const body = validateBody(req.body ?? { consumer: {} }, 'consumer', consumerCreate)
-    req.ctx.can('identity:create_consumer', {})
+    can(req, 'identity:create_consumer', {})
     const { known, extra } = splitExtra(body, ['description'])
     const c = await d.extras.createConsumer({ ...known, extra })
     return reply.code(201).send({ consumer: consumerView(req, c) })
   })
   r.get(`${C}/:id`, async (req) => {
-    req.ctx.can('identity:get_consumer', {})
+    can(req, 'identity:get_consumer', {})
     return { consumer: consumerView(req, await d.extras.getConsumer(params(req).id!)) }
   })
   r.patch(`${C}/:id`, async (req) => {
     const body = validateBody(req.body, 'consumer', consumerUpdate)
-    req.ctx.can('identity:update_consumer', {})
+    can(req, 'identity:update_consumer', {})
     const { known, extra } = splitExtra(body, ['description', 'secret'])
     delete known.secret
     return {
@@ -116,7 +116,7 @@ export function registerExtraRoutes(r: Router, d: IdentityDomain): void {
     }
   })
   r.delete(`${C}/:id`, async (req, reply) => {
-    req.ctx.can('identity:delete_consumer', {})
+    can(req, 'identity:delete_consumer', {})
     await d.extras.deleteConsumer(params(req).id!)
     return noContent(reply)
   })
@@ -127,9 +127,9 @@ export function registerExtraRoutes(r: Router, d: IdentityDomain): void {
     const q = query(req)
     const trustor = qs(q, 'trustor_user_id')
     const trustee = qs(q, 'trustee_user_id')
-    if (trustor) req.ctx.can('identity:list_trusts_for_trustor', { trust: { trustor_user_id: trustor } })
-    if (trustee) req.ctx.can('identity:list_trusts_for_trustee', { trust: { trustee_user_id: trustee } })
-    if (!trustor && !trustee) req.ctx.can('identity:list_trusts', {})
+    if (trustor) can(req, 'identity:list_trusts_for_trustor', { trust: { trustor_user_id: trustor } })
+    if (trustee) can(req, 'identity:list_trusts_for_trustee', { trust: { trustee_user_id: trustee } })
+    if (!trustor && !trustee) can(req, 'identity:list_trusts', {})
     const list = await d.trusts.list({ trustor_user_id: trustor, trustee_user_id: trustee })
     return collection(
       req,
@@ -139,24 +139,24 @@ export function registerExtraRoutes(r: Router, d: IdentityDomain): void {
   })
   r.post(T, async (req, reply) => {
     const body = validateBody<TrustInput>(req.body, 'trust', trustCreate)
-    req.ctx.can('identity:create_trust', { trust: body })
+    can(req, 'identity:create_trust', { trust: body })
     const t = await d.trusts.create(body)
     return reply.code(201).send({ trust: trustView(req, t) })
   })
   r.get(`${T}/:id`, async (req) => {
     const t = await d.trusts.get(params(req).id!)
-    req.ctx.can('identity:get_trust', { trust: t })
+    can(req, 'identity:get_trust', { trust: t })
     return { trust: trustView(req, t) }
   })
   r.delete(`${T}/:id`, async (req, reply) => {
     const t = await d.trusts.get(params(req).id!)
-    req.ctx.can('identity:delete_trust', { trust: t })
+    can(req, 'identity:delete_trust', { trust: t })
     await d.trusts.delete(t.id)
     return noContent(reply)
   })
   r.get(`${T}/:id/roles`, async (req) => {
     const t = await d.trusts.get(params(req).id!)
-    req.ctx.can('identity:list_roles_for_trust', { trust: t })
+    can(req, 'identity:list_roles_for_trust', { trust: t })
     return collection(
       req,
       'roles',
@@ -166,7 +166,7 @@ export function registerExtraRoutes(r: Router, d: IdentityDomain): void {
   r.get(`${T}/:id/roles/:role`, async (req, reply) => {
     const { id, role } = params(req)
     const t = await d.trusts.get(id!)
-    req.ctx.can('identity:get_role_for_trust', { trust: t })
+    can(req, 'identity:get_role_for_trust', { trust: t })
     const found = await d.trusts.getRole(id!, role!)
     if (req.method === 'HEAD') return reply.code(200).send()
     return { role: roleView(req, found) }
@@ -174,70 +174,70 @@ export function registerExtraRoutes(r: Router, d: IdentityDomain): void {
 
   // Domain configuration
   r.get('/v3/domains/config/default', async (req) => {
-    req.ctx.can('identity:get_domain_config_default', {})
+    can(req, 'identity:get_domain_config_default', {})
     return { config: d.domainConfigs.defaults() }
   })
   r.get('/v3/domains/config/:group/default', async (req) => {
-    req.ctx.can('identity:get_domain_config_default', {})
+    can(req, 'identity:get_domain_config_default', {})
     return { config: d.domainConfigs.defaults(params(req).group) }
   })
   r.get('/v3/domains/config/:group/:option/default', async (req) => {
     const { group, option } = params(req)
-    req.ctx.can('identity:get_domain_config_default', {})
+    can(req, 'identity:get_domain_config_default', {})
     return { config: d.domainConfigs.defaults(group, option) }
   })
   const DC = '/v3/domains/:id/config'
   r.put(DC, async (req, reply) => {
     const body = validateBody<ConfigDoc>(req.body, 'config', domainConfig)
-    req.ctx.can('identity:create_domain_config', {})
+    can(req, 'identity:create_domain_config', {})
     const { created, config } = await d.domainConfigs.replace(params(req).id!, body)
     return reply.code(created ? 201 : 200).send({ config })
   })
   r.get(DC, async (req) => {
-    req.ctx.can('identity:get_domain_config', {})
+    can(req, 'identity:get_domain_config', {})
     return { config: await d.domainConfigs.get(params(req).id!) }
   })
   r.patch(DC, async (req) => {
     const body = validateBody<ConfigDoc>(req.body, 'config', domainConfig)
-    req.ctx.can('identity:update_domain_config', {})
+    can(req, 'identity:update_domain_config', {})
     return { config: await d.domainConfigs.update(params(req).id!, body) }
   })
   r.delete(DC, async (req, reply) => {
-    req.ctx.can('identity:delete_domain_config', {})
+    can(req, 'identity:delete_domain_config', {})
     await d.domainConfigs.delete(params(req).id!)
     return noContent(reply)
   })
   r.get(`${DC}/:group`, async (req) => {
     const { id, group } = params(req)
-    req.ctx.can('identity:get_domain_config', {})
+    can(req, 'identity:get_domain_config', {})
     return { config: await d.domainConfigs.get(id!, group) }
   })
   r.patch(`${DC}/:group`, async (req) => {
     const { id, group } = params(req)
     const body = validateBody<ConfigDoc>(req.body, 'config', domainConfig)
-    req.ctx.can('identity:update_domain_config', {})
+    can(req, 'identity:update_domain_config', {})
     return { config: await d.domainConfigs.update(id!, body, group) }
   })
   r.delete(`${DC}/:group`, async (req, reply) => {
     const { id, group } = params(req)
-    req.ctx.can('identity:delete_domain_config', {})
+    can(req, 'identity:delete_domain_config', {})
     await d.domainConfigs.delete(id!, group)
     return noContent(reply)
   })
   r.get(`${DC}/:group/:option`, async (req) => {
     const { id, group, option } = params(req)
-    req.ctx.can('identity:get_domain_config', {})
+    can(req, 'identity:get_domain_config', {})
     return { config: await d.domainConfigs.get(id!, group, option) }
   })
   r.patch(`${DC}/:group/:option`, async (req) => {
     const { id, group, option } = params(req)
     const body = validateBody<Record<string, unknown>>(req.body, 'config', { type: 'object' })
-    req.ctx.can('identity:update_domain_config', {})
+    can(req, 'identity:update_domain_config', {})
     return { config: await d.domainConfigs.update(id!, { [group!]: body }, group, option) }
   })
   r.delete(`${DC}/:group/:option`, async (req, reply) => {
     const { id, group, option } = params(req)
-    req.ctx.can('identity:delete_domain_config', {})
+    can(req, 'identity:delete_domain_config', {})
     await d.domainConfigs.delete(id!, group, option)
     return noContent(reply)
   })

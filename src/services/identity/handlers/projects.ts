@@ -14,7 +14,19 @@ import {
   tagsBody,
 } from '../schemas/projects.js'
 import { validateBody, validateValue } from '../schemas/validate.js'
-import { collection, noContent, params, qb, ql, qs, query, type Router, selfLink } from './common.js'
+import {
+  allows,
+  can,
+  collection,
+  noContent,
+  params,
+  qb,
+  ql,
+  qs,
+  query,
+  type Router,
+  selfLink,
+} from './common.js'
 
 export function projectView(req: FastifyRequest, p: Project) {
   return {
@@ -61,7 +73,7 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
   // Domains
   r.get('/v3/domains', async (req) => {
     const q = query(req)
-    req.ctx.can('identity:list_domains', {})
+    can(req, 'identity:list_domains', {})
     const list = await d.projects.listDomains({ name: qs(q, 'name'), enabled: qb(q, 'enabled') })
     return collection(
       req,
@@ -71,7 +83,7 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
   })
   r.post('/v3/domains', async (req, reply) => {
     const body = validateBody(req.body, 'domain', domainCreate)
-    req.ctx.can('identity:create_domain', { domain: body })
+    can(req, 'identity:create_domain', { domain: body })
     const { known, extra } = splitExtra(body, DOMAIN_FIELDS)
     const created = await d.projects.create({
       ...(known as { name: string }),
@@ -84,20 +96,20 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
   r.get('/v3/domains/:id', async (req) => {
     const { id } = params(req)
     const domain = await d.projects.getDomain(id)
-    req.ctx.can('identity:get_domain', { domain: { id: domain.id } })
+    can(req, 'identity:get_domain', { domain: { id: domain.id } })
     return { domain: domainView(req, domain) }
   })
   r.patch('/v3/domains/:id', async (req) => {
     const { id } = params(req)
     const body = validateBody(req.body, 'domain', domainUpdate)
-    req.ctx.can('identity:update_domain', { domain: { id } })
+    can(req, 'identity:update_domain', { domain: { id } })
     const { known, extra } = splitExtra(body, DOMAIN_FIELDS)
     const updated = await d.projects.update(id, { ...known, extra }, true)
     return { domain: domainView(req, updated) }
   })
   r.delete('/v3/domains/:id', async (req, reply) => {
     const { id } = params(req)
-    req.ctx.can('identity:delete_domain', { domain: { id } })
+    can(req, 'identity:delete_domain', { domain: { id } })
     await d.projects.deleteDomain(id)
     return noContent(reply)
   })
@@ -106,7 +118,7 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
   r.get('/v3/projects', async (req) => {
     const q = query(req)
     const domainId = qs(q, 'domain_id')
-    req.ctx.can('identity:list_projects', { domain_id: domainId })
+    can(req, 'identity:list_projects', { domain_id: domainId })
     const list = await d.projects.list({
       name: qs(q, 'name'),
       domain_id: domainId,
@@ -134,7 +146,7 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
       (known.parent_id || known.is_domain
         ? undefined
         : (who.domain_id ?? (who.project_domain_id as string | undefined)))
-    req.ctx.can('identity:create_project', { project: { ...known, domain_id: domainId } })
+    can(req, 'identity:create_project', { project: { ...known, domain_id: domainId } })
     const created = await d.projects.create({ ...(known as { name: string }), domain_id: domainId, extra })
     return reply.code(201).send({ project: projectView(req, created) })
   })
@@ -142,7 +154,7 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
     const { id } = params(req)
     const q = query(req)
     const p = await d.projects.get(id)
-    req.ctx.can('identity:get_project', { project: p })
+    can(req, 'identity:get_project', { project: p })
     const view: Record<string, unknown> = projectView(req, p)
     if (qb(q, 'parents_as_list')) {
       view.parents = (await d.projects.ancestors(id))
@@ -159,14 +171,14 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
     const { id } = params(req)
     const body = validateBody(req.body, 'project', projectUpdate)
     const p = await d.projects.get(id)
-    req.ctx.can('identity:update_project', { project: p })
+    can(req, 'identity:update_project', { project: p })
     const { known, extra } = splitExtra(body, PROJECT_FIELDS)
     return { project: projectView(req, await d.projects.update(id, { ...known, extra }, false)) }
   })
   r.delete('/v3/projects/:id', async (req, reply) => {
     const { id } = params(req)
     const p = await d.projects.get(id)
-    req.ctx.can('identity:delete_project', { project: p })
+    can(req, 'identity:delete_project', { project: p })
     await d.projects.delete(id)
     return noContent(reply)
   })
@@ -174,28 +186,28 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
   // Tags
   r.get('/v3/projects/:id/tags', async (req) => {
     const p = await d.projects.get(params(req).id!)
-    req.ctx.can('identity:list_project_tags', { project: p })
+    can(req, 'identity:list_project_tags', { project: p })
     return { tags: p.tags }
   })
   r.put('/v3/projects/:id/tags', async (req) => {
     const { id } = params(req)
     const body = validateValue<{ tags: string[] }>(req.body, tagsBody)
     const p = await d.projects.get(id)
-    req.ctx.can('identity:update_project_tags', { project: p })
+    can(req, 'identity:update_project_tags', { project: p })
     const tags = await d.projects.setTags(id, body.tags)
     return { tags, links: selfLink(req, `projects/${id}/tags`) }
   })
   r.delete('/v3/projects/:id/tags', async (req, reply) => {
     const { id } = params(req)
     const p = await d.projects.get(id)
-    req.ctx.can('identity:delete_project_tags', { project: p })
+    can(req, 'identity:delete_project_tags', { project: p })
     await d.projects.setTags(id, [])
     return noContent(reply)
   })
   r.get('/v3/projects/:id/tags/:tag', async (req, reply) => {
     const { id, tag } = params(req)
     const p = await d.projects.get(id!)
-    req.ctx.can('identity:get_project_tag', { project: p })
+    can(req, 'identity:get_project_tag', { project: p })
     await d.projects.hasTag(id!, tag!)
     return noContent(reply)
   })
@@ -203,7 +215,7 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
     const { id, tag } = params(req)
     validateValue(tag, tagSchema, 'tag')
     const p = await d.projects.get(id!)
-    req.ctx.can('identity:create_project_tag', { project: p })
+    can(req, 'identity:create_project_tag', { project: p })
     await d.projects.addTag(id!, tag!)
     return reply
       .code(201)
@@ -213,7 +225,7 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
   r.delete('/v3/projects/:id/tags/:tag', async (req, reply) => {
     const { id, tag } = params(req)
     const p = await d.projects.get(id!)
-    req.ctx.can('identity:delete_project_tag', { project: p })
+    can(req, 'identity:delete_project_tag', { project: p })
     await d.projects.removeTag(id!, tag!)
     return noContent(reply)
   })

@@ -10,7 +10,19 @@ import type { Role } from '../domain/roles.js'
 import type { IdentityDomain } from '../resources.js'
 import { roleCreate, roleUpdate } from '../schemas/roles.js'
 import { validateBody } from '../schemas/validate.js'
-import { collection, noContent, params, qb, qs, query, type Router, selfLink, v3Base } from './common.js'
+import {
+  allows,
+  can,
+  collection,
+  noContent,
+  params,
+  qb,
+  qs,
+  query,
+  type Router,
+  selfLink,
+  v3Base,
+} from './common.js'
 
 export function roleView(req: FastifyRequest, r: Role) {
   return {
@@ -35,7 +47,7 @@ export function registerRoleRoutes(r: Router, d: IdentityDomain): void {
   r.get('/v3/roles', async (req) => {
     const q = query(req)
     const domainId = qs(q, 'domain_id')
-    req.ctx.can(domainId ? 'identity:list_domain_roles' : 'identity:list_roles', { domain_id: domainId })
+    can(req, domainId ? 'identity:list_domain_roles' : 'identity:list_roles', { domain_id: domainId })
     const list = await d.roles.list({ name: qs(q, 'name'), domain_id: domainId })
     return collection(
       req,
@@ -46,32 +58,32 @@ export function registerRoleRoutes(r: Router, d: IdentityDomain): void {
   r.post('/v3/roles', async (req, reply) => {
     const body = validateBody(req.body, 'role', roleCreate)
     const { known, extra } = splitExtra(body, ROLE_FIELDS)
-    req.ctx.can(known.domain_id ? 'identity:create_domain_role' : 'identity:create_role', { role: known })
+    can(req, known.domain_id ? 'identity:create_domain_role' : 'identity:create_role', { role: known })
     const role = await d.roles.create({ ...(known as { name: string }), extra })
     return reply.code(201).send({ role: roleView(req, role) })
   })
   r.get('/v3/roles/:id', async (req) => {
     const role = await d.roles.get(params(req).id!)
-    req.ctx.can(role.domain_id ? 'identity:get_domain_role' : 'identity:get_role', { role })
+    can(req, role.domain_id ? 'identity:get_domain_role' : 'identity:get_role', { role })
     return { role: roleView(req, role) }
   })
   r.patch('/v3/roles/:id', async (req) => {
     const body = validateBody(req.body, 'role', roleUpdate)
     const role = await d.roles.get(params(req).id!)
-    req.ctx.can(role.domain_id ? 'identity:update_domain_role' : 'identity:update_role', { role })
+    can(req, role.domain_id ? 'identity:update_domain_role' : 'identity:update_role', { role })
     const { known, extra } = splitExtra(body, ROLE_FIELDS)
     return { role: roleView(req, await d.roles.update(role.id, { ...known, extra })) }
   })
   r.delete('/v3/roles/:id', async (req, reply) => {
     const role = await d.roles.get(params(req).id!)
-    req.ctx.can(role.domain_id ? 'identity:delete_domain_role' : 'identity:delete_role', { role })
+    can(req, role.domain_id ? 'identity:delete_domain_role' : 'identity:delete_role', { role })
     await d.roles.delete(role.id)
     return noContent(reply)
   })
 
   // Implied roles
   r.get('/v3/roles/:id/implies', async (req) => {
-    req.ctx.can('identity:list_implied_roles', {})
+    can(req, 'identity:list_implied_roles', {})
     const { prior, implies } = await d.roles.listImplied(params(req).id!)
     return {
       role_inference: { prior_role: brief(req, prior), implies: implies.map((x) => brief(req, x)) },
@@ -80,25 +92,25 @@ export function registerRoleRoutes(r: Router, d: IdentityDomain): void {
   })
   r.put('/v3/roles/:id/implies/:implied', async (req, reply) => {
     const { id, implied } = params(req)
-    req.ctx.can('identity:create_implied_role', {})
+    can(req, 'identity:create_implied_role', {})
     const rule = await d.roles.createImplied(id!, implied!)
     return reply.code(201).send(inference(req, rule))
   })
   r.get('/v3/roles/:id/implies/:implied', async (req, reply) => {
     const { id, implied } = params(req)
-    req.ctx.can(req.method === 'HEAD' ? 'identity:check_implied_role' : 'identity:get_implied_role', {})
+    can(req, req.method === 'HEAD' ? 'identity:check_implied_role' : 'identity:get_implied_role', {})
     const rule = await d.roles.getImplied(id!, implied!)
     if (req.method === 'HEAD') return noContent(reply)
     return inference(req, rule)
   })
   r.delete('/v3/roles/:id/implies/:implied', async (req, reply) => {
     const { id, implied } = params(req)
-    req.ctx.can('identity:delete_implied_role', {})
+    can(req, 'identity:delete_implied_role', {})
     await d.roles.deleteImplied(id!, implied!)
     return noContent(reply)
   })
   r.get('/v3/role_inferences', async (req) => {
-    req.ctx.can('identity:list_role_inference_rules', {})
+    can(req, 'identity:list_role_inference_rules', {})
     const all = await d.roles.listInferences()
     return {
       role_inferences: all.map((x) => ({
@@ -142,9 +154,9 @@ export function registerRoleRoutes(r: Router, d: IdentityDomain): void {
     const domainId = qs(q, 'scope.domain.id')
     if (includeSubtree) {
       const project = await d.projects.get(projectId!)
-      req.ctx.can('identity:list_role_assignments_for_tree', { project })
+      can(req, 'identity:list_role_assignments_for_tree', { project })
     } else {
-      req.ctx.can('identity:list_role_assignments', { domain_id: domainId })
+      can(req, 'identity:list_role_assignments', { domain_id: domainId })
     }
     const entries = await d.assignments.list({
       userId: qs(q, 'user.id'),
@@ -202,7 +214,7 @@ function registerGrantRoutes(
 
   r.get(`${base}${suffix}`, async (req) => {
     const g = grantOf(req)
-    req.ctx.can(rule('list'), await policyTarget(g))
+    can(req, rule('list'), await policyTarget(g))
     const roles = await d.assignments.listGrantedRoles(actor, g.actorId, target, g.targetId, inherited)
     return collection(
       req,
@@ -212,19 +224,19 @@ function registerGrantRoutes(
   })
   r.put(`${base}/:role${suffix}`, async (req, reply) => {
     const g = grantOf(req)
-    req.ctx.can(rule('create'), await policyTarget(g))
+    can(req, rule('create'), await policyTarget(g))
     await d.assignments.grant(g)
     return noContent(reply)
   })
   r.get(`${base}/:role${suffix}`, async (req, reply) => {
     const g = grantOf(req)
-    req.ctx.can(rule('check'), await policyTarget(g))
+    can(req, rule('check'), await policyTarget(g))
     await d.assignments.check(g)
     return noContent(reply)
   })
   r.delete(`${base}/:role${suffix}`, async (req, reply) => {
     const g = grantOf(req)
-    req.ctx.can(rule('revoke'), await policyTarget(g))
+    can(req, rule('revoke'), await policyTarget(g))
     await d.assignments.revoke(g)
     return noContent(reply)
   })

@@ -8,7 +8,19 @@ import type { Group, User } from '../domain/users.js'
 import type { IdentityDomain } from '../resources.js'
 import { groupCreate, groupUpdate, passwordChange, userCreate, userUpdate } from '../schemas/users.js'
 import { validateBody } from '../schemas/validate.js'
-import { collection, compact, noContent, params, qb, qs, query, type Router, selfLink } from './common.js'
+import {
+  allows,
+  can,
+  collection,
+  compact,
+  noContent,
+  params,
+  qb,
+  qs,
+  query,
+  type Router,
+  selfLink,
+} from './common.js'
 import { projectView } from './projects.js'
 
 export function userView(req: FastifyRequest, u: User) {
@@ -57,7 +69,7 @@ export function registerUserRoutes(r: Router, d: IdentityDomain): void {
   r.get('/v3/users', async (req) => {
     const q = query(req)
     const domainId = qs(q, 'domain_id')
-    req.ctx.can('identity:list_users', { domain_id: domainId })
+    can(req, 'identity:list_users', { domain_id: domainId })
     const list = await d.users.list({ name: qs(q, 'name'), domain_id: domainId, enabled: qb(q, 'enabled') })
     return collection(
       req,
@@ -69,26 +81,26 @@ export function registerUserRoutes(r: Router, d: IdentityDomain): void {
     const body = validateBody(req.body, 'user', userCreate)
     const { known, extra } = splitExtra(body, USER_FIELDS)
     const domainId = (known.domain_id as string | undefined) ?? callerDomain(req, d)
-    req.ctx.can('identity:create_user', { user: { ...known, domain_id: domainId } })
+    can(req, 'identity:create_user', { user: { ...known, domain_id: domainId } })
     const u = await d.users.create({ ...(known as { name: string }), domain_id: domainId, extra })
     return reply.code(201).send({ user: userView(req, u) })
   })
   r.get('/v3/users/:id', async (req) => {
     const u = await d.users.get(params(req).id!)
-    req.ctx.can('identity:get_user', { user: u })
+    can(req, 'identity:get_user', { user: u })
     return { user: userView(req, u) }
   })
   r.patch('/v3/users/:id', async (req) => {
     const { id } = params(req)
     const body = validateBody(req.body, 'user', userUpdate)
     const u = await d.users.get(id!)
-    req.ctx.can('identity:update_user', { user: u })
+    can(req, 'identity:update_user', { user: u })
     const { known, extra } = splitExtra(body, USER_FIELDS)
     return { user: userView(req, await d.users.update(id!, { ...known, extra })) }
   })
   r.delete('/v3/users/:id', async (req, reply) => {
     const u = await d.users.get(params(req).id!)
-    req.ctx.can('identity:delete_user', { user: u })
+    can(req, 'identity:delete_user', { user: u })
     await d.users.delete(u.id)
     return noContent(reply)
   })
@@ -109,7 +121,7 @@ export function registerUserRoutes(r: Router, d: IdentityDomain): void {
   )
   r.get('/v3/users/:id/groups', async (req) => {
     const u = await d.users.get(params(req).id!)
-    req.ctx.can('identity:list_groups_for_user', { user: u, user_id: u.id })
+    can(req, 'identity:list_groups_for_user', { user: u, user_id: u.id })
     const groups = await d.users.groupsOf(u.id)
     return collection(
       req,
@@ -119,7 +131,7 @@ export function registerUserRoutes(r: Router, d: IdentityDomain): void {
   })
   r.get('/v3/users/:id/projects', async (req) => {
     const u = await d.users.get(params(req).id!)
-    req.ctx.can('identity:list_user_projects', { user: u })
+    can(req, 'identity:list_user_projects', { user: u })
     const q = query(req)
     const ids = await d.assignments.targetsOf(u.id, 'project')
     const list = await d.projects.list({
@@ -139,7 +151,7 @@ export function registerUserRoutes(r: Router, d: IdentityDomain): void {
   r.get('/v3/groups', async (req) => {
     const q = query(req)
     const domainId = qs(q, 'domain_id')
-    req.ctx.can('identity:list_groups', { domain_id: domainId })
+    can(req, 'identity:list_groups', { domain_id: domainId })
     const list = await d.users.listGroups({ name: qs(q, 'name'), domain_id: domainId })
     return collection(
       req,
@@ -151,31 +163,31 @@ export function registerUserRoutes(r: Router, d: IdentityDomain): void {
     const body = validateBody(req.body, 'group', groupCreate)
     const { known, extra } = splitExtra(body, GROUP_FIELDS)
     const domainId = (known.domain_id as string | undefined) ?? callerDomain(req, d)
-    req.ctx.can('identity:create_group', { group: { ...known, domain_id: domainId } })
+    can(req, 'identity:create_group', { group: { ...known, domain_id: domainId } })
     const g = await d.users.createGroup({ ...(known as { name: string }), domain_id: domainId, extra })
     return reply.code(201).send({ group: groupView(req, g) })
   })
   r.get('/v3/groups/:id', async (req) => {
     const g = await d.users.getGroup(params(req).id!)
-    req.ctx.can('identity:get_group', { group: g })
+    can(req, 'identity:get_group', { group: g })
     return { group: groupView(req, g) }
   })
   r.patch('/v3/groups/:id', async (req) => {
     const body = validateBody(req.body, 'group', groupUpdate)
     const g = await d.users.getGroup(params(req).id!)
-    req.ctx.can('identity:update_group', { group: g })
+    can(req, 'identity:update_group', { group: g })
     const { known, extra } = splitExtra(body, GROUP_FIELDS)
     return { group: groupView(req, await d.users.updateGroup(g.id, { ...known, extra })) }
   })
   r.delete('/v3/groups/:id', async (req, reply) => {
     const g = await d.users.getGroup(params(req).id!)
-    req.ctx.can('identity:delete_group', { group: g })
+    can(req, 'identity:delete_group', { group: g })
     await d.users.deleteGroup(g.id)
     return noContent(reply)
   })
   r.get('/v3/groups/:id/users', async (req) => {
     const g = await d.users.getGroup(params(req).id!)
-    req.ctx.can('identity:list_users_in_group', { group: g })
+    can(req, 'identity:list_users_in_group', { group: g })
     const users = await d.users.membersOf(g.id)
     return collection(
       req,
@@ -186,21 +198,21 @@ export function registerUserRoutes(r: Router, d: IdentityDomain): void {
   r.put('/v3/groups/:id/users/:user', async (req, reply) => {
     const { id, user } = params(req)
     const g = await d.users.getGroup(id!)
-    req.ctx.can('identity:add_user_to_group', { group: g, user: { id: user } })
+    can(req, 'identity:add_user_to_group', { group: g, user: { id: user } })
     await d.users.addMember(id!, user!)
     return noContent(reply)
   })
   r.get('/v3/groups/:id/users/:user', async (req, reply) => {
     const { id, user } = params(req)
     const g = await d.users.getGroup(id!)
-    req.ctx.can('identity:check_user_in_group', { group: g, user: { id: user } })
+    can(req, 'identity:check_user_in_group', { group: g, user: { id: user } })
     await d.users.checkMember(id!, user!)
     return noContent(reply)
   })
   r.delete('/v3/groups/:id/users/:user', async (req, reply) => {
     const { id, user } = params(req)
     const g = await d.users.getGroup(id!)
-    req.ctx.can('identity:remove_user_from_group', { group: g, user: { id: user } })
+    can(req, 'identity:remove_user_from_group', { group: g, user: { id: user } })
     await d.users.removeMember(id!, user!)
     return noContent(reply)
   })

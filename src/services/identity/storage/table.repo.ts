@@ -8,7 +8,7 @@
  * implementation talks to an untyped Kysely; the public surface stays typed by
  * `IdentityDB[T]`.
  */
-import type { Kysely, Transaction } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import { isUniqueViolation } from '../../../kernel/db/index.js'
 import type { IdentityDB } from './schema.js'
 
@@ -47,7 +47,7 @@ export class TableRepo<T extends TableName> {
       if (value === undefined) continue
       if (value === null) q = q.where(col, 'is', null)
       else if (Array.isArray(value)) {
-        if (value.length === 0) q = q.where((eb: any) => eb.val(1).eq(0))
+        if (value.length === 0) q = q.where(sql<boolean>`1 = 0`)
         else q = q.where(col, 'in', value)
       } else q = q.where(col, '=', value)
     }

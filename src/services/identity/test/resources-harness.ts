@@ -53,7 +53,7 @@ export async function startResourceHarness(
     services: [{ type: 'identity', name: 'keystone', url: 'http://cloud.test/identity' }],
     member: { username: 'demo', password: 'secret-demo', projectName: 'demo' },
   })
-  const app = createApp({ logger: false, metrics: false })
+  const app = createApp({ logger: process.env.IDENTITY_TEST_LOG ? { level: 'error' } : false, metrics: false })
   await app.register(identity.plugin, { prefix: identity.prefix })
   await app.ready()
 
