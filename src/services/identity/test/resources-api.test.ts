@@ -21,7 +21,13 @@ describe('bad input gets Keystone-style 4xx', () => {
     ['wrong type', 'POST', '/v3/projects', { project: { name: 5 } }, 400],
     ['name over 64', 'POST', '/v3/domains', { domain: { name: 'x'.repeat(65) } }, 400],
     ['empty name', 'POST', '/v3/domains', { domain: { name: '' } }, 400],
-    ['enabled as string', 'POST', '/v3/endpoints', { endpoint: { service_id: 'x', interface: 'public', url: 'http://a', enabled: 'True' } }, 400],
+    [
+      'enabled as string',
+      'POST',
+      '/v3/endpoints',
+      { endpoint: { service_id: 'x', interface: 'public', url: 'http://a', enabled: 'True' } },
+      400,
+    ],
     ['no wrapper', 'POST', '/v3/users', { name: 'x' }, 400],
     ['unknown project', 'GET', '/v3/projects/nope', undefined, 404],
     ['unknown user', 'DELETE', '/v3/users/nope', undefined, 404],
@@ -43,7 +49,10 @@ describe('bad input gets Keystone-style 4xx', () => {
     assert.ok(r.headers['www-authenticate'])
   })
   it('a member cannot create projects or list users: 403', async () => {
-    assert.equal((await h.call('POST', '/v3/projects', { project: { name: rnd() } }, h.memberToken)).status, 403)
+    assert.equal(
+      (await h.call('POST', '/v3/projects', { project: { name: rnd() } }, h.memberToken)).status,
+      403,
+    )
     assert.equal((await h.call('GET', '/v3/users', undefined, h.memberToken)).status, 403)
   })
 })
@@ -58,26 +67,37 @@ describe('domains and projects', () => {
     assert.equal((await h.call('DELETE', `/v3/domains/${id}`)).status, 403)
     const p = await h.call('POST', '/v3/projects', { project: { name: 'p', domain_id: id } })
     assert.equal(p.status, 201)
-    assert.equal((await h.call('PATCH', `/v3/domains/${id}`, { domain: { enabled: false } })).json.domain.enabled, false)
+    assert.equal(
+      (await h.call('PATCH', `/v3/domains/${id}`, { domain: { enabled: false } })).json.domain.enabled,
+      false,
+    )
     assert.equal((await h.call('DELETE', `/v3/domains/${id}`)).status, 204)
     assert.equal((await h.call('GET', `/v3/projects/${p.json.project.id}`)).status, 404)
     assert.equal((await h.call('GET', '/v3/domains/default')).json.domain.name, 'Default')
   })
   it('project hierarchy, filters and tags', async () => {
-    const parent = (await h.call('POST', '/v3/projects', { project: { name: `p-${rnd()}`, tags: ['a'] } })).json.project
+    const parent = (await h.call('POST', '/v3/projects', { project: { name: `p-${rnd()}`, tags: ['a'] } }))
+      .json.project
     assert.equal(parent.parent_id, 'default')
     assert.equal(parent.domain_id, 'default')
-    const child = await h.call('POST', '/v3/projects', { project: { name: `c-${rnd()}`, parent_id: parent.id } })
+    const child = await h.call('POST', '/v3/projects', {
+      project: { name: `c-${rnd()}`, parent_id: parent.id },
+    })
     assert.equal(child.status, 201)
     const listed = await h.call('GET', `/v3/projects?parent_id=${parent.id}`)
-    assert.deepEqual(listed.json.projects.map((p: { id: string }) => p.id), [child.json.project.id])
+    assert.deepEqual(
+      listed.json.projects.map((p: { id: string }) => p.id),
+      [child.json.project.id],
+    )
     const sub = await h.call('GET', `/v3/projects/${parent.id}?subtree_as_list`)
     assert.equal(sub.json.project.subtree.length, 1)
     assert.equal((await h.call('DELETE', `/v3/projects/${parent.id}`)).status, 403)
     assert.equal((await h.call('PUT', `/v3/projects/${parent.id}/tags/b`)).status, 201)
     assert.deepEqual((await h.call('GET', `/v3/projects/${parent.id}/tags`)).json.tags, ['a', 'b'])
     assert.equal((await h.call('GET', `/v3/projects?tags=a,b`)).json.projects.length, 1)
-    const isDomain = await h.call('POST', '/v3/projects', { project: { name: `isd-${rnd()}`, is_domain: true } })
+    const isDomain = await h.call('POST', '/v3/projects', {
+      project: { name: `isd-${rnd()}`, is_domain: true },
+    })
     assert.equal(isDomain.status, 201)
     const domains = (await h.call('GET', '/v3/domains')).json.domains.map((d: { id: string }) => d.id)
     assert.ok(domains.includes(isDomain.json.project.id))
@@ -88,7 +108,9 @@ describe('users, groups, roles and assignments', () => {
   it('the CLI flow: user, group, role add, effective names, password change, disable', async () => {
     const project = (await h.call('POST', '/v3/projects', { project: { name: `p-${rnd()}` } })).json.project
     const uname = `u-${rnd()}`
-    const user = (await h.call('POST', '/v3/users', { user: { name: uname, password: 'pw-one', email: 'a@b' } })).json.user
+    const user = (
+      await h.call('POST', '/v3/users', { user: { name: uname, password: 'pw-one', email: 'a@b' } })
+    ).json.user
     assert.equal(user.email, 'a@b')
     assert.equal('password' in user, false)
     const group = (await h.call('POST', '/v3/groups', { group: { name: `g-${rnd()}` } })).json.group
@@ -96,24 +118,46 @@ describe('users, groups, roles and assignments', () => {
     assert.equal((await h.call('HEAD', `/v3/groups/${group.id}/users/${user.id}`)).status, 204)
     const roles = (await h.call('GET', '/v3/roles')).json.roles as Array<{ id: string; name: string }>
     const member = roles.find((r) => r.name === 'member')!
-    assert.equal((await h.call('PUT', `/v3/projects/${project.id}/groups/${group.id}/roles/${member.id}`)).status, 204)
+    assert.equal(
+      (await h.call('PUT', `/v3/projects/${project.id}/groups/${group.id}/roles/${member.id}`)).status,
+      204,
+    )
     const eff = await h.call('GET', `/v3/role_assignments?effective&include_names&user.id=${user.id}`)
     const names = eff.json.role_assignments.map((a: { role: { name: string } }) => a.role.name).sort()
     assert.deepEqual(names, ['member', 'reader'])
     assert.equal(eff.json.role_assignments[0].scope.project.name, project.name)
 
     const token = await h.token(uname, 'pw-one', { project: { id: project.id } })
-    const pw = await h.call('POST', `/v3/users/${user.id}/password`, { user: { original_password: 'pw-one', password: 'pw-two' } }, token)
+    const pw = await h.call(
+      'POST',
+      `/v3/users/${user.id}/password`,
+      { user: { original_password: 'pw-one', password: 'pw-two' } },
+      token,
+    )
     assert.equal(pw.status, 204)
     await assert.rejects(h.token(uname, 'pw-one'))
-    const again = await h.call('POST', `/v3/users/${user.id}/password`, { user: { original_password: 'pw-two', password: 'pw-two' } }, null)
+    const again = await h.call(
+      'POST',
+      `/v3/users/${user.id}/password`,
+      { user: { original_password: 'pw-two', password: 'pw-two' } },
+      null,
+    )
     assert.equal(again.status, 400, 'a recent password cannot be reused')
-    const wrong = await h.call('POST', `/v3/users/${user.id}/password`, { user: { original_password: 'bad', password: 'pw-x' } }, null)
+    const wrong = await h.call(
+      'POST',
+      `/v3/users/${user.id}/password`,
+      { user: { original_password: 'bad', password: 'pw-x' } },
+      null,
+    )
     assert.equal(wrong.status, 401)
     const t2 = await h.token(uname, 'pw-two', { project: { id: project.id } })
     assert.equal((await h.call('PATCH', `/v3/users/${user.id}`, { user: { enabled: false } })).status, 200)
     await assert.rejects(h.token(uname, 'pw-two'))
-    assert.equal((await h.call('GET', '/v3/auth/catalog', undefined, t2)).status, 401, 'old tokens stop working')
+    assert.equal(
+      (await h.call('GET', '/v3/auth/catalog', undefined, t2)).status,
+      401,
+      'old tokens stop working',
+    )
   })
   it('implied roles, domain roles and system grants', async () => {
     const a = (await h.call('POST', '/v3/roles', { role: { name: `r-${rnd()}` } })).json.role
@@ -122,7 +166,8 @@ describe('users, groups, roles and assignments', () => {
     assert.equal((await h.call('HEAD', `/v3/roles/${a.id}/implies/${b.id}`)).status, 204)
     const inf = await h.call('GET', '/v3/role_inferences')
     assert.ok(inf.json.role_inferences.some((x: { prior_role: { id: string } }) => x.prior_role.id === a.id))
-    const dom = (await h.call('POST', '/v3/roles', { role: { name: `dr-${rnd()}`, domain_id: 'default' } })).json.role
+    const dom = (await h.call('POST', '/v3/roles', { role: { name: `dr-${rnd()}`, domain_id: 'default' } }))
+      .json.role
     assert.equal(dom.domain_id, 'default')
     assert.equal((await h.call('PUT', `/v3/roles/${a.id}/implies/${dom.id}`)).status, 403)
     const user = (await h.call('POST', '/v3/users', { user: { name: `u-${rnd()}` } })).json.user
@@ -138,7 +183,10 @@ describe('users, groups, roles and assignments', () => {
     const url = `/v3/OS-INHERIT/domains/default/users/${user.id}/roles/${role.id}/inherited_to_projects`
     assert.equal((await h.call('PUT', url)).status, 204)
     assert.equal((await h.call('HEAD', url)).status, 204)
-    const list = await h.call('GET', `/v3/OS-INHERIT/domains/default/users/${user.id}/roles/inherited_to_projects`)
+    const list = await h.call(
+      'GET',
+      `/v3/OS-INHERIT/domains/default/users/${user.id}/roles/inherited_to_projects`,
+    )
     assert.equal(list.json.roles[0].id, role.id)
     const eff = await h.call('GET', `/v3/role_assignments?effective&user.id=${user.id}`)
     assert.ok(eff.json.role_assignments.length >= 2)
@@ -148,10 +196,16 @@ describe('users, groups, roles and assignments', () => {
 
 describe('catalog, credentials and the rest', () => {
   it('regions, services, endpoints', async () => {
-    assert.equal((await h.call('PUT', `/v3/regions/R-${rnd()}`, { region: { description: 'x' } })).status, 201)
-    const s = (await h.call('POST', '/v3/services', { service: { type: 'compute', name: 'nova' } })).json.service
+    assert.equal(
+      (await h.call('PUT', `/v3/regions/R-${rnd()}`, { region: { description: 'x' } })).status,
+      201,
+    )
+    const s = (await h.call('POST', '/v3/services', { service: { type: 'compute', name: 'nova' } })).json
+      .service
     assert.equal(s.name, 'nova')
-    const e = await h.call('POST', '/v3/endpoints', { endpoint: { service_id: s.id, interface: 'public', url: 'http://x/compute', region_id: 'RegionOne' } })
+    const e = await h.call('POST', '/v3/endpoints', {
+      endpoint: { service_id: s.id, interface: 'public', url: 'http://x/compute', region_id: 'RegionOne' },
+    })
     assert.equal(e.status, 201)
     assert.equal(e.json.endpoint.region, 'RegionOne')
     assert.equal((await h.call('GET', `/v3/endpoints?service_id=${s.id}`)).json.endpoints.length, 1)
@@ -160,7 +214,12 @@ describe('catalog, credentials and the rest', () => {
   })
   it('application credential: create, then authenticate with it', async () => {
     const me = (await h.call('GET', '/v3/users?name=demo')).json.users[0]
-    const ac = await h.call('POST', `/v3/users/${me.id}/application_credentials`, { application_credential: { name: `ac-${rnd()}` } }, h.memberToken)
+    const ac = await h.call(
+      'POST',
+      `/v3/users/${me.id}/application_credentials`,
+      { application_credential: { name: `ac-${rnd()}` } },
+      h.memberToken,
+    )
     assert.equal(ac.status, 201, JSON.stringify(ac.json))
     assert.ok(ac.json.application_credential.secret)
     const auth = await h.app.inject({
@@ -170,7 +229,10 @@ describe('catalog, credentials and the rest', () => {
         auth: {
           identity: {
             methods: ['application_credential'],
-            application_credential: { id: ac.json.application_credential.id, secret: ac.json.application_credential.secret },
+            application_credential: {
+              id: ac.json.application_credential.id,
+              secret: ac.json.application_credential.secret,
+            },
           },
         },
       },
@@ -185,7 +247,10 @@ describe('catalog, credentials and the rest', () => {
     const ec2 = await h.call('POST', `/v3/users/${me.id}/credentials/OS-EC2`, { tenant_id: project.id })
     assert.equal(ec2.status, 201)
     const access = ec2.json.credential.access
-    assert.equal((await h.call('GET', `/v3/users/${me.id}/credentials/OS-EC2/${access}`)).json.credential.secret, ec2.json.credential.secret)
+    assert.equal(
+      (await h.call('GET', `/v3/users/${me.id}/credentials/OS-EC2/${access}`)).json.credential.secret,
+      ec2.json.credential.secret,
+    )
     const creds = await h.call('GET', `/v3/credentials?user_id=${me.id}`)
     assert.equal(creds.json.credentials.length, 1)
     assert.equal((await h.call('DELETE', `/v3/users/${me.id}/credentials/OS-EC2/${access}`)).status, 204)
@@ -194,12 +259,33 @@ describe('catalog, credentials and the rest', () => {
     const admin = (await h.call('GET', '/v3/users?name=admin')).json.users[0]
     const demo = (await h.call('GET', '/v3/users?name=demo')).json.users[0]
     const project = (await h.call('GET', '/v3/projects?name=admin')).json.projects[0]
-    const bad = await h.call('POST', '/v3/OS-TRUST/trusts', { trust: { trustor_user_id: admin.id, trustee_user_id: demo.id, impersonation: false, project_id: project.id, roles: [{ name: 'member' }], expires_at: 'bad.123Z' } })
+    const bad = await h.call('POST', '/v3/OS-TRUST/trusts', {
+      trust: {
+        trustor_user_id: admin.id,
+        trustee_user_id: demo.id,
+        impersonation: false,
+        project_id: project.id,
+        roles: [{ name: 'member' }],
+        expires_at: 'bad.123Z',
+      },
+    })
     assert.equal(bad.status, 400)
-    const t = await h.call('POST', '/v3/OS-TRUST/trusts', { trust: { trustor_user_id: admin.id, trustee_user_id: demo.id, impersonation: true, project_id: project.id, roles: [{ name: 'member' }], expires_at: '2099-01-01T00:00:00Z' } })
+    const t = await h.call('POST', '/v3/OS-TRUST/trusts', {
+      trust: {
+        trustor_user_id: admin.id,
+        trustee_user_id: demo.id,
+        impersonation: true,
+        project_id: project.id,
+        roles: [{ name: 'member' }],
+        expires_at: '2099-01-01T00:00:00Z',
+      },
+    })
     assert.equal(t.status, 201, JSON.stringify(t.json))
     assert.equal(t.json.trust.expires_at, '2099-01-01T00:00:00.000000Z')
-    assert.equal((await h.call('GET', `/v3/OS-TRUST/trusts?trustor_user_id=${admin.id}`)).json.trusts.length, 1)
+    assert.equal(
+      (await h.call('GET', `/v3/OS-TRUST/trusts?trustor_user_id=${admin.id}`)).json.trusts.length,
+      1,
+    )
     assert.equal((await h.call('DELETE', `/v3/OS-TRUST/trusts/${t.json.trust.id}`)).status, 204)
 
     const p = await h.call('POST', '/v3/policies', { policy: { type: 'application/json', blob: '{}' } })
@@ -207,14 +293,19 @@ describe('catalog, credentials and the rest', () => {
     const c = await h.call('POST', '/v3/OS-OAUTH1/consumers', { consumer: { description: 'd' } })
     assert.equal(c.status, 201)
     assert.ok(c.json.consumer.secret)
-    assert.equal((await h.call('GET', `/v3/OS-OAUTH1/consumers/${c.json.consumer.id}`)).json.consumer.secret, undefined)
+    assert.equal(
+      (await h.call('GET', `/v3/OS-OAUTH1/consumers/${c.json.consumer.id}`)).json.consumer.secret,
+      undefined,
+    )
 
     const dom = (await h.call('POST', '/v3/domains', { domain: { name: `d-${rnd()}` } })).json.domain
     const cfg = { identity: { driver: 'ldap' }, ldap: { url: 'ldap://x' } }
     const put = await h.call('PUT', `/v3/domains/${dom.id}/config`, { config: cfg })
     assert.equal(put.status, 201)
     assert.deepEqual(put.json.config, cfg)
-    const opt = await h.call('PATCH', `/v3/domains/${dom.id}/config/identity/driver`, { config: { driver: 'sql' } })
+    const opt = await h.call('PATCH', `/v3/domains/${dom.id}/config/identity/driver`, {
+      config: { driver: 'sql' },
+    })
     assert.equal(opt.json.config.identity.driver, 'sql')
     assert.equal((await h.call('DELETE', `/v3/domains/${dom.id}/config/identity`)).status, 204)
     assert.equal((await h.call('GET', `/v3/domains/${dom.id}/config/identity`)).status, 404)

@@ -18,7 +18,12 @@ export interface ResourceHarness {
   adminToken: string
   memberToken: string
   /** Calls the API with a token (admin by default); `body` becomes the JSON payload. */
-  call(method: string, url: string, body?: unknown, token?: string | null): Promise<{ status: number; json: any; headers: Record<string, unknown> }>
+  call(
+    method: string,
+    url: string,
+    body?: unknown,
+    token?: string | null,
+  ): Promise<{ status: number; json: any; headers: Record<string, unknown> }>
   token(user: string, password: string, scope?: unknown, domain?: string): Promise<string>
   close(): Promise<void>
 }
@@ -53,7 +58,10 @@ export async function startResourceHarness(
     services: [{ type: 'identity', name: 'keystone', url: 'http://cloud.test/identity' }],
     member: { username: 'demo', password: 'secret-demo', projectName: 'demo' },
   })
-  const app = createApp({ logger: process.env.IDENTITY_TEST_LOG ? { level: 'error' } : false, metrics: false })
+  const app = createApp({
+    logger: process.env.IDENTITY_TEST_LOG ? { level: 'error' } : false,
+    metrics: false,
+  })
   await app.register(identity.plugin, { prefix: identity.prefix })
   await app.ready()
 
@@ -84,7 +92,10 @@ export async function startResourceHarness(
       url: '/identity/v3/auth/tokens',
       payload: {
         auth: {
-          identity: { methods: ['password'], password: { user: { name: user, domain: { id: domain }, password } } },
+          identity: {
+            methods: ['password'],
+            password: { user: { name: user, domain: { id: domain }, password } },
+          },
           ...(scope ? { scope } : {}),
         },
       },
@@ -106,7 +117,9 @@ export async function startResourceHarness(
       rmSync(dir, { recursive: true, force: true })
     },
   }
-  h.adminToken = await token('admin', 'secret-admin', { project: { name: 'admin', domain: { id: 'default' } } })
+  h.adminToken = await token('admin', 'secret-admin', {
+    project: { name: 'admin', domain: { id: 'default' } },
+  })
   h.memberToken = await token('demo', 'secret-demo', { project: { name: 'demo', domain: { id: 'default' } } })
   return h
 }
