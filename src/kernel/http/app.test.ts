@@ -240,3 +240,24 @@ describe('kernel HTTP app', () => {
     await app.close()
   })
 })
+
+describe('allowMethods', () => {
+  it('registers 405s for a path without GET, HEAD included, without duplicate routes', async () => {
+    const app = createApp({ logger: false })
+    app.register(
+      async (scope) => {
+        serviceScope(scope, { serviceType: 'identity', renderFault: keystoneFault, tokens, enforcer })
+        scope.post('/only-post', { config: { public: true } }, async () => ({ ok: true }))
+        allowMethods(scope, '/only-post', ['POST'])
+      },
+      { prefix: '/x' },
+    )
+    await app.ready()
+    for (const method of ['GET', 'HEAD', 'PUT', 'DELETE'] as const) {
+      const res = await app.inject({ method, url: '/x/only-post' })
+      assert.equal(res.statusCode, 405, method)
+      assert.equal(res.headers.allow, 'POST')
+    }
+    await app.close()
+  })
+})

@@ -5,14 +5,15 @@
  * microversions, authentication) live in `serviceScope`.
  */
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Logger } from 'pino'
 import { keystoneFault } from '../errors/index.js'
 import { installMetrics } from './metrics.js'
 import { installFaultHandler } from './service-scope.js'
 
 export interface AppOptions {
-  /** pino options, or false to log nothing (tests). */
-  logger?: FastifyServerOptions['logger']
+  /** A pino logger or pino options; false logs nothing (tests). */
+  logger?: Logger | FastifyServerOptions['logger']
   /** Largest JSON body accepted, in bytes. @default 1 MiB (upstream's max_request_body_size is 112 KiB) */
   bodyLimit?: number
   /** Expose Prometheus metrics at /metrics. @default true */
@@ -20,8 +21,13 @@ export interface AppOptions {
 }
 
 export function createApp(options: AppOptions = {}): FastifyInstance {
+  const logger = options.logger ?? false
+  const isInstance =
+    typeof logger === 'object' && logger !== null && typeof (logger as Logger).child === 'function'
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(isInstance
+      ? { loggerInstance: logger as unknown as FastifyBaseLogger }
+      : { logger: logger as FastifyServerOptions['logger'] }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     genReqId: () => `req-${randomUUID()}`,
     requestIdLogLabel: 'request_id',

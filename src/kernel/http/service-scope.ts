@@ -127,6 +127,8 @@ export function allowMethods(app: FastifyInstance, path: string, allowed: readon
     app.route({
       method,
       url: path,
+      // A GET route would add its own HEAD twin; HEAD gets its own 405 in this loop.
+      exposeHeadRoute: false,
       config: { public: true },
       handler: async () => {
         throw new MethodNotAllowed(`The method ${method} is not allowed for this resource.`, {
