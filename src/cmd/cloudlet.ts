@@ -88,6 +88,17 @@ function servicesOption(value: string | undefined): ServiceName[] | undefined {
 
 class UsageError extends Error {}
 
+/** Catalog names as upstream deployments register them, so tools that look services up by name find them. */
+const CATALOG_NAMES: Readonly<Record<string, string>> = {
+  identity: 'keystone',
+  image: 'glance',
+  placement: 'placement',
+  compute: 'nova',
+  network: 'neutron',
+  'block-storage': 'cinderv3',
+  baremetal: 'ironic',
+}
+
 async function bootstrap(cloud: Cloud, dataDir: string): Promise<Credentials> {
   const creds = credentialsFor(dataDir)
   if (!cloud.identity) return creds
@@ -97,7 +108,11 @@ async function bootstrap(cloud: Cloud, dataDir: string): Promise<Credentials> {
     adminPassword: creds.adminPassword,
     adminProjectName: 'admin',
     regionId: 'RegionOne',
-    services: cloud.services.map((s) => ({ type: s.serviceType, name: s.name, url: `${base}${s.prefix}` })),
+    services: cloud.services.map((s) => ({
+      type: s.serviceType,
+      name: CATALOG_NAMES[s.name] ?? s.name,
+      url: `${base}${s.prefix}`,
+    })),
     member: { username: 'demo', password: creds.memberPassword, projectName: 'demo' },
   })
   return creds

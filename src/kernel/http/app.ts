@@ -30,8 +30,6 @@ export function createApp(options: AppOptions = {}): FastifyInstance {
       : { logger: logger as FastifyServerOptions['logger'] }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     genReqId: () => `req-${randomUUID()}`,
-    requestIdLogLabel: 'request_id',
-    disableRequestLogging: false,
     // Query strings like `?name=a&name=b` arrive as arrays, as upstream's parsers see them.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
     // NOTE: Python clients reuse keep-alive connections; a server that silently closes
