@@ -131,10 +131,12 @@ describe('Enforcer', () => {
       )
     })
 
-    it('rejects unscoped tokens for rules with scope types', () => {
+    it('treats unscoped tokens as project scope, as oslo.policy does', () => {
       const e = new Enforcer([{ name: 'r', checkStr: '@', scopeTypes: ['project'] }], strict)
-      assert.equal(e.check('r', {}, unscoped), false)
+      assert.equal(e.check('r', {}, unscoped), true)
       assert.equal(e.check('r', {}, projectMember), true)
+      const systemOnly = new Enforcer([{ name: 'r', checkStr: '@', scopeTypes: ['system'] }], strict)
+      assert.equal(systemOnly.check('r', {}, unscoped), false)
     })
 
     it('accepts every scope the rule lists', () => {

@@ -197,8 +197,9 @@ export class Enforcer {
 
   private scopeAllowed(r: CompiledRule, creds: Credentials): boolean {
     if (!this.enforceScope || r.scopes === undefined) return true
-    const scope = scopeOf(creds)
-    return scope !== undefined && r.scopes.has(scope)
+    // NOTE: as oslo.policy does, a token that is neither system- nor domain-scoped counts
+    // as project scope here, so an unscoped token may still validate or revoke itself.
+    return r.scopes.has(scopeOf(creds) ?? 'project')
   }
 }
 
