@@ -524,16 +524,14 @@ export function registerRoutes(
         const c = s.consumers.get(params(req).consumer_uuid)
         const allocations: Record<string, unknown> = {}
         for (const a of c?.allocations ?? []) {
-          const e = (allocations[a.provider.uuid] ??= {
-            generation: a.provider.generation,
-            resources: {},
-          }) as {
+          allocations[a.provider.uuid] ??= { generation: a.provider.generation, resources: {} }
+          const e = allocations[a.provider.uuid] as {
             resources: Record<string, number>
           }
           e.resources[a.resourceClass] = a.used
         }
         const out: Record<string, unknown> = { allocations }
-        if (c && c.allocations.length && req.version.gte('1.12')) {
+        if (c?.allocations.length && req.version.gte('1.12')) {
           out.project_id = c.projectId
           out.user_id = c.userId
           if (req.version.gte('1.28')) out.consumer_generation = c.generation
@@ -595,7 +593,8 @@ export function registerRoutes(
         for (const c of s.consumers.values()) {
           for (const a of c.allocations) {
             if (a.provider !== p) continue
-            ;(allocations[c.uuid] ??= { resources: {} }).resources[a.resourceClass] = a.used
+            allocations[c.uuid] ??= { resources: {} }
+            allocations[c.uuid]!.resources[a.resourceClass] = a.used
           }
         }
         cacheHeaders(req, reply, undefined)
@@ -797,7 +796,8 @@ function usagesView(s: PlacementState, q: Record<string, string>, v: Version) {
     const type = c.consumerType ?? 'unknown'
     if (want !== undefined && want !== 'all' && want !== type) continue
     const key = want === 'all' ? 'all' : type
-    const g = (groups[key] ??= { consumer_count: 0 })
+    groups[key] ??= { consumer_count: 0 }
+    const g = groups[key]!
     g.consumer_count!++
     for (const a of c.allocations) g[a.resourceClass] = (g[a.resourceClass] ?? 0) + a.used
   }
@@ -955,7 +955,7 @@ function candidateRequest(s: PlacementState, req: FastifyRequest): CandidateRequ
 }
 
 function candidatesView(
-  s: PlacementState,
+  _s: PlacementState,
   found: ReturnType<typeof findCandidates>,
   creq: CandidateRequest,
   v: Version,

@@ -80,7 +80,10 @@ export function findCandidates(s: PlacementState, req: CandidateRequest): Candid
     for (const root of anchorsOf(s, sp, memo)) {
       if (root === sp.root) continue
       let l = sharedWith.get(root)
-      if (!l) sharedWith.set(root, (l = []))
+      if (!l) {
+        l = []
+        sharedWith.set(root, l)
+      }
       l.push(sp)
     }
   }
@@ -91,7 +94,10 @@ export function findCandidates(s: PlacementState, req: CandidateRequest): Candid
     const m = new Map<Provider, Partial[]>()
     for (const p of parts) {
       let l = m.get(p.anchor)
-      if (!l) m.set(p.anchor, (l = []))
+      if (!l) {
+        l = []
+        m.set(p.anchor, l)
+      }
       l.push(p)
     }
     byGroup.push(m)
@@ -188,7 +194,8 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
         const p = options[i]![idx[i]!]!
         let m = alloc.get(p)
         if (!m) {
-          alloc.set(p, (m = new Map()))
+          m = new Map()
+          alloc.set(p, m)
           for (const t of p.traits) traits.add(t)
         }
         m.set(rc, g.resources.get(rc)!)
@@ -235,7 +242,10 @@ function merge(
   for (const part of parts) {
     for (const [p, m] of part.alloc) {
       let t = alloc.get(p)
-      if (!t) alloc.set(p, (t = new Map()))
+      if (!t) {
+        t = new Map()
+        alloc.set(p, t)
+      }
       for (const [rc, n] of m) t.set(rc, (t.get(rc) ?? 0) + n)
     }
     for (const [suffix, ps] of part.mappings) {

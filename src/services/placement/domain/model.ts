@@ -250,7 +250,10 @@ export class PlacementState {
       if (!uuid || !p) continue
       p.aggregates.add(uuid)
       let members = s.aggregateMembers.get(uuid)
-      if (!members) s.aggregateMembers.set(uuid, (members = []))
+      if (!members) {
+        members = []
+        s.aggregateMembers.set(uuid, members)
+      }
       members.push(p)
     }
     for (const p of s.providers.values()) if (p.traits.has('MISC_SHARES_VIA_AGGREGATE')) s.sharing.push(p)

@@ -9,7 +9,7 @@ const ts = 'varchar(40)'
 
 export const initial: NamedMigration = {
   name: 'placement-0001-initial',
-  async up(db: Kysely<any>) {
+  async up(db: Kysely<unknown>) {
     await db.schema
       .createTable('resource_providers')
       .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
@@ -125,10 +125,13 @@ export const initial: NamedMigration = {
       .addColumn('id', 'integer', (c) => c.primaryKey())
       .addColumn('counter', 'bigint', (c) => c.notNull())
       .execute()
-    await db.insertInto('placement_changes').values({ id: 1, counter: 0 }).execute()
+    await db
+      .insertInto('placement_changes' as never)
+      .values({ id: 1, counter: 0 } as never)
+      .execute()
     void sql
   },
-  async down(db: Kysely<any>) {
+  async down(db: Kysely<unknown>) {
     for (const t of [
       'placement_changes',
       'resource_provider_traits',
