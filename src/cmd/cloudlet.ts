@@ -7,6 +7,7 @@
  *   cloudlet api           API process(es) for scale-out: --services identity,placement,...
  *   cloudlet bootstrap     create the admin user, project, roles and catalog
  *   cloudlet db upgrade    migrate every service's database
+ *   cloudlet token rotate  new signing key for tokens (old keys still validate)
  *   cloudlet config check  report unknown, deprecated and invalid options
  *   cloudlet config sample print an annotated sample configuration
  */
@@ -27,6 +28,7 @@ commands:
   api                start an API process serving --services
   bootstrap          create the admin user, project, roles and catalog, then exit
   db upgrade         bring every service's database schema up to date
+  token rotate       make a new token signing key; older keys keep validating
   config check FILE  check a configuration file
   config sample      print an annotated sample configuration
 
@@ -224,6 +226,29 @@ async function main(argv: string[]): Promise<number> {
       })
       await cloud.close()
       console.log('database schemas are up to date')
+      return 0
+    }
+    case 'token': {
+      if (sub !== 'rotate')
+        throw new UsageError('usage: cloudlet token rotate [--config-file F] [--data-dir D]')
+      const dataDir = resolve(
+        values['data-dir'] ?? process.env.CLOUDLET_DATA_DIR ?? join(homedir(), '.local', 'share', 'cloudlet'),
+      )
+      const cloud = await startCloud({
+        dataDir,
+        configFiles: values['config-file'] ?? [],
+        port: 0,
+        logger: false,
+        services: ['identity'],
+      })
+      try {
+        await cloud.identity!.rotateSigningKey()
+        console.log(
+          'new token signing key in use; tokens signed with older keys stay valid until they expire',
+        )
+      } finally {
+        await cloud.close()
+      }
       return 0
     }
     case 'config': {

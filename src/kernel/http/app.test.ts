@@ -215,6 +215,7 @@ describe('kernel HTTP app', () => {
       })
       assert.equal(res.statusCode, c.status, res.body)
       assert.match(String(res.headers['x-openstack-request-id']), /^req-[0-9a-f-]{36}$/)
+      if (res.body) assert.equal(res.headers['content-type'], 'application/json')
       c.check?.(res.body ? res.json() : {}, res.headers)
       await app.close()
     })

@@ -41,6 +41,13 @@ export function createApp(options: AppOptions = {}): FastifyInstance {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-openstack-request-id', req.id)
   })
+  // NOTE: Fastify appends `; charset=utf-8` to JSON; upstream services send plain
+  // `application/json` (JSON is UTF-8 by definition) and some client tests compare it.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.getHeader('content-type') === 'application/json; charset=utf-8')
+      reply.header('content-type', 'application/json')
+    return payload
+  })
 
   // JSON of any flavour (application/json, application/*+json, Glance's json-patch types).
   // An empty body parses as undefined rather than failing, as upstream's parsers do.
