@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import { STANDARD_RESOURCE_CLASSES } from '../data/standard-classes.js'
 import {
+  CODES,
   ConcurrentUpdate,
   InventoryInUse,
   PlacementBadRequest,
@@ -470,26 +471,24 @@ export class Placement {
       reservedMayEqualTotal?: boolean
     },
   ): WritePlan {
-    const touched = new Map<number, Provider>()
     const plan: WritePlan = { providers: [], consumers: [], inventories: [] }
-    // Inventories after the reshape, by provider id.
-    const invAfter = new Map<number, Map<string, Inventory | InventoryRow>>()
+    // Reshaper: every provider named in `inventories` must exist and be at the given
+    // generation before anything else is looked at (as upstream's handler does).
+    const reshapes: { rp: Provider; inventories: Record<string, InventoryInput> }[] = []
     for (const r of opts.reshape ?? []) {
       const rp = s.byUuid.get(r.uuid)
-      if (!rp) throw new ResourceProviderNotFound(r.uuid)
-      const sub = this.inventoryPlan(
-        s,
-        rp,
-        r.generation,
-        r.inventories,
-        opts.reservedMayEqualTotal ?? true,
-        false,
-      )
-      plan.inventories!.push(...sub.inventories!)
-      touched.set(rp.id, rp)
-      const m = new Map<string, InventoryRow>()
-      for (const row of sub.inventories![0]!.rows) m.set(s.rcById.get(row.resourceClassId)!.name, row)
-      invAfter.set(rp.id, m)
+      if (!rp) {
+        throw new PlacementBadRequest(
+          `Resource provider ${r.uuid} in inventories not found: No resource provider with uuid ${r.uuid} found`,
+          CODES.RESOURCE_PROVIDER_NOT_FOUND,
+        )
+      }
+      if (r.generation !== rp.generation) {
+        throw new ConcurrentUpdate(
+          `resource provider generation conflict for provider ${r.uuid}: actual: ${rp.generation}, given: ${r.generation}`,
+        )
+      }
+      reshapes.push({ rp, inventories: r.inventories })
     }
     // Usage deltas: remove the consumers' current allocations, add the new ones.
     const usage = new Map<number, Map<string, number>>()
@@ -501,6 +500,11 @@ export class Placement {
       }
       m.set(rc, (m.get(rc) ?? 0) + d)
     }
+    // Providers whose generation the allocation write bumps: those of the new
+    // allocations, and those a consumer with an empty allocation set is removed from
+    // (upstream signals those with used=0 allocations). Providers that only lose
+    // allocations to a consumer's replacement set are not bumped, as upstream.
+    const bumped = new Map<number, Provider>()
     const seen = new Set<string>()
     for (const input of inputs) {
       if (seen.has(input.consumerUuid)) continue
@@ -508,17 +512,41 @@ export class Placement {
       const existing = s.consumers.get(input.consumerUuid)
       for (const a of existing?.allocations ?? []) {
         use(a.provider, a.resourceClass, -a.used)
-        touched.set(a.provider.id, a.provider)
+        if (input.allocations.size === 0) bumped.set(a.provider.id, a.provider)
       }
     }
-    for (const input of inputs) {
-      const existing = s.consumers.get(input.consumerUuid)
-      const cw = this.consumerWrite(s, input, existing)
+    const consumerWrites = inputs.map((input) =>
+      this.consumerWrite(s, input, s.consumers.get(input.consumerUuid)),
+    )
+    const targets = inputs.map((input) => {
+      const list: [Provider, Map<string, number>][] = []
       for (const [rpUuid, resources] of input.allocations) {
         const rp = s.byUuid.get(rpUuid)
         if (!rp)
           throw new PlacementBadRequest(`Allocation for resource provider '${rpUuid}' that does not exist.`)
-        touched.set(rp.id, rp)
+        list.push([rp, resources])
+      }
+      return list
+    })
+    // Reshaped inventories. Capacity is checked against the "union" of the new and the
+    // removed inventories (upstream's interim step); removing a class that still has
+    // allocations afterwards is an in-use conflict (upstream's final step).
+    const interim = new Map<number, Map<string, Inventory | InventoryRow>>()
+    for (const { rp, inventories } of reshapes) {
+      const rows: InventoryRow[] = []
+      const union = new Map<string, Inventory | InventoryRow>(rp.inventories)
+      for (const [rc, inv] of Object.entries(inventories)) {
+        const row = this.inventoryRow(s, rp, rc, inv, opts.reservedMayEqualTotal ?? true, 'update')
+        rows.push(row)
+        union.set(rc, row)
+      }
+      interim.set(rp.id, union)
+      plan.inventories!.push({ providerId: rp.id, rows })
+    }
+    inputs.forEach((input, i) => {
+      const cw = consumerWrites[i]!
+      for (const [rp, resources] of targets[i]!) {
+        bumped.set(rp.id, rp)
         for (const [rc, amount] of resources) {
           const rcRec = s.resourceClasses.get(rc)
           if (!rcRec) {
@@ -526,16 +554,15 @@ export class Placement {
               `Unable to allocate inventory for consumer ${input.consumerUuid}: No such resource class ${rc}.`,
             )
           }
-          const inv = (invAfter.get(rp.id) ?? rp.inventories).get(rc)
+          const inv = (interim.get(rp.id) ?? rp.inventories).get(rc)
           if (!inv) {
             throw new PlacementConflict(
-              `Unable to allocate inventory: Inventory for '${rc}' on resource provider '${rpUuid}' invalid.`,
+              `Unable to allocate inventory: Inventory for '${rc}' on resource provider '${rp.uuid}' invalid.`,
             )
           }
-          const minUnit = 'minUnit' in inv ? inv.minUnit : 1
-          if (amount < minUnit || amount > inv.maxUnit || amount % inv.stepSize !== 0) {
+          if (amount < inv.minUnit || amount > inv.maxUnit || amount % inv.stepSize !== 0) {
             throw new PlacementConflict(
-              `Unable to allocate inventory: Unable to create allocation for '${rc}' on resource provider '${rpUuid}'. The requested amount would violate inventory constraints.`,
+              `Unable to allocate inventory: Unable to create allocation for '${rc}' on resource provider '${rp.uuid}'. The requested amount would violate inventory constraints.`,
             )
           }
           use(rp, rc, amount)
@@ -543,11 +570,11 @@ export class Placement {
         }
       }
       plan.consumers!.push(cw)
-    }
+    })
     // Capacity: only providers whose usage grew in some class need checking.
     for (const [pid, m] of usage) {
       const p = s.providers.get(pid)!
-      const invs = invAfter.get(pid) ?? p.inventories
+      const invs = interim.get(pid) ?? p.inventories
       for (const [rc, used] of m) {
         const before = p.usages.get(rc) ?? 0
         if (used <= before) continue
@@ -560,11 +587,32 @@ export class Placement {
         }
       }
     }
-    plan.providers = [...touched.values()].map((p) => ({
-      id: p.id,
-      generation: p.generation,
-      conflictMessage: PROVIDER_RACE,
-    }))
+    for (const { rp, inventories } of reshapes) {
+      const after = usage.get(rp.id) ?? rp.usages
+      const removed = [...rp.inventories.keys()].filter(
+        (rc) => !(rc in inventories) && (after.get(rc) ?? 0) > 0,
+      )
+      if (removed.length) {
+        throw new InventoryInUse(
+          `update conflict: Inventory for '${removed.join(', ')}' on resource provider '${rp.uuid}' in use.`,
+        )
+      }
+    }
+    // Generation compare-and-swaps. A reshaped provider moves as upstream's three steps
+    // move it: the interim inventory (only when the new set is not empty), the
+    // allocation write (when touched) and the final inventory. The same provider is
+    // listed once per step with consecutive generations; the repository applies them
+    // in order, so the first compare-and-swap still guards against a concurrent writer.
+    const steps = new Map<number, { p: Provider; n: number }>()
+    for (const p of bumped.values()) steps.set(p.id, { p, n: 1 })
+    for (const { rp, inventories } of reshapes) {
+      const n = (steps.get(rp.id)?.n ?? 0) + 1 + (Object.keys(inventories).length ? 1 : 0)
+      steps.set(rp.id, { p: rp, n })
+    }
+    for (const { p, n } of steps.values()) {
+      for (let k = 0; k < n; k++)
+        plan.providers.push({ id: p.id, generation: p.generation + k, conflictMessage: PROVIDER_RACE })
+    }
     return plan
   }
 
