@@ -25,6 +25,19 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     let current: FastifyRequest | undefined
     const render = makeRenderer(() => current)
+    // NOTE: the renderer learns only the request id; find that request's own version
+    // and Accept header by id (a shared "last request" variable mixed up concurrent
+    // requests: a 1.22 error could get a 1.39 body and the other way round).
+    const live = new Map<string, FastifyRequest>()
+    app.addHook('onRequest', async (req) => {
+      live.set(req.id, req)
+    })
+    app.addHook('onResponse', async (req) => {
+      live.delete(req.id)
+    })
+    app.addHook('onRequestAbort', async (req) => {
+      live.delete(req.id)
+    })
     const noauth = opts.config.api.auth_strategy === 'noauth2'
     const cors = opts.config.cors
     app.addHook('onRequest', async (req, reply) => {
@@ -53,7 +66,10 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
     })
     serviceScope(app, {
       serviceType: 'placement',
-      renderFault: (f, id) => render(f, id),
+      renderFault: (f, id) => {
+        current = live.get(id) ?? current
+        return render(f, id)
+      },
       enforcer: opts.enforcer,
       tokens: opts.tokens,
       authenticate: noauth
