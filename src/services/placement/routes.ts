@@ -19,11 +19,13 @@ import {
   parseResources,
   type TraitFilter,
   traitsMatch,
+  unknownTrait,
 } from './domain/query.js'
 import {
   PlacementBadRequest,
   PlacementMethodNotAllowed,
   PlacementNotFound,
+  QueryBadValue,
   ResourceProviderNotFound,
 } from './errors.js'
 import { inventoryView, providerView, summaryResources } from './handlers/views.js'
@@ -638,8 +640,8 @@ export function registerRoutes(
         req.ctx.can(RULES.AC_LIST)
         validateQuery(req, S.candidatesQuery(req.version))
         const s = await pl.state()
-        const creq = candidateRequest(s, req)
-        const found = findCandidates(s, creq)
+        const { creq, empty } = candidateRequest(s, req)
+        const found = empty ? [] : findCandidates(s, creq)
         cacheHeaders(req, reply, undefined)
         return candidatesView(s, found, creq, req.version)
       },
@@ -804,13 +806,59 @@ function usagesView(s: PlacementState, q: Record<string, string>, v: Version) {
   return { usages: groups }
 }
 
-const GROUP_KEY = /^(resources|required|member_of|in_tree)(.*)$/
+const GROUP_KEY = /^(resources|required|member_of|in_tree)([1-9][0-9]*)?$/
+const GROUP_KEY_1_33 = /^(resources|required|member_of|in_tree)([a-zA-Z0-9_-]{1,64})?$/
 
-function candidateRequest(s: PlacementState, req: FastifyRequest): CandidateRequest {
+/** Python's repr of a list of strings, as upstream's messages print them. */
+const pyList = (xs: string[]) => `[${xs.map((x) => `'${x}'`).join(', ')}]`
+
+/**
+ * Turns the query string into a candidate request in upstream's order: request-wide
+ * parameters, then each group's syntax, then the structural rules (orphans, same_subtree,
+ * conflicting traits, group_policy), and only then names against the state. `empty`
+ * means the request is valid but can match nothing (upstream answers 200 with no
+ * candidates, e.g. for an unknown in_tree provider).
+ */
+function candidateRequest(
+  s: PlacementState,
+  req: FastifyRequest,
+): { creq: CandidateRequest; empty: boolean } {
   const v = req.version
   const query = req.query as Record<string, string | string[]>
   const all = (k: string) => queryAll(req, k)
+  // --- request-wide parameters
+  const limitValues = all('limit')
+  const limit = limitValues.length ? Number(limitValues[0]) : undefined
+  const policy = all('group_policy')[0]
+  let rootRequired: TraitFilter | undefined
+  const rootValues = v.gte('1.35') ? all('root_required') : []
+  if (rootValues.length > 1) {
+    throw new PlacementBadRequest(
+      "Query parameter 'root_required' may be specified only once.",
+      'placement.query.duplicate_key',
+    )
+  }
+  if (rootValues.length) {
+    rootRequired = parseRequired(rootValues, s, {
+      allowForbidden: true,
+      allowAnyOf: false,
+      param: 'root_required',
+      resolve: false,
+    })
+  }
+  const sameSubtree: string[][] = []
+  if (v.gte('1.36')) {
+    for (const value of all('same_subtree')) {
+      const suffixes = [...new Set(value.split(',').map((x) => x.trim()))]
+      if (suffixes.includes('')) {
+        throw new QueryBadValue('Empty string (unsuffixed group) can not be specified in `same_subtree` ')
+      }
+      sameSubtree.push(suffixes)
+    }
+  }
+  // --- groups, syntax only
   const groups = new Map<string, RequestGroup>()
+  const inTreeUuid = new Map<string, string>()
   const group = (suffix: string): RequestGroup => {
     let g = groups.get(suffix)
     if (!g) {
@@ -826,43 +874,29 @@ function candidateRequest(s: PlacementState, req: FastifyRequest): CandidateRequ
     }
     return g
   }
-  const seenRes = new Set<string>()
+  const keyPattern = v.gte('1.33') ? GROUP_KEY_1_33 : GROUP_KEY
   for (const key of Object.keys(query)) {
-    const m = GROUP_KEY.exec(key)
+    const m = keyPattern.exec(key)
     if (!m) continue
-    const [, kind, suffix] = m as unknown as [string, string, string]
-    if (suffix !== '' && !v.gte('1.25')) continue
+    const kind = m[1]!
+    const suffix = m[2] ?? ''
     const values = all(key)
     const g = group(suffix)
     if (kind === 'resources') {
-      if (values.length > 1) {
-        throw new PlacementBadRequest(
-          `Query parameter 'resources${suffix}' may only be specified once.`,
-          'placement.query.duplicate_key',
-        )
-      }
-      g.resources = parseResources(values[0]!, s)
-      seenRes.add(suffix)
+      g.resources = parseResources(values[values.length - 1]!, s, false)
     } else if (kind === 'required') {
       const f = parseRequired(v.gte('1.39') ? values : [values[values.length - 1]!], s, {
         allowForbidden: v.gte('1.22'),
         allowAnyOf: v.gte('1.39'),
         param: key,
+        resolve: false,
       })
-      g.traits.required.push(...f.required)
-      for (const t of f.forbidden) g.traits.forbidden.add(t)
-      const conflict = [...f.forbidden].filter((t) => f.required.some((r) => r.size === 1 && r.has(t)))
-      if (conflict.length) {
-        throw new PlacementBadRequest(
-          `Conflicting required and forbidden traits found in the following traits keys: ${key}: (${conflict.join(', ')})`,
-        )
-      }
+      g.traits = f
     } else if (kind === 'member_of') {
       if (values.length > 1 && !v.gte('1.24'))
-        throw new PlacementBadRequest('Multiple member_of parameters are not supported')
+        throw new PlacementBadRequest(`Multiple member_of${suffix} parameters are not supported`)
       const f = parseMemberOf(values, v.gte('1.32'), key)
-      g.aggregates.memberOf.push(...f.memberOf)
-      for (const a of f.forbidden) g.aggregates.forbidden.add(a)
+      g.aggregates = f
     } else if (kind === 'in_tree') {
       const t = values[values.length - 1]!
       if (!isUuidLike(t)) {
@@ -870,87 +904,116 @@ function candidateRequest(s: PlacementState, req: FastifyRequest): CandidateRequ
           `Invalid query string parameters: Expected 'in_tree' parameter to be a format of uuid. Got: ${t}`,
         )
       }
-      const p = s.byUuid.get(normUuid(t))
-      if (!p) throw new ResourceProviderNotFound(normUuid(t))
-      g.inTree = p
+      inTreeUuid.set(suffix, normUuid(t))
     }
   }
-  const sameSubtree: string[][] = []
-  if (v.gte('1.36')) {
-    for (const value of all('same_subtree')) {
-      const suffixes = value.split(',')
-      for (const sfx of suffixes) {
-        if (!groups.has(sfx) || sfx === '') {
-          throw new PlacementBadRequest(
-            `Real suffixes should be specified in 'same_subtree': ${sfx} not found in [${[...groups.keys()].filter(Boolean).join(', ')}]`,
-          )
-        }
-      }
-      sameSubtree.push(suffixes)
-    }
-  }
-  const inSubtree = new Set(sameSubtree.flat())
-  for (const g of groups.values()) {
-    if (g.resources.size === 0) {
-      if (g.suffix === '') {
-        if (!v.gte('1.25') || groups.size === 1) {
-          throw new PlacementBadRequest("Invalid query string parameters: 'resources' is a required property")
-        }
-        continue
-      }
-      if (!v.gte('1.36') || !inSubtree.has(g.suffix)) {
-        throw new PlacementBadRequest(
-          v.gte('1.36')
-            ? 'Resourceless suffixed group request should be specified in `same_subtree` query param: bad group(s) - ' +
-                g.suffix
-            : `All traits parameters must be associated with resources. Found the following orphaned traits keys: required${g.suffix}`,
-        )
-      }
-    }
-  }
-  if (groups.size === 0)
-    throw new PlacementBadRequest("Invalid query string parameters: 'resources' is a required property")
-  const numbered = [...groups.values()].filter((g) => g.suffix !== '' && g.resources.size > 0)
-  const policy = query.group_policy as string | undefined
-  if (numbered.length > 1 && policy === undefined && !v.gte('1.26')) {
-    throw new PlacementBadRequest(
-      'The "group_policy" parameter is required when specifying more than one "resources{N}" parameter.',
-    )
-  }
-  if (numbered.length > 1 && policy === undefined) {
-    throw new PlacementBadRequest(
-      'The "group_policy" parameter is required when specifying more than one "resources{N}" parameter.',
-    )
-  }
-  let rootRequired: TraitFilter | undefined
-  if (v.gte('1.35') && all('root_required').length) {
-    rootRequired = parseRequired(all('root_required'), s, {
-      allowForbidden: true,
-      allowAnyOf: false,
-      param: 'root_required',
-    })
-  }
-  // Drop an unnumbered group that carries only filters: its filters apply to the tree root.
+  // --- structure
   const list = [...groups.values()]
-  const unnumbered = groups.get('')
-  if (unnumbered && unnumbered.resources.size === 0) {
-    const rr = rootRequired ?? { required: [], forbidden: new Set<string>() }
-    rootRequired = {
-      required: [...rr.required, ...unnumbered.traits.required],
-      forbidden: new Set([...rr.forbidden, ...unnumbered.traits.forbidden]),
+  const resourceless = list.filter((g) => g.resources.size === 0).map((g) => g.suffix)
+  if (v.gte('1.36')) {
+    if (resourceless.length === list.length) {
+      throw new PlacementBadRequest(
+        'There must be at least one resources or resources[$S] parameter.',
+        'placement.query.missing_value',
+      )
+    }
+    const inSubtree = new Set(sameSubtree.flat())
+    const bad = resourceless.filter((sfx) => !inSubtree.has(sfx))
+    if (bad.length) {
+      throw new QueryBadValue(
+        `Resourceless suffixed group request should be specified in \`same_subtree\` query param: bad group(s) - ${pyList(bad)}.`,
+      )
+    }
+    const notFound = [...inSubtree].filter((sfx) => !groups.has(sfx))
+    if (notFound.length) {
+      throw new QueryBadValue(
+        `Real suffixes should be specified in \`same_subtree\`: ${pyList(notFound)} not found in ${pyList([...groups.keys()])}.`,
+      )
+    }
+  } else {
+    const orphanTraits = list
+      .filter((g) => g.traits.required.length && g.resources.size === 0)
+      .map((g) => `required${g.suffix}`)
+    if (orphanTraits.length) {
+      throw new PlacementBadRequest(
+        `All traits parameters must be associated with resources.  Found the following orphaned traits keys: ${orphanTraits.join(', ')}`,
+      )
+    }
+    const orphanAggs = list
+      .filter(
+        (g) =>
+          g.resources.size === 0 && (g.aggregates.memberOf.length > 0 || g.aggregates.forbidden.size > 0),
+      )
+      .map((g) => `member_of${g.suffix}`)
+    if (orphanAggs.length) {
+      throw new PlacementBadRequest(
+        `All member_of parameters must be associated with resources. Found the following orphaned member_of keys: ${orphanAggs.join(', ')}`,
+      )
+    }
+    if (resourceless.length) throw new PlacementBadRequest('All request groups must specify resources.')
+    if (list.length === 0) {
+      throw new PlacementBadRequest(
+        'At least one request group (`resources` or `resources{$S}`) is required.',
+      )
     }
   }
-  const limit =
-    query.limit === undefined
-      ? undefined
-      : Number(Array.isArray(query.limit) ? query.limit.at(-1) : query.limit)
+  if (v.gte('1.22')) {
+    const conflicts: string[] = []
+    for (const g of list) {
+      for (const any of g.traits.required) {
+        if ([...any].every((t) => g.traits.forbidden.has(t)))
+          conflicts.push(`required${g.suffix}: (${[...any].sort().join(', ')})`)
+      }
+    }
+    if (conflicts.length) {
+      throw new PlacementBadRequest(
+        `Conflicting required and forbidden traits found in the following traits keys: ${conflicts.sort().join(', ')}`,
+      )
+    }
+  }
+  if (policy === undefined && list.filter((g) => g.sameProvider).length > 1) {
+    throw new PlacementBadRequest(
+      'The "group_policy" parameter is required when specifying more than one "resources{N}" parameter.',
+    )
+  }
+  // --- names against the state, in upstream's order: anchor traits, then each group's
+  // resource classes, traits and in_tree.
+  let empty = false
+  const missingTrait = (f: TraitFilter) => {
+    const t = unknownTrait(f, s)
+    if (t !== undefined) throw new PlacementBadRequest(`No such trait(s): ${t}.`)
+  }
+  if (rootRequired) {
+    missingTrait(rootRequired)
+    if (!s.roots.some((r) => traitsMatch(r.traits, rootRequired!))) empty = true
+  }
+  for (const g of empty ? [] : list) {
+    for (const rc of g.resources.keys()) {
+      if (!s.resourceClasses.has(rc))
+        throw new PlacementBadRequest(
+          `Invalid resource class in resources parameter: No such resource class ${rc}.`,
+        )
+    }
+    missingTrait(g.traits)
+    const t = inTreeUuid.get(g.suffix)
+    if (t !== undefined) {
+      g.inTree = s.byUuid.get(t)
+      if (!g.inTree) {
+        empty = true
+        break
+      }
+    }
+  }
   return {
-    groups: list.filter((g) => g.resources.size > 0 || g.suffix !== ''),
-    isolate: policy === 'isolate',
-    limit,
-    rootRequired,
-    sameSubtree,
-    nestedAware: v.gte('1.29'),
+    creq: {
+      groups: list,
+      isolate: policy === 'isolate',
+      limit,
+      rootRequired,
+      sameSubtree,
+      nestedAware: v.gte('1.29'),
+    },
+    empty,
   }
 }
 

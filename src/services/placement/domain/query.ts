@@ -21,14 +21,14 @@ export interface AggregateFilter {
 
 export function parseResources(value: string, state: PlacementState, strictRc = true): Map<string, number> {
   const out = new Map<string, number>()
-  const bad = () =>
+  const bad = (got: string) =>
     new PlacementBadRequest(
-      `Badly formed resources parameter. Expected resources query string parameter in form: ?resources=VCPU:2,MEMORY_MB:1024. Got: ${value === '' ? 'empty string' : value}.`,
+      `Badly formed resources parameter. Expected resources query string parameter in form: ?resources=VCPU:2,MEMORY_MB:1024. Got: ${got}.`,
     )
-  if (value.trim() === '') throw bad()
+  if (value.trim() === '') throw bad('empty string')
   for (const part of value.split(',')) {
     const [rc, amount, ...rest] = part.split(':')
-    if (!rc || amount === undefined || rest.length) throw bad()
+    if (rc === undefined || amount === undefined || rest.length) throw bad(part)
     if (!/^-?\d+$/.test(amount.trim())) {
       throw new PlacementBadRequest(
         `Requested resource ${rc} expected positive integer amount. Got: ${amount}.`,
@@ -50,7 +50,7 @@ export function parseResources(value: string, state: PlacementState, strictRc = 
 export function parseRequired(
   values: string[],
   state: PlacementState,
-  opts: { allowForbidden: boolean; allowAnyOf: boolean; param?: string },
+  opts: { allowForbidden: boolean; allowAnyOf: boolean; param?: string; resolve?: boolean },
 ): TraitFilter {
   const param = opts.param ?? 'required'
   const required: Set<string>[] = []
@@ -93,7 +93,8 @@ export function parseRequired(
       else required.push(new Set([name]))
     }
   }
-  if (unknown.length) throw new PlacementBadRequest(`No such trait(s): ${unknown.join(', ')}.`)
+  if (unknown.length && opts.resolve !== false)
+    throw new PlacementBadRequest(`No such trait(s): ${unknown.join(', ')}.`)
   return { required, forbidden }
 }
 
@@ -155,4 +156,11 @@ export function traitsMatch(traits: ReadonlySet<string>, f: TraitFilter): boolea
     if (!hit) return false
   }
   return true
+}
+
+/** The first trait a filter names that does not exist (upstream resolves them in order). */
+export function unknownTrait(f: TraitFilter, state: PlacementState): string | undefined {
+  for (const any of f.required) for (const t of any) if (!state.traits.has(t)) return t
+  for (const t of f.forbidden) if (!state.traits.has(t)) return t
+  return undefined
 }

@@ -188,8 +188,12 @@ export function validate(value: unknown, schema: Schema, path = '', sp = ''): Sc
       if (!matched) extras.push(k)
     }
     if (schema.additionalProperties === false && extras.length) {
-      if (schema.patternProperties && !schema.properties) {
+      // NOTE: as jsonschema: with patternProperties the message names the regexes;
+      // extras and patterns are listed sorted.
+      extras.sort()
+      if (schema.patternProperties) {
         const pats = Object.keys(schema.patternProperties)
+          .sort()
           .map((p) => pyRepr(p))
           .join(', ')
         const verb = extras.length === 1 ? 'does' : 'do'
