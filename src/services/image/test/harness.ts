@@ -50,6 +50,7 @@ export interface Harness {
   connection: string
   /** Starts a second service instance on the same database and data (a restart). */
   restart(hooks?: ImageTestHooks): Promise<ImageInstance>
+  repo(): ImageInstance['repo']
   close(): Promise<void>
 }
 
@@ -83,6 +84,7 @@ export async function startHarness(
     dataDir,
     connection,
     restart: (hooks) => make(hooks),
+    repo: () => image.repo,
     async close() {
       await app.close()
       await db.destroy()
