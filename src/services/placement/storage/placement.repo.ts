@@ -5,7 +5,8 @@
  * every process sharing the database sees that its index is stale.
  */
 import { type Kysely, sql, type Transaction } from 'kysely'
-import { type Dialect, isUniqueViolation } from '../../../kernel/db/index.js'
+import { type Dialect, isRetryableTransactionError, isUniqueViolation } from '../../../kernel/db/index.js'
+import { STANDARD_RESOURCE_CLASSES } from '../data/standard-classes.js'
 import type { StateRows } from '../domain/model.js'
 import { ConcurrentUpdate, PlacementConflict } from '../errors.js'
 import type { PlacementDatabase } from './schema.js'
@@ -55,6 +56,9 @@ export interface NewProvider {
 }
 
 const now = () => new Date().toISOString()
+
+/** Attempts of one transaction that failed on a deadlock or a busy database. */
+const TX_RETRIES = 20
 
 export class PlacementRepo {
   constructor(
@@ -291,48 +295,75 @@ export class PlacementRepo {
     })
   }
 
-  /** Applies a write plan atomically; throws ConcurrentUpdate when a generation moved. */
+  /**
+   * Applies a write plan atomically; throws ConcurrentUpdate when a generation moved.
+   * A deadlock or busy database (the transaction never took effect) is retried here.
+   */
   async apply(plan: WritePlan): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      const ts = now()
-      // NOTE: generations are compared-and-swapped first, in id order, so two writers
-      // lock provider rows in the same order and never deadlock; the loser of a race
-      // sees zero rows updated and nothing it wrote survives (the transaction rolls back).
-      const providers = [...plan.providers].sort((a, b) => a.id - b.id)
-      for (const p of providers) {
-        const r = await tx
-          .updateTable('resource_providers')
-          .set({ generation: p.generation + 1, updated_at: ts })
-          .where('id', '=', p.id)
-          .where('generation', '=', p.generation)
-          .executeTakeFirst()
-        if (Number(r.numUpdatedRows) === 0) {
-          throw new ConcurrentUpdate(p.conflictMessage ?? 'resource provider generation conflict')
-        }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.db.transaction().execute((tx) => this.applyIn(tx, plan))
+        return
+      } catch (e) {
+        if (!isRetryableTransactionError(e) || attempt >= TX_RETRIES) throw e
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)))
       }
-      for (const inv of plan.inventories ?? []) await replaceInventories(tx, inv.providerId, inv.rows, ts)
-      for (const t of plan.traits ?? []) {
+    }
+  }
+
+  private async applyIn(tx: Tx, plan: WritePlan): Promise<void> {
+    const ts = now()
+    const consumers = plan.consumers ?? []
+    // Providers whose inventories, traits or aggregates this plan replaces are written
+    // only if their generation is still the one the caller validated against.
+    const strict = new Set<number>([
+      ...(plan.inventories ?? []).map((i) => i.providerId),
+      ...(plan.traits ?? []).map((t) => t.providerId),
+      ...(plan.aggregates ?? []).map((a) => a.providerId),
+    ])
+    // NOTE: every provider row is locked first, in id order, so two writers lock in the
+    // same order and never deadlock on them. A provider touched only by allocations is
+    // locked without comparing its generation: its capacity is re-checked below against
+    // the rows as they are once the lock is held, so concurrent claims queue on the
+    // provider instead of failing their compare-and-swap.
+    const providers = [...plan.providers].sort((a, b) => a.id - b.id)
+    for (const p of providers) {
+      const cas = consumers.length === 0 || strict.has(p.id)
+      const q = tx
+        .updateTable('resource_providers')
+        .set({ generation: sql<number>`generation + 1`, updated_at: ts })
+        .where('id', '=', p.id)
+      const r = await (cas ? q.where('generation', '=', p.generation) : q).executeTakeFirst()
+      if (Number(r.numUpdatedRows) === 0) {
+        throw new ConcurrentUpdate(p.conflictMessage ?? 'resource provider generation conflict')
+      }
+    }
+    for (const inv of plan.inventories ?? []) await replaceInventories(tx, inv.providerId, inv.rows, ts)
+    for (const t of plan.traits ?? []) {
+      await tx
+        .deleteFrom('resource_provider_traits')
+        .where('resource_provider_id', '=', t.providerId)
+        .execute()
+      if (t.traitIds.length) {
         await tx
-          .deleteFrom('resource_provider_traits')
-          .where('resource_provider_id', '=', t.providerId)
+          .insertInto('resource_provider_traits')
+          .values(
+            t.traitIds.map((trait_id) => ({
+              resource_provider_id: t.providerId,
+              trait_id,
+              created_at: ts,
+            })),
+          )
           .execute()
-        if (t.traitIds.length) {
-          await tx
-            .insertInto('resource_provider_traits')
-            .values(
-              t.traitIds.map((trait_id) => ({
-                resource_provider_id: t.providerId,
-                trait_id,
-                created_at: ts,
-              })),
-            )
-            .execute()
-        }
       }
-      for (const a of plan.aggregates ?? []) await this.replaceAggregates(tx, a.providerId, a.uuids, ts)
-      for (const c of plan.consumers ?? []) await this.writeConsumer(tx, c, ts)
-      await bump(tx)
-    })
+    }
+    for (const a of plan.aggregates ?? []) await this.replaceAggregates(tx, a.providerId, a.uuids, ts)
+    if (consumers.length) {
+      const before = await usageOf(tx, consumers)
+      for (const c of consumers) await this.writeConsumer(tx, c, ts)
+      await checkCapacity(tx, consumers, before)
+    }
+    await bump(tx)
   }
 
   private async replaceAggregates(tx: Tx, providerId: number, uuids: string[], ts: string) {
@@ -588,6 +619,114 @@ export class PlacementRepo {
       await bump(tx)
     })
   }
+}
+
+type PairKey = `${number}:${number}`
+const pairKey = (providerId: number, resourceClassId: number): PairKey => `${providerId}:${resourceClassId}`
+
+/** What the consumers being replaced hold now, per provider and class. */
+async function usageOf(tx: Tx, consumers: ConsumerWrite[]): Promise<Map<PairKey, number>> {
+  const out = new Map<PairKey, number>()
+  const existing = consumers.filter((c) => c.exists).map((c) => c.uuid)
+  if (existing.length === 0) return out
+  const rows = await tx
+    .selectFrom('allocations')
+    .select(['resource_provider_id', 'resource_class_id', 'used'])
+    .where('consumer_id', 'in', existing)
+    .execute()
+  for (const r of rows) {
+    const k = pairKey(r.resource_provider_id, r.resource_class_id)
+    out.set(k, (out.get(k) ?? 0) + Number(r.used))
+  }
+  return out
+}
+
+/**
+ * The capacity guarantee, checked inside the write transaction once the providers'
+ * rows are locked, against the inventories and allocations as they are in the
+ * database (not as this process's index saw them): every new allocation must fit its
+ * inventory's min_unit, max_unit and step_size, and every (provider, class) whose usage
+ * grows must stay within (total - reserved) * allocation_ratio.
+ */
+async function checkCapacity(
+  tx: Tx,
+  consumers: ConsumerWrite[],
+  before: Map<PairKey, number>,
+): Promise<void> {
+  const wanted = new Map<PairKey, { providerId: number; resourceClassId: number; amounts: number[] }>()
+  for (const c of consumers) {
+    for (const a of c.allocations) {
+      const k = pairKey(a.providerId, a.resourceClassId)
+      const w = wanted.get(k) ?? { providerId: a.providerId, resourceClassId: a.resourceClassId, amounts: [] }
+      w.amounts.push(a.used)
+      wanted.set(k, w)
+    }
+  }
+  if (wanted.size === 0) return
+  const providerIds = [...new Set([...wanted.values()].map((w) => w.providerId))]
+  const inventories = await tx
+    .selectFrom('inventories')
+    .selectAll()
+    .where('resource_provider_id', 'in', providerIds)
+    .execute()
+  const invByPair = new Map(inventories.map((i) => [pairKey(i.resource_provider_id, i.resource_class_id), i]))
+  const sums = await tx
+    .selectFrom('allocations')
+    .select(['resource_provider_id', 'resource_class_id', (eb) => eb.fn.sum<number>('used').as('used')])
+    .where('resource_provider_id', 'in', providerIds)
+    .groupBy(['resource_provider_id', 'resource_class_id'])
+    .execute()
+  const usedByPair = new Map(
+    sums.map((r) => [pairKey(r.resource_provider_id, r.resource_class_id), Number(r.used)]),
+  )
+  for (const [k, w] of wanted) {
+    const inv = invByPair.get(k)
+    if (!inv) {
+      const { rc, rp } = await namesOf(tx, w.providerId, w.resourceClassId)
+      throw new PlacementConflict(
+        `Unable to allocate inventory: Inventory for '${rc}' on resource provider '${rp}' invalid.`,
+      )
+    }
+    if (w.amounts.some((n) => n < inv.min_unit || n > inv.max_unit || n % inv.step_size !== 0)) {
+      const { rc, rp } = await namesOf(tx, w.providerId, w.resourceClassId)
+      throw new PlacementConflict(
+        `Unable to allocate inventory: Unable to create allocation for '${rc}' on resource provider '${rp}'. The requested amount would violate inventory constraints.`,
+      )
+    }
+    const used = usedByPair.get(k) ?? 0
+    // Only a growing usage is refused: a consumer may keep (or shrink) what it holds
+    // on a provider whose inventory was since lowered below its usage.
+    const grew = w.amounts.reduce((sum, n) => sum + n, 0) > (before.get(k) ?? 0)
+    const capacity = Math.floor((inv.total - inv.reserved) * inv.allocation_ratio + 1e-9)
+    if (grew && used > capacity) {
+      const { rc, rp } = await namesOf(tx, w.providerId, w.resourceClassId)
+      throw new PlacementConflict(
+        `Unable to allocate inventory: Unable to create allocation for '${rc}' on resource provider '${rp}'. The requested amount would exceed the capacity.`,
+      )
+    }
+  }
+}
+
+async function namesOf(
+  tx: Tx,
+  providerId: number,
+  resourceClassId: number,
+): Promise<{ rc: string; rp: string }> {
+  const rp = await tx
+    .selectFrom('resource_providers')
+    .select('uuid')
+    .where('id', '=', providerId)
+    .executeTakeFirst()
+  // Standard classes live in code (ids 0..20), custom ones in the table.
+  const standard = STANDARD_RESOURCE_CLASSES[resourceClassId]
+  const rc = standard
+    ? { name: standard }
+    : await tx
+        .selectFrom('resource_classes')
+        .select('name')
+        .where('id', '=', resourceClassId)
+        .executeTakeFirst()
+  return { rc: rc?.name ?? String(resourceClassId), rp: rp?.uuid ?? String(providerId) }
 }
 
 async function bump(tx: Tx): Promise<void> {

@@ -2,17 +2,27 @@
  * The initial placement schema, portable across SQLite, PostgreSQL and MariaDB.
  * Indexed strings carry explicit lengths (MariaDB's key limits).
  */
-import { type Kysely, sql } from 'kysely'
+import { type ColumnDefinitionBuilder, type Kysely, PostgresAdapter, sql } from 'kysely'
 import type { NamedMigration } from '../../../../kernel/db/index.js'
 
 const ts = 'varchar(40)'
 
+/**
+ * A generated integer key: `serial` on PostgreSQL (which has no AUTO_INCREMENT),
+ * INTEGER PRIMARY KEY AUTOINCREMENT / AUTO_INCREMENT on SQLite and MariaDB.
+ */
+function serialId(db: Kysely<unknown>): [string, (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder] {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) return ['serial', (c) => c.primaryKey()]
+  return ['integer', (c) => c.primaryKey().autoIncrement()]
+}
+
 export const initial: NamedMigration = {
   name: 'placement-0001-initial',
   async up(db: Kysely<unknown>) {
+    const [idType, idColumn] = serialId(db)
     await db.schema
       .createTable('resource_providers')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', idType as 'integer', idColumn)
       .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
       .addColumn('name', 'varchar(200)', (c) => c.notNull().unique())
       .addColumn('generation', 'integer', (c) => c.notNull())
@@ -38,7 +48,7 @@ export const initial: NamedMigration = {
 
     await db.schema
       .createTable('inventories')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', idType as 'integer', idColumn)
       .addColumn('resource_provider_id', 'integer', (c) => c.notNull())
       .addColumn('resource_class_id', 'integer', (c) => c.notNull())
       .addColumn('total', 'integer', (c) => c.notNull())
@@ -54,7 +64,7 @@ export const initial: NamedMigration = {
 
     await db.schema
       .createTable('allocations')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', idType as 'integer', idColumn)
       .addColumn('resource_provider_id', 'integer', (c) => c.notNull())
       .addColumn('consumer_id', 'varchar(36)', (c) => c.notNull())
       .addColumn('resource_class_id', 'integer', (c) => c.notNull())
@@ -72,7 +82,7 @@ export const initial: NamedMigration = {
     for (const table of ['projects', 'users']) {
       await db.schema
         .createTable(table)
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', idType as 'integer', idColumn)
         .addColumn('external_id', 'varchar(255)', (c) => c.notNull().unique())
         .addColumn('created_at', ts, (c) => c.notNull())
         .execute()
@@ -80,7 +90,7 @@ export const initial: NamedMigration = {
     for (const table of ['consumer_types', 'traits']) {
       await db.schema
         .createTable(table)
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', idType as 'integer', idColumn)
         .addColumn('name', 'varchar(255)', (c) => c.notNull().unique())
         .addColumn('created_at', ts, (c) => c.notNull())
         .addColumn('updated_at', ts)
@@ -89,7 +99,7 @@ export const initial: NamedMigration = {
 
     await db.schema
       .createTable('consumers')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', idType as 'integer', idColumn)
       .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
       .addColumn('project_id', 'integer', (c) => c.notNull())
       .addColumn('user_id', 'integer', (c) => c.notNull())
@@ -101,7 +111,7 @@ export const initial: NamedMigration = {
 
     await db.schema
       .createTable('placement_aggregates')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', idType as 'integer', idColumn)
       .addColumn('uuid', 'varchar(36)', (c) => c.notNull().unique())
       .addColumn('created_at', ts, (c) => c.notNull())
       .execute()

@@ -1,0 +1,149 @@
+/**
+ * Test support: placement service instances (noauth2, mounted at /placement on the
+ * kernel app) over one database. Several instances over the same database stand for
+ * several API processes: each has its own connection pool and its own in-memory index.
+ */
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { Kysely } from 'kysely'
+import pino from 'pino'
+import { type Dialect, migrateToLatest, openDatabase } from '../../../kernel/db/index.js'
+import { createApp } from '../../../kernel/http/index.js'
+import { placementConfig } from '../config.js'
+import { createPlacementService, type PlacementInstance } from '../service.js'
+import { placementMigrations } from '../storage/migrations/0001-initial.js'
+import type { PlacementDatabase } from '../storage/schema.js'
+
+export const ADMIN = { 'x-auth-token': 'admin' } as const
+
+/** Every option at its default, with noauth2 so tests can send `x-auth-token: admin`. */
+export function testConfig(): Record<string, Record<string, unknown>> {
+  const cfg = Object.fromEntries(
+    Object.entries(placementConfig).map(([sec, opts]) => [
+      sec,
+      Object.fromEntries(Object.entries(opts).map(([k, o]) => [k, (o as { default: unknown }).default])),
+    ]),
+  ) as Record<string, Record<string, unknown>>
+  cfg.api!.auth_strategy = 'noauth2'
+  return cfg
+}
+
+export interface Instance {
+  app: FastifyInstance
+  service: PlacementInstance
+  db: Kysely<PlacementDatabase>
+  /** One request as the admin at `version` (default 1.39); JSON body in and out. */
+  call(method: string, path: string, body?: unknown, version?: string): Promise<Reply>
+  close(): Promise<void>
+}
+
+export interface Reply {
+  status: number
+  body: Record<string, unknown>
+  raw: LightMyRequestResponse
+}
+
+/** Migrates the database at `connection` (idempotent). */
+export async function migrate(connection: string): Promise<void> {
+  const { db } = await openDatabase<PlacementDatabase>(connection)
+  try {
+    await migrateToLatest(db as Kysely<unknown>, 'placement', placementMigrations)
+  } finally {
+    await db.destroy()
+  }
+}
+
+/** One API process: its own pool, its own index, its own Fastify app. */
+export async function startInstance(
+  connection: string,
+  options: { maxConnections?: number } = {},
+): Promise<Instance> {
+  const { db, dialect } = await openDatabase<PlacementDatabase>(connection, {
+    maxConnections: options.maxConnections ?? 10,
+  })
+  await migrateToLatest(db as Kysely<unknown>, 'placement', placementMigrations)
+  const service = await createPlacementService({
+    config: { ...testConfig(), oslo_policy: { enforce_scope: true, enforce_new_defaults: true } } as never,
+    logger: pino({ level: 'silent' }),
+    db,
+    dialect: dialect as Dialect,
+    dataDir: '/tmp',
+  })
+  const app = createApp({ logger: false, metrics: false })
+  await app.register(service.plugin, { prefix: service.prefix })
+  await app.ready()
+  return {
+    app,
+    service,
+    db,
+    call: (method, path, body, version = '1.39') => request(app, method, path, body, version),
+    close: async () => {
+      await app.close()
+      await service.close()
+      await db.destroy()
+    },
+  }
+}
+
+export async function request(
+  app: FastifyInstance,
+  method: string,
+  path: string,
+  body?: unknown,
+  version = '1.39',
+): Promise<Reply> {
+  const raw = await app.inject({
+    method: method as 'GET',
+    url: `/placement${path}`,
+    headers: {
+      ...ADMIN,
+      'openstack-api-version': `placement ${version}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    payload: body === undefined ? undefined : JSON.stringify(body),
+  })
+  let parsed: Record<string, unknown> = {}
+  if (raw.body && raw.headers['content-type']?.toString().startsWith('application/json'))
+    parsed = JSON.parse(raw.body) as Record<string, unknown>
+  return { status: raw.statusCode, body: parsed, raw }
+}
+
+/** The `code` of an API-WG error body. */
+export function errorCode(r: Reply): string | undefined {
+  const errors = r.body.errors as { code?: string }[] | undefined
+  return errors?.[0]?.code
+}
+
+/** Creates a provider with the given inventory; returns its uuid. */
+export async function providerWith(
+  inst: Instance,
+  inventories: Record<string, Record<string, number>>,
+  extra: { name?: string; parent_provider_uuid?: string } = {},
+): Promise<string> {
+  const uuid = randomUUID()
+  const created = await inst.call('POST', '/resource_providers', {
+    uuid,
+    name: extra.name ?? `rp-${uuid}`,
+    ...(extra.parent_provider_uuid ? { parent_provider_uuid: extra.parent_provider_uuid } : {}),
+  })
+  if (created.status !== 200) throw new Error(`create provider: ${created.status} ${created.raw.body}`)
+  if (Object.keys(inventories).length) {
+    const inv = await inst.call('PUT', `/resource_providers/${uuid}/inventories`, {
+      resource_provider_generation: created.body.generation,
+      inventories,
+    })
+    if (inv.status !== 200) throw new Error(`set inventory: ${inv.status} ${inv.raw.body}`)
+  }
+  return uuid
+}
+
+/** A 1.28+ allocation body for a new consumer. */
+export function claimBody(rp: string, resources: Record<string, number>, project = 'p1', user = 'u1') {
+  return {
+    allocations: { [rp]: { resources } },
+    project_id: project,
+    user_id: user,
+    consumer_generation: null,
+    consumer_type: 'INSTANCE',
+  }
+}
