@@ -845,6 +845,14 @@ function candidateRequest(
       param: 'root_required',
       resolve: false,
     })
+    const conflicts = rootRequired.required
+      .map((x) => [...x][0]!)
+      .filter((t) => rootRequired!.forbidden.has(t))
+    if (conflicts.length) {
+      throw new QueryBadValue(
+        `Conflicting required and forbidden traits found in root_required: ${[...new Set(conflicts)].join(', ')}`,
+      )
+    }
   }
   const sameSubtree: string[][] = []
   if (v.gte('1.36')) {
@@ -895,7 +903,7 @@ function candidateRequest(
     } else if (kind === 'member_of') {
       if (values.length > 1 && !v.gte('1.24'))
         throw new PlacementBadRequest(`Multiple member_of${suffix} parameters are not supported`)
-      const f = parseMemberOf(values, v.gte('1.32'), key)
+      const f = parseMemberOf(values, v.gte('1.32'), suffix)
       g.aggregates = f
     } else if (kind === 'in_tree') {
       const t = values[values.length - 1]!
@@ -1018,7 +1026,7 @@ function candidateRequest(
 }
 
 function candidatesView(
-  _s: PlacementState,
+  s: PlacementState,
   found: ReturnType<typeof findCandidates>,
   creq: CandidateRequest,
   v: Version,
@@ -1038,7 +1046,8 @@ function candidatesView(
     const sum: Record<string, unknown> = {
       resources: summaryResources(p, v.gte('1.27') ? undefined : requested),
     }
-    if (v.gte('1.17')) sum.traits = [...p.traits].sort()
+    // NOTE: upstream lists a provider's traits in trait id order (its database order).
+    if (v.gte('1.17')) sum.traits = [...p.traits].sort((a, b) => traitId(s, a) - traitId(s, b))
     if (v.gte('1.29')) {
       sum.parent_provider_uuid = p.parent?.uuid ?? null
       sum.root_provider_uuid = p.root.uuid
@@ -1065,3 +1074,7 @@ function candidatesView(
 }
 
 export { STANDARD_RESOURCE_CLASSES }
+
+function traitId(s: PlacementState, name: string): number {
+  return s.traits.get(name)?.id ?? Number.MAX_SAFE_INTEGER
+}

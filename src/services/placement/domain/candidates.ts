@@ -54,11 +54,15 @@ function fits(p: Provider, rc: string, n: number, extra = 0): boolean {
   return (p.usages.get(rc) ?? 0) + extra + n <= capacityOf(inv)
 }
 
-function inAggregates(p: Provider, f: AggregateFilter): boolean {
-  for (const any of f.memberOf) {
-    if (!any.some((a) => p.aggregates.has(a) || p.root.aggregates.has(a))) return false
-  }
-  for (const a of f.forbidden) if (p.aggregates.has(a) || p.root.aggregates.has(a)) return false
+/**
+ * Aggregate filter of a group. For the unnumbered group an aggregate on the root spans
+ * the whole tree (the provider *or* its root must match); a numbered (same-provider)
+ * group looks at the provider's own aggregates only, as upstream.
+ */
+function inAggregates(p: Provider, f: AggregateFilter, spanTree = true): boolean {
+  const has = (a: string) => p.aggregates.has(a) || (spanTree && p.root.aggregates.has(a))
+  for (const any of f.memberOf) if (!any.some(has)) return false
+  for (const a of f.forbidden) if (has(a)) return false
   return true
 }
 
@@ -147,7 +151,7 @@ function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, 
     if (!first.done && !p.inventories.has(first.value)) continue
     let ok = true
     for (const [rc, n] of g.resources) if (!fits(p, rc, n)) ok = false
-    if (!ok || !traitsMatch(p.traits, g.traits) || !inAggregates(p, g.aggregates)) continue
+    if (!ok || !traitsMatch(p.traits, g.traits) || !inAggregates(p, g.aggregates, false)) continue
     const alloc = new Map<Provider, Map<string, number>>()
     if (g.resources.size) alloc.set(p, new Map(g.resources))
     const mappings = new Map([[g.suffix, [p]]])

@@ -3,7 +3,7 @@
  * `required=A,!B,in:C,D`, `member_of=in:a,b` / `!in:...`. They check names against the
  * state and throw the 400s upstream throws.
  */
-import { PlacementBadRequest, QueryBadValue } from '../errors.js'
+import { PlacementBadRequest } from '../errors.js'
 import { isUuidLike } from '../schemas/validate.js'
 import type { PlacementState } from './model.js'
 
@@ -46,103 +46,106 @@ export function parseResources(value: string, state: PlacementState, strictRc = 
   return out
 }
 
-/** Parses one or more `required` values (each may be `A,!B` or, from 1.39, `in:A,B`). */
+/**
+ * Parses one or more `required` values (each `A,!B` or, from 1.39, `in:A,B`) as
+ * upstream does: names are trimmed, any run of leading `!` marks a forbidden trait, and
+ * the messages always name the parameter `required`. With `resolve` (the default)
+ * unknown trait names are a 400 at once.
+ */
 export function parseRequired(
   values: string[],
   state: PlacementState,
   opts: { allowForbidden: boolean; allowAnyOf: boolean; param?: string; resolve?: boolean },
 ): TraitFilter {
-  const param = opts.param ?? 'required'
   const required: Set<string>[] = []
   const forbidden = new Set<string>()
-  const unknown: string[] = []
-  const example = opts.allowForbidden ? 'HW_CPU_X86_VMX,!CUSTOM_MAGIC' : 'HW_CPU_X86_VMX,CUSTOM_MAGIC'
+  const prefix = 'Invalid query string parameters:'
   for (const value of values) {
     if (value.startsWith('in:')) {
       if (!opts.allowAnyOf) {
         throw new PlacementBadRequest(
-          `The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported since microversion 1.39. Got: ${value}`,
+          `${prefix} The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported since microversion 1.39. Got: ${value}`,
         )
       }
-      const names = value.slice(3).split(',')
-      if (names.some((n) => n === '' || n.startsWith('!'))) {
+      const names = new Set(
+        value
+          .slice(3)
+          .split(',')
+          .map((n) => n.trim()),
+      )
+      if ([...names].some((n) => n === '')) {
         throw new PlacementBadRequest(
-          `Invalid query string parameters: Expected '${param}' parameter value of the form: in:HW_CPU_X86_VMX,CUSTOM_MAGIC. Got: ${value}`,
+          `${prefix} Expected 'required' parameter value of the form: in:HW_CPU_X86_VMX,CUSTOM_MAGIC. Got an empty trait in: ${value}`,
         )
       }
-      for (const n of names) if (!state.traits.has(n)) unknown.push(n)
-      required.push(new Set(names))
+      if ([...names].some((n) => n.startsWith('!'))) {
+        throw new PlacementBadRequest(
+          `${prefix} The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' does not support forbidden traits. Got: ${value}`,
+        )
+      }
+      required.push(names)
       continue
     }
-    const names = value.split(',')
-    if (names.some((n) => n === '' || n === '!')) {
+    const names = value.split(',').map((n) => n.trim())
+    const neg = names.filter((n) => n.startsWith('!')).map((n) => n.replace(/^!+/, ''))
+    if ([...neg, ...names].some((n) => n === '')) {
+      const form = opts.allowForbidden ? 'HW_CPU_X86_VMX,!CUSTOM_MAGIC' : 'HW_CPU_X86_VMX,CUSTOM_MAGIC'
       throw new PlacementBadRequest(
-        `Invalid query string parameters: Expected '${param}' parameter value of the form: ${example}. Got: ${value === '' ? 'empty string' : value}`,
+        `${prefix} Expected 'required' parameter value of the form: ${form}. Got an empty trait in: ${value}`,
       )
     }
-    for (const raw of names) {
-      const neg = raw.startsWith('!')
-      if (neg && !opts.allowForbidden) {
-        throw new PlacementBadRequest(
-          `Invalid query string parameters: Expected '${param}' parameter value of the form: ${example}. Got: ${value}`,
-        )
-      }
-      const name = neg ? raw.slice(1) : raw
-      if (!state.traits.has(name)) unknown.push(name)
-      if (neg) forbidden.add(name)
-      else required.push(new Set([name]))
+    if (neg.length && !opts.allowForbidden) {
+      throw new PlacementBadRequest(
+        `${prefix} Expected 'required' parameter value of the form: HW_CPU_X86_VMX,CUSTOM_MAGIC. Got: ${value}`,
+      )
     }
+    for (const n of names) if (!n.startsWith('!')) required.push(new Set([n]))
+    for (const n of neg) forbidden.add(n)
   }
-  if (unknown.length && opts.resolve !== false)
-    throw new PlacementBadRequest(`No such trait(s): ${unknown.join(', ')}.`)
-  return { required, forbidden }
+  const f = { required, forbidden }
+  if (opts.resolve !== false) {
+    const unknown = [...new Set([...required.flatMap((x) => [...x]), ...forbidden])].filter(
+      (n) => !state.traits.has(n),
+    )
+    if (unknown.length) throw new PlacementBadRequest(`No such trait(s): ${unknown.join(', ')}.`)
+  }
+  return f
 }
 
-/** Parses `member_of` values. `allowForbidden` from 1.32. */
-export function parseMemberOf(
-  values: string[],
-  allowForbidden: boolean,
-  param = 'member_of',
-): AggregateFilter {
+/**
+ * Parses `member_of` values as upstream: a uuid, `!uuid`, `in:a,b` or `!in:a,b`
+ * (forbidden forms from 1.32). `suffix` is the request group's, for the messages.
+ */
+export function parseMemberOf(values: string[], allowForbidden: boolean, suffix = ''): AggregateFilter {
   const memberOf: string[][] = []
   const forbidden = new Set<string>()
   for (const value of values) {
-    let v = value
-    let neg = false
-    if (v.startsWith('!')) {
-      if (!allowForbidden) {
-        throw new PlacementBadRequest(
-          'Forbidden member_of parameters are not supported in the specified microversion',
-        )
-      }
-      neg = true
-      v = v.slice(1)
-    }
-    let anyOf = false
-    if (v.startsWith('in:')) {
-      anyOf = true
-      v = v.slice(3)
-    }
-    const uuids = v.split(',')
-    if (v === '' || uuids.some((u) => !isUuidLike(u))) {
-      throw new QueryBadValue(
-        `Invalid query string parameters: Expected '${param}' parameter to contain valid UUID(s). Got: ${value}`,
+    if (value.includes(',') && !value.startsWith('in:') && !value.startsWith('!in:')) {
+      throw new PlacementBadRequest(
+        `Multiple values for 'member_of' must be prefixed with the 'in:' or '!in:' keyword using the valid microversion. Got: ${value}`,
       )
     }
-    if (neg) {
-      if (uuids.some((u) => u.startsWith('!')) || (!anyOf && uuids.length > 1)) {
-        throw new QueryBadValue(
-          `Invalid query string parameters: Forbidden aggregates must be specified as a single uuid or with the "in:" prefix. Got: ${value}`,
+    let required: string[] = []
+    let neg: string[] = []
+    if (value.startsWith('!in:')) neg = value.slice(4).split(',')
+    else if (value.startsWith('!')) neg = [value.slice(1)]
+    else if (value.startsWith('in:')) required = value.slice(3).split(',')
+    else required = [value]
+    for (const u of [...required, ...neg]) {
+      if (!isUuidLike(u)) {
+        throw new PlacementBadRequest(
+          `Invalid query string parameters: Expected 'member_of' parameter to contain valid UUID(s). Got: ${u}`,
         )
       }
-      for (const u of uuids) forbidden.add(u)
-    } else {
-      if (!anyOf && uuids.length > 1) {
-        throw new QueryBadValue(
-          `Invalid query string parameters: Expected '${param}' parameter to contain valid UUID(s). Got: ${value}`,
+    }
+    if (required.length) memberOf.push([...new Set(required)])
+    if (neg.length) {
+      if (!allowForbidden) {
+        throw new PlacementBadRequest(
+          `Forbidden member_of${suffix} parameters are not supported in the specified microversion`,
         )
       }
-      memberOf.push(uuids)
+      for (const u of neg) forbidden.add(u)
     }
   }
   return { memberOf, forbidden }
