@@ -30,6 +30,7 @@ export function routeTable(d: HandlerDeps): Route[] {
     { method: 'GET', url: '/', handler: h(disco.versions), public: true },
     { method: 'GET', url: '/versions', handler: h(disco.versions), public: true },
     { method: 'GET', url: '/v2/schemas/:name', handler: h(disco.schema) },
+    { method: 'GET', url: '/v2/schemas/metadefs/:name', handler: h(disco.metadefSchema) },
     { method: 'GET', url: '/v2/info/import', handler: h(disco.infoImport) },
     { method: 'GET', url: '/v2/info/stores', handler: h(disco.infoStores) },
     { method: 'POST', url: '/v2/images', handler: h(images.create) },

@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { NotFound } from '../../../kernel/errors/index.js'
 import { imageSchema, imagesSchema, memberSchema, membersSchema } from '../schemas/image.js'
+import { METADEF_SCHEMAS } from '../schemas/metadefs.js'
 import { versionsDocument } from '../versions.js'
 import type { HandlerDeps } from './deps.js'
 
@@ -29,6 +30,12 @@ export const discoveryHandlers = (d: HandlerDeps) => ({
       default:
         throw new NotFound(`Schema ${req.params.name} not found.`)
     }
+  },
+
+  async metadefSchema(req: FastifyRequest<{ Params: { name: string } }>) {
+    const doc = Object.hasOwn(METADEF_SCHEMAS, req.params.name) ? METADEF_SCHEMAS[req.params.name] : undefined
+    if (!doc) throw new NotFound(`Schema metadefs/${req.params.name} not found.`)
+    return doc
   },
 
   async infoImport() {

@@ -28,6 +28,22 @@ describe('image API', () => {
       assert.equal(r.json.name, name)
     }
     assert.equal((await call(h, 'alice', 'GET', '/v2/schemas/nope')).status, 404)
+    const metadefs: [string, string][] = [
+      ['namespace', 'namespace'],
+      ['namespaces', 'namespaces'],
+      ['resource_type', 'resource_type_association'],
+      ['resource_types', 'resource_type_associations'],
+      ['object', 'object'],
+      ['objects', 'objects'],
+      ['property', 'property'],
+      ['properties', 'properties'],
+      ['tag', 'tag'],
+      ['tags', 'tags'],
+    ]
+    for (const [path, name] of metadefs) {
+      assert.equal((await call(h, 'alice', 'GET', `/v2/schemas/metadefs/${path}`)).json.name, name)
+    }
+    assert.equal((await call(h, 'alice', 'GET', '/v2/schemas/metadefs/toString')).status, 404)
     const imp = await call(h, 'alice', 'GET', '/v2/info/import')
     assert.deepEqual(imp.json['import-methods'].value, ['glance-direct'])
     const stores = await call(h, 'alice', 'GET', '/v2/info/stores')
