@@ -138,6 +138,9 @@ export class ApplicationCredentials {
       const tokenRoles = new Set(caller.role_ids)
       wanted = held.filter((h) => tokenRoles.size === 0 || tokenRoles.has(h.id))
     }
+    if (input.expires_at && Date.parse(input.expires_at) <= Date.now()) {
+      throw new ValidationFailed("The 'expires_at' must not be before now.")
+    }
     const secret = input.secret ?? randomBytes(48).toString('base64url')
     const id = newId()
     const secretHash = await this.hasher.hash(secret)

@@ -2,6 +2,7 @@
  * The service catalog: regions (a tree), services, endpoints, and OS-EP-FILTER
  * endpoint groups with their project associations.
  */
+import type { Repos } from '../storage/store.js'
 import type { Row } from '../storage/table.repo.js'
 import { DuplicateRow } from '../storage/table.repo.js'
 import { fromBool, newId, parseJson, type ResourceDeps, toBool } from './common.js'
@@ -213,11 +214,11 @@ export class Catalog {
     return (await this.repos.identity_endpoint.list(f)).map(toEndpoint)
   }
 
-  private async checkRefs(serviceId?: string, regionId?: string | null): Promise<void> {
+  private async checkRefs(serviceId?: string, regionId?: string | null, createRegion = false): Promise<void> {
     if (serviceId !== undefined && !(await this.repos.identity_service.get({ id: serviceId }))) {
       throw new ValidationFailed(`Invalid input for field 'service_id': service ${serviceId} does not exist.`)
     }
-    if (regionId && !(await this.repos.identity_region.get({ id: regionId }))) {
+    if (regionId && !createRegion && !(await this.repos.identity_region.get({ id: regionId }))) {
       throw new ValidationFailed(`Invalid input for field 'region_id': region ${regionId} does not exist.`)
     }
   }
@@ -227,20 +228,25 @@ export class Catalog {
     interface: string
     url: string
     region_id?: string | null
+    /** The legacy `region` was given: create `region_id` if it does not exist. */
+    createRegion?: boolean
     enabled?: boolean
     extra?: Record<string, unknown>
     id?: string
   }): Promise<Endpoint> {
-    await this.checkRefs(input.service_id, input.region_id)
+    await this.checkRefs(input.service_id, input.region_id, input.createRegion)
     const id = input.id ?? newId()
-    await this.repos.identity_endpoint.insert({
-      id,
-      service_id: input.service_id,
-      region_id: input.region_id ?? null,
-      interface: input.interface,
-      url: input.url,
-      enabled: fromBool(input.enabled ?? true),
-      extra: JSON.stringify(input.extra ?? {}),
+    await this.repos.transaction(async (tx) => {
+      if (input.createRegion && input.region_id) await ensureRegion(tx, input.region_id)
+      await tx.identity_endpoint.insert({
+        id,
+        service_id: input.service_id,
+        region_id: input.region_id ?? null,
+        interface: input.interface,
+        url: input.url,
+        enabled: fromBool(input.enabled ?? true),
+        extra: JSON.stringify(input.extra ?? {}),
+      })
     })
     return this.getEndpoint(id)
   }
@@ -252,12 +258,13 @@ export class Catalog {
       interface?: string
       url?: string
       region_id?: string | null
+      createRegion?: boolean
       enabled?: boolean
       extra?: Record<string, unknown>
     },
   ): Promise<Endpoint> {
     const cur = await this.getEndpoint(id)
-    await this.checkRefs(patch.service_id, patch.region_id)
+    await this.checkRefs(patch.service_id, patch.region_id, patch.createRegion)
     const set: Partial<Row<'identity_endpoint'>> = {}
     if (patch.service_id !== undefined) set.service_id = patch.service_id
     if (patch.interface !== undefined) set.interface = patch.interface
@@ -265,7 +272,10 @@ export class Catalog {
     if (patch.region_id !== undefined) set.region_id = patch.region_id
     if (patch.enabled !== undefined) set.enabled = fromBool(patch.enabled)
     if (patch.extra !== undefined) set.extra = JSON.stringify({ ...cur.extra, ...patch.extra })
-    await this.repos.identity_endpoint.update({ id }, set)
+    await this.repos.transaction(async (tx) => {
+      if (patch.createRegion && patch.region_id) await ensureRegion(tx, patch.region_id)
+      await tx.identity_endpoint.update({ id }, set)
+    })
     return this.getEndpoint(id)
   }
 
@@ -388,4 +398,15 @@ export class Catalog {
       (r) => r.project_id,
     )
   }
+}
+
+/** Creates region `id` (no parent, no description) unless it exists. */
+async function ensureRegion(tx: Repos, id: string): Promise<void> {
+  if (await tx.identity_region.get({ id })) return
+  await tx.identity_region.insertIgnoringDuplicate({
+    id,
+    description: '',
+    parent_region_id: null,
+    extra: '{}',
+  })
 }

@@ -43,6 +43,28 @@ export function parseTime(value: string, field: string): string {
   return d.toISOString()
 }
 
+/**
+ * As `parseTime`, but keeps the client's sub-second digits (up to microseconds) in the
+ * stored string: `YYYY-MM-DDTHH:MM:SS.ffffffZ`, UTC. Keystone stores microseconds.
+ */
+export function parseTimeMicro(value: string, field: string): string {
+  const iso = parseTime(value, field)
+  const frac = /T\d\d:\d\d:\d\d[.,](\d+)/.exec(value)?.[1] ?? ''
+  return `${iso.slice(0, 19)}.${frac.padEnd(6, '0').slice(0, 6)}Z`
+}
+
+/**
+ * The rendering oslo.serialization gives a naive UTC datetime (application credential
+ * `expires_at`): microseconds, no zone designator (`2024-01-02T03:04:05.123456`).
+ */
+export function naiveTime(iso: string | null | undefined): string | null {
+  if (!iso) return null
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return iso
+  const frac = /T\d\d:\d\d:\d\d\.(\d+)/.exec(iso)?.[1] ?? ''
+  return `${d.toISOString().slice(0, 19)}.${frac.padEnd(6, '0').slice(0, 6)}`
+}
+
 export function toBool(v: number | boolean | null | undefined): boolean {
   return v === true || v === 1
 }

@@ -36,6 +36,9 @@ const toCredential = (r: Row<'identity_credential'>): Credential => ({
   extra: parseJson(r.extra, {}),
 })
 
+/** Blob keys that scope an ec2 credential; an update must keep them. */
+const EC2_SCOPE_KEYS = ['trust_id', 'app_cred_id', 'access_token_id', 'access_id'] as const
+
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 
 export class Credentials {
@@ -67,6 +70,21 @@ export class Credentials {
       )
     }
     return parsed.access
+  }
+
+  /**
+   * As Keystone: the access and secret of an ec2 credential may change (its id stays), but
+   * not what scopes it (trust, application credential, OAuth access token, access id).
+   */
+  private checkEc2Scope(oldBlob: string, newBlob: string): void {
+    this.ec2Access(newBlob)
+    const before = parseJson<Record<string, unknown>>(oldBlob, {})
+    const after = parseJson<Record<string, unknown>>(newBlob, {})
+    for (const key of EC2_SCOPE_KEYS) {
+      if (JSON.stringify(before[key] ?? null) !== JSON.stringify(after[key] ?? null)) {
+        throw new ValidationFailed(`${key} can not be updated for credential`)
+      }
+    }
   }
 
   async create(input: {
@@ -115,13 +133,7 @@ export class Credentials {
   ): Promise<Credential> {
     const cur = await this.get(id)
     if (patch.user_id !== undefined) await this.users.get(patch.user_id)
-    const type = patch.type ?? cur.type
-    const blob = patch.blob ?? cur.blob
-    if (type === 'ec2' && sha256(this.ec2Access(blob)) !== id) {
-      throw new ValidationFailed(
-        'Invalid blob in credential: the access key of an ec2 credential cannot change.',
-      )
-    }
+    if (cur.type.toLowerCase() === 'ec2') this.checkEc2Scope(cur.blob, patch.blob ?? cur.blob)
     const set: Partial<Row<'identity_credential'>> = {}
     if (patch.user_id !== undefined) set.user_id = patch.user_id
     if (patch.type !== undefined) set.type = patch.type

@@ -247,7 +247,7 @@ export class Projects {
     },
     expectDomain: boolean,
   ): Promise<Project> {
-    const cur = expectDomain ? await this.getDomain(id) : await this.get(id)
+    const cur = expectDomain ? await this.getDomain(id) : await this.getAny(id)
     if (patch.domain_id !== undefined && patch.domain_id !== cur.domain_id) {
       throw new ValidationFailed('Update of `domain_id` is not allowed.')
     }
@@ -272,8 +272,8 @@ export class Projects {
       } catch (e) {
         if (e instanceof DuplicateRow) {
           throw new ResourceConflict(
-            expectDomain ? 'domain' : 'project',
-            `Duplicate entry found with name ${patch.name}${expectDomain ? '' : ` at domain ID ${cur.domain_id}`}.`,
+            cur.is_domain ? 'domain' : 'project',
+            `Duplicate entry found with name ${patch.name}${cur.is_domain ? '' : ` at domain ID ${cur.domain_id}`}.`,
           )
         }
         throw e
@@ -281,7 +281,7 @@ export class Projects {
       if (patch.tags !== undefined) await this.replaceTags(tx, id, patch.tags)
     })
     if (patch.enabled === false && cur.enabled) {
-      await revoke(this.deps, expectDomain ? { domain_id: id } : { project_id: id })
+      await revoke(this.deps, cur.is_domain ? { domain_id: id } : { project_id: id })
     }
     return (await this.find(id))!
   }
@@ -343,27 +343,27 @@ export class Projects {
 
   // Tags (/v3/projects/{id}/tags)
   async setTags(id: string, tags: string[]): Promise<string[]> {
-    await this.get(id)
+    await this.getAny(id)
     if (tags.length > 80) throw new ValidationFailed('A project may have at most 80 tags.')
     await this.repos.transaction((tx) => this.replaceTags(tx, id, tags))
-    return (await this.get(id)).tags
+    return (await this.getAny(id)).tags
   }
 
   async addTag(id: string, tag: string): Promise<void> {
-    const p = await this.get(id)
+    const p = await this.getAny(id)
     if (p.tags.length >= 80 && !p.tags.includes(tag))
       throw new ValidationFailed('A project may have at most 80 tags.')
     await this.repos.identity_project_tag.insertIgnoringDuplicate({ project_id: id, name: tag })
   }
 
   async removeTag(id: string, tag: string): Promise<void> {
-    await this.get(id)
+    await this.getAny(id)
     const n = await this.repos.identity_project_tag.delete({ project_id: id, name: tag })
     if (n === 0) throw new ResourceNotFound('project tag', tag)
   }
 
   async hasTag(id: string, tag: string): Promise<void> {
-    const p = await this.get(id)
+    const p = await this.getAny(id)
     if (!p.tags.includes(tag)) throw new ResourceNotFound('project tag', tag)
   }
 }

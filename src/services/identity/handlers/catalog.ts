@@ -54,10 +54,16 @@ const groupView = (req: FastifyRequest, g: EndpointGroup) => ({
 
 const EP_FIELDS = ['service_id', 'interface', 'url', 'region_id', 'region', 'enabled'] as const
 
-/** Keystone still accepts the legacy `region` for `region_id`. */
+/**
+ * Keystone still accepts the legacy `region` when `region_id` is absent or null, and then
+ * creates that region if it does not exist yet (v2-style clients, tempest).
+ */
 function endpointInput(known: Record<string, unknown>) {
   const { region, ...rest } = known
-  return { ...rest, ...(rest.region_id === undefined && region !== undefined ? { region_id: region } : {}) }
+  if (rest.region_id == null && typeof region === 'string') {
+    return { ...rest, region_id: region, createRegion: true }
+  }
+  return rest
 }
 
 export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {

@@ -4,7 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify'
 import type { ApplicationCredential, ApplicationCredentialInput } from '../domain/application-credentials.js'
-import { parseTime, wireTime } from '../domain/common.js'
+import { naiveTime, parseTimeMicro } from '../domain/common.js'
 import type { Credential, Ec2Credential } from '../domain/credentials.js'
 import type { IdentityDomain } from '../resources.js'
 import { appCredCreate, credentialCreate, credentialUpdate, ec2Create } from '../schemas/credentials.js'
@@ -30,7 +30,7 @@ const appCredView = (req: FastifyRequest, a: ApplicationCredential) => ({
   description: a.description,
   user_id: a.user_id,
   project_id: a.project_id,
-  expires_at: wireTime(a.expires_at),
+  expires_at: naiveTime(a.expires_at),
   unrestricted: a.unrestricted,
   roles: a.roles,
   access_rules: a.access_rules,
@@ -129,7 +129,10 @@ export function registerCredentialRoutes(r: Router, d: IdentityDomain): void {
     const body = validateBody<ApplicationCredentialInput>(req.body, 'application_credential', appCredCreate)
     can(req, 'identity:create_application_credential', { user_id: user })
     const who = req.ctx.who
-    const input = { ...body, expires_at: body.expires_at ? parseTime(body.expires_at, 'expires_at') : null }
+    const input = {
+      ...body,
+      expires_at: body.expires_at ? parseTimeMicro(body.expires_at, 'expires_at') : null,
+    }
     const a = await d.appCreds.create(
       user!,
       {

@@ -153,7 +153,7 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
   r.get('/v3/projects/:id', async (req) => {
     const { id } = params(req)
     const q = query(req)
-    const p = await d.projects.get(id)
+    const p = await d.projects.getAny(id)
     can(req, 'identity:get_project', { project: p })
     const view: Record<string, unknown> = projectView(req, p)
     if (qb(q, 'parents_as_list')) {
@@ -170,43 +170,45 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
   r.patch('/v3/projects/:id', async (req) => {
     const { id } = params(req)
     const body = validateBody(req.body, 'project', projectUpdate)
-    const p = await d.projects.get(id)
+    const p = await d.projects.getAny(id)
     can(req, 'identity:update_project', { project: p })
     const { known, extra } = splitExtra(body, PROJECT_FIELDS)
     return { project: projectView(req, await d.projects.update(id, { ...known, extra }, false)) }
   })
   r.delete('/v3/projects/:id', async (req, reply) => {
     const { id } = params(req)
-    const p = await d.projects.get(id)
+    const p = await d.projects.getAny(id)
     can(req, 'identity:delete_project', { project: p })
-    await d.projects.delete(id)
+    // Keystone: a project acting as a domain is deleted as that domain (disabled first).
+    if (p.is_domain) await d.projects.deleteDomain(id)
+    else await d.projects.delete(id)
     return noContent(reply)
   })
 
   // Tags
   r.get('/v3/projects/:id/tags', async (req) => {
-    const p = await d.projects.get(params(req).id!)
+    const p = await d.projects.getAny(params(req).id!)
     can(req, 'identity:list_project_tags', { project: p })
     return { tags: p.tags }
   })
   r.put('/v3/projects/:id/tags', async (req) => {
     const { id } = params(req)
     const body = validateValue<{ tags: string[] }>(req.body, tagsBody)
-    const p = await d.projects.get(id)
+    const p = await d.projects.getAny(id)
     can(req, 'identity:update_project_tags', { project: p })
     const tags = await d.projects.setTags(id, body.tags)
     return { tags, links: selfLink(req, `projects/${id}/tags`) }
   })
   r.delete('/v3/projects/:id/tags', async (req, reply) => {
     const { id } = params(req)
-    const p = await d.projects.get(id)
+    const p = await d.projects.getAny(id)
     can(req, 'identity:delete_project_tags', { project: p })
     await d.projects.setTags(id, [])
     return noContent(reply)
   })
   r.get('/v3/projects/:id/tags/:tag', async (req, reply) => {
     const { id, tag } = params(req)
-    const p = await d.projects.get(id!)
+    const p = await d.projects.getAny(id!)
     can(req, 'identity:get_project_tag', { project: p })
     await d.projects.hasTag(id!, tag!)
     return noContent(reply)
@@ -214,7 +216,7 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
   r.put('/v3/projects/:id/tags/:tag', async (req, reply) => {
     const { id, tag } = params(req)
     validateValue(tag, tagSchema, 'tag')
-    const p = await d.projects.get(id!)
+    const p = await d.projects.getAny(id!)
     can(req, 'identity:create_project_tag', { project: p })
     await d.projects.addTag(id!, tag!)
     return reply
@@ -224,7 +226,7 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
   })
   r.delete('/v3/projects/:id/tags/:tag', async (req, reply) => {
     const { id, tag } = params(req)
-    const p = await d.projects.get(id!)
+    const p = await d.projects.getAny(id!)
     can(req, 'identity:delete_project_tag', { project: p })
     await d.projects.removeTag(id!, tag!)
     return noContent(reply)
