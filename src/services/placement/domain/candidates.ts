@@ -126,7 +126,7 @@ export function findCandidates(s: PlacementState, req: CandidateRequest): Candid
         const key = keyOf(c)
         if (!seen.has(key)) {
           seen.add(key)
-          if (req.nestedAware || [...c.alloc.keys()].every((p) => p.parent === undefined)) out.push(c)
+          if (req.nestedAware || oneProviderPerTree(c)) out.push(c)
         }
       }
       let k = lists.length - 1
@@ -217,6 +217,12 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
     }
   }
   return out
+}
+
+/** Before 1.29 a candidate may not use two providers of the same tree (upstream). */
+function oneProviderPerTree(c: Candidate): boolean {
+  const roots = new Set([...c.alloc.keys()].map((p) => p.root))
+  return roots.size === c.alloc.size
 }
 
 function hasAny(traits: ReadonlySet<string>, names: ReadonlySet<string>): boolean {
