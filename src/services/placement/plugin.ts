@@ -10,7 +10,7 @@ import { serviceScope } from '../../kernel/http/index.js'
 import type { Enforcer } from '../../kernel/policy/index.js'
 import type { PlacementConfig } from './config.js'
 import type { Placement } from './domain/placement.js'
-import { PlacementNotAcceptable } from './errors.js'
+import { PlacementBadRequest, PlacementNotAcceptable } from './errors.js'
 import { acceptsJson, makeRenderer, negotiateVersion, noauth2 } from './http-support.js'
 import { registerRoutes } from './routes.js'
 
@@ -88,9 +88,29 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
       reply.header('vary', 'openstack-api-version')
       req.version = negotiateVersion(req)
       reply.header('openstack-api-version', `placement ${req.version}`)
-      if (!acceptsJson(req.headers.accept) && req.method !== 'OPTIONS') {
+      // NOTE: an unknown path is a 404 whatever the Accept header (upstream routes first).
+      if (!req.is404 && !acceptsJson(req.headers.accept) && req.method !== 'OPTIONS') {
         throw new PlacementNotAcceptable('Only application/json is provided')
       }
+    })
+    // JSON bodies: parsed here so a syntax error is upstream's 400 "Malformed JSON: ..."
+    // in placement's own error format; an empty body is left for the handler to judge.
+    app.removeContentTypeParser('application/json')
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+      const raw = String(text)
+      if (raw.trim() === '') return done(null, undefined)
+      try {
+        done(null, JSON.parse(raw))
+      } catch (e) {
+        done(new PlacementBadRequest(`Malformed JSON: ${(e as Error).message}`), undefined)
+      }
+    })
+    // Upstream sends JSON as plain `application/json`, without a charset parameter.
+    app.addHook('onSend', async (_req, reply, payload) => {
+      const ct = reply.getHeader('content-type')
+      if (typeof ct === 'string' && ct.startsWith('application/json;'))
+        reply.header('content-type', 'application/json')
+      return payload
     })
     registerRoutes(app, opts.placement, {
       prefix: app.prefix,

@@ -117,10 +117,6 @@ export class Placement {
           throw new PlacementBadRequest('un-parenting a provider is not currently allowed.')
         parent = undefined
       } else if (want !== p.parent?.uuid) {
-        if (want === uuid)
-          throw new PlacementBadRequest(
-            'parent provider UUID cannot be same as UUID. Please choose a different parent provider UUID.',
-          )
         const np = s.byUuid.get(want)
         if (!np) throw new PlacementBadRequest('parent provider UUID does not exist.')
         if (p.parent && !allowReparent)
