@@ -64,6 +64,14 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
     app.addHook('onError', async (req) => {
       current = req
     })
+    // NOTE: upstream (webob) sends Location as an absolute URL, and clients such as
+    // osc-placement GET it as given: a path would be joined to the endpoint twice.
+    app.addHook('onSend', async (req, reply, payload) => {
+      const loc = reply.getHeader('location')
+      if (typeof loc === 'string' && loc.startsWith('/'))
+        reply.header('location', `${req.protocol}://${req.host}${loc}`)
+      return payload
+    })
     serviceScope(app, {
       serviceType: 'placement',
       renderFault: (f, id) => {
