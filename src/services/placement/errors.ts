@@ -51,9 +51,15 @@ export class PlacementUnsupportedMediaType extends DomainError {
 }
 export class PlacementMethodNotAllowed extends DomainError {
   constructor(method: string, allowed: readonly string[]) {
-    super('method_not_allowed', CODES.DEFAULT, `The method ${method} is not allowed for this resource.`, {
-      headers: { allow: allowed.join(', ') },
-    })
+    // NOTE: upstream's body is webob's 405 template (naming the method) followed by
+    // placement's own detail, with the HTML line breaks turned into newlines.
+    const detail = `The method ${method} is not allowed for this resource. \n\n The method specified is not allowed for this resource.`
+    super(
+      'method_not_allowed',
+      CODES.DEFAULT,
+      detail,
+      allowed.length ? { headers: { allow: allowed.join(', ') } } : {},
+    )
   }
 }
 

@@ -10,8 +10,8 @@ import { serviceScope } from '../../kernel/http/index.js'
 import type { Enforcer } from '../../kernel/policy/index.js'
 import type { PlacementConfig } from './config.js'
 import type { Placement } from './domain/placement.js'
-import { PlacementBadRequest, PlacementNotAcceptable } from './errors.js'
-import { acceptsJson, makeRenderer, negotiateVersion, noauth2 } from './http-support.js'
+import { PlacementBadRequest } from './errors.js'
+import { makeRenderer, negotiateVersion, noauth2 } from './http-support.js'
 import { registerRoutes } from './routes.js'
 
 export interface PluginOptions {
@@ -96,10 +96,7 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
       reply.header('vary', 'openstack-api-version')
       req.version = negotiateVersion(req)
       reply.header('openstack-api-version', `placement ${req.version}`)
-      // NOTE: an unknown path is a 404 whatever the Accept header (upstream routes first).
-      if (!req.is404 && !acceptsJson(req.headers.accept) && req.method !== 'OPTIONS') {
-        throw new PlacementNotAcceptable('Only application/json is provided')
-      }
+      // NOTE: the Accept check (406) is the route's: upstream checks it per GET handler.
     })
     // JSON bodies: parsed here so a syntax error is upstream's 400 "Malformed JSON: ..."
     // in placement's own error format; an empty body is left for the handler to judge.
@@ -114,7 +111,11 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
       }
     })
     // Upstream sends JSON as plain `application/json`, without a charset parameter.
-    app.addHook('onSend', async (_req, reply, payload) => {
+    // Upstream's Location headers are absolute (webob completes them from the Host).
+    app.addHook('onSend', async (req, reply, payload) => {
+      const loc = reply.getHeader('location')
+      if (typeof loc === 'string' && loc.startsWith('/') && req.headers.host)
+        reply.header('location', `${req.protocol}://${req.headers.host}${loc}`)
       const ct = reply.getHeader('content-type')
       if (typeof ct === 'string' && ct.startsWith('application/json;'))
         reply.header('content-type', 'application/json')

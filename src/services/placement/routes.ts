@@ -24,12 +24,21 @@ import {
 import {
   PlacementBadRequest,
   PlacementMethodNotAllowed,
+  PlacementNotAcceptable,
   PlacementNotFound,
   QueryBadValue,
   ResourceProviderNotFound,
 } from './errors.js'
 import { inventoryView, providerView, summaryResources } from './handlers/views.js'
-import { body, cacheHeaders, newest, queryAll, requireJsonContent, validateQuery } from './http-support.js'
+import {
+  acceptsJson,
+  body,
+  cacheHeaders,
+  newest,
+  queryAll,
+  requireJsonContent,
+  validateQuery,
+} from './http-support.js'
 import { RULES } from './policies/index.js'
 import * as S from './schemas/bodies.js'
 import { isUuidLike, validate } from './schemas/validate.js'
@@ -42,6 +51,10 @@ interface Route {
   max?: string
   json?: boolean
   public?: boolean
+  /** GETs answer only application/json (upstream's check_accept) unless this is set. */
+  anyAccept?: boolean
+  /** Status outside the microversion window (upstream's version_handler status_code). */
+  outsideVersion?: 405
   handler: Handler
 }
 
@@ -62,6 +75,7 @@ export function registerRoutes(
       method: 'GET',
       path: '/',
       public: true,
+      anyAccept: true,
       handler: async (req, reply) => {
         cacheHeaders(req, reply, undefined)
         return {
@@ -207,6 +221,7 @@ export function registerRoutes(
       method: 'DELETE',
       path: '/resource_providers/:uuid/inventories',
       min: '1.5',
+      outsideVersion: 405,
       handler: async (req, reply) => {
         req.ctx.can(RULES.INV_DELETE)
         await pl.deleteAllInventories(params(req).uuid)
@@ -294,6 +309,7 @@ export function registerRoutes(
       json: true,
       handler: async (req, reply) => {
         req.ctx.can(RULES.AGG_UPDATE)
+        await pl.provider(params(req).uuid) // 404 before the body is looked at (upstream)
         let aggs: string[]
         let gen: number | undefined
         if (req.version.gte('1.19')) {
@@ -348,6 +364,7 @@ export function registerRoutes(
       method: 'GET',
       path: '/traits/:name',
       min: '1.6',
+      anyAccept: true,
       handler: async (req, reply) => {
         req.ctx.can(RULES.TRAITS_SHOW)
         const name = params(req).name
@@ -656,23 +673,38 @@ export function registerRoutes(
   }
   for (const [path, list] of byPath) {
     const methods = [...new Set(list.map((r) => r.method))]
-    const exists = (v: Version) => list.some((r) => v.matches(r.min, r.max))
     for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const) {
       const candidates = list.filter((r) => r.method === method || (method === 'HEAD' && r.method === 'GET'))
       const isPublic = list.some((r) => r.public)
+      // NOTE: a trailing `:name` is routed as a wildcard so an over-long name reaches
+      // the handler (and its schema's 400) instead of the router's 414 (maxParamLength).
+      const wild = path.endsWith('/:name')
       app.route({
         method,
-        url: path,
+        url: wild ? `${path.slice(0, -':name'.length)}*` : path,
         config: { public: isPublic },
         exposeHeadRoute: false,
         handler: async (req, reply) => {
+          if (wild) {
+            const p = req.params as Record<string, string>
+            const name = p['*'] ?? ''
+            if (name === '' || name.includes('/'))
+              throw new PlacementNotFound('The resource could not be found.')
+            p.name = name
+          }
           const v = req.version
           const route = candidates.find((r) => v.matches(r.min, r.max))
           if (!route) {
-            if (!exists(v)) throw new PlacementNotFound('The resource could not be found.')
-            const allowed = methods.filter((m) => list.some((r) => r.method === m && v.matches(r.min, r.max)))
-            throw new PlacementMethodNotAllowed(method, allowed)
+            // As upstream's router: a method the path never declares is a 405 listing
+            // every declared method, whatever the version; a declared method outside
+            // its microversion window is a 404.
+            if (candidates.length === 0) throw new PlacementMethodNotAllowed(method, methods)
+            if (candidates.some((r) => r.outsideVersion === 405))
+              throw new PlacementMethodNotAllowed(method, [])
+            throw new PlacementNotFound('The resource could not be found.')
           }
+          if (route.method === 'GET' && !route.anyAccept && !acceptsJson(req.headers.accept))
+            throw new PlacementNotAcceptable('Only application/json is provided')
           if (route.json) requireJsonContent(req)
           const out = await route.handler(req, reply)
           if (reply.sent) return reply

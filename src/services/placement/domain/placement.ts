@@ -234,12 +234,14 @@ export class Placement {
     if (!rp) throw new ResourceProviderNotFound(uuid)
     this.checkGeneration(rp, inv.resource_provider_generation)
     if (!s.resourceClasses.has(rc)) throw new PlacementBadRequest(`No such resource class ${rc}.`)
+    // NOTE: upstream validates the capacity (reserved vs total) before it looks for the
+    // inventory record.
+    const row = this.inventoryRow(s, rp, rc, inv, reservedMayEqualTotal, 'update')
     if (!rp.inventories.has(rc)) {
       throw new PlacementBadRequest(
         `No inventory record with resource class for resource provider ${uuid}: No inventory of class ${rc} found.`,
       )
     }
-    const row = this.inventoryRow(s, rp, rc, inv, reservedMayEqualTotal, 'update')
     const rows = this.currentRows(s, rp)
     rows.set(rc, row)
     await this.repo.apply({
@@ -648,14 +650,11 @@ export class Placement {
       const c = s.consumers.get(consumerUuid)
       if (!c || c.allocations.length === 0)
         throw new PlacementNotFound(`No allocations for consumer '${consumerUuid}'`)
-      const providers = new Map(c.allocations.map((a) => [a.provider.id, a.provider]))
       try {
+        // NOTE: as upstream, deleting a consumer's allocations does not bump the
+        // providers' generations (freeing capacity cannot overcommit anything).
         await this.repo.apply({
-          providers: [...providers.values()].map((p) => ({
-            id: p.id,
-            generation: p.generation,
-            conflictMessage: PROVIDER_RACE,
-          })),
+          providers: [],
           consumers: [
             {
               uuid: c.uuid,
