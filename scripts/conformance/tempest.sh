@@ -14,7 +14,13 @@ ROOT=$(pwd)
 SHARED=${CLOUDLET_SHARED:-$ROOT/../shared}
 area=${1:-identity}
 case "$area" in
-  identity) regex='^tempest\.api\.identity\.(admin\.v3|v3)\.'; services=identity ;;
+  identity)
+    regex='^tempest\.api\.identity\.(admin\.v3|v3)\.'; services=identity
+    # PCI-DSS options on, as scripts/conformance/identity-tempest.conf sets them in cloudlet.
+    CLOUDLET_CONFIG=${CLOUDLET_CONFIG:-$ROOT/scripts/conformance/identity-tempest.conf}
+    export IDENTITY_SECURITY_COMPLIANCE=${IDENTITY_SECURITY_COMPLIANCE:-1}
+    export TEMPEST_CONF_OVERRIDES="identity.user_lockout_failure_attempts=2;identity.user_lockout_duration=5;identity.user_unique_last_password_count=2${TEMPEST_CONF_OVERRIDES:+;$TEMPEST_CONF_OVERRIDES}"
+    ;;
   image) regex='^tempest\.api\.image\.v2\.'; services=identity,image ;;
   *) regex=$area; services=${2:-identity} ;;
 esac

@@ -260,9 +260,9 @@ export class Users {
     expiresAt: string | null,
     selfService: boolean,
   ): Promise<void> {
-    // Every password except the current one expires now; history keeps
-    // unique_last_password_count entries (at least the current one).
-    const keep = Math.max(this.deps.config.security_compliance.unique_last_password_count - 1, 1)
+    // Every password except the current one expires now. As Keystone, the history keeps
+    // the new password plus the last unique_last_password_count (at least one) before it.
+    const keep = Math.max(this.deps.config.security_compliance.unique_last_password_count, 1) + 1
     const rows = await tx.identity_password.list({ user_id: userId }, { orderBy: 'created_at' })
     const now = nowIso()
     await tx.identity_password.insert({
@@ -363,10 +363,10 @@ export class Users {
       }
     }
     this.checkPasswordRules(password)
-    // NOTE: the count includes the new password, so the last (count - 1) may not be reused.
+    // As Keystone: the new password must differ from the last unique_last_password_count
+    // passwords stored, the current one included.
     const history = await this.repos.identity_password.list({ user_id: userId }, { orderBy: 'created_at' })
-    const recent =
-      sc.unique_last_password_count > 1 ? history.slice(-(sc.unique_last_password_count - 1)) : []
+    const recent = sc.unique_last_password_count > 0 ? history.slice(-sc.unique_last_password_count) : []
     for (const h of recent) {
       if (await this.hasher.verify(password, h.password_hash)) {
         throw new ValidationFailed(

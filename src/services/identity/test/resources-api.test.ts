@@ -143,6 +143,13 @@ describe('users, groups, roles and assignments', () => {
       null,
     )
     assert.equal(again.status, 400, 'a recent password cannot be reused')
+    const previous = await h.call(
+      'POST',
+      `/v3/users/${user.id}/password`,
+      { user: { original_password: 'pw-two', password: 'pw-one' } },
+      null,
+    )
+    assert.equal(previous.status, 400, 'nor the one before it (unique_last_password_count 2)')
     const wrong = await h.call(
       'POST',
       `/v3/users/${user.id}/password`,

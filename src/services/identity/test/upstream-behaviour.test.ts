@@ -140,3 +140,45 @@ describe('application credentials: expires_at', () => {
     assert.equal(past.status, 400)
   })
 })
+
+describe('security compliance: lockout and password history (tempest settings)', () => {
+  let s: ResourceHarness
+  before(async () => {
+    s = await startResourceHarness({
+      security: { lockout_failure_attempts: 2, lockout_duration: 1, unique_last_password_count: 2 },
+    })
+  })
+  after(async () => s?.close())
+
+  it('locks after 2 failures, even for the right password, until lockout_duration passes', async () => {
+    const name = `u-${rnd()}`
+    const user = (await s.call('POST', '/v3/users', { user: { name, password: 'right-1' } })).json.user
+    await s.token(name, 'right-1')
+    for (let i = 0; i < 2; i++) await assert.rejects(s.token(name, 'wrong'), /401/)
+    await assert.rejects(s.token(name, 'right-1'), /401/, 'locked')
+    await new Promise((r) => setTimeout(r, 1100))
+    await s.token(name, 'right-1')
+    assert.equal(user.name, name)
+  })
+
+  it('self-service: the current and the previous password cannot be reused; admin reset may', async () => {
+    const name = `u-${rnd()}`
+    const user = (await s.call('POST', '/v3/users', { user: { name, password: 'p0' } })).json.user
+    const change = (original: string, password: string) =>
+      s.call(
+        'POST',
+        `/v3/users/${user.id}/password`,
+        { user: { original_password: original, password } },
+        null,
+      )
+    assert.equal((await change('p0', 'p1')).status, 204)
+    assert.equal((await change('p1', 'p1')).status, 400)
+    assert.equal((await change('p1', 'p0')).status, 400)
+    assert.equal((await change('p1', 'p2')).status, 204)
+    assert.equal((await change('p2', 'p3')).status, 204)
+    assert.equal((await change('p3', 'p1')).status, 204, 'p1 is older than the last two')
+    const reset = await s.call('PATCH', `/v3/users/${user.id}`, { user: { password: 'p1' } })
+    assert.equal(reset.status, 200, 'the admin reset does not check history')
+    await s.token(name, 'p1')
+  })
+})
