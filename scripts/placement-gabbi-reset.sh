@@ -13,5 +13,5 @@ fi
 node "$ROOT/dist/src/services/placement/dev-server.js" --port "$PORT" --db sqlite:// --profile "${GABBI_PROFILE:-default}" \
   >/tmp/placement-gabbi-$PORT.log 2>&1 &
 echo $! >"$PIDFILE"
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/" >/dev/null && exit 0; sleep 0.05; done
+for _ in $(seq 300); do curl -sf "http://127.0.0.1:$PORT/" >/dev/null && exit 0; sleep 0.05; done
 exit 1

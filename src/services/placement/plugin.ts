@@ -56,6 +56,9 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
           return reply.code(200).send()
         }
       }
+      // With CORS configured, oslo.middleware answers every OPTIONS with a bare 200
+      // (a refused origin just gets no CORS headers).
+      if (req.method === 'OPTIONS' && cors.allowed_origin.length) return reply.code(200).send()
     })
     app.addHook('preSerialization', async (req, _reply, payload) => {
       current = req

@@ -513,13 +513,9 @@ export function registerRoutes(
         }
         const s = await pl.state(true)
         reply.header('location', `${prefix}/resource_classes/${name}`)
-        const existing = s.resourceClasses.get(name)
-        if (existing) {
-          cacheHeaders(req, reply, existing.updatedAt ?? existing.createdAt)
-          return reply.code(204).send()
-        }
+        // NOTE: no cache headers here, as upstream (last-modified is for GETs).
+        if (s.resourceClasses.has(name)) return reply.code(204).send()
         await pl.createResourceClass(name)
-        cacheHeaders(req, reply, undefined)
         return reply.code(201).send()
       },
     },
@@ -805,7 +801,8 @@ function filterProviders(s: PlacementState, req: FastifyRequest, q: Record<strin
         const inv = p.inventories.get(rc)
         if (!inv) return false
         const cap = Math.floor((inv.total - inv.reserved) * inv.allocationRatio + 1e-9)
-        if ((p.usages.get(rc) ?? 0) + n > cap || n > inv.maxUnit) return false
+        if ((p.usages.get(rc) ?? 0) + n > cap) return false
+        if (n < inv.minUnit || n > inv.maxUnit || n % inv.stepSize !== 0) return false
       }
       return true
     })

@@ -283,7 +283,7 @@ export class Placement {
       )
       if (removed.length)
         throw new InventoryInUse(
-          `update conflict: Inventory for '${removed.join(', ')}' on resource provider '${rp.uuid}' in use.`,
+          `update conflict: Inventory for '${byClassId(s, removed)}' on resource provider '${rp.uuid}' in use.`,
         )
     }
     return {
@@ -322,7 +322,7 @@ export class Placement {
     const used = [...rp.inventories.keys()].filter((rc) => (rp.usages.get(rc) ?? 0) > 0)
     if (used.length) {
       throw new InventoryInUse(
-        `Unable to delete inventory for resource provider ${uuid} because the inventory is in use: Inventory for '${used.join(', ')}' on resource provider '${uuid}' in use.`,
+        `Unable to delete inventory for resource provider ${uuid} because the inventory is in use: Inventory for '${byClassId(s, used)}' on resource provider '${uuid}' in use.`,
       )
     }
     await this.repo.apply({
@@ -592,7 +592,7 @@ export class Placement {
       )
       if (removed.length) {
         throw new InventoryInUse(
-          `update conflict: Inventory for '${removed.join(', ')}' on resource provider '${rp.uuid}' in use.`,
+          `update conflict: Inventory for '${byClassId(s, removed)}' on resource provider '${rp.uuid}' in use.`,
         )
       }
     }
@@ -688,6 +688,12 @@ function rowOf(s: PlacementState, i: Inventory): InventoryRow {
     stepSize: i.stepSize,
     allocationRatio: i.allocationRatio,
   }
+}
+
+/** Class names in resource class id order (upstream groups allocations by class id). */
+function byClassId(s: PlacementState, names: string[]): string {
+  const id = (n: string) => s.resourceClasses.get(n)?.id ?? Number.MAX_SAFE_INTEGER
+  return [...names].sort((a, b) => id(a) - id(b)).join(', ')
 }
 
 function toInventory(i: Inventory | InventoryRow): Inventory {
