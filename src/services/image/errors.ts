@@ -121,6 +121,27 @@ export class UnsupportedPatchMedia extends DomainError {
   }
 }
 
+/** A metadata-definition record (namespace, object, property, tag, association) is missing or invisible. */
+export class MetadefNotFound extends DomainError {
+  constructor(message: string) {
+    super('not_found', 'image.metadef.not_found', message)
+  }
+}
+
+/** A metadata-definition name is already taken in its scope. */
+export class MetadefDuplicate extends DomainError {
+  constructor(message: string) {
+    super('conflict', 'image.metadef.duplicate', message)
+  }
+}
+
+/** A protected namespace (or its content, or a seeded resource type) cannot be deleted. */
+export class MetadefProtected extends DomainError {
+  constructor(message: string) {
+    super('forbidden', 'image.metadef.protected', message)
+  }
+}
+
 const EXPLANATIONS: Readonly<Record<number, string>> = {
   400: 'The server could not comply with the request since it is either malformed or otherwise incorrect.',
   403: 'Access was denied to this resource.',

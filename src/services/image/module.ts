@@ -6,7 +6,7 @@
 import type { ServiceModule } from '../../kernel/service.js'
 import { imageConfig } from './config.js'
 import { createImageService, type ImageInstance, type ImageServiceConfig } from './service.js'
-import { migrations } from './storage/migrations/0001-initial.js'
+import { migrations } from './storage/migrations/index.js'
 import type { ImageDatabase } from './storage/schema.js'
 
 export const imageModule: ServiceModule<ImageServiceConfig, ImageDatabase, ImageInstance> = {

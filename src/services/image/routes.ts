@@ -9,6 +9,7 @@ import { discoveryHandlers } from './handlers/discovery.js'
 import { imageDataHandlers } from './handlers/image-data.js'
 import { imageHandlers } from './handlers/images.js'
 import { memberHandlers } from './handlers/members.js'
+import { metadefHandlers } from './handlers/metadefs.js'
 import { tagHandlers } from './handlers/tags.js'
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -25,6 +26,8 @@ export function routeTable(d: HandlerDeps): Route[] {
   const members = memberHandlers(d)
   const tags = tagHandlers(d)
   const disco = discoveryHandlers(d)
+  const md = metadefHandlers(d)
+  const NS = '/v2/metadefs/namespaces/:namespace'
   const h = (f: unknown) => f as RouteHandlerMethod
   return [
     { method: 'GET', url: '/', handler: h(disco.versions), public: true },
@@ -52,6 +55,34 @@ export function routeTable(d: HandlerDeps): Route[] {
     { method: 'GET', url: '/v2/images/:image_id/members/:member_id', handler: h(members.show) },
     { method: 'PUT', url: '/v2/images/:image_id/members/:member_id', handler: h(members.update) },
     { method: 'DELETE', url: '/v2/images/:image_id/members/:member_id', handler: h(members.delete) },
+    { method: 'GET', url: '/v2/metadefs/resource_types', handler: h(md.listResourceTypes) },
+    { method: 'GET', url: '/v2/metadefs/namespaces', handler: h(md.listNamespaces) },
+    { method: 'POST', url: '/v2/metadefs/namespaces', handler: h(md.createNamespace) },
+    { method: 'GET', url: NS, handler: h(md.showNamespace) },
+    { method: 'PUT', url: NS, handler: h(md.updateNamespace) },
+    { method: 'DELETE', url: NS, handler: h(md.deleteNamespace) },
+    { method: 'GET', url: `${NS}/resource_types`, handler: h(md.listAssociations) },
+    { method: 'POST', url: `${NS}/resource_types`, handler: h(md.createAssociation) },
+    { method: 'DELETE', url: `${NS}/resource_types/:name`, handler: h(md.deleteAssociation) },
+    { method: 'GET', url: `${NS}/objects`, handler: h(md.listObjects) },
+    { method: 'POST', url: `${NS}/objects`, handler: h(md.createObject) },
+    { method: 'DELETE', url: `${NS}/objects`, handler: h(md.deleteObjects) },
+    { method: 'GET', url: `${NS}/objects/:name`, handler: h(md.showObject) },
+    { method: 'PUT', url: `${NS}/objects/:name`, handler: h(md.updateObject) },
+    { method: 'DELETE', url: `${NS}/objects/:name`, handler: h(md.deleteObject) },
+    { method: 'GET', url: `${NS}/properties`, handler: h(md.listProperties) },
+    { method: 'POST', url: `${NS}/properties`, handler: h(md.createProperty) },
+    { method: 'DELETE', url: `${NS}/properties`, handler: h(md.deleteProperties) },
+    { method: 'GET', url: `${NS}/properties/:name`, handler: h(md.showProperty) },
+    { method: 'PUT', url: `${NS}/properties/:name`, handler: h(md.updateProperty) },
+    { method: 'DELETE', url: `${NS}/properties/:name`, handler: h(md.deleteProperty) },
+    { method: 'GET', url: `${NS}/tags`, handler: h(md.listTags) },
+    { method: 'POST', url: `${NS}/tags`, handler: h(md.createTags) },
+    { method: 'DELETE', url: `${NS}/tags`, handler: h(md.deleteTags) },
+    { method: 'GET', url: `${NS}/tags/:name`, handler: h(md.showTag) },
+    { method: 'POST', url: `${NS}/tags/:name`, handler: h(md.createTag) },
+    { method: 'PUT', url: `${NS}/tags/:name`, handler: h(md.updateTag) },
+    { method: 'DELETE', url: `${NS}/tags/:name`, handler: h(md.deleteTag) },
   ]
 }
 

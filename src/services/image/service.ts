@@ -11,10 +11,13 @@ import type { ServiceDeps, ServiceInstance } from '../../kernel/service.js'
 import { CONTAINER_FORMATS, DISK_FORMATS, parseStorageQuota } from './config.js'
 import { ImageData } from './domain/image-data.js'
 import { ImageCatalog } from './domain/images.js'
+import { MetadefCatalog } from './domain/metadefs.js'
 import type { HandlerDeps } from './handlers/deps.js'
 import { imagePlugin } from './plugin.js'
 import { imagePolicyDefaults } from './policies/images.js'
+import { metadefPolicyDefaults } from './policies/metadefs.js'
 import { ImageRepository } from './storage/image.repo.js'
+import { MetadefRepository } from './storage/metadef.repo.js'
 import type { ImageDatabase } from './storage/schema.js'
 import { FileStore, type WriteStreamFactory } from './store/file-store.js'
 
@@ -23,6 +26,7 @@ export type ImageServiceConfig = Record<string, Readonly<Record<string, unknown>
 
 export interface ImageInstance extends ServiceInstance {
   catalog: ImageCatalog
+  metadefs: MetadefCatalog
   data: ImageData
   repo: ImageRepository
   store: FileStore
@@ -46,7 +50,7 @@ export async function createImageService(
   const c = deps.config
   const D = c.DEFAULT
   const policy = c.oslo_policy
-  const enforcer = new Enforcer(imagePolicyDefaults, {
+  const enforcer = new Enforcer([...imagePolicyDefaults, ...metadefPolicyDefaults], {
     enforceScope: pick(policy, 'enforce_scope', true),
     enforceNewDefaults: pick(policy, 'enforce_new_defaults', true),
     policyFile: pick<string | undefined>(policy, 'policy_file', undefined),
@@ -86,6 +90,10 @@ export async function createImageService(
     limitMax: pick(D, 'api_limit_max', 1000),
     showMultipleLocations: showLocations,
   })
+  const metadefs = new MetadefCatalog(new MetadefRepository(deps.db as Kysely<ImageDatabase>), {
+    limitDefault: pick(D, 'limit_param_default', 25),
+    limitMax: pick(D, 'api_limit_max', 1000),
+  })
   const data = new ImageData(
     catalog,
     store,
@@ -103,6 +111,7 @@ export async function createImageService(
   const prefix = '/image'
   const handlerDeps: HandlerDeps = {
     catalog,
+    metadefs,
     data,
     formats,
     importMethods,
@@ -116,6 +125,7 @@ export async function createImageService(
     prefix,
     plugin: imagePlugin({ deps: handlerDeps, tokens: deps.tokens, enforcer }),
     catalog,
+    metadefs,
     data,
     repo,
     store,

@@ -2,11 +2,13 @@
 import type { FastifyRequest } from 'fastify'
 import type { ImageData } from '../domain/image-data.js'
 import type { ImageCatalog } from '../domain/images.js'
+import type { MetadefCatalog } from '../domain/metadefs.js'
 import type { Formats } from '../schemas/image.js'
 import type { ViewOptions } from './views.js'
 
 export interface HandlerDeps {
   catalog: ImageCatalog
+  metadefs: MetadefCatalog
   data: ImageData
   view: ViewOptions
   formats: Formats

@@ -73,6 +73,65 @@ export interface ImageQuotaUsageTable {
   bytes: number | string
 }
 
+export interface MetadefNamespacesTable {
+  id: string
+  namespace: string
+  display_name: string | null
+  description: string | null
+  visibility: string
+  protected: number
+  owner: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface MetadefResourceTypesTable {
+  id: string
+  name: string
+  protected: number
+  created_at: string
+  updated_at: string
+}
+
+export interface MetadefNamespaceResourceTypesTable {
+  namespace_id: string
+  resource_type_id: string
+  properties_target: string | null
+  prefix: string | null
+  created_at: string
+  updated_at: string
+}
+
+/** An object: its properties and required list are JSON text. */
+export interface MetadefObjectsTable {
+  id: string
+  namespace_id: string
+  name: string
+  description: string | null
+  required: string | null
+  json_schema: string
+  created_at: string
+  updated_at: string
+}
+
+/** A property definition: everything but its name, as JSON text. */
+export interface MetadefPropertiesTable {
+  id: string
+  namespace_id: string
+  name: string
+  json_schema: string
+  created_at: string
+  updated_at: string
+}
+
+export interface MetadefTagsTable {
+  id: string
+  namespace_id: string
+  name: string
+  created_at: string
+  updated_at: string
+}
+
 export interface ImageDatabase {
   images: ImagesTable
   image_properties: ImagePropertiesTable
@@ -80,6 +139,12 @@ export interface ImageDatabase {
   image_members: ImageMembersTable
   image_tasks: ImageTasksTable
   image_quota_usage: ImageQuotaUsageTable
+  metadef_namespaces: MetadefNamespacesTable
+  metadef_resource_types: MetadefResourceTypesTable
+  metadef_namespace_resource_types: MetadefNamespaceResourceTypesTable
+  metadef_objects: MetadefObjectsTable
+  metadef_properties: MetadefPropertiesTable
+  metadef_tags: MetadefTagsTable
 }
 
 export type { Generated }

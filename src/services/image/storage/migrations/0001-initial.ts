@@ -97,5 +97,3 @@ export const initial: NamedMigration = {
       .execute()
   },
 }
-
-export const migrations: readonly NamedMigration[] = [initial]
