@@ -118,10 +118,12 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
   r.get('/v3/projects', async (req) => {
     const q = query(req)
     const domainId = qs(q, 'domain_id')
-    can(req, 'identity:list_projects', { domain_id: domainId })
+    const scoped = req.ctx.who.domain_id
+    // Keystone: a domain-scoped token lists its own domain, whatever the filter says.
+    can(req, 'identity:list_projects', { domain_id: scoped ?? domainId })
     const list = await d.projects.list({
       name: qs(q, 'name'),
-      domain_id: domainId,
+      domain_id: domainId ?? scoped,
       parent_id: qs(q, 'parent_id'),
       enabled: qb(q, 'enabled'),
       is_domain: qb(q, 'is_domain'),
@@ -133,7 +135,7 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
     return collection(
       req,
       'projects',
-      list.map((p) => projectView(req, p)),
+      list.filter((p) => !scoped || p.domain_id === scoped).map((p) => projectView(req, p)),
     )
   })
   r.post('/v3/projects', async (req, reply) => {

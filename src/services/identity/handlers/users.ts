@@ -69,12 +69,18 @@ export function registerUserRoutes(r: Router, d: IdentityDomain): void {
   r.get('/v3/users', async (req) => {
     const q = query(req)
     const domainId = qs(q, 'domain_id')
-    can(req, 'identity:list_users', { domain_id: domainId })
-    const list = await d.users.list({ name: qs(q, 'name'), domain_id: domainId, enabled: qb(q, 'enabled') })
+    const scoped = req.ctx.who.domain_id
+    // Keystone: a domain-scoped token lists its own domain, whatever the filter says.
+    can(req, 'identity:list_users', { domain_id: scoped ?? domainId })
+    const list = await d.users.list({
+      name: qs(q, 'name'),
+      domain_id: domainId ?? scoped,
+      enabled: qb(q, 'enabled'),
+    })
     return collection(
       req,
       'users',
-      list.map((u) => userView(req, u)),
+      list.filter((u) => !scoped || u.domain_id === scoped).map((u) => userView(req, u)),
     )
   })
   r.post('/v3/users', async (req, reply) => {
@@ -151,12 +157,17 @@ export function registerUserRoutes(r: Router, d: IdentityDomain): void {
   r.get('/v3/groups', async (req) => {
     const q = query(req)
     const domainId = qs(q, 'domain_id')
-    can(req, 'identity:list_groups', { domain_id: domainId })
-    const list = await d.users.listGroups({ name: qs(q, 'name'), domain_id: domainId })
+    const scoped = req.ctx.who.domain_id
+    // Keystone: a domain-scoped token lists its own domain, whatever the filter says.
+    can(req, 'identity:list_groups', {
+      domain_id: scoped ?? domainId,
+      ...(scoped ? { group: { domain_id: scoped } } : {}),
+    })
+    const list = await d.users.listGroups({ name: qs(q, 'name'), domain_id: domainId ?? scoped })
     return collection(
       req,
       'groups',
-      list.map((g) => groupView(req, g)),
+      list.filter((g) => !scoped || g.domain_id === scoped).map((g) => groupView(req, g)),
     )
   })
   r.post('/v3/groups', async (req, reply) => {

@@ -40,6 +40,17 @@ const listInDomain = `${ADMIN_OR_READER} or ${domainReader('target.domain_id')}`
 const credentialOwner = `${ADMIN} or user_id:%(target.credential.user_id)s`
 const trustParty = `${ADMIN_OR_READER} or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s`
 
+/** Rules whose upstream scope_types are narrower than all three scopes. */
+const SCOPES: Record<string, readonly ('system' | 'domain' | 'project')[]> = {
+  'identity:get_application_credential': ['system', 'project'],
+  'identity:list_application_credentials': ['system', 'project'],
+  'identity:create_application_credential': ['project'],
+  'identity:delete_application_credential': ['system', 'project'],
+  'identity:get_access_rule': ['system', 'project'],
+  'identity:list_access_rules': ['system', 'project'],
+  'identity:delete_access_rule': ['system', 'project'],
+}
+
 export const resourcePolicies: RuleDefault[] = rules({
   ...crud('region', 'regions', ''),
   ...crud('service', 'services'),
@@ -136,7 +147,9 @@ export const resourcePolicies: RuleDefault[] = rules({
   get_role_for_trust: trustParty,
   get_trust: trustParty,
   delete_trust: `${ADMIN} or user_id:%(target.trust.trustor_user_id)s`,
-}).map((r) =>
-  // Owner-only rules have no admin fallback upstream.
-  r.checkStr.startsWith('user_id:') ? { ...r, deprecatedRule: undefined } : r,
-)
+})
+  .map((r) =>
+    // Owner-only rules have no admin fallback upstream.
+    r.checkStr.startsWith('user_id:') ? { ...r, deprecatedRule: undefined } : r,
+  )
+  .map((r) => (SCOPES[r.name] ? { ...r, scopeTypes: SCOPES[r.name] } : r))
