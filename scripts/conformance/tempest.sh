@@ -21,7 +21,12 @@ case "$area" in
     export IDENTITY_SECURITY_COMPLIANCE=${IDENTITY_SECURITY_COMPLIANCE:-1}
     export TEMPEST_CONF_OVERRIDES="identity.user_lockout_failure_attempts=2;identity.user_lockout_duration=5;identity.user_unique_last_password_count=2${TEMPEST_CONF_OVERRIDES:+;$TEMPEST_CONF_OVERRIDES}"
     ;;
-  image) regex='^tempest\.api\.image\.v2\.'; services=identity,image ;;
+  image)
+    regex='^tempest\.api\.image\.v2\.'; services=identity,image
+    # The image cache (API v2.14) on, inside the run's data directory, and tempest told so.
+    export OS_DEFAULT__IMAGE_CACHE_DIR=${OS_DEFAULT__IMAGE_CACHE_DIR:-image-cache}
+    export TEMPEST_CONF_OVERRIDES="image.image_caching_enabled=True${TEMPEST_CONF_OVERRIDES:+;$TEMPEST_CONF_OVERRIDES}"
+    ;;
   *) regex=$area; services=${2:-identity} ;;
 esac
 export TEMPEST_WORKSPACE=${TEMPEST_WORKSPACE:-/var/tmp/conformance/tempest-${area//[^a-z0-9]/_}}

@@ -48,6 +48,9 @@ export const imageConfig = defineSections({
       default: false,
       help: 'Show and manage locations as an administrator (never shown to other users, see OSSN-0090).',
     }),
+    image_cache_dir: opt.str({
+      help: 'Directory of the local image cache (relative paths are inside the data directory); when set, the cache API (/v2/cache) is offered and downloads prefer cached copies.',
+    }),
     enabled_import_methods: opt.list({
       default: ['glance-direct'],
       help: 'Interoperable import methods offered; this implementation supports glance-direct.',

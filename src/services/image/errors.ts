@@ -142,6 +142,13 @@ export class MetadefProtected extends DomainError {
   }
 }
 
+/** The cache API without `[DEFAULT] image_cache_dir`. */
+export class CacheNotEnabled extends DomainError {
+  constructor() {
+    super('not_found', 'image.cache.disabled', 'Caching via API is not supported at this site.')
+  }
+}
+
 const EXPLANATIONS: Readonly<Record<number, string>> = {
   400: 'The server could not comply with the request since it is either malformed or otherwise incorrect.',
   403: 'Access was denied to this resource.',

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, RouteHandlerMethod } from 'fastify'
 import { MethodNotAllowed } from '../../kernel/errors/index.js'
+import { cacheHandlers } from './handlers/cache.js'
 import type { HandlerDeps } from './handlers/deps.js'
 import { discoveryHandlers } from './handlers/discovery.js'
 import { imageDataHandlers } from './handlers/image-data.js'
@@ -27,6 +28,7 @@ export function routeTable(d: HandlerDeps): Route[] {
   const tags = tagHandlers(d)
   const disco = discoveryHandlers(d)
   const md = metadefHandlers(d)
+  const cache = cacheHandlers(d)
   const NS = '/v2/metadefs/namespaces/:namespace'
   const h = (f: unknown) => f as RouteHandlerMethod
   return [
@@ -55,6 +57,10 @@ export function routeTable(d: HandlerDeps): Route[] {
     { method: 'GET', url: '/v2/images/:image_id/members/:member_id', handler: h(members.show) },
     { method: 'PUT', url: '/v2/images/:image_id/members/:member_id', handler: h(members.update) },
     { method: 'DELETE', url: '/v2/images/:image_id/members/:member_id', handler: h(members.delete) },
+    { method: 'GET', url: '/v2/cache', handler: h(cache.list) },
+    { method: 'DELETE', url: '/v2/cache', handler: h(cache.clear) },
+    { method: 'PUT', url: '/v2/cache/:image_id', handler: h(cache.queue) },
+    { method: 'DELETE', url: '/v2/cache/:image_id', handler: h(cache.delete) },
     { method: 'GET', url: '/v2/metadefs/resource_types', handler: h(md.listResourceTypes) },
     { method: 'GET', url: '/v2/metadefs/namespaces', handler: h(md.listNamespaces) },
     { method: 'POST', url: '/v2/metadefs/namespaces', handler: h(md.createNamespace) },

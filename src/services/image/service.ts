@@ -3,23 +3,26 @@
  * enforcer, the stores, the repository and domain objects; runs crash recovery before
  * the plugin serves anything.
  */
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
 import { Enforcer } from '../../kernel/policy/index.js'
 import type { ServiceDeps, ServiceInstance } from '../../kernel/service.js'
 import { CONTAINER_FORMATS, DISK_FORMATS, parseStorageQuota } from './config.js'
+import { CacheManager } from './domain/cache.js'
 import { ImageData } from './domain/image-data.js'
 import { ImageCatalog } from './domain/images.js'
 import { MetadefCatalog } from './domain/metadefs.js'
 import type { HandlerDeps } from './handlers/deps.js'
 import { imagePlugin } from './plugin.js'
+import { cachePolicyDefaults } from './policies/cache.js'
 import { imagePolicyDefaults } from './policies/images.js'
 import { metadefPolicyDefaults } from './policies/metadefs.js'
 import { ImageRepository } from './storage/image.repo.js'
 import { MetadefRepository } from './storage/metadef.repo.js'
 import type { ImageDatabase } from './storage/schema.js'
 import { FileStore, type WriteStreamFactory } from './store/file-store.js'
+import { ImageCache } from './store/image-cache.js'
 
 /** The config sections this service reads (its own, plus the host's [DEFAULT] and [oslo_policy]). */
 export type ImageServiceConfig = Record<string, Readonly<Record<string, unknown>> | undefined>
@@ -27,6 +30,7 @@ export type ImageServiceConfig = Record<string, Readonly<Record<string, unknown>
 export interface ImageInstance extends ServiceInstance {
   catalog: ImageCatalog
   metadefs: MetadefCatalog
+  imageCache: ImageCache | undefined
   data: ImageData
   repo: ImageRepository
   store: FileStore
@@ -50,7 +54,7 @@ export async function createImageService(
   const c = deps.config
   const D = c.DEFAULT
   const policy = c.oslo_policy
-  const enforcer = new Enforcer([...imagePolicyDefaults, ...metadefPolicyDefaults], {
+  const enforcer = new Enforcer([...imagePolicyDefaults, ...metadefPolicyDefaults, ...cachePolicyDefaults], {
     enforceScope: pick(policy, 'enforce_scope', true),
     enforceNewDefaults: pick(policy, 'enforce_new_defaults', true),
     policyFile: pick<string | undefined>(policy, 'policy_file', undefined),
@@ -94,6 +98,26 @@ export async function createImageService(
     limitDefault: pick(D, 'limit_param_default', 25),
     limitMax: pick(D, 'api_limit_max', 1000),
   })
+  // A relative image_cache_dir is taken inside the data directory.
+  const cacheSetting = pick<string | undefined>(D, 'image_cache_dir', undefined)
+  const cacheDir = cacheSetting ? resolve(deps.dataDir, cacheSetting) : undefined
+  const imageCache = cacheDir
+    ? new ImageCache(
+        cacheDir,
+        async (id) => {
+          const image = await repo.get(id)
+          if (!image) return undefined
+          const location = image.location
+          return {
+            status: image.status,
+            size: image.size,
+            os_hash_value: image.os_hash_value,
+            open: () => store.read(location!),
+          }
+        },
+        deps.logger,
+      )
+    : undefined
   const data = new ImageData(
     catalog,
     store,
@@ -105,13 +129,16 @@ export async function createImageService(
       storeId,
     },
     deps.logger,
+    imageCache,
   )
   const recovered = await data.recover()
+  await imageCache?.start()
   const publicEndpoint = pick<string | undefined>(D, 'public_endpoint', undefined)?.replace(/\/$/, '')
   const prefix = '/image'
   const handlerDeps: HandlerDeps = {
     catalog,
     metadefs,
+    cache: new CacheManager(catalog, imageCache),
     data,
     formats,
     importMethods,
@@ -126,6 +153,7 @@ export async function createImageService(
     plugin: imagePlugin({ deps: handlerDeps, tokens: deps.tokens, enforcer }),
     catalog,
     metadefs,
+    imageCache,
     data,
     repo,
     store,

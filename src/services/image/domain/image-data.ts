@@ -25,6 +25,7 @@ import {
 } from '../errors.js'
 import { IMAGE_POLICIES as P } from '../policies/images.js'
 import type { FileStore, WrittenData } from '../store/file-store.js'
+import type { ImageCache } from '../store/image-cache.js'
 import type { Image, ImageStatus, ImageTask } from './image.js'
 import { type ImageCatalog, isAdmin } from './images.js'
 
@@ -50,6 +51,7 @@ export class ImageData {
     private readonly staging: FileStore,
     private readonly limits: DataLimits,
     private readonly log: { warn(obj: unknown, msg: string): void; info(obj: unknown, msg: string): void },
+    private readonly cache?: ImageCache,
   ) {}
 
   private get repo() {
@@ -174,7 +176,8 @@ export class ImageData {
       return { image }
     }
     const range = rangeHeader === undefined ? undefined : parseRange(rangeHeader, image.size)
-    return { image, stream: this.store.read(image.location, range), range }
+    const cached = await this.cache?.open(image.id, range)
+    return { image, stream: cached ?? this.store.read(image.location, range), range }
   }
 
   /** PUT /v2/images/{id}/stage: data for a later glance-direct import. */
@@ -312,6 +315,7 @@ export class ImageData {
   /** DELETE's data side: removes stored and staged data of a deleted image. */
   async removeData(image: Image): Promise<void> {
     if (image.location) await this.store.remove(image.location).catch(() => {})
+    await this.cache?.remove(image.id).catch(() => {})
     await this.staging.remove(this.staging.locationOf(image.id)).catch(() => {})
   }
 

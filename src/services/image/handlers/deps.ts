@@ -1,5 +1,6 @@
 /** What every image handler is built from. */
 import type { FastifyRequest } from 'fastify'
+import type { CacheManager } from '../domain/cache.js'
 import type { ImageData } from '../domain/image-data.js'
 import type { ImageCatalog } from '../domain/images.js'
 import type { MetadefCatalog } from '../domain/metadefs.js'
@@ -9,6 +10,7 @@ import type { ViewOptions } from './views.js'
 export interface HandlerDeps {
   catalog: ImageCatalog
   metadefs: MetadefCatalog
+  cache: CacheManager
   data: ImageData
   view: ViewOptions
   formats: Formats
