@@ -27,7 +27,6 @@ import {
   PlacementNotAcceptable,
   PlacementNotFound,
   QueryBadValue,
-  ResourceProviderNotFound,
 } from './errors.js'
 import { inventoryView, providerView, summaryResources } from './handlers/views.js'
 import {
