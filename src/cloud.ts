@@ -30,6 +30,11 @@ export interface CloudOptions {
   host?: string
   /** 0 picks a free port. */
   port?: number
+  /**
+   * Serve HTTP. Admin commands (bootstrap, db upgrade, token rotate) build the cloud
+   * without listening, so they run beside a live one. @default true
+   */
+  listen?: boolean
   logger?: Logger | false
   env?: Readonly<Record<string, string | undefined>>
 }
@@ -143,7 +148,12 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
       services: instances.map((s) => ({ type: s.serviceType, name: s.name, path: s.prefix })),
     }))
     for (const instance of instances) await app.register(instance.plugin, { prefix: instance.prefix })
-    const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 5000 })
+    const host = options.host ?? '127.0.0.1'
+    const port = options.port ?? 5000
+    const address =
+      options.listen === false
+        ? (await app.ready(), `http://${host}:${port}`)
+        : await app.listen({ host, port })
     const url =
       (config.DEFAULT?.public_endpoint as string | undefined)?.replace(/\/$/, '') ??
       address.replace('[::1]', 'localhost')

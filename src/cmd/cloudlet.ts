@@ -120,11 +120,40 @@ async function bootstrap(cloud: Cloud, dataDir: string): Promise<Credentials> {
   return creds
 }
 
-async function serve(command: 'up' | 'api', values: ReturnType<typeof parse>['values']) {
-  const started = performance.now()
-  const dataDir = resolve(
+type Values = ReturnType<typeof parse>['values']
+
+function dataDirOf(values: Values): string {
+  return resolve(
     values['data-dir'] ?? process.env.CLOUDLET_DATA_DIR ?? join(homedir(), '.local', 'share', 'cloudlet'),
   )
+}
+
+/** Builds the cloud without serving HTTP (so it works beside a running one), runs `fn`, closes. */
+async function withAdminCloud(
+  values: Values,
+  services: ServiceName[] | undefined,
+  fn: (cloud: Cloud, dataDir: string) => Promise<number>,
+): Promise<number> {
+  const dataDir = dataDirOf(values)
+  const cloud = await startCloud({
+    dataDir,
+    configFiles: values['config-file'] ?? [],
+    services,
+    host: values.host,
+    port: values.port === undefined ? 5000 : Number(values.port),
+    listen: false,
+    logger: false,
+  })
+  try {
+    return await fn(cloud, dataDir)
+  } finally {
+    await cloud.close()
+  }
+}
+
+async function serve(command: 'up' | 'api', values: Values) {
+  const started = performance.now()
+  const dataDir = dataDirOf(values)
   const cloud = await startCloud({
     dataDir,
     configFiles: values['config-file'] ?? [],
@@ -192,65 +221,30 @@ async function main(argv: string[]): Promise<number> {
     case 'api':
       await serve(command, values)
       return -1 // keep running
-    case 'bootstrap': {
-      const dataDir = resolve(
-        values['data-dir'] ?? process.env.CLOUDLET_DATA_DIR ?? join(homedir(), '.local', 'share', 'cloudlet'),
-      )
-      const cloud = await startCloud({
-        dataDir,
-        configFiles: values['config-file'] ?? [],
-        port: values.port ? Number(values.port) : 5000,
-        logger: false,
-      })
-      try {
+    case 'bootstrap':
+      return withAdminCloud(values, undefined, async (cloud, dataDir) => {
         await bootstrap(cloud, dataDir)
         console.log(`bootstrapped; credentials in ${join(dataDir, 'credentials.json')}`)
-      } finally {
-        await cloud.close()
-      }
-      return 0
-    }
-    case 'db': {
+        return 0
+      })
+    case 'db':
       if (sub !== 'upgrade')
         throw new UsageError('usage: cloudlet db upgrade [--config-file F] [--data-dir D]')
-      const dataDir = resolve(
-        values['data-dir'] ?? process.env.CLOUDLET_DATA_DIR ?? join(homedir(), '.local', 'share', 'cloudlet'),
-      )
-      // Starting on port 0 migrates every service; nothing is served.
-      const cloud = await startCloud({
-        dataDir,
-        configFiles: values['config-file'] ?? [],
-        port: 0,
-        logger: false,
-        services: servicesOption(values.services),
+      // Building the cloud migrates every selected service's database.
+      return withAdminCloud(values, servicesOption(values.services), async () => {
+        console.log('database schemas are up to date')
+        return 0
       })
-      await cloud.close()
-      console.log('database schemas are up to date')
-      return 0
-    }
-    case 'token': {
+    case 'token':
       if (sub !== 'rotate')
         throw new UsageError('usage: cloudlet token rotate [--config-file F] [--data-dir D]')
-      const dataDir = resolve(
-        values['data-dir'] ?? process.env.CLOUDLET_DATA_DIR ?? join(homedir(), '.local', 'share', 'cloudlet'),
-      )
-      const cloud = await startCloud({
-        dataDir,
-        configFiles: values['config-file'] ?? [],
-        port: 0,
-        logger: false,
-        services: ['identity'],
-      })
-      try {
+      return withAdminCloud(values, ['identity'], async (cloud) => {
         await cloud.identity!.rotateSigningKey()
         console.log(
           'new token signing key in use; tokens signed with older keys stay valid until they expire',
         )
-      } finally {
-        await cloud.close()
-      }
-      return 0
-    }
+        return 0
+      })
     case 'config': {
       if (sub === 'check') {
         const files = [...rest, ...(values['config-file'] ?? [])]

@@ -1,0 +1,144 @@
+/**
+ * The `cloudlet` command as an operator uses it: start, stop with Ctrl-C, start again on
+ * the same data directory, admin commands beside a running cloud, config checks.
+ */
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { promisify } from 'node:util'
+import yaml from 'js-yaml'
+import { CLOUDLET, startCloudProcess } from '../support/cloud-process.js'
+
+const run = promisify(execFile)
+
+async function cloudlet(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string }> {
+  try {
+    const r = await run(process.execPath, [CLOUDLET, ...args], {
+      env: { ...process.env, ...env },
+      timeout: 60_000,
+    })
+    return { code: 0, out: r.stdout + r.stderr }
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string }
+    return { code: e.code ?? 1, out: (e.stdout ?? '') + (e.stderr ?? '') }
+  }
+}
+
+async function issueToken(authUrl: string, password: string): Promise<{ token: string; status: number }> {
+  const res = await fetch(`${authUrl}/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'admin', domain: { id: 'default' }, password } },
+        },
+        scope: { project: { name: 'admin', domain: { id: 'default' } } },
+      },
+    }),
+  })
+  return { token: res.headers.get('x-subject-token') ?? '', status: res.status }
+}
+
+const dirs: string[] = []
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'cloudlet-cmd-'))
+  dirs.push(d)
+  return d
+}
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+describe('cloudlet command', () => {
+  it('config check reports unknown options with suggestions and invalid values, and exits non-zero on errors', async () => {
+    const dir = tempDir()
+    const bad = join(dir, 'bad.conf')
+    writeFileSync(
+      bad,
+      '[token]\nexpiraton = 10\n\n[identity]\npassword_hash_rounds = lots\n\n[databse]\nconnection = sqlite://\n',
+    )
+    const r = await cloudlet(['config', 'check', bad])
+    assert.equal(r.code, 1, r.out)
+    assert.match(r.out, /expiraton/)
+    assert.match(r.out, /expiration/) // did you mean
+    assert.match(r.out, /password_hash_rounds/)
+    assert.match(r.out, /database/)
+    const good = join(dir, 'good.conf')
+    writeFileSync(good, '[token]\nexpiration = 7200\n\n[database]\nconnection = sqlite:///x.db\n')
+    const ok = await cloudlet(['config', 'check', good])
+    assert.equal(ok.code, 0, ok.out)
+  })
+
+  it('stops cleanly on Ctrl-C and keeps everything on the next start', async () => {
+    const dataDir = tempDir()
+    const first = await startCloudProcess({ dataDir })
+    const password = (
+      JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as { adminPassword: string }
+    ).adminPassword
+    const { token, status } = await issueToken(first.authUrl, password)
+    assert.equal(status, 201)
+    const created = await fetch(`${first.authUrl}/projects`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': token },
+      body: JSON.stringify({ project: { name: 'survivor' } }),
+    })
+    assert.equal(created.status, 201)
+    assert.equal(await first.kill('SIGINT'), 0, 'a clean exit on SIGINT')
+
+    const second = await startCloudProcess({ dataDir })
+    try {
+      // The project survived, and so did the signing key: the old token still works.
+      const list = await fetch(`${second.authUrl}/projects?name=survivor`, {
+        headers: { 'x-auth-token': token },
+      })
+      assert.equal(list.status, 200)
+      assert.equal(((await list.json()) as { projects: unknown[] }).projects.length, 1)
+      assert.equal((await issueToken(second.authUrl, password)).status, 201)
+      // The clouds.yaml entries point at the new port.
+      const clouds = yaml.load(readFileSync(join(dataDir, 'clouds.yaml'), 'utf8')) as {
+        clouds: Record<string, { auth: { auth_url: string } }>
+      }
+      assert.equal(clouds.clouds['cloudlet-admin']?.auth.auth_url, second.authUrl)
+      assert.equal(clouds.clouds.cloudlet?.auth.auth_url, second.authUrl)
+
+      // Admin commands run beside the live cloud (they do not bind its port).
+      const upgrade = await cloudlet(['db', 'upgrade', '--data-dir', dataDir])
+      assert.equal(upgrade.code, 0, upgrade.out)
+      const rotate = await cloudlet(['token', 'rotate', '--data-dir', dataDir])
+      assert.equal(rotate.code, 0, rotate.out)
+      const still = await fetch(`${second.authUrl}/projects`, { headers: { 'x-auth-token': token } })
+      assert.equal(still.status, 200, 'tokens signed before a rotation stay valid')
+    } finally {
+      await second.kill('SIGINT')
+    }
+  })
+
+  it('keeps other clouds in clouds.yaml', async () => {
+    const dataDir = tempDir()
+    writeFileSync(
+      join(dataDir, 'clouds.yaml'),
+      yaml.dump({ clouds: { elsewhere: { auth: { auth_url: 'https://x/v3' } } } }),
+    )
+    const cloud = await startCloudProcess({ dataDir })
+    try {
+      const clouds = yaml.load(readFileSync(join(dataDir, 'clouds.yaml'), 'utf8')) as {
+        clouds: Record<string, unknown>
+      }
+      assert.deepEqual(Object.keys(clouds.clouds).sort(), ['cloudlet', 'cloudlet-admin', 'elsewhere'])
+    } finally {
+      await cloud.kill('SIGINT')
+    }
+  })
+
+  it('rejects unknown commands and services with a usage error', async () => {
+    assert.equal((await cloudlet(['frobnicate'])).code, 2)
+    const r = await cloudlet(['up', '--services', 'nova', '--data-dir', tempDir()])
+    assert.equal(r.code, 2)
+    assert.match(r.out, /unknown service "nova"/)
+  })
+})
