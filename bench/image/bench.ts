@@ -1,20 +1,36 @@
 /**
- * bench/image driver (run by bench/image/run.sh against a running `cloudlet up`):
+ * bench/image driver (run by bench/image/run.sh against a running `cloudlet up`).
  *
- *  1. a plain file copy of a SIZE_MIB file on the same disk (`dd ... conv=fsync`),
- *  2. upload of the same file through PUT /image/v2/images/{id}/file (Node http,
- *     streamed from disk), the server hashing and fsyncing it as it always does,
- *  3. download through GET .../file, streamed to a file on the same disk and fsynced,
- *  each RUNS times, with the server's RSS sampled every 50 ms during every transfer;
- *  4. SMALL image creates at concurrency CONC, then p50/p95 of image lists.
+ * Each of RUNS runs interleaves every Cloudlet transfer with its baseline, so both see
+ * the same machine noise (the order alternates between runs):
  *
- * Prints one JSON document with per-run figures, medians and ratios to the copy.
+ *  - upload baseline: `dd if=source of=copy bs=1M conv=fsync`, the same bytes with the
+ *    durability the server gives (data written and fsynced before it counts);
+ *  - upload: PUT /image/v2/images/{id}/file with the client streaming the source file
+ *    from disk (Node http, 1 MiB reads, Content-Length set); the client writes nothing.
+ *    Timed until the 204, which the server sends after hashing (md5 + sha512), fsync and
+ *    rename;
+ *  - download baseline: `dd if=<the image's stored file> of=/dev/null bs=1M`;
+ *  - download: GET .../file, the response body discarded (the client's /dev/null).
+ *
+ * BENCH_CACHE=cold (the default when /proc/sys/vm/drop_caches is writable, i.e. as root)
+ * runs `sync; echo 3 > /proc/sys/vm/drop_caches` before each of those four, so every
+ * source read comes from the disk; `warm` drops nothing (everything read is cached).
+ * Each run also measures single-thread md5 and sha512 speed in memory: md5 cannot be
+ * split across threads and Glance's API requires it, so md5 speed bounds the upload.
+ * The server's RSS is sampled every 50 ms during each transfer. Then SMALL image
+ * creates at concurrency CONC, and p50/p95 of image lists.
+ *
+ * Prints one JSON document: per-run figures, medians, and per-run ratios to the
+ * baseline with their median.
  */
-import { execFileSync } from 'node:child_process'
-import { createReadStream, createWriteStream, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { execFileSync, execSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { accessSync, constants, createReadStream, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import http from 'node:http'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 
 const env = process.env
@@ -22,10 +38,46 @@ const BASE = env.BENCH_BASE ?? 'http://127.0.0.1:15090'
 const PID = Number(env.BENCH_SERVER_PID)
 const DIR = env.BENCH_DIR ?? '/var/tmp/cloudlet-bench-image'
 const SIZE_MIB = Number(env.BENCH_SIZE_MIB ?? 1024)
-const RUNS = Number(env.BENCH_RUNS ?? 3)
+const RUNS = Number(env.BENCH_RUNS ?? 5)
 const SMALL = Number(env.BENCH_SMALL ?? 200)
 const CONC = Number(env.BENCH_CONC ?? 10)
 const PASSWORD = env.BENCH_PASSWORD ?? ''
+const STORE_DIR = env.BENCH_STORE_DIR ?? ''
+const canDrop = (() => {
+  try {
+    accessSync('/proc/sys/vm/drop_caches', constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
+})()
+const CACHE = env.BENCH_CACHE ?? (canDrop ? 'cold' : 'warm')
+if (CACHE === 'cold' && !canDrop)
+  throw new Error('BENCH_CACHE=cold needs a writable /proc/sys/vm/drop_caches')
+
+/** Before each timed transfer: flush and drop the page cache in cold mode. */
+function prepare(): void {
+  if (CACHE === 'cold') execSync('sync; echo 3 > /proc/sys/vm/drop_caches', { shell: '/bin/sh' })
+}
+
+/** A sink that discards what it is given (the client's /dev/null). */
+const discard = (count: (n: number) => void) =>
+  new Writable({
+    highWaterMark: 1 << 20,
+    write(c: Buffer, _e, cb) {
+      count(c.length)
+      cb()
+    },
+  })
+
+/** Single-thread hashing speed of `algo` over 256 MiB in 1 MiB updates, MiB/s. */
+function hashSpeed(algo: string, block: Buffer): number {
+  const h = createHash(algo)
+  const t0 = process.hrtime.bigint()
+  for (let i = 0; i < 256; i++) h.update(block)
+  h.digest()
+  return 256 / seconds(t0)
+}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONC })
 
@@ -126,13 +178,22 @@ async function main() {
     await fh.close()
   }
   const runs: Record<string, number>[] = []
+  const hashBlock = Buffer.alloc(1 << 20)
+  for (let i = 0; i < hashBlock.length; i += 4) hashBlock.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i)
+  const timed = async (fn: () => Promise<unknown> | unknown): Promise<number> => {
+    prepare()
+    const t0 = process.hrtime.bigint()
+    await fn()
+    return SIZE_MIB / seconds(t0)
+  }
   for (let run = 0; run < RUNS; run++) {
-    const copyDst = join(DIR, 'copy.bin')
-    let t0 = process.hrtime.bigint()
-    execFileSync('dd', [`if=${src}`, `of=${copyDst}`, 'bs=1M', 'conv=fsync', 'status=none'])
-    const copyS = seconds(t0)
-    rmSync(copyDst, { force: true })
+    const baselineFirst = run % 2 === 0
+    const md5 = hashSpeed('md5', hashBlock)
+    const sha512 = hashSpeed('sha512', hashBlock)
 
+    const copyDst = join(DIR, 'copy.bin')
+    const copy = () =>
+      timed(() => execFileSync('dd', [`if=${src}`, `of=${copyDst}`, 'bs=1M', 'conv=fsync', 'status=none']))
     const created = await request(
       'POST',
       '/image/v2/images',
@@ -140,40 +201,71 @@ async function main() {
       JSON.stringify({ name: `bench-${run}`, disk_format: 'raw', container_format: 'bare' }),
     )
     const id = JSON.parse(created.text).id as string
-    t0 = process.hrtime.bigint()
-    const up = await sampled(() =>
-      request(
-        'PUT',
-        `/image/v2/images/${id}/file`,
-        { 'x-auth-token': tok, 'content-type': 'application/octet-stream', 'content-length': bytes },
-        createReadStream(src, { highWaterMark: 1 << 20 }),
-      ),
-    )
-    const uploadS = seconds(t0)
+    let up!: Awaited<ReturnType<typeof sampled<Awaited<ReturnType<typeof request>>>>>
+    const put = () =>
+      timed(async () => {
+        up = await sampled(() =>
+          request(
+            'PUT',
+            `/image/v2/images/${id}/file`,
+            { 'x-auth-token': tok, 'content-type': 'application/octet-stream', 'content-length': bytes },
+            createReadStream(src, { highWaterMark: 1 << 20 }),
+          ),
+        )
+      })
+    let copyMiBps: number
+    let uploadMiBps: number
+    if (baselineFirst) {
+      copyMiBps = await copy()
+      uploadMiBps = await put()
+    } else {
+      uploadMiBps = await put()
+      copyMiBps = await copy()
+    }
+    rmSync(copyDst, { force: true })
     if (up.result.status !== 204) throw new Error(`upload: ${up.result.status} ${up.result.text}`)
 
-    const dlDst = join(DIR, 'download.bin')
-    t0 = process.hrtime.bigint()
-    const down = await sampled(async () => {
-      const out = createWriteStream(dlDst, { highWaterMark: 1 << 20 })
-      const r = await request('GET', `/image/v2/images/${id}/file`, { 'x-auth-token': tok }, undefined, out)
-      const fh = await open(dlDst, 'r+')
-      await fh.sync()
-      await fh.close()
-      return r
-    })
-    const downloadS = seconds(t0)
-    if (down.result.status !== 200 || statSync(dlDst).size !== bytes) throw new Error('download failed')
-    rmSync(dlDst, { force: true })
+    const stored = join(STORE_DIR, id)
+    const read = () =>
+      timed(() => execFileSync('dd', [`if=${stored}`, 'of=/dev/null', 'bs=1M', 'status=none']))
+    let got = 0
+    let down!: Awaited<ReturnType<typeof sampled<Awaited<ReturnType<typeof request>>>>>
+    const get = () =>
+      timed(async () => {
+        const sink = discard((n) => {
+          got += n
+        })
+        down = await sampled(() =>
+          request('GET', `/image/v2/images/${id}/file`, { 'x-auth-token': tok }, undefined, sink),
+        )
+      })
+    let readMiBps: number
+    let downloadMiBps: number
+    if (baselineFirst) {
+      readMiBps = await read()
+      downloadMiBps = await get()
+    } else {
+      downloadMiBps = await get()
+      readMiBps = await read()
+    }
+    if (down.result.status !== 200 || got !== bytes)
+      throw new Error(`download failed: ${down.result.status}, ${got} bytes`)
     await request('DELETE', `/image/v2/images/${id}`, { 'x-auth-token': tok })
     runs.push({
-      copy_MiBps: SIZE_MIB / copyS,
-      upload_MiBps: SIZE_MIB / uploadS,
-      download_MiBps: SIZE_MIB / downloadS,
+      md5_MiBps: md5,
+      sha512_MiBps: sha512,
+      copy_fsync_MiBps: copyMiBps,
+      upload_MiBps: uploadMiBps,
+      upload_ratio: uploadMiBps / copyMiBps,
+      upload_ratio_to_md5: uploadMiBps / md5,
+      read_MiBps: readMiBps,
+      download_MiBps: downloadMiBps,
+      download_ratio: downloadMiBps / readMiBps,
       upload_rss_growth_MiB: up.rssPeak - up.rssBefore,
       download_rss_growth_MiB: down.rssPeak - down.rssBefore,
       rss_before_MiB: up.rssBefore,
     })
+    console.error(JSON.stringify(runs.at(-1)))
   }
   rmSync(src, { force: true })
 
@@ -225,17 +317,8 @@ async function main() {
   const summary = {
     size_MiB: SIZE_MIB,
     runs: RUNS,
-    median: {
-      copy_MiBps: med('copy_MiBps'),
-      upload_MiBps: med('upload_MiBps'),
-      download_MiBps: med('download_MiBps'),
-      upload_rss_growth_MiB: med('upload_rss_growth_MiB'),
-      download_rss_growth_MiB: med('download_rss_growth_MiB'),
-    },
-    ratio_to_copy: {
-      upload: med('upload_MiBps') / med('copy_MiBps'),
-      download: med('download_MiBps') / med('copy_MiBps'),
-    },
+    cache: CACHE,
+    median: Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, med(k)])),
     small: {
       creates: SMALL,
       concurrency: CONC,
