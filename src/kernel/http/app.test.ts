@@ -262,3 +262,32 @@ describe('allowMethods', () => {
     await app.close()
   })
 })
+
+describe('requests the HTTP parser refuses', () => {
+  it('answer in the fault format of the service the path names', async () => {
+    const app = build()
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = app.server.address() as import('node:net').AddressInfo
+    const raw = async (path: string) => {
+      const net = await import('node:net')
+      return new Promise<string>((done) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.write(
+            `POST ${path} HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: hi mom\r\n\r\n{}`,
+          )
+        })
+        let data = ''
+        socket.on('data', (c) => {
+          data += c
+        })
+        socket.on('close', () => done(data))
+      })
+    }
+    const placement = await raw('/placement/resource_providers')
+    assert.match(placement, /^HTTP\/1.1 400/)
+    assert.match(placement, /"errors":\[\{"status":400.*content-length header must be an integer/)
+    const identity = await raw('/identity/v3/users')
+    assert.match(identity, /"error":\{"code":400,"title":"Bad Request"/)
+    await app.close()
+  })
+})

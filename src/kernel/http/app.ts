@@ -8,8 +8,16 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Logger } from 'pino'
 import { keystoneFault } from '../errors/index.js'
+import { FaultFormats } from './client-errors.js'
 import { installMetrics } from './metrics.js'
 import { installFaultHandler } from './service-scope.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Which fault format answers requests the HTTP parser refuses, by path prefix. */
+    faultFormats: FaultFormats
+  }
+}
 
 export interface AppOptions {
   /** A pino logger or pino options; false logs nothing (tests). */
@@ -18,10 +26,17 @@ export interface AppOptions {
   bodyLimit?: number
   /** Expose Prometheus metrics at /metrics. @default true */
   metrics?: boolean
+  /**
+   * Answer unknown paths at the root in Keystone's format. Off when one service is
+   * mounted at `/` itself (placement alone), since its scope then owns the root.
+   * @default true
+   */
+  rootFaults?: boolean
 }
 
 export function createApp(options: AppOptions = {}): FastifyInstance {
   const logger = options.logger ?? false
+  const faultFormats = new FaultFormats()
   const isInstance =
     typeof logger === 'object' && logger !== null && typeof (logger as Logger).child === 'function'
   const app = Fastify({
@@ -36,7 +51,9 @@ export function createApp(options: AppOptions = {}): FastifyInstance {
     // an idle one makes them fail at random. Keep idle connections open for long.
     keepAliveTimeout: 600_000,
     forceCloseConnections: 'idle',
+    clientErrorHandler: (error, socket) => faultFormats.handle(error, socket),
   })
+  app.decorate('faultFormats', faultFormats)
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-openstack-request-id', req.id)
@@ -67,6 +84,6 @@ export function createApp(options: AppOptions = {}): FastifyInstance {
   if (options.metrics !== false) installMetrics(app)
 
   // Paths outside every service still answer in an OpenStack error format.
-  installFaultHandler(app, keystoneFault)
+  if (options.rootFaults !== false) installFaultHandler(app, keystoneFault)
   return app
 }

@@ -1,2 +1,3 @@
 export * from './app.js'
+export * from './client-errors.js'
 export * from './service-scope.js'

@@ -73,6 +73,7 @@ export function sendFault(
 }
 
 export function serviceScope(app: FastifyInstance, opts: ServiceScopeOptions): void {
+  app.faultFormats?.register(app.prefix, opts.renderFault)
   installFaultHandler(app, opts.renderFault, (req, status) =>
     status === 401 && opts.unauthorizedHeaders ? opts.unauthorizedHeaders(req) : {},
   )

@@ -5,15 +5,14 @@
  *     [--profile default|cors|openpolicy|secure|legacy]
  */
 
-import { randomUUID } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import Fastify from 'fastify'
 import type { Kysely } from 'kysely'
 import pino from 'pino'
 import { migrateToLatest, openDatabase } from '../../kernel/db/index.js'
+import { createApp } from '../../kernel/http/index.js'
 import { placementConfig } from './config.js'
 import { placementPolicies } from './policies/index.js'
 import { createPlacementService } from './service.js'
@@ -63,24 +62,12 @@ const svc = await createPlacementService({
   dialect,
   dataDir: tmpdir(),
 })
-// NOTE: kernel createApp owns the root not-found handler; placement alone at / needs
-// its own minimal app (same request ids and JSON parsing).
-const app = Fastify({
-  genReqId: () => `req-${randomUUID()}`,
-  routerOptions: { ignoreTrailingSlash: true },
-  keepAliveTimeout: 600_000,
+// The same app `cloudlet api` serves; mounted at / the service's scope owns the root.
+const app = createApp({
+  logger: false,
+  metrics: false,
+  rootFaults: values.prefix !== '' && values.prefix !== '/',
 })
-app.addHook('onRequest', async (req, reply) => {
-  reply.header('x-openstack-request-id', req.id)
-})
-const json = app.getDefaultJsonParser('error', 'ignore')
-app.removeContentTypeParser('application/json')
-app.addContentTypeParser(/^application\/([\w.+-]*json[\w.+-]*)/, { parseAs: 'string' }, (req, body, done) => {
-  const text = typeof body === 'string' ? body : body.toString('utf8')
-  if (text.trim() === '') return done(null, undefined)
-  json(req, text, done)
-})
-app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body))
 await app.register(svc.plugin, { prefix: values.prefix })
 await app.listen({ port: Number(values.port), host: values.host })
 process.stdout.write(`placement listening on http://${values.host}:${values.port}${values.prefix}\n`)

@@ -113,6 +113,9 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
         done(new PlacementBadRequest(`Malformed JSON: ${(e as Error).message}`), undefined)
       }
     })
+    // Any other body reaches the handler as text: upstream judges the content type per
+    // route (400 for a missing one, 405 before 415 for a method the route lacks).
+    app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body))
     // Upstream sends JSON as plain `application/json`, without a charset parameter.
     // Upstream's Location headers are absolute (webob completes them from the Host).
     app.addHook('onSend', async (req, reply, payload) => {
