@@ -37,6 +37,8 @@ export interface CloudOptions {
   listen?: boolean
   logger?: Logger | false
   env?: Readonly<Record<string, string | undefined>>
+  /** Told about every route as it is registered (tests that sweep every route use it). */
+  onRoute?: (route: { method: string; url: string }) => void
 }
 
 export interface Cloud {
@@ -143,6 +145,12 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
     }
 
     const app = createApp({ logger: options.logger === false ? false : logger })
+    if (options.onRoute) {
+      const notify = options.onRoute
+      app.addHook('onRoute', (r) => {
+        for (const method of [r.method].flat()) notify({ method, url: r.url })
+      })
+    }
     app.get('/', async () => ({
       name: 'cloudlet',
       services: instances.map((s) => ({ type: s.serviceType, name: s.name, path: s.prefix })),
