@@ -148,7 +148,8 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
       (known.parent_id || known.is_domain
         ? undefined
         : (who.domain_id ?? (who.project_domain_id as string | undefined)))
-    can(req, 'identity:create_project', { project: { ...known, domain_id: domainId } })
+    // Keystone checks the body as sent; the domain is filled in afterwards.
+    can(req, 'identity:create_project', { project: known })
     const created = await d.projects.create({ ...(known as { name: string }), domain_id: domainId, extra })
     return reply.code(201).send({ project: projectView(req, created) })
   })

@@ -152,11 +152,14 @@ export function registerRoleRoutes(r: Router, d: IdentityDomain): void {
       throw new ValidationFailed('Specify a user or group, not both.')
     }
     const domainId = qs(q, 'scope.domain.id')
+    const scoped = req.ctx.who.domain_id
     if (includeSubtree) {
       const project = await d.projects.get(projectId!)
       can(req, 'identity:list_role_assignments_for_tree', { project })
     } else {
-      can(req, 'identity:list_role_assignments', { domain_id: domainId })
+      // Keystone: a domain-scoped token is checked against its own domain, and the
+      // answer is cut down to assignments on that domain and its projects (below).
+      can(req, 'identity:list_role_assignments', scoped ? { domain_id: scoped } : {})
     }
     const entries = await d.assignments.list({
       userId: qs(q, 'user.id'),
@@ -169,9 +172,18 @@ export function registerRoleRoutes(r: Router, d: IdentityDomain): void {
       effective: qb(q, 'effective') === true,
       includeSubtree,
     })
-    const views = await assignmentViews(req, d, entries, qb(q, 'include_names') === true)
+    const visible = includeSubtree || !scoped ? entries : await inDomain(d, entries, scoped)
+    const views = await assignmentViews(req, d, visible, qb(q, 'include_names') === true)
     return collection(req, 'role_assignments', views)
   })
+}
+
+/**
+ * A role as a policy target. oslo.policy formats a global role's `domain_id` (None) as
+ * the text `None`, which `None:%(target.role.domain_id)s` in the grant rules relies on.
+ */
+function policyRole(r: Role) {
+  return { id: r.id, name: r.name, domain_id: r.domain_id ?? 'None' }
 }
 
 function inference(req: FastifyRequest, rule: { prior: Role; implied: Role }) {
@@ -201,10 +213,15 @@ function registerGrantRoutes(
       inherited,
     }
   }
-  const policyTarget = async (g: Grant) => {
-    const t: Record<string, unknown> = { role: { id: g.roleId }, [actor]: { id: g.actorId } }
-    if (target === 'project') t.project = await d.projects.find(g.targetId)
-    if (target === 'domain') t.domain = { id: g.targetId }
+  // Keystone's grant target: the role, the actor and the project or domain, each loaded
+  // (404 when missing) before the policy check; a revoke tolerates a deleted actor.
+  const policyTarget = async (g: Grant, op: 'list' | 'check' | 'create' | 'revoke') => {
+    const t: Record<string, unknown> = {}
+    if (g.roleId) t.role = policyRole(await d.roles.get(g.roleId))
+    const load = actor === 'user' ? d.users.get(g.actorId) : d.users.getGroup(g.actorId)
+    t[actor] = op === 'revoke' ? await load.catch(() => ({ id: g.actorId })) : await load
+    if (target === 'project') t.project = await d.projects.get(g.targetId)
+    if (target === 'domain') t.domain = await d.projects.getDomain(g.targetId)
     return t
   }
   const rule = (op: 'list' | 'check' | 'create' | 'revoke') =>
@@ -214,7 +231,7 @@ function registerGrantRoutes(
 
   r.get(`${base}${suffix}`, async (req) => {
     const g = grantOf(req)
-    can(req, rule('list'), await policyTarget(g))
+    can(req, rule('list'), await policyTarget(g, 'list'))
     const roles = await d.assignments.listGrantedRoles(actor, g.actorId, target, g.targetId, inherited)
     return collection(
       req,
@@ -224,22 +241,36 @@ function registerGrantRoutes(
   })
   r.put(`${base}/:role${suffix}`, async (req, reply) => {
     const g = grantOf(req)
-    can(req, rule('create'), await policyTarget(g))
+    can(req, rule('create'), await policyTarget(g, 'create'))
     await d.assignments.grant(g)
     return noContent(reply)
   })
   r.get(`${base}/:role${suffix}`, async (req, reply) => {
     const g = grantOf(req)
-    can(req, rule('check'), await policyTarget(g))
+    can(req, rule('check'), await policyTarget(g, 'check'))
     await d.assignments.check(g)
     return noContent(reply)
   })
   r.delete(`${base}/:role${suffix}`, async (req, reply) => {
     const g = grantOf(req)
-    can(req, rule('revoke'), await policyTarget(g))
+    can(req, rule('revoke'), await policyTarget(g, 'revoke'))
     await d.assignments.revoke(g)
     return noContent(reply)
   })
+}
+
+/** The entries on `domainId` itself or on one of its projects. */
+async function inDomain(d: IdentityDomain, entries: AssignmentEntry[], domainId: string) {
+  const projectDomain = new Map<string, string | null | undefined>()
+  const out: AssignmentEntry[] = []
+  for (const e of entries) {
+    if (e.target === 'domain' && e.targetId === domainId) out.push(e)
+    if (e.target !== 'project') continue
+    if (!projectDomain.has(e.targetId))
+      projectDomain.set(e.targetId, (await d.projects.find(e.targetId))?.domain_id)
+    if (projectDomain.get(e.targetId) === domainId) out.push(e)
+  }
+  return out
 }
 
 async function assignmentViews(

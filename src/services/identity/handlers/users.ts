@@ -86,8 +86,9 @@ export function registerUserRoutes(r: Router, d: IdentityDomain): void {
   r.post('/v3/users', async (req, reply) => {
     const body = validateBody(req.body, 'user', userCreate)
     const { known, extra } = splitExtra(body, USER_FIELDS)
+    // Keystone checks the body as sent; the domain is filled in afterwards.
+    can(req, 'identity:create_user', { user: known })
     const domainId = (known.domain_id as string | undefined) ?? callerDomain(req, d)
-    can(req, 'identity:create_user', { user: { ...known, domain_id: domainId } })
     const u = await d.users.create({ ...(known as { name: string }), domain_id: domainId, extra })
     return reply.code(201).send({ user: userView(req, u) })
   })
@@ -173,8 +174,8 @@ export function registerUserRoutes(r: Router, d: IdentityDomain): void {
   r.post('/v3/groups', async (req, reply) => {
     const body = validateBody(req.body, 'group', groupCreate)
     const { known, extra } = splitExtra(body, GROUP_FIELDS)
+    can(req, 'identity:create_group', { group: known })
     const domainId = (known.domain_id as string | undefined) ?? callerDomain(req, d)
-    can(req, 'identity:create_group', { group: { ...known, domain_id: domainId } })
     const g = await d.users.createGroup({ ...(known as { name: string }), domain_id: domainId, extra })
     return reply.code(201).send({ group: groupView(req, g) })
   })
@@ -199,7 +200,8 @@ export function registerUserRoutes(r: Router, d: IdentityDomain): void {
   r.get('/v3/groups/:id/users', async (req) => {
     const g = await d.users.getGroup(params(req).id!)
     can(req, 'identity:list_users_in_group', { group: g })
-    const users = await d.users.membersOf(g.id)
+    const scoped = req.ctx.who.domain_id
+    const users = (await d.users.membersOf(g.id)).filter((u) => !scoped || u.domain_id === scoped)
     return collection(
       req,
       'users',
@@ -209,21 +211,24 @@ export function registerUserRoutes(r: Router, d: IdentityDomain): void {
   r.put('/v3/groups/:id/users/:user', async (req, reply) => {
     const { id, user } = params(req)
     const g = await d.users.getGroup(id!)
-    can(req, 'identity:add_user_to_group', { group: g, user: { id: user } })
+    can(req, 'identity:add_user_to_group', { group: g, user: (await d.users.find(user!)) ?? { id: user } })
     await d.users.addMember(id!, user!)
     return noContent(reply)
   })
   r.get('/v3/groups/:id/users/:user', async (req, reply) => {
     const { id, user } = params(req)
     const g = await d.users.getGroup(id!)
-    can(req, 'identity:check_user_in_group', { group: g, user: { id: user } })
+    can(req, 'identity:check_user_in_group', { group: g, user: (await d.users.find(user!)) ?? { id: user } })
     await d.users.checkMember(id!, user!)
     return noContent(reply)
   })
   r.delete('/v3/groups/:id/users/:user', async (req, reply) => {
     const { id, user } = params(req)
     const g = await d.users.getGroup(id!)
-    can(req, 'identity:remove_user_from_group', { group: g, user: { id: user } })
+    can(req, 'identity:remove_user_from_group', {
+      group: g,
+      user: (await d.users.find(user!)) ?? { id: user },
+    })
     await d.users.removeMember(id!, user!)
     return noContent(reply)
   })

@@ -25,6 +25,12 @@ export const baseRules: RuleDefault[] = [
   { name: 'token_subject', checkStr: 'user_id:%(target.token.user_id)s' },
   { name: 'admin_or_token_subject', checkStr: 'rule:admin_required or rule:token_subject' },
   { name: 'service_admin_or_token_subject', checkStr: 'rule:service_or_admin or rule:token_subject' },
+  // The roles a domain manager may grant or revoke: nothing above manager.
+  {
+    name: 'domain_managed_target_role',
+    checkStr:
+      "'manager':%(target.role.name)s or 'member':%(target.role.name)s or 'reader':%(target.role.name)s",
+  },
 ]
 
 export const authPolicies: RuleDefault[] = [

@@ -37,6 +37,26 @@ const projectRead = `${ADMIN_OR_READER} or ${domainReader('target.project.domain
 const userRead = `${ADMIN_OR_READER} or ${domainReader('target.user.domain_id')} or user_id:%(target.user.id)s`
 const groupRead = `${ADMIN_OR_READER} or ${domainReader('target.group.domain_id')}`
 const listInDomain = `${ADMIN_OR_READER} or ${domainReader('target.domain_id')}`
+/** Keystone's domain manager: `role:manager` on the domain the target lives in. */
+const userManager = `${ADMIN} or (role:manager and token.domain.id:%(target.user.domain_id)s)`
+const projectManager = `${ADMIN} or (role:manager and domain_id:%(target.project.domain_id)s and not None:%(target.project.domain_id)s)`
+const groupManager = `${ADMIN} or (role:manager and domain_id:%(target.group.domain_id)s)`
+const groupUserManager = `${ADMIN} or (role:manager and domain_id:%(target.group.domain_id)s and domain_id:%(target.user.domain_id)s)`
+
+/**
+ * grant.py: a domain role holder acts on grants whose actor (user or group) and target
+ * (project or domain) are both in its domain.
+ */
+function grantsInDomain(role: string): string {
+  const actors = ['domain_id:%(target.user.domain_id)s', 'domain_id:%(target.group.domain_id)s']
+  const targets = ['domain_id:%(target.project.domain_id)s', 'domain_id:%(target.domain.id)s']
+  return actors.flatMap((a) => targets.map((t) => `(role:${role} and ${a} and ${t})`)).join(' or ')
+}
+const ROLE_IN_DOMAIN = 'domain_id:%(target.role.domain_id)s or None:%(target.role.domain_id)s'
+const grantCheck = `${ADMIN} or (${SYSTEM_READER} or (${grantsInDomain('reader')}) and (${ROLE_IN_DOMAIN}))`
+const grantList = `${ADMIN} or (${SYSTEM_READER} or ${grantsInDomain('reader')})`
+const grantWrite = `${ADMIN} or (${grantsInDomain('admin')}) and (${ROLE_IN_DOMAIN}) or (${grantsInDomain('manager')}) and rule:domain_managed_target_role`
+
 const credentialOwner = `${ADMIN} or user_id:%(target.credential.user_id)s`
 const trustParty = `${ADMIN_OR_READER} or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s`
 
@@ -72,27 +92,36 @@ export const resourcePolicies: RuleDefault[] = rules({
   delete_domain_config: ADMIN,
 
   ...crud('project', 'projects'),
+  create_project: projectManager,
+  update_project: projectManager,
+  delete_project: projectManager,
   get_project: projectRead,
   list_projects: listInDomain,
   list_user_projects: userRead,
   list_project_tags: projectRead,
   get_project_tag: projectRead,
-  update_project_tags: ADMIN,
-  create_project_tag: ADMIN,
-  delete_project_tags: ADMIN,
-  delete_project_tag: ADMIN,
+  update_project_tags: projectManager,
+  create_project_tag: projectManager,
+  delete_project_tags: projectManager,
+  delete_project_tag: projectManager,
 
   ...crud('user', 'users'),
   get_user: userRead,
   list_users: listInDomain,
+  create_user: userManager,
+  update_user: userManager,
+  delete_user: userManager,
   ...crud('group', 'groups'),
   get_group: groupRead,
-  list_groups: listInDomain,
-  list_groups_for_user: userRead,
+  list_groups: `${ADMIN_OR_READER} or ${domainReader('target.group.domain_id')}`,
+  create_group: groupManager,
+  update_group: groupManager,
+  delete_group: groupManager,
+  list_groups_for_user: `${ADMIN_OR_READER} or ${domainReader('target.user.domain_id')} or user_id:%(user_id)s`,
   list_users_in_group: groupRead,
-  check_user_in_group: groupRead,
-  add_user_to_group: ADMIN,
-  remove_user_from_group: ADMIN,
+  check_user_in_group: `${ADMIN_OR_READER} or (role:reader and domain_id:%(target.group.domain_id)s and domain_id:%(target.user.domain_id)s)`,
+  add_user_to_group: groupUserManager,
+  remove_user_from_group: groupUserManager,
 
   ...crud('role', 'roles'),
   ...crud('domain_role', 'domain_roles'),
@@ -103,10 +132,10 @@ export const resourcePolicies: RuleDefault[] = rules({
   create_implied_role: ADMIN,
   delete_implied_role: ADMIN,
 
-  check_grant: `${ADMIN_OR_READER} or ${domainReader('target.domain.id')} or ${domainReader('target.project.domain_id')}`,
-  list_grants: `${ADMIN_OR_READER} or ${domainReader('target.domain.id')} or ${domainReader('target.project.domain_id')}`,
-  create_grant: ADMIN,
-  revoke_grant: ADMIN,
+  check_grant: grantCheck,
+  list_grants: grantList,
+  create_grant: grantWrite,
+  revoke_grant: grantWrite,
   list_system_grants_for_user: ADMIN_OR_READER,
   check_system_grant_for_user: ADMIN_OR_READER,
   create_system_grant_for_user: ADMIN,
@@ -116,7 +145,7 @@ export const resourcePolicies: RuleDefault[] = rules({
   create_system_grant_for_group: ADMIN,
   revoke_system_grant_for_group: ADMIN,
   list_role_assignments: listInDomain,
-  list_role_assignments_for_tree: `${ADMIN_OR_READER} or ${domainReader('target.project.domain_id')}`,
+  list_role_assignments_for_tree: listInDomain,
 
   get_credential: `${credentialOwner} or ${SYSTEM_READER}`,
   list_credentials: `${ADMIN_OR_READER} or user_id:%(target.credential.user_id)s`,

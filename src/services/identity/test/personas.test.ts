@@ -25,14 +25,19 @@ const PERSONAS = [
   'domAdmin',
   'domMember',
   'domReader',
+  'domManager',
   'projAdmin',
   'projMember',
   'projReader',
+  'projManager',
   'userB',
 ] as const
 type Persona = (typeof PERSONAS)[number]
 
-/** Ten statuses in PERSONAS order, grouped `sys | domain A | project P | user of B`. */
+/**
+ * Twelve statuses in PERSONAS order, grouped
+ * `sys admin member reader | domain A admin member reader manager | project P admin member reader manager | member of B`.
+ */
 function exp(spec: string): Record<Persona, number> {
   const codes = spec.replace(/\|/g, ' ').trim().split(/\s+/).map(Number)
   assert.equal(codes.length, PERSONAS.length, spec)
@@ -55,6 +60,7 @@ const fx = {
   reader: '',
   member: '',
   admin: '',
+  manager: '',
   owner: '',
   ownerToken: '',
   appCred: '',
@@ -62,6 +68,9 @@ const fx = {
 type Dom = 'A' | 'B'
 const domainOf = (d: Dom) => (d === 'A' ? fx.A : fx.B)
 const projectOf = (d: Dom) => (d === 'A' ? fx.P : fx.PB)
+const userOf = (d: Dom) => (d === 'A' ? fx.userA : fx.userB)
+const groupOf = (d: Dom) => (d === 'A' ? fx.groupA : fx.groupB)
+const other = (d: Dom): Dom => (d === 'A' ? 'B' : 'A')
 
 async function ok<T = any>(method: string, url: string, body?: unknown): Promise<T> {
   const r = await h.call(method, url, body)
@@ -89,6 +98,11 @@ before(async () => {
   // Existing grants the check rows look for.
   await ok('PUT', `/v3/projects/${fx.P}/users/${fx.userA}/roles/${fx.reader}`)
   await ok('PUT', `/v3/projects/${fx.PB}/users/${fx.userB}/roles/${fx.reader}`)
+  // Cross-domain grants and memberships: a user of one domain on the other's project and group.
+  await ok('PUT', `/v3/projects/${fx.P}/users/${fx.userB}/roles/${fx.reader}`)
+  await ok('PUT', `/v3/projects/${fx.PB}/users/${fx.userA}/roles/${fx.reader}`)
+  await ok('PUT', `/v3/groups/${fx.groupA}/users/${fx.userB}`)
+  await ok('PUT', `/v3/groups/${fx.groupB}/users/${fx.userA}`)
 
   const setup: Record<Persona, [domain: string, grant: string, role: string, scope: unknown]> = {
     sysAdmin: ['default', '/v3/system', fx.admin, { system: { all: true } }],
@@ -97,9 +111,11 @@ before(async () => {
     domAdmin: [fx.A, `/v3/domains/${fx.A}`, fx.admin, { domain: { id: fx.A } }],
     domMember: [fx.A, `/v3/domains/${fx.A}`, fx.member, { domain: { id: fx.A } }],
     domReader: [fx.A, `/v3/domains/${fx.A}`, fx.reader, { domain: { id: fx.A } }],
+    domManager: [fx.A, `/v3/domains/${fx.A}`, fx.manager, { domain: { id: fx.A } }],
     projAdmin: [fx.A, `/v3/projects/${fx.P}`, fx.admin, { project: { id: fx.P } }],
     projMember: [fx.A, `/v3/projects/${fx.P}`, fx.member, { project: { id: fx.P } }],
     projReader: [fx.A, `/v3/projects/${fx.P}`, fx.reader, { project: { id: fx.P } }],
+    projManager: [fx.A, `/v3/projects/${fx.P}`, fx.manager, { project: { id: fx.P } }],
     userB: [fx.B, `/v3/domains/${fx.B}`, fx.member, { domain: { id: fx.B } }],
   }
   for (const p of PERSONAS) {
@@ -147,19 +163,20 @@ const onlyOwnDomain = (key: string) => (json: any, p: Persona, d: Dom) => {
 const cases: Array<Case & { expectB?: Record<Persona, number> }> = [
   {
     name: 'list users',
-    expect: exp('200 200 200 | 200 200 200 | 200 403 403 | 200'),
+    expect: exp('200 200 200 | 200 200 200 200 | 200 403 403 403 | 200'),
     request: async (d) => ({ method: 'GET', url: `/v3/users?domain_id=${domainOf(d)}` }),
     check: onlyOwnDomain('users'),
   },
   {
     name: 'get user',
-    expect: exp('200 200 200 | 200 200 200 | 200 403 403 | 403'),
-    expectB: exp('200 200 200 | 200 403 403 | 200 403 403 | 200'),
+    expect: exp('200 200 200 | 200 200 200 200 | 200 403 403 403 | 403'),
+    expectB: exp('200 200 200 | 200 403 403 403 | 200 403 403 403 | 200'),
     request: async (d) => ({ method: 'GET', url: `/v3/users/${d === 'A' ? fx.userA : fx.userB}` }),
   },
   {
     name: 'create user',
-    expect: exp('201 403 403 | 201 403 403 | 201 403 403 | 403'),
+    expect: exp('201 403 403 | 201 403 403 201 | 201 403 403 403 | 403'),
+    expectB: exp('201 403 403 | 201 403 403 403 | 201 403 403 403 | 403'),
     request: async (d) => ({
       method: 'POST',
       url: '/v3/users',
@@ -168,7 +185,8 @@ const cases: Array<Case & { expectB?: Record<Persona, number> }> = [
   },
   {
     name: 'update user',
-    expect: exp('200 403 403 | 200 403 403 | 200 403 403 | 403'),
+    expect: exp('200 403 403 | 200 403 403 200 | 200 403 403 403 | 403'),
+    expectB: exp('200 403 403 | 200 403 403 403 | 200 403 403 403 | 403'),
     request: async (d) => ({
       method: 'PATCH',
       url: `/v3/users/${(await newUser(domainOf(d))).id}`,
@@ -177,24 +195,26 @@ const cases: Array<Case & { expectB?: Record<Persona, number> }> = [
   },
   {
     name: 'delete user',
-    expect: exp('204 403 403 | 204 403 403 | 204 403 403 | 403'),
+    expect: exp('204 403 403 | 204 403 403 204 | 204 403 403 403 | 403'),
+    expectB: exp('204 403 403 | 204 403 403 403 | 204 403 403 403 | 403'),
     request: async (d) => ({ method: 'DELETE', url: `/v3/users/${(await newUser(domainOf(d))).id}` }),
   },
   {
     name: 'list projects',
-    expect: exp('200 200 200 | 200 200 200 | 200 403 403 | 200'),
+    expect: exp('200 200 200 | 200 200 200 200 | 200 403 403 403 | 200'),
     request: async (d) => ({ method: 'GET', url: `/v3/projects?domain_id=${domainOf(d)}` }),
     check: onlyOwnDomain('projects'),
   },
   {
     name: 'get project',
-    expect: exp('200 200 200 | 200 200 200 | 200 200 200 | 403'),
-    expectB: exp('200 200 200 | 200 403 403 | 200 403 403 | 200'),
+    expect: exp('200 200 200 | 200 200 200 200 | 200 200 200 200 | 403'),
+    expectB: exp('200 200 200 | 200 403 403 403 | 200 403 403 403 | 200'),
     request: async (d) => ({ method: 'GET', url: `/v3/projects/${projectOf(d)}` }),
   },
   {
     name: 'create project',
-    expect: exp('201 403 403 | 201 403 403 | 201 403 403 | 403'),
+    expect: exp('201 403 403 | 201 403 403 201 | 201 403 403 403 | 403'),
+    expectB: exp('201 403 403 | 201 403 403 403 | 201 403 403 403 | 403'),
     request: async (d) => ({
       method: 'POST',
       url: '/v3/projects',
@@ -203,7 +223,8 @@ const cases: Array<Case & { expectB?: Record<Persona, number> }> = [
   },
   {
     name: 'update project',
-    expect: exp('200 403 403 | 200 403 403 | 200 403 403 | 403'),
+    expect: exp('200 403 403 | 200 403 403 200 | 200 403 403 403 | 403'),
+    expectB: exp('200 403 403 | 200 403 403 403 | 200 403 403 403 | 403'),
     request: async (d) => ({
       method: 'PATCH',
       url: `/v3/projects/${projectOf(d)}`,
@@ -212,7 +233,8 @@ const cases: Array<Case & { expectB?: Record<Persona, number> }> = [
   },
   {
     name: 'delete project',
-    expect: exp('204 403 403 | 204 403 403 | 204 403 403 | 403'),
+    expect: exp('204 403 403 | 204 403 403 204 | 204 403 403 403 | 403'),
+    expectB: exp('204 403 403 | 204 403 403 403 | 204 403 403 403 | 403'),
     request: async (d) => {
       const p = await ok('POST', '/v3/projects', { project: { name: `n-${rnd()}`, domain_id: domainOf(d) } })
       return { method: 'DELETE', url: `/v3/projects/${p.project.id}` }
@@ -220,19 +242,20 @@ const cases: Array<Case & { expectB?: Record<Persona, number> }> = [
   },
   {
     name: 'list groups',
-    expect: exp('200 200 200 | 200 200 200 | 200 403 403 | 200'),
+    expect: exp('200 200 200 | 200 200 200 200 | 200 403 403 403 | 200'),
     request: async (d) => ({ method: 'GET', url: `/v3/groups?domain_id=${domainOf(d)}` }),
     check: onlyOwnDomain('groups'),
   },
   {
     name: 'get group',
-    expect: exp('200 200 200 | 200 200 200 | 200 403 403 | 403'),
-    expectB: exp('200 200 200 | 200 403 403 | 200 403 403 | 200'),
+    expect: exp('200 200 200 | 200 200 200 200 | 200 403 403 403 | 403'),
+    expectB: exp('200 200 200 | 200 403 403 403 | 200 403 403 403 | 200'),
     request: async (d) => ({ method: 'GET', url: `/v3/groups/${d === 'A' ? fx.groupA : fx.groupB}` }),
   },
   {
     name: 'create group',
-    expect: exp('201 403 403 | 201 403 403 | 201 403 403 | 403'),
+    expect: exp('201 403 403 | 201 403 403 201 | 201 403 403 403 | 403'),
+    expectB: exp('201 403 403 | 201 403 403 403 | 201 403 403 403 | 403'),
     request: async (d) => ({
       method: 'POST',
       url: '/v3/groups',
@@ -241,7 +264,8 @@ const cases: Array<Case & { expectB?: Record<Persona, number> }> = [
   },
   {
     name: 'update group',
-    expect: exp('200 403 403 | 200 403 403 | 200 403 403 | 403'),
+    expect: exp('200 403 403 | 200 403 403 200 | 200 403 403 403 | 403'),
+    expectB: exp('200 403 403 | 200 403 403 403 | 200 403 403 403 | 403'),
     request: async (d) => ({
       method: 'PATCH',
       url: `/v3/groups/${d === 'A' ? fx.groupA : fx.groupB}`,
@@ -250,7 +274,8 @@ const cases: Array<Case & { expectB?: Record<Persona, number> }> = [
   },
   {
     name: 'delete group',
-    expect: exp('204 403 403 | 204 403 403 | 204 403 403 | 403'),
+    expect: exp('204 403 403 | 204 403 403 204 | 204 403 403 403 | 403'),
+    expectB: exp('204 403 403 | 204 403 403 403 | 204 403 403 403 | 403'),
     request: async (d) => {
       const g = await ok('POST', '/v3/groups', { group: { name: `g-${rnd()}`, domain_id: domainOf(d) } })
       return { method: 'DELETE', url: `/v3/groups/${g.group.id}` }
@@ -258,7 +283,8 @@ const cases: Array<Case & { expectB?: Record<Persona, number> }> = [
   },
   {
     name: 'grant a role on a project',
-    expect: exp('204 403 403 | 204 403 403 | 204 403 403 | 403'),
+    expect: exp('204 403 403 | 204 403 403 204 | 204 403 403 403 | 403'),
+    expectB: exp('204 403 403 | 204 403 403 403 | 204 403 403 403 | 403'),
     request: async (d) => ({
       method: 'PUT',
       url: `/v3/projects/${projectOf(d)}/users/${(await newUser(domainOf(d))).id}/roles/${fx.member}`,
@@ -266,8 +292,8 @@ const cases: Array<Case & { expectB?: Record<Persona, number> }> = [
   },
   {
     name: 'check a grant',
-    expect: exp('204 204 204 | 204 204 204 | 204 403 403 | 403'),
-    expectB: exp('204 204 204 | 204 403 403 | 204 403 403 | 204'),
+    expect: exp('204 204 204 | 204 204 204 204 | 204 403 403 403 | 403'),
+    expectB: exp('204 204 204 | 204 403 403 403 | 204 403 403 403 | 204'),
     request: async (d) => ({
       method: 'HEAD',
       url: `/v3/projects/${projectOf(d)}/users/${d === 'A' ? fx.userA : fx.userB}/roles/${fx.reader}`,
@@ -275,7 +301,8 @@ const cases: Array<Case & { expectB?: Record<Persona, number> }> = [
   },
   {
     name: 'revoke a grant',
-    expect: exp('204 403 403 | 204 403 403 | 204 403 403 | 403'),
+    expect: exp('204 403 403 | 204 403 403 204 | 204 403 403 403 | 403'),
+    expectB: exp('204 403 403 | 204 403 403 403 | 204 403 403 403 | 403'),
     request: async (d) => {
       const u = await newUser(domainOf(d))
       await ok('PUT', `/v3/projects/${projectOf(d)}/users/${u.id}/roles/${fx.member}`)
@@ -283,8 +310,122 @@ const cases: Array<Case & { expectB?: Record<Persona, number> }> = [
     },
   },
   {
+    name: 'grant the admin role on a project',
+    expect: exp('204 403 403 | 204 403 403 403 | 204 403 403 403 | 403'),
+    request: async (d) => ({
+      method: 'PUT',
+      url: `/v3/projects/${projectOf(d)}/users/${(await newUser(domainOf(d))).id}/roles/${fx.admin}`,
+    }),
+  },
+  {
+    name: 'grant the manager role on a project',
+    expect: exp('204 403 403 | 204 403 403 204 | 204 403 403 403 | 403'),
+    expectB: exp('204 403 403 | 204 403 403 403 | 204 403 403 403 | 403'),
+    request: async (d) => ({
+      method: 'PUT',
+      url: `/v3/projects/${projectOf(d)}/users/${(await newUser(domainOf(d))).id}/roles/${fx.manager}`,
+    }),
+  },
+  {
+    name: "grant a role on a project to the other domain's user",
+    expect: exp('204 403 403 | 204 403 403 403 | 204 403 403 403 | 403'),
+    request: async (d) => ({
+      method: 'PUT',
+      url: `/v3/projects/${projectOf(d)}/users/${(await newUser(domainOf(other(d)))).id}/roles/${fx.member}`,
+    }),
+  },
+  {
+    name: "check a grant of the other domain's user",
+    expect: exp('204 204 204 | 204 403 403 403 | 204 403 403 403 | 403'),
+    request: async (d) => ({
+      method: 'HEAD',
+      url: `/v3/projects/${projectOf(d)}/users/${userOf(other(d))}/roles/${fx.reader}`,
+    }),
+  },
+  {
+    name: 'list the grants of a user on a project',
+    expect: exp('200 200 200 | 200 200 200 200 | 200 403 403 403 | 403'),
+    expectB: exp('200 200 200 | 200 403 403 403 | 200 403 403 403 | 200'),
+    request: async (d) => ({ method: 'GET', url: `/v3/projects/${projectOf(d)}/users/${userOf(d)}/roles` }),
+  },
+  {
+    name: "list the grants of the other domain's user on a project",
+    expect: exp('200 200 200 | 200 403 403 403 | 200 403 403 403 | 403'),
+    request: async (d) => ({
+      method: 'GET',
+      url: `/v3/projects/${projectOf(d)}/users/${userOf(other(d))}/roles`,
+    }),
+  },
+  {
+    name: 'revoke the admin role on a project',
+    expect: exp('204 403 403 | 204 403 403 403 | 204 403 403 403 | 403'),
+    request: async (d) => {
+      const u = await newUser(domainOf(d))
+      await ok('PUT', `/v3/projects/${projectOf(d)}/users/${u.id}/roles/${fx.admin}`)
+      return { method: 'DELETE', url: `/v3/projects/${projectOf(d)}/users/${u.id}/roles/${fx.admin}` }
+    },
+  },
+  {
+    name: 'add a user to a group',
+    expect: exp('204 403 403 | 204 403 403 204 | 204 403 403 403 | 403'),
+    expectB: exp('204 403 403 | 204 403 403 403 | 204 403 403 403 | 403'),
+    request: async (d) => ({
+      method: 'PUT',
+      url: `/v3/groups/${groupOf(d)}/users/${(await newUser(domainOf(d))).id}`,
+    }),
+  },
+  {
+    name: "add the other domain's user to a group",
+    expect: exp('204 403 403 | 204 403 403 403 | 204 403 403 403 | 403'),
+    request: async (d) => ({
+      method: 'PUT',
+      url: `/v3/groups/${groupOf(d)}/users/${(await newUser(domainOf(other(d)))).id}`,
+    }),
+  },
+  {
+    name: 'remove a user from a group',
+    expect: exp('204 403 403 | 204 403 403 204 | 204 403 403 403 | 403'),
+    expectB: exp('204 403 403 | 204 403 403 403 | 204 403 403 403 | 403'),
+    request: async (d) => {
+      const u = await newUser(domainOf(d))
+      await ok('PUT', `/v3/groups/${groupOf(d)}/users/${u.id}`)
+      return { method: 'DELETE', url: `/v3/groups/${groupOf(d)}/users/${u.id}` }
+    },
+  },
+  {
+    name: 'check a user in a group',
+    expect: exp('204 204 204 | 204 204 204 204 | 204 403 403 403 | 403'),
+    expectB: exp('204 204 204 | 204 403 403 403 | 204 403 403 403 | 204'),
+    request: async (d) => {
+      const u = await newUser(domainOf(d))
+      await ok('PUT', `/v3/groups/${groupOf(d)}/users/${u.id}`)
+      return { method: 'HEAD', url: `/v3/groups/${groupOf(d)}/users/${u.id}` }
+    },
+  },
+  {
+    name: "check the other domain's user in a group",
+    expect: exp('204 204 204 | 204 403 403 403 | 204 403 403 403 | 403'),
+    request: async (d) => ({ method: 'HEAD', url: `/v3/groups/${groupOf(d)}/users/${userOf(other(d))}` }),
+  },
+  {
+    name: 'list role assignments',
+    expect: exp('200 200 200 | 200 200 200 200 | 200 403 403 403 | 200'),
+    domains: ['A'],
+    request: async () => ({ method: 'GET', url: '/v3/role_assignments' }),
+    check: (json, p) => {
+      const own = who[p].domain
+      if (!own) return
+      const mine = own === fx.A ? [fx.A, fx.P] : [fx.B, fx.PB]
+      assert.ok(json.role_assignments.length > 0, `${p} sees no assignment`)
+      for (const a of json.role_assignments) {
+        const on = a.scope.project?.id ?? a.scope.domain?.id
+        assert.ok(mine.includes(on), `${p} sees an assignment on ${JSON.stringify(a.scope)}`)
+      }
+    },
+  },
+  {
     name: "get another user's application credential",
-    expect: exp('200 200 200 | 403 403 403 | 200 403 403 | 403'),
+    expect: exp('200 200 200 | 403 403 403 403 | 200 403 403 403 | 403'),
     domains: ['A'],
     request: async () => ({
       method: 'GET',
@@ -293,13 +434,13 @@ const cases: Array<Case & { expectB?: Record<Persona, number> }> = [
   },
   {
     name: "list another user's application credentials",
-    expect: exp('200 200 200 | 403 403 403 | 200 403 403 | 403'),
+    expect: exp('200 200 200 | 403 403 403 403 | 200 403 403 403 | 403'),
     domains: ['A'],
     request: async () => ({ method: 'GET', url: `/v3/users/${fx.owner}/application_credentials` }),
   },
   {
     name: "validate another user's token",
-    expect: exp('200 200 200 | 200 403 403 | 200 403 403 | 403'),
+    expect: exp('200 200 200 | 200 403 403 403 | 200 403 403 403 | 403'),
     domains: ['A'],
     request: async () => ({
       method: 'GET',
@@ -409,6 +550,8 @@ describe('nothing half-written', () => {
       [`/v3/domains/nope/users/${u.id}/roles/${fx.member}`, h.adminToken, 404],
       [`/v3/projects/${fx.P}/users/${u.id}/roles/${fx.member}`, tokens.domMember, 403],
       [`/v3/projects/${fx.P}/users/${u.id}/roles/${fx.admin}`, tokens.projMember, 403],
+      [`/v3/projects/${fx.P}/users/${u.id}/roles/${fx.admin}`, tokens.domManager, 403],
+      [`/v3/projects/${fx.PB}/users/${u.id}/roles/${fx.member}`, tokens.domManager, 403],
       [`/v3/projects/${fx.PB}/users/${u.id}/roles/${fx.member}`, tokens.userB, 403],
     ]
     for (const [url, token, status] of attempts) {
