@@ -1,0 +1,64 @@
+/**
+ * Where the time goes, in process (no sockets, no client): state reload (SQL read and
+ * index build), the perfload gate query end to end, JSON serialisation of its answer,
+ * and the cost a write adds to the next read.
+ *
+ *   node dist/bench/placement/where-time-goes.js sqlite:////tmp/perfload-db/placement.db
+ *
+ * The database must hold the nested perfload data (bench/placement/run.sh loads it).
+ */
+import { PlacementState } from '../../src/services/placement/domain/model.js'
+import { startInstance } from '../../src/services/placement/test/harness.js'
+
+const connection = process.argv[2] ?? 'sqlite:////tmp/perfload-db/placement.db'
+const Q =
+  '/allocation_candidates?resources=DISK_GB:10&required=COMPUTE_VOLUME_MULTI_ATTACH&resources_COMPUTE=VCPU:1,MEMORY_MB:256&required_COMPUTE=CUSTOM_FOO&resources_FPGA=FPGA:1&group_policy=none&same_subtree=_COMPUTE,_FPGA'
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+async function time(n: number, fn: () => Promise<unknown> | unknown): Promise<number> {
+  const ts: number[] = []
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now()
+    await fn()
+    ts.push(performance.now() - t0)
+  }
+  return median(ts)
+}
+
+const inst = await startInstance(connection)
+const repo = inst.service.repo
+const rows = await repo.loadState()
+console.log(
+  `providers ${rows.providers.length}, inventories ${rows.inventories.length}, traits on providers ${rows.providerTraits.length}`,
+)
+console.log(`reload: SQL read ${(await time(5, () => repo.loadState())).toFixed(1)} ms median`)
+console.log(
+  `reload: index build ${(await time(5, () => PlacementState.build(rows, 'x'))).toFixed(1)} ms median`,
+)
+console.log(`counter check ${(await time(50, () => repo.counter())).toFixed(2)} ms median`)
+
+await inst.call('GET', Q)
+const full = await time(10, () => inst.call('GET', Q))
+const lim5 = await time(10, () => inst.call('GET', `${Q}&limit=5`))
+const r = await inst.call('GET', Q)
+const stringify = await time(10, () => JSON.stringify(r.body))
+console.log(`gate query via inject: ${full.toFixed(1)} ms median (limit=5: ${lim5.toFixed(1)} ms)`)
+console.log(
+  `  of which JSON.stringify of the ${(r.raw.body.length / 1e6).toFixed(1)} MB answer: ${stringify.toFixed(1)} ms`,
+)
+
+// A write moves the counter: the next read pays a full reload.
+const rp = rows.providers[0]!.uuid
+const read = await time(5, () => inst.call('GET', `/resource_providers/${rp}`))
+const writeThenRead = await time(5, async () => {
+  const p = await inst.call('GET', `/resource_providers/${rp}`)
+  await inst.call('PUT', `/resource_providers/${rp}/aggregates`, {
+    resource_provider_generation: p.body.generation,
+    aggregates: [],
+  })
+  await inst.call('GET', `/resource_providers/${rp}`)
+})
+console.log(
+  `one provider read: ${read.toFixed(1)} ms; read + write + next read: ${writeThenRead.toFixed(1)} ms (the write's reload included)`,
+)
+await inst.close()
