@@ -1,13 +1,13 @@
 /**
  * Image data on local disk: one directory per store (the image store, and the staging
- * area for glance-direct imports). Data is streamed through the hasher into a temporary
+ * area for glance-direct imports). Data is streamed through the hasher (md5 and sha512
+ * on two worker threads, in parallel with the file writes) into a temporary
  * file under `<dir>/.tmp/`, flushed to disk, and renamed into place only when the
  * caller commits; a crash leaves at most a temp file, which `sweep` removes at start.
  *
  * The write stream is injectable so tests can simulate a full disk.
  */
 
-import { createHash, type Hash } from 'node:crypto'
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs'
 import { open, readdir, rename, rm, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -15,6 +15,7 @@ import { type Readable, Transform, type TransformCallback, type Writable } from 
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ImageTooLarge, StoreFull, UploadFailed } from '../errors.js'
+import { HashSession } from './hash-pool.js'
 
 export interface WrittenData {
   tempPath: string
@@ -36,17 +37,21 @@ export interface WriteLimits {
 
 export type WriteStreamFactory = (path: string) => Writable
 
-/** Counts and hashes (md5 + sha512) what flows through, failing past a size limit. */
+/**
+ * Counts what flows through, failing past a size limit, and hashes it (md5 + sha512) on
+ * the hashing threads (hash-pool.ts); chunks pass on to the writer unchanged while they
+ * are hashed. The digests are ready once the stream has ended (`digests`).
+ */
 export class HashingCounter extends Transform {
-  readonly md5: Hash = createHash('md5')
-  readonly sha512: Hash = createHash('sha512')
+  private readonly hashes = new HashSession()
+  digests: { md5: string; sha512: string } | undefined
   bytes = 0
 
   constructor(
     private readonly maxBytes: number,
     private readonly tooLarge: () => Error,
   ) {
-    super()
+    super({ highWaterMark: 1 << 20 })
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -55,9 +60,21 @@ export class HashingCounter extends Transform {
       done(this.tooLarge())
       return
     }
-    this.md5.update(chunk)
-    this.sha512.update(chunk)
-    done(null, chunk)
+    const wait = this.hashes.update(chunk)
+    if (wait) wait.then(() => done(null, chunk), done)
+    else done(null, chunk)
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.hashes.digest().then((d) => {
+      this.digests = d
+      done()
+    }, done)
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.hashes.abort()
+    cb(err)
   }
 }
 
@@ -114,9 +131,9 @@ export class FileStore {
       tempPath,
       finalPath: this.pathOf(imageId),
       size: hasher.bytes,
-      checksum: hasher.md5.digest('hex'),
+      checksum: hasher.digests!.md5,
       os_hash_algo: 'sha512',
-      os_hash_value: hasher.sha512.digest('hex'),
+      os_hash_value: hasher.digests!.sha512,
     }
   }
 
