@@ -4,7 +4,19 @@
  */
 import { type ConfigOf, defineSections, opt } from '../../../kernel/config/schema.js'
 
+const listLimitOpt = (what: string) =>
+  opt.int({
+    min: 1,
+    help: `Most ${what} a list returns (then \`truncated: true\`); unset: [DEFAULT] list_limit.`,
+  })
+
 export const identityResourcesConfig = defineSections({
+  DEFAULT: {
+    list_limit: opt.int({
+      min: 1,
+      help: 'Most entities a list returns (then `truncated: true`), where the section has no list_limit; unset: no limit.',
+    }),
+  },
   identity: {
     default_domain_id: opt.str({
       default: 'default',
@@ -26,10 +38,7 @@ export const identityResourcesConfig = defineSections({
       min: 1,
       help: 'Longest password accepted, in characters.',
     }),
-    list_limit: opt.int({
-      min: 1,
-      help: 'Maximum number of entities a list returns (then `truncated: true`).',
-    }),
+    list_limit: listLimitOpt('users or groups'),
   },
   security_compliance: {
     lockout_failure_attempts: opt.int({
@@ -63,6 +72,7 @@ export const identityResourcesConfig = defineSections({
     }),
   },
   resource: {
+    list_limit: listLimitOpt('projects or domains'),
     admin_project_name: opt.str({ help: 'The project whose admins are cloud admins (is_admin_project).' }),
     admin_project_domain_name: opt.str({ help: 'The domain of admin_project_name.' }),
     project_name_url_safe: opt.enum({
@@ -76,6 +86,16 @@ export const identityResourcesConfig = defineSections({
       help: 'Whether domain names must be URL-safe.',
     }),
   },
+  role: { list_limit: listLimitOpt('roles') },
+  catalog: { list_limit: listLimitOpt('regions, services or endpoints') },
+  policy: { list_limit: listLimitOpt('policies') },
 })
 
 export type IdentityResourcesConfig = ConfigOf<typeof identityResourcesConfig>
+
+/** The sections with their own list_limit (Keystone's drivers: `CONF.<section>.list_limit or CONF.list_limit`). */
+export type ListSection = 'identity' | 'resource' | 'role' | 'catalog' | 'policy'
+
+export function listLimit(config: IdentityResourcesConfig, section: ListSection): number | undefined {
+  return config[section].list_limit ?? config.DEFAULT.list_limit
+}

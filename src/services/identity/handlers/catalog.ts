@@ -4,6 +4,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { Endpoint, EndpointGroup, Region, Service } from '../domain/catalog.js'
 import { splitExtra } from '../domain/common.js'
+import { listLimit } from '../domain/config.js'
 import type { IdentityDomain } from '../resources.js'
 import {
   endpointCreate,
@@ -75,6 +76,8 @@ export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {
       req,
       'regions',
       list.map((x) => regionView(req, x)),
+      {},
+      listLimit(d.config, 'catalog'),
     )
   })
   r.post('/v3/regions', async (req, reply) => {
@@ -116,6 +119,8 @@ export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {
       req,
       'services',
       list.map((x) => serviceView(req, x)),
+      {},
+      listLimit(d.config, 'catalog'),
     )
   })
   r.post('/v3/services', async (req, reply) => {
@@ -154,6 +159,8 @@ export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {
       req,
       'endpoints',
       list.map((x) => endpointView(req, x)),
+      {},
+      listLimit(d.config, 'catalog'),
     )
   })
   r.post('/v3/endpoints', async (req, reply) => {

@@ -21,16 +21,26 @@ export function selfLink(req: FastifyRequest, path: string): { self: string } {
   return { self: `${v3Base(req)}/${path}` }
 }
 
-/** A list response: `{<key>: [...], links: {self, previous, next}}`. */
+/**
+ * A list response: `{<key>: [...], links: {self, previous, next}}`. With a `limit`
+ * (Keystone's list_limit) a longer list is cut to it and the body says `truncated: true`.
+ */
 export function collection(
   req: FastifyRequest,
   key: string,
   items: unknown[],
   extra: Record<string, unknown> = {},
+  limit?: number,
 ) {
   const base = v3Base(req)
   const path = req.url.slice(req.url.indexOf('/v3') + 3)
-  return { [key]: items, links: { self: `${base}${path}`, previous: null, next: null }, ...extra }
+  const cut = limit !== undefined && items.length > limit
+  return {
+    [key]: cut ? items.slice(0, limit) : items,
+    links: { self: `${base}${path}`, previous: null, next: null },
+    ...extra,
+    ...(cut ? { truncated: true } : {}),
+  }
 }
 
 export type Query = Record<string, string | string[] | undefined>

@@ -4,6 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify'
 import { splitExtra, wireTime } from '../domain/common.js'
+import { listLimit } from '../domain/config.js'
 import type { ConfigDoc } from '../domain/domain-configs.js'
 import type { Consumer, PolicyBlob } from '../domain/extras.js'
 import type { Trust, TrustInput } from '../domain/trusts.js'
@@ -59,6 +60,8 @@ export function registerExtraRoutes(r: Router, d: IdentityDomain): void {
       req,
       'policies',
       list.map((p) => policyView(req, p)),
+      {},
+      listLimit(d.config, 'policy'),
     )
   })
   r.post('/v3/policies', async (req, reply) => {

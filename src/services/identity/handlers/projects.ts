@@ -3,6 +3,7 @@
  */
 import type { FastifyRequest } from 'fastify'
 import { splitExtra } from '../domain/common.js'
+import { listLimit } from '../domain/config.js'
 import type { Project } from '../domain/projects.js'
 import type { IdentityDomain } from '../resources.js'
 import {
@@ -79,6 +80,8 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
       req,
       'domains',
       list.map((x) => domainView(req, x)),
+      {},
+      listLimit(d.config, 'resource'),
     )
   })
   r.post('/v3/domains', async (req, reply) => {
@@ -136,6 +139,8 @@ export function registerProjectRoutes(r: Router, d: IdentityDomain): void {
       req,
       'projects',
       list.filter((p) => !scoped || p.domain_id === scoped).map((p) => projectView(req, p)),
+      {},
+      listLimit(d.config, 'resource'),
     )
   })
   r.post('/v3/projects', async (req, reply) => {

@@ -5,6 +5,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { ActorKind, AssignmentEntry, Grant, TargetKind } from '../domain/assignments.js'
 import { splitExtra } from '../domain/common.js'
+import { listLimit } from '../domain/config.js'
 import { ValidationFailed } from '../domain/errors.js'
 import type { Role } from '../domain/roles.js'
 import type { IdentityDomain } from '../resources.js'
@@ -53,6 +54,8 @@ export function registerRoleRoutes(r: Router, d: IdentityDomain): void {
       req,
       'roles',
       list.map((x) => roleView(req, x)),
+      {},
+      listLimit(d.config, 'role'),
     )
   })
   r.post('/v3/roles', async (req, reply) => {

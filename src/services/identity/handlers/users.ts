@@ -4,6 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify'
 import { splitExtra, wireTime } from '../domain/common.js'
+import { listLimit } from '../domain/config.js'
 import type { Group, User } from '../domain/users.js'
 import type { IdentityDomain } from '../resources.js'
 import { groupCreate, groupUpdate, passwordChange, userCreate, userUpdate } from '../schemas/users.js'
@@ -81,6 +82,8 @@ export function registerUserRoutes(r: Router, d: IdentityDomain): void {
       req,
       'users',
       list.filter((u) => !scoped || u.domain_id === scoped).map((u) => userView(req, u)),
+      {},
+      listLimit(d.config, 'identity'),
     )
   })
   r.post('/v3/users', async (req, reply) => {
@@ -169,6 +172,8 @@ export function registerUserRoutes(r: Router, d: IdentityDomain): void {
       req,
       'groups',
       list.filter((g) => !scoped || g.domain_id === scoped).map((g) => groupView(req, g)),
+      {},
+      listLimit(d.config, 'identity'),
     )
   })
   r.post('/v3/groups', async (req, reply) => {

@@ -29,7 +29,12 @@ export interface ResourceHarness {
 }
 
 export async function startResourceHarness(
-  options: { dialect?: Dialect; security?: Partial<IdentityConfig['security_compliance']> } = {},
+  options: {
+    dialect?: Dialect
+    security?: Partial<IdentityConfig['security_compliance']>
+    /** Options merged into their sections, e.g. `{ DEFAULT: { list_limit: 2 } }`. */
+    sections?: Record<string, Record<string, unknown>>
+  } = {},
 ): Promise<ResourceHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'cloudlet-identity-'))
   const tdb = await createTestDatabase(options.dialect ?? 'sqlite')
@@ -43,6 +48,10 @@ export async function startResourceHarness(
     jwt_tokens: { ...base.jwt_tokens, jws_private_key_repository: join(dir, 'keys') },
     oslo_policy: { enforce_scope: true, enforce_new_defaults: true },
   } as IdentityConfig
+  for (const [name, values] of Object.entries(options.sections ?? {})) {
+    const c = config as unknown as Record<string, Record<string, unknown>>
+    c[name] = { ...c[name], ...values }
+  }
   const identity = await identityModule.create({
     config,
     logger: pino({ level: 'silent' }),
