@@ -8,7 +8,7 @@
  *   per anchor root: product of one partial per group ──▶ merge, isolate, capacity,
  *        same_subtree, root_required ──▶ dedupe ──▶ limit ──▶ provider summaries
  */
-import { capacityOf, PlacementState, type Provider } from './model.js'
+import { capacityOf, fits, PlacementState, type Provider } from './model.js'
 import { type AggregateFilter, type TraitFilter, traitsMatch } from './query.js'
 
 export interface RequestGroup {
@@ -47,13 +47,6 @@ export interface Candidate {
 
 const SHARES = 'MISC_SHARES_VIA_AGGREGATE'
 
-function fits(p: Provider, rc: string, n: number, extra = 0): boolean {
-  const inv = p.inventories.get(rc)
-  if (!inv) return false
-  if (n < inv.minUnit || n > inv.maxUnit || n % inv.stepSize !== 0) return false
-  return (p.usages.get(rc) ?? 0) + extra + n <= capacityOf(inv)
-}
-
 /**
  * Aggregate filter of a group. For the unnumbered group an aggregate on the root spans
  * the whole tree (the provider *or* its root must match); a numbered (same-provider)
@@ -76,7 +69,33 @@ function anchorsOf(s: PlacementState, p: Provider, memo: Map<Provider, Set<Provi
   return a
 }
 
-export function findCandidates(s: PlacementState, req: CandidateRequest): Candidate[] {
+/**
+ * `[placement]` options that shape how many candidates are generated and in what order.
+ */
+export interface CandidateOptions {
+  /**
+   * Stop generating after this many distinct candidates (counted before the pre-1.29
+   * one-provider-per-tree filter, as upstream); -1: no bound.
+   * @default -1
+   */
+  maxCandidates: number
+  /**
+   * With a `limit` below the number found, return a random sample of that size instead
+   * of the first ones; without one, return the candidates shuffled.
+   * @default false
+   */
+  randomize: boolean
+  /** Source of randomness in [0, 1) (tests pass a seeded one). */
+  random?: () => number
+}
+
+const UNBOUNDED: CandidateOptions = { maxCandidates: -1, randomize: false }
+
+export function findCandidates(
+  s: PlacementState,
+  req: CandidateRequest,
+  opts: CandidateOptions = UNBOUNDED,
+): Candidate[] {
   const memo = new Map<Provider, Set<Provider>>()
   // Sharing providers by the anchor roots they serve.
   const sharedWith = new Map<Provider, Provider[]>()
@@ -116,7 +135,8 @@ export function findCandidates(s: PlacementState, req: CandidateRequest): Candid
   const out: Candidate[] = []
   const seen = new Set<string>()
   const numbered = req.groups.map((g) => g.suffix !== '')
-  for (const anchor of anchors) {
+  const bounded = opts.maxCandidates >= 0
+  generate: for (const anchor of anchors) {
     const lists = byGroup.map((m) => m.get(anchor)!)
     const idx = lists.map(() => 0)
     for (;;) {
@@ -127,6 +147,7 @@ export function findCandidates(s: PlacementState, req: CandidateRequest): Candid
         if (!seen.has(key)) {
           seen.add(key)
           if (req.nestedAware || oneProviderPerTree(c)) out.push(c)
+          if (bounded && seen.size >= opts.maxCandidates) break generate
         }
       }
       let k = lists.length - 1
@@ -139,7 +160,24 @@ export function findCandidates(s: PlacementState, req: CandidateRequest): Candid
       if (k < 0) break
     }
   }
-  return req.limit === undefined ? out : out.slice(0, req.limit)
+  return limitResults(out, req.limit, opts)
+}
+
+/**
+ * Applies the request's `limit`: the first ones, or with `randomize` a random sample
+ * (and a shuffle when nothing is cut), as upstream's limit_results.
+ */
+function limitResults(out: Candidate[], limit: number | undefined, opts: CandidateOptions): Candidate[] {
+  const cut = limit !== undefined && limit < out.length
+  if (!opts.randomize) return cut ? out.slice(0, limit) : out
+  const random = opts.random ?? Math.random
+  const n = cut ? limit : out.length
+  // A partial Fisher-Yates shuffle: the first n entries are a uniform random sample.
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(random() * (out.length - i))
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out.slice(0, n)
 }
 
 function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, Set<Provider>>): Partial[] {

@@ -120,6 +120,14 @@ export function capacityOf(inv: Inventory): number {
   return Math.floor((inv.total - inv.reserved) * inv.allocationRatio + 1e-9)
 }
 
+/** Whether `n` more of `rc` fits a provider: an inventory, its unit rules, free capacity. */
+export function fits(p: Provider, rc: string, n: number): boolean {
+  const inv = p.inventories.get(rc)
+  if (!inv) return false
+  if (n < inv.minUnit || n > inv.maxUnit || n % inv.stepSize !== 0) return false
+  return (p.usages.get(rc) ?? 0) + n <= capacityOf(inv)
+}
+
 export class PlacementState {
   readonly providers = new Map<number, Provider>()
   readonly byUuid = new Map<string, Provider>()

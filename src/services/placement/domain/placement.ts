@@ -16,6 +16,7 @@ import {
   ResourceProviderNotFound,
 } from '../errors.js'
 import type { ConsumerWrite, InventoryRow, PlacementRepo, WritePlan } from '../storage/placement.repo.js'
+import { allocationsOn } from './allocations.js'
 import { type Consumer, capacityOf, type Inventory, PlacementState, type Provider } from './model.js'
 import type { StateCache } from './state-cache.js'
 
@@ -57,6 +58,34 @@ export class Placement {
     const p = (await this.state()).byUuid.get(uuid)
     if (!p) throw new ResourceProviderNotFound(uuid)
     return p
+  }
+
+  /** A consumer and its allocations; undefined for a consumer placement does not know. */
+  async consumer(uuid: string): Promise<Consumer | undefined> {
+    return (await this.state()).consumers.get(uuid)
+  }
+
+  /** Allocations against one provider: consumer uuid -> resource class -> used. */
+  async providerAllocations(uuid: string) {
+    const s = await this.state()
+    const p = s.byUuid.get(uuid)
+    if (!p)
+      throw new PlacementNotFound(
+        `Resource provider '${uuid}' not found: No resource provider with uuid ${uuid} found`,
+      )
+    return { provider: p, allocations: allocationsOn(s, p) }
+  }
+
+  async resourceClass(name: string) {
+    const r = (await this.state()).resourceClasses.get(name)
+    if (!r) throw new PlacementNotFound(`No such resource class ${name}.`)
+    return r
+  }
+
+  async trait(name: string) {
+    const t = (await this.state()).traits.get(name)
+    if (!t) throw new PlacementNotFound(`No such trait(s): ${name}.`)
+    return t
   }
 
   // --- resource providers
@@ -192,6 +221,22 @@ export class Placement {
     return out
   }
 
+  /** Writes a provider's inventory with one class's row added, replaced or (undefined) removed. */
+  private async replaceInventoryRow(
+    s: PlacementState,
+    rp: Provider,
+    rc: string,
+    row: InventoryRow | undefined,
+  ) {
+    const rows = this.currentRows(s, rp)
+    if (row) rows.set(rc, row)
+    else rows.delete(rc)
+    await this.repo.apply({
+      providers: [{ id: rp.id, generation: rp.generation }],
+      inventories: [{ providerId: rp.id, rows: [...rows.values()] }],
+    })
+  }
+
   private checkGeneration(rp: Provider, generation: number | undefined) {
     if (generation !== undefined && generation !== rp.generation) {
       throw new ConcurrentUpdate('resource provider generation conflict')
@@ -214,12 +259,7 @@ export class Placement {
       )
     }
     this.checkGeneration(rp, inv.resource_provider_generation)
-    const rows = this.currentRows(s, rp)
-    rows.set(rc, row)
-    await this.repo.apply({
-      providers: [{ id: rp.id, generation: rp.generation }],
-      inventories: [{ providerId: rp.id, rows: [...rows.values()] }],
-    })
+    await this.replaceInventoryRow(s, rp, rc, row)
     return this.provider(uuid)
   }
 
@@ -242,12 +282,7 @@ export class Placement {
         `No inventory record with resource class for resource provider ${uuid}: No inventory of class ${rc} found.`,
       )
     }
-    const rows = this.currentRows(s, rp)
-    rows.set(rc, row)
-    await this.repo.apply({
-      providers: [{ id: rp.id, generation: rp.generation }],
-      inventories: [{ providerId: rp.id, rows: [...rows.values()] }],
-    })
+    await this.replaceInventoryRow(s, rp, rc, row)
     return this.provider(uuid)
   }
 
@@ -307,12 +342,7 @@ export class Placement {
         `Unable to delete inventory of class ${rc}: Inventory for '${rc}' on resource provider '${uuid}' in use.`,
       )
     }
-    const rows = this.currentRows(s, rp)
-    rows.delete(rc)
-    await this.repo.apply({
-      providers: [{ id: rp.id, generation: rp.generation }],
-      inventories: [{ providerId: rp.id, rows: [...rows.values()] }],
-    })
+    await this.replaceInventoryRow(s, rp, rc, undefined)
   }
 
   async deleteAllInventories(uuid: string) {
@@ -404,6 +434,13 @@ export class Placement {
         if (!(e instanceof ConcurrentUpdate) || i >= MAX_RETRIES) throw e
       }
     }
+  }
+
+  /** Creates a custom resource class unless it exists (1.7's PUT); true if created. */
+  async ensureResourceClass(name: string): Promise<boolean> {
+    if ((await this.state(true)).resourceClasses.has(name)) return false
+    await this.createResourceClass(name)
+    return true
   }
 
   async updateResourceClass(oldName: string, name: string) {

@@ -167,3 +167,46 @@ export function unknownTrait(f: TraitFilter, state: PlacementState): string | un
   for (const t of f.forbidden) if (!state.traits.has(t)) return t
   return undefined
 }
+
+/**
+ * A uuid in any form upstream accepts (braces, no dashes, `urn:uuid:`, upper case) as
+ * the canonical lower-case dashed string; anything else is returned unchanged.
+ */
+export function normalizeUuid(u: string): string {
+  const hex = u
+    .replace(/[{}-]/g, '')
+    .replace(/^urn:uuid:/, '')
+    .toLowerCase()
+  if (!/^[0-9a-f]{32}$/.test(hex)) return u
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+export interface TraitListFilter {
+  /** `name=in:A,B` */
+  names?: Set<string>
+  /** `name=startswith:CUSTOM_` */
+  prefix?: string
+  /** `associated=true|false`: only traits some provider has (or none has). */
+  associated?: boolean
+}
+
+/** Parses GET /traits' `name` and `associated` parameters, with upstream's 400s. */
+export function parseTraitListFilter(q: { name?: string; associated?: string }): TraitListFilter {
+  const f: TraitListFilter = {}
+  if (q.name !== undefined) {
+    if (q.name.startsWith('in:')) f.names = new Set(q.name.slice(3).split(','))
+    else if (q.name.startsWith('startswith:')) f.prefix = q.name.slice('startswith:'.length)
+    else {
+      throw new PlacementBadRequest(
+        `Badly formatted name parameter. Expected name query string parameter in form: ?name=[in|startswith]:[name1,name2|prefix]. Got: "${q.name}"`,
+      )
+    }
+  }
+  if (q.associated !== undefined) {
+    if (q.associated !== 'true' && q.associated !== 'false') {
+      throw new PlacementBadRequest('The query parameter "associated" only accepts "true" or "false"')
+    }
+    f.associated = q.associated === 'true'
+  }
+  return f
+}

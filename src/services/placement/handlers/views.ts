@@ -2,7 +2,15 @@
  * Response bodies per microversion.
  */
 import type { Version } from '../../../kernel/microversion/index.js'
-import { capacityOf, type Inventory, type Provider } from '../domain/model.js'
+import type { Candidate, CandidateRequest } from '../domain/candidates.js'
+import {
+  type Consumer,
+  capacityOf,
+  type Inventory,
+  type NamedRecord,
+  PlacementState,
+  type Provider,
+} from '../domain/model.js'
 
 export function providerLinks(prefix: string, p: Provider, v: Version) {
   const base = `${prefix}/resource_providers/${p.uuid}`
@@ -49,4 +57,100 @@ export function summaryResources(p: Provider, only?: Set<string>) {
     out[rc] = { capacity: capacityOf(inv), used: p.usages.get(rc) ?? 0 }
   }
   return out
+}
+
+export function inventoriesView(p: Provider) {
+  const inventories: Record<string, unknown> = {}
+  for (const [rc, i] of p.inventories) inventories[rc] = inventoryView(i)
+  return { resource_provider_generation: p.generation, inventories }
+}
+
+/** One inventory, with its provider's generation. */
+export function providerInventoryView(p: Provider, i: Inventory) {
+  return { resource_provider_generation: p.generation, ...inventoryView(i) }
+}
+
+export function aggregatesView(p: Provider, v: Version) {
+  const out: Record<string, unknown> = { aggregates: [...p.aggregates] }
+  if (v.gte('1.19')) out.resource_provider_generation = p.generation
+  return out
+}
+
+export function providerTraitsView(p: Provider) {
+  return { resource_provider_generation: p.generation, traits: [...p.traits].sort() }
+}
+
+export function resourceClassView(prefix: string, r: NamedRecord) {
+  return { name: r.name, links: [{ rel: 'self', href: `${prefix}/resource_classes/${r.name}` }] }
+}
+
+/** GET /allocations/{consumer_uuid}: by provider, and the consumer's owner from 1.12. */
+export function consumerAllocationsView(c: Consumer | undefined, v: Version) {
+  const allocations: Record<string, { generation: number; resources: Record<string, number> }> = {}
+  for (const a of c?.allocations ?? []) {
+    allocations[a.provider.uuid] ??= { generation: a.provider.generation, resources: {} }
+    allocations[a.provider.uuid]!.resources[a.resourceClass] = a.used
+  }
+  const out: Record<string, unknown> = { allocations }
+  if (c?.allocations.length && v.gte('1.12')) {
+    out.project_id = c.projectId
+    out.user_id = c.userId
+    if (v.gte('1.28')) out.consumer_generation = c.generation
+    if (v.gte('1.38')) out.consumer_type = c.consumerType ?? 'unknown'
+  }
+  return out
+}
+
+/** GET /resource_providers/{uuid}/allocations. */
+export function providerAllocationsView(p: Provider, byConsumer: Map<string, Map<string, number>>) {
+  const allocations: Record<string, { resources: Record<string, number> }> = {}
+  for (const [uuid, m] of byConsumer) allocations[uuid] = { resources: Object.fromEntries(m) }
+  return { resource_provider_generation: p.generation, allocations }
+}
+
+export function candidatesView(s: PlacementState, found: Candidate[], creq: CandidateRequest, v: Version) {
+  const requested = new Set<string>()
+  for (const g of creq.groups) for (const rc of g.resources.keys()) requested.add(rc)
+  const summaryProviders = new Set<Provider>()
+  for (const c of found) {
+    for (const p of c.alloc.keys()) {
+      if (v.gte('1.29')) for (const q of PlacementState.treeOf(p.root)) summaryProviders.add(q)
+      else summaryProviders.add(p)
+    }
+    if (v.gte('1.29')) for (const q of PlacementState.treeOf(c.anchor)) summaryProviders.add(q)
+  }
+  const provider_summaries: Record<string, unknown> = {}
+  for (const p of [...summaryProviders].sort((a, b) => a.id - b.id)) {
+    const sum: Record<string, unknown> = {
+      resources: summaryResources(p, v.gte('1.27') ? undefined : requested),
+    }
+    // NOTE: upstream lists a provider's traits in trait id order (its database order).
+    if (v.gte('1.17')) sum.traits = [...p.traits].sort((a, b) => traitId(s, a) - traitId(s, b))
+    if (v.gte('1.29')) {
+      sum.parent_provider_uuid = p.parent?.uuid ?? null
+      sum.root_provider_uuid = p.root.uuid
+    }
+    provider_summaries[p.uuid] = sum
+  }
+  const allocation_requests = found.map((c) => {
+    if (!v.gte('1.12')) {
+      return {
+        allocations: [...c.alloc].map(([p, m]) => ({
+          resource_provider: { uuid: p.uuid },
+          resources: Object.fromEntries(m),
+        })),
+      }
+    }
+    const allocations: Record<string, unknown> = {}
+    for (const [p, m] of c.alloc) allocations[p.uuid] = { resources: Object.fromEntries(m) }
+    const out: Record<string, unknown> = { allocations }
+    if (v.gte('1.34'))
+      out.mappings = Object.fromEntries([...c.mappings].map(([sfx, ps]) => [sfx, ps.map((p) => p.uuid)]))
+    return out
+  })
+  return { allocation_requests, provider_summaries }
+}
+
+function traitId(s: PlacementState, name: string): number {
+  return s.traits.get(name)?.id ?? Number.MAX_SAFE_INTEGER
 }
