@@ -129,7 +129,10 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
     })
     registerRoutes(app, opts.placement, {
       prefix: app.prefix,
-      randomize: opts.config.placement.randomize_allocation_candidates,
+      candidates: {
+        maxCandidates: opts.config.placement.max_allocation_candidates,
+        randomize: opts.config.placement.randomize_allocation_candidates,
+      },
     })
   }
 }

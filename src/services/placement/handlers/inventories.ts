@@ -1,0 +1,75 @@
+/**
+ * /resource_providers/{uuid}/inventories and .../inventories/{resource_class}.
+ */
+import type { Inventory } from '../domain/model.js'
+import type { InventoryInput } from '../domain/placement.js'
+import { PlacementNotFound } from '../errors.js'
+import { body, cacheHeaders, newest } from '../http-support.js'
+import * as S from '../schemas/bodies.js'
+import { type Handler, params, providerUrl } from './handler.js'
+import { inventoriesView, providerInventoryView } from './views.js'
+
+const lastModifiedOf = (i: Inventory) => i.updatedAt ?? i.createdAt
+
+export const listInventories: Handler = async (req, reply, d) => {
+  const p = await d.pl.provider(params(req).uuid)
+  cacheHeaders(req, reply, newest(...[...p.inventories.values()].map(lastModifiedOf)))
+  return inventoriesView(p)
+}
+
+export const createInventory: Handler = async (req, reply, d) => {
+  const b = body<InventoryInput & { resource_class: string; resource_provider_generation?: number }>(
+    req,
+    S.POST_INVENTORY,
+  )
+  const rc = b.resource_class
+  const p = await d.pl.createInventory(params(req).uuid, rc, b, req.version.gte('1.26'))
+  reply.header('location', `${providerUrl(d, p.uuid)}/inventories/${rc}`)
+  const i = p.inventories.get(rc)!
+  cacheHeaders(req, reply, lastModifiedOf(i))
+  return reply.code(201).send(providerInventoryView(p, i))
+}
+
+export const setInventories: Handler = async (req, reply, d) => {
+  const b = body<{ resource_provider_generation: number; inventories: Record<string, InventoryInput> }>(
+    req,
+    S.PUT_INVENTORIES,
+  )
+  const p = await d.pl.setInventories(
+    params(req).uuid,
+    b.resource_provider_generation,
+    b.inventories,
+    req.version.gte('1.26'),
+  )
+  cacheHeaders(req, reply, undefined)
+  return inventoriesView(p)
+}
+
+export const deleteInventories: Handler = async (req, reply, d) => {
+  await d.pl.deleteAllInventories(params(req).uuid)
+  return reply.code(204).send()
+}
+
+export const showInventory: Handler = async (req, reply, d) => {
+  const { uuid, resource_class: rc } = params(req)
+  const p = await d.pl.provider(uuid)
+  const i = p.inventories.get(rc)
+  if (!i) throw new PlacementNotFound(`No inventory of class ${rc} for ${uuid}`)
+  cacheHeaders(req, reply, lastModifiedOf(i))
+  return providerInventoryView(p, i)
+}
+
+export const updateInventory: Handler = async (req, reply, d) => {
+  const b = body<InventoryInput & { resource_provider_generation: number }>(req, S.PUT_INVENTORY)
+  const { uuid, resource_class: rc } = params(req)
+  const p = await d.pl.updateInventory(uuid, rc, b, req.version.gte('1.26'))
+  const i = p.inventories.get(rc)!
+  cacheHeaders(req, reply, lastModifiedOf(i))
+  return providerInventoryView(p, i)
+}
+
+export const deleteInventory: Handler = async (req, reply, d) => {
+  const { uuid, resource_class: rc } = params(req)
+  await d.pl.deleteInventory(uuid, rc)
+  return reply.code(204).send()
+}

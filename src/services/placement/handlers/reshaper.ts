@@ -1,0 +1,31 @@
+/**
+ * POST /reshaper (1.30): inventories and allocations moved in one transaction.
+ */
+import type { InventoryInput } from '../domain/placement.js'
+import { body } from '../http-support.js'
+import * as S from '../schemas/bodies.js'
+import { type AllocationBody, allocationInput } from './allocations.js'
+import type { Handler } from './handler.js'
+
+interface ReshapeBody {
+  inventories: Record<
+    string,
+    { resource_provider_generation: number; inventories: Record<string, InventoryInput> }
+  >
+  allocations: Record<string, AllocationBody>
+}
+
+export const reshape: Handler = async (req, reply, d) => {
+  const b = body<ReshapeBody>(req, S.reshaperSchema(req.version))
+  await d.pl.setAllocations(
+    Object.entries(b.allocations).map(([uuid, e]) => allocationInput(uuid, e, req.version)),
+    {
+      reshape: Object.entries(b.inventories).map(([uuid, e]) => ({
+        uuid,
+        generation: e.resource_provider_generation,
+        inventories: e.inventories,
+      })),
+    },
+  )
+  return reply.code(204).send()
+}
