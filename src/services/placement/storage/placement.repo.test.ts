@@ -7,9 +7,10 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
 import type { Kysely } from 'kysely'
-import { migrateToLatest } from '../../../kernel/db/index.js'
-import { enabledDialects, withEachDialect } from '../../../kernel/db/testing.js'
+import { migrateToLatest, openDatabase } from '../../../kernel/db/index.js'
+import { createTestDatabase, enabledDialects } from '../../../kernel/db/testing.js'
 import { ConcurrentUpdate, PlacementConflict } from '../errors.js'
+import { dropWhenIdle } from '../test/harness.js'
 import { placementMigrations } from './migrations/0001-initial.js'
 import { type ConsumerWrite, type InventoryRow, PlacementRepo } from './placement.repo.js'
 import type { PlacementDatabase } from './schema.js'
@@ -64,8 +65,16 @@ async function newProvider(repo: PlacementRepo, rows: InventoryRow[] = [], paren
 
 for (const dialect of enabledDialects()) {
   describe(`placement repository on ${dialect}`, () => {
-    const run = (fn: (repo: PlacementRepo) => Promise<void>) =>
-      withEachDialect<PlacementDatabase>(async (db, d) => fn(await repoOn(db, d)), [dialect])
+    const run = async (fn: (repo: PlacementRepo) => Promise<void>) => {
+      const tdb = await createTestDatabase(dialect)
+      const { db } = await openDatabase<PlacementDatabase>(tdb.connection)
+      try {
+        await fn(await repoOn(db, dialect))
+      } finally {
+        await db.destroy()
+        await dropWhenIdle(tdb)
+      }
+    }
 
     it('migrates, seeds traits idempotently and counts changes', () =>
       run(async (repo) => {

@@ -300,6 +300,7 @@ export class PlacementRepo {
    * A deadlock or busy database (the transaction never took effect) is retried here.
    */
   async apply(plan: WritePlan): Promise<void> {
+    await this.ensureOwners(plan.consumers ?? [])
     for (let attempt = 0; ; attempt++) {
       try {
         await this.db.transaction().execute((tx) => this.applyIn(tx, plan))
@@ -400,6 +401,55 @@ export class PlacementRepo {
           ids.map((aggregate_id) => ({ resource_provider_id: providerId, aggregate_id, created_at: ts })),
         )
         .execute()
+    }
+  }
+
+  /**
+   * Creates the projects, users and consumer types a write names, each in its own
+   * statement before the write's transaction: two first claims by a new project
+   * would otherwise collide on its unique key inside their transactions (fatal to a
+   * PostgreSQL transaction), and one would fail for no reason of its own.
+   */
+  private async ensureOwners(consumers: ConsumerWrite[]): Promise<void> {
+    const ts = now()
+    const insertIgnoring = async (insert: () => Promise<unknown>) => {
+      try {
+        await insert()
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e
+      }
+    }
+    for (const c of consumers) {
+      if (c.allocations.length === 0) continue
+      for (const [table, external] of [
+        ['projects', c.projectId],
+        ['users', c.userId],
+      ] as const) {
+        const row = await this.db
+          .selectFrom(table)
+          .select('id')
+          .where('external_id', '=', external)
+          .executeTakeFirst()
+        if (!row)
+          await insertIgnoring(() =>
+            this.db.insertInto(table).values({ external_id: external, created_at: ts }).execute(),
+          )
+      }
+      const type = c.consumerType
+      if (type !== undefined) {
+        const row = await this.db
+          .selectFrom('consumer_types')
+          .select('id')
+          .where('name', '=', type)
+          .executeTakeFirst()
+        if (!row)
+          await insertIgnoring(() =>
+            this.db
+              .insertInto('consumer_types')
+              .values({ name: type, created_at: ts, updated_at: null })
+              .execute(),
+          )
+      }
     }
   }
 

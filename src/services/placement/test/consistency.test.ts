@@ -7,7 +7,15 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { createTestDatabase, enabledDialects } from '../../../kernel/db/testing.js'
-import { claimBody, type Instance, migrate, providerWith, type Reply, startInstance } from './harness.js'
+import {
+  claimBody,
+  dropWhenIdle,
+  type Instance,
+  migrate,
+  providerWith,
+  type Reply,
+  startInstance,
+} from './harness.js'
 
 interface Candidates {
   allocation_requests: { allocations: Record<string, { resources: Record<string, number> }> }[]
@@ -28,7 +36,7 @@ for (const dialect of enabledDialects()) {
       return async () => {
         await a.close()
         await b.close()
-        await tdb.drop()
+        await dropWhenIdle(tdb)
       }
     }
 

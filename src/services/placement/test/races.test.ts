@@ -10,6 +10,7 @@ import { describe, it } from 'node:test'
 import { createTestDatabase, enabledDialects } from '../../../kernel/db/testing.js'
 import {
   claimBody,
+  dropWhenIdle,
   errorCode,
   type Instance,
   migrate,
@@ -34,7 +35,7 @@ async function withTwoInstances(
   } finally {
     await a.close()
     await b.close()
-    await tdb.drop()
+    await dropWhenIdle(tdb)
   }
 }
 
@@ -123,6 +124,25 @@ for (const dialect of DIALECTS) {
         assert.deepEqual((u1.body as { usages: unknown }).usages, { VCPU: 8, MEMORY_MB: 2048 })
         const u2 = await a.call('GET', `/resource_providers/${disk}/usages`)
         assert.deepEqual((u2.body as { usages: unknown }).usages, { DISK_GB: 80 })
+      })
+    })
+
+    it('first claims of a new project on many providers at once all succeed', async () => {
+      await withTwoInstances(dialect, async (a, b) => {
+        const rps = await Promise.all(
+          Array.from({ length: 12 }, () => providerWith(a, { VCPU: { total: 4 } })),
+        )
+        const project = `p-${randomUUID()}`
+        const user = `u-${randomUUID()}`
+        const replies = await Promise.all(
+          rps.map((rp, i) =>
+            (i % 2 ? b : a).call('PUT', `/allocations/${randomUUID()}`, {
+              ...claimBody(rp, { VCPU: 1 }, project, user),
+              consumer_type: `TYPE_${project.slice(2, 10).toUpperCase()}`,
+            }),
+          ),
+        )
+        assert.deepEqual(tally(replies), new Map([['204', rps.length]]))
       })
     })
 
