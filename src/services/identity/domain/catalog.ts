@@ -287,13 +287,25 @@ export class Catalog {
     })
   }
 
-  /** The catalog tokens carry: enabled services with their enabled endpoints. */
-  async catalog(): Promise<CatalogService[]> {
+  /**
+   * The catalog tokens carry: enabled services with their enabled endpoints. For a
+   * project with OS-EP-FILTER associations (endpoints or endpoint groups) only those
+   * endpoints, and only the services left with one; with none, the whole catalog unless
+   * `[endpoint_filter] return_all_endpoints_if_no_filter` is false (then empty), as
+   * Keystone's sql catalog driver.
+   */
+  async catalog(projectId?: string): Promise<CatalogService[]> {
     const services = (await this.repos.identity_service.list({ enabled: 1 }, { orderBy: 'type' })).map(
       toService,
     )
-    const endpoints = (await this.repos.identity_endpoint.list({ enabled: 1 })).map(toEndpoint)
-    return services.map((s) => ({
+    let endpoints = (await this.repos.identity_endpoint.list({ enabled: 1 })).map(toEndpoint)
+    const filter = projectId ? await this.endpointsForProject(projectId) : new Map<string, Endpoint>()
+    if (filter.size > 0) {
+      endpoints = endpoints.filter((e) => filter.has(e.id))
+    } else if (!this.deps.config.endpoint_filter.return_all_endpoints_if_no_filter) {
+      return []
+    }
+    const full = services.map((s) => ({
       id: s.id,
       type: s.type,
       name: typeof s.extra.name === 'string' ? s.extra.name : '',
@@ -307,6 +319,62 @@ export class Catalog {
           url: e.url,
         })),
     }))
+    return filter.size > 0 ? full.filter((s) => s.endpoints.length > 0) : full
+  }
+
+  // Project-endpoint associations (OS-EP-FILTER)
+
+  /** The endpoints a project is associated with, directly or through endpoint groups. */
+  async endpointsForProject(projectId: string): Promise<Map<string, Endpoint>> {
+    const out = new Map<string, Endpoint>()
+    const direct = await this.repos.identity_project_endpoint.list({ project_id: projectId })
+    for (const ref of direct) {
+      const e = await this.repos.identity_endpoint.get({ id: ref.endpoint_id })
+      if (e) out.set(e.id, toEndpoint(e))
+    }
+    for (const g of await this.endpointGroupsForProject(projectId)) {
+      for (const e of await this.endpointsInGroup(g.id)) if (!out.has(e.id)) out.set(e.id, e)
+    }
+    return out
+  }
+
+  async endpointGroupsForProject(projectId: string): Promise<EndpointGroup[]> {
+    const refs = await this.repos.identity_project_endpoint_group.list({ project_id: projectId })
+    const groups: EndpointGroup[] = []
+    for (const ref of refs) {
+      const g = await this.repos.identity_endpoint_group.get({ id: ref.endpoint_group_id })
+      if (g) groups.push(toGroup(g))
+    }
+    return groups
+  }
+
+  async addEndpointToProject(endpointId: string, projectId: string): Promise<void> {
+    await this.getEndpoint(endpointId)
+    const added = await this.repos.identity_project_endpoint.insertIgnoringDuplicate({
+      endpoint_id: endpointId,
+      project_id: projectId,
+    })
+    if (!added) throw new ResourceConflict('project_endpoint', 'Duplicate entry')
+  }
+
+  async checkEndpointInProject(endpointId: string, projectId: string): Promise<void> {
+    const ref = await this.repos.identity_project_endpoint.get({
+      endpoint_id: endpointId,
+      project_id: projectId,
+    })
+    if (!ref) throw new ResourceNotFound('endpoint in project', `${endpointId} in ${projectId}`)
+  }
+
+  async removeEndpointFromProject(endpointId: string, projectId: string): Promise<void> {
+    await this.checkEndpointInProject(endpointId, projectId)
+    await this.repos.identity_project_endpoint.delete({ endpoint_id: endpointId, project_id: projectId })
+  }
+
+  async projectIdsForEndpoint(endpointId: string): Promise<string[]> {
+    await this.getEndpoint(endpointId)
+    return (await this.repos.identity_project_endpoint.list({ endpoint_id: endpointId })).map(
+      (r) => r.project_id,
+    )
   }
 
   // Endpoint groups (OS-EP-FILTER)

@@ -89,6 +89,12 @@ export const identityResourcesConfig = defineSections({
   role: { list_limit: listLimitOpt('roles') },
   catalog: { list_limit: listLimitOpt('regions, services or endpoints') },
   policy: { list_limit: listLimitOpt('policies') },
+  endpoint_filter: {
+    return_all_endpoints_if_no_filter: opt.bool({
+      default: true,
+      help: 'A token of a project with no OS-EP-FILTER association gets the whole catalog (false: an empty one).',
+    }),
+  },
 })
 
 export type IdentityResourcesConfig = ConfigOf<typeof identityResourcesConfig>

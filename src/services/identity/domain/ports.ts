@@ -105,7 +105,8 @@ export interface AuthnPorts {
   }): Promise<ApplicationCredentialRecord | undefined>
   /** Throws Unauthorized when the secret does not match. */
   checkApplicationCredentialSecret(credential: ApplicationCredentialRecord, secret: string): Promise<void>
-  catalog(): Promise<CatalogService[]>
+  /** The catalog of a token; a project scope applies its OS-EP-FILTER associations. */
+  catalog(projectId?: string): Promise<CatalogService[]>
   /** Projects the user has any role on (for /v3/auth/projects). */
   projectsForUser(userId: string): Promise<ProjectRecord[]>
   /** Domains the user has any role on (for /v3/auth/domains). */

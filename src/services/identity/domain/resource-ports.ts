@@ -110,7 +110,7 @@ export function createAuthnPorts(parts: {
     },
     consumeTrustUse: (id) => trusts.consume(id),
     checkApplicationCredentialSecret: (credential, secret) => appCreds.checkSecret(credential.id, secret),
-    catalog: () => catalog.catalog(),
+    catalog: (projectId) => catalog.catalog(projectId),
     async projectsForUser(userId) {
       const ids = await assignments.targetsOf(userId, 'project')
       const list = await projects.list({ ids })

@@ -35,7 +35,10 @@ export function authScopeHandlers(deps: AuthHandlerDeps) {
       req.ctx.can(policies.GET_AUTH_CATALOG)
       if (!req.ctx.who.project_id) throw new CatalogNeedsProjectScope()
       const base = deps.baseUrl(req)
-      return { catalog: await deps.ports.catalog(), links: { self: `${base}/auth/catalog` } }
+      return {
+        catalog: await deps.ports.catalog(req.ctx.who.project_id),
+        links: { self: `${base}/auth/catalog` },
+      }
     },
 
     /** GET /v3/auth/projects */

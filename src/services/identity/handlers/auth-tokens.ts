@@ -26,7 +26,7 @@ async function body(deps: AuthHandlerDeps, token: TokenModel, req: FastifyReques
     token.claims.project !== undefined ||
     token.claims.domain !== undefined ||
     token.claims.system !== undefined
-  const catalog = scoped && wantsCatalog(req) ? await deps.ports.catalog() : undefined
+  const catalog = scoped && wantsCatalog(req) ? await deps.ports.catalog(token.claims.project?.id) : undefined
   return renderToken(token, catalog)
 }
 

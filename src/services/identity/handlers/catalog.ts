@@ -273,4 +273,59 @@ export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {
     await d.catalog.removeProjectFromEndpointGroup(id!, project!)
     return noContent(reply)
   })
+
+  // Project-endpoint associations
+  const PE = '/v3/OS-EP-FILTER/projects/:project/endpoints'
+  r.get('/v3/OS-EP-FILTER/endpoints/:id/projects', async (req) => {
+    can(req, 'identity:list_projects_for_endpoint', {})
+    const ids = await d.catalog.projectIdsForEndpoint(params(req).id!)
+    const list = await d.projects.list({ ids })
+    return collection(
+      req,
+      'projects',
+      list.map((p) => projectView(req, p)),
+    )
+  })
+  r.get(PE, async (req) => {
+    can(req, 'identity:list_endpoints_for_project', {})
+    const { project } = params(req)
+    await d.projects.get(project!)
+    const list = [...(await d.catalog.endpointsForProject(project!)).values()]
+    return collection(
+      req,
+      'endpoints',
+      list.map((x) => endpointView(req, x)),
+    )
+  })
+  r.put(`${PE}/:id`, async (req, reply) => {
+    const { project, id } = params(req)
+    can(req, 'identity:add_endpoint_to_project', {})
+    await d.catalog.getEndpoint(id!)
+    await d.projects.get(project!)
+    await d.catalog.addEndpointToProject(id!, project!)
+    return noContent(reply)
+  })
+  r.get(`${PE}/:id`, async (req, reply) => {
+    const { project, id } = params(req)
+    can(req, 'identity:check_endpoint_in_project', {})
+    await d.catalog.getEndpoint(id!)
+    await d.projects.get(project!)
+    await d.catalog.checkEndpointInProject(id!, project!)
+    return noContent(reply)
+  })
+  r.delete(`${PE}/:id`, async (req, reply) => {
+    const { project, id } = params(req)
+    can(req, 'identity:remove_endpoint_from_project', {})
+    await d.catalog.removeEndpointFromProject(id!, project!)
+    return noContent(reply)
+  })
+  r.get('/v3/OS-EP-FILTER/projects/:project/endpoint_groups', async (req) => {
+    can(req, 'identity:list_endpoint_groups_for_project', {})
+    const list = await d.catalog.endpointGroupsForProject(params(req).project!)
+    return collection(
+      req,
+      'endpoint_groups',
+      list.map((x) => groupView(req, x)),
+    )
+  })
 }

@@ -62,6 +62,11 @@ const trustParty = `${ADMIN_OR_READER} or user_id:%(target.trust.trustor_user_id
 
 /** Rules whose upstream scope_types are narrower than all three scopes. */
 const SCOPES: Record<string, readonly ('system' | 'domain' | 'project')[]> = {
+  'identity:list_projects_for_endpoint': ['system', 'project'],
+  'identity:list_endpoints_for_project': ['system', 'project'],
+  'identity:check_endpoint_in_project': ['system', 'project'],
+  'identity:add_endpoint_to_project': ['system', 'project'],
+  'identity:remove_endpoint_from_project': ['system', 'project'],
   'identity:get_application_credential': ['system', 'project'],
   'identity:list_application_credentials': ['system', 'project'],
   'identity:create_application_credential': ['project'],
@@ -81,6 +86,11 @@ export const resourcePolicies: RuleDefault[] = rules({
   get_endpoint_group_in_project: ADMIN_OR_READER,
   list_endpoint_groups_for_project: ADMIN_OR_READER,
   add_endpoint_group_to_project: ADMIN,
+  list_projects_for_endpoint: ADMIN_OR_READER,
+  list_endpoints_for_project: ADMIN_OR_READER,
+  check_endpoint_in_project: ADMIN_OR_READER,
+  add_endpoint_to_project: ADMIN,
+  remove_endpoint_from_project: ADMIN,
   remove_endpoint_group_from_project: ADMIN,
 
   ...crud('domain', 'domains'),
