@@ -73,7 +73,9 @@ export class Placement {
       throw new PlacementNotFound(
         `Resource provider '${uuid}' not found: No resource provider with uuid ${uuid} found`,
       )
-    return { provider: p, allocations: allocationsOn(s, p) }
+    const allocations = allocationsOn(s, p)
+    const generations = new Map([...allocations.keys()].map((c) => [c, s.consumers.get(c)?.generation ?? 0]))
+    return { provider: p, allocations, generations }
   }
 
   async resourceClass(name: string) {

@@ -40,9 +40,9 @@ export const deleteAllocations: Handler = async (req, reply, d) => {
 }
 
 export const listProviderAllocations: Handler = async (req, reply, d) => {
-  const { provider, allocations } = await d.pl.providerAllocations(params(req).uuid)
+  const { provider, allocations, generations } = await d.pl.providerAllocations(params(req).uuid)
   cacheHeaders(req, reply, undefined)
-  return providerAllocationsView(provider, allocations)
+  return providerAllocationsView(provider, allocations, generations, req.version)
 }
 
 /** One consumer's allocations as a body carries them (already schema-validated). */

@@ -101,10 +101,18 @@ export function consumerAllocationsView(c: Consumer | undefined, v: Version) {
   return out
 }
 
-/** GET /resource_providers/{uuid}/allocations. */
-export function providerAllocationsView(p: Provider, byConsumer: Map<string, Map<string, number>>) {
-  const allocations: Record<string, { resources: Record<string, number> }> = {}
-  for (const [uuid, m] of byConsumer) allocations[uuid] = { resources: Object.fromEntries(m) }
+/** GET /resource_providers/{uuid}/allocations; each consumer's generation from 1.28. */
+export function providerAllocationsView(
+  p: Provider,
+  byConsumer: Map<string, Map<string, number>>,
+  generations: Map<string, number>,
+  v: Version,
+) {
+  const allocations: Record<string, { resources: Record<string, number>; consumer_generation?: number }> = {}
+  for (const [uuid, m] of byConsumer) {
+    allocations[uuid] = { resources: Object.fromEntries(m) }
+    if (v.gte('1.28')) allocations[uuid].consumer_generation = generations.get(uuid) ?? 0
+  }
   return { resource_provider_generation: p.generation, allocations }
 }
 
