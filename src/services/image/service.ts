@@ -22,6 +22,7 @@ import { ImageRepository } from './storage/image.repo.js'
 import { MetadefRepository } from './storage/metadef.repo.js'
 import type { ImageDatabase } from './storage/schema.js'
 import { FileStore, type WriteStreamFactory } from './store/file-store.js'
+import { startHashThreads } from './store/hash-pool.js'
 import { ImageCache } from './store/image-cache.js'
 
 /** The config sections this service reads (its own, plus the host's [DEFAULT] and [oslo_policy]). */
@@ -68,6 +69,7 @@ export async function createImageService(
   )
   const storeId = pick(c.glance_store, 'default_store', 'local')
   const store = new FileStore(storeDir, hooks.storeWriteStream)
+  startHashThreads()
   const staging = new FileStore(stagingDir)
   const repo = new ImageRepository(deps.db as Kysely<ImageDatabase>)
   const formats = {

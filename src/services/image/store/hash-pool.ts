@@ -90,6 +90,14 @@ function thread(algo: Algo): HashThread {
   return t
 }
 
+/**
+ * Starts the hashing threads now rather than on the first upload, so that upload does
+ * not wait for them and their fixed memory is not counted against it.
+ */
+export function startHashThreads(): void {
+  for (const algo of ALGOS) thread(algo)
+}
+
 /** The running md5 + sha512 of one upload. */
 export class HashSession {
   private readonly id = nextId++
