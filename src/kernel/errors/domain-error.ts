@@ -130,12 +130,6 @@ export class UnsupportedMediaType extends DomainError {
   }
 }
 
-export class NotImplementedYet extends DomainError {
-  constructor(message: string, options?: DomainErrorOptions) {
-    super('not_implemented', 'cloudlet.not_implemented', message, options)
-  }
-}
-
 /** Raised by compare-and-swap writes when a generation moved underneath us. */
 export class ConcurrentUpdateDetected extends DomainError {
   constructor(

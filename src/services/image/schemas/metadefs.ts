@@ -1,6 +1,6 @@
 /**
- * The metadata-definition schema documents (GET /v2/schemas/metadefs/*). The metadefs
- * API itself is not implemented yet; the schemas let clients discover the shapes.
+ * The metadata-definition schema documents (GET /v2/schemas/metadefs/*), which let
+ * clients discover the shapes the metadefs API (/v2/metadefs/*) takes and returns.
  */
 const str = (description: string, extra: Record<string, unknown> = {}) => ({
   type: 'string',
