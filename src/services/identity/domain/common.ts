@@ -5,8 +5,9 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Repos } from '../storage/store.js'
+import { DuplicateRow } from '../storage/table.repo.js'
 import type { IdentityResourcesConfig } from './config.js'
-import { ValidationFailed } from './errors.js'
+import { ResourceConflict, ValidationFailed } from './errors.js'
 import type { RevocationEvent, RevocationSink } from './ports.js'
 
 export interface ResourceDeps {
@@ -109,4 +110,25 @@ export function queryBool(v: unknown): boolean | undefined {
   const s = Array.isArray(v) ? String(v[0]) : String(v)
   if (s === '') return true
   return !['0', 'false', 'no', 'off', 'f', 'n'].includes(s.toLowerCase())
+}
+
+/**
+ * Runs a write; a unique-name violation becomes Keystone's 409
+ * "Duplicate entry found with name <name> at domain ID <domain>." (domains: no domain ID).
+ */
+export async function uniqueName<T>(
+  resource: string,
+  name: unknown,
+  domainId: string | null | undefined,
+  write: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await write()
+  } catch (e) {
+    if (e instanceof DuplicateRow) {
+      const where = domainId === undefined ? '' : ` at domain ID ${domainId}`
+      throw new ResourceConflict(resource, `Duplicate entry found with name ${name}${where}.`)
+    }
+    throw e
+  }
 }

@@ -5,9 +5,9 @@
  */
 import { ROOT_DOMAIN_ID } from '../storage/schema.js'
 import type { Repos } from '../storage/store.js'
-import { DuplicateRow, type Row } from '../storage/table.repo.js'
-import { fromBool, newId, parseJson, type ResourceDeps, revoke, toBool } from './common.js'
-import { ActionForbidden, ResourceConflict, ResourceNotFound, ValidationFailed } from './errors.js'
+import type { Row } from '../storage/table.repo.js'
+import { fromBool, newId, parseJson, type ResourceDeps, revoke, toBool, uniqueName } from './common.js'
+import { ActionForbidden, ResourceNotFound, ValidationFailed } from './errors.js'
 
 export interface Project {
   id: string
@@ -214,19 +214,9 @@ export class Projects {
     }
     const tags = [...new Set(input.tags ?? [])]
     await this.repos.transaction(async (tx) => {
-      try {
-        await tx.identity_project.insert(row)
-      } catch (e) {
-        if (e instanceof DuplicateRow) {
-          throw isDomain
-            ? new ResourceConflict('domain', `Duplicate entry found with name ${input.name}.`)
-            : new ResourceConflict(
-                'project',
-                `Duplicate entry found with name ${input.name} at domain ID ${domainId}.`,
-              )
-        }
-        throw e
-      }
+      await uniqueName(isDomain ? 'domain' : 'project', input.name, isDomain ? undefined : domainId, () =>
+        tx.identity_project.insert(row),
+      )
       for (const t of tags) await tx.identity_project_tag.insert({ project_id: id, name: t })
     })
     return (await this.find(id))!
@@ -267,17 +257,12 @@ export class Projects {
       set.extra = JSON.stringify({ ...cur.extra, ...(patch.extra ?? {}), options })
     }
     await this.repos.transaction(async (tx) => {
-      try {
-        await tx.identity_project.update({ id }, set)
-      } catch (e) {
-        if (e instanceof DuplicateRow) {
-          throw new ResourceConflict(
-            cur.is_domain ? 'domain' : 'project',
-            `Duplicate entry found with name ${patch.name}${cur.is_domain ? '' : ` at domain ID ${cur.domain_id}`}.`,
-          )
-        }
-        throw e
-      }
+      await uniqueName(
+        cur.is_domain ? 'domain' : 'project',
+        patch.name,
+        cur.is_domain ? undefined : cur.domain_id,
+        () => tx.identity_project.update({ id }, set),
+      )
       if (patch.tags !== undefined) await this.replaceTags(tx, id, patch.tags)
     })
     if (patch.enabled === false && cur.enabled) {

@@ -3,9 +3,17 @@
  * `[security_compliance]` rules), groups and group membership.
  */
 import type { Row } from '../storage/table.repo.js'
-import { DuplicateRow } from '../storage/table.repo.js'
-import { fromBool, newId, nowIso, parseJson, type ResourceDeps, revoke, toBool } from './common.js'
-import { AuthenticationFailed, ResourceConflict, ResourceNotFound, ValidationFailed } from './errors.js'
+import {
+  fromBool,
+  newId,
+  nowIso,
+  parseJson,
+  type ResourceDeps,
+  revoke,
+  toBool,
+  uniqueName,
+} from './common.js'
+import { AuthenticationFailed, ResourceNotFound, ValidationFailed } from './errors.js'
 import { createHasher, type Hasher } from './passwords.js'
 import type { Projects } from './projects.js'
 
@@ -156,7 +164,7 @@ export class Users {
     const now = nowIso()
     const hash = input.password ? await this.hasher.hash(input.password) : undefined
     await this.repos.transaction(async (tx) => {
-      try {
+      await uniqueName('user', input.name, input.domain_id, async () => {
         await tx.identity_user.insert({
           id,
           name: input.name,
@@ -171,15 +179,7 @@ export class Users {
           failed_auth_count: 0,
           failed_auth_at: null,
         })
-      } catch (e) {
-        if (e instanceof DuplicateRow) {
-          throw new ResourceConflict(
-            'user',
-            `Duplicate entry found with name ${input.name} at domain ID ${input.domain_id}.`,
-          )
-        }
-        throw e
-      }
+      })
       if (hash) {
         await tx.identity_password.insert({
           id: newId(),
@@ -232,17 +232,9 @@ export class Users {
     if (patch.password) this.checkPasswordRules(patch.password)
     const hash = patch.password ? await this.hasher.hash(patch.password) : undefined
     await this.repos.transaction(async (tx) => {
-      try {
+      await uniqueName('user', patch.name, cur.domain_id, async () => {
         await tx.identity_user.update({ id }, set)
-      } catch (e) {
-        if (e instanceof DuplicateRow) {
-          throw new ResourceConflict(
-            'user',
-            `Duplicate entry found with name ${patch.name} at domain ID ${cur.domain_id}.`,
-          )
-        }
-        throw e
-      }
+      })
       // NOTE: an administrator's reset is not checked against the password history.
       if (hash) await this.storePassword(tx, id, hash, this.expiryFor(options, false), false)
       else if (patch.password === null) await tx.identity_password.delete({ user_id: id })
@@ -416,7 +408,7 @@ export class Users {
   }): Promise<Group> {
     await this.projects.getDomain(input.domain_id)
     const id = newId()
-    try {
+    await uniqueName('group', input.name, input.domain_id, async () => {
       await this.repos.identity_group.insert({
         id,
         name: input.name,
@@ -424,15 +416,7 @@ export class Users {
         description: input.description ?? '',
         extra: JSON.stringify(input.extra ?? {}),
       })
-    } catch (e) {
-      if (e instanceof DuplicateRow) {
-        throw new ResourceConflict(
-          'group',
-          `Duplicate entry found with name ${input.name} at domain ID ${input.domain_id}.`,
-        )
-      }
-      throw e
-    }
+    })
     return this.getGroup(id)
   }
 
@@ -453,17 +437,9 @@ export class Users {
     if (patch.name !== undefined) set.name = patch.name
     if (patch.description !== undefined) set.description = patch.description ?? ''
     if (patch.extra !== undefined) set.extra = JSON.stringify({ ...cur.extra, ...patch.extra })
-    try {
+    await uniqueName('group', patch.name, cur.domain_id, async () => {
       await this.repos.identity_group.update({ id }, set)
-    } catch (e) {
-      if (e instanceof DuplicateRow) {
-        throw new ResourceConflict(
-          'group',
-          `Duplicate entry found with name ${patch.name} at domain ID ${cur.domain_id}.`,
-        )
-      }
-      throw e
-    }
+    })
     return this.getGroup(id)
   }
 

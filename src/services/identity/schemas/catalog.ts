@@ -1,5 +1,15 @@
 /** Request bodies of /v3/regions, /v3/services, /v3/endpoints and endpoint groups. */
-import { boolean, description, id64, name255, nullableId, type Schema, url } from './validate.js'
+import {
+  boolean,
+  createBody,
+  description,
+  id64,
+  name255,
+  nullableId,
+  type Schema,
+  updateBody,
+  url,
+} from './validate.js'
 
 const iface: Schema = { type: 'string', enum: ['public', 'internal', 'admin'] }
 const regionId: Schema = { type: ['string', 'null'], minLength: 1, maxLength: 255 }
@@ -23,28 +33,16 @@ export const serviceUpdate: Schema = {
   properties: { type: name255, name: { type: 'string', maxLength: 255 }, description, enabled: boolean },
   minProperties: 1,
 }
-export const endpointCreate: Schema = {
-  properties: {
-    service_id: id64,
-    interface: iface,
-    url,
-    region_id: regionId,
-    region: regionId,
-    enabled: boolean,
-  },
-  required: ['service_id', 'interface', 'url'],
+const endpointProperties: Record<string, Schema> = {
+  service_id: id64,
+  interface: iface,
+  url,
+  region_id: regionId,
+  region: regionId,
+  enabled: boolean,
 }
-export const endpointUpdate: Schema = {
-  properties: {
-    service_id: id64,
-    interface: iface,
-    url,
-    region_id: regionId,
-    region: regionId,
-    enabled: boolean,
-  },
-  minProperties: 1,
-}
+export const endpointCreate = createBody(endpointProperties, ['service_id', 'interface', 'url'])
+export const endpointUpdate = updateBody(endpointProperties)
 const filters: Schema = {
   type: 'object',
   properties: { interface: iface, service_id: id64, region_id: regionId },

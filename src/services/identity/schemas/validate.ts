@@ -23,6 +23,19 @@ export interface Schema {
   minProperties?: number
 }
 
+/** Keystone's create body of a resource: its properties, some of them required. */
+export function createBody(
+  properties: Record<string, Schema>,
+  required: readonly string[] = ['name'],
+): Schema {
+  return { properties, required }
+}
+
+/** Keystone's update body of a resource: the same properties, at least one given. */
+export function updateBody(properties: Record<string, Schema>): Schema {
+  return { properties, minProperties: 1 }
+}
+
 function typeOf(v: unknown): JsonType {
   if (v === null) return 'null'
   if (Array.isArray(v)) return 'array'
