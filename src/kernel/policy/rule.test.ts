@@ -278,3 +278,17 @@ describe('policy rule evaluation', () => {
     assert.equal(f({ 'target.user.id': 'u7', 'target.user.domain_id': 'd1' }, domainReader), true)
   })
 })
+
+describe('explicit None literal', () => {
+  it('matches a target value that is present and null, not an absent one', () => {
+    const check = compile(parseRule('None:%(target.role.domain_id)s'))
+    const creds = { roles: [] }
+    assert.equal(check({ target: { role: { domain_id: null } } }, creds), true)
+    assert.equal(check({ 'target.role.domain_id': null }, creds), true)
+    assert.equal(check({ target: { role: { domain_id: 'd1' } } }, creds), false)
+    assert.equal(check({ target: { role: {} } }, creds), false)
+    // A null credential still never equals a null target (no grant on two absent ids).
+    const same = compile(parseRule('domain_id:%(target.role.domain_id)s'))
+    assert.equal(same({ target: { role: { domain_id: null } } }, { roles: [], domain_id: undefined }), false)
+  })
+})

@@ -406,6 +406,12 @@ function compileTemplate(t: Template): Render | string {
  * either that or the nested object. We accept both (and mixtures), longest key first.
  */
 function targetGetter(key: string): Render {
+  const value = targetValue(key)
+  return (target) => pyStr(value(target))
+}
+
+/** The raw value at `%(a.b.c)s`: null when present but null, undefined when absent. */
+function targetValue(key: string): (target: Target) => unknown {
   const segs = key.split('.')
   // keys[from][end] = segs[from..end).join('.'), built once.
   const keys = segs.map((_, from) => segs.map((__, i) => segs.slice(from, i + 1).join('.')))
@@ -424,7 +430,7 @@ function targetGetter(key: string): Render {
     }
     return undefined
   }
-  return (target) => pyStr(walk(target, 0))
+  return (target) => walk(target, 0)
 }
 
 /**
@@ -473,6 +479,17 @@ function compileGeneric(left: { credential: string } | { literal: string }, righ
   if ('literal' in left) {
     const lit = left.literal
     if (typeof match === 'string') return match === lit ? () => true : () => false
+    const only = right.length === 1 ? right[0] : undefined
+    if (lit === 'None' && only !== undefined && typeof only !== 'string') {
+      // NOTE: an explicit `None:%(x)s` asks "is x present and None" (Keystone's rules
+      // for global roles: `None:%(target.role.domain_id)s`). oslo.policy renders a
+      // present None as 'None'; an absent key still fails, as there.
+      const raw = targetValue(only.target)
+      return (t) => {
+        const v = raw(t)
+        return v === null || v === 'None'
+      }
+    }
     return (t) => match(t) === lit
   }
   const path = left.credential.split('.')
