@@ -67,14 +67,6 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
     app.addHook('onError', async (req) => {
       current = req
     })
-    // NOTE: upstream (webob) sends Location as an absolute URL, and clients such as
-    // osc-placement GET it as given: a path would be joined to the endpoint twice.
-    app.addHook('onSend', async (req, reply, payload) => {
-      const loc = reply.getHeader('location')
-      if (typeof loc === 'string' && loc.startsWith('/'))
-        reply.header('location', `${req.protocol}://${req.host}${loc}`)
-      return payload
-    })
     serviceScope(app, {
       serviceType: 'placement',
       renderFault: (f, id) => {
@@ -116,15 +108,13 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
     // Any other body reaches the handler as text: upstream judges the content type per
     // route (400 for a missing one, 405 before 415 for a method the route lacks).
     app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body))
-    // Upstream sends JSON as plain `application/json`, without a charset parameter.
-    // Upstream's Location headers are absolute (webob completes them from the Host).
+    // NOTE: upstream (webob) sends Location as an absolute URL, completed from the Host
+    // header, and clients such as osc-placement GET it as given: a bare path would be
+    // joined to the endpoint twice.
     app.addHook('onSend', async (req, reply, payload) => {
       const loc = reply.getHeader('location')
       if (typeof loc === 'string' && loc.startsWith('/') && req.headers.host)
         reply.header('location', `${req.protocol}://${req.headers.host}${loc}`)
-      const ct = reply.getHeader('content-type')
-      if (typeof ct === 'string' && ct.startsWith('application/json;'))
-        reply.header('content-type', 'application/json')
       return payload
     })
     registerRoutes(app, opts.placement, {
