@@ -33,6 +33,18 @@ export interface Provider {
   usages: Map<string, number>
   traits: Set<string>
   aggregates: Set<string>
+  /**
+   * Derived data the candidate search and views reuse between requests; dropped
+   * whenever the provider (or, for `tree`, its tree) changes.
+   */
+  cache: ProviderCache
+}
+
+export interface ProviderCache {
+  /** On a root: every provider of its tree, parents before children. */
+  tree?: Provider[]
+  /** Provider summary JSON fragments by view variant (handlers/views.ts). */
+  summary?: Map<string, string>
 }
 
 export interface Allocation {
@@ -115,6 +127,31 @@ export interface StateRows {
   providerTraits: { resource_provider_id: number; trait_id: number }[]
 }
 
+/**
+ * What changed since a counter value (storage's change log): the current rows of the
+ * providers and consumers named, or `full` when only a reload will do.
+ */
+export interface ChangeRows {
+  counter: string
+  full: boolean
+  /** Set when resource classes or traits changed: both tables, whole. */
+  catalog: Pick<StateRows, 'resourceClasses' | 'traits'> | undefined
+  /** Touched providers; those absent from `providers` were deleted. */
+  providerIds: number[]
+  providers: StateRows['providers']
+  inventories: StateRows['inventories']
+  providerTraits: StateRows['providerTraits']
+  providerAggregates: StateRows['providerAggregates']
+  aggregates: StateRows['aggregates']
+  /** Touched consumers; those absent from `consumers` were deleted. */
+  consumerUuids: string[]
+  consumers: StateRows['consumers']
+  allocations: StateRows['allocations']
+  projects: StateRows['projects']
+  users: StateRows['users']
+  consumerTypes: StateRows['consumerTypes']
+}
+
 /** Usable capacity of an inventory, as upstream computes it. */
 export function capacityOf(inv: Inventory): number {
   return Math.floor((inv.total - inv.reserved) * inv.allocationRatio + 1e-9)
@@ -126,6 +163,29 @@ export function fits(p: Provider, rc: string, n: number): boolean {
   if (!inv) return false
   if (n < inv.minUnit || n > inv.maxUnit || n % inv.stepSize !== 0) return false
   return (p.usages.get(rc) ?? 0) + n <= capacityOf(inv)
+}
+
+const SHARES = 'MISC_SHARES_VIA_AGGREGATE'
+
+function inventoryOf(resourceClass: string, i: StateRows['inventories'][number]): Inventory {
+  return {
+    resourceClass,
+    total: Number(i.total),
+    reserved: Number(i.reserved),
+    minUnit: Number(i.min_unit),
+    maxUnit: Number(i.max_unit),
+    stepSize: Number(i.step_size),
+    allocationRatio: Number(i.allocation_ratio),
+    createdAt: i.created_at,
+    updatedAt: i.updated_at,
+  }
+}
+
+/** Inserts into a list kept in provider id order. */
+function insertById(list: Provider[], p: Provider) {
+  let i = list.length
+  while (i > 0 && list[i - 1]!.id > p.id) i--
+  list.splice(i, 0, p)
 }
 
 export class PlacementState {
@@ -142,29 +202,15 @@ export class PlacementState {
   readonly projects = new Map<string, number>()
   readonly users = new Map<string, number>()
   /** Providers carrying MISC_SHARES_VIA_AGGREGATE. */
-  readonly sharing: Provider[] = []
+  sharing: Provider[] = []
   /** Providers by aggregate uuid. */
   readonly aggregateMembers = new Map<string, Provider[]>()
   /** The newest timestamp of any resource class (for last-modified on lists). */
-  constructor(readonly counter: string) {}
+  constructor(public counter: string) {}
 
   static build(rows: StateRows, epoch: string): PlacementState {
     const s = new PlacementState(rows.counter)
-    STANDARD_RESOURCE_CLASSES.forEach((name, id) => {
-      const rc = { id, name, createdAt: epoch, updatedAt: null }
-      s.resourceClasses.set(name, rc)
-      s.rcById.set(id, rc)
-    })
-    for (const r of rows.resourceClasses) {
-      const rc = { id: r.id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at }
-      s.resourceClasses.set(r.name, rc)
-      s.rcById.set(r.id, rc)
-    }
-    const traitById = new Map<number, string>()
-    for (const t of rows.traits) {
-      s.traits.set(t.name, { id: t.id, name: t.name, createdAt: t.created_at, updatedAt: t.updated_at })
-      traitById.set(t.id, t.name)
-    }
+    s.setCatalog(rows, epoch)
     const aggById = new Map<number, string>()
     for (const a of rows.aggregates) {
       s.aggregates.set(a.uuid, a.id)
@@ -185,6 +231,7 @@ export class PlacementState {
         usages: new Map(),
         traits: new Set<string>(),
         aggregates: new Set<string>(),
+        cache: {},
       } satisfies Provider
       s.providers.set(p.id, p)
       s.byUuid.set(p.uuid, p)
@@ -201,17 +248,7 @@ export class PlacementState {
       const p = s.providers.get(i.resource_provider_id)
       const rc = s.rcById.get(i.resource_class_id)
       if (!p || !rc) continue
-      p.inventories.set(rc.name, {
-        resourceClass: rc.name,
-        total: Number(i.total),
-        reserved: Number(i.reserved),
-        minUnit: Number(i.min_unit),
-        maxUnit: Number(i.max_unit),
-        stepSize: Number(i.step_size),
-        allocationRatio: Number(i.allocation_ratio),
-        createdAt: i.created_at,
-        updatedAt: i.updated_at,
-      })
+      p.inventories.set(rc.name, inventoryOf(rc.name, i))
     }
     const projectById = new Map(rows.projects.map((r) => [r.id, r.external_id]))
     const userById = new Map(rows.users.map((r) => [r.id, r.external_id]))
@@ -248,7 +285,7 @@ export class PlacementState {
       })
     }
     for (const r of rows.providerTraits) {
-      const name = traitById.get(r.trait_id)
+      const name = s.traitById.get(r.trait_id)
       const p = s.providers.get(r.resource_provider_id)
       if (name && p) p.traits.add(name)
     }
@@ -256,15 +293,9 @@ export class PlacementState {
       const uuid = aggById.get(r.aggregate_id)
       const p = s.providers.get(r.resource_provider_id)
       if (!uuid || !p) continue
-      p.aggregates.add(uuid)
-      let members = s.aggregateMembers.get(uuid)
-      if (!members) {
-        members = []
-        s.aggregateMembers.set(uuid, members)
-      }
-      members.push(p)
+      s.linkAggregate(p, uuid)
     }
-    for (const p of s.providers.values()) if (p.traits.has('MISC_SHARES_VIA_AGGREGATE')) s.sharing.push(p)
+    for (const p of s.providers.values()) if (p.traits.has(SHARES)) s.sharing.push(p)
     return s
   }
 
@@ -274,15 +305,230 @@ export class PlacementState {
     return false
   }
 
-  /** Every provider of a tree, parents before children. */
-  static treeOf(root: Provider): Provider[] {
+  /** Every provider of a tree, parents before children (cached on the root; do not modify). */
+  static treeOf(root: Provider): readonly Provider[] {
+    if (root.root === root && root.cache.tree) return root.cache.tree
     const out: Provider[] = []
     const walk = (p: Provider) => {
       out.push(p)
       for (const c of p.children) walk(c)
     }
     walk(root)
+    if (root.root === root) root.cache.tree = out
     return out
+  }
+
+  /** Trait names by id (for the change log's rows). */
+  readonly traitById = new Map<number, string>()
+
+  /** Resource classes (standard ones from code) and traits, replaced whole. */
+  private setCatalog(rows: Pick<StateRows, 'resourceClasses' | 'traits'>, epoch: string) {
+    this.resourceClasses.clear()
+    this.rcById.clear()
+    this.traits.clear()
+    this.traitById.clear()
+    STANDARD_RESOURCE_CLASSES.forEach((name, id) => {
+      const rc = { id, name, createdAt: epoch, updatedAt: null }
+      this.resourceClasses.set(name, rc)
+      this.rcById.set(id, rc)
+    })
+    for (const r of rows.resourceClasses) {
+      const rc = { id: r.id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at }
+      this.resourceClasses.set(r.name, rc)
+      this.rcById.set(r.id, rc)
+    }
+    for (const t of rows.traits) {
+      this.traits.set(t.name, { id: t.id, name: t.name, createdAt: t.created_at, updatedAt: t.updated_at })
+      this.traitById.set(t.id, t.name)
+    }
+  }
+
+  /**
+   * Applies what the change log says changed, in place, as a rebuild from the same
+   * rows would leave it. Returns false (the state is then unusable: rebuild it) for a
+   * change it does not handle incrementally, such as a provider moving between trees.
+   * Synchronous: no request sees a half-applied change.
+   */
+  applyChanges(d: ChangeRows, epoch: string): boolean {
+    if (d.full) return false
+    if (d.catalog) {
+      this.setCatalog(d.catalog, epoch)
+      // Traits are listed in id order in summaries: drop every cached fragment.
+      for (const p of this.providers.values()) p.cache.summary = undefined
+    }
+    for (const a of d.aggregates) this.aggregates.set(a.uuid, a.id)
+    const aggById = new Map(d.aggregates.map((a) => [a.id, a.uuid]))
+    const rows = new Map(d.providers.map((r) => [r.id, r]))
+    let sharingChanged = false
+    // Providers: deleted ones first (children before parents), then new and updated.
+    const gone = d.providerIds
+      .filter((id) => !rows.has(id) && this.providers.has(id))
+      .map((id) => this.providers.get(id)!)
+      .sort((a, b) => b.id - a.id)
+    for (const p of gone) {
+      if (p.children.some((c) => !gone.includes(c))) return false
+      if (p.traits.has(SHARES)) sharingChanged = true
+      this.unlinkAggregates(p)
+      this.providers.delete(p.id)
+      if (this.byUuid.get(p.uuid) === p) this.byUuid.delete(p.uuid)
+      if (this.byName.get(p.name) === p) this.byName.delete(p.name)
+      if (p.parent) p.parent.children.splice(p.parent.children.indexOf(p), 1)
+      else this.roots.splice(this.roots.indexOf(p), 1)
+      p.root.cache.tree = undefined
+    }
+    const created: Provider[] = []
+    for (const r of d.providers) {
+      const p = this.providers.get(r.id)
+      if (p) {
+        // A provider that changed parent or root: its tree moved; rebuild.
+        if ((p.parent?.id ?? null) !== r.parent_provider_id || p.root.id !== (r.root_provider_id ?? r.id))
+          return false
+        if (p.name !== r.name) {
+          if (this.byName.get(p.name) === p) this.byName.delete(p.name)
+          p.name = r.name
+          this.byName.set(p.name, p)
+        }
+        p.generation = Number(r.generation)
+        p.updatedAt = r.updated_at
+        continue
+      }
+      const q: Provider = {
+        id: r.id,
+        uuid: r.uuid,
+        name: r.name,
+        generation: Number(r.generation),
+        parent: undefined,
+        root: undefined as unknown as Provider,
+        children: [],
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+        inventories: new Map(),
+        usages: new Map(),
+        traits: new Set<string>(),
+        aggregates: new Set<string>(),
+        cache: {},
+      }
+      this.providers.set(q.id, q)
+      this.byUuid.set(q.uuid, q)
+      this.byName.set(q.name, q)
+      created.push(q)
+    }
+    for (const p of created) {
+      const r = rows.get(p.id)!
+      const parent = r.parent_provider_id === null ? undefined : this.providers.get(r.parent_provider_id)
+      const root = r.root_provider_id === null ? p : this.providers.get(r.root_provider_id)
+      if ((r.parent_provider_id !== null && !parent) || !root) return false
+      p.parent = parent
+      p.root = root
+      if (parent) insertById(parent.children, p)
+      else insertById(this.roots, p)
+      root.cache.tree = undefined
+    }
+    // Inventories, traits and aggregates of the touched providers, replaced whole.
+    const touched: Provider[] = []
+    for (const r of d.providers) {
+      const p = this.providers.get(r.id)!
+      touched.push(p)
+      p.inventories.clear()
+      if (p.traits.has(SHARES)) sharingChanged = true
+      p.traits.clear()
+      this.unlinkAggregates(p)
+      p.cache.summary = undefined
+    }
+    for (const i of d.inventories) {
+      const p = this.providers.get(i.resource_provider_id)
+      const rc = this.rcById.get(i.resource_class_id)
+      if (p && rc) p.inventories.set(rc.name, inventoryOf(rc.name, i))
+    }
+    for (const r of d.providerTraits) {
+      const name = this.traitById.get(r.trait_id)
+      const p = this.providers.get(r.resource_provider_id)
+      if (name && p) p.traits.add(name)
+    }
+    for (const r of d.providerAggregates) {
+      const uuid = aggById.get(r.aggregate_id)
+      const p = this.providers.get(r.resource_provider_id)
+      if (uuid && p) this.linkAggregate(p, uuid)
+    }
+    for (const p of touched) if (p.traits.has(SHARES)) sharingChanged = true
+    if (sharingChanged)
+      this.sharing = [...this.providers.values()]
+        .filter((p) => p.traits.has(SHARES))
+        .sort((a, b) => a.id - b.id)
+    // Consumers: the old allocations leave the usages, the current ones enter.
+    for (const r of d.projects) this.projects.set(r.external_id, r.id)
+    for (const r of d.users) this.users.set(r.external_id, r.id)
+    for (const r of d.consumerTypes) this.consumerTypes.set(r.name, r.id)
+    const projectById = new Map(d.projects.map((r) => [r.id, r.external_id]))
+    const userById = new Map(d.users.map((r) => [r.id, r.external_id]))
+    const typeById = new Map(d.consumerTypes.map((r) => [r.id, r.name]))
+    const crow = new Map(d.consumers.map((c) => [c.uuid, c]))
+    for (const uuid of d.consumerUuids) {
+      const old = this.consumers.get(uuid)
+      if (old) {
+        for (const a of old.allocations) {
+          a.provider.usages.set(a.resourceClass, (a.provider.usages.get(a.resourceClass) ?? 0) - a.used)
+          a.provider.cache.summary = undefined
+        }
+        const c = crow.get(uuid)
+        // A consumer deleted and created again is a new row: it moves to the end, as
+        // a rebuild (rows in id order) would put it.
+        if (!c || c.id !== old.id) this.consumers.delete(uuid)
+      }
+    }
+    for (const c of d.consumers) {
+      const prev = this.consumers.get(c.uuid)
+      const fresh: Consumer = {
+        id: c.id,
+        uuid: c.uuid,
+        projectId: projectById.get(c.project_id) ?? '',
+        userId: userById.get(c.user_id) ?? '',
+        consumerType: c.consumer_type_id === null ? undefined : typeById.get(c.consumer_type_id),
+        generation: Number(c.generation),
+        createdAt: c.created_at,
+        updatedAt: c.updated_at,
+        allocations: [],
+      }
+      if (prev) Object.assign(prev, fresh)
+      else this.consumers.set(c.uuid, fresh)
+    }
+    for (const a of d.allocations) {
+      const p = this.providers.get(a.resource_provider_id)
+      const rc = this.rcById.get(a.resource_class_id)
+      const c = this.consumers.get(a.consumer_id)
+      if (!p || !rc) return false
+      const used = Number(a.used)
+      p.usages.set(rc.name, (p.usages.get(rc.name) ?? 0) + used)
+      p.cache.summary = undefined
+      c?.allocations.push({
+        provider: p,
+        resourceClass: rc.name,
+        used,
+        createdAt: a.created_at,
+        updatedAt: a.updated_at,
+      })
+    }
+    this.counter = d.counter
+    return true
+  }
+
+  private linkAggregate(p: Provider, uuid: string) {
+    p.aggregates.add(uuid)
+    let members = this.aggregateMembers.get(uuid)
+    if (!members) {
+      members = []
+      this.aggregateMembers.set(uuid, members)
+    }
+    members.push(p)
+  }
+
+  private unlinkAggregates(p: Provider) {
+    for (const uuid of p.aggregates) {
+      const members = this.aggregateMembers.get(uuid)
+      const i = members?.indexOf(p) ?? -1
+      if (i >= 0) members!.splice(i, 1)
+    }
+    p.aggregates.clear()
   }
 
   nextCustomClassId(): number {

@@ -1,19 +1,26 @@
 /**
  * Keeps this process's PlacementState in step with the database. Before a read the
  * cache asks for the change counter (one indexed row); when it moved, the state is
- * reloaded once, however many requests are waiting. Every write transaction bumps the
- * counter, so a write through any process sharing the database is seen by the next
- * read in every other process.
+ * brought up to date once, however many requests are waiting: from the change log
+ * (only the providers and consumers the writes since then touched are read and patched
+ * in), or by a full reload when the log cannot say. Every write transaction bumps the
+ * counter and logs what it touched, so a write through any process sharing the
+ * database is seen by the next read in every other process.
  */
-import { PlacementState, type StateRows } from './model.js'
+import { type ChangeRows, PlacementState, type StateRows } from './model.js'
 
 export interface StateSource {
   counter(): Promise<string>
   loadState(): Promise<StateRows>
+  /** What changed since a counter value (absent: always reload everything). */
+  loadChanges?(since: string): Promise<ChangeRows>
 }
 
 export interface CacheStats {
+  /** Full reloads. */
   reloads: number
+  /** Incremental updates from the change log. */
+  updates: number
   lastReloadMs: number
   checks: number
 }
@@ -22,7 +29,7 @@ export class StateCache {
   private state: PlacementState | undefined
   private loading: Promise<PlacementState> | undefined
   private lastCheck = 0
-  readonly stats: CacheStats = { reloads: 0, lastReloadMs: 0, checks: 0 }
+  readonly stats: CacheStats = { reloads: 0, updates: 0, lastReloadMs: 0, checks: 0 }
 
   constructor(
     private readonly source: StateSource,
@@ -55,12 +62,8 @@ export class StateCache {
   private reload(): Promise<PlacementState> {
     if (!this.loading) {
       const t0 = performance.now()
-      this.loading = this.source
-        .loadState()
-        .then((rows) => {
-          const s = PlacementState.build(rows, this.epoch)
-          if (!this.state || BigInt(s.counter) >= BigInt(this.state.counter)) this.state = s
-          this.stats.reloads++
+      this.loading = this.refresh()
+        .then((s) => {
           this.stats.lastReloadMs = performance.now() - t0
           return s
         })
@@ -69,5 +72,25 @@ export class StateCache {
         })
     }
     return this.loading
+  }
+
+  private async refresh(): Promise<PlacementState> {
+    const current = this.state
+    if (current && this.source.loadChanges) {
+      const changes = await this.source.loadChanges(current.counter)
+      // The state may have been dropped (invalidate) while the changes were read.
+      if (this.state === current && BigInt(changes.counter) >= BigInt(current.counter)) {
+        if (current.applyChanges(changes, this.epoch)) {
+          this.stats.updates++
+          return current
+        }
+        // Half-applied: nobody may use it any more.
+        this.state = undefined
+      }
+    }
+    const s = PlacementState.build(await this.source.loadState(), this.epoch)
+    if (!this.state || BigInt(s.counter) >= BigInt(this.state.counter)) this.state = s
+    this.stats.reloads++
+    return s
   }
 }

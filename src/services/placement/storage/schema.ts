@@ -108,4 +108,13 @@ export interface PlacementDatabase {
   resource_provider_aggregates: ProviderAggregateTable
   resource_provider_traits: ProviderTraitTable
   placement_changes: ChangeCounterTable
+  placement_change_log: ChangeLogTable
+}
+
+/** One row per committed write: what it touched (migrations/0002-change-log.ts). */
+export interface ChangeLogTable {
+  seq: number | string
+  kind: string
+  providers: string | null
+  consumers: string | null
 }

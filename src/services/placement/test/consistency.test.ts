@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { createTestDatabase, enabledDialects } from '../../../kernel/db/testing.js'
+import { PlacementState } from '../domain/model.js'
 import {
   claimBody,
   dropWhenIdle,
@@ -23,6 +24,42 @@ interface Candidates {
 }
 
 const candidates = (r: Reply) => r.body as unknown as Candidates
+
+/** Everything an index holds, in a comparable shape (orders that views expose kept). */
+function dump(s: PlacementState) {
+  const ids = (ps: Iterable<{ id: number }>) => [...ps].map((p) => p.id)
+  return {
+    counter: s.counter,
+    roots: ids(s.roots),
+    sharing: ids(s.sharing),
+    providers: [...s.providers.values()]
+      .sort((x, y) => x.id - y.id)
+      .map((p) => ({
+        id: p.id,
+        uuid: p.uuid,
+        name: p.name,
+        generation: p.generation,
+        parent: p.parent?.id,
+        root: p.root.id,
+        children: ids(p.children),
+        tree: p.root === p ? ids(PlacementState.treeOf(p)) : undefined,
+        inventories: [...p.inventories],
+        usages: [...p.usages].filter(([, n]) => n !== 0).sort(),
+        traits: [...p.traits].sort(),
+        aggregates: [...p.aggregates].sort(),
+      })),
+    members: [...s.aggregateMembers]
+      .map(([uuid, ps]) => [uuid, ids(ps).sort((x, y) => x - y)] as const)
+      .filter(([, ps]) => ps.length > 0)
+      .sort(),
+    consumers: [...s.consumers.values()].map((c) => ({
+      ...c,
+      allocations: c.allocations.map((a) => ({ ...a, provider: a.provider.id })),
+    })),
+    resourceClasses: [...s.resourceClasses.values()],
+    traits: [...s.traits.values()],
+  }
+}
 
 for (const dialect of enabledDialects()) {
   describe(`placement across two processes on ${dialect}`, { timeout: 120_000 }, () => {
@@ -132,7 +169,10 @@ for (const dialect of enabledDialects()) {
         assert.ok(childNow.status === 200)
         assert.equal((await b.call('DELETE', `/resource_providers/${child}`)).status, 204)
         assert.equal(candidates(await a.call('GET', q)).allocation_requests.length, 0)
-        assert.ok(b.service.placement.cache.stats.reloads > 1 && a.service.placement.cache.stats.reloads > 1)
+        // Both indexes were brought up to date (from the change log or by a reload).
+        const refreshed = (i: Instance) =>
+          i.service.placement.cache.stats.reloads + i.service.placement.cache.stats.updates
+        assert.ok(refreshed(a) > 1 && refreshed(b) > 1)
       } finally {
         await teardown()
       }
@@ -161,6 +201,83 @@ for (const dialect of enabledDialects()) {
             assert.equal(p.usages.get('VCPU'), 10)
           }
         }
+      } finally {
+        await teardown()
+      }
+    })
+
+    it('indexes kept up to date from the change log equal a rebuild from the database', async () => {
+      const teardown = await setup()
+      try {
+        // Warm both indexes, then write through both: trees, inventories, traits,
+        // aggregates, claims, moves, deletes, a new trait and class.
+        await a.call('GET', '/resource_providers')
+        await b.call('GET', '/resource_providers')
+        const roots = await Promise.all(
+          Array.from({ length: 4 }, () => providerWith(a, { VCPU: { total: 8 } })),
+        )
+        const kids = await Promise.all(
+          roots.map((r, i) =>
+            providerWith(i % 2 ? a : b, { SRIOV_NET_VF: { total: 4 } }, { parent_provider_uuid: r }),
+          ),
+        )
+        assert.equal((await b.call('PUT', '/traits/CUSTOM_INC_A')).status, 201)
+        assert.equal((await a.call('PUT', '/resource_classes/CUSTOM_INC_RC')).status, 201)
+        const gen = async (i: Instance, uuid: string) =>
+          (await i.call('GET', `/resource_providers/${uuid}`)).body.generation as number
+        for (const [i, kid] of kids.entries()) {
+          const w = i % 2 ? b : a
+          assert.equal(
+            (
+              await w.call('PUT', `/resource_providers/${kid}/traits`, {
+                resource_provider_generation: await gen(w, kid),
+                traits: i % 2 ? ['CUSTOM_INC_A', 'MISC_SHARES_VIA_AGGREGATE'] : ['CUSTOM_INC_A'],
+              })
+            ).status,
+            200,
+          )
+          assert.equal(
+            (
+              await w.call('PUT', `/resource_providers/${roots[i]}/aggregates`, {
+                resource_provider_generation: await gen(w, roots[i]!),
+                aggregates: [randomUUID(), randomUUID()],
+              })
+            ).status,
+            200,
+          )
+        }
+        const consumers = Array.from({ length: 6 }, () => randomUUID())
+        for (const [i, c] of consumers.entries()) {
+          const w = i % 2 ? a : b
+          assert.equal(
+            (await w.call('PUT', `/allocations/${c}`, claimBody(kids[i % 4]!, { SRIOV_NET_VF: 1 }))).status,
+            204,
+          )
+        }
+        assert.equal((await a.call('DELETE', `/allocations/${consumers[0]}`)).status, 204)
+        const moved = { ...claimBody(roots[0]!, { VCPU: 2 }), consumer_generation: 1 }
+        assert.equal((await b.call('PUT', `/allocations/${consumers[1]}`, moved)).status, 204)
+        const inv = await b.call('GET', `/resource_providers/${roots[1]}/inventories`)
+        assert.equal(
+          (
+            await a.call('PUT', `/resource_providers/${roots[1]}/inventories`, {
+              resource_provider_generation: inv.body.resource_provider_generation,
+              inventories: { VCPU: { total: 16 }, CUSTOM_INC_RC: { total: 3 } },
+            })
+          ).status,
+          200,
+        )
+        const extra = await providerWith(b, { DISK_GB: { total: 100 } }, { parent_provider_uuid: kids[2] })
+        assert.equal((await a.call('DELETE', `/resource_providers/${extra}`)).status, 204)
+        const leaf = await providerWith(a, { DISK_GB: { total: 10 } }, { parent_provider_uuid: kids[3] })
+        void leaf
+        const before = a.service.placement.cache.stats.updates + b.service.placement.cache.stats.updates
+        for (const inst of [a, b]) {
+          const kept = await inst.service.placement.state()
+          const rebuilt = PlacementState.build(await inst.service.repo.loadState(), new Date(0).toISOString())
+          assert.deepEqual(dump(kept), dump(rebuilt))
+        }
+        assert.ok(before > 0, 'some refreshes came from the change log')
       } finally {
         await teardown()
       }

@@ -4,6 +4,7 @@
  */
 import { type ColumnDefinitionBuilder, type Kysely, PostgresAdapter, sql } from 'kysely'
 import type { NamedMigration } from '../../../../kernel/db/index.js'
+import { changeLog } from './0002-change-log.js'
 
 const ts = 'varchar(40)'
 
@@ -162,4 +163,4 @@ export const initial: NamedMigration = {
   },
 }
 
-export const placementMigrations: readonly NamedMigration[] = [initial]
+export const placementMigrations: readonly NamedMigration[] = [initial, changeLog]
