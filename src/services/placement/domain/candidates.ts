@@ -133,21 +133,38 @@ export function findCandidates(
   if (req.rootRequired) anchors = anchors.filter((a) => traitsMatch(a.traits, req.rootRequired!))
 
   const out: Candidate[] = []
-  const seen = new Set<string>()
+  // NOTE: within one anchor every combination of partials is a different candidate
+  // (each group's partials differ in their mapping or allocation, and a group's
+  // suffix maps only to its own partial). The same candidate can come from two
+  // anchors only through sharing providers, so the dedupe key is only built when the
+  // state has some.
+  const seen = s.sharing.length ? new Set<string>() : undefined
+  let distinct = 0
   const numbered = req.groups.map((g) => g.suffix !== '')
+  const groupOf = new Map(req.groups.map((g, i) => [g.suffix, i]))
+  const subtrees = req.sameSubtree.map((sfxs) =>
+    sfxs.map((sfx) => groupOf.get(sfx)).filter((i) => i !== undefined),
+  )
   const bounded = opts.maxCandidates >= 0
+  const stopAt = opts.randomize ? undefined : req.limit
+  const chosen: Partial[] = []
   generate: for (const anchor of anchors) {
     const lists = byGroup.map((m) => m.get(anchor)!)
     const idx = lists.map(() => 0)
     for (;;) {
-      const chosen = lists.map((l, i) => l[idx[i]!]!)
-      const c = merge(anchor, chosen, numbered, req)
+      for (let i = 0; i < lists.length; i++) chosen[i] = lists[i]![idx[i]!]!
+      const c = sameSubtreeHolds(chosen, req.groups, subtrees)
+        ? merge(anchor, chosen, numbered, req)
+        : undefined
       if (c) {
-        const key = keyOf(c)
-        if (!seen.has(key)) {
-          seen.add(key)
+        const key = seen ? keyOf(c) : undefined
+        if (key === undefined || !seen!.has(key)) {
+          if (key !== undefined) seen!.add(key)
+          distinct++
           if (req.nestedAware || oneProviderPerTree(c)) out.push(c)
-          if (bounded && seen.size >= opts.maxCandidates) break generate
+          if (bounded && distinct >= opts.maxCandidates) break generate
+          // Without randomize a limit keeps the first ones found: stop there.
+          if (stopAt !== undefined && out.length >= stopAt) break generate
         }
       }
       let k = lists.length - 1
@@ -183,15 +200,20 @@ function limitResults(out: Candidate[], limit: number | undefined, opts: Candida
 function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, Set<Provider>>): Partial[] {
   const out: Partial[] = []
   const first = g.resources.keys().next()
-  // Start from providers with inventory of the first class (cheap), else every provider.
-  const pool = g.inTree ? PlacementState.treeOf(g.inTree.root) : [...s.providers.values()]
+  // Start from providers with inventory of the first class (the index), else every provider.
+  const pool = g.inTree
+    ? PlacementState.treeOf(g.inTree.root)
+    : first.done
+      ? s.providersInOrder()
+      : s.providersWith(first.value)
   for (const p of pool) {
     if (!first.done && !p.inventories.has(first.value)) continue
     let ok = true
     for (const [rc, n] of g.resources) if (!fits(p, rc, n)) ok = false
     if (!ok || !traitsMatch(p.traits, g.traits) || !inAggregates(p, g.aggregates, false)) continue
+    // NOTE: partials and candidates share their maps and lists; nothing modifies them.
     const alloc = new Map<Provider, Map<string, number>>()
-    if (g.resources.size) alloc.set(p, new Map(g.resources))
+    if (g.resources.size) alloc.set(p, g.resources)
     const mappings = new Map([[g.suffix, [p]]])
     out.push({ anchor: p.root, alloc, mappings })
     if (p.traits.has(SHARES)) {
@@ -207,7 +229,8 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
   const rcs = [...g.resources.keys()]
   for (const root of roots) {
     const tree = PlacementState.treeOf(root)
-    const pool = [...tree, ...(g.inTree ? [] : (sharedWith.get(root) ?? []))]
+    const shared = g.inTree ? undefined : sharedWith.get(root)
+    const pool = shared ? [...tree, ...shared] : tree
     const options: Provider[][] = []
     let possible = true
     for (const rc of rcs) {
@@ -231,18 +254,16 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
     const idx = options.map(() => 0)
     for (;;) {
       const alloc = new Map<Provider, Map<string, number>>()
-      const traits = new Set<string>()
       rcs.forEach((rc, i) => {
         const p = options[i]![idx[i]!]!
         let m = alloc.get(p)
         if (!m) {
           m = new Map()
           alloc.set(p, m)
-          for (const t of p.traits) traits.add(t)
         }
         m.set(rc, g.resources.get(rc)!)
       })
-      if (traitsMatch(traits, g.traits))
+      if (unionMatches(alloc.keys(), g.traits))
         out.push({ anchor: root, alloc, mappings: new Map([[g.suffix, [...alloc.keys()]]]) })
       let k = options.length - 1
       while (k >= 0) {
@@ -263,9 +284,35 @@ function oneProviderPerTree(c: Candidate): boolean {
   return roots.size === c.alloc.size
 }
 
+/** traitsMatch over the union of the providers' traits, without building the union. */
+function unionMatches(providers: Iterable<Provider>, f: TraitFilter): boolean {
+  if (f.forbidden.size === 0 && f.required.length === 0) return true
+  const ps = [...providers]
+  for (const t of f.forbidden) for (const p of ps) if (p.traits.has(t)) return false
+  for (const any of f.required) {
+    let hit = false
+    for (const t of any) for (const p of ps) if (p.traits.has(t)) hit = true
+    if (!hit) return false
+  }
+  return true
+}
+
 function hasAny(traits: ReadonlySet<string>, names: ReadonlySet<string>): boolean {
   for (const t of names) if (traits.has(t)) return true
   return false
+}
+
+/**
+ * same_subtree before anything is merged: every provider the listed groups map to lies
+ * under one of them. (The merged mappings of a suffix are its own group's.)
+ */
+function sameSubtreeHolds(parts: Partial[], groups: RequestGroup[], subtrees: number[][]): boolean {
+  for (const gs of subtrees) {
+    const ps: Provider[] = []
+    for (const i of gs) for (const p of parts[i]!.mappings.get(groups[i]!.suffix) ?? []) ps.push(p)
+    if (!ps.some((top) => ps.every((p) => PlacementState.isWithin(p, top)))) return false
+  }
+  return true
 }
 
 function merge(
@@ -287,31 +334,40 @@ function merge(
       }
     }
   }
+  // Each part's amounts were checked against its provider on their own; only a
+  // provider that two parts use needs its summed amounts checked.
+  // The parts' maps and lists are shared, never modified: a sum is a new map.
+  let shared = false
   for (const part of parts) {
     for (const [p, m] of part.alloc) {
-      let t = alloc.get(p)
+      const t = alloc.get(p)
       if (!t) {
-        t = new Map()
-        alloc.set(p, t)
+        alloc.set(p, m)
+        continue
       }
-      for (const [rc, n] of m) t.set(rc, (t.get(rc) ?? 0) + n)
+      shared = true
+      const sum = new Map(t)
+      for (const [rc, n] of m) sum.set(rc, (sum.get(rc) ?? 0) + n)
+      alloc.set(p, sum)
     }
     for (const [suffix, ps] of part.mappings) {
-      const l = mappings.get(suffix) ?? []
-      for (const p of ps) if (!l.includes(p)) l.push(p)
-      mappings.set(suffix, l)
+      const l = mappings.get(suffix)
+      if (!l) {
+        mappings.set(suffix, ps)
+        continue
+      }
+      const merged = [...l]
+      for (const p of ps) if (!merged.includes(p)) merged.push(p)
+      mappings.set(suffix, merged)
     }
   }
-  for (const [p, m] of alloc) {
-    for (const [rc, n] of m) {
-      const inv = p.inventories.get(rc)!
-      if ((p.usages.get(rc) ?? 0) + n > capacityOf(inv) || n > inv.maxUnit) return undefined
+  if (shared) {
+    for (const [p, m] of alloc) {
+      for (const [rc, n] of m) {
+        const inv = p.inventories.get(rc)!
+        if ((p.usages.get(rc) ?? 0) + n > capacityOf(inv) || n > inv.maxUnit) return undefined
+      }
     }
-  }
-  for (const suffixes of req.sameSubtree) {
-    const ps: Provider[] = []
-    for (const sfx of suffixes) for (const p of mappings.get(sfx) ?? []) ps.push(p)
-    if (!ps.some((top) => ps.every((p) => PlacementState.isWithin(p, top)))) return undefined
   }
   return { alloc, mappings, anchor }
 }

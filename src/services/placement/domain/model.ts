@@ -43,8 +43,8 @@ export interface Provider {
 export interface ProviderCache {
   /** On a root: every provider of its tree, parents before children. */
   tree?: Provider[]
-  /** Provider summary JSON fragments by view variant (handlers/views.ts). */
-  summary?: Map<string, string>
+  /** Provider summary JSON fragments (UTF-8) by view variant (handlers/views.ts). */
+  summary?: Map<string, Buffer>
 }
 
 export interface Allocation {
@@ -318,6 +318,35 @@ export class PlacementState {
     return out
   }
 
+  /** Providers with an inventory of each class, in id order (built on demand). */
+  private byClass: Map<string, Provider[]> | undefined
+
+  /** The providers with an inventory of `rc`, in id order; do not modify. */
+  providersWith(rc: string): readonly Provider[] {
+    if (!this.byClass) {
+      const m = new Map<string, Provider[]>()
+      const all = [...this.providers.values()].sort((a, b) => a.id - b.id)
+      for (const p of all) {
+        for (const c of p.inventories.keys()) {
+          let l = m.get(c)
+          if (!l) {
+            l = []
+            m.set(c, l)
+          }
+          l.push(p)
+        }
+      }
+      this.byClass = m
+    }
+    return this.byClass.get(rc) ?? []
+  }
+
+  /** Every provider in id order (cached with the class index); do not modify. */
+  providersInOrder(): readonly Provider[] {
+    return (this.inOrder ??= [...this.providers.values()].sort((a, b) => a.id - b.id))
+  }
+  private inOrder: Provider[] | undefined
+
   /** Trait names by id (for the change log's rows). */
   readonly traitById = new Map<number, string>()
 
@@ -365,6 +394,10 @@ export class PlacementState {
       .filter((id) => !rows.has(id) && this.providers.has(id))
       .map((id) => this.providers.get(id)!)
       .sort((a, b) => b.id - a.id)
+    if (gone.length) {
+      this.byClass = undefined
+      this.inOrder = undefined
+    }
     for (const p of gone) {
       if (p.children.some((c) => !gone.includes(c))) return false
       if (p.traits.has(SHARES)) sharingChanged = true
@@ -413,6 +446,10 @@ export class PlacementState {
       this.byName.set(q.name, q)
       created.push(q)
     }
+    if (created.length) {
+      this.byClass = undefined
+      this.inOrder = undefined
+    }
     for (const p of created) {
       const r = rows.get(p.id)!
       const parent = r.parent_provider_id === null ? undefined : this.providers.get(r.parent_provider_id)
@@ -426,9 +463,11 @@ export class PlacementState {
     }
     // Inventories, traits and aggregates of the touched providers, replaced whole.
     const touched: Provider[] = []
+    const classesBefore = new Map<Provider, string>()
     for (const r of d.providers) {
       const p = this.providers.get(r.id)!
       touched.push(p)
+      classesBefore.set(p, [...p.inventories.keys()].join())
       p.inventories.clear()
       if (p.traits.has(SHARES)) sharingChanged = true
       p.traits.clear()
@@ -450,7 +489,10 @@ export class PlacementState {
       const p = this.providers.get(r.resource_provider_id)
       if (uuid && p) this.linkAggregate(p, uuid)
     }
-    for (const p of touched) if (p.traits.has(SHARES)) sharingChanged = true
+    for (const p of touched) {
+      if (p.traits.has(SHARES)) sharingChanged = true
+      if (classesBefore.get(p) !== [...p.inventories.keys()].join()) this.byClass = undefined
+    }
     if (sharingChanged)
       this.sharing = [...this.providers.values()]
         .filter((p) => p.traits.has(SHARES))

@@ -6,7 +6,7 @@ import { findCandidates } from '../domain/candidates.js'
 import { cacheHeaders, validateQuery } from '../http-support.js'
 import * as S from '../schemas/bodies.js'
 import type { Handler } from './handler.js'
-import { candidatesView } from './views.js'
+import { candidatesBody } from './views.js'
 
 export const listAllocationCandidates: Handler = async (req, reply, d) => {
   validateQuery(req, S.candidatesQuery(req.version))
@@ -18,5 +18,7 @@ export const listAllocationCandidates: Handler = async (req, reply, d) => {
   )
   const found = empty ? [] : findCandidates(s, creq, d.candidates)
   cacheHeaders(req, reply, undefined)
-  return candidatesView(s, found, creq, req.version)
+  // The body is assembled as JSON text (handlers/views.ts); same bytes as the object view.
+  reply.type('application/json')
+  return candidatesBody(s, found, creq, req.version)
 }
