@@ -31,19 +31,31 @@ export interface CandidateRequest {
   nestedAware: boolean
 }
 
+/**
+ * One group's share of a candidate, anchored at a tree root. Kept small (arrays, no
+ * maps): a query builds one per matching provider or tree, and they are shared,
+ * never modified, by the candidates built from them.
+ */
 interface Partial {
   anchor: Provider
-  /** provider -> rc -> amount */
-  alloc: Map<Provider, Map<string, number>>
-  /** suffix -> providers */
-  mappings: Map<string, Provider[]>
+  /** The providers the group allocates from, first use first. */
+  providers: readonly Provider[]
+  /** What each of them gives, class -> amount (parallel to `providers`). */
+  amounts: readonly ReadonlyMap<string, number>[]
+  /** The group's suffix and the providers it maps to (none: a resourceless unnumbered group). */
+  suffix: string
+  mapping: readonly Provider[] | undefined
 }
 
 export interface Candidate {
-  alloc: Map<Provider, Map<string, number>>
-  mappings: Map<string, Provider[]>
+  /** provider -> class -> amount (maps shared with the request; do not modify). */
+  alloc: Map<Provider, ReadonlyMap<string, number>>
+  /** suffix -> providers */
+  mappings: Map<string, readonly Provider[]>
   anchor: Provider
 }
+
+const NONE: readonly never[] = []
 
 const SHARES = 'MISC_SHARES_VIA_AGGREGATE'
 
@@ -148,14 +160,16 @@ export function findCandidates(
   const bounded = opts.maxCandidates >= 0
   const stopAt = opts.randomize ? undefined : req.limit
   const chosen: Partial[] = []
+  const lists: Partial[][] = []
+  const idx: number[] = []
   generate: for (const anchor of anchors) {
-    const lists = byGroup.map((m) => m.get(anchor)!)
-    const idx = lists.map(() => 0)
+    for (let i = 0; i < byGroup.length; i++) {
+      lists[i] = byGroup[i]!.get(anchor)!
+      idx[i] = 0
+    }
     for (;;) {
       for (let i = 0; i < lists.length; i++) chosen[i] = lists[i]![idx[i]!]!
-      const c = sameSubtreeHolds(chosen, req.groups, subtrees)
-        ? merge(anchor, chosen, numbered, req)
-        : undefined
+      const c = sameSubtreeHolds(chosen, subtrees) ? merge(anchor, chosen, numbered, req) : undefined
       if (c) {
         const key = seen ? keyOf(c) : undefined
         if (key === undefined || !seen!.has(key)) {
@@ -199,6 +213,7 @@ function limitResults(out: Candidate[], limit: number | undefined, opts: Candida
 
 function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, Set<Provider>>): Partial[] {
   const out: Partial[] = []
+  const amounts = [g.resources]
   const first = g.resources.keys().next()
   // Start from providers with inventory of the first class (the index), else every provider.
   const pool = g.inTree
@@ -211,13 +226,17 @@ function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, 
     let ok = true
     for (const [rc, n] of g.resources) if (!fits(p, rc, n)) ok = false
     if (!ok || !traitsMatch(p.traits, g.traits) || !inAggregates(p, g.aggregates, false)) continue
-    // NOTE: partials and candidates share their maps and lists; nothing modifies them.
-    const alloc = new Map<Provider, Map<string, number>>()
-    if (g.resources.size) alloc.set(p, g.resources)
-    const mappings = new Map([[g.suffix, [p]]])
-    out.push({ anchor: p.root, alloc, mappings })
+    const mapping = [p]
+    const part: Partial = {
+      anchor: p.root,
+      providers: g.resources.size ? mapping : NONE,
+      amounts: g.resources.size ? amounts : NONE,
+      suffix: g.suffix,
+      mapping,
+    }
+    out.push(part)
     if (p.traits.has(SHARES)) {
-      for (const a of anchorsOf(s, p, memo)) if (a !== p.root) out.push({ anchor: a, alloc, mappings })
+      for (const a of anchorsOf(s, p, memo)) if (a !== p.root) out.push({ ...part, anchor: a })
     }
   }
   return out
@@ -248,23 +267,23 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
     if (rcs.length === 0) {
       // A resourceless unnumbered group: the tree's root stands for it.
       if (traitsMatch(root.traits, g.traits) && inAggregates(root, g.aggregates))
-        out.push({ anchor: root, alloc: new Map(), mappings: new Map() })
+        out.push({ anchor: root, providers: NONE, amounts: NONE, suffix: g.suffix, mapping: undefined })
       continue
     }
     const idx = options.map(() => 0)
     for (;;) {
-      const alloc = new Map<Provider, Map<string, number>>()
-      rcs.forEach((rc, i) => {
+      const providers: Provider[] = []
+      const amounts: Map<string, number>[] = []
+      for (let i = 0; i < rcs.length; i++) {
         const p = options[i]![idx[i]!]!
-        let m = alloc.get(p)
-        if (!m) {
-          m = new Map()
-          alloc.set(p, m)
-        }
-        m.set(rc, g.resources.get(rc)!)
-      })
-      if (unionMatches(alloc.keys(), g.traits))
-        out.push({ anchor: root, alloc, mappings: new Map([[g.suffix, [...alloc.keys()]]]) })
+        const j = providers.indexOf(p)
+        if (j < 0) {
+          providers.push(p)
+          amounts.push(new Map([[rcs[i]!, g.resources.get(rcs[i]!)!]]))
+        } else amounts[j]!.set(rcs[i]!, g.resources.get(rcs[i]!)!)
+      }
+      if (unionMatches(providers, g.traits))
+        out.push({ anchor: root, providers, amounts, suffix: g.suffix, mapping: providers })
       let k = options.length - 1
       while (k >= 0) {
         idx[k]!++
@@ -285,9 +304,8 @@ function oneProviderPerTree(c: Candidate): boolean {
 }
 
 /** traitsMatch over the union of the providers' traits, without building the union. */
-function unionMatches(providers: Iterable<Provider>, f: TraitFilter): boolean {
+function unionMatches(ps: readonly Provider[], f: TraitFilter): boolean {
   if (f.forbidden.size === 0 && f.required.length === 0) return true
-  const ps = [...providers]
   for (const t of f.forbidden) for (const p of ps) if (p.traits.has(t)) return false
   for (const any of f.required) {
     let hit = false
@@ -306,10 +324,10 @@ function hasAny(traits: ReadonlySet<string>, names: ReadonlySet<string>): boolea
  * same_subtree before anything is merged: every provider the listed groups map to lies
  * under one of them. (The merged mappings of a suffix are its own group's.)
  */
-function sameSubtreeHolds(parts: Partial[], groups: RequestGroup[], subtrees: number[][]): boolean {
+function sameSubtreeHolds(parts: Partial[], subtrees: number[][]): boolean {
   for (const gs of subtrees) {
     const ps: Provider[] = []
-    for (const i of gs) for (const p of parts[i]!.mappings.get(groups[i]!.suffix) ?? []) ps.push(p)
+    for (const i of gs) for (const p of parts[i]!.mapping ?? NONE) ps.push(p)
     if (!ps.some((top) => ps.every((p) => PlacementState.isWithin(p, top)))) return false
   }
   return true
@@ -321,25 +339,27 @@ function merge(
   numbered: boolean[],
   req: CandidateRequest,
 ): Candidate | undefined {
-  const alloc = new Map<Provider, Map<string, number>>()
-  const mappings = new Map<string, Provider[]>()
   if (req.isolate) {
     const owner = new Map<Provider, number>()
     for (let i = 0; i < parts.length; i++) {
       if (!numbered[i]) continue
-      for (const p of parts[i]!.mappings.values().next().value ?? []) {
+      for (const p of parts[i]!.mapping ?? NONE) {
         const o = owner.get(p)
         if (o !== undefined && o !== i) return undefined
         owner.set(p, i)
       }
     }
   }
+  const alloc = new Map<Provider, ReadonlyMap<string, number>>()
+  const mappings = new Map<string, readonly Provider[]>()
   // Each part's amounts were checked against its provider on their own; only a
-  // provider that two parts use needs its summed amounts checked.
-  // The parts' maps and lists are shared, never modified: a sum is a new map.
+  // provider that two parts use needs its summed amounts checked. The parts' maps
+  // and lists are shared, never modified: a sum is a new map.
   let shared = false
   for (const part of parts) {
-    for (const [p, m] of part.alloc) {
+    for (let i = 0; i < part.providers.length; i++) {
+      const p = part.providers[i]!
+      const m = part.amounts[i]!
       const t = alloc.get(p)
       if (!t) {
         alloc.set(p, m)
@@ -350,16 +370,15 @@ function merge(
       for (const [rc, n] of m) sum.set(rc, (sum.get(rc) ?? 0) + n)
       alloc.set(p, sum)
     }
-    for (const [suffix, ps] of part.mappings) {
-      const l = mappings.get(suffix)
-      if (!l) {
-        mappings.set(suffix, ps)
-        continue
-      }
-      const merged = [...l]
-      for (const p of ps) if (!merged.includes(p)) merged.push(p)
-      mappings.set(suffix, merged)
+    if (!part.mapping) continue
+    const l = mappings.get(part.suffix)
+    if (!l) {
+      mappings.set(part.suffix, part.mapping)
+      continue
     }
+    const merged = [...l]
+    for (const p of part.mapping) if (!merged.includes(p)) merged.push(p)
+    mappings.set(part.suffix, merged)
   }
   if (shared) {
     for (const [p, m] of alloc) {
