@@ -7,11 +7,11 @@
  *  - upload baseline: `dd if=source of=copy bs=1M conv=fsync`, the same bytes with the
  *    durability the server gives (data written and fsynced before it counts);
  *  - upload: PUT /image/v2/images/{id}/file with the client streaming the source file
- *    from disk (Node http, 1 MiB reads, Content-Length set); the client writes nothing.
+ *    from disk (curl -T); the client writes nothing.
  *    Timed until the 204, which the server sends after hashing (md5 + sha512), fsync and
  *    rename;
  *  - download baseline: `dd if=<the image's stored file> of=/dev/null bs=1M`;
- *  - download: GET .../file, the response body discarded (the client's /dev/null).
+ *  - download: GET .../file with curl, the response body written to /dev/null.
  *
  * BENCH_CACHE=cold (the default when /proc/sys/vm/drop_caches is writable, i.e. as root)
  * runs `sync; echo 3 > /proc/sys/vm/drop_caches` before each of those four, so every
@@ -24,13 +24,12 @@
  * Prints one JSON document: per-run figures, medians, and per-run ratios to the
  * baseline with their median.
  */
-import { execFileSync, execSync } from 'node:child_process'
+import { execFile, execFileSync, execSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { accessSync, constants, createReadStream, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import http from 'node:http'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 
 const env = process.env
@@ -60,16 +59,6 @@ function prepare(): void {
   if (CACHE === 'cold') execSync('sync; echo 3 > /proc/sys/vm/drop_caches', { shell: '/bin/sh' })
 }
 
-/** A sink that discards what it is given (the client's /dev/null). */
-const discard = (count: (n: number) => void) =>
-  new Writable({
-    highWaterMark: 1 << 20,
-    write(c: Buffer, _e, cb) {
-      count(c.length)
-      cb()
-    },
-  })
-
 /** Single-thread hashing speed of `algo` over 256 MiB in 1 MiB updates, MiB/s. */
 function hashSpeed(algo: string, block: Buffer): number {
   const h = createHash(algo)
@@ -87,6 +76,25 @@ function rssMiB(): number {
 }
 
 /** Samples the server's RSS while `fn` runs: baseline before, peak during. */
+/**
+ * One large transfer with curl, a lean client streaming from or to disk, so that the
+ * client's own CPU (on the same two cores as the server) distorts the figure as little
+ * as it can. `upload`: a file to send; otherwise the body is discarded.
+ */
+function curl(method: 'PUT' | 'GET', path: string, headers: Record<string, string>, upload?: string) {
+  const args = ['-s', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', '-X', method]
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`)
+  if (upload) args.push('-T', upload)
+  args.push(`${BASE}${path}`)
+  return new Promise<{ status: number; text: string; bytes: number }>((done, fail) =>
+    execFile('curl', args, (err, stdout) => {
+      if (err) return fail(err)
+      const [code, size] = stdout.trim().split(' ')
+      done({ status: Number(code), text: stdout, bytes: Number(size) })
+    }),
+  )
+}
+
 async function sampled<T>(fn: () => Promise<T>): Promise<{ result: T; rssBefore: number; rssPeak: number }> {
   const rssBefore = rssMiB()
   let rssPeak = rssBefore
@@ -201,15 +209,15 @@ async function main() {
       JSON.stringify({ name: `bench-${run}`, disk_format: 'raw', container_format: 'bare' }),
     )
     const id = JSON.parse(created.text).id as string
-    let up!: Awaited<ReturnType<typeof sampled<Awaited<ReturnType<typeof request>>>>>
+    let up!: Awaited<ReturnType<typeof sampled<Awaited<ReturnType<typeof curl>>>>>
     const put = () =>
       timed(async () => {
         up = await sampled(() =>
-          request(
+          curl(
             'PUT',
             `/image/v2/images/${id}/file`,
-            { 'x-auth-token': tok, 'content-type': 'application/octet-stream', 'content-length': bytes },
-            createReadStream(src, { highWaterMark: 1 << 20 }),
+            { 'x-auth-token': tok, 'content-type': 'application/octet-stream' },
+            src,
           ),
         )
       })
@@ -229,15 +237,11 @@ async function main() {
     const read = () =>
       timed(() => execFileSync('dd', [`if=${stored}`, 'of=/dev/null', 'bs=1M', 'status=none']))
     let got = 0
-    let down!: Awaited<ReturnType<typeof sampled<Awaited<ReturnType<typeof request>>>>>
+    let down!: Awaited<ReturnType<typeof sampled<Awaited<ReturnType<typeof curl>>>>>
     const get = () =>
       timed(async () => {
-        const sink = discard((n) => {
-          got += n
-        })
-        down = await sampled(() =>
-          request('GET', `/image/v2/images/${id}/file`, { 'x-auth-token': tok }, undefined, sink),
-        )
+        down = await sampled(() => curl('GET', `/image/v2/images/${id}/file`, { 'x-auth-token': tok }))
+        got = down.result.bytes
       })
     let readMiBps: number
     let downloadMiBps: number
