@@ -36,7 +36,7 @@ export interface CandidateRequest {
  * maps): a query builds one per matching provider or tree, and they are shared,
  * never modified, by the candidates built from them.
  */
-interface Partial {
+export interface Part {
   anchor: Provider
   /** The providers the group allocates from, first use first. */
   providers: readonly Provider[]
@@ -45,14 +45,65 @@ interface Partial {
   /** The group's suffix and the providers it maps to (none: a resourceless unnumbered group). */
   suffix: string
   mapping: readonly Provider[] | undefined
+  /** The view's cache of this part's JSON text (handlers/views.ts). */
+  json?: { alloc: string; mapping: string }
 }
 
-export interface Candidate {
-  /** provider -> class -> amount (maps shared with the request; do not modify). */
-  alloc: Map<Provider, ReadonlyMap<string, number>>
-  /** suffix -> providers */
-  mappings: Map<string, readonly Provider[]>
-  anchor: Provider
+/** One allocation request: a part per request group, anchored at a tree root. */
+export class Candidate {
+  private summed: Map<Provider, ReadonlyMap<string, number>> | undefined
+  private byPrefix: Map<string, readonly Provider[]> | undefined
+
+  constructor(
+    readonly anchor: Provider,
+    /** One part per request group, in the request's group order. */
+    readonly parts: readonly Part[],
+    /** Whether two parts allocate from one provider (their amounts add up in `alloc`). */
+    readonly shared: boolean,
+    alloc?: Map<Provider, ReadonlyMap<string, number>>,
+  ) {
+    this.summed = alloc
+  }
+
+  /** provider -> class -> amount, providers in first-use order (shared maps; do not modify). */
+  get alloc(): Map<Provider, ReadonlyMap<string, number>> {
+    return (this.summed ??= allocOf(this.parts))
+  }
+
+  /** suffix -> providers, in group order. */
+  get mappings(): Map<string, readonly Provider[]> {
+    if (!this.byPrefix) {
+      const m = new Map<string, readonly Provider[]>()
+      for (const part of this.parts) {
+        if (!part.mapping) continue
+        const l = m.get(part.suffix)
+        if (!l) m.set(part.suffix, part.mapping)
+        else m.set(part.suffix, [...l, ...part.mapping.filter((p) => !l.includes(p))])
+      }
+      this.byPrefix = m
+    }
+    return this.byPrefix
+  }
+}
+
+/** The parts' allocations by provider; a provider two parts use gets a new, summed map. */
+function allocOf(parts: readonly Part[]): Map<Provider, ReadonlyMap<string, number>> {
+  const alloc = new Map<Provider, ReadonlyMap<string, number>>()
+  for (const part of parts) {
+    for (let i = 0; i < part.providers.length; i++) {
+      const p = part.providers[i]!
+      const m = part.amounts[i]!
+      const t = alloc.get(p)
+      if (!t) {
+        alloc.set(p, m)
+        continue
+      }
+      const sum = new Map(t)
+      for (const [rc, n] of m) sum.set(rc, (sum.get(rc) ?? 0) + n)
+      alloc.set(p, sum)
+    }
+  }
+  return alloc
 }
 
 const NONE: readonly never[] = []
@@ -123,10 +174,10 @@ export function findCandidates(
     }
   }
 
-  const byGroup: Map<Provider, Partial[]>[] = []
+  const byGroup: Map<Provider, Part[]>[] = []
   for (const g of req.groups) {
     const parts = g.sameProvider ? singleProvider(s, g, memo) : multiProvider(s, g, sharedWith)
-    const m = new Map<Provider, Partial[]>()
+    const m = new Map<Provider, Part[]>()
     for (const p of parts) {
       let l = m.get(p.anchor)
       if (!l) {
@@ -159,8 +210,8 @@ export function findCandidates(
   )
   const bounded = opts.maxCandidates >= 0
   const stopAt = opts.randomize ? undefined : req.limit
-  const chosen: Partial[] = []
-  const lists: Partial[][] = []
+  const chosen: Part[] = []
+  const lists: Part[][] = []
   const idx: number[] = []
   generate: for (const anchor of anchors) {
     for (let i = 0; i < byGroup.length; i++) {
@@ -211,8 +262,8 @@ function limitResults(out: Candidate[], limit: number | undefined, opts: Candida
   return out.slice(0, n)
 }
 
-function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, Set<Provider>>): Partial[] {
-  const out: Partial[] = []
+function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, Set<Provider>>): Part[] {
+  const out: Part[] = []
   const amounts = [g.resources]
   const first = g.resources.keys().next()
   // Start from providers with inventory of the first class (the index), else every provider.
@@ -227,7 +278,7 @@ function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, 
     for (const [rc, n] of g.resources) if (!fits(p, rc, n)) ok = false
     if (!ok || !traitsMatch(p.traits, g.traits) || !inAggregates(p, g.aggregates, false)) continue
     const mapping = [p]
-    const part: Partial = {
+    const part: Part = {
       anchor: p.root,
       providers: g.resources.size ? mapping : NONE,
       amounts: g.resources.size ? amounts : NONE,
@@ -242,8 +293,8 @@ function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, 
   return out
 }
 
-function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provider, Provider[]>): Partial[] {
-  const out: Partial[] = []
+function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provider, Provider[]>): Part[] {
+  const out: Part[] = []
   const roots = g.inTree ? [g.inTree.root] : s.roots
   const rcs = [...g.resources.keys()]
   for (const root of roots) {
@@ -324,7 +375,7 @@ function hasAny(traits: ReadonlySet<string>, names: ReadonlySet<string>): boolea
  * same_subtree before anything is merged: every provider the listed groups map to lies
  * under one of them. (The merged mappings of a suffix are its own group's.)
  */
-function sameSubtreeHolds(parts: Partial[], subtrees: number[][]): boolean {
+function sameSubtreeHolds(parts: Part[], subtrees: number[][]): boolean {
   for (const gs of subtrees) {
     const ps: Provider[] = []
     for (const i of gs) for (const p of parts[i]!.mapping ?? NONE) ps.push(p)
@@ -335,7 +386,7 @@ function sameSubtreeHolds(parts: Partial[], subtrees: number[][]): boolean {
 
 function merge(
   anchor: Provider,
-  parts: Partial[],
+  parts: Part[],
   numbered: boolean[],
   req: CandidateRequest,
 ): Candidate | undefined {
@@ -350,45 +401,23 @@ function merge(
       }
     }
   }
-  const alloc = new Map<Provider, ReadonlyMap<string, number>>()
-  const mappings = new Map<string, readonly Provider[]>()
   // Each part's amounts were checked against its provider on their own; only a
-  // provider that two parts use needs its summed amounts checked. The parts' maps
-  // and lists are shared, never modified: a sum is a new map.
+  // provider that two parts use needs its summed amounts checked.
   let shared = false
-  for (const part of parts) {
-    for (let i = 0; i < part.providers.length; i++) {
-      const p = part.providers[i]!
-      const m = part.amounts[i]!
-      const t = alloc.get(p)
-      if (!t) {
-        alloc.set(p, m)
-        continue
-      }
-      shared = true
-      const sum = new Map(t)
-      for (const [rc, n] of m) sum.set(rc, (sum.get(rc) ?? 0) + n)
-      alloc.set(p, sum)
-    }
-    if (!part.mapping) continue
-    const l = mappings.get(part.suffix)
-    if (!l) {
-      mappings.set(part.suffix, part.mapping)
-      continue
-    }
-    const merged = [...l]
-    for (const p of part.mapping) if (!merged.includes(p)) merged.push(p)
-    mappings.set(part.suffix, merged)
-  }
-  if (shared) {
-    for (const [p, m] of alloc) {
-      for (const [rc, n] of m) {
-        const inv = p.inventories.get(rc)!
-        if ((p.usages.get(rc) ?? 0) + n > capacityOf(inv) || n > inv.maxUnit) return undefined
-      }
+  for (let i = 1; i < parts.length && !shared; i++) {
+    for (const p of parts[i]!.providers) {
+      for (let j = 0; j < i && !shared; j++) if (parts[j]!.providers.includes(p)) shared = true
     }
   }
-  return { alloc, mappings, anchor }
+  if (!shared) return new Candidate(anchor, parts.slice(), false)
+  const alloc = allocOf(parts)
+  for (const [p, m] of alloc) {
+    for (const [rc, n] of m) {
+      const inv = p.inventories.get(rc)!
+      if ((p.usages.get(rc) ?? 0) + n > capacityOf(inv) || n > inv.maxUnit) return undefined
+    }
+  }
+  return new Candidate(anchor, parts.slice(), true, alloc)
 }
 
 function keyOf(c: Candidate): string {

@@ -45,6 +45,12 @@ export interface ProviderCache {
   tree?: Provider[]
   /** Provider summary JSON fragments (UTF-8) by view variant (handlers/views.ts). */
   summary?: Map<string, Buffer>
+  /**
+   * Allocation request fragments of this provider by the amounts (or suffix) they
+   * name (handlers/views.ts); they depend on the uuid only, so never go stale.
+   */
+  alloc?: Map<string, string>
+  mapping?: Map<string, string>
 }
 
 export interface Allocation {

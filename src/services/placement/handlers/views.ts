@@ -2,7 +2,7 @@
  * Response bodies per microversion.
  */
 import type { Version } from '../../../kernel/microversion/index.js'
-import type { Candidate, CandidateRequest } from '../domain/candidates.js'
+import type { Candidate, CandidateRequest, Part } from '../domain/candidates.js'
 import {
   type Consumer,
   capacityOf,
@@ -182,47 +182,38 @@ export function candidatesBody(
     requested = new Set<string>()
     for (const g of creq.groups) for (const rc of g.resources.keys()) requested.add(rc)
   }
-  // Providers to summarise: with 1.29, every provider of every tree a candidate touches.
-  const summaryProviders: Provider[] = []
+  // Providers to summarise, in id order: with 1.29, every provider of every tree a
+  // candidate touches (marked by root), before that the candidates' providers.
   const listed = new Set<Provider>()
-  const addTree = (root: Provider) => {
-    if (listed.has(root)) return
-    listed.add(root)
-    for (const q of PlacementState.treeOf(root)) summaryProviders.push(q)
-  }
   for (const c of found) {
-    for (const p of c.alloc.keys()) {
-      if (nested) addTree(p.root)
-      else if (!listed.has(p)) {
-        listed.add(p)
-        summaryProviders.push(p)
-      }
-    }
-    if (nested) addTree(c.anchor)
+    for (const part of c.parts) for (const p of part.providers) listed.add(nested ? p.root : p)
+    if (nested) listed.add(c.anchor)
   }
-  summaryProviders.sort((a, b) => a.id - b.id)
-  const requests: string[] = []
-  for (const c of found)
-    requests.push(keyed ? requestJson(c, withMappings) : JSON.stringify(requestView(c, v)))
-  const out: Buffer[] = [Buffer.from(`{"allocation_requests":[${requests.join(',')}],"provider_summaries":{`)]
+  const pieces: string[] = ['{"allocation_requests":[']
+  if (keyed) requestsJson(found, withMappings, pieces)
+  else for (const [i, c] of found.entries()) pieces.push(i ? ',' : '', JSON.stringify(requestView(c, v)))
+  pieces.push('],"provider_summaries":{')
+  const out: Buffer[] = [Buffer.from(pieces.join(''))]
   const variant = allClasses ? `${withTraits ? 't' : ''}${nested ? 'n' : ''}` : undefined
-  for (let i = 0; i < summaryProviders.length; i++) {
-    const p = summaryProviders[i]!
-    let frag = variant === undefined ? undefined : p.cache.summary?.get(variant)
-    if (frag === undefined) {
-      frag = Buffer.from(
-        `${JSON.stringify(p.uuid)}:${JSON.stringify(summaryView(s, p, requested, withTraits, nested))}`,
-      )
-      if (variant !== undefined) (p.cache.summary ??= new Map()).set(variant, frag)
+  let first = true
+  if (listed.size)
+    for (const p of s.providersInOrder()) {
+      if (!listed.has(nested ? p.root : p)) continue
+      // Cached with a leading comma; the first one goes without it.
+      let frag = variant === undefined ? undefined : p.cache.summary?.get(variant)
+      if (frag === undefined) {
+        frag = Buffer.from(
+          `,${JSON.stringify(p.uuid)}:${JSON.stringify(summaryView(s, p, requested, withTraits, nested))}`,
+        )
+        if (variant !== undefined) (p.cache.summary ??= new Map()).set(variant, frag)
+      }
+      out.push(first ? frag.subarray(1) : frag)
+      first = false
     }
-    if (i) out.push(COMMA)
-    out.push(frag)
-  }
   out.push(END)
   return Buffer.concat(out)
 }
 
-const COMMA = Buffer.from(',')
 const END = Buffer.from('}}')
 
 function summaryView(
@@ -256,6 +247,94 @@ function requestView(c: Candidate, v: Version) {
   if (v.gte('1.34'))
     out.mappings = Object.fromEntries([...c.mappings].map(([sfx, ps]) => [sfx, ps.map((p) => p.uuid)]))
   return out
+}
+
+/**
+ * The allocation requests (1.12+) as JSON text, appended to `pieces`. A candidate whose
+ * parts use different providers is its parts' fragments (cached on the parts, which
+ * candidates share) in group order; one where two parts share a provider is written
+ * from its summed allocations.
+ */
+function requestsJson(found: Candidate[], withMappings: boolean, pieces: string[]) {
+  // Mappings: the groups that map providers, in group order, integer-like suffixes
+  // first (as JSON.stringify orders an object's keys). The same for every candidate.
+  const mapped = found.length
+    ? found[0]!.parts
+        .map((part, i) => [part.suffix, i] as const)
+        .filter(([, i]) => found[0]!.parts[i]!.mapping)
+    : []
+  const order = [...objectKeyOrder(new Map(mapped))].map(([, i]) => i)
+  for (let k = 0; k < found.length; k++) {
+    const c = found[k]!
+    if (k) pieces.push(',')
+    if (c.shared) {
+      pieces.push(requestJson(c, withMappings))
+      continue
+    }
+    pieces.push('{"allocations":{')
+    let first = true
+    for (const part of c.parts) {
+      if (!part.providers.length) continue
+      const json = (part.json ??= partJson(part))
+      pieces.push(first ? json.alloc : `,${json.alloc}`)
+      first = false
+    }
+    pieces.push('}')
+    if (withMappings) {
+      pieces.push(',"mappings":{')
+      for (let j = 0; j < order.length; j++) {
+        const part = c.parts[order[j]!]!
+        const json = (part.json ??= partJson(part))
+        pieces.push(j ? `,${json.mapping}` : json.mapping)
+      }
+      pieces.push('}')
+    }
+    pieces.push('}')
+  }
+}
+
+function partJson(part: Part): { alloc: string; mapping: string } {
+  let alloc = ''
+  for (let i = 0; i < part.providers.length; i++)
+    alloc += `${i ? ',' : ''}${allocFragment(part.providers[i]!, part.amounts[i]!)}`
+  let mapping = ''
+  if (part.mapping?.length === 1) mapping = mappingFragment(part.mapping[0]!, part.suffix)
+  else if (part.mapping)
+    mapping = `${JSON.stringify(part.suffix)}:[${part.mapping.map((p) => `"${p.uuid}"`).join(',')}]`
+  return { alloc, mapping }
+}
+
+/** Per provider, at most this many cached fragments of each kind. */
+const FRAGMENTS_PER_PROVIDER = 16
+const amountsText = new WeakMap<ReadonlyMap<string, number>, string>()
+
+/** `"<uuid>":{"resources":{...}}` for a provider and the amounts it gives. */
+function allocFragment(p: Provider, amounts: ReadonlyMap<string, number>): string {
+  let text = amountsText.get(amounts)
+  if (text === undefined) {
+    text = [...amounts].map(([rc, n]) => `"${rc}":${n}`).join(',')
+    amountsText.set(amounts, text)
+  }
+  const cache = (p.cache.alloc ??= new Map())
+  let frag = cache.get(text)
+  if (frag === undefined) {
+    frag = `"${p.uuid}":{"resources":{${text}}}`
+    if (cache.size >= FRAGMENTS_PER_PROVIDER) cache.clear()
+    cache.set(text, frag)
+  }
+  return frag
+}
+
+/** `"<suffix>":["<uuid>"]` for a group mapped to one provider. */
+function mappingFragment(p: Provider, suffix: string): string {
+  const cache = (p.cache.mapping ??= new Map())
+  let frag = cache.get(suffix)
+  if (frag === undefined) {
+    frag = `${JSON.stringify(suffix)}:["${p.uuid}"]`
+    if (cache.size >= FRAGMENTS_PER_PROVIDER) cache.clear()
+    cache.set(suffix, frag)
+  }
+  return frag
 }
 
 /**
