@@ -107,6 +107,8 @@ function allocOf(parts: readonly Part[]): Map<Provider, ReadonlyMap<string, numb
 }
 
 const NONE: readonly never[] = []
+/** Parts kept per provider (see ProviderCache.parts). */
+const PARTS_PER_PROVIDER = 16
 
 const SHARES = 'MISC_SHARES_VIA_AGGREGATE'
 
@@ -265,6 +267,8 @@ function limitResults(out: Candidate[], limit: number | undefined, opts: Candida
 function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, Set<Provider>>): Part[] {
   const out: Part[] = []
   const amounts = [g.resources]
+  // A provider's part for this group is kept on the provider, keyed by what it says.
+  const key = `${g.suffix}|${[...g.resources].map(([rc, n]) => `${rc}:${n}`).join(',')}`
   const first = g.resources.keys().next()
   // Start from providers with inventory of the first class (the index), else every provider.
   const pool = g.inTree
@@ -277,13 +281,19 @@ function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, 
     let ok = true
     for (const [rc, n] of g.resources) if (!fits(p, rc, n)) ok = false
     if (!ok || !traitsMatch(p.traits, g.traits) || !inAggregates(p, g.aggregates, false)) continue
-    const mapping = [p]
-    const part: Part = {
-      anchor: p.root,
-      providers: g.resources.size ? mapping : NONE,
-      amounts: g.resources.size ? amounts : NONE,
-      suffix: g.suffix,
-      mapping,
+    let part = p.cache.parts?.get(key)
+    if (!part) {
+      const mapping = [p]
+      part = {
+        anchor: p.root,
+        providers: g.resources.size ? mapping : NONE,
+        amounts: g.resources.size ? amounts : NONE,
+        suffix: g.suffix,
+        mapping,
+      }
+      const cache = (p.cache.parts ??= new Map())
+      if (cache.size >= PARTS_PER_PROVIDER) cache.clear()
+      cache.set(key, part)
     }
     out.push(part)
     if (p.traits.has(SHARES)) {

@@ -5,6 +5,7 @@
  * whenever the change counter moves (see domain/state-cache.ts). No HTTP, no SQL here.
  */
 import { CUSTOM_CLASS_FIRST_ID, STANDARD_RESOURCE_CLASSES } from '../data/standard-classes.js'
+import type { Part } from './candidates.js'
 
 export interface Inventory {
   resourceClass: string
@@ -51,6 +52,12 @@ export interface ProviderCache {
    */
   alloc?: Map<string, string>
   mapping?: Map<string, string>
+  /**
+   * This provider's share of a candidate for a same-provider group, by the group's
+   * suffix and amounts (domain/candidates.ts): the same object every query, so its
+   * cached JSON is reused too. Depends on the uuid and root only.
+   */
+  parts?: Map<string, Part>
 }
 
 export interface Allocation {
@@ -347,6 +354,37 @@ export class PlacementState {
     return this.byClass.get(rc) ?? []
   }
 
+  /**
+   * One byte string per view variant: `fragment(p)` of every provider in id order, end
+   * to end, with where each starts (`offsets[i]`, plus the total length at the end).
+   * Lets a view copy a run of consecutive providers' summaries at once. Dropped on
+   * every change to the state.
+   */
+  summaryArena(variant: string, fragment: (p: Provider) => Buffer): { bytes: Buffer; offsets: Int32Array } {
+    let a = this.arenas.get(variant)
+    if (!a) {
+      const order = this.providersInOrder()
+      const frags = order.map(fragment)
+      const offsets = new Int32Array(order.length + 1)
+      let off = 0
+      for (let i = 0; i < frags.length; i++) {
+        offsets[i] = off
+        off += frags[i]!.length
+      }
+      offsets[order.length] = off
+      a = { bytes: Buffer.concat(frags, off), offsets }
+      this.arenas.set(variant, a)
+    }
+    return a
+  }
+  private readonly arenas = new Map<string, { bytes: Buffer; offsets: Int32Array }>()
+
+  /** Forgets a provider's cached summaries (and every arena) after it changed. */
+  dropSummary(p: Provider): void {
+    p.cache.summary = undefined
+    this.arenas.clear()
+  }
+
   /** Every provider in id order (cached with the class index); do not modify. */
   providersInOrder(): readonly Provider[] {
     return (this.inOrder ??= [...this.providers.values()].sort((a, b) => a.id - b.id))
@@ -386,10 +424,11 @@ export class PlacementState {
    */
   applyChanges(d: ChangeRows, epoch: string): boolean {
     if (d.full) return false
+    this.arenas.clear()
     if (d.catalog) {
       this.setCatalog(d.catalog, epoch)
       // Traits are listed in id order in summaries: drop every cached fragment.
-      for (const p of this.providers.values()) p.cache.summary = undefined
+      for (const p of this.providers.values()) this.dropSummary(p)
     }
     for (const a of d.aggregates) this.aggregates.set(a.uuid, a.id)
     const aggById = new Map(d.aggregates.map((a) => [a.id, a.uuid]))
@@ -478,7 +517,7 @@ export class PlacementState {
       if (p.traits.has(SHARES)) sharingChanged = true
       p.traits.clear()
       this.unlinkAggregates(p)
-      p.cache.summary = undefined
+      this.dropSummary(p)
     }
     for (const i of d.inventories) {
       const p = this.providers.get(i.resource_provider_id)
@@ -516,7 +555,7 @@ export class PlacementState {
       if (old) {
         for (const a of old.allocations) {
           a.provider.usages.set(a.resourceClass, (a.provider.usages.get(a.resourceClass) ?? 0) - a.used)
-          a.provider.cache.summary = undefined
+          this.dropSummary(a.provider)
         }
         const c = crow.get(uuid)
         // A consumer deleted and created again is a new row: it moves to the end, as
@@ -547,7 +586,7 @@ export class PlacementState {
       if (!p || !rc) return false
       const used = Number(a.used)
       p.usages.set(rc.name, (p.usages.get(rc.name) ?? 0) + used)
-      p.cache.summary = undefined
+      this.dropSummary(p)
       c?.allocations.push({
         provider: p,
         resourceClass: rc.name,

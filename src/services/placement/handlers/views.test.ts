@@ -151,7 +151,7 @@ describe('candidatesBody', () => {
     const before = candidatesBody(s, findCandidates(s, creq), creq, v).toString('utf8')
     const p = s.byUuid.get(uuid(1))!
     p.usages.set('VCPU', 5)
-    p.cache.summary = undefined
+    s.dropSummary(p)
     const after = candidatesBody(s, findCandidates(s, creq), creq, v).toString('utf8')
     assert.notEqual(after, before)
     assert.equal(after, JSON.stringify(candidatesView(s, findCandidates(s, creq), creq, v)))

@@ -195,18 +195,38 @@ export function candidatesBody(
   pieces.push('],"provider_summaries":{')
   const out: Buffer[] = [Buffer.from(pieces.join(''))]
   const variant = allClasses ? `${withTraits ? 't' : ''}${nested ? 'n' : ''}` : undefined
+  const fragment = (p: Provider) => {
+    let frag = variant === undefined ? undefined : p.cache.summary?.get(variant)
+    if (frag === undefined) {
+      frag = Buffer.from(
+        `,${JSON.stringify(p.uuid)}:${JSON.stringify(summaryView(s, p, requested, withTraits, nested))}`,
+      )
+      if (variant !== undefined) (p.cache.summary ??= new Map()).set(variant, frag)
+    }
+    return frag
+  }
   let first = true
-  if (listed.size)
+  if (listed.size && variant !== undefined) {
+    // Runs of consecutive listed providers are copied from the state's arena at once.
+    const arena = s.summaryArena(variant, fragment)
+    const order = s.providersInOrder()
+    const isListed = (p: Provider) => listed.has(nested ? p.root : p)
+    for (let i = 0; i < order.length; ) {
+      if (!isListed(order[i]!)) {
+        i++
+        continue
+      }
+      let j = i + 1
+      while (j < order.length && isListed(order[j]!)) j++
+      // Fragments start with a comma; the first one goes without it.
+      out.push(arena.bytes.subarray(arena.offsets[i]! + (first ? 1 : 0), arena.offsets[j]!))
+      first = false
+      i = j
+    }
+  } else if (listed.size)
     for (const p of s.providersInOrder()) {
       if (!listed.has(nested ? p.root : p)) continue
-      // Cached with a leading comma; the first one goes without it.
-      let frag = variant === undefined ? undefined : p.cache.summary?.get(variant)
-      if (frag === undefined) {
-        frag = Buffer.from(
-          `,${JSON.stringify(p.uuid)}:${JSON.stringify(summaryView(s, p, requested, withTraits, nested))}`,
-        )
-        if (variant !== undefined) (p.cache.summary ??= new Map()).set(variant, frag)
-      }
+      const frag = fragment(p)
       out.push(first ? frag.subarray(1) : frag)
       first = false
     }
