@@ -307,6 +307,7 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
   const out: Part[] = []
   const roots = g.inTree ? [g.inTree.root] : s.roots
   const rcs = [...g.resources.keys()]
+  const gkey = `*${g.suffix}|${[...g.resources].map(([rc, n]) => `${rc}:${n}`).join(',')}|`
   for (const root of roots) {
     const tree = PlacementState.treeOf(root)
     const shared = g.inTree ? undefined : sharedWith.get(root)
@@ -315,9 +316,10 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
     let possible = true
     for (const rc of rcs) {
       const n = g.resources.get(rc)!
-      const o = pool.filter(
-        (p) => fits(p, rc, n) && inAggregates(p, g.aggregates) && !hasAny(p.traits, g.traits.forbidden),
-      )
+      const o: Provider[] = []
+      for (const p of pool)
+        if (fits(p, rc, n) && inAggregates(p, g.aggregates) && !hasAny(p.traits, g.traits.forbidden))
+          o.push(p)
       if (o.length === 0) {
         possible = false
         break
@@ -333,18 +335,28 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
     }
     const idx = options.map(() => 0)
     for (;;) {
-      const providers: Provider[] = []
-      const amounts: Map<string, number>[] = []
-      for (let i = 0; i < rcs.length; i++) {
-        const p = options[i]![idx[i]!]!
-        const j = providers.indexOf(p)
-        if (j < 0) {
-          providers.push(p)
-          amounts.push(new Map([[rcs[i]!, g.resources.get(rcs[i]!)!]]))
-        } else amounts[j]!.set(rcs[i]!, g.resources.get(rcs[i]!)!)
+      // The part a choice of providers makes is kept on the root, keyed by the group
+      // and the choice (the same object every query; see ProviderCache.parts).
+      let key = gkey
+      for (let i = 0; i < rcs.length; i++) key += `,${options[i]![idx[i]!]!.id}`
+      let part = root.cache.parts?.get(key)
+      if (!part) {
+        const providers: Provider[] = []
+        const amounts: Map<string, number>[] = []
+        for (let i = 0; i < rcs.length; i++) {
+          const p = options[i]![idx[i]!]!
+          const j = providers.indexOf(p)
+          if (j < 0) {
+            providers.push(p)
+            amounts.push(new Map([[rcs[i]!, g.resources.get(rcs[i]!)!]]))
+          } else amounts[j]!.set(rcs[i]!, g.resources.get(rcs[i]!)!)
+        }
+        part = { anchor: root, providers, amounts, suffix: g.suffix, mapping: providers }
+        const cache = (root.cache.parts ??= new Map())
+        if (cache.size >= PARTS_PER_PROVIDER) cache.clear()
+        cache.set(key, part)
       }
-      if (unionMatches(providers, g.traits))
-        out.push({ anchor: root, providers, amounts, suffix: g.suffix, mapping: providers })
+      if (unionMatches(part.providers, g.traits)) out.push(part)
       let k = options.length - 1
       while (k >= 0) {
         idx[k]!++
