@@ -47,12 +47,27 @@ export interface Part {
   mapping: readonly Provider[] | undefined
   /** The view's cache of this part's JSON text (handlers/views.ts). */
   json?: { alloc: string; mapping: string }
+  /**
+   * Candidates made of this part and the parts after it, as a trie keyed by those
+   * parts: parts are kept across queries (ProviderCache.parts), so are these.
+   */
+  combos?: CandidateNode
 }
+
+interface CandidateNode {
+  candidate?: Candidate
+  next?: Map<Part, CandidateNode>
+}
+
+/** Entries per trie node before it is emptied (a bound, not a policy). */
+const COMBOS_PER_NODE = 64
 
 /** One allocation request: a part per request group, anchored at a tree root. */
 export class Candidate {
   private summed: Map<Provider, ReadonlyMap<string, number>> | undefined
   private byPrefix: Map<string, readonly Provider[]> | undefined
+  /** The view's cache of this candidate's JSON text: [without mappings, with them]. */
+  json: [string | undefined, string | undefined] | undefined
 
   constructor(
     readonly anchor: Provider,
@@ -423,23 +438,40 @@ function merge(
       }
     }
   }
+  // The same parts make the same candidate: it is kept in a trie on the first part.
+  let node = (parts[0]!.combos ??= {})
+  for (let i = 1; i < parts.length; i++) {
+    const next = (node.next ??= new Map())
+    let n = next.get(parts[i]!)
+    if (!n) {
+      if (next.size >= COMBOS_PER_NODE) next.clear()
+      n = {}
+      next.set(parts[i]!, n)
+    }
+    node = n
+  }
+  let c = node.candidate
+  if (!c) {
+    let shared = false
+    for (let i = 1; i < parts.length && !shared; i++) {
+      for (const p of parts[i]!.providers) {
+        for (let j = 0; j < i && !shared; j++) if (parts[j]!.providers.includes(p)) shared = true
+      }
+    }
+    c = new Candidate(anchor, parts.slice(), shared, shared ? allocOf(parts) : undefined)
+    node.candidate = c
+  }
   // Each part's amounts were checked against its provider on their own; only a
-  // provider that two parts use needs its summed amounts checked.
-  let shared = false
-  for (let i = 1; i < parts.length && !shared; i++) {
-    for (const p of parts[i]!.providers) {
-      for (let j = 0; j < i && !shared; j++) if (parts[j]!.providers.includes(p)) shared = true
+  // provider that two parts use needs its summed amounts checked (every query).
+  if (c.shared) {
+    for (const [p, m] of c.alloc) {
+      for (const [rc, n] of m) {
+        const inv = p.inventories.get(rc)!
+        if ((p.usages.get(rc) ?? 0) + n > capacityOf(inv) || n > inv.maxUnit) return undefined
+      }
     }
   }
-  if (!shared) return new Candidate(anchor, parts.slice(), false)
-  const alloc = allocOf(parts)
-  for (const [p, m] of alloc) {
-    for (const [rc, n] of m) {
-      const inv = p.inventories.get(rc)!
-      if ((p.usages.get(rc) ?? 0) + n > capacityOf(inv) || n > inv.maxUnit) return undefined
-    }
-  }
-  return new Candidate(anchor, parts.slice(), true, alloc)
+  return c
 }
 
 function keyOf(c: Candidate): string {

@@ -284,32 +284,40 @@ function requestsJson(found: Candidate[], withMappings: boolean, pieces: string[
         .filter(([, i]) => found[0]!.parts[i]!.mapping)
     : []
   const order = [...objectKeyOrder(new Map(mapped))].map(([, i]) => i)
+  const v = withMappings ? 1 : 0
   for (let k = 0; k < found.length; k++) {
     const c = found[k]!
     if (k) pieces.push(',')
-    if (c.shared) {
-      pieces.push(requestJson(c, withMappings))
+    const cached = c.json?.[v]
+    if (cached !== undefined) {
+      pieces.push(cached)
       continue
     }
-    pieces.push('{"allocations":{')
-    let first = true
-    for (const part of c.parts) {
-      if (!part.providers.length) continue
-      const json = (part.json ??= partJson(part))
-      pieces.push(first ? json.alloc : `,${json.alloc}`)
-      first = false
-    }
-    pieces.push('}')
-    if (withMappings) {
-      pieces.push(',"mappings":{')
-      for (let j = 0; j < order.length; j++) {
-        const part = c.parts[order[j]!]!
-        const json = (part.json ??= partJson(part))
-        pieces.push(j ? `,${json.mapping}` : json.mapping)
+    let json: string
+    if (c.shared) json = requestJson(c, withMappings)
+    else {
+      json = '{"allocations":{'
+      let first = true
+      for (const part of c.parts) {
+        if (!part.providers.length) continue
+        const frags = (part.json ??= partJson(part))
+        json += first ? frags.alloc : `,${frags.alloc}`
+        first = false
       }
-      pieces.push('}')
+      json += '}'
+      if (withMappings) {
+        json += ',"mappings":{'
+        for (let j = 0; j < order.length; j++) {
+          const frags = (c.parts[order[j]!]!.json ??= partJson(c.parts[order[j]!]!))
+          json += j ? `,${frags.mapping}` : frags.mapping
+        }
+        json += '}'
+      }
+      json += '}'
     }
-    pieces.push('}')
+    // Kept on the (cached) candidate: the same parts always read the same.
+    ;(c.json ??= [undefined, undefined])[v] = json
+    pieces.push(json)
   }
 }
 
