@@ -82,7 +82,8 @@ export class Candidate {
 
   /** provider -> class -> amount, providers in first-use order (shared maps; do not modify). */
   get alloc(): Map<Provider, ReadonlyMap<string, number>> {
-    return (this.summed ??= allocOf(this.parts))
+    this.summed ??= allocOf(this.parts)
+    return this.summed
   }
 
   /** suffix -> providers, in group order. */
@@ -306,7 +307,8 @@ function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, 
         suffix: g.suffix,
         mapping,
       }
-      const cache = (p.cache.parts ??= new Map())
+      p.cache.parts ??= new Map()
+      const cache = p.cache.parts
       if (cache.size >= PARTS_PER_PROVIDER) cache.clear()
       cache.set(key, part)
     }
@@ -367,7 +369,8 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
           } else amounts[j]!.set(rcs[i]!, g.resources.get(rcs[i]!)!)
         }
         part = { anchor: root, providers, amounts, suffix: g.suffix, mapping: providers }
-        const cache = (root.cache.parts ??= new Map())
+        root.cache.parts ??= new Map()
+        const cache = root.cache.parts
         if (cache.size >= PARTS_PER_PROVIDER) cache.clear()
         cache.set(key, part)
       }
@@ -439,9 +442,12 @@ function merge(
     }
   }
   // The same parts make the same candidate: it is kept in a trie on the first part.
-  let node = (parts[0]!.combos ??= {})
+  const first = parts[0]!
+  first.combos ??= {}
+  let node = first.combos
   for (let i = 1; i < parts.length; i++) {
-    const next = (node.next ??= new Map())
+    node.next ??= new Map()
+    const next = node.next
     let n = next.get(parts[i]!)
     if (!n) {
       if (next.size >= COMBOS_PER_NODE) next.clear()

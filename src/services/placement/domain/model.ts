@@ -387,7 +387,8 @@ export class PlacementState {
 
   /** Every provider in id order (cached with the class index); do not modify. */
   providersInOrder(): readonly Provider[] {
-    return (this.inOrder ??= [...this.providers.values()].sort((a, b) => a.id - b.id))
+    this.inOrder ??= [...this.providers.values()].sort((a, b) => a.id - b.id)
+    return this.inOrder
   }
   private inOrder: Provider[] | undefined
 

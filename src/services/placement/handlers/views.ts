@@ -201,7 +201,10 @@ export function candidatesBody(
       frag = Buffer.from(
         `,${JSON.stringify(p.uuid)}:${JSON.stringify(summaryView(s, p, requested, withTraits, nested))}`,
       )
-      if (variant !== undefined) (p.cache.summary ??= new Map()).set(variant, frag)
+      if (variant !== undefined) {
+        p.cache.summary ??= new Map()
+        p.cache.summary.set(variant, frag)
+      }
     }
     return frag
   }
@@ -300,7 +303,8 @@ function requestsJson(found: Candidate[], withMappings: boolean, pieces: string[
       let first = true
       for (const part of c.parts) {
         if (!part.providers.length) continue
-        const frags = (part.json ??= partJson(part))
+        part.json ??= partJson(part)
+        const frags = part.json
         json += first ? frags.alloc : `,${frags.alloc}`
         first = false
       }
@@ -308,7 +312,9 @@ function requestsJson(found: Candidate[], withMappings: boolean, pieces: string[
       if (withMappings) {
         json += ',"mappings":{'
         for (let j = 0; j < order.length; j++) {
-          const frags = (c.parts[order[j]!]!.json ??= partJson(c.parts[order[j]!]!))
+          const pj = c.parts[order[j]!]!
+          pj.json ??= partJson(pj)
+          const frags = pj.json
           json += j ? `,${frags.mapping}` : frags.mapping
         }
         json += '}'
@@ -316,7 +322,8 @@ function requestsJson(found: Candidate[], withMappings: boolean, pieces: string[
       json += '}'
     }
     // Kept on the (cached) candidate: the same parts always read the same.
-    ;(c.json ??= [undefined, undefined])[v] = json
+    c.json ??= [undefined, undefined]
+    c.json[v] = json
     pieces.push(json)
   }
 }
@@ -343,7 +350,8 @@ function allocFragment(p: Provider, amounts: ReadonlyMap<string, number>): strin
     text = [...amounts].map(([rc, n]) => `"${rc}":${n}`).join(',')
     amountsText.set(amounts, text)
   }
-  const cache = (p.cache.alloc ??= new Map())
+  p.cache.alloc ??= new Map()
+  const cache = p.cache.alloc
   let frag = cache.get(text)
   if (frag === undefined) {
     frag = `"${p.uuid}":{"resources":{${text}}}`
@@ -355,7 +363,8 @@ function allocFragment(p: Provider, amounts: ReadonlyMap<string, number>): strin
 
 /** `"<suffix>":["<uuid>"]` for a group mapped to one provider. */
 function mappingFragment(p: Provider, suffix: string): string {
-  const cache = (p.cache.mapping ??= new Map())
+  p.cache.mapping ??= new Map()
+  const cache = p.cache.mapping
   let frag = cache.get(suffix)
   if (frag === undefined) {
     frag = `${JSON.stringify(suffix)}:["${p.uuid}"]`
