@@ -11,6 +11,7 @@
  *   cloudlet config check  report unknown, deprecated and invalid options
  *   cloudlet config sample print an annotated sample configuration
  */
+import cluster from 'node:cluster'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
@@ -40,6 +41,7 @@ options (up, api, bootstrap, db upgrade):
   --config-file F    an oslo-style INI file; may be repeated
   --services LIST    comma-separated services (default: all)
   --no-clouds-yaml   (up) do not write clouds.yaml entries
+  --workers N        (api) N processes sharing the port, one per core (default 1)
 `
 
 interface Credentials {
@@ -70,6 +72,7 @@ function parse(argv: string[]) {
       'config-file': { type: 'string', multiple: true },
       services: { type: 'string' },
       'no-clouds-yaml': { type: 'boolean' },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -151,7 +154,42 @@ async function withAdminCloud(
   }
 }
 
+/**
+ * `cloudlet api --workers N`: the primary brings every database up to date (and lets
+ * identity create its signing key) once, then forks N API processes that share the
+ * listening port. They stay consistent through the database as separate hosts would.
+ */
+async function serveWorkers(values: Values, workers: number): Promise<void> {
+  const services = servicesOption(values.services) ?? (Object.keys(SERVICE_MODULES) as ServiceName[])
+  // NOTE: image's start-up recovery sweeps its data directory for orphaned temp files;
+  // a sibling process starting on the same directory could remove an upload in flight.
+  if (services.includes('image'))
+    throw new UsageError(
+      '--workers > 1 cannot serve image: its crash recovery assumes one process per data directory',
+    )
+  await withAdminCloud(values, services, async () => 0)
+  let exiting = false
+  const forward = (signal: NodeJS.Signals) => {
+    exiting = true
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill(signal)
+  }
+  process.on('SIGINT', () => forward('SIGINT'))
+  process.on('SIGTERM', () => forward('SIGTERM'))
+  let alive = workers
+  cluster.on('exit', (worker, code) => {
+    alive--
+    if (!exiting) console.error(`cloudlet: API worker ${worker.process.pid} exited with ${code}`)
+    if (alive === 0) process.exit(exiting ? 0 : 1)
+  })
+  for (let i = 0; i < workers; i++) cluster.fork()
+}
+
 async function serve(command: 'up' | 'api', values: Values) {
+  const workers = values.workers === undefined ? 1 : Number(values.workers)
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new UsageError('--workers takes a whole number of at least 1')
+  if (workers > 1 && command !== 'api') throw new UsageError('--workers is for `cloudlet api`')
+  if (workers > 1 && cluster.isPrimary) return serveWorkers(values, workers)
   const started = performance.now()
   const dataDir = dataDirOf(values)
   const cloud = await startCloud({
@@ -205,7 +243,8 @@ async function serve(command: 'up' | 'api', values: Values) {
     console.log('  openstack --os-cloud cloudlet server list')
     console.log('Ctrl-C stops it; the data directory keeps everything for the next start.')
   } else {
-    console.log(`Cloudlet API serving ${cloud.services.map((s) => s.prefix).join(' ')} at ${cloud.url}`)
+    const who = cluster.isWorker ? ` (worker ${process.pid})` : ''
+    console.log(`Cloudlet API serving ${cloud.services.map((s) => s.prefix).join(' ')} at ${cloud.url}${who}`)
   }
 }
 

@@ -3,7 +3,7 @@
  * the same data directory, admin commands beside a running cloud, config checks.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -140,5 +140,82 @@ describe('cloudlet command', () => {
     const r = await cloudlet(['up', '--services', 'nova', '--data-dir', tempDir()])
     assert.equal(r.code, 2)
     assert.match(r.out, /unknown service "nova"/)
+  })
+
+  it('serves an API from several worker processes that stay consistent', async () => {
+    const dataDir = tempDir()
+    const conf = join(dataDir, 'placement.conf')
+    writeFileSync(conf, '[api]\nauth_strategy = noauth2\n')
+    const child = spawn(
+      process.execPath,
+      [
+        CLOUDLET,
+        'api',
+        '--services',
+        'placement',
+        '--workers',
+        '2',
+        '--port',
+        '0',
+        '--data-dir',
+        dataDir,
+        '--config-file',
+        conf,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let out = ''
+    child.stdout.on('data', (c: Buffer) => {
+      out += c
+    })
+    child.stderr.on('data', (c: Buffer) => {
+      out += c
+    })
+    try {
+      const url = await new Promise<string>((done, fail) => {
+        const timer = setTimeout(() => fail(new Error(`workers did not start:\n${out}`)), 20_000)
+        const poll = setInterval(() => {
+          const lines = [...out.matchAll(/serving \/placement at (\S+) \(worker (\d+)\)/g)]
+          if (new Set(lines.map((m) => m[2])).size === 2) {
+            clearInterval(poll)
+            clearTimeout(timer)
+            done(lines[0]![1]!)
+          }
+        }, 50)
+      })
+      const h = {
+        'x-auth-token': 'admin',
+        'openstack-api-version': 'placement 1.39',
+        'content-type': 'application/json',
+      }
+      for (let i = 1; i <= 8; i++) {
+        // Fresh connections, so the requests spread over both workers.
+        const made = await fetch(`${url}/placement/resource_providers`, {
+          method: 'POST',
+          headers: { ...h, connection: 'close' },
+          body: JSON.stringify({ name: `rp-${i}` }),
+        })
+        assert.equal(made.status, 200)
+        const list = await fetch(`${url}/placement/resource_providers`, {
+          headers: { ...h, connection: 'close' },
+        })
+        const { resource_providers } = (await list.json()) as { resource_providers: unknown[] }
+        assert.equal(resource_providers.length, i, 'every worker sees every earlier write')
+      }
+    } finally {
+      const code = await new Promise<number | null>((done) => {
+        child.once('exit', (c) => done(c))
+        child.kill('SIGINT')
+      })
+      assert.equal(code, 0)
+    }
+  })
+
+  it('refuses workers for the image service and for cloudlet up', async () => {
+    const img = await cloudlet(['api', '--services', 'image', '--workers', '2', '--data-dir', tempDir()])
+    assert.equal(img.code, 2)
+    assert.match(img.out, /cannot serve image/)
+    const up = await cloudlet(['up', '--workers', '2', '--data-dir', tempDir()])
+    assert.equal(up.code, 2)
   })
 })
