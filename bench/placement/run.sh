@@ -15,7 +15,8 @@
 # times the same query (10 serial, 100 at c=10, REF_N100 at c=100), then prints the
 # ratios. Stop it afterwards with: PA_NAME=bench start-reference-placement.sh --stop
 #
-# Environment: PORT [18790], REF_PORT [18778], REF_N100 [200], OUT [/tmp/placement-bench/run-<ts>]
+# Environment: PORT [18790], REF_PORT [18778], REF_N100 [200], OUT [/tmp/placement-bench/run-<ts>],
+#   WORKERS [1]: Cloudlet API processes (`cloudlet api --workers N`)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 REF=${REF_TOOLS:-$(cd "$ROOT/../shared/tools/reference" 2>/dev/null && pwd || echo /work/shared/tools/reference)}
@@ -48,7 +49,7 @@ if [ $POSTGRES = 1 ]; then
 fi
 
 node "$ROOT/dist/src/cmd/cloudlet.js" api --services placement --config-file "$CONF" \
-  --port "$PORT" --data-dir "$DATA" >"$OUT/cloudlet.log" 2>&1 &
+  --port "$PORT" --data-dir "$DATA" --workers "${WORKERS:-1}" >"$OUT/cloudlet.log" 2>&1 &
 CLOUDLET_PID=$!
 cleanup() {
   kill "$CLOUDLET_PID" 2>/dev/null || true
@@ -68,10 +69,12 @@ bench() { # NAME URL PIDS DBPIDS [--load] ; AB_N/AB_C from the environment
     bash "$REF/bench-reference.sh" nested "$@" | tee "$OUT/$name.txt"
 }
 
-echo "# cloudlet placement at $URL (pid $CLOUDLET_PID, $([ $POSTGRES = 1 ] && echo PostgreSQL || echo SQLite))"
-AB_N=100 AB_C=10 bench cloudlet-c10 "$URL" "$CLOUDLET_PID" "" --load
-AB_N=1000 AB_C=100 bench cloudlet-c100 "$URL" "$CLOUDLET_PID" ""
-AB_N=2000 AB_C=500 bench cloudlet-c500 "$URL" "$CLOUDLET_PID" ""
+# The measured processes: the one API process, or the primary and its workers.
+PIDS=$(echo "$CLOUDLET_PID" $(pgrep -P "$CLOUDLET_PID" || true))
+echo "# cloudlet placement at $URL (pids $PIDS, workers ${WORKERS:-1}, $([ $POSTGRES = 1 ] && echo PostgreSQL || echo SQLite))"
+AB_N=100 AB_C=10 bench cloudlet-c10 "$URL" "$PIDS" "" --load
+AB_N=1000 AB_C=100 bench cloudlet-c100 "$URL" "$PIDS" ""
+AB_N=2000 AB_C=500 bench cloudlet-c500 "$URL" "$PIDS" ""
 
 if [ $REFERENCE = 1 ]; then
   RURL=$(PA_NAME=bench PA_PORT=$REF_PORT bash "$REF/start-reference-placement.sh" --reset | tail -1)
