@@ -71,7 +71,9 @@ export class ConcurrentUpdate extends PlacementConflict {
 }
 export class ResourceProviderNotFound extends PlacementNotFound {
   constructor(uuid: string) {
-    super(`No resource provider with uuid ${uuid} found`, CODES.RESOURCE_PROVIDER_NOT_FOUND)
+    // NOTE: upstream gives this 404 the default code; only the reshaper names
+    // placement.resource_provider.not_found (explicitly, in domain/placement.ts).
+    super(`No resource provider with uuid ${uuid} found`)
   }
 }
 export class InventoryInUse extends PlacementConflict {

@@ -176,11 +176,7 @@ export class Placement {
 
   async deleteProvider(uuid: string): Promise<void> {
     const p = (await this.state(true)).byUuid.get(uuid)
-    if (!p)
-      throw new PlacementNotFound(
-        `No resource provider with uuid ${uuid} found for delete`,
-        'placement.resource_provider.not_found',
-      )
+    if (!p) throw new PlacementNotFound(`No resource provider with uuid ${uuid} found for delete`)
     await this.repo.deleteProvider(p.id, p.generation, uuid)
   }
 
@@ -207,7 +203,10 @@ export class Placement {
       stepSize: inv.step_size ?? 1,
       allocationRatio: inv.allocation_ratio ?? 1.0,
     }
-    const bad = reservedMayEqualTotal ? row.reserved > row.total : row.reserved >= row.total
+    // Upstream checks the capacity, int((total - reserved) * allocation_ratio), so a
+    // ratio of 0 (before 1.26) or below 0 is refused too.
+    const capacity = Math.trunc((row.total - row.reserved) * row.allocationRatio)
+    const bad = reservedMayEqualTotal ? capacity < 0 : capacity <= 0
     if (bad) {
       const what = reservedMayEqualTotal ? 'greater than total' : 'greater than or equal to total'
       throw new PlacementBadRequest(
@@ -424,10 +423,7 @@ export class Placement {
   async createResourceClass(name: string) {
     const s = await this.state(true)
     if (s.resourceClasses.has(name))
-      throw new PlacementConflict(
-        `Conflicting resource class already exists: ${name}`,
-        'placement.duplicate_name',
-      )
+      throw new PlacementConflict(`Conflicting resource class already exists: ${name}`)
     for (let i = 0; ; i++) {
       try {
         await this.repo.createResourceClass((await this.state(true)).nextCustomClassId(), name)
@@ -452,7 +448,7 @@ export class Placement {
     if (STANDARD_RESOURCE_CLASSES.includes(oldName))
       throw new PlacementBadRequest(`Cannot update standard resource class ${oldName}`)
     if (s.resourceClasses.has(name) && name !== oldName)
-      throw new PlacementConflict(`Resource class already exists: ${name}`, 'placement.duplicate_name')
+      throw new PlacementConflict(`Resource class already exists: ${name}`)
     await this.repo.updateResourceClass(rc.id, name)
   }
 

@@ -276,7 +276,7 @@ for (const dialect of enabledDialects()) {
         await repo.createResourceClass(10000, 'CUSTOM_GOLD')
         await assert.rejects(
           repo.createResourceClass(10001, 'CUSTOM_GOLD'),
-          (e: PlacementConflict) => e.code === 'placement.duplicate_name',
+          (e: PlacementConflict) => e.code === 'placement.undefined_code',
         )
         const rp = await newProvider(repo, [inv(10000, 3)])
         await assert.rejects(repo.deleteResourceClass(10000, 'CUSTOM_GOLD'), /in use/)

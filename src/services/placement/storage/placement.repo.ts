@@ -702,11 +702,7 @@ export class PlacementRepo {
         .select('id')
         .where('name', '=', name)
         .executeTakeFirst()
-      if (same)
-        throw new PlacementConflict(
-          `Conflicting resource class already exists: ${name}`,
-          'placement.duplicate_name',
-        )
+      if (same) throw new PlacementConflict(`Conflicting resource class already exists: ${name}`)
       try {
         await tx
           .insertInto('resource_classes')
@@ -729,8 +725,7 @@ export class PlacementRepo {
           .where('id', '=', id)
           .execute()
       } catch (e) {
-        if (isUniqueViolation(e))
-          throw new PlacementConflict(`Resource class already exists: ${name}`, 'placement.duplicate_name')
+        if (isUniqueViolation(e)) throw new PlacementConflict(`Resource class already exists: ${name}`)
         throw e
       }
       await bump(tx)

@@ -214,7 +214,7 @@ for (const dialect of DIALECTS) {
           assert.equal(r.status, 404)
           const err = (r.body.errors as Record<string, unknown>[])[0]!
           if (i % 2) assert.equal(err.code, undefined, 'no code before 1.23')
-          else assert.equal(err.code, 'placement.resource_provider.not_found')
+          else assert.equal(err.code, 'placement.undefined_code')
         })
       })
     })
