@@ -202,6 +202,23 @@ describe('cloudlet command', () => {
         const { resource_providers } = (await list.json()) as { resource_providers: unknown[] }
         assert.equal(resource_providers.length, i, 'every worker sees every earlier write')
       }
+      // Concurrent writes through both processes into one SQLite file: none may fail
+      // (a second writer waits for the lock instead of getting SQLITE_BUSY).
+      const burst = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          fetch(`${url}/placement/resource_providers`, {
+            method: 'POST',
+            headers: { ...h, connection: 'close' },
+            body: JSON.stringify({ name: `burst-${i}` }),
+          }).then((r) => r.status),
+        ),
+      )
+      assert.deepEqual(
+        burst.filter((st) => st !== 200),
+        [],
+      )
+      const all = await fetch(`${url}/placement/resource_providers`, { headers: h })
+      assert.equal(((await all.json()) as { resource_providers: unknown[] }).resource_providers.length, 48)
     } finally {
       const code = await new Promise<number | null>((done) => {
         child.once('exit', (c) => done(c))

@@ -10,7 +10,16 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely'
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  MysqlDialect,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDriver,
+} from 'kysely'
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql'
 
@@ -39,6 +48,25 @@ export function parseConnectionUrl(connection: string): ConnectionInfo {
 
 export function redact(connection: string): string {
   return connection.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+}
+
+/**
+ * SQLite with `BEGIN IMMEDIATE` transactions.
+ *
+ * NOTE: a deferred transaction that reads first and then writes must upgrade its lock;
+ * when another process holds the write lock, SQLite refuses the upgrade at once with
+ * SQLITE_BUSY (waiting could deadlock), ignoring busy_timeout. Taking the write lock at
+ * BEGIN makes a second process wait its turn instead, which is what several processes
+ * sharing one database file (API workers, `cloudlet api` beside `cloudlet up`) need.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver() as SqliteDriver
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+    }
+    return driver
+  }
 }
 
 export interface OpenOptions {
@@ -71,7 +99,10 @@ export async function openDatabase<DB>(
       sqlite.pragma('synchronous = NORMAL')
       sqlite.pragma('busy_timeout = 5000')
       sqlite.pragma('foreign_keys = ON')
-      return { db: new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' }
+      return {
+        db: new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) }),
+        dialect: 'sqlite',
+      }
     }
     case 'postgres': {
       const url = info.url!

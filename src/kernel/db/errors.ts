@@ -32,6 +32,6 @@ export function isRetryableTransactionError(error: unknown): boolean {
     e?.code === '40P01' || // PostgreSQL deadlock_detected
     e?.code === 'ER_LOCK_DEADLOCK' ||
     e?.errno === 1213 ||
-    e?.code === 'SQLITE_BUSY'
+    e?.code?.startsWith('SQLITE_BUSY') === true // SQLITE_BUSY, _SNAPSHOT, _RECOVERY, _TIMEOUT
   )
 }
