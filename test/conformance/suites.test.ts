@@ -91,6 +91,15 @@ describe('upstream conformance suites', {
         GABBI_LOG_DIR: '/var/tmp/conformance/ci-gabbi-logs',
       },
     )
+    // The reset script leaves the last file's placement running; stop it.
+    const pidFile = '/tmp/placement-gabbi-18781.pid'
+    if (existsSync(pidFile)) {
+      try {
+        process.kill(Number(readFileSync(pidFile, 'utf8')))
+      } catch {
+        // already gone
+      }
+    }
     const perFile = JSON.parse(readFileSync(json, 'utf8')) as unknown
     const known = KNOWN['placement-gabbi'] ?? {}
     const worse = failuresByFile(perFile).filter(
