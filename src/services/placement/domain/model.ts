@@ -194,6 +194,60 @@ function inventoryOf(resourceClass: string, i: StateRows['inventories'][number])
   }
 }
 
+/** A provider from its row, with no tree links, inventories, traits or aggregates yet. */
+function providerOf(r: StateRows['providers'][number]): Provider {
+  return {
+    id: r.id,
+    uuid: r.uuid,
+    name: r.name,
+    generation: Number(r.generation),
+    parent: undefined,
+    root: undefined as unknown as Provider,
+    children: [],
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    inventories: new Map(),
+    usages: new Map(),
+    traits: new Set<string>(),
+    aggregates: new Set<string>(),
+    cache: {},
+  }
+}
+
+/** The external ids a consumer row refers to by internal id. */
+interface ConsumerNames {
+  projectById: Map<number, string>
+  userById: Map<number, string>
+  typeById: Map<number, string>
+}
+
+/** A consumer from its row, with no allocations yet. */
+function consumerOf(c: StateRows['consumers'][number], names: ConsumerNames): Consumer {
+  return {
+    id: c.id,
+    uuid: c.uuid,
+    projectId: names.projectById.get(c.project_id) ?? '',
+    userId: names.userById.get(c.user_id) ?? '',
+    consumerType: c.consumer_type_id === null ? undefined : names.typeById.get(c.consumer_type_id),
+    generation: Number(c.generation),
+    createdAt: c.created_at,
+    updatedAt: c.updated_at,
+    allocations: [],
+  }
+}
+
+/** Counts one allocation row into its provider's usage and its consumer's list. */
+function addAllocation(
+  p: Provider,
+  resourceClass: string,
+  c: Consumer | undefined,
+  a: StateRows['allocations'][number],
+): void {
+  const used = Number(a.used)
+  p.usages.set(resourceClass, (p.usages.get(resourceClass) ?? 0) + used)
+  c?.allocations.push({ provider: p, resourceClass, used, createdAt: a.created_at, updatedAt: a.updated_at })
+}
+
 /** Inserts into a list kept in provider id order. */
 function insertById(list: Provider[], p: Provider) {
   let i = list.length
@@ -230,22 +284,7 @@ export class PlacementState {
       aggById.set(a.id, a.uuid)
     }
     for (const r of rows.providers) {
-      const p = {
-        id: r.id,
-        uuid: r.uuid,
-        name: r.name,
-        generation: Number(r.generation),
-        parent: undefined,
-        root: undefined as unknown as Provider,
-        children: [],
-        createdAt: r.created_at,
-        updatedAt: r.updated_at,
-        inventories: new Map(),
-        usages: new Map(),
-        traits: new Set<string>(),
-        aggregates: new Set<string>(),
-        cache: {},
-      } satisfies Provider
+      const p = providerOf(r)
       s.providers.set(p.id, p)
       s.byUuid.set(p.uuid, p)
       s.byName.set(p.name, p)
@@ -269,33 +308,13 @@ export class PlacementState {
     for (const r of rows.users) s.users.set(r.external_id, r.id)
     const typeById = new Map(rows.consumerTypes.map((r) => [r.id, r.name]))
     for (const r of rows.consumerTypes) s.consumerTypes.set(r.name, r.id)
-    for (const c of rows.consumers) {
-      s.consumers.set(c.uuid, {
-        id: c.id,
-        uuid: c.uuid,
-        projectId: projectById.get(c.project_id) ?? '',
-        userId: userById.get(c.user_id) ?? '',
-        consumerType: c.consumer_type_id === null ? undefined : typeById.get(c.consumer_type_id),
-        generation: Number(c.generation),
-        createdAt: c.created_at,
-        updatedAt: c.updated_at,
-        allocations: [],
-      })
-    }
+    const names = { projectById, userById, typeById }
+    for (const c of rows.consumers) s.consumers.set(c.uuid, consumerOf(c, names))
     for (const a of rows.allocations) {
       const p = s.providers.get(a.resource_provider_id)
       const rc = s.rcById.get(a.resource_class_id)
-      const c = s.consumers.get(a.consumer_id)
       if (!p || !rc) continue
-      const used = Number(a.used)
-      p.usages.set(rc.name, (p.usages.get(rc.name) ?? 0) + used)
-      c?.allocations.push({
-        provider: p,
-        resourceClass: rc.name,
-        used,
-        createdAt: a.created_at,
-        updatedAt: a.updated_at,
-      })
+      addAllocation(p, rc.name, s.consumers.get(a.consumer_id), a)
     }
     for (const r of rows.providerTraits) {
       const name = s.traitById.get(r.trait_id)
@@ -471,22 +490,7 @@ export class PlacementState {
         p.updatedAt = r.updated_at
         continue
       }
-      const q: Provider = {
-        id: r.id,
-        uuid: r.uuid,
-        name: r.name,
-        generation: Number(r.generation),
-        parent: undefined,
-        root: undefined as unknown as Provider,
-        children: [],
-        createdAt: r.created_at,
-        updatedAt: r.updated_at,
-        inventories: new Map(),
-        usages: new Map(),
-        traits: new Set<string>(),
-        aggregates: new Set<string>(),
-        cache: {},
-      }
+      const q = providerOf(r)
       this.providers.set(q.id, q)
       this.byUuid.set(q.uuid, q)
       this.byName.set(q.name, q)
@@ -566,35 +570,16 @@ export class PlacementState {
     }
     for (const c of d.consumers) {
       const prev = this.consumers.get(c.uuid)
-      const fresh: Consumer = {
-        id: c.id,
-        uuid: c.uuid,
-        projectId: projectById.get(c.project_id) ?? '',
-        userId: userById.get(c.user_id) ?? '',
-        consumerType: c.consumer_type_id === null ? undefined : typeById.get(c.consumer_type_id),
-        generation: Number(c.generation),
-        createdAt: c.created_at,
-        updatedAt: c.updated_at,
-        allocations: [],
-      }
+      const fresh = consumerOf(c, { projectById, userById, typeById })
       if (prev) Object.assign(prev, fresh)
       else this.consumers.set(c.uuid, fresh)
     }
     for (const a of d.allocations) {
       const p = this.providers.get(a.resource_provider_id)
       const rc = this.rcById.get(a.resource_class_id)
-      const c = this.consumers.get(a.consumer_id)
       if (!p || !rc) return false
-      const used = Number(a.used)
-      p.usages.set(rc.name, (p.usages.get(rc.name) ?? 0) + used)
+      addAllocation(p, rc.name, this.consumers.get(a.consumer_id), a)
       this.dropSummary(p)
-      c?.allocations.push({
-        provider: p,
-        resourceClass: rc.name,
-        used,
-        createdAt: a.created_at,
-        updatedAt: a.updated_at,
-      })
     }
     this.counter = d.counter
     return true
