@@ -33,6 +33,8 @@ for a in "$@"; do
     *) echo "unknown argument $a" >&2; exit 2 ;;
   esac
 done
+# ab (apache2-utils) times the concurrent phases; install it on a fresh machine.
+command -v ab >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends apache2-utils; }
 mkdir -p "$OUT"
 ulimit -n 65536 2>/dev/null || true
 

@@ -52,10 +52,10 @@ const query = Object.fromEntries(new URLSearchParams(Q.split('?')[1]))
 const v = Version.parse('1.39')!
 const parse = await time(10, () => parseCandidateRequest(st, query, v))
 const { creq } = parseCandidateRequest(st, query, v)
-const search = await time(10, () => findCandidates(st, creq))
+const search = await time(100, () => findCandidates(st, creq))
 const found = findCandidates(st, creq)
-const view = await time(10, () => candidatesBody(st, found, creq, v))
-const size = candidatesBody(st, found, creq, v).length
+const view = await time(100, () => candidatesBody(st, found, creq, v))
+const size = Buffer.concat(candidatesBody(st, found, creq, v)).length
 console.log(
   `gate query steps: parse ${parse.toFixed(2)} ms, search ${search.toFixed(1)} ms (${found.length} candidates), JSON body ${view.toFixed(1)} ms (${(size / 1e6).toFixed(1)} MB)`,
 )

@@ -3,6 +3,7 @@
  * API-WG fault body (code from 1.23, HTML when the client asks for it), JSON-only
  * content negotiation, noauth2 and CORS.
  */
+import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthenticatedIdentity } from '../../kernel/auth/index.js'
 import { type FaultRenderer, titleOf } from '../../kernel/errors/index.js'
@@ -169,4 +170,21 @@ export function newest(...ts: (string | null | undefined)[]): string | undefined
   let best: string | undefined
   for (const t of ts) if (t && (!best || t > best)) best = t
   return best
+}
+
+/** Above this many chunks a body is joined: many small writes cost more than one copy. */
+const CHUNKS_SENT_APART = 16
+
+/**
+ * A body given as chunks, sent one after the other with its Content-Length (no
+ * chunked encoding) rather than joined into one new buffer first; a long list of
+ * small chunks is joined.
+ */
+export function chunkedBody(reply: FastifyReply, chunks: Buffer[]): Buffer | Readable {
+  if (chunks.length === 1) return chunks[0]!
+  let length = 0
+  for (const c of chunks) length += c.length
+  if (chunks.length > CHUNKS_SENT_APART) return Buffer.concat(chunks, length)
+  reply.header('content-length', length)
+  return Readable.from(chunks, { objectMode: false })
 }

@@ -66,8 +66,8 @@ const COMBOS_PER_NODE = 64
 export class Candidate {
   private summed: Map<Provider, ReadonlyMap<string, number>> | undefined
   private byPrefix: Map<string, readonly Provider[]> | undefined
-  /** The view's cache of this candidate's JSON text: [without mappings, with them]. */
-  json: [string | undefined, string | undefined] | undefined
+  /** The view's cache of this candidate's JSON (UTF-8): [without mappings, with them]. */
+  json: [Buffer | undefined, Buffer | undefined] | undefined
 
   constructor(
     readonly anchor: Provider,

@@ -39,6 +39,19 @@ export interface Provider {
    * whenever the provider (or, for `tree`, its tree) changes.
    */
   cache: ProviderCache
+  /**
+   * Scratch mark for one synchronous pass over the state (a Set of thousands of
+   * providers per request costs more than the pass): the pass takes a stamp from
+   * `visitStamp()` and a provider is marked when this equals it.
+   */
+  visit: number
+}
+
+let lastVisitStamp = 0
+/** A stamp no provider carries yet, for one pass that marks providers (Provider.visit). */
+export function visitStamp(): number {
+  lastVisitStamp = (lastVisitStamp + 1) | 0 || 1
+  return lastVisitStamp
 }
 
 export interface ProviderCache {
@@ -211,6 +224,7 @@ function providerOf(r: StateRows['providers'][number]): Provider {
     traits: new Set<string>(),
     aggregates: new Set<string>(),
     cache: {},
+    visit: 0,
   }
 }
 

@@ -3,7 +3,7 @@
  */
 import { parseCandidateRequest } from '../domain/candidate-request.js'
 import { findCandidates } from '../domain/candidates.js'
-import { cacheHeaders, validateQuery } from '../http-support.js'
+import { cacheHeaders, chunkedBody, validateQuery } from '../http-support.js'
 import * as S from '../schemas/bodies.js'
 import type { Handler } from './handler.js'
 import { candidatesBody } from './views.js'
@@ -20,5 +20,5 @@ export const listAllocationCandidates: Handler = async (req, reply, d) => {
   cacheHeaders(req, reply, undefined)
   // The body is assembled as JSON text (handlers/views.ts); same bytes as the object view.
   reply.type('application/json')
-  return candidatesBody(s, found, creq, req.version)
+  return chunkedBody(reply, candidatesBody(s, found, creq, req.version))
 }

@@ -138,9 +138,9 @@ describe('candidatesBody', () => {
       const { creq } = parseCandidateRequest(s, query, v)
       const found = findCandidates(s, creq)
       const expected = JSON.stringify(candidatesView(s, found, creq, v))
-      assert.equal(candidatesBody(s, found, creq, v).toString('utf8'), expected)
+      assert.equal(Buffer.concat(candidatesBody(s, found, creq, v)).toString('utf8'), expected)
       // Again, now from the cached summary fragments.
-      assert.equal(candidatesBody(s, found, creq, v).toString('utf8'), expected)
+      assert.equal(Buffer.concat(candidatesBody(s, found, creq, v)).toString('utf8'), expected)
     })
   }
 
@@ -148,11 +148,11 @@ describe('candidatesBody', () => {
     const s = state()
     const v = Version.of('1.39')
     const { creq } = parseCandidateRequest(s, { resources: 'VCPU:1' }, v)
-    const before = candidatesBody(s, findCandidates(s, creq), creq, v).toString('utf8')
+    const before = Buffer.concat(candidatesBody(s, findCandidates(s, creq), creq, v)).toString('utf8')
     const p = s.byUuid.get(uuid(1))!
     p.usages.set('VCPU', 5)
     s.dropSummary(p)
-    const after = candidatesBody(s, findCandidates(s, creq), creq, v).toString('utf8')
+    const after = Buffer.concat(candidatesBody(s, findCandidates(s, creq), creq, v)).toString('utf8')
     assert.notEqual(after, before)
     assert.equal(after, JSON.stringify(candidatesView(s, findCandidates(s, creq), creq, v)))
   })

@@ -10,6 +10,7 @@ import {
   type NamedRecord,
   PlacementState,
   type Provider,
+  visitStamp,
 } from '../domain/model.js'
 
 export function providerLinks(prefix: string, p: Provider, v: Version) {
@@ -165,13 +166,17 @@ export function candidatesView(s: PlacementState, found: Candidate[], creq: Cand
  * each provider's summary fragment is cached on the provider as bytes (dropped
  * whenever the index changes that provider) and the allocation requests are written
  * out directly as text.
+ *
+ * The answer is a list of chunks to send one after the other: runs of consecutive
+ * providers' summaries are views into the state's arena, so a 2 MB answer costs no
+ * 2 MB copy (nor the fresh pages such a copy faults in).
  */
 export function candidatesBody(
   s: PlacementState,
   found: Candidate[],
   creq: CandidateRequest,
   v: Version,
-): Buffer {
+): Buffer[] {
   const nested = v.gte('1.29')
   const withTraits = v.gte('1.17')
   const allClasses = v.gte('1.27')
@@ -183,17 +188,29 @@ export function candidatesBody(
     for (const g of creq.groups) for (const rc of g.resources.keys()) requested.add(rc)
   }
   // Providers to summarise, in id order: with 1.29, every provider of every tree a
-  // candidate touches (marked by root), before that the candidates' providers.
-  const listed = new Set<Provider>()
+  // candidate touches (its root is marked), before that the candidates' providers.
+  const stamp = visitStamp()
+  let anyListed = false
   for (const c of found) {
-    for (const part of c.parts) for (const p of part.providers) listed.add(nested ? p.root : p)
-    if (nested) listed.add(c.anchor)
+    for (const part of c.parts) {
+      for (const p of part.providers) (nested ? p.root : p).visit = stamp
+      if (part.providers.length) anyListed = true
+    }
+    if (nested) c.anchor.visit = stamp
+    if (nested) anyListed = true
   }
-  const pieces: string[] = ['{"allocation_requests":[']
-  if (keyed) requestsJson(found, withMappings, pieces)
-  else for (const [i, c] of found.entries()) pieces.push(i ? ',' : '', JSON.stringify(requestView(c, v)))
-  pieces.push('],"provider_summaries":{')
-  const out: Buffer[] = [Buffer.from(pieces.join(''))]
+  const isListed = nested ? (p: Provider) => p.root.visit === stamp : (p: Provider) => p.visit === stamp
+  // The allocation requests, each candidate's text cached on it as bytes: one copy
+  // each into the answer's first chunk.
+  const head: Buffer[] = [REQUESTS_START]
+  if (keyed) requestsJson(found, withMappings, head)
+  else
+    for (const [i, c] of found.entries()) {
+      if (i) head.push(COMMA)
+      head.push(Buffer.from(JSON.stringify(requestView(c, v))))
+    }
+  head.push(SUMMARIES_START)
+  const out: Buffer[] = [Buffer.concat(head)]
   const variant = allClasses ? `${withTraits ? 't' : ''}${nested ? 'n' : ''}` : undefined
   const fragment = (p: Provider) => {
     let frag = variant === undefined ? undefined : p.cache.summary?.get(variant)
@@ -209,11 +226,10 @@ export function candidatesBody(
     return frag
   }
   let first = true
-  if (listed.size && variant !== undefined) {
-    // Runs of consecutive listed providers are copied from the state's arena at once.
+  if (anyListed && variant !== undefined) {
+    // Runs of consecutive listed providers are one view of the state's arena.
     const arena = s.summaryArena(variant, fragment)
     const order = s.providersInOrder()
-    const isListed = (p: Provider) => listed.has(nested ? p.root : p)
     for (let i = 0; i < order.length; ) {
       if (!isListed(order[i]!)) {
         i++
@@ -226,17 +242,20 @@ export function candidatesBody(
       first = false
       i = j
     }
-  } else if (listed.size)
+  } else if (anyListed)
     for (const p of s.providersInOrder()) {
-      if (!listed.has(nested ? p.root : p)) continue
+      if (!isListed(p)) continue
       const frag = fragment(p)
       out.push(first ? frag.subarray(1) : frag)
       first = false
     }
   out.push(END)
-  return Buffer.concat(out)
+  return out
 }
 
+const REQUESTS_START = Buffer.from('{"allocation_requests":[')
+const SUMMARIES_START = Buffer.from('],"provider_summaries":{')
+const COMMA = Buffer.from(',')
 const END = Buffer.from('}}')
 
 function summaryView(
@@ -273,12 +292,12 @@ function requestView(c: Candidate, v: Version) {
 }
 
 /**
- * The allocation requests (1.12+) as JSON text, appended to `pieces`. A candidate whose
+ * The allocation requests (1.12+) as JSON text, appended to `pieces` as bytes. A candidate whose
  * parts use different providers is its parts' fragments (cached on the parts, which
  * candidates share) in group order; one where two parts share a provider is written
  * from its summed allocations.
  */
-function requestsJson(found: Candidate[], withMappings: boolean, pieces: string[]) {
+function requestsJson(found: Candidate[], withMappings: boolean, pieces: Buffer[]) {
   // Mappings: the groups that map providers, in group order, integer-like suffixes
   // first (as JSON.stringify orders an object's keys). The same for every candidate.
   const mapped = found.length
@@ -290,7 +309,7 @@ function requestsJson(found: Candidate[], withMappings: boolean, pieces: string[
   const v = withMappings ? 1 : 0
   for (let k = 0; k < found.length; k++) {
     const c = found[k]!
-    if (k) pieces.push(',')
+    if (k) pieces.push(COMMA)
     const cached = c.json?.[v]
     if (cached !== undefined) {
       pieces.push(cached)
@@ -322,9 +341,10 @@ function requestsJson(found: Candidate[], withMappings: boolean, pieces: string[
       json += '}'
     }
     // Kept on the (cached) candidate: the same parts always read the same.
+    const bytes = Buffer.from(json)
     c.json ??= [undefined, undefined]
-    c.json[v] = json
-    pieces.push(json)
+    c.json[v] = bytes
+    pieces.push(bytes)
   }
 }
 
