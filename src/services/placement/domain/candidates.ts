@@ -54,6 +54,12 @@ export interface Part {
   combos?: CandidateNode
 }
 
+/** Multi-provider parts of one tree, by the provider chosen for each class in turn. */
+export interface ChoiceNode {
+  part?: Part
+  next?: Map<Provider, ChoiceNode>
+}
+
 interface CandidateNode {
   candidate?: Candidate
   next?: Map<Part, CandidateNode>
@@ -134,10 +140,14 @@ const SHARES = 'MISC_SHARES_VIA_AGGREGATE'
  * group looks at the provider's own aggregates only, as upstream.
  */
 function inAggregates(p: Provider, f: AggregateFilter, spanTree = true): boolean {
-  const has = (a: string) => p.aggregates.has(a) || (spanTree && p.root.aggregates.has(a))
-  for (const any of f.memberOf) if (!any.some(has)) return false
-  for (const a of f.forbidden) if (has(a)) return false
+  if (f.memberOf.length === 0 && f.forbidden.size === 0) return true
+  for (const any of f.memberOf) if (!any.some((a) => hasAggregate(p, a, spanTree))) return false
+  for (const a of f.forbidden) if (hasAggregate(p, a, spanTree)) return false
   return true
+}
+
+function hasAggregate(p: Provider, a: string, spanTree: boolean): boolean {
+  return p.aggregates.has(a) || (spanTree && p.root.aggregates.has(a))
 }
 
 /** Roots of the trees a sharing provider serves (its own root included). */
@@ -285,17 +295,18 @@ function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, 
   const amounts = [g.resources]
   // A provider's part for this group is kept on the provider, keyed by what it says.
   const key = `${g.suffix}|${[...g.resources].map(([rc, n]) => `${rc}:${n}`).join(',')}`
-  const first = g.resources.keys().next()
+  const rcs = [...g.resources.keys()]
+  const ns = [...g.resources.values()]
   // Start from providers with inventory of the first class (the index), else every provider.
   const pool = g.inTree
     ? PlacementState.treeOf(g.inTree.root)
-    : first.done
-      ? s.providersInOrder()
-      : s.providersWith(first.value)
-  for (const p of pool) {
-    if (!first.done && !p.inventories.has(first.value)) continue
+    : rcs.length
+      ? s.providersWith(rcs[0]!)
+      : s.providersInOrder()
+  for (let k = 0; k < pool.length; k++) {
+    const p = pool[k]!
     let ok = true
-    for (const [rc, n] of g.resources) if (!fits(p, rc, n)) ok = false
+    for (let i = 0; i < rcs.length && ok; i++) ok = fits(p, rcs[i]!, ns[i]!)
     if (!ok || !traitsMatch(p.traits, g.traits) || !inAggregates(p, g.aggregates, false)) continue
     let part = p.cache.parts?.get(key)
     if (!part) {
@@ -324,19 +335,25 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
   const out: Part[] = []
   const roots = g.inTree ? [g.inTree.root] : s.roots
   const rcs = [...g.resources.keys()]
-  const gkey = `*${g.suffix}|${[...g.resources].map(([rc, n]) => `${rc}:${n}`).join(',')}|`
+  const ns = [...g.resources.values()]
+  const gkey = `${g.suffix}|${rcs.map((rc, i) => `${rc}:${ns[i]}`).join(',')}`
   for (const root of roots) {
     const tree = PlacementState.treeOf(root)
     const shared = g.inTree ? undefined : sharedWith.get(root)
     const pool = shared ? [...tree, ...shared] : tree
     const options: Provider[][] = []
     let possible = true
-    for (const rc of rcs) {
-      const n = g.resources.get(rc)!
+    for (let i = 0; i < rcs.length; i++) {
       const o: Provider[] = []
-      for (const p of pool)
-        if (fits(p, rc, n) && inAggregates(p, g.aggregates) && !hasAny(p.traits, g.traits.forbidden))
+      for (let k = 0; k < pool.length; k++) {
+        const p = pool[k]!
+        if (
+          fits(p, rcs[i]!, ns[i]!) &&
+          inAggregates(p, g.aggregates) &&
+          !hasAny(p.traits, g.traits.forbidden)
+        )
           o.push(p)
+      }
       if (o.length === 0) {
         possible = false
         break
@@ -350,13 +367,30 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
         out.push({ anchor: root, providers: NONE, amounts: NONE, suffix: g.suffix, mapping: undefined })
       continue
     }
+    // The parts a choice of providers makes are kept on the root, in a trie by the
+    // group and then by the provider chosen for each class (the same objects every
+    // query; see ProviderCache.choices).
+    root.cache.choices ??= new Map()
+    let byGroup = root.cache.choices.get(gkey)
+    if (!byGroup) {
+      if (root.cache.choices.size >= PARTS_PER_PROVIDER) root.cache.choices.clear()
+      byGroup = {}
+      root.cache.choices.set(gkey, byGroup)
+    }
     const idx = options.map(() => 0)
     for (;;) {
-      // The part a choice of providers makes is kept on the root, keyed by the group
-      // and the choice (the same object every query; see ProviderCache.parts).
-      let key = gkey
-      for (let i = 0; i < rcs.length; i++) key += `,${options[i]![idx[i]!]!.id}`
-      let part = root.cache.parts?.get(key)
+      let node = byGroup
+      for (let i = 0; i < rcs.length; i++) {
+        const p = options[i]![idx[i]!]!
+        node.next ??= new Map()
+        let n = node.next.get(p)
+        if (!n) {
+          n = {}
+          node.next.set(p, n)
+        }
+        node = n
+      }
+      let part = node.part
       if (!part) {
         const providers: Provider[] = []
         const amounts: Map<string, number>[] = []
@@ -365,14 +399,11 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
           const j = providers.indexOf(p)
           if (j < 0) {
             providers.push(p)
-            amounts.push(new Map([[rcs[i]!, g.resources.get(rcs[i]!)!]]))
-          } else amounts[j]!.set(rcs[i]!, g.resources.get(rcs[i]!)!)
+            amounts.push(new Map([[rcs[i]!, ns[i]!]]))
+          } else amounts[j]!.set(rcs[i]!, ns[i]!)
         }
         part = { anchor: root, providers, amounts, suffix: g.suffix, mapping: providers }
-        root.cache.parts ??= new Map()
-        const cache = root.cache.parts
-        if (cache.size >= PARTS_PER_PROVIDER) cache.clear()
-        cache.set(key, part)
+        node.part = part
       }
       if (unionMatches(part.providers, g.traits)) out.push(part)
       let k = options.length - 1
@@ -407,6 +438,7 @@ function unionMatches(ps: readonly Provider[], f: TraitFilter): boolean {
 }
 
 function hasAny(traits: ReadonlySet<string>, names: ReadonlySet<string>): boolean {
+  if (names.size === 0) return false
   for (const t of names) if (traits.has(t)) return true
   return false
 }
@@ -416,12 +448,22 @@ function hasAny(traits: ReadonlySet<string>, names: ReadonlySet<string>): boolea
  * under one of them. (The merged mappings of a suffix are its own group's.)
  */
 function sameSubtreeHolds(parts: Part[], subtrees: number[][]): boolean {
-  for (const gs of subtrees) {
-    const ps: Provider[] = []
-    for (const i of gs) for (const p of parts[i]!.mapping ?? NONE) ps.push(p)
-    if (!ps.some((top) => ps.every((p) => PlacementState.isWithin(p, top)))) return false
-  }
+  for (const gs of subtrees) if (!underOneOf(parts, gs)) return false
   return true
+}
+
+/** Whether one of the providers the groups `gs` map to has all the others under it. */
+function underOneOf(parts: Part[], gs: number[]): boolean {
+  // Checked per combination per query: loops, no arrays.
+  for (const gi of gs) {
+    for (const top of parts[gi]!.mapping ?? NONE) {
+      let all = true
+      for (let i = 0; i < gs.length && all; i++)
+        for (const p of parts[gs[i]!]!.mapping ?? NONE) if (!PlacementState.isWithin(p, top)) all = false
+      if (all) return true
+    }
+  }
+  return false
 }
 
 function merge(

@@ -5,7 +5,7 @@
  * whenever the change counter moves (see domain/state-cache.ts). No HTTP, no SQL here.
  */
 import { CUSTOM_CLASS_FIRST_ID, STANDARD_RESOURCE_CLASSES } from '../data/standard-classes.js'
-import type { Part } from './candidates.js'
+import type { ChoiceNode, Part } from './candidates.js'
 
 export interface Inventory {
   resourceClass: string
@@ -71,6 +71,11 @@ export interface ProviderCache {
    * cached JSON is reused too. Depends on the uuid and root only.
    */
   parts?: Map<string, Part>
+  /**
+   * On a root: its tree's parts for multi-provider groups, by the group's suffix and
+   * amounts, then by the provider chosen for each class (domain/candidates.ts).
+   */
+  choices?: Map<string, ChoiceNode>
 }
 
 export interface Allocation {

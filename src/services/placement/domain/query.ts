@@ -152,10 +152,11 @@ export function parseMemberOf(values: string[], allowForbidden: boolean, suffix 
 }
 
 export function traitsMatch(traits: ReadonlySet<string>, f: TraitFilter): boolean {
-  for (const t of f.forbidden) if (traits.has(t)) return false
-  for (const any of f.required) {
+  // Called per provider per query: no iterator unless the filter names something.
+  if (f.forbidden.size) for (const t of f.forbidden) if (traits.has(t)) return false
+  for (let i = 0; i < f.required.length; i++) {
     let hit = false
-    for (const t of any) if (traits.has(t)) hit = true
+    for (const t of f.required[i]!) if (traits.has(t)) hit = true
     if (!hit) return false
   }
   return true
