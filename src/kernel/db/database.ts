@@ -50,20 +50,46 @@ export function redact(connection: string): string {
   return connection.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
 }
 
+/** How long a transaction waits for another connection's write lock before failing busy. */
+const SQLITE_LOCK_WAIT_MS = 5000
+/** busy_timeout for statements outside transactions (SQLite waits for the lock itself). */
+const SQLITE_BUSY_TIMEOUT_MS = 5000
+
 /**
- * SQLite with `BEGIN IMMEDIATE` transactions.
+ * SQLite with `BEGIN IMMEDIATE` transactions that wait for the write lock without
+ * blocking the event loop.
  *
  * NOTE: a deferred transaction that reads first and then writes must upgrade its lock;
- * when another process holds the write lock, SQLite refuses the upgrade at once with
+ * when another connection holds the write lock, SQLite refuses the upgrade at once with
  * SQLITE_BUSY (waiting could deadlock), ignoring busy_timeout. Taking the write lock at
  * BEGIN makes a second process wait its turn instead, which is what several processes
  * sharing one database file (API workers, `cloudlet api` beside `cloudlet up`) need.
+ * The wait itself is not left to busy_timeout: better-sqlite3 is synchronous, so SQLite
+ * waiting inside BEGIN would freeze this process's event loop (every other request of
+ * the worker) and, when the lock holder is another connection of this same process,
+ * would wait out the whole timeout for a lock that cannot be released meanwhile.
+ * Instead BEGIN is tried with busy_timeout 0 and retried after short sleeps; nothing
+ * has happened yet when BEGIN fails, so trying again is always safe.
  */
 class ImmediateSqliteDialect extends SqliteDialect {
   override createDriver(): Driver {
     const driver = super.createDriver() as SqliteDriver
+    const run = (connection: DatabaseConnection, sql: string) =>
+      connection.executeQuery(CompiledQuery.raw(sql))
     driver.beginTransaction = async (connection: DatabaseConnection) => {
-      await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+      const deadline = Date.now() + SQLITE_LOCK_WAIT_MS
+      for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
+        await run(connection, 'pragma busy_timeout = 0')
+        try {
+          await run(connection, 'begin immediate')
+          return
+        } catch (e) {
+          if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw e
+        } finally {
+          await run(connection, `pragma busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
+        }
+        await new Promise((resolve) => setTimeout(resolve, pause))
+      }
     }
     return driver
   }
@@ -93,11 +119,12 @@ export async function openDatabase<DB>(
     case 'sqlite': {
       if (info.path !== ':memory:') mkdirSync(dirname(info.path!), { recursive: true })
       const sqlite = new SQLite(info.path!)
-      // NOTE: WAL lets readers proceed during a write; busy_timeout makes a second
-      // process wait for the write lock instead of failing at once.
+      // NOTE: WAL lets readers proceed during a write; busy_timeout makes a statement
+      // outside a transaction wait for the write lock instead of failing at once
+      // (transactions wait in ImmediateSqliteDialect).
       sqlite.pragma('journal_mode = WAL')
       sqlite.pragma('synchronous = NORMAL')
-      sqlite.pragma('busy_timeout = 5000')
+      sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
       sqlite.pragma('foreign_keys = ON')
       return {
         db: new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) }),

@@ -432,6 +432,7 @@ export class PlacementRepo {
    */
   async apply(plan: WritePlan): Promise<void> {
     await this.ensureOwners(plan.consumers ?? [])
+    await this.ensureAggregates(plan.aggregates ?? [])
     for (let attempt = 0; ; attempt++) {
       try {
         await this.db.transaction().execute((tx) => this.applyIn(tx, plan))
@@ -584,6 +585,28 @@ export class PlacementRepo {
               .values({ name: type, created_at: ts, updated_at: null })
               .execute(),
           )
+      }
+    }
+  }
+
+  /**
+   * Creates the aggregates a plan links that do not exist yet, before its transaction,
+   * for the reason given at ensureOwners: two processes linking providers to one new
+   * aggregate would otherwise collide on its uuid.
+   */
+  private async ensureAggregates(links: NonNullable<WritePlan['aggregates']>): Promise<void> {
+    const ts = now()
+    for (const uuid of new Set(links.flatMap((a) => a.uuids))) {
+      const row = await this.db
+        .selectFrom('placement_aggregates')
+        .select('id')
+        .where('uuid', '=', uuid)
+        .executeTakeFirst()
+      if (row) continue
+      try {
+        await this.db.insertInto('placement_aggregates').values({ uuid, created_at: ts }).execute()
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e
       }
     }
   }
@@ -750,17 +773,17 @@ export class PlacementRepo {
   async createTrait(name: string): Promise<boolean> {
     const exists = await this.db.selectFrom('traits').select('id').where('name', '=', name).executeTakeFirst()
     if (exists) return false
-    return this.db.transaction().execute(async (tx) => {
-      try {
+    try {
+      return await this.db.transaction().execute(async (tx) => {
         await tx.insertInto('traits').values({ name, created_at: now(), updated_at: null }).execute()
-      } catch (e) {
-        if (isUniqueViolation(e))
-          throw new ConcurrentUpdate('Another thread concurrently created the trait; please retry.')
-        throw e
-      }
-      await bump(tx, { kind: 'catalog' })
-      return true
-    })
+        await bump(tx, { kind: 'catalog' })
+        return true
+      })
+    } catch (e) {
+      // Another process created it since the check: it exists, which is all PUT asks.
+      if (isUniqueViolation(e)) return false
+      throw e
+    }
   }
 
   /** Deletes a custom trait unless a provider has it. */

@@ -146,6 +146,38 @@ for (const dialect of DIALECTS) {
       })
     })
 
+    it('one new trait and one new aggregate set by many requests at once through two processes: none fails', async () => {
+      await withTwoInstances(dialect, async (a, b) => {
+        const trait = `CUSTOM_RACE_${randomUUID().slice(0, 8).toUpperCase()}`
+        const puts = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => (i % 2 ? b : a).call('PUT', `/traits/${trait}`)),
+        )
+        // PUT is create-or-exists: one 201, the rest 204, whichever process loses the insert.
+        assert.deepEqual([...tally(puts)].sort(), [
+          ['201', 1],
+          ['204', 7],
+        ])
+        const aggregate = randomUUID()
+        const rps = await Promise.all(
+          Array.from({ length: 8 }, () => providerWith(a, { VCPU: { total: 4 } })),
+        )
+        const links = await Promise.all(
+          rps.map((rp, i) =>
+            (i % 2 ? b : a).call('PUT', `/resource_providers/${rp}/aggregates`, {
+              resource_provider_generation: 1,
+              aggregates: [aggregate],
+            }),
+          ),
+        )
+        assert.deepEqual(tally(links), new Map([['200', rps.length]]))
+        const members = await b.call('GET', `/resource_providers?member_of=${aggregate}`)
+        assert.equal(
+          (members.body as { resource_providers: unknown[] }).resource_providers.length,
+          rps.length,
+        )
+      })
+    })
+
     it('concurrent inventory updates with one generation: one wins, the rest 409', async () => {
       await withTwoInstances(dialect, async (a, b) => {
         const rp = await providerWith(a, { VCPU: { total: 4 } })
