@@ -46,23 +46,37 @@ export interface Part {
   suffix: string
   mapping: readonly Provider[] | undefined
   /** The view's cache of this part's JSON text (handlers/views.ts). */
-  json?: { alloc: string; mapping: string }
+  json: { alloc: string; mapping: string } | undefined
   /**
    * Candidates made of this part and the parts after it, as a trie keyed by those
    * parts: parts are kept across queries (ProviderCache.parts), so are these.
    */
-  combos?: CandidateNode
+  combos: CandidateNode | undefined
 }
 
 /** Multi-provider parts of one tree, by the provider chosen for each class in turn. */
 export interface ChoiceNode {
-  part?: Part
-  next?: Map<Provider, ChoiceNode>
+  part: Part | undefined
+  next: Map<Provider, ChoiceNode> | undefined
+}
+
+/**
+ * A new part. Every part is made here, with every field present in one order, so all
+ * share one hidden class and the search's property accesses stay monomorphic.
+ */
+function newPart(
+  anchor: Provider,
+  providers: readonly Provider[],
+  amounts: readonly ReadonlyMap<string, number>[],
+  suffix: string,
+  mapping: readonly Provider[] | undefined,
+): Part {
+  return { anchor, providers, amounts, suffix, mapping, json: undefined, combos: undefined }
 }
 
 interface CandidateNode {
-  candidate?: Candidate
-  next?: Map<Part, CandidateNode>
+  candidate: Candidate | undefined
+  next: Map<Part, CandidateNode> | undefined
 }
 
 /** Entries per trie node before it is emptied (a bound, not a policy). */
@@ -311,13 +325,13 @@ function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, 
     let part = p.cache.parts?.get(key)
     if (!part) {
       const mapping = [p]
-      part = {
-        anchor: p.root,
-        providers: g.resources.size ? mapping : NONE,
-        amounts: g.resources.size ? amounts : NONE,
-        suffix: g.suffix,
+      part = newPart(
+        p.root,
+        g.resources.size ? mapping : NONE,
+        g.resources.size ? amounts : NONE,
+        g.suffix,
         mapping,
-      }
+      )
       p.cache.parts ??= new Map()
       const cache = p.cache.parts
       if (cache.size >= PARTS_PER_PROVIDER) cache.clear()
@@ -325,7 +339,8 @@ function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, 
     }
     out.push(part)
     if (p.traits.has(SHARES)) {
-      for (const a of anchorsOf(s, p, memo)) if (a !== p.root) out.push({ ...part, anchor: a })
+      for (const a of anchorsOf(s, p, memo))
+        if (a !== p.root) out.push(newPart(a, part.providers, part.amounts, part.suffix, part.mapping))
     }
   }
   return out
@@ -364,7 +379,7 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
     if (rcs.length === 0) {
       // A resourceless unnumbered group: the tree's root stands for it.
       if (traitsMatch(root.traits, g.traits) && inAggregates(root, g.aggregates))
-        out.push({ anchor: root, providers: NONE, amounts: NONE, suffix: g.suffix, mapping: undefined })
+        out.push(newPart(root, NONE, NONE, g.suffix, undefined))
       continue
     }
     // The parts a choice of providers makes are kept on the root, in a trie by the
@@ -374,7 +389,7 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
     let byGroup = root.cache.choices.get(gkey)
     if (!byGroup) {
       if (root.cache.choices.size >= PARTS_PER_PROVIDER) root.cache.choices.clear()
-      byGroup = {}
+      byGroup = { part: undefined, next: undefined }
       root.cache.choices.set(gkey, byGroup)
     }
     const idx = options.map(() => 0)
@@ -385,7 +400,7 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
         node.next ??= new Map()
         let n = node.next.get(p)
         if (!n) {
-          n = {}
+          n = { part: undefined, next: undefined }
           node.next.set(p, n)
         }
         node = n
@@ -402,7 +417,7 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
             amounts.push(new Map([[rcs[i]!, ns[i]!]]))
           } else amounts[j]!.set(rcs[i]!, ns[i]!)
         }
-        part = { anchor: root, providers, amounts, suffix: g.suffix, mapping: providers }
+        part = newPart(root, providers, amounts, g.suffix, providers)
         node.part = part
       }
       if (unionMatches(part.providers, g.traits)) out.push(part)
@@ -485,7 +500,7 @@ function merge(
   }
   // The same parts make the same candidate: it is kept in a trie on the first part.
   const first = parts[0]!
-  first.combos ??= {}
+  first.combos ??= { candidate: undefined, next: undefined }
   let node = first.combos
   for (let i = 1; i < parts.length; i++) {
     node.next ??= new Map()
@@ -493,7 +508,7 @@ function merge(
     let n = next.get(parts[i]!)
     if (!n) {
       if (next.size >= COMBOS_PER_NODE) next.clear()
-      n = {}
+      n = { candidate: undefined, next: undefined }
       next.set(parts[i]!, n)
     }
     node = n

@@ -56,26 +56,26 @@ export function visitStamp(): number {
 
 export interface ProviderCache {
   /** On a root: every provider of its tree, parents before children. */
-  tree?: Provider[]
+  tree: Provider[] | undefined
   /** Provider summary JSON fragments (UTF-8) by view variant (handlers/views.ts). */
-  summary?: Map<string, Buffer>
+  summary: Map<string, Buffer> | undefined
   /**
    * Allocation request fragments of this provider by the amounts (or suffix) they
    * name (handlers/views.ts); they depend on the uuid only, so never go stale.
    */
-  alloc?: Map<string, string>
-  mapping?: Map<string, string>
+  alloc: Map<string, string> | undefined
+  mapping: Map<string, string> | undefined
   /**
    * This provider's share of a candidate for a same-provider group, by the group's
    * suffix and amounts (domain/candidates.ts): the same object every query, so its
    * cached JSON is reused too. Depends on the uuid and root only.
    */
-  parts?: Map<string, Part>
+  parts: Map<string, Part> | undefined
   /**
    * On a root: its tree's parts for multi-provider groups, by the group's suffix and
    * amounts, then by the provider chosen for each class (domain/candidates.ts).
    */
-  choices?: Map<string, ChoiceNode>
+  choices: Map<string, ChoiceNode> | undefined
 }
 
 export interface Allocation {
@@ -212,6 +212,18 @@ function inventoryOf(resourceClass: string, i: StateRows['inventories'][number])
   }
 }
 
+/** Every field present, in one order: all caches share one hidden class (fast access). */
+function emptyCache(): ProviderCache {
+  return {
+    tree: undefined,
+    summary: undefined,
+    alloc: undefined,
+    mapping: undefined,
+    parts: undefined,
+    choices: undefined,
+  }
+}
+
 /** A provider from its row, with no tree links, inventories, traits or aggregates yet. */
 function providerOf(r: StateRows['providers'][number]): Provider {
   return {
@@ -228,7 +240,7 @@ function providerOf(r: StateRows['providers'][number]): Provider {
     usages: new Map(),
     traits: new Set<string>(),
     aggregates: new Set<string>(),
-    cache: {},
+    cache: emptyCache(),
     visit: 0,
   }
 }

@@ -190,16 +190,7 @@ export function candidatesBody(
   // Providers to summarise, in id order: with 1.29, every provider of every tree a
   // candidate touches (its root is marked), before that the candidates' providers.
   const stamp = visitStamp()
-  let anyListed = false
-  for (const c of found) {
-    for (const part of c.parts) {
-      for (const p of part.providers) (nested ? p.root : p).visit = stamp
-      if (part.providers.length) anyListed = true
-    }
-    if (nested) c.anchor.visit = stamp
-    if (nested) anyListed = true
-  }
-  const isListed = nested ? (p: Provider) => p.root.visit === stamp : (p: Provider) => p.visit === stamp
+  const anyListed = markListed(found, nested, stamp)
   // The allocation requests, each candidate's text cached on it as bytes: one copy
   // each into the answer's first chunk.
   const head: Buffer[] = [REQUESTS_START]
@@ -225,32 +216,67 @@ export function candidatesBody(
     }
     return frag
   }
-  let first = true
-  if (anyListed && variant !== undefined) {
-    // Runs of consecutive listed providers are one view of the state's arena.
-    const arena = s.summaryArena(variant, fragment)
-    const order = s.providersInOrder()
-    for (let i = 0; i < order.length; ) {
-      if (!isListed(order[i]!)) {
-        i++
-        continue
-      }
-      let j = i + 1
-      while (j < order.length && isListed(order[j]!)) j++
-      // Fragments start with a comma; the first one goes without it.
-      out.push(arena.bytes.subarray(arena.offsets[i]! + (first ? 1 : 0), arena.offsets[j]!))
-      first = false
-      i = j
-    }
-  } else if (anyListed)
+  if (anyListed && variant !== undefined)
+    arenaRuns(s.providersInOrder(), s.summaryArena(variant, fragment), nested, stamp, out)
+  else if (anyListed) {
+    let first = true
     for (const p of s.providersInOrder()) {
-      if (!isListed(p)) continue
+      if ((nested ? p.root : p).visit !== stamp) continue
       const frag = fragment(p)
       out.push(first ? frag.subarray(1) : frag)
       first = false
     }
+  }
   out.push(END)
   return out
+}
+
+// NOTE: the loops below run once per query over thousands of providers; they are kept
+// in small functions of their own so V8 optimises each with complete type feedback
+// (one large function was optimised mid-loop and deoptimised again several times
+// over the first queries).
+
+/** Marks the providers the answer summarises; whether there is any. */
+function markListed(found: Candidate[], nested: boolean, stamp: number): boolean {
+  let any = false
+  for (let k = 0; k < found.length; k++) {
+    const c = found[k]!
+    for (const part of c.parts) {
+      const ps = part.providers
+      for (let i = 0; i < ps.length; i++) (nested ? ps[i]!.root : ps[i]!).visit = stamp
+      if (ps.length) any = true
+    }
+    if (nested) {
+      c.anchor.visit = stamp
+      any = true
+    }
+  }
+  return any
+}
+
+/**
+ * Appends the marked providers' summaries (fragments with a leading comma; the first
+ * goes without it): each run of consecutive marked providers is one view of the arena.
+ */
+function arenaRuns(
+  order: readonly Provider[],
+  arena: { bytes: Buffer; offsets: Int32Array },
+  nested: boolean,
+  stamp: number,
+  out: Buffer[],
+): void {
+  let first = true
+  for (let i = 0; i < order.length; ) {
+    if ((nested ? order[i]!.root : order[i]!).visit !== stamp) {
+      i++
+      continue
+    }
+    let j = i + 1
+    while (j < order.length && (nested ? order[j]!.root : order[j]!).visit === stamp) j++
+    out.push(arena.bytes.subarray(arena.offsets[i]! + (first ? 1 : 0), arena.offsets[j]!))
+    first = false
+    i = j
+  }
 }
 
 const REQUESTS_START = Buffer.from('{"allocation_requests":[')
