@@ -162,6 +162,9 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
       options.listen === false
         ? (await app.ready(), `http://${host}:${port}`)
         : await app.listen({ host, port })
+    if (options.listen !== false)
+      for (const s of instances)
+        s.warmUp?.().catch((error: unknown) => logger.warn({ service: s.name, error }, 'warm-up failed'))
     const url =
       (config.DEFAULT?.public_endpoint as string | undefined)?.replace(/\/$/, '') ??
       address.replace('[::1]', 'localhost')

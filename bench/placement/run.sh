@@ -13,7 +13,7 @@
 # --reference also starts upstream Placement (Debian Zed under uWSGI, MariaDB; the
 # script installs Debian packages on first use), loads the same data into it and
 # times the same query (10 serial, 100 at c=10, REF_N100 at c=100), then prints the
-# ratios. Stop it afterwards with: PA_NAME=bench start-reference-placement.sh --stop
+# ratios. It is stopped when the run ends.
 #
 # Environment: PORT [18790], REF_PORT [18778], REF_N100 [200], OUT [/tmp/placement-bench/run-<ts>],
 #   WORKERS [1]: Cloudlet API processes (`cloudlet api --workers N`)
@@ -58,6 +58,9 @@ cleanup() {
   wait "$CLOUDLET_PID" 2>/dev/null || true
   [ -n "$DBNAME" ] && psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" >/dev/null || true
   rm -rf "$DATA"
+  # Upstream keeps working through queued requests after ab gives up; stop it so it does
+  # not load the machine after the run.
+  [ $REFERENCE = 1 ] && PA_NAME=bench bash "$REF/start-reference-placement.sh" --stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 URL=http://127.0.0.1:$PORT/placement

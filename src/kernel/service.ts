@@ -32,6 +32,11 @@ export interface ServiceInstance {
   plugin: FastifyPluginAsync
   /** Stops timers and background work (the database is closed by the host). */
   close(): Promise<void>
+  /**
+   * Work to do once the cloud is listening, off every request's path (e.g. bringing a
+   * hot path's code to optimised form). Not awaited; the host logs a failure.
+   */
+  warmUp?(): Promise<void>
 }
 
 /**

@@ -9,6 +9,7 @@ import type { PlacementConfig } from './config.js'
 import { STANDARD_TRAITS } from './data/standard-traits.js'
 import { Placement } from './domain/placement.js'
 import { StateCache } from './domain/state-cache.js'
+import { warmUpCandidates } from './handlers/warm-up.js'
 import { placementPlugin } from './plugin.js'
 import { placementPolicies } from './policies/index.js'
 import { PlacementRepo } from './storage/placement.repo.js'
@@ -45,5 +46,6 @@ export async function createPlacementService(
     placement,
     repo,
     close: async () => {},
+    warmUp: warmUpCandidates,
   }
 }
