@@ -176,7 +176,14 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
       identity: wanted.has('identity') ? identity : undefined,
       config: resolvedConfig,
       async close() {
+        // NOTE: close() cuts the keep-alive connections that are idle when it starts;
+        // one busy then goes back to keep-alive afterwards and, with the long
+        // keepAliveTimeout clients need, would hold the process for minutes. After a
+        // grace period for requests in flight, cut whatever is left.
+        const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS)
+        cut.unref()
         await app.close()
+        clearTimeout(cut)
         for (const s of instances) await s.close()
         for (const db of databases) await db.destroy()
       },
@@ -186,6 +193,9 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
     throw error
   }
 }
+
+/** How long closing waits for requests in flight before cutting connections. */
+const CLOSE_GRACE_MS = 3000
 
 function needsTokens(wanted: Set<ServiceName>): boolean {
   return [...wanted].some((s) => s !== 'identity')

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -116,6 +117,34 @@ describe('cloudlet command', () => {
     } finally {
       await second.kill('SIGINT')
     }
+  })
+
+  it('exits soon after Ctrl-C even when a keep-alive connection was busy at that moment', async () => {
+    const cloud = await startCloudProcess()
+    // A keep-alive connection with a request in flight when SIGINT arrives: once it is
+    // answered the connection idles, and must not hold the process open.
+    const agent = new http.Agent({ keepAlive: true })
+    const slow = new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        `${cloud.url}/placement/resource_providers`,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-auth-token': 'x' } },
+        (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+        },
+      )
+      req.on('error', reject)
+      req.write('{"name": ')
+      // The rest of the body follows the signal.
+      setTimeout(() => req.end('"late"}'), 300)
+    })
+    await new Promise((r) => setTimeout(r, 100))
+    const t0 = Date.now()
+    const exited = cloud.kill('SIGINT')
+    assert.ok((await slow) > 0, 'the request in flight is answered')
+    assert.equal(await exited, 0, 'a clean exit')
+    assert.ok(Date.now() - t0 < 15_000, `exited after ${Date.now() - t0} ms`)
+    agent.destroy()
   })
 
   it('keeps other clouds in clouds.yaml', async () => {
