@@ -129,34 +129,10 @@ export function candidatesView(s: PlacementState, found: Candidate[], creq: Cand
     if (v.gte('1.29')) for (const q of PlacementState.treeOf(c.anchor)) summaryProviders.add(q)
   }
   const provider_summaries: Record<string, unknown> = {}
-  for (const p of [...summaryProviders].sort((a, b) => a.id - b.id)) {
-    const sum: Record<string, unknown> = {
-      resources: summaryResources(p, v.gte('1.27') ? undefined : requested),
-    }
-    // NOTE: upstream lists a provider's traits in trait id order (its database order).
-    if (v.gte('1.17')) sum.traits = [...p.traits].sort((a, b) => traitId(s, a) - traitId(s, b))
-    if (v.gte('1.29')) {
-      sum.parent_provider_uuid = p.parent?.uuid ?? null
-      sum.root_provider_uuid = p.root.uuid
-    }
-    provider_summaries[p.uuid] = sum
-  }
-  const allocation_requests = found.map((c) => {
-    if (!v.gte('1.12')) {
-      return {
-        allocations: [...c.alloc].map(([p, m]) => ({
-          resource_provider: { uuid: p.uuid },
-          resources: Object.fromEntries(m),
-        })),
-      }
-    }
-    const allocations: Record<string, unknown> = {}
-    for (const [p, m] of c.alloc) allocations[p.uuid] = { resources: Object.fromEntries(m) }
-    const out: Record<string, unknown> = { allocations }
-    if (v.gte('1.34'))
-      out.mappings = Object.fromEntries([...c.mappings].map(([sfx, ps]) => [sfx, ps.map((p) => p.uuid)]))
-    return out
-  })
+  const only = v.gte('1.27') ? undefined : requested
+  for (const p of [...summaryProviders].sort((a, b) => a.id - b.id))
+    provider_summaries[p.uuid] = summaryView(s, p, only, v.gte('1.17'), v.gte('1.29'))
+  const allocation_requests = found.map((c) => requestView(c, v))
   return { allocation_requests, provider_summaries }
 }
 
@@ -292,6 +268,7 @@ function summaryView(
   nested: boolean,
 ) {
   const sum: Record<string, unknown> = { resources: summaryResources(p, requested) }
+  // NOTE: upstream lists a provider's traits in trait id order (its database order).
   if (withTraits) sum.traits = [...p.traits].sort((a, b) => traitId(s, a) - traitId(s, b))
   if (nested) {
     sum.parent_provider_uuid = p.parent?.uuid ?? null
