@@ -240,7 +240,10 @@ async function serve(command: 'up' | 'api', values: Values) {
       `Cloudlet is up at ${cloud.url} (${cloud.services.map((s) => s.prefix).join(' ')}); ready in ${ready} ms (${own} ms after modules loaded)`,
     )
     console.log('  openstack --os-cloud cloudlet-admin catalog list')
-    console.log('  openstack --os-cloud cloudlet server list')
+    // Only commands the services running here can answer (there is no compute yet).
+    const served = new Set(cloud.services.map((s) => s.name))
+    if (served.has('image')) console.log('  openstack --os-cloud cloudlet image list')
+    if (served.has('placement')) console.log('  openstack --os-cloud cloudlet-admin resource provider list')
     console.log('Ctrl-C stops it; the data directory keeps everything for the next start.')
   } else {
     const who = cluster.isWorker ? ` (worker ${process.pid})` : ''
