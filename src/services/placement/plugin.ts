@@ -9,6 +9,7 @@ import { Unauthorized } from '../../kernel/errors/index.js'
 import { serviceScope } from '../../kernel/http/index.js'
 import type { Enforcer } from '../../kernel/policy/index.js'
 import type { PlacementConfig } from './config.js'
+import type { CandidateOptions } from './domain/candidates.js'
 import type { Placement } from './domain/placement.js'
 import { PlacementBadRequest } from './errors.js'
 import { makeRenderer, negotiateVersion, noauth2 } from './http-support.js'
@@ -19,6 +20,14 @@ export interface PluginOptions {
   config: PlacementConfig
   enforcer: Enforcer
   tokens?: TokenValidator
+}
+
+/** The `[placement]` options of the candidate search. */
+export function candidateOptions(config: PlacementConfig): CandidateOptions {
+  return {
+    maxCandidates: config.placement.max_allocation_candidates,
+    randomize: config.placement.randomize_allocation_candidates,
+  }
 }
 
 export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
@@ -119,10 +128,7 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
     })
     registerRoutes(app, opts.placement, {
       prefix: app.prefix,
-      candidates: {
-        maxCandidates: opts.config.placement.max_allocation_candidates,
-        randomize: opts.config.placement.randomize_allocation_candidates,
-      },
+      candidates: candidateOptions(opts.config),
     })
   }
 }

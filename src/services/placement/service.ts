@@ -9,8 +9,8 @@ import type { PlacementConfig } from './config.js'
 import { STANDARD_TRAITS } from './data/standard-traits.js'
 import { Placement } from './domain/placement.js'
 import { StateCache } from './domain/state-cache.js'
-import { warmUpCandidates } from './handlers/warm-up.js'
-import { placementPlugin } from './plugin.js'
+import { IdlePrimer, warmUpCandidates } from './handlers/warm-up.js'
+import { candidateOptions, placementPlugin } from './plugin.js'
 import { placementPolicies } from './policies/index.js'
 import { PlacementRepo } from './storage/placement.repo.js'
 import type { PlacementDatabase } from './storage/schema.js'
@@ -31,6 +31,9 @@ export async function createPlacementService(
   await repo.ensureTraits(STANDARD_TRAITS)
   const cache = new StateCache(repo, new Date(0).toISOString(), deps.config.placement.index_poll_interval)
   const placement = new Placement(repo, cache)
+  // After a burst of writes, build the real state's caches before the next query needs them.
+  const primer = new IdlePrimer(() => placement.state(), candidateOptions(deps.config))
+  cache.onUpdate = primer.changed
   const policy = deps.config.oslo_policy ?? {}
   const enforcer = new Enforcer(placementPolicies, {
     enforceScope: policy.enforce_scope ?? true,
@@ -45,7 +48,7 @@ export async function createPlacementService(
     plugin: placementPlugin({ placement, config: deps.config, enforcer, tokens: deps.tokens }),
     placement,
     repo,
-    close: async () => {},
+    close: async () => primer.stop(),
     warmUp: warmUpCandidates,
   }
 }

@@ -30,6 +30,8 @@ export class StateCache {
   private loading: Promise<PlacementState> | undefined
   private lastCheck = 0
   readonly stats: CacheStats = { reloads: 0, updates: 0, lastReloadMs: 0, checks: 0 }
+  /** Told after the state was patched from the change log or reloaded. */
+  onUpdate: ((s: PlacementState) => void) | undefined
 
   constructor(
     private readonly source: StateSource,
@@ -82,6 +84,7 @@ export class StateCache {
       if (this.state === current && BigInt(changes.counter) >= BigInt(current.counter)) {
         if (current.applyChanges(changes, this.epoch)) {
           this.stats.updates++
+          this.onUpdate?.(current)
           return current
         }
         // Half-applied: nobody may use it any more.
@@ -91,6 +94,7 @@ export class StateCache {
     const s = PlacementState.build(await this.source.loadState(), this.epoch)
     if (!this.state || BigInt(s.counter) >= BigInt(this.state.counter)) this.state = s
     this.stats.reloads++
+    this.onUpdate?.(s)
     return s
   }
 }
