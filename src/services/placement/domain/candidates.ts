@@ -1,12 +1,17 @@
 /**
- * Allocation candidates, answered from the in-memory state.
+ * Allocation candidates, answered from the in-memory state, tree by tree.
  *
- *   request groups ──▶ per group: partial requests, each anchored at a tree root
- *        │                (one provider for numbered groups; any providers of the tree
- *        │                 plus sharing providers for the unnumbered group)
+ *   per tree root, in id order (root_required first):
+ *     kept result for the request's shape, tree unchanged? ──yes──▶ reuse it
+ *        │ no (or sharing providers serve the tree: always searched)
  *        ▼
- *   per anchor root: product of one partial per group ──▶ merge, isolate, capacity,
- *        same_subtree, root_required ──▶ dedupe ──▶ limit ──▶ provider summaries
+ *     per group: parts anchored at the root (one provider for numbered groups; any
+ *        │        providers of the tree plus sharing providers for the unnumbered one)
+ *        ▼
+ *     product of one part per group ──▶ same_subtree, merge (isolate, capacity) ──▶ keep
+ *        │
+ *        ▼
+ *   dedupe across trees (only with sharing providers) ──▶ bounds, limit ──▶ summaries
  */
 import { capacityOf, fits, PlacementState, type Provider } from './model.js'
 import { type AggregateFilter, type TraitFilter, traitsMatch } from './query.js'
@@ -88,6 +93,8 @@ export class Candidate {
   private byPrefix: Map<string, readonly Provider[]> | undefined
   /** The view's cache of this candidate's JSON (UTF-8): [without mappings, with them]. */
   json: [Buffer | undefined, Buffer | undefined] | undefined
+  /** Its dedupe key (findCandidates), once needed. */
+  key: string | undefined
 
   constructor(
     readonly anchor: Provider,
@@ -146,8 +153,6 @@ const NONE: readonly never[] = []
 /** Parts kept per provider (see ProviderCache.parts). */
 const PARTS_PER_PROVIDER = 16
 
-const SHARES = 'MISC_SHARES_VIA_AGGREGATE'
-
 /**
  * Aggregate filter of a group. For the unnumbered group an aggregate on the root spans
  * the whole tree (the provider *or* its root must match); a numbered (same-provider)
@@ -196,83 +201,190 @@ export interface CandidateOptions {
 
 const UNBOUNDED: CandidateOptions = { maxCandidates: -1, randomize: false }
 
-export function findCandidates(
-  s: PlacementState,
-  req: CandidateRequest,
-  opts: CandidateOptions = UNBOUNDED,
-): Candidate[] {
-  const memo = new Map<Provider, Set<Provider>>()
-  // Sharing providers by the anchor roots they serve.
-  const sharedWith = new Map<Provider, Provider[]>()
-  for (const sp of s.sharing) {
-    for (const root of anchorsOf(s, sp, memo)) {
-      if (root === sp.root) continue
-      let l = sharedWith.get(root)
-      if (!l) {
-        l = []
-        sharedWith.set(root, l)
+/**
+ * A request's shape: everything about it that decides which candidates a tree gives
+ * (not `limit`). One object per distinct shape, so a tree's results can be kept in a
+ * map keyed by it (see ProviderCache.results).
+ */
+export interface Shape {
+  readonly key: string
+}
+
+const shapes = new Map<string, Shape>()
+/** Distinct shapes kept before the table is emptied (a bound, not a policy). */
+const SHAPES_KEPT = 256
+
+function shapeOf(req: CandidateRequest): Shape {
+  const traits = (f: TraitFilter) => [f.required.map((any) => [...any].sort()), [...f.forbidden].sort()]
+  const key = JSON.stringify([
+    req.isolate,
+    req.nestedAware,
+    req.sameSubtree,
+    req.rootRequired ? traits(req.rootRequired) : null,
+    req.groups.map((g) => [
+      g.suffix,
+      [...g.resources],
+      traits(g.traits),
+      g.aggregates.memberOf,
+      [...g.aggregates.forbidden].sort(),
+      g.inTree?.id ?? null,
+      g.sameProvider,
+    ]),
+  ])
+  let shape = shapes.get(key)
+  if (!shape) {
+    if (shapes.size >= SHAPES_KEPT) shapes.clear()
+    shape = { key }
+    shapes.set(key, shape)
+  }
+  return shape
+}
+
+/**
+ * A tree's candidates for one request shape, in the order they were generated (before
+ * the dedupe across trees, the limit and the bounds, which depend on the other trees).
+ * Valid until a provider of the tree changes (the state then drops it).
+ */
+export interface TreeResult {
+  candidates: Candidate[]
+  /** Whether each passes the pre-1.29 one-provider-per-tree rule (undefined: all do). */
+  kept: boolean[] | undefined
+}
+
+const EMPTY_RESULT: TreeResult = { candidates: [], kept: undefined }
+
+/** Per group, what its parts are cached by (computed once per query, used per tree). */
+interface GroupPlan {
+  group: RequestGroup
+  rcs: string[]
+  ns: number[]
+  amounts: ReadonlyMap<string, number>[]
+  key: string
+}
+
+/**
+ * One query's search. Trees are visited in id order; a tree that no sharing provider
+ * serves reuses the result it gave the last query of the same shape, unless one of its
+ * providers changed since (the scheduler asks again and again with the same flavour
+ * between claims, and a claim changes one tree). A tree that sharing providers serve
+ * depends on other trees too and is searched every time.
+ */
+class Search {
+  readonly out: Candidate[] = []
+  private readonly sharedWith = new Map<Provider, Provider[]>()
+  private readonly plans: GroupPlan[]
+  private readonly numbered: boolean[]
+  private readonly subtrees: number[][]
+  private readonly shape: Shape
+  // NOTE: within one tree every combination of parts is a different candidate (each
+  // group's parts differ in their mapping or allocation, and a group's suffix maps only
+  // to its own part). The same candidate can come from two trees only through sharing
+  // providers, so the dedupe key is only built when the state has some.
+  private readonly seen: Set<string> | undefined
+  private distinct = 0
+  private readonly bound: number
+  private readonly stopAt: number | undefined
+
+  constructor(
+    private readonly s: PlacementState,
+    private readonly req: CandidateRequest,
+    opts: CandidateOptions,
+  ) {
+    const memo = new Map<Provider, Set<Provider>>()
+    for (const sp of s.sharing) {
+      for (const root of anchorsOf(s, sp, memo)) {
+        if (root === sp.root) continue
+        let l = this.sharedWith.get(root)
+        if (!l) {
+          l = []
+          this.sharedWith.set(root, l)
+        }
+        l.push(sp)
       }
-      l.push(sp)
+    }
+    this.plans = req.groups.map((g) => {
+      const rcs = [...g.resources.keys()]
+      const ns = [...g.resources.values()]
+      return {
+        group: g,
+        rcs,
+        ns,
+        amounts: [g.resources],
+        key: `${g.suffix}|${rcs.map((rc, i) => `${rc}:${ns[i]}`).join(',')}`,
+      }
+    })
+    this.numbered = req.groups.map((g) => g.suffix !== '')
+    const groupOf = new Map(req.groups.map((g, i) => [g.suffix, i]))
+    this.subtrees = req.sameSubtree.map((sfxs) =>
+      sfxs.map((sfx) => groupOf.get(sfx)).filter((i) => i !== undefined),
+    )
+    this.shape = shapeOf(req)
+    this.seen = s.sharing.length ? new Set<string>() : undefined
+    this.bound = opts.maxCandidates >= 0 ? opts.maxCandidates : Number.POSITIVE_INFINITY
+    this.stopAt = opts.randomize ? undefined : req.limit
+  }
+
+  run(): void {
+    const req = this.req
+    for (const root of this.s.roots) {
+      if (req.rootRequired && !traitsMatch(root.traits, req.rootRequired)) continue
+      const served = this.sharedWith.get(root)
+      const known = served ? undefined : root.cache.results?.get(this.shape)
+      if (known) {
+        for (let i = 0; i < known.candidates.length; i++)
+          if (!this.take(known.candidates[i]!, known.kept === undefined || known.kept[i]!)) return
+        continue
+      }
+      const result = this.searchTree(root, served)
+      if (!result) return
+      if (!served) {
+        root.cache.results ??= new Map()
+        if (root.cache.results.size >= PARTS_PER_PROVIDER) root.cache.results.clear()
+        root.cache.results.set(this.shape, result)
+      }
     }
   }
 
-  const byGroup: Map<Provider, Part[]>[] = []
-  for (const g of req.groups) {
-    const parts = g.sameProvider ? singleProvider(s, g, memo) : multiProvider(s, g, sharedWith)
-    const m = new Map<Provider, Part[]>()
-    for (const p of parts) {
-      let l = m.get(p.anchor)
-      if (!l) {
-        l = []
-        m.set(p.anchor, l)
-      }
-      l.push(p)
+  /** Takes the next candidate of the tree being visited; false when enough were found. */
+  private take(c: Candidate, kept: boolean): boolean {
+    if (this.seen) {
+      c.key ??= keyOf(c)
+      if (this.seen.has(c.key)) return true
+      this.seen.add(c.key)
     }
-    byGroup.push(m)
-    if (m.size === 0) return []
+    this.distinct++
+    if (kept) this.out.push(c)
+    if (this.distinct >= this.bound) return false
+    // Without randomize a limit keeps the first ones found: stop there.
+    return this.stopAt === undefined || this.out.length < this.stopAt
   }
 
-  // Anchors present in every group, in provider order.
-  let anchors = [...byGroup[0]!.keys()].filter((a) => byGroup.every((m) => m.has(a)))
-  anchors.sort((a, b) => a.id - b.id)
-  if (req.rootRequired) anchors = anchors.filter((a) => traitsMatch(a.traits, req.rootRequired!))
-
-  const out: Candidate[] = []
-  // NOTE: within one anchor every combination of partials is a different candidate
-  // (each group's partials differ in their mapping or allocation, and a group's
-  // suffix maps only to its own partial). The same candidate can come from two
-  // anchors only through sharing providers, so the dedupe key is only built when the
-  // state has some.
-  const seen = s.sharing.length ? new Set<string>() : undefined
-  let distinct = 0
-  const numbered = req.groups.map((g) => g.suffix !== '')
-  const groupOf = new Map(req.groups.map((g, i) => [g.suffix, i]))
-  const subtrees = req.sameSubtree.map((sfxs) =>
-    sfxs.map((sfx) => groupOf.get(sfx)).filter((i) => i !== undefined),
-  )
-  const bounded = opts.maxCandidates >= 0
-  const stopAt = opts.randomize ? undefined : req.limit
-  const chosen: Part[] = []
-  const lists: Part[][] = []
-  const idx: number[] = []
-  generate: for (const anchor of anchors) {
-    for (let i = 0; i < byGroup.length; i++) {
-      lists[i] = byGroup[i]!.get(anchor)!
-      idx[i] = 0
+  /**
+   * A tree's candidates: the product of one part per group, anchored at the root.
+   * Undefined when enough were found before the tree was done (nothing to keep).
+   */
+  private searchTree(root: Provider, served: Provider[] | undefined): TreeResult | undefined {
+    const lists: Part[][] = []
+    for (const plan of this.plans) {
+      const parts = plan.group.sameProvider
+        ? this.singleProvider(root, plan, served)
+        : this.multiProvider(root, plan, served)
+      if (parts.length === 0) return EMPTY_RESULT
+      lists.push(parts)
     }
+    const result: TreeResult = { candidates: [], kept: this.req.nestedAware ? undefined : [] }
+    const chosen: Part[] = []
+    const idx = lists.map(() => 0)
     for (;;) {
       for (let i = 0; i < lists.length; i++) chosen[i] = lists[i]![idx[i]!]!
-      const c = sameSubtreeHolds(chosen, subtrees) ? merge(anchor, chosen, numbered, req) : undefined
+      const c = sameSubtreeHolds(chosen, this.subtrees)
+        ? merge(root, chosen, this.numbered, this.req)
+        : undefined
       if (c) {
-        const key = seen ? keyOf(c) : undefined
-        if (key === undefined || !seen!.has(key)) {
-          if (key !== undefined) seen!.add(key)
-          distinct++
-          if (req.nestedAware || oneProviderPerTree(c)) out.push(c)
-          if (bounded && distinct >= opts.maxCandidates) break generate
-          // Without randomize a limit keeps the first ones found: stop there.
-          if (stopAt !== undefined && out.length >= stopAt) break generate
-        }
+        const kept = this.req.nestedAware || oneProviderPerTree(c)
+        result.candidates.push(c)
+        result.kept?.push(kept)
+        if (!this.take(c, kept)) return undefined
       }
       let k = lists.length - 1
       while (k >= 0) {
@@ -281,83 +393,51 @@ export function findCandidates(
         idx[k] = 0
         k--
       }
-      if (k < 0) break
+      if (k < 0) return result
     }
   }
-  return limitResults(out, req.limit, opts)
-}
 
-/**
- * Applies the request's `limit`: the first ones, or with `randomize` a random sample
- * (and a shuffle when nothing is cut), as upstream's limit_results.
- */
-function limitResults(out: Candidate[], limit: number | undefined, opts: CandidateOptions): Candidate[] {
-  const cut = limit !== undefined && limit < out.length
-  if (!opts.randomize) return cut ? out.slice(0, limit) : out
-  const random = opts.random ?? Math.random
-  const n = cut ? limit : out.length
-  // A partial Fisher-Yates shuffle: the first n entries are a uniform random sample.
-  for (let i = 0; i < n; i++) {
-    const j = i + Math.floor(random() * (out.length - i))
-    ;[out[i], out[j]] = [out[j]!, out[i]!]
-  }
-  return out.slice(0, n)
-}
-
-function singleProvider(s: PlacementState, g: RequestGroup, memo: Map<Provider, Set<Provider>>): Part[] {
-  const out: Part[] = []
-  const amounts = [g.resources]
-  // A provider's part for this group is kept on the provider, keyed by what it says.
-  const key = `${g.suffix}|${[...g.resources].map(([rc, n]) => `${rc}:${n}`).join(',')}`
-  const rcs = [...g.resources.keys()]
-  const ns = [...g.resources.values()]
-  // Start from providers with inventory of the first class (the index), else every provider.
-  const pool = g.inTree
-    ? PlacementState.treeOf(g.inTree.root)
-    : rcs.length
-      ? s.providersWith(rcs[0]!)
-      : s.providersInOrder()
-  for (let k = 0; k < pool.length; k++) {
-    const p = pool[k]!
-    let ok = true
-    for (let i = 0; i < rcs.length && ok; i++) ok = fits(p, rcs[i]!, ns[i]!)
-    if (!ok || !traitsMatch(p.traits, g.traits) || !inAggregates(p, g.aggregates, false)) continue
-    let part = p.cache.parts?.get(key)
-    if (!part) {
-      const mapping = [p]
-      part = newPart(
-        p.root,
-        g.resources.size ? mapping : NONE,
-        g.resources.size ? amounts : NONE,
-        g.suffix,
-        mapping,
+  /**
+   * A same-provider group's parts in a tree: one per provider of the tree, or sharing
+   * provider serving it, that satisfies the group on its own (providers in id order).
+   */
+  private singleProvider(root: Provider, plan: GroupPlan, served: Provider[] | undefined): Part[] {
+    const g = plan.group
+    // With in_tree: that tree's providers, parents first; a tree served by sharing
+    // providers of that tree sees just those.
+    let pool: readonly Provider[]
+    if (g.inTree) {
+      const tree = PlacementState.treeOf(g.inTree.root)
+      pool = g.inTree.root === root ? tree : served ? tree.filter((p) => served.includes(p)) : NONE
+    } else {
+      pool = PlacementState.treeInIdOrder(root)
+      if (served) pool = [...pool, ...served].sort((a, b) => a.id - b.id)
+    }
+    const out: Part[] = []
+    const { rcs, ns } = plan
+    for (let k = 0; k < pool.length; k++) {
+      const p = pool[k]!
+      let ok = true
+      for (let i = 0; i < rcs.length && ok; i++) ok = fits(p, rcs[i]!, ns[i]!)
+      if (!ok || !traitsMatch(p.traits, g.traits) || !inAggregates(p, g.aggregates, false)) continue
+      const part = ownPart(p, plan)
+      // A sharing provider of another tree takes part anchored at this one.
+      out.push(
+        p.root === root ? part : newPart(root, part.providers, part.amounts, part.suffix, part.mapping),
       )
-      p.cache.parts ??= new Map()
-      const cache = p.cache.parts
-      if (cache.size >= PARTS_PER_PROVIDER) cache.clear()
-      cache.set(key, part)
     }
-    out.push(part)
-    if (p.traits.has(SHARES)) {
-      for (const a of anchorsOf(s, p, memo))
-        if (a !== p.root) out.push(newPart(a, part.providers, part.amounts, part.suffix, part.mapping))
-    }
+    return out
   }
-  return out
-}
 
-function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provider, Provider[]>): Part[] {
-  const out: Part[] = []
-  const roots = g.inTree ? [g.inTree.root] : s.roots
-  const rcs = [...g.resources.keys()]
-  const ns = [...g.resources.values()]
-  const gkey = `${g.suffix}|${rcs.map((rc, i) => `${rc}:${ns[i]}`).join(',')}`
-  for (const root of roots) {
+  /** A group's parts in a tree when its resources may come from several providers. */
+  private multiProvider(root: Provider, plan: GroupPlan, served: Provider[] | undefined): Part[] {
+    const g = plan.group
+    if (g.inTree && g.inTree.root !== root) return NONE as never[]
     const tree = PlacementState.treeOf(root)
-    const shared = g.inTree ? undefined : sharedWith.get(root)
+    const shared = g.inTree ? undefined : served
     const pool = shared ? [...tree, ...shared] : tree
+    const { rcs, ns } = plan
     const options: Provider[][] = []
-    let possible = true
     for (let i = 0; i < rcs.length; i++) {
       const o: Provider[] = []
       for (let k = 0; k < pool.length; k++) {
@@ -369,29 +449,26 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
         )
           o.push(p)
       }
-      if (o.length === 0) {
-        possible = false
-        break
-      }
+      if (o.length === 0) return NONE as never[]
       options.push(o)
     }
-    if (!possible) continue
     if (rcs.length === 0) {
       // A resourceless unnumbered group: the tree's root stands for it.
-      if (traitsMatch(root.traits, g.traits) && inAggregates(root, g.aggregates))
-        out.push(newPart(root, NONE, NONE, g.suffix, undefined))
-      continue
+      return traitsMatch(root.traits, g.traits) && inAggregates(root, g.aggregates)
+        ? [newPart(root, NONE, NONE, g.suffix, undefined)]
+        : (NONE as never[])
     }
     // The parts a choice of providers makes are kept on the root, in a trie by the
     // group and then by the provider chosen for each class (the same objects every
     // query; see ProviderCache.choices).
     root.cache.choices ??= new Map()
-    let byGroup = root.cache.choices.get(gkey)
+    let byGroup = root.cache.choices.get(plan.key)
     if (!byGroup) {
       if (root.cache.choices.size >= PARTS_PER_PROVIDER) root.cache.choices.clear()
       byGroup = { part: undefined, next: undefined }
-      root.cache.choices.set(gkey, byGroup)
+      root.cache.choices.set(plan.key, byGroup)
     }
+    const out: Part[] = []
     const idx = options.map(() => 0)
     for (;;) {
       let node = byGroup
@@ -428,10 +505,57 @@ function multiProvider(s: PlacementState, g: RequestGroup, sharedWith: Map<Provi
         idx[k] = 0
         k--
       }
-      if (k < 0) break
+      if (k < 0) return out
     }
   }
-  return out
+}
+
+/** A provider's part for a same-provider group, anchored at its own root; kept on it. */
+function ownPart(p: Provider, plan: GroupPlan): Part {
+  let part = p.cache.parts?.get(plan.key)
+  if (!part) {
+    const g = plan.group
+    const mapping = [p]
+    part = newPart(
+      p.root,
+      g.resources.size ? mapping : NONE,
+      g.resources.size ? plan.amounts : NONE,
+      g.suffix,
+      mapping,
+    )
+    p.cache.parts ??= new Map()
+    const cache = p.cache.parts
+    if (cache.size >= PARTS_PER_PROVIDER) cache.clear()
+    cache.set(plan.key, part)
+  }
+  return part
+}
+
+export function findCandidates(
+  s: PlacementState,
+  req: CandidateRequest,
+  opts: CandidateOptions = UNBOUNDED,
+): Candidate[] {
+  const search = new Search(s, req, opts)
+  search.run()
+  return limitResults(search.out, req.limit, opts)
+}
+
+/**
+ * Applies the request's `limit`: the first ones, or with `randomize` a random sample
+ * (and a shuffle when nothing is cut), as upstream's limit_results.
+ */
+function limitResults(out: Candidate[], limit: number | undefined, opts: CandidateOptions): Candidate[] {
+  const cut = limit !== undefined && limit < out.length
+  if (!opts.randomize) return cut ? out.slice(0, limit) : out
+  const random = opts.random ?? Math.random
+  const n = cut ? limit : out.length
+  // A partial Fisher-Yates shuffle: the first n entries are a uniform random sample.
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(random() * (out.length - i))
+    ;[out[i], out[j]] = [out[j]!, out[i]!]
+  }
+  return out.slice(0, n)
 }
 
 /** Before 1.29 a candidate may not use two providers of the same tree (upstream). */

@@ -5,7 +5,7 @@
  * whenever the change counter moves (see domain/state-cache.ts). No HTTP, no SQL here.
  */
 import { CUSTOM_CLASS_FIRST_ID, STANDARD_RESOURCE_CLASSES } from '../data/standard-classes.js'
-import type { ChoiceNode, Part } from './candidates.js'
+import type { ChoiceNode, Part, Shape, TreeResult } from './candidates.js'
 
 export interface Inventory {
   resourceClass: string
@@ -57,6 +57,13 @@ export function visitStamp(): number {
 export interface ProviderCache {
   /** On a root: every provider of its tree, parents before children. */
   tree: Provider[] | undefined
+  /** On a root: the same in id order. */
+  treeById: Provider[] | undefined
+  /**
+   * On a root: the candidates its tree gave per request shape (domain/candidates.ts);
+   * dropped when any provider of the tree changes.
+   */
+  results: Map<Shape, TreeResult> | undefined
   /** Provider summary JSON fragments (UTF-8) by view variant (handlers/views.ts). */
   summary: Map<string, Buffer> | undefined
   /**
@@ -216,6 +223,8 @@ function inventoryOf(resourceClass: string, i: StateRows['inventories'][number])
 function emptyCache(): ProviderCache {
   return {
     tree: undefined,
+    treeById: undefined,
+    results: undefined,
     summary: undefined,
     alloc: undefined,
     mapping: undefined,
@@ -381,6 +390,19 @@ export class PlacementState {
     return out
   }
 
+  /** Every provider of a tree in id order (cached on the root; do not modify). */
+  static treeInIdOrder(root: Provider): readonly Provider[] {
+    root.cache.treeById ??= [...PlacementState.treeOf(root)].sort((a, b) => a.id - b.id)
+    return root.cache.treeById
+  }
+
+  /** Forgets what was derived from a tree's shape and contents (a provider came or went). */
+  private static forgetTree(root: Provider): void {
+    root.cache.tree = undefined
+    root.cache.treeById = undefined
+    root.cache.results = undefined
+  }
+
   /** Providers with an inventory of each class, in id order (built on demand). */
   private byClass: Map<string, Provider[]> | undefined
 
@@ -429,9 +451,13 @@ export class PlacementState {
   }
   private readonly arenas = new Map<string, { bytes: Buffer; offsets: Int32Array }>()
 
-  /** Forgets a provider's cached summaries (and every arena) after it changed. */
+  /**
+   * Forgets what was derived from a provider after it changed: its summaries, every
+   * arena, and its tree's candidates.
+   */
   dropSummary(p: Provider): void {
     p.cache.summary = undefined
+    p.root.cache.results = undefined
     this.arenas.clear()
   }
 
@@ -503,7 +529,7 @@ export class PlacementState {
       if (this.byName.get(p.name) === p) this.byName.delete(p.name)
       if (p.parent) p.parent.children.splice(p.parent.children.indexOf(p), 1)
       else this.roots.splice(this.roots.indexOf(p), 1)
-      p.root.cache.tree = undefined
+      PlacementState.forgetTree(p.root)
     }
     const created: Provider[] = []
     for (const r of d.providers) {
@@ -540,7 +566,7 @@ export class PlacementState {
       p.root = root
       if (parent) insertById(parent.children, p)
       else insertById(this.roots, p)
-      root.cache.tree = undefined
+      PlacementState.forgetTree(root)
     }
     // Inventories, traits and aggregates of the touched providers, replaced whole.
     const touched: Provider[] = []
