@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Placement perfload benchmark (on demand; not part of npm test).
 #
-#   bench/placement/run.sh [--reference] [--postgres] [--no-build]
+#   bench/placement/run.sh [--reference] [--postgres] [--no-build] [--parity]
 #
 # Starts `cloudlet api --services placement` (noauth2, a fresh SQLite database, or a
 # fresh PostgreSQL database with --postgres), loads upstream's nested perfload shape
@@ -15,6 +15,11 @@
 # times the same query (10 serial, 100 at c=10, REF_N100 at c=100), then prints the
 # ratios. It is stopped when the run ends.
 #
+# --parity adds the gate job's replay (bench-reference.sh --gate-parity) on both: the
+# query timed twice, then ten times a claim from its candidates followed by the query
+# timed twice, then 500 queries at concurrency 10. The claims are what a scheduler does
+# between two queries; they make every process drop what it kept for the claimed tree.
+#
 # Environment: PORT [18790], REF_PORT [18778], REF_N100 [200], OUT [/tmp/placement-bench/run-<ts>],
 #   WORKERS [1]: Cloudlet API processes (`cloudlet api --workers N`)
 set -euo pipefail
@@ -24,17 +29,22 @@ PORT=${PORT:-18790}
 REF_PORT=${REF_PORT:-18778}
 REF_N100=${REF_N100:-200}
 OUT=${OUT:-/tmp/placement-bench/run-$(date +%Y%m%d-%H%M%S)}
-REFERENCE=0; POSTGRES=0; BUILD=1
+REFERENCE=0; POSTGRES=0; BUILD=1; PARITY=0
 for a in "$@"; do
   case $a in
     --reference) REFERENCE=1 ;;
     --postgres) POSTGRES=1 ;;
     --no-build) BUILD=0 ;;
+    --parity) PARITY=1 ;;
     *) echo "unknown argument $a" >&2; exit 2 ;;
   esac
 done
 # ab (apache2-utils) times the concurrent phases; install it on a fresh machine.
 command -v ab >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends apache2-utils; }
+# The gate replay makes consumer ids with uuidgen and claim bodies with jq.
+if [ $PARITY = 1 ] && ! { command -v uuidgen && command -v jq; } >/dev/null; then
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends uuid-runtime jq
+fi
 mkdir -p "$OUT"
 ulimit -n 65536 2>/dev/null || true
 
@@ -80,6 +90,7 @@ echo "# cloudlet placement at $URL (pids $PIDS, workers ${WORKERS:-1}, $([ $POST
 AB_N=100 AB_C=10 bench cloudlet-c10 "$URL" "$PIDS" "" --load
 AB_N=1000 AB_C=100 bench cloudlet-c100 "$URL" "$PIDS" ""
 AB_N=2000 AB_C=500 bench cloudlet-c500 "$URL" "$PIDS" ""
+[ $PARITY = 1 ] && AB_N=20 AB_C=10 bench cloudlet-parity "$URL" "$PIDS" "" --gate-parity
 
 if [ $REFERENCE = 1 ]; then
   RURL=$(PA_NAME=bench PA_PORT=$REF_PORT bash "$REF/start-reference-placement.sh" --reset | tail -1)
@@ -87,6 +98,7 @@ if [ $REFERENCE = 1 ]; then
   export PA_NAME=bench
   AB_N=100 AB_C=10 bench upstream-c10 "$RURL" "" "" --load
   AB_N=$REF_N100 AB_C=100 bench upstream-c100 "$RURL" "" ""
+  [ $PARITY = 1 ] && AB_N=20 AB_C=10 bench upstream-parity "$RURL" "" "" --gate-parity
   unset PA_NAME
 fi
 
@@ -128,5 +140,21 @@ if ref and rows['upstream-c10'] and rows['cloudlet-c10']:
     if rows['upstream-c100'] and rows['cloudlet-c100']:
         c, u = rows['cloudlet-c100'], rows['upstream-c100']
         print(f"ratio c=100 p50 latency: {u['p50'] / max(c['p50'], 0.5):.0f}x; throughput {c['rps'] / u['rps']:.0f}x")
+def parity(name):
+    p = out / f'{name}.txt'
+    if not p.exists():
+        return None
+    t = p.read_text().split('=== gate-parity')
+    if len(t) < 2:
+        return None
+    m = re.search(r'timed requests: n=(\d+) mean=(\d+)ms median=(\d+)ms', t[1])
+    a = re.search(r'ab n=500 c=10: ([\d.]+) req/s, mean [\d.]+ ms/req, p50 (\d+) p90 \d+ p99 (\d+)', t[1])
+    return {'median': float(m.group(3)), 'rps': float(a.group(1)), 'p50': int(a.group(2)), 'p99': int(a.group(3))} if m and a else None
+cp, up = parity('cloudlet-parity'), parity('upstream-parity')
+for n, d in (('cloudlet-parity', cp), ('upstream-parity', up)):
+    if d: print(f'{n:15} {d}')
+if cp and up:
+    print(f"ratio gate replay median (query after each claim, upstream {up['median']:.0f} ms / cloudlet {cp['median']:.0f} ms): {up['median'] / max(cp['median'], 0.5):.0f}x")
+    print(f"ratio gate replay c=10 p50 (ab -n500): {up['p50'] / max(cp['p50'], 0.5):.0f}x; throughput {cp['rps'] / up['rps']:.0f}x")
 PY
 echo "# results in $OUT"
