@@ -21,7 +21,8 @@ import { metadefPolicyDefaults } from './policies/metadefs.js'
 import { ImageRepository } from './storage/image.repo.js'
 import { MetadefRepository } from './storage/metadef.repo.js'
 import type { ImageDatabase } from './storage/schema.js'
-import { FileStore, type WriteStreamFactory } from './store/file-store.js'
+import type { DataFileOpener } from './store/data-file.js'
+import { FileStore } from './store/file-store.js'
 import { startHashThreads } from './store/hash-pool.js'
 import { ImageCache } from './store/image-cache.js'
 
@@ -41,8 +42,8 @@ export interface ImageInstance extends ServiceInstance {
 }
 
 export interface ImageTestHooks {
-  /** Replaces the image store's write stream (tests simulate a full disk). */
-  storeWriteStream?: WriteStreamFactory
+  /** Replaces how the image store opens the files it writes (tests simulate a full disk). */
+  storeFile?: DataFileOpener
 }
 
 const pick = <T>(section: Readonly<Record<string, unknown>> | undefined, name: string, fallback: T): T =>
@@ -68,7 +69,7 @@ export async function createImageService(
     join(deps.dataDir, 'staging'),
   )
   const storeId = pick(c.glance_store, 'default_store', 'local')
-  const store = new FileStore(storeDir, hooks.storeWriteStream)
+  const store = new FileStore(storeDir, hooks.storeFile)
   startHashThreads()
   const staging = new FileStore(stagingDir)
   const repo = new ImageRepository(deps.db as Kysely<ImageDatabase>)

@@ -1,21 +1,24 @@
 /**
  * Image data on local disk: one directory per store (the image store, and the staging
- * area for glance-direct imports). Data is streamed through the hasher (md5 and sha512
- * on two worker threads, in parallel with the file writes) into a temporary
- * file under `<dir>/.tmp/`, flushed to disk, and renamed into place only when the
- * caller commits; a crash leaves at most a temp file, which `sweep` removes at start.
+ * area for glance-direct imports). Data is streamed into a ring (upload-ring.ts) that
+ * hashes it (md5 and sha512 on two worker threads) and writes it, in parallel, into a
+ * temporary file under `<dir>/.tmp/` (directly, bypassing the page cache, where the
+ * filesystem allows: data-file.ts); the file is flushed to disk, and renamed into place
+ * only when the caller commits; a crash leaves at most a temp file, which `sweep`
+ * removes at start.
  *
- * The write stream is injectable so tests can simulate a full disk.
+ * The file opener is injectable so tests can simulate a full disk.
  */
 
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs'
-import { open, readdir, rename, rm, stat } from 'node:fs/promises'
+import { createReadStream, mkdirSync } from 'node:fs'
+import { readdir, rename, rm, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { type Readable, Transform, type TransformCallback, type Writable } from 'node:stream'
+import { type Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ImageTooLarge, StoreFull, UploadFailed } from '../errors.js'
-import { HashSession } from './hash-pool.js'
+import { type DataFile, type DataFileOpener, openDataFile } from './data-file.js'
+import { type RingResult, UploadRing } from './upload-ring.js'
 
 export interface WrittenData {
   tempPath: string
@@ -35,46 +38,43 @@ export interface WriteLimits {
   expectedSize?: number
 }
 
-export type WriteStreamFactory = (path: string) => Writable
-
 /**
- * Counts what flows through, failing past a size limit, and hashes it (md5 + sha512) on
- * the hashing threads (hash-pool.ts); chunks pass on to the writer unchanged while they
- * are hashed. The digests are ready once the stream has ended (`digests`).
+ * The end of an upload's pipeline: counts the bytes, fails past the size limit, and
+ * feeds the ring (upload-ring.ts), which hashes and writes them. The ring's backpressure
+ * holds the write callback, and so the socket.
  */
-export class HashingCounter extends Transform {
-  private readonly hashes = new HashSession()
-  digests: { md5: string; sha512: string } | undefined
+class RingSink extends Writable {
   bytes = 0
+  result: RingResult | undefined
 
   constructor(
+    private readonly ring: UploadRing,
     private readonly maxBytes: number,
     private readonly tooLarge: () => Error,
   ) {
-    super({ highWaterMark: 1 << 20 })
+    super({ highWaterMark: 1 << 16 })
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (error?: Error | null) => void): void {
     this.bytes += chunk.length
     if (this.bytes > this.maxBytes) {
       done(this.tooLarge())
       return
     }
-    const wait = this.hashes.update(chunk)
-    if (wait) wait.then(() => done(null, chunk), done)
-    else done(null, chunk)
+    const wait = this.ring.update(chunk)
+    if (wait) wait.then(() => done(), done)
+    else done()
   }
 
-  override _flush(done: TransformCallback): void {
-    this.hashes.digest().then((d) => {
-      this.digests = d
+  override _final(done: (error?: Error | null) => void): void {
+    this.ring.finish().then((r) => {
+      this.result = r
       done()
     }, done)
   }
 
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
-    this.hashes.abort()
-    cb(err)
+    this.ring.abort().then(() => cb(err))
   }
 }
 
@@ -84,8 +84,7 @@ export class FileStore {
 
   constructor(
     dir: string,
-    private readonly makeWriteStream: WriteStreamFactory = (p) =>
-      createWriteStream(p, { flags: 'wx', highWaterMark: 1 << 20 }),
+    private readonly openFile: DataFileOpener = openDataFile,
   ) {
     this.dir = resolve(dir)
     this.tmpDir = join(this.dir, '.tmp')
@@ -107,33 +106,36 @@ export class FileStore {
     const tooLarge =
       limits.tooLarge ??
       (() => new ImageTooLarge(`Image exceeds the storage quota: ${limits.maxBytes} bytes`))
-    const hasher = new HashingCounter(limits.maxBytes, tooLarge)
+    let file: DataFile | undefined
+    let sink: RingSink | undefined
     try {
-      await pipeline(source, hasher, this.makeWriteStream(tempPath))
-      if (limits.expectedSize !== undefined && hasher.bytes !== limits.expectedSize) {
+      file = await this.openFile(tempPath)
+      sink = new RingSink(await UploadRing.open(file), limits.maxBytes, tooLarge)
+      await pipeline(source, sink)
+      const written = sink.result!
+      if (limits.expectedSize !== undefined && written.size !== limits.expectedSize) {
         throw new UploadFailed(
-          `Size of the uploaded data (${hasher.bytes}) does not match the announced size (${limits.expectedSize}).`,
+          `Size of the uploaded data (${written.size}) does not match the announced size (${limits.expectedSize}).`,
         )
       }
-      // NOTE: flush before the rename that makes it visible, so an activated image never
-      // points at data still in the page cache when the machine loses power.
-      const fh = await open(tempPath, 'r+')
-      try {
-        await fh.sync()
-      } finally {
-        await fh.close()
+      // NOTE: flushed before the rename that makes it visible, so an activated image
+      // never points at data still in a cache when the machine loses power.
+      const f = file
+      file = undefined
+      await f.finish(written.size)
+      return {
+        tempPath,
+        finalPath: this.pathOf(imageId),
+        size: written.size,
+        checksum: written.md5,
+        os_hash_algo: 'sha512',
+        os_hash_value: written.sha512,
       }
     } catch (e) {
+      // The pipeline destroyed the sink, whose ring waited for its writes in flight.
+      await file?.close().catch(() => {})
       await rm(tempPath, { force: true })
       throw translate(e)
-    }
-    return {
-      tempPath,
-      finalPath: this.pathOf(imageId),
-      size: hasher.bytes,
-      checksum: hasher.digests!.md5,
-      os_hash_algo: 'sha512',
-      os_hash_value: hasher.digests!.sha512,
     }
   }
 

@@ -10,10 +10,10 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { createTestDatabase, enabledDialects } from '../../../kernel/db/testing.js'
+import { openDataFile } from '../store/data-file.js'
 import { call, createImage, type Harness, startHarness, upload } from './harness.js'
 
 const sockets = new Set<ReturnType<typeof connect>>()
@@ -78,6 +78,7 @@ async function assertConsistent(h: Harness) {
     if (f === '.tmp') continue
     assert.ok(live.has(join(storeDir, f)), `orphan file ${f}`)
   }
+  assert.deepEqual(readdirSync(join(storeDir, '.tmp')), [], 'no temp file left behind')
 }
 
 const waitFor = async (pred: () => Promise<boolean>, ms = 3000) => {
@@ -178,19 +179,26 @@ describe('image data faults', () => {
   it('a full disk: 413, image back to queued, nothing written', async () => {
     const full = await startHarness({
       hooks: {
-        storeWriteStream: () => {
+        // A disk that takes the first 1000 bytes and then is full; the real file is
+        // created, so the test also sees that the failed upload removes it.
+        storeFile: async (path) => {
+          const real = await openDataFile(path)
           let n = 0
-          return new Writable({
-            write(chunk: Buffer, _e, done) {
-              n += chunk.length
+          return {
+            direct: real.direct,
+            alignIn: (ring) => real.alignIn(ring),
+            async write(data, position) {
+              n += data.length
               if (n > 1000) {
                 const err = new Error('ENOSPC: no space left on device') as NodeJS.ErrnoException
                 err.code = 'ENOSPC'
-                return done(err)
+                throw err
               }
-              done()
+              await real.write(data, position)
             },
-          })
+            finish: (size) => real.finish(size),
+            close: () => real.close(),
+          }
         },
       },
     })
