@@ -17,7 +17,10 @@
  * runs `sync; echo 3 > /proc/sys/vm/drop_caches` before each of those four, so every
  * source read comes from the disk; `warm` drops nothing (everything read is cached).
  * Each run also measures single-thread md5 and sha512 speed in memory: md5 cannot be
- * split across threads and Glance's API requires it, so md5 speed bounds the upload.
+ * split across threads and Glance's API requires it, so md5 speed bounds the upload, and
+ * md5 + sha512 together share the cores (`upload_hash_bound_*`: the fastest any upload
+ * computing both could run here). The CPU the upload used (server main thread, its
+ * other threads, curl) gives `upload_cpu_bound_*`: the cores divided by that cost.
  * The server's RSS is sampled every 50 ms during each transfer. Then SMALL image
  * creates at concurrency CONC, and p50/p95 of image lists.
  *
@@ -29,6 +32,7 @@ import { createHash } from 'node:crypto'
 import { accessSync, constants, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import http from 'node:http'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 
@@ -86,14 +90,36 @@ function curl(method: 'PUT' | 'GET', path: string, headers: Record<string, strin
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`)
   if (upload) args.push('-T', upload)
   args.push(`${BASE}${path}`)
-  return new Promise<{ status: number; text: string; bytes: number }>((done, fail) =>
-    execFile('curl', args, (err, stdout) => {
+  // NOTE: run through bash so its `times` reports curl's CPU (user + system) on stderr.
+  const script = 'curl "$@"; rc=$?; times >&2; exit $rc'
+  return new Promise<{ status: number; text: string; bytes: number; cpuS: number }>((done, fail) =>
+    execFile('bash', ['-c', script, 'bash', ...args], (err, stdout, stderr) => {
       if (err) return fail(err)
       const [code, size] = stdout.trim().split(' ')
-      done({ status: Number(code), text: stdout, bytes: Number(size) })
+      // The second line of `times` holds the children's user and system time: 0m0.290s 0m0.300s
+      const child = stderr.trim().split('\n').at(-1) ?? ''
+      const cpuS = [...child.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+        (t, m) => t + Number(m[1]) * 60 + Number(m[2]),
+        0,
+      )
+      done({ status: Number(code), text: stdout, bytes: Number(size), cpuS })
     }),
   )
 }
+
+/** CPU seconds (user + system) the server has used so far: all threads, and the main one. */
+function serverCpuS(): { all: number; main: number } {
+  const ticks = (stat: string) => {
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS
+  }
+  return {
+    all: ticks(readFileSync(`/proc/${PID}/stat`, 'utf8')),
+    main: ticks(readFileSync(`/proc/${PID}/task/${PID}/stat`, 'utf8')),
+  }
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
+const CORES = availableParallelism()
 
 async function sampled<T>(fn: () => Promise<T>): Promise<{ result: T; rssBefore: number; rssPeak: number }> {
   const rssBefore = rssMiB()
@@ -210,8 +236,11 @@ async function main() {
     )
     const id = JSON.parse(created.text).id as string
     let up!: Awaited<ReturnType<typeof sampled<Awaited<ReturnType<typeof curl>>>>>
+    let cpu0 = serverCpuS()
+    let cpu1 = cpu0
     const put = () =>
       timed(async () => {
+        cpu0 = serverCpuS()
         up = await sampled(() =>
           curl(
             'PUT',
@@ -220,6 +249,7 @@ async function main() {
             src,
           ),
         )
+        cpu1 = serverCpuS()
       })
     let copyMiBps: number
     let uploadMiBps: number
@@ -232,6 +262,19 @@ async function main() {
     }
     rmSync(copyDst, { force: true })
     if (up.result.status !== 204) throw new Error(`upload: ${up.result.status} ${up.result.text}`)
+    // What the upload cost in CPU, per GiB, on the machine's CORES cores shared by server
+    // and client: with perfect overlap it could not run faster than CORES / that.
+    const perGiB = 1024 / SIZE_MIB
+    const cpu = {
+      main: (cpu1.main - cpu0.main) * perGiB,
+      other: (cpu1.all - cpu1.main - (cpu0.all - cpu0.main)) * perGiB,
+      client: up.result.cpuS * perGiB,
+    }
+    const cpuTotal = cpu.main + cpu.other + cpu.client
+    // Hashing alone: md5 is sequential, and md5 + sha512 share the cores; no upload that
+    // computes both (Glance's API requires them) can beat this, even if receiving,
+    // writing and the client cost nothing.
+    const hashBound = 1 / Math.max(1 / md5, (1 / md5 + 1 / sha512) / CORES)
 
     const stored = join(STORE_DIR, id)
     const read = () =>
@@ -262,6 +305,13 @@ async function main() {
       upload_MiBps: uploadMiBps,
       upload_ratio: uploadMiBps / copyMiBps,
       upload_ratio_to_md5: uploadMiBps / md5,
+      upload_hash_bound_MiBps: hashBound,
+      upload_hash_bound_ratio: hashBound / copyMiBps,
+      upload_cpu_s_per_GiB_server_main: cpu.main,
+      upload_cpu_s_per_GiB_server_other_threads: cpu.other,
+      upload_cpu_s_per_GiB_client: cpu.client,
+      upload_cpu_bound_MiBps: (CORES * 1024) / cpuTotal,
+      upload_cpu_bound_ratio: (CORES * 1024) / cpuTotal / copyMiBps,
       read_MiBps: readMiBps,
       download_MiBps: downloadMiBps,
       download_ratio: downloadMiBps / readMiBps,
@@ -322,6 +372,7 @@ async function main() {
     size_MiB: SIZE_MIB,
     runs: RUNS,
     cache: CACHE,
+    cores: CORES,
     median: Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, med(k)])),
     small: {
       creates: SMALL,
