@@ -22,7 +22,7 @@ export interface DataFile {
   readonly direct: boolean
   /**
    * Writes `data` at `position`. On a direct file, `data` must start at an aligned
-   * address (see `alignedOffset`), `position` must be aligned, and only the last write
+   * address (see `alignIn`), `position` must be aligned, and only the last write
    * may have an unaligned length: it is padded with zeros up to DIRECT_ALIGN, so
    * `data.buffer` must have room for the padding.
    */
@@ -42,8 +42,7 @@ export interface DataFile {
 export type DataFileOpener = (path: string) => Promise<DataFile>
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL
-// NOTE: O_DIRECT is undefined off Linux; 0 then makes the flag a no-op and the probe
-// below cannot fail, so the file simply counts as buffered.
+// NOTE: O_DIRECT is undefined off Linux; there every file is opened buffered.
 const O_DIRECT = constants.O_DIRECT ?? 0
 
 export const openDataFile: DataFileOpener = async (path) => {

@@ -107,10 +107,9 @@ export class FileStore {
       limits.tooLarge ??
       (() => new ImageTooLarge(`Image exceeds the storage quota: ${limits.maxBytes} bytes`))
     let file: DataFile | undefined
-    let sink: RingSink | undefined
     try {
       file = await this.openFile(tempPath)
-      sink = new RingSink(await UploadRing.open(file), limits.maxBytes, tooLarge)
+      const sink = new RingSink(await UploadRing.open(file), limits.maxBytes, tooLarge)
       await pipeline(source, sink)
       const written = sink.result!
       if (limits.expectedSize !== undefined && written.size !== limits.expectedSize) {
@@ -120,6 +119,7 @@ export class FileStore {
       }
       // NOTE: flushed before the rename that makes it visible, so an activated image
       // never points at data still in a cache when the machine loses power.
+      // finish() closes the file even when it fails, so the catch must not close it again.
       const f = file
       file = undefined
       await f.finish(written.size)
