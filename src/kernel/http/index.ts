@@ -1,3 +1,5 @@
 export * from './app.js'
 export * from './client-errors.js'
+export * from './cors.js'
+export * from './route-table.js'
 export * from './service-scope.js'

@@ -3,7 +3,7 @@
  * migrations (resources 0100-0499, auth 0500+), and the factory.
  */
 import { type ConfigOf, mergeSchemas } from '../../kernel/config/index.js'
-import type { ServiceModule } from '../../kernel/service.js'
+import type { ServiceModule } from '../../kernel/host/index.js'
 import { identityAuthConfig } from './domain/auth-config.js'
 import {
   type BootstrapInput,
@@ -11,12 +11,7 @@ import {
   type IdentityDB,
   identityResourcesConfig,
 } from './resources.js'
-import {
-  createIdentityService,
-  type HostSections,
-  IDENTITY_PREFIX,
-  type IdentityInstance,
-} from './service.js'
+import { createIdentityService, type HostSections, IDENTITY_PREFIX } from './service.js'
 import { resourceMigrations } from './storage/migrations/0100-resources.js'
 import { authMigrations } from './storage/migrations/auth-0500-tokens.js'
 import type { TokenDB } from './storage/token-schema.js'
@@ -26,12 +21,38 @@ export const identityConfigSchema = mergeSchemas(identityResourcesConfig, identi
 /** Identity's own sections plus the host sections it reads ([DEFAULT], [oslo_policy]). */
 export type IdentityConfig = ConfigOf<typeof identityConfigSchema> & HostSections
 
-export const identityModule: ServiceModule<IdentityConfig, IdentityDB & TokenDB, IdentityInstance> = {
+/** What the `cloudlet` command asks of identity: first-start set-up and key rotation. */
+export interface IdentityAdmin {
+  bootstrap(input: BootstrapInput): Promise<void>
+  /** A new signing key for this host; tokens signed by the old one stay valid until they expire. */
+  rotateSigningKey(): Promise<void>
+}
+
+declare module '../../kernel/host/module.js' {
+  interface Capabilities {
+    identityAdmin: IdentityAdmin
+  }
+}
+
+export const identityModule: ServiceModule<IdentityConfig, IdentityDB & TokenDB> = {
   name: 'identity',
   serviceType: 'identity',
   prefix: IDENTITY_PREFIX,
   configSchema: identityConfigSchema,
   migrations: [...resourceMigrations, ...authMigrations],
-  create: (deps) =>
-    createIdentityService<IdentityDB, IdentityConfig, BootstrapInput>(deps, createIdentityResources),
+  roles: ['api'],
+  provides: ['tokens', 'identityAdmin'],
+  create: async (ctx) => {
+    const identity = await createIdentityService<IdentityDB, IdentityConfig, BootstrapInput>(
+      ctx,
+      createIdentityResources,
+    )
+    return {
+      ...identity,
+      provides: {
+        tokens: identity.tokens,
+        identityAdmin: { bootstrap: identity.bootstrap, rotateSigningKey: identity.rotateSigningKey },
+      },
+    }
+  },
 }

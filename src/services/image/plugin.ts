@@ -5,7 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { TokenValidator } from '../../kernel/auth/index.js'
 import { NotFound } from '../../kernel/errors/index.js'
-import { sendFault, serviceScope } from '../../kernel/http/index.js'
+import { serviceScope } from '../../kernel/http/index.js'
 import type { Enforcer } from '../../kernel/policy/index.js'
 import { glanceFault } from './errors.js'
 import type { HandlerDeps } from './handlers/deps.js'
@@ -21,16 +21,12 @@ export function imagePlugin(opts: ImagePluginOptions): FastifyPluginAsync {
   return async (app) => {
     serviceScope(app, {
       serviceType: 'image',
-      renderFault: glanceFault(undefined),
+      renderFault: glanceFault,
       tokens: opts.tokens,
       enforcer: opts.enforcer,
       unauthorizedHeaders: () => ({ 'www-authenticate': 'Keystone uri="/identity"' }),
     })
     await app.register(async (api) => {
-      // Errors in JSON or plain text, as the client's Accept header asks.
-      api.setErrorHandler(async (error, req, reply) =>
-        sendFault(error, req, reply, glanceFault(req.headers.accept)),
-      )
       // NOTE: image data must never be buffered: the parser hands the raw request
       // stream to the handler, which pipes it through the hasher to disk. No body limit
       // applies to it (image_size_cap and quotas do).

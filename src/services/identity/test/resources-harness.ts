@@ -12,6 +12,8 @@ import { type Dialect, migrateToLatest, openDatabase } from '../../../kernel/db/
 import { createTestDatabase } from '../../../kernel/db/testing.js'
 import { createApp } from '../../../kernel/http/index.js'
 import { type IdentityConfig, identityConfigSchema, identityModule } from '../module.js'
+import { type BootstrapInput, createIdentityResources, type IdentityDB } from '../resources.js'
+import { createIdentityService } from '../service.js'
 
 export interface ResourceHarness {
   app: FastifyInstance
@@ -52,13 +54,16 @@ export async function startResourceHarness(
     const c = config as unknown as Record<string, Record<string, unknown>>
     c[name] = { ...c[name], ...values }
   }
-  const identity = await identityModule.create({
-    config,
-    logger: pino({ level: 'silent' }),
-    db: db as never,
-    dialect,
-    dataDir: dir,
-  })
+  const identity = await createIdentityService<IdentityDB, IdentityConfig, BootstrapInput>(
+    {
+      config,
+      logger: pino({ level: 'silent' }),
+      db: db as never,
+      dialect,
+      dataDir: dir,
+    },
+    createIdentityResources,
+  )
   await identity.bootstrap({
     adminUsername: 'admin',
     adminPassword: 'secret-admin',
