@@ -3,7 +3,7 @@
  * starts them in dependency order (identity first when others need its token
  * validation), whatever the order here.
  */
-import type { ServiceModule } from '../kernel/host/index.js'
+import type { AnyServiceModule } from '../kernel/host/index.js'
 import { identityModule } from './identity/module.js'
 import { imageModule } from './image/module.js'
 import { placementModule } from './placement/module.js'
@@ -12,9 +12,9 @@ export const SERVICE_MODULES = {
   identity: identityModule,
   placement: placementModule,
   image: imageModule,
-} as const satisfies Record<string, ServiceModule<never, never>>
+} as const satisfies Record<string, AnyServiceModule>
 
 export type ServiceName = keyof typeof SERVICE_MODULES
 
 /** The modules in registration order, as the host takes them. */
-export const MODULE_LIST: readonly ServiceModule<never, never>[] = Object.values(SERVICE_MODULES)
+export const MODULE_LIST: readonly AnyServiceModule[] = Object.values(SERVICE_MODULES)

@@ -62,6 +62,8 @@ interface RemoteToken {
   audit_ids?: string[]
   expires_at?: string
   application_credential?: { id: string }
+  is_admin_project?: boolean
+  'OS-TRUST:trust'?: { id: string }
 }
 
 function identityOf(t: RemoteToken): AuthenticatedIdentity {
@@ -75,10 +77,18 @@ function identityOf(t: RemoteToken): AuthenticatedIdentity {
     domain_id: t.domain?.id,
     domain_name: t.domain?.name,
     ...(t.system?.all ? { system_scope: 'all' } : {}),
-    roles: (t.roles ?? []).map((r) => r.name),
+    roles: (t.roles ?? []).map((r) => r.name.toLowerCase()),
     role_ids: (t.roles ?? []).map((r) => r.id),
     audit_ids: t.audit_ids,
     expires_at: t.expires_at,
     application_credential_id: t.application_credential?.id,
+    trust_id: t['OS-TRUST:trust']?.id,
+    // NOTE: as upstream's middleware, a token that does not say otherwise is of the admin project.
+    is_admin_project: t.is_admin_project ?? true,
+    token: {
+      user: { id: t.user.id, domain: { id: t.user.domain?.id } },
+      ...(t.project ? { project: { id: t.project.id, domain: { id: t.project.domain?.id } } } : {}),
+      ...(t.domain ? { domain: { id: t.domain.id } } : {}),
+    },
   } as AuthenticatedIdentity
 }

@@ -30,6 +30,7 @@ import { createApp } from '../http/index.js'
 import { Enforcer } from '../policy/index.js'
 import { hostConfig } from './host-config.js'
 import type {
+  AnyServiceModule,
   Capabilities,
   CapabilityName,
   ModuleContext,
@@ -43,7 +44,7 @@ import { TaskGroup } from './tasks.js'
 
 export interface HostOptions {
   /** Every module this program knows, in registration order. */
-  modules: readonly ServiceModule<never, never>[]
+  modules: readonly AnyServiceModule[]
   /** Everything the process writes lives here. */
   dataDir: string
   configFiles?: readonly string[]
@@ -66,7 +67,7 @@ export interface HostOptions {
 
 /** A module as this process runs it. */
 export interface RunningModule {
-  module: ServiceModule<never, never>
+  module: AnyServiceModule
   instance: ServiceInstance
   roles: ReadonlySet<Role>
   /** True when its API is mounted in this process. */
@@ -89,7 +90,7 @@ export interface Host {
 }
 
 /** The schema of every option the host or any of the modules reads. */
-export function hostSchema(modules: readonly ServiceModule<never, never>[]): SchemaShape {
+export function hostSchema(modules: readonly AnyServiceModule[]): SchemaShape {
   return mergeSchemas(hostConfig, ...modules.map((m) => m.configSchema))
 }
 
@@ -272,7 +273,7 @@ async function withDeadline(work: Promise<void>, ms: number): Promise<boolean> {
 }
 
 interface Plan {
-  order: { module: ServiceModule<never, never>; roles: ReadonlySet<Role> }[]
+  order: { module: AnyServiceModule; roles: ReadonlySet<Role> }[]
   /** Capabilities satisfied outside any module (a remote identity). */
   external: Map<CapabilityName, unknown>
 }
@@ -295,7 +296,7 @@ export function planModules(
   // NOTE: `tokens` is needed only when requests are authenticated with tokens, and a
   // process without identity may validate them by asking a remote identity instead of
   // opening identity's database.
-  const satisfiedElsewhere = (cap: CapabilityName, needer: ServiceModule<never, never>): boolean => {
+  const satisfiedElsewhere = (cap: CapabilityName, needer: AnyServiceModule): boolean => {
     if (cap !== 'tokens') return false
     const provider = providerOf(cap)
     if (provider && chosen.has(provider.name)) return false
@@ -314,7 +315,7 @@ export function planModules(
   }
 
   const included = new Map<string, Set<Role>>()
-  const visit = (m: ServiceModule<never, never>, roles: Set<Role>, path: string[]) => {
+  const visit = (m: AnyServiceModule, roles: Set<Role>, path: string[]) => {
     if (path.includes(m.name)) throw new Error(`modules need each other: ${[...path, m.name].join(' -> ')}`)
     const known = included.get(m.name)
     if (known) {

@@ -67,6 +67,14 @@ export interface ServiceModule<Config = unknown, DB = unknown> {
   create(ctx: ModuleContext<Config, DB>): Promise<ServiceInstance>
 }
 
+/**
+ * A module whatever its config and database types, as lists of modules hold them.
+ * NOTE: `any` because `create` takes the module's own context type: a list of modules
+ * with different configs has no narrower common type.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see the note above
+export type AnyServiceModule = ServiceModule<any, any>
+
 /** What the host hands a module's `create`. */
 export interface ModuleContext<Config = unknown, DB = unknown> {
   /** The whole loaded configuration: this module's sections and the host's. */
