@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { CLOUDLET, type CloudProcess, startCloudProcess } from '../support/cloud-process.js'
+import { adminToken, CLOUDLET, type CloudProcess, startCloudProcess } from '../support/cloud-process.js'
 
 async function startApi(args: string[], env: NodeJS.ProcessEnv) {
   const child = spawn(process.execPath, [CLOUDLET, 'api', '--port', '0', ...args], {
@@ -46,21 +46,7 @@ describe('split processes', () => {
   before(async () => {
     cloud = await startCloudProcess()
     const creds = JSON.parse(readFileSync(join(cloud.dataDir, 'credentials.json'), 'utf8'))
-    const res = await fetch(`${cloud.authUrl}/auth/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        auth: {
-          identity: {
-            methods: ['password'],
-            password: { user: { name: 'admin', domain: { id: 'default' }, password: creds.adminPassword } },
-          },
-          scope: { project: { name: 'admin', domain: { id: 'default' } } },
-        },
-      }),
-    })
-    assert.equal(res.status, 201)
-    token = res.headers.get('x-subject-token')!
+    token = await adminToken(cloud.authUrl, creds.adminPassword)
   })
   after(() => cloud.stop())
 
