@@ -2,7 +2,7 @@
  * A whole cloud in this process on one database dialect, bootstrapped, with an admin
  * token: SQLite files in a temporary data directory, or a fresh PostgreSQL or MariaDB
  * database shared by every service through `[database] connection`. Requests go through
- * `app.inject()`; nothing listens.
+ * `app.inject()`; nothing listens unless asked.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -26,6 +26,8 @@ export interface TestCloudOptions {
   env?: Record<string, string>
   /** Told about every route as it is registered. */
   onRoute?: (route: { method: string; url: string }) => void
+  /** Listen on a free port of 127.0.0.1 (and start the metrics listener, if configured). @default false */
+  listen?: boolean
 }
 
 export async function startTestCloud(dialect: Dialect, options: TestCloudOptions = {}): Promise<TestCloud> {
@@ -35,7 +37,8 @@ export async function startTestCloud(dialect: Dialect, options: TestCloudOptions
   try {
     cloud = await startCloud({
       dataDir,
-      listen: false,
+      listen: options.listen ?? false,
+      port: 0,
       logger: false,
       env: {
         OS_IDENTITY__PASSWORD_HASH_ROUNDS: '4',

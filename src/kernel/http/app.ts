@@ -10,7 +10,7 @@ import type { Logger } from 'pino'
 import { keystoneFault } from '../errors/index.js'
 import { FaultFormats } from './client-errors.js'
 import { installInputGuard } from './input-guard.js'
-import { installMetrics } from './metrics.js'
+import { installMetrics, type MetricsOptions } from './metrics.js'
 import { installFaultHandler } from './service-scope.js'
 
 declare module 'fastify' {
@@ -27,8 +27,11 @@ export interface AppOptions {
   bodyLimit?: number
   /** Deepest JSON nesting a body may have. @default DEFAULT_MAX_JSON_DEPTH (64) */
   maxJsonDepth?: number
-  /** Expose Prometheus metrics at /metrics. @default true */
-  metrics?: boolean
+  /**
+   * Collect Prometheus metrics and serve them at /metrics, to admins by default (see
+   * MetricsOptions); false collects nothing. @default true (admin access)
+   */
+  metrics?: boolean | MetricsOptions
   /**
    * Answer unknown paths at the root in Keystone's format. Off when one service is
    * mounted at `/` itself (placement alone), since its scope then owns the root.
@@ -75,9 +78,9 @@ export function createApp(options: AppOptions = {}): FastifyInstance {
   installInputGuard(app, { maxJsonDepth: options.maxJsonDepth })
 
   app.get('/healthcheck', async (_req, reply) => reply.type('text/plain').send('OK'))
-  if (options.metrics !== false) installMetrics(app)
-
   // Paths outside every service still answer in an OpenStack error format.
   if (options.rootFaults !== false) installFaultHandler(app, keystoneFault)
+  if (options.metrics !== false)
+    installMetrics(app, typeof options.metrics === 'object' ? options.metrics : {})
   return app
 }
