@@ -5,7 +5,8 @@
  * issue: a NUL in user, project, credential, application credential, image, image
  * property and tag, and provider creation, in an anonymous password login and in a list
  * filter; an unpaired surrogate and bytes that are not UTF-8; 10,000 levels of nesting
- * on user create, image create and image patch.
+ * on user create, image create and image patch; a body over the size limit (413). Image
+ * data, which is not JSON, is stored byte for byte whatever it holds.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -217,6 +218,21 @@ for (const dialect of enabledDialects()) {
       assert.ok(
         (await names('identity', '/identity/v3/users?name=caf%C3%A9%20%F0%9F%98%80', 'users')).length === 1,
       )
+    })
+
+    it('refuses a JSON body over 1 MiB with a 413 in the format of each service', async () => {
+      const big = JSON.stringify({ name: 'b'.repeat(1024 * 1024) })
+      const user = await call('identity', 'POST', '/identity/v3/users', undefined, { raw: big })
+      assert.equal(user.statusCode, 413)
+      assert.equal((user.json() as { error: { code: number } }).error.code, 413)
+      const image = await call('image', 'POST', '/image/v2/images', undefined, { raw: big })
+      assert.equal(image.statusCode, 413)
+      assert.equal((image.json() as { code: string }).code, '413 Request Entity Too Large')
+      const provider = await call('placement', 'POST', '/placement/resource_providers', undefined, {
+        raw: big,
+      })
+      assert.equal(provider.statusCode, 413)
+      assert.equal((provider.json() as { errors: Array<{ status: number }> }).errors[0]?.status, 413)
     })
 
     it('refuses 10,000 levels of nesting on user create, image create and image patch', async () => {
