@@ -1,6 +1,7 @@
 /**
  * The configuration sections the host reads, whatever services a process runs: logging,
- * the default database, policy switches, how API requests are authenticated, CORS.
+ * the default database, policy switches, how API requests are authenticated, CORS,
+ * where metrics are served.
  * Services add their own sections in their module's `configSchema`.
  */
 import { type ConfigOf, defineSections, opt } from '../config/index.js'
@@ -37,6 +38,21 @@ export const hostConfig = defineSections({
     policy_file: opt.str({
       default: 'policy.yaml',
       help: 'Policy overrides (YAML or JSON), relative to the config file directory.',
+    }),
+  },
+  metrics: {
+    api_access: opt.enum({
+      choices: ['admin', 'public', 'disabled'] as const,
+      default: 'admin',
+      help: 'Who may read Prometheus metrics at /metrics on the API port: admin (a token with the admin role in X-Auth-Token; with noauth2 and no identity, no one), public (anyone who reaches the port) or disabled (404).',
+    }),
+    bind_port: opt.port({
+      default: undefined,
+      help: 'Serve /metrics without authentication on a listener of its own at this port (0 picks a free one), for a scraper that cannot fetch tokens. Unset: no such listener.',
+    }),
+    bind_host: opt.str({
+      default: '127.0.0.1',
+      help: 'Address of the metrics listener set by bind_port; keep it on a loopback or management network, since it asks for no token.',
     }),
   },
   api: {

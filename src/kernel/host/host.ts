@@ -191,7 +191,16 @@ export async function startHost(options: HostOptions): Promise<Host> {
       byType.set(module.serviceType, entry as RunningModule)
     }
 
-    app = createApp({ logger: options.logger === false ? false : logger })
+    const metrics = host.metrics
+    app = createApp({
+      logger: options.logger === false ? false : logger,
+      metrics: {
+        access: metrics.api_access,
+        tokens: provided.get('tokens') as Capabilities['tokens'] | undefined,
+        listen:
+          metrics.bind_port === undefined ? undefined : { host: metrics.bind_host, port: metrics.bind_port },
+      },
+    })
     if (options.onRoute) {
       const notify = options.onRoute
       app.addHook('onRoute', (r) => {
@@ -213,6 +222,13 @@ export async function startHost(options: HostOptions): Promise<Host> {
     let address = `http://${bind}:${port}`
     if (options.listen === false) await app.ready()
     else address = await app.listen({ host: bind, port })
+    if (options.listen !== false) {
+      const listening = app
+      await listening.metrics?.listen().catch(async (error: unknown) => {
+        await listening.close()
+        throw error
+      })
+    }
     if (options.listen !== false)
       for (const m of served)
         m.instance

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { TokenValidator } from '../../kernel/auth/index.js'
 import { Unauthorized } from '../../kernel/errors/index.js'
-import { serviceScope } from '../../kernel/http/index.js'
+import { parseGuardedJson, serviceScope } from '../../kernel/http/index.js'
 import type { Enforcer } from '../../kernel/policy/index.js'
 import type { PlacementConfig } from './config.js'
 import type { CandidateOptions } from './domain/candidates.js'
@@ -78,14 +78,13 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
     })
     // JSON bodies: parsed here so a syntax error is upstream's 400 "Malformed JSON: ..."
     // in placement's own error format; an empty body is left for the handler to judge.
+    // The kernel's input guard (encoding, depth, storable strings) applies as everywhere.
     app.removeContentTypeParser('application/json')
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
-      const raw = String(text)
-      if (raw.trim() === '') return done(null, undefined)
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
       try {
-        done(null, JSON.parse(raw))
+        done(null, parseGuardedJson(body, { parse: parseOrRefuse }))
       } catch (e) {
-        done(new PlacementBadRequest(`Malformed JSON: ${(e as Error).message}`), undefined)
+        done(e as Error, undefined)
       }
     })
     // Any other body reaches the handler as text: upstream judges the content type per
@@ -104,5 +103,13 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
       prefix: app.prefix,
       candidates: candidateOptions(opts.config),
     })
+  }
+}
+
+function parseOrRefuse(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (e) {
+    throw new PlacementBadRequest(`Malformed JSON: ${(e as Error).message}`)
   }
 }
