@@ -18,7 +18,7 @@
  *             handler(req, reply, deps)
  *
  * `checkRouteTable` is what each service's route test runs: every route has a policy
- * or is public, no two windows of one method and path overlap, every version is declared.
+ * or is public (or says it needs only a token), no two windows of one method and path overlap, every version is declared.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { type DomainError, MethodNotAllowed, NotFound, Unauthorized } from '../errors/index.js'
@@ -54,6 +54,11 @@ export interface Route<Deps = unknown> {
   target?: (req: FastifyRequest) => Record<string, unknown>
   /** Needs no token (version documents, token issue). */
   public?: boolean
+  /**
+   * Needs a token but no policy rule, where upstream checks none (Glance's schema and
+   * info documents): stated, so that a forgotten policy still shows in `checkRouteTable`.
+   */
+  authenticated?: boolean
   /** The JSON body's schema, or one per request (schemas that change with the version). */
   body?: JsonSchema | ((req: FastifyRequest) => JsonSchema | undefined)
   handler: RouteHandler<Deps>
@@ -197,7 +202,8 @@ export function checkRouteTable(
   const list = routes as readonly Route<unknown>[]
   for (const r of list) {
     const name = `${r.method} ${r.path}`
-    if (!r.public && policiesOf(r).length === 0) problems.push(`${name} has no policy and is not public`)
+    if (!r.public && !r.authenticated && policiesOf(r).length === 0)
+      problems.push(`${name} has no policy and is not public`)
     if ((r.min || r.max) && !versions)
       problems.push(`${name} has a version window but the service has no versions`)
     for (const v of [r.min, r.max]) {

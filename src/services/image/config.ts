@@ -4,6 +4,7 @@
  * Cloudlet-only knobs live in [image_quota] and say so in their help.
  */
 import { type ConfigOf, defineSections, opt } from '../../kernel/config/index.js'
+import type { HostConfig } from '../../kernel/host/index.js'
 
 export const DISK_FORMATS = [
   'ami',
@@ -90,7 +91,8 @@ export const imageConfig = defineSections({
   },
 })
 
-export type ImageConfig = ConfigOf<typeof imageConfig>
+/** What the image service reads: its own sections and the host's ([DEFAULT], [oslo_policy], [cors]). */
+export type ImageServiceConfig = ConfigOf<typeof imageConfig> & HostConfig
 
 /** Parses `user_storage_quota` ("0", "10GB", "512 MB") into bytes; 0 means unlimited. */
 export function parseStorageQuota(text: string): number {

@@ -4,8 +4,8 @@
  * section of its own), by default `<data-dir>/image.db`.
  */
 import type { ServiceModule } from '../../kernel/host/index.js'
-import { imageConfig } from './config.js'
-import { createImageService, type ImageServiceConfig } from './service.js'
+import { type ImageServiceConfig, imageConfig } from './config.js'
+import { createImageService } from './service.js'
 import { migrations } from './storage/migrations/index.js'
 import type { ImageDatabase } from './storage/schema.js'
 
@@ -17,5 +17,5 @@ export const imageModule: ServiceModule<ImageServiceConfig, ImageDatabase> = {
   migrations,
   roles: ['api'],
   needs: ['tokens'],
-  create: (ctx) => createImageService({ ...ctx, tokens: ctx.auth.tokens }),
+  create: (ctx) => createImageService(ctx),
 }
