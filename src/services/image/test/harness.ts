@@ -14,13 +14,13 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import pino from 'pino'
-import type { AuthenticatedIdentity, TokenValidator } from '../../../kernel/auth/index.js'
+import type { AuthenticatedIdentity } from '../../../kernel/auth/index.js'
 import { mergeSchemas } from '../../../kernel/config/index.js'
 import { type Dialect, migrateToLatest, openDatabase } from '../../../kernel/db/index.js'
-import { Unauthorized } from '../../../kernel/errors/index.js'
 import { hostConfig, type ModuleContext, TaskGroup } from '../../../kernel/host/index.js'
 import { createApp } from '../../../kernel/http/index.js'
 import { Enforcer } from '../../../kernel/policy/index.js'
+import { FakeTokens } from '../../../kernel/testing/index.js'
 import { type ImageServiceConfig, imageConfig } from '../config.js'
 import { imageModule } from '../module.js'
 import { createImageService, type ImageInstance, type ImageTestHooks } from '../service.js'
@@ -50,13 +50,14 @@ export const PERSONAS: Record<string, AuthenticatedIdentity> = {
   other: { user_id: 'u-other', project_id: 'p-other', roles: ['member', 'reader'] },
 }
 
-export const fakeTokens: TokenValidator = {
-  async validate(token: string) {
-    const who = PERSONAS[token]
-    if (!who) throw new Unauthorized()
-    return who
-  },
-}
+/**
+ * The kernel's fake token validator with the image personas registered. NOTE: the
+ * harness builds the service itself rather than through the kernel's test host: tests
+ * restart it on the same database and data, give it a file-opening hook (a full disk),
+ * and look inside the instance (its files, recovery, the cache's fills).
+ */
+export const fakeTokens = new FakeTokens()
+for (const [token, who] of Object.entries(PERSONAS)) fakeTokens.add(token, who)
 
 export interface Harness {
   app: FastifyInstance
