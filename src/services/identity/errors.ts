@@ -6,6 +6,8 @@
  */
 import { DomainError, type DomainErrorOptions, Unauthorized } from '../../kernel/errors/index.js'
 
+// Authentication and tokens
+
 /** 401 with Keystone's generic text: never says whether the user exists. */
 export const AUTH_REQUIRED = 'The request you have made requires authentication.'
 
@@ -126,6 +128,8 @@ export class ActionForbidden extends DomainError {
     super('forbidden', 'identity.forbidden', message, options)
   }
 }
+
+// The service token
 
 /** The service token was asked for before `cloudlet bootstrap` made an admin. */
 export class ServiceTokenUnavailable extends DomainError {

@@ -18,6 +18,7 @@ export type Schema = {
   items?: Schema
   minItems?: number
   minimum?: number
+  maximum?: number
   minProperties?: number
   allOf?: readonly Schema[]
   if?: Schema

@@ -70,6 +70,7 @@ const KEYWORD_ORDER = [
   'maxLength',
   'pattern',
   'minimum',
+  'maximum',
   'minItems',
   'minProperties',
   'required',
@@ -131,6 +132,8 @@ function resourceMessage(e: SchemaError, field: string): string {
         return `'${value}' does not match '${schema.pattern}'`
       case 'minimum':
         return `${value} is less than the minimum of ${schema.minimum}`
+      case 'maximum':
+        return `${value} is greater than the maximum of ${schema.maximum}`
       case 'minItems':
         return `${JSON.stringify(value)} is too short`
       case 'minProperties':
