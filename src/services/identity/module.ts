@@ -17,7 +17,7 @@ import {
   type IdentityDB,
   identityResourcesConfig,
 } from './resources.js'
-import { createIdentityService, IDENTITY_PREFIX, type IdentityInstanceOf } from './service.js'
+import { createIdentityService, IDENTITY_PREFIX } from './service.js'
 import { resourceMigrations } from './storage/migrations/0100-resources.js'
 import { authMigrations } from './storage/migrations/auth-0500-tokens.js'
 import type { TokenDB } from './storage/token-schema.js'
@@ -26,9 +26,6 @@ export const identityConfigSchema = mergeSchemas(identityResourcesConfig, identi
 
 /** Identity's own sections plus the host's. */
 export type IdentityConfig = ConfigOf<typeof identityConfigSchema> & HostConfig
-
-/** The identity instance the host holds. */
-export type IdentityInstance = IdentityInstanceOf<BootstrapInput>
 
 /** What the `cloudlet` command asks of identity: first-start set-up and key rotation. */
 export interface IdentityAdmin {
