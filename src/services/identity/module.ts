@@ -1,9 +1,15 @@
 /**
  * Identity (Keystone v3) as the host sees it: config sections of both halves, their
- * migrations (resources 0100-0499, auth 0500+), and the factory.
+ * migrations (resources 0100-0499, auth 0500+), what it provides to other modules
+ * (token validation, the `cloudlet` command's admin operations, the service token),
+ * and `create`, which builds it from the host's ModuleContext (service.ts).
+ *
+ * NOTE: identity authenticates with its own tokens whatever `[api] auth_strategy` says
+ * (ctx.auth is for the services that validate identity's tokens), and it does not
+ * answer CORS (it never did).
  */
 import { type ConfigOf, mergeSchemas } from '../../kernel/config/index.js'
-import type { ServiceModule } from '../../kernel/host/index.js'
+import type { HostConfig, ServiceModule } from '../../kernel/host/index.js'
 import { identityAuthConfig } from './domain/auth-config.js'
 import {
   type BootstrapInput,
@@ -11,15 +17,15 @@ import {
   type IdentityDB,
   identityResourcesConfig,
 } from './resources.js'
-import { createIdentityService, type HostSections, IDENTITY_PREFIX } from './service.js'
+import { createIdentityService, IDENTITY_PREFIX } from './service.js'
 import { resourceMigrations } from './storage/migrations/0100-resources.js'
 import { authMigrations } from './storage/migrations/auth-0500-tokens.js'
 import type { TokenDB } from './storage/token-schema.js'
 
 export const identityConfigSchema = mergeSchemas(identityResourcesConfig, identityAuthConfig)
 
-/** Identity's own sections plus the host sections it reads ([DEFAULT], [oslo_policy]). */
-export type IdentityConfig = ConfigOf<typeof identityConfigSchema> & HostSections
+/** Identity's own sections plus the host's. */
+export type IdentityConfig = ConfigOf<typeof identityConfigSchema> & HostConfig
 
 /** What the `cloudlet` command asks of identity: first-start set-up and key rotation. */
 export interface IdentityAdmin {
@@ -41,17 +47,18 @@ export const identityModule: ServiceModule<IdentityConfig, IdentityDB & TokenDB>
   configSchema: identityConfigSchema,
   migrations: [...resourceMigrations, ...authMigrations],
   roles: ['api'],
-  provides: ['tokens', 'identityAdmin'],
+  provides: ['tokens', 'identityAdmin', 'serviceToken'],
   create: async (ctx) => {
     const identity = await createIdentityService<IdentityDB, IdentityConfig, BootstrapInput>(
       ctx,
       createIdentityResources,
     )
     return {
-      ...identity,
+      plugin: identity.plugin,
       provides: {
         tokens: identity.tokens,
         identityAdmin: { bootstrap: identity.bootstrap, rotateSigningKey: identity.rotateSigningKey },
+        serviceToken: identity.serviceToken,
       },
     }
   },

@@ -21,7 +21,7 @@ import {
   type JWK,
 } from 'jose'
 import type { TokenKeysRepo } from '../storage/token-keys.repo.js'
-import type { TokenPrivateKeyStore } from '../storage/token-private-keys.js'
+import type { TokenPrivateKeysRepo } from '../storage/token-private-keys.repo.js'
 
 const ALG = 'ES256'
 type Key = CryptoKey | Uint8Array
@@ -30,7 +30,7 @@ const RELOAD_INTERVAL_MS = 1000
 export interface KeyRingOptions {
   keys: TokenKeysRepo
   /** Where private keys live; without it the ring only validates. */
-  privateKeys?: TokenPrivateKeyStore
+  privateKeys?: TokenPrivateKeysRepo
   /** Longest time a token may still validate (expiration + allow_expired_window), ms. */
   maxTokenLifeMs: number
   now?: () => number

@@ -17,7 +17,7 @@ import type { TokenClaims } from '../domain/tokens-model.js'
 import { RevocationList } from '../domain/tokens-revocations.js'
 import { authMigrations } from '../storage/migrations/auth-0500-tokens.js'
 import { TokenKeysRepo } from '../storage/token-keys.repo.js'
-import { TokenPrivateKeyStore } from '../storage/token-private-keys.js'
+import { TokenPrivateKeysRepo } from '../storage/token-private-keys.repo.js'
 import { TokenRevocationsRepo } from '../storage/token-revocations.repo.js'
 import type { TokenDB } from '../storage/token-schema.js'
 
@@ -26,7 +26,7 @@ const LIFE_MS = 60_000
 async function processOn(db: Kysely<TokenDB>, keyDir: string) {
   const keys = new KeyRing({
     keys: new TokenKeysRepo(db),
-    privateKeys: new TokenPrivateKeyStore(keyDir),
+    privateKeys: new TokenPrivateKeysRepo(keyDir),
     maxTokenLifeMs: LIFE_MS,
   })
   await keys.init()
