@@ -174,7 +174,7 @@ describe('cloudlet command', () => {
     assert.match(r.out, /unknown service "nova"/)
   })
 
-  it('serves an API from several worker processes that stay consistent', async () => {
+  it('serves an API from several worker processes that stay consistent, and replaces one that dies', async () => {
     const dataDir = tempDir()
     const conf = join(dataDir, 'placement.conf')
     writeFileSync(conf, '[api]\nauth_strategy = noauth2\n')
@@ -251,6 +251,38 @@ describe('cloudlet command', () => {
       )
       const all = await fetch(`${url}/placement/resource_providers`, { headers: h })
       assert.equal(((await all.json()) as { resource_providers: unknown[] }).resource_providers.length, 48)
+
+      // A worker that dies is replaced; a replacement that dies young waits longer.
+      const workerPids = () => [...out.matchAll(/\(worker (\d+)\)/g)].map((m) => Number(m[1]))
+      const newWorker = (known: Set<number>) =>
+        new Promise<number>((done, fail) => {
+          const timer = setTimeout(() => fail(new Error(`no new worker:\n${out}`)), 20_000)
+          const poll = setInterval(() => {
+            const pid = workerPids().find((p) => !known.has(p))
+            if (pid) {
+              clearInterval(poll)
+              clearTimeout(timer)
+              done(pid)
+            }
+          }, 50)
+        })
+      const known = new Set(workerPids())
+      process.kill([...known][0]!, 'SIGKILL')
+      const replacement = await newWorker(known)
+      known.add(replacement)
+      process.kill(replacement, 'SIGKILL')
+      const third = await newWorker(known)
+      const delays = [...out.matchAll(/"restartInMs":(\d+)/g)].map((m) => Number(m[1]))
+      assert.equal(delays.length, 2, out)
+      assert.ok(delays[1]! > delays[0]!, `backoff: ${delays.join(', ')} ms`)
+      assert.ok(third > 0)
+      for (let i = 0; i < 4; i++) {
+        const again = await fetch(`${url}/placement/resource_providers`, {
+          headers: { ...h, connection: 'close' },
+        })
+        assert.equal(again.status, 200)
+        await again.arrayBuffer()
+      }
     } finally {
       const code = await new Promise<number | null>((done) => {
         child.once('exit', (c) => done(c))
