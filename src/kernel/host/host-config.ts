@@ -8,6 +8,20 @@ import { type ConfigOf, defineSections, opt } from '../config/index.js'
 
 export const hostConfig = defineSections({
   DEFAULT: {
+    host: opt.str({
+      default: undefined,
+      help: "This process's host name in the service registry (compute agents: the hypervisor host). Unset: the machine's host name.",
+    }),
+    report_interval: opt.int({
+      default: 10,
+      min: 1,
+      help: "Seconds between a worker process's heartbeats in the service registry.",
+    }),
+    service_down_time: opt.int({
+      default: 60,
+      min: 1,
+      help: 'A worker whose last heartbeat is older than this many seconds is down.',
+    }),
     debug: opt.bool({ default: false, help: 'Log at debug level instead of info.' }),
     public_endpoint: opt.str({
       default: undefined,

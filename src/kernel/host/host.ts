@@ -19,6 +19,7 @@
  * options say.
  */
 import { mkdirSync } from 'node:fs'
+import { hostname as osHostname } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
@@ -28,6 +29,7 @@ import { type ConfigOf, loadConfig, mergeSchemas, type SchemaShape } from '../co
 import { type Dialect, migrateToLatest, openDatabase } from '../db/index.js'
 import { createApp } from '../http/index.js'
 import { Enforcer } from '../policy/index.js'
+import { registryMigrations, registryTable, ServiceRegistry } from '../registry/index.js'
 import { hostConfig } from './host-config.js'
 import type {
   AnyServiceModule,
@@ -61,6 +63,8 @@ export interface HostOptions {
   logger?: Logger | false
   /** Told about every route as it is registered (route sweeps in tests). */
   onRoute?: (route: { method: string; url: string }) => void
+  /** This process's host name; overrides `[DEFAULT] host`. */
+  hostName?: string
   /** How long close() waits for each module's work. @default 10 s */
   closeDeadlineMs?: number
 }
@@ -123,6 +127,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
       : (options.logger ?? pino({ level: host.DEFAULT.debug ? 'debug' : 'info' }))
 
   const plan = planModules(options, host)
+  const hostName = options.hostName ?? host.DEFAULT.host ?? osHostname()
   const running: RunningModule[] = []
   const provided = new Map<CapabilityName, unknown>(plan.external)
   const byType = new Map<string, RunningModule>()
@@ -155,6 +160,15 @@ export async function startHost(options: HostOptions): Promise<Host> {
       const entry: Partial<RunningModule> = { module, roles, db: db as Kysely<unknown>, dialect, tasks }
       running.push(entry as RunningModule)
       await migrateToLatest(db as Kysely<unknown>, module.name, module.migrations)
+      let registry: ServiceRegistry | undefined
+      if (module.workers) {
+        await migrateToLatest(
+          db as Kysely<unknown>,
+          `${module.name}_registry`,
+          registryMigrations(module.name),
+        )
+        registry = new ServiceRegistry(db as Kysely<unknown>, registryTable(module.name))
+      }
       const ctx: ModuleContext<never, unknown> = {
         config: config as never,
         logger: logger.child({ service: module.name }),
@@ -176,6 +190,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
             ...(host.oslo_policy.policy_file ? { policyFile: host.oslo_policy.policy_file } : {}),
             ...(opts?.forbiddenMessage ? { forbiddenMessage: opts.forbiddenMessage } : {}),
           }),
+        hostName,
+        ...(registry ? { registry } : {}),
         auth: auth.authenticate
           ? auth
           : { ...auth, tokens: provided.get('tokens') as Capabilities['tokens'] | undefined },
@@ -187,6 +203,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
         provided.set(name, value)
       }
       entry.instance = instance
+      if (registry)
+        await registerWorkers(module, roles, registry, hostName, host.DEFAULT.report_interval, tasks)
       entry.serving = roles.has('api') && instance.plugin !== undefined
       byType.set(module.serviceType, entry as RunningModule)
     }
@@ -257,6 +275,26 @@ export async function startHost(options: HostOptions): Promise<Host> {
   } catch (error) {
     await stopModules(running, logger, options.closeDeadlineMs ?? 10_000).catch(() => {})
     throw error
+  }
+}
+
+/** Records each worker role this process runs of a module, and heartbeats it. */
+async function registerWorkers(
+  module: AnyServiceModule,
+  roles: ReadonlySet<Role>,
+  registry: ServiceRegistry,
+  hostName: string,
+  reportIntervalSeconds: number,
+  tasks: TaskGroup,
+): Promise<void> {
+  for (const role of roles) {
+    if (role === 'api') continue
+    const worker = module.workers?.[role]
+    if (!worker) continue
+    const record = await registry.register({ host: hostName, binary: worker.binary, topic: worker.topic })
+    tasks.every(`heartbeat ${worker.binary}`, reportIntervalSeconds * 1000, () =>
+      registry.heartbeat(record.id),
+    )
   }
 }
 

@@ -22,6 +22,7 @@ import type { SchemaShape } from '../config/index.js'
 import type { Dialect, NamedMigration } from '../db/index.js'
 import type { CorsOptions } from '../http/index.js'
 import type { Enforcer, RuleDefault } from '../policy/index.js'
+import type { ServiceRegistry } from '../registry/index.js'
 import type { HostConfig } from './host-config.js'
 import type { ServiceClient } from './service-client.js'
 import type { TaskGroup } from './tasks.js'
@@ -61,6 +62,12 @@ export interface ServiceModule<Config = unknown, DB = unknown> {
   databaseSection?: string
   /** The roles this module has. */
   roles: readonly Role[]
+  /**
+   * The worker roles a process records in the service registry, each with its binary
+   * name (as upstream spells it: `nova-compute`) and bus topic. The host creates the
+   * module's registry table and, for each such role it runs, registers and heartbeats.
+   */
+  workers?: Partial<Record<Exclude<Role, 'api'>, { binary: string; topic: string }>>
   provides?: readonly CapabilityName[]
   /** Capabilities `create` asks for with `ctx.need`; the host starts their providers first. */
   needs?: readonly CapabilityName[]
@@ -100,6 +107,10 @@ export interface ModuleContext<Config = unknown, DB = unknown> {
   ): Enforcer
   /** How this process authenticates API requests: pass to `serviceScope`. */
   auth: ScopeAuth
+  /** This process's host name (`[DEFAULT] host`, else the machine's). */
+  hostName: string
+  /** The module's service registry, when it declares `workers`. */
+  registry?: ServiceRegistry
 }
 
 /** Authentication and CORS for a service scope, as the host configured them. */

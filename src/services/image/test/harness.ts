@@ -97,6 +97,7 @@ export async function startHarness(
       dialect,
       dataDir,
       roles: new Set(['api']),
+      hostName: 'test-host',
       need: (name) => {
         throw new Error(`the image harness provides no ${name}`)
       },
