@@ -6,10 +6,10 @@ import type { Version } from '../../../kernel/microversion/index.js'
 import { type AllocationInput, INCOMPLETE_CONSUMER_ID } from '../domain/placement.js'
 import { normalizeUuid } from '../domain/query.js'
 import { PlacementBadRequest } from '../errors.js'
-import { body, cacheHeaders } from '../http-support.js'
+import { cacheHeaders, validBody } from '../http-support.js'
 import * as S from '../schemas/bodies.js'
-import { isUuidLike } from '../schemas/validate.js'
-import { type Handler, params } from './handler.js'
+import { isUuidLike } from '../schemas/validation.js'
+import { type Handler, input, params } from './handler.js'
 import { consumerAllocationsView, providerAllocationsView } from './views.js'
 
 export const showAllocations: Handler = async (req, reply, d) => {
@@ -21,13 +21,13 @@ export const showAllocations: Handler = async (req, reply, d) => {
 export const setAllocations: Handler = async (req, reply, d) => {
   const uuid = params(req).consumer_uuid
   if (!isUuidLike(uuid)) throw new PlacementBadRequest(`Malformed consumer_uuid: ${uuid}`)
-  const b = body<AllocationBody>(req, S.putAllocationSchema(req.version))
+  const b = validBody<AllocationBody>(req, S.putAllocationSchema(req.version))
   await d.pl.setAllocations([allocationInput(normalizeUuid(uuid), b, req.version)])
   return reply.code(204).send()
 }
 
 export const setManyAllocations: Handler = async (req, reply, d) => {
-  const b = body<Record<string, AllocationBody>>(req, S.postAllocationsSchema(req.version))
+  const b = input<Record<string, AllocationBody>>(req)
   await d.pl.setAllocations(
     Object.entries(b).map(([uuid, entry]) => allocationInput(normalizeUuid(uuid), entry, req.version)),
   )

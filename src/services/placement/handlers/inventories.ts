@@ -4,9 +4,8 @@
 import type { Inventory } from '../domain/model.js'
 import type { InventoryInput } from '../domain/placement.js'
 import { PlacementNotFound } from '../errors.js'
-import { body, cacheHeaders, newest } from '../http-support.js'
-import * as S from '../schemas/bodies.js'
-import { type Handler, params, providerUrl } from './handler.js'
+import { cacheHeaders, newest } from '../http-support.js'
+import { type Handler, input, params, providerUrl } from './handler.js'
 import { inventoriesView, providerInventoryView } from './views.js'
 
 const lastModifiedOf = (i: Inventory) => i.updatedAt ?? i.createdAt
@@ -18,10 +17,7 @@ export const listInventories: Handler = async (req, reply, d) => {
 }
 
 export const createInventory: Handler = async (req, reply, d) => {
-  const b = body<InventoryInput & { resource_class: string; resource_provider_generation?: number }>(
-    req,
-    S.POST_INVENTORY,
-  )
+  const b = input<InventoryInput & { resource_class: string; resource_provider_generation?: number }>(req)
   const rc = b.resource_class
   const p = await d.pl.createInventory(params(req).uuid, rc, b, req.version.gte('1.26'))
   reply.header('location', `${providerUrl(d, p.uuid)}/inventories/${rc}`)
@@ -31,10 +27,7 @@ export const createInventory: Handler = async (req, reply, d) => {
 }
 
 export const setInventories: Handler = async (req, reply, d) => {
-  const b = body<{ resource_provider_generation: number; inventories: Record<string, InventoryInput> }>(
-    req,
-    S.PUT_INVENTORIES,
-  )
+  const b = input<{ resource_provider_generation: number; inventories: Record<string, InventoryInput> }>(req)
   const p = await d.pl.setInventories(
     params(req).uuid,
     b.resource_provider_generation,
@@ -60,7 +53,7 @@ export const showInventory: Handler = async (req, reply, d) => {
 }
 
 export const updateInventory: Handler = async (req, reply, d) => {
-  const b = body<InventoryInput & { resource_provider_generation: number }>(req, S.PUT_INVENTORY)
+  const b = input<InventoryInput & { resource_provider_generation: number }>(req)
   const { uuid, resource_class: rc } = params(req)
   const p = await d.pl.updateInventory(uuid, rc, b, req.version.gte('1.26'))
   const i = p.inventories.get(rc)!

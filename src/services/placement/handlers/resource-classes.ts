@@ -3,10 +3,10 @@
  */
 import type { NamedRecord } from '../domain/model.js'
 import { PlacementBadRequest } from '../errors.js'
-import { body, cacheHeaders, newest } from '../http-support.js'
+import { cacheHeaders, newest } from '../http-support.js'
 import * as S from '../schemas/bodies.js'
-import { validate } from '../schemas/validate.js'
-import { type Handler, params } from './handler.js'
+import { validate } from '../schemas/validation.js'
+import { type Handler, input, params } from './handler.js'
 import { resourceClassView } from './views.js'
 
 const CUSTOM_CLASS = { type: 'string', pattern: S.CUSTOM_PATTERN, maxLength: 255 } as const
@@ -20,7 +20,7 @@ export const listResourceClasses: Handler = async (req, reply, d) => {
 }
 
 export const createResourceClass: Handler = async (req, reply, d) => {
-  const b = body<{ name: string }>(req, S.POST_RC)
+  const b = input<{ name: string }>(req)
   await d.pl.createResourceClass(b.name)
   reply.header('location', `${d.prefix}/resource_classes/${b.name}`)
   return reply.code(201).send()
@@ -34,7 +34,7 @@ export const showResourceClass: Handler = async (req, reply, d) => {
 
 /** 1.2-1.6: renames a custom class. */
 export const updateResourceClass: Handler = async (req, reply, d) => {
-  const b = body<{ name: string }>(req, S.POST_RC)
+  const b = input<{ name: string }>(req)
   await d.pl.updateResourceClass(params(req).name, b.name)
   const r = (await d.pl.state()).resourceClasses.get(b.name)!
   return reply.send(resourceClassView(d.prefix, r))

@@ -6,9 +6,9 @@ import type { PlacementState, Provider } from '../domain/model.js'
 import { normalizeUuid, parseMemberOf, parseRequired, parseResources } from '../domain/query.js'
 import { filterProviders, type ProviderFilter } from '../domain/resource-providers.js'
 import { PlacementBadRequest } from '../errors.js'
-import { body, cacheHeaders, newest, queryAll, validateQuery } from '../http-support.js'
+import { cacheHeaders, newest, queryAll, validateQuery } from '../http-support.js'
 import * as S from '../schemas/bodies.js'
-import { type Handler, params, providerUrl } from './handler.js'
+import { type Handler, input, params, providerUrl } from './handler.js'
 import { providerView } from './views.js'
 
 const lastModifiedOf = (p: Provider) => p.updatedAt ?? p.createdAt
@@ -22,10 +22,7 @@ export const listProviders: Handler = async (req, reply, d) => {
 }
 
 export const createProvider: Handler = async (req, reply, d) => {
-  const b = body<{ name: string; uuid?: string; parent_provider_uuid?: string | null }>(
-    req,
-    req.version.gte('1.14') ? S.POST_RP_1_14 : S.POST_RP,
-  )
+  const b = input<{ name: string; uuid?: string; parent_provider_uuid?: string | null }>(req)
   const p = await d.pl.createProvider({
     name: b.name,
     uuid: b.uuid && normalizeUuid(b.uuid),
@@ -44,10 +41,7 @@ export const showProvider: Handler = async (req, reply, d) => {
 }
 
 export const updateProvider: Handler = async (req, reply, d) => {
-  const b = body<{ name: string; parent_provider_uuid?: string | null }>(
-    req,
-    req.version.gte('1.14') ? S.PUT_RP_1_14 : S.PUT_RP,
-  )
+  const b = input<{ name: string; parent_provider_uuid?: string | null }>(req)
   const p = await d.pl.updateProvider(
     params(req).uuid,
     { name: b.name, parentUuid: b.parent_provider_uuid, hasParent: 'parent_provider_uuid' in b },

@@ -4,10 +4,10 @@
 import { parseTraitListFilter } from '../domain/query.js'
 import { listTraits as findTraits } from '../domain/traits.js'
 import { PlacementBadRequest } from '../errors.js'
-import { body, cacheHeaders, newest, validateQuery } from '../http-support.js'
+import { cacheHeaders, newest, validateQuery } from '../http-support.js'
 import * as S from '../schemas/bodies.js'
-import { validate } from '../schemas/validate.js'
-import { type Handler, params } from './handler.js'
+import { validate } from '../schemas/validation.js'
+import { type Handler, input, params } from './handler.js'
 import { providerTraitsView } from './views.js'
 
 const TRAIT_NAME = { type: 'string', minLength: 1, maxLength: 255, pattern: S.CUSTOM_PATTERN } as const
@@ -51,7 +51,7 @@ export const listProviderTraits: Handler = async (req, reply, d) => {
 }
 
 export const setProviderTraits: Handler = async (req, reply, d) => {
-  const b = body<{ traits: string[]; resource_provider_generation: number }>(req, S.SET_RP_TRAITS)
+  const b = input<{ traits: string[]; resource_provider_generation: number }>(req)
   const p = await d.pl.setProviderTraits(params(req).uuid, b.traits, b.resource_provider_generation)
   cacheHeaders(req, reply, undefined)
   return providerTraitsView(p)

@@ -7,30 +7,18 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Kysely } from 'kysely'
 import pg from 'pg'
-import pino from 'pino'
-import { mergeSchemas } from '../../../kernel/config/index.js'
 import { type Dialect, migrateToLatest, openDatabase } from '../../../kernel/db/index.js'
 import { PG_ADMIN_URL, type TestDatabase } from '../../../kernel/db/testing.js'
-import { hostConfig } from '../../../kernel/host/index.js'
 import { createApp } from '../../../kernel/http/index.js'
-import { placementConfig } from '../config.js'
-import { createPlacementService, type PlacementInstance } from '../service.js'
+import type { PlacementInstance } from '../module.js'
+import { defaultConfig, startStandalone } from '../standalone.js'
 import { placementMigrations } from '../storage/migrations/0001-initial.js'
 import type { PlacementDatabase } from '../storage/schema.js'
 
 export const ADMIN = { 'x-auth-token': 'admin' } as const
 
 /** Every option at its default, with noauth2 so tests can send `x-auth-token: admin`. */
-export function testConfig(): Record<string, Record<string, unknown>> {
-  const cfg = Object.fromEntries(
-    Object.entries(mergeSchemas(hostConfig, placementConfig)).map(([sec, opts]) => [
-      sec,
-      Object.fromEntries(Object.entries(opts).map(([k, o]) => [k, (o as { default: unknown }).default])),
-    ]),
-  ) as Record<string, Record<string, unknown>>
-  cfg.api!.auth_strategy = 'noauth2'
-  return cfg
-}
+export const testConfig = defaultConfig
 
 export interface Instance {
   app: FastifyInstance
@@ -66,15 +54,10 @@ export async function startInstance(
     maxConnections: options.maxConnections ?? 10,
   })
   await migrateToLatest(db as Kysely<unknown>, 'placement', placementMigrations)
-  const service = await createPlacementService({
-    config: { ...testConfig(), oslo_policy: { enforce_scope: true, enforce_new_defaults: true } } as never,
-    logger: pino({ level: 'silent' }),
-    db,
-    dialect: dialect as Dialect,
-    dataDir: '/tmp',
-  })
+  const standalone = await startStandalone({ db, dialect: dialect as Dialect })
+  const service = standalone.service
   const app = createApp({ logger: false, metrics: false })
-  await app.register(service.plugin, { prefix: service.prefix })
+  await app.register(service.plugin!, { prefix: '/placement' })
   await app.ready()
   return {
     app,
@@ -83,7 +66,7 @@ export async function startInstance(
     call: (method, path, body, version = '1.39') => request(app, method, path, body, version),
     close: async () => {
       await app.close()
-      await service.close()
+      await standalone.close()
       await db.destroy()
     },
   }
