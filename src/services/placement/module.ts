@@ -2,7 +2,8 @@
  * Placement as the host runs it: its config sections, migrations and roles, and
  * `create(ctx)`, which builds the service from what the host hands it:
  *
- *   ctx.db ─▶ PlacementRepo ─▶ StateCache (the in-memory index) ─▶ Placement (domain)
+ *   ctx.db ─▶ StateRepo (reads) ─▶ StateCache (the in-memory index) ─┐
+ *          ─▶ WritePlanRepo (writes) ─────────────────────────────────┴▶ Placement (domain)
  *   ctx.enforcer(placement's rules)  ctx.auth (tokens | noauth2, [cors])
  *   ctx.tasks ◀─ the idle primer's runs; close() stops its timer, the host then waits
  *                for a run in progress
@@ -16,14 +17,16 @@ import { StateCache } from './domain/state-cache.js'
 import { placementPlugin } from './plugin.js'
 import { placementPolicies } from './policies/index.js'
 import { placementMigrations } from './storage/migrations/0001-initial.js'
-import { PlacementRepo } from './storage/placement.repo.js'
 import type { PlacementDatabase } from './storage/schema.js'
+import { StateRepo } from './storage/state.repo.js'
+import { WritePlanRepo } from './storage/write-plan.repo.js'
 import { IdlePrimer, warmUpCandidates } from './warm/warm-up.js'
 
-/** The started service; tests and benchmarks reach its domain and repository. */
+/** The started service; tests and benchmarks reach its domain and repositories. */
 export interface PlacementInstance extends ServiceInstance {
   placement: Placement
-  repo: PlacementRepo
+  stateRepo: StateRepo
+  writeRepo: WritePlanRepo
 }
 
 export const placementModule: ServiceModule<PlacementConfig, PlacementDatabase> = {
@@ -49,10 +52,11 @@ export function candidateOptions(config: PlacementConfig): CandidateOptions {
 export async function createPlacement(
   ctx: ModuleContext<PlacementConfig, PlacementDatabase>,
 ): Promise<PlacementInstance> {
-  const repo = new PlacementRepo(ctx.db, ctx.dialect)
-  await repo.ensureTraits(STANDARD_TRAITS)
-  const cache = new StateCache(repo, new Date(0).toISOString(), ctx.config.placement.index_poll_interval)
-  const placement = new Placement(repo, cache)
+  const stateRepo = new StateRepo(ctx.db, ctx.dialect)
+  const writeRepo = new WritePlanRepo(ctx.db, ctx.dialect)
+  await writeRepo.ensureTraits(STANDARD_TRAITS)
+  const cache = new StateCache(stateRepo, new Date(0).toISOString(), ctx.config.placement.index_poll_interval)
+  const placement = new Placement(writeRepo, cache)
   const candidates = candidateOptions(ctx.config)
   // After a burst of writes, build the real state's caches before the next query needs them.
   const primer = new IdlePrimer(
@@ -69,7 +73,8 @@ export async function createPlacement(
   return {
     plugin: placementPlugin({ placement, candidates, enforcer, auth: ctx.auth }),
     placement,
-    repo,
+    stateRepo,
+    writeRepo,
     close: async () => primer.stop(),
     warmUp: warmUpCandidates,
   }

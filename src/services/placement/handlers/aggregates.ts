@@ -19,7 +19,7 @@ export const setAggregates: Handler = async (req, reply, d) => {
   const b = req.version.gte('1.19')
     ? validBody<{ aggregates: string[]; resource_provider_generation: number }>(req, S.PUT_AGGREGATES_1_19)
     : { aggregates: validBody<string[]>(req, S.PUT_AGGREGATES_1_1), resource_provider_generation: undefined }
-  const p = await d.pl.setAggregates(uuid, b.aggregates.map(normalizeUuid), b.resource_provider_generation)
+  const p = await d.pl.aggregates.set(uuid, b.aggregates.map(normalizeUuid), b.resource_provider_generation)
   cacheHeaders(req, reply, undefined)
   return aggregatesView(p, req.version)
 }

@@ -1,8 +1,9 @@
 /**
  * /resource_providers/{uuid}/inventories and .../inventories/{resource_class}.
  */
+
+import type { InventoryInput } from '../domain/inventories.js'
 import type { Inventory } from '../domain/model.js'
-import type { InventoryInput } from '../domain/placement.js'
 import { PlacementNotFound } from '../errors.js'
 import { cacheHeaders, newest } from '../http-support.js'
 import { type Handler, input, params, providerUrl } from './handler.js'
@@ -19,7 +20,7 @@ export const listInventories: Handler = async (req, reply, d) => {
 export const createInventory: Handler = async (req, reply, d) => {
   const b = input<InventoryInput & { resource_class: string; resource_provider_generation?: number }>(req)
   const rc = b.resource_class
-  const p = await d.pl.createInventory(params(req).uuid, rc, b, req.version.gte('1.26'))
+  const p = await d.pl.inventories.create(params(req).uuid, rc, b, req.version.gte('1.26'))
   reply.header('location', `${providerUrl(d, p.uuid)}/inventories/${rc}`)
   const i = p.inventories.get(rc)!
   cacheHeaders(req, reply, lastModifiedOf(i))
@@ -28,7 +29,7 @@ export const createInventory: Handler = async (req, reply, d) => {
 
 export const setInventories: Handler = async (req, reply, d) => {
   const b = input<{ resource_provider_generation: number; inventories: Record<string, InventoryInput> }>(req)
-  const p = await d.pl.setInventories(
+  const p = await d.pl.inventories.set(
     params(req).uuid,
     b.resource_provider_generation,
     b.inventories,
@@ -39,7 +40,7 @@ export const setInventories: Handler = async (req, reply, d) => {
 }
 
 export const deleteInventories: Handler = async (req, reply, d) => {
-  await d.pl.deleteAllInventories(params(req).uuid)
+  await d.pl.inventories.deleteAll(params(req).uuid)
   return reply.code(204).send()
 }
 
@@ -55,7 +56,7 @@ export const showInventory: Handler = async (req, reply, d) => {
 export const updateInventory: Handler = async (req, reply, d) => {
   const b = input<InventoryInput & { resource_provider_generation: number }>(req)
   const { uuid, resource_class: rc } = params(req)
-  const p = await d.pl.updateInventory(uuid, rc, b, req.version.gte('1.26'))
+  const p = await d.pl.inventories.update(uuid, rc, b, req.version.gte('1.26'))
   const i = p.inventories.get(rc)!
   cacheHeaders(req, reply, lastModifiedOf(i))
   return providerInventoryView(p, i)
@@ -63,6 +64,6 @@ export const updateInventory: Handler = async (req, reply, d) => {
 
 export const deleteInventory: Handler = async (req, reply, d) => {
   const { uuid, resource_class: rc } = params(req)
-  await d.pl.deleteInventory(uuid, rc)
+  await d.pl.inventories.delete(uuid, rc)
   return reply.code(204).send()
 }

@@ -1,7 +1,7 @@
 /**
  * POST /reshaper (1.30): inventories and allocations moved in one transaction.
  */
-import type { InventoryInput } from '../domain/placement.js'
+import type { InventoryInput } from '../domain/inventories.js'
 import { type AllocationBody, allocationInput } from './allocations.js'
 import { type Handler, input } from './handler.js'
 
@@ -15,7 +15,7 @@ interface ReshapeBody {
 
 export const reshape: Handler = async (req, reply, d) => {
   const b = input<ReshapeBody>(req)
-  await d.pl.setAllocations(
+  await d.pl.allocations.set(
     Object.entries(b.allocations).map(([uuid, e]) => allocationInput(uuid, e, req.version)),
     {
       reshape: Object.entries(b.inventories).map(([uuid, e]) => ({

@@ -21,7 +21,7 @@ export const listResourceClasses: Handler = async (req, reply, d) => {
 
 export const createResourceClass: Handler = async (req, reply, d) => {
   const b = input<{ name: string }>(req)
-  await d.pl.createResourceClass(b.name)
+  await d.pl.resourceClasses.create(b.name)
   reply.header('location', `${d.prefix}/resource_classes/${b.name}`)
   return reply.code(201).send()
 }
@@ -35,7 +35,7 @@ export const showResourceClass: Handler = async (req, reply, d) => {
 /** 1.2-1.6: renames a custom class. */
 export const updateResourceClass: Handler = async (req, reply, d) => {
   const b = input<{ name: string }>(req)
-  await d.pl.updateResourceClass(params(req).name, b.name)
+  await d.pl.resourceClasses.update(params(req).name, b.name)
   const r = (await d.pl.state()).resourceClasses.get(b.name)!
   return reply.send(resourceClassView(d.prefix, r))
 }
@@ -51,11 +51,11 @@ export const ensureResourceClass: Handler = async (req, reply, d) => {
   }
   reply.header('location', `${d.prefix}/resource_classes/${name}`)
   // NOTE: no cache headers here, as upstream (last-modified is for GETs).
-  const created = await d.pl.ensureResourceClass(name)
+  const created = await d.pl.resourceClasses.ensure(name)
   return reply.code(created ? 201 : 204).send()
 }
 
 export const deleteResourceClass: Handler = async (req, reply, d) => {
-  await d.pl.deleteResourceClass(params(req).name)
+  await d.pl.resourceClasses.delete(params(req).name)
   return reply.code(204).send()
 }

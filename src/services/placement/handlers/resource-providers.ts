@@ -23,7 +23,7 @@ export const listProviders: Handler = async (req, reply, d) => {
 
 export const createProvider: Handler = async (req, reply, d) => {
   const b = input<{ name: string; uuid?: string; parent_provider_uuid?: string | null }>(req)
-  const p = await d.pl.createProvider({
+  const p = await d.pl.providers.create({
     name: b.name,
     uuid: b.uuid && normalizeUuid(b.uuid),
     parentUuid: b.parent_provider_uuid,
@@ -42,7 +42,7 @@ export const showProvider: Handler = async (req, reply, d) => {
 
 export const updateProvider: Handler = async (req, reply, d) => {
   const b = input<{ name: string; parent_provider_uuid?: string | null }>(req)
-  const p = await d.pl.updateProvider(
+  const p = await d.pl.providers.update(
     params(req).uuid,
     { name: b.name, parentUuid: b.parent_provider_uuid, hasParent: 'parent_provider_uuid' in b },
     req.version.gte('1.37'),
@@ -52,7 +52,7 @@ export const updateProvider: Handler = async (req, reply, d) => {
 }
 
 export const deleteProvider: Handler = async (req, reply, d) => {
-  await d.pl.deleteProvider(params(req).uuid)
+  await d.pl.providers.delete(params(req).uuid)
   return reply.code(204).send()
 }
 

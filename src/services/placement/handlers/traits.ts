@@ -32,7 +32,7 @@ export const createTrait: Handler = async (req, reply, d) => {
       'The trait is invalid. A valid trait must be no longer than 255 characters, start with the prefix "CUSTOM_" and use following characters: "A"-"Z", "0"-"9" and "_"',
     )
   }
-  const created = await d.pl.createTrait(name)
+  const created = await d.pl.traits.create(name)
   const t = (await d.pl.state()).traits.get(name)
   reply.header('location', `${d.prefix}/traits/${name}`)
   cacheHeaders(req, reply, t?.updatedAt ?? t?.createdAt)
@@ -40,7 +40,7 @@ export const createTrait: Handler = async (req, reply, d) => {
 }
 
 export const deleteTrait: Handler = async (req, reply, d) => {
-  await d.pl.deleteTrait(params(req).name)
+  await d.pl.traits.delete(params(req).name)
   return reply.code(204).send()
 }
 
@@ -52,12 +52,12 @@ export const listProviderTraits: Handler = async (req, reply, d) => {
 
 export const setProviderTraits: Handler = async (req, reply, d) => {
   const b = input<{ traits: string[]; resource_provider_generation: number }>(req)
-  const p = await d.pl.setProviderTraits(params(req).uuid, b.traits, b.resource_provider_generation)
+  const p = await d.pl.traits.setOnProvider(params(req).uuid, b.traits, b.resource_provider_generation)
   cacheHeaders(req, reply, undefined)
   return providerTraitsView(p)
 }
 
 export const deleteProviderTraits: Handler = async (req, reply, d) => {
-  await d.pl.deleteProviderTraits(params(req).uuid)
+  await d.pl.traits.deleteFromProvider(params(req).uuid)
   return reply.code(204).send()
 }
