@@ -1,11 +1,10 @@
 /**
- * Placement outside the host, for its dev server (conformance runs, benchmarks) and its
- * tests: a `ModuleContext` over a database the caller opened, with noauth2 and the
- * policy settings the caller gives, and every option at its default otherwise.
+ * Placement outside the host, for its dev server (the gabbi runs): a `ModuleContext`
+ * over a database the caller opened, with noauth2 and the policy settings the caller
+ * gives, and every option at its default otherwise. Tests use the kernel's test kit.
  *
- * NOTE: these callers need what the host does not offer: the API mounted at `/`
- * (upstream's gabbi files address the root) and several instances over one database
- * (several API processes in one test).
+ * NOTE: the host mounts a module at its prefix and owns `/`; upstream's gabbi files
+ * address the API at the root.
  */
 import type { Kysely } from 'kysely'
 import pino from 'pino'

@@ -1,24 +1,21 @@
 /**
- * Test support: placement service instances (noauth2, mounted at /placement on the
- * kernel app) over one database. Several instances over the same database stand for
- * several API processes: each has its own connection pool and its own in-memory index.
+ * Test support: placement service instances over one database, each a host of its own
+ * (the kernel test kit's `startTestHost`, noauth2, placement at /placement). Several
+ * instances over the same database stand for several API processes: each has its own
+ * connection pool and its own in-memory index.
  */
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Kysely } from 'kysely'
 import pg from 'pg'
-import { type Dialect, migrateToLatest, openDatabase } from '../../../kernel/db/index.js'
+import { migrateToLatest, openDatabase } from '../../../kernel/db/index.js'
 import { PG_ADMIN_URL, type TestDatabase } from '../../../kernel/db/testing.js'
-import { createApp } from '../../../kernel/http/index.js'
-import type { PlacementInstance } from '../module.js'
-import { defaultConfig, startStandalone } from '../standalone.js'
+import { startTestHost } from '../../../kernel/testing/index.js'
+import { type PlacementInstance, placementModule } from '../module.js'
 import { placementMigrations } from '../storage/migrations/0001-initial.js'
 import type { PlacementDatabase } from '../storage/schema.js'
 
 export const ADMIN = { 'x-auth-token': 'admin' } as const
-
-/** Every option at its default, with noauth2 so tests can send `x-auth-token: admin`. */
-export const testConfig = defaultConfig
 
 export interface Instance {
   app: FastifyInstance
@@ -50,25 +47,22 @@ export async function startInstance(
   connection: string,
   options: { maxConnections?: number } = {},
 ): Promise<Instance> {
-  const { db, dialect } = await openDatabase<PlacementDatabase>(connection, {
-    maxConnections: options.maxConnections ?? 10,
+  const t = await startTestHost({
+    modules: [placementModule],
+    config: {
+      api: { auth_strategy: 'noauth2' },
+      placement_database: { connection },
+      database: { max_pool_size: options.maxConnections ?? 10 },
+    },
   })
-  await migrateToLatest(db as Kysely<unknown>, 'placement', placementMigrations)
-  const standalone = await startStandalone({ db, dialect: dialect as Dialect })
-  const service = standalone.service
-  const app = createApp({ logger: false, metrics: false })
-  await app.register(service.plugin!, { prefix: '/placement' })
-  await app.ready()
+  const running = t.host.modules.find((m) => m.module.name === 'placement')!
+  const app = t.host.app
   return {
     app,
-    service,
-    db,
+    service: running.instance as PlacementInstance,
+    db: running.db as Kysely<PlacementDatabase>,
     call: (method, path, body, version = '1.39') => request(app, method, path, body, version),
-    close: async () => {
-      await app.close()
-      await standalone.close()
-      await db.destroy()
-    },
+    close: () => t.close(),
   }
 }
 
