@@ -1,7 +1,7 @@
 /**
- * The placement repository on SQLite, PostgreSQL and MariaDB: migrations, the change
+ * The placement repositories on SQLite, PostgreSQL and MariaDB: migrations, the change
  * counter, generation compare-and-swap, the in-transaction capacity check, and that a
- * refused write leaves nothing behind.
+ * refused write leaves nothing behind (read back through the state reads).
  */
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
@@ -12,8 +12,9 @@ import { createTestDatabase, enabledDialects } from '../../../kernel/db/testing.
 import { ConcurrentUpdate, PlacementConflict } from '../errors.js'
 import { dropWhenIdle } from '../test/harness.js'
 import { placementMigrations } from './migrations/0001-initial.js'
-import { type ConsumerWrite, type InventoryRow, PlacementRepo } from './placement.repo.js'
 import type { PlacementDatabase } from './schema.js'
+import { StateRepo } from './state.repo.js'
+import { type ConsumerWrite, type InventoryRow, WritePlanRepo } from './write-plan.repo.js'
 
 const VCPU = 0
 const MEMORY_MB = 1
@@ -45,12 +46,19 @@ const consumer = (
   ...extra,
 })
 
-async function repoOn(db: Kysely<PlacementDatabase>, dialect: string): Promise<PlacementRepo> {
+/** The writes, with the two state reads the tests check them by. */
+type Repo = WritePlanRepo & Pick<StateRepo, 'loadState' | 'counter'>
+
+async function repoOn(db: Kysely<PlacementDatabase>, dialect: string): Promise<Repo> {
   await migrateToLatest(db as Kysely<unknown>, 'placement', placementMigrations)
-  return new PlacementRepo(db, dialect as 'sqlite')
+  const reads = new StateRepo(db, dialect as 'sqlite')
+  return Object.assign(new WritePlanRepo(db, dialect as 'sqlite'), {
+    loadState: () => reads.loadState(),
+    counter: () => reads.counter(),
+  })
 }
 
-async function newProvider(repo: PlacementRepo, rows: InventoryRow[] = [], parentId: number | null = null) {
+async function newProvider(repo: Repo, rows: InventoryRow[] = [], parentId: number | null = null) {
   const uuid = randomUUID()
   let rootId: number | null = null
   if (parentId !== null) {
@@ -65,7 +73,7 @@ async function newProvider(repo: PlacementRepo, rows: InventoryRow[] = [], paren
 
 for (const dialect of enabledDialects()) {
   describe(`placement repository on ${dialect}`, () => {
-    const run = async (fn: (repo: PlacementRepo) => Promise<void>) => {
+    const run = async (fn: (repo: Repo) => Promise<void>) => {
       const tdb = await createTestDatabase(dialect)
       const { db } = await openDatabase<PlacementDatabase>(tdb.connection)
       try {

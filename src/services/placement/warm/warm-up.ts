@@ -16,15 +16,17 @@
  * (measured on the nested perfload set: 225 ms, then 40-70 ms for several requests,
  * before 15 ms). Once writes have stopped for a moment the primer runs the same typical
  * queries against the real state, which builds its query-independent caches (provider
- * summaries and arena, tree lists, the class index) and re-specialises the code.
+ * summaries and arena, tree lists, the class index) and re-specialises the code. A
+ * prime runs as the module's background work (`ctx.tasks`), so closing the service
+ * waits for it.
  */
 
 import { STANDARD_RESOURCE_CLASSES } from '../data/standard-classes.js'
 import { parseCandidateRequest } from '../domain/candidate-request.js'
 import { type CandidateOptions, findCandidates } from '../domain/candidates.js'
 import { PlacementState, type StateRows } from '../domain/model.js'
+import { candidatesBody } from '../handlers/views.js'
 import { VERSIONS } from '../versions.js'
-import { candidatesBody } from './views.js'
 
 /** Rounds of every query; each round yields to the event loop. */
 const ROUNDS = 30
@@ -76,13 +78,15 @@ export class IdlePrimer {
     private readonly options: CandidateOptions,
     private readonly quietMs = 200,
     private readonly intervalMs = 5000,
+    /** Runs a prime as tracked background work (the host's task group). */
+    private readonly spawn: (work: () => Promise<void>) => Promise<void> = (work) => work(),
   ) {}
 
   /** The state changed: (re)arm the timer. */
   readonly changed = (): void => {
     clearTimeout(this.timer)
     const wait = Math.max(this.quietMs, this.lastRun + this.intervalMs - performance.now())
-    this.timer = setTimeout(() => void this.run(), wait)
+    this.timer = setTimeout(() => void this.spawn(() => this.run()), wait)
     this.timer.unref()
   }
 

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { parseCandidateRequest } from '../domain/candidate-request.js'
 import { findCandidates } from '../domain/candidates.js'
+import { candidatesBody } from '../handlers/views.js'
 import { VERSIONS } from '../versions.js'
-import { candidatesBody } from './views.js'
 import { IdlePrimer, QUERIES, syntheticState, warmUpCandidates } from './warm-up.js'
 
 describe('allocation candidates warm-up', () => {

@@ -1,17 +1,17 @@
 /**
- * The only placement file that speaks SQL. It loads the whole state (for the in-memory
- * index) in one consistent read, and applies writes in single transactions that
- * compare-and-swap provider and consumer generations and bump the change counter, so
- * every process sharing the database sees that its index is stale.
+ * The writes: each API call's write plan applied in one transaction that
+ * compare-and-swaps provider and consumer generations, re-checks capacity against the
+ * rows as they are under lock, and logs what it touched (change-log.ts), so every
+ * process sharing the database sees that its index is stale. The catalog (classes,
+ * traits) and provider creation, update and deletion have their own statements.
  */
-import { type Kysely, sql, type Transaction } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import { type Dialect, isRetryableTransactionError, isUniqueViolation } from '../../../kernel/db/index.js'
 import { STANDARD_RESOURCE_CLASSES } from '../data/standard-classes.js'
-import type { ChangeRows, StateRows } from '../domain/model.js'
 import { ConcurrentUpdate, PlacementConflict } from '../errors.js'
+import { bump } from './change-log.js'
 import type { PlacementDatabase } from './schema.js'
-
-type Tx = Transaction<PlacementDatabase>
+import { insertId, now, type Tx } from './sql.js'
 
 export interface InventoryRow {
   resourceClassId: number
@@ -55,218 +55,14 @@ export interface NewProvider {
   rootId: number | null
 }
 
-const now = () => new Date().toISOString()
-
 /** Attempts of one transaction that failed on a deadlock or a busy database. */
 const TX_RETRIES = 20
 
-export class PlacementRepo {
+export class WritePlanRepo {
   constructor(
     readonly db: Kysely<PlacementDatabase>,
     readonly dialect: Dialect,
   ) {}
-
-  /** The change counter; one cheap indexed read. */
-  async counter(): Promise<string> {
-    const row = await this.db
-      .selectFrom('placement_changes')
-      .select('counter')
-      .where('id', '=', 1)
-      .executeTakeFirst()
-    return String(row?.counter ?? 0)
-  }
-
-  /** Every row the index needs, read in one transaction so they agree with each other. */
-  async loadState(): Promise<StateRows> {
-    const read = async (tx: Kysely<PlacementDatabase>): Promise<StateRows> => {
-      const counter = await tx
-        .selectFrom('placement_changes')
-        .select('counter')
-        .where('id', '=', 1)
-        .executeTakeFirst()
-      const [
-        providers,
-        inventories,
-        allocations,
-        consumers,
-        projects,
-        users,
-        consumerTypes,
-        resourceClasses,
-        traits,
-        aggregates,
-        providerAggregates,
-        providerTraits,
-      ] = [
-        await tx.selectFrom('resource_providers').selectAll().orderBy('id').execute(),
-        await tx.selectFrom('inventories').selectAll().orderBy('id').execute(),
-        await tx.selectFrom('allocations').selectAll().orderBy('id').execute(),
-        await tx.selectFrom('consumers').selectAll().orderBy('id').execute(),
-        await tx.selectFrom('projects').select(['id', 'external_id']).execute(),
-        await tx.selectFrom('users').select(['id', 'external_id']).execute(),
-        await tx.selectFrom('consumer_types').select(['id', 'name']).execute(),
-        await tx.selectFrom('resource_classes').selectAll().orderBy('id').execute(),
-        await tx.selectFrom('traits').selectAll().orderBy('name').execute(),
-        await tx.selectFrom('placement_aggregates').select(['id', 'uuid']).execute(),
-        await tx
-          .selectFrom('resource_provider_aggregates')
-          .select(['resource_provider_id', 'aggregate_id'])
-          .execute(),
-        await tx
-          .selectFrom('resource_provider_traits')
-          .select(['resource_provider_id', 'trait_id'])
-          .execute(),
-      ]
-      return {
-        counter: String(counter?.counter ?? 0),
-        providers,
-        inventories,
-        allocations,
-        consumers,
-        projects,
-        users,
-        consumerTypes,
-        resourceClasses,
-        traits,
-        aggregates,
-        providerAggregates,
-        providerTraits,
-      }
-    }
-    if (this.dialect === 'sqlite') return this.db.transaction().execute(read)
-    return this.db.transaction().setIsolationLevel('repeatable read').execute(read)
-  }
-
-  /**
-   * What changed since the index saw counter `since`: the change log's entries up to
-   * the current counter and the current rows of the providers and consumers they name,
-   * read in one transaction. `full` when the log cannot say (a change it does not
-   * describe, entries pruned, or more than `maxEntries` behind): reload everything.
-   */
-  async loadChanges(since: string, maxEntries = 5000): Promise<ChangeRows> {
-    const read = async (tx: Kysely<PlacementDatabase>): Promise<ChangeRows> => {
-      const row = await tx
-        .selectFrom('placement_changes')
-        .select('counter')
-        .where('id', '=', 1)
-        .executeTakeFirst()
-      const counter = String(row?.counter ?? 0)
-      const out: ChangeRows = {
-        counter,
-        full: true,
-        catalog: undefined,
-        providerIds: [],
-        providers: [],
-        inventories: [],
-        providerTraits: [],
-        providerAggregates: [],
-        aggregates: [],
-        consumerUuids: [],
-        consumers: [],
-        allocations: [],
-        projects: [],
-        users: [],
-        consumerTypes: [],
-      }
-      const from = Number(since)
-      const to = Number(counter)
-      if (!(to >= from) || to - from > maxEntries) return out
-      const log = await tx
-        .selectFrom('placement_change_log')
-        .selectAll()
-        .where('seq', '>', from)
-        .where('seq', '<=', to)
-        .execute()
-      if (log.length !== to - from || log.some((e) => e.kind === 'full')) return out
-      const providerIds = new Set<number>()
-      const consumerUuids = new Set<string>()
-      for (const e of log) {
-        for (const id of e.providers ? e.providers.split(',') : []) providerIds.add(Number(id))
-        for (const uuid of e.consumers ? e.consumers.split(',') : []) consumerUuids.add(uuid)
-      }
-      out.full = false
-      if (log.some((e) => e.kind === 'catalog')) {
-        out.catalog = {
-          resourceClasses: await tx.selectFrom('resource_classes').selectAll().orderBy('id').execute(),
-          traits: await tx.selectFrom('traits').selectAll().orderBy('name').execute(),
-        }
-      }
-      out.providerIds = [...providerIds]
-      out.consumerUuids = [...consumerUuids]
-      for (const ids of chunks(out.providerIds)) {
-        out.providers.push(
-          ...(await tx
-            .selectFrom('resource_providers')
-            .selectAll()
-            .where('id', 'in', ids)
-            .orderBy('id')
-            .execute()),
-        )
-        out.inventories.push(
-          ...(await tx
-            .selectFrom('inventories')
-            .selectAll()
-            .where('resource_provider_id', 'in', ids)
-            .orderBy('id')
-            .execute()),
-        )
-        out.providerTraits.push(
-          ...(await tx
-            .selectFrom('resource_provider_traits')
-            .select(['resource_provider_id', 'trait_id'])
-            .where('resource_provider_id', 'in', ids)
-            .execute()),
-        )
-        out.providerAggregates.push(
-          ...(await tx
-            .selectFrom('resource_provider_aggregates')
-            .select(['resource_provider_id', 'aggregate_id'])
-            .where('resource_provider_id', 'in', ids)
-            .execute()),
-        )
-      }
-      for (const ids of chunks([...new Set(out.providerAggregates.map((r) => r.aggregate_id))])) {
-        out.aggregates.push(
-          ...(await tx
-            .selectFrom('placement_aggregates')
-            .select(['id', 'uuid'])
-            .where('id', 'in', ids)
-            .execute()),
-        )
-      }
-      for (const uuids of chunks(out.consumerUuids)) {
-        out.consumers.push(
-          ...(await tx
-            .selectFrom('consumers')
-            .selectAll()
-            .where('uuid', 'in', uuids)
-            .orderBy('id')
-            .execute()),
-        )
-        out.allocations.push(
-          ...(await tx
-            .selectFrom('allocations')
-            .selectAll()
-            .where('consumer_id', 'in', uuids)
-            .orderBy('id')
-            .execute()),
-        )
-      }
-      for (const ids of chunks([...new Set(out.consumers.map((c) => c.project_id))]))
-        out.projects.push(
-          ...(await tx.selectFrom('projects').select(['id', 'external_id']).where('id', 'in', ids).execute()),
-        )
-      for (const ids of chunks([...new Set(out.consumers.map((c) => c.user_id))]))
-        out.users.push(
-          ...(await tx.selectFrom('users').select(['id', 'external_id']).where('id', 'in', ids).execute()),
-        )
-      if (out.consumers.length)
-        out.consumerTypes = await tx.selectFrom('consumer_types').select(['id', 'name']).execute()
-      return out
-    }
-    if (this.dialect === 'sqlite') return this.db.transaction().execute(read)
-    return this.db.transaction().setIsolationLevel('repeatable read').execute(read)
-  }
 
   /** Adds the standard traits that are missing (idempotent; racing processes are fine). */
   async ensureTraits(names: readonly string[]): Promise<void> {
@@ -932,62 +728,6 @@ async function namesOf(
   return { rc: rc?.name ?? String(resourceClassId), rp: rp?.uuid ?? String(providerId) }
 }
 
-/** What a write touched, for the change log (default: everything). */
-export interface Touched {
-  kind: 'delta' | 'catalog' | 'full'
-  providers?: Iterable<number>
-  consumers?: Iterable<string>
-}
-
-/** A longer list of touched rows is logged as a full change. */
-const LOG_MAX_CHARS = 60_000
-/** Every LOG_PRUNE_EVERY writes, entries older than LOG_KEEP writes are deleted. */
-const LOG_PRUNE_EVERY = 1000
-const LOG_KEEP = 10_000
-
-/**
- * Moves the change counter and logs what the write touched under the counter's new
- * value. The counter row stays locked until commit, so log entries become visible in
- * counter order and a reader that saw counter N can rely on entries 1..N being there.
- */
-async function bump(tx: Tx, touched: Touched = { kind: 'full' }): Promise<void> {
-  await tx
-    .updateTable('placement_changes')
-    .set({ counter: sql<number>`counter + 1` })
-    .where('id', '=', 1)
-    .execute()
-  const row = await tx
-    .selectFrom('placement_changes')
-    .select('counter')
-    .where('id', '=', 1)
-    .executeTakeFirstOrThrow()
-  const seq = Number(row.counter)
-  let kind = touched.kind
-  let providers: string | null = touched.providers ? [...new Set(touched.providers)].join(',') : null
-  let consumers: string | null = touched.consumers ? [...new Set(touched.consumers)].join(',') : null
-  if ((providers?.length ?? 0) + (consumers?.length ?? 0) > LOG_MAX_CHARS) {
-    kind = 'full'
-    providers = null
-    consumers = null
-  }
-  await tx
-    .insertInto('placement_change_log')
-    .values({ seq, kind, providers: providers || null, consumers: consumers || null })
-    .execute()
-  if (seq % LOG_PRUNE_EVERY === 0)
-    await tx
-      .deleteFrom('placement_change_log')
-      .where('seq', '<=', seq - LOG_KEEP)
-      .execute()
-}
-
-/** Splits a list for `IN (...)` clauses of bounded size. */
-function chunks<T>(xs: T[], size = 500): T[][] {
-  const out: T[][] = []
-  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size))
-  return out
-}
-
 async function replaceInventories(tx: Tx, providerId: number, rows: InventoryRow[], ts: string) {
   const existing = await tx
     .selectFrom('inventories')
@@ -1027,19 +767,4 @@ async function replaceInventories(tx: Tx, providerId: number, rows: InventoryRow
         .execute()
     }
   }
-}
-
-/** Inserts one row and returns its generated id on every dialect. */
-async function insertId(
-  _tx: Tx,
-  dialect: Dialect,
-  // biome-ignore lint/suspicious/noExplicitAny: any insert builder of this schema
-  q: any,
-): Promise<number> {
-  if (dialect === 'postgres') {
-    const row = await q.returning('id').executeTakeFirstOrThrow()
-    return Number(row.id)
-  }
-  const r = await q.executeTakeFirstOrThrow()
-  return Number(r.insertId)
 }
