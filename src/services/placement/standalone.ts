@@ -58,6 +58,7 @@ export async function startStandalone(options: StandaloneOptions): Promise<Stand
     db: options.db,
     dialect: options.dialect,
     dataDir: options.dataDir ?? '/tmp',
+    hostName: 'placement-standalone',
     roles: new Set(['api']),
     need: (name) => {
       throw new Error(`a standalone placement has no ${name}`)
