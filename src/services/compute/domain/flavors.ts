@@ -72,10 +72,16 @@ export class Flavors {
 
   async list(caller: Caller, q: FlavorListQuery): Promise<Page<FlavorRow>> {
     // NOTE: non-admins see enabled flavors that are public or shared with their project,
-    // whatever is_public they ask for, as upstream.
+    // whatever is_public they ask for; admins see the same by default and every flavor
+    // with is_public=none, as upstream.
     const rows = await this.repo.list(
       caller.isAdmin
-        ? { isPublic: q.isPublic, minMemoryMb: q.minMemoryMb, minRootGb: q.minRootGb }
+        ? {
+            isPublic: q.isPublic,
+            projectId: caller.projectId,
+            minMemoryMb: q.minMemoryMb,
+            minRootGb: q.minRootGb,
+          }
         : {
             isPublic: true,
             projectId: caller.projectId,
