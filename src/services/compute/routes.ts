@@ -15,7 +15,7 @@ import * as flavors from './handlers/flavors.js'
 import * as keypairs from './handlers/keypairs.js'
 import * as quotas from './handlers/quotas.js'
 import * as groups from './handlers/server-groups.js'
-import { listVersions, showVersion } from './handlers/versions.js'
+import { listVersions, showLegacyVersion, showVersion } from './handlers/versions.js'
 import { AGGREGATE, FLAVOR, KEYPAIR, QUOTA, SERVER_GROUP } from './policies/index.js'
 import * as AG from './schemas/aggregates.js'
 import * as FL from './schemas/flavors.js'
@@ -48,6 +48,7 @@ const byVersion =
 
 export const ROUTES: readonly R[] = [
   { method: 'GET', path: '/', public: true, handler: listVersions },
+  { method: 'GET', path: '/v2', public: true, handler: showLegacyVersion },
   { method: 'GET', path: V, public: true, handler: showVersion },
 
   // --- flavors

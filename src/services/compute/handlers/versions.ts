@@ -1,6 +1,6 @@
 /**
  * The version documents: `GET /` lists v2.0 (the legacy API, not served here) and v2.1
- * with its microversion range; `GET /v2.1` describes v2.1. Neither needs a token.
+ * with its microversion range; `GET /v2` and `GET /v2.1` describe each. None needs a token.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { VERSIONS } from '../versions.js'
@@ -17,19 +17,20 @@ function v21(req: FastifyRequest, deps: ComputeDeps) {
   }
 }
 
+function v20(req: FastifyRequest, deps: ComputeDeps) {
+  return {
+    id: 'v2.0',
+    status: 'SUPPORTED',
+    version: '',
+    min_version: '',
+    updated: '2011-01-21T11:33:21Z',
+    links: [{ rel: 'self', href: `${hostUrl(req, deps)}${deps.prefix}/v2/` }],
+  }
+}
+
 export async function listVersions(req: FastifyRequest, _reply: FastifyReply, deps: ComputeDeps) {
   return {
-    versions: [
-      {
-        id: 'v2.0',
-        status: 'SUPPORTED',
-        version: '',
-        min_version: '',
-        updated: '2011-01-21T11:33:21Z',
-        links: [{ rel: 'self', href: `${hostUrl(req, deps)}${deps.prefix}/v2/` }],
-      },
-      v21(req, deps),
-    ],
+    versions: [v20(req, deps), v21(req, deps)],
   }
 }
 
@@ -42,6 +43,21 @@ export async function showVersion(req: FastifyRequest, _reply: FastifyReply, dep
       'media-types': [
         { base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' },
       ],
+    },
+  }
+}
+
+/**
+ * The v2.0 document, so that clients following the root's links find it. NOTE: the
+ * legacy v2.0 API itself is not served; v2.1 answers every request at 2.1 and later.
+ */
+export async function showLegacyVersion(req: FastifyRequest, _reply: FastifyReply, deps: ComputeDeps) {
+  const v = v20(req, deps)
+  return {
+    version: {
+      ...v,
+      links: [...v.links, { rel: 'describedby', type: 'text/html', href: 'http://docs.openstack.org/' }],
+      'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2' }],
     },
   }
 }
