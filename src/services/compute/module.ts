@@ -11,7 +11,7 @@ import { type ComputeConfig, computeConfig } from './config.js'
 import { Aggregates } from './domain/aggregates.js'
 import { AvailabilityZones } from './domain/availability-zones.js'
 import { Flavors } from './domain/flavors.js'
-import { type ComputeHosts, NO_COMPUTE_HOSTS } from './domain/hosts.js'
+import { type ComputeHosts, NO_COMPUTE_HOSTS, registryHosts } from './domain/hosts.js'
 import { Keypairs } from './domain/keypairs.js'
 import { Quotas } from './domain/quotas.js'
 import { ServerGroups } from './domain/server-groups.js'
@@ -51,7 +51,11 @@ export function createComputeDeps(
     seams.servers ?? NO_SERVERS,
     config.quota,
   )
-  const hosts = seams.hosts ?? NO_COMPUTE_HOSTS
+  // NOTE: the registry exists once the module declares worker roles (conductor,
+  // scheduler, agents); until then no compute host exists and aggregate hosts are names.
+  const hosts =
+    seams.hosts ??
+    (ctx.registry ? registryHosts(ctx.registry, config.DEFAULT.service_down_time) : NO_COMPUTE_HOSTS)
   const aggregates = new Aggregates(new AggregateRepo(db, dialect), hosts)
   return {
     config,

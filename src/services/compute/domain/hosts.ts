@@ -27,3 +27,40 @@ export interface ComputeHosts {
 export const NO_COMPUTE_HOSTS: ComputeHosts = {
   services: async () => [],
 }
+
+/** What `registryHosts` reads of the kernel's service registry. */
+export interface RegistryView {
+  list(filter?: {
+    host?: string
+    binary?: string
+  }): Promise<
+    readonly {
+      host: string
+      binary: string
+      disabled: boolean
+      updated_at: string | null
+      forced_down: boolean
+      last_seen_up: string | null
+    }[]
+  >
+  isUp(record: { forced_down: boolean; last_seen_up: string | null }, downTimeSeconds: number): boolean
+}
+
+/**
+ * The hosts the kernel's service registry knows: the compute module's workers
+ * (conductor, scheduler, agents) once it declares them. A host can join an aggregate
+ * only when a `nova-compute` service runs on it, as upstream.
+ */
+export function registryHosts(registry: RegistryView, serviceDownTime: number): ComputeHosts {
+  return {
+    services: async () =>
+      (await registry.list()).map((r) => ({
+        host: r.host,
+        binary: r.binary,
+        disabled: r.disabled,
+        up: registry.isUp(r, serviceDownTime),
+        updatedAt: r.updated_at,
+      })),
+    exists: async (host) => (await registry.list({ host, binary: 'nova-compute' })).length > 0,
+  }
+}

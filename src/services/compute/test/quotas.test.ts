@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { startTestHost } from '../../../kernel/testing/index.js'
+import { computeModule, createCompute } from '../module.js'
 import { ADMIN, MEMBER, OTHER, startCompute, type TestHost } from './harness.js'
 
 const Q = '/compute/v2.1/os-quota-sets'
@@ -195,5 +197,63 @@ describe('compute quotas, limits and zones', () => {
     const wrongMethod = await t.call('PATCH', '/compute/v2.1/flavors', { as: MEMBER, body: {} })
     assert.equal(wrongMethod.status, 405)
     assert.ok(wrongMethod.body.badMethod)
+  })
+})
+
+describe('compute zones with compute services', () => {
+  let t: TestHost
+  const services = [
+    { host: 'cn-1', binary: 'nova-compute', disabled: false, up: true, updatedAt: '2026-01-01T00:00:00Z' },
+    { host: 'cn-2', binary: 'nova-compute', disabled: false, up: false, updatedAt: null },
+    { host: 'cn-3', binary: 'nova-compute', disabled: true, up: true, updatedAt: null },
+    { host: 'ctl', binary: 'nova-conductor', disabled: false, up: true, updatedAt: null },
+  ]
+  before(async () => {
+    const module = {
+      ...computeModule,
+      create: (ctx: Parameters<typeof computeModule.create>[0]) =>
+        createCompute(ctx, {
+          hosts: {
+            services: async () => services,
+            exists: async (host: string) =>
+              services.some((s) => s.host === host && s.binary === 'nova-compute'),
+          },
+        }),
+    }
+    t = await startTestHost({ modules: [module] })
+  })
+  after(() => t.close())
+
+  it('puts hosts in their aggregate zone or the default one; only known hosts join aggregates', async () => {
+    const agg = await t.call('POST', '/compute/v2.1/os-aggregates', {
+      as: ADMIN,
+      body: { aggregate: { name: 'east', availability_zone: 'east' } },
+    })
+    const add = (host: string) =>
+      t.call('POST', `/compute/v2.1/os-aggregates/${agg.body.aggregate.id}/action`, {
+        as: ADMIN,
+        body: { add_host: { host } },
+      })
+    assert.equal((await add('cn-1')).status, 200)
+    const unknown = await add('cn-9')
+    assert.equal(unknown.status, 404)
+    assert.equal(unknown.body.itemNotFound.message, 'Compute host cn-9 could not be found.')
+    const list = await t.call('GET', '/compute/v2.1/os-availability-zone', { as: MEMBER })
+    const byName = Object.fromEntries(
+      list.body.availabilityZoneInfo.map((z: { zoneName: string; zoneState: unknown }) => [z.zoneName, z]),
+    )
+    assert.deepEqual(Object.keys(byName).sort(), ['east', 'nova'], 'the internal zone is not listed')
+    assert.equal(byName.east.hosts, null)
+    const detail = await t.call('GET', '/compute/v2.1/os-availability-zone/detail', { as: ADMIN })
+    const east = detail.body.availabilityZoneInfo.find((z: { zoneName: string }) => z.zoneName === 'east')
+    assert.deepEqual(east.hosts, {
+      'cn-1': { 'nova-compute': { available: true, active: true, updated_at: '2026-01-01T00:00:00Z' } },
+    })
+    const internal = detail.body.availabilityZoneInfo.find(
+      (z: { zoneName: string }) => z.zoneName === 'internal',
+    )
+    assert.ok(internal.hosts.ctl['nova-conductor'], 'the detail shows the internal zone')
+    const nova = detail.body.availabilityZoneInfo.find((z: { zoneName: string }) => z.zoneName === 'nova')
+    assert.equal(nova.hosts['cn-2']['nova-compute'].available, false, 'a service that is down')
   })
 })
