@@ -30,10 +30,7 @@ export const NO_COMPUTE_HOSTS: ComputeHosts = {
 
 /** What `registryHosts` reads of the kernel's service registry. */
 export interface RegistryView {
-  list(filter?: {
-    host?: string
-    binary?: string
-  }): Promise<
+  list(filter?: { host?: string; binary?: string }): Promise<
     readonly {
       host: string
       binary: string
