@@ -184,7 +184,7 @@ export function allocationCandidatesQuery(q: PlacementQuery): [string, string][]
   for (const g of q.groups) {
     const s = g.suffix
     const res = Object.entries(g.resources)
-      .sort(([a], [b]) => a.localeCompare(b))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([rc, n]) => `${rc}:${n}`)
     if (res.length) out.push([`resources${s}`, res.join(',')])
     const req = [...g.required.map((t) => t), ...g.forbidden.map((t) => `!${t}`)]
