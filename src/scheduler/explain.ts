@@ -176,8 +176,12 @@ export function explain(result: RunResult, snapshot?: Snapshot): Explanation {
 const names = (h: HostState) => ({ host: h.host, nodename: h.nodename })
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3))
 
-/** The explanation as an operator reads it in a terminal. */
-export function explainText(e: Explanation): string {
+/**
+ * The explanation as an operator reads it in a terminal: the `top` best-ranked hosts
+ * (all of them with `top: Infinity`) and every rejected host with its reason.
+ */
+export function explainText(e: Explanation, opts: { readonly top?: number } = {}): string {
+  const top = opts.top ?? 25
   const out: string[] = []
   out.push(e.message ?? 'Placed.')
   out.push(`placement query: ${e.placementQuery || '(none)'}`)
@@ -199,7 +203,7 @@ export function explainText(e: Explanation): string {
     const ranked = p.hosts.filter((h) => h.rank !== undefined)
     if (ranked.length) {
       out.push('  rank  host                  weight    outcome    weighers (raw -> normalised x multiplier)')
-      for (const h of ranked) {
+      for (const h of ranked.slice(0, top)) {
         const parts = (h.weights ?? [])
           .filter((w) => w.contribution !== 0 || w.raw !== 0)
           .map((w) => `${w.weigher} ${fmt(w.raw)}->${fmt(w.normalized)}x${fmt(w.multiplier)}`)
@@ -209,6 +213,7 @@ export function explainText(e: Explanation): string {
         )
       }
     }
+    if (ranked.length > top) out.push(`  ... ${ranked.length - top} more hosts passed`)
     const rejected = p.hosts.filter((h) => h.outcome === 'rejected')
     if (rejected.length) {
       out.push('  rejected:')

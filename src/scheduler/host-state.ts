@@ -133,18 +133,32 @@ export function aggregateValues(h: HostState, key: string): string[] {
   return [...out]
 }
 
+/** Per aggregate list (shared by a host and its per-cycle copies), the overrides read so far. */
+const overrides = new WeakMap<readonly Aggregate[], Map<string, number | undefined>>()
+
 /**
  * An aggregate override of a numeric option: the smallest valid value any of the host's
  * aggregates sets for `key`, else the option's value. Upstream takes the minimum too, so
  * the most restrictive aggregate wins.
  */
 export function aggregateNumber(h: HostState, key: string, fallback: number): number {
-  let best: number | undefined
-  for (const raw of aggregateValues(h, key)) {
-    const n = Number(raw)
-    if (raw.trim() !== '' && Number.isFinite(n) && (best === undefined || n < best)) best = n
+  if (h.aggregates.length === 0) return fallback
+  // NOTE: weighers ask this for every host and weigher of every decision; the snapshot
+  // is immutable, so the answer per aggregate list and key is computed once.
+  let cache = overrides.get(h.aggregates)
+  if (!cache) {
+    cache = new Map()
+    overrides.set(h.aggregates, cache)
   }
-  return best ?? fallback
+  if (!cache.has(key)) {
+    let best: number | undefined
+    for (const raw of aggregateValues(h, key)) {
+      const n = Number(raw)
+      if (raw.trim() !== '' && Number.isFinite(n) && (best === undefined || n < best)) best = n
+    }
+    cache.set(key, best)
+  }
+  return cache.get(key) ?? fallback
 }
 
 /** The number of servers on the host. */
