@@ -15,17 +15,21 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { ROUTES as IDENTITY_ROUTES } from '../../src/services/identity/routes.js'
+import { ROUTES as IMAGE_ROUTES } from '../../src/services/image/routes.js'
 import {
   type Cell,
   type MatrixService,
   runService,
   type ServiceTotals,
 } from '../support/persona-matrix/engine.js'
-import { identityService } from '../support/persona-matrix/services.js'
+import { identityService, imageService } from '../support/persona-matrix/services.js'
 import { buildWorld, type World } from '../support/persona-matrix/world.js'
 import { startTestCloud, type TestCloud } from '../support/test-cloud.js'
 
-const SERVICES: Array<(w: World) => Promise<MatrixService>> = [(w) => identityService(w, IDENTITY_ROUTES)]
+const SERVICES: Array<(w: World) => Promise<MatrixService>> = [
+  (w) => identityService(w, IDENTITY_ROUTES),
+  (w) => imageService(w, IMAGE_ROUTES),
+]
 
 describe('persona matrix: every route, every persona, against the policy defaults', () => {
   let t: TestCloud
@@ -34,7 +38,7 @@ describe('persona matrix: every route, every persona, against the policy default
   const cells: Cell[] = []
 
   before(async () => {
-    t = await startTestCloud('sqlite')
+    t = await startTestCloud('sqlite', { env: { OS_DEFAULT__IMAGE_CACHE_DIR: 'image-cache' } })
     world = await buildWorld(t.cloud.app, t.adminToken, t.adminUserId)
   })
   after(async () => {

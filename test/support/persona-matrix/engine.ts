@@ -18,7 +18,12 @@
 import type { FastifyInstance } from 'fastify'
 import type { Credentials, Enforcer, Target } from '../../../src/kernel/policy/index.js'
 
-export type Owner = 'ours' | 'other' | 'far' | 'none'
+/**
+ * Whose object a call names, from the caller's point of view: `ours`, `other` (another
+ * project of its domain), `far` (another domain), `none` (nobody's), or a service's own
+ * (image's `shared`, `public`, `community`).
+ */
+export type Owner = 'ours' | 'other' | 'far' | 'none' | 'shared' | 'public' | 'community'
 
 /** Keystone's access rule: the calls an application credential is limited to. */
 export interface AccessRule {
@@ -56,6 +61,11 @@ export interface Prepared {
   /** The rule the defaults judge this call by; undefined for a route that needs a token only. */
   rule?: string
   target: Target
+  /**
+   * The service hides the object from this caller before any rule is asked (Glance's
+   * visibility): the call is denied whatever the rule says.
+   */
+  hidden?: boolean
   /** The statuses this service answers for a call its defaults deny. */
   denied: readonly number[]
   /** Undo what a successful write did (run with the admin token). */
@@ -181,7 +191,8 @@ export async function runService(
           continue
         }
         let allowed =
-          prep.rule === undefined ? true : svc.enforcer.check(prep.rule, prep.target, persona.creds)
+          !prep.hidden &&
+          (prep.rule === undefined || svc.enforcer.check(prep.rule, prep.target, persona.creds))
         let denied = prep.denied
         if (
           persona.accessRules &&
@@ -189,7 +200,7 @@ export async function runService(
         ) {
           // keystonemiddleware refuses the token outright: 401 before the service.
           allowed = false
-          denied = [401, 403]
+          denied = [401, 403, ...prep.denied]
         }
         const res = await opts.app.inject({
           method: prep.method as 'GET',
