@@ -25,7 +25,7 @@
  */
 import type { Enforcer, Target } from '../../../src/kernel/policy/index.js'
 import { minimalBody } from './bodies.js'
-import type { AllowEntry, MatrixRoute, MatrixService, Owner, Persona, Prepared } from './engine.js'
+import type { AllowEntry, MatrixRoute, MatrixService, Owner, Prepared } from './engine.js'
 import type { ProjectRef, World, WorldPersona } from './world.js'
 
 type Kind =
@@ -548,7 +548,7 @@ export function identityMatrix(
     const rules =
       route.policy === undefined ? [] : typeof route.policy === 'string' ? [route.policy] : route.policy
     const role = got.get('role')
-    const domainRole = role && role.attrs.domain_id && !isGrant(route.path)
+    const domainRole = role?.attrs.domain_id && !isGrant(route.path)
     if (route.path === '/v3/roles' && route.method === 'GET')
       return query.domain_id ? 'identity:list_domain_roles' : 'identity:list_roles'
     if (route.path === '/v3/roles')
