@@ -6,7 +6,7 @@
  * handled. The topology is drawn in README.md.
  */
 import { randomUUID } from 'node:crypto'
-import type { Channel, ConsumeMessage, Options } from 'amqplib'
+import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib'
 import type { BusCounters, QueueStatus } from './bus.js'
 import { BusClosed, MessagingTimeout } from './errors.js'
 import type { BusLogger } from './message-bus.js'
@@ -321,7 +321,7 @@ export class RabbitTransport implements Transport {
       const link = await this.connection.whenUp(meta.deadline)
       try {
         await this.ensureDeclared(link, dest, r)
-        await this.publish(link, r.exchange, r.key, body, props, meta.deadline)
+        await this.publish(link, r.exchange, r.key, body, props, meta.deadline, meta.awaitConfirm ?? true)
         return
       } catch (e) {
         if (e instanceof MessagingTimeout || e instanceof BusClosed || e instanceof RangeError) throw e
@@ -346,9 +346,15 @@ export class RabbitTransport implements Transport {
     body: Buffer,
     props: Options.Publish,
     deadline: number,
+    awaitConfirm: boolean,
   ): Promise<void> {
     const ch = link.publisher
-    if (!this.options.confirms) {
+    if (!this.options.confirms || !awaitConfirm) {
+      if (this.options.confirms) {
+        // The confirm channel wants a callback for every publish; nobody waits on this one.
+        const ok = (ch as ConfirmChannel).publish(exchange, key, body, props, () => {})
+        return ok ? Promise.resolve() : new Promise((resolve) => ch.once('drain', resolve))
+      }
       const ok = ch.publish(exchange, key, body, props)
       return ok ? Promise.resolve() : new Promise((resolve) => ch.once('drain', resolve))
     }
@@ -358,7 +364,7 @@ export class RabbitTransport implements Transport {
         Math.max(0, deadline - Date.now()),
       )
       try {
-        ;(ch as import('amqplib').ConfirmChannel).publish(exchange, key, body, props, (err: unknown) => {
+        ;(ch as ConfirmChannel).publish(exchange, key, body, props, (err: unknown) => {
           clearTimeout(timer)
           if (err) reject(err instanceof Error ? err : new Error('the broker refused the message (nack)'))
           else resolve()

@@ -30,6 +30,11 @@ export interface SendMeta {
   deadline: number
   /** Kept on disk by the broker (casts, fanouts, notifications). */
   persistent: boolean
+  /**
+   * Resolve only once the broker confirmed the message (when confirms are on).
+   * @default true
+   */
+  awaitConfirm?: boolean
 }
 
 /** One received body; exactly one of ack, deadLetter or requeue is called. */
