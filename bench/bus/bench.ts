@@ -2,9 +2,12 @@
  * bench/bus: call latency (p50/p99) and throughput, and cast throughput, at concurrency
  * 1, 10 and 100, on the in-process transport and on RabbitMQ (the machine's broker),
  * beside the same pattern with upstream oslo.messaging on the same broker in the same
- * run; RSS of every process. A cast counts once its server handled it.
+ * run; RSS of every process. A cast counts once its server handled it. `rabbit` is the
+ * recommended profile (quorum queues, confirms); `rabbit-upstream` is Cloudlet with
+ * oslo.messaging's defaults (classic transient queues, no confirms), the same guarantees
+ * as the oslo.messaging side.
  *
- *   npm run build && node dist/bench/bus/bench.js [--scale 1] [--sides in-process,rabbit,oslo]
+ *   npm run build && node dist/bench/bus/bench.js [--scale 1] [--sides in-process,rabbit,rabbit-upstream,oslo]
  *     [--set SECTION__option=value,...]   (Cloudlet's RabbitMQ settings, both sides)
  */
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -22,7 +25,7 @@ const arg = (name: string, fallback: string) => {
   return i >= 0 ? process.argv[i + 1]! : fallback
 }
 const SCALE = Number(arg('scale', '1'))
-const SIDES = arg('sides', 'in-process,rabbit,oslo').split(',')
+const SIDES = arg('sides', 'in-process,rabbit,rabbit-upstream,oslo').split(',')
 const PYTHON = '/usr/bin/python3'
 /** `--set SECTION__option=value,...`: settings for Cloudlet's RabbitMQ client and server. */
 const SETTINGS = Object.fromEntries(
@@ -128,16 +131,14 @@ if (SIDES.includes('in-process')) {
   await Promise.all([client.close(), server.close()])
 }
 
-if (SIDES.includes('rabbit')) {
-  console.error('== cloudlet on RabbitMQ')
-  const exchange = `bench_${run}`
-  const topic = `bench_${run}`
+async function cloudletOnRabbit(side: string, settings: Record<string, string>): Promise<void> {
+  console.error(`== ${side}`)
+  const exchange = `bench_${run}_${side.replace(/\W/g, '')}`
+  const topic = exchange
   const server = spawn(
     process.execPath,
-    [new URL('./server.js', import.meta.url).pathname, url, exchange, topic, JSON.stringify(SETTINGS)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    [new URL('./server.js', import.meta.url).pathname, url, exchange, topic, JSON.stringify(settings)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   )
   await waitReady(server)
   const client = await createBus(
@@ -145,25 +146,24 @@ if (SIDES.includes('rabbit')) {
       DEFAULT__transport_url: url,
       DEFAULT__control_exchange: exchange,
       OSLO_MESSAGING_RABBIT__processname: `bench-client-${run}`,
-      ...SETTINGS,
+      ...settings,
     }),
   )
-  results.rabbit = { cells: await cells(client, topic), serverRssKib: rssKib(server.pid!) }
+  results[side] = { cells: await cells(client, topic), serverRssKib: rssKib(server.pid!) }
   const t = (client.transport as RabbitTransport).topology()
   await client.close()
   server.kill('SIGTERM')
   await new Promise((r) => server.once('exit', r))
   await deleteTopology(
-    [
-      ...t.queues,
-      topic,
-      `${topic}.bench`,
-      `${topic}_fanout`,
-      `reply_${t.queues.find((q) => q.startsWith('reply_'))}`,
-    ],
+    [...t.queues, topic, `${topic}.bench`, `${topic}_fanout`, `${exchange}.dead_letter`],
     [...t.exchanges, `${topic}_fanout`],
   )
 }
+
+if (SIDES.includes('rabbit')) await cloudletOnRabbit('rabbit', SETTINGS)
+// The same topology and guarantees as oslo.messaging's defaults: what the client costs.
+if (SIDES.includes('rabbit-upstream'))
+  await cloudletOnRabbit('rabbit-upstream', { ...SETTINGS, BUS__profile: 'upstream' })
 
 if (SIDES.includes('oslo')) {
   console.error('== oslo.messaging on RabbitMQ')
@@ -192,25 +192,29 @@ if (SIDES.includes('oslo')) {
 const fmt = (x: number, d = 0) =>
   x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 console.log(
-  '| op | c | in-process /s | p50 / p99 ms | RabbitMQ /s | p50 / p99 ms | oslo.messaging /s | p50 / p99 ms | RabbitMQ ÷ oslo |',
+  '| op | c | in-process /s | p50 / p99 ms | RabbitMQ /s | p50 / p99 ms | RabbitMQ, upstream profile /s | p50 / p99 ms | oslo.messaging /s | p50 / p99 ms | RabbitMQ ÷ oslo | upstream profile ÷ oslo |',
 )
-console.log('|---|---|---|---|---|---|---|---|---|')
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|')
 for (const [i, cell] of CELLS.entries()) {
   const col = (side: string) => {
     const r = results[side]?.cells[i]
     return r ? [fmt(r.n / r.seconds), `${fmt(r.p50_ms, 3)} / ${fmt(r.p99_ms, 3)}`] : ['-', '-']
   }
-  const rb = results.rabbit?.cells[i]
   const os = results.oslo?.cells[i]
-  const ratio = rb && os ? `**${fmt(rb.n / rb.seconds / (os.n / os.seconds), 1)}x**` : '-'
+  const ratio = (side: string) => {
+    const r = results[side]?.cells[i]
+    return r && os ? `**${fmt(r.n / r.seconds / (os.n / os.seconds), 1)}x**` : '-'
+  }
+  const cols = [...col('in-process'), ...col('rabbit'), ...col('rabbit-upstream'), ...col('oslo')]
   console.log(
-    `| ${cell.op} | ${cell.c} | ${col('in-process').join(' | ')} | ${col('rabbit').join(' | ')} | ${col('oslo').join(' | ')} | ${ratio} |`,
+    `| ${cell.op} | ${cell.c} | ${cols.join(' | ')} | ${ratio('rabbit')} | ${ratio('rabbit-upstream')} |`,
   )
 }
 const mib = (k?: number) => (k ? `${fmt(k / 1024, 0)} MiB` : '-')
 console.log(
   `\nRSS: in-process (client and server in one process) ${mib(results['in-process']?.cells.at(-1)?.rss_kib)}; ` +
     `RabbitMQ client ${mib(results.rabbit?.cells.at(-1)?.rss_kib)}, server ${mib(results.rabbit?.serverRssKib)}; ` +
+    `upstream profile server ${mib(results['rabbit-upstream']?.serverRssKib)}; ` +
     `oslo.messaging client ${mib(results.oslo?.cells.at(-1)?.rss_kib)} (peak), server ${mib(results.oslo?.serverRssKib)}`,
 )
 console.log(JSON.stringify(results))
