@@ -103,10 +103,11 @@ async function cells(client: MessageBus, topic: string): Promise<Result[]> {
   return out
 }
 
-function waitReady(child: ChildProcess): Promise<void> {
+/** Waits for the server's `ready [reply queue]` line; returns the reply queue, if any. */
+function waitReady(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! })
-    lines.on('line', (l) => l === 'ready' && resolve())
+    lines.on('line', (l) => l.startsWith('ready') && resolve(l.slice(6)))
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)))
   })
 }
@@ -140,7 +141,7 @@ async function cloudletOnRabbit(side: string, settings: Record<string, string>):
     [new URL('./server.js', import.meta.url).pathname, url, exchange, topic, JSON.stringify(settings)],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   )
-  await waitReady(server)
+  const serverReplies = await waitReady(server)
   const client = await createBus(
     testConfig({
       DEFAULT__transport_url: url,
@@ -155,7 +156,7 @@ async function cloudletOnRabbit(side: string, settings: Record<string, string>):
   server.kill('SIGTERM')
   await new Promise((r) => server.once('exit', r))
   await deleteTopology(
-    [...t.queues, topic, `${topic}.bench`, `${topic}_fanout`, `${exchange}.dead_letter`],
+    [...t.queues, serverReplies, topic, `${topic}.bench`, `${topic}_fanout`, `${exchange}.dead_letter`],
     [...t.exchanges, `${topic}_fanout`],
   )
 }

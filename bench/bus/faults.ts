@@ -12,7 +12,7 @@
  * the server's consumers came back without restarting it (a call and a fanout).
  *
  *   npm run build && node dist/bench/bus/faults.js [--casts 10000] [--calls 2000] [--rate 250]
- *     [--profiles recommended,upstream]
+ *     [--profiles recommended,upstream] [--keep]   (--keep leaves the cluster running)
  */
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -247,4 +247,5 @@ for (const o of outcomes) {
   )
 }
 console.log(JSON.stringify(outcomes, null, 1))
+if (!process.argv.includes('--keep')) console.log(await cluster('destroy'))
 process.exit(0)

@@ -29,7 +29,7 @@ await bus.serve({ topic, server: 'bench' }, [
     },
   },
 ])
-process.stdout.write('ready\n')
+process.stdout.write(`ready ${bus.transport.replyAddress}\n`)
 process.on('SIGTERM', () => {
   void bus.close(1000).then(() => process.exit(0))
 })

@@ -52,6 +52,7 @@ export class RabbitTransport implements Transport {
   private closed = false
   private readonly knownQueues = new Set<string>()
   private readonly everExchanges = new Set<string>()
+  private readonly draining = new WeakMap<Channel, Promise<void>>()
 
   constructor(
     readonly options: RabbitOptions,
@@ -350,13 +351,11 @@ export class RabbitTransport implements Transport {
   ): Promise<void> {
     const ch = link.publisher
     if (!this.options.confirms || !awaitConfirm) {
-      if (this.options.confirms) {
-        // The confirm channel wants a callback for every publish; nobody waits on this one.
-        const ok = (ch as ConfirmChannel).publish(exchange, key, body, props, () => {})
-        return ok ? Promise.resolve() : new Promise((resolve) => ch.once('drain', resolve))
-      }
-      const ok = ch.publish(exchange, key, body, props)
-      return ok ? Promise.resolve() : new Promise((resolve) => ch.once('drain', resolve))
+      // The confirm channel wants a callback for every publish; nobody waits on this one.
+      const ok = this.options.confirms
+        ? (ch as ConfirmChannel).publish(exchange, key, body, props, () => {})
+        : ch.publish(exchange, key, body, props)
+      return ok ? Promise.resolve() : this.drained(ch)
     }
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
@@ -374,6 +373,25 @@ export class RabbitTransport implements Transport {
         reject(e)
       }
     })
+  }
+
+  /** One wait for a full channel buffer to drain, shared by every publisher waiting on it. */
+  private drained(ch: Channel): Promise<void> {
+    let wait = this.draining.get(ch)
+    if (!wait) {
+      wait = new Promise<void>((resolve) => {
+        const done = () => {
+          ch.off('drain', done)
+          ch.off('close', done)
+          this.draining.delete(ch)
+          resolve()
+        }
+        ch.on('drain', done)
+        ch.on('close', done)
+      })
+      this.draining.set(ch, wait)
+    }
+    return wait
   }
 
   // --- consuming -----------------------------------------------------------------------

@@ -8,9 +8,18 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import net from 'node:net'
 import { after, before, describe, it } from 'node:test'
+import { DEFAULT_PROCESSNAME } from './config.js'
+import { createBus } from './create-bus.js'
 import type { MessageBus } from './message-bus.js'
 import type { RabbitTransport } from './rabbit-transport.js'
-import { type BusWorld, enabledTransports, makeWorld } from './testing.js'
+import {
+  type BusWorld,
+  deleteTopology,
+  enabledTransports,
+  makeWorld,
+  RABBIT_TEST_URL,
+  testConfig,
+} from './testing.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 async function until(check: () => boolean, ms: number, what: string): Promise<void> {
@@ -92,6 +101,21 @@ if (enabledTransports().includes('rabbit')) {
       const bus = await world.bus({ OSLO_MESSAGING_RABBIT__processname: 'shape-proc' })
       await bus.serve({ topic, server: 'h1' }, [{ version: '1.0', methods: {} }])
       assert.equal(bus.transport.replyAddress, `reply_${rabbit(bus).options.hostname}:shape-proc`)
+      const role = await createBus(
+        testConfig({ DEFAULT__transport_url: RABBIT_TEST_URL, DEFAULT__control_exchange: `${topic}_x` }),
+        {
+          role: 'conductor',
+        },
+      )
+      assert.equal(
+        role.transport.replyAddress,
+        `reply_${rabbit(role).options.hostname}:${DEFAULT_PROCESSNAME}-conductor`,
+      )
+      await role.close()
+      await deleteTopology(
+        [role.transport.replyAddress, `${topic}_x.dead_letter`],
+        [`${topic}_x`, `${topic}_x.dlx`],
+      )
       const types = queueTypes()
       assert.equal(types.get(topic), 'quorum')
       assert.equal(types.get(`${topic}.h1`), 'quorum')
