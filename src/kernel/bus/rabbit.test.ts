@@ -10,6 +10,7 @@ import net from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { DEFAULT_PROCESSNAME } from './config.js'
 import { createBus } from './create-bus.js'
+import { MessagingTimeout } from './errors.js'
 import type { MessageBus } from './message-bus.js'
 import type { RabbitTransport } from './rabbit-transport.js'
 import {
@@ -201,7 +202,7 @@ if (enabledTransports().includes('rabbit')) {
       await start()
       await sender.cast({ topic }, 'poison', {})
       for (let seen = 1; seen <= 4; seen++) {
-        const ok = await until(() => deliveries >= seen, 3000, `delivery ${seen}`).then(
+        const ok = await until(() => deliveries >= seen, 5000, `delivery ${seen}`).then(
           () => true,
           () => false,
         )
@@ -270,6 +271,38 @@ if (enabledTransports().includes('rabbit')) {
       } finally {
         await proxy.close()
       }
+    })
+
+    it('connects through the next host of the URL when the first is down', async () => {
+      const topic = world.topic('failover')
+      const bus = await world.bus({
+        DEFAULT__transport_url: 'rabbit://guest:guest@127.0.0.1:1,guest:guest@127.0.0.1:5672/',
+      })
+      await bus.serve({ topic, server: 'f' }, [{ version: '1.0', methods: { hi: () => 'hi' } }])
+      assert.equal((await bus.status()).broker, '127.0.0.1:5672')
+      assert.equal(await bus.call({ topic }, 'hi', {}), 'hi')
+    })
+
+    it('with the broker away, start returns and every send fails with MessagingTimeout at its deadline', async () => {
+      const started = Date.now()
+      const bus = await world.bus({ DEFAULT__transport_url: 'rabbit://guest:guest@127.0.0.1:1/' })
+      assert.ok(Date.now() - started < 5000, 'start does not wait for the broker')
+      const status = await bus.status()
+      assert.equal(status.connected, false)
+      assert.match(status.lastError ?? '', /127\.0\.0\.1:1/)
+      for (const send of [
+        () => bus.call({ topic: 'away' }, 'm', {}, { timeout: 0.5 }),
+        () => bus.cast({ topic: 'away' }, 'm', {}, { timeout: 0.5 }),
+        () => bus.fanout('away', 'm', {}, { timeout: 0.5 }),
+      ]) {
+        const t0 = Date.now()
+        const error = await send().catch((e) => e)
+        assert.ok(error instanceof MessagingTimeout, String(error))
+        assert.equal(error.retriable, true)
+        const took = Date.now() - t0
+        assert.ok(took >= 450 && took < 2000, `took ${took} ms`)
+      }
+      assert.equal(bus.counters.timeouts, 3)
     })
 
     it('upstream profile: classic queues with random names', async () => {
