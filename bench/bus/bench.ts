@@ -3,11 +3,12 @@
  * 1, 10 and 100, on the in-process transport and on RabbitMQ (the machine's broker),
  * beside the same pattern with upstream oslo.messaging on the same broker in the same
  * run; RSS of every process. A cast counts once its server handled it. `rabbit` is the
- * recommended profile (quorum queues, confirms); `rabbit-upstream` is Cloudlet with
+ * recommended profile (quorum queues, confirms); `rabbit-direct` the same with
+ * `[bus] direct_reply_to`; `rabbit-upstream` is Cloudlet with
  * oslo.messaging's defaults (classic transient queues, no confirms), the same guarantees
  * as the oslo.messaging side.
  *
- *   npm run build && node dist/bench/bus/bench.js [--scale 1] [--sides in-process,rabbit,rabbit-upstream,oslo]
+ *   npm run build && node dist/bench/bus/bench.js [--scale 1] [--sides in-process,rabbit,rabbit-direct,rabbit-upstream,oslo]
  *     [--set SECTION__option=value,...]   (Cloudlet's RabbitMQ settings, both sides)
  */
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -25,7 +26,7 @@ const arg = (name: string, fallback: string) => {
   return i >= 0 ? process.argv[i + 1]! : fallback
 }
 const SCALE = Number(arg('scale', '1'))
-const SIDES = arg('sides', 'in-process,rabbit,rabbit-upstream,oslo').split(',')
+const SIDES = arg('sides', 'in-process,rabbit,rabbit-direct,rabbit-upstream,oslo').split(',')
 const PYTHON = '/usr/bin/python3'
 /** `--set SECTION__option=value,...`: settings for Cloudlet's RabbitMQ client and server. */
 const SETTINGS = Object.fromEntries(
@@ -162,6 +163,9 @@ async function cloudletOnRabbit(side: string, settings: Record<string, string>):
 }
 
 if (SIDES.includes('rabbit')) await cloudletOnRabbit('rabbit', SETTINGS)
+// Replies through direct reply-to: one quorum commit per call instead of two.
+if (SIDES.includes('rabbit-direct'))
+  await cloudletOnRabbit('rabbit-direct', { ...SETTINGS, BUS__direct_reply_to: 'true' })
 // The same topology and guarantees as oslo.messaging's defaults: what the client costs.
 if (SIDES.includes('rabbit-upstream'))
   await cloudletOnRabbit('rabbit-upstream', { ...SETTINGS, BUS__profile: 'upstream' })
@@ -193,9 +197,9 @@ if (SIDES.includes('oslo')) {
 const fmt = (x: number, d = 0) =>
   x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 console.log(
-  '| op | c | in-process /s | p50 / p99 ms | RabbitMQ /s | p50 / p99 ms | RabbitMQ, upstream profile /s | p50 / p99 ms | oslo.messaging /s | p50 / p99 ms | RabbitMQ ÷ oslo | upstream profile ÷ oslo |',
+  '| op | c | in-process /s | p50 / p99 ms | RabbitMQ /s | p50 / p99 ms | direct replies /s | p50 / p99 ms | upstream profile /s | p50 / p99 ms | oslo.messaging /s | p50 / p99 ms | RabbitMQ ÷ oslo | direct ÷ oslo | upstream profile ÷ oslo |',
 )
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|')
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|')
 for (const [i, cell] of CELLS.entries()) {
   const col = (side: string) => {
     const r = results[side]?.cells[i]
@@ -206,10 +210,9 @@ for (const [i, cell] of CELLS.entries()) {
     const r = results[side]?.cells[i]
     return r && os ? `**${fmt(r.n / r.seconds / (os.n / os.seconds), 1)}x**` : '-'
   }
-  const cols = [...col('in-process'), ...col('rabbit'), ...col('rabbit-upstream'), ...col('oslo')]
-  console.log(
-    `| ${cell.op} | ${cell.c} | ${cols.join(' | ')} | ${ratio('rabbit')} | ${ratio('rabbit-upstream')} |`,
-  )
+  const sides = ['in-process', 'rabbit', 'rabbit-direct', 'rabbit-upstream', 'oslo']
+  const ratios = ['rabbit', 'rabbit-direct', 'rabbit-upstream'].map(ratio)
+  console.log(`| ${cell.op} | ${cell.c} | ${sides.flatMap(col).join(' | ')} | ${ratios.join(' | ')} |`)
 }
 const mib = (k?: number) => (k ? `${fmt(k / 1024, 0)} MiB` : '-')
 console.log(

@@ -123,6 +123,10 @@ export const busConfig = defineSections({
       default: true,
       help: 'Wait for the broker to confirm each cast, fanout, notification and reply before reporting it sent.',
     }),
+    direct_reply_to: opt.bool({
+      default: false,
+      help: "Replies travel through RabbitMQ's direct reply-to instead of the process's reply queue: no queue and no disk write per reply (faster calls), but a reply sent while the caller reconnects is lost and that call times out.",
+    }),
     max_message_size: opt.int({
       default: 16 * 1024 * 1024,
       min: 1024,

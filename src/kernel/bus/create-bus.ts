@@ -39,6 +39,7 @@ export async function createBus(config: BusConfigView, options: CreateBusOptions
           rabbit: { ...r, processname },
           profile: config.bus.profile,
           publisher_confirms: config.bus.publisher_confirms,
+          direct_reply_to: config.bus.direct_reply_to,
         }),
         options.logger ?? { debug() {}, info() {}, warn() {}, error() {} },
       )

@@ -17,6 +17,8 @@ import type { Consumption, Delivery, Destination, SendMeta, Source, Transport } 
 /** Exclusive queues named after this prefix hold a process's queue-manager slot. */
 const SLOT_PREFIX = 'cloudlet.slot.'
 const MAX_SLOTS = 64
+/** RabbitMQ's pseudo-queue for replies straight to the calling channel. */
+const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to'
 
 interface QueueDecl {
   name: string
@@ -84,7 +86,7 @@ export class RabbitTransport implements Transport {
   }
 
   get replyAddress(): string {
-    return `reply_${this.stableName}`
+    return this.options.directReplyTo ? DIRECT_REPLY_TO : `reply_${this.stableName}`
   }
 
   async start(counters: BusCounters): Promise<void> {
@@ -157,7 +159,7 @@ export class RabbitTransport implements Transport {
         ]
       }
       case 'replies':
-        return [this.transientQueue(this.replyAddress, [])]
+        return this.options.directReplyTo ? [] : [this.transientQueue(this.replyAddress, [])]
       case 'fanout': {
         const bind = [{ exchange: this.fanoutExchange(source.topic), key: '' }]
         if (this.options.streamFanout) {
@@ -317,6 +319,7 @@ export class RabbitTransport implements Transport {
       contentType: 'application/json',
       persistent: meta.persistent && (o.quorum || o.durable),
       mandatory: dest.kind === 'reply' && o.mandatoryReplies,
+      ...(meta.replyTo ? { replyTo: meta.replyTo } : {}),
     }
     for (let attempt = 0; ; attempt++) {
       const link = await this.connection.whenUp(meta.deadline)
@@ -435,13 +438,29 @@ export class RabbitTransport implements Transport {
       // NOTE: the channel stays open until the bus settled what it was given (acks go
       // through it); what is still unsettled returns to the queue when it closes.
       close: async () => {
-        await channel?.close().catch(() => {})
+        // Direct replies are consumed on the publishing channel, which stays.
+        if (channel && channel !== this.connection.current?.publisher) await channel.close().catch(() => {})
       },
     }
   }
 
   private async subscribe(spec: ConsumerSpec, link: Link): Promise<void> {
     spec.generation = link.generation
+    if (spec.source.kind === 'replies' && this.options.directReplyTo) {
+      // NOTE: direct replies come back on the channel that published the call, so the
+      // consumer lives on the publishing channel and goes with it.
+      const ch = link.publisher
+      spec.channel = ch
+      const { consumerTag } = await ch.consume(
+        DIRECT_REPLY_TO,
+        (msg) => this.onMessage(spec, ch, msg, link, false),
+        {
+          noAck: true,
+        },
+      )
+      spec.tags = [consumerTag]
+      return
+    }
     const ch = await link.model.createChannel()
     ch.on('error', (e: Error) => this.log.warn({ err: e.message }, 'consumer channel error'))
     spec.channel = ch
@@ -508,6 +527,9 @@ export class RabbitTransport implements Transport {
     spec.deliver({
       body: msg.content,
       redelivered: msg.fields.redelivered,
+      ...(typeof msg.properties.replyTo === 'string' && msg.properties.replyTo.startsWith(DIRECT_REPLY_TO)
+        ? { replyTo: msg.properties.replyTo }
+        : {}),
       ack: () => settle(() => ch.ack(msg)),
       deadLetter: () => settle(() => (stream ? ch.ack(msg) : ch.nack(msg, false, false))),
       requeue: () => settle(() => (stream ? ch.ack(msg) : ch.nack(msg, false, true))),

@@ -10,7 +10,7 @@ import net from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { DEFAULT_PROCESSNAME } from './config.js'
 import { createBus } from './create-bus.js'
-import { MessagingTimeout } from './errors.js'
+import { MessagingTimeout, RemoteError } from './errors.js'
 import type { MessageBus } from './message-bus.js'
 import type { RabbitTransport } from './rabbit-transport.js'
 import {
@@ -303,6 +303,35 @@ if (enabledTransports().includes('rabbit')) {
         assert.ok(took >= 450 && took < 2000, `took ${took} ms`)
       }
       assert.equal(bus.counters.timeouts, 3)
+    })
+
+    it('direct reply-to: calls are answered without a reply queue', async () => {
+      const topic = world.topic('direct')
+      const settings = { BUS__direct_reply_to: 'true' }
+      const server = await world.bus(settings)
+      await server.serve({ topic, server: 'd' }, [
+        {
+          version: '1.0',
+          methods: {
+            twice: (a: { n: number }) => a.n * 2,
+            fail: () => {
+              throw new Error('no')
+            },
+          },
+        },
+      ])
+      const client = await world.bus(settings)
+      assert.equal(client.transport.replyAddress, 'amq.rabbitmq.reply-to')
+      const replies = await Promise.all(
+        Array.from({ length: 300 }, (_, n) => client.call<number>({ topic }, 'twice', { n })),
+      )
+      replies.forEach((r, n) => {
+        assert.equal(r, n * 2)
+      })
+      await assert.rejects(client.call({ topic }, 'fail', {}), RemoteError)
+      assert.ok(
+        !queueTypes().has(`reply_${rabbit(client).options.hostname}:${rabbit(client).options.processname}`),
+      )
     })
 
     it('upstream profile: classic queues with random names', async () => {
