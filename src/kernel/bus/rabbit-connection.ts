@@ -220,7 +220,7 @@ export class RabbitConnection extends EventEmitter {
       }
       if (Date.now() - changedAt < limit) return
       this.log.warn({ broker: link.broker, silentMs: Date.now() - changedAt }, 'message broker went silent')
-      socket.destroy()
+      socket.destroy(new Error('heartbeat missed'))
       this.lost(link, new Error(`no traffic from the broker for ${Date.now() - changedAt} ms`))
     }, every)
     this.watchdog.unref()

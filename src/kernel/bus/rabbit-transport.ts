@@ -380,7 +380,20 @@ export class RabbitTransport implements Transport {
     }
     this.consumers.add(spec)
     const link = this.connection.current
-    if (link) await this.subscribe(spec, link)
+    if (link) {
+      try {
+        await this.subscribe(spec, link)
+      } catch (e) {
+        // NOTE: a connection lost meanwhile is not this consumer's failure: the next
+        // connection subscribes it. A refusal on a live connection (a queue declared
+        // with other arguments) is, and the caller hears of it.
+        if (this.connection.current === link) {
+          spec.active = false
+          this.consumers.delete(spec)
+          throw e
+        }
+      }
+    }
     let channel: Channel | undefined
     return {
       cancel: async () => {
@@ -499,6 +512,24 @@ export class RabbitTransport implements Transport {
       }
     }
     return out
+  }
+
+  /**
+   * Cuts the live connection as a crash or a reset would (the socket is destroyed, no
+   * AMQP close): the broker requeues what this process held unacknowledged. For tests.
+   */
+  cutConnection(): void {
+    const link = this.connection.current
+    if (!link) return
+    ;(
+      link.model as unknown as { connection: { stream: { destroy(e: Error): void } } }
+    ).connection.stream.destroy(new Error('connection cut'))
+  }
+
+  /** Fires `fn` each time the connection is lost or made. */
+  onLink(fn: (event: 'up' | 'down') => void): void {
+    this.connection.on('up', () => fn('up'))
+    this.connection.on('down', () => fn('down'))
   }
 
   async close(): Promise<void> {
