@@ -264,6 +264,11 @@ export interface Bus {
   client(options: ClientOptions): RpcClient
   /** What /metrics exports. */
   readonly counters: Readonly<BusCounters>
+  /**
+   * Whether a confirmed cast outlives this process: true on RabbitMQ with durable queues
+   * and confirms; false in-process, where a queued message dies with the process.
+   */
+  readonly durable: boolean
   /** What `cloudlet bus status` prints. */
   status(): Promise<BusStatus>
   /** Stops servers and listeners (in-flight handlers get `deadlineMs`), fails pending calls, disconnects. */

@@ -145,6 +145,7 @@ export class InProcessBroker {
 
 export class InProcessTransport implements Transport {
   readonly kind = 'in-process' as const
+  readonly durable = false
   readonly replyAddress: string
   readonly broker: string | undefined = undefined
   readonly lastError: string | undefined = undefined

@@ -415,6 +415,10 @@ export class MessageBus implements Bus {
     this.id = `${host}:${proc}:${randomBytes(4).toString('hex')}`
   }
 
+  get durable(): boolean {
+    return this.transport.durable
+  }
+
   /** Connects the transport and starts receiving replies. */
   async start(): Promise<this> {
     await this.transport.start(this.counters)

@@ -58,6 +58,11 @@ export class RabbitTransport implements Transport {
     private readonly log: BusLogger,
   ) {}
 
+  get durable(): boolean {
+    const o = this.options
+    return o.confirms && (o.quorum || o.durable)
+  }
+
   get connected(): boolean {
     return this.connection?.current !== undefined
   }

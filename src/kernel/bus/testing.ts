@@ -100,23 +100,27 @@ export function makeWorld(kind: 'in-process' | 'rabbit'): BusWorld {
         }
       }
       await Promise.all(buses.map((b) => b.close(2000)))
-      const c = await amqp.connect(RABBIT_TEST_URL.replace(/^rabbit:/, 'amqp:'))
-      try {
-        for (const q of queues) {
-          const ch = await c.createChannel()
-          ch.on('error', () => {})
-          await ch.deleteQueue(q).catch(() => {})
-          await ch.close().catch(() => {})
-        }
-        for (const x of exchanges) {
-          const ch = await c.createChannel()
-          ch.on('error', () => {})
-          await ch.deleteExchange(x).catch(() => {})
-          await ch.close().catch(() => {})
-        }
-      } finally {
-        await c.close()
-      }
+      await deleteTopology([...queues], [...exchanges])
     },
+  }
+}
+
+/** Deletes queues and exchanges from the test broker, ignoring those already gone. */
+export async function deleteTopology(queues: readonly string[], exchanges: readonly string[]): Promise<void> {
+  const c = await amqp.connect(RABBIT_TEST_URL.replace(/^rabbit:/, 'amqp:'))
+  try {
+    for (const [names, remove] of [
+      [queues, (ch: amqp.Channel, n: string) => ch.deleteQueue(n)],
+      [exchanges, (ch: amqp.Channel, n: string) => ch.deleteExchange(n)],
+    ] as const) {
+      for (const name of names) {
+        const ch = await c.createChannel()
+        ch.on('error', () => {})
+        await remove(ch, name).catch(() => {})
+        await ch.close().catch(() => {})
+      }
+    }
+  } finally {
+    await c.close()
   }
 }

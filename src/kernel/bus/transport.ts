@@ -53,6 +53,8 @@ export interface Consumption {
 
 export interface Transport {
   readonly kind: 'in-process' | 'rabbit'
+  /** A message the transport confirmed survives a crash of this process. */
+  readonly durable: boolean
   /** Connects; on RabbitMQ, keeps reconnecting in the background if the broker is away. */
   start(counters: BusCounters): Promise<void>
   /**
