@@ -8,25 +8,7 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { createTestDatabase } from '../../src/kernel/db/testing.js'
-import { startCloudProcess } from '../support/cloud-process.js'
-
-async function adminToken(authUrl: string, password: string): Promise<string> {
-  const res = await fetch(`${authUrl}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: 'admin', domain: { id: 'default' }, password } },
-        },
-        scope: { project: { name: 'admin', domain: { id: 'default' } } },
-      },
-    }),
-  })
-  assert.equal(res.status, 201, await res.text())
-  return res.headers.get('x-subject-token')!
-}
+import { adminToken, startCloudProcess } from '../support/cloud-process.js'
 
 for (const dialect of ['postgres', 'mysql'] as const) {
   describe(`whole cloud on ${dialect}`, () => {

@@ -138,3 +138,22 @@ export async function openstackOk(env: NodeJS.ProcessEnv, args: string[]): Promi
   if (r.code !== 0) throw new Error(`openstack ${args.join(' ')} failed (${r.code}): ${r.stderr}`)
   return r.stdout
 }
+
+/** A project-scoped token for the bootstrap admin (POST /v3/auth/tokens with a password). */
+export async function adminToken(authUrl: string, password: string): Promise<string> {
+  const res = await fetch(`${authUrl}/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'admin', domain: { id: 'default' }, password } },
+        },
+        scope: { project: { name: 'admin', domain: { id: 'default' } } },
+      },
+    }),
+  })
+  if (res.status !== 201) throw new Error(`token issue answered ${res.status}: ${await res.text()}`)
+  return res.headers.get('x-subject-token')!
+}

@@ -25,6 +25,12 @@ export interface TokenValidator {
 }
 
 export class RequestContext {
+  /**
+   * The policy rules this request has checked so far, in order. The route table uses it
+   * to prove that a handler enforced the policy its route declares.
+   */
+  readonly checked: string[] = []
+
   constructor(
     readonly requestId: string,
     private readonly enforcer: Enforcer | undefined,
@@ -46,11 +52,13 @@ export class RequestContext {
   can(rule: string, target: Record<string, unknown> = {}): void {
     const creds = this.who
     if (!this.enforcer) throw new Error('no policy enforcer configured for this service')
+    this.checked.push(rule)
     this.enforcer.authorize(rule, target, creds)
   }
 
   /** Like `can`, but answers instead of throwing. */
   allows(rule: string, target: Record<string, unknown> = {}): boolean {
+    this.checked.push(rule)
     if (!this.identity || !this.enforcer) return false
     return this.enforcer.check(rule, target, this.identity)
   }

@@ -1,1 +1,3 @@
 export * from './context.js'
+export * from './noauth2.js'
+export * from './remote-token-validator.js'

@@ -22,4 +22,5 @@ export {
   type RangeSpec,
   type SchemaShape,
   type SectionShape,
+  type StrSpec,
 } from './schema.js'

@@ -4,7 +4,7 @@
  * reported in a single `ConfigError`.
  */
 import { ConfigError, type ConfigProblem, formatProblem } from './config-error.js'
-import { deprecatedForRemoval, deprecatedName, invalidValue, readConfigFile } from './diagnostics.js'
+import { deprecatedForRemoval, deprecatedName, readConfigFile, validateValue } from './diagnostics.js'
 import { type ConfigOf, indexSchema, type OptRef, type SchemaShape } from './schema.js'
 
 export interface LoadOptions {
@@ -24,9 +24,11 @@ export function envName(section: string, option: string): string {
   return `OS_${section}__${option}`.toUpperCase().replaceAll('-', '_')
 }
 
-/** One raw value and where it was set, under the name it was set with. */
+/** One value and where it was set, under the name it was set with. */
 interface Setting {
-  raw: string
+  /** Absent when the raw value was invalid; the error is already recorded. */
+  value?: unknown
+  hasValue: boolean
   file: string
   line: number
   section: string
@@ -38,7 +40,9 @@ interface Setting {
  * Loads and validates the configuration for `schema`.
  *
  * Unknown sections and options are ignored, as oslo.config ignores them: the same files
- * carry other services' options. `checkConfig` reports them.
+ * carry other services' options. `checkConfig` reports them. Files are read and
+ * validated by `readConfigFile`, the checker's own path, so every line `config check`
+ * calls an error is an error here too.
  *
  * @throws ConfigError listing every unreadable file, syntax error and invalid value.
  */
@@ -52,16 +56,22 @@ export function loadConfig<S extends SchemaShape>(
 
   const files = options.files ?? []
   for (const file of files) {
-    const { doc, problems: fileProblems } = readConfigFile(file)
-    problems.push(...fileProblems)
+    const read = readConfigFile(file, index)
+    problems.push(...read.problems)
     const inFile = new Map<OptRef, Setting[]>()
-    for (const entry of doc?.entries ?? []) {
-      const resolved = index.resolve(entry.section, entry.key)
-      if (!resolved) continue
-      const { section, key, value: raw, line } = entry
-      const list = inFile.get(resolved.ref) ?? []
-      list.push({ raw, file, line, section, key, deprecated: resolved.deprecated })
-      inFile.set(resolved.ref, list)
+    for (const s of read.settings) {
+      const { section, key, line } = s.entry
+      const list = inFile.get(s.ref) ?? []
+      list.push({
+        value: s.value,
+        hasValue: 'value' in s,
+        file,
+        line,
+        section,
+        key,
+        deprecated: s.deprecated,
+      })
+      inFile.set(s.ref, list)
     }
     for (const [ref, list] of inFile) {
       if (ref.opt.multi) {
@@ -79,11 +89,21 @@ export function loadConfig<S extends SchemaShape>(
   for (const ref of index.options) {
     const name = envName(ref.section, ref.name)
     const raw = options.env?.[name]
-    if (raw !== undefined) {
-      settings.set(ref, [
-        { raw, file: `env:${name}`, line: 0, section: ref.section, key: ref.name, deprecated: false },
-      ])
-    }
+    if (raw === undefined) continue
+    const at = { file: `env:${name}`, line: 0, section: ref.section, option: ref.name }
+    const checked = validateValue(ref, raw, at)
+    if (checked.problem) problems.push(checked.problem)
+    settings.set(ref, [
+      {
+        value: checked.problem ? undefined : checked.value,
+        hasValue: !checked.problem,
+        file: at.file,
+        line: 0,
+        section: ref.section,
+        key: ref.name,
+        deprecated: false,
+      },
+    ])
   }
 
   const warnings: ConfigProblem[] = []
@@ -99,11 +119,11 @@ export function loadConfig<S extends SchemaShape>(
     }
     const values: unknown[] = []
     for (const s of set) {
-      const at = { file: s.file, line: s.line, section: s.section, option: s.key }
-      const parsed = ref.opt.parse(s.raw)
-      if (parsed.ok) values.push(parsed.value)
-      else problems.push({ severity: 'error', ...at, message: invalidValue(ref.opt, s.raw, parsed.reason) })
-      if (s.deprecated) warnings.push({ severity: 'warning', ...at, message: deprecatedName(ref) })
+      if (s.hasValue) values.push(s.value)
+      if (s.deprecated) {
+        const at = { file: s.file, line: s.line, section: s.section, option: s.key }
+        warnings.push({ severity: 'warning', ...at, message: deprecatedName(ref) })
+      }
     }
     if (ref.opt.deprecatedForRemoval) {
       const { file, line, section, key: option } = set[0]!

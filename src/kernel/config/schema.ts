@@ -149,13 +149,24 @@ function intCodec(spec: RangeSpec): Codec<unknown> {
   }
 }
 
+/** What `opt.str` accepts: a string option may check its value's form. */
+export interface StrSpec extends OptSpec {
+  /**
+   * Says why a value is unusable (e.g. `must be a size such as 10GB`), or returns
+   * undefined. NOTE: every rule a service applies to an option's text belongs here, not
+   * in the service: the loader and `config check` both run it, so a value the check
+   * passes never stops a start.
+   */
+  validate?: (value: string) => string | undefined
+}
+
 /** A string; the empty string is a value. */
-function str(spec: OptSpec & { default: string }): Opt<string>
-function str(spec: OptSpec & { default?: undefined }): Opt<string | undefined>
-function str(spec: OptSpec & { default?: string }): Opt<string | undefined> {
+function str(spec: StrSpec & { default: string }): Opt<string>
+function str(spec: StrSpec & { default?: undefined }): Opt<string | undefined>
+function str(spec: StrSpec & { default?: string }): Opt<string | undefined> {
   return make('str', spec, {
     decode: ok,
-    check: (v) => (typeof v === 'string' ? undefined : 'must be a string'),
+    check: (v) => (typeof v === 'string' ? spec.validate?.(v) : 'must be a string'),
     format: String,
   })
 }

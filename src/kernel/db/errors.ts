@@ -35,3 +35,23 @@ export function isRetryableTransactionError(error: unknown): boolean {
     e?.code?.startsWith('SQLITE_BUSY') === true // SQLITE_BUSY, _SNAPSHOT, _RECOVERY, _TIMEOUT
   )
 }
+
+/**
+ * A value the column cannot hold: a string longer than its declared length, a number
+ * beyond its type's range, characters outside its character set. The request, not the
+ * server, is at fault; validators should have refused it, and this is the net below.
+ */
+export function isValueOutOfRange(error: unknown): boolean {
+  const e = error as { code?: string; errno?: number }
+  return (
+    e?.code === '22001' || // PostgreSQL string_data_right_truncation
+    e?.code === '22003' || // PostgreSQL numeric_value_out_of_range
+    e?.code === '22021' || // PostgreSQL character_not_in_repertoire
+    e?.code === 'ER_DATA_TOO_LONG' ||
+    e?.code === 'ER_WARN_DATA_OUT_OF_RANGE' ||
+    e?.code === 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD' ||
+    e?.errno === 1406 ||
+    e?.errno === 1264 ||
+    e?.errno === 1366
+  )
+}

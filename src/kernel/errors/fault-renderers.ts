@@ -1,8 +1,20 @@
 /**
  * One renderer per upstream fault style. A service plugin picks its renderer; the
- * kernel's error handler calls it with the fault and the request id.
+ * kernel's error handler calls it with the fault and the request it answers, so a
+ * renderer can follow the request's microversion or Accept header.
  */
 import { type Fault, titleOf } from './http-error-mapping.js'
+
+/**
+ * What a renderer may read of the request: its id, its headers and, inside a service
+ * with microversions, the negotiated version. A Fastify request is one; a request the
+ * HTTP parser refused before it existed is given as `{id, headers: {}}`.
+ */
+export interface FaultRequest {
+  readonly id: string
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  readonly version?: { gte(version: string): boolean } | undefined
+}
 
 export interface RenderedFault {
   body: unknown
@@ -10,7 +22,7 @@ export interface RenderedFault {
   contentType?: string
 }
 
-export type FaultRenderer = (fault: Fault, requestId: string) => RenderedFault
+export type FaultRenderer = (fault: Fault, req: FaultRequest) => RenderedFault
 
 /** Keystone: `{"error": {"code", "title", "message"}}`. */
 export const keystoneFault: FaultRenderer = (fault) => ({
@@ -18,7 +30,7 @@ export const keystoneFault: FaultRenderer = (fault) => ({
 })
 
 /** Placement (API-WG): `{"errors": [{status, title, detail, code, request_id}]}`. */
-export const apiWgFault: FaultRenderer = (fault, requestId) => ({
+export const apiWgFault: FaultRenderer = (fault, req) => ({
   body: {
     errors: [
       {
@@ -26,7 +38,7 @@ export const apiWgFault: FaultRenderer = (fault, requestId) => ({
         title: titleOf(fault.status),
         detail: fault.message,
         code: fault.code,
-        request_id: requestId,
+        request_id: req.id,
       },
     ],
   },

@@ -6,6 +6,7 @@
  * validation) carry a statusCode; we keep their status and a cleaned message. Anything
  * else is an unexpected failure: a generic 500 message, the details only in the log.
  */
+import { isValueOutOfRange } from '../db/errors.js'
 import { DomainError, STATUS_OF_KIND } from './domain-error.js'
 
 export interface Fault {
@@ -75,6 +76,17 @@ export function toFault(error: unknown): Fault {
       message = `Invalid input for field/attribute ${e.validationContext ?? 'body'}: ${e.message ?? ''}`
     return { status: e.statusCode, code: `http.${e.statusCode}`, message, headers: {}, unexpected: false }
   }
+  // NOTE: a value longer or larger than its column allows is refused by PostgreSQL and
+  // MariaDB (SQLite stores it). It is the caller's input at fault: a 400, as upstream
+  // Keystone answers when a string exceeds its column, never a 500.
+  if (isValueOutOfRange(error))
+    return {
+      status: 400,
+      code: 'cloudlet.input.out_of_range',
+      message: 'Invalid input: a value is longer or larger than the field that stores it allows.',
+      headers: {},
+      unexpected: false,
+    }
   return {
     status: 500,
     code: 'cloudlet.internal',

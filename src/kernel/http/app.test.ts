@@ -24,8 +24,8 @@ const enforcer = new Enforcer([{ name: 'thing:create', checkStr: 'role:admin' }]
   enforceNewDefaults: true,
 })
 
-function build(): FastifyInstance {
-  const app = createApp({ logger: false, bodyLimit: 1024 })
+function build(options: Parameters<typeof createApp>[0] = {}): FastifyInstance {
+  const app = createApp({ logger: false, bodyLimit: 1024, ...options })
   app.register(
     async (scope) => {
       serviceScope(scope, {
@@ -230,7 +230,7 @@ describe('kernel HTTP app', () => {
   })
 
   it('serves /healthcheck and Prometheus /metrics', async () => {
-    const app = build()
+    const app = build({ metrics: { access: 'public' } })
     assert.equal((await app.inject({ url: '/healthcheck' })).body, 'OK')
     await app.inject({ url: '/identity/public' })
     const metrics = await app.inject({ url: '/metrics' })
@@ -238,6 +238,18 @@ describe('kernel HTTP app', () => {
       metrics.body,
       /cloudlet_http_requests_total\{method="GET",route="\/identity\/public",status="200"\} 1/,
     )
+    await app.close()
+  })
+
+  it('serves /metrics to admins only by default', async () => {
+    const app = build({ metrics: { tokens } })
+    assert.equal((await app.inject({ url: '/metrics' })).statusCode, 401)
+    const reader = await app.inject({ url: '/metrics', headers: { 'x-auth-token': 'reader-token' } })
+    assert.equal(reader.statusCode, 403)
+    assert.equal(reader.json().error.title, 'Forbidden')
+    const admin = await app.inject({ url: '/metrics', headers: { 'x-auth-token': 'admin-token' } })
+    assert.equal(admin.statusCode, 200)
+    assert.match(admin.body, /cloudlet_http_requests_total/)
     await app.close()
   })
 })

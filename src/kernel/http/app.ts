@@ -1,7 +1,7 @@
 /**
  * The HTTP application factory: one Fastify instance that every service mounts on
  * under its path prefix. It owns what is common to every request: request ids,
- * logging, body parsing, health and metrics. Service-specific concerns (fault format,
+ * logging, body parsing and the input guard, health and metrics. Service-specific concerns (fault format,
  * microversions, authentication) live in `serviceScope`.
  */
 import { randomUUID } from 'node:crypto'
@@ -9,7 +9,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import type { Logger } from 'pino'
 import { keystoneFault } from '../errors/index.js'
 import { FaultFormats } from './client-errors.js'
-import { installMetrics } from './metrics.js'
+import { installInputGuard } from './input-guard.js'
+import { installMetrics, type MetricsOptions } from './metrics.js'
 import { installFaultHandler } from './service-scope.js'
 
 declare module 'fastify' {
@@ -24,8 +25,13 @@ export interface AppOptions {
   logger?: Logger | FastifyServerOptions['logger']
   /** Largest JSON body accepted, in bytes. @default 1 MiB (upstream's max_request_body_size is 112 KiB) */
   bodyLimit?: number
-  /** Expose Prometheus metrics at /metrics. @default true */
-  metrics?: boolean
+  /** Deepest JSON nesting a body may have. @default DEFAULT_MAX_JSON_DEPTH (64) */
+  maxJsonDepth?: number
+  /**
+   * Collect Prometheus metrics and serve them at /metrics, to admins by default (see
+   * MetricsOptions); false collects nothing. @default true (admin access)
+   */
+  metrics?: boolean | MetricsOptions
   /**
    * Answer unknown paths at the root in Keystone's format. Off when one service is
    * mounted at `/` itself (placement alone), since its scope then owns the root.
@@ -66,24 +72,15 @@ export function createApp(options: AppOptions = {}): FastifyInstance {
     return payload
   })
 
-  // JSON of any flavour (application/json, application/*+json, Glance's json-patch types).
-  // An empty body parses as undefined rather than failing, as upstream's parsers do.
-  const defaultJson = app.getDefaultJsonParser('error', 'ignore')
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser(
-    /^application\/([\w.+-]*json[\w.+-]*)/,
-    { parseAs: 'string' },
-    (req, body, done) => {
-      const text = typeof body === 'string' ? body : body.toString('utf8')
-      if (text.trim() === '') return done(null, undefined)
-      defaultJson(req, text, done)
-    },
-  )
+  // JSON of any flavour (application/json, application/*+json, Glance's json-patch types),
+  // and the URL, pass the input guard before any handler runs. An empty JSON body
+  // parses as undefined rather than failing, as upstream's parsers do.
+  installInputGuard(app, { maxJsonDepth: options.maxJsonDepth })
 
   app.get('/healthcheck', async (_req, reply) => reply.type('text/plain').send('OK'))
-  if (options.metrics !== false) installMetrics(app)
-
   // Paths outside every service still answer in an OpenStack error format.
   if (options.rootFaults !== false) installFaultHandler(app, keystoneFault)
+  if (options.metrics !== false)
+    installMetrics(app, typeof options.metrics === 'object' ? options.metrics : {})
   return app
 }

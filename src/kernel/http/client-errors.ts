@@ -45,7 +45,7 @@ export class FaultFormats {
     const render = this.rendererFor(path)
     const rendered = render(
       { status, code: `http.${status}`, message, headers: {}, unexpected: false },
-      requestId,
+      { id: requestId, headers: {} },
     )
     const body = JSON.stringify(rendered.body)
     socket.end(

@@ -1,3 +1,7 @@
 export * from './app.js'
 export * from './client-errors.js'
+export * from './cors.js'
+export * from './input-guard.js'
+export * from './metrics.js'
+export * from './route-table.js'
 export * from './service-scope.js'

@@ -59,7 +59,7 @@ export function sendFault(
   const fault = toFault(error)
   if (fault.unexpected) req.log.error({ err: error, request_id: req.id }, 'unexpected error')
   else if (fault.status >= 500) req.log.warn({ err: error }, fault.message)
-  const rendered = render(fault, req.id)
+  const rendered = render(fault, req)
   reply.code(fault.status)
   reply.headers({
     ...fault.headers,

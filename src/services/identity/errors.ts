@@ -1,16 +1,35 @@
 /**
- * Identity's domain errors for the auth half: token issue, validation and revocation.
- * Codes are stable (`identity.token.not_found`); the keystoneFault renderer shapes the
- * body and the plugin adds `WWW-Authenticate` to every 401.
+ * Every identity error: resources (not found, conflict, validation), authentication,
+ * tokens and scopes, with Keystone's messages and stable codes (`identity.<what>.<problem>`).
+ * No HTTP here beyond the kind; the keystoneFault renderer shapes the body and the
+ * plugin adds `WWW-Authenticate` to every 401.
  */
-import { DomainError, type DomainErrorOptions } from '../../kernel/errors/index.js'
+import { DomainError, type DomainErrorOptions, Unauthorized } from '../../kernel/errors/index.js'
+
+// Authentication and tokens
 
 /** 401 with Keystone's generic text: never says whether the user exists. */
 export const AUTH_REQUIRED = 'The request you have made requires authentication.'
 
-export class AuthenticationFailed extends DomainError {
+/**
+ * 401 from password, secret, token and scope checks; the message never tells whether
+ * the user exists. An Unauthorized, as TokenValidator promises.
+ */
+export class AuthenticationFailed extends Unauthorized {
   constructor(message = AUTH_REQUIRED, options?: DomainErrorOptions) {
-    super('unauthorized', 'identity.auth.failed', message, options)
+    super(message, { code: 'identity.auth.failed', ...options })
+  }
+}
+
+/** The token request body does not satisfy its schema (the auth API's wording). */
+export class AuthSchemaError extends DomainError {
+  constructor(path: string, problem: string, options?: DomainErrorOptions) {
+    super(
+      'bad_request',
+      'identity.auth.schema',
+      `Invalid input for field '${path}': ${problem}. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.`,
+      options,
+    )
   }
 }
 
@@ -67,5 +86,59 @@ export class CatalogNeedsProjectScope extends DomainError {
 export class RescopeForbidden extends DomainError {
   constructor(message: string, options?: DomainErrorOptions) {
     super('forbidden', 'identity.auth.rescope_forbidden', message, options)
+  }
+}
+
+// Resources
+
+/** 404: "Could not find <resource>: <id>." */
+export class ResourceNotFound extends DomainError {
+  constructor(resource: string, id: string, options?: DomainErrorOptions) {
+    super(
+      'not_found',
+      `identity.${resource.replace(/ /g, '_')}.not_found`,
+      `Could not find ${resource}: ${id}.`,
+      options,
+    )
+  }
+}
+
+/** 409: a name or key is taken. */
+export class ResourceConflict extends DomainError {
+  constructor(resource: string, detail: string, options?: DomainErrorOptions) {
+    super(
+      'conflict',
+      `identity.${resource.replace(/ /g, '_')}.conflict`,
+      `Conflict occurred attempting to store ${resource} - ${detail}`,
+      options,
+    )
+  }
+}
+
+/** 400: the request body or query does not satisfy the API's schema or rules. */
+export class ValidationFailed extends DomainError {
+  constructor(message: string, options?: DomainErrorOptions) {
+    super('bad_request', 'identity.validation', message, options)
+  }
+}
+
+/** 403: the action is understood but not permitted for a reason other than policy. */
+export class ActionForbidden extends DomainError {
+  constructor(message: string, options?: DomainErrorOptions) {
+    super('forbidden', 'identity.forbidden', message, options)
+  }
+}
+
+// The service token
+
+/** The service token was asked for before `cloudlet bootstrap` made an admin. */
+export class ServiceTokenUnavailable extends DomainError {
+  constructor(options?: DomainErrorOptions) {
+    super(
+      'service_unavailable',
+      'identity.service_token.not_bootstrapped',
+      'No service token: identity has not been bootstrapped (no user holds the admin role on the system); run `cloudlet bootstrap`.',
+      options,
+    )
   }
 }

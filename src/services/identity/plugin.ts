@@ -1,22 +1,24 @@
 /**
  * Identity's Fastify plugin, mounted at /identity: Keystone's fault format with
  * `WWW-Authenticate: Keystone uri="<auth url>"` on 401, token authentication, the
- * policy enforcer, then the auth routes and the resource half's routes.
+ * policy enforcer, then the route table (routes.ts) through the kernel's mountRoutes.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { TokenValidator } from '../../kernel/auth/index.js'
 import { keystoneFault } from '../../kernel/errors/index.js'
-import { serviceScope } from '../../kernel/http/index.js'
+import { mountRoutes, serviceScope } from '../../kernel/http/index.js'
 import type { Enforcer } from '../../kernel/policy/index.js'
-import type { AuthHandlerDeps } from './handlers/auth-deps.js'
-import { registerAuthRoutes } from './routes.js'
+import { can } from './handlers/common.js'
+import type { IdentityDeps } from './handlers/deps.js'
+import { type IdentityRoute, ROUTES } from './routes.js'
+import { validateBody } from './schemas/validation.js'
 
 export interface IdentityPluginOptions {
   tokens: TokenValidator
   enforcer: Enforcer
-  auth: AuthHandlerDeps
-  /** The resource half's routes (users, projects, roles, catalog...). */
-  registerResourceRoutes(app: Parameters<FastifyPluginAsync>[0]): void
+  deps: IdentityDeps
+  /** @default every route (routes.ts) */
+  routes?: readonly IdentityRoute[]
 }
 
 /** http://host[:port]<prefix>/v3, from `[DEFAULT] public_endpoint` or the request. */
@@ -35,9 +37,13 @@ export function identityPlugin(opts: IdentityPluginOptions): FastifyPluginAsync 
       renderFault: keystoneFault,
       tokens: opts.tokens,
       enforcer: opts.enforcer,
-      unauthorizedHeaders: (req) => ({ 'www-authenticate': `Keystone uri="${opts.auth.baseUrl(req)}"` }),
+      unauthorizedHeaders: (req) => ({ 'www-authenticate': `Keystone uri="${opts.deps.auth.baseUrl(req)}"` }),
     })
-    registerAuthRoutes(app, opts.auth)
-    opts.registerResourceRoutes(app)
+    mountRoutes(app, opts.routes ?? ROUTES, {
+      deps: opts.deps,
+      validateBody: (req, schema) => validateBody(req, schema),
+      // Keystone's target layout: attributes bare and under `target.` (handlers/common.ts).
+      authorize: (req, rule, target) => can(req, rule, target),
+    })
   }
 }

@@ -1,16 +1,14 @@
 /**
  * The resource half of identity, assembled: domains, projects, users, groups, roles,
  * assignments, the catalog, credentials, application credentials, trusts and the
- * rest. The auth half gets `ports` (domain/ports.ts) and mounts `registerRoutes`
- * inside the identity scope; the host runs `migrations` and `bootstrap`.
+ * rest. The auth half (service.ts) gets `ports` (domain/ports.ts) and hands `domain` to
+ * the handlers; `bootstrap` is the identityAdmin capability's.
  *
- *   HTTP ─▶ handlers/<resource>.ts ─▶ domain/<resource>.ts ─▶ storage/store.ts (Kysely)
- *                 │ policy (req.ctx.can)      │ revocations ─▶ RevocationSink (auth half)
+ *   routes.ts ─▶ handlers/<resource>.ts ─▶ domain/<resource>.ts ─▶ storage/table.repo.ts (Kysely)
+ *                                               │ revocations ─▶ RevocationSink (auth half)
  */
-import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
-import type { NamedMigration } from '../../kernel/db/index.js'
 import type { RuleDefault } from '../../kernel/policy/index.js'
 import { ApplicationCredentials } from './domain/application-credentials.js'
 import { Assignments } from './domain/assignments.js'
@@ -27,11 +25,9 @@ import { createAuthnPorts } from './domain/resource-ports.js'
 import { Roles } from './domain/roles.js'
 import { Trusts } from './domain/trusts.js'
 import { Users } from './domain/users.js'
-import { registerResourceRoutes } from './handlers/resource-routes.js'
 import { resourcePolicies } from './policies/index.js'
-import { resourceMigrations } from './storage/migrations/0100-resources.js'
 import type { IdentityDB } from './storage/schema.js'
-import { createRepos } from './storage/store.js'
+import { createRepos } from './storage/table.repo.js'
 
 export type { BootstrapInput } from './domain/bootstrap.js'
 export { type IdentityResourcesConfig, identityResourcesConfig } from './domain/config.js'
@@ -39,14 +35,14 @@ export type { IdentityDB } from './storage/schema.js'
 
 export interface IdentityResources {
   ports: AuthnPorts
-  /** All resource routes under /v3; `app` is the identity scope, already authenticated via serviceScope. */
-  registerRoutes(app: FastifyInstance): void
+  /** What the resource handlers act on. */
+  domain: IdentityDomain
   /** identity:* rules for the resource APIs, upstream names (includes the base rules such as admin_required). */
   policies: RuleDefault[]
   /** Idempotent. */
   bootstrap(input: BootstrapInput): Promise<void>
-  /** Names start with '0100_' .. '0499_'. */
-  migrations: NamedMigration[]
+  /** The user this process calls other services as: the bootstrap admin; undefined before bootstrap. */
+  serviceUserId(): Promise<string | undefined>
 }
 
 /** Every domain object of the resource half, as handlers see them. */
@@ -103,9 +99,20 @@ export function createIdentityResources(deps: {
   const domain = createIdentityDomain(resourceDeps)
   return {
     ports: createAuthnPorts(domain),
-    registerRoutes: (app) => registerResourceRoutes(app, domain),
+    domain,
     policies: resourcePolicies,
     bootstrap: (input) => bootstrap(resourceDeps, domain, input),
-    migrations: resourceMigrations,
+    serviceUserId: () => bootstrapAdminId(domain),
   }
+}
+
+/**
+ * The bootstrap admin: a user granted the admin role on the system (bootstrap grants it
+ * to its admin; any other holder serves as well).
+ */
+async function bootstrapAdminId(domain: IdentityDomain): Promise<string | undefined> {
+  const admin = await domain.roles.findByName('admin')
+  if (!admin) return undefined
+  const grants = await domain.assignments.list({ system: true, roleId: admin.id })
+  return grants.find((g) => g.actor === 'user' && !g.inherited)?.actorId
 }

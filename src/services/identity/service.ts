@@ -1,28 +1,31 @@
 /**
  * Builds the identity service from its two halves: the resource half
  * (createIdentityResources: users, projects, roles, catalog... and the AuthnPorts) and
- * the auth half (keys, tokens, revocations, /v3/auth/*). It exports the token
- * validator every other service authenticates with.
+ * the auth half assembled here (keys, tokens, revocations, the authenticator). It gives
+ * the host the token validator every other service authenticates with, the admin
+ * operations of the `cloudlet` command and the token this process calls services with.
+ *
+ *   ModuleContext ─▶ KeyRing, RevocationList, TokenService ─▶ resources(ports, domain)
+ *                 ─▶ Authenticator ─▶ plugin (routes.ts) ─▶ tasks: prune keys and events
  */
 import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { TokenValidator } from '../../kernel/auth/index.js'
-import type { NamedMigration } from '../../kernel/db/index.js'
-import { Enforcer, type RuleDefault } from '../../kernel/policy/index.js'
-import type { ServiceDeps, ServiceInstance } from '../../kernel/service.js'
+import type { ModuleContext, ServiceInstance } from '../../kernel/host/index.js'
+import type { RuleDefault } from '../../kernel/policy/index.js'
 import { Authenticator } from './domain/auth.js'
 import type { IdentityAuthConfig } from './domain/auth-config.js'
 import type { AuthnPorts, RevocationSink } from './domain/ports.js'
+import { ServiceToken } from './domain/service-token.js'
 import { TokenService } from './domain/tokens.js'
 import { KeyRing } from './domain/tokens-keys.js'
 import { RevocationList } from './domain/tokens-revocations.js'
 import { authUrlResolver, identityPlugin } from './plugin.js'
 import { withBaseRules } from './policies/auth.js'
-import type { BootstrapInput } from './resources.js'
+import type { IdentityDomain } from './resources.js'
 import { TokenKeysRepo } from './storage/token-keys.repo.js'
-import { TokenPrivateKeyStore } from './storage/token-private-keys.js'
+import { TokenPrivateKeysRepo } from './storage/token-private-keys.repo.js'
 import { TokenRevocationsRepo } from './storage/token-revocations.repo.js'
 import type { TokenDB } from './storage/token-schema.js'
 
@@ -32,10 +35,10 @@ const PRUNE_INTERVAL_MS = 10 * 60 * 1000
 /** What the resource half gives the service (resources.ts's IdentityResources). */
 export interface ResourcesHalf<Bootstrap> {
   ports: AuthnPorts
-  registerRoutes(app: FastifyInstance): void
+  domain: IdentityDomain
   policies: RuleDefault[]
   bootstrap(input: Bootstrap): Promise<void>
-  migrations: NamedMigration[]
+  serviceUserId(): Promise<string | undefined>
 }
 
 export type ResourcesFactory<DB, Config, Bootstrap> = (deps: {
@@ -47,29 +50,38 @@ export type ResourcesFactory<DB, Config, Bootstrap> = (deps: {
 
 /** The host sections identity reads besides its own. */
 export interface HostSections {
-  DEFAULT?: { public_endpoint?: string | undefined }
-  oslo_policy?: { enforce_scope?: boolean; enforce_new_defaults?: boolean; policy_file?: string | undefined }
+  DEFAULT: { public_endpoint?: string | undefined }
 }
 
+/** What identity uses of the host's ModuleContext. */
+export type IdentityContext<Config, DB> = Pick<
+  ModuleContext<Config, DB>,
+  'config' | 'logger' | 'db' | 'dataDir' | 'tasks' | 'enforcer'
+>
+
 export interface IdentityInstanceOf<Bootstrap> extends ServiceInstance {
+  prefix: string
+  plugin: NonNullable<ServiceInstance['plugin']>
   tokens: TokenValidator
   bootstrap(input: Bootstrap): Promise<void>
   /** A new signing key for this host; tokens signed by the old one stay valid until they expire. */
   rotateSigningKey(): Promise<void>
+  /** A system-scoped token of the bootstrap admin, for calls to other services. */
+  serviceToken(): Promise<string>
 }
 
 export async function createIdentityService<DB, Config extends IdentityAuthConfig & HostSections, Bootstrap>(
-  deps: ServiceDeps<Config, DB & TokenDB>,
+  ctx: IdentityContext<Config, DB & TokenDB>,
   makeResources: ResourcesFactory<DB, Config, Bootstrap>,
 ): Promise<IdentityInstanceOf<Bootstrap>> {
-  const { config, logger } = deps
-  const tokenDb = deps.db as unknown as Kysely<TokenDB>
+  const { config, logger } = ctx
+  const tokenDb = ctx.db as unknown as Kysely<TokenDB>
   const maxTokenLifeMs = (config.token.expiration + config.token.allow_expired_window) * 1000
 
   const keys = new KeyRing({
     keys: new TokenKeysRepo(tokenDb),
-    privateKeys: new TokenPrivateKeyStore(
-      config.jwt_tokens.jws_private_key_repository ?? join(deps.dataDir, 'jws-keys'),
+    privateKeys: new TokenPrivateKeysRepo(
+      config.jwt_tokens.jws_private_key_repository ?? join(ctx.dataDir, 'jws-keys'),
     ),
     maxTokenLifeMs,
   })
@@ -83,59 +95,49 @@ export async function createIdentityService<DB, Config extends IdentityAuthConfi
     allowExpiredWindowSeconds: config.token.allow_expired_window,
   })
 
-  const resources = makeResources({ db: deps.db as unknown as Kysely<DB>, config, revocations, logger })
+  const resources = makeResources({ db: ctx.db as unknown as Kysely<DB>, config, revocations, logger })
   const authenticator = new Authenticator({
     ports: resources.ports,
     tokens,
     allowRescopeScopedToken: config.token.allow_rescope_scoped_token,
   })
-  const enforcer = new Enforcer([...resources.policies, ...withBaseRules(resources.policies)], {
-    enforceScope: config.oslo_policy?.enforce_scope ?? true,
-    enforceNewDefaults: config.oslo_policy?.enforce_new_defaults ?? true,
-    ...(config.oslo_policy?.policy_file ? { policyFile: config.oslo_policy.policy_file } : {}),
-  })
-  const baseUrl = authUrlResolver(IDENTITY_PREFIX, config.DEFAULT?.public_endpoint)
+  const serviceToken = new ServiceToken({ serviceUserId: () => resources.serviceUserId(), authenticator })
+  const enforcer = ctx.enforcer([...resources.policies, ...withBaseRules(resources.policies)])
 
   const prune = async () => {
-    try {
-      await keys.prune()
-      await revocations.prune()
-    } catch (err) {
-      logger.warn({ err }, 'pruning expired signing keys and revocation events failed')
-    }
+    await keys.prune()
+    await revocations.prune()
   }
-  await prune()
-  const timer = setInterval(prune, PRUNE_INTERVAL_MS)
-  timer.unref()
+  try {
+    await prune()
+  } catch (err) {
+    logger.warn({ err }, 'pruning expired signing keys and revocation events failed')
+  }
+  ctx.tasks.every('prune signing keys and revocation events', PRUNE_INTERVAL_MS, prune)
 
   return {
-    name: 'identity',
-    serviceType: 'identity',
     prefix: IDENTITY_PREFIX,
     tokens,
     plugin: identityPlugin({
       tokens,
       enforcer,
-      auth: {
-        ports: resources.ports,
-        tokens,
-        authenticator,
-        revocations,
-        revokeById: config.token.revoke_by_id,
-        baseUrl,
+      deps: {
+        ...resources.domain,
+        auth: {
+          ports: resources.ports,
+          tokens,
+          authenticator,
+          revocations,
+          revokeById: config.token.revoke_by_id,
+          baseUrl: authUrlResolver(IDENTITY_PREFIX, config.DEFAULT.public_endpoint),
+        },
       },
-      registerResourceRoutes: (app) => resources.registerRoutes(app),
     }),
     bootstrap: (input) => resources.bootstrap(input),
     async rotateSigningKey() {
       const kid = await keys.rotate()
       logger.info({ kid }, 'rotated the token signing key')
     },
-    async close() {
-      clearInterval(timer)
-    },
+    serviceToken: () => serviceToken.get(),
   }
 }
-
-/** The identity instance the host holds (see module.ts). */
-export type IdentityInstance = IdentityInstanceOf<BootstrapInput>

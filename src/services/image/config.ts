@@ -4,6 +4,7 @@
  * Cloudlet-only knobs live in [image_quota] and say so in their help.
  */
 import { type ConfigOf, defineSections, opt } from '../../kernel/config/index.js'
+import type { HostConfig } from '../../kernel/host/index.js'
 
 export const DISK_FORMATS = [
   'ami',
@@ -20,6 +21,9 @@ export const DISK_FORMATS = [
 ] as const
 export const CONTAINER_FORMATS = ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'] as const
 
+/** A `user_storage_quota` value: a whole number with an optional unit. */
+const STORAGE_QUOTA = /^\s*(\d+)\s*(B|KB|MB|GB|TB)?\s*$/i
+
 export const imageConfig = defineSections({
   DEFAULT: {
     image_size_cap: opt.int({
@@ -29,6 +33,7 @@ export const imageConfig = defineSections({
     }),
     user_storage_quota: opt.str({
       default: '0',
+      validate: (text) => (STORAGE_QUOTA.test(text) ? undefined : 'must be a size such as 0, 512MB or 10GB'),
       help: 'Total image data a project may store, with an optional unit (B, KB, MB, GB, TB); 0 is unlimited.',
     }),
     image_member_quota: opt.int({ default: 128, min: -1, help: 'Members per image; -1 is unlimited.' }),
@@ -90,11 +95,12 @@ export const imageConfig = defineSections({
   },
 })
 
-export type ImageConfig = ConfigOf<typeof imageConfig>
+/** What the image service reads: its own sections and the host's ([DEFAULT], [oslo_policy], [cors]). */
+export type ImageServiceConfig = ConfigOf<typeof imageConfig> & HostConfig
 
 /** Parses `user_storage_quota` ("0", "10GB", "512 MB") into bytes; 0 means unlimited. */
 export function parseStorageQuota(text: string): number {
-  const m = /^\s*(\d+)\s*(B|KB|MB|GB|TB)?\s*$/i.exec(text)
+  const m = STORAGE_QUOTA.exec(text)
   if (!m) throw new Error(`invalid user_storage_quota: ${text}`)
   const unit = (m[2] ?? 'B').toUpperCase()
   const mult = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[unit] ?? 1

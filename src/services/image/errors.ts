@@ -10,8 +10,7 @@
 import {
   DomainError,
   type DomainErrorOptions,
-  type Fault,
-  type RenderedFault,
+  type FaultRenderer,
   titleOf,
 } from '../../kernel/errors/index.js'
 
@@ -165,28 +164,28 @@ const EXPLANATIONS: Readonly<Record<number, string>> = {
 }
 
 /** Renders a fault as Glance does, in JSON when the client accepts JSON, else plain text. */
-export function glanceFault(accept: string | undefined): (fault: Fault, requestId: string) => RenderedFault {
-  const wantsJson = accept === undefined || accept === '' || /json|\*\/\*/.test(accept)
-  return (fault) => {
-    if (fault.status === 401) {
-      return {
-        body: {
-          error: {
-            code: 401,
-            title: 'Unauthorized',
-            message: 'The request you have made requires authentication.',
-          },
+export const glanceFault: FaultRenderer = (fault, req) => {
+  const accept = req.headers.accept
+  const wantsJson =
+    accept === undefined || accept === '' || (typeof accept === 'string' && /json|\*\/\*/.test(accept))
+  if (fault.status === 401) {
+    return {
+      body: {
+        error: {
+          code: 401,
+          title: 'Unauthorized',
+          message: 'The request you have made requires authentication.',
         },
-        headers: { 'www-authenticate': 'Keystone uri="/identity"' },
-      }
+      },
+      headers: { 'www-authenticate': 'Keystone uri="/identity"' },
     }
-    const title = titleOf(fault.status)
-    const explanation = EXPLANATIONS[fault.status] ?? title
-    const detail = fault.status >= 500 && fault.unexpected ? '' : fault.message
-    const status = `${fault.status} ${title}`
-    if (wantsJson) {
-      return { body: { message: `${explanation}<br /><br />\n${detail}\n\n   `, code: status, title } }
-    }
-    return { body: `${status}\n\n${explanation}\n\n ${detail}  `, contentType: 'text/plain; charset=UTF-8' }
   }
+  const title = titleOf(fault.status)
+  const explanation = EXPLANATIONS[fault.status] ?? title
+  const detail = fault.status >= 500 && fault.unexpected ? '' : fault.message
+  const status = `${fault.status} ${title}`
+  if (wantsJson) {
+    return { body: { message: `${explanation}<br /><br />\n${detail}\n\n   `, code: status, title } }
+  }
+  return { body: `${status}\n\n${explanation}\n\n ${detail}  `, contentType: 'text/plain; charset=UTF-8' }
 }

@@ -1,36 +1,38 @@
 /**
- * The image service as a Fastify plugin: Glance's fault body, token authentication,
- * a pass-through parser so uploads stream straight to the store, and the routes.
+ * The image service as a Fastify plugin: CORS, Glance's fault body, authentication as
+ * the host configured it, a pass-through parser so uploads stream straight to the
+ * files, and the route table (policy, body schemas and 405s from the kernel's table).
  */
-import type { FastifyPluginAsync } from 'fastify'
-import type { TokenValidator } from '../../kernel/auth/index.js'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { NotFound } from '../../kernel/errors/index.js'
-import { sendFault, serviceScope } from '../../kernel/http/index.js'
+import type { ScopeAuth } from '../../kernel/host/index.js'
+import { installCors, mountRoutes, serviceScope } from '../../kernel/http/index.js'
 import type { Enforcer } from '../../kernel/policy/index.js'
-import { glanceFault } from './errors.js'
+import { glanceFault, UnsupportedPatchMedia } from './errors.js'
 import type { HandlerDeps } from './handlers/deps.js'
-import { mountRoutes } from './routes.js'
+import { mediaTypeOf } from './handlers/images.js'
+import { forbidden } from './policies/index.js'
+import { type ImageRoute, ROUTES } from './routes.js'
+import { validateBody } from './schemas/validate-body.js'
 
 export interface ImagePluginOptions {
   deps: HandlerDeps
-  tokens?: TokenValidator
+  auth: ScopeAuth
   enforcer: Enforcer
 }
 
 export function imagePlugin(opts: ImagePluginOptions): FastifyPluginAsync {
   return async (app) => {
+    installCors(app, opts.auth.cors)
     serviceScope(app, {
       serviceType: 'image',
-      renderFault: glanceFault(undefined),
-      tokens: opts.tokens,
+      renderFault: glanceFault,
+      tokens: opts.auth.tokens,
+      authenticate: opts.auth.authenticate,
       enforcer: opts.enforcer,
       unauthorizedHeaders: () => ({ 'www-authenticate': 'Keystone uri="/identity"' }),
     })
     await app.register(async (api) => {
-      // Errors in JSON or plain text, as the client's Accept header asks.
-      api.setErrorHandler(async (error, req, reply) =>
-        sendFault(error, req, reply, glanceFault(req.headers.accept)),
-      )
       // NOTE: image data must never be buffered: the parser hands the raw request
       // stream to the handler, which pipes it through the hasher to disk. No body limit
       // applies to it (image_size_cap and quotas do).
@@ -40,7 +42,22 @@ export function imagePlugin(opts: ImagePluginOptions): FastifyPluginAsync {
         if (/\/v2\/images\/$/.test(req.url.split('?')[0]!))
           throw new NotFound('No image found with an empty ID')
       })
-      mountRoutes(api, opts.deps)
+      mountRoutes<HandlerDeps, ImageRoute>(api, ROUTES, {
+        deps: opts.deps,
+        guard: checkMediaType,
+        validateBody: (req, schema) => validateBody(schema, req.body),
+        // Route-enforced rules are the metadef and cache ones, worded as Glance words them.
+        authorize: (req, rule, target) => {
+          if (!req.ctx.allows(rule, target)) throw forbidden(rule)
+        },
+      })
     })
   }
+}
+
+/** A route that names its media types answers any other with 415 (the PATCH dialects). */
+function checkMediaType(req: FastifyRequest, route: ImageRoute): void {
+  if (!route.mediaTypes) return
+  const type = mediaTypeOf(req.headers)
+  if (!route.mediaTypes.includes(type)) throw new UnsupportedPatchMedia(type)
 }

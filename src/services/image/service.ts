@@ -1,44 +1,41 @@
 /**
- * Builds the image service from its dependencies: settings from config, the policy
- * enforcer, the stores, the repository and domain objects; runs crash recovery before
- * the plugin serves anything.
+ * Builds the image service from its module context: typed settings, the policy
+ * enforcer, the files on disk (files/), the repositories (storage/) and the domain
+ * objects; runs crash recovery before the plugin serves anything. Background work (the
+ * cache's fills, imports after their 202) runs on the module's task group; close()
+ * waits for uploads in flight to finish or clean up.
  */
 import { join, resolve } from 'node:path'
-import type { FastifyRequest } from 'fastify'
-import type { Kysely } from 'kysely'
-import { Enforcer } from '../../kernel/policy/index.js'
-import type { ServiceDeps, ServiceInstance } from '../../kernel/service.js'
-import { CONTAINER_FORMATS, DISK_FORMATS, parseStorageQuota } from './config.js'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { ModuleContext, ServiceInstance } from '../../kernel/host/index.js'
+import { type ImageServiceConfig, parseStorageQuota } from './config.js'
 import { CacheManager } from './domain/cache.js'
 import { ImageData } from './domain/image-data.js'
 import { ImageCatalog } from './domain/images.js'
 import { MetadefCatalog } from './domain/metadefs.js'
+import type { DataFileOpener } from './files/data-file.js'
+import { FileStore } from './files/file-store.js'
+import { startHashThreads } from './files/hash-pool.js'
+import { ImageCache } from './files/image-cache.js'
 import type { HandlerDeps } from './handlers/deps.js'
 import { imagePlugin } from './plugin.js'
-import { cachePolicyDefaults } from './policies/cache.js'
-import { imagePolicyDefaults } from './policies/images.js'
-import { metadefPolicyDefaults } from './policies/metadefs.js'
-import { ImageRepository } from './storage/image.repo.js'
+import { imageServicePolicies } from './policies/index.js'
+import { type ImageRepos, imageRepos } from './storage/index.js'
 import { MetadefRepository } from './storage/metadef.repo.js'
 import type { ImageDatabase } from './storage/schema.js'
-import type { DataFileOpener } from './store/data-file.js'
-import { FileStore } from './store/file-store.js'
-import { startHashThreads } from './store/hash-pool.js'
-import { ImageCache } from './store/image-cache.js'
-
-/** The config sections this service reads (its own, plus the host's [DEFAULT] and [oslo_policy]). */
-export type ImageServiceConfig = Record<string, Readonly<Record<string, unknown>> | undefined>
 
 export interface ImageInstance extends ServiceInstance {
+  plugin: FastifyPluginAsync
   catalog: ImageCatalog
   metadefs: MetadefCatalog
   imageCache: ImageCache | undefined
   data: ImageData
-  repo: ImageRepository
+  repos: ImageRepos
   store: FileStore
   staging: FileStore
   /** What start-up recovery did. */
   recovered: { reset: string[]; removed: string[] }
+  close(): Promise<void>
 }
 
 export interface ImageTestHooks {
@@ -46,69 +43,50 @@ export interface ImageTestHooks {
   storeFile?: DataFileOpener
 }
 
-const pick = <T>(section: Readonly<Record<string, unknown>> | undefined, name: string, fallback: T): T =>
-  (section?.[name] as T | undefined) ?? fallback
-
 export async function createImageService(
-  deps: ServiceDeps<ImageServiceConfig, ImageDatabase>,
+  ctx: ModuleContext<ImageServiceConfig, ImageDatabase>,
   hooks: ImageTestHooks = {},
 ): Promise<ImageInstance> {
-  const c = deps.config
-  const D = c.DEFAULT
-  const policy = c.oslo_policy
-  const enforcer = new Enforcer([...imagePolicyDefaults, ...metadefPolicyDefaults, ...cachePolicyDefaults], {
-    enforceScope: pick(policy, 'enforce_scope', true),
-    enforceNewDefaults: pick(policy, 'enforce_new_defaults', true),
-    policyFile: pick<string | undefined>(policy, 'policy_file', undefined),
+  const { DEFAULT: D, glance_store, os_glance_staging_store, image_format, image_quota } = ctx.config
+  const enforcer = ctx.enforcer(imageServicePolicies, {
     forbiddenMessage: (rule) => `You are not authorized to perform ${rule}.`,
   })
-  const storeDir = pick(c.glance_store, 'filesystem_store_datadir', join(deps.dataDir, 'images'))
-  const stagingDir = pick(
-    c.os_glance_staging_store,
-    'filesystem_store_datadir',
-    join(deps.dataDir, 'staging'),
+  const store = new FileStore(
+    glance_store.filesystem_store_datadir ?? join(ctx.dataDir, 'images'),
+    hooks.storeFile,
   )
-  const storeId = pick(c.glance_store, 'default_store', 'local')
-  const store = new FileStore(storeDir, hooks.storeFile)
   startHashThreads()
-  const staging = new FileStore(stagingDir)
-  const repo = new ImageRepository(deps.db as Kysely<ImageDatabase>)
-  const formats = {
-    disk: pick<readonly string[]>(c.image_format, 'disk_formats', DISK_FORMATS),
-    container: pick<readonly string[]>(c.image_format, 'container_formats', CONTAINER_FORMATS),
-  }
-  const storageQuota = parseStorageQuota(pick(D, 'user_storage_quota', '0'))
-  const sizeTotalMiB = pick(c.image_quota, 'image_size_total', -1)
+  const staging = new FileStore(
+    os_glance_staging_store.filesystem_store_datadir ?? join(ctx.dataDir, 'staging'),
+  )
+  const repos = imageRepos(ctx.db)
+  const formats = { disk: image_format.disk_formats, container: image_format.container_formats }
+  const storageQuota = parseStorageQuota(D.user_storage_quota)
   const bytesLimits = [
     storageQuota > 0 ? storageQuota : -1,
-    sizeTotalMiB >= 0 ? sizeTotalMiB * 1024 * 1024 : -1,
+    image_quota.image_size_total >= 0 ? image_quota.image_size_total * 1024 * 1024 : -1,
   ].filter((n) => n >= 0)
-  const importMethods = pick<readonly string[]>(D, 'enabled_import_methods', ['glance-direct']).filter(
-    (m) => m === 'glance-direct',
-  )
-  const showLocations = pick(D, 'show_multiple_locations', false)
-  const catalog = new ImageCatalog(repo, {
+  const importMethods = D.enabled_import_methods.filter((m) => m === 'glance-direct')
+  const catalog = new ImageCatalog(repos, {
     formats,
-    propertyQuota: pick(D, 'image_property_quota', 128),
-    tagQuota: pick(D, 'image_tag_quota', 128),
-    memberQuota: pick(D, 'image_member_quota', 128),
-    countLimit: pick(c.image_quota, 'image_count_total', -1),
-    limitDefault: pick(D, 'limit_param_default', 25),
-    limitMax: pick(D, 'api_limit_max', 1000),
-    showMultipleLocations: showLocations,
+    propertyQuota: D.image_property_quota,
+    tagQuota: D.image_tag_quota,
+    memberQuota: D.image_member_quota,
+    countLimit: image_quota.image_count_total,
+    limitDefault: D.limit_param_default,
+    limitMax: D.api_limit_max,
+    showMultipleLocations: D.show_multiple_locations,
   })
-  const metadefs = new MetadefCatalog(new MetadefRepository(deps.db as Kysely<ImageDatabase>), {
-    limitDefault: pick(D, 'limit_param_default', 25),
-    limitMax: pick(D, 'api_limit_max', 1000),
+  const metadefs = new MetadefCatalog(new MetadefRepository(ctx.db), {
+    limitDefault: D.limit_param_default,
+    limitMax: D.api_limit_max,
   })
   // A relative image_cache_dir is taken inside the data directory.
-  const cacheSetting = pick<string | undefined>(D, 'image_cache_dir', undefined)
-  const cacheDir = cacheSetting ? resolve(deps.dataDir, cacheSetting) : undefined
-  const imageCache = cacheDir
+  const imageCache = D.image_cache_dir
     ? new ImageCache(
-        cacheDir,
+        resolve(ctx.dataDir, D.image_cache_dir),
         async (id) => {
-          const image = await repo.get(id)
+          const image = await repos.images.get(id)
           if (!image) return undefined
           const location = image.location
           return {
@@ -118,7 +96,8 @@ export async function createImageService(
             open: () => store.read(location!),
           }
         },
-        deps.logger,
+        ctx.logger,
+        ctx.tasks,
       )
     : undefined
   const data = new ImageData(
@@ -126,17 +105,18 @@ export async function createImageService(
     store,
     staging,
     {
-      sizeCap: pick(D, 'image_size_cap', 1099511627776),
+      sizeCap: D.image_size_cap,
       bytesLimit: bytesLimits.length > 0 ? Math.min(...bytesLimits) : -1,
       importMethods,
-      storeId,
+      storeId: glance_store.default_store,
     },
-    deps.logger,
+    ctx.logger,
     imageCache,
+    ctx.tasks,
   )
   const recovered = await data.recover()
   await imageCache?.start()
-  const publicEndpoint = pick<string | undefined>(D, 'public_endpoint', undefined)?.replace(/\/$/, '')
+  const publicEndpoint = ctx.config.DEFAULT.public_endpoint?.replace(/\/$/, '')
   const prefix = '/image'
   const handlerDeps: HandlerDeps = {
     catalog,
@@ -145,23 +125,29 @@ export async function createImageService(
     data,
     formats,
     importMethods,
-    view: { storeId, showDirectUrl: pick(D, 'show_image_direct_url', false), showLocations },
+    view: {
+      storeId: glance_store.default_store,
+      showDirectUrl: D.show_image_direct_url,
+      showLocations: D.show_multiple_locations,
+    },
     baseUrl: (req: FastifyRequest) =>
       `${publicEndpoint ?? `${req.protocol}://${req.headers.host ?? 'localhost'}`}${prefix}`,
   }
   return {
-    name: 'image',
-    serviceType: 'image',
-    prefix,
-    plugin: imagePlugin({ deps: handlerDeps, tokens: deps.tokens, enforcer }),
+    plugin: imagePlugin({ deps: handlerDeps, auth: ctx.auth, enforcer }),
     catalog,
     metadefs,
     imageCache,
     data,
-    repo,
+    repos,
     store,
     staging,
     recovered,
-    async close() {},
+    // NOTE: the host stops listening first, so no upload starts after this; those in
+    // flight end (or fail and put their image back) before the database closes. The
+    // cache's fills and running imports are the task group's, which the host closes next.
+    async close() {
+      await data.drain()
+    },
   }
 }

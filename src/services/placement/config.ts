@@ -1,17 +1,11 @@
 /**
  * Placement's configuration sections, with upstream's option names
- * (placement/conf/*.py and oslo.middleware's [cors]).
+ * (placement/conf/*.py); [api] and [cors] are the host's.
  */
 import { type ConfigOf, defineSections, opt } from '../../kernel/config/index.js'
+import type { HostConfig } from '../../kernel/host/index.js'
 
 export const placementConfig = defineSections({
-  api: {
-    auth_strategy: opt.enum({
-      choices: ['keystone', 'noauth2'] as const,
-      default: 'keystone',
-      help: 'How requests are authenticated: keystone tokens, or noauth2 (`user[:project]` tokens; testing only).',
-    }),
-  },
   placement_database: {
     connection: opt.str({
       default: undefined,
@@ -40,27 +34,7 @@ export const placementConfig = defineSections({
       help: 'Cloudlet: seconds between change-counter checks of the in-memory index (0: check before every read).',
     }),
   },
-  cors: {
-    allowed_origin: opt.list({
-      default: [],
-      help: 'Origins allowed to share this resource (the Origin header values).',
-    }),
-    allow_credentials: opt.bool({
-      default: true,
-      help: 'Whether the actual request may include user credentials.',
-    }),
-    expose_headers: opt.list({ default: [], help: 'Headers exposed to the API.' }),
-    max_age: opt.int({
-      default: 3600,
-      min: 0,
-      help: 'Maximum cache age of CORS preflight requests, in seconds.',
-    }),
-    allow_methods: opt.list({
-      default: ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'],
-      help: 'Methods allowed in the actual request.',
-    }),
-    allow_headers: opt.list({ default: [], help: 'Headers allowed in the actual request.' }),
-  },
 })
 
-export type PlacementConfig = ConfigOf<typeof placementConfig>
+/** Placement's sections and the host's it reads ([api] auth_strategy, [cors], [oslo_policy]). */
+export type PlacementConfig = ConfigOf<typeof placementConfig> & HostConfig

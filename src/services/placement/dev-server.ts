@@ -11,7 +11,9 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Kysely } from 'kysely'
 import pino from 'pino'
+import { mergeSchemas } from '../../kernel/config/index.js'
 import { migrateToLatest, openDatabase } from '../../kernel/db/index.js'
+import { hostConfig } from '../../kernel/host/index.js'
 import { createApp } from '../../kernel/http/index.js'
 import { placementConfig } from './config.js'
 import { placementPolicies } from './policies/index.js'
@@ -30,7 +32,7 @@ const { values } = parseArgs({
 })
 
 const defaults = Object.fromEntries(
-  Object.entries(placementConfig).map(([sec, opts]) => [
+  Object.entries(mergeSchemas(hostConfig, placementConfig)).map(([sec, opts]) => [
     sec,
     Object.fromEntries(Object.entries(opts).map(([k, o]) => [k, o.default])),
   ]),

@@ -52,29 +52,30 @@ function prefersHtml(accept: string | undefined): boolean {
   return first.startsWith('text/html') && !acceptsJson(accept)
 }
 
-export function makeRenderer(getReq: () => FastifyRequest | undefined): FaultRenderer {
-  return (fault, requestId) => {
-    const req = getReq()
-    const version = req?.version
-    const withCode = version ? version.gte('1.23') : false
-    if (prefersHtml(req?.headers.accept)) {
-      const title = titleOf(fault.status)
-      const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-      return {
-        contentType: 'text/html; charset=UTF-8',
-        body: `<html>\n <head>\n  <title>${fault.status} ${title}</title>\n </head>\n <body>\n  <h1>${fault.status} ${title}</h1>\n  ${esc(fault.message)}<br /><br />\n\n\n\n </body>\n</html>`,
-      }
+/**
+ * Placement's fault body: API-WG errors with the stable code from 1.23, or an HTML page
+ * when the client asks for HTML first.
+ */
+export const placementFault: FaultRenderer = (fault, req) => {
+  const withCode = req.version ? req.version.gte('1.23') : false
+  const accept = req.headers.accept
+  if (prefersHtml(typeof accept === 'string' ? accept : undefined)) {
+    const title = titleOf(fault.status)
+    const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+    return {
+      contentType: 'text/html; charset=UTF-8',
+      body: `<html>\n <head>\n  <title>${fault.status} ${title}</title>\n </head>\n <body>\n  <h1>${fault.status} ${title}</h1>\n  ${esc(fault.message)}<br /><br />\n\n\n\n </body>\n</html>`,
     }
-    const code = fault.code.startsWith('placement.') ? fault.code : 'placement.undefined_code'
-    const err: Record<string, unknown> = {
-      status: fault.status,
-      title: titleOf(fault.status),
-      detail: fault.message,
-      request_id: requestId,
-    }
-    if (withCode) err.code = code
-    return { body: { errors: [err] } }
   }
+  const code = fault.code.startsWith('placement.') ? fault.code : 'placement.undefined_code'
+  const err: Record<string, unknown> = {
+    status: fault.status,
+    title: titleOf(fault.status),
+    detail: fault.message,
+    request_id: req.id,
+  }
+  if (withCode) err.code = code
+  return { body: { errors: [err] } }
 }
 
 /** Enforces what upstream's require_content does for JSON bodies. */

@@ -3,16 +3,16 @@
  * content negotiation, authentication (keystone tokens or noauth2), CORS, and the
  * route table.
  */
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { TokenValidator } from '../../kernel/auth/index.js'
 import { Unauthorized } from '../../kernel/errors/index.js'
-import { serviceScope } from '../../kernel/http/index.js'
+import { parseGuardedJson, serviceScope } from '../../kernel/http/index.js'
 import type { Enforcer } from '../../kernel/policy/index.js'
 import type { PlacementConfig } from './config.js'
 import type { CandidateOptions } from './domain/candidates.js'
 import type { Placement } from './domain/placement.js'
 import { PlacementBadRequest } from './errors.js'
-import { makeRenderer, negotiateVersion, noauth2 } from './http-support.js'
+import { negotiateVersion, noauth2, placementFault } from './http-support.js'
 import { registerRoutes } from './routes.js'
 
 export interface PluginOptions {
@@ -32,25 +32,9 @@ export function candidateOptions(config: PlacementConfig): CandidateOptions {
 
 export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
-    let current: FastifyRequest | undefined
-    const render = makeRenderer(() => current)
-    // NOTE: the renderer learns only the request id; find that request's own version
-    // and Accept header by id (a shared "last request" variable mixed up concurrent
-    // requests: a 1.22 error could get a 1.39 body and the other way round).
-    const live = new Map<string, FastifyRequest>()
-    app.addHook('onRequest', async (req) => {
-      live.set(req.id, req)
-    })
-    app.addHook('onResponse', async (req) => {
-      live.delete(req.id)
-    })
-    app.addHook('onRequestAbort', async (req) => {
-      live.delete(req.id)
-    })
     const noauth = opts.config.api.auth_strategy === 'noauth2'
     const cors = opts.config.cors
     app.addHook('onRequest', async (req, reply) => {
-      current = req
       const origin = req.headers.origin
       if (typeof origin === 'string' && cors.allowed_origin.includes(origin)) {
         reply.header('access-control-allow-origin', origin)
@@ -69,19 +53,9 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
       // (a refused origin just gets no CORS headers).
       if (req.method === 'OPTIONS' && cors.allowed_origin.length) return reply.code(200).send()
     })
-    app.addHook('preSerialization', async (req, _reply, payload) => {
-      current = req
-      return payload
-    })
-    app.addHook('onError', async (req) => {
-      current = req
-    })
     serviceScope(app, {
       serviceType: 'placement',
-      renderFault: (f, id) => {
-        current = live.get(id) ?? current
-        return render(f, id)
-      },
+      renderFault: placementFault,
       enforcer: opts.enforcer,
       tokens: opts.tokens,
       authenticate: noauth
@@ -104,14 +78,13 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
     })
     // JSON bodies: parsed here so a syntax error is upstream's 400 "Malformed JSON: ..."
     // in placement's own error format; an empty body is left for the handler to judge.
+    // The kernel's input guard (encoding, depth, storable strings) applies as everywhere.
     app.removeContentTypeParser('application/json')
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
-      const raw = String(text)
-      if (raw.trim() === '') return done(null, undefined)
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
       try {
-        done(null, JSON.parse(raw))
+        done(null, parseGuardedJson(body, { parse: parseOrRefuse }))
       } catch (e) {
-        done(new PlacementBadRequest(`Malformed JSON: ${(e as Error).message}`), undefined)
+        done(e as Error, undefined)
       }
     })
     // Any other body reaches the handler as text: upstream judges the content type per
@@ -130,5 +103,13 @@ export function placementPlugin(opts: PluginOptions): FastifyPluginAsync {
       prefix: app.prefix,
       candidates: candidateOptions(opts.config),
     })
+  }
+}
+
+function parseOrRefuse(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (e) {
+    throw new PlacementBadRequest(`Malformed JSON: ${(e as Error).message}`)
   }
 }

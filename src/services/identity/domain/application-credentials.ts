@@ -3,17 +3,17 @@
  * their roles) and their access rules (/v3/users/{id}/access_rules).
  */
 import { randomBytes } from 'node:crypto'
-import type { Row } from '../storage/table.repo.js'
-import { DuplicateRow } from '../storage/table.repo.js'
-import type { Assignments } from './assignments.js'
-import { fromBool, newId, nowIso, type ResourceDeps, revoke, toBool } from './common.js'
 import {
   ActionForbidden,
   AuthenticationFailed,
   ResourceConflict,
   ResourceNotFound,
   ValidationFailed,
-} from './errors.js'
+} from '../errors.js'
+import type { Row } from '../storage/table.repo.js'
+import { DuplicateRow } from '../storage/table.repo.js'
+import type { Assignments } from './assignments.js'
+import { fromBool, newId, nowIso, type ResourceDeps, revoke, toBool } from './common.js'
 import type { Hasher } from './passwords.js'
 import type { ApplicationCredentialRecord, RoleRef } from './ports.js'
 import type { Role, Roles } from './roles.js'

@@ -4,10 +4,11 @@
  * view (groups expanded to members, inheritance to projects, implied roles added,
  * domain-specific roles dropped) that tokens and /v3/role_assignments?effective use.
  */
+
+import { ActionForbidden, ResourceNotFound } from '../errors.js'
 import type { AssignmentType } from '../storage/schema.js'
 import type { Row } from '../storage/table.repo.js'
 import { fromBool, type ResourceDeps, revoke, toBool } from './common.js'
-import { ActionForbidden, ResourceNotFound } from './errors.js'
 import type { Project, Projects } from './projects.js'
 import { impliedClosure, type Role, type Roles } from './roles.js'
 import type { Users } from './users.js'

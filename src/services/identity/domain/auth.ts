@@ -155,6 +155,24 @@ export class Authenticator {
     return token
   }
 
+  /**
+   * A system-scoped token for the user this process acts as when it calls other
+   * services (its service token). No proof is asked: no request asked for it. The user
+   * and its domain must be enabled and the user must hold a role on the system.
+   */
+  async issueSystemToken(userId: string): Promise<TokenModel> {
+    const user = await this.enabledUser({ id: userId })
+    const userDomain = await this.enabledDomain(user.domain_id)
+    const roles = await this.rolesFor({ user, methods: ['password'] }, { kind: 'system' })
+    return this.opts.tokens.issue({
+      sub: user.id,
+      methods: ['password'],
+      user: { name: user.name, domain: ref(userDomain), password_expires_at: user.password_expires_at },
+      system: 'all',
+      ...(roles ? { roles } : {}),
+    })
+  }
+
   /** Runs each method; they must all name the same user. */
   private async prove(auth: AuthRequest, methods: string[]): Promise<Proven> {
     let proven: Proven | undefined

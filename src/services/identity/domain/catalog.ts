@@ -2,11 +2,11 @@
  * The service catalog: regions (a tree), services, endpoints, and OS-EP-FILTER
  * endpoint groups with their project associations.
  */
-import type { Repos } from '../storage/store.js'
-import type { Row } from '../storage/table.repo.js'
+
+import { ActionForbidden, ResourceConflict, ResourceNotFound, ValidationFailed } from '../errors.js'
+import type { Repos, Row } from '../storage/table.repo.js'
 import { DuplicateRow } from '../storage/table.repo.js'
 import { fromBool, newId, parseJson, type ResourceDeps, toBool } from './common.js'
-import { ActionForbidden, ResourceConflict, ResourceNotFound, ValidationFailed } from './errors.js'
 import type { CatalogService } from './ports.js'
 
 export interface Region {

@@ -4,10 +4,10 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import type { Repos } from '../storage/store.js'
+import { ResourceConflict, ValidationFailed } from '../errors.js'
+import type { Repos } from '../storage/table.repo.js'
 import { DuplicateRow } from '../storage/table.repo.js'
 import type { IdentityResourcesConfig } from './config.js'
-import { ResourceConflict, ValidationFailed } from './errors.js'
 import type { RevocationEvent, RevocationSink } from './ports.js'
 
 export interface ResourceDeps {

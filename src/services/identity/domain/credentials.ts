@@ -3,10 +3,10 @@
  * and the EC2 view of them (/v3/users/{id}/credentials/OS-EC2).
  */
 import { createHash, randomUUID } from 'node:crypto'
+import { ResourceConflict, ResourceNotFound, ValidationFailed } from '../errors.js'
 import type { Row } from '../storage/table.repo.js'
 import { DuplicateRow } from '../storage/table.repo.js'
 import { newId, parseJson, type ResourceDeps } from './common.js'
-import { ResourceConflict, ResourceNotFound, ValidationFailed } from './errors.js'
 import type { Projects } from './projects.js'
 import type { Users } from './users.js'
 

@@ -3,8 +3,9 @@
  * `[identity]` and `[ldap]` options, as Keystone's domain config API. Values keep their
  * JSON type; sensitive options (the LDAP password) are stored but never shown.
  */
+
+import { ActionForbidden, ResourceNotFound } from '../errors.js'
 import type { ResourceDeps } from './common.js'
-import { ActionForbidden, ResourceNotFound } from './errors.js'
 import type { Projects } from './projects.js'
 
 export type ConfigDoc = Record<string, Record<string, unknown>>

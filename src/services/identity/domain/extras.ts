@@ -3,9 +3,9 @@
  * (/v3/OS-OAUTH1/consumers).
  */
 import { randomBytes } from 'node:crypto'
+import { ResourceNotFound } from '../errors.js'
 import type { Row } from '../storage/table.repo.js'
 import { newId, parseJson, type ResourceDeps } from './common.js'
-import { ResourceNotFound } from './errors.js'
 
 export interface PolicyBlob {
   id: string

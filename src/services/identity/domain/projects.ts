@@ -3,11 +3,11 @@
  * so do we: one table, one hierarchy (domain -> project -> sub-project ...), one place
  * for names, tags and the enabled flag.
  */
+
+import { ActionForbidden, ResourceNotFound, ValidationFailed } from '../errors.js'
 import { ROOT_DOMAIN_ID } from '../storage/schema.js'
-import type { Repos } from '../storage/store.js'
-import type { Row } from '../storage/table.repo.js'
+import type { Repos, Row } from '../storage/table.repo.js'
 import { fromBool, newId, parseJson, type ResourceDeps, revoke, toBool, uniqueName } from './common.js'
-import { ActionForbidden, ResourceNotFound, ValidationFailed } from './errors.js'
 
 export interface Project {
   id: string

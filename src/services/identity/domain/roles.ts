@@ -1,11 +1,12 @@
 /**
  * Roles (global and domain-specific) and role inference rules (implied roles).
  */
+
+import { ActionForbidden, ResourceConflict, ResourceNotFound, ValidationFailed } from '../errors.js'
 import { NULL_DOMAIN_ID } from '../storage/schema.js'
 import type { Row } from '../storage/table.repo.js'
 import { DuplicateRow } from '../storage/table.repo.js'
 import { newId, parseJson, type ResourceDeps, revoke } from './common.js'
-import { ActionForbidden, ResourceConflict, ResourceNotFound, ValidationFailed } from './errors.js'
 import type { Projects } from './projects.js'
 
 export interface Role {

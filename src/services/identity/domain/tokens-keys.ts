@@ -8,6 +8,10 @@
  *   data directory). Each issuing host signs with its own current key.
  * - Rotation makes a new key the signer and retires the old one; a retired key still
  *   validates until every token it signed has expired, then it is deleted.
+ * - Rotation may happen in another process on the same data directory (`cloudlet token
+ *   rotate` beside a running cloud, or a sibling API worker): before signing, at most
+ *   once a second, an issuer whose key was retired switches to the newest active key it
+ *   holds the private half of.
  */
 import { randomBytes } from 'node:crypto'
 import {
@@ -21,16 +25,17 @@ import {
   type JWK,
 } from 'jose'
 import type { TokenKeysRepo } from '../storage/token-keys.repo.js'
-import type { TokenPrivateKeyStore } from '../storage/token-private-keys.js'
+import type { TokenPrivateKeysRepo } from '../storage/token-private-keys.repo.js'
 
 const ALG = 'ES256'
 type Key = CryptoKey | Uint8Array
 const RELOAD_INTERVAL_MS = 1000
+const SIGNER_CHECK_INTERVAL_MS = 1000
 
 export interface KeyRingOptions {
   keys: TokenKeysRepo
   /** Where private keys live; without it the ring only validates. */
-  privateKeys?: TokenPrivateKeyStore
+  privateKeys?: TokenPrivateKeysRepo
   /** Longest time a token may still validate (expiration + allow_expired_window), ms. */
   maxTokenLifeMs: number
   now?: () => number
@@ -42,6 +47,8 @@ export class KeyRing {
   private lastLoad = 0
   private loading: Promise<void> | undefined
   private waiting: Promise<void> | undefined
+  private lastSignerCheck = 0
+  private checkingSigner: Promise<void> | undefined
   private readonly now: () => number
 
   constructor(private readonly opts: KeyRingOptions) {
@@ -50,6 +57,7 @@ export class KeyRing {
 
   /** Loads public keys, and (for issuers) finds this host's current private key or makes one. */
   async init(): Promise<void> {
+    this.lastSignerCheck = this.now()
     await this.reload()
     const store = this.opts.privateKeys
     if (!store) return
@@ -101,6 +109,7 @@ export class KeyRing {
   }
 
   async sign(payload: object): Promise<string> {
+    await this.followRotationIfDue()
     const signer = this.signer
     if (!signer) throw new Error('no signing key: this process only validates tokens')
     return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
@@ -130,6 +139,37 @@ export class KeyRing {
     } catch {
       return undefined
     }
+  }
+
+  /**
+   * Switches to a newer key when another process rotated ours out: our signer is retired
+   * (or gone) and a newer active key's private half is in our store. NOTE: checked on
+   * the signing path rather than by a timer, so a process that only validates never
+   * queries, and one that signs notices a rotation before its next token.
+   */
+  private async followRotationIfDue(): Promise<void> {
+    const store = this.opts.privateKeys
+    if (!store || !this.signer || this.now() - this.lastSignerCheck < SIGNER_CHECK_INTERVAL_MS) return
+    this.lastSignerCheck = this.now()
+    this.checkingSigner ??= (async () => {
+      try {
+        const rows = await this.opts.keys.list()
+        const mine = rows.find((r) => r.kid === this.signer?.kid)
+        if (mine && mine.retiredAt === null) return
+        const local = new Set(await store.kids())
+        const newest = rows.filter((r) => r.retiredAt === null && local.has(r.kid)).at(-1)
+        const jwk = newest && (await store.load(newest.kid))
+        if (!newest || !jwk) return
+        this.publicKeys.set(
+          newest.kid,
+          await importJWK(JSON.parse(newest.publicJwk) as JWK, newest.algorithm),
+        )
+        this.signer = { kid: newest.kid, key: await importJWK(jwk as JWK, ALG) }
+      } finally {
+        this.checkingSigner = undefined
+      }
+    })()
+    return this.checkingSigner
   }
 
   /**

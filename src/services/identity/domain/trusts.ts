@@ -3,10 +3,11 @@
  * optionally impersonated, until an expiry or a number of uses. Trust-scoped tokens
  * are issued by the auth half.
  */
+
+import { ActionForbidden, ResourceNotFound, ValidationFailed } from '../errors.js'
 import type { Row } from '../storage/table.repo.js'
 import type { Assignments } from './assignments.js'
 import { fromBool, newId, nowIso, parseJson, parseTime, type ResourceDeps, revoke, toBool } from './common.js'
-import { ActionForbidden, ResourceNotFound, ValidationFailed } from './errors.js'
 import type { Projects } from './projects.js'
 import type { Role, Roles } from './roles.js'
 import type { Users } from './users.js'

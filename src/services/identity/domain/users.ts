@@ -2,6 +2,8 @@
  * Users, their passwords (history, expiry, lockout: Keystone's PCI-DSS
  * `[security_compliance]` rules), groups and group membership.
  */
+
+import { AuthenticationFailed, ResourceNotFound, ValidationFailed } from '../errors.js'
 import type { Row } from '../storage/table.repo.js'
 import {
   fromBool,
@@ -13,7 +15,6 @@ import {
   toBool,
   uniqueName,
 } from './common.js'
-import { AuthenticationFailed, ResourceNotFound, ValidationFailed } from './errors.js'
 import { createHasher, type Hasher } from './passwords.js'
 import type { Projects } from './projects.js'
 

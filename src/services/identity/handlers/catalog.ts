@@ -5,19 +5,8 @@ import type { FastifyRequest } from 'fastify'
 import type { Endpoint, EndpointGroup, Region, Service } from '../domain/catalog.js'
 import { splitExtra } from '../domain/common.js'
 import { listLimit } from '../domain/config.js'
-import type { IdentityDomain } from '../resources.js'
-import {
-  endpointCreate,
-  endpointGroupCreate,
-  endpointGroupUpdate,
-  endpointUpdate,
-  regionCreate,
-  regionUpdate,
-  serviceCreate,
-  serviceUpdate,
-} from '../schemas/catalog.js'
-import { validateBody } from '../schemas/validate.js'
-import { allows, can, collection, noContent, params, qs, query, type Router, selfLink } from './common.js'
+import { bodyOf, collection, noContent, params, qs, query, selfLink } from './common.js'
+import type { Handler } from './deps.js'
 import { projectView } from './projects.js'
 
 const regionView = (req: FastifyRequest, r: Region) => ({
@@ -67,265 +56,292 @@ function endpointInput(known: Record<string, unknown>) {
   return rest
 }
 
-export function registerCatalogRoutes(r: Router, d: IdentityDomain): void {
-  // Regions
-  r.get('/v3/regions', async (req) => {
-    can(req, 'identity:list_regions', {})
-    const list = await d.catalog.listRegions({ parent_region_id: qs(query(req), 'parent_region_id') })
-    return collection(
-      req,
-      'regions',
-      list.map((x) => regionView(req, x)),
-      {},
-      listLimit(d.config, 'catalog'),
-    )
-  })
-  r.post('/v3/regions', async (req, reply) => {
-    const body = validateBody(req.body, 'region', regionCreate)
-    can(req, 'identity:create_region', {})
-    const { known, extra } = splitExtra(body, ['description', 'parent_region_id'])
-    const region = await d.catalog.createRegion({ ...known, id: body.id as string | undefined, extra })
-    return reply.code(201).send({ region: regionView(req, region) })
-  })
-  r.put('/v3/regions/:id', async (req, reply) => {
-    const body = validateBody(req.body, 'region', regionCreate)
-    can(req, 'identity:create_region', {})
-    const { known, extra } = splitExtra(body, ['description', 'parent_region_id'])
-    const region = await d.catalog.createRegion({ ...known, id: params(req).id, extra })
-    return reply.code(201).send({ region: regionView(req, region) })
-  })
-  r.get('/v3/regions/:id', async (req) => {
-    can(req, 'identity:get_region', {})
-    return { region: regionView(req, await d.catalog.getRegion(params(req).id!)) }
-  })
-  r.patch('/v3/regions/:id', async (req) => {
-    const body = validateBody(req.body, 'region', regionUpdate)
-    can(req, 'identity:update_region', {})
-    const { known, extra } = splitExtra(body, ['description', 'parent_region_id'])
-    return { region: regionView(req, await d.catalog.updateRegion(params(req).id!, { ...known, extra })) }
-  })
-  r.delete('/v3/regions/:id', async (req, reply) => {
-    can(req, 'identity:delete_region', {})
-    await d.catalog.deleteRegion(params(req).id!)
-    return noContent(reply)
-  })
+// Regions
 
-  // Services
-  r.get('/v3/services', async (req) => {
-    can(req, 'identity:list_services', {})
-    const q = query(req)
-    const list = await d.catalog.listServices({ type: qs(q, 'type'), name: qs(q, 'name') })
-    return collection(
-      req,
-      'services',
-      list.map((x) => serviceView(req, x)),
-      {},
-      listLimit(d.config, 'catalog'),
-    )
-  })
-  r.post('/v3/services', async (req, reply) => {
-    const body = validateBody(req.body, 'service', serviceCreate)
-    can(req, 'identity:create_service', {})
-    const { known, extra } = splitExtra(body, ['type', 'enabled'])
-    const s = await d.catalog.createService({ ...(known as { type: string }), extra })
-    return reply.code(201).send({ service: serviceView(req, s) })
-  })
-  r.get('/v3/services/:id', async (req) => {
-    can(req, 'identity:get_service', {})
-    return { service: serviceView(req, await d.catalog.getService(params(req).id!)) }
-  })
-  r.patch('/v3/services/:id', async (req) => {
-    const body = validateBody(req.body, 'service', serviceUpdate)
-    can(req, 'identity:update_service', {})
-    const { known, extra } = splitExtra(body, ['type', 'enabled'])
-    return { service: serviceView(req, await d.catalog.updateService(params(req).id!, { ...known, extra })) }
-  })
-  r.delete('/v3/services/:id', async (req, reply) => {
-    can(req, 'identity:delete_service', {})
-    await d.catalog.deleteService(params(req).id!)
-    return noContent(reply)
-  })
+/** GET /v3/regions */
+export const listRegions: Handler = async (req, _reply, d) => {
+  const list = await d.catalog.listRegions({ parent_region_id: qs(query(req), 'parent_region_id') })
+  return collection(
+    req,
+    'regions',
+    list.map((x) => regionView(req, x)),
+    {},
+    listLimit(d.config, 'catalog'),
+  )
+}
 
-  // Endpoints
-  r.get('/v3/endpoints', async (req) => {
-    can(req, 'identity:list_endpoints', {})
-    const q = query(req)
-    const list = await d.catalog.listEndpoints({
-      interface: qs(q, 'interface'),
-      service_id: qs(q, 'service_id'),
-      region_id: qs(q, 'region_id'),
-    })
-    return collection(
-      req,
-      'endpoints',
-      list.map((x) => endpointView(req, x)),
-      {},
-      listLimit(d.config, 'catalog'),
-    )
-  })
-  r.post('/v3/endpoints', async (req, reply) => {
-    const body = validateBody(req.body, 'endpoint', endpointCreate)
-    can(req, 'identity:create_endpoint', {})
-    const { known, extra } = splitExtra(body, EP_FIELDS)
-    const e = await d.catalog.createEndpoint({
-      ...(endpointInput(known) as { service_id: string; interface: string; url: string }),
-      extra,
-    })
-    return reply.code(201).send({ endpoint: endpointView(req, e) })
-  })
-  r.get('/v3/endpoints/:id', async (req) => {
-    can(req, 'identity:get_endpoint', {})
-    return { endpoint: endpointView(req, await d.catalog.getEndpoint(params(req).id!)) }
-  })
-  r.patch('/v3/endpoints/:id', async (req) => {
-    const body = validateBody(req.body, 'endpoint', endpointUpdate)
-    can(req, 'identity:update_endpoint', {})
-    const { known, extra } = splitExtra(body, EP_FIELDS)
-    return {
-      endpoint: endpointView(
-        req,
-        await d.catalog.updateEndpoint(params(req).id!, {
-          ...(endpointInput(known) as { region_id?: string | null }),
-          extra,
-        }),
-      ),
-    }
-  })
-  r.delete('/v3/endpoints/:id', async (req, reply) => {
-    can(req, 'identity:delete_endpoint', {})
-    await d.catalog.deleteEndpoint(params(req).id!)
-    return noContent(reply)
-  })
+/** POST /v3/regions */
+export const createRegion: Handler = async (req, reply, d) => {
+  const body = bodyOf(req, 'region')
+  const { known, extra } = splitExtra(body, ['description', 'parent_region_id'])
+  const region = await d.catalog.createRegion({ ...known, id: body.id as string | undefined, extra })
+  return reply.code(201).send({ region: regionView(req, region) })
+}
 
-  // Endpoint groups
-  const EG = '/v3/OS-EP-FILTER/endpoint_groups'
-  r.get(EG, async (req) => {
-    can(req, 'identity:list_endpoint_groups', {})
-    const list = await d.catalog.listEndpointGroups({ name: qs(query(req), 'name') })
-    return collection(
-      req,
-      'endpoint_groups',
-      list.map((x) => groupView(req, x)),
-    )
-  })
-  r.post(EG, async (req, reply) => {
-    const body = validateBody<{ name: string; description?: string; filters: Record<string, unknown> }>(
-      req.body,
-      'endpoint_group',
-      endpointGroupCreate,
-    )
-    can(req, 'identity:create_endpoint_group', {})
-    const g = await d.catalog.createEndpointGroup(body)
-    return reply.code(201).send({ endpoint_group: groupView(req, g) })
-  })
-  r.get(`${EG}/:id`, async (req, reply) => {
-    can(req, 'identity:get_endpoint_group', {})
-    const g = await d.catalog.getEndpointGroup(params(req).id!)
-    if (req.method === 'HEAD') return reply.code(200).send()
-    return { endpoint_group: groupView(req, g) }
-  })
-  r.patch(`${EG}/:id`, async (req) => {
-    const body = validateBody(req.body, 'endpoint_group', endpointGroupUpdate)
-    can(req, 'identity:update_endpoint_group', {})
-    return { endpoint_group: groupView(req, await d.catalog.updateEndpointGroup(params(req).id!, body)) }
-  })
-  r.delete(`${EG}/:id`, async (req, reply) => {
-    can(req, 'identity:delete_endpoint_group', {})
-    await d.catalog.deleteEndpointGroup(params(req).id!)
-    return noContent(reply)
-  })
-  r.get(`${EG}/:id/endpoints`, async (req) => {
-    can(req, 'identity:list_endpoints_associated_with_endpoint_group', {})
-    const list = await d.catalog.endpointsInGroup(params(req).id!)
-    return collection(
-      req,
-      'endpoints',
-      list.map((x) => endpointView(req, x)),
-    )
-  })
-  r.get(`${EG}/:id/projects`, async (req) => {
-    can(req, 'identity:list_projects_associated_with_endpoint_group', {})
-    const ids = await d.catalog.projectIdsOfEndpointGroup(params(req).id!)
-    const list = await d.projects.list({ ids })
-    return collection(
-      req,
-      'projects',
-      list.map((p) => projectView(req, p)),
-    )
-  })
-  r.put(`${EG}/:id/projects/:project`, async (req, reply) => {
-    const { id, project } = params(req)
-    can(req, 'identity:add_endpoint_group_to_project', {})
-    await d.projects.get(project!)
-    await d.catalog.addProjectToEndpointGroup(id!, project!)
-    return noContent(reply)
-  })
-  r.get(`${EG}/:id/projects/:project`, async (req) => {
-    const { id, project } = params(req)
-    can(req, 'identity:get_endpoint_group_in_project', {})
-    const p = await d.projects.get(project!)
-    await d.catalog.checkProjectInEndpointGroup(id!, project!)
-    return { project: projectView(req, p) }
-  })
-  r.delete(`${EG}/:id/projects/:project`, async (req, reply) => {
-    const { id, project } = params(req)
-    can(req, 'identity:remove_endpoint_group_from_project', {})
-    await d.catalog.removeProjectFromEndpointGroup(id!, project!)
-    return noContent(reply)
-  })
+/** PUT /v3/regions/:id */
+export const createRegionWithId: Handler = async (req, reply, d) => {
+  const body = bodyOf(req, 'region')
+  const { known, extra } = splitExtra(body, ['description', 'parent_region_id'])
+  const region = await d.catalog.createRegion({ ...known, id: params(req).id, extra })
+  return reply.code(201).send({ region: regionView(req, region) })
+}
 
-  // Project-endpoint associations
-  const PE = '/v3/OS-EP-FILTER/projects/:project/endpoints'
-  r.get('/v3/OS-EP-FILTER/endpoints/:id/projects', async (req) => {
-    can(req, 'identity:list_projects_for_endpoint', {})
-    const ids = await d.catalog.projectIdsForEndpoint(params(req).id!)
-    const list = await d.projects.list({ ids })
-    return collection(
+/** GET /v3/regions/:id */
+export const getRegion: Handler = async (req, _reply, d) => {
+  return { region: regionView(req, await d.catalog.getRegion(params(req).id!)) }
+}
+
+/** PATCH /v3/regions/:id */
+export const updateRegion: Handler = async (req, _reply, d) => {
+  const body = bodyOf(req, 'region')
+  const { known, extra } = splitExtra(body, ['description', 'parent_region_id'])
+  return { region: regionView(req, await d.catalog.updateRegion(params(req).id!, { ...known, extra })) }
+}
+
+/** DELETE /v3/regions/:id */
+export const deleteRegion: Handler = async (req, reply, d) => {
+  await d.catalog.deleteRegion(params(req).id!)
+  return noContent(reply)
+}
+
+// Services
+
+/** GET /v3/services */
+export const listServices: Handler = async (req, _reply, d) => {
+  const q = query(req)
+  const list = await d.catalog.listServices({ type: qs(q, 'type'), name: qs(q, 'name') })
+  return collection(
+    req,
+    'services',
+    list.map((x) => serviceView(req, x)),
+    {},
+    listLimit(d.config, 'catalog'),
+  )
+}
+
+/** POST /v3/services */
+export const createService: Handler = async (req, reply, d) => {
+  const body = bodyOf(req, 'service')
+  const { known, extra } = splitExtra(body, ['type', 'enabled'])
+  const s = await d.catalog.createService({ ...(known as { type: string }), extra })
+  return reply.code(201).send({ service: serviceView(req, s) })
+}
+
+/** GET /v3/services/:id */
+export const getService: Handler = async (req, _reply, d) => {
+  return { service: serviceView(req, await d.catalog.getService(params(req).id!)) }
+}
+
+/** PATCH /v3/services/:id */
+export const updateService: Handler = async (req, _reply, d) => {
+  const body = bodyOf(req, 'service')
+  const { known, extra } = splitExtra(body, ['type', 'enabled'])
+  return { service: serviceView(req, await d.catalog.updateService(params(req).id!, { ...known, extra })) }
+}
+
+/** DELETE /v3/services/:id */
+export const deleteService: Handler = async (req, reply, d) => {
+  await d.catalog.deleteService(params(req).id!)
+  return noContent(reply)
+}
+
+// Endpoints
+
+/** GET /v3/endpoints */
+export const listEndpoints: Handler = async (req, _reply, d) => {
+  const q = query(req)
+  const list = await d.catalog.listEndpoints({
+    interface: qs(q, 'interface'),
+    service_id: qs(q, 'service_id'),
+    region_id: qs(q, 'region_id'),
+  })
+  return collection(
+    req,
+    'endpoints',
+    list.map((x) => endpointView(req, x)),
+    {},
+    listLimit(d.config, 'catalog'),
+  )
+}
+
+/** POST /v3/endpoints */
+export const createEndpoint: Handler = async (req, reply, d) => {
+  const body = bodyOf(req, 'endpoint')
+  const { known, extra } = splitExtra(body, EP_FIELDS)
+  const e = await d.catalog.createEndpoint({
+    ...(endpointInput(known) as { service_id: string; interface: string; url: string }),
+    extra,
+  })
+  return reply.code(201).send({ endpoint: endpointView(req, e) })
+}
+
+/** GET /v3/endpoints/:id */
+export const getEndpoint: Handler = async (req, _reply, d) => {
+  return { endpoint: endpointView(req, await d.catalog.getEndpoint(params(req).id!)) }
+}
+
+/** PATCH /v3/endpoints/:id */
+export const updateEndpoint: Handler = async (req, _reply, d) => {
+  const body = bodyOf(req, 'endpoint')
+  const { known, extra } = splitExtra(body, EP_FIELDS)
+  return {
+    endpoint: endpointView(
       req,
-      'projects',
-      list.map((p) => projectView(req, p)),
-    )
-  })
-  r.get(PE, async (req) => {
-    can(req, 'identity:list_endpoints_for_project', {})
-    const { project } = params(req)
-    await d.projects.get(project!)
-    const list = [...(await d.catalog.endpointsForProject(project!)).values()]
-    return collection(
-      req,
-      'endpoints',
-      list.map((x) => endpointView(req, x)),
-    )
-  })
-  r.put(`${PE}/:id`, async (req, reply) => {
-    const { project, id } = params(req)
-    can(req, 'identity:add_endpoint_to_project', {})
-    await d.catalog.getEndpoint(id!)
-    await d.projects.get(project!)
-    await d.catalog.addEndpointToProject(id!, project!)
-    return noContent(reply)
-  })
-  r.get(`${PE}/:id`, async (req, reply) => {
-    const { project, id } = params(req)
-    can(req, 'identity:check_endpoint_in_project', {})
-    await d.catalog.getEndpoint(id!)
-    await d.projects.get(project!)
-    await d.catalog.checkEndpointInProject(id!, project!)
-    return noContent(reply)
-  })
-  r.delete(`${PE}/:id`, async (req, reply) => {
-    const { project, id } = params(req)
-    can(req, 'identity:remove_endpoint_from_project', {})
-    await d.catalog.removeEndpointFromProject(id!, project!)
-    return noContent(reply)
-  })
-  r.get('/v3/OS-EP-FILTER/projects/:project/endpoint_groups', async (req) => {
-    can(req, 'identity:list_endpoint_groups_for_project', {})
-    const list = await d.catalog.endpointGroupsForProject(params(req).project!)
-    return collection(
-      req,
-      'endpoint_groups',
-      list.map((x) => groupView(req, x)),
-    )
-  })
+      await d.catalog.updateEndpoint(params(req).id!, {
+        ...(endpointInput(known) as { region_id?: string | null }),
+        extra,
+      }),
+    ),
+  }
+}
+
+/** DELETE /v3/endpoints/:id */
+export const deleteEndpoint: Handler = async (req, reply, d) => {
+  await d.catalog.deleteEndpoint(params(req).id!)
+  return noContent(reply)
+}
+
+// Endpoint groups
+
+/** GET /v3/OS-EP-FILTER/endpoint_groups */
+export const listEndpointGroups: Handler = async (req, _reply, d) => {
+  const list = await d.catalog.listEndpointGroups({ name: qs(query(req), 'name') })
+  return collection(
+    req,
+    'endpoint_groups',
+    list.map((x) => groupView(req, x)),
+  )
+}
+
+/** POST /v3/OS-EP-FILTER/endpoint_groups */
+export const createEndpointGroup: Handler = async (req, reply, d) => {
+  const body = bodyOf<{ name: string; description?: string; filters: Record<string, unknown> }>(
+    req,
+    'endpoint_group',
+  )
+  const g = await d.catalog.createEndpointGroup(body)
+  return reply.code(201).send({ endpoint_group: groupView(req, g) })
+}
+
+/** GET /v3/OS-EP-FILTER/endpoint_groups/:id */
+export const getEndpointGroup: Handler = async (req, reply, d) => {
+  const g = await d.catalog.getEndpointGroup(params(req).id!)
+  if (req.method === 'HEAD') return reply.code(200).send()
+  return { endpoint_group: groupView(req, g) }
+}
+
+/** PATCH /v3/OS-EP-FILTER/endpoint_groups/:id */
+export const updateEndpointGroup: Handler = async (req, _reply, d) => {
+  const body = bodyOf(req, 'endpoint_group')
+  return { endpoint_group: groupView(req, await d.catalog.updateEndpointGroup(params(req).id!, body)) }
+}
+
+/** DELETE /v3/OS-EP-FILTER/endpoint_groups/:id */
+export const deleteEndpointGroup: Handler = async (req, reply, d) => {
+  await d.catalog.deleteEndpointGroup(params(req).id!)
+  return noContent(reply)
+}
+
+/** GET /v3/OS-EP-FILTER/endpoint_groups/:id/endpoints */
+export const listEndpointsAssociatedWithEndpointGroup: Handler = async (req, _reply, d) => {
+  const list = await d.catalog.endpointsInGroup(params(req).id!)
+  return collection(
+    req,
+    'endpoints',
+    list.map((x) => endpointView(req, x)),
+  )
+}
+
+/** GET /v3/OS-EP-FILTER/endpoint_groups/:id/projects */
+export const listProjectsAssociatedWithEndpointGroup: Handler = async (req, _reply, d) => {
+  const ids = await d.catalog.projectIdsOfEndpointGroup(params(req).id!)
+  const list = await d.projects.list({ ids })
+  return collection(
+    req,
+    'projects',
+    list.map((p) => projectView(req, p)),
+  )
+}
+
+/** PUT /v3/OS-EP-FILTER/endpoint_groups/:id/projects/:project */
+export const addEndpointGroupToProject: Handler = async (req, reply, d) => {
+  const { id, project } = params(req)
+  await d.projects.get(project!)
+  await d.catalog.addProjectToEndpointGroup(id!, project!)
+  return noContent(reply)
+}
+
+/** GET /v3/OS-EP-FILTER/endpoint_groups/:id/projects/:project */
+export const getEndpointGroupInProject: Handler = async (req, _reply, d) => {
+  const { id, project } = params(req)
+  const p = await d.projects.get(project!)
+  await d.catalog.checkProjectInEndpointGroup(id!, project!)
+  return { project: projectView(req, p) }
+}
+
+/** DELETE /v3/OS-EP-FILTER/endpoint_groups/:id/projects/:project */
+export const removeEndpointGroupFromProject: Handler = async (req, reply, d) => {
+  const { id, project } = params(req)
+  await d.catalog.removeProjectFromEndpointGroup(id!, project!)
+  return noContent(reply)
+}
+
+// Project-endpoint associations
+
+/** GET /v3/OS-EP-FILTER/endpoints/:id/projects */
+export const listProjectsForEndpoint: Handler = async (req, _reply, d) => {
+  const ids = await d.catalog.projectIdsForEndpoint(params(req).id!)
+  const list = await d.projects.list({ ids })
+  return collection(
+    req,
+    'projects',
+    list.map((p) => projectView(req, p)),
+  )
+}
+
+/** GET /v3/OS-EP-FILTER/projects/:project/endpoints */
+export const listEndpointsForProject: Handler = async (req, _reply, d) => {
+  const { project } = params(req)
+  await d.projects.get(project!)
+  const list = [...(await d.catalog.endpointsForProject(project!)).values()]
+  return collection(
+    req,
+    'endpoints',
+    list.map((x) => endpointView(req, x)),
+  )
+}
+
+/** PUT /v3/OS-EP-FILTER/projects/:project/endpoints/:id */
+export const addEndpointToProject: Handler = async (req, reply, d) => {
+  const { project, id } = params(req)
+  await d.catalog.getEndpoint(id!)
+  await d.projects.get(project!)
+  await d.catalog.addEndpointToProject(id!, project!)
+  return noContent(reply)
+}
+
+/** GET /v3/OS-EP-FILTER/projects/:project/endpoints/:id */
+export const checkEndpointInProject: Handler = async (req, reply, d) => {
+  const { project, id } = params(req)
+  await d.catalog.getEndpoint(id!)
+  await d.projects.get(project!)
+  await d.catalog.checkEndpointInProject(id!, project!)
+  return noContent(reply)
+}
+
+/** DELETE /v3/OS-EP-FILTER/projects/:project/endpoints/:id */
+export const removeEndpointFromProject: Handler = async (req, reply, d) => {
+  const { project, id } = params(req)
+  await d.catalog.removeEndpointFromProject(id!, project!)
+  return noContent(reply)
+}
+
+/** GET /v3/OS-EP-FILTER/projects/:project/endpoint_groups */
+export const listEndpointGroupsForProject: Handler = async (req, _reply, d) => {
+  const list = await d.catalog.endpointGroupsForProject(params(req).project!)
+  return collection(
+    req,
+    'endpoint_groups',
+    list.map((x) => groupView(req, x)),
+  )
 }

@@ -1,10 +1,8 @@
 /**
- * What every resource handler shares: links in Keystone's shape, list envelopes,
- * query parsing, and a small router that also answers 405 for the methods a path lacks.
+ * What every identity handler shares: links in Keystone's shape, list envelopes, query
+ * and path parameters, and policy checks with Keystone's target layout.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
-import { MethodNotAllowed } from '../../../kernel/errors/index.js'
-import { allowMethods } from '../../../kernel/http/index.js'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { queryBool } from '../domain/common.js'
 
 /** `http://host:port/identity/v3`, from the request as the client sent it. */
@@ -83,73 +81,6 @@ export function params(req: FastifyRequest): Record<ParamName, string> {
   return req.params as Record<ParamName, string>
 }
 
-type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>
-
-/** Registers routes and remembers each path's methods, so `done()` can add 405s. */
-export class Router {
-  private readonly methods = new Map<string, Set<string>>()
-
-  constructor(private readonly app: FastifyInstance) {}
-
-  private add(
-    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
-    path: string,
-    handler: Handler,
-    isPublic = false,
-  ) {
-    const set = this.methods.get(path) ?? new Set<string>()
-    set.add(method)
-    this.methods.set(path, set)
-    this.app.route({
-      method,
-      url: path,
-      handler: handler as RouteHandlerMethod,
-      ...(isPublic ? { config: { public: true } } : {}),
-    })
-  }
-
-  get(path: string, h: Handler) {
-    this.add('GET', path, h)
-  }
-  post(path: string, h: Handler, isPublic = false) {
-    this.add('POST', path, h, isPublic)
-  }
-  put(path: string, h: Handler) {
-    this.add('PUT', path, h)
-  }
-  patch(path: string, h: Handler) {
-    this.add('PATCH', path, h)
-  }
-  delete(path: string, h: Handler) {
-    this.add('DELETE', path, h)
-  }
-
-  done() {
-    for (const [path, methods] of this.methods) {
-      if (methods.has('GET')) {
-        allowMethods(this.app, path, [...methods])
-        continue
-      }
-      // NOTE: allowMethods registers HEAD next to a GET 405 route, which Fastify has
-      // already exposed as HEAD; so for GET-less paths we register the 405s ourselves.
-      const allow = [...methods].join(', ')
-      for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const) {
-        if (methods.has(method)) continue
-        this.app.route({
-          method,
-          url: path,
-          config: { public: true },
-          handler: async () => {
-            throw new MethodNotAllowed(`The method ${method} is not allowed for this resource.`, {
-              headers: { allow },
-            })
-          },
-        })
-      }
-    }
-  }
-}
-
 export function noContent(reply: FastifyReply) {
   return reply.code(204).send()
 }
@@ -171,4 +102,9 @@ export function can(req: FastifyRequest, rule: string, target: Record<string, un
 
 export function allows(req: FastifyRequest, rule: string, target: Record<string, unknown> = {}): boolean {
   return req.ctx.allows(rule, { ...target, target })
+}
+
+/** The validated body's `<wrapper>` member (the route table checked the body against its schema). */
+export function bodyOf<T = Record<string, unknown>>(req: FastifyRequest, wrapper: string): T {
+  return (req.body as Record<string, T>)[wrapper] as T
 }

@@ -6,10 +6,8 @@ import type { FastifyRequest } from 'fastify'
 import type { ApplicationCredential, ApplicationCredentialInput } from '../domain/application-credentials.js'
 import { naiveTime, parseTimeMicro } from '../domain/common.js'
 import type { Credential, Ec2Credential } from '../domain/credentials.js'
-import type { IdentityDomain } from '../resources.js'
-import { appCredCreate, credentialCreate, credentialUpdate, ec2Create } from '../schemas/credentials.js'
-import { validateBody, validateValue } from '../schemas/validate.js'
-import { allows, can, collection, noContent, params, qs, query, type Router, selfLink } from './common.js'
+import { allows, bodyOf, can, collection, noContent, params, qs, query, selfLink } from './common.js'
+import type { Handler } from './deps.js'
 
 const credentialView = (req: FastifyRequest, c: Credential) => ({
   ...c.extra,
@@ -38,153 +36,169 @@ const appCredView = (req: FastifyRequest, a: ApplicationCredential) => ({
   links: selfLink(req, `users/${a.user_id}/application_credentials/${a.id}`),
 })
 
-export function registerCredentialRoutes(r: Router, d: IdentityDomain): void {
-  r.get('/v3/credentials', async (req) => {
-    const q = query(req)
-    const who = req.ctx.who
-    // NOTE: readers that are not admins see only their own credentials (Keystone filters).
-    const isAdminish = allows(req, 'identity:list_credentials', { credential: { user_id: '' } })
-    const userId = isAdminish ? qs(q, 'user_id') : who.user_id
-    can(req, 'identity:list_credentials', { credential: { user_id: userId } })
-    const list = await d.credentials.list({ user_id: userId, type: qs(q, 'type') })
-    return collection(
-      req,
-      'credentials',
-      list.map((c) => credentialView(req, c)),
-    )
-  })
-  r.post('/v3/credentials', async (req, reply) => {
-    const body = validateBody<{ user_id: string; type: string; blob: string; project_id?: string | null }>(
-      req.body,
-      'credential',
-      credentialCreate,
-    )
-    can(req, 'identity:create_credential', { credential: body })
-    const c = await d.credentials.create(body)
-    return reply.code(201).send({ credential: credentialView(req, c) })
-  })
-  r.get('/v3/credentials/:id', async (req) => {
-    const c = await d.credentials.get(params(req).id!)
-    can(req, 'identity:get_credential', { credential: c })
-    return { credential: credentialView(req, c) }
-  })
-  r.patch('/v3/credentials/:id', async (req) => {
-    const body = validateBody(req.body, 'credential', credentialUpdate)
-    const c = await d.credentials.get(params(req).id!)
-    can(req, 'identity:update_credential', { credential: c })
-    return { credential: credentialView(req, await d.credentials.update(c.id, body)) }
-  })
-  r.delete('/v3/credentials/:id', async (req, reply) => {
-    const c = await d.credentials.get(params(req).id!)
-    can(req, 'identity:delete_credential', { credential: c })
-    await d.credentials.delete(c.id)
-    return noContent(reply)
-  })
+/** GET /v3/credentials */
+export const listCredentials: Handler = async (req, _reply, d) => {
+  const q = query(req)
+  const who = req.ctx.who
+  // NOTE: readers that are not admins see only their own credentials (Keystone filters).
+  const isAdminish = allows(req, 'identity:list_credentials', { credential: { user_id: '' } })
+  const userId = isAdminish ? qs(q, 'user_id') : who.user_id
+  can(req, 'identity:list_credentials', { credential: { user_id: userId } })
+  const list = await d.credentials.list({ user_id: userId, type: qs(q, 'type') })
+  return collection(
+    req,
+    'credentials',
+    list.map((c) => credentialView(req, c)),
+  )
+}
 
-  // OS-EC2
-  const EC2 = '/v3/users/:user/credentials/OS-EC2'
-  r.get(EC2, async (req) => {
-    const { user } = params(req)
-    can(req, 'identity:ec2_list_credentials', { user_id: user, credential: { user_id: user } })
-    const list = await d.credentials.listEc2(user!)
-    return collection(
-      req,
-      'credentials',
-      list.map((c) => ec2View(req, c)),
-    )
-  })
-  r.post(EC2, async (req, reply) => {
-    const { user } = params(req)
-    const body = validateValue<{ tenant_id: string }>(req.body, ec2Create)
-    can(req, 'identity:ec2_create_credential', { user_id: user, credential: { user_id: user } })
-    const c = await d.credentials.createEc2(user!, body.tenant_id)
-    return reply.code(201).send({ credential: ec2View(req, c) })
-  })
-  r.get(`${EC2}/:access`, async (req) => {
-    const { user, access } = params(req)
-    can(req, 'identity:ec2_get_credential', { user_id: user, credential: { user_id: user } })
-    return { credential: ec2View(req, await d.credentials.getEc2(user!, access!)) }
-  })
-  r.delete(`${EC2}/:access`, async (req, reply) => {
-    const { user, access } = params(req)
-    can(req, 'identity:ec2_delete_credential', { user_id: user, credential: { user_id: user } })
-    await d.credentials.deleteEc2(user!, access!)
-    return noContent(reply)
-  })
+/** POST /v3/credentials */
+export const createCredential: Handler = async (req, reply, d) => {
+  const body = bodyOf<{ user_id: string; type: string; blob: string; project_id?: string | null }>(
+    req,
+    'credential',
+  )
+  can(req, 'identity:create_credential', { credential: body })
+  const c = await d.credentials.create(body)
+  return reply.code(201).send({ credential: credentialView(req, c) })
+}
 
-  // Application credentials
-  const AC = '/v3/users/:user/application_credentials'
-  r.get(AC, async (req) => {
-    const { user } = params(req)
-    can(req, 'identity:list_application_credentials', { user: { id: user } })
-    const list = await d.appCreds.list(user!, { name: qs(query(req), 'name') })
-    return collection(
-      req,
-      'application_credentials',
-      list.map((a) => appCredView(req, a)),
-    )
-  })
-  r.post(AC, async (req, reply) => {
-    const { user } = params(req)
-    const body = validateBody<ApplicationCredentialInput>(req.body, 'application_credential', appCredCreate)
-    can(req, 'identity:create_application_credential', { user_id: user })
-    const who = req.ctx.who
-    const input = {
-      ...body,
-      expires_at: body.expires_at ? parseTimeMicro(body.expires_at, 'expires_at') : null,
-    }
-    const a = await d.appCreds.create(
-      user!,
-      {
-        project_id: who.project_id,
-        role_ids: who.role_ids ?? [],
-        application_credential_id: who.application_credential_id,
-      },
-      input,
-    )
-    return reply.code(201).send({ application_credential: appCredView(req, a) })
-  })
-  r.get(`${AC}/:id`, async (req) => {
-    const { user, id } = params(req)
-    const a = await d.appCreds.get(user!, id!)
-    can(req, 'identity:get_application_credential', { application_credential: a })
-    return { application_credential: appCredView(req, a) }
-  })
-  r.delete(`${AC}/:id`, async (req, reply) => {
-    const { user, id } = params(req)
-    const a = await d.appCreds.get(user!, id!)
-    can(req, 'identity:delete_application_credential', { application_credential: a })
-    await d.appCreds.delete(user!, id!)
-    return noContent(reply)
-  })
+/** GET /v3/credentials/:id */
+export const getCredential: Handler = async (req, _reply, d) => {
+  const c = await d.credentials.get(params(req).id!)
+  can(req, 'identity:get_credential', { credential: c })
+  return { credential: credentialView(req, c) }
+}
 
-  // Access rules
-  const AR = '/v3/users/:user/access_rules'
-  r.get(AR, async (req) => {
-    const { user } = params(req)
-    can(req, 'identity:list_access_rules', { user: { id: user } })
-    const q = query(req)
-    const list = await d.appCreds.listAccessRules(user!, {
-      service: qs(q, 'service'),
-      path: qs(q, 'path'),
-      method: qs(q, 'method'),
-    })
-    return collection(
-      req,
-      'access_rules',
-      list.map((x) => ({ ...x, links: selfLink(req, `users/${user}/access_rules/${x.id}`) })),
-    )
+/** PATCH /v3/credentials/:id */
+export const updateCredential: Handler = async (req, _reply, d) => {
+  const body = bodyOf(req, 'credential')
+  const c = await d.credentials.get(params(req).id!)
+  can(req, 'identity:update_credential', { credential: c })
+  return { credential: credentialView(req, await d.credentials.update(c.id, body)) }
+}
+
+/** DELETE /v3/credentials/:id */
+export const deleteCredential: Handler = async (req, reply, d) => {
+  const c = await d.credentials.get(params(req).id!)
+  can(req, 'identity:delete_credential', { credential: c })
+  await d.credentials.delete(c.id)
+  return noContent(reply)
+}
+
+// OS-EC2
+
+/** GET /v3/users/:user/credentials/OS-EC2 */
+export const ec2ListCredentials: Handler = async (req, _reply, d) => {
+  const { user } = params(req)
+  const list = await d.credentials.listEc2(user!)
+  return collection(
+    req,
+    'credentials',
+    list.map((c) => ec2View(req, c)),
+  )
+}
+
+/** POST /v3/users/:user/credentials/OS-EC2 */
+export const ec2CreateCredential: Handler = async (req, reply, d) => {
+  const { user } = params(req)
+  const body = req.body as { tenant_id: string }
+  const c = await d.credentials.createEc2(user!, body.tenant_id)
+  return reply.code(201).send({ credential: ec2View(req, c) })
+}
+
+/** GET /v3/users/:user/credentials/OS-EC2/:access */
+export const ec2GetCredential: Handler = async (req, _reply, d) => {
+  const { user, access } = params(req)
+  return { credential: ec2View(req, await d.credentials.getEc2(user!, access!)) }
+}
+
+/** DELETE /v3/users/:user/credentials/OS-EC2/:access */
+export const ec2DeleteCredential: Handler = async (req, reply, d) => {
+  const { user, access } = params(req)
+  await d.credentials.deleteEc2(user!, access!)
+  return noContent(reply)
+}
+
+// Application credentials
+
+/** GET /v3/users/:user/application_credentials */
+export const listApplicationCredentials: Handler = async (req, _reply, d) => {
+  const { user } = params(req)
+  const list = await d.appCreds.list(user!, { name: qs(query(req), 'name') })
+  return collection(
+    req,
+    'application_credentials',
+    list.map((a) => appCredView(req, a)),
+  )
+}
+
+/** POST /v3/users/:user/application_credentials */
+export const createApplicationCredential: Handler = async (req, reply, d) => {
+  const { user } = params(req)
+  const body = bodyOf<ApplicationCredentialInput>(req, 'application_credential')
+  const who = req.ctx.who
+  const input = {
+    ...body,
+    expires_at: body.expires_at ? parseTimeMicro(body.expires_at, 'expires_at') : null,
+  }
+  const a = await d.appCreds.create(
+    user!,
+    {
+      project_id: who.project_id,
+      role_ids: who.role_ids ?? [],
+      application_credential_id: who.application_credential_id,
+    },
+    input,
+  )
+  return reply.code(201).send({ application_credential: appCredView(req, a) })
+}
+
+/** GET /v3/users/:user/application_credentials/:id */
+export const getApplicationCredential: Handler = async (req, _reply, d) => {
+  const { user, id } = params(req)
+  const a = await d.appCreds.get(user!, id!)
+  can(req, 'identity:get_application_credential', { application_credential: a })
+  return { application_credential: appCredView(req, a) }
+}
+
+/** DELETE /v3/users/:user/application_credentials/:id */
+export const deleteApplicationCredential: Handler = async (req, reply, d) => {
+  const { user, id } = params(req)
+  const a = await d.appCreds.get(user!, id!)
+  can(req, 'identity:delete_application_credential', { application_credential: a })
+  await d.appCreds.delete(user!, id!)
+  return noContent(reply)
+}
+
+// Access rules
+
+/** GET /v3/users/:user/access_rules */
+export const listAccessRules: Handler = async (req, _reply, d) => {
+  const { user } = params(req)
+  const q = query(req)
+  const list = await d.appCreds.listAccessRules(user!, {
+    service: qs(q, 'service'),
+    path: qs(q, 'path'),
+    method: qs(q, 'method'),
   })
-  r.get(`${AR}/:id`, async (req) => {
-    const { user, id } = params(req)
-    can(req, 'identity:get_access_rule', { user: { id: user } })
-    const x = await d.appCreds.getAccessRule(user!, id!)
-    return { access_rule: { ...x, links: selfLink(req, `users/${user}/access_rules/${x.id}`) } }
-  })
-  r.delete(`${AR}/:id`, async (req, reply) => {
-    const { user, id } = params(req)
-    can(req, 'identity:delete_access_rule', { user: { id: user } })
-    await d.appCreds.deleteAccessRule(user!, id!)
-    return noContent(reply)
-  })
+  return collection(
+    req,
+    'access_rules',
+    list.map((x) => ({ ...x, links: selfLink(req, `users/${user}/access_rules/${x.id}`) })),
+  )
+}
+
+/** GET /v3/users/:user/access_rules/:id */
+export const getAccessRule: Handler = async (req, _reply, d) => {
+  const { user, id } = params(req)
+  const x = await d.appCreds.getAccessRule(user!, id!)
+  return { access_rule: { ...x, links: selfLink(req, `users/${user}/access_rules/${x.id}`) } }
+}
+
+/** DELETE /v3/users/:user/access_rules/:id */
+export const deleteAccessRule: Handler = async (req, reply, d) => {
+  const { user, id } = params(req)
+  await d.appCreds.deleteAccessRule(user!, id!)
+  return noContent(reply)
 }

@@ -8,17 +8,8 @@ import { listLimit } from '../domain/config.js'
 import type { ConfigDoc } from '../domain/domain-configs.js'
 import type { Consumer, PolicyBlob } from '../domain/extras.js'
 import type { Trust, TrustInput } from '../domain/trusts.js'
-import type { IdentityDomain } from '../resources.js'
-import {
-  consumerCreate,
-  consumerUpdate,
-  domainConfig,
-  policyCreate,
-  policyUpdate,
-  trustCreate,
-} from '../schemas/credentials.js'
-import { validateBody } from '../schemas/validate.js'
-import { allows, can, collection, noContent, params, qs, query, type Router, selfLink } from './common.js'
+import { bodyOf, can, collection, noContent, params, qs, query, selfLink } from './common.js'
+import type { Handler } from './deps.js'
 import { roleView } from './roles.js'
 
 const policyView = (req: FastifyRequest, p: PolicyBlob) => ({
@@ -51,197 +42,228 @@ const trustView = (req: FastifyRequest, t: Trust) => ({
   links: selfLink(req, `OS-TRUST/trusts/${t.id}`),
 })
 
-export function registerExtraRoutes(r: Router, d: IdentityDomain): void {
-  // Policies
-  r.get('/v3/policies', async (req) => {
-    can(req, 'identity:list_policies', {})
-    const list = await d.extras.listPolicies({ type: qs(query(req), 'type') })
-    return collection(
-      req,
-      'policies',
-      list.map((p) => policyView(req, p)),
-      {},
-      listLimit(d.config, 'policy'),
-    )
-  })
-  r.post('/v3/policies', async (req, reply) => {
-    const body = validateBody(req.body, 'policy', policyCreate)
-    can(req, 'identity:create_policy', {})
-    const { known, extra } = splitExtra(body, ['type', 'blob'])
-    const p = await d.extras.createPolicy({ ...(known as { type: string; blob: string }), extra })
-    return reply.code(201).send({ policy: policyView(req, p) })
-  })
-  r.get('/v3/policies/:id', async (req) => {
-    can(req, 'identity:get_policy', {})
-    return { policy: policyView(req, await d.extras.getPolicy(params(req).id!)) }
-  })
-  r.patch('/v3/policies/:id', async (req) => {
-    const body = validateBody(req.body, 'policy', policyUpdate)
-    can(req, 'identity:update_policy', {})
-    const { known, extra } = splitExtra(body, ['type', 'blob'])
-    return { policy: policyView(req, await d.extras.updatePolicy(params(req).id!, { ...known, extra })) }
-  })
-  r.delete('/v3/policies/:id', async (req, reply) => {
-    can(req, 'identity:delete_policy', {})
-    await d.extras.deletePolicy(params(req).id!)
-    return noContent(reply)
-  })
+// Policies
 
-  // OAuth1 consumers
-  const C = '/v3/OS-OAUTH1/consumers'
-  r.get(C, async (req) => {
-    can(req, 'identity:list_consumers', {})
-    const list = await d.extras.listConsumers()
-    return collection(
-      req,
-      'consumers',
-      list.map((c) => consumerView(req, c)),
-    )
-  })
-  r.post(C, async (req, reply) => {
-    const body = validateBody(req.body ?? { consumer: {} }, 'consumer', consumerCreate)
-    can(req, 'identity:create_consumer', {})
-    const { known, extra } = splitExtra(body, ['description'])
-    const c = await d.extras.createConsumer({ ...known, extra })
-    return reply.code(201).send({ consumer: consumerView(req, c) })
-  })
-  r.get(`${C}/:id`, async (req) => {
-    can(req, 'identity:get_consumer', {})
-    return { consumer: consumerView(req, await d.extras.getConsumer(params(req).id!)) }
-  })
-  r.patch(`${C}/:id`, async (req) => {
-    const body = validateBody(req.body, 'consumer', consumerUpdate)
-    can(req, 'identity:update_consumer', {})
-    const { known, extra } = splitExtra(body, ['description', 'secret'])
-    delete known.secret
-    return {
-      consumer: consumerView(req, await d.extras.updateConsumer(params(req).id!, { ...known, extra })),
-    }
-  })
-  r.delete(`${C}/:id`, async (req, reply) => {
-    can(req, 'identity:delete_consumer', {})
-    await d.extras.deleteConsumer(params(req).id!)
-    return noContent(reply)
-  })
+/** GET /v3/policies */
+export const listPolicies: Handler = async (req, _reply, d) => {
+  const list = await d.extras.listPolicies({ type: qs(query(req), 'type') })
+  return collection(
+    req,
+    'policies',
+    list.map((p) => policyView(req, p)),
+    {},
+    listLimit(d.config, 'policy'),
+  )
+}
 
-  // Trusts
-  const T = '/v3/OS-TRUST/trusts'
-  r.get(T, async (req) => {
-    const q = query(req)
-    const trustor = qs(q, 'trustor_user_id')
-    const trustee = qs(q, 'trustee_user_id')
-    if (trustor) can(req, 'identity:list_trusts_for_trustor', { trust: { trustor_user_id: trustor } })
-    if (trustee) can(req, 'identity:list_trusts_for_trustee', { trust: { trustee_user_id: trustee } })
-    if (!trustor && !trustee) can(req, 'identity:list_trusts', {})
-    const list = await d.trusts.list({ trustor_user_id: trustor, trustee_user_id: trustee })
-    return collection(
-      req,
-      'trusts',
-      list.map((t) => trustView(req, t)),
-    )
-  })
-  r.post(T, async (req, reply) => {
-    const body = validateBody<TrustInput>(req.body, 'trust', trustCreate)
-    can(req, 'identity:create_trust', { trust: body })
-    const t = await d.trusts.create(body)
-    return reply.code(201).send({ trust: trustView(req, t) })
-  })
-  r.get(`${T}/:id`, async (req) => {
-    const t = await d.trusts.get(params(req).id!)
-    can(req, 'identity:get_trust', { trust: t })
-    return { trust: trustView(req, t) }
-  })
-  r.delete(`${T}/:id`, async (req, reply) => {
-    const t = await d.trusts.get(params(req).id!)
-    can(req, 'identity:delete_trust', { trust: t })
-    await d.trusts.delete(t.id)
-    return noContent(reply)
-  })
-  r.get(`${T}/:id/roles`, async (req) => {
-    const t = await d.trusts.get(params(req).id!)
-    can(req, 'identity:list_roles_for_trust', { trust: t })
-    return collection(
-      req,
-      'roles',
-      t.roles.map((x) => roleView(req, x)),
-    )
-  })
-  r.get(`${T}/:id/roles/:role`, async (req, reply) => {
-    const { id, role } = params(req)
-    const t = await d.trusts.get(id!)
-    can(req, 'identity:get_role_for_trust', { trust: t })
-    const found = await d.trusts.getRole(id!, role!)
-    if (req.method === 'HEAD') return reply.code(200).send()
-    return { role: roleView(req, found) }
-  })
+/** POST /v3/policies */
+export const createPolicy: Handler = async (req, reply, d) => {
+  const body = bodyOf(req, 'policy')
+  const { known, extra } = splitExtra(body, ['type', 'blob'])
+  const p = await d.extras.createPolicy({ ...(known as { type: string; blob: string }), extra })
+  return reply.code(201).send({ policy: policyView(req, p) })
+}
 
-  // Domain configuration
-  r.get('/v3/domains/config/default', async (req) => {
-    can(req, 'identity:get_domain_config_default', {})
-    return { config: d.domainConfigs.defaults() }
-  })
-  r.get('/v3/domains/config/:group/default', async (req) => {
-    can(req, 'identity:get_domain_config_default', {})
-    return { config: d.domainConfigs.defaults(params(req).group) }
-  })
-  r.get('/v3/domains/config/:group/:option/default', async (req) => {
-    const { group, option } = params(req)
-    can(req, 'identity:get_domain_config_default', {})
-    return { config: d.domainConfigs.defaults(group, option) }
-  })
-  const DC = '/v3/domains/:id/config'
-  r.put(DC, async (req, reply) => {
-    const body = validateBody<ConfigDoc>(req.body, 'config', domainConfig)
-    can(req, 'identity:create_domain_config', {})
-    const { created, config } = await d.domainConfigs.replace(params(req).id!, body)
-    return reply.code(created ? 201 : 200).send({ config })
-  })
-  r.get(DC, async (req) => {
-    can(req, 'identity:get_domain_config', {})
-    return { config: await d.domainConfigs.get(params(req).id!) }
-  })
-  r.patch(DC, async (req) => {
-    const body = validateBody<ConfigDoc>(req.body, 'config', domainConfig)
-    can(req, 'identity:update_domain_config', {})
-    return { config: await d.domainConfigs.update(params(req).id!, body) }
-  })
-  r.delete(DC, async (req, reply) => {
-    can(req, 'identity:delete_domain_config', {})
-    await d.domainConfigs.delete(params(req).id!)
-    return noContent(reply)
-  })
-  r.get(`${DC}/:group`, async (req) => {
-    const { id, group } = params(req)
-    can(req, 'identity:get_domain_config', {})
-    return { config: await d.domainConfigs.get(id!, group) }
-  })
-  r.patch(`${DC}/:group`, async (req) => {
-    const { id, group } = params(req)
-    const body = validateBody<ConfigDoc>(req.body, 'config', domainConfig)
-    can(req, 'identity:update_domain_config', {})
-    return { config: await d.domainConfigs.update(id!, body, group) }
-  })
-  r.delete(`${DC}/:group`, async (req, reply) => {
-    const { id, group } = params(req)
-    can(req, 'identity:delete_domain_config', {})
-    await d.domainConfigs.delete(id!, group)
-    return noContent(reply)
-  })
-  r.get(`${DC}/:group/:option`, async (req) => {
-    const { id, group, option } = params(req)
-    can(req, 'identity:get_domain_config', {})
-    return { config: await d.domainConfigs.get(id!, group, option) }
-  })
-  r.patch(`${DC}/:group/:option`, async (req) => {
-    const { id, group, option } = params(req)
-    const body = validateBody<Record<string, unknown>>(req.body, 'config', { type: 'object' })
-    can(req, 'identity:update_domain_config', {})
-    return { config: await d.domainConfigs.update(id!, { [group!]: body }, group, option) }
-  })
-  r.delete(`${DC}/:group/:option`, async (req, reply) => {
-    const { id, group, option } = params(req)
-    can(req, 'identity:delete_domain_config', {})
-    await d.domainConfigs.delete(id!, group, option)
-    return noContent(reply)
-  })
+/** GET /v3/policies/:id */
+export const getPolicy: Handler = async (req, _reply, d) => {
+  return { policy: policyView(req, await d.extras.getPolicy(params(req).id!)) }
+}
+
+/** PATCH /v3/policies/:id */
+export const updatePolicy: Handler = async (req, _reply, d) => {
+  const body = bodyOf(req, 'policy')
+  const { known, extra } = splitExtra(body, ['type', 'blob'])
+  return { policy: policyView(req, await d.extras.updatePolicy(params(req).id!, { ...known, extra })) }
+}
+
+/** DELETE /v3/policies/:id */
+export const deletePolicy: Handler = async (req, reply, d) => {
+  await d.extras.deletePolicy(params(req).id!)
+  return noContent(reply)
+}
+
+// OAuth1 consumers
+
+/** GET /v3/OS-OAUTH1/consumers */
+export const listConsumers: Handler = async (req, _reply, d) => {
+  const list = await d.extras.listConsumers()
+  return collection(
+    req,
+    'consumers',
+    list.map((c) => consumerView(req, c)),
+  )
+}
+
+/** POST /v3/OS-OAUTH1/consumers */
+export const createConsumer: Handler = async (req, reply, d) => {
+  // No body at all is an empty consumer (the route validates a body only when there is one).
+  const body = req.body == null ? {} : bodyOf(req, 'consumer')
+  const { known, extra } = splitExtra(body, ['description'])
+  const c = await d.extras.createConsumer({ ...known, extra })
+  return reply.code(201).send({ consumer: consumerView(req, c) })
+}
+
+/** GET /v3/OS-OAUTH1/consumers/:id */
+export const getConsumer: Handler = async (req, _reply, d) => {
+  return { consumer: consumerView(req, await d.extras.getConsumer(params(req).id!)) }
+}
+
+/** PATCH /v3/OS-OAUTH1/consumers/:id */
+export const updateConsumer: Handler = async (req, _reply, d) => {
+  const body = bodyOf(req, 'consumer')
+  const { known, extra } = splitExtra(body, ['description', 'secret'])
+  delete known.secret
+  return {
+    consumer: consumerView(req, await d.extras.updateConsumer(params(req).id!, { ...known, extra })),
+  }
+}
+
+/** DELETE /v3/OS-OAUTH1/consumers/:id */
+export const deleteConsumer: Handler = async (req, reply, d) => {
+  await d.extras.deleteConsumer(params(req).id!)
+  return noContent(reply)
+}
+
+// Trusts
+
+/** GET /v3/OS-TRUST/trusts */
+export const listTrusts: Handler = async (req, _reply, d) => {
+  const q = query(req)
+  const trustor = qs(q, 'trustor_user_id')
+  const trustee = qs(q, 'trustee_user_id')
+  if (trustor) can(req, 'identity:list_trusts_for_trustor', { trust: { trustor_user_id: trustor } })
+  if (trustee) can(req, 'identity:list_trusts_for_trustee', { trust: { trustee_user_id: trustee } })
+  if (!trustor && !trustee) can(req, 'identity:list_trusts', {})
+  const list = await d.trusts.list({ trustor_user_id: trustor, trustee_user_id: trustee })
+  return collection(
+    req,
+    'trusts',
+    list.map((t) => trustView(req, t)),
+  )
+}
+
+/** POST /v3/OS-TRUST/trusts */
+export const createTrust: Handler = async (req, reply, d) => {
+  const body = bodyOf<TrustInput>(req, 'trust')
+  can(req, 'identity:create_trust', { trust: body })
+  const t = await d.trusts.create(body)
+  return reply.code(201).send({ trust: trustView(req, t) })
+}
+
+/** GET /v3/OS-TRUST/trusts/:id */
+export const getTrust: Handler = async (req, _reply, d) => {
+  const t = await d.trusts.get(params(req).id!)
+  can(req, 'identity:get_trust', { trust: t })
+  return { trust: trustView(req, t) }
+}
+
+/** DELETE /v3/OS-TRUST/trusts/:id */
+export const deleteTrust: Handler = async (req, reply, d) => {
+  const t = await d.trusts.get(params(req).id!)
+  can(req, 'identity:delete_trust', { trust: t })
+  await d.trusts.delete(t.id)
+  return noContent(reply)
+}
+
+/** GET /v3/OS-TRUST/trusts/:id/roles */
+export const listRolesForTrust: Handler = async (req, _reply, d) => {
+  const t = await d.trusts.get(params(req).id!)
+  can(req, 'identity:list_roles_for_trust', { trust: t })
+  return collection(
+    req,
+    'roles',
+    t.roles.map((x) => roleView(req, x)),
+  )
+}
+
+/** GET /v3/OS-TRUST/trusts/:id/roles/:role */
+export const getRoleForTrust: Handler = async (req, reply, d) => {
+  const { id, role } = params(req)
+  const t = await d.trusts.get(id!)
+  can(req, 'identity:get_role_for_trust', { trust: t })
+  const found = await d.trusts.getRole(id!, role!)
+  if (req.method === 'HEAD') return reply.code(200).send()
+  return { role: roleView(req, found) }
+}
+
+// Domain configuration
+
+/** GET /v3/domains/config/default */
+export const getDomainConfigDefault: Handler = async (_req, _reply, d) => {
+  return { config: d.domainConfigs.defaults() }
+}
+
+/** GET /v3/domains/config/:group/default */
+export const getDomainConfigGroupDefault: Handler = async (req, _reply, d) => {
+  return { config: d.domainConfigs.defaults(params(req).group) }
+}
+
+/** GET /v3/domains/config/:group/:option/default */
+export const getDomainConfigOptionDefault: Handler = async (req, _reply, d) => {
+  const { group, option } = params(req)
+  return { config: d.domainConfigs.defaults(group, option) }
+}
+
+/** PUT /v3/domains/:id/config */
+export const createDomainConfig: Handler = async (req, reply, d) => {
+  const body = bodyOf<ConfigDoc>(req, 'config')
+  const { created, config } = await d.domainConfigs.replace(params(req).id!, body)
+  return reply.code(created ? 201 : 200).send({ config })
+}
+
+/** GET /v3/domains/:id/config */
+export const getDomainConfig: Handler = async (req, _reply, d) => {
+  return { config: await d.domainConfigs.get(params(req).id!) }
+}
+
+/** PATCH /v3/domains/:id/config */
+export const updateDomainConfig: Handler = async (req, _reply, d) => {
+  const body = bodyOf<ConfigDoc>(req, 'config')
+  return { config: await d.domainConfigs.update(params(req).id!, body) }
+}
+
+/** DELETE /v3/domains/:id/config */
+export const deleteDomainConfig: Handler = async (req, reply, d) => {
+  await d.domainConfigs.delete(params(req).id!)
+  return noContent(reply)
+}
+
+/** GET /v3/domains/:id/config/:group */
+export const getDomainConfigGroup: Handler = async (req, _reply, d) => {
+  const { id, group } = params(req)
+  return { config: await d.domainConfigs.get(id!, group) }
+}
+
+/** PATCH /v3/domains/:id/config/:group */
+export const updateDomainConfigGroup: Handler = async (req, _reply, d) => {
+  const { id, group } = params(req)
+  const body = bodyOf<ConfigDoc>(req, 'config')
+  return { config: await d.domainConfigs.update(id!, body, group) }
+}
+
+/** DELETE /v3/domains/:id/config/:group */
+export const deleteDomainConfigGroup: Handler = async (req, reply, d) => {
+  const { id, group } = params(req)
+  await d.domainConfigs.delete(id!, group)
+  return noContent(reply)
+}
+
+/** GET /v3/domains/:id/config/:group/:option */
+export const getDomainConfigOption: Handler = async (req, _reply, d) => {
+  const { id, group, option } = params(req)
+  return { config: await d.domainConfigs.get(id!, group, option) }
+}
+
+/** PATCH /v3/domains/:id/config/:group/:option */
+export const updateDomainConfigOption: Handler = async (req, _reply, d) => {
+  const { id, group, option } = params(req)
+  const body = bodyOf<Record<string, unknown>>(req, 'config')
+  return { config: await d.domainConfigs.update(id!, { [group!]: body }, group, option) }
+}
+
+/** DELETE /v3/domains/:id/config/:group/:option */
+export const deleteDomainConfigOption: Handler = async (req, reply, d) => {
+  const { id, group, option } = params(req)
+  await d.domainConfigs.delete(id!, group, option)
+  return noContent(reply)
 }

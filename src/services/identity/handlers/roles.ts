@@ -6,24 +6,10 @@ import type { FastifyRequest } from 'fastify'
 import type { ActorKind, AssignmentEntry, Grant, TargetKind } from '../domain/assignments.js'
 import { splitExtra } from '../domain/common.js'
 import { listLimit } from '../domain/config.js'
-import { ValidationFailed } from '../domain/errors.js'
 import type { Role } from '../domain/roles.js'
-import type { IdentityDomain } from '../resources.js'
-import { roleCreate, roleUpdate } from '../schemas/roles.js'
-import { validateBody } from '../schemas/validate.js'
-import {
-  allows,
-  can,
-  collection,
-  noContent,
-  params,
-  qb,
-  qs,
-  query,
-  type Router,
-  selfLink,
-  v3Base,
-} from './common.js'
+import { ValidationFailed } from '../errors.js'
+import { bodyOf, can, collection, noContent, params, qb, qs, query, selfLink, v3Base } from './common.js'
+import type { Handler, IdentityDeps } from './deps.js'
 
 export function roleView(req: FastifyRequest, r: Role) {
   return {
@@ -44,141 +30,135 @@ const brief = (req: FastifyRequest, r: Role) => ({
 })
 const ROLE_FIELDS = ['name', 'domain_id', 'description', 'options'] as const
 
-export function registerRoleRoutes(r: Router, d: IdentityDomain): void {
-  r.get('/v3/roles', async (req) => {
-    const q = query(req)
-    const domainId = qs(q, 'domain_id')
-    can(req, domainId ? 'identity:list_domain_roles' : 'identity:list_roles', { domain_id: domainId })
-    const list = await d.roles.list({ name: qs(q, 'name'), domain_id: domainId })
-    return collection(
-      req,
-      'roles',
-      list.map((x) => roleView(req, x)),
-      {},
-      listLimit(d.config, 'role'),
-    )
-  })
-  r.post('/v3/roles', async (req, reply) => {
-    const body = validateBody(req.body, 'role', roleCreate)
-    const { known, extra } = splitExtra(body, ROLE_FIELDS)
-    can(req, known.domain_id ? 'identity:create_domain_role' : 'identity:create_role', { role: known })
-    const role = await d.roles.create({ ...(known as { name: string }), extra })
-    return reply.code(201).send({ role: roleView(req, role) })
-  })
-  r.get('/v3/roles/:id', async (req) => {
-    const role = await d.roles.get(params(req).id!)
-    can(req, role.domain_id ? 'identity:get_domain_role' : 'identity:get_role', { role })
-    return { role: roleView(req, role) }
-  })
-  r.patch('/v3/roles/:id', async (req) => {
-    const body = validateBody(req.body, 'role', roleUpdate)
-    const role = await d.roles.get(params(req).id!)
-    can(req, role.domain_id ? 'identity:update_domain_role' : 'identity:update_role', { role })
-    const { known, extra } = splitExtra(body, ROLE_FIELDS)
-    return { role: roleView(req, await d.roles.update(role.id, { ...known, extra })) }
-  })
-  r.delete('/v3/roles/:id', async (req, reply) => {
-    const role = await d.roles.get(params(req).id!)
-    can(req, role.domain_id ? 'identity:delete_domain_role' : 'identity:delete_role', { role })
-    await d.roles.delete(role.id)
-    return noContent(reply)
-  })
+/** GET /v3/roles */
+export const listRoles: Handler = async (req, _reply, d) => {
+  const q = query(req)
+  const domainId = qs(q, 'domain_id')
+  can(req, domainId ? 'identity:list_domain_roles' : 'identity:list_roles', { domain_id: domainId })
+  const list = await d.roles.list({ name: qs(q, 'name'), domain_id: domainId })
+  return collection(
+    req,
+    'roles',
+    list.map((x) => roleView(req, x)),
+    {},
+    listLimit(d.config, 'role'),
+  )
+}
 
-  // Implied roles
-  r.get('/v3/roles/:id/implies', async (req) => {
-    can(req, 'identity:list_implied_roles', {})
-    const { prior, implies } = await d.roles.listImplied(params(req).id!)
-    return {
-      role_inference: { prior_role: brief(req, prior), implies: implies.map((x) => brief(req, x)) },
-      links: selfLink(req, `roles/${prior.id}/implies`),
-    }
-  })
-  r.put('/v3/roles/:id/implies/:implied', async (req, reply) => {
-    const { id, implied } = params(req)
-    can(req, 'identity:create_implied_role', {})
-    const rule = await d.roles.createImplied(id!, implied!)
-    return reply.code(201).send(inference(req, rule))
-  })
-  r.get('/v3/roles/:id/implies/:implied', async (req, reply) => {
-    const { id, implied } = params(req)
-    can(req, req.method === 'HEAD' ? 'identity:check_implied_role' : 'identity:get_implied_role', {})
-    const rule = await d.roles.getImplied(id!, implied!)
-    if (req.method === 'HEAD') return noContent(reply)
-    return inference(req, rule)
-  })
-  r.delete('/v3/roles/:id/implies/:implied', async (req, reply) => {
-    const { id, implied } = params(req)
-    can(req, 'identity:delete_implied_role', {})
-    await d.roles.deleteImplied(id!, implied!)
-    return noContent(reply)
-  })
-  r.get('/v3/role_inferences', async (req) => {
-    can(req, 'identity:list_role_inference_rules', {})
-    const all = await d.roles.listInferences()
-    return {
-      role_inferences: all.map((x) => ({
-        prior_role: brief(req, x.prior),
-        implies: x.implies.map((i) => brief(req, i)),
-      })),
-      links: selfLink(req, 'role_inferences'),
-    }
-  })
+/** POST /v3/roles */
+export const createRole: Handler = async (req, reply, d) => {
+  const body = bodyOf(req, 'role')
+  const { known, extra } = splitExtra(body, ROLE_FIELDS)
+  can(req, known.domain_id ? 'identity:create_domain_role' : 'identity:create_role', { role: known })
+  const role = await d.roles.create({ ...(known as { name: string }), extra })
+  return reply.code(201).send({ role: roleView(req, role) })
+}
 
-  // Grants
-  const targets: Array<{ kind: TargetKind; prefix: string; param?: string }> = [
-    { kind: 'project', prefix: '/v3/projects/:target', param: 'target' },
-    { kind: 'domain', prefix: '/v3/domains/:target', param: 'target' },
-    { kind: 'system', prefix: '/v3/system' },
-  ]
-  for (const t of targets) {
-    for (const actor of ['user', 'group'] as const) {
-      const base = `${t.prefix}/${actor}s/:actor/roles`
-      registerGrantRoutes(r, d, base, t.kind, actor, false)
-    }
+/** GET /v3/roles/:id */
+export const getRole: Handler = async (req, _reply, d) => {
+  const role = await d.roles.get(params(req).id!)
+  can(req, role.domain_id ? 'identity:get_domain_role' : 'identity:get_role', { role })
+  return { role: roleView(req, role) }
+}
+
+/** PATCH /v3/roles/:id */
+export const updateRole: Handler = async (req, _reply, d) => {
+  const body = bodyOf(req, 'role')
+  const role = await d.roles.get(params(req).id!)
+  can(req, role.domain_id ? 'identity:update_domain_role' : 'identity:update_role', { role })
+  const { known, extra } = splitExtra(body, ROLE_FIELDS)
+  return { role: roleView(req, await d.roles.update(role.id, { ...known, extra })) }
+}
+
+/** DELETE /v3/roles/:id */
+export const deleteRole: Handler = async (req, reply, d) => {
+  const role = await d.roles.get(params(req).id!)
+  can(req, role.domain_id ? 'identity:delete_domain_role' : 'identity:delete_role', { role })
+  await d.roles.delete(role.id)
+  return noContent(reply)
+}
+
+// Implied roles
+
+/** GET /v3/roles/:id/implies */
+export const listImpliedRoles: Handler = async (req, _reply, d) => {
+  const { prior, implies } = await d.roles.listImplied(params(req).id!)
+  return {
+    role_inference: { prior_role: brief(req, prior), implies: implies.map((x) => brief(req, x)) },
+    links: selfLink(req, `roles/${prior.id}/implies`),
   }
-  for (const kind of ['project', 'domain'] as const) {
-    for (const actor of ['user', 'group'] as const) {
-      registerGrantRoutes(r, d, `/v3/OS-INHERIT/${kind}s/:target/${actor}s/:actor/roles`, kind, actor, true)
-    }
-  }
+}
 
-  r.get('/v3/role_assignments', async (req) => {
-    const q = query(req)
-    const includeSubtree = qb(q, 'include_subtree') === true
-    const projectId = qs(q, 'scope.project.id')
-    if (includeSubtree && !projectId) {
-      throw new ValidationFailed(
-        'scope.project.id needs to be specified if include_subtree is also specified.',
-      )
-    }
-    if (qs(q, 'user.id') && qs(q, 'group.id')) {
-      throw new ValidationFailed('Specify a user or group, not both.')
-    }
-    const domainId = qs(q, 'scope.domain.id')
-    const scoped = req.ctx.who.domain_id
-    if (includeSubtree) {
-      const project = await d.projects.get(projectId!)
-      can(req, 'identity:list_role_assignments_for_tree', { project })
-    } else {
-      // Keystone: a domain-scoped token is checked against its own domain, and the
-      // answer is cut down to assignments on that domain and its projects (below).
-      can(req, 'identity:list_role_assignments', scoped ? { domain_id: scoped } : {})
-    }
-    const entries = await d.assignments.list({
-      userId: qs(q, 'user.id'),
-      groupId: qs(q, 'group.id'),
-      projectId,
-      domainId,
-      system: q['scope.system'] !== undefined,
-      roleId: qs(q, 'role.id'),
-      inheritedOnly: q['scope.OS-INHERIT:inherited_to'] !== undefined,
-      effective: qb(q, 'effective') === true,
-      includeSubtree,
-    })
-    const visible = includeSubtree || !scoped ? entries : await inDomain(d, entries, scoped)
-    const views = await assignmentViews(req, d, visible, qb(q, 'include_names') === true)
-    return collection(req, 'role_assignments', views)
+/** PUT /v3/roles/:id/implies/:implied */
+export const createImpliedRole: Handler = async (req, reply, d) => {
+  const { id, implied } = params(req)
+  const rule = await d.roles.createImplied(id!, implied!)
+  return reply.code(201).send(inference(req, rule))
+}
+
+/** GET /v3/roles/:id/implies/:implied */
+export const getImpliedRole: Handler = async (req, reply, d) => {
+  const { id, implied } = params(req)
+  can(req, req.method === 'HEAD' ? 'identity:check_implied_role' : 'identity:get_implied_role', {})
+  const rule = await d.roles.getImplied(id!, implied!)
+  if (req.method === 'HEAD') return noContent(reply)
+  return inference(req, rule)
+}
+
+/** DELETE /v3/roles/:id/implies/:implied */
+export const deleteImpliedRole: Handler = async (req, reply, d) => {
+  const { id, implied } = params(req)
+  await d.roles.deleteImplied(id!, implied!)
+  return noContent(reply)
+}
+
+/** GET /v3/role_inferences */
+export const listRoleInferenceRules: Handler = async (req, _reply, d) => {
+  const all = await d.roles.listInferences()
+  return {
+    role_inferences: all.map((x) => ({
+      prior_role: brief(req, x.prior),
+      implies: x.implies.map((i) => brief(req, i)),
+    })),
+    links: selfLink(req, 'role_inferences'),
+  }
+}
+
+/** GET /v3/role_assignments */
+export const listRoleAssignments: Handler = async (req, _reply, d) => {
+  const q = query(req)
+  const includeSubtree = qb(q, 'include_subtree') === true
+  const projectId = qs(q, 'scope.project.id')
+  if (includeSubtree && !projectId) {
+    throw new ValidationFailed('scope.project.id needs to be specified if include_subtree is also specified.')
+  }
+  if (qs(q, 'user.id') && qs(q, 'group.id')) {
+    throw new ValidationFailed('Specify a user or group, not both.')
+  }
+  const domainId = qs(q, 'scope.domain.id')
+  const scoped = req.ctx.who.domain_id
+  if (includeSubtree) {
+    const project = await d.projects.get(projectId!)
+    can(req, 'identity:list_role_assignments_for_tree', { project })
+  } else {
+    // Keystone: a domain-scoped token is checked against its own domain, and the
+    // answer is cut down to assignments on that domain and its projects (below).
+    can(req, 'identity:list_role_assignments', scoped ? { domain_id: scoped } : {})
+  }
+  const entries = await d.assignments.list({
+    userId: qs(q, 'user.id'),
+    groupId: qs(q, 'group.id'),
+    projectId,
+    domainId,
+    system: q['scope.system'] !== undefined,
+    roleId: qs(q, 'role.id'),
+    inheritedOnly: q['scope.OS-INHERIT:inherited_to'] !== undefined,
+    effective: qb(q, 'effective') === true,
+    includeSubtree,
   })
+  const visible = includeSubtree || !scoped ? entries : await inDomain(d, entries, scoped)
+  const views = await assignmentViews(req, d, visible, qb(q, 'include_names') === true)
+  return collection(req, 'role_assignments', views)
 }
 
 /**
@@ -196,74 +176,92 @@ function inference(req: FastifyRequest, rule: { prior: Role; implied: Role }) {
   }
 }
 
-function registerGrantRoutes(
-  r: Router,
-  d: IdentityDomain,
-  base: string,
-  target: TargetKind,
-  actor: ActorKind,
-  inherited: boolean,
-) {
-  const suffix = inherited ? '/inherited_to_projects' : ''
-  const grantOf = (req: FastifyRequest): Grant => {
-    const p = params(req)
-    return {
-      actor,
-      actorId: p.actor!,
-      target,
-      targetId: target === 'system' ? 'system' : p.target!,
-      roleId: p.role ?? '',
-      inherited,
-    }
-  }
-  // Keystone's grant target: the role, the actor and the project or domain, each loaded
-  // (404 when missing) before the policy check; a revoke tolerates a deleted actor.
-  const policyTarget = async (g: Grant, op: 'list' | 'check' | 'create' | 'revoke') => {
-    const t: Record<string, unknown> = {}
-    if (g.roleId) t.role = policyRole(await d.roles.get(g.roleId))
-    const load = actor === 'user' ? d.users.get(g.actorId) : d.users.getGroup(g.actorId)
-    t[actor] = op === 'revoke' ? await load.catch(() => ({ id: g.actorId })) : await load
-    if (target === 'project') t.project = await d.projects.get(g.targetId)
-    if (target === 'domain') t.domain = await d.projects.getDomain(g.targetId)
-    return t
-  }
-  const rule = (op: 'list' | 'check' | 'create' | 'revoke') =>
-    target === 'system'
-      ? `identity:${op === 'list' ? 'list_system_grants' : `${op}_system_grant`}_for_${actor}`
-      : `identity:${op === 'list' ? 'list_grants' : `${op}_grant`}`
+/** A family of grant routes: e.g. a user's roles on a project, or a group's inherited ones on a domain. */
+export interface GrantKind {
+  target: TargetKind
+  actor: ActorKind
+  inherited: boolean
+}
 
-  r.get(`${base}${suffix}`, async (req) => {
-    const g = grantOf(req)
-    can(req, rule('list'), await policyTarget(g, 'list'))
-    const roles = await d.assignments.listGrantedRoles(actor, g.actorId, target, g.targetId, inherited)
-    return collection(
-      req,
-      'roles',
-      roles.map((x) => roleView(req, x)),
-    )
-  })
-  r.put(`${base}/:role${suffix}`, async (req, reply) => {
-    const g = grantOf(req)
-    can(req, rule('create'), await policyTarget(g, 'create'))
-    await d.assignments.grant(g)
-    return noContent(reply)
-  })
-  r.get(`${base}/:role${suffix}`, async (req, reply) => {
-    const g = grantOf(req)
-    can(req, rule('check'), await policyTarget(g, 'check'))
-    await d.assignments.check(g)
-    return noContent(reply)
-  })
-  r.delete(`${base}/:role${suffix}`, async (req, reply) => {
-    const g = grantOf(req)
-    can(req, rule('revoke'), await policyTarget(g, 'revoke'))
-    await d.assignments.revoke(g)
-    return noContent(reply)
-  })
+export type GrantOperation = 'list' | 'check' | 'create' | 'revoke'
+
+/** The policy rule of a grant operation (system grants have their own, per actor). */
+export function grantRule(kind: GrantKind, op: GrantOperation): string {
+  return kind.target === 'system'
+    ? `identity:${op === 'list' ? 'list_system_grants' : `${op}_system_grant`}_for_${kind.actor}`
+    : `identity:${op === 'list' ? 'list_grants' : `${op}_grant`}`
+}
+
+function grantOf(req: FastifyRequest, kind: GrantKind): Grant {
+  const p = params(req)
+  return {
+    actor: kind.actor,
+    actorId: p.actor!,
+    target: kind.target,
+    targetId: kind.target === 'system' ? 'system' : p.target!,
+    roleId: p.role ?? '',
+    inherited: kind.inherited,
+  }
+}
+
+/**
+ * Keystone's grant target: the role, the actor and the project or domain, each loaded
+ * (404 when missing) before the policy check; a revoke tolerates a deleted actor.
+ */
+async function grantTarget(d: IdentityDeps, g: Grant, op: GrantOperation) {
+  const t: Record<string, unknown> = {}
+  if (g.roleId) t.role = policyRole(await d.roles.get(g.roleId))
+  const load = g.actor === 'user' ? d.users.get(g.actorId) : d.users.getGroup(g.actorId)
+  t[g.actor] = op === 'revoke' ? await load.catch(() => ({ id: g.actorId })) : await load
+  if (g.target === 'project') t.project = await d.projects.get(g.targetId)
+  if (g.target === 'domain') t.domain = await d.projects.getDomain(g.targetId)
+  return t
+}
+
+/** The four handlers of one family of grant routes. */
+export function grantHandlers(kind: GrantKind): Record<GrantOperation, Handler> {
+  const enforce = async (req: FastifyRequest, d: IdentityDeps, op: GrantOperation) => {
+    const g = grantOf(req, kind)
+    can(req, grantRule(kind, op), await grantTarget(d, g, op))
+    return g
+  }
+  return {
+    /** GET .../roles */
+    list: async (req, _reply, d) => {
+      const g = await enforce(req, d, 'list')
+      const roles = await d.assignments.listGrantedRoles(
+        g.actor,
+        g.actorId,
+        g.target,
+        g.targetId,
+        g.inherited,
+      )
+      return collection(
+        req,
+        'roles',
+        roles.map((x) => roleView(req, x)),
+      )
+    },
+    /** PUT .../roles/:role */
+    create: async (req, reply, d) => {
+      await d.assignments.grant(await enforce(req, d, 'create'))
+      return noContent(reply)
+    },
+    /** GET and HEAD .../roles/:role */
+    check: async (req, reply, d) => {
+      await d.assignments.check(await enforce(req, d, 'check'))
+      return noContent(reply)
+    },
+    /** DELETE .../roles/:role */
+    revoke: async (req, reply, d) => {
+      await d.assignments.revoke(await enforce(req, d, 'revoke'))
+      return noContent(reply)
+    },
+  }
 }
 
 /** The entries on `domainId` itself or on one of its projects. */
-async function inDomain(d: IdentityDomain, entries: AssignmentEntry[], domainId: string) {
+async function inDomain(d: IdentityDeps, entries: AssignmentEntry[], domainId: string) {
   const projectDomain = new Map<string, string | null | undefined>()
   const out: AssignmentEntry[] = []
   for (const e of entries) {
@@ -278,7 +276,7 @@ async function inDomain(d: IdentityDomain, entries: AssignmentEntry[], domainId:
 
 async function assignmentViews(
   req: FastifyRequest,
-  d: IdentityDomain,
+  d: IdentityDeps,
   entries: AssignmentEntry[],
   names: boolean,
 ) {

@@ -2,7 +2,7 @@
  * Version discovery: GET /identity (300 Multiple Choices listing v3) and
  * GET /identity/v3 (`{"version": {...}}`), both anonymous, as Keystone.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Handler } from './deps.js'
 
 export const V3 = {
   id: 'v3.14',
@@ -21,17 +21,12 @@ function describe(v3Url: string) {
   }
 }
 
-export function versionHandlers(baseUrl: (req: FastifyRequest) => string) {
-  return {
-    /** GET /identity */
-    async root(req: FastifyRequest, reply: FastifyReply) {
-      const v3 = baseUrl(req)
-      reply.code(300).header('location', `${v3}/`)
-      return { versions: { values: [describe(v3)] } }
-    },
-    /** GET /identity/v3 */
-    async v3(req: FastifyRequest) {
-      return { version: describe(baseUrl(req)) }
-    },
-  }
+/** GET /identity */
+export const listVersions: Handler = async (req, reply, d) => {
+  const v3 = d.auth.baseUrl(req)
+  reply.code(300).header('location', `${v3}/`)
+  return { versions: { values: [describe(v3)] } }
 }
+
+/** GET /identity/v3 */
+export const getVersion: Handler = async (req, _reply, d) => ({ version: describe(d.auth.baseUrl(req)) })

@@ -1,14 +1,19 @@
-/** Request bodies of /v3/credentials, OS-EC2, application credentials, trusts, policies, consumers, domain config. */
-import { boolean, description, id64, name255, nullableId, type Schema } from './validate.js'
+/**
+ * Request bodies of /v3/credentials, OS-EC2, application credentials, trusts, policies,
+ * consumers and domain configuration.
+ */
+import { boolean, description, id64, name255, nullableId, type Schema } from './parameter-types.js'
+import { wrapped } from './validation.js'
 
-export const credentialCreate: Schema = {
+export const credentialCreate = wrapped('credential', {
   properties: { user_id: id64, type: name255, blob: { type: 'string' }, project_id: nullableId },
   required: ['user_id', 'type', 'blob'],
-}
-export const credentialUpdate: Schema = {
+})
+export const credentialUpdate = wrapped('credential', {
   properties: { user_id: id64, type: name255, blob: { type: 'string' }, project_id: nullableId },
   minProperties: 1,
-}
+})
+/** OS-EC2 create: a bare body. */
 export const ec2Create: Schema = { type: 'object', properties: { tenant_id: id64 }, required: ['tenant_id'] }
 
 const roleRef: Schema = {
@@ -26,7 +31,7 @@ const accessRule: Schema = {
   },
   additionalProperties: false,
 }
-export const appCredCreate: Schema = {
+export const appCredCreate = wrapped('application_credential', {
   properties: {
     name: name255,
     description,
@@ -38,8 +43,8 @@ export const appCredCreate: Schema = {
   },
   required: ['name'],
   additionalProperties: false,
-}
-export const trustCreate: Schema = {
+})
+export const trustCreate = wrapped('trust', {
   properties: {
     trustor_user_id: id64,
     trustee_user_id: id64,
@@ -52,14 +57,17 @@ export const trustCreate: Schema = {
     redelegation_count: { type: ['integer', 'null'], minimum: 0 },
   },
   required: ['trustor_user_id', 'trustee_user_id', 'impersonation'],
-}
-export const policyCreate: Schema = {
+})
+export const policyCreate = wrapped('policy', {
   properties: { type: { type: 'string', maxLength: 255 }, blob: { type: 'string' } },
   required: ['type', 'blob'],
-}
-export const policyUpdate: Schema = {
+})
+export const policyUpdate = wrapped('policy', {
   properties: { type: { type: 'string', maxLength: 255 }, blob: { type: 'string' } },
-}
-export const consumerCreate: Schema = { properties: { description } }
-export const consumerUpdate: Schema = { properties: { description, secret: { type: 'null' } } }
-export const domainConfig: Schema = { type: 'object', additionalProperties: { type: 'object' } }
+})
+export const consumerCreate = wrapped('consumer', { properties: { description } })
+export const consumerUpdate = wrapped('consumer', { properties: { description, secret: { type: 'null' } } })
+/** A domain's configuration: groups of options. */
+export const domainConfig = wrapped('config', { type: 'object', additionalProperties: { type: 'object' } })
+/** One group's options (PATCH /v3/domains/{id}/config/{group}/{option}). */
+export const domainConfigOption = wrapped('config', { type: 'object' })

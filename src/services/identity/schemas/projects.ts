@@ -9,19 +9,20 @@ import {
   type Schema,
   tag,
   updateBody,
-} from './validate.js'
+} from './parameter-types.js'
+import { wrapped } from './validation.js'
 
 const tags: Schema = { type: 'array', items: tag, maxLength: 80 }
 const options: Schema = { type: 'object' }
 
-export const domainCreate: Schema = {
+export const domainCreate = wrapped('domain', {
   properties: { name: name64, description, enabled: boolean, tags, options, explicit_domain_id: id64 },
   required: ['name'],
-}
-export const domainUpdate: Schema = {
+})
+export const domainUpdate = wrapped('domain', {
   properties: { name: name64, description, enabled: boolean, tags, options },
   minProperties: 1,
-}
+})
 const projectProperties: Record<string, Schema> = {
   name: name64,
   description,
@@ -32,7 +33,8 @@ const projectProperties: Record<string, Schema> = {
   tags,
   options,
 }
-export const projectCreate = createBody(projectProperties)
-export const projectUpdate = updateBody(projectProperties)
+export const projectCreate = wrapped('project', createBody(projectProperties))
+export const projectUpdate = wrapped('project', updateBody(projectProperties))
+/** PUT /v3/projects/{id}/tags: a bare body. */
 export const tagsBody: Schema = { type: 'object', properties: { tags }, required: ['tags'] }
 export { tag as tagSchema }

@@ -8,7 +8,8 @@ import {
   nullableId,
   type Schema,
   updateBody,
-} from './validate.js'
+} from './parameter-types.js'
+import { wrapped } from './validation.js'
 
 const password: Schema = { type: ['string', 'null'] }
 const options: Schema = { type: 'object' }
@@ -23,12 +24,12 @@ const userProperties: Record<string, Schema> = {
   email: { type: ['string', 'null'] },
   options,
 }
-export const userCreate = createBody(userProperties)
-export const userUpdate = updateBody(userProperties)
-export const passwordChange: Schema = {
+export const userCreate = wrapped('user', createBody(userProperties))
+export const userUpdate = wrapped('user', updateBody(userProperties))
+export const passwordChange = wrapped('user', {
   properties: { original_password: { type: 'string' }, password: { type: 'string', minLength: 1 } },
   required: ['original_password', 'password'],
-}
+})
 const groupProperties: Record<string, Schema> = { name: name255, domain_id: id64, description }
-export const groupCreate = createBody(groupProperties)
-export const groupUpdate = updateBody(groupProperties)
+export const groupCreate = wrapped('group', createBody(groupProperties))
+export const groupUpdate = wrapped('group', updateBody(groupProperties))

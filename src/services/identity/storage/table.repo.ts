@@ -1,8 +1,9 @@
 /**
- * One small repository shape for every identity table: get by key, list by equality
- * filters, insert, update, delete. The resource half's tables are simple rows whose
- * relations the domain layer walks itself (hierarchies, effective roles), so one
- * generic repository, typed per table, serves them all.
+ * The resource half's repositories: one small shape for every identity table (get by
+ * key, list by equality filters, insert, update, delete) and `Repos`, the set of them,
+ * whose `transaction` hands the same set bound to one connection. The resource half's
+ * tables are simple rows whose relations the domain layer walks itself (hierarchies,
+ * effective roles), so one generic repository, typed per table, serves them all.
  *
  * NOTE: Kysely's builders do not type-check over a generic table name, so the
  * implementation talks to an untyped Kysely; the public surface stays typed by
@@ -119,4 +120,47 @@ export class TableRepo<T extends TableName> {
     const r = await q.executeTakeFirst()
     return Number((r as { numDeletedRows?: bigint }).numDeletedRows ?? 0)
   }
+}
+
+export type Repos = { readonly [T in TableName]: TableRepo<T> } & {
+  /** Runs `fn` in one transaction (or inside the current one). */
+  transaction<R>(fn: (tx: Repos) => Promise<R>): Promise<R>
+}
+
+const TABLES: readonly TableName[] = [
+  'identity_project',
+  'identity_project_tag',
+  'identity_user',
+  'identity_password',
+  'identity_group',
+  'identity_membership',
+  'identity_role',
+  'identity_implied_role',
+  'identity_assignment',
+  'identity_region',
+  'identity_service',
+  'identity_endpoint',
+  'identity_endpoint_group',
+  'identity_project_endpoint_group',
+  'identity_project_endpoint',
+  'identity_credential',
+  'identity_app_cred',
+  'identity_app_cred_role',
+  'identity_access_rule',
+  'identity_app_cred_access_rule',
+  'identity_policy',
+  'identity_consumer',
+  'identity_trust',
+  'identity_trust_role',
+  'identity_domain_config',
+]
+
+export function createRepos(db: Kysely<IdentityDB> | Transaction<IdentityDB>, inTx = false): Repos {
+  const repos: Record<string, unknown> = {}
+  for (const t of TABLES) repos[t] = new TableRepo(db as Kysely<any>, t)
+  repos.transaction = async <R>(fn: (tx: Repos) => Promise<R>): Promise<R> => {
+    if (inTx) return fn(repos as Repos)
+    return (db as Kysely<IdentityDB>).transaction().execute((trx) => fn(createRepos(trx, true)))
+  }
+  return repos as Repos
 }

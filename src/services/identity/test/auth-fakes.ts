@@ -3,16 +3,10 @@
  * roles and assignments, with plain-text passwords.
  */
 
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { Kysely } from 'kysely'
-import pino from 'pino'
-import type { Dialect } from '../../../kernel/db/index.js'
-import { migrateToLatest, openDatabase } from '../../../kernel/db/index.js'
 import { Unauthorized } from '../../../kernel/errors/index.js'
-import { createApp } from '../../../kernel/http/index.js'
+import type { AnyServiceModule } from '../../../kernel/host/index.js'
+import { startTestHost } from '../../../kernel/testing/index.js'
 import type { TrustRecord } from '../domain/auth-trusts.js'
 import type {
   ApplicationCredentialRecord,
@@ -26,7 +20,9 @@ import type {
   ScopeRef,
   UserRecord,
 } from '../domain/ports.js'
-import { createIdentityService, type IdentityInstanceOf } from '../service.js'
+import { type IdentityConfig, identityModule } from '../module.js'
+import type { IdentityDomain } from '../resources.js'
+import { createIdentityService } from '../service.js'
 import { authMigrations } from '../storage/migrations/auth-0500-tokens.js'
 
 export const ROLES: Record<string, RoleRef> = {
@@ -164,18 +160,12 @@ function user(
 export interface Harness {
   app: FastifyInstance
   ports: FakePorts
-  identity: IdentityInstanceOf<unknown>
   /** The RevocationSink the service handed to the resource half. */
   sink(): RevocationSink
-  db: Kysely<unknown>
-  /** Another process on the same database and key directory (validates, issues). */
-  second(): Promise<IdentityInstanceOf<unknown>>
   close(): Promise<void>
 }
 
 export interface HarnessOptions {
-  connection?: string
-  dialect?: Dialect
   token?: Partial<{
     expiration: number
     allow_expired_window: number
@@ -183,59 +173,39 @@ export interface HarnessOptions {
     allow_rescope_scoped_token: boolean
   }>
   policies?: { enforce_scope?: boolean; enforce_new_defaults?: boolean }
-  now?: () => number
 }
 
+/**
+ * Identity's auth half on a test host (the kernel's test kit), with FakePorts for the
+ * resource half: its tables are not even created.
+ */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), 'cloudlet-auth-'))
-  const connection = options.connection ?? `sqlite:///${join(dir, 'identity.db')}`
-  const { db, dialect } = await openDatabase<unknown>(connection)
-  await migrateToLatest(db, 'identity', authMigrations)
   const ports = new FakePorts()
-  const config = {
-    token: {
-      expiration: 3600,
-      allow_expired_window: 172800,
-      revoke_by_id: true,
-      allow_rescope_scoped_token: true,
-      provider: 'jws' as const,
-      ...options.token,
-    },
-    jwt_tokens: { jws_private_key_repository: join(dir, 'keys') },
-    oslo_policy: { enforce_scope: true, enforce_new_defaults: true, ...options.policies },
-  }
   const sinks: RevocationSink[] = []
-  const make = () =>
-    createIdentityService<unknown, typeof config, unknown>(
-      { config, logger: pino({ level: 'silent' }), db: db as never, dialect, dataDir: dir },
-      (deps) => {
+  const authOnly: AnyServiceModule = {
+    ...identityModule,
+    migrations: authMigrations,
+    provides: ['tokens'],
+    create: async (ctx) => {
+      const identity = await createIdentityService<unknown, IdentityConfig, unknown>(ctx, (deps) => {
         sinks.push(deps.revocations)
-        return { ports, registerRoutes: () => {}, policies: [], bootstrap: async () => {}, migrations: [] }
-      },
-    )
-  const identity = await make()
-  const app = createApp({ logger: false, metrics: false })
-  await app.register(identity.plugin, { prefix: identity.prefix })
-  await app.ready()
-  const others: IdentityInstanceOf<unknown>[] = []
-  return {
-    app,
-    ports,
-    identity,
-    sink: () => sinks[0]!,
-    db,
-    async second() {
-      const other = await make()
-      others.push(other)
-      return other
-    },
-    async close() {
-      await app.close()
-      await identity.close()
-      for (const o of others) await o.close()
-      await db.destroy()
+        return {
+          ports,
+          // NOTE: no resource half; its routes are mounted but never called here.
+          domain: {} as IdentityDomain,
+          policies: [],
+          bootstrap: async () => {},
+          serviceUserId: async () => undefined,
+        }
+      })
+      return { plugin: identity.plugin, provides: { tokens: identity.tokens } }
     },
   }
+  const t = await startTestHost({
+    modules: [authOnly],
+    config: { token: { ...options.token }, oslo_policy: { ...options.policies } },
+  })
+  return { app: t.host.app, ports, sink: () => sinks[0]!, close: () => t.close() }
 }
 
 export function passwordAuth(
@@ -250,5 +220,3 @@ export function passwordAuth(
     },
   }
 }
-
-export { Kysely }

@@ -17,7 +17,7 @@ import type { TokenClaims } from '../domain/tokens-model.js'
 import { RevocationList } from '../domain/tokens-revocations.js'
 import { authMigrations } from '../storage/migrations/auth-0500-tokens.js'
 import { TokenKeysRepo } from '../storage/token-keys.repo.js'
-import { TokenPrivateKeyStore } from '../storage/token-private-keys.js'
+import { TokenPrivateKeysRepo } from '../storage/token-private-keys.repo.js'
 import { TokenRevocationsRepo } from '../storage/token-revocations.repo.js'
 import type { TokenDB } from '../storage/token-schema.js'
 
@@ -26,7 +26,7 @@ const LIFE_MS = 60_000
 async function processOn(db: Kysely<TokenDB>, keyDir: string) {
   const keys = new KeyRing({
     keys: new TokenKeysRepo(db),
-    privateKeys: new TokenPrivateKeyStore(keyDir),
+    privateKeys: new TokenPrivateKeysRepo(keyDir),
     maxTokenLifeMs: LIFE_MS,
   })
   await keys.init()
@@ -116,6 +116,46 @@ describe('a restarted issuer', () => {
         const first = await processOn(db, dir)
         const again = await processOn(db, dir)
         assert.equal(again.keys.signingKid, first.keys.signingKid)
+      },
+      ['sqlite'],
+    )
+  })
+})
+
+describe('a rotation made by another process on the same data directory', () => {
+  it('is followed by a running issuer before its next token, within a second', async () => {
+    await withEachDialect<TokenDB>(
+      async (db) => {
+        await migrateToLatest(db as Kysely<unknown>, 'identity', authMigrations)
+        const dir = mkdtempSync(join(tmpdir(), 'keys-'))
+        let clock = Date.now()
+        const ring = (now: () => number) =>
+          new KeyRing({
+            keys: new TokenKeysRepo(db),
+            privateKeys: new TokenPrivateKeysRepo(dir),
+            maxTokenLifeMs: LIFE_MS,
+            now,
+          })
+        const running = ring(() => clock)
+        await running.init()
+        const before = running.signingKid
+        // `cloudlet token rotate`: a short-lived process on the same key directory.
+        const admin = ring(Date.now)
+        await admin.init()
+        assert.equal(admin.signingKid, before)
+        const made = await admin.rotate()
+
+        // Within the second, the running issuer has not looked yet.
+        await running.sign({ n: 1 })
+        assert.equal(running.signingKid, before)
+        clock += 1001
+        const token = await running.sign({ n: 2 })
+        assert.equal(running.signingKid, made)
+        assert.ok(await admin.verify(token), 'the new key signed it')
+        // Nothing changes while its key stays active.
+        clock += 5000
+        await running.sign({ n: 3 })
+        assert.equal(running.signingKid, made)
       },
       ['sqlite'],
     )

@@ -1,17 +1,12 @@
 /**
- * A whole identity service (both halves, real storage) on one dialect, mounted in an
- * app for inject() tests, bootstrapped with an admin and a member.
+ * A whole identity service (both halves, real storage) on one dialect, run by the
+ * kernel's test host for inject() tests, bootstrapped with an admin and a member.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { FastifyInstance, InjectOptions } from 'fastify'
-import pino from 'pino'
-import { loadConfig } from '../../../kernel/config/index.js'
-import { type Dialect, migrateToLatest, openDatabase } from '../../../kernel/db/index.js'
+import type { Dialect } from '../../../kernel/db/index.js'
 import { createTestDatabase } from '../../../kernel/db/testing.js'
-import { createApp } from '../../../kernel/http/index.js'
-import { type IdentityConfig, identityConfigSchema, identityModule } from '../module.js'
+import { startTestHost } from '../../../kernel/testing/index.js'
+import { type IdentityConfig, identityModule } from '../module.js'
 
 export interface ResourceHarness {
   app: FastifyInstance
@@ -31,35 +26,21 @@ export interface ResourceHarness {
 export async function startResourceHarness(
   options: {
     dialect?: Dialect
-    security?: Partial<IdentityConfig['security_compliance']>
+    security?: Partial<Record<keyof IdentityConfig['security_compliance'], string | number | boolean>>
     /** Options merged into their sections, e.g. `{ DEFAULT: { list_limit: 2 } }`. */
-    sections?: Record<string, Record<string, unknown>>
+    sections?: Record<string, Record<string, string | number | boolean>>
   } = {},
 ): Promise<ResourceHarness> {
-  const dir = mkdtempSync(join(tmpdir(), 'cloudlet-identity-'))
   const tdb = await createTestDatabase(options.dialect ?? 'sqlite')
-  const { db, dialect } = await openDatabase<unknown>(tdb.connection)
-  await migrateToLatest(db, 'identity', identityModule.migrations)
-  const base = loadConfig(identityConfigSchema, { files: [] })
-  const config = {
-    ...base,
-    identity: { ...base.identity, password_hash_rounds: 4 },
-    security_compliance: { ...base.security_compliance, ...options.security },
-    jwt_tokens: { ...base.jwt_tokens, jws_private_key_repository: join(dir, 'keys') },
-    oslo_policy: { enforce_scope: true, enforce_new_defaults: true },
-  } as IdentityConfig
-  for (const [name, values] of Object.entries(options.sections ?? {})) {
-    const c = config as unknown as Record<string, Record<string, unknown>>
-    c[name] = { ...c[name], ...values }
+  const sections: Record<string, Record<string, string | number | boolean>> = {
+    ...options.sections,
+    database: { connection: tdb.connection },
+    identity: { password_hash_rounds: 4, ...options.sections?.identity },
+    security_compliance: { ...options.security },
   }
-  const identity = await identityModule.create({
-    config,
-    logger: pino({ level: 'silent' }),
-    db: db as never,
-    dialect,
-    dataDir: dir,
-  })
-  await identity.bootstrap({
+  const t = await startTestHost({ modules: [identityModule], config: sections })
+  const admin = t.host.capability('identityAdmin')!
+  await admin.bootstrap({
     adminUsername: 'admin',
     adminPassword: 'secret-admin',
     adminProjectName: 'admin',
@@ -67,12 +48,7 @@ export async function startResourceHarness(
     services: [{ type: 'identity', name: 'keystone', url: 'http://cloud.test/identity' }],
     member: { username: 'demo', password: 'secret-demo', projectName: 'demo' },
   })
-  const app = createApp({
-    logger: process.env.IDENTITY_TEST_LOG ? { level: 'error' } : false,
-    metrics: false,
-  })
-  await app.register(identity.plugin, { prefix: identity.prefix })
-  await app.ready()
+  const app = t.host.app
 
   const call: ResourceHarness['call'] = async (method, url, body, token) => {
     const opts: InjectOptions = {
@@ -119,11 +95,8 @@ export async function startResourceHarness(
     call,
     token,
     async close() {
-      await app.close()
-      await identity.close()
-      await db.destroy()
+      await t.close()
       await tdb.drop()
-      rmSync(dir, { recursive: true, force: true })
     },
   }
   h.adminToken = await token('admin', 'secret-admin', {

@@ -4,10 +4,11 @@
  * `[DEFAULT] image_cache_dir` the API answers 404, as Glance.
  */
 import type { RequestContext } from '../../../kernel/auth/index.js'
-import { CacheNotEnabled, ImageForbidden, ImageNotFound, InvalidImageInput } from '../errors.js'
+import { CacheNotEnabled, ImageNotFound, InvalidImageInput } from '../errors.js'
+import type { ImageCache } from '../files/image-cache.js'
 import { CACHE_POLICIES as P } from '../policies/cache.js'
+import { forbidden } from '../policies/index.js'
 import { isUuidLike } from '../schemas/image.js'
-import type { ImageCache } from '../store/image-cache.js'
 import type { ImageCatalog } from './images.js'
 
 export class CacheManager {
@@ -16,8 +17,9 @@ export class CacheManager {
     private readonly cache: ImageCache | undefined,
   ) {}
 
-  async list(ctx: RequestContext) {
-    return this.enabled(ctx, P.CACHE_LIST).list()
+  /** cache_list is the route's (its target is the caller's project). */
+  async list() {
+    return this.cache_().list()
   }
 
   async queue(ctx: RequestContext, id: string): Promise<void> {
@@ -40,9 +42,12 @@ export class CacheManager {
     await cache.remove(id)
   }
 
-  /** DELETE /v2/cache with `x-image-cache-clear-target: cache | queue | ''`. */
-  async clear(ctx: RequestContext, target: string): Promise<void> {
-    const cache = this.enabled(ctx, P.CACHE_DELETE)
+  /**
+   * DELETE /v2/cache with `x-image-cache-clear-target: cache | queue | ''`; cache_delete
+   * is the route's.
+   */
+  async clear(target: string): Promise<void> {
+    const cache = this.cache_()
     const t = target.toLowerCase()
     if (t !== '' && t !== 'cache' && t !== 'queue')
       throw new InvalidImageInput(
@@ -52,9 +57,13 @@ export class CacheManager {
     if (t !== 'cache') await cache.clearQueue()
   }
 
-  private enabled(ctx: RequestContext, rule: string, owner?: string | null): ImageCache {
-    if (!ctx.allows(rule, { project_id: owner ?? ctx.who.project_id }))
-      throw new ImageForbidden(`You are not authorized to complete ${rule} action.`)
+  /** The policy rule against the image's owner, then the cache (404 when not configured). */
+  private enabled(ctx: RequestContext, rule: string, owner: string | null | undefined): ImageCache {
+    if (!ctx.allows(rule, { project_id: owner ?? ctx.who.project_id })) throw forbidden(rule)
+    return this.cache_()
+  }
+
+  private cache_(): ImageCache {
     if (!this.cache) throw new CacheNotEnabled()
     return this.cache
   }

@@ -23,9 +23,9 @@ import {
   QuotaExceeded,
   RangeNotSatisfiable,
 } from '../errors.js'
+import type { FileStore, WrittenData } from '../files/file-store.js'
+import type { ImageCache } from '../files/image-cache.js'
 import { IMAGE_POLICIES as P } from '../policies/images.js'
-import type { FileStore, WrittenData } from '../store/file-store.js'
-import type { ImageCache } from '../store/image-cache.js'
 import type { Image, ImageStatus, ImageTask } from './image.js'
 import { type ImageCatalog, isAdmin } from './images.js'
 
@@ -35,6 +35,18 @@ export interface DataLimits {
   bytesLimit: number
   importMethods: readonly string[]
   storeId: string
+}
+
+/** A glance-direct import request, as the import schema accepted it. */
+export interface ImportRequest {
+  method: { name: string; uri?: unknown }
+  stores?: unknown
+  all_stores?: unknown
+}
+
+/** Where work that outlives its request runs (the module's task group). */
+export interface Background {
+  spawn(name: string, fn: () => Promise<void>): Promise<void>
 }
 
 export interface Download {
@@ -51,11 +63,33 @@ export class ImageData {
     private readonly staging: FileStore,
     private readonly limits: DataLimits,
     private readonly log: { warn(obj: unknown, msg: string): void; info(obj: unknown, msg: string): void },
-    private readonly cache?: ImageCache,
+    private readonly cache: ImageCache | undefined,
+    private readonly background: Background,
   ) {}
+
+  /** Uploads and staging writes in flight, so that close() can wait for their cleanup. */
+  private readonly writing = new Set<Promise<unknown>>()
+
+  /** Waits until every upload in flight has finished or cleaned up after itself. */
+  async drain(): Promise<void> {
+    while (this.writing.size > 0) await Promise.allSettled([...this.writing])
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.writing.add(work)
+    void work.then(
+      () => this.writing.delete(work),
+      () => this.writing.delete(work),
+    )
+    return work
+  }
 
   private get repo() {
     return this.catalog.repo
+  }
+
+  private get taskRepo() {
+    return this.catalog.repos.tasks
   }
 
   /** PUT /v2/images/{id}/file: streams the body into the store and activates the image. */
@@ -81,7 +115,7 @@ export class ImageData {
         'image.image.invalid_status',
       )
     }
-    await this.writeAndActivate(image, 'saving', token, body, maxBytes, contentLength)
+    await this.track(this.writeAndActivate(image, 'saving', token, body, maxBytes, contentLength))
   }
 
   /** The most an upload may carry: the size cap, and what is left of the owner's quota. */
@@ -205,6 +239,17 @@ export class ImageData {
         'image.image.invalid_status',
       )
     }
+    await this.track(this.writeStaged(id, token, body, maxBytes, contentLength))
+  }
+
+  /** Streams staged data into place; on any failure the image returns to `queued`. */
+  private async writeStaged(
+    id: string,
+    token: string,
+    body: Readable,
+    maxBytes: number,
+    contentLength: number | undefined,
+  ): Promise<void> {
     let written: WrittenData | undefined
     try {
       written = await this.staging.write(id, token, body, { maxBytes, expectedSize: contentLength })
@@ -225,18 +270,12 @@ export class ImageData {
   async import(
     ctx: RequestContext,
     id: string,
-    body: unknown,
+    b: ImportRequest,
     requestId: string,
   ): Promise<{ done: Promise<void> }> {
     const { image, target } = await this.catalog.visible(ctx, id)
     this.catalog.authorize(ctx, P.MODIFY, target, id)
-    const b = (body ?? {}) as {
-      method?: { name?: unknown; uri?: unknown }
-      stores?: unknown
-      all_stores?: unknown
-    }
-    const method = b.method?.name
-    if (typeof method !== 'string') throw new InvalidImageInput("Import request requires a 'method' field.")
+    const method = b.method.name
     if (!this.limits.importMethods.includes(method))
       throw new InvalidImageInput(`Import method ${method} is not valid.`)
     if (b.stores !== undefined) {
@@ -279,8 +318,8 @@ export class ImageData {
       updated_at: at,
       expires_at: null,
     }
-    await this.repo.createTask(task)
-    const done = this.runImport(image, token, task.id)
+    await this.taskRepo.createTask(task)
+    const done = this.background.spawn(`import ${id}`, () => this.runImport(image, token, task.id))
     return { done }
   }
 
@@ -297,10 +336,10 @@ export class ImageData {
         'uploading',
       )
       await this.staging.remove(staged)
-      await this.repo.updateTask(taskId, 'success', '', { image_id: image.id })
+      await this.taskRepo.updateTask(taskId, 'success', '', { image_id: image.id })
     } catch (err) {
       this.log.warn({ err, image_id: image.id }, 'image import failed')
-      await this.repo
+      await this.taskRepo
         .updateTask(taskId, 'failure', String((err as Error).message ?? err), null)
         .catch(() => {})
     }
@@ -309,7 +348,7 @@ export class ImageData {
   async tasks(ctx: RequestContext, id: string): Promise<ImageTask[]> {
     const { target } = await this.catalog.visible(ctx, id)
     this.catalog.authorize(ctx, P.GET, target, id)
-    return this.repo.tasksOf(id)
+    return this.taskRepo.tasksOf(id)
   }
 
   /** DELETE's data side: removes stored and staged data of a deleted image. */

@@ -23,17 +23,16 @@ import {
 import { IMAGE_POLICIES as P } from '../policies/images.js'
 import {
   checkAttributeAllowed,
-  checkCoreValue,
-  checkImageId,
-  checkProperty,
+  checkImageValue,
   type Formats,
   isUuidLike,
+  normaliseValue,
 } from '../schemas/image.js'
 import type { CoreColumns, ImageRepository } from '../storage/image.repo.js'
+import type { ImageRepos } from '../storage/index.js'
 import {
   type Image,
   type ImageMember,
-  MEMBER_STATUSES,
   type MemberStatus,
   MUTABLE_CORE,
   now,
@@ -69,9 +68,14 @@ export function isAdmin(ctx: RequestContext): boolean {
 
 export class ImageCatalog {
   constructor(
-    readonly repo: ImageRepository,
+    readonly repos: ImageRepos,
     private readonly limits: CatalogLimits,
   ) {}
+
+  /** The images repository (image-data.ts and cache.ts load images through it). */
+  get repo(): ImageRepository {
+    return this.repos.images
+  }
 
   /** Loads an image the caller may see, with the policy target; 404 otherwise. */
   async visible(
@@ -84,7 +88,7 @@ export class ImageCatalog {
     const project = ctx.who.project_id
     let memberId: string | undefined
     if (image.visibility === 'shared' && project && image.owner !== project) {
-      memberId = (await this.repo.getMember(image.id, project)) ? project : undefined
+      memberId = (await this.repos.members.getMember(image.id, project)) ? project : undefined
     }
     const sees =
       admin ||
@@ -102,10 +106,8 @@ export class ImageCatalog {
     return { image, admin }
   }
 
-  async create(ctx: RequestContext, body: unknown): Promise<Image> {
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new InvalidImageInput('Body expected in request.')
-    }
+  /** `body` passed the create schema (schemas/bodies.ts). */
+  async create(ctx: RequestContext, body: Readonly<Record<string, unknown>>): Promise<Image> {
     const project = ctx.who.project_id
     const at = now()
     const image: Image = {
@@ -133,14 +135,14 @@ export class ImageCatalog {
       tags: [],
     }
     const record = image as unknown as Record<string, unknown>
-    for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    for (const [key, value] of Object.entries(body)) {
       if (key === 'id') {
-        image.id = checkImageId(value).toLowerCase()
+        image.id = (value as string).toLowerCase()
         continue
       }
       checkAttributeAllowed(key)
-      if (MUTABLE_CORE.has(key)) record[key] = checkCoreValue(key, value, this.limits.formats)
-      else image.properties[key] = checkProperty(key, value)
+      if (MUTABLE_CORE.has(key)) record[key] = normaliseValue(key, value, this.limits.formats)
+      else image.properties[key] = value as string
     }
     this.checkPropertyQuota(image.properties)
     if (this.limits.tagQuota >= 0 && image.tags.length > this.limits.tagQuota) {
@@ -202,7 +204,7 @@ export class ImageCatalog {
       checkAttributeAllowed(name)
       if (MUTABLE_CORE.has(name)) {
         if (op.op === 'remove') throw new ImageForbidden(`Property ${name} may not be removed.`)
-        const value = checkCoreValue(name, op.value, this.limits.formats)
+        const value = checkImageValue(name, op.value, this.limits.formats)
         if (
           (name === 'container_format' || name === 'disk_format') &&
           value !== record[name] &&
@@ -227,7 +229,7 @@ export class ImageCatalog {
         removed.add(name)
         continue
       }
-      working.properties[name] = checkProperty(name, op.value)
+      working.properties[name] = checkImageValue(name, op.value, this.limits.formats) as string
       removed.delete(name)
     }
     if (tagsChanged && this.limits.tagQuota >= 0 && working.tags.length > this.limits.tagQuota) {
@@ -284,7 +286,7 @@ export class ImageCatalog {
       throw new InvalidImageInput(
         `Provided object does not match schema 'image': tag '${tag.slice(0, 40)}...' is too long`,
       )
-    if ((await this.repo.addTag(id, tag, this.limits.tagQuota)) === 'quota') {
+    if ((await this.repos.tags.addTag(id, tag, this.limits.tagQuota)) === 'quota') {
       throw new QuotaExceeded(`Maximum number of tags exceeded: ${this.limits.tagQuota}`)
     }
   }
@@ -292,17 +294,13 @@ export class ImageCatalog {
   async deleteTag(ctx: RequestContext, id: string, tag: string): Promise<void> {
     const { target } = await this.visible(ctx, id)
     this.authorize(ctx, P.MODIFY, target, id)
-    if (!(await this.repo.deleteTag(id, tag))) throw new TagNotFound(tag, id)
+    if (!(await this.repos.tags.deleteTag(id, tag))) throw new TagNotFound(tag, id)
   }
 
   // --- members ---
 
-  async addMember(ctx: RequestContext, id: string, body: unknown): Promise<ImageMember> {
+  async addMember(ctx: RequestContext, id: string, member: string): Promise<ImageMember> {
     const { image, target } = await this.visible(ctx, id)
-    const member = (body as { member?: unknown } | null)?.member
-    if (typeof member !== 'string' || member.length === 0 || member.length > 255) {
-      throw new InvalidImageInput('Member to be added not specified')
-    }
     this.authorize(ctx, P.ADD_MEMBER, target, id)
     if (image.owner !== ctx.who.project_id && !isAdmin(ctx))
       throw new ImageForbidden('Only the image owner may add members.')
@@ -311,7 +309,7 @@ export class ImageCatalog {
         `Image members cannot be added to an image with visibility '${image.visibility}'. Only shared images have members.`,
       )
     }
-    const out = await this.repo.addMember(id, member, this.limits.memberQuota, now())
+    const out = await this.repos.members.addMember(id, member, this.limits.memberQuota, now())
     if (out === 'duplicate') throw new Conflict(`Member ${member} already exists for image ${id}`)
     if (out === 'quota')
       throw new QuotaExceeded(`Maximum number of image members exceeded: ${this.limits.memberQuota}`)
@@ -327,7 +325,7 @@ export class ImageCatalog {
     const project = ctx.who.project_id
     // A member sees only its own membership; the owner and admins see all.
     const onlyMember = image.owner === project || isAdmin(ctx) ? undefined : project
-    return this.repo.listMembers(id, onlyMember)
+    return this.repos.members.listMembers(id, onlyMember)
   }
 
   async showMember(ctx: RequestContext, id: string, memberId: string): Promise<ImageMember> {
@@ -336,26 +334,25 @@ export class ImageCatalog {
     const project = ctx.who.project_id
     if (image.owner !== project && !isAdmin(ctx) && memberId !== project)
       throw new MemberNotFound(id, memberId)
-    const m = await this.repo.getMember(id, memberId)
+    const m = await this.repos.members.getMember(id, memberId)
     if (!m) throw new MemberNotFound(id, memberId)
     return m
   }
 
-  async updateMember(ctx: RequestContext, id: string, memberId: string, body: unknown): Promise<ImageMember> {
+  async updateMember(
+    ctx: RequestContext,
+    id: string,
+    memberId: string,
+    status: MemberStatus,
+  ): Promise<ImageMember> {
     const { target } = await this.visible(ctx, id)
-    const status = (body as { status?: unknown } | null)?.status
-    if (typeof status !== 'string' || !MEMBER_STATUSES.includes(status as MemberStatus)) {
-      throw new InvalidImageInput(
-        `Provided object does not match schema 'member': '${String(status)}' is not one of ['pending', 'accepted', 'rejected']`,
-      )
-    }
-    const existing = await this.repo.getMember(id, memberId)
+    const existing = await this.repos.members.getMember(id, memberId)
     if (!existing) throw new MemberNotFound(id, memberId)
     this.authorize(ctx, P.MODIFY_MEMBER, { ...target, member_id: memberId }, id)
     if (ctx.who.project_id !== memberId)
       throw new ImageForbidden('Only the shared member may change the member status.')
-    await this.repo.updateMember(id, memberId, status as MemberStatus, now())
-    return (await this.repo.getMember(id, memberId))!
+    await this.repos.members.updateMember(id, memberId, status, now())
+    return (await this.repos.members.getMember(id, memberId))!
   }
 
   async deleteMember(ctx: RequestContext, id: string, memberId: string): Promise<void> {
@@ -363,7 +360,7 @@ export class ImageCatalog {
     this.authorize(ctx, P.DELETE_MEMBER, target, id)
     if (image.owner !== ctx.who.project_id && !isAdmin(ctx))
       throw new ImageForbidden('Only the image owner may delete members.')
-    if (!(await this.repo.deleteMember(id, memberId))) throw new MemberNotFound(id, memberId)
+    if (!(await this.repos.members.deleteMember(id, memberId))) throw new MemberNotFound(id, memberId)
   }
 
   // --- helpers ---

@@ -9,22 +9,21 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { RequestContext } from '../../../kernel/auth/index.js'
-import {
-  ImageForbidden,
-  InvalidImageInput,
-  MetadefDuplicate,
-  MetadefNotFound,
-  MetadefProtected,
-} from '../errors.js'
+import { InvalidImageInput, MetadefDuplicate, MetadefNotFound, MetadefProtected } from '../errors.js'
+import { forbidden } from '../policies/index.js'
 import { METADEF_POLICIES as P } from '../policies/metadefs.js'
 import {
-  parseAssociationBody,
-  parseNamespaceBody,
-  parseObjectBody,
-  parsePropertyBody,
-  parseTagBody,
+  type AssociationBody,
+  associationInput,
+  type NamespaceBody,
+  namespaceInput,
+  type ObjectBody,
+  objectInput,
+  type PropertyBody,
   parseTagName,
-  parseTagsBody,
+  propertyInput,
+  type TagBody,
+  type TagsBody,
 } from '../schemas/metadef-input.js'
 import type { MetadefRepository } from '../storage/metadef.repo.js'
 import { now } from './image.js'
@@ -155,11 +154,14 @@ export class MetadefCatalog {
     return { namespace: ns, associations, objects, properties, tags }
   }
 
-  async createNamespace(ctx: RequestContext, body: unknown): Promise<NamespaceDetail> {
-    const { fields, content } = parseNamespaceBody(body)
+  /**
+   * add_metadef_namespace is the route's (its target is the caller's project); the
+   * rules for the content it brings are checked here.
+   */
+  async createNamespace(ctx: RequestContext, body: NamespaceBody): Promise<NamespaceDetail> {
+    const { fields, content } = namespaceInput(body)
     const project = ctx.who.project_id
     const target = { project_id: project }
-    this.authorize(ctx, P.ADD_NAMESPACE, target)
     if (content.associations.length > 0) this.authorize(ctx, P.ADD_RESOURCE_TYPE_ASSOCIATION, target)
     if (content.objects.length > 0) this.authorize(ctx, P.ADD_OBJECT, target)
     if (content.properties.length > 0) this.authorize(ctx, P.ADD_PROPERTY, target)
@@ -180,10 +182,10 @@ export class MetadefCatalog {
   }
 
   /** Replaces the namespace's own fields (content is left alone), as Glance's PUT. */
-  async updateNamespace(ctx: RequestContext, name: string, body: unknown): Promise<NamespaceDetail> {
+  async updateNamespace(ctx: RequestContext, name: string, body: NamespaceBody): Promise<NamespaceDetail> {
     const ns = await this.namespace(ctx, name)
     this.authorize(ctx, P.MODIFY_NAMESPACE, this.target(ns))
-    const { fields } = parseNamespaceBody(body)
+    const { fields } = namespaceInput(body)
     const owner = fields.owner ?? ctx.who.project_id ?? null
     if ((await this.repo.updateNamespace(ns.id, { ...fields, owner }, now())) === 'duplicate')
       throw new MetadefDuplicate(`The metadata definition namespace=${fields.namespace} already exists.`)
@@ -216,8 +218,8 @@ export class MetadefCatalog {
 
   // --- resource types ---
 
-  async listResourceTypes(ctx: RequestContext): Promise<ResourceType[]> {
-    this.authorize(ctx, P.LIST_RESOURCE_TYPES, { project_id: ctx.who.project_id })
+  /** list_metadef_resource_types is the route's. */
+  async listResourceTypes(): Promise<ResourceType[]> {
     return this.repo.listResourceTypes()
   }
 
@@ -230,11 +232,11 @@ export class MetadefCatalog {
   async createAssociation(
     ctx: RequestContext,
     name: string,
-    body: unknown,
+    body: AssociationBody,
   ): Promise<ResourceTypeAssociation> {
     const ns = await this.namespace(ctx, name)
     this.authorize(ctx, P.ADD_RESOURCE_TYPE_ASSOCIATION, this.target(ns))
-    const a = parseAssociationBody(body)
+    const a = associationInput(body)
     const out = await this.repo.createAssociation(ns.id, a, now())
     if (out === 'duplicate') throw this.duplicate('association', a.name, name)
     return out
@@ -267,10 +269,10 @@ export class MetadefCatalog {
     return this.object(ns, objectName)
   }
 
-  async createObject(ctx: RequestContext, name: string, body: unknown): Promise<MetadefObject> {
+  async createObject(ctx: RequestContext, name: string, body: ObjectBody): Promise<MetadefObject> {
     const ns = await this.namespace(ctx, name)
     this.authorize(ctx, P.ADD_OBJECT, this.target(ns))
-    const input = parseObjectBody(body)
+    const input = objectInput(body)
     if ((await this.repo.createObject(ns.id, input, now())) === 'duplicate')
       throw this.duplicate('object', input.name, name)
     return this.object(ns, input.name)
@@ -280,12 +282,12 @@ export class MetadefCatalog {
     ctx: RequestContext,
     name: string,
     objectName: string,
-    body: unknown,
+    body: ObjectBody,
   ): Promise<MetadefObject> {
     const ns = await this.namespace(ctx, name)
     this.authorize(ctx, P.MODIFY_OBJECT, this.target(ns))
     const existing = await this.object(ns, objectName)
-    const input = parseObjectBody(body)
+    const input = objectInput(body)
     if ((await this.repo.updateObject(existing.id, input, now())) === 'duplicate')
       throw new MetadefDuplicate(
         `Invalid update. It would result in a duplicate metadata definition object with the same name=${input.name} in namespace=${name}.`,
@@ -341,10 +343,10 @@ export class MetadefCatalog {
     return this.property(ns, bare)
   }
 
-  async createProperty(ctx: RequestContext, name: string, body: unknown): Promise<MetadefProperty> {
+  async createProperty(ctx: RequestContext, name: string, body: PropertyBody): Promise<MetadefProperty> {
     const ns = await this.namespace(ctx, name)
     this.authorize(ctx, P.ADD_PROPERTY, this.target(ns))
-    const input = parsePropertyBody(body)
+    const input = propertyInput(body)
     if ((await this.repo.createProperty(ns.id, input, now())) === 'duplicate')
       throw this.duplicate('property', input.name, name)
     return this.property(ns, input.name)
@@ -354,12 +356,12 @@ export class MetadefCatalog {
     ctx: RequestContext,
     name: string,
     propertyName: string,
-    body: unknown,
+    body: PropertyBody,
   ): Promise<MetadefProperty> {
     const ns = await this.namespace(ctx, name)
     this.authorize(ctx, P.MODIFY_PROPERTY, this.target(ns))
     const existing = await this.property(ns, propertyName)
-    const input = parsePropertyBody(body)
+    const input = propertyInput(body)
     if ((await this.repo.updateProperty(existing.id, input, now())) === 'duplicate')
       throw this.duplicate('property', input.name, name)
     return this.property(ns, input.name)
@@ -417,10 +419,10 @@ export class MetadefCatalog {
   }
 
   /** POST /tags: adds tags (X-Openstack-Append: true) or replaces all of them. */
-  async createTags(ctx: RequestContext, name: string, body: unknown, append: boolean): Promise<string[]> {
+  async createTags(ctx: RequestContext, name: string, body: TagsBody, append: boolean): Promise<string[]> {
     const ns = await this.namespace(ctx, name)
     this.authorize(ctx, P.ADD_TAGS, this.target(ns))
-    const names = parseTagsBody(body)
+    const names = body.tags.map((t) => t.name)
     const dup = names.find((n, i) => names.indexOf(n) !== i)
     if (dup !== undefined) throw this.duplicate('tag', dup, name)
     if ((await this.repo.createTags(ns.id, names, append, now())) === 'duplicate') {
@@ -430,11 +432,11 @@ export class MetadefCatalog {
     return names
   }
 
-  async updateTag(ctx: RequestContext, name: string, tagName: string, body: unknown): Promise<MetadefTag> {
+  async updateTag(ctx: RequestContext, name: string, tagName: string, body: TagBody): Promise<MetadefTag> {
     const ns = await this.namespace(ctx, name)
     this.authorize(ctx, P.MODIFY_TAG, this.target(ns))
     const existing = await this.tag(ns, tagName)
-    const newName = parseTagBody(body)
+    const newName = body.name
     if ((await this.repo.renameTag(existing.id, newName, now())) === 'duplicate')
       throw this.duplicate('tag', newName, name)
     return this.tag(ns, newName)
@@ -520,7 +522,6 @@ export class MetadefCatalog {
 
   /** Policy check with Glance's wording. */
   private authorize(ctx: RequestContext, rule: string, target: Record<string, unknown>): void {
-    if (!ctx.allows(rule, target))
-      throw new ImageForbidden(`You are not authorized to complete ${rule} action.`)
+    if (!ctx.allows(rule, target)) throw forbidden(rule)
   }
 }

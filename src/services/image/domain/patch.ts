@@ -1,17 +1,12 @@
 /**
- * Glance's JSON-patch dialects, normalised. v2.1 (RFC 6902 style):
- * `{"op": "replace", "path": "/name", "value": "x"}`; v2.0: `{"replace": "/name",
- * "value": "x"}`. Only add, replace and remove; paths are one level deep, except
- * `/locations/<n|->`.
+ * Glance's JSON-patch dialects, normalised (their shapes are schemas in
+ * schemas/bodies.ts). v2.1 (RFC 6902 style): `{"op": "replace", "path": "/name",
+ * "value": "x"}`; v2.0: `{"replace": "/name", "value": "x"}`. Only add, replace and
+ * remove; paths are one level deep, except `/locations/<n|->`.
  */
 import { InvalidImageInput } from '../errors.js'
 
 export type PatchOp = { op: 'add' | 'replace' | 'remove'; path: string[]; value?: unknown }
-
-export const PATCH_MEDIA_TYPES = [
-  'application/openstack-images-v2.1-json-patch',
-  'application/openstack-images-v2.0-json-patch',
-]
 
 const OPS = ['add', 'replace', 'remove'] as const
 
@@ -34,42 +29,20 @@ function decodePointer(path: string): string[] {
   return parts
 }
 
-export function parsePatch(body: unknown, mediaType: string): PatchOp[] {
-  if (!Array.isArray(body))
-    throw new InvalidImageInput('Request body must be a JSON array of operation objects.')
+/**
+ * Normalises operations whose shape the patch schema (schemas/bodies.ts) accepted: the
+ * operation's name and its path as a decoded pointer.
+ */
+export function parsePatch(body: readonly Record<string, unknown>[], mediaType: string): PatchOp[] {
   const v20 = mediaType.includes('v2.0')
-  return body.map((raw) => {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-      throw new InvalidImageInput('Operations must be JSON objects.')
-    }
-    const o = raw as Record<string, unknown>
-    let op: string | undefined
-    let path: unknown
-    if ('op' in o && !v20) {
-      op = typeof o.op === 'string' ? o.op : undefined
-      path = o.path
-      if (!op || !(OPS as readonly string[]).includes(op)) {
-        throw new InvalidImageInput(`Invalid operation: \`${String(o.op)}\`.`)
-      }
-    } else {
-      const named = OPS.filter((k) => k in o)
-      if (named.length !== 1) {
-        throw new InvalidImageInput(
-          'Operation objects must contain exactly one member named "add", "remove", or "replace".',
-        )
-      }
-      op = named[0]!
-      path = o[op]
-      // NOTE: v2.0 paths may omit the leading slash.
-      if (typeof path === 'string' && !path.startsWith('/')) path = `/${path}`
-    }
-    if (typeof path !== 'string') throw new InvalidImageInput('Unable to find `path` in JSON Schema change.')
-    const parsed: PatchOp = { op: op as PatchOp['op'], path: decodePointer(path) }
-    if (op !== 'remove') {
-      if (!('value' in o))
-        throw new InvalidImageInput('Operation "' + op + '" requires a member named "value".')
-      parsed.value = o.value
-    }
+  return body.map((o) => {
+    const styleOp = 'op' in o && !v20
+    const op = (styleOp ? o.op : OPS.find((k) => k in o)) as PatchOp['op']
+    let path = (styleOp ? o.path : o[op]) as string
+    // NOTE: v2.0 paths may omit the leading slash.
+    if (!styleOp && !path.startsWith('/')) path = `/${path}`
+    const parsed: PatchOp = { op, path: decodePointer(path) }
+    if (op !== 'remove') parsed.value = o.value
     return parsed
   })
 }

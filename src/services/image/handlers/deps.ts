@@ -1,5 +1,6 @@
-/** What every image handler is built from. */
+/** What every image handler is handed by the route table, and the handler type. */
 import type { FastifyRequest } from 'fastify'
+import type { RouteHandler } from '../../../kernel/http/index.js'
 import type { CacheManager } from '../domain/cache.js'
 import type { ImageData } from '../domain/image-data.js'
 import type { ImageCatalog } from '../domain/images.js'
@@ -18,3 +19,8 @@ export interface HandlerDeps {
   /** The service's public root, e.g. http://127.0.0.1:5000/image */
   baseUrl(req: FastifyRequest): string
 }
+
+export type Handler = RouteHandler<HandlerDeps>
+
+/** The path parameters of a request (the route's path names them). */
+export const params = (req: FastifyRequest) => req.params as Record<string, string>

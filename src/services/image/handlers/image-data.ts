@@ -2,12 +2,10 @@
  * /v2/images/{id}/file (upload, download with ranges), /stage, /import and /tasks.
  */
 import type { Readable } from 'node:stream'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import { UnsupportedMediaType } from '../../../kernel/errors/index.js'
-import type { HandlerDeps } from './deps.js'
+import { type Handler, params } from './deps.js'
 import { taskView } from './views.js'
-
-type IdParams = { Params: { image_id: string } }
 
 function rawBody(req: FastifyRequest): Readable {
   const body = req.body as Readable | undefined
@@ -24,41 +22,41 @@ function contentLength(req: FastifyRequest): number | undefined {
   return raw === undefined ? undefined : Number(raw)
 }
 
-export const imageDataHandlers = (d: HandlerDeps) => ({
-  async upload(req: FastifyRequest<IdParams>, reply: FastifyReply) {
-    await d.data.upload(req.ctx, req.params.image_id, rawBody(req), contentLength(req))
-    reply.code(204).send()
-  },
+export const upload: Handler = async (req, reply, d) => {
+  await d.data.upload(req.ctx, params(req).image_id!, rawBody(req), contentLength(req))
+  reply.code(204).send()
+}
 
-  async download(req: FastifyRequest<IdParams>, reply: FastifyReply) {
-    const range = req.headers.range
-    const { image, stream, range: r } = await d.data.download(req.ctx, req.params.image_id, range)
-    if (!stream) return reply.code(204).send()
-    reply.header('content-type', 'application/octet-stream')
-    if (image.checksum) reply.header('content-md5', image.checksum)
-    if (r) {
-      reply
-        .code(206)
-        .header('content-range', `bytes ${r.start}-${r.end}/${image.size}`)
-        .header('content-length', r.end - r.start + 1)
-    } else {
-      reply.code(200).header('content-length', image.size!)
-    }
-    return reply.send(stream)
-  },
+export const download: Handler = async (req, reply, d) => {
+  const range = req.headers.range
+  const { image, stream, range: r } = await d.data.download(req.ctx, params(req).image_id!, range)
+  if (!stream) return reply.code(204).send()
+  reply.header('content-type', 'application/octet-stream')
+  if (image.checksum) reply.header('content-md5', image.checksum)
+  if (r) {
+    reply
+      .code(206)
+      .header('content-range', `bytes ${r.start}-${r.end}/${image.size}`)
+      .header('content-length', r.end - r.start + 1)
+  } else {
+    reply.code(200).header('content-length', image.size!)
+  }
+  return reply.send(stream)
+}
 
-  async stage(req: FastifyRequest<IdParams>, reply: FastifyReply) {
-    await d.data.stage(req.ctx, req.params.image_id, rawBody(req), contentLength(req))
-    reply.code(204).send()
-  },
+export const stage: Handler = async (req, reply, d) => {
+  await d.data.stage(req.ctx, params(req).image_id!, rawBody(req), contentLength(req))
+  reply.code(204).send()
+}
 
-  async import(req: FastifyRequest<IdParams>, reply: FastifyReply) {
-    await d.data.import(req.ctx, req.params.image_id, req.body, req.id)
-    reply.code(202).send()
-  },
+export const importImage: Handler = async (req, reply, d) => {
+  await d.data.import(req.ctx, params(req).image_id!, req.body as ImportBody, req.id)
+  reply.code(202).send()
+}
 
-  async tasks(req: FastifyRequest<IdParams>) {
-    const tasks = await d.data.tasks(req.ctx, req.params.image_id)
-    return { tasks: tasks.map(taskView) }
-  },
-})
+export const tasks: Handler = async (req, _reply, d) => {
+  const list = await d.data.tasks(req.ctx, params(req).image_id!)
+  return { tasks: list.map(taskView) }
+}
+
+type ImportBody = Parameters<import('../domain/image-data.js').ImageData['import']>[2]

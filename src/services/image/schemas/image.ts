@@ -1,11 +1,12 @@
 /**
- * Image request validation (create body, patch values) and the JSON-schema documents
- * served at /v2/schemas/image and /v2/schemas/images. Messages follow Glance's
- * ("Provided object does not match schema 'image': ...").
+ * What an image's attributes may hold beyond the body schemas (a patch's values, the
+ * configured formats, read-only and reserved names), and the JSON-schema documents
+ * served at /v2/schemas/image and /v2/schemas/images.
  */
-
 import { isReserved, READ_ONLY, VISIBILITIES } from '../domain/image.js'
 import { InvalidImageInput, ReadOnlyAttribute, ReservedAttribute } from '../errors.js'
+import { imageValue } from './bodies.js'
+import { validateBody } from './validate-body.js'
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i
 
@@ -14,73 +15,32 @@ export interface Formats {
   container: readonly string[]
 }
 
-const mismatch = (detail: string) =>
-  new InvalidImageInput(`Provided object does not match schema 'image': ${detail}`)
-
-/** Checks one core attribute's value; returns it normalised. */
-export function checkCoreValue(name: string, value: unknown, formats: Formats): unknown {
-  switch (name) {
-    case 'name':
-      if (value !== null && (typeof value !== 'string' || value.length > 255))
-        throw mismatch(`${JSON.stringify(value)} is not valid under any of the given schemas for 'name'`)
-      return value
-    case 'owner':
-      if (value !== null && (typeof value !== 'string' || value.length > 255))
-        throw mismatch(`${JSON.stringify(value)} is not valid for 'owner'`)
-      return value
-    case 'visibility':
-      if (typeof value !== 'string' || !(VISIBILITIES as readonly string[]).includes(value))
-        throw mismatch(`${JSON.stringify(value)} is not one of ${JSON.stringify(VISIBILITIES)}`)
-      return value
-    case 'protected':
-    case 'os_hidden':
-      if (typeof value !== 'boolean') throw mismatch(`${JSON.stringify(value)} is not of type 'boolean'`)
-      return value
-    case 'min_disk':
-    case 'min_ram':
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
-        throw mismatch(`${JSON.stringify(value)} is not valid for '${name}'`)
-      return value
-    case 'disk_format':
-    case 'container_format': {
-      const allowed = name === 'disk_format' ? formats.disk : formats.container
-      if (value !== null && (typeof value !== 'string' || !allowed.includes(value))) {
-        throw new InvalidImageInput(
-          `Invalid value '${String(value)}' for '${name}': must be one of ${allowed.join(', ')}`,
-        )
-      }
-      return value
-    }
-    case 'tags': {
-      if (!Array.isArray(value)) throw mismatch(`${JSON.stringify(value)} is not of type 'array'`)
-      for (const t of value) {
-        if (typeof t !== 'string' || t.length > 255) throw mismatch(`${JSON.stringify(t)} is not a valid tag`)
-      }
-      return [...new Set(value as string[])]
-    }
-    default:
-      throw new Error(`not a core attribute: ${name}`)
-  }
+/**
+ * Checks one attribute's value as a patch sets it, with the create body's checks
+ * (bodies.ts), and the configured formats; returns it normalised (tags deduplicated).
+ */
+export function checkImageValue(name: string, value: unknown, formats: Formats): unknown {
+  validateBody(imageValue, { [name]: value })
+  return normaliseValue(name, value, formats)
 }
 
-/** A custom property: a string key up to 255 characters with a string value. */
-export function checkProperty(name: string, value: unknown): string {
-  if (name.length === 0 || name.length > 255)
-    throw mismatch(`property name '${name.slice(0, 40)}' is too long or empty`)
-  if (typeof value !== 'string')
-    throw mismatch(`${JSON.stringify(value)} is not of type 'string' for '${name}'`)
+/** A value the create schema accepted, judged against the configured formats and normalised. */
+export function normaliseValue(name: string, value: unknown, formats: Formats): unknown {
+  if (name === 'disk_format' || name === 'container_format') {
+    const allowed = name === 'disk_format' ? formats.disk : formats.container
+    if (value !== null && (typeof value !== 'string' || !allowed.includes(value))) {
+      throw new InvalidImageInput(
+        `Invalid value '${String(value)}' for '${name}': must be one of ${allowed.join(', ')}`,
+      )
+    }
+  }
+  if (name === 'tags') return [...new Set(value as string[])]
   return value
 }
 
 export function checkAttributeAllowed(name: string): void {
   if (READ_ONLY.has(name) || name === 'locations') throw new ReadOnlyAttribute(name)
   if (isReserved(name)) throw new ReservedAttribute(name)
-}
-
-export function checkImageId(value: unknown): string {
-  if (typeof value !== 'string' || !UUID.test(value))
-    throw mismatch(`${JSON.stringify(value)} is not a valid 'id'`)
-  return value
 }
 
 export function isUuidLike(value: string): boolean {

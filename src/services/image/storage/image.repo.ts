@@ -1,6 +1,8 @@
 /**
- * Images, their properties, tags, members, import tasks and per-project usage, over
- * Kysely. The only file of the image service that speaks SQL.
+ * Images with their properties and tags, the image lists (filters, visibility, sort,
+ * markers) and per-project usage. Members, tags one by one and import tasks have their
+ * own repositories beside this one; storage/ is the only folder of the image service
+ * that speaks SQL.
  *
  * NOTE: quota counters are updated with conditional UPDATEs (`... WHERE images + 1 <=
  * limit`) inside the same transaction as the change they count, so two concurrent
@@ -15,7 +17,7 @@ import {
   type Transaction,
 } from 'kysely'
 import { isUniqueViolation } from '../../../kernel/db/index.js'
-import type { Image, ImageMember, ImageStatus, ImageTask, MemberStatus, Visibility } from '../domain/image.js'
+import type { Image, ImageStatus, MemberStatus, Visibility } from '../domain/image.js'
 import type { ImageDatabase, ImagesTable } from './schema.js'
 
 type DB = ImageDatabase
@@ -478,146 +480,6 @@ export class ImageRepository {
       .where('location', 'is not', null)
       .execute()
     return new Set(rows.map((r) => r.location!))
-  }
-
-  // --- tags ---
-
-  async addTag(id: string, tag: string, limit: number): Promise<'ok' | 'quota'> {
-    return this.db.transaction().execute(async (tx) => {
-      const existing = await tx.selectFrom('image_tags').select('value').where('image_id', '=', id).execute()
-      if (existing.some((t) => t.value === tag)) return 'ok' as const
-      if (limit >= 0 && existing.length + 1 > limit) return 'quota' as const
-      try {
-        await tx.insertInto('image_tags').values({ image_id: id, value: tag }).execute()
-      } catch (e) {
-        if (!isUniqueViolation(e)) throw e
-      }
-      await tx
-        .updateTable('images')
-        .set({ updated_at: new Date().toISOString() })
-        .where('id', '=', id)
-        .execute()
-      return 'ok' as const
-    })
-  }
-
-  async deleteTag(id: string, tag: string): Promise<boolean> {
-    const res = await this.db
-      .deleteFrom('image_tags')
-      .where('image_id', '=', id)
-      .where('value', '=', tag)
-      .executeTakeFirst()
-    return Number(res.numDeletedRows) > 0
-  }
-
-  // --- members ---
-
-  async addMember(
-    imageId: string,
-    member: string,
-    limit: number,
-    at: string,
-  ): Promise<ImageMember | 'duplicate' | 'quota'> {
-    try {
-      return await this.db.transaction().execute(async (tx) => {
-        if (limit >= 0) {
-          const { n } = await tx
-            .selectFrom('image_members')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('image_id', '=', imageId)
-            .executeTakeFirstOrThrow()
-          if (Number(n) + 1 > limit) return 'quota' as const
-        }
-        const row = { image_id: imageId, member, status: 'pending', created_at: at, updated_at: at }
-        await tx.insertInto('image_members').values(row).execute()
-        return { ...row, status: 'pending' as const }
-      })
-    } catch (e) {
-      if (isUniqueViolation(e)) return 'duplicate'
-      throw e
-    }
-  }
-
-  async listMembers(imageId: string, onlyMember?: string): Promise<ImageMember[]> {
-    let q = this.db.selectFrom('image_members').selectAll().where('image_id', '=', imageId)
-    if (onlyMember !== undefined) q = q.where('member', '=', onlyMember)
-    const rows = await q.orderBy('created_at').orderBy('member').execute()
-    return rows.map((r) => ({ ...r, status: r.status as MemberStatus }))
-  }
-
-  async getMember(imageId: string, member: string): Promise<ImageMember | undefined> {
-    const r = await this.db
-      .selectFrom('image_members')
-      .selectAll()
-      .where('image_id', '=', imageId)
-      .where('member', '=', member)
-      .executeTakeFirst()
-    return r && { ...r, status: r.status as MemberStatus }
-  }
-
-  async updateMember(imageId: string, member: string, status: MemberStatus, at: string): Promise<boolean> {
-    const res = await this.db
-      .updateTable('image_members')
-      .set({ status, updated_at: at })
-      .where('image_id', '=', imageId)
-      .where('member', '=', member)
-      .executeTakeFirst()
-    return Number(res.numUpdatedRows) > 0
-  }
-
-  async deleteMember(imageId: string, member: string): Promise<boolean> {
-    const res = await this.db
-      .deleteFrom('image_members')
-      .where('image_id', '=', imageId)
-      .where('member', '=', member)
-      .executeTakeFirst()
-    return Number(res.numDeletedRows) > 0
-  }
-
-  // --- tasks ---
-
-  async createTask(task: ImageTask): Promise<void> {
-    await this.db
-      .insertInto('image_tasks')
-      .values({
-        ...task,
-        input: JSON.stringify(task.input),
-        result: task.result === null ? null : JSON.stringify(task.result),
-      })
-      .execute()
-  }
-
-  async updateTask(
-    id: string,
-    status: ImageTask['status'],
-    message: string,
-    result: Record<string, unknown> | null,
-  ): Promise<void> {
-    await this.db
-      .updateTable('image_tasks')
-      .set({
-        status,
-        message,
-        result: result === null ? null : JSON.stringify(result),
-        updated_at: new Date().toISOString(),
-      })
-      .where('id', '=', id)
-      .execute()
-  }
-
-  async tasksOf(imageId: string): Promise<ImageTask[]> {
-    const rows = await this.db
-      .selectFrom('image_tasks')
-      .selectAll()
-      .where('image_id', '=', imageId)
-      .orderBy('created_at')
-      .execute()
-    return rows.map((r) => ({
-      ...r,
-      status: r.status as ImageTask['status'],
-      input: JSON.parse(r.input) as Record<string, unknown>,
-      result: r.result === null ? null : (JSON.parse(r.result) as Record<string, unknown>),
-    }))
   }
 
   // --- helpers ---

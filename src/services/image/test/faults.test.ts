@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { createTestDatabase, enabledDialects } from '../../../kernel/db/testing.js'
-import { openDataFile } from '../store/data-file.js'
+import { openDataFile } from '../files/data-file.js'
 import { call, createImage, type Harness, startHarness, upload } from './harness.js'
 
 const sockets = new Set<ReturnType<typeof connect>>()

@@ -1,6 +1,7 @@
 /**
- * Test support: an image service on a fresh database and data directory, mounted on the
- * kernel app, with a fake token validator. Tokens name personas:
+ * Test support: an image service on a fresh database and data directory, built from a
+ * module context as the host builds it (every option at its default unless a test sets
+ * it) and mounted on the kernel app, with a fake token validator. Tokens name personas:
  *
  *   admin        admin (+member, reader) of project p-admin
  *   alice, bob   member (+reader) of p-alice / p-bob
@@ -13,18 +14,33 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import pino from 'pino'
-import type { AuthenticatedIdentity, TokenValidator } from '../../../kernel/auth/index.js'
+import type { AuthenticatedIdentity } from '../../../kernel/auth/index.js'
+import { mergeSchemas } from '../../../kernel/config/index.js'
 import { type Dialect, migrateToLatest, openDatabase } from '../../../kernel/db/index.js'
-import { Unauthorized } from '../../../kernel/errors/index.js'
+import { hostConfig, type ModuleContext, TaskGroup } from '../../../kernel/host/index.js'
 import { createApp } from '../../../kernel/http/index.js'
+import { Enforcer } from '../../../kernel/policy/index.js'
+import { FakeTokens } from '../../../kernel/testing/index.js'
+import { type ImageServiceConfig, imageConfig } from '../config.js'
 import { imageModule } from '../module.js'
-import {
-  createImageService,
-  type ImageInstance,
-  type ImageServiceConfig,
-  type ImageTestHooks,
-} from '../service.js'
+import { createImageService, type ImageInstance, type ImageTestHooks } from '../service.js'
 import type { ImageDatabase } from '../storage/schema.js'
+
+/** Options a test sets, by section; every other option keeps its default. */
+export type ConfigOverrides = Readonly<Record<string, Readonly<Record<string, unknown>>>>
+
+/** The loaded configuration: every option's default, then the overrides. */
+export function testConfig(overrides: ConfigOverrides = {}): ImageServiceConfig {
+  const schema = mergeSchemas(hostConfig, imageConfig) as Record<string, Record<string, { default: unknown }>>
+  const config: Record<string, Record<string, unknown>> = {}
+  for (const [section, opts] of Object.entries(schema)) {
+    config[section] = Object.fromEntries(Object.entries(opts).map(([k, o]) => [k, o.default]))
+    Object.assign(config[section], overrides[section] ?? {})
+  }
+  // Tests use the built-in defaults, never a policy file of the working directory.
+  config.oslo_policy!.policy_file = undefined
+  return config as unknown as ImageServiceConfig
+}
 
 export const PERSONAS: Record<string, AuthenticatedIdentity> = {
   admin: { user_id: 'u-admin', project_id: 'p-admin', roles: ['admin', 'member', 'reader'] },
@@ -34,13 +50,14 @@ export const PERSONAS: Record<string, AuthenticatedIdentity> = {
   other: { user_id: 'u-other', project_id: 'p-other', roles: ['member', 'reader'] },
 }
 
-export const fakeTokens: TokenValidator = {
-  async validate(token: string) {
-    const who = PERSONAS[token]
-    if (!who) throw new Unauthorized()
-    return who
-  },
-}
+/**
+ * The kernel's fake token validator with the image personas registered. NOTE: the
+ * harness builds the service itself rather than through the kernel's test host: tests
+ * restart it on the same database and data, give it a file-opening hook (a full disk),
+ * and look inside the instance (its files, recovery, the cache's fills).
+ */
+export const fakeTokens = new FakeTokens()
+for (const [token, who] of Object.entries(PERSONAS)) fakeTokens.add(token, who)
 
 export interface Harness {
   app: FastifyInstance
@@ -50,13 +67,13 @@ export interface Harness {
   connection: string
   /** Starts a second service instance on the same database and data (a restart). */
   restart(hooks?: ImageTestHooks): Promise<ImageInstance>
-  repo(): ImageInstance['repo']
+  repo(): ImageInstance['repos']['images']
   close(): Promise<void>
 }
 
 export async function startHarness(
   options: {
-    config?: ImageServiceConfig
+    config?: ConfigOverrides
     hooks?: ImageTestHooks
     connection?: string
     dialect?: Dialect
@@ -67,15 +84,40 @@ export async function startHarness(
   const connection = options.connection ?? `sqlite:///${join(dataDir, 'image.db')}`
   const { db, dialect } = await openDatabase<ImageDatabase>(connection)
   await migrateToLatest(db as Kysely<unknown>, 'image', imageModule.migrations)
-  const config = options.config ?? {}
-  const make = (hooks?: ImageTestHooks) =>
-    createImageService(
-      { config, logger: pino({ level: 'silent' }), db, dialect, dataDir, tokens: fakeTokens },
-      hooks ?? options.hooks,
-    )
+  const config = testConfig(options.config)
+  const logger = pino({ level: 'silent' })
+  const taskGroups: TaskGroup[] = []
+  const make = (hooks?: ImageTestHooks) => {
+    const tasks = new TaskGroup('image', logger)
+    taskGroups.push(tasks)
+    const ctx: ModuleContext<ImageServiceConfig, ImageDatabase> = {
+      config,
+      logger,
+      db,
+      dialect,
+      dataDir,
+      roles: new Set(['api']),
+      hostName: 'test-host',
+      need: (name) => {
+        throw new Error(`the image harness provides no ${name}`)
+      },
+      tasks,
+      client: () => {
+        throw new Error('the image harness has no service clients')
+      },
+      enforcer: (defaults, opts) =>
+        new Enforcer(defaults, {
+          enforceScope: config.oslo_policy.enforce_scope,
+          enforceNewDefaults: config.oslo_policy.enforce_new_defaults,
+          ...(opts?.forbiddenMessage ? { forbiddenMessage: opts.forbiddenMessage } : {}),
+        }),
+      auth: { tokens: fakeTokens, cors: config.cors },
+    }
+    return createImageService(ctx, hooks ?? options.hooks)
+  }
   const image = await make()
   const app = createApp({ logger: false, metrics: false })
-  await app.register(image.plugin, { prefix: image.prefix })
+  await app.register(image.plugin, { prefix: imageModule.prefix })
   await app.ready()
   return {
     app,
@@ -84,9 +126,11 @@ export async function startHarness(
     dataDir,
     connection,
     restart: (hooks) => make(hooks),
-    repo: () => image.repo,
+    repo: () => image.repos.images,
     async close() {
       await app.close()
+      await image.close()
+      for (const tasks of taskGroups) await tasks.close()
       await db.destroy()
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true })
     },

@@ -1,5 +1,5 @@
 /**
- * The upload ring (store/upload-ring.ts) and its data file (store/data-file.ts): the
+ * The upload ring (files/upload-ring.ts) and its data file (files/data-file.ts): the
  * digests equal hashing inline and the file holds exactly the bytes sent, whatever the
  * chunking (empty data, chunks smaller and larger than a slot, data that wraps the ring
  * many times), on a direct and on a buffered file; sessions sharing the hashing threads
@@ -12,8 +12,8 @@ import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, unli
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { type DataFile, type DataFileOpener, openBufferedDataFile, openDataFile } from '../store/data-file.js'
-import { SLOT_BYTES, SLOTS, UploadRing } from '../store/upload-ring.js'
+import { type DataFile, type DataFileOpener, openBufferedDataFile, openDataFile } from '../files/data-file.js'
+import { SLOT_BYTES, SLOTS, UploadRing } from '../files/upload-ring.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'cloudlet-ring-'))
 after(() => rmSync(dir, { recursive: true, force: true }))

@@ -8,8 +8,10 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Kysely } from 'kysely'
 import pg from 'pg'
 import pino from 'pino'
+import { mergeSchemas } from '../../../kernel/config/index.js'
 import { type Dialect, migrateToLatest, openDatabase } from '../../../kernel/db/index.js'
 import { PG_ADMIN_URL, type TestDatabase } from '../../../kernel/db/testing.js'
+import { hostConfig } from '../../../kernel/host/index.js'
 import { createApp } from '../../../kernel/http/index.js'
 import { placementConfig } from '../config.js'
 import { createPlacementService, type PlacementInstance } from '../service.js'
@@ -21,7 +23,7 @@ export const ADMIN = { 'x-auth-token': 'admin' } as const
 /** Every option at its default, with noauth2 so tests can send `x-auth-token: admin`. */
 export function testConfig(): Record<string, Record<string, unknown>> {
   const cfg = Object.fromEntries(
-    Object.entries(placementConfig).map(([sec, opts]) => [
+    Object.entries(mergeSchemas(hostConfig, placementConfig)).map(([sec, opts]) => [
       sec,
       Object.fromEntries(Object.entries(opts).map(([k, o]) => [k, (o as { default: unknown }).default])),
     ]),

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 
 const SUFFIX = '.private.jwk'
 
-export class TokenPrivateKeyStore {
+export class TokenPrivateKeysRepo {
   constructor(private readonly dir: string) {}
 
   async save(kid: string, jwk: object): Promise<void> {

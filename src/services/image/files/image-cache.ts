@@ -6,7 +6,8 @@
  * Layout: `<dir>/<image id>` is a cached copy, `<dir>/.tmp/` holds copies being written
  * (a FileStore, so they are hashed while written and renamed into place only when the
  * hash matches the image's os_hash_value), `<dir>/queue/<image id>` marks a queued image
- * and survives a restart. Hit counts and last access times are kept in memory.
+ * and survives a restart. Hit counts and last access times are kept in memory. Fills
+ * run as the module's background tasks, so the host's close waits for them.
  */
 import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
@@ -42,6 +43,7 @@ export class ImageCache {
     dir: string,
     private readonly sourceOf: (imageId: string) => Promise<CacheSource | undefined>,
     private readonly log: { warn(obj: unknown, msg: string): void },
+    private readonly background: { spawn(name: string, fn: () => Promise<void>): Promise<void> },
   ) {
     this.files = new FileStore(dir)
     this.queueDir = join(this.files.dir, 'queue')
@@ -78,7 +80,7 @@ export class ImageCache {
     this.fill(imageId)
   }
 
-  /** Waits for every copy in progress (tests, shutdown). */
+  /** Waits for every copy in progress (tests). */
   async settle(): Promise<void> {
     await Promise.all([...this.running.values()])
   }
@@ -125,7 +127,7 @@ export class ImageCache {
   /** Copies an image into the cache once, verifying its hash; always leaves the queue. */
   private fill(imageId: string): void {
     if (this.running.has(imageId)) return
-    const job = (async () => {
+    const job = this.background.spawn(`cache ${imageId}`, async () => {
       try {
         const src = await this.sourceOf(imageId)
         if (src?.status !== 'active' || src.size === null) return
@@ -147,7 +149,7 @@ export class ImageCache {
         await rm(join(this.queueDir, imageId), { force: true }).catch(() => {})
         this.running.delete(imageId)
       }
-    })()
+    })
     this.running.set(imageId, job)
   }
 

@@ -1,0 +1,272 @@
+/**
+ * The `cloudlet` command line: which commands exist, which options each takes, and the
+ * checks on their values. Everything here runs before any service module is loaded and
+ * before anything is written, so a mistyped command line costs nothing and says one
+ * line. (Node's own argument parser reports in its own words, e.g. "To specify a
+ * positional argument starting with a '-' ..."; operators should read ours.)
+ */
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { closest, editDistance } from '../kernel/config/suggest.js'
+import { isLogLevel, LOG_LEVELS, type LogLevel } from '../kernel/log/logger.js'
+
+/** A mistake in how the command was called: one line on stderr and exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+/** Where a usage error points the reader. */
+export const SEE_HELP = "see 'cloudlet --help'"
+
+export const USAGE = `usage: cloudlet <command> [options]
+
+commands:
+  up                 start the whole cloud in one process
+  api                start an API process serving --services
+  bootstrap          create the admin user, project, roles and catalog, then exit
+  db upgrade         bring every service's database schema up to date
+  token rotate       make a new token signing key; older keys keep validating
+  config check FILE  check a configuration file
+  config sample      print an annotated sample configuration
+
+options:
+  --port N           listen port, 0 for any free one (default 5000)
+  --host ADDR        listen address (default 127.0.0.1)
+  --data-dir DIR     where databases, keys and images live
+                     (default $CLOUDLET_DATA_DIR or ~/.local/share/cloudlet)
+  --config-file F    an oslo-style INI file; may be repeated
+  --services LIST    comma-separated services (default: all)
+  --no-clouds-yaml   (up) do not write clouds.yaml entries
+  --workers N        (api) N processes sharing the port; a worker that dies is replaced
+  --log-level LEVEL  trace, debug, info, warn, error, fatal or silent (default: warn on
+                     a terminal, info to a file or pipe; debug when [DEFAULT] debug = true)
+  -d, --debug        the same as --log-level debug
+  -h, --help         this text
+
+One process owns a data directory: a second up, api, bootstrap or db upgrade on it is
+refused until the first stops. Logs go to stderr.
+`
+
+type OptionName =
+  | 'port'
+  | 'host'
+  | 'data-dir'
+  | 'config-file'
+  | 'services'
+  | 'no-clouds-yaml'
+  | 'workers'
+  | 'log-level'
+  | 'debug'
+  | 'help'
+
+interface OptionSpec {
+  /** Takes a value (`--port 5000` or `--port=5000`); otherwise a switch. */
+  value?: string
+  short?: string
+}
+
+const OPTIONS: Readonly<Record<OptionName, OptionSpec>> = {
+  port: { value: 'N' },
+  host: { value: 'ADDR' },
+  'data-dir': { value: 'DIR' },
+  'config-file': { value: 'FILE' },
+  services: { value: 'LIST' },
+  'no-clouds-yaml': {},
+  workers: { value: 'N' },
+  'log-level': { value: 'LEVEL' },
+  debug: { short: 'd' },
+  help: { short: 'h' },
+}
+
+const LOGGING: readonly OptionName[] = ['log-level', 'debug']
+const DATA: readonly OptionName[] = ['data-dir', 'config-file', ...LOGGING]
+
+/** Each command (with its sub-command) and the options it takes besides --help. */
+const COMMANDS: Readonly<Record<string, readonly OptionName[]>> = {
+  up: [...DATA, 'port', 'host', 'services', 'no-clouds-yaml', 'workers'],
+  api: [...DATA, 'port', 'host', 'services', 'workers'],
+  bootstrap: [...DATA, 'port', 'host'],
+  'db upgrade': [...DATA, 'services'],
+  'token rotate': DATA,
+  'config check': ['config-file'],
+  'config sample': [],
+}
+
+/** The command line, parsed and checked. */
+export interface CommandLine {
+  /** e.g. `up`, `db upgrade`; undefined for a bare `cloudlet` or `cloudlet --help`. */
+  command?: string
+  /** Positional arguments after the command (config check's files). */
+  files: string[]
+  help: boolean
+  port?: number
+  host?: string
+  dataDir?: string
+  configFiles: string[]
+  services?: string[]
+  cloudsYaml: boolean
+  workers: number
+  logLevel?: LogLevel
+}
+
+/** Parses and checks `argv` (without node and the script). @throws UsageError */
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const given = new Map<OptionName, string[]>()
+  const positionals: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1))
+      break
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      positionals.push(arg)
+      continue
+    }
+    const eq = arg.indexOf('=')
+    const written = eq < 0 ? arg : arg.slice(0, eq)
+    const name = optionNamed(written)
+    const spec = OPTIONS[name]
+    let value: string
+    if (spec.value === undefined) {
+      if (eq >= 0) throw new UsageError(`${written} takes no value; ${SEE_HELP}`)
+      value = ''
+    } else if (eq >= 0) {
+      value = arg.slice(eq + 1)
+    } else {
+      // NOTE: the next word is the value even if it starts with one dash, so `--port -5`
+      // is reported as a bad port; another `--option` means the value was left out.
+      const next = argv[i + 1]
+      if (next === undefined || next.startsWith('--'))
+        throw new UsageError(`${written} needs a value (${spec.value}); ${SEE_HELP}`)
+      value = next
+      i++
+    }
+    given.set(name, [...(given.get(name) ?? []), value])
+  }
+
+  const help = given.has('help')
+  const [first, second] = positionals
+  const command = commandOf(first, second, help)
+  const files = positionals.slice(command?.includes(' ') ? 2 : 1)
+  if (command) {
+    const allowed = COMMANDS[command]!
+    for (const name of given.keys()) {
+      if (name !== 'help' && !allowed.includes(name))
+        throw new UsageError(`cloudlet ${command} does not take --${name}; ${SEE_HELP}`)
+    }
+    if (files.length > 0 && command !== 'config check')
+      throw new UsageError(`unexpected argument "${files[0]}" after cloudlet ${command}; ${SEE_HELP}`)
+  }
+
+  const one = (name: OptionName): string | undefined => {
+    const values = given.get(name)
+    if (values && values.length > 1 && name !== 'config-file')
+      throw new UsageError(`--${name} is given ${values.length} times; give it once`)
+    return values?.[0]
+  }
+  const nonEmpty = (name: OptionName): string | undefined => {
+    const value = one(name)
+    if (value !== undefined && value.trim() === '') throw new UsageError(`--${name} needs a value, not ""`)
+    return value
+  }
+
+  const line: CommandLine = {
+    command,
+    files,
+    help,
+    configFiles: given.get('config-file') ?? [],
+    cloudsYaml: !given.has('no-clouds-yaml'),
+    workers: 1,
+  }
+  const port = one('port')
+  if (port !== undefined) line.port = portNumber(port)
+  const host = nonEmpty('host')
+  if (host !== undefined) line.host = host
+  const dataDir = nonEmpty('data-dir')
+  if (dataDir !== undefined) line.dataDir = dataDir
+  if (line.configFiles.some((f) => f.trim() === ''))
+    throw new UsageError('--config-file needs a file name, not ""')
+  const services = nonEmpty('services')
+  if (services !== undefined) {
+    line.services = services
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+    if (line.services.length === 0) throw new UsageError(`--services needs at least one service name`)
+  }
+  const workers = one('workers')
+  if (workers !== undefined) {
+    if (!/^\d+$/.test(workers) || Number(workers) < 1 || Number(workers) > 256)
+      throw new UsageError(`--workers takes a whole number from 1 to 256, not "${workers}"`)
+    line.workers = Number(workers)
+    if (line.workers > 1 && command !== 'api') throw new UsageError('--workers is for `cloudlet api`')
+  }
+  const level = one('log-level')
+  if (level !== undefined) {
+    if (!isLogLevel(level)) {
+      const near = closest(level, LOG_LEVELS)
+      throw new UsageError(
+        `--log-level takes one of ${LOG_LEVELS.join(', ')}, not "${level}"${near ? ` (did you mean ${near}?)` : ''}`,
+      )
+    }
+    line.logLevel = level
+  } else if (given.has('debug')) line.logLevel = 'debug'
+  return line
+}
+
+function optionNamed(written: string): OptionName {
+  if (/^-[^-]$/.test(written)) {
+    const found = (Object.entries(OPTIONS) as [OptionName, OptionSpec][]).find(
+      ([, spec]) => spec.short === written[1],
+    )
+    if (found) return found[0]
+    throw new UsageError(`unknown option ${written}; ${SEE_HELP}`)
+  }
+  const bare = written.replace(/^--?/, '')
+  if (written.startsWith('--') && bare in OPTIONS) return bare as OptionName
+  // Option names are short: two edits (a swapped pair of letters) still say what was meant.
+  const near = Object.keys(OPTIONS)
+    .map((name) => ({ name, d: editDistance(bare, name) }))
+    .filter(({ name, d }) => d <= Math.min(2, name.length - 2))
+    .sort((a, b) => a.d - b.d)[0]?.name
+  throw new UsageError(`unknown option ${written}${near ? ` (did you mean --${near}?)` : ''}; ${SEE_HELP}`)
+}
+
+function commandOf(first: string | undefined, second: string | undefined, help: boolean): string | undefined {
+  if (first === undefined) {
+    if (help) return undefined
+    throw new UsageError(`no command given; ${SEE_HELP}`)
+  }
+  if (first in COMMANDS) return first
+  const groups = new Set(
+    Object.keys(COMMANDS)
+      .filter((c) => c.includes(' '))
+      .map((c) => c.split(' ')[0]!),
+  )
+  if (groups.has(first)) {
+    const subs = Object.keys(COMMANDS)
+      .filter((c) => c.startsWith(`${first} `))
+      .map((c) => c.split(' ')[1]!)
+    if (second !== undefined && subs.includes(second)) return `${first} ${second}`
+    if (help && second === undefined) return undefined
+    const what = second === undefined ? 'needs' : `has no "${second}"; it takes`
+    throw new UsageError(`cloudlet ${first} ${what} one of: ${subs.join(', ')}; ${SEE_HELP}`)
+  }
+  const near = closest(first, [...Object.keys(COMMANDS).filter((c) => !c.includes(' ')), ...groups])
+  throw new UsageError(`unknown command "${first}"${near ? ` (did you mean ${near}?)` : ''}; ${SEE_HELP}`)
+}
+
+function portNumber(text: string): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || n > 65535)
+    throw new UsageError(`--port takes a port number from 0 to 65535, not "${text}"`)
+  return n
+}
+
+/** The data directory: --data-dir, else $CLOUDLET_DATA_DIR, else ~/.local/share/cloudlet. */
+export function dataDirOf(line: Pick<CommandLine, 'dataDir'>): string {
+  return resolve(
+    line.dataDir ?? process.env.CLOUDLET_DATA_DIR ?? join(homedir(), '.local', 'share', 'cloudlet'),
+  )
+}

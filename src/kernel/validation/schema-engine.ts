@@ -1,0 +1,88 @@
+/**
+ * The one JSON-schema engine every service validates request bodies and query strings
+ * with (ajv). Services keep upstream's wording by formatting the engine's errors
+ * themselves: Keystone's "Invalid input for field ...", Placement's jsonschema-style
+ * "JSON does not validate: ...", Glance's messages.
+ *
+ * NOTE: Fastify's built-in validation coerces types (`"name": 5` would become `"5"`),
+ * which no upstream service does; so bodies are validated here, strictly, after parsing.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+
+/** A JSON schema (draft-07 keywords; upstream's draft-04 schemas are a subset). */
+export type JsonSchema = Readonly<Record<string, unknown>>
+
+/** One failed check: ajv's error object (keyword, instancePath, params, data, schema). */
+export type SchemaError = ErrorObject
+
+/** A compiled schema: undefined when the data is valid, else the first failed check(s). */
+export type CompiledSchema = (data: unknown) => readonly SchemaError[] | undefined
+
+export interface SchemaEngineOptions {
+  /** Report every failed check instead of the first. @default false */
+  allErrors?: boolean
+  /** Named string formats (`format: 'uuid'`), as a pattern or a predicate. */
+  formats?: Readonly<Record<string, RegExp | ((value: string) => boolean)>>
+}
+
+const UUID =
+  /^(urn:uuid:)?\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?$/
+
+/** Formats every service may use; a service adds its own through the options. */
+const COMMON_FORMATS: Readonly<Record<string, RegExp | ((value: string) => boolean)>> = {
+  uuid: UUID,
+  'date-time': (s) => !Number.isNaN(Date.parse(s)),
+  regex: (s) => {
+    try {
+      new RegExp(s, 'u')
+      return true
+    } catch {
+      return false
+    }
+  },
+}
+
+export class SchemaEngine {
+  private readonly ajv: Ajv
+  // Schemas are module constants (or built once per microversion): compile each once.
+  private readonly compiled = new WeakMap<object, ValidateFunction>()
+
+  constructor(options: SchemaEngineOptions = {}) {
+    this.ajv = new Ajv({
+      allErrors: options.allErrors ?? false,
+      // Upstream's schemas carry keywords ajv does not know (readOnly, title in odd
+      // places, draft-04 forms); they describe, they do not constrain.
+      strict: false,
+      allowUnionTypes: true,
+      verbose: true,
+      logger: false,
+    })
+    for (const [name, format] of Object.entries({ ...COMMON_FORMATS, ...options.formats })) {
+      this.ajv.addFormat(name, format instanceof RegExp ? format : { validate: format })
+    }
+  }
+
+  compile(schema: JsonSchema): CompiledSchema {
+    let fn = this.compiled.get(schema)
+    if (!fn) {
+      fn = this.ajv.compile(schema as Record<string, unknown>)
+      this.compiled.set(schema, fn)
+    }
+    const validate = fn
+    return (data) => (validate(data) ? undefined : (validate.errors ?? []))
+  }
+
+  /** Validates once: undefined when valid, else the failed checks. */
+  validate(schema: JsonSchema, data: unknown): readonly SchemaError[] | undefined {
+    return this.compile(schema)(data)
+  }
+}
+
+/** `/a/0/b` (ajv's JSON pointer) as `a.0.b`, the dotted path upstream messages show. */
+export function dottedPath(error: SchemaError): string {
+  return error.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.')
+}
