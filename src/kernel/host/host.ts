@@ -87,6 +87,8 @@ export interface RunningModule {
   db: Kysely<unknown>
   dialect: Dialect
   tasks: TaskGroup
+  /** The module's service registry, when it declares `workers`. */
+  registry?: ServiceRegistry
 }
 
 export interface Host {
@@ -183,6 +185,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
           registryMigrations(module.name),
         )
         registry = new ServiceRegistry(db as Kysely<unknown>, registryTable(module.name))
+        entry.registry = registry
       }
       const ctx: ModuleContext<never, unknown> = {
         config: config as never,
