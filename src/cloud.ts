@@ -44,6 +44,8 @@ export interface ServedService {
   name: string
   serviceType: string
   prefix: string
+  /** Added to the prefix in the catalog endpoint (compute's '/v2.1'). */
+  catalogPath?: string
 }
 
 export interface Cloud {
@@ -71,7 +73,12 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
   return {
     app: host.app,
     url: host.url,
-    services: served.map(({ module: m }) => ({ name: m.name, serviceType: m.serviceType, prefix: m.prefix })),
+    services: served.map(({ module: m }) => ({
+      name: m.name,
+      serviceType: m.serviceType,
+      prefix: m.prefix,
+      ...(m.catalogPath ? { catalogPath: m.catalogPath } : {}),
+    })),
     identity: served.some((m) => m.module.provides?.includes('identityAdmin'))
       ? host.capability('identityAdmin')
       : undefined,

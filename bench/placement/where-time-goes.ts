@@ -32,7 +32,7 @@ async function time(n: number, fn: () => Promise<unknown> | unknown): Promise<nu
 }
 
 const inst = await startInstance(connection)
-const repo = inst.service.repo
+const repo = inst.service.stateRepo
 const rows = await repo.loadState()
 console.log(
   `providers ${rows.providers.length}, inventories ${rows.inventories.length}, traits on providers ${rows.providerTraits.length}`,

@@ -362,7 +362,7 @@ async function bootstrap(cloud: Cloud, dataDir: string): Promise<Credentials> {
     services: cloud.services.map((s) => ({
       type: s.serviceType,
       name: CATALOG_NAMES[s.name] ?? s.name,
-      url: `${base}${s.prefix}`,
+      url: `${base}${s.prefix}${s.catalogPath ?? ''}`,
     })),
     member: { username: 'demo', password: creds.memberPassword, projectName: 'demo' },
   })

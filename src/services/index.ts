@@ -4,6 +4,7 @@
  * validation), whatever the order here.
  */
 import type { AnyServiceModule } from '../kernel/host/index.js'
+import { computeModule } from './compute/module.js'
 import { identityModule } from './identity/module.js'
 import { imageModule } from './image/module.js'
 import { placementModule } from './placement/module.js'
@@ -12,6 +13,7 @@ export const SERVICE_MODULES = {
   identity: identityModule,
   placement: placementModule,
   image: imageModule,
+  compute: computeModule,
 } as const satisfies Record<string, AnyServiceModule>
 
 export type ServiceName = keyof typeof SERVICE_MODULES

@@ -52,6 +52,11 @@ export interface ServiceModule<Config = unknown, DB = unknown> {
   serviceType: string
   /** Where its API is mounted, e.g. '/placement'. */
   prefix: string
+  /**
+   * What the catalog endpoint adds to the prefix, when clients expect a versioned
+   * endpoint (compute: '/v2.1', as devstack registers it). @default ''
+   */
+  catalogPath?: string
   /** The config sections this module contributes (from `defineSections`). */
   configSchema: SchemaShape
   migrations: readonly NamedMigration[]

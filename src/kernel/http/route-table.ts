@@ -86,6 +86,17 @@ export interface MountOptions<Deps, R extends Route<Deps>> {
    * name reaches the schema's 400 instead of the router's 414.
    */
   greedyTail?: string
+  /**
+   * Answer a method the path lacks (405) without asking for a token first. False keeps
+   * authentication in front of the router, as services behind keystonemiddleware do
+   * (Placement: an anonymous PATCH is a 401). @default true
+   */
+  publicMethodNotAllowed?: boolean
+  /**
+   * Check the policy before the body: upstream handlers that call `context.can` first
+   * refuse a forbidden caller with 403 whatever the body (Placement). @default false
+   */
+  policyBeforeBody?: boolean
 }
 
 const DEFAULT_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
@@ -128,7 +139,12 @@ export function mountRoutes<Deps, R extends Route<Deps>>(
         // NOTE: a 405 must not ask for a token first (upstream routers answer it before
         // authentication); a public route of the path makes every method public here,
         // and the handler below still refuses an anonymous call to a private route.
-        config: { public: isPublic || candidates.length === 0 || candidates.every((r) => r.public) },
+        config: {
+          public:
+            isPublic ||
+            (candidates.length === 0 && opts.publicMethodNotAllowed !== false) ||
+            (candidates.length > 0 && candidates.every((r) => r.public)),
+        },
         exposeHeadRoute: false,
         handler: async (req, reply) => {
           if (tail) {
@@ -145,8 +161,11 @@ export function mountRoutes<Deps, R extends Route<Deps>>(
           }
           if (!route.public && !req.ctx?.authenticated) throw new Unauthorized()
           opts.guard?.(req, route)
-          const schema = typeof route.body === 'function' ? route.body(req) : route.body
-          if (schema && opts.validateBody) opts.validateBody(req, schema, route)
+          const validate = () => {
+            const schema = typeof route.body === 'function' ? route.body(req) : route.body
+            if (schema && opts.validateBody) opts.validateBody(req, schema, route)
+          }
+          if (!opts.policyBeforeBody) validate()
           const rules = policiesOf(route)
           const checkedBefore = req.ctx?.checked.length ?? 0
           if (route.enforce !== 'handler' && rules.length) {
@@ -154,6 +173,7 @@ export function mountRoutes<Deps, R extends Route<Deps>>(
             const authorize = opts.authorize ?? ((r, rule, t) => r.ctx.can(rule, t))
             for (const rule of rules) authorize(req, rule, target)
           }
+          if (opts.policyBeforeBody) validate()
           const out = await route.handler(req, reply, opts.deps)
           if (route.enforce === 'handler' && rules.length) {
             const checked = req.ctx.checked.slice(checkedBefore)

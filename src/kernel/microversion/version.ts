@@ -83,6 +83,13 @@ export interface NegotiateOptions {
   versions: VersionList
   /** e.g. `x-openstack-nova-api-version` for compute. */
   legacyHeader?: string
+  /**
+   * Which of several values for this service counts: the first (default) or the last
+   * (Placement, whose middleware keeps the last one it reads).
+   */
+  pick?: 'first' | 'last'
+  /** The 400's message for a malformed value. @default "invalid version string given in header: X" */
+  invalidMessage?: (requested: string) => string
 }
 
 /**
@@ -98,9 +105,12 @@ export function negotiate(
   if (requested.toLowerCase() === 'latest') return opts.versions.max
   const v = Version.parse(requested)
   if (!v) {
-    throw new BadRequest(`invalid version string given in header: ${requested}`, {
-      code: `${opts.serviceType}.invalid_version`,
-    })
+    throw new BadRequest(
+      opts.invalidMessage?.(requested) ?? `invalid version string given in header: ${requested}`,
+      {
+        code: `${opts.serviceType}.invalid_version`,
+      },
+    )
   }
   if (v.lt(opts.versions.min) || v.compare(opts.versions.max) > 0) {
     throw new NotAcceptable(
@@ -117,15 +127,18 @@ function requestedVersion(
 ): string | undefined {
   const raw = headers['openstack-api-version']
   const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]
+  let found: string | undefined
   for (const value of values) {
     // The header may hold several comma-separated "<service> <version>" pairs.
     for (const part of value.split(',')) {
       const [service, version, ...rest] = part.trim().split(/\s+/)
       if (service?.toLowerCase() === opts.serviceType && version !== undefined) {
-        return rest.length ? `${version} ${rest.join(' ')}` : version
+        found = rest.length ? `${version} ${rest.join(' ')}` : version
+        if (opts.pick !== 'last') return found
       }
     }
   }
+  if (found !== undefined) return found
   if (opts.legacyHeader) {
     const legacy = headers[opts.legacyHeader]
     if (typeof legacy === 'string' && legacy.trim()) return legacy.trim()

@@ -10,14 +10,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Kysely } from 'kysely'
-import pino from 'pino'
-import { mergeSchemas } from '../../kernel/config/index.js'
 import { migrateToLatest, openDatabase } from '../../kernel/db/index.js'
-import { hostConfig } from '../../kernel/host/index.js'
 import { createApp } from '../../kernel/http/index.js'
-import { placementConfig } from './config.js'
 import { placementPolicies } from './policies/index.js'
-import { createPlacementService } from './service.js'
+import { defaultConfig, startStandalone } from './standalone.js'
 import { placementMigrations } from './storage/migrations/0001-initial.js'
 import type { PlacementDatabase } from './storage/schema.js'
 
@@ -31,13 +27,7 @@ const { values } = parseArgs({
   },
 })
 
-const defaults = Object.fromEntries(
-  Object.entries(mergeSchemas(hostConfig, placementConfig)).map(([sec, opts]) => [
-    sec,
-    Object.fromEntries(Object.entries(opts).map(([k, o]) => [k, o.default])),
-  ]),
-) as Record<string, Record<string, unknown>>
-defaults.api!.auth_strategy = 'noauth2'
+const defaults = defaultConfig()
 let policyFile: string | undefined
 const profile = values.profile
 if (profile === 'cors') {
@@ -49,7 +39,7 @@ if (profile === 'openpolicy') {
   const lines = placementPolicies.filter((r) => r.name !== 'admin_api').map((r) => `"${r.name}": "@"`)
   writeFileSync(policyFile, `${lines.join('\n')}\n`)
 }
-const oslo_policy = {
+defaults.oslo_policy = {
   enforce_scope: true,
   enforce_new_defaults: profile === 'secure',
   policy_file: policyFile,
@@ -57,19 +47,13 @@ const oslo_policy = {
 
 const { db, dialect } = await openDatabase<PlacementDatabase>(values.db!)
 await migrateToLatest(db as Kysely<unknown>, 'placement', placementMigrations)
-const svc = await createPlacementService({
-  config: { ...defaults, oslo_policy } as never,
-  logger: pino({ level: 'silent' }),
-  db,
-  dialect,
-  dataDir: tmpdir(),
-})
+const { service } = await startStandalone({ db, dialect, config: defaults, dataDir: tmpdir() })
 // The same app `cloudlet api` serves; mounted at / the service's scope owns the root.
 const app = createApp({
   logger: false,
   metrics: false,
   rootFaults: values.prefix !== '' && values.prefix !== '/',
 })
-await app.register(svc.plugin, { prefix: values.prefix })
+await app.register(service.plugin!, { prefix: values.prefix })
 await app.listen({ port: Number(values.port), host: values.host })
 process.stdout.write(`placement listening on http://${values.host}:${values.port}${values.prefix}\n`)

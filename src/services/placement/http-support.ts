@@ -1,37 +1,26 @@
 /**
- * Placement's HTTP conventions: microversion negotiation with upstream's messages, the
- * API-WG fault body (code from 1.23, HTML when the client asks for it), JSON-only
- * content negotiation, noauth2 and CORS.
+ * Placement's HTTP conventions: microversion negotiation with upstream's messages (the
+ * kernel's negotiation), the API-WG fault body (code from 1.23, HTML when the client
+ * asks for it), JSON-only content negotiation, body and query validation with
+ * upstream's 400s, cache headers.
  */
 import { Readable } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { AuthenticatedIdentity } from '../../kernel/auth/index.js'
 import { type FaultRenderer, titleOf } from '../../kernel/errors/index.js'
-import { Version } from '../../kernel/microversion/index.js'
-import { PlacementBadRequest, PlacementNotAcceptable, PlacementUnsupportedMediaType } from './errors.js'
-import { describeViolation, type Schema, validate } from './schemas/validate.js'
+import { negotiate, type Version } from '../../kernel/microversion/index.js'
+import { PlacementBadRequest, PlacementUnsupportedMediaType } from './errors.js'
+import { describeViolation, type Schema, validate } from './schemas/validation.js'
 import { VERSIONS } from './versions.js'
 
+/** The request's microversion: the kernel's negotiation with upstream's wording. */
 export function negotiateVersion(req: FastifyRequest): Version {
-  const raw = req.headers['openstack-api-version']
-  const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]
-  let requested: string | undefined
-  for (const value of values) {
-    for (const part of value.split(',')) {
-      const m = /^\s*placement\s+(.*?)\s*$/i.exec(part)
-      if (m) requested = m[1]
-    }
-  }
-  if (requested === undefined) return VERSIONS.min
-  if (requested.toLowerCase() === 'latest') return VERSIONS.max
-  const v = /^\d+\.\d+$/.test(requested) ? Version.parse(requested) : undefined
-  if (!v) throw new PlacementBadRequest(`invalid version string: ${requested}`)
-  if (v.lt(VERSIONS.min) || v.compare(VERSIONS.max) > 0) {
-    throw new PlacementNotAcceptable(
-      `Unacceptable version header: ${requested}. Version ${v} is not supported by the API. Minimum is ${VERSIONS.min} and maximum is ${VERSIONS.max}.`,
-    )
-  }
-  return v
+  return negotiate(req.headers, {
+    serviceType: 'placement',
+    versions: VERSIONS,
+    // NOTE: upstream's middleware keeps the last placement value of the header.
+    pick: 'last',
+    invalidMessage: (requested) => `invalid version string: ${requested}`,
+  })
 }
 
 /** Whether an Accept header admits application/json (missing header: yes). */
@@ -92,8 +81,12 @@ export function requireJsonContent(req: FastifyRequest): void {
     throw new PlacementUnsupportedMediaType(`The media type ${type} is not supported, use application/json`)
 }
 
-/** Validates a JSON body against a schema, with upstream's 400 messages. */
-export function body<T>(req: FastifyRequest, schema: Schema): T {
+/**
+ * Validates a JSON body against a schema, with upstream's 400 messages (an empty body
+ * is malformed JSON). The route table calls it; handlers that check something first
+ * (`bodyInHandler`) call it themselves.
+ */
+export function validBody<T>(req: FastifyRequest, schema: Schema): T {
   const data = req.body
   if (data === undefined)
     throw new PlacementBadRequest('Malformed JSON: Expecting value: line 1 column 1 (char 0)')
@@ -121,35 +114,6 @@ export function validateQuery(req: FastifyRequest, schema: Schema): Record<strin
   const v = validate(q, schema)
   if (v) throw new PlacementBadRequest(`Invalid query string parameters: ${describeViolation(v)}`)
   return q
-}
-
-/** noauth2: `user[:project]` tokens, admin for user `admin`, X-Roles, system scope. */
-export async function noauth2(req: FastifyRequest): Promise<AuthenticatedIdentity | undefined> {
-  const token = req.headers['x-auth-token']
-  if (typeof token !== 'string') return undefined
-  const i = token.indexOf(':')
-  const user = i < 0 ? token : token.slice(0, i)
-  let project = i < 0 ? token : token.slice(i + 1) || user
-  const rolesHeader = req.headers['x-roles']
-  const roles =
-    typeof rolesHeader === 'string'
-      ? rolesHeader
-          .split(',')
-          .map((r) => r.trim().toLowerCase())
-          .filter(Boolean)
-      : user === 'admin'
-        ? ['admin']
-        : []
-  const xProject = req.headers['x-project-id']
-  if (typeof xProject === 'string' && xProject) project = xProject
-  const system =
-    typeof req.headers['openstack-system-scope'] === 'string' && req.headers['openstack-system-scope'] !== ''
-  return {
-    user_id: user,
-    project_id: system ? undefined : project,
-    roles,
-    ...(system ? { system_scope: 'all' } : {}),
-  } as unknown as AuthenticatedIdentity
 }
 
 export function httpDate(iso: string | null | undefined): string {

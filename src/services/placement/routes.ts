@@ -1,16 +1,17 @@
 /**
- * The route table: method + path -> handler, with the microversion window and the policy
- * rule each route enforces, and the one place routes are mounted (405s, version windows,
- * Accept and content-type checks, policy). The handlers live in handlers/<resource>.ts.
+ * The route table: method + path -> handler, with the microversion window, the policy
+ * rule each route enforces and the schema of its JSON body; mounted by the kernel's
+ * `mountRoutes` (405 with Allow, version windows, policy, body validation). Placement's
+ * own checks run as the table's guard: JSON-only Accept on GETs and the JSON
+ * content type of bodies. The handlers live in handlers/<resource>.ts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { CandidateOptions } from './domain/candidates.js'
-import type { Placement } from './domain/placement.js'
+import { type MountOptions, mountRoutes, type Route } from '../../kernel/http/index.js'
 import { PlacementMethodNotAllowed, PlacementNotAcceptable, PlacementNotFound } from './errors.js'
 import * as aggregates from './handlers/aggregates.js'
 import * as candidates from './handlers/allocation-candidates.js'
 import * as allocations from './handlers/allocations.js'
-import type { Handler, HandlerDeps } from './handlers/handler.js'
+import type { HandlerDeps } from './handlers/handler.js'
 import * as inventories from './handlers/inventories.js'
 import * as reshaper from './handlers/reshaper.js'
 import * as resourceClasses from './handlers/resource-classes.js'
@@ -18,34 +19,30 @@ import * as providers from './handlers/resource-providers.js'
 import { versionRoot } from './handlers/root.js'
 import * as traits from './handlers/traits.js'
 import * as usages from './handlers/usages.js'
-import { acceptsJson, requireJsonContent } from './http-support.js'
+import { acceptsJson, requireJsonContent, validBody } from './http-support.js'
 import { RULES } from './policies/index.js'
+import * as S from './schemas/bodies.js'
+import type { Schema } from './schemas/validation.js'
 import { VERSIONS } from './versions.js'
 
-export interface Route {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE'
-  path: string
-  /** Microversion window (inclusive); open ends when unset. */
-  min?: string
-  max?: string
-  /** The policy rule enforced before the handler runs (none: the public root). */
-  policy?: string
-  /** The policy target, when the rule needs one (evaluated first; may answer 400). */
-  target?: (req: FastifyRequest) => Record<string, unknown>
+export interface PlacementRoute extends Route<HandlerDeps> {
   /** The route takes a JSON body (upstream's require_content). */
   json?: boolean
-  /** May be called without a token. */
-  public?: boolean
   /** GETs answer only application/json (upstream's check_accept) unless this is set. */
   anyAccept?: boolean
-  /** Status outside the microversion window (upstream's version_handler status_code). */
-  outsideVersion?: 405
-  handler: Handler
+  /**
+   * The handler validates the body itself, after a check upstream makes first (the
+   * provider exists; the consumer uuid is well formed); `body` still names the schema.
+   */
+  bodyInHandler?: boolean
 }
+
+const bySince = (since: string, later: Schema, earlier: Schema) => (req: FastifyRequest) =>
+  req.version.gte(since) ? later : earlier
 
 const RP = '/resource_providers/:uuid'
 
-export const ROUTES: readonly Route[] = [
+export const ROUTES: readonly PlacementRoute[] = [
   { method: 'GET', path: '/', public: true, anyAccept: true, handler: versionRoot },
   // --- resource providers
   { method: 'GET', path: '/resource_providers', policy: RULES.RP_LIST, handler: providers.listProviders },
@@ -53,11 +50,19 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     path: '/resource_providers',
     json: true,
+    body: bySince('1.14', S.POST_RP_1_14, S.POST_RP),
     policy: RULES.RP_CREATE,
     handler: providers.createProvider,
   },
   { method: 'GET', path: RP, policy: RULES.RP_SHOW, handler: providers.showProvider },
-  { method: 'PUT', path: RP, json: true, policy: RULES.RP_UPDATE, handler: providers.updateProvider },
+  {
+    method: 'PUT',
+    path: RP,
+    json: true,
+    body: bySince('1.14', S.PUT_RP_1_14, S.PUT_RP),
+    policy: RULES.RP_UPDATE,
+    handler: providers.updateProvider,
+  },
   { method: 'DELETE', path: RP, policy: RULES.RP_DELETE, handler: providers.deleteProvider },
   // --- inventories
   { method: 'GET', path: `${RP}/inventories`, policy: RULES.INV_LIST, handler: inventories.listInventories },
@@ -65,6 +70,7 @@ export const ROUTES: readonly Route[] = [
     method: 'POST',
     path: `${RP}/inventories`,
     json: true,
+    body: S.POST_INVENTORY,
     policy: RULES.INV_CREATE,
     handler: inventories.createInventory,
   },
@@ -72,6 +78,7 @@ export const ROUTES: readonly Route[] = [
     method: 'PUT',
     path: `${RP}/inventories`,
     json: true,
+    body: S.PUT_INVENTORIES,
     policy: RULES.INV_UPDATE,
     handler: inventories.setInventories,
   },
@@ -93,6 +100,7 @@ export const ROUTES: readonly Route[] = [
     method: 'PUT',
     path: `${RP}/inventories/:resource_class`,
     json: true,
+    body: S.PUT_INVENTORY,
     policy: RULES.INV_UPDATE,
     handler: inventories.updateInventory,
   },
@@ -125,6 +133,8 @@ export const ROUTES: readonly Route[] = [
     path: `${RP}/aggregates`,
     min: '1.1',
     json: true,
+    body: bySince('1.19', S.PUT_AGGREGATES_1_19, S.PUT_AGGREGATES_1_1),
+    bodyInHandler: true,
     policy: RULES.AGG_UPDATE,
     handler: aggregates.setAggregates,
   },
@@ -164,6 +174,7 @@ export const ROUTES: readonly Route[] = [
     path: `${RP}/traits`,
     min: '1.6',
     json: true,
+    body: S.SET_RP_TRAITS,
     policy: RULES.RP_TRAIT_UPDATE,
     handler: traits.setProviderTraits,
   },
@@ -187,6 +198,7 @@ export const ROUTES: readonly Route[] = [
     path: '/resource_classes',
     min: '1.2',
     json: true,
+    body: S.POST_RC,
     policy: RULES.RC_CREATE,
     handler: resourceClasses.createResourceClass,
   },
@@ -203,6 +215,7 @@ export const ROUTES: readonly Route[] = [
     min: '1.2',
     max: '1.6',
     json: true,
+    body: S.POST_RC,
     policy: RULES.RC_UPDATE,
     handler: resourceClasses.updateResourceClass,
   },
@@ -231,6 +244,8 @@ export const ROUTES: readonly Route[] = [
     method: 'PUT',
     path: '/allocations/:consumer_uuid',
     json: true,
+    body: (req) => S.putAllocationSchema(req.version),
+    bodyInHandler: true,
     policy: RULES.ALLOC_UPDATE,
     handler: allocations.setAllocations,
   },
@@ -239,6 +254,7 @@ export const ROUTES: readonly Route[] = [
     path: '/allocations',
     min: '1.13',
     json: true,
+    body: (req) => S.postAllocationsSchema(req.version),
     policy: RULES.ALLOC_MANAGE,
     handler: allocations.setManyAllocations,
   },
@@ -260,6 +276,7 @@ export const ROUTES: readonly Route[] = [
     path: '/reshaper',
     min: '1.30',
     json: true,
+    body: (req) => S.reshaperSchema(req.version),
     policy: RULES.RESHAPE,
     handler: reshaper.reshape,
   },
@@ -273,61 +290,38 @@ export const ROUTES: readonly Route[] = [
   },
 ]
 
-export function registerRoutes(
-  app: FastifyInstance,
-  pl: Placement,
-  opts: { prefix: string; candidates: CandidateOptions },
-) {
-  const deps: HandlerDeps = { pl, prefix: opts.prefix, candidates: opts.candidates }
-  const byPath = new Map<string, Route[]>()
-  for (const r of ROUTES) {
-    VERSIONS.assertKnown(r.min)
-    VERSIONS.assertKnown(r.max)
-    const l = byPath.get(r.path) ?? []
-    l.push(r)
-    byPath.set(r.path, l)
-  }
-  for (const [path, list] of byPath) {
-    const methods = [...new Set(list.map((r) => r.method))]
-    for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const) {
-      const candidates = list.filter((r) => r.method === method || (method === 'HEAD' && r.method === 'GET'))
-      const isPublic = list.some((r) => r.public)
-      // NOTE: a trailing `:name` is routed as a wildcard so an over-long name reaches
-      // the handler (and its schema's 400) instead of the router's 414 (maxParamLength).
-      const wild = path.endsWith('/:name')
-      app.route({
+/** How the table is mounted: placement's guard, validation, errors and methods. */
+export function mountOptions(deps: HandlerDeps): MountOptions<HandlerDeps, PlacementRoute> {
+  return {
+    deps,
+    versions: VERSIONS,
+    guard: (req, route) => {
+      if (route.method === 'GET' && !route.anyAccept && !acceptsJson(req.headers.accept))
+        throw new PlacementNotAcceptable('Only application/json is provided')
+      if (route.json) requireJsonContent(req)
+    },
+    validateBody: (req, schema, route) => {
+      if (!route.bodyInHandler) validBody(req, schema as Schema)
+    },
+    // NOTE: upstream handlers check the policy before they read the body, and its
+    // authentication middleware sits in front of the router: an anonymous call to a
+    // method a path lacks is a 401, not a 405.
+    policyBeforeBody: true,
+    publicMethodNotAllowed: false,
+    // As upstream's router: a method the path never declares is a 405 listing every
+    // declared method (HEAD is Fastify's twin of GET, not listed); a declared method
+    // outside its microversion window is a 404, or a 405 where the route says so.
+    methodNotAllowed: (method, allowed) =>
+      new PlacementMethodNotAllowed(
         method,
-        url: wild ? `${path.slice(0, -':name'.length)}*` : path,
-        config: { public: isPublic },
-        exposeHeadRoute: false,
-        handler: async (req, reply) => {
-          if (wild) {
-            const p = req.params as Record<string, string>
-            const name = p['*'] ?? ''
-            if (name === '' || name.includes('/'))
-              throw new PlacementNotFound('The resource could not be found.')
-            p.name = name
-          }
-          const v = req.version
-          const route = candidates.find((r) => v.matches(r.min, r.max))
-          if (!route) {
-            // As upstream's router: a method the path never declares is a 405 listing
-            // every declared method, whatever the version; a declared method outside
-            // its microversion window is a 404.
-            if (candidates.length === 0) throw new PlacementMethodNotAllowed(method, methods)
-            if (candidates.some((r) => r.outsideVersion === 405))
-              throw new PlacementMethodNotAllowed(method, [])
-            throw new PlacementNotFound('The resource could not be found.')
-          }
-          if (route.method === 'GET' && !route.anyAccept && !acceptsJson(req.headers.accept))
-            throw new PlacementNotAcceptable('Only application/json is provided')
-          if (route.json) requireJsonContent(req)
-          if (route.policy) req.ctx.can(route.policy, route.target?.(req))
-          const out = await route.handler(req, reply, deps)
-          if (reply.sent) return reply
-          return out
-        },
-      })
-    }
+        allowed.filter((m) => m !== 'HEAD'),
+      ),
+    notFound: () => new PlacementNotFound('The resource could not be found.'),
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+    greedyTail: 'name',
   }
+}
+
+export function registerRoutes(app: FastifyInstance, deps: HandlerDeps): void {
+  mountRoutes(app, ROUTES, mountOptions(deps))
 }

@@ -5,7 +5,7 @@
  */
 import type { Version } from '../../../kernel/microversion/index.js'
 import { PlacementBadRequest, QueryBadValue } from '../errors.js'
-import { isUuidLike } from '../schemas/validate.js'
+import { isUuidLike } from '../schemas/validation.js'
 import type { CandidateRequest, RequestGroup } from './candidates.js'
 import type { PlacementState } from './model.js'
 import {

@@ -4,7 +4,7 @@
  * state and throw the 400s upstream throws.
  */
 import { PlacementBadRequest } from '../errors.js'
-import { isUuidLike } from '../schemas/validate.js'
+import { isUuidLike } from '../schemas/validation.js'
 import type { PlacementState } from './model.js'
 
 export interface TraitFilter {

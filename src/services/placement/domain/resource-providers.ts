@@ -1,8 +1,17 @@
 /**
- * Listing resource providers: the filters of GET /resource_providers, already parsed,
- * applied to the in-memory state. No HTTP here.
+ * Resource providers: listing them with GET /resource_providers' filters (already
+ * parsed) over the in-memory state, and creating, updating and deleting them. No HTTP
+ * and no SQL here.
  */
-import { fits, type PlacementState, type Provider } from './model.js'
+import { randomUUID } from 'node:crypto'
+import {
+  PlacementBadRequest,
+  PlacementConflict,
+  PlacementNotFound,
+  ResourceProviderNotFound,
+} from '../errors.js'
+import { fits, PlacementState, type Provider } from './model.js'
+import type { PlacementStore } from './placement.js'
 import { type AggregateFilter, normalizeUuid, type TraitFilter, traitsMatch } from './query.js'
 
 export interface ProviderFilter {
@@ -40,4 +49,94 @@ function inAggregates(p: Provider, f: AggregateFilter): boolean {
   for (const any of f.memberOf) if (!any.some((a) => p.aggregates.has(a))) return false
   for (const a of f.forbidden) if (p.aggregates.has(a)) return false
   return true
+}
+
+/** Creating, renaming, re-parenting and deleting providers. */
+export class ResourceProviders {
+  constructor(private readonly store: PlacementStore) {}
+
+  async create(input: { name: string; uuid?: string; parentUuid?: string | null }): Promise<Provider> {
+    const s = await this.store.state(true)
+    const uuid = input.uuid ?? randomUUID()
+    let parent: Provider | undefined
+    if (input.parentUuid) {
+      if (input.parentUuid === uuid) {
+        throw new PlacementBadRequest(
+          `Unable to create resource provider "${input.name}", ${uuid}: parent provider UUID cannot be same as UUID. Please choose a different parent provider UUID.`,
+        )
+      }
+      parent = s.byUuid.get(input.parentUuid)
+      if (!parent) {
+        throw new PlacementBadRequest(
+          `Unable to create resource provider "${input.name}", ${uuid}: The resource provider's parent provider UUID does not exist: parent provider UUID does not exist.`,
+        )
+      }
+    }
+    if (s.byUuid.has(uuid))
+      throw new PlacementConflict(
+        `Conflicting resource provider uuid: ${uuid} already exists.`,
+        'placement.duplicate_uuid',
+      )
+    if (s.byName.has(input.name)) {
+      throw new PlacementConflict(
+        `Conflicting resource provider name: ${input.name} already exists.`,
+        'placement.duplicate_name',
+      )
+    }
+    await this.store.repo.createProvider({
+      uuid,
+      name: input.name,
+      parentId: parent?.id ?? null,
+      rootId: parent?.root.id ?? null,
+    })
+    return this.store.provider(uuid)
+  }
+
+  async update(
+    uuid: string,
+    input: { name: string; parentUuid?: string | null; hasParent: boolean },
+    allowReparent: boolean,
+  ): Promise<Provider> {
+    const s = await this.store.state(true)
+    const p = s.byUuid.get(uuid)
+    if (!p) throw new ResourceProviderNotFound(uuid)
+    let parent = p.parent
+    if (input.hasParent) {
+      const want = input.parentUuid ?? undefined
+      if (want === undefined) {
+        if (p.parent && !allowReparent)
+          throw new PlacementBadRequest('un-parenting a provider is not currently allowed.')
+        parent = undefined
+      } else if (want !== p.parent?.uuid) {
+        const np = s.byUuid.get(want)
+        if (!np) throw new PlacementBadRequest('parent provider UUID does not exist.')
+        if (p.parent && !allowReparent)
+          throw new PlacementBadRequest('re-parenting a provider is not currently allowed.')
+        if (PlacementState.isWithin(np, p))
+          throw new PlacementBadRequest('creating loop in the provider tree is not allowed.')
+        parent = np
+      }
+    }
+    if (input.name !== p.name && s.byName.has(input.name)) {
+      throw new PlacementConflict(
+        `Conflicting resource provider name: ${input.name} already exists.`,
+        'placement.duplicate_name',
+      )
+    }
+    const newRoot = parent ? parent.root : p
+    const subtree = newRoot === p.root ? [] : PlacementState.treeOf(p).map((q) => q.id)
+    await this.store.repo.updateProvider(
+      p.id,
+      p.generation,
+      { name: input.name, uuid, parentId: parent?.id ?? null, rootId: newRoot.id },
+      subtree,
+    )
+    return this.store.provider(uuid)
+  }
+
+  async delete(uuid: string): Promise<void> {
+    const p = (await this.store.state(true)).byUuid.get(uuid)
+    if (!p) throw new PlacementNotFound(`No resource provider with uuid ${uuid} found for delete`)
+    await this.store.repo.deleteProvider(p.id, p.generation, uuid)
+  }
 }

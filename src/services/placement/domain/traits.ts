@@ -1,7 +1,15 @@
 /**
- * Listing traits with GET /traits' filters. No HTTP here.
+ * Traits: listing them with GET /traits' filters, custom traits created and deleted,
+ * and a provider's traits replaced. No HTTP and no SQL here.
  */
+import {
+  ConcurrentUpdate,
+  PlacementBadRequest,
+  PlacementNotFound,
+  ResourceProviderNotFound,
+} from '../errors.js'
 import type { NamedRecord, PlacementState } from './model.js'
+import type { PlacementStore } from './placement.js'
 import type { TraitListFilter } from './query.js'
 
 export function listTraits(s: PlacementState, f: TraitListFilter): NamedRecord[] {
@@ -15,4 +23,50 @@ export function listTraits(s: PlacementState, f: TraitListFilter): NamedRecord[]
     list = list.filter((t) => used.has(t.name) === associated)
   }
   return list
+}
+
+/** Custom traits, and the traits of a provider. */
+export class Traits {
+  constructor(private readonly store: PlacementStore) {}
+
+  async setOnProvider(uuid: string, traits: string[], generation: number) {
+    const s = await this.store.state(true)
+    const rp = s.byUuid.get(uuid)
+    if (!rp) throw new ResourceProviderNotFound(uuid)
+    const missing = traits.filter((t) => !s.traits.has(t))
+    if (missing.length) throw new PlacementBadRequest(`No such trait(s): ${missing.join(', ')}.`)
+    if (generation !== rp.generation) {
+      throw new ConcurrentUpdate(
+        `Resource provider's generation already changed. Please update the generation and try again.`,
+      )
+    }
+    const traitIds = [...new Set(traits)].map((t) => s.traits.get(t)!.id)
+    await this.store.repo.apply({
+      providers: [{ id: rp.id, generation: rp.generation }],
+      traits: [{ providerId: rp.id, traitIds }],
+    })
+    return this.store.provider(uuid)
+  }
+
+  async deleteFromProvider(uuid: string) {
+    const s = await this.store.state(true)
+    const rp = s.byUuid.get(uuid)
+    if (!rp) throw new ResourceProviderNotFound(uuid)
+    await this.store.repo.apply({
+      providers: [{ id: rp.id, generation: rp.generation }],
+      traits: [{ providerId: rp.id, traitIds: [] }],
+    })
+  }
+
+  async create(name: string): Promise<boolean> {
+    return this.store.repo.createTrait(name)
+  }
+
+  async delete(name: string) {
+    const s = await this.store.state(true)
+    const t = s.traits.get(name)
+    if (!t) throw new PlacementNotFound(`No such trait(s): ${name}.`)
+    if (!name.startsWith('CUSTOM_')) throw new PlacementBadRequest(`Cannot delete standard trait ${name}.`)
+    await this.store.repo.deleteTrait(t.id, name)
+  }
 }

@@ -3,13 +3,13 @@
  * /resource_providers/{uuid}/allocations.
  */
 import type { Version } from '../../../kernel/microversion/index.js'
-import { type AllocationInput, INCOMPLETE_CONSUMER_ID } from '../domain/placement.js'
+import { type AllocationInput, INCOMPLETE_CONSUMER_ID } from '../domain/allocations.js'
 import { normalizeUuid } from '../domain/query.js'
 import { PlacementBadRequest } from '../errors.js'
-import { body, cacheHeaders } from '../http-support.js'
+import { cacheHeaders, validBody } from '../http-support.js'
 import * as S from '../schemas/bodies.js'
-import { isUuidLike } from '../schemas/validate.js'
-import { type Handler, params } from './handler.js'
+import { isUuidLike } from '../schemas/validation.js'
+import { type Handler, input, params } from './handler.js'
 import { consumerAllocationsView, providerAllocationsView } from './views.js'
 
 export const showAllocations: Handler = async (req, reply, d) => {
@@ -21,21 +21,21 @@ export const showAllocations: Handler = async (req, reply, d) => {
 export const setAllocations: Handler = async (req, reply, d) => {
   const uuid = params(req).consumer_uuid
   if (!isUuidLike(uuid)) throw new PlacementBadRequest(`Malformed consumer_uuid: ${uuid}`)
-  const b = body<AllocationBody>(req, S.putAllocationSchema(req.version))
-  await d.pl.setAllocations([allocationInput(normalizeUuid(uuid), b, req.version)])
+  const b = validBody<AllocationBody>(req, S.putAllocationSchema(req.version))
+  await d.pl.allocations.set([allocationInput(normalizeUuid(uuid), b, req.version)])
   return reply.code(204).send()
 }
 
 export const setManyAllocations: Handler = async (req, reply, d) => {
-  const b = body<Record<string, AllocationBody>>(req, S.postAllocationsSchema(req.version))
-  await d.pl.setAllocations(
+  const b = input<Record<string, AllocationBody>>(req)
+  await d.pl.allocations.set(
     Object.entries(b).map(([uuid, entry]) => allocationInput(normalizeUuid(uuid), entry, req.version)),
   )
   return reply.code(204).send()
 }
 
 export const deleteAllocations: Handler = async (req, reply, d) => {
-  await d.pl.deleteAllocations(params(req).consumer_uuid)
+  await d.pl.allocations.delete(params(req).consumer_uuid)
   return reply.code(204).send()
 }
 

@@ -1,6 +1,6 @@
 /**
- * What every handler receives: the request (version negotiated, policy already enforced
- * by the route table), the reply, and the service's dependencies.
+ * What every handler receives: the request (version negotiated, policy enforced and
+ * body validated by the route table), the reply, and the service's dependencies.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CandidateOptions } from '../domain/candidates.js'
@@ -15,6 +15,9 @@ export interface HandlerDeps {
 }
 
 export type Handler = (req: FastifyRequest, reply: FastifyReply, d: HandlerDeps) => Promise<unknown>
+
+/** The JSON body, already validated against the route's schema by the table. */
+export const input = <T>(req: FastifyRequest) => req.body as T
 
 type PathParams = { uuid: string; name: string; consumer_uuid: string; resource_class: string }
 

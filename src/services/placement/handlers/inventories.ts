@@ -1,12 +1,12 @@
 /**
  * /resource_providers/{uuid}/inventories and .../inventories/{resource_class}.
  */
+
+import type { InventoryInput } from '../domain/inventories.js'
 import type { Inventory } from '../domain/model.js'
-import type { InventoryInput } from '../domain/placement.js'
 import { PlacementNotFound } from '../errors.js'
-import { body, cacheHeaders, newest } from '../http-support.js'
-import * as S from '../schemas/bodies.js'
-import { type Handler, params, providerUrl } from './handler.js'
+import { cacheHeaders, newest } from '../http-support.js'
+import { type Handler, input, params, providerUrl } from './handler.js'
 import { inventoriesView, providerInventoryView } from './views.js'
 
 const lastModifiedOf = (i: Inventory) => i.updatedAt ?? i.createdAt
@@ -18,12 +18,9 @@ export const listInventories: Handler = async (req, reply, d) => {
 }
 
 export const createInventory: Handler = async (req, reply, d) => {
-  const b = body<InventoryInput & { resource_class: string; resource_provider_generation?: number }>(
-    req,
-    S.POST_INVENTORY,
-  )
+  const b = input<InventoryInput & { resource_class: string; resource_provider_generation?: number }>(req)
   const rc = b.resource_class
-  const p = await d.pl.createInventory(params(req).uuid, rc, b, req.version.gte('1.26'))
+  const p = await d.pl.inventories.create(params(req).uuid, rc, b, req.version.gte('1.26'))
   reply.header('location', `${providerUrl(d, p.uuid)}/inventories/${rc}`)
   const i = p.inventories.get(rc)!
   cacheHeaders(req, reply, lastModifiedOf(i))
@@ -31,11 +28,8 @@ export const createInventory: Handler = async (req, reply, d) => {
 }
 
 export const setInventories: Handler = async (req, reply, d) => {
-  const b = body<{ resource_provider_generation: number; inventories: Record<string, InventoryInput> }>(
-    req,
-    S.PUT_INVENTORIES,
-  )
-  const p = await d.pl.setInventories(
+  const b = input<{ resource_provider_generation: number; inventories: Record<string, InventoryInput> }>(req)
+  const p = await d.pl.inventories.set(
     params(req).uuid,
     b.resource_provider_generation,
     b.inventories,
@@ -46,7 +40,7 @@ export const setInventories: Handler = async (req, reply, d) => {
 }
 
 export const deleteInventories: Handler = async (req, reply, d) => {
-  await d.pl.deleteAllInventories(params(req).uuid)
+  await d.pl.inventories.deleteAll(params(req).uuid)
   return reply.code(204).send()
 }
 
@@ -60,9 +54,9 @@ export const showInventory: Handler = async (req, reply, d) => {
 }
 
 export const updateInventory: Handler = async (req, reply, d) => {
-  const b = body<InventoryInput & { resource_provider_generation: number }>(req, S.PUT_INVENTORY)
+  const b = input<InventoryInput & { resource_provider_generation: number }>(req)
   const { uuid, resource_class: rc } = params(req)
-  const p = await d.pl.updateInventory(uuid, rc, b, req.version.gte('1.26'))
+  const p = await d.pl.inventories.update(uuid, rc, b, req.version.gte('1.26'))
   const i = p.inventories.get(rc)!
   cacheHeaders(req, reply, lastModifiedOf(i))
   return providerInventoryView(p, i)
@@ -70,6 +64,6 @@ export const updateInventory: Handler = async (req, reply, d) => {
 
 export const deleteInventory: Handler = async (req, reply, d) => {
   const { uuid, resource_class: rc } = params(req)
-  await d.pl.deleteInventory(uuid, rc)
+  await d.pl.inventories.delete(uuid, rc)
   return reply.code(204).send()
 }

@@ -1,11 +1,9 @@
 /**
  * POST /reshaper (1.30): inventories and allocations moved in one transaction.
  */
-import type { InventoryInput } from '../domain/placement.js'
-import { body } from '../http-support.js'
-import * as S from '../schemas/bodies.js'
+import type { InventoryInput } from '../domain/inventories.js'
 import { type AllocationBody, allocationInput } from './allocations.js'
-import type { Handler } from './handler.js'
+import { type Handler, input } from './handler.js'
 
 interface ReshapeBody {
   inventories: Record<
@@ -16,8 +14,8 @@ interface ReshapeBody {
 }
 
 export const reshape: Handler = async (req, reply, d) => {
-  const b = body<ReshapeBody>(req, S.reshaperSchema(req.version))
-  await d.pl.setAllocations(
+  const b = input<ReshapeBody>(req)
+  await d.pl.allocations.set(
     Object.entries(b.allocations).map(([uuid, e]) => allocationInput(uuid, e, req.version)),
     {
       reshape: Object.entries(b.inventories).map(([uuid, e]) => ({

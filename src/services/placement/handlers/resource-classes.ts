@@ -3,10 +3,10 @@
  */
 import type { NamedRecord } from '../domain/model.js'
 import { PlacementBadRequest } from '../errors.js'
-import { body, cacheHeaders, newest } from '../http-support.js'
+import { cacheHeaders, newest } from '../http-support.js'
 import * as S from '../schemas/bodies.js'
-import { validate } from '../schemas/validate.js'
-import { type Handler, params } from './handler.js'
+import { validate } from '../schemas/validation.js'
+import { type Handler, input, params } from './handler.js'
 import { resourceClassView } from './views.js'
 
 const CUSTOM_CLASS = { type: 'string', pattern: S.CUSTOM_PATTERN, maxLength: 255 } as const
@@ -20,8 +20,8 @@ export const listResourceClasses: Handler = async (req, reply, d) => {
 }
 
 export const createResourceClass: Handler = async (req, reply, d) => {
-  const b = body<{ name: string }>(req, S.POST_RC)
-  await d.pl.createResourceClass(b.name)
+  const b = input<{ name: string }>(req)
+  await d.pl.resourceClasses.create(b.name)
   reply.header('location', `${d.prefix}/resource_classes/${b.name}`)
   return reply.code(201).send()
 }
@@ -34,8 +34,8 @@ export const showResourceClass: Handler = async (req, reply, d) => {
 
 /** 1.2-1.6: renames a custom class. */
 export const updateResourceClass: Handler = async (req, reply, d) => {
-  const b = body<{ name: string }>(req, S.POST_RC)
-  await d.pl.updateResourceClass(params(req).name, b.name)
+  const b = input<{ name: string }>(req)
+  await d.pl.resourceClasses.update(params(req).name, b.name)
   const r = (await d.pl.state()).resourceClasses.get(b.name)!
   return reply.send(resourceClassView(d.prefix, r))
 }
@@ -51,11 +51,11 @@ export const ensureResourceClass: Handler = async (req, reply, d) => {
   }
   reply.header('location', `${d.prefix}/resource_classes/${name}`)
   // NOTE: no cache headers here, as upstream (last-modified is for GETs).
-  const created = await d.pl.ensureResourceClass(name)
+  const created = await d.pl.resourceClasses.ensure(name)
   return reply.code(created ? 201 : 204).send()
 }
 
 export const deleteResourceClass: Handler = async (req, reply, d) => {
-  await d.pl.deleteResourceClass(params(req).name)
+  await d.pl.resourceClasses.delete(params(req).name)
   return reply.code(204).send()
 }

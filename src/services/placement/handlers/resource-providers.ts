@@ -6,9 +6,9 @@ import type { PlacementState, Provider } from '../domain/model.js'
 import { normalizeUuid, parseMemberOf, parseRequired, parseResources } from '../domain/query.js'
 import { filterProviders, type ProviderFilter } from '../domain/resource-providers.js'
 import { PlacementBadRequest } from '../errors.js'
-import { body, cacheHeaders, newest, queryAll, validateQuery } from '../http-support.js'
+import { cacheHeaders, newest, queryAll, validateQuery } from '../http-support.js'
 import * as S from '../schemas/bodies.js'
-import { type Handler, params, providerUrl } from './handler.js'
+import { type Handler, input, params, providerUrl } from './handler.js'
 import { providerView } from './views.js'
 
 const lastModifiedOf = (p: Provider) => p.updatedAt ?? p.createdAt
@@ -22,11 +22,8 @@ export const listProviders: Handler = async (req, reply, d) => {
 }
 
 export const createProvider: Handler = async (req, reply, d) => {
-  const b = body<{ name: string; uuid?: string; parent_provider_uuid?: string | null }>(
-    req,
-    req.version.gte('1.14') ? S.POST_RP_1_14 : S.POST_RP,
-  )
-  const p = await d.pl.createProvider({
+  const b = input<{ name: string; uuid?: string; parent_provider_uuid?: string | null }>(req)
+  const p = await d.pl.providers.create({
     name: b.name,
     uuid: b.uuid && normalizeUuid(b.uuid),
     parentUuid: b.parent_provider_uuid,
@@ -44,11 +41,8 @@ export const showProvider: Handler = async (req, reply, d) => {
 }
 
 export const updateProvider: Handler = async (req, reply, d) => {
-  const b = body<{ name: string; parent_provider_uuid?: string | null }>(
-    req,
-    req.version.gte('1.14') ? S.PUT_RP_1_14 : S.PUT_RP,
-  )
-  const p = await d.pl.updateProvider(
+  const b = input<{ name: string; parent_provider_uuid?: string | null }>(req)
+  const p = await d.pl.providers.update(
     params(req).uuid,
     { name: b.name, parentUuid: b.parent_provider_uuid, hasParent: 'parent_provider_uuid' in b },
     req.version.gte('1.37'),
@@ -58,7 +52,7 @@ export const updateProvider: Handler = async (req, reply, d) => {
 }
 
 export const deleteProvider: Handler = async (req, reply, d) => {
-  await d.pl.deleteProvider(params(req).uuid)
+  await d.pl.providers.delete(params(req).uuid)
   return reply.code(204).send()
 }
 

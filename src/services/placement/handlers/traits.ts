@@ -4,10 +4,10 @@
 import { parseTraitListFilter } from '../domain/query.js'
 import { listTraits as findTraits } from '../domain/traits.js'
 import { PlacementBadRequest } from '../errors.js'
-import { body, cacheHeaders, newest, validateQuery } from '../http-support.js'
+import { cacheHeaders, newest, validateQuery } from '../http-support.js'
 import * as S from '../schemas/bodies.js'
-import { validate } from '../schemas/validate.js'
-import { type Handler, params } from './handler.js'
+import { validate } from '../schemas/validation.js'
+import { type Handler, input, params } from './handler.js'
 import { providerTraitsView } from './views.js'
 
 const TRAIT_NAME = { type: 'string', minLength: 1, maxLength: 255, pattern: S.CUSTOM_PATTERN } as const
@@ -32,7 +32,7 @@ export const createTrait: Handler = async (req, reply, d) => {
       'The trait is invalid. A valid trait must be no longer than 255 characters, start with the prefix "CUSTOM_" and use following characters: "A"-"Z", "0"-"9" and "_"',
     )
   }
-  const created = await d.pl.createTrait(name)
+  const created = await d.pl.traits.create(name)
   const t = (await d.pl.state()).traits.get(name)
   reply.header('location', `${d.prefix}/traits/${name}`)
   cacheHeaders(req, reply, t?.updatedAt ?? t?.createdAt)
@@ -40,7 +40,7 @@ export const createTrait: Handler = async (req, reply, d) => {
 }
 
 export const deleteTrait: Handler = async (req, reply, d) => {
-  await d.pl.deleteTrait(params(req).name)
+  await d.pl.traits.delete(params(req).name)
   return reply.code(204).send()
 }
 
@@ -51,13 +51,13 @@ export const listProviderTraits: Handler = async (req, reply, d) => {
 }
 
 export const setProviderTraits: Handler = async (req, reply, d) => {
-  const b = body<{ traits: string[]; resource_provider_generation: number }>(req, S.SET_RP_TRAITS)
-  const p = await d.pl.setProviderTraits(params(req).uuid, b.traits, b.resource_provider_generation)
+  const b = input<{ traits: string[]; resource_provider_generation: number }>(req)
+  const p = await d.pl.traits.setOnProvider(params(req).uuid, b.traits, b.resource_provider_generation)
   cacheHeaders(req, reply, undefined)
   return providerTraitsView(p)
 }
 
 export const deleteProviderTraits: Handler = async (req, reply, d) => {
-  await d.pl.deleteProviderTraits(params(req).uuid)
+  await d.pl.traits.deleteFromProvider(params(req).uuid)
   return reply.code(204).send()
 }

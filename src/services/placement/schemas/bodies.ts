@@ -2,7 +2,8 @@
  * Request body and query-string schemas, per microversion window, as upstream's API
  * accepts them (placement/schemas/*.py are the reference for the facts).
  */
-import type { Schema } from './validate.js'
+import type { Version } from '../../../kernel/microversion/index.js'
+import type { Schema } from './validation.js'
 
 export const UUID_PATTERN = '^[0-9a-fA-F-]{36}$'
 export const RC_PATTERN = '^[A-Z0-9_]+$'
@@ -14,6 +15,23 @@ const MAX_INT = 2147483647
 const SQL_SP_FLOAT_MAX = 3.40282e38
 
 const clone = <T>(x: T): T => structuredClone(x)
+
+/**
+ * A schema that depends on the microversion, built once per version: the engine
+ * compiles a schema object once, so a new object per request would compile per request.
+ */
+function perVersion(build: (v: Version) => Schema): (v: Version) => Schema {
+  const built = new Map<string, Schema>()
+  return (v) => {
+    const key = v.toString()
+    let schema = built.get(key)
+    if (!schema) {
+      schema = build(v)
+      built.set(key, schema)
+    }
+    return schema
+  }
+}
 
 // --- resource providers
 export const POST_RP: Schema = {
@@ -38,14 +56,14 @@ export const PUT_RP_1_14: Schema = {
   },
 }
 
-export function getRpsQuery(v: { gte(x: string): boolean }): Schema {
+export const getRpsQuery = perVersion((v) => {
   const props: Record<string, Schema> = { name: { type: 'string' }, uuid: { type: 'string', format: 'uuid' } }
   if (v.gte('1.3')) props.member_of = { type: 'string' }
   if (v.gte('1.4')) props.resources = { type: 'string' }
   if (v.gte('1.14')) props.in_tree = { type: 'string', format: 'uuid' }
   if (v.gte('1.18')) props.required = { type: 'string' }
   return { type: 'object', properties: props, additionalProperties: false }
-}
+})
 
 // --- aggregates
 const AGG_LIST: Schema = { type: 'array', items: { type: 'string', format: 'uuid' }, uniqueItems: true }
@@ -209,7 +227,7 @@ export const POST_ALLOCATIONS_1_28 = postOf(ALLOCATION_1_28)
 export const POST_ALLOCATIONS_1_34 = postOf(ALLOCATION_1_34)
 export const POST_ALLOCATIONS_1_38 = postOf(ALLOCATION_1_38)
 
-export function putAllocationSchema(v: { gte(x: string): boolean }): Schema {
+export function putAllocationSchema(v: Version): Schema {
   if (v.gte('1.38')) return ALLOCATION_1_38
   if (v.gte('1.34')) return ALLOCATION_1_34
   if (v.gte('1.28')) return ALLOCATION_1_28
@@ -217,7 +235,7 @@ export function putAllocationSchema(v: { gte(x: string): boolean }): Schema {
   if (v.gte('1.8')) return ALLOCATION_1_8
   return ALLOCATION_1_0
 }
-export function postAllocationsSchema(v: { gte(x: string): boolean }, minProperties = 1): Schema {
+function postAllocations(v: Version, minProperties: number): Schema {
   const s = v.gte('1.38')
     ? POST_ALLOCATIONS_1_38
     : v.gte('1.34')
@@ -227,8 +245,9 @@ export function postAllocationsSchema(v: { gte(x: string): boolean }, minPropert
         : POST_ALLOCATIONS_1_13
   return { ...s, minProperties }
 }
+export const postAllocationsSchema = perVersion((v) => postAllocations(v, 1))
 
-export function reshaperSchema(v: { gte(x: string): boolean }): Schema {
+export const reshaperSchema = perVersion((v) => {
   return {
     type: 'object',
     properties: {
@@ -238,23 +257,23 @@ export function reshaperSchema(v: { gte(x: string): boolean }): Schema {
         minProperties: 1,
         additionalProperties: false,
       },
-      allocations: postAllocationsSchema(v, 0),
+      allocations: postAllocations(v, 0),
     },
     required: ['inventories', 'allocations'],
     additionalProperties: false,
   }
-}
+})
 
 // --- usages
-export function usagesQuery(v: { gte(x: string): boolean }): Schema {
+export const usagesQuery = perVersion((v) => {
   const props: Record<string, Schema> = { project_id: ID_FIELD, user_id: ID_FIELD }
   if (v.gte('1.38'))
     props.consumer_type = { type: 'string', pattern: CONSUMER_TYPE_GET_PATTERN, minLength: 1, maxLength: 255 }
   return { type: 'object', properties: props, required: ['project_id'], additionalProperties: false }
-}
+})
 
 // --- allocation candidates
-export function candidatesQuery(v: { gte(x: string): boolean }): Schema {
+export const candidatesQuery = perVersion((v) => {
   const props: Record<string, Schema> = {}
   if (!v.gte('1.25')) {
     props.resources = { type: 'string' }
@@ -275,4 +294,4 @@ export function candidatesQuery(v: { gte(x: string): boolean }): Schema {
   const patternProperties: Record<string, Schema> = {}
   for (const k of kinds) patternProperties[`^${k}(${pat})?$`] = { type: 'string' }
   return { type: 'object', properties: props, patternProperties, additionalProperties: false }
-}
+})

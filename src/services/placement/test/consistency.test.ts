@@ -189,7 +189,7 @@ for (const dialect of enabledDialects()) {
         )
         const results = await Promise.all(claims)
         assert.equal(results.filter((r) => r.status === 204).length, 50)
-        const rows = await a.service.repo.loadState()
+        const rows = await a.service.stateRepo.loadState()
         const dbUsage = new Map<number, number>()
         for (const r of rows.allocations)
           dbUsage.set(r.resource_provider_id, (dbUsage.get(r.resource_provider_id) ?? 0) + Number(r.used))
@@ -274,7 +274,10 @@ for (const dialect of enabledDialects()) {
         const before = a.service.placement.cache.stats.updates + b.service.placement.cache.stats.updates
         for (const inst of [a, b]) {
           const kept = await inst.service.placement.state()
-          const rebuilt = PlacementState.build(await inst.service.repo.loadState(), new Date(0).toISOString())
+          const rebuilt = PlacementState.build(
+            await inst.service.stateRepo.loadState(),
+            new Date(0).toISOString(),
+          )
           assert.deepEqual(dump(kept), dump(rebuilt))
         }
         assert.ok(before > 0, 'some refreshes came from the change log')

@@ -1,36 +1,21 @@
 /**
- * Test support: placement service instances (noauth2, mounted at /placement on the
- * kernel app) over one database. Several instances over the same database stand for
- * several API processes: each has its own connection pool and its own in-memory index.
+ * Test support: placement service instances over one database, each a host of its own
+ * (the kernel test kit's `startTestHost`, noauth2, placement at /placement). Several
+ * instances over the same database stand for several API processes: each has its own
+ * connection pool and its own in-memory index.
  */
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Kysely } from 'kysely'
 import pg from 'pg'
-import pino from 'pino'
-import { mergeSchemas } from '../../../kernel/config/index.js'
-import { type Dialect, migrateToLatest, openDatabase } from '../../../kernel/db/index.js'
+import { migrateToLatest, openDatabase } from '../../../kernel/db/index.js'
 import { PG_ADMIN_URL, type TestDatabase } from '../../../kernel/db/testing.js'
-import { hostConfig } from '../../../kernel/host/index.js'
-import { createApp } from '../../../kernel/http/index.js'
-import { placementConfig } from '../config.js'
-import { createPlacementService, type PlacementInstance } from '../service.js'
+import { startTestHost } from '../../../kernel/testing/index.js'
+import { type PlacementInstance, placementModule } from '../module.js'
 import { placementMigrations } from '../storage/migrations/0001-initial.js'
 import type { PlacementDatabase } from '../storage/schema.js'
 
 export const ADMIN = { 'x-auth-token': 'admin' } as const
-
-/** Every option at its default, with noauth2 so tests can send `x-auth-token: admin`. */
-export function testConfig(): Record<string, Record<string, unknown>> {
-  const cfg = Object.fromEntries(
-    Object.entries(mergeSchemas(hostConfig, placementConfig)).map(([sec, opts]) => [
-      sec,
-      Object.fromEntries(Object.entries(opts).map(([k, o]) => [k, (o as { default: unknown }).default])),
-    ]),
-  ) as Record<string, Record<string, unknown>>
-  cfg.api!.auth_strategy = 'noauth2'
-  return cfg
-}
 
 export interface Instance {
   app: FastifyInstance
@@ -62,30 +47,22 @@ export async function startInstance(
   connection: string,
   options: { maxConnections?: number } = {},
 ): Promise<Instance> {
-  const { db, dialect } = await openDatabase<PlacementDatabase>(connection, {
-    maxConnections: options.maxConnections ?? 10,
+  const t = await startTestHost({
+    modules: [placementModule],
+    config: {
+      api: { auth_strategy: 'noauth2' },
+      placement_database: { connection },
+      database: { max_pool_size: options.maxConnections ?? 10 },
+    },
   })
-  await migrateToLatest(db as Kysely<unknown>, 'placement', placementMigrations)
-  const service = await createPlacementService({
-    config: { ...testConfig(), oslo_policy: { enforce_scope: true, enforce_new_defaults: true } } as never,
-    logger: pino({ level: 'silent' }),
-    db,
-    dialect: dialect as Dialect,
-    dataDir: '/tmp',
-  })
-  const app = createApp({ logger: false, metrics: false })
-  await app.register(service.plugin, { prefix: service.prefix })
-  await app.ready()
+  const running = t.host.modules.find((m) => m.module.name === 'placement')!
+  const app = t.host.app
   return {
     app,
-    service,
-    db,
+    service: running.instance as PlacementInstance,
+    db: running.db as Kysely<PlacementDatabase>,
     call: (method, path, body, version = '1.39') => request(app, method, path, body, version),
-    close: async () => {
-      await app.close()
-      await service.close()
-      await db.destroy()
-    },
+    close: () => t.close(),
   }
 }
 

@@ -167,7 +167,7 @@ async function randomWrite(i: Instance, w: World, random: () => number): Promise
 
 /** The answer of a state rebuilt from the database: nothing kept from earlier queries. */
 async function rebuiltAnswer(i: Instance, q: string): Promise<string> {
-  const s = PlacementState.build(await i.service.repo.loadState(), new Date(0).toISOString())
+  const s = PlacementState.build(await i.service.stateRepo.loadState(), new Date(0).toISOString())
   const query = Object.fromEntries(new URLSearchParams(q))
   const { creq, empty } = parseCandidateRequest(s, query, VERSIONS.max)
   const found = empty ? [] : findCandidates(s, creq)

@@ -76,7 +76,7 @@ for (const dialect of DIALECTS) {
           assert.equal(u.status, 200)
           assert.deepEqual((u.body as { usages: Record<string, number> }).usages, { VCPU: 64 })
         }
-        const rows = await a.service.repo.loadState()
+        const rows = await a.service.stateRepo.loadState()
         assert.equal(
           rows.allocations.reduce((sum, r) => sum + Number(r.used), 0),
           64,

@@ -1,0 +1,60 @@
+/**
+ * Compute's configuration, with Nova's section and option names: `[quota]` defaults,
+ * `[api] max_limit`, the availability zone names of `[DEFAULT]`, and
+ * `[api_database] connection` for the compute API's own tables.
+ */
+import { type ConfigOf, defineSections, opt } from '../../kernel/config/index.js'
+import type { HostConfig } from '../../kernel/host/index.js'
+
+const quota = (name: string, def: number) =>
+  opt.int({ default: def, min: -1, help: `Default ${name} quota of a project; -1 is unlimited.` })
+
+export const computeConfig = defineSections({
+  DEFAULT: {
+    default_availability_zone: opt.str({
+      default: 'nova',
+      help: 'The availability zone of compute hosts that no aggregate puts in a zone.',
+    }),
+    internal_service_availability_zone: opt.str({
+      default: 'internal',
+      help: 'The availability zone of services other than compute hosts; never listed to users.',
+    }),
+  },
+  api: {
+    max_limit: opt.int({
+      default: 1000,
+      min: 0,
+      help: 'The largest number of items a list answers at once, whatever limit asks for.',
+    }),
+  },
+  api_database: {
+    connection: opt.str({
+      default: undefined,
+      secret: true,
+      help: "Database URL of the compute API's tables; unset: [database] connection, else <data-dir>/compute.db.",
+    }),
+  },
+  quota: {
+    instances: quota('servers', 10),
+    cores: quota('vCPU', 20),
+    ram: quota('RAM (MiB)', 51200),
+    metadata_items: quota('metadata items per server', 128),
+    injected_files: quota('injected files per server', 5),
+    injected_file_content_bytes: quota('injected file size (bytes)', 10240),
+    injected_file_path_length: quota('injected file path length', 255),
+    key_pairs: quota('key pairs per user', 100),
+    server_groups: quota('server groups', 10),
+    server_group_members: quota('servers per server group', 10),
+    driver: opt.enum({
+      choices: ['nova.quota.DbQuotaDriver', 'nova.quota.NoopQuotaDriver'] as const,
+      default: 'nova.quota.DbQuotaDriver',
+      help: 'DbQuotaDriver: limits from the quota tables and these defaults; NoopQuotaDriver: everything unlimited.',
+    }),
+    recheck_quota: opt.bool({
+      default: true,
+      help: 'Count again after creating a key pair or server group and undo the creation if a concurrent request took the last unit.',
+    }),
+  },
+})
+
+export type ComputeConfig = ConfigOf<typeof computeConfig> & HostConfig

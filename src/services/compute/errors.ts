@@ -1,0 +1,195 @@
+/**
+ * Compute's domain errors: one class per problem, each with a stable
+ * `compute.<noun>.<problem>` code and the message wording clients and tempest know.
+ * The kind decides the status; the kernel's `computeFault` renders the body
+ * (`{"itemNotFound": {"code": 404, "message": "..."}}`).
+ */
+import { DomainError, type DomainErrorOptions } from '../../kernel/errors/index.js'
+
+/** A request the API refuses as malformed or invalid (400). */
+export class ComputeBadRequest extends DomainError {
+  constructor(message: string, options?: DomainErrorOptions) {
+    super('bad_request', 'compute.request.invalid', message, options)
+  }
+}
+
+/** The 403 of a policy rule, in Nova's words. */
+export const policyForbiddenMessage = (rule: string): string =>
+  `Policy doesn't allow ${rule} to be performed.`
+
+// --- flavors
+
+export class FlavorNotFound extends DomainError {
+  constructor(flavorId: string) {
+    super('not_found', 'compute.flavor.not_found', `Flavor ${flavorId} could not be found.`)
+  }
+}
+
+export class FlavorNameExists extends DomainError {
+  constructor(name: string) {
+    super('conflict', 'compute.flavor.name_exists', `Flavor with name ${name} already exists.`)
+  }
+}
+
+export class FlavorIdExists extends DomainError {
+  constructor(flavorId: string) {
+    super('conflict', 'compute.flavor.id_exists', `Flavor with ID ${flavorId} already exists.`)
+  }
+}
+
+export class FlavorAccessExists extends DomainError {
+  constructor(flavorId: string, projectId: string) {
+    super(
+      'conflict',
+      'compute.flavor_access.exists',
+      `Flavor access already exists for flavor ${flavorId} and project ${projectId} combination.`,
+    )
+  }
+}
+
+export class FlavorAccessNotFound extends DomainError {
+  constructor(flavorId: string, projectId: string) {
+    super(
+      'not_found',
+      'compute.flavor_access.not_found',
+      `Flavor access not found for ${flavorId} / ${projectId} combination.`,
+    )
+  }
+}
+
+export class FlavorAccessOnPublicFlavor extends DomainError {
+  constructor() {
+    super('conflict', 'compute.flavor_access.public_flavor', 'Can not add access to a public flavor.')
+  }
+}
+
+export class FlavorAccessListOfPublicFlavor extends DomainError {
+  constructor() {
+    super('not_found', 'compute.flavor_access.public_list', 'Access list not available for public flavors.')
+  }
+}
+
+export class FlavorExtraSpecNotFound extends DomainError {
+  constructor(flavorId: string, key: string) {
+    super(
+      'not_found',
+      'compute.flavor_extra_spec.not_found',
+      `Flavor ${flavorId} has no extra specs with key ${key}.`,
+    )
+  }
+}
+
+export class FlavorExtraSpecInvalid extends DomainError {
+  constructor(message: string) {
+    super('bad_request', 'compute.flavor_extra_spec.invalid', message)
+  }
+}
+
+// --- keypairs
+
+export class KeypairNotFound extends DomainError {
+  constructor(name: string, userId: string) {
+    super('not_found', 'compute.keypair.not_found', `Keypair ${name} not found for user ${userId}`)
+  }
+}
+
+export class KeypairExists extends DomainError {
+  constructor(name: string) {
+    super('conflict', 'compute.keypair.exists', `Key pair '${name}' already exists.`)
+  }
+}
+
+export class KeypairInvalid extends DomainError {
+  constructor(reason: string) {
+    super('bad_request', 'compute.keypair.invalid', `Keypair data is invalid: ${reason}`)
+  }
+}
+
+export class KeypairLimitExceeded extends DomainError {
+  constructor() {
+    super('forbidden', 'compute.keypair.over_quota', 'Quota exceeded, too many key pairs.')
+  }
+}
+
+// --- server groups
+
+export class ServerGroupNotFound extends DomainError {
+  constructor(id: string) {
+    super('not_found', 'compute.server_group.not_found', `Instance group ${id} could not be found.`)
+  }
+}
+
+export class ServerGroupInvalid extends DomainError {
+  constructor(message: string) {
+    super('bad_request', 'compute.server_group.invalid', message)
+  }
+}
+
+export class ServerGroupLimitExceeded extends DomainError {
+  constructor() {
+    super('forbidden', 'compute.server_group.over_quota', 'Quota exceeded, too many server groups.')
+  }
+}
+
+export class ServerGroupMemberLimitExceeded extends DomainError {
+  constructor() {
+    super('forbidden', 'compute.server_group.members_over_quota', 'Quota exceeded, too many servers in group')
+  }
+}
+
+// --- aggregates
+
+export class AggregateNotFound extends DomainError {
+  constructor(id: string | number) {
+    super('not_found', 'compute.aggregate.not_found', `Aggregate ${id} could not be found.`)
+  }
+}
+
+export class AggregateNameExists extends DomainError {
+  constructor(name: string) {
+    super('conflict', 'compute.aggregate.name_exists', `Aggregate ${name} already exists.`)
+  }
+}
+
+export class AggregateHostExists extends DomainError {
+  constructor(id: number, host: string) {
+    super('conflict', 'compute.aggregate.host_exists', `Aggregate ${id} already has host ${host}.`)
+  }
+}
+
+export class AggregateHostNotFound extends DomainError {
+  constructor(id: number | string, host: string) {
+    super('not_found', 'compute.aggregate.host_not_found', `Cannot remove host ${host} in aggregate ${id}`)
+  }
+}
+
+/**
+ * An aggregate change that would break a rule (a host in two zones, an empty zone
+ * name, deleting an aggregate that has hosts). Upstream answers 400 for most actions
+ * and 409 when adding a host; the caller picks.
+ */
+export class AggregateActionInvalid extends DomainError {
+  constructor(message: string, kind: 'bad_request' | 'conflict' = 'bad_request') {
+    super(kind, 'compute.aggregate.invalid_action', message)
+  }
+}
+
+// --- quotas and lists
+
+export class QuotaLimitInvalid extends DomainError {
+  constructor(message: string) {
+    super('bad_request', 'compute.quota.invalid_limit', message)
+  }
+}
+
+export class MarkerNotFound extends DomainError {
+  constructor(message: string) {
+    super('bad_request', 'compute.list.marker_not_found', message)
+  }
+}
+
+export class ComputeHostNotFound extends DomainError {
+  constructor(host: string) {
+    super('not_found', 'compute.host.not_found', `Compute host ${host} could not be found.`)
+  }
+}

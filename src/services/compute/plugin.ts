@@ -1,0 +1,35 @@
+/**
+ * The compute API as a Fastify plugin: Nova's fault body, microversion negotiation with
+ * both headers (`OpenStack-API-Version: compute X.Y` and `X-OpenStack-Nova-API-Version`),
+ * token authentication, and the route table.
+ */
+import type { FastifyPluginAsync } from 'fastify'
+import { computeFault } from '../../kernel/errors/index.js'
+import type { ScopeAuth } from '../../kernel/host/index.js'
+import { mountRoutes, serviceScope } from '../../kernel/http/index.js'
+import type { Enforcer } from '../../kernel/policy/index.js'
+import type { ComputeDeps } from './handlers/common.js'
+import { ROUTES } from './routes.js'
+import { validateBody } from './schemas/validate.js'
+import { VERSIONS } from './versions.js'
+
+export const LEGACY_VERSION_HEADER = 'x-openstack-nova-api-version'
+
+export function computePlugin(deps: ComputeDeps, auth: ScopeAuth, enforcer: Enforcer): FastifyPluginAsync {
+  return async (app) => {
+    serviceScope(app, {
+      serviceType: 'compute',
+      renderFault: computeFault,
+      versions: VERSIONS,
+      legacyVersionHeader: LEGACY_VERSION_HEADER,
+      tokens: auth.tokens,
+      ...(auth.authenticate ? { authenticate: auth.authenticate } : {}),
+      enforcer,
+    })
+    mountRoutes(app, ROUTES, {
+      deps,
+      versions: VERSIONS,
+      validateBody: (req, schema) => validateBody(schema, req.body),
+    })
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Every compute policy rule, by upstream name, with its default check string and
+ * project scope: what `ctx.enforcer(...)` is built from.
+ */
+import type { RuleDefault } from '../../../kernel/policy/index.js'
+import { AGGREGATE_RULES } from './aggregates.js'
+import { BASE_RULES } from './base.js'
+import { FLAVOR_RULES } from './flavors.js'
+import { KEYPAIR_RULES } from './keypairs.js'
+import { QUOTA_RULES } from './quotas.js'
+import { SERVER_GROUP_RULES } from './server-groups.js'
+
+export { AGGREGATE } from './aggregates.js'
+export { FLAVOR } from './flavors.js'
+export { KEYPAIR } from './keypairs.js'
+export { QUOTA } from './quotas.js'
+export { SERVER_GROUP } from './server-groups.js'
+
+export const COMPUTE_RULES: readonly RuleDefault[] = [
+  ...BASE_RULES,
+  ...FLAVOR_RULES,
+  ...KEYPAIR_RULES,
+  ...SERVER_GROUP_RULES,
+  ...AGGREGATE_RULES,
+  ...QUOTA_RULES,
+]

@@ -1,0 +1,39 @@
+/**
+ * The route table's own checks: every route has a policy or is public, windows of a
+ * method and path do not overlap, every window names a declared microversion, and every
+ * policy a route names is one of compute's rules.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { checkRouteTable, policiesOf } from '../../kernel/http/index.js'
+import { COMPUTE_RULES } from './policies/index.js'
+import { ROUTES } from './routes.js'
+import { VERSIONS } from './versions.js'
+
+describe('compute route table', () => {
+  it('passes the kernel checks', () => {
+    assert.deepEqual(checkRouteTable(ROUTES, VERSIONS), [])
+  })
+
+  it('names only rules compute declares', () => {
+    const known = new Set(COMPUTE_RULES.map((r) => r.name))
+    for (const route of ROUTES)
+      for (const rule of policiesOf(route))
+        assert.ok(known.has(rule), `${route.method} ${route.path}: ${rule}`)
+  })
+
+  it('declares 2.1 to 2.93, one summary each', () => {
+    assert.equal(String(VERSIONS.min), '2.1')
+    assert.equal(String(VERSIONS.max), '2.93')
+    assert.equal(VERSIONS.entries.length, 93)
+    assert.ok(VERSIONS.entries.every((e) => e.summary.length > 0))
+  })
+
+  it('keeps the versioned routes few and named', () => {
+    const versioned = ROUTES.filter((r) => r.min || r.max).map((r) => `${r.method} ${r.path} ${r.min ?? ''}`)
+    assert.deepEqual(versioned, [
+      'PUT /v2.1/flavors/:flavor_id 2.55',
+      'POST /v2.1/os-aggregates/:aggregate_id/images 2.81',
+    ])
+  })
+})

@@ -1,0 +1,262 @@
+/**
+ * Compute's route table: method and path (under /compute) → handler, with the
+ * microversion window, the policy rule, and the body schema of each route. Policies
+ * whose target is the loaded object (a keypair's user, a server group's project) or
+ * that depend on the action in the body are enforced by the handler.
+ */
+import type { FastifyRequest } from 'fastify'
+import type { Route } from '../../kernel/http/index.js'
+import * as aggregates from './handlers/aggregates.js'
+import * as zones from './handlers/availability-zones.js'
+import type { ComputeDeps } from './handlers/common.js'
+import * as access from './handlers/flavor-access.js'
+import * as specs from './handlers/flavor-extra-specs.js'
+import * as flavors from './handlers/flavors.js'
+import * as keypairs from './handlers/keypairs.js'
+import * as quotas from './handlers/quotas.js'
+import * as groups from './handlers/server-groups.js'
+import { listVersions, showLegacyVersion, showVersion } from './handlers/versions.js'
+import { AGGREGATE, FLAVOR, KEYPAIR, QUOTA, SERVER_GROUP } from './policies/index.js'
+import * as AG from './schemas/aggregates.js'
+import * as FL from './schemas/flavors.js'
+import * as KP from './schemas/keypairs.js'
+import * as QS from './schemas/quotas.js'
+import * as SG from './schemas/server-groups.js'
+
+type R = Route<ComputeDeps>
+
+const V = '/v2.1'
+const FLAVOR_ID = `${V}/flavors/:flavor_id`
+const SPECS = `${FLAVOR_ID}/os-extra_specs`
+const AGG = `${V}/os-aggregates/:aggregate_id`
+const QSET = `${V}/os-quota-sets/:project_id`
+
+/** The caller's own project as the target (rules of the form project_id:%(project_id)s). */
+const ownProject = (req: FastifyRequest) => ({ project_id: req.ctx.who.project_id })
+/** The project named in the URL. */
+const urlProject = (req: FastifyRequest) => ({
+  project_id: (req.params as Record<string, string>).project_id,
+})
+
+const byVersion =
+  (...windows: [min: string, schema: Record<string, unknown>][]) =>
+  (req: FastifyRequest) => {
+    let chosen: Record<string, unknown> | undefined
+    for (const [min, schema] of windows) if (req.version.gte(min)) chosen = schema
+    return chosen
+  }
+
+export const ROUTES: readonly R[] = [
+  { method: 'GET', path: '/', public: true, handler: listVersions },
+  { method: 'GET', path: '/v2', public: true, handler: showLegacyVersion },
+  { method: 'GET', path: V, public: true, handler: showVersion },
+
+  // --- flavors
+  { method: 'GET', path: `${V}/flavors`, policy: FLAVOR.READ, handler: flavors.listFlavors },
+  { method: 'GET', path: `${V}/flavors/detail`, policy: FLAVOR.READ, handler: flavors.listFlavorDetails },
+  { method: 'GET', path: FLAVOR_ID, policy: FLAVOR.READ, handler: flavors.showFlavor },
+  {
+    method: 'POST',
+    path: `${V}/flavors`,
+    policy: FLAVOR.CREATE,
+    body: byVersion(['2.1', FL.CREATE_FLAVOR], ['2.55', FL.CREATE_FLAVOR_255]),
+    handler: flavors.createFlavor,
+  },
+  {
+    method: 'PUT',
+    path: FLAVOR_ID,
+    min: '2.55',
+    policy: FLAVOR.UPDATE,
+    body: FL.UPDATE_FLAVOR_255,
+    handler: flavors.updateFlavor,
+  },
+  { method: 'DELETE', path: FLAVOR_ID, policy: FLAVOR.DELETE, handler: flavors.deleteFlavor },
+  {
+    method: 'GET',
+    path: `${FLAVOR_ID}/os-flavor-access`,
+    policy: FLAVOR.ACCESS_LIST,
+    handler: access.listAccess,
+  },
+  {
+    method: 'POST',
+    path: `${FLAVOR_ID}/action`,
+    policy: [FLAVOR.ACCESS_ADD, FLAVOR.ACCESS_REMOVE],
+    enforce: 'handler',
+    handler: access.flavorAction,
+  },
+  { method: 'GET', path: SPECS, policy: FLAVOR.SPECS_INDEX, target: ownProject, handler: specs.listSpecs },
+  {
+    method: 'POST',
+    path: SPECS,
+    policy: FLAVOR.SPECS_CREATE,
+    body: FL.CREATE_EXTRA_SPECS,
+    handler: specs.createSpecs,
+  },
+  {
+    method: 'GET',
+    path: `${SPECS}/:key`,
+    policy: FLAVOR.SPECS_SHOW,
+    target: ownProject,
+    handler: specs.showSpec,
+  },
+  {
+    method: 'PUT',
+    path: `${SPECS}/:key`,
+    policy: FLAVOR.SPECS_UPDATE,
+    body: FL.UPDATE_EXTRA_SPEC,
+    handler: specs.updateSpec,
+  },
+  { method: 'DELETE', path: `${SPECS}/:key`, policy: FLAVOR.SPECS_DELETE, handler: specs.deleteSpec },
+
+  // --- keypairs (the target user comes from the body or query: checked by the handler)
+  {
+    method: 'POST',
+    path: `${V}/os-keypairs`,
+    policy: KEYPAIR.CREATE,
+    enforce: 'handler',
+    body: byVersion(
+      ['2.1', KP.CREATE_KEYPAIR],
+      ['2.2', KP.CREATE_KEYPAIR_22],
+      ['2.10', KP.CREATE_KEYPAIR_210],
+      ['2.92', KP.CREATE_KEYPAIR_292],
+    ),
+    handler: keypairs.createKeypair,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-keypairs`,
+    policy: KEYPAIR.INDEX,
+    enforce: 'handler',
+    handler: keypairs.listKeypairs,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-keypairs/:keypair_name`,
+    policy: KEYPAIR.SHOW,
+    enforce: 'handler',
+    handler: keypairs.showKeypair,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/os-keypairs/:keypair_name`,
+    policy: KEYPAIR.DELETE,
+    enforce: 'handler',
+    handler: keypairs.deleteKeypair,
+  },
+
+  // --- server groups
+  {
+    method: 'POST',
+    path: `${V}/os-server-groups`,
+    policy: SERVER_GROUP.CREATE,
+    target: ownProject,
+    body: byVersion(['2.1', SG.CREATE_GROUP], ['2.15', SG.CREATE_GROUP_215], ['2.64', SG.CREATE_GROUP_264]),
+    handler: groups.createGroup,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-server-groups`,
+    policy: SERVER_GROUP.INDEX,
+    target: ownProject,
+    handler: groups.listGroups,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-server-groups/:group_id`,
+    policy: SERVER_GROUP.SHOW,
+    enforce: 'handler',
+    handler: groups.showGroup,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/os-server-groups/:group_id`,
+    policy: SERVER_GROUP.DELETE,
+    enforce: 'handler',
+    handler: groups.deleteGroup,
+  },
+
+  // --- availability zones, limits, quotas
+  { method: 'GET', path: `${V}/os-availability-zone`, policy: QUOTA.AZ_LIST, handler: zones.listZones },
+  {
+    method: 'GET',
+    path: `${V}/os-availability-zone/detail`,
+    policy: QUOTA.AZ_DETAIL,
+    handler: zones.listZoneDetails,
+  },
+  { method: 'GET', path: `${V}/limits`, policy: QUOTA.LIMITS, handler: quotas.showLimits },
+  { method: 'GET', path: QSET, policy: QUOTA.SHOW, target: urlProject, handler: quotas.showQuotas },
+  {
+    method: 'GET',
+    path: `${QSET}/detail`,
+    policy: QUOTA.DETAIL,
+    target: urlProject,
+    handler: quotas.quotaDetail,
+  },
+  {
+    method: 'GET',
+    path: `${QSET}/defaults`,
+    policy: QUOTA.DEFAULTS,
+    target: urlProject,
+    handler: quotas.quotaDefaults,
+  },
+  {
+    method: 'PUT',
+    path: QSET,
+    policy: QUOTA.UPDATE,
+    target: urlProject,
+    body: byVersion(
+      ['2.1', QS.UPDATE_QUOTAS],
+      ['2.36', QS.UPDATE_QUOTAS_236],
+      ['2.57', QS.UPDATE_QUOTAS_257],
+    ),
+    handler: quotas.updateQuotas,
+  },
+  { method: 'DELETE', path: QSET, policy: QUOTA.DELETE, target: urlProject, handler: quotas.deleteQuotas },
+  {
+    method: 'GET',
+    path: `${V}/os-quota-class-sets/:class_name`,
+    policy: QUOTA.CLASS_SHOW,
+    handler: quotas.showQuotaClass,
+  },
+  {
+    method: 'PUT',
+    path: `${V}/os-quota-class-sets/:class_name`,
+    policy: QUOTA.CLASS_UPDATE,
+    body: byVersion(['2.1', QS.UPDATE_CLASS], ['2.50', QS.UPDATE_CLASS_250], ['2.57', QS.UPDATE_CLASS_257]),
+    handler: quotas.updateQuotaClass,
+  },
+
+  // --- aggregates
+  { method: 'GET', path: `${V}/os-aggregates`, policy: AGGREGATE.INDEX, handler: aggregates.listAggregates },
+  {
+    method: 'POST',
+    path: `${V}/os-aggregates`,
+    policy: AGGREGATE.CREATE,
+    body: AG.CREATE_AGGREGATE,
+    handler: aggregates.createAggregate,
+  },
+  { method: 'GET', path: AGG, policy: AGGREGATE.SHOW, handler: aggregates.showAggregate },
+  {
+    method: 'PUT',
+    path: AGG,
+    policy: AGGREGATE.UPDATE,
+    body: AG.UPDATE_AGGREGATE,
+    handler: aggregates.updateAggregate,
+  },
+  { method: 'DELETE', path: AGG, policy: AGGREGATE.DELETE, handler: aggregates.deleteAggregate },
+  {
+    method: 'POST',
+    path: `${AGG}/action`,
+    policy: [AGGREGATE.ADD_HOST, AGGREGATE.REMOVE_HOST, AGGREGATE.SET_METADATA],
+    enforce: 'handler',
+    handler: aggregates.aggregateAction,
+  },
+  {
+    method: 'POST',
+    path: `${AGG}/images`,
+    min: '2.81',
+    policy: AGGREGATE.IMAGES,
+    body: AG.CACHE_IMAGES,
+    handler: aggregates.cacheImages,
+  },
+]
