@@ -35,6 +35,8 @@ export interface CloudOptions {
   env?: Readonly<Record<string, string | undefined>>
   /** Told about every route as it is registered (tests that sweep every route use it). */
   onRoute?: (route: { method: string; url: string }) => void
+  /** This process's host name in the service registry; overrides `[DEFAULT] host`. */
+  hostName?: string
 }
 
 /** A service this process serves, as the catalog names it. */

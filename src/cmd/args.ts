@@ -28,10 +28,16 @@ commands:
   token rotate       make a new token signing key; older keys keep validating
   config check FILE  check a configuration file
   config sample      print an annotated sample configuration
+  conductor          run the conductor role of the services that have one (no HTTP)
+  scheduler          run the scheduler role
+  compute            run the compute agent role; --host names the hypervisor host
+  bus status         the message bus (queues, consumers, depth) and the worker roles
+                     each service has registered, up or down
 
 options:
   --port N           listen port, 0 for any free one (default 5000)
-  --host ADDR        listen address (default 127.0.0.1)
+  --host ADDR        listen address (default 127.0.0.1); for conductor, scheduler
+                     and compute: this process's host name ([DEFAULT] host)
   --data-dir DIR     where databases, keys and images live
                      (default $CLOUDLET_DATA_DIR or ~/.local/share/cloudlet)
   --config-file F    an oslo-style INI file; may be repeated
@@ -90,6 +96,10 @@ const COMMANDS: Readonly<Record<string, readonly OptionName[]>> = {
   'token rotate': DATA,
   'config check': ['config-file'],
   'config sample': [],
+  conductor: [...DATA, 'host', 'services'],
+  scheduler: [...DATA, 'host', 'services'],
+  compute: [...DATA, 'host', 'services'],
+  'bus status': DATA,
 }
 
 /** The command line, parsed and checked. */

@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { type Cloud, fullSchema, startCloud } from '../cloud.js'
+import { type BusConfigView, createBus } from '../kernel/bus/index.js'
 import {
   type ConfigProblem,
   checkConfig,
@@ -29,8 +30,9 @@ import {
   dataDirOwner,
   describeOwner,
 } from '../kernel/host/data-dir-lock.js'
+import type { Role } from '../kernel/host/index.js'
 import { chooseLogLevel, createLogger } from '../kernel/log/index.js'
-import { SERVICE_MODULES, type ServiceName } from '../services/index.js'
+import { MODULE_LIST, SERVICE_MODULES, type ServiceName } from '../services/index.js'
 import { type CommandLine, dataDirOf, SEE_HELP, UsageError } from './args.js'
 import { cloudsYamlPath, writeCloudsYaml } from './clouds-yaml.js'
 import { checkDataDir, listenError, probePort } from './preflight.js'
@@ -62,9 +64,116 @@ export async function runCommand(line: CommandLine): Promise<number> {
     case 'config sample':
       console.log(describeSchema(fullSchema()))
       return 0
+    case 'conductor':
+    case 'scheduler':
+    case 'compute':
+      await serveRole(line.command, line)
+      return -1
+    case 'bus status':
+      return busStatus(line)
     default:
       throw new UsageError(`unknown command "${line.command}"; ${SEE_HELP}`)
   }
+}
+
+/** The role each worker command runs of every service that has it. */
+const ROLE_OF: Readonly<Record<'conductor' | 'scheduler' | 'compute', Role>> = {
+  conductor: 'conductor',
+  scheduler: 'scheduler',
+  compute: 'agent',
+}
+
+/**
+ * `cloudlet conductor|scheduler|compute`: one worker role of the services that have it,
+ * no HTTP. It connects the bus and the databases, registers in the service registry
+ * and heartbeats; SIGTERM or SIGINT stops consuming, lets in-flight handlers finish
+ * within the close deadline, and exits.
+ */
+async function serveRole(command: 'conductor' | 'scheduler' | 'compute', line: CommandLine): Promise<void> {
+  const role = ROLE_OF[command]
+  const p = prepare(line)
+  const names = MODULE_LIST.filter(
+    (m) => m.roles.includes(role) && (!p.services || p.services.includes(m.name as ServiceName)),
+  ).map((m) => m.name as ServiceName)
+  if (names.length === 0)
+    throw new UsageError(`no service ${p.services ? 'of --services ' : ''}runs the ${role} role yet`)
+  checkDataDir(p.dataDir, { mustExist: false })
+  const advice = 'stop it first, or give this one another --data-dir'
+  refuseIfOwned(p.dataDir, advice)
+  const lock = claimDataDir(p.dataDir, command, advice)
+  const cloud = await startCloud({
+    dataDir: p.dataDir,
+    configFiles: line.configFiles,
+    services: names,
+    roles: [role],
+    listen: false,
+    logger: p.logger,
+    ...(line.host ? { hostName: line.host } : {}),
+  })
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    p.logger.info({ signal }, 'stopping')
+    await cloud.close()
+    lock.release()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void stop('SIGINT'))
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  console.log(`Cloudlet ${command} running ${names.join(', ')} (role ${role})`)
+}
+
+/**
+ * `cloudlet bus status`: the bus this configuration names (queues, consumers, depth) and
+ * the worker roles each service's registry knows, up or down.
+ */
+async function busStatus(line: CommandLine): Promise<number> {
+  const p = prepare(line)
+  const bus = await createBus(p.config as unknown as BusConfigView)
+  try {
+    const status = await bus.status()
+    console.log(
+      `bus: ${status.transport}${status.broker ? ` at ${status.broker}` : ''} (${status.connected ? 'connected' : 'not connected'})`,
+    )
+    if (status.transport === 'in-process')
+      console.log(
+        '  the in-process bus lives inside each cloudlet process; set [DEFAULT] transport_url to share one',
+      )
+    for (const q of status.queues)
+      console.log(`  queue ${q.name}: ${q.depth ?? '?'} waiting, ${q.consumers ?? '?'} consumers`)
+    if (status.lastError) console.log(`  last error: ${status.lastError}`)
+  } finally {
+    await bus.close(1000)
+  }
+  const withWorkers = MODULE_LIST.filter((m) => m.workers).map((m) => m.name as ServiceName)
+  if (withWorkers.length === 0) {
+    console.log('roles: no service of this program records worker roles yet')
+    return 0
+  }
+  checkDataDir(p.dataDir, { mustExist: true })
+  const cloud = await startCloud({
+    dataDir: p.dataDir,
+    configFiles: line.configFiles,
+    services: withWorkers,
+    roles: [],
+    listen: false,
+    logger: p.logger,
+  })
+  try {
+    const downTime = Number(p.config.DEFAULT?.service_down_time ?? 60)
+    for (const m of cloud.host.modules) {
+      const registry = m.registry
+      if (!registry) continue
+      for (const s of await registry.list())
+        console.log(
+          `  ${m.module.name} ${s.binary} on ${s.host}: ${registry.isUp(s, downTime) ? 'up' : 'down'}${s.disabled ? `, disabled (${s.disabled_reason ?? 'no reason'})` : ''}, last seen ${s.last_seen_up ?? 'never'}`,
+        )
+    }
+  } finally {
+    await cloud.close()
+  }
+  return 0
 }
 
 /** The checked pieces every command that opens the cloud starts from. */

@@ -20,3 +20,4 @@ export {
   pruneProcessed,
 } from './outbox.js'
 export { parseTransportUrl } from './rabbit-options.js'
+export { registerBusMetrics } from './bus-metrics.js'

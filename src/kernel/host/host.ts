@@ -25,6 +25,14 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import pino, { type Logger } from 'pino'
 import { noauth2, RemoteTokenValidator } from '../auth/index.js'
+import {
+  type BusConfigView,
+  type BusLogger,
+  busConfig,
+  createBus,
+  type MessageBus,
+  registerBusMetrics,
+} from '../bus/index.js'
 import { type ConfigOf, loadConfig, mergeSchemas, type SchemaShape } from '../config/index.js'
 import { type Dialect, migrateToLatest, openDatabase } from '../db/index.js'
 import { createApp } from '../http/index.js'
@@ -79,6 +87,8 @@ export interface RunningModule {
   db: Kysely<unknown>
   dialect: Dialect
   tasks: TaskGroup
+  /** The module's service registry, when it declares `workers`. */
+  registry?: ServiceRegistry
 }
 
 export interface Host {
@@ -90,12 +100,14 @@ export interface Host {
   config: Readonly<Record<string, Readonly<Record<string, unknown>>>>
   /** A capability some started module provides, or undefined. */
   capability<K extends CapabilityName>(name: K): Capabilities[K] | undefined
+  /** The process's bus, when a module uses one. */
+  bus?: MessageBus
   close(): Promise<void>
 }
 
 /** The schema of every option the host or any of the modules reads. */
 export function hostSchema(modules: readonly AnyServiceModule[]): SchemaShape {
-  return mergeSchemas(hostConfig, ...modules.map((m) => m.configSchema))
+  return mergeSchemas(hostConfig, busConfig, ...modules.map((m) => m.configSchema))
 }
 
 /** A module's database URL: its own section, then [database], then a SQLite file. */
@@ -150,7 +162,12 @@ export async function startHost(options: HostOptions): Promise<Host> {
     ...(host.api.auth_strategy === 'noauth2' ? { authenticate: noauth2 } : {}),
   }
 
+  // NOTE: one bus per process, connected only when a module of the plan uses it (an API
+  // process of identity alone never touches a broker).
+  let bus: MessageBus | undefined
   try {
+    if (plan.order.some((o) => o.module.usesBus))
+      bus = await createBus(config as unknown as BusConfigView, { logger: busLogger(logger) })
     for (const { module, roles } of plan.order) {
       const connection = connectionFor(module, config, dataDir)
       const { db, dialect } = await openDatabase<unknown>(connection, {
@@ -168,6 +185,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
           registryMigrations(module.name),
         )
         registry = new ServiceRegistry(db as Kysely<unknown>, registryTable(module.name))
+        entry.registry = registry
       }
       const ctx: ModuleContext<never, unknown> = {
         config: config as never,
@@ -192,6 +210,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
           }),
         hostName,
         ...(registry ? { registry } : {}),
+        ...(bus && module.usesBus ? { bus } : {}),
         auth: auth.authenticate
           ? auth
           : { ...auth, tokens: provided.get('tokens') as Capabilities['tokens'] | undefined },
@@ -219,6 +238,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
           metrics.bind_port === undefined ? undefined : { host: metrics.bind_host, port: metrics.bind_port },
       },
     })
+    if (app.metrics) registerBusMetrics(app.metrics.registry, () => bus?.counters)
     if (options.onRoute) {
       const notify = options.onRoute
       app.addHook('onRoute', (r) => {
@@ -260,6 +280,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
       modules: running,
       config,
       capability: (name) => provided.get(name) as Capabilities[typeof name] | undefined,
+      ...(bus ? { bus } : {}),
       async close() {
         // NOTE: close() cuts the keep-alive connections that are idle when it starts;
         // one busy then goes back to keep-alive afterwards and, with the long
@@ -270,11 +291,24 @@ export async function startHost(options: HostOptions): Promise<Host> {
         await started.close()
         clearTimeout(cut)
         await stopModules(running, logger, options.closeDeadlineMs ?? 10_000)
+        await bus?.close(options.closeDeadlineMs ?? 10_000)
       },
     }
   } catch (error) {
     await stopModules(running, logger, options.closeDeadlineMs ?? 10_000).catch(() => {})
+    await bus?.close(1000).catch(() => {})
     throw error
+  }
+}
+
+/** The bus logs through the host's logger, under `bus`. */
+function busLogger(logger: Logger): BusLogger {
+  const child = logger.child({ component: 'bus' })
+  return {
+    debug: (fields, msg) => child.debug(fields, msg),
+    info: (fields, msg) => child.info(fields, msg),
+    warn: (fields, msg) => child.warn(fields, msg),
+    error: (fields, msg) => child.error(fields, msg),
   }
 }
 

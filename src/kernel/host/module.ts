@@ -18,6 +18,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import type { AuthenticatedIdentity, TokenValidator } from '../auth/index.js'
+import type { MessageBus } from '../bus/index.js'
 import type { SchemaShape } from '../config/index.js'
 import type { Dialect, NamedMigration } from '../db/index.js'
 import type { CorsOptions } from '../http/index.js'
@@ -76,6 +77,8 @@ export interface ServiceModule<Config = unknown, DB = unknown> {
   provides?: readonly CapabilityName[]
   /** Capabilities `create` asks for with `ctx.need`; the host starts their providers first. */
   needs?: readonly CapabilityName[]
+  /** The module sends or serves messages: the host connects the process's bus for it. */
+  usesBus?: boolean
   create(ctx: ModuleContext<Config, DB>): Promise<ServiceInstance>
 }
 
@@ -116,6 +119,8 @@ export interface ModuleContext<Config = unknown, DB = unknown> {
   hostName: string
   /** The module's service registry, when it declares `workers`. */
   registry?: ServiceRegistry
+  /** The process's message bus, when the module declares `usesBus` (one per process, shared). */
+  bus?: MessageBus
 }
 
 /** Authentication and CORS for a service scope, as the host configured them. */
