@@ -279,15 +279,15 @@ export class FakeDriver implements ComputeDriver {
     return this.guest(uuid).console.join('\n') + '\n'
   }
 
-  async checkCanLiveMigrateSource(): Promise<void> {
+  async checkCanLiveMigrateSource(_uuid: string, _destination: string): Promise<void> {
     throw new DriverNotSupported('fake', 'live migration (it comes with the server operations work)')
   }
 
-  async liveMigrate(): Promise<void> {
+  async liveMigrate(_uuid: string, _destination: string): Promise<void> {
     throw new DriverNotSupported('fake', 'live migration (it comes with the server operations work)')
   }
 
-  async migrateDiskAndPowerOff(): Promise<void> {
+  async migrateDiskAndPowerOff(_uuid: string, _destination: string): Promise<void> {
     throw new DriverNotSupported('fake', 'cold migration (it comes with the server operations work)')
   }
 

@@ -9,8 +9,9 @@
  *          + noise(host, minute of t)                             (±1 %, stable per minute)
  *   clamped to 0..1; a busy host stays at `busy` ± noise whatever its guests.
  *
- * NOTE: noise is a hash of the host name and the minute, not Math.random, so two samples
- * of the same minute agree and tests can assert exact figures.
+ * NOTE: time counts in whole minutes and the noise is a hash of the host name and the
+ * minute, not Math.random, so two samples of the same minute agree and tests can assert
+ * exact figures.
  */
 
 export interface LoadModel {
@@ -41,10 +42,11 @@ export function simulatedCpu(
   runningVcpus: number,
   atMs: number,
 ): number {
-  const noise = (hash01(`${host}@${Math.floor(atMs / 60_000)}`) - 0.5) * 0.02
+  const minute = Math.floor(atMs / 60_000)
+  const noise = (hash01(`${host}@${minute}`) - 0.5) * 0.02
   if (model.busy !== undefined) return clamp(model.busy + noise)
   const phase = hash01(host)
-  const cycle = model.dailySwing * Math.sin(2 * Math.PI * (atMs / DAY_MS + phase))
+  const cycle = model.dailySwing * Math.sin(2 * Math.PI * ((minute * 60_000) / DAY_MS + phase))
   const guests = (model.perGuestVcpu * runningVcpus) / Math.max(1, hostVcpus)
   return clamp(model.idle + guests + cycle + noise)
 }
