@@ -102,7 +102,7 @@ export class ComputeAgent {
     builds: 0,
     buildFailures: 0,
   }
-  private readonly driver: ComputeDriver
+  readonly driver: ComputeDriver
   private readonly deps: ComputeAgentDeps
   private readonly log: Logger
   private server: RpcServer | undefined
@@ -117,6 +117,7 @@ export class ComputeAgent {
   private readonly builds: Semaphore
   private readonly startedAt = Date.now()
   private updating: Promise<void> | undefined
+  private firstUpdate: Promise<void> | undefined
 
   constructor(deps: ComputeAgentDeps) {
     this.deps = deps
@@ -215,9 +216,28 @@ export class ComputeAgent {
       { namespace: COMPUTE_NAMESPACE, version: COMPUTE_RPC_VERSION, methods: this.methods() },
     ])
     this.up = true
-    await this.updateResources().catch((err: unknown) =>
-      this.log.warn({ err }, 'the first resource update failed; the next periodic one retries'),
-    )
+    // NOTE: in the background, tried again with backoff: placement may not answer yet (the
+    // process's own HTTP app is built after every module has started; another process's
+    // placement may still be starting), and a host must not wait a whole update period.
+    this.firstUpdate = this.deps.tasks.spawn(`${this.host} first resource update`, () => this.initialUpdate())
+  }
+
+  private async initialUpdate(): Promise<void> {
+    for (let attempt = 0; !this.stopped && this.up; attempt++) {
+      try {
+        await this.updateResources()
+        return
+      } catch (err) {
+        const wait = Math.min(10_000, 50 * 2 ** attempt)
+        if (attempt >= 3) this.log.warn({ err, retryInMs: wait }, 'the resource update failed; trying again')
+        await sleep(wait)
+      }
+    }
+  }
+
+  /** Resolves once the host's tree is in placement after it came up (or it stopped trying). */
+  async ready(): Promise<void> {
+    await this.firstUpdate
   }
 
   private async goDown(deadlineMs = 2000): Promise<void> {

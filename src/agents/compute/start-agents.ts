@@ -1,6 +1,8 @@
 /**
  * Starts the compute agents of one process: one per host name, each with its driver,
- * sharing the process's bus, placement client, registry and task group. The compute
+ * sharing the process's bus, placement client, registry and task group. Each agent is
+ * registered and serving when this resolves; its provider tree follows in the
+ * background (`ready()`), since placement may not answer before the process is up. The compute
  * module's `agent` role calls this with `[fake_driver] hosts` names under `cloudlet up`,
  * and with `--hosts N` names under `cloudlet compute --driver fake`.
  *
@@ -41,6 +43,8 @@ export interface ComputeAgentsDeps {
 export interface ComputeAgents {
   readonly agents: readonly ComputeAgent[]
   get(host: string): ComputeAgent | undefined
+  /** Resolves once every agent that is up has its provider tree in placement. */
+  ready(): Promise<void>
   /** Stops every agent's RPC server; periodic jobs end with the task group. */
   stop(deadlineMs?: number): Promise<void>
 }
@@ -81,5 +85,12 @@ export async function startComputeAgents(deps: ComputeAgentsDeps): Promise<Compu
     { agents: agents.length, driver: deps.config.DEFAULT.compute_driver },
     'compute agents started',
   )
-  return { agents, get: (host) => byHost.get(host), stop }
+  return {
+    agents,
+    get: (host) => byHost.get(host),
+    ready: async () => {
+      await Promise.all(agents.map((a) => a.ready()))
+    },
+    stop,
+  }
 }

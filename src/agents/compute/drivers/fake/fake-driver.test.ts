@@ -103,7 +103,13 @@ const TABLE: Array<[string, PowerState, PowerState | 'invalid']> = [
   ['resume', SHUTDOWN, 'invalid'],
 ]
 
-const NAME: Record<number, string> = { 1: 'RUNNING', 3: 'PAUSED', 4: 'SHUTDOWN', 6: 'CRASHED', 7: 'SUSPENDED' }
+const NAME: Record<number, string> = {
+  1: 'RUNNING',
+  3: 'PAUSED',
+  4: 'SHUTDOWN',
+  6: 'CRASHED',
+  7: 'SUSPENDED',
+}
 
 describe('fake driver: power state transitions', () => {
   for (const [op, from, to] of TABLE) {
@@ -231,7 +237,13 @@ describe('fake driver: resources, capabilities, load', () => {
     const d = driver({ vcpus: '8', memory_mb: '16384', disk_gb: '100', cpu_model: 'EPYC-Rome' })
     const r = d.resources()
     assert.deepEqual(
-      { vcpus: r.vcpus, memoryMb: r.memoryMb, diskGb: r.diskGb, cpuModel: r.cpuModel, type: r.hypervisorType },
+      {
+        vcpus: r.vcpus,
+        memoryMb: r.memoryMb,
+        diskGb: r.diskGb,
+        cpuModel: r.cpuModel,
+        type: r.hypervisorType,
+      },
       { vcpus: 8, memoryMb: 16384, diskGb: 100, cpuModel: 'EPYC-Rome', type: 'fake' },
     )
     const traits = capabilityTraits(d.capabilities)
@@ -273,7 +285,8 @@ describe('[fake_driver]', () => {
   it('names hosts from the format and gives shapes in turn', () => {
     const cfg = config({
       hosts: '3',
-      shapes: 'vcpus=8 memory_mb=8192, vcpus=64 cpu_model=EPYC-Milan sev_key_slots=15 pci=8086:154c:type-VF:4',
+      shapes:
+        'vcpus=8 memory_mb=8192, vcpus=64 cpu_model=EPYC-Milan sev_key_slots=15 pci=8086:154c:type-VF:4',
     })
     const names = fakeHostNames(cfg, 'box')
     assert.deepEqual(names, ['box-fake-1', 'box-fake-2', 'box-fake-3'])
