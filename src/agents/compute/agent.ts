@@ -12,7 +12,7 @@
  *   calling the driver and reporting each guest's new state to the conductor;
  * - samples the host's utilisation at each resource update and keeps a day of samples
  *   (`get_host_utilisation`); with `[DEFAULT] compute_monitors = cpu.virt_driver` it also
- *   publishes each sample as a `metrics.update` notification (see README.md for why both).
+ *   publishes each sample as a `compute.metrics.update` notification (see README.md for why both).
  *
  * start-agents.ts starts many of these in one process.
  */
@@ -375,7 +375,7 @@ export class ComputeAgent {
     void this.deps.bus
       .notify({
         publisherId: `${COMPUTE_BINARY}:${this.host}`,
-        eventType: 'metrics.update',
+        eventType: 'compute.metrics.update',
         priority: 'info',
         payload: {
           name: 'MetricsPayload',
@@ -392,7 +392,7 @@ export class ComputeAgent {
           },
         },
       })
-      .catch((err: unknown) => this.log.warn({ err }, 'metrics.update could not be published'))
+      .catch((err: unknown) => this.log.warn({ err }, 'compute.metrics.update could not be published'))
   }
 
   // --- the RPC interface ---

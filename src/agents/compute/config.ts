@@ -71,7 +71,7 @@ export const computeAgentSections = defineSections({
     }),
     compute_monitors: opt.list({
       default: [],
-      help: 'Monitors whose metrics each resource update publishes (metrics.update notifications): cpu.virt_driver for the host CPU use the driver reports.',
+      help: 'Monitors whose metrics each resource update publishes (compute.metrics.update notifications): cpu.virt_driver for the host CPU use the driver reports.',
     }),
   },
 })
