@@ -307,28 +307,48 @@ export class ComputeAgent {
     const cached = this.providers.get(plan.name)
     if (cached && Date.now() - cached.readAt < PROVIDER_REFRESH_MS) return cached
     const { placement } = this.deps
-    const uuid = plan.uuid
-    let found = (await placement.provider(uuid)) ?? (await placement.providerByName(plan.name))
-    if (!found) {
-      found =
-        (await placement.createProvider({
-          uuid,
-          name: plan.name,
-          ...(plan.parentUuid ? { parentProviderUuid: plan.parentUuid } : {}),
-        })) ?? (await placement.providerByName(plan.name))
-      if (!found) throw new Error(`resource provider ${plan.name} could neither be created nor found`)
+    // NOTE: names are unique in placement, so one lookup finds the provider whatever its
+    // uuid (one an earlier version or an operator created); a new one is known to be empty
+    // and needs no further read.
+    const existing = await placement.providerByName(plan.name)
+    let fresh: CachedProvider
+    if (existing) {
+      fresh = await this.read(existing.uuid)
+    } else {
+      const created = await placement.createProvider({
+        uuid: plan.uuid,
+        name: plan.name,
+        ...(plan.parentUuid ? { parentProviderUuid: plan.parentUuid } : {}),
+      })
+      if (created)
+        fresh = {
+          uuid: created.uuid,
+          generation: created.generation,
+          inventories: {},
+          traits: [],
+          readAt: Date.now(),
+        }
+      else {
+        // Created meanwhile by someone else (another agent process of this host).
+        const raced = await placement.providerByName(plan.name)
+        if (!raced) throw new Error(`resource provider ${plan.name} could neither be created nor found`)
+        fresh = await this.read(raced.uuid)
+      }
     }
-    const inv = await placement.inventories(found.uuid)
-    const traits = await placement.traits(found.uuid)
-    const fresh: CachedProvider = {
-      uuid: found.uuid,
+    this.providers.set(plan.name, fresh)
+    return fresh
+  }
+
+  private async read(uuid: string): Promise<CachedProvider> {
+    const inv = await this.deps.placement.inventories(uuid)
+    const traits = await this.deps.placement.traits(uuid)
+    return {
+      uuid,
       generation: traits.generation,
       inventories: inv.inventories,
       traits: traits.traits,
       readAt: Date.now(),
     }
-    this.providers.set(plan.name, fresh)
-    return fresh
   }
 
   private async writeProvider(cached: CachedProvider, plan: ProviderPlan): Promise<void> {

@@ -27,6 +27,8 @@ export interface AgentWorld {
   driver(host: string): FakeDriver
   /** A placement call as the admin, at 1.39. */
   placement(method: string, path: string, body?: unknown): ReturnType<TestHost['call']>
+  /** From startComputeAgents to every tree in placement, and the process's RSS around it. */
+  figures: { startMs: number; readyMs: number; rssBefore: number; rssAfter: number; heapAfter: number }
   close(): Promise<void>
 }
 
@@ -49,6 +51,9 @@ const serviceTokenModule: AnyServiceModule = {
 }
 
 export async function startAgentWorld(options: AgentWorldOptions = {}): Promise<AgentWorld> {
+  let rssBefore = 0
+  let t0 = 0
+  let startMs = 0
   let started: { agents: ComputeAgents; registry: ServiceRegistry } | undefined
   const agentModule: AnyServiceModule = {
     name: 'agents',
@@ -62,6 +67,9 @@ export async function startAgentWorld(options: AgentWorldOptions = {}): Promise<
     // NOTE: no worker entries: each agent records its own host, not the process's.
     workers: {},
     create: async (ctx) => {
+      globalThis.gc?.()
+      rssBefore = process.memoryUsage().rss
+      t0 = performance.now()
       const config = ctx.config as Parameters<typeof startComputeAgents>[0]['config']
       const agents = await startComputeAgents({
         bus: ctx.bus!,
@@ -72,6 +80,7 @@ export async function startAgentWorld(options: AgentWorldOptions = {}): Promise<
         config,
         hostNames: Array.from({ length: options.hosts ?? 2 }, (_, i) => `h-${i + 1}`),
       })
+      startMs = performance.now() - t0
       started = { agents, registry: ctx.registry! }
       return { close: () => agents.stop() }
     },
@@ -84,6 +93,9 @@ export async function startAgentWorld(options: AgentWorldOptions = {}): Promise<
   })
   const { agents, registry } = started!
   await agents.ready()
+  const readyMs = performance.now() - t0
+  globalThis.gc?.()
+  const mem = process.memoryUsage()
   const agent = (host: string) => {
     const a = agents.get(host)
     if (!a) throw new Error(`no agent for ${host}`)
@@ -95,6 +107,7 @@ export async function startAgentWorld(options: AgentWorldOptions = {}): Promise<
     registry,
     agent,
     driver: (host) => agent(host).driver as FakeDriver,
+    figures: { startMs, readyMs, rssBefore, rssAfter: mem.rss, heapAfter: mem.heapUsed },
     placement: (method, path, body) =>
       t.call(method, `/placement${path}`, {
         as: 'project-admin',
