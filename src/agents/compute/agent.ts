@@ -118,6 +118,8 @@ export class ComputeAgent {
   private readonly startedAt = Date.now()
   private updating: Promise<void> | undefined
   private firstUpdate: Promise<void> | undefined
+  private treeChecked = false
+  private rootCreated = false
 
   constructor(deps: ComputeAgentDeps) {
     this.deps = deps
@@ -320,7 +322,7 @@ export class ComputeAgent {
         name: plan.name,
         ...(plan.parentUuid ? { parentProviderUuid: plan.parentUuid } : {}),
       })
-      if (created)
+      if (created) {
         fresh = {
           uuid: created.uuid,
           generation: created.generation,
@@ -328,7 +330,8 @@ export class ComputeAgent {
           traits: [],
           readAt: Date.now(),
         }
-      else {
+        if (plan.name === this.host) this.rootCreated = true
+      } else {
         // Created meanwhile by someone else (another agent process of this host).
         const raced = await placement.providerByName(plan.name)
         if (!raced) throw new Error(`resource provider ${plan.name} could neither be created nor found`)
@@ -370,7 +373,12 @@ export class ComputeAgent {
     const stale = [...this.providers.keys()].filter(
       (name) => name !== this.host && !wanted.has(name) && name.startsWith(`${this.host}_`),
     )
-    if (this.providers.size === 1 + children.length && stale.length === 0) return
+    // NOTE: placement is listed only when a device went away since the last update, or
+    // once for a root left from an earlier run (it may hold children of devices this
+    // run's configuration no longer has); a root created now has no children to check.
+    const firstCheck = !this.treeChecked
+    this.treeChecked = true
+    if (stale.length === 0 && !(firstCheck && !this.rootCreated)) return
     for (const p of await this.deps.placement.tree(rootUuid)) {
       if (p.uuid === rootUuid || wanted.has(p.name) || !p.name.startsWith(`${this.host}_`)) continue
       if (await this.deps.placement.deleteProvider(p.uuid)) this.log.info({ provider: p.name }, 'device gone')
