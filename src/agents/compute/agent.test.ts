@@ -171,14 +171,15 @@ describe('compute agents keep their provider trees in placement', () => {
     assert.ok(!(await traits(w, uuid)).traits.includes('COMPUTE_STATUS_DISABLED'))
   })
 
-  it("a device the host no longer has loses its provider", async () => {
+  it('a device the host no longer has loses its provider', async () => {
     const spec = w.driver('h-2').spec
     spec.pciDevices = spec.pciDevices.filter((d) => d.type !== 'type-VF')
     await w.agent('h-2').updateResources()
     const res = await w.placement('GET', `/resource_providers?in_tree=${providerUuid('h-2')}`)
-    assert.deepEqual(
-      res.body.resource_providers.map((p: { name: string }) => p.name).sort(),
-      ['h-2', 'h-2_0000:81:00.0', 'h-2_0000:81:00.1'],
-    )
+    assert.deepEqual(res.body.resource_providers.map((p: { name: string }) => p.name).sort(), [
+      'h-2',
+      'h-2_0000:81:00.0',
+      'h-2_0000:81:00.1',
+    ])
   })
 })
