@@ -7,7 +7,6 @@ import { type BusConfig, DEFAULT_PROCESSNAME } from './config.js'
 import { InProcessBroker, InProcessTransport } from './in-process.js'
 import { type BusLogger, MessageBus } from './message-bus.js'
 import { resolveRabbitOptions } from './rabbit-options.js'
-import { RabbitTransport } from './rabbit-transport.js'
 
 /** The sections `createBus` reads; the host's merged configuration has them. */
 export type BusConfigView = Pick<BusConfig, 'DEFAULT' | 'oslo_messaging_rabbit' | 'bus'>
@@ -31,8 +30,10 @@ export async function createBus(config: BusConfigView, options: CreateBusOptions
   const url = d.transport_url?.trim()
   const processname =
     options.role && r.processname === DEFAULT_PROCESSNAME ? `${r.processname}-${options.role}` : r.processname
+  // NOTE: the RabbitMQ transport (and amqplib) loads only when a broker is configured;
+  // a one-process cloud on the in-process bus never pays for it.
   const transport = url
-    ? new RabbitTransport(
+    ? new (await import('./rabbit-transport.js')).RabbitTransport(
         resolveRabbitOptions({
           transport_url: url,
           control_exchange: d.control_exchange,

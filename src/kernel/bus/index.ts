@@ -4,6 +4,7 @@
  * and the durable outbox for casts that must survive a crash of their sender.
  */
 export * from './bus.js'
+export { registerBusMetrics } from './bus-metrics.js'
 export { type BusConfig, busConfig, DEFAULT_PROCESSNAME } from './config.js'
 export { type BusConfigView, type CreateBusOptions, createBus } from './create-bus.js'
 export * from './errors.js'
@@ -20,4 +21,3 @@ export {
   pruneProcessed,
 } from './outbox.js'
 export { parseTransportUrl } from './rabbit-options.js'
-export { registerBusMetrics } from './bus-metrics.js'
