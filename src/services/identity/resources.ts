@@ -41,8 +41,17 @@ export interface IdentityResources {
   policies: RuleDefault[]
   /** Idempotent. */
   bootstrap(input: BootstrapInput): Promise<void>
-  /** The user this process calls other services as: the bootstrap admin; undefined before bootstrap. */
-  serviceUserId(): Promise<string | undefined>
+  /**
+   * Who this process calls other services as: the bootstrap admin, on a project where it
+   * holds the admin role (the bootstrap project); undefined before bootstrap.
+   */
+  serviceActor(): Promise<ServiceActor | undefined>
+}
+
+export interface ServiceActor {
+  userId: string
+  /** The project the service token is scoped to; undefined: system scope. */
+  projectId?: string
 }
 
 /** Every domain object of the resource half, as handlers see them. */
@@ -102,7 +111,7 @@ export function createIdentityResources(deps: {
     domain,
     policies: resourcePolicies,
     bootstrap: (input) => bootstrap(resourceDeps, domain, input),
-    serviceUserId: () => bootstrapAdminId(domain),
+    serviceActor: () => bootstrapServiceActor(domain),
   }
 }
 
@@ -110,9 +119,15 @@ export function createIdentityResources(deps: {
  * The bootstrap admin: a user granted the admin role on the system (bootstrap grants it
  * to its admin; any other holder serves as well).
  */
-async function bootstrapAdminId(domain: IdentityDomain): Promise<string | undefined> {
+async function bootstrapServiceActor(domain: IdentityDomain): Promise<ServiceActor | undefined> {
   const admin = await domain.roles.findByName('admin')
   if (!admin) return undefined
   const grants = await domain.assignments.list({ system: true, roleId: admin.id })
-  return grants.find((g) => g.actor === 'user' && !g.inherited)?.actorId
+  const userId = grants.find((g) => g.actor === 'user' && !g.inherited)?.actorId
+  if (!userId) return undefined
+  // NOTE: as upstream's service users, the token is project-scoped: the APIs services
+  // call each other on (placement's allocations and candidates) accept project scope only.
+  const onProjects = await domain.assignments.list({ userId, roleId: admin.id, effective: true })
+  const projectId = onProjects.find((g) => g.target === 'project')?.targetId
+  return { userId, ...(projectId ? { projectId } : {}) }
 }

@@ -23,7 +23,7 @@ import { KeyRing } from './domain/tokens-keys.js'
 import { RevocationList } from './domain/tokens-revocations.js'
 import { authUrlResolver, identityPlugin } from './plugin.js'
 import { withBaseRules } from './policies/auth.js'
-import type { IdentityDomain } from './resources.js'
+import type { IdentityDomain, ServiceActor } from './resources.js'
 import { TokenKeysRepo } from './storage/token-keys.repo.js'
 import { TokenPrivateKeysRepo } from './storage/token-private-keys.repo.js'
 import { TokenRevocationsRepo } from './storage/token-revocations.repo.js'
@@ -38,7 +38,7 @@ export interface ResourcesHalf<Bootstrap> {
   domain: IdentityDomain
   policies: RuleDefault[]
   bootstrap(input: Bootstrap): Promise<void>
-  serviceUserId(): Promise<string | undefined>
+  serviceActor(): Promise<ServiceActor | undefined>
 }
 
 export type ResourcesFactory<DB, Config, Bootstrap> = (deps: {
@@ -101,7 +101,7 @@ export async function createIdentityService<DB, Config extends IdentityAuthConfi
     tokens,
     allowRescopeScopedToken: config.token.allow_rescope_scoped_token,
   })
-  const serviceToken = new ServiceToken({ serviceUserId: () => resources.serviceUserId(), authenticator })
+  const serviceToken = new ServiceToken({ serviceActor: () => resources.serviceActor(), authenticator })
   const enforcer = ctx.enforcer([...resources.policies, ...withBaseRules(resources.policies)])
 
   const prune = async () => {

@@ -156,19 +156,32 @@ export class Authenticator {
   }
 
   /**
-   * A system-scoped token for the user this process acts as when it calls other
-   * services (its service token). No proof is asked: no request asked for it. The user
-   * and its domain must be enabled and the user must hold a role on the system.
+   * The token of the user this process acts as when it calls other services (its
+   * service token): scoped to `projectId`, or to the system without one. No proof is
+   * asked: no request asked for it. The user, its domain and the project must be enabled
+   * and the user must hold a role there.
    */
-  async issueSystemToken(userId: string): Promise<TokenModel> {
+  async issueServiceToken(userId: string, projectId?: string): Promise<TokenModel> {
     const user = await this.enabledUser({ id: userId })
     const userDomain = await this.enabledDomain(user.domain_id)
-    const roles = await this.rolesFor({ user, methods: ['password'] }, { kind: 'system' })
+    const proven = { user, methods: ['password'] }
+    if (!projectId) {
+      const roles = await this.rolesFor(proven, { kind: 'system' })
+      return this.opts.tokens.issue({
+        sub: user.id,
+        methods: ['password'],
+        user: { name: user.name, domain: ref(userDomain), password_expires_at: user.password_expires_at },
+        system: 'all',
+        ...(roles ? { roles } : {}),
+      })
+    }
+    const { project, domain } = await this.enabledProject({ id: projectId })
+    const roles = await this.rolesFor(proven, { kind: 'project', project, domain })
     return this.opts.tokens.issue({
       sub: user.id,
       methods: ['password'],
       user: { name: user.name, domain: ref(userDomain), password_expires_at: user.password_expires_at },
-      system: 'all',
+      project: { id: project.id, name: project.name, domain: ref(domain), is_domain: false },
       ...(roles ? { roles } : {}),
     })
   }

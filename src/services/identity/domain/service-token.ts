@@ -1,15 +1,16 @@
 /**
  * The token this process calls other services with (the host's `serviceToken`
- * capability): a system-scoped token of the bootstrap admin, issued locally, kept until
- * shortly before it expires, and shared by concurrent callers while it is issued.
+ * capability): a token of the bootstrap admin, scoped to its project (system scope when
+ * it has none), issued locally, kept until shortly before it expires, and shared by
+ * concurrent callers while it is issued.
  */
 import { ServiceTokenUnavailable } from '../errors.js'
 import type { Authenticator } from './auth.js'
 import type { TokenModel } from './tokens-model.js'
 
 export interface ServiceTokenOptions {
-  /** The user to act as; undefined until identity is bootstrapped. */
-  serviceUserId(): Promise<string | undefined>
+  /** Who to act as; undefined until identity is bootstrapped. */
+  serviceActor(): Promise<{ userId: string; projectId?: string } | undefined>
   authenticator: Authenticator
   /** A token this close to its expiry is replaced. @default 60 s */
   renewBeforeMs?: number
@@ -38,9 +39,9 @@ export class ServiceToken {
   }
 
   private async issue(): Promise<TokenModel> {
-    const userId = await this.opts.serviceUserId()
-    if (!userId) throw new ServiceTokenUnavailable()
-    this.current = await this.opts.authenticator.issueSystemToken(userId)
+    const actor = await this.opts.serviceActor()
+    if (!actor) throw new ServiceTokenUnavailable()
+    this.current = await this.opts.authenticator.issueServiceToken(actor.userId, actor.projectId)
     return this.current
   }
 }

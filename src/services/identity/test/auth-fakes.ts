@@ -195,7 +195,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
           domain: {} as IdentityDomain,
           policies: [],
           bootstrap: async () => {},
-          serviceUserId: async () => undefined,
+          serviceActor: async () => undefined,
         }
       })
       return { plugin: identity.plugin, provides: { tokens: identity.tokens } }

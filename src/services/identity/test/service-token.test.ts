@@ -58,7 +58,7 @@ describe('the service token', () => {
     assert.deepEqual(system.system, [{ all: true }])
   })
 
-  it('is a system-scoped token of the bootstrap admin, kept between calls', async () => {
+  it('is a token of the bootstrap admin on its project, kept between calls', async () => {
     const issue = t.host.capability('serviceToken')!
     const token = await issue()
     assert.equal(await issue(), token)
@@ -68,7 +68,9 @@ describe('the service token', () => {
     })
     assert.equal(res.status, 200)
     assert.equal(res.body.token.user.name, 'admin')
-    assert.deepEqual(res.body.token.system, { all: true })
+    // Project-scoped, as upstream's service users: placement accepts project scope only.
+    assert.equal(res.body.token.project.name, 'admin')
+    assert.equal(res.body.token.system, undefined)
     assert.ok(res.body.token.roles.some((r: { name: string }) => r.name === 'admin'))
   })
 })
@@ -78,12 +80,16 @@ describe('ServiceToken', () => {
     let now = 0
     let issued = 0
     const authenticator = {
-      issueSystemToken: async (userId: string) => {
+      issueServiceToken: async (userId: string) => {
         issued++
         return { id: `${userId}-${issued}`, expiresAtMs: now + 3_600_000 }
       },
     } as unknown as Authenticator
-    const st = new ServiceToken({ serviceUserId: async () => 'u', authenticator, now: () => now })
+    const st = new ServiceToken({
+      serviceActor: async () => ({ userId: 'u', projectId: 'p' }),
+      authenticator,
+      now: () => now,
+    })
     assert.deepEqual(await Promise.all([st.get(), st.get()]), ['u-1', 'u-1'])
     now = 3_600_000 - 61_000
     assert.equal(await st.get(), 'u-1')
