@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`): lint, type-check, build, then every test tier:
-# unit and HTTP tests, storage tests on SQLite, PostgreSQL and MariaDB, and the
+# unit and HTTP tests, storage tests on SQLite, PostgreSQL and MariaDB, bus tests on
+# the in-process transport and the local RabbitMQ, and the
 # conformance tests that drive the real openstack CLI against a started cloud.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/ensure-databases.sh
+bash scripts/ensure-rabbitmq.sh
 bash scripts/install-conformance-deps.sh
 
 echo "== lint"; npx biome check src bench scripts test

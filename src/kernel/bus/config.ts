@@ -12,6 +12,9 @@ import { hostname } from 'node:os'
 import { basename } from 'node:path'
 import { type ConfigOf, defineSections, opt } from '../config/index.js'
 
+/** The process name queue names use unless `[oslo_messaging_rabbit] processname` says otherwise. */
+export const DEFAULT_PROCESSNAME = basename(process.argv[1] ?? 'node').replace(/\.[cm]?js$/, '')
+
 export const busConfig = defineSections({
   DEFAULT: {
     transport_url: opt.str({
@@ -59,7 +62,7 @@ export const busConfig = defineSections({
     }),
     hostname: opt.str({ default: hostname(), help: 'Host name used in queue names.' }),
     processname: opt.str({
-      default: basename(process.argv[1] ?? 'node').replace(/\.[cm]?js$/, ''),
+      default: DEFAULT_PROCESSNAME,
       help: 'Process name used in queue names; processes of one name on one host take numbered slots.',
     }),
     heartbeat_timeout_threshold: opt.int({
@@ -119,6 +122,10 @@ export const busConfig = defineSections({
     publisher_confirms: opt.bool({
       default: true,
       help: 'Wait for the broker to confirm each cast, fanout, notification and reply before reporting it sent.',
+    }),
+    direct_reply_to: opt.bool({
+      default: false,
+      help: "Replies travel through RabbitMQ's direct reply-to instead of the process's reply queue: no queue and no disk write per reply (faster calls), but a reply sent while the caller reconnects is lost and that call times out.",
     }),
     max_message_size: opt.int({
       default: 16 * 1024 * 1024,

@@ -68,6 +68,12 @@ for (const transport of enabledTransports()) {
       assert.equal(seen?.sender, client.id)
       assert.deepEqual(seen?.context, { request_id: 'req-1' })
       assert.equal(client.counters.callLatency.count > 0, true)
+      const status = await server.status()
+      assert.equal(status.transport, transport)
+      assert.equal(status.connected, true)
+      assert.deepEqual(status.servers, [{ topic, server: 'h1', inFlight: 0 }])
+      assert.ok(status.queues.some((q) => q.name === `${topic}.h1`))
+      assert.equal((await client.status()).pendingCalls, 0)
     })
 
     it('a server target reaches that server only; a topic target reaches one server per message', async () => {

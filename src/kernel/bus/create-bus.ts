@@ -3,7 +3,7 @@
  * picks the transport (absent: in-process; `rabbit://`: RabbitMQ), the rest of the
  * configuration sets timeouts, limits and the RabbitMQ options.
  */
-import type { BusConfig } from './config.js'
+import { type BusConfig, DEFAULT_PROCESSNAME } from './config.js'
 import { InProcessBroker, InProcessTransport } from './in-process.js'
 import { type BusLogger, MessageBus } from './message-bus.js'
 import { resolveRabbitOptions } from './rabbit-options.js'
@@ -16,6 +16,12 @@ export interface CreateBusOptions {
   logger?: BusLogger
   /** In-process only: share one in-memory broker between buses (tests playing processes). */
   broker?: InProcessBroker
+  /**
+   * The role this process runs (`conductor`, `compute`…). Unless the operator set
+   * `processname`, it is appended to the default one, so each role of one program on one
+   * host keeps its own stable queue names whatever order the roles start in.
+   */
+  role?: string
 }
 
 /** Creates and starts the bus the configuration asks for. */
@@ -23,14 +29,17 @@ export async function createBus(config: BusConfigView, options: CreateBusOptions
   const d = config.DEFAULT
   const r = config.oslo_messaging_rabbit
   const url = d.transport_url?.trim()
+  const processname =
+    options.role && r.processname === DEFAULT_PROCESSNAME ? `${r.processname}-${options.role}` : r.processname
   const transport = url
     ? new RabbitTransport(
         resolveRabbitOptions({
           transport_url: url,
           control_exchange: d.control_exchange,
-          rabbit: r,
+          rabbit: { ...r, processname },
           profile: config.bus.profile,
           publisher_confirms: config.bus.publisher_confirms,
+          direct_reply_to: config.bus.direct_reply_to,
         }),
         options.logger ?? { debug() {}, info() {}, warn() {}, error() {} },
       )
@@ -42,7 +51,7 @@ export async function createBus(config: BusConfigView, options: CreateBusOptions
     duplicateWindowSeconds: config.bus.duplicate_window_seconds,
     prefetch: r.rabbit_qos_prefetch_count,
     hostname: r.hostname,
-    processname: r.processname,
+    processname,
     ...(options.logger ? { logger: options.logger } : {}),
   })
   return bus.start()

@@ -265,7 +265,7 @@ class Server extends Consumer implements RpcServer {
     if (seen.kind !== 'new') {
       this.bus.counters.duplicates++
       const reply = seen.kind === 'done' ? seen.reply : await seen.done
-      if (env.kind === 'call' && reply) await this.bus.sendReply(env, reply)
+      if (env.kind === 'call' && reply) await this.bus.sendReply(env, reply, d.replyTo)
       d.ack()
       return
     }
@@ -308,7 +308,7 @@ class Server extends Consumer implements RpcServer {
         }
         if (env.kind === 'call') reply = this.bus.replyBody(env, outcome)
       }
-      if (reply) await this.bus.sendReply(env, reply)
+      if (reply) await this.bus.sendReply(env, reply, d.replyTo)
       d.ack()
     } finally {
       seen.finish(reply)
@@ -455,7 +455,12 @@ export class MessageBus implements Bus {
       }, timeoutMs)
       this.pending.set(env.id, { resolve: resolve as (v: unknown) => void, reject, timer, started })
       this.transport
-        .send({ kind: 'rpc', ...target }, body, { messageId: env.id, deadline, persistent: false })
+        .send({ kind: 'rpc', ...target }, body, {
+          messageId: env.id,
+          deadline,
+          persistent: false,
+          replyTo: env.replyTo!,
+        })
         .then(
           () => {
             this.counters.sent++
@@ -638,12 +643,17 @@ export class MessageBus implements Bus {
     }
   }
 
-  async sendReply(env: RequestEnvelope, body: Buffer): Promise<void> {
+  async sendReply(env: RequestEnvelope, body: Buffer, brokerReplyTo?: string): Promise<void> {
     try {
-      await this.transport.send({ kind: 'reply', address: env.replyTo! }, body, {
+      // NOTE: the request is acknowledged as soon as its reply is written, not confirmed:
+      // waiting for the reply's confirmation held the server's prefetch slots for a
+      // quorum commit (half the call throughput at concurrency 100). A reply the broker
+      // loses after that leaves the caller with its timeout, as a lost request does.
+      await this.transport.send({ kind: 'reply', address: brokerReplyTo ?? env.replyTo! }, body, {
         messageId: env.id,
         deadline: env.deadline!,
         persistent: false,
+        awaitConfirm: false,
       })
       this.counters.sent++
     } catch (e) {

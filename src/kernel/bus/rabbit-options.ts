@@ -88,6 +88,8 @@ export interface RabbitOptions {
   confirms: boolean
   /** Dead-letter exchange and queue; none in the upstream profile. */
   deadLetter: boolean
+  /** Replies through `amq.rabbitmq.reply-to` instead of a reply queue. */
+  directReplyTo: boolean
 }
 
 /** The `[oslo_messaging_rabbit]`, `[bus]` and `[DEFAULT]` values this transport reads. */
@@ -116,6 +118,7 @@ export interface RabbitSettings {
   }
   profile: 'recommended' | 'upstream'
   publisher_confirms: boolean
+  direct_reply_to?: boolean
 }
 
 export function resolveRabbitOptions(s: RabbitSettings): RabbitOptions {
@@ -145,6 +148,7 @@ export function resolveRabbitOptions(s: RabbitSettings): RabbitOptions {
     mandatoryReplies: r.direct_mandatory_flag,
     confirms: s.publisher_confirms,
     deadLetter: true,
+    directReplyTo: s.direct_reply_to ?? false,
   }
   if (s.profile === 'upstream') {
     // NOTE: oslo.messaging's defaults, for the side-by-side fault runs: classic

@@ -6,7 +6,7 @@
  * handled. The topology is drawn in README.md.
  */
 import { randomUUID } from 'node:crypto'
-import type { Channel, ConsumeMessage, Options } from 'amqplib'
+import type { Channel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib'
 import type { BusCounters, QueueStatus } from './bus.js'
 import { BusClosed, MessagingTimeout } from './errors.js'
 import type { BusLogger } from './message-bus.js'
@@ -17,6 +17,8 @@ import type { Consumption, Delivery, Destination, SendMeta, Source, Transport } 
 /** Exclusive queues named after this prefix hold a process's queue-manager slot. */
 const SLOT_PREFIX = 'cloudlet.slot.'
 const MAX_SLOTS = 64
+/** RabbitMQ's pseudo-queue for replies straight to the calling channel. */
+const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to'
 
 interface QueueDecl {
   name: string
@@ -52,6 +54,7 @@ export class RabbitTransport implements Transport {
   private closed = false
   private readonly knownQueues = new Set<string>()
   private readonly everExchanges = new Set<string>()
+  private readonly draining = new WeakMap<Channel, Promise<void>>()
 
   constructor(
     readonly options: RabbitOptions,
@@ -83,7 +86,7 @@ export class RabbitTransport implements Transport {
   }
 
   get replyAddress(): string {
-    return `reply_${this.stableName}`
+    return this.options.directReplyTo ? DIRECT_REPLY_TO : `reply_${this.stableName}`
   }
 
   async start(counters: BusCounters): Promise<void> {
@@ -156,7 +159,7 @@ export class RabbitTransport implements Transport {
         ]
       }
       case 'replies':
-        return [this.transientQueue(this.replyAddress, [])]
+        return this.options.directReplyTo ? [] : [this.transientQueue(this.replyAddress, [])]
       case 'fanout': {
         const bind = [{ exchange: this.fanoutExchange(source.topic), key: '' }]
         if (this.options.streamFanout) {
@@ -316,12 +319,13 @@ export class RabbitTransport implements Transport {
       contentType: 'application/json',
       persistent: meta.persistent && (o.quorum || o.durable),
       mandatory: dest.kind === 'reply' && o.mandatoryReplies,
+      ...(meta.replyTo ? { replyTo: meta.replyTo } : {}),
     }
     for (let attempt = 0; ; attempt++) {
       const link = await this.connection.whenUp(meta.deadline)
       try {
         await this.ensureDeclared(link, dest, r)
-        await this.publish(link, r.exchange, r.key, body, props, meta.deadline)
+        await this.publish(link, r.exchange, r.key, body, props, meta.deadline, meta.awaitConfirm ?? true)
         return
       } catch (e) {
         if (e instanceof MessagingTimeout || e instanceof BusClosed || e instanceof RangeError) throw e
@@ -346,11 +350,15 @@ export class RabbitTransport implements Transport {
     body: Buffer,
     props: Options.Publish,
     deadline: number,
+    awaitConfirm: boolean,
   ): Promise<void> {
     const ch = link.publisher
-    if (!this.options.confirms) {
-      const ok = ch.publish(exchange, key, body, props)
-      return ok ? Promise.resolve() : new Promise((resolve) => ch.once('drain', resolve))
+    if (!this.options.confirms || !awaitConfirm) {
+      // The confirm channel wants a callback for every publish; nobody waits on this one.
+      const ok = this.options.confirms
+        ? (ch as ConfirmChannel).publish(exchange, key, body, props, () => {})
+        : ch.publish(exchange, key, body, props)
+      return ok ? Promise.resolve() : this.drained(ch)
     }
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
@@ -358,7 +366,7 @@ export class RabbitTransport implements Transport {
         Math.max(0, deadline - Date.now()),
       )
       try {
-        ;(ch as import('amqplib').ConfirmChannel).publish(exchange, key, body, props, (err: unknown) => {
+        ;(ch as ConfirmChannel).publish(exchange, key, body, props, (err: unknown) => {
           clearTimeout(timer)
           if (err) reject(err instanceof Error ? err : new Error('the broker refused the message (nack)'))
           else resolve()
@@ -368,6 +376,25 @@ export class RabbitTransport implements Transport {
         reject(e)
       }
     })
+  }
+
+  /** One wait for a full channel buffer to drain, shared by every publisher waiting on it. */
+  private drained(ch: Channel): Promise<void> {
+    let wait = this.draining.get(ch)
+    if (!wait) {
+      wait = new Promise<void>((resolve) => {
+        const done = () => {
+          ch.off('drain', done)
+          ch.off('close', done)
+          this.draining.delete(ch)
+          resolve()
+        }
+        ch.on('drain', done)
+        ch.on('close', done)
+      })
+      this.draining.set(ch, wait)
+    }
+    return wait
   }
 
   // --- consuming -----------------------------------------------------------------------
@@ -411,13 +438,29 @@ export class RabbitTransport implements Transport {
       // NOTE: the channel stays open until the bus settled what it was given (acks go
       // through it); what is still unsettled returns to the queue when it closes.
       close: async () => {
-        await channel?.close().catch(() => {})
+        // Direct replies are consumed on the publishing channel, which stays.
+        if (channel && channel !== this.connection.current?.publisher) await channel.close().catch(() => {})
       },
     }
   }
 
   private async subscribe(spec: ConsumerSpec, link: Link): Promise<void> {
     spec.generation = link.generation
+    if (spec.source.kind === 'replies' && this.options.directReplyTo) {
+      // NOTE: direct replies come back on the channel that published the call, so the
+      // consumer lives on the publishing channel and goes with it.
+      const ch = link.publisher
+      spec.channel = ch
+      const { consumerTag } = await ch.consume(
+        DIRECT_REPLY_TO,
+        (msg) => this.onMessage(spec, ch, msg, link, false),
+        {
+          noAck: true,
+        },
+      )
+      spec.tags = [consumerTag]
+      return
+    }
     const ch = await link.model.createChannel()
     ch.on('error', (e: Error) => this.log.warn({ err: e.message }, 'consumer channel error'))
     spec.channel = ch
@@ -484,6 +527,9 @@ export class RabbitTransport implements Transport {
     spec.deliver({
       body: msg.content,
       redelivered: msg.fields.redelivered,
+      ...(typeof msg.properties.replyTo === 'string' && msg.properties.replyTo.startsWith(DIRECT_REPLY_TO)
+        ? { replyTo: msg.properties.replyTo }
+        : {}),
       ack: () => settle(() => ch.ack(msg)),
       deadLetter: () => settle(() => (stream ? ch.ack(msg) : ch.nack(msg, false, false))),
       requeue: () => settle(() => (stream ? ch.ack(msg) : ch.nack(msg, false, true))),

@@ -8,9 +8,19 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import net from 'node:net'
 import { after, before, describe, it } from 'node:test'
+import { DEFAULT_PROCESSNAME } from './config.js'
+import { createBus } from './create-bus.js'
+import { MessagingTimeout, RemoteError } from './errors.js'
 import type { MessageBus } from './message-bus.js'
 import type { RabbitTransport } from './rabbit-transport.js'
-import { type BusWorld, enabledTransports, makeWorld } from './testing.js'
+import {
+  type BusWorld,
+  deleteTopology,
+  enabledTransports,
+  makeWorld,
+  RABBIT_TEST_URL,
+  testConfig,
+} from './testing.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 async function until(check: () => boolean, ms: number, what: string): Promise<void> {
@@ -92,6 +102,21 @@ if (enabledTransports().includes('rabbit')) {
       const bus = await world.bus({ OSLO_MESSAGING_RABBIT__processname: 'shape-proc' })
       await bus.serve({ topic, server: 'h1' }, [{ version: '1.0', methods: {} }])
       assert.equal(bus.transport.replyAddress, `reply_${rabbit(bus).options.hostname}:shape-proc`)
+      const role = await createBus(
+        testConfig({ DEFAULT__transport_url: RABBIT_TEST_URL, DEFAULT__control_exchange: `${topic}_x` }),
+        {
+          role: 'conductor',
+        },
+      )
+      assert.equal(
+        role.transport.replyAddress,
+        `reply_${rabbit(role).options.hostname}:${DEFAULT_PROCESSNAME}-conductor`,
+      )
+      await role.close()
+      await deleteTopology(
+        [role.transport.replyAddress, `${topic}_x.dead_letter`],
+        [`${topic}_x`, `${topic}_x.dlx`],
+      )
       const types = queueTypes()
       assert.equal(types.get(topic), 'quorum')
       assert.equal(types.get(`${topic}.h1`), 'quorum')
@@ -177,7 +202,7 @@ if (enabledTransports().includes('rabbit')) {
       await start()
       await sender.cast({ topic }, 'poison', {})
       for (let seen = 1; seen <= 4; seen++) {
-        const ok = await until(() => deliveries >= seen, 3000, `delivery ${seen}`).then(
+        const ok = await until(() => deliveries >= seen, 5000, `delivery ${seen}`).then(
           () => true,
           () => false,
         )
@@ -246,6 +271,67 @@ if (enabledTransports().includes('rabbit')) {
       } finally {
         await proxy.close()
       }
+    })
+
+    it('connects through the next host of the URL when the first is down', async () => {
+      const topic = world.topic('failover')
+      const bus = await world.bus({
+        DEFAULT__transport_url: 'rabbit://guest:guest@127.0.0.1:1,guest:guest@127.0.0.1:5672/',
+      })
+      await bus.serve({ topic, server: 'f' }, [{ version: '1.0', methods: { hi: () => 'hi' } }])
+      assert.equal((await bus.status()).broker, '127.0.0.1:5672')
+      assert.equal(await bus.call({ topic }, 'hi', {}), 'hi')
+    })
+
+    it('with the broker away, start returns and every send fails with MessagingTimeout at its deadline', async () => {
+      const started = Date.now()
+      const bus = await world.bus({ DEFAULT__transport_url: 'rabbit://guest:guest@127.0.0.1:1/' })
+      assert.ok(Date.now() - started < 5000, 'start does not wait for the broker')
+      const status = await bus.status()
+      assert.equal(status.connected, false)
+      assert.match(status.lastError ?? '', /127\.0\.0\.1:1/)
+      for (const send of [
+        () => bus.call({ topic: 'away' }, 'm', {}, { timeout: 0.5 }),
+        () => bus.cast({ topic: 'away' }, 'm', {}, { timeout: 0.5 }),
+        () => bus.fanout('away', 'm', {}, { timeout: 0.5 }),
+      ]) {
+        const t0 = Date.now()
+        const error = await send().catch((e) => e)
+        assert.ok(error instanceof MessagingTimeout, String(error))
+        assert.equal(error.retriable, true)
+        const took = Date.now() - t0
+        assert.ok(took >= 450 && took < 2000, `took ${took} ms`)
+      }
+      assert.equal(bus.counters.timeouts, 3)
+    })
+
+    it('direct reply-to: calls are answered without a reply queue', async () => {
+      const topic = world.topic('direct')
+      const settings = { BUS__direct_reply_to: 'true' }
+      const server = await world.bus(settings)
+      await server.serve({ topic, server: 'd' }, [
+        {
+          version: '1.0',
+          methods: {
+            twice: (a: { n: number }) => a.n * 2,
+            fail: () => {
+              throw new Error('no')
+            },
+          },
+        },
+      ])
+      const client = await world.bus(settings)
+      assert.equal(client.transport.replyAddress, 'amq.rabbitmq.reply-to')
+      const replies = await Promise.all(
+        Array.from({ length: 300 }, (_, n) => client.call<number>({ topic }, 'twice', { n })),
+      )
+      replies.forEach((r, n) => {
+        assert.equal(r, n * 2)
+      })
+      await assert.rejects(client.call({ topic }, 'fail', {}), RemoteError)
+      assert.ok(
+        !queueTypes().has(`reply_${rabbit(client).options.hostname}:${rabbit(client).options.processname}`),
+      )
     })
 
     it('upstream profile: classic queues with random names', async () => {

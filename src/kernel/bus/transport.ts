@@ -30,12 +30,21 @@ export interface SendMeta {
   deadline: number
   /** Kept on disk by the broker (casts, fanouts, notifications). */
   persistent: boolean
+  /**
+   * Resolve only once the broker confirmed the message (when confirms are on).
+   * @default true
+   */
+  awaitConfirm?: boolean
+  /** Calls: the caller's reply address, also given to the broker (direct reply-to needs it). */
+  replyTo?: string
 }
 
 /** One received body; exactly one of ack, deadLetter or requeue is called. */
 export interface Delivery {
   readonly body: Buffer
   readonly redelivered: boolean
+  /** Where the broker says the reply goes, when it rewrote the sender's address (direct reply-to). */
+  readonly replyTo?: string
   /** Done with it: the broker forgets it. */
   ack(): void
   /** It cannot ever be handled: to the dead-letter queue (or dropped where there is none). */

@@ -167,7 +167,11 @@ export async function startHost(options: HostOptions): Promise<Host> {
   let bus: MessageBus | undefined
   try {
     if (plan.order.some((o) => o.module.usesBus))
-      bus = await createBus(config as unknown as BusConfigView, { logger: busLogger(logger) })
+      bus = await createBus(config as unknown as BusConfigView, {
+        logger: busLogger(logger),
+        // A process of one worker role keeps that role's stable queue names.
+        ...(options.roles?.length === 1 ? { role: options.roles[0] } : {}),
+      })
     for (const { module, roles } of plan.order) {
       const connection = connectionFor(module, config, dataDir)
       const { db, dialect } = await openDatabase<unknown>(connection, {
