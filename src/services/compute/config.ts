@@ -3,6 +3,8 @@
  * `[api] max_limit`, the availability zone names of `[DEFAULT]`, and
  * `[api_database] connection` for the compute API's own tables.
  */
+
+import { computeAgentConfig } from '../../agents/compute/config.js'
 import { type ConfigOf, defineSections, mergeSchemas, opt } from '../../kernel/config/index.js'
 import type { HostConfig } from '../../kernel/host/index.js'
 import { schedulerConfig } from '../../scheduler/config.js'
@@ -66,7 +68,13 @@ export const computeApiConfig = defineSections({
   },
 })
 
-/** The compute module's sections: the API's and the scheduler's (one schema for `cloudlet config check`). */
-export const computeConfig = mergeSchemas(computeApiConfig, schedulerConfig)
+/**
+ * The compute module's sections: the API's, the scheduler's and the agents' (one schema
+ * for `cloudlet config check`).
+ */
+export const computeConfig = mergeSchemas(computeApiConfig, schedulerConfig, computeAgentConfig)
 
-export type ComputeConfig = ConfigOf<typeof computeApiConfig> & ConfigOf<typeof schedulerConfig> & HostConfig
+export type ComputeConfig = ConfigOf<typeof computeApiConfig> &
+  ConfigOf<typeof schedulerConfig> &
+  ConfigOf<typeof computeAgentConfig> &
+  HostConfig

@@ -9,11 +9,13 @@
  *              transaction (the outbox), sent after the commit
  *   scheduler  select_destinations on topic `scheduler` (src/scheduler over placement)
  *   conductor  build_instances / delete_instance on topic `conductor`
- *   agent      the compute hosts (simulated ones until src/agents/compute joins)
+ *   agent      the compute agents (src/agents/compute), `[fake_driver] hosts` of them
  *
  * The seams other work fills are arguments of `createCompute`: the hosts the service
  * registry knows, what servers consume, and who runs the agent role.
  */
+import { fakeHostNames } from '../../agents/compute/drivers/fake/fake-config.js'
+import { startComputeAgents } from '../../agents/compute/start-agents.js'
 import { addToOutbox, Outbox, type OutboxTables } from '../../kernel/bus/outbox.js'
 import type { ModuleContext, ServiceClient, ServiceInstance, ServiceModule } from '../../kernel/host/index.js'
 import type { ServiceRegistry } from '../../kernel/registry/index.js'
@@ -58,7 +60,6 @@ import { QuotaRepo } from './storage/quota.repo.js'
 import type { ComputeDatabase } from './storage/schema.js'
 import { ServerRepo } from './storage/server.repo.js'
 import { ServerGroupRepo } from './storage/server-group.repo.js'
-import { startFakeAgents } from './testing/fake-agents.js'
 
 /** Starts the compute hosts of the agent role; returns how to stop them. */
 export type AgentStarter = (
@@ -69,27 +70,28 @@ export type AgentStarter = (
 export interface ComputeSeams {
   hosts?: ComputeHosts
   servers?: ServerUsage
-  /** Who runs the agent role. @default three simulated hosts */
+  /** Who runs the agent role. @default the compute agents of src/agents/compute */
   agents?: AgentStarter
 }
 
 export const COMPUTE_PREFIX = '/compute'
 
 /**
- * NOTE: until src/agents/compute takes the agent role, `cloudlet up` runs simulated
- * hosts named `<host>-fake-<n>`, `[fake_driver] hosts` of them when that section
- * exists, else three.
+ * The agent role: one compute agent per `[fake_driver] hosts` name (src/agents/compute),
+ * each serving `compute.<host>` and keeping its provider tree in placement.
  */
-const standInAgents: AgentStarter = async (ctx, deps) => {
-  const section = (ctx.config as unknown as { fake_driver?: { hosts?: number } }).fake_driver
-  const count = section?.hosts ?? 3
-  return startFakeAgents({
+const computeAgents: AgentStarter = async (ctx, deps) => {
+  const agents = await startComputeAgents({
     bus: ctx.bus!,
-    placement: deps.placement,
+    placement: () => ctx.client('placement', '1.39'),
     registry: deps.registry,
-    hosts: Array.from({ length: count }, (_, i) => ({ name: `${ctx.hostName}-fake-${i + 1}` })),
-    reportIntervalMs: ctx.config.DEFAULT.report_interval * 1000,
+    tasks: ctx.tasks,
+    logger: ctx.logger,
+    config: ctx.config,
+    hostNames: fakeHostNames(ctx.config.fake_driver, ctx.hostName),
   })
+  await agents.ready()
+  return { close: () => agents.stop() }
 }
 
 /** Instances, cores and RAM in use, for quota usage and limits. */
@@ -316,12 +318,19 @@ export async function createCompute(
   })
   const startWorkers = async () => {
     if (!bus) return
-    const reachable = await placement.providers().then(
-      () => true,
-      () => false,
-    )
+    // NOTE: placement answers once the app is up and, under `cloudlet up`, once
+    // identity is bootstrapped (the service token needs the admin user): wait for it.
+    let reachable = false
+    for (let wait = 50; !closed; wait = Math.min(wait * 2, 2000)) {
+      reachable = await placement.providers().then(
+        () => true,
+        () => false,
+      )
+      if (reachable) break
+      await new Promise((r) => setTimeout(r, wait))
+    }
     if (reachable && ctx.roles.has('agent') && ctx.registry) {
-      const agents = await (seams.agents ?? standInAgents)(ctx, {
+      const agents = await (seams.agents ?? computeAgents)(ctx, {
         placement: ctx.client('placement'),
         registry: ctx.registry,
       })

@@ -51,16 +51,24 @@ const CORE = new Set([
 export class ImageApi {
   constructor(private readonly client: ServiceClient) {}
 
-  /** The image, or undefined when it does not exist or the project may not use it. */
+  /**
+   * The image, or undefined when it does not exist or the project may not use it. With
+   * the user's token the image service decides what the user sees; the visibility
+   * checks below also hold when only the service token is at hand.
+   */
   async find(
     id: string,
     projectId: string,
     isAdmin: boolean,
-    requestId?: string,
+    opts: { requestId?: string; userToken?: string } = {},
   ): Promise<ImageInfo | undefined> {
     const res = await this.client.request(
       { method: 'GET', path: `/v2/images/${encodeURIComponent(id)}` },
-      { accept: [400, 404], ...(requestId ? { requestId } : {}) },
+      {
+        accept: [400, 403, 404],
+        ...(opts.requestId ? { requestId: opts.requestId } : {}),
+        ...(opts.userToken ? { userToken: opts.userToken } : {}),
+      },
     )
     if (res.status !== 200) return undefined
     const raw = res.body as Record<string, unknown>
@@ -73,7 +81,7 @@ export class ImageApi {
           method: 'GET',
           path: `/v2/images/${encodeURIComponent(id)}/members/${encodeURIComponent(projectId)}`,
         },
-        { accept: [403, 404] },
+        { accept: [403, 404], ...(opts.userToken ? { userToken: opts.userToken } : {}) },
       )
       if (m.status === 200 && (m.body as { status?: string }).status === 'accepted') return image
     }

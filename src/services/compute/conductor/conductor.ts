@@ -233,7 +233,11 @@ export class Conductor {
 
   /** ERROR with a fault; no allocation left; cell0 when it never reached a host. */
   private async fail(row: InstanceRow, message: string, host: string | undefined, actionId?: number) {
-    await this.d.placement.release(row.uuid)
+    // NOTE: the server must leave BUILD even when placement cannot be asked now; an
+    // allocation left behind is released by the delete that follows.
+    await this.d.placement
+      .release(row.uuid)
+      .catch((err: unknown) => this.d.logger.warn({ err, instance: row.uuid }, 'allocation not released'))
     await this.d.servers.updateIf(row.uuid, ['scheduling', 'spawning'], {
       vm_state: 'error',
       task_state: null,

@@ -93,6 +93,8 @@ export interface NewServers {
   accessIPv6?: string
   adminPass?: string
   requestId: string
+  /** The caller's token, so the image service applies its own visibility rules. */
+  userToken?: string
 }
 
 export interface CreatedServers {
@@ -234,7 +236,7 @@ export class Servers {
     })
     if (flavor.disabled) throw new ServerCreateInvalid('Flavor is disabled.')
     const extraSpecs = await d.flavors.extraSpecs(flavor)
-    const image = await this.image(caller, input.imageRef, input.requestId)
+    const image = await this.image(caller, input.imageRef, input.requestId, input.userToken)
     if (image.min_ram > flavor.memory_mb)
       throw new ServerCreateInvalid("Flavor's memory is too small for requested image.")
     if (flavor.root_gb > 0 && image.min_disk > flavor.root_gb)
@@ -430,9 +432,17 @@ export class Servers {
     return Math.max(min, allowed)
   }
 
-  private async image(caller: Caller, ref: string, requestId: string): Promise<ImageInfo> {
+  private async image(
+    caller: Caller,
+    ref: string,
+    requestId: string,
+    userToken?: string,
+  ): Promise<ImageInfo> {
     const id = ref.replace(/^.*\/images\//, '')
-    const image = await this.d.images.find(id, caller.projectId, caller.isAdmin, requestId)
+    const image = await this.d.images.find(id, caller.projectId, caller.isAdmin, {
+      requestId,
+      ...(userToken ? { userToken } : {}),
+    })
     if (!image)
       throw new ServerCreateInvalid(`Image ${id} could not be found.`, 'compute.server.image_not_found')
     if (image.status !== 'active') throw new ServerCreateInvalid(`Image ${id} is not active.`)

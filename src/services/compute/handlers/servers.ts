@@ -89,6 +89,7 @@ export async function createServer(req: FastifyRequest, reply: FastifyReply, dep
     ...(s.accessIPv6 !== undefined ? { accessIPv6: s.accessIPv6 } : {}),
     ...(s.adminPass !== undefined ? { adminPass: s.adminPass } : {}),
     requestId: req.id,
+    ...(typeof req.headers['x-auth-token'] === 'string' ? { userToken: req.headers['x-auth-token'] } : {}),
   })
   reply.code(202)
   if (s.return_reservation_id !== undefined && toBool(s.return_reservation_id))
