@@ -271,6 +271,9 @@ export async function startHost(options: HostOptions): Promise<Host> {
         throw error
       })
     }
+    // NOTE: every module, served or not: a worker role calls the services of its
+    // process through the app, which only now answers.
+    for (const m of running) m.instance.started?.()
     if (options.listen !== false)
       for (const m of served)
         m.instance

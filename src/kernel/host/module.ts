@@ -139,6 +139,11 @@ export interface ServiceInstance {
   provides?: Partial<Capabilities>
   /** Once the process listens, off every request's path; not awaited, a failure is logged. */
   warmUp?(): Promise<void>
+  /**
+   * Once the process's app is ready (listening or not): work that calls other services
+   * of this process (through `ctx.client`) starts here, not in `create`. Not awaited.
+   */
+  started?(): void
   /** Stops its own work; the host then stops its tasks and closes its database. */
   close?(): Promise<void>
 }

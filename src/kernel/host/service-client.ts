@@ -60,6 +60,12 @@ export interface CallOptions {
   /** Statuses the caller handles itself instead of a ServiceCallFailed. @default 2xx only */
   accept?: readonly number[]
   headers?: Record<string, string>
+  /**
+   * Call as the user: their token as X-Auth-Token (the callee applies its policies to
+   * them, as upstream services call each other for users) and the service token as
+   * X-Service-Token.
+   */
+  userToken?: string
 }
 
 export interface ServiceClientDeps {
@@ -84,21 +90,27 @@ export class ServiceClient {
   async request(req: ServiceRequest, options: CallOptions = {}): Promise<ServiceResponse> {
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers, ...options.headers }
     const token = await this.deps.token?.()
-    if (token) headers['x-auth-token'] = token
+    if (options.userToken) {
+      headers['x-auth-token'] = options.userToken
+      if (token) headers['x-service-token'] = token
+    } else if (token) headers['x-auth-token'] = token
     if (options.requestId) headers['x-openstack-request-id'] = options.requestId
     if (this.version) headers['openstack-api-version'] = `${this.serviceType} ${this.version}`
     if (req.body !== undefined) headers['content-type'] = 'application/json'
     const sent = { ...req, headers }
+    // NOTE: errors are logged; the tokens they would carry stay out of the logs.
+    const { 'x-auth-token': _a, 'x-service-token': _s, ...shown } = headers
+    const described = { ...req, headers: shown }
     let res: ServiceResponse
     try {
       res = await this.deps.transport().send(this.serviceType, sent)
     } catch (cause) {
       if (cause instanceof ServiceCallFailed) throw cause
-      throw new ServiceCallFailed(this.serviceType, sent, undefined, String(cause))
+      throw new ServiceCallFailed(this.serviceType, described, undefined, String(cause))
     }
     const ok = res.status >= 200 && res.status < 300
     if (!ok && !options.accept?.includes(res.status))
-      throw new ServiceCallFailed(this.serviceType, sent, res.status, res.body)
+      throw new ServiceCallFailed(this.serviceType, described, res.status, res.body)
     return res
   }
 

@@ -3,14 +3,21 @@
  * `[api] max_limit`, the availability zone names of `[DEFAULT]`, and
  * `[api_database] connection` for the compute API's own tables.
  */
-import { type ConfigOf, defineSections, opt } from '../../kernel/config/index.js'
+
+import { computeAgentConfig } from '../../agents/compute/config.js'
+import { type ConfigOf, defineSections, mergeSchemas, opt } from '../../kernel/config/index.js'
 import type { HostConfig } from '../../kernel/host/index.js'
+import { schedulerConfig } from '../../scheduler/config.js'
 
 const quota = (name: string, def: number) =>
   opt.int({ default: def, min: -1, help: `Default ${name} quota of a project; -1 is unlimited.` })
 
-export const computeConfig = defineSections({
+export const computeApiConfig = defineSections({
   DEFAULT: {
+    reclaim_instance_interval: opt.int({
+      default: 0,
+      help: 'Seconds a deleted server stays SOFT_DELETED (restorable) before it is reclaimed; 0 or less: deletes are immediate.',
+    }),
     default_availability_zone: opt.str({
       default: 'nova',
       help: 'The availability zone of compute hosts that no aggregate puts in a zone.',
@@ -50,6 +57,10 @@ export const computeConfig = defineSections({
       default: 'nova.quota.DbQuotaDriver',
       help: 'DbQuotaDriver: limits from the quota tables and these defaults; NoopQuotaDriver: everything unlimited.',
     }),
+    count_usage_from_placement: opt.bool({
+      default: false,
+      help: 'Count cores and ram from placement usages (plus builds placement has not seen yet) rather than from the instances; instances are counted from the instance mappings either way.',
+    }),
     recheck_quota: opt.bool({
       default: true,
       help: 'Count again after creating a key pair or server group and undo the creation if a concurrent request took the last unit.',
@@ -57,4 +68,13 @@ export const computeConfig = defineSections({
   },
 })
 
-export type ComputeConfig = ConfigOf<typeof computeConfig> & HostConfig
+/**
+ * The compute module's sections: the API's, the scheduler's and the agents' (one schema
+ * for `cloudlet config check`).
+ */
+export const computeConfig = mergeSchemas(computeApiConfig, schedulerConfig, computeAgentConfig)
+
+export type ComputeConfig = ConfigOf<typeof computeApiConfig> &
+  ConfigOf<typeof schedulerConfig> &
+  ConfigOf<typeof computeAgentConfig> &
+  HostConfig

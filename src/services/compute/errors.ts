@@ -193,3 +193,99 @@ export class ComputeHostNotFound extends DomainError {
     super('not_found', 'compute.host.not_found', `Compute host ${host} could not be found.`)
   }
 }
+
+// --- servers
+
+export class ServerNotFound extends DomainError {
+  constructor(id: string) {
+    super('not_found', 'compute.server.not_found', `Instance ${id} could not be found.`)
+  }
+}
+
+/** A create that names something it may not use or that does not exist (400). */
+export class ServerCreateInvalid extends DomainError {
+  constructor(message: string, code = 'compute.server.invalid_request') {
+    super('bad_request', code, message)
+  }
+}
+
+/** Upstream's TooManyInstances and friends: a create over quota (403). */
+export class ServerQuotaExceeded extends DomainError {
+  constructor(message: string) {
+    super('forbidden', 'compute.server.over_quota', message)
+  }
+}
+
+export class ServerInvalidState extends DomainError {
+  constructor(action: string, id: string, attr: string, state: string) {
+    super(
+      'conflict',
+      'compute.server.invalid_state',
+      `Cannot '${action}' instance ${id} while it is in ${attr} ${state}`,
+    )
+  }
+}
+
+export class ServerLocked extends DomainError {
+  constructor(id: string) {
+    super('conflict', 'compute.server.locked', `Instance ${id} is locked`)
+  }
+}
+
+export class ServerMetadataNotFound extends DomainError {
+  constructor() {
+    super('not_found', 'compute.server.metadata_not_found', 'Metadata item was not found')
+  }
+}
+
+export class ServerTagNotFound extends DomainError {
+  constructor(id: string, tag: string) {
+    super('not_found', 'compute.server.tag_not_found', `Instance ${id} has no tag '${tag}'`)
+  }
+}
+
+export class ServerTagLimitExceeded extends DomainError {
+  constructor(limit: number) {
+    super(
+      'bad_request',
+      'compute.server.too_many_tags',
+      `The number of tags exceeded the per-server limit ${limit}`,
+    )
+  }
+}
+
+export class ServerActionNotFound extends DomainError {
+  constructor(requestId: string, id: string) {
+    super(
+      'not_found',
+      'compute.server.action_not_found',
+      `Action for request_id ${requestId} on instance ${id} not found`,
+    )
+  }
+}
+
+export class ServerNetworkNotFound extends DomainError {
+  constructor() {
+    super('not_found', 'compute.server.network_not_found', 'Instance is not a member of specified network')
+  }
+}
+
+// --- services and hypervisors
+
+export class ServiceNotFound extends DomainError {
+  constructor(id: string) {
+    super('not_found', 'compute.service.not_found', `Service ${id} could not be found.`)
+  }
+}
+
+export class ServiceInvalid extends DomainError {
+  constructor(message: string, kind: 'bad_request' | 'conflict' = 'bad_request') {
+    super(kind, 'compute.service.invalid', message)
+  }
+}
+
+export class HypervisorNotFound extends DomainError {
+  constructor(id: string) {
+    super('not_found', 'compute.hypervisor.not_found', `Hypervisor ${id} could not be found.`)
+  }
+}

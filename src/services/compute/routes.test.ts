@@ -34,6 +34,18 @@ describe('compute route table', () => {
     assert.deepEqual(versioned, [
       'PUT /v2.1/flavors/:flavor_id 2.55',
       'POST /v2.1/os-aggregates/:aggregate_id/images 2.81',
+      'GET /v2.1/servers/:server_id/tags 2.26',
+      'PUT /v2.1/servers/:server_id/tags 2.26',
+      'DELETE /v2.1/servers/:server_id/tags 2.26',
+      'GET /v2.1/servers/:server_id/tags/:tag 2.26',
+      'PUT /v2.1/servers/:server_id/tags/:tag 2.26',
+      'DELETE /v2.1/servers/:server_id/tags/:tag 2.26',
+      'PUT /v2.1/os-services/:service_id ',
+      'PUT /v2.1/os-services/:service_id 2.53',
+      'GET /v2.1/os-hypervisors/statistics ',
+      'GET /v2.1/os-hypervisors/:hypervisor_id/uptime ',
+      'GET /v2.1/os-hypervisors/:pattern/search ',
+      'GET /v2.1/os-hypervisors/:pattern/servers ',
     ])
   })
 })

@@ -15,13 +15,17 @@ import * as flavors from './handlers/flavors.js'
 import * as keypairs from './handlers/keypairs.js'
 import * as quotas from './handlers/quotas.js'
 import * as groups from './handlers/server-groups.js'
+import * as parts from './handlers/server-parts.js'
+import * as servers from './handlers/servers.js'
+import * as services from './handlers/services.js'
 import { listVersions, showLegacyVersion, showVersion } from './handlers/versions.js'
-import { AGGREGATE, FLAVOR, KEYPAIR, QUOTA, SERVER_GROUP } from './policies/index.js'
+import { AGGREGATE, FLAVOR, KEYPAIR, QUOTA, SERVER, SERVER_GROUP } from './policies/index.js'
 import * as AG from './schemas/aggregates.js'
 import * as FL from './schemas/flavors.js'
 import * as KP from './schemas/keypairs.js'
 import * as QS from './schemas/quotas.js'
 import * as SG from './schemas/server-groups.js'
+import * as SV from './schemas/servers.js'
 
 type R = Route<ComputeDeps>
 
@@ -30,6 +34,8 @@ const FLAVOR_ID = `${V}/flavors/:flavor_id`
 const SPECS = `${FLAVOR_ID}/os-extra_specs`
 const AGG = `${V}/os-aggregates/:aggregate_id`
 const QSET = `${V}/os-quota-sets/:project_id`
+const SRV = `${V}/servers/:server_id`
+const HYP = `${V}/os-hypervisors`
 
 /** The caller's own project as the target (rules of the form project_id:%(project_id)s). */
 const ownProject = (req: FastifyRequest) => ({ project_id: req.ctx.who.project_id })
@@ -45,6 +51,9 @@ const byVersion =
     for (const [min, schema] of windows) if (req.version.gte(min)) chosen = schema
     return chosen
   }
+
+/** Rules the handler checks against the loaded server's project. */
+const onServer = (policy: string | readonly string[]) => ({ policy, enforce: 'handler' as const })
 
 export const ROUTES: readonly R[] = [
   { method: 'GET', path: '/', public: true, handler: listVersions },
@@ -258,5 +267,206 @@ export const ROUTES: readonly R[] = [
     policy: AGGREGATE.IMAGES,
     body: AG.CACHE_IMAGES,
     handler: aggregates.cacheImages,
+  },
+
+  // --- servers
+  {
+    method: 'POST',
+    path: `${V}/servers`,
+    policy: SERVER.CREATE,
+    target: ownProject,
+    body: (req) => SV.createServer(req.version),
+    handler: servers.createServer,
+  },
+  {
+    method: 'GET',
+    path: `${V}/servers`,
+    policy: SERVER.INDEX,
+    target: ownProject,
+    handler: servers.listServers,
+  },
+  {
+    method: 'GET',
+    path: `${V}/servers/detail`,
+    policy: SERVER.DETAIL,
+    target: ownProject,
+    handler: servers.listServerDetails,
+  },
+  { method: 'GET', path: SRV, ...onServer(SERVER.SHOW), handler: servers.showServer },
+  {
+    method: 'PUT',
+    path: SRV,
+    ...onServer(SERVER.UPDATE),
+    body: (req) => SV.updateServer(req.version),
+    handler: servers.updateServer,
+  },
+  { method: 'DELETE', path: SRV, ...onServer(SERVER.DELETE), handler: servers.deleteServer },
+  {
+    method: 'POST',
+    path: `${SRV}/action`,
+    ...onServer([SERVER.FORCE_DELETE, SERVER.RESTORE, SERVER.SHOW]),
+    handler: servers.serverAction,
+  },
+  { method: 'GET', path: `${SRV}/metadata`, ...onServer(SERVER.META_INDEX), handler: parts.listMetadata },
+  {
+    method: 'PUT',
+    path: `${SRV}/metadata`,
+    ...onServer(SERVER.META_UPDATE_ALL),
+    body: SV.METADATA,
+    handler: parts.replaceMetadata,
+  },
+  {
+    method: 'POST',
+    path: `${SRV}/metadata`,
+    ...onServer(SERVER.META_CREATE),
+    body: SV.METADATA,
+    handler: parts.updateMetadata,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/metadata/:key`,
+    ...onServer(SERVER.META_SHOW),
+    handler: parts.showMetadataItem,
+  },
+  {
+    method: 'PUT',
+    path: `${SRV}/metadata/:key`,
+    ...onServer(SERVER.META_UPDATE),
+    body: SV.METADATA_ITEM,
+    handler: parts.setMetadataItem,
+  },
+  {
+    method: 'DELETE',
+    path: `${SRV}/metadata/:key`,
+    ...onServer(SERVER.META_DELETE),
+    handler: parts.deleteMetadataItem,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/tags`,
+    min: '2.26',
+    ...onServer(SERVER.TAGS_INDEX),
+    handler: parts.listTags,
+  },
+  {
+    method: 'PUT',
+    path: `${SRV}/tags`,
+    min: '2.26',
+    ...onServer(SERVER.TAGS_UPDATE_ALL),
+    body: SV.TAGS,
+    handler: parts.replaceTags,
+  },
+  {
+    method: 'DELETE',
+    path: `${SRV}/tags`,
+    min: '2.26',
+    ...onServer(SERVER.TAGS_DELETE_ALL),
+    handler: parts.deleteTags,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/tags/:tag`,
+    min: '2.26',
+    ...onServer(SERVER.TAGS_SHOW),
+    handler: parts.checkTag,
+  },
+  {
+    method: 'PUT',
+    path: `${SRV}/tags/:tag`,
+    min: '2.26',
+    ...onServer(SERVER.TAGS_UPDATE),
+    handler: parts.addTag,
+  },
+  {
+    method: 'DELETE',
+    path: `${SRV}/tags/:tag`,
+    min: '2.26',
+    ...onServer(SERVER.TAGS_DELETE),
+    handler: parts.deleteTag,
+  },
+  { method: 'GET', path: `${SRV}/ips`, ...onServer(SERVER.IPS_INDEX), handler: parts.listIps },
+  { method: 'GET', path: `${SRV}/ips/:network`, ...onServer(SERVER.IPS_SHOW), handler: parts.showIps },
+  {
+    method: 'GET',
+    path: `${SRV}/os-instance-actions`,
+    ...onServer(SERVER.ACTIONS_LIST),
+    handler: parts.listActions,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/os-instance-actions/:request_id`,
+    ...onServer(SERVER.ACTIONS_SHOW),
+    handler: parts.showAction,
+  },
+  {
+    method: 'POST',
+    path: `${V}/os-server-external-events`,
+    policy: SERVER.EXTERNAL_EVENTS,
+    body: SV.EXTERNAL_EVENTS,
+    handler: parts.createExternalEvents,
+  },
+
+  // --- services and hypervisors
+  { method: 'GET', path: `${V}/os-services`, policy: SERVER.SERVICES_LIST, handler: services.listServices },
+  {
+    method: 'PUT',
+    path: `${V}/os-services/:service_id`,
+    max: '2.52',
+    policy: SERVER.SERVICES_UPDATE,
+    handler: services.updateServiceByAction,
+  },
+  {
+    method: 'PUT',
+    path: `${V}/os-services/:service_id`,
+    min: '2.53',
+    policy: SERVER.SERVICES_UPDATE,
+    handler: services.updateService,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/os-services/:service_id`,
+    policy: SERVER.SERVICES_DELETE,
+    handler: services.deleteService,
+  },
+  { method: 'GET', path: HYP, policy: SERVER.HYPERVISORS_LIST, handler: services.listHypervisors },
+  {
+    method: 'GET',
+    path: `${HYP}/detail`,
+    policy: SERVER.HYPERVISORS_DETAIL,
+    handler: services.listHypervisorDetails,
+  },
+  {
+    method: 'GET',
+    path: `${HYP}/statistics`,
+    max: '2.87',
+    policy: SERVER.HYPERVISORS_STATS,
+    handler: services.hypervisorStatistics,
+  },
+  {
+    method: 'GET',
+    path: `${HYP}/:hypervisor_id`,
+    policy: SERVER.HYPERVISORS_SHOW,
+    handler: services.showHypervisor,
+  },
+  {
+    method: 'GET',
+    path: `${HYP}/:hypervisor_id/uptime`,
+    max: '2.87',
+    policy: SERVER.HYPERVISORS_UPTIME,
+    handler: services.hypervisorUptime,
+  },
+  {
+    method: 'GET',
+    path: `${HYP}/:pattern/search`,
+    max: '2.52',
+    policy: SERVER.HYPERVISORS_SEARCH,
+    handler: services.searchHypervisors,
+  },
+  {
+    method: 'GET',
+    path: `${HYP}/:pattern/servers`,
+    max: '2.52',
+    policy: SERVER.HYPERVISORS_SERVERS,
+    handler: services.searchHypervisors,
   },
 ]

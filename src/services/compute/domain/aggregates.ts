@@ -93,6 +93,20 @@ export class Aggregates {
     await this.repo.delete(id)
   }
 
+  /** Each host's aggregates as the scheduler sees them (uuid, name, metadata). */
+  async ofHosts(
+    hosts: readonly string[],
+  ): Promise<Map<string, { uuid: string; name: string; metadata: Record<string, string> }[]>> {
+    const out = new Map<string, { uuid: string; name: string; metadata: Record<string, string> }[]>()
+    for (const agg of await this.repo.ofHosts(hosts))
+      for (const h of agg.hosts) {
+        const list = out.get(h) ?? []
+        list.push({ uuid: agg.uuid, name: agg.name, metadata: agg.metadata })
+        out.set(h, list)
+      }
+    return out
+  }
+
   /** The zone each host is in, by aggregate metadata (hosts outside every zone absent). */
   async zonesOfHosts(hosts: readonly string[]): Promise<Map<string, string>> {
     const out = new Map<string, string>()

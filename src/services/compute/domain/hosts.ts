@@ -12,6 +12,10 @@ export interface ComputeService {
   disabled: boolean
   up: boolean
   updatedAt: string | null
+  disabledReason?: string | null
+  forcedDown?: boolean
+  /** The registry record's id. */
+  id?: string
 }
 
 export interface ComputeHosts {
@@ -32,9 +36,11 @@ export const NO_COMPUTE_HOSTS: ComputeHosts = {
 export interface RegistryView {
   list(filter?: { host?: string; binary?: string }): Promise<
     readonly {
+      id: string
       host: string
       binary: string
       disabled: boolean
+      disabled_reason: string | null
       updated_at: string | null
       forced_down: boolean
       last_seen_up: string | null
@@ -57,6 +63,9 @@ export function registryHosts(registry: RegistryView, serviceDownTime: number): 
         disabled: r.disabled,
         up: registry.isUp(r, serviceDownTime),
         updatedAt: r.updated_at,
+        disabledReason: r.disabled_reason,
+        forcedDown: r.forced_down,
+        id: r.id,
       })),
     exists: async (host) => (await registry.list({ host, binary: 'nova-compute' })).length > 0,
   }

@@ -49,6 +49,11 @@ export class Quotas {
     private readonly config: ComputeConfig['quota'],
   ) {}
 
+  /** NoopQuotaDriver: nothing is limited. */
+  get noopDriver(): boolean {
+    return this.noop
+  }
+
   private get noop(): boolean {
     return this.config.driver === 'nova.quota.NoopQuotaDriver'
   }

@@ -9,11 +9,15 @@ import type { Aggregates } from '../domain/aggregates.js'
 import type { AvailabilityZones } from '../domain/availability-zones.js'
 import type { Caller } from '../domain/caller.js'
 import type { Flavors } from '../domain/flavors.js'
+import type { ComputeHosts } from '../domain/hosts.js'
 import type { Keypairs } from '../domain/keypairs.js'
 import type { Quotas } from '../domain/quotas.js'
 import type { ServerGroups } from '../domain/server-groups.js'
+import type { Servers } from '../domain/servers.js'
+import type { ComputeServices } from '../domain/services.js'
 import { ComputeBadRequest } from '../errors.js'
 import { validateQuery } from '../schemas/validate.js'
+import type { ActionRepo } from '../storage/action.repo.js'
 
 export interface ComputeDeps {
   config: ComputeConfig
@@ -25,6 +29,12 @@ export interface ComputeDeps {
   aggregates: Aggregates
   zones: AvailabilityZones
   quotas: Quotas
+  servers: Servers
+  actions: ActionRepo
+  services: ComputeServices
+  hosts: ComputeHosts
+  /** UP, DOWN, MAINTENANCE by compute host, refreshed by the views that show it. */
+  hostStatus: Map<string, string>
 }
 
 export function callerOf(req: FastifyRequest): Caller {

@@ -9,12 +9,14 @@ import { FLAVOR_RULES } from './flavors.js'
 import { KEYPAIR_RULES } from './keypairs.js'
 import { QUOTA_RULES } from './quotas.js'
 import { SERVER_GROUP_RULES } from './server-groups.js'
+import { SERVER_RULES } from './servers.js'
 
 export { AGGREGATE } from './aggregates.js'
 export { FLAVOR } from './flavors.js'
 export { KEYPAIR } from './keypairs.js'
 export { QUOTA } from './quotas.js'
 export { SERVER_GROUP } from './server-groups.js'
+export { SERVER } from './servers.js'
 
 export const COMPUTE_RULES: readonly RuleDefault[] = [
   ...BASE_RULES,
@@ -23,4 +25,5 @@ export const COMPUTE_RULES: readonly RuleDefault[] = [
   ...SERVER_GROUP_RULES,
   ...AGGREGATE_RULES,
   ...QUOTA_RULES,
+  ...SERVER_RULES,
 ]

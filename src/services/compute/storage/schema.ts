@@ -101,7 +101,150 @@ export interface QuotaClassesTable {
   hard_limit: number
 }
 
+export interface CellMappingsTable {
+  id: Generated<number>
+  uuid: string
+  name: string | null
+  transport_url: string
+  database_connection: string
+  disabled: number
+  created_at: string
+}
+
+export interface HostMappingsTable {
+  host: string
+  cell_id: number
+}
+
+export interface InstanceMappingsTable {
+  instance_uuid: string
+  /** Null while the instance waits for the scheduler. */
+  cell_id: number | null
+  project_id: string
+  user_id: string
+  queued_for_delete: number
+  created_at: string
+}
+
+export interface InstancesTable {
+  id: Generated<number>
+  uuid: string
+  project_id: string
+  user_id: string
+  display_name: string
+  display_description: string | null
+  hostname: string
+  reservation_id: string
+  launch_index: number
+  /** The flavor as it was at create time (JSON), as upstream keeps it with the instance. */
+  flavor: string
+  instance_type_id: number
+  vcpus: number
+  memory_mb: number
+  root_gb: number
+  ephemeral_gb: number
+  image_ref: string
+  /** What the scheduler and views need of the image (JSON). */
+  image: string
+  key_name: string | null
+  key_data: string | null
+  user_data: string | null
+  availability_zone: string | null
+  config_drive: string
+  access_ip_v4: string | null
+  access_ip_v6: string | null
+  /** The scheduling request (JSON): hints, destination, group, networks. */
+  request: string
+  host: string | null
+  node: string | null
+  launched_on: string | null
+  vm_state: string
+  task_state: string | null
+  power_state: number
+  progress: number
+  locked: number
+  locked_by: string | null
+  locked_reason: string | null
+  created_at: string
+  updated_at: string
+  launched_at: string | null
+  terminated_at: string | null
+  deleted_at: string | null
+  /** 0 while live; the row id once deleted (upstream's soft-delete convention). */
+  deleted: number
+}
+
+export interface InstanceMetadataTable {
+  instance_uuid: string
+  key: string
+  value: string
+}
+
+export interface InstanceTagsTable {
+  instance_uuid: string
+  tag: string
+}
+
+export interface InstanceFaultsTable {
+  id: Generated<number>
+  instance_uuid: string
+  code: number
+  message: string
+  details: string | null
+  host: string | null
+  created_at: string
+}
+
+export interface InstanceActionsTable {
+  id: Generated<number>
+  action: string
+  instance_uuid: string
+  request_id: string
+  user_id: string | null
+  project_id: string | null
+  start_time: string
+  finish_time: string | null
+  message: string | null
+  updated_at: string | null
+}
+
+export interface InstanceActionsEventsTable {
+  id: Generated<number>
+  action_id: number
+  event: string
+  start_time: string
+  finish_time: string | null
+  result: string | null
+  traceback: string | null
+  host: string | null
+  details: string | null
+}
+
+export interface InstanceExternalEventsTable {
+  id: Generated<number>
+  instance_uuid: string
+  name: string
+  tag: string | null
+  status: string
+  created_at: string
+}
+
+export interface ProjectQuotaLocksTable {
+  project_id: string
+}
+
 export interface ComputeDatabase {
+  cell_mappings: CellMappingsTable
+  host_mappings: HostMappingsTable
+  instance_mappings: InstanceMappingsTable
+  instances: InstancesTable
+  instance_metadata: InstanceMetadataTable
+  instance_tags: InstanceTagsTable
+  instance_faults: InstanceFaultsTable
+  instance_actions: InstanceActionsTable
+  instance_actions_events: InstanceActionsEventsTable
+  instance_external_events: InstanceExternalEventsTable
+  project_quota_locks: ProjectQuotaLocksTable
   flavors: FlavorsTable
   flavor_projects: FlavorProjectsTable
   flavor_extra_specs: FlavorExtraSpecsTable

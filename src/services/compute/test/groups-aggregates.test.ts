@@ -140,6 +140,9 @@ describe('compute aggregates', () => {
   let t: TestHost
   before(async () => {
     t = await startCompute()
+    // A host joins an aggregate only when a compute service runs on it.
+    const registry = t.host.modules.find((m) => m.module.name === 'compute')!.registry!
+    await registry.register({ host: 'compute-1', binary: 'nova-compute', topic: 'compute' })
   })
   after(() => t.close())
 

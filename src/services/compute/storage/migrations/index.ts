@@ -1,6 +1,16 @@
 /** Compute's migrations, in order. */
+
+import { busMigrations } from '../../../../kernel/bus/outbox.js'
 import type { NamedMigration } from '../../../../kernel/db/index.js'
 import { initial } from './0001-initial.js'
 import { defaultFlavors } from './0002-default-flavors.js'
+import { servers } from './0003-servers.js'
 
-export const computeMigrations: readonly NamedMigration[] = [initial, defaultFlavors]
+export const computeMigrations: readonly NamedMigration[] = [
+  initial,
+  defaultFlavors,
+  servers,
+  // NOTE: the outbox lives in the API database so an accepted build is recorded in the
+  // same transaction as its instance.
+  ...busMigrations,
+]

@@ -1,0 +1,124 @@
+/**
+ * What compute asks placement, typed: allocation candidates for the scheduler, claims
+ * and releases of a server's allocations (PUT/DELETE /allocations/{consumer}), usages
+ * for quota counting, and the providers, inventories and usages the hypervisor views
+ * show. Everything goes through the kernel's ServiceClient, so placement may run in
+ * this process or another.
+ */
+import type { ServiceClient } from '../../../kernel/host/index.js'
+import type { AllocationRequest } from '../../../scheduler/framework.js'
+
+export const PLACEMENT_VERSION = '1.39'
+
+export interface ProviderSummary {
+  resources: Record<string, { capacity: number; used: number }>
+  traits?: string[]
+  parent_provider_uuid?: string | null
+  root_provider_uuid?: string
+}
+
+export interface CandidatesReply {
+  allocation_requests: (AllocationRequest & { mappings?: Record<string, string[]> })[]
+  provider_summaries: Record<string, ProviderSummary>
+}
+
+export interface ProviderRow {
+  uuid: string
+  name: string
+  generation: number
+  parent_provider_uuid: string | null
+  root_provider_uuid: string
+}
+
+export interface InventoryRow {
+  total: number
+  reserved: number
+  min_unit: number
+  max_unit: number
+  step_size: number
+  allocation_ratio: number
+}
+
+export class PlacementApi {
+  private readonly client: ServiceClient
+
+  constructor(client: ServiceClient) {
+    this.client = client.version === PLACEMENT_VERSION ? client : client.at(PLACEMENT_VERSION)
+  }
+
+  async candidates(query: readonly [string, string][], requestId?: string): Promise<CandidatesReply> {
+    const qs = new URLSearchParams(query as [string, string][]).toString()
+    return this.client.get<CandidatesReply>(`/allocation_candidates?${qs}`, opts(requestId))
+  }
+
+  /**
+   * Claims a consumer's allocations as a new consumer. False when placement refused
+   * (409: capacity taken by another claim, or the consumer exists already).
+   */
+  async claim(
+    consumer: string,
+    alloc: AllocationRequest,
+    owner: { projectId: string; userId: string },
+    requestId?: string,
+  ): Promise<boolean> {
+    const res = await this.client.request(
+      {
+        method: 'PUT',
+        path: `/allocations/${consumer}`,
+        body: {
+          allocations: alloc.allocations,
+          ...(alloc.mappings ? { mappings: alloc.mappings } : {}),
+          project_id: owner.projectId,
+          user_id: owner.userId,
+          consumer_generation: null,
+          consumer_type: 'INSTANCE',
+        },
+      },
+      { accept: [409], ...opts(requestId) },
+    )
+    return res.status === 204
+  }
+
+  /** Drops a consumer's allocations; nothing to drop is fine. */
+  async release(consumer: string, requestId?: string): Promise<void> {
+    await this.client.request(
+      { method: 'DELETE', path: `/allocations/${consumer}` },
+      { accept: [404], ...opts(requestId) },
+    )
+  }
+
+  async allocations(consumer: string): Promise<Record<string, { resources: Record<string, number> }>> {
+    const body = await this.client.get<{
+      allocations: Record<string, { resources: Record<string, number> }>
+    }>(`/allocations/${consumer}`)
+    return body.allocations
+  }
+
+  /** A project's (or user's) usage across every provider, by resource class. */
+  async usages(projectId: string, userId?: string): Promise<Record<string, number>> {
+    const q = new URLSearchParams({ project_id: projectId, ...(userId ? { user_id: userId } : {}) })
+    const body = await this.client.get<{ usages: Record<string, number> }>(`/usages?${q.toString()}`)
+    return body.usages
+  }
+
+  async providers(name?: string): Promise<ProviderRow[]> {
+    const q = name === undefined ? '' : `?name=${encodeURIComponent(name)}`
+    return (await this.client.get<{ resource_providers: ProviderRow[] }>(`/resource_providers${q}`))
+      .resource_providers
+  }
+
+  async inventories(uuid: string): Promise<Record<string, InventoryRow>> {
+    return (
+      await this.client.get<{ inventories: Record<string, InventoryRow> }>(
+        `/resource_providers/${uuid}/inventories`,
+      )
+    ).inventories
+  }
+
+  async providerUsages(uuid: string): Promise<Record<string, number>> {
+    return (await this.client.get<{ usages: Record<string, number> }>(`/resource_providers/${uuid}/usages`))
+      .usages
+  }
+}
+
+const opts = (requestId?: string) => (requestId ? { requestId } : {})

@@ -1,0 +1,116 @@
+/**
+ * How a server looks at each microversion: the summary (id, name, links), the full
+ * view with upstream's extended attributes (admins), fault, flavor (embedded from
+ * 2.47), tags (2.26), description (2.19), locked (2.9, reason 2.73), host_status
+ * (2.16), server_groups (2.71), hostname for everyone (2.90).
+ */
+import { createHash } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
+import { novaTime } from '../domain/caller.js'
+import { type InstanceFlavor, type Server, statusOf } from '../domain/servers.js'
+import { SERVER } from '../policies/index.js'
+import { type ComputeDeps, hostUrl, itemLinks } from './common.js'
+
+export function serverSummary(req: FastifyRequest, deps: ComputeDeps, s: Server) {
+  return { id: s.uuid, name: s.display_name, links: itemLinks(req, deps, 'servers', s.uuid) }
+}
+
+/** upstream's hostId: a digest of the project and host, so users can tell hosts apart. */
+function hostId(s: Server): string {
+  if (!s.host) return ''
+  return createHash('sha224').update(`${s.project_id}${s.host}`).digest('hex')
+}
+
+export interface ViewContext {
+  /** Host status by host (2.16), when the caller may see it. */
+  hostStatus?: (host: string | null) => string
+  /** Server group uuids by server (2.71). */
+  groups?: (uuid: string) => string[]
+}
+
+export function serverView(req: FastifyRequest, deps: ComputeDeps, s: Server, vc: ViewContext = {}) {
+  const v = req.version
+  const flavor = JSON.parse(s.flavor) as InstanceFlavor
+  const base = `${hostUrl(req, deps)}${deps.prefix}`
+  const project = { project_id: s.project_id }
+  const admin = req.ctx.allows(SERVER.EXTENDED_ATTRIBUTES, project)
+  const status = statusOf(s.vm_state, s.task_state)
+  const out: Record<string, unknown> = {
+    id: s.uuid,
+    name: s.display_name,
+    status,
+    tenant_id: s.project_id,
+    user_id: s.user_id,
+    metadata: s.metadata,
+    hostId: hostId(s),
+    image: s.image_ref
+      ? { id: s.image_ref, links: [{ rel: 'bookmark', href: `${base}/images/${s.image_ref}` }] }
+      : '',
+    flavor: v.gte('2.47')
+      ? {
+          vcpus: flavor.vcpus,
+          ram: flavor.memory_mb,
+          disk: flavor.root_gb,
+          ephemeral: flavor.ephemeral_gb,
+          swap: flavor.swap,
+          original_name: flavor.name,
+          extra_specs: flavor.extra_specs,
+        }
+      : { id: flavor.flavorid, links: [{ rel: 'bookmark', href: `${base}/flavors/${flavor.flavorid}` }] },
+    created: isoZ(s.created_at),
+    updated: isoZ(s.updated_at),
+    addresses: {},
+    accessIPv4: s.access_ip_v4 ?? '',
+    accessIPv6: s.access_ip_v6 ?? '',
+    links: itemLinks(req, deps, 'servers', s.uuid),
+    'OS-DCF:diskConfig': 'MANUAL',
+    'OS-EXT-AZ:availability_zone':
+      s.availability_zone ?? (s.host ? deps.config.DEFAULT.default_availability_zone : ''),
+    config_drive: s.config_drive,
+    key_name: s.key_name,
+    'OS-SRV-USG:launched_at': novaTime(s.launched_at),
+    'OS-SRV-USG:terminated_at': novaTime(s.terminated_at),
+    'OS-EXT-STS:task_state': s.task_state,
+    'OS-EXT-STS:vm_state': s.vm_state,
+    'OS-EXT-STS:power_state': s.power_state,
+    'os-extended-volumes:volumes_attached': [],
+  }
+  if (status === 'BUILD' || status === 'ACTIVE') out.progress = s.progress
+  if (admin) {
+    out['OS-EXT-SRV-ATTR:host'] = s.host
+    out['OS-EXT-SRV-ATTR:hypervisor_hostname'] = s.node
+    out['OS-EXT-SRV-ATTR:instance_name'] = `instance-${s.id.toString(16).padStart(8, '0')}`
+    if (v.gte('2.3')) {
+      out['OS-EXT-SRV-ATTR:reservation_id'] = s.reservation_id
+      out['OS-EXT-SRV-ATTR:launch_index'] = s.launch_index
+      out['OS-EXT-SRV-ATTR:hostname'] = s.hostname
+      out['OS-EXT-SRV-ATTR:kernel_id'] = ''
+      out['OS-EXT-SRV-ATTR:ramdisk_id'] = ''
+      out['OS-EXT-SRV-ATTR:root_device_name'] = null
+      out['OS-EXT-SRV-ATTR:user_data'] = s.user_data
+    }
+  } else if (v.gte('2.90')) out['OS-EXT-SRV-ATTR:hostname'] = s.hostname
+  if (v.gte('2.9')) out.locked = Boolean(s.locked)
+  if (v.gte('2.73')) out.locked_reason = s.locked_reason
+  if (v.gte('2.16') && vc.hostStatus) out.host_status = vc.hostStatus(s.host)
+  if (v.gte('2.19')) out.description = s.display_description
+  if (v.gte('2.26')) out.tags = s.tags
+  if (v.gte('2.63')) out.trusted_image_certificates = null
+  if (v.gte('2.71')) out.server_groups = vc.groups?.(s.uuid) ?? []
+  if (s.fault && (status === 'ERROR' || status === 'DELETED')) {
+    const f = s.fault
+    out.fault = {
+      code: f.code,
+      created: isoZ(f.created_at),
+      message: f.message,
+      ...(admin || f.code !== 500 ? { details: f.details ?? '' } : {}),
+    }
+  }
+  return out
+}
+
+/** Upstream renders server timestamps as ISO 8601 with a Z and no fraction. */
+export function isoZ(iso: string | null): string | null {
+  if (!iso) return null
+  return `${iso.slice(0, 19)}Z`
+}

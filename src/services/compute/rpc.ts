@@ -1,0 +1,125 @@
+/**
+ * The typed bus messages of compute's control plane:
+ *
+ *   API ──cast (outbox)──▶ conductor   namespace `compute_task` 1.0: build_instances,
+ *                                      delete_instance
+ *   conductor ──call──▶ scheduler      namespace `scheduler` 1.0: select_destinations
+ *   conductor ──call──▶ compute.<host> namespace `compute` 1.0: build_and_run_instance,
+ *                                      terminate_instance (the agent's contract, from
+ *                                      src/agents/compute/rpc.ts)
+ *
+ * The agent's message shapes are restated here (`InstanceMessage`, `InstanceStateReport`)
+ * so the conductor compiles without the agents; they must stay equal to the agent's.
+ */
+import type { Bus } from '../../kernel/bus/index.js'
+import type { AllocationRequest } from '../../scheduler/framework.js'
+
+export const CONDUCTOR_TOPIC = 'conductor'
+export const CONDUCTOR_NAMESPACE = 'compute_task'
+/** 1.0: build_instances, delete_instance. */
+export const CONDUCTOR_VERSION = '1.0'
+
+export const SCHEDULER_TOPIC = 'scheduler'
+export const SCHEDULER_NAMESPACE = 'scheduler'
+/** 1.0: select_destinations. */
+export const SCHEDULER_VERSION = '1.0'
+
+export const COMPUTE_TOPIC = 'compute'
+export const COMPUTE_NAMESPACE = 'compute'
+export const COMPUTE_RPC_VERSION = '1.0'
+
+/** API → conductor: build these instances (one create request, possibly many servers). */
+export interface BuildInstancesArgs {
+  instance_uuids: string[]
+  request_id: string
+}
+
+/** API → conductor: take this instance down (agent, allocations, record). */
+export interface DeleteInstanceArgs {
+  instance_uuid: string
+  request_id: string
+}
+
+/** One chosen host and how its resources are claimed in placement. */
+export interface SelectionMessage {
+  host: string
+  nodename: string
+  allocation_request: AllocationRequest
+}
+
+/** Conductor → scheduler: place and claim these instances. */
+export interface SelectDestinationsArgs {
+  instance_uuids: string[]
+  /** Hosts tried before for a reschedule; never chosen again. */
+  ignore_hosts?: string[]
+}
+
+/** The scheduler's answer: a claimed host per instance with alternates, or why none. */
+export type SelectDestinationsReply =
+  | {
+      ok: true
+      selections: { instance_uuid: string; selection: SelectionMessage; alternates: SelectionMessage[] }[]
+    }
+  | { ok: false; message: string; details: string }
+
+// --- the agent's contract (src/agents/compute/rpc.ts)
+
+/** A guest as the conductor describes it to the agent. */
+export interface InstanceMessage {
+  uuid: string
+  name?: string
+  project_id?: string
+  user_id?: string
+  vcpus: number
+  memory_mb: number
+  root_gb: number
+  ephemeral_gb?: number
+  swap_mb?: number
+  image?: { id: string; disk_format?: string; properties?: Record<string, string> }
+  extra_specs?: Record<string, string>
+  user_data?: string
+  mem_encryption?: boolean
+}
+
+export interface BuildAndRunInstanceArgs {
+  instance: InstanceMessage
+  /** Which try this is (1 for the first host). */
+  attempt?: number
+}
+
+export interface TerminateInstanceArgs {
+  instance_uuid: string
+  /** Drop the guest's allocations in placement once it is gone. @default true */
+  delete_allocations?: boolean
+}
+
+/** A guest's state after an operation: the reply of a `call`. */
+export interface InstanceStateReport {
+  instance_uuid: string
+  host: string
+  node: string
+  vm_state: string
+  task_state: string | null
+  power_state: number
+  launched_at?: string
+  terminated_at?: string
+}
+
+/** What the conductor asks of agents. */
+export interface AgentApi {
+  /** Builds and runs the guest; throws when the build failed (a RemoteError from the agent). */
+  build(host: string, args: BuildAndRunInstanceArgs): Promise<InstanceStateReport>
+  terminate(host: string, args: TerminateInstanceArgs): Promise<void>
+}
+
+/** The agents over the bus: calls on topic `compute`, server `<host>`. */
+export function busAgents(bus: Bus, timeoutSeconds: number): AgentApi {
+  const rpc = bus.client({ topic: COMPUTE_TOPIC, namespace: COMPUTE_NAMESPACE })
+  const opts = (host: string) => ({ server: host, version: COMPUTE_RPC_VERSION, timeout: timeoutSeconds })
+  return {
+    build: (host, args) => rpc.call<InstanceStateReport>('build_and_run_instance', args, opts(host)),
+    terminate: async (host, args) => {
+      await rpc.call('terminate_instance', args, opts(host))
+    },
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * A small cloud for the servers tests: placement, image and compute (all roles) on one
+ * test host with fake tokens and the in-process bus, simulated compute hosts, a
+ * service token, and a tiny active image. Helpers boot servers and wait for states.
+ */
+import assert from 'node:assert/strict'
+import type { AnyServiceModule } from '../../../kernel/host/index.js'
+import { startTestHost, type TestHost } from '../../../kernel/testing/index.js'
+import { imageModule } from '../../image/module.js'
+import { placementModule } from '../../placement/module.js'
+import { type ComputeInstance, computeModule, createCompute } from '../module.js'
+import { type FakeAgents, type FakeHostSpec, startFakeAgents } from '../testing/fake-agents.js'
+
+export interface CloudOptions {
+  hosts?: FakeHostSpec[]
+  spawnMs?: number
+  config?: Record<string, Record<string, string | number | boolean>>
+}
+
+export interface TestCloud {
+  t: TestHost
+  compute: ComputeInstance
+  agents: FakeAgents
+  imageId: string
+  close(): Promise<void>
+}
+
+/** Issues `project-admin` as the token services call each other with. */
+const serviceTokenModule: AnyServiceModule = {
+  name: 'test-service-token',
+  serviceType: 'test-service-token',
+  prefix: '/test-service-token',
+  configSchema: {},
+  migrations: [],
+  roles: [],
+  provides: ['serviceToken'],
+  create: async () => ({ provides: { serviceToken: async () => 'project-admin' } }),
+}
+
+export async function startServersCloud(o: CloudOptions = {}): Promise<TestCloud> {
+  let agents: FakeAgents | undefined
+  const compute: AnyServiceModule = {
+    ...computeModule,
+    create: (ctx) =>
+      createCompute(ctx as never, {
+        agents: async (c, deps) => {
+          agents = await startFakeAgents({
+            bus: c.bus!,
+            placement: deps.placement,
+            registry: deps.registry,
+            hosts: o.hosts ?? [{ name: 'cmp-1' }, { name: 'cmp-2' }, { name: 'cmp-3' }],
+            ...(o.spawnMs ? { spawnMs: o.spawnMs } : {}),
+          })
+          return agents
+        },
+      }),
+  }
+  const t = await startTestHost({
+    modules: [serviceTokenModule, placementModule, imageModule, compute],
+    config: { ...(o.config ?? {}) },
+  })
+  const instance = t.host.modules.find((m) => m.module.name === 'compute')!.instance as ComputeInstance
+  await instance.ready
+  assert.ok(agents, 'the agents started')
+  const img = await t.call('POST', '/image/v2/images', {
+    as: 'project-admin',
+    body: { name: 'cirros', disk_format: 'qcow2', container_format: 'bare', visibility: 'public' },
+  })
+  assert.equal(img.status, 201, JSON.stringify(img.body))
+  const up = await t.call('PUT', `/image/v2/images/${img.body.id}/file`, {
+    as: 'project-admin',
+    body: 'not really a disk',
+    headers: { 'content-type': 'application/octet-stream' },
+  })
+  assert.equal(up.status, 204, JSON.stringify(up.body))
+  return { t, compute: instance, agents: agents!, imageId: img.body.id, close: () => t.close() }
+}
+
+/** Polls a server until its status is one of `statuses` (or it is gone: 'DELETED'). */
+export async function waitFor(
+  t: TestHost,
+  id: string,
+  statuses: readonly string[],
+  as = 'project-member',
+  timeoutMs = 20_000,
+): Promise<Record<string, unknown>> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const r = await t.call('GET', `/compute/v2.1/servers/${id}`, { as, version: 'latest' })
+    if (r.status === 404 && statuses.includes('DELETED')) return { status: 'DELETED' }
+    if (r.status === 200 && statuses.includes(r.body.server.status)) return r.body.server
+    if (Date.now() > until) throw new Error(`server ${id} stayed ${r.body?.server?.status ?? r.status}`)
+    await new Promise((res) => setTimeout(res, 20))
+  }
+}
+
+/** Waits until the conductor has nothing in flight. */
+export async function settle(compute: ComputeInstance, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  await new Promise((r) => setTimeout(r, 50))
+  while (compute.conductor?.busy) {
+    if (Date.now() > until) throw new Error('the conductor did not settle')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
