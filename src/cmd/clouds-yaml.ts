@@ -33,6 +33,9 @@ function entry(e: CloudEntry) {
     region_name: e.regionName,
     interface: 'public',
     identity_api_version: 3,
+    // NOTE: the CLI otherwise asks for compute 2.1, which predates `--network none|auto`
+    // (2.37) and most of what the API offers; clients that pin a version still can.
+    compute_api_version: '2.latest',
   }
 }
 
