@@ -1,6 +1,6 @@
 /**
- * The agents' sections merge with the compute module's and the host's (no option declared
- * twice) and load with upstream's defaults; `update_resources_interval` as upstream reads it.
+ * The agents' sections are part of the compute module's, which merges with the host's (no
+ * option declared twice), and load with upstream's defaults; `update_resources_interval` as upstream reads it.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -12,7 +12,11 @@ import { computeAgentConfig, updateIntervalMs } from './config.js'
 
 describe('compute agent config', () => {
   it("merges with the compute module's and the host's sections and loads upstream's defaults", () => {
-    const schema = mergeSchemas(hostConfig, busConfig, computeConfig, computeAgentConfig)
+    // The compute module's schema includes the agents' sections (once).
+    for (const [section, options] of Object.entries(computeAgentConfig))
+      for (const name of Object.keys(options))
+        assert.ok(name in (computeConfig as Record<string, object>)[section]!, `[${section}] ${name}`)
+    const schema = mergeSchemas(hostConfig, busConfig, computeConfig)
     const c = loadConfig(schema, { env: {} })
     assert.equal(c.DEFAULT.compute_driver, 'fake')
     assert.equal(c.DEFAULT.cpu_allocation_ratio, undefined)
