@@ -34,34 +34,48 @@ const { values: args } = parseArgs({
 const seed = Number(args.seed)
 const targets = { cloudlet: args.cloudlet!, reference: args.reference! }
 
-async function call(base: string, method: string, path: string, version: string, body?: unknown): Promise<Answer> {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  version: string,
+  body?: unknown,
+): Promise<Answer> {
   const payload = body === undefined ? undefined : JSON.stringify(body)
   // NOTE: a new connection per request (agent: false): uWSGI's HTTP socket closes idle
   // keep-alive connections under a client, which fetch reports as a reset.
-  const { status, type, text } = await new Promise<{ status: number; type: string; text: string }>((done, fail) => {
-    const req = http.request(
-      `${base}${path}`,
-      {
-        method,
-        agent: false,
-        headers: {
-          'x-auth-token': 'admin',
-          'openstack-api-version': `placement ${version}`,
-          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+  const { status, type, text } = await new Promise<{ status: number; type: string; text: string }>(
+    (done, fail) => {
+      const req = http.request(
+        `${base}${path}`,
+        {
+          method,
+          agent: false,
+          headers: {
+            'x-auth-token': 'admin',
+            'openstack-api-version': `placement ${version}`,
+            ...(payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+          },
         },
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () =>
-          done({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString() }),
-        )
-        res.on('error', fail)
-      },
-    )
-    req.on('error', fail)
-    req.end(payload)
-  })
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () =>
+            done({
+              status: res.statusCode ?? 0,
+              type: String(res.headers['content-type'] ?? ''),
+              text: Buffer.concat(chunks).toString(),
+            }),
+          )
+          res.on('error', fail)
+        },
+      )
+      req.on('error', fail)
+      req.end(payload)
+    },
+  )
   return { status, body: text && type.includes('json') ? JSON.parse(text) : null }
 }
 
@@ -88,13 +102,20 @@ function normal(x: unknown, base: string): unknown {
     // aggregates, allocation requests, mappings, links), so lists compare as sets.
     return x
       .map((e) => normal(e, base))
-      .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0))
+      .sort((a, b) =>
+        JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0,
+      )
   }
   if (x && typeof x === 'object') {
     const o = x as Record<string, unknown>
     if (Array.isArray(o.errors)) {
       // Error bodies: status and code (request ids differ, wording is not the contract).
-      return { errors: (o.errors as { status: number; code?: string }[]).map((e) => ({ status: e.status, code: e.code })) }
+      return {
+        errors: (o.errors as { status: number; code?: string }[]).map((e) => ({
+          status: e.status,
+          code: e.code,
+        })),
+      }
     }
     const out: Record<string, unknown> = {}
     for (const k of Object.keys(o).sort()) {
@@ -144,7 +165,9 @@ const short = (x: unknown) => {
 
 interface Candidates {
   allocation_requests: {
-    allocations: Record<string, { resources: Record<string, number> }> | { resource_provider: { uuid: string }; resources: Record<string, number> }[]
+    allocations:
+      | Record<string, { resources: Record<string, number> }>
+      | { resource_provider: { uuid: string }; resources: Record<string, number> }[]
     mappings?: Record<string, string[]>
   }[]
   provider_summaries: Record<string, { root_provider_uuid?: string }>
@@ -172,7 +195,7 @@ const KNOWN = {
   sharingUnsuffixed:
     'upstream drops candidates whose unsuffixed group is served by a sharing provider when other groups are present (docs/conformance-placement.md, difference 3)',
   amountLeak:
-    'upstream adds one candidate\'s amounts into another\'s when the unsuffixed and a numbered group take one class from one provider without group_policy=none (docs/conformance-placement.md, difference 4)',
+    "upstream adds one candidate's amounts into another's when the unsuffixed and a numbered group take one class from one provider without group_policy=none (docs/conformance-placement.md, difference 4)",
   limitSummaries:
     'upstream before 1.29 with limit summarises providers of the kept trees that only dropped candidates use (docs/conformance-placement.md, difference 5)',
 } as const
@@ -245,7 +268,8 @@ function leakProne(q: Query): boolean {
   const classes = (v: string) => v.split(',').map((x) => x.split(':')[0]!)
   const unsuffixed = new Set(classes(params.get('resources') ?? ''))
   for (const [k, v] of params)
-    if (k.startsWith('resources') && k !== 'resources' && classes(v).some((rc) => unsuffixed.has(rc))) return true
+    if (k.startsWith('resources') && k !== 'resources' && classes(v).some((rc) => unsuffixed.has(rc)))
+      return true
   return false
 }
 
@@ -318,7 +342,11 @@ function limitedAnswerValid(
     else return { problem: `summary of ${uuid}, which no candidate uses` }
   }
   for (const l of listed)
-    if (nested ? !Object.keys(limited.provider_summaries).some((u) => rootOf(w, u) === l) : !(l in limited.provider_summaries))
+    if (
+      nested
+        ? !Object.keys(limited.provider_summaries).some((u) => rootOf(w, u) === l)
+        : !(l in limited.provider_summaries)
+    )
       return { problem: `no summary for ${l}` }
   return known ? { known } : {}
 }
@@ -456,7 +484,8 @@ async function dump(w: World): Promise<void> {
     for (const sub of ['', '/inventories', '/traits', '/aggregates', '/usages', '/allocations'])
       await ask({ kind: 'providers', path: `/resource_providers/${p.uuid}${sub}`, version: '1.39' }, w)
   }
-  for (const a of w.consumers) await ask({ kind: 'allocations', path: `/allocations/${a.consumer}`, version: '1.38' }, w)
+  for (const a of w.consumers)
+    await ask({ kind: 'allocations', path: `/allocations/${a.consumer}`, version: '1.38' }, w)
   for (const project of w.projects)
     await ask({ kind: 'usages', path: `/usages?project_id=${project}&consumer_type=all`, version: '1.38' }, w)
 }

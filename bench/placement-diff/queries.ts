@@ -38,7 +38,14 @@ const GROUP_SHAPES: readonly string[][] = [
   ['VGPU'],
   ['DISK_GB'],
 ]
-const ALL_TRAITS = [...ROOT_TRAITS, ...CUSTOM_TRAITS, 'HW_NUMA_ROOT', 'HW_NIC_SRIOV', 'HW_GPU_API_VULKAN', 'STORAGE_DISK_SSD']
+const ALL_TRAITS = [
+  ...ROOT_TRAITS,
+  ...CUSTOM_TRAITS,
+  'HW_NUMA_ROOT',
+  'HW_NIC_SRIOV',
+  'HW_GPU_API_VULKAN',
+  'STORAGE_DISK_SSD',
+]
 
 function resources(classes: readonly string[], rng: Rng): string {
   return classes.map((rc) => `${rc}:${rng.pick(AMOUNTS[rc]!)}`).join(',')
@@ -73,7 +80,13 @@ export function candidatesQuery(w: World, rng: Rng): Query {
   const granularOk = v >= 25
   const groups = granularOk ? rng.pick([0, 1, 1, 2, 2, 3]) : 0
   if (groups === 0 || rng.chance(0.6)) {
-    unsuffixed = rng.pick([['VCPU', 'MEMORY_MB'], ['DISK_GB'], ['VCPU', 'DISK_GB'], ['VCPU'], ['MEMORY_MB', 'DISK_GB']])
+    unsuffixed = rng.pick([
+      ['VCPU', 'MEMORY_MB'],
+      ['DISK_GB'],
+      ['VCPU', 'DISK_GB'],
+      ['VCPU'],
+      ['MEMORY_MB', 'DISK_GB'],
+    ])
     params.push(`resources=${resources(unsuffixed, rng)}`)
     if (v >= 17 && rng.chance(0.3)) params.push(`required=${traitFilter(v, rng)}`)
     if (v >= 3 && rng.chance(0.25)) params.push(`member_of=${memberOf(v, w, rng)}`)
@@ -100,7 +113,10 @@ export function candidatesQuery(w: World, rng: Rng): Query {
     const members = [...rng.subset(suffixes, 0.7), ...resourceless]
     if (members.length) params.push(`same_subtree=${members.join(',')}`)
   }
-  if (v >= 35 && rng.chance(0.25)) params.push(`root_required=${rng.pick(['!COMPUTE_STATUS_DISABLED', 'CUSTOM_FAST', 'HW_CPU_X86_AVX2,!CUSTOM_FAST'])}`)
+  if (v >= 35 && rng.chance(0.25))
+    params.push(
+      `root_required=${rng.pick(['!COMPUTE_STATUS_DISABLED', 'CUSTOM_FAST', 'HW_CPU_X86_AVX2,!CUSTOM_FAST'])}`,
+    )
   let limit: number | undefined
   if (v >= 16 && rng.chance(0.15)) {
     limit = rng.int(1, 3)
@@ -130,17 +146,26 @@ export function providersQuery(w: World, rng: Rng): Query {
   if (v >= 4 && rng.chance(0.4)) params.push(`resources=${resources(rng.pick(GROUP_SHAPES), rng)}`)
   if (v >= 14 && rng.chance(0.25)) params.push(`in_tree=${anyProvider(w, rng).uuid}`)
   if (v >= 18 && rng.chance(0.35)) params.push(`required=${traitFilter(v, rng)}`)
-  return { kind: 'providers', path: `/resource_providers${params.length ? '?' : ''}${params.join('&')}`, version }
+  return {
+    kind: 'providers',
+    path: `/resource_providers${params.length ? '?' : ''}${params.join('&')}`,
+    version,
+  }
 }
 
 export function usagesQuery(w: World, rng: Rng): Query {
   if (rng.chance(0.5)) {
-    return { kind: 'usages', path: `/resource_providers/${anyProvider(w, rng).uuid}/usages`, version: version(0, 39, rng) }
+    return {
+      kind: 'usages',
+      path: `/resource_providers/${anyProvider(w, rng).uuid}/usages`,
+      version: version(0, 39, rng),
+    }
   }
   const v = rng.int(9, 39)
   const params = [`project_id=${rng.pick(w.projects)}`]
   if (rng.chance(0.5)) params.push(`user_id=${rng.pick(w.users)}`)
-  if (v >= 38 && rng.chance(0.5)) params.push(`consumer_type=${rng.pick(['INSTANCE', 'MIGRATION', 'all', 'unknown'])}`)
+  if (v >= 38 && rng.chance(0.5))
+    params.push(`consumer_type=${rng.pick(['INSTANCE', 'MIGRATION', 'all', 'unknown'])}`)
   return { kind: 'usages', path: `/usages?${params.join('&')}`, version: `1.${v}` }
 }
 
