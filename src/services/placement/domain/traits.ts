@@ -40,7 +40,13 @@ export class Traits {
         `Resource provider's generation already changed. Please update the generation and try again.`,
       )
     }
-    const traitIds = [...new Set(traits)].map((t) => s.traits.get(t)!.id)
+    const wanted = new Set(traits)
+    // NOTE: a PUT of the set the provider already has writes nothing and keeps the
+    // generation: agents re-assert their traits periodically, and a bump each time would
+    // hand every concurrent writer on the provider a needless 409. The answer is the
+    // state the request was validated against.
+    if (sameSet(rp.traits, wanted)) return rp
+    const traitIds = [...wanted].map((t) => s.traits.get(t)!.id)
     await this.store.repo.apply({
       providers: [{ id: rp.id, generation: rp.generation }],
       traits: [{ providerId: rp.id, traitIds }],
@@ -52,6 +58,8 @@ export class Traits {
     const s = await this.store.state(true)
     const rp = s.byUuid.get(uuid)
     if (!rp) throw new ResourceProviderNotFound(uuid)
+    // NOTE: as for an unchanged PUT: no traits to remove, nothing written, no bump.
+    if (rp.traits.size === 0) return
     await this.store.repo.apply({
       providers: [{ id: rp.id, generation: rp.generation }],
       traits: [{ providerId: rp.id, traitIds: [] }],
@@ -69,4 +77,10 @@ export class Traits {
     if (!name.startsWith('CUSTOM_')) throw new PlacementBadRequest(`Cannot delete standard trait ${name}.`)
     await this.store.repo.deleteTrait(t.id, name)
   }
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false
+  for (const x of a) if (!b.has(x)) return false
+  return true
 }

@@ -120,13 +120,15 @@ export function providerAllocationsView(
 export function candidatesView(s: PlacementState, found: Candidate[], creq: CandidateRequest, v: Version) {
   const requested = new Set<string>()
   for (const g of creq.groups) for (const rc of g.resources.keys()) requested.add(rc)
+  // From 1.29 the trees with a provider in some allocation request, whole; before, the
+  // providers in them. Neither a candidate's anchor nor a resourceless group's mapping
+  // brings a tree in on its own.
   const summaryProviders = new Set<Provider>()
   for (const c of found) {
     for (const p of c.alloc.keys()) {
       if (v.gte('1.29')) for (const q of PlacementState.treeOf(p.root)) summaryProviders.add(q)
       else summaryProviders.add(p)
     }
-    if (v.gte('1.29')) for (const q of PlacementState.treeOf(c.anchor)) summaryProviders.add(q)
   }
   const provider_summaries: Record<string, unknown> = {}
   const only = v.gte('1.27') ? undefined : requested
@@ -164,7 +166,7 @@ export function candidatesBody(
     for (const g of creq.groups) for (const rc of g.resources.keys()) requested.add(rc)
   }
   // Providers to summarise, in id order: with 1.29, every provider of every tree a
-  // candidate touches (its root is marked), before that the candidates' providers.
+  // candidate allocates from (its root is marked), before that the candidates' providers.
   const stamp = visitStamp()
   const anyListed = markListed(found, nested, stamp)
   // The allocation requests, each candidate's text cached on it as bytes: one copy
@@ -212,7 +214,12 @@ export function candidatesBody(
 // (one large function was optimised mid-loop and deoptimised again several times
 // over the first queries).
 
-/** Marks the providers the answer summarises; whether there is any. */
+/**
+ * Marks the providers the answer summarises; whether there is any. NOTE: only the
+ * providers that allocate count (a part's `providers`): the anchor of a candidate
+ * served wholly by sharing providers, and the provider a resourceless group maps to,
+ * have nothing in the allocation request, so their trees are not summarised.
+ */
 function markListed(found: Candidate[], nested: boolean, stamp: number): boolean {
   let any = false
   for (let k = 0; k < found.length; k++) {
@@ -221,10 +228,6 @@ function markListed(found: Candidate[], nested: boolean, stamp: number): boolean
       const ps = part.providers
       for (let i = 0; i < ps.length; i++) (nested ? ps[i]!.root : ps[i]!).visit = stamp
       if (ps.length) any = true
-    }
-    if (nested) {
-      c.anchor.visit = stamp
-      any = true
     }
   }
   return any
