@@ -37,7 +37,14 @@ import { type ConfigOf, loadConfig, mergeSchemas, type SchemaShape } from '../co
 import { type Dialect, migrateToLatest, openDatabase } from '../db/index.js'
 import { createApp } from '../http/index.js'
 import { Enforcer } from '../policy/index.js'
-import { registryMigrations, registryTable, ServiceRegistry } from '../registry/index.js'
+import {
+  ClusterLeases,
+  leaseMigrations,
+  leaseTable,
+  registryMigrations,
+  registryTable,
+  ServiceRegistry,
+} from '../registry/index.js'
 import { hostConfig } from './host-config.js'
 import type {
   AnyServiceModule,
@@ -182,6 +189,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
       running.push(entry as RunningModule)
       await migrateToLatest(db as Kysely<unknown>, module.name, module.migrations)
       let registry: ServiceRegistry | undefined
+      let leases: ClusterLeases | undefined
       if (module.workers) {
         await migrateToLatest(
           db as Kysely<unknown>,
@@ -190,6 +198,12 @@ export async function startHost(options: HostOptions): Promise<Host> {
         )
         registry = new ServiceRegistry(db as Kysely<unknown>, registryTable(module.name))
         entry.registry = registry
+        await migrateToLatest(db as Kysely<unknown>, `${module.name}_leases`, leaseMigrations(module.name))
+        leases = new ClusterLeases(
+          db as Kysely<unknown>,
+          leaseTable(module.name),
+          `${hostName}:${process.pid}`,
+        )
       }
       const ctx: ModuleContext<never, unknown> = {
         config: config as never,
@@ -214,6 +228,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
           }),
         hostName,
         ...(registry ? { registry } : {}),
+        ...(leases ? { leases } : {}),
         ...(bus && module.usesBus ? { bus } : {}),
         auth: auth.authenticate
           ? auth

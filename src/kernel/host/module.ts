@@ -23,7 +23,7 @@ import type { SchemaShape } from '../config/index.js'
 import type { Dialect, NamedMigration } from '../db/index.js'
 import type { CorsOptions } from '../http/index.js'
 import type { Enforcer, RuleDefault } from '../policy/index.js'
-import type { ServiceRegistry } from '../registry/index.js'
+import type { ClusterLeases, ServiceRegistry } from '../registry/index.js'
 import type { HostConfig } from './host-config.js'
 import type { ServiceClient } from './service-client.js'
 import type { TaskGroup } from './tasks.js'
@@ -119,6 +119,8 @@ export interface ModuleContext<Config = unknown, DB = unknown> {
   hostName: string
   /** The module's service registry, when it declares `workers`. */
   registry?: ServiceRegistry
+  /** Leases for work that must run once per cluster, when the module declares `workers`. */
+  leases?: ClusterLeases
   /** The process's message bus, when the module declares `usesBus` (one per process, shared). */
   bus?: MessageBus
 }

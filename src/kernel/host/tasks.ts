@@ -14,6 +14,11 @@ export interface PeriodicOptions {
   jitter?: number
   /** Run once right away as well. @default false */
   runAtStart?: boolean
+  /**
+   * Asked before each run; the run is skipped when it answers false. Work that must run
+   * once per cluster passes a lease: `() => ctx.leases.acquire(name, 3 * intervalMs)`.
+   */
+  onlyWhen?: () => Promise<boolean>
 }
 
 export interface TaskGroupStatus {
@@ -56,6 +61,7 @@ export class TaskGroup {
     }
     const runOnce = () =>
       this.track(name, async () => {
+        if (options.onlyWhen && !(await options.onlyWhen())) return
         stats.runs++
         try {
           await fn()

@@ -1,1 +1,2 @@
+export * from './cluster-lease.js'
 export * from './service-registry.js'
