@@ -212,9 +212,13 @@ function toBoolish(v: string): boolean {
   return ['true', '1', 'on', 'yes', 't', 'y'].includes(v.toLowerCase())
 }
 
+/** ISO 8601 as upstream's date-time check parses it: a date, optionally a time and a zone. */
+const ISO_TIME = /^\d{4}(-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?)?)?$/i
+
 function time(v: string, name: string): string {
   const d = new Date(v.includes('T') || v.includes(' ') ? v.replace(' ', 'T') : v)
-  if (Number.isNaN(d.getTime()))
+  // NOTE: Date() also takes forms like 2011/01/01 that upstream refuses.
+  if (!ISO_TIME.test(v) || Number.isNaN(d.getTime()))
     throw new ComputeBadRequest(
       `Invalid input for field/attribute ${name}. Value: ${v}. '${v}' is not a 'date-time'`,
     )

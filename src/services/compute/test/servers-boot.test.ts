@@ -220,6 +220,16 @@ describe('booting servers', () => {
     }
   })
 
+  it('takes changes-since in ISO 8601 only', async () => {
+    const bad = await c.t.call('GET', `${S}?changes-since=2011/01/01`, { as: MEMBER })
+    assert.equal(bad.status, 400)
+    assert.match(bad.body.badRequest.message, /changes-since/)
+    for (const v of ['2011-01-01', '2011-01-01T00:00:00Z', '2011-01-01T00:00:00.123456+01:00']) {
+      const good = await c.t.call('GET', `${S}?changes-since=${encodeURIComponent(v)}`, { as: MEMBER })
+      assert.equal(good.status, 200, v)
+    }
+  })
+
   it('lists services and hypervisors from the registry and placement', async () => {
     const services = await c.t.call('GET', '/compute/v2.1/os-services', { as: ADMIN, version: '2.53' })
     const binaries = services.body.services.map(
