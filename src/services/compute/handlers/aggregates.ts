@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Aggregate } from '../domain/aggregates.js'
 import { AZ_KEY } from '../domain/aggregates.js'
 import { novaTime } from '../domain/caller.js'
-import { ComputeBadRequest } from '../errors.js'
+import { AggregateNotFound, ComputeBadRequest } from '../errors.js'
 import { AGGREGATE } from '../policies/index.js'
 import { ADD_HOST, REMOVE_HOST, SET_METADATA } from '../schemas/aggregates.js'
 import { validateBody } from '../schemas/validate.js'
@@ -34,8 +34,9 @@ function aggregateId(req: FastifyRequest): number {
   const raw = params(req).aggregate_id!
   if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw new ComputeBadRequest('id must be an integer')
   const id = Number.parseInt(raw, 10)
-  if (!Number.isSafeInteger(id) || id > 0x7fffffff || id < 0)
-    throw new ComputeBadRequest('id must be an integer')
+  if (!Number.isSafeInteger(id) || id > 0x7fffffff) throw new ComputeBadRequest('id must be an integer')
+  // NOTE: a negative id is an integer, so it is looked up (and not found) as upstream does.
+  if (id < 0) throw new AggregateNotFound(id)
   return id
 }
 

@@ -132,7 +132,9 @@ function listFilter(
   if (q.status !== undefined) {
     const st = statusFilter(q.status)
     if (!st) {
-      if (!allFilters) throw new ComputeBadRequest(`Invalid status value`)
+      // NOTE: an unknown status is a 400 from 2.38 on; before it the list is empty, as
+      // clients written for the older versions expect.
+      if (req.version.gte('2.38')) throw new ComputeBadRequest(`Invalid status value`)
       f.vmStates = []
     } else {
       f.vmStates = st.vmStates
@@ -210,9 +212,13 @@ function toBoolish(v: string): boolean {
   return ['true', '1', 'on', 'yes', 't', 'y'].includes(v.toLowerCase())
 }
 
+/** ISO 8601 as upstream's date-time check parses it: a date, optionally a time and a zone. */
+const ISO_TIME = /^\d{4}(-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?)?)?$/i
+
 function time(v: string, name: string): string {
   const d = new Date(v.includes('T') || v.includes(' ') ? v.replace(' ', 'T') : v)
-  if (Number.isNaN(d.getTime()))
+  // NOTE: Date() also takes forms like 2011/01/01 that upstream refuses.
+  if (!ISO_TIME.test(v) || Number.isNaN(d.getTime()))
     throw new ComputeBadRequest(
       `Invalid input for field/attribute ${name}. Value: ${v}. '${v}' is not a 'date-time'`,
     )
@@ -269,8 +275,27 @@ export async function updateServer(req: FastifyRequest, _r: FastifyReply, deps: 
     ...(b.accessIPv4 !== undefined ? { accessIPv4: b.accessIPv4 } : {}),
     ...(b.accessIPv6 !== undefined ? { accessIPv6: b.accessIPv6 } : {}),
   })
-  return { server: serverView(req, deps, updated, viewContext(req, deps, [updated])) }
+  const view = serverView(req, deps, updated, viewContext(req, deps, [updated]))
+  // NOTE: before 2.75 the update answer is the show view without the extension fields
+  // (zone, extended status and attributes, usage, key, config drive, volumes, groups).
+  if (!req.version.gte('2.75'))
+    for (const k of Object.keys(view))
+      if (UPDATE_OMITS.some((p) => (p.endsWith(':') ? k.startsWith(p) : k === p))) delete view[k]
+  return { server: view }
 }
+
+const UPDATE_OMITS = [
+  'OS-EXT-AZ:',
+  'OS-EXT-STS:',
+  'OS-EXT-SRV-ATTR:',
+  'OS-SRV-USG:',
+  'os-extended-volumes:',
+  'config_drive',
+  'key_name',
+  'host_status',
+  'security_groups',
+  'server_groups',
+]
 
 export async function deleteServer(req: FastifyRequest, reply: FastifyReply, deps: ComputeDeps) {
   const s = await loadServer(req, deps, SERVER.DELETE)

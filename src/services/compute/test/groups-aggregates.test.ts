@@ -146,6 +146,17 @@ describe('compute aggregates', () => {
   })
   after(() => t.close())
 
+  it('finds no aggregate with a negative id and refuses an id that is not an integer', async () => {
+    for (const method of ['GET', 'DELETE'] as const) {
+      const negative = await t.call(method, `${A}/-1`, { as: ADMIN })
+      assert.equal(negative.status, 404)
+      assert.equal(negative.body.itemNotFound.message, 'Aggregate -1 could not be found.')
+      const word = await t.call(method, `${A}/abc`, { as: ADMIN })
+      assert.equal(word.status, 400)
+      assert.equal(word.body.badRequest.message, 'id must be an integer')
+    }
+  })
+
   it('creates, shows, updates and deletes aggregates with zones and metadata', async () => {
     const created = await t.call('POST', A, {
       as: ADMIN,

@@ -185,6 +185,51 @@ describe('booting servers', () => {
     assert.ok(paged.body.servers_links[0].href.includes('marker='))
   })
 
+  it('answers an update before 2.75 without the extension fields, and with them from 2.75', async () => {
+    const res = await create({ name: 'upd' })
+    const id = res.body.server.id as string
+    await waitFor(c.t, id, ['ACTIVE', 'ERROR'])
+    const old = await c.t.call('PUT', `${S}/${id}`, {
+      as: MEMBER,
+      version: '2.1',
+      body: { server: { name: 'upd-2' } },
+    })
+    assert.equal(old.status, 200, JSON.stringify(old.body))
+    assert.equal(old.body.server.name, 'upd-2')
+    for (const k of Object.keys(old.body.server))
+      assert.doesNotMatch(k, /^(OS-EXT-|OS-SRV-USG|os-extended-volumes|config_drive$|key_name$)/)
+    const v275 = await c.t.call('PUT', `${S}/${id}`, {
+      as: MEMBER,
+      version: '2.75',
+      body: { server: { name: 'upd-3' } },
+    })
+    assert.equal(v275.body.server['OS-EXT-STS:vm_state'], 'active')
+    assert.ok('key_name' in v275.body.server)
+    await c.t.call('DELETE', `${S}/${id}`, { as: MEMBER })
+    await waitFor(c.t, id, ['DELETED'])
+  })
+
+  it('lists nothing for an unknown status before 2.38 and refuses it from 2.38', async () => {
+    const old = await c.t.call('GET', `${S}?status=no_such_status`, { as: MEMBER, version: '2.37' })
+    assert.equal(old.status, 200)
+    assert.deepEqual(old.body.servers, [])
+    for (const as of [MEMBER, ADMIN]) {
+      const res = await c.t.call('GET', `${S}?status=no_such_status`, { as, version: '2.38' })
+      assert.equal(res.status, 400)
+      assert.equal(res.body.badRequest.message, 'Invalid status value')
+    }
+  })
+
+  it('takes changes-since in ISO 8601 only', async () => {
+    const bad = await c.t.call('GET', `${S}?changes-since=2011/01/01`, { as: MEMBER })
+    assert.equal(bad.status, 400)
+    assert.match(bad.body.badRequest.message, /changes-since/)
+    for (const v of ['2011-01-01', '2011-01-01T00:00:00Z', '2011-01-01T00:00:00.123456+01:00']) {
+      const good = await c.t.call('GET', `${S}?changes-since=${encodeURIComponent(v)}`, { as: MEMBER })
+      assert.equal(good.status, 200, v)
+    }
+  })
+
   it('lists services and hypervisors from the registry and placement', async () => {
     const services = await c.t.call('GET', '/compute/v2.1/os-services', { as: ADMIN, version: '2.53' })
     const binaries = services.body.services.map(
