@@ -17,6 +17,11 @@ export const LEGACY_VERSION_HEADER = 'x-openstack-nova-api-version'
 
 export function computePlugin(deps: ComputeDeps, auth: ScopeAuth, enforcer: Enforcer): FastifyPluginAsync {
   return async (app) => {
+    // NOTE: Nova answers every request with its request id under its own name too;
+    // clients and tempest read `x-compute-request-id` (instance actions are keyed by it).
+    app.addHook('onRequest', async (req, reply) => {
+      reply.header('x-compute-request-id', req.id)
+    })
     serviceScope(app, {
       serviceType: 'compute',
       renderFault: computeFault,

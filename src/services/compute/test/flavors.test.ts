@@ -45,6 +45,9 @@ describe('compute flavors', () => {
     assert.equal(res.status, 200)
     assert.equal(res.headers['openstack-api-version'], 'compute 2.75')
     assert.equal(res.headers['x-openstack-nova-api-version'], '2.75')
+    // Nova names its request id twice; tempest reads the compute one.
+    assert.match(String(res.headers['x-compute-request-id']), /^req-/)
+    assert.equal(res.headers['x-compute-request-id'], res.headers['x-openstack-request-id'])
     assert.equal(res.body.flavor.swap, 0)
     assert.equal(res.body.flavor.description, null)
     const latest = await t.call('GET', `${F}/1`, { as: MEMBER, version: 'latest' })
