@@ -8,7 +8,8 @@ import type { AnyServiceModule } from '../../../kernel/host/index.js'
 import { startTestHost, type TestHost } from '../../../kernel/testing/index.js'
 import { imageModule } from '../../image/module.js'
 import { placementModule } from '../../placement/module.js'
-import { type ComputeInstance, computeModule, createCompute } from '../module.js'
+import { computeModule } from '../module.js'
+import { type ComputeInstance, createCompute } from '../service.js'
 import { type FakeAgents, type FakeHostSpec, startFakeAgents } from '../testing/fake-agents.js'
 
 export interface CloudOptions {

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { startTestHost } from '../../../kernel/testing/index.js'
-import { computeModule, createCompute } from '../module.js'
+import { computeModule } from '../module.js'
+import { createCompute } from '../service.js'
 import { ADMIN, MEMBER, OTHER, startCompute, type TestHost } from './harness.js'
 
 const Q = '/compute/v2.1/os-quota-sets'

@@ -1,0 +1,351 @@
+/**
+ * Builds the compute service from its module context: storage, domain, routes, and the
+ * worker roles the process runs (see module.ts for what each role does). Loaded only
+ * when a process runs compute.
+ */
+import { fakeHostNames } from '../../agents/compute/drivers/fake/fake-config.js'
+import { startComputeAgents } from '../../agents/compute/start-agents.js'
+import { addToOutbox, Outbox, type OutboxTables } from '../../kernel/bus/outbox.js'
+import type { ModuleContext, ServiceClient, ServiceInstance } from '../../kernel/host/index.js'
+import type { ServiceRegistry } from '../../kernel/registry/index.js'
+import { buildProfile } from '../../scheduler/profiles.js'
+import { ImageApi } from './clients/image.js'
+import { PlacementApi } from './clients/placement.js'
+import { Conductor } from './conductor/conductor.js'
+import { HostStates } from './conductor/host-states.js'
+import { DestinationSelector } from './conductor/select-destinations.js'
+import type { ComputeConfig } from './config.js'
+import { Aggregates } from './domain/aggregates.js'
+import { AvailabilityZones } from './domain/availability-zones.js'
+import { Flavors } from './domain/flavors.js'
+import { type ComputeHosts, NO_COMPUTE_HOSTS, registryHosts } from './domain/hosts.js'
+import { Keypairs } from './domain/keypairs.js'
+import { Quotas } from './domain/quotas.js'
+import { ServerGroups } from './domain/server-groups.js'
+import { type ConductorQueue, Servers } from './domain/servers.js'
+import { ComputeServices } from './domain/services.js'
+import type { ServerUsage } from './domain/usage.js'
+import { policyForbiddenMessage } from './errors.js'
+import type { ComputeDeps } from './handlers/common.js'
+import { COMPUTE_PREFIX } from './module.js'
+import { computePlugin } from './plugin.js'
+import { COMPUTE_RULES } from './policies/index.js'
+import {
+  busAgents,
+  CONDUCTOR_NAMESPACE,
+  CONDUCTOR_TOPIC,
+  CONDUCTOR_VERSION,
+  SCHEDULER_NAMESPACE,
+  SCHEDULER_TOPIC,
+  SCHEDULER_VERSION,
+  type SelectDestinationsArgs,
+  type SelectDestinationsReply,
+} from './rpc.js'
+import { ActionRepo } from './storage/action.repo.js'
+import { AggregateRepo } from './storage/aggregate.repo.js'
+import { FlavorRepo } from './storage/flavor.repo.js'
+import { KeypairRepo } from './storage/keypair.repo.js'
+import { QuotaRepo } from './storage/quota.repo.js'
+import type { ComputeDatabase } from './storage/schema.js'
+import { ServerRepo } from './storage/server.repo.js'
+import { ServerGroupRepo } from './storage/server-group.repo.js'
+
+/** Starts the compute hosts of the agent role; returns how to stop them. */
+export type AgentStarter = (
+  ctx: ModuleContext<ComputeConfig, ComputeDatabase>,
+  deps: { placement: ServiceClient; registry: ServiceRegistry },
+) => Promise<{ close(): Promise<void> }>
+
+export interface ComputeSeams {
+  hosts?: ComputeHosts
+  servers?: ServerUsage
+  /** Who runs the agent role. @default the compute agents of src/agents/compute */
+  agents?: AgentStarter
+}
+
+/**
+ * The agent role: one compute agent per `[fake_driver] hosts` name (src/agents/compute),
+ * each serving `compute.<host>` and keeping its provider tree in placement.
+ */
+const computeAgents: AgentStarter = async (ctx, deps) => {
+  const agents = await startComputeAgents({
+    bus: ctx.bus!,
+    placement: () => ctx.client('placement', '1.39'),
+    registry: deps.registry,
+    tasks: ctx.tasks,
+    logger: ctx.logger,
+    config: ctx.config,
+    hostNames: fakeHostNames(ctx.config.fake_driver, ctx.hostName),
+  })
+  await agents.ready()
+  return { close: () => agents.stop() }
+}
+
+/** Instances, cores and RAM in use, for quota usage and limits. */
+function serverUsage(repo: ServerRepo, placement: PlacementApi, config: ComputeConfig): ServerUsage {
+  return {
+    async project(projectId, userId) {
+      const c = await repo.counts(projectId, userId)
+      if (!config.quota.count_usage_from_placement)
+        return { instances: c.instances, cores: c.cores, ram: c.ram }
+      const u = await placement.usages(projectId, userId)
+      return {
+        instances: c.instances,
+        cores: (u.VCPU ?? 0) + c.unclaimedCores,
+        ram: (u.MEMORY_MB ?? 0) + c.unclaimedRam,
+      }
+    },
+  }
+}
+
+interface Built {
+  deps: ComputeDeps
+  serverRepo: ServerRepo
+  actions: ActionRepo
+  placement: PlacementApi
+  aggregates: Aggregates
+  groups: ServerGroups
+  outbox?: Outbox
+}
+
+/** Builds the compute API's services over a module context. */
+export function createComputeDeps(
+  ctx: ModuleContext<ComputeConfig, ComputeDatabase>,
+  seams: ComputeSeams = {},
+): ComputeDeps {
+  return build(ctx, seams).deps
+}
+
+function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: ComputeSeams): Built {
+  const { db, dialect, config } = ctx
+  const maxLimit = config.api.max_limit
+  const placement = new PlacementApi(ctx.client('placement'))
+  const serverRepo = new ServerRepo(db, dialect)
+  const actions = new ActionRepo(db, dialect)
+  const keypairRepo = new KeypairRepo(db, dialect)
+  const groupRepo = new ServerGroupRepo(db, dialect)
+  const quotas = new Quotas(
+    new QuotaRepo(db),
+    keypairRepo,
+    groupRepo,
+    seams.servers ?? serverUsage(serverRepo, placement, config),
+    config.quota,
+  )
+  // NOTE: the registry exists once the module declares worker roles (conductor,
+  // scheduler, agents); without one no compute host exists and aggregate hosts are names.
+  const hosts =
+    seams.hosts ??
+    (ctx.registry ? registryHosts(ctx.registry, config.DEFAULT.service_down_time) : NO_COMPUTE_HOSTS)
+  const aggregates = new Aggregates(new AggregateRepo(db, dialect), hosts)
+  const flavors = new Flavors(new FlavorRepo(db, dialect), maxLimit)
+  const keypairs = new Keypairs(keypairRepo, quotas, maxLimit)
+  const groups = new ServerGroups(groupRepo, quotas)
+  const zones = new AvailabilityZones(hosts, aggregates, {
+    defaultZone: config.DEFAULT.default_availability_zone,
+    internalZone: config.DEFAULT.internal_service_availability_zone,
+  })
+  const outbox = ctx.bus
+    ? new Outbox(db as unknown as import('kysely').Kysely<OutboxTables>, ctx.bus, {
+        logger: {
+          debug: (f, m) => ctx.logger.debug(f, m),
+          info: (f, m) => ctx.logger.info(f, m),
+          warn: (f, m) => ctx.logger.warn(f, m),
+          error: (f, m) => ctx.logger.error(f, m),
+        },
+      })
+    : undefined
+  const queue: ConductorQueue = {
+    add: async (trx, method, args) => {
+      await addToOutbox(trx as never, { topic: CONDUCTOR_TOPIC }, method, args, {
+        namespace: CONDUCTOR_NAMESPACE,
+        version: CONDUCTOR_VERSION,
+      })
+    },
+    kick: () => outbox?.kick(),
+  }
+  const zoneOf = async (host: string, binary: string) =>
+    binary === 'nova-compute'
+      ? ((await aggregates.zonesOfHosts([host])).get(host) ?? config.DEFAULT.default_availability_zone)
+      : config.DEFAULT.internal_service_availability_zone
+  const deps: ComputeDeps = {
+    config,
+    prefix: COMPUTE_PREFIX,
+    flavors,
+    keypairs,
+    groups,
+    aggregates,
+    zones,
+    quotas,
+    servers: new Servers({
+      repo: serverRepo,
+      actions,
+      flavors,
+      keypairs,
+      groups,
+      zones,
+      hosts,
+      quotas,
+      images: new ImageApi(ctx.client('image')),
+      placement,
+      queue,
+      config,
+    }),
+    actions,
+    services: new ComputeServices(
+      ctx.registry,
+      config.DEFAULT.service_down_time,
+      zoneOf,
+      placement,
+      serverRepo,
+    ),
+    hosts,
+    hostStatus: new Map(),
+  }
+  return { deps, serverRepo, actions, placement, aggregates, groups, ...(outbox ? { outbox } : {}) }
+}
+
+/** The started workers, for tests and `cloudlet` to wait on. */
+export interface ComputeInstance extends ServiceInstance {
+  /** Resolves once placement answered and the agents, the outbox and the resume ran. */
+  ready: Promise<void>
+  conductor?: Conductor
+}
+
+export async function createCompute(
+  ctx: ModuleContext<ComputeConfig, ComputeDatabase>,
+  seams: ComputeSeams = {},
+): Promise<ComputeInstance> {
+  const built = build(ctx, seams)
+  const { deps, serverRepo, actions, placement } = built
+  const enforcer = ctx.enforcer(COMPUTE_RULES, { forbiddenMessage: policyForbiddenMessage })
+  const bus = ctx.bus
+  const config = ctx.config
+  const stops: (() => Promise<void>)[] = []
+  let closed = false
+  // NOTE: the bus's own section ([DEFAULT] rpc_response_timeout) is merged by the host.
+  const timeout =
+    (config as unknown as { DEFAULT: { rpc_response_timeout?: number } }).DEFAULT.rpc_response_timeout ?? 60
+  let conductor: Conductor | undefined
+
+  if (bus && ctx.roles.has('scheduler')) {
+    const selector = new DestinationSelector({
+      profile: buildProfile(config),
+      hostStates: new HostStates({
+        hosts: deps.hosts,
+        aggregates: built.aggregates,
+        placement,
+        servers: serverRepo,
+        defaultZone: config.DEFAULT.default_availability_zone,
+      }),
+      placement,
+      servers: serverRepo,
+      groups: built.groups,
+      maxPlacementResults: config.scheduler.max_placement_results,
+    })
+    const server = await bus.serve({ topic: SCHEDULER_TOPIC, server: ctx.hostName }, [
+      {
+        namespace: SCHEDULER_NAMESPACE,
+        version: SCHEDULER_VERSION,
+        methods: { select_destinations: (a: SelectDestinationsArgs) => selector.select(a) },
+      },
+    ])
+    stops.push(() => server.stop(2000))
+  }
+  if (bus && ctx.roles.has('conductor')) {
+    const c = new Conductor({
+      servers: serverRepo,
+      actions,
+      placement,
+      agents: busAgents(bus, timeout),
+      selectDestinations: (a) =>
+        bus.call<SelectDestinationsReply>({ topic: SCHEDULER_TOPIC }, 'select_destinations', a, {
+          namespace: SCHEDULER_NAMESPACE,
+          version: SCHEDULER_VERSION,
+          timeout,
+        }),
+      notify: (eventType, payload, priority) =>
+        bus.notify({
+          publisherId: `nova-conductor:${ctx.hostName}`,
+          eventType,
+          priority: priority ?? 'info',
+          payload,
+        }),
+      logger: ctx.logger,
+      maxAttempts: config.scheduler.max_attempts,
+    })
+    conductor = c
+    const server = await bus.serve({ topic: CONDUCTOR_TOPIC, server: ctx.hostName }, [
+      {
+        namespace: CONDUCTOR_NAMESPACE,
+        version: CONDUCTOR_VERSION,
+        methods: {
+          build_instances: (a) => c.buildInstances(a),
+          delete_instance: (a) => c.deleteInstance(a),
+        },
+      },
+    ])
+    stops.push(async () => {
+      await server.stop(2000)
+      await c.close()
+    })
+    const interval = config.DEFAULT.reclaim_instance_interval
+    if (interval > 0)
+      ctx.tasks.every('reclaim soft-deleted servers', Math.max(1, interval) * 1000, async () => {
+        const before = new Date(Date.now() - interval * 1000).toISOString()
+        for (const row of await serverRepo.softDeletedBefore(before)) {
+          if (await serverRepo.updateIf(row.uuid, [null], { task_state: 'deleting' }))
+            c.deleteInstance({ instance_uuid: row.uuid, request_id: `req-reclaim-${row.uuid}` })
+        }
+      })
+  }
+
+  let markReady: () => void = () => {}
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve
+  })
+  const startWorkers = async () => {
+    if (!bus) return
+    // NOTE: placement answers once the app is up and, under `cloudlet up`, once
+    // identity is bootstrapped (the service token needs the admin user): wait for it.
+    let reachable = false
+    for (let wait = 50; !closed; wait = Math.min(wait * 2, 2000)) {
+      reachable = await placement.providers().then(
+        () => true,
+        () => false,
+      )
+      if (reachable) break
+      await new Promise((r) => setTimeout(r, wait))
+    }
+    if (reachable && ctx.roles.has('agent') && ctx.registry) {
+      const agents = await (seams.agents ?? computeAgents)(ctx, {
+        placement: ctx.client('placement'),
+        registry: ctx.registry,
+      })
+      stops.unshift(() => agents.close())
+    }
+    if (closed) return
+    if (conductor) {
+      const resumed = await conductor.resume()
+      if (resumed) ctx.logger.info({ resumed }, 'resumed builds and deletes a stop interrupted')
+    }
+    if (ctx.roles.has('api')) await built.outbox?.start()
+  }
+
+  return {
+    ...(ctx.roles.has('api') ? { plugin: computePlugin(deps, ctx.auth, enforcer) } : {}),
+    ready,
+    ...(conductor ? { conductor } : {}),
+    started() {
+      void ctx.tasks.spawn('start compute workers', () =>
+        startWorkers()
+          .catch((err: unknown) => ctx.logger.error({ err }, 'compute workers did not start'))
+          .finally(markReady),
+      )
+    },
+    async close() {
+      closed = true
+      await built.outbox?.stop()
+      for (const stop of stops) await stop().catch(() => {})
+    },
+  }
+}
