@@ -7,7 +7,8 @@
  * NOTE: Fastify's built-in validation coerces types (`"name": 5` would become `"5"`),
  * which no upstream service does; so bodies are validated here, strictly, after parsing.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import { createRequire } from 'node:module'
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv'
 
 /** A JSON schema (draft-07 keywords; upstream's draft-04 schemas are a subset). */
 export type JsonSchema = Readonly<Record<string, unknown>>
@@ -42,13 +43,22 @@ const COMMON_FORMATS: Readonly<Record<string, RegExp | ((value: string) => boole
   },
 }
 
+// NOTE: ajv (about 10 MiB of code once loaded) is required on the first validation, not
+// when a service module is imported: a process that validates no body never loads it.
+const requireLazily = createRequire(import.meta.url)
+
 export class SchemaEngine {
-  private readonly ajv: Ajv
+  private ajvInstance: Ajv | undefined
   // Schemas are module constants (or built once per microversion): compile each once.
   private readonly compiled = new WeakMap<object, ValidateFunction>()
 
-  constructor(options: SchemaEngineOptions = {}) {
-    this.ajv = new Ajv({
+  constructor(private readonly options: SchemaEngineOptions = {}) {}
+
+  private get ajv(): Ajv {
+    if (this.ajvInstance) return this.ajvInstance
+    const { Ajv: AjvClass } = requireLazily('ajv') as typeof import('ajv')
+    const options = this.options
+    const ajv = new AjvClass({
       allErrors: options.allErrors ?? false,
       // Upstream's schemas carry keywords ajv does not know (readOnly, title in odd
       // places, draft-04 forms); they describe, they do not constrain.
@@ -58,8 +68,10 @@ export class SchemaEngine {
       logger: false,
     })
     for (const [name, format] of Object.entries({ ...COMMON_FORMATS, ...options.formats })) {
-      this.ajv.addFormat(name, format instanceof RegExp ? format : { validate: format })
+      ajv.addFormat(name, format instanceof RegExp ? format : { validate: format })
     }
+    this.ajvInstance = ajv
+    return ajv
   }
 
   compile(schema: JsonSchema): CompiledSchema {
