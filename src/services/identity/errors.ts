@@ -129,6 +129,11 @@ export class ActionForbidden extends DomainError {
   }
 }
 
+/** Keystone's ForbiddenAction text: "You are not authorized to perform the requested action: <action>" */
+export function notAuthorized(action: string): string {
+  return `You are not authorized to perform the requested action: ${action}`
+}
+
 // The service token
 
 /** The service token was asked for before `cloudlet bootstrap` made an admin. */

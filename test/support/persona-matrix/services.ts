@@ -26,13 +26,6 @@ function known(routes: readonly MatrixRoute[]): AllowEntry[] {
       reason:
         'KNOWN LEAK: the access rules of an application credential are stored but no service enforces them (keystonemiddleware refuses a call no rule matches with 401).',
     },
-    {
-      route,
-      personas: ['trustee'],
-      verdict: 'refusal',
-      reason:
-        'KNOWN DEFECT: a trust token carries the delegated role without the roles it implies (member without reader); fixed on branch identity-sec.',
-    },
   ])
 }
 
@@ -58,13 +51,22 @@ export const IDENTITY_ALLOW: AllowEntry[] = [
     reason:
       'Keystone answers 403 "a project-scoped token is required" for a catalog of a system or domain token; the rule itself is empty.',
   },
-  {
-    route: 'POST /v3/OS-TRUST/trusts',
-    personas: ['trustee'],
-    verdict: 'refusal',
-    reason:
-      'Keystone refuses a trust-scoped token that creates a trust other than by redelegation (the trustee holds no role of its own on the project).',
-  },
+  ...[
+    'GET /v3/OS-TRUST/trusts',
+    'POST /v3/OS-TRUST/trusts',
+    'GET /v3/OS-TRUST/trusts/:id',
+    'DELETE /v3/OS-TRUST/trusts/:id',
+    'GET /v3/OS-TRUST/trusts/:id/roles',
+    'GET /v3/OS-TRUST/trusts/:id/roles/:role',
+  ].map(
+    (route): AllowEntry => ({
+      route,
+      personas: ['appcred-unrestricted'],
+      verdict: 'refusal',
+      reason:
+        "Keystone refuses every trust call made with an application credential's token, restricted or not (403 \"Using method 'application_credential' is not allowed for managing trusts.\"), whatever the trust rules allow.",
+    }),
+  ),
 ]
 
 export async function identityService(w: World, routes: readonly MatrixRoute[]): Promise<MatrixService> {

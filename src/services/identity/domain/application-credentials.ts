@@ -6,11 +6,12 @@ import { randomBytes } from 'node:crypto'
 import {
   ActionForbidden,
   AuthenticationFailed,
+  notAuthorized,
   ResourceConflict,
   ResourceNotFound,
   ValidationFailed,
 } from '../errors.js'
-import type { Row } from '../storage/table.repo.js'
+import type { Repos, Row } from '../storage/table.repo.js'
 import { DuplicateRow } from '../storage/table.repo.js'
 import type { Assignments } from './assignments.js'
 import { fromBool, newId, nowIso, type ResourceDeps, revoke, toBool } from './common.js'
@@ -113,7 +114,9 @@ export class ApplicationCredentials {
       const parent = await this.repos.identity_app_cred.get({ id: caller.application_credential_id })
       if (!parent || !toBool(parent.unrestricted)) {
         throw new ActionForbidden(
-          "Using method 'application_credential' is not allowed for managing additional application credentials.",
+          notAuthorized(
+            "Using method 'application_credential' is not allowed for managing additional application credentials.",
+          ),
         )
       }
     }
@@ -192,12 +195,8 @@ export class ApplicationCredentials {
 
   async delete(userId: string, id: string): Promise<void> {
     await this.get(userId, id)
-    await this.repos.transaction(async (tx) => {
-      await tx.identity_app_cred_role.delete({ application_credential_id: id })
-      await tx.identity_app_cred_access_rule.delete({ application_credential_id: id })
-      await tx.identity_app_cred.delete({ id })
-    })
-    await revoke(this.deps, { user_id: userId, audit_chain_id: id })
+    await this.repos.transaction((tx) => deleteApplicationCredentials(tx, [id]))
+    await revoke(this.deps, { application_credential_id: id })
   }
 
   // Access rules
@@ -254,4 +253,16 @@ export class ApplicationCredentials {
     if (!row || !(await this.hasher.verify(secret, row.secret_hash))) throw new AuthenticationFailed()
     if (row.expires_at && Date.parse(row.expires_at) <= Date.now()) throw new AuthenticationFailed()
   }
+}
+
+/**
+ * Deletes application credentials with their role and access-rule links, inside the
+ * caller's transaction. Used on delete, and where Keystone deletes a user's
+ * credentials for them: the user deleted or disabled, a role they rely on deleted.
+ */
+export async function deleteApplicationCredentials(tx: Repos, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return
+  await tx.identity_app_cred_role.delete({ application_credential_id: ids })
+  await tx.identity_app_cred_access_rule.delete({ application_credential_id: ids })
+  await tx.identity_app_cred.delete({ id: ids })
 }

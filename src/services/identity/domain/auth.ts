@@ -363,12 +363,16 @@ export class Authenticator {
         return named(roles)
       }
       case 'trust': {
-        const trustorRoles = await ports.effectiveRoles(scope.trust.trustor_user_id, {
-          projectId: scope.project.id,
-        })
-        const held = new Set(trustorRoles.map((r) => r.id))
-        const delegated = scope.trust.roles.filter((r) => held.has(r.id))
-        if (delegated.length === 0) throw new RescopeForbidden('Trustee has no delegated roles.')
+        // NOTE: as Keystone, a trust token carries the delegated roles and what they
+        // imply, and only while the trustor (the chain's root) still holds every one.
+        const held = new Set(
+          (await ports.effectiveRoles(scope.trust.roles_holder_id, { projectId: scope.project.id })).map(
+            (r) => r.id,
+          ),
+        )
+        const delegated = scope.trust.roles
+        if (delegated.length === 0 || delegated.some((r) => !held.has(r.id)))
+          throw new RescopeForbidden('Trustee has no delegated roles.')
         return named(delegated)
       }
     }

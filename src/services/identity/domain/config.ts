@@ -70,6 +70,17 @@ export const identityResourcesConfig = defineSections({
       min: 1,
       help: 'Days without authentication after which a user is treated as disabled.',
     }),
+    allow_insecure_application_credential_trust_escalation: opt.bool({
+      default: false,
+      help: 'Insecure: let unrestricted application credentials create, list and delete trusts (restricted ones never may); by default no application credential token manages trusts.',
+    }),
+  },
+  trust: {
+    max_redelegation_count: opt.int({
+      default: 3,
+      min: 0,
+      help: 'Longest chain of redelegated trusts; a trust may ask for less with redelegation_count.',
+    }),
   },
   resource: {
     list_limit: listLimitOpt('projects or domains'),

@@ -121,6 +121,10 @@ export interface RevocationEvent {
   role_id?: string
   audit_id?: string
   audit_chain_id?: string
+  /** Tokens scoped by this trust (Keystone's trust_id events). */
+  trust_id?: string
+  /** Tokens issued from this application credential. */
+  application_credential_id?: string
   /** Tokens issued at or before this ISO time are revoked. */
   issued_before: string
 }

@@ -7,7 +7,9 @@
 import { ActionForbidden, ResourceNotFound, ValidationFailed } from '../errors.js'
 import { ROOT_DOMAIN_ID } from '../storage/schema.js'
 import type { Repos, Row } from '../storage/table.repo.js'
+import { deleteApplicationCredentials } from './application-credentials.js'
 import { fromBool, newId, parseJson, type ResourceDeps, revoke, toBool, uniqueName } from './common.js'
+import { deleteTrusts } from './trusts.js'
 
 export interface Project {
   id: string
@@ -282,15 +284,20 @@ export class Projects {
     if (children > 0) {
       throw new ActionForbidden(`Cannot delete the project ${id} since it is not a leaf in the hierarchy.`)
     }
-    await this.repos.transaction(async (tx) => {
+    const trusts = await this.repos.transaction(async (tx) => {
       await tx.identity_project_tag.delete({ project_id: id })
       await tx.identity_assignment.delete({ target_id: id })
       await tx.identity_project_endpoint.delete({ project_id: id })
       await tx.identity_project_endpoint_group.delete({ project_id: id })
       await tx.identity_user.update({ default_project_id: id }, { default_project_id: null })
+      // As Keystone: the project's trusts and its limits go with it.
+      const deleted = await deleteTrusts(tx, await tx.identity_trust.list({ project_id: id }))
+      await tx.identity_limit.delete({ project_id: id })
       await tx.identity_project.delete({ id: p.id })
+      return deleted
     })
     await revoke(this.deps, { project_id: id })
+    for (const t of trusts) await revoke(this.deps, { trust_id: t })
   }
 
   /** Deletes a disabled domain and everything in it. */
@@ -298,6 +305,7 @@ export class Projects {
     const d = await this.getDomain(id)
     if (d.enabled)
       throw new ActionForbidden('Cannot delete a domain that is enabled, please disable it first.')
+    let trusts: string[] = []
     await this.repos.transaction(async (tx) => {
       const projects = await tx.identity_project.list({ domain_id: id })
       const projectIds = projects.map((p) => p.id)
@@ -314,7 +322,16 @@ export class Projects {
       await tx.identity_membership.delete({ user_id: users })
       await tx.identity_membership.delete({ group_id: groups })
       await tx.identity_password.delete({ user_id: users })
-      await tx.identity_app_cred.delete({ user_id: users })
+      const appCreds = (await tx.identity_app_cred.list({ user_id: users })).map((a) => a.id)
+      await deleteApplicationCredentials(tx, appCreds)
+      await tx.identity_access_rule.delete({ user_id: users })
+      trusts = await deleteTrusts(tx, [
+        ...(await tx.identity_trust.list({ trustor_user_id: users })),
+        ...(await tx.identity_trust.list({ trustee_user_id: users })),
+        ...(await tx.identity_trust.list({ project_id: projectIds })),
+      ])
+      await tx.identity_limit.delete({ project_id: projectIds })
+      await tx.identity_limit.delete({ domain_id: id })
       await tx.identity_credential.delete({ user_id: users })
       await tx.identity_user.delete({ id: users })
       await tx.identity_group.delete({ id: groups })
@@ -324,6 +341,7 @@ export class Projects {
       await tx.identity_project.delete({ id })
     })
     await revoke(this.deps, { domain_id: id })
+    for (const t of trusts) await revoke(this.deps, { trust_id: t })
   }
 
   // Tags (/v3/projects/{id}/tags)

@@ -2,6 +2,7 @@
  * The resource half's side of the seam (domain/ports.ts): what token issue asks about
  * users, passwords, scopes, roles, application credentials and the catalog.
  */
+import { ResourceNotFound } from '../errors.js'
 import type { ApplicationCredentials } from './application-credentials.js'
 import type { Assignments } from './assignments.js'
 import type { TrustPorts } from './auth-trusts.js'
@@ -92,20 +93,23 @@ export function createAuthnPorts(parts: {
       return appCreds.findRecord({ name: ref.name, userId: user.id })
     },
     async findTrust(id) {
+      let t: Awaited<ReturnType<Trusts['effective']>>
       try {
-        const t = await trusts.get(id)
-        return {
-          id: t.id,
-          trustor_user_id: t.trustor_user_id,
-          trustee_user_id: t.trustee_user_id,
-          project_id: t.project_id,
-          impersonation: t.impersonation,
-          roles: t.roles.map((r) => ({ id: r.id, name: r.name, domain_id: r.domain_id })),
-          expires_at: t.expires_at,
-          remaining_uses: t.remaining_uses,
-        }
-      } catch {
-        return undefined
+        t = await trusts.effective(id)
+      } catch (e) {
+        if (e instanceof ResourceNotFound) return undefined
+        throw e
+      }
+      return {
+        id: t.id,
+        trustor_user_id: t.trustor_user_id,
+        trustee_user_id: t.trustee_user_id,
+        project_id: t.project_id,
+        impersonation: t.impersonation,
+        roles: t.effectiveRoles.map((r) => ({ id: r.id, name: r.name, domain_id: r.domain_id })),
+        roles_holder_id: t.rootTrustorId,
+        expires_at: t.expires_at,
+        remaining_uses: t.remaining_uses,
       }
     },
     consumeTrustUse: (id) => trusts.consume(id),

@@ -6,6 +6,7 @@ import { ActionForbidden, ResourceConflict, ResourceNotFound, ValidationFailed }
 import { NULL_DOMAIN_ID } from '../storage/schema.js'
 import type { Row } from '../storage/table.repo.js'
 import { DuplicateRow } from '../storage/table.repo.js'
+import { deleteApplicationCredentials } from './application-credentials.js'
 import { newId, parseJson, type ResourceDeps, revoke } from './common.js'
 import type { Projects } from './projects.js'
 
@@ -135,6 +136,15 @@ export class Roles {
     const cur = await this.get(id)
     if (cur.options.immutable === true) throw new ActionForbidden(`Cannot delete immutable role: ${id}.`)
     await this.repos.transaction(async (tx) => {
+      // NOTE: as Keystone, each user granted this role directly on a project loses the
+      // application credentials they made on that project.
+      for (const a of await tx.identity_assignment.list({ role_id: id, type: 'UserProject' })) {
+        const creds = await tx.identity_app_cred.list({ user_id: a.actor_id, project_id: a.target_id })
+        await deleteApplicationCredentials(
+          tx,
+          creds.map((c) => c.id),
+        )
+      }
       await tx.identity_assignment.delete({ role_id: id })
       await tx.identity_implied_role.delete({ prior_role_id: id })
       await tx.identity_implied_role.delete({ implied_role_id: id })

@@ -44,6 +44,8 @@ export class RevocationList implements RevocationSink {
       role_id: event.role_id ?? null,
       audit_id: event.audit_id ?? null,
       audit_chain_id: event.audit_chain_id ?? null,
+      trust_id: event.trust_id ?? null,
+      application_credential_id: event.application_credential_id ?? null,
       issuedBefore,
       revokedAt: Math.max(this.now(), issuedBefore),
     })
@@ -96,7 +98,14 @@ export class RevocationList implements RevocationSink {
     const others: StoredRevocationEvent[] = []
     for (const e of events) {
       const auditOnly =
-        e.audit_id !== null && !e.user_id && !e.project_id && !e.domain_id && !e.role_id && !e.audit_chain_id
+        e.audit_id !== null &&
+        !e.user_id &&
+        !e.project_id &&
+        !e.domain_id &&
+        !e.role_id &&
+        !e.audit_chain_id &&
+        !e.trust_id &&
+        !e.application_credential_id
       if (auditOnly) byAuditId.set(e.audit_id!, Math.max(byAuditId.get(e.audit_id!) ?? 0, e.issuedBefore))
       else others.push(e)
     }
@@ -129,5 +138,9 @@ function matches(e: StoredRevocationEvent, token: TokenModel): boolean {
   if (e.role_id && !(c.roles ?? []).some((r) => r.id === e.role_id)) return false
   if (e.audit_id && e.audit_id !== c.audit_ids[0]) return false
   if (e.audit_chain_id && e.audit_chain_id !== (c.audit_ids[1] ?? c.audit_ids[0])) return false
+  if (e.trust_id && e.trust_id !== c.trust?.id) return false
+  if (e.application_credential_id && e.application_credential_id !== c.application_credential?.id) {
+    return false
+  }
   return true
 }

@@ -5,6 +5,7 @@
 
 import { AuthenticationFailed, ResourceNotFound, ValidationFailed } from '../errors.js'
 import type { Row } from '../storage/table.repo.js'
+import { deleteApplicationCredentials } from './application-credentials.js'
 import {
   fromBool,
   newId,
@@ -17,6 +18,7 @@ import {
 } from './common.js'
 import { createHasher, type Hasher } from './passwords.js'
 import type { Projects } from './projects.js'
+import { deleteTrusts } from './trusts.js'
 
 export const USER_OPTIONS = [
   'ignore_change_password_upon_first_use',
@@ -239,6 +241,13 @@ export class Users {
       // NOTE: an administrator's reset is not checked against the password history.
       if (hash) await this.storePassword(tx, id, hash, this.expiryFor(options, false), false)
       else if (patch.password === null) await tx.identity_password.delete({ user_id: id })
+      // NOTE: as Keystone, disabling a user deletes their application credentials and
+      // access rules: re-enabling the user must not bring old delegated secrets back.
+      if (patch.enabled === false && cur.enabled) {
+        const appCreds = (await tx.identity_app_cred.list({ user_id: id })).map((a) => a.id)
+        await deleteApplicationCredentials(tx, appCreds)
+        await tx.identity_access_rule.delete({ user_id: id })
+      }
     })
     if ((patch.enabled === false && cur.enabled) || patch.password !== undefined) {
       await revoke(this.deps, { user_id: id })
@@ -273,19 +282,25 @@ export class Users {
 
   async delete(id: string): Promise<void> {
     await this.get(id)
-    await this.repos.transaction(async (tx) => {
+    const trusts = await this.repos.transaction(async (tx) => {
       await tx.identity_membership.delete({ user_id: id })
       await tx.identity_assignment.delete({ actor_id: id })
       await tx.identity_password.delete({ user_id: id })
       const appCreds = (await tx.identity_app_cred.list({ user_id: id })).map((a) => a.id)
-      await tx.identity_app_cred_role.delete({ application_credential_id: appCreds })
-      await tx.identity_app_cred_access_rule.delete({ application_credential_id: appCreds })
-      await tx.identity_app_cred.delete({ user_id: id })
+      await deleteApplicationCredentials(tx, appCreds)
       await tx.identity_access_rule.delete({ user_id: id })
       await tx.identity_credential.delete({ user_id: id })
+      // Trusts where the user is trustor or trustee go with them (and what was
+      // redelegated from those).
+      const deleted = await deleteTrusts(tx, [
+        ...(await tx.identity_trust.list({ trustor_user_id: id })),
+        ...(await tx.identity_trust.list({ trustee_user_id: id })),
+      ])
       await tx.identity_user.delete({ id })
+      return deleted
     })
     await revoke(this.deps, { user_id: id })
+    for (const t of trusts) await revoke(this.deps, { trust_id: t })
   }
 
   /**

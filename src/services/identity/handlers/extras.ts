@@ -7,7 +7,7 @@ import { splitExtra, wireTime } from '../domain/common.js'
 import { listLimit } from '../domain/config.js'
 import type { ConfigDoc } from '../domain/domain-configs.js'
 import type { Consumer, PolicyBlob } from '../domain/extras.js'
-import type { Trust, TrustInput } from '../domain/trusts.js'
+import type { Trust, TrustCaller, TrustInput } from '../domain/trusts.js'
 import { bodyOf, can, collection, noContent, params, qs, query, selfLink } from './common.js'
 import type { Handler } from './deps.js'
 import { roleView } from './roles.js'
@@ -26,6 +26,11 @@ const consumerView = (req: FastifyRequest, c: Consumer) => ({
   ...(c.secret !== undefined ? { secret: c.secret } : {}),
   links: selfLink(req, `OS-OAUTH1/consumers/${c.id}`),
 })
+/** The delegation the caller's token carries, for the trust rules. */
+const trustCaller = (req: FastifyRequest): TrustCaller => ({
+  application_credential_id: req.ctx.who.application_credential_id,
+  trust_id: req.ctx.who.trust_id as string | undefined,
+})
 const trustView = (req: FastifyRequest, t: Trust) => ({
   id: t.id,
   trustor_user_id: t.trustor_user_id,
@@ -36,7 +41,6 @@ const trustView = (req: FastifyRequest, t: Trust) => ({
   remaining_uses: t.remaining_uses,
   redelegated_trust_id: t.redelegated_trust_id,
   redelegation_count: t.redelegation_count,
-  allow_redelegation: t.allow_redelegation,
   roles: t.roles.map((r) => roleView(req, r)),
   roles_links: { self: `${selfLink(req, `OS-TRUST/trusts/${t.id}/roles`).self}`, previous: null, next: null },
   links: selfLink(req, `OS-TRUST/trusts/${t.id}`),
@@ -134,7 +138,7 @@ export const listTrusts: Handler = async (req, _reply, d) => {
   if (trustor) can(req, 'identity:list_trusts_for_trustor', { trust: { trustor_user_id: trustor } })
   if (trustee) can(req, 'identity:list_trusts_for_trustee', { trust: { trustee_user_id: trustee } })
   if (!trustor && !trustee) can(req, 'identity:list_trusts', {})
-  const list = await d.trusts.list({ trustor_user_id: trustor, trustee_user_id: trustee })
+  const list = await d.trusts.list({ trustor_user_id: trustor, trustee_user_id: trustee }, trustCaller(req))
   return collection(
     req,
     'trusts',
@@ -146,20 +150,20 @@ export const listTrusts: Handler = async (req, _reply, d) => {
 export const createTrust: Handler = async (req, reply, d) => {
   const body = bodyOf<TrustInput>(req, 'trust')
   can(req, 'identity:create_trust', { trust: body })
-  const t = await d.trusts.create(body)
+  const t = await d.trusts.create(body, trustCaller(req))
   return reply.code(201).send({ trust: trustView(req, t) })
 }
 
 /** GET /v3/OS-TRUST/trusts/:id */
 export const getTrust: Handler = async (req, _reply, d) => {
-  const t = await d.trusts.get(params(req).id!)
+  const t = await d.trusts.get(params(req).id!, trustCaller(req))
   can(req, 'identity:get_trust', { trust: t })
   return { trust: trustView(req, t) }
 }
 
 /** DELETE /v3/OS-TRUST/trusts/:id */
 export const deleteTrust: Handler = async (req, reply, d) => {
-  const t = await d.trusts.get(params(req).id!)
+  const t = await d.trusts.get(params(req).id!, trustCaller(req))
   can(req, 'identity:delete_trust', { trust: t })
   await d.trusts.delete(t.id)
   return noContent(reply)
@@ -167,7 +171,7 @@ export const deleteTrust: Handler = async (req, reply, d) => {
 
 /** GET /v3/OS-TRUST/trusts/:id/roles */
 export const listRolesForTrust: Handler = async (req, _reply, d) => {
-  const t = await d.trusts.get(params(req).id!)
+  const t = await d.trusts.get(params(req).id!, trustCaller(req))
   can(req, 'identity:list_roles_for_trust', { trust: t })
   return collection(
     req,
@@ -179,7 +183,7 @@ export const listRolesForTrust: Handler = async (req, _reply, d) => {
 /** GET /v3/OS-TRUST/trusts/:id/roles/:role */
 export const getRoleForTrust: Handler = async (req, reply, d) => {
   const { id, role } = params(req)
-  const t = await d.trusts.get(id!)
+  const t = await d.trusts.get(id!, trustCaller(req))
   can(req, 'identity:get_role_for_trust', { trust: t })
   const found = await d.trusts.getRole(id!, role!)
   if (req.method === 'HEAD') return reply.code(200).send()

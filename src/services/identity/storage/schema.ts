@@ -227,6 +227,30 @@ export interface DomainConfigTable {
   sensitive: number
 }
 
+/** A unified limit's default for every project: one per service, region and resource. */
+export interface RegisteredLimitTable {
+  id: string
+  service_id: string
+  region_id: string | null
+  /** region_id, or '' for none: lets a unique key cover the region on every dialect. */
+  region_key: string
+  resource_name: string
+  default_limit: number
+  description: string | null
+}
+
+/** A project's or a domain's own value of a registered limit. */
+export interface LimitTable {
+  id: string
+  registered_limit_id: string
+  project_id: string | null
+  domain_id: string | null
+  /** project_id or domain_id: one limit per registered limit and owner. */
+  owner_key: string
+  resource_limit: number
+  description: string | null
+}
+
 export interface IdentityDB {
   identity_project: ProjectTable
   identity_project_tag: ProjectTagTable
@@ -253,4 +277,6 @@ export interface IdentityDB {
   identity_trust: TrustTable
   identity_trust_role: TrustRoleTable
   identity_domain_config: DomainConfigTable
+  identity_registered_limit: RegisteredLimitTable
+  identity_limit: LimitTable
 }

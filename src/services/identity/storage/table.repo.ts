@@ -153,6 +153,8 @@ const TABLES: readonly TableName[] = [
   'identity_trust',
   'identity_trust_role',
   'identity_domain_config',
+  'identity_registered_limit',
+  'identity_limit',
 ]
 
 export function createRepos(db: Kysely<IdentityDB> | Transaction<IdentityDB>, inTx = false): Repos {

@@ -13,6 +13,8 @@ export interface StoredRevocationEvent {
   role_id: string | null
   audit_id: string | null
   audit_chain_id: string | null
+  trust_id: string | null
+  application_credential_id: string | null
   issuedBefore: number
   revokedAt: number
 }
@@ -32,6 +34,8 @@ export class TokenRevocationsRepo {
         role_id: event.role_id,
         audit_id: event.audit_id,
         audit_chain_id: event.audit_chain_id,
+        trust_id: event.trust_id,
+        application_credential_id: event.application_credential_id,
         issued_before: event.issuedBefore,
         revoked_at: event.revokedAt,
       })
@@ -57,6 +61,8 @@ export class TokenRevocationsRepo {
       role_id: r.role_id,
       audit_id: r.audit_id,
       audit_chain_id: r.audit_chain_id,
+      trust_id: r.trust_id ?? null,
+      application_credential_id: r.application_credential_id ?? null,
       issuedBefore: Number(r.issued_before),
       revokedAt: Number(r.revoked_at),
     }))

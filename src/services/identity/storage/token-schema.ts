@@ -25,6 +25,8 @@ export interface RevocationEventTable {
   role_id: string | null
   audit_id: string | null
   audit_chain_id: string | null
+  trust_id: string | null
+  application_credential_id: string | null
   issued_before: number | string
   revoked_at: number | string
 }

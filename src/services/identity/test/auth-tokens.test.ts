@@ -183,6 +183,7 @@ describe('POST /v3/auth/tokens', () => {
       roles: [{ id: 'r-member', name: 'member', domain_id: null }],
       expires_at: null,
       remaining_uses: null,
+      roles_holder_id: 'u-admin',
     })
     const t = await tokenFor('alice', 'secret-alice', { 'OS-TRUST:trust': { id: 't1' } })
     assert.equal(t.body['OS-TRUST:trust'].id, 't1')

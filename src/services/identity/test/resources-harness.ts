@@ -1,24 +1,28 @@
 /**
  * A whole identity service (both halves, real storage) on one dialect, run by the
- * kernel's test host for inject() tests, bootstrapped with an admin and a member.
+ * kernel's test host for inject() tests, bootstrapped with an admin and a member. With
+ * `image`, the host runs the image module beside it, on the same database, as one cloud
+ * process does: image authenticates with identity's tokens and reads identity's unified
+ * limits (the `unifiedLimits` capability).
  */
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import type { Dialect } from '../../../kernel/db/index.js'
 import { createTestDatabase } from '../../../kernel/db/testing.js'
 import { startTestHost } from '../../../kernel/testing/index.js'
+import { imageModule } from '../../image/module.js'
 import { type IdentityConfig, identityModule } from '../module.js'
+
+type Reply = { status: number; json: any; headers: Record<string, unknown> }
+type Sections = Record<string, Record<string, string | number | boolean>>
 
 export interface ResourceHarness {
   app: FastifyInstance
   adminToken: string
   memberToken: string
   /** Calls the API with a token (admin by default); `body` becomes the JSON payload. */
-  call(
-    method: string,
-    url: string,
-    body?: unknown,
-    token?: string | null,
-  ): Promise<{ status: number; json: any; headers: Record<string, unknown> }>
+  call(method: string, url: string, body?: unknown, token?: string | null): Promise<Reply>
+  /** As `call`, under /image (only with the `image` option); a Buffer body is sent as octets. */
+  imageCall(method: string, url: string, body?: unknown, token?: string | null): Promise<Reply>
   token(user: string, password: string, scope?: unknown, domain?: string): Promise<string>
   close(): Promise<void>
 }
@@ -28,17 +32,22 @@ export async function startResourceHarness(
     dialect?: Dialect
     security?: Partial<Record<keyof IdentityConfig['security_compliance'], string | number | boolean>>
     /** Options merged into their sections, e.g. `{ DEFAULT: { list_limit: 2 } }`. */
-    sections?: Record<string, Record<string, string | number | boolean>>
+    sections?: Sections
+    /** Runs the image module too, with these options merged into their sections. */
+    image?: Sections
   } = {},
 ): Promise<ResourceHarness> {
   const tdb = await createTestDatabase(options.dialect ?? 'sqlite')
-  const sections: Record<string, Record<string, string | number | boolean>> = {
-    ...options.sections,
+  const sections: Sections = { ...options.sections }
+  for (const [name, values] of Object.entries(options.image ?? {}))
+    sections[name] = { ...sections[name], ...values }
+  Object.assign(sections, {
     database: { connection: tdb.connection },
     identity: { password_hash_rounds: 4, ...options.sections?.identity },
     security_compliance: { ...options.security },
-  }
-  const t = await startTestHost({ modules: [identityModule], config: sections })
+  })
+  const modules = options.image ? [identityModule, imageModule] : [identityModule]
+  const t = await startTestHost({ modules, config: sections })
   const admin = t.host.capability('identityAdmin')!
   await admin.bootstrap({
     adminUsername: 'admin',
@@ -50,14 +59,17 @@ export async function startResourceHarness(
   })
   const app = t.host.app
 
-  const call: ResourceHarness['call'] = async (method, url, body, token) => {
+  const send = async (prefix: string, method: string, url: string, body?: unknown, token?: string | null) => {
     const opts: InjectOptions = {
       method: method as InjectOptions['method'],
-      url: `/identity${url}`,
+      url: `${prefix}${url}`,
       headers: { host: 'cloud.test', ...(token === null ? {} : { 'x-auth-token': token ?? h.adminToken }) },
     }
     if (body !== undefined) {
-      if (typeof body === 'string') {
+      if (Buffer.isBuffer(body)) {
+        opts.payload = body
+        opts.headers = { ...opts.headers, 'content-type': 'application/octet-stream' }
+      } else if (typeof body === 'string') {
         opts.payload = body
         opts.headers = { ...opts.headers, 'content-type': 'application/json' }
       } else opts.payload = body as object
@@ -71,6 +83,10 @@ export async function startResourceHarness(
     }
     return { status: res.statusCode, json, headers: res.headers }
   }
+  const call: ResourceHarness['call'] = (method, url, body, token) =>
+    send('/identity', method, url, body, token)
+  const imageCall: ResourceHarness['imageCall'] = (method, url, body, token) =>
+    send('/image', method, url, body, token)
   const token: ResourceHarness['token'] = async (user, password, scope, domain = 'default') => {
     const res = await app.inject({
       method: 'POST',
@@ -93,6 +109,7 @@ export async function startResourceHarness(
     adminToken: '',
     memberToken: '',
     call,
+    imageCall,
     token,
     async close() {
       await t.close()

@@ -5,6 +5,7 @@
  */
 import type { Kysely } from 'kysely'
 import type { NamedMigration } from '../../../../kernel/db/index.js'
+import { unifiedLimitsMigration0110 } from './0110-unified-limits.js'
 
 const ID = 'varchar(64)'
 
@@ -326,4 +327,5 @@ export const resourcesMigration0100: NamedMigration = {
   },
 }
 
-export const resourceMigrations: NamedMigration[] = [resourcesMigration0100]
+/** The resource half's migrations, in order. */
+export const resourceMigrations: NamedMigration[] = [resourcesMigration0100, unifiedLimitsMigration0110]

@@ -4,6 +4,7 @@
  */
 import { type Kysely, PostgresAdapter, sql } from 'kysely'
 import type { NamedMigration } from '../../../../kernel/db/index.js'
+import { auth0510DelegationEvents } from './auth-0510-delegation-events.js'
 
 export const auth0500Tokens: NamedMigration = {
   name: '0500_auth_tokens',
@@ -46,4 +47,5 @@ export const auth0500Tokens: NamedMigration = {
   },
 }
 
-export const authMigrations: NamedMigration[] = [auth0500Tokens]
+/** The auth half's migrations, in order. */
+export const authMigrations: NamedMigration[] = [auth0500Tokens, auth0510DelegationEvents]
