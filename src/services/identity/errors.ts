@@ -103,6 +103,18 @@ export class ResourceNotFound extends DomainError {
   }
 }
 
+/** 404 for unified limits: "Could not find registered limit for <id>." (Keystone's wording differs from other resources). */
+export class LimitNotFound extends DomainError {
+  constructor(kind: 'registered limit' | 'limit', id: string, options?: DomainErrorOptions) {
+    super(
+      'not_found',
+      `identity.${kind.replace(/ /g, '_')}.not_found`,
+      `Could not find ${kind} for ${id}.`,
+      options,
+    )
+  }
+}
+
 /** 409: a name or key is taken. */
 export class ResourceConflict extends DomainError {
   constructor(resource: string, detail: string, options?: DomainErrorOptions) {

@@ -19,6 +19,7 @@ import type { IdentityResourcesConfig } from './domain/config.js'
 import { Credentials } from './domain/credentials.js'
 import { DomainConfigs } from './domain/domain-configs.js'
 import { Extras } from './domain/extras.js'
+import { type LimitsQuery, UnifiedLimits } from './domain/limits.js'
 import type { AuthnPorts, RevocationSink } from './domain/ports.js'
 import { Projects } from './domain/projects.js'
 import { createAuthnPorts } from './domain/resource-ports.js'
@@ -33,8 +34,14 @@ export type { BootstrapInput } from './domain/bootstrap.js'
 export { type IdentityResourcesConfig, identityResourcesConfig } from './domain/config.js'
 export type { IdentityDB } from './storage/schema.js'
 
+/** What other services read of the unified limits (image quotas; compute's later). */
+export interface UnifiedLimitsReader {
+  limitsFor(q: LimitsQuery): Promise<Record<string, number>>
+}
+
 export interface IdentityResources {
   ports: AuthnPorts
+  limits: UnifiedLimitsReader
   /** What the resource handlers act on. */
   domain: IdentityDomain
   /** identity:* rules for the resource APIs, upstream names (includes the base rules such as admin_required). */
@@ -65,6 +72,7 @@ export interface IdentityDomain {
   appCreds: ApplicationCredentials
   credentials: Credentials
   trusts: Trusts
+  limits: UnifiedLimits
   extras: Extras
   domainConfigs: DomainConfigs
 }
@@ -88,6 +96,7 @@ export function createIdentityDomain(deps: ResourceDeps): IdentityDomain {
     appCreds,
     credentials,
     trusts,
+    limits: new UnifiedLimits(deps, projects, catalog),
     extras: new Extras(deps),
     domainConfigs: new DomainConfigs(deps, projects),
   }
@@ -108,6 +117,7 @@ export function createIdentityResources(deps: {
   const domain = createIdentityDomain(resourceDeps)
   return {
     ports: createAuthnPorts(domain),
+    limits: { limitsFor: (q) => domain.limits.limitsFor(q) },
     domain,
     policies: resourcePolicies,
     bootstrap: (input) => bootstrap(resourceDeps, domain, input),

@@ -20,6 +20,7 @@ import { params } from './handlers/common.js'
 import * as credentials from './handlers/credentials.js'
 import type { Handler, IdentityDeps } from './handlers/deps.js'
 import * as extras from './handlers/extras.js'
+import * as limits from './handlers/limits.js'
 import * as projects from './handlers/projects.js'
 import * as roles from './handlers/roles.js'
 import { type GrantKind, grantHandlers, grantRule } from './handlers/roles.js'
@@ -29,6 +30,7 @@ import * as policies from './policies/auth.js'
 import { authRequest } from './schemas/auth.js'
 import * as catalogSchemas from './schemas/catalog.js'
 import * as credentialSchemas from './schemas/credentials.js'
+import * as limitSchemas from './schemas/limits.js'
 import * as projectSchemas from './schemas/projects.js'
 import * as roleSchemas from './schemas/roles.js'
 import * as userSchemas from './schemas/users.js'
@@ -504,6 +506,29 @@ const EXTRAS: IdentityRoute[] = [
   route('DELETE', `${DC}/:group/:option`, 'identity:delete_domain_config', extras.deleteDomainConfigOption),
 ]
 
+const RL = '/v3/registered_limits'
+const L = '/v3/limits'
+
+/** Unified limits; a limit's readers are decided by the limit itself (its domain, its project). */
+const LIMITS: IdentityRoute[] = [
+  route('GET', RL, 'identity:list_registered_limits', limits.listRegisteredLimits),
+  route('POST', RL, 'identity:create_registered_limits', limits.createRegisteredLimits, {
+    body: limitSchemas.registeredLimitsCreate,
+  }),
+  route('GET', `${RL}/:id`, 'identity:get_registered_limit', limits.getRegisteredLimit),
+  route('PATCH', `${RL}/:id`, 'identity:update_registered_limit', limits.updateRegisteredLimit, {
+    body: limitSchemas.registeredLimitUpdate,
+  }),
+  route('DELETE', `${RL}/:id`, 'identity:delete_registered_limit', limits.deleteRegisteredLimit),
+
+  route('GET', `${L}/model`, 'identity:get_limit_model', limits.getLimitModel),
+  route('GET', L, 'identity:list_limits', limits.listLimits),
+  route('POST', L, 'identity:create_limits', limits.createLimits, { body: limitSchemas.limitsCreate }),
+  route('GET', `${L}/:id`, 'identity:get_limit', limits.getLimit, BY_HANDLER),
+  route('PATCH', `${L}/:id`, 'identity:update_limit', limits.updateLimit, { body: limitSchemas.limitUpdate }),
+  route('DELETE', `${L}/:id`, 'identity:delete_limit', limits.deleteLimit),
+]
+
 /** Every identity route. */
 export const ROUTES: readonly IdentityRoute[] = [
   ...AUTH,
@@ -513,4 +538,5 @@ export const ROUTES: readonly IdentityRoute[] = [
   ...CATALOG,
   ...CREDENTIALS,
   ...EXTRAS,
+  ...LIMITS,
 ]

@@ -23,7 +23,7 @@ import { KeyRing } from './domain/tokens-keys.js'
 import { RevocationList } from './domain/tokens-revocations.js'
 import { authUrlResolver, identityPlugin } from './plugin.js'
 import { withBaseRules } from './policies/auth.js'
-import type { IdentityDomain, ServiceActor } from './resources.js'
+import type { IdentityDomain, ServiceActor, UnifiedLimitsReader } from './resources.js'
 import { TokenKeysRepo } from './storage/token-keys.repo.js'
 import { TokenPrivateKeysRepo } from './storage/token-private-keys.repo.js'
 import { TokenRevocationsRepo } from './storage/token-revocations.repo.js'
@@ -35,6 +35,7 @@ const PRUNE_INTERVAL_MS = 10 * 60 * 1000
 /** What the resource half gives the service (resources.ts's IdentityResources). */
 export interface ResourcesHalf<Bootstrap> {
   ports: AuthnPorts
+  limits: UnifiedLimitsReader
   domain: IdentityDomain
   policies: RuleDefault[]
   bootstrap(input: Bootstrap): Promise<void>
@@ -63,6 +64,11 @@ export interface IdentityInstanceOf<Bootstrap> extends ServiceInstance {
   prefix: string
   plugin: NonNullable<ServiceInstance['plugin']>
   tokens: TokenValidator
+  /**
+   * Unified limits for the services of this process (image quotas), in-process.
+   * NOTE: a narrow seam until the kernel's service clients carry it between processes.
+   */
+  limits: UnifiedLimitsReader
   bootstrap(input: Bootstrap): Promise<void>
   /** A new signing key for this host; tokens signed by the old one stay valid until they expire. */
   rotateSigningKey(): Promise<void>
@@ -118,6 +124,7 @@ export async function createIdentityService<DB, Config extends IdentityAuthConfi
   return {
     prefix: IDENTITY_PREFIX,
     tokens,
+    limits: resources.limits,
     plugin: identityPlugin({
       tokens,
       enforcer,

@@ -9,6 +9,7 @@
  * | domain, group, domain role | of the caller's domain | (same as ours: not called) | of another domain |
  * | user, and what a user owns (credentials, application credentials, access rules, EC2) | the caller itself | a member of its project | a member of the far project |
  * | trust | the caller is the trustee | between two others of its domain | between two users of another domain |
+ * | limit (unified limits) | on the caller's project | on another project of its domain | on a project of another domain |
  *
  * Reads use shared objects made once; a DELETE (and a write that would change what
  * other cells read) gets a throwaway object of the same owner, and a create is deleted
@@ -48,6 +49,8 @@ type Kind =
   | 'trust'
   | 'config_group'
   | 'config_option'
+  | 'registered_limit'
+  | 'limit'
 
 const BY_SEGMENT: Record<string, Kind> = {
   domains: 'domain',
@@ -69,6 +72,8 @@ const BY_SEGMENT: Record<string, Kind> = {
   consumers: 'consumer',
   trusts: 'trust',
   config: 'config_group',
+  registered_limits: 'registered_limit',
+  limits: 'limit',
 }
 
 /** Kinds whose objects belong to a project, domain or user. */
@@ -85,6 +90,7 @@ const OWNED: ReadonlySet<Kind> = new Set([
   'trust',
   'config_group',
   'config_option',
+  'limit',
 ])
 
 interface Param {
@@ -167,6 +173,14 @@ export function identityMatrix(
     policy: '',
     consumer: '',
     accessRule: {} as Record<string, string>,
+    /** Read by GET /v3/registered_limits/:id. */
+    registeredLimit: { id: '', resource_name: '' },
+    /** What the projects' shared limits refer to. */
+    limitsOf: { id: '', resource_name: '' },
+    /** What POST /v3/limits creates a limit on (each deleted again). */
+    createsOf: { id: '', resource_name: '' },
+    /** A limit per project, read by GET /v3/limits/:id. */
+    limit: {} as Record<string, Obj>,
   }
   const perUser = {
     credential: new Map<string, string>(),
@@ -298,6 +312,36 @@ export function identityMatrix(
     consumer: async () =>
       (await ok('POST', '/v3/OS-OAUTH1/consumers', { consumer: { description: 'matrix' } })).consumer
         .id as string,
+    registeredLimit: async () => {
+      const r = (
+        await ok('POST', '/v3/registered_limits', {
+          registered_limits: [
+            { service_id: shared.service, resource_name: w.name('res'), default_limit: 10 },
+          ],
+        })
+      ).registered_limits[0]
+      return { id: r.id as string, resource_name: r.resource_name as string }
+    },
+    /** A limit on a project, on `of` (default: a registered limit of its own). */
+    limit: async (proj: ProjectRef, of?: { resource_name: string }) => {
+      const resource = of ?? (await make.registeredLimit())
+      const l = (
+        await ok('POST', '/v3/limits', {
+          limits: [
+            {
+              project_id: proj.id,
+              service_id: shared.service,
+              resource_name: resource.resource_name,
+              resource_limit: 5,
+            },
+          ],
+        })
+      ).limits[0]
+      return {
+        id: l.id as string,
+        attrs: { id: l.id, project_id: proj.id, project: { id: proj.id, domain_id: proj.domain_id } },
+      }
+    },
   }
 
   async function setup() {
@@ -307,6 +351,9 @@ export function identityMatrix(
     shared.endpointGroup = await make.endpointGroup()
     shared.policy = await make.policy()
     shared.consumer = await make.consumer()
+    shared.registeredLimit = await make.registeredLimit()
+    shared.limitsOf = await make.registeredLimit()
+    shared.createsOf = await make.registeredLimit()
     const prior = await make.role()
     const implied = await make.role()
     shared.prior = prior.id
@@ -518,6 +565,16 @@ export function identityMatrix(
         }
         return t
       }
+      case 'registered_limit':
+        return fresh
+          ? { id: (await make.registeredLimit()).id, attrs: {} }
+          : { id: shared.registeredLimit.id, attrs: {} }
+      case 'limit': {
+        const proj = w.projectOf(p, owner)
+        if (fresh) return make.limit(proj)
+        shared.limit[proj.id] ??= await make.limit(proj, shared.limitsOf)
+        return shared.limit[proj.id]!
+      }
       case 'config_group':
         return { id: 'ldap', attrs: {} }
       case 'config_option':
@@ -536,6 +593,7 @@ export function identityMatrix(
     ec2: 'credential',
     app_cred: 'application_credential',
     trust: 'trust',
+    limit: 'limit',
   }
   const keystoneTarget = (frag: Record<string, unknown>): Target => ({ ...frag, target: frag })
 
@@ -638,6 +696,25 @@ export function identityMatrix(
       body: { config: { url: 'ldap://matrix.test' } },
     }),
     'PATCH /v3/credentials/:id': () => ({ body: { credential: { blob: 'matrix' } } }),
+    'POST /v3/registered_limits': () => ({
+      body: {
+        registered_limits: [{ service_id: shared.service, resource_name: w.name('res'), default_limit: 1 }],
+      },
+    }),
+    'PATCH /v3/registered_limits/:id': () => ({ body: { registered_limit: { description: 'matrix' } } }),
+    'POST /v3/limits': (p) => ({
+      body: {
+        limits: [
+          {
+            project_id: p.home.ours.id,
+            service_id: shared.service,
+            resource_name: shared.createsOf.resource_name,
+            resource_limit: 1,
+          },
+        ],
+      },
+    }),
+    'PATCH /v3/limits/:id': () => ({ body: { limit: { resource_limit: 7 } } }),
     'PATCH /v3/endpoints/:id': () => ({ body: { endpoint: { url: 'http://matrix.test/x' } } }),
   }
 
@@ -693,6 +770,28 @@ export function identityMatrix(
             query: { [owner === 'ours' ? 'trustee_user_id' : 'trustor_user_id']: u.id },
             target: { trust: { [owner === 'ours' ? 'trustee_user_id' : 'trustor_user_id']: u.id } },
           }
+    }
+    if (key === 'limits') {
+      // Keystone lists every limit to a system token or an admin or service role, a
+      // domain's (its own and its projects') to a domain token, the project's to a
+      // project token.
+      const c = p.creds
+      const roles = (c.roles ?? []) as readonly string[]
+      if (c.system_scope || roles.includes('admin') || roles.includes('service')) return { query: {} }
+      const domainOf = (projectId: string | null) => projects.find((x) => x.id === projectId)?.domain_id
+      return {
+        query: {},
+        inspect: (json) => {
+          const rows = (json as { limits: Array<{ project_id: string | null; domain_id: string | null }> })
+            .limits
+          const foreign = rows.filter((r) =>
+            c.domain_id
+              ? (r.domain_id ?? domainOf(r.project_id)) !== c.domain_id
+              : r.project_id !== c.project_id,
+          )
+          return foreign.length ? `${foreign.length} limits of others in the list` : undefined
+        },
+      }
     }
     if (key === 'roles') {
       if (owner === 'none') return { query: {}, target: {} }
@@ -851,6 +950,17 @@ export function identityMatrix(
           if (route.path === '/v3/domains')
             await call('PATCH', `/v3/domains/${id}`, { domain: { enabled: false } })
           await call('DELETE', `${route.path}/${id}`)
+        }
+      }
+      // Unified limits are created as a list: delete what was made.
+      if (
+        route.method === 'POST' &&
+        (route.path === '/v3/limits' || route.path === '/v3/registered_limits')
+      ) {
+        const key = route.path.slice('/v3/'.length)
+        prep.cleanup = async (_s, json) => {
+          for (const x of (json as Record<string, Array<{ id: string }>>)[key] ?? [])
+            await call('DELETE', `${route.path}/${x.id}`)
         }
       }
       if (route.path === '/v3/users/:user/credentials/OS-EC2' && route.method === 'POST')

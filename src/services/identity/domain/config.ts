@@ -98,6 +98,14 @@ export const identityResourcesConfig = defineSections({
     }),
   },
   role: { list_limit: listLimitOpt('roles') },
+  unified_limit: {
+    enforcement_model: opt.enum({
+      choices: ['flat', 'strict_two_level'] as const,
+      default: 'flat',
+      help: 'How project limits relate to the project hierarchy: flat ignores it; strict_two_level keeps a project limit no higher than its domain limit, and a domain limit no lower than its projects.',
+    }),
+    list_limit: listLimitOpt('registered limits or limits'),
+  },
   catalog: { list_limit: listLimitOpt('regions, services or endpoints') },
   policy: { list_limit: listLimitOpt('policies') },
   endpoint_filter: {
@@ -111,7 +119,7 @@ export const identityResourcesConfig = defineSections({
 export type IdentityResourcesConfig = ConfigOf<typeof identityResourcesConfig>
 
 /** The sections with their own list_limit (Keystone's drivers: `CONF.<section>.list_limit or CONF.list_limit`). */
-export type ListSection = 'identity' | 'resource' | 'role' | 'catalog' | 'policy'
+export type ListSection = 'identity' | 'resource' | 'role' | 'catalog' | 'policy' | 'unified_limit'
 
 export function listLimit(config: IdentityResourcesConfig, section: ListSection): number | undefined {
   return config[section].list_limit ?? config.DEFAULT.list_limit

@@ -74,7 +74,16 @@ const SCOPES: Record<string, readonly ('system' | 'domain' | 'project')[]> = {
   'identity:get_access_rule': ['system', 'project'],
   'identity:list_access_rules': ['system', 'project'],
   'identity:delete_access_rule': ['system', 'project'],
+  'identity:create_registered_limits': ['system', 'project'],
+  'identity:update_registered_limit': ['system', 'project'],
+  'identity:delete_registered_limit': ['system', 'project'],
+  'identity:create_limits': ['system', 'project'],
+  'identity:update_limit': ['system', 'project'],
+  'identity:delete_limit': ['system', 'project'],
 }
+
+/** A limit is readable by admins, system readers, its domain and its project. */
+const limitRead = `${ADMIN} or (${SYSTEM_READER}) or (domain_id:%(target.limit.domain.id)s or domain_id:%(target.limit.project.domain_id)s) or (project_id:%(target.limit.project_id)s and not None:%(target.limit.project_id)s)`
 
 export const resourcePolicies: RuleDefault[] = rules({
   ...crud('region', 'regions', ''),
@@ -186,6 +195,18 @@ export const resourcePolicies: RuleDefault[] = rules({
   get_role_for_trust: trustParty,
   get_trust: trustParty,
   delete_trust: `${ADMIN} or user_id:%(target.trust.trustor_user_id)s`,
+
+  get_registered_limit: '',
+  list_registered_limits: '',
+  create_registered_limits: ADMIN,
+  update_registered_limit: ADMIN,
+  delete_registered_limit: ADMIN,
+  get_limit_model: '',
+  get_limit: limitRead,
+  list_limits: '',
+  create_limits: ADMIN,
+  update_limit: ADMIN,
+  delete_limit: ADMIN,
 })
   .map((r) =>
     // Owner-only rules have no admin fallback upstream.

@@ -193,6 +193,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
           ports,
           // NOTE: no resource half; its routes are mounted but never called here.
           domain: {} as IdentityDomain,
+          limits: { limitsFor: async () => ({}) },
           policies: [],
           bootstrap: async () => {},
           serviceActor: async () => undefined,
