@@ -1,8 +1,9 @@
 /**
  * Identity (Keystone v3) as the host sees it: config sections of both halves, their
  * migrations (resources 0100-0499, auth 0500+), what it provides to other modules
- * (token validation, the `cloudlet` command's admin operations, the service token),
- * and `create`, which builds it from the host's ModuleContext (service.ts).
+ * (token validation, the `cloudlet` command's admin operations, the service token,
+ * the unified limits other services' quotas read), and `create`, which builds it from
+ * the host's ModuleContext (service.ts).
  *
  * NOTE: identity authenticates with its own tokens whatever `[api] auth_strategy` says
  * (ctx.auth is for the services that validate identity's tokens), and it does not
@@ -16,6 +17,7 @@ import {
   createIdentityResources,
   type IdentityDB,
   identityResourcesConfig,
+  type UnifiedLimitsReader,
 } from './resources.js'
 import { createIdentityService, IDENTITY_PREFIX } from './service.js'
 import { resourceMigrations } from './storage/migrations/0100-resources.js'
@@ -37,6 +39,12 @@ export interface IdentityAdmin {
 declare module '../../kernel/host/module.js' {
   interface Capabilities {
     identityAdmin: IdentityAdmin
+    /**
+     * Unified limits for services in this process (image quotas read them).
+     * NOTE: in-process only; a process without identity reads none until service
+     * clients carry the same one-method port between processes.
+     */
+    unifiedLimits: UnifiedLimitsReader
   }
 }
 
@@ -47,7 +55,7 @@ export const identityModule: ServiceModule<IdentityConfig, IdentityDB & TokenDB>
   configSchema: identityConfigSchema,
   migrations: [...resourceMigrations, ...authMigrations],
   roles: ['api'],
-  provides: ['tokens', 'identityAdmin', 'serviceToken'],
+  provides: ['tokens', 'identityAdmin', 'serviceToken', 'unifiedLimits'],
   create: async (ctx) => {
     const identity = await createIdentityService<IdentityDB, IdentityConfig, BootstrapInput>(
       ctx,
@@ -59,6 +67,7 @@ export const identityModule: ServiceModule<IdentityConfig, IdentityDB & TokenDB>
         tokens: identity.tokens,
         identityAdmin: { bootstrap: identity.bootstrap, rotateSigningKey: identity.rotateSigningKey },
         serviceToken: identity.serviceToken,
+        unifiedLimits: identity.limits,
       },
     }
   },

@@ -56,6 +56,10 @@ export const imageConfig = defineSections({
     image_cache_dir: opt.str({
       help: 'Directory of the local image cache (relative paths are inside the data directory); when set, the cache API (/v2/cache) is offered and downloads prefer cached copies.',
     }),
+    use_keystone_limits: opt.bool({
+      default: false,
+      help: "Enforce image quotas from identity's unified limits (image_size_total, image_stage_total, image_count_total, image_count_uploading) instead of user_storage_quota and [image_quota].",
+    }),
     enabled_import_methods: opt.list({
       default: ['glance-direct'],
       help: 'Interoperable import methods offered; this implementation supports glance-direct.',
@@ -80,6 +84,16 @@ export const imageConfig = defineSections({
       default: [...CONTAINER_FORMATS],
       help: 'Container formats images may declare.',
     }),
+  },
+  oslo_limit: {
+    endpoint_id: opt.str({
+      help: 'The catalog endpoint whose service and region own the unified limits image reads; unset: found by endpoint_service_type and endpoint_region_name.',
+    }),
+    endpoint_service_type: opt.str({
+      default: 'image',
+      help: 'The service type whose unified limits image reads.',
+    }),
+    endpoint_region_name: opt.str({ help: 'The region of the endpoint whose unified limits image reads.' }),
   },
   image_quota: {
     image_count_total: opt.int({

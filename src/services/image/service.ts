@@ -13,6 +13,7 @@ import { CacheManager } from './domain/cache.js'
 import { ImageData } from './domain/image-data.js'
 import { ImageCatalog } from './domain/images.js'
 import { MetadefCatalog } from './domain/metadefs.js'
+import { ImageQuotas, type LimitsReader } from './domain/quotas.js'
 import type { DataFileOpener } from './files/data-file.js'
 import { FileStore } from './files/file-store.js'
 import { startHashThreads } from './files/hash-pool.js'
@@ -47,7 +48,14 @@ export async function createImageService(
   ctx: ModuleContext<ImageServiceConfig, ImageDatabase>,
   hooks: ImageTestHooks = {},
 ): Promise<ImageInstance> {
-  const { DEFAULT: D, glance_store, os_glance_staging_store, image_format, image_quota } = ctx.config
+  const {
+    DEFAULT: D,
+    glance_store,
+    os_glance_staging_store,
+    image_format,
+    image_quota,
+    oslo_limit,
+  } = ctx.config
   const enforcer = ctx.enforcer(imageServicePolicies, {
     forbiddenMessage: (rule) => `You are not authorized to perform ${rule}.`,
   })
@@ -67,16 +75,32 @@ export async function createImageService(
     image_quota.image_size_total >= 0 ? image_quota.image_size_total * 1024 * 1024 : -1,
   ].filter((n) => n >= 0)
   const importMethods = D.enabled_import_methods.filter((m) => m === 'glance-direct')
-  const catalog = new ImageCatalog(repos, {
-    formats,
-    propertyQuota: D.image_property_quota,
-    tagQuota: D.image_tag_quota,
-    memberQuota: D.image_member_quota,
-    countLimit: image_quota.image_count_total,
-    limitDefault: D.limit_param_default,
-    limitMax: D.api_limit_max,
-    showMultipleLocations: D.show_multiple_locations,
+  const reader = unifiedLimits(ctx)
+  if (!reader && D.use_keystone_limits)
+    ctx.logger.warn(
+      'use_keystone_limits is set but identity does not run in this process: image limits read as 0',
+    )
+  const quotas = new ImageQuotas(repos.images, {
+    enabled: D.use_keystone_limits,
+    serviceType: oslo_limit.endpoint_service_type,
+    endpointId: oslo_limit.endpoint_id,
+    regionName: oslo_limit.endpoint_region_name,
+    reader,
   })
+  const catalog = new ImageCatalog(
+    repos,
+    {
+      formats,
+      propertyQuota: D.image_property_quota,
+      tagQuota: D.image_tag_quota,
+      memberQuota: D.image_member_quota,
+      countLimit: image_quota.image_count_total,
+      limitDefault: D.limit_param_default,
+      limitMax: D.api_limit_max,
+      showMultipleLocations: D.show_multiple_locations,
+    },
+    quotas,
+  )
   const metadefs = new MetadefCatalog(new MetadefRepository(ctx.db), {
     limitDefault: D.limit_param_default,
     limitMax: D.api_limit_max,
@@ -149,5 +173,19 @@ export async function createImageService(
     async close() {
       await data.drain()
     },
+  }
+}
+
+/**
+ * Identity's unified limits when identity runs in this process (`cloudlet up`), else
+ * undefined. NOTE: not in the module's `needs`, so that an image-only process opens no
+ * identity database; there, with use_keystone_limits, every limit reads as 0 until the
+ * kernel's service clients carry this one-method port between processes.
+ */
+function unifiedLimits(ctx: ModuleContext<ImageServiceConfig, ImageDatabase>): LimitsReader | undefined {
+  try {
+    return ctx.need('unifiedLimits')
+  } catch {
+    return undefined
   }
 }

@@ -395,8 +395,17 @@ export class UnifiedLimits {
       serviceIds = [ep.service_id]
       regionId = ep.region_id
     } else {
+      // As oslo.limit: the service's public endpoint (in the named region, if any)
+      // gives the service and the region the limits are registered for.
       serviceIds = (await this.catalog.listServices({ type: q.serviceType })).map((s) => s.id)
-      regionId = q.regionName ?? null
+      const endpoints = await this.repos.identity_endpoint.list({
+        service_id: serviceIds,
+        interface: 'public',
+        ...(q.regionName ? { region_id: q.regionName } : {}),
+      })
+      const ep = endpoints[0]
+      if (ep) serviceIds = [ep.service_id]
+      regionId = ep ? ep.region_id : (q.regionName ?? null)
     }
     if (serviceIds.length === 0 || q.resourceNames.length === 0) return {}
     const registered = await this.repos.identity_registered_limit.list({

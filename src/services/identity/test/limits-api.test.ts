@@ -310,3 +310,73 @@ describe('strict_two_level', () => {
     )
   })
 })
+
+describe('image quotas read identity’s unified limits (use_keystone_limits)', () => {
+  let h: ResourceHarness
+  before(async () => {
+    h = await startResourceHarness({ image: { DEFAULT: { use_keystone_limits: true } } })
+  })
+  after(async () => h?.close())
+
+  it('registered defaults and a project limit decide image_count_total, in the image endpoint’s region', async () => {
+    const glance = await service(h, 'image')
+    const ep = await h.call('POST', '/v3/endpoints', {
+      endpoint: {
+        service_id: glance,
+        interface: 'public',
+        url: 'http://cloud.test/image',
+        region_id: 'RegionOne',
+      },
+    })
+    assert.equal(ep.status, 201)
+    const demo = (await h.call('GET', '/v3/projects?name=demo')).json.projects[0].id
+    const img = () =>
+      h.imageCall('POST', '/v2/images', { disk_format: 'raw', container_format: 'bare' }, h.memberToken)
+    // Nothing registered yet: oslo.limit reads 0.
+    assert.equal((await img()).status, 413)
+    const names = ['image_size_total', 'image_stage_total', 'image_count_total', 'image_count_uploading']
+    // A registered limit of another region does not apply.
+    await h.call('POST', '/v3/registered_limits', {
+      registered_limits: [{ service_id: glance, resource_name: 'image_count_total', default_limit: 5 }],
+    })
+    assert.equal((await img()).status, 413)
+    const reg = await h.call('POST', '/v3/registered_limits', {
+      registered_limits: names.map((n) => ({
+        service_id: glance,
+        region_id: 'RegionOne',
+        resource_name: n,
+        default_limit: 1,
+      })),
+    })
+    assert.equal(reg.status, 201)
+    assert.equal((await img()).status, 201)
+    const over = await img()
+    assert.equal(over.status, 413)
+    const lim = await h.call('POST', '/v3/limits', {
+      limits: [
+        {
+          project_id: demo,
+          service_id: glance,
+          region_id: 'RegionOne',
+          resource_name: 'image_count_total',
+          resource_limit: 2,
+        },
+      ],
+    })
+    assert.equal(lim.status, 201)
+    const second = await img()
+    assert.equal(second.status, 201)
+    assert.equal((await img()).status, 413)
+    // 1 MiB of data under image_size_total = 1 MiB, then nothing more.
+    const data = Buffer.alloc(1024 * 1024)
+    assert.equal(
+      (await h.imageCall('PUT', `/v2/images/${second.json.id}/file`, data, h.memberToken)).status,
+      204,
+    )
+    await h.call('PATCH', `/v3/limits/${lim.json.limits[0].id}`, { limit: { resource_limit: 3 } })
+    const third = await img()
+    assert.equal(third.status, 201)
+    const full = await h.imageCall('PUT', `/v2/images/${third.json.id}/file`, data, h.memberToken)
+    assert.equal(full.status, 413)
+  })
+})

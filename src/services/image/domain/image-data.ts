@@ -28,6 +28,7 @@ import type { ImageCache } from '../files/image-cache.js'
 import { IMAGE_POLICIES as P } from '../policies/images.js'
 import type { Image, ImageStatus, ImageTask } from './image.js'
 import { type ImageCatalog, isAdmin } from './images.js'
+import { mebibytes } from './quotas.js'
 
 export interface DataLimits {
   sizeCap: number
@@ -107,6 +108,8 @@ export class ImageData {
         'image.image.invalid_status',
       )
     }
+    const quotas = this.unified
+    await quotas?.enforce(image.owner, { image_size_total: mebibytes(contentLength) })
     const maxBytes = await this.maxBytes(image, contentLength)
     const token = randomUUID()
     if (!(await this.repo.transition(id, ['queued'], 'saving', { upload_token: token }))) {
@@ -115,15 +118,51 @@ export class ImageData {
         'image.image.invalid_status',
       )
     }
-    await this.track(this.writeAndActivate(image, 'saving', token, body, maxBytes, contentLength))
+    // The image counts as uploading from here: image_count_uploading is checked now.
+    await this.track(
+      this.countUploading(image, 'saving', token).then(() =>
+        this.writeAndActivate(image, 'saving', token, body, maxBytes, contentLength),
+      ),
+    )
+  }
+
+  /** The unified-limit quotas when `use_keystone_limits` is on. */
+  private get unified() {
+    const q = this.catalog.quotas
+    return q?.enabled ? q : undefined
+  }
+
+  /**
+   * image_count_uploading, checked once this image counts (as Glance): over the limit,
+   * the image goes back to queued and the request gets 413.
+   */
+  private async countUploading(image: Image, from: ImageStatus, token: string): Promise<void> {
+    try {
+      await this.unified?.enforce(image.owner, { image_count_uploading: 0 })
+    } catch (e) {
+      await this.repo.transition(image.id, [from], 'queued', { upload_token: null }, token).catch(() => {})
+      throw e
+    }
+  }
+
+  /**
+   * The bytes limit the final commit checks (config quotas only): what the project may
+   * store, less what its other images have staged.
+   */
+  private async commitLimit(image: Image): Promise<number> {
+    if (this.unified || this.limits.bytesLimit < 0 || !image.owner) return -1
+    return Math.max(0, this.limits.bytesLimit - (await this.repo.stagedBytes(image.owner, image.id)))
   }
 
   /** The most an upload may carry: the size cap, and what is left of the owner's quota. */
   private async maxBytes(image: Image, contentLength: number | undefined): Promise<number> {
     let max = this.limits.sizeCap
     let quotaLeft = Number.POSITIVE_INFINITY
-    if (this.limits.bytesLimit >= 0 && image.owner) {
-      quotaLeft = Math.max(0, this.limits.bytesLimit - (await this.repo.usage(image.owner)).bytes)
+    // NOTE: staged data counts against the config quota too, or a project could park
+    // any amount of it in staging (issue 11: 12 x 9 MiB under a 10 MiB quota).
+    if (this.limits.bytesLimit >= 0 && image.owner && !this.unified) {
+      const used = (await this.repo.usage(image.owner)).bytes + (await this.repo.stagedBytes(image.owner))
+      quotaLeft = Math.max(0, this.limits.bytesLimit - used)
     }
     if (contentLength !== undefined) {
       if (contentLength > this.limits.sizeCap)
@@ -176,7 +215,7 @@ export class ImageData {
           os_hash_value: written.os_hash_value,
           location,
         },
-        this.limits.bytesLimit,
+        await this.commitLimit(image),
       )
       if (outcome !== 'ok') {
         await this.store.remove(location)
@@ -231,6 +270,7 @@ export class ImageData {
         'image.image.invalid_status',
       )
     }
+    await this.unified?.enforce(image.owner, { image_stage_total: mebibytes(contentLength) })
     const maxBytes = await this.maxBytes(image, contentLength)
     const token = randomUUID()
     if (!(await this.repo.transition(id, ['queued'], 'uploading', { upload_token: token }))) {
@@ -239,31 +279,68 @@ export class ImageData {
         'image.image.invalid_status',
       )
     }
-    await this.track(this.writeStaged(id, token, body, maxBytes, contentLength))
+    await this.track(
+      this.countUploading(image, 'uploading', token).then(() =>
+        this.writeStaged(image, token, body, maxBytes, contentLength),
+      ),
+    )
   }
 
-  /** Streams staged data into place; on any failure the image returns to `queued`. */
+  /**
+   * Streams staged data into place and records its size (staged data counts against
+   * the quotas); on any failure the image returns to `queued`.
+   */
   private async writeStaged(
-    id: string,
+    image: Image,
     token: string,
     body: Readable,
     maxBytes: number,
     contentLength: number | undefined,
   ): Promise<void> {
+    const id = image.id
     let written: WrittenData | undefined
+    let committed = false
     try {
-      written = await this.staging.write(id, token, body, { maxBytes, expectedSize: contentLength })
+      written = await this.staging.write(id, token, body, {
+        maxBytes,
+        expectedSize: contentLength,
+        tooLarge: () =>
+          maxBytes < this.limits.sizeCap
+            ? this.quotaError(maxBytes + 1, maxBytes)
+            : new ImageTooLarge(`Image exceeds the maximum size of ${this.limits.sizeCap} bytes`),
+      })
       await this.staging.commit(written)
-      // The image stays `uploading`, now with staged data and no upload in flight.
-      if (!(await this.repo.transition(id, ['uploading'], 'uploading', { upload_token: null }, token))) {
+      committed = true
+      // The image stays `uploading`, now with staged data (its size counted as staged)
+      // and no upload in flight.
+      const size = written.size
+      if (
+        !(await this.repo.transition(id, ['uploading'], 'uploading', { upload_token: null, size }, token))
+      ) {
         await this.staging.remove(this.staging.locationOf(id))
         throw new ImageConflict(`Image ${id} was deleted or changed during staging.`, 'image.image.gone')
       }
+      await this.recheckStaged(image, size)
     } catch (e) {
-      if (written) await this.staging.discard(written)
-      await this.repo.transition(id, ['uploading'], 'queued', { upload_token: null }, token).catch(() => {})
+      if (written && !committed) await this.staging.discard(written)
+      await this.repo
+        .transition(id, ['uploading'], 'queued', { upload_token: null, size: null }, token)
+        .catch(() => {})
       throw e
     }
+  }
+
+  /**
+   * Config quotas: once staged data is counted, stored plus staged must still fit (two
+   * stages racing may both have started within it); otherwise the staged data goes.
+   */
+  private async recheckStaged(image: Image, size: number): Promise<void> {
+    if (this.unified || this.limits.bytesLimit < 0 || !image.owner) return
+    const used = (await this.repo.usage(image.owner)).bytes + (await this.repo.stagedBytes(image.owner))
+    if (used <= this.limits.bytesLimit) return
+    await this.staging.remove(this.staging.locationOf(image.id))
+    await this.repo.transition(image.id, ['uploading'], 'queued', { size: null })
+    throw this.quotaError(size, Math.max(0, this.limits.bytesLimit - (used - size)))
   }
 
   /** POST /v2/images/{id}/import: starts the import; the work continues after 202. */
@@ -285,6 +362,7 @@ export class ImageData {
         )
       }
     }
+    await this.unified?.enforce(image.owner, { image_size_total: 0 })
     if (image.status !== 'uploading' || image.upload_token !== null) {
       throw new ImageConflict(
         "Image needs to be staged before 'glance-direct' method can be used",
@@ -368,7 +446,11 @@ export class ImageData {
       const stagedOk = await this.staging.exists(this.staging.locationOf(image.id))
       if (image.status === 'uploading' && image.upload_token === null && stagedOk) continue
       const to: ImageStatus = image.status === 'importing' && stagedOk ? 'uploading' : 'queued'
-      await this.repo.transition(image.id, [image.status], to, { upload_token: null, location: null })
+      await this.repo.transition(image.id, [image.status], to, {
+        upload_token: null,
+        location: null,
+        ...(to === 'queued' ? { size: null } : {}),
+      })
       reset.push(image.id)
     }
     const live = await this.repo.liveLocations()

@@ -40,6 +40,7 @@ import {
 } from './image.js'
 import { type ParsedList, parseListQuery, type RawQuery } from './list-query.js'
 import type { PatchOp } from './patch.js'
+import type { ImageQuotas } from './quotas.js'
 
 export interface CatalogLimits {
   formats: Formats
@@ -70,6 +71,8 @@ export class ImageCatalog {
   constructor(
     readonly repos: ImageRepos,
     private readonly limits: CatalogLimits,
+    /** Unified-limit quotas (`use_keystone_limits`); absent or disabled: the config quotas apply. */
+    readonly quotas?: ImageQuotas,
   ) {}
 
   /** The images repository (image-data.ts and cache.ts load images through it). */
@@ -155,7 +158,9 @@ export class ImageCatalog {
     const target = targetOf(image)
     this.authorize(ctx, P.ADD, target)
     this.checkVisibilityChange(ctx, image.visibility, target)
-    const outcome = await this.repo.create(image, this.limits.countLimit)
+    const unified = this.quotas?.enabled === true
+    if (unified) await this.quotas!.enforce(image.owner, { image_count_total: 1 })
+    const outcome = await this.repo.create(image, unified ? -1 : this.limits.countLimit)
     if (outcome === 'duplicate')
       throw new ImageConflict(`Image with identifier ${image.id} already exists!`, 'image.image.duplicate')
     if (outcome === 'quota')

@@ -435,6 +435,35 @@ export class ImageRepository {
     return { images: Number(row?.images ?? 0), bytes: Number(row?.bytes ?? 0) }
   }
 
+  /**
+   * Bytes staged for import (images uploading or importing with their staged size
+   * recorded), optionally leaving one image out.
+   */
+  async stagedBytes(project: string, exceptId?: string): Promise<number> {
+    let q = this.db
+      .selectFrom('images')
+      .select((eb) => eb.fn.sum<number | string | null>('size').as('n'))
+      .where('owner', '=', project)
+      .where('deleted', '=', 0)
+      .where('status', 'in', ['uploading', 'importing'])
+      .where('size', 'is not', null)
+    if (exceptId !== undefined) q = q.where('id', '<>', exceptId)
+    const row = await q.executeTakeFirst()
+    return Number(row?.n ?? 0)
+  }
+
+  /** Images of the project whose data is on its way in (saving, uploading, importing). */
+  async uploadingCount(project: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('images')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('owner', '=', project)
+      .where('deleted', '=', 0)
+      .where('status', 'in', ['saving', 'uploading', 'importing'])
+      .executeTakeFirst()
+    return Number(row?.n ?? 0)
+  }
+
   /** Soft-deletes a live image and returns it; gives back its count and counted bytes. */
   async softDelete(id: string): Promise<Image | undefined> {
     const image = await this.get(id)

@@ -22,6 +22,7 @@ import { createApp } from '../../../kernel/http/index.js'
 import { Enforcer } from '../../../kernel/policy/index.js'
 import { FakeTokens } from '../../../kernel/testing/index.js'
 import { type ImageServiceConfig, imageConfig } from '../config.js'
+import type { LimitsReader } from '../domain/quotas.js'
 import { imageModule } from '../module.js'
 import { createImageService, type ImageInstance, type ImageTestHooks } from '../service.js'
 import type { ImageDatabase } from '../storage/schema.js'
@@ -78,6 +79,8 @@ export async function startHarness(
     connection?: string
     dialect?: Dialect
     dataDir?: string
+    /** Identity's unified limits, as the host's `unifiedLimits` capability (a fake). */
+    limits?: LimitsReader
   } = {},
 ): Promise<Harness> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cloudlet-image-'))
@@ -98,9 +101,10 @@ export async function startHarness(
       dataDir,
       roles: new Set(['api']),
       hostName: 'test-host',
-      need: (name) => {
+      need: ((name) => {
+        if (name === 'unifiedLimits' && options.limits) return options.limits
         throw new Error(`the image harness provides no ${name}`)
-      },
+      }) as ModuleContext['need'],
       tasks,
       client: () => {
         throw new Error('the image harness has no service clients')
