@@ -368,4 +368,83 @@ describe('identity with the openstack CLI', () => {
     const old = await openstack(withToken, ['token', 'issue'])
     assert.notEqual(old.code, 0)
   })
+
+  it('registered limits and project limits: create, list, show, set, delete', async () => {
+    const none = await openstackJson<Row[]>(admin, ['limit', 'list'])
+    assert.deepEqual(none, [])
+    const reg = await openstackJson<Row>(admin, [
+      'registered',
+      'limit',
+      'create',
+      '--service',
+      'glance',
+      '--region',
+      'RegionOne',
+      '--default-limit',
+      '5',
+      '--description',
+      'images per project',
+      'image_count_total',
+    ])
+    assert.equal(reg.resource_name, 'image_count_total')
+    assert.equal(reg.default_limit, 5)
+    assert.equal(reg.region_id, 'RegionOne')
+    const regId = String(reg.id)
+    const regs = await openstackJson<Row[]>(admin, ['registered', 'limit', 'list', '--service', 'glance'])
+    assert.ok(
+      regs.some((r) => r.ID === regId && r['Default Limit'] === 5),
+      JSON.stringify(regs),
+    )
+    const shownReg = await openstackJson<Row>(admin, ['registered', 'limit', 'show', regId])
+    assert.equal(shownReg.description, 'images per project')
+    const setReg = await openstackJson<Row>(admin, [
+      'registered',
+      'limit',
+      'set',
+      '--default-limit',
+      '6',
+      regId,
+    ])
+    assert.equal(setReg.default_limit, 6)
+
+    await openstackOk(admin, ['project', 'create', 'limitedproject'])
+    const limit = await openstackJson<Row>(admin, [
+      'limit',
+      'create',
+      '--project',
+      'limitedproject',
+      '--service',
+      'glance',
+      '--region',
+      'RegionOne',
+      '--resource-limit',
+      '3',
+      'image_count_total',
+    ])
+    assert.equal(limit.resource_limit, 3)
+    const limitId = String(limit.id)
+    const limits = await openstackJson<Row[]>(admin, [
+      'limit',
+      'list',
+      '--service',
+      'glance',
+      '--project',
+      'limitedproject',
+    ])
+    assert.deepEqual(
+      limits.map((l) => [l.ID, l['Resource Limit']]),
+      [[limitId, 3]],
+    )
+    const shown = await openstackJson<Row>(admin, ['limit', 'show', limitId])
+    assert.equal(shown.resource_name, 'image_count_total')
+    const set = await openstackJson<Row>(admin, ['limit', 'set', '--resource-limit', '4', limitId])
+    assert.equal(set.resource_limit, 4)
+    // A registered limit with limits on it cannot be deleted (403), as upstream.
+    const refused = await openstack(admin, ['registered', 'limit', 'delete', regId])
+    assert.notEqual(refused.code, 0)
+    await openstackOk(admin, ['limit', 'delete', limitId])
+    await openstackOk(admin, ['registered', 'limit', 'delete', regId])
+    const after = await openstackJson<Row[]>(admin, ['registered', 'limit', 'list', '--service', 'glance'])
+    assert.ok(!after.some((r) => r.ID === regId))
+  })
 })
