@@ -7,17 +7,12 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { enabledDialects } from '../../../kernel/db/testing.js'
 import { type ResourceHarness, startResourceHarness } from './resources-harness.js'
 
 let h: ResourceHarness
 const rnd = () => Math.random().toString(36).slice(2, 8)
 const roleIds = new Map<string, string>()
-
-before(async () => {
-  h = await startResourceHarness()
-  for (const r of (await h.call('GET', '/v3/roles')).json.roles) roleIds.set(r.name, r.id)
-})
-after(async () => h?.close())
 
 interface Subject {
   user: string
@@ -211,57 +206,67 @@ const CASES: Case[] = [
   },
 ]
 
-describe('revocation: every event ends the tokens it concerns, and only those', () => {
-  for (const c of CASES) {
-    it(c.name, async () => {
-      const domain = c.domain
-        ? (await post('/v3/domains', { domain: { name: `d-${rnd()}` } })).domain.id
-        : 'default'
-      const s = await subject(domain)
-      const token = await c.setup(s)
-      const bystander = await memberOnProject(await subject())
-      assert.equal(await alive(token), 200, 'works before')
-      const r = (await c.act(s)) as { status?: number; json?: unknown } | undefined
-      if (r?.status !== undefined)
-        assert.ok(r.status < 300, `${c.name}: ${r.status} ${JSON.stringify(r.json)}`)
-      assert.equal(await alive(token), 401, 'ended after')
-      assert.equal(await alive(bystander), 200, 'a bystander keeps working')
+for (const dialect of enabledDialects()) {
+  describe(`on ${dialect}`, () => {
+    before(async () => {
+      h = await startResourceHarness({ dialect })
+      for (const r of (await h.call('GET', '/v3/roles')).json.roles) roleIds.set(r.name, r.id)
     })
-  }
-})
+    after(async () => h?.close())
 
-describe('what Keystone deletes with them', () => {
-  it('disabling a user deletes their application credentials (re-enabling brings none back)', async () => {
-    const s = await subject()
-    const token = await memberOnProject(s)
-    const ac = await h.call(
-      'POST',
-      `/v3/users/${s.user}/application_credentials`,
-      { application_credential: { name: `ac-${rnd()}` } },
-      token,
-    )
-    assert.equal(ac.status, 201)
-    await h.call('PATCH', `/v3/users/${s.user}`, { user: { enabled: false } })
-    await h.call('PATCH', `/v3/users/${s.user}`, { user: { enabled: true } })
-    const list = await h.call('GET', `/v3/users/${s.user}/application_credentials`)
-    assert.deepEqual(list.json.application_credentials, [])
-  })
+    describe('revocation: every event ends the tokens it concerns, and only those', () => {
+      for (const c of CASES) {
+        it(c.name, async () => {
+          const domain = c.domain
+            ? (await post('/v3/domains', { domain: { name: `d-${rnd()}` } })).domain.id
+            : 'default'
+          const s = await subject(domain)
+          const token = await c.setup(s)
+          const bystander = await memberOnProject(await subject())
+          assert.equal(await alive(token), 200, 'works before')
+          const r = (await c.act(s)) as { status?: number; json?: unknown } | undefined
+          if (r?.status !== undefined)
+            assert.ok(r.status < 300, `${c.name}: ${r.status} ${JSON.stringify(r.json)}`)
+          assert.equal(await alive(token), 401, 'ended after')
+          assert.equal(await alive(bystander), 200, 'a bystander keeps working')
+        })
+      }
+    })
 
-  it('deleting a role deletes the application credentials made on projects where it was granted', async () => {
-    const s = await subject()
-    const role = (await post('/v3/roles', { role: { name: `r-${rnd()}` } })).role.id
-    await grant(`/v3/projects/${s.project}/users/${s.user}/roles/${role}`)
-    await grant(`/v3/projects/${s.project}/users/${s.user}/roles/${roleIds.get('member')}`)
-    const token = await projectToken(s)
-    const ac = await h.call(
-      'POST',
-      `/v3/users/${s.user}/application_credentials`,
-      { application_credential: { name: `ac-${rnd()}` } },
-      token,
-    )
-    assert.equal(ac.status, 201)
-    assert.equal((await h.call('DELETE', `/v3/roles/${role}`)).status, 204)
-    const list = await h.call('GET', `/v3/users/${s.user}/application_credentials`)
-    assert.deepEqual(list.json.application_credentials, [])
+    describe('what Keystone deletes with them', () => {
+      it('disabling a user deletes their application credentials (re-enabling brings none back)', async () => {
+        const s = await subject()
+        const token = await memberOnProject(s)
+        const ac = await h.call(
+          'POST',
+          `/v3/users/${s.user}/application_credentials`,
+          { application_credential: { name: `ac-${rnd()}` } },
+          token,
+        )
+        assert.equal(ac.status, 201)
+        await h.call('PATCH', `/v3/users/${s.user}`, { user: { enabled: false } })
+        await h.call('PATCH', `/v3/users/${s.user}`, { user: { enabled: true } })
+        const list = await h.call('GET', `/v3/users/${s.user}/application_credentials`)
+        assert.deepEqual(list.json.application_credentials, [])
+      })
+
+      it('deleting a role deletes the application credentials made on projects where it was granted', async () => {
+        const s = await subject()
+        const role = (await post('/v3/roles', { role: { name: `r-${rnd()}` } })).role.id
+        await grant(`/v3/projects/${s.project}/users/${s.user}/roles/${role}`)
+        await grant(`/v3/projects/${s.project}/users/${s.user}/roles/${roleIds.get('member')}`)
+        const token = await projectToken(s)
+        const ac = await h.call(
+          'POST',
+          `/v3/users/${s.user}/application_credentials`,
+          { application_credential: { name: `ac-${rnd()}` } },
+          token,
+        )
+        assert.equal(ac.status, 201)
+        assert.equal((await h.call('DELETE', `/v3/roles/${role}`)).status, 204)
+        const list = await h.call('GET', `/v3/users/${s.user}/application_credentials`)
+        assert.deepEqual(list.json.application_credentials, [])
+      })
+    })
   })
-})
+}
