@@ -182,7 +182,12 @@ for (const dialect of enabledDialects()) {
     it('refuses a NUL in a resource provider name and stores no provider', async () => {
       const res = await call('placement', 'POST', '/placement/resource_providers', { name: `rp${NUL}` })
       assertRefused('placement', res, /name.*NUL/)
-      assert.deepEqual(await names('placement', '/placement/resource_providers', 'resource_providers'), [])
+      // The cloud's own simulated hypervisors have providers; none was added.
+      const stored = await names('placement', '/placement/resource_providers', 'resource_providers')
+      assert.deepEqual(
+        stored.filter((n) => n.startsWith('rp')),
+        [],
+      )
     })
 
     it('refuses ?name=a%00b in the lists of every service', async () => {
