@@ -4,6 +4,7 @@
  */
 import { Unauthorized } from '../errors/index.js'
 import type { Credentials, Enforcer } from '../policy/index.js'
+import type { AccessRule } from './access-rules.js'
 
 /** What a validated token says about its bearer, independent of the token format. */
 export interface AuthenticatedIdentity extends Credentials {
@@ -17,6 +18,8 @@ export interface AuthenticatedIdentity extends Credentials {
   expires_at?: string
   /** Set when the token came from an application credential. */
   application_credential_id?: string
+  /** The application credential's access rules: the only calls the token may make. */
+  access_rules?: readonly AccessRule[]
 }
 
 /** Validates a token string locally (signature, expiry, revocation). Throws Unauthorized. */

@@ -61,7 +61,7 @@ interface RemoteToken {
   roles?: { id: string; name: string }[]
   audit_ids?: string[]
   expires_at?: string
-  application_credential?: { id: string }
+  application_credential?: { id: string; access_rules?: { service: string; method: string; path: string }[] }
   is_admin_project?: boolean
   'OS-TRUST:trust'?: { id: string }
 }
@@ -82,6 +82,9 @@ function identityOf(t: RemoteToken): AuthenticatedIdentity {
     audit_ids: t.audit_ids,
     expires_at: t.expires_at,
     application_credential_id: t.application_credential?.id,
+    ...(t.application_credential?.access_rules?.length
+      ? { access_rules: t.application_credential.access_rules }
+      : {}),
     trust_id: t['OS-TRUST:trust']?.id,
     // NOTE: as upstream's middleware, a token that does not say otherwise is of the admin project.
     is_admin_project: t.is_admin_project ?? true,

@@ -5,7 +5,12 @@
  * mounted in the same process keeps its own.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { type AuthenticatedIdentity, RequestContext, type TokenValidator } from '../auth/index.js'
+import {
+  type AuthenticatedIdentity,
+  permittedByAccessRules,
+  RequestContext,
+  type TokenValidator,
+} from '../auth/index.js'
 import { type FaultRenderer, MethodNotAllowed, NotFound, toFault, Unauthorized } from '../errors/index.js'
 import { negotiate, type Version, type VersionList } from '../microversion/index.js'
 import type { Enforcer } from '../policy/index.js'
@@ -108,7 +113,36 @@ export function serviceScope(app: FastifyInstance, opts: ServiceScopeOptions): v
     }
     req.ctx = new RequestContext(req.id, opts.enforcer, identity, token)
     if (!identity && !req.routeOptions.config?.public) throw new Unauthorized()
+    if (
+      identity?.access_rules?.length &&
+      !accessRulesAdmit(req, app.prefix, opts.serviceType, identity, token)
+    )
+      throw new Unauthorized('The application credential used for this token does not permit this request.')
   })
+}
+
+/**
+ * Whether an application credential's access rules admit the request. NOTE: a token
+ * validating itself at identity (GET/HEAD /v3/auth/tokens with itself as subject) is
+ * admitted: it reveals nothing but the token's own contents, and a process that does
+ * not run identity validates tokens that way.
+ */
+function accessRulesAdmit(
+  req: FastifyRequest,
+  prefix: string,
+  serviceType: string,
+  identity: AuthenticatedIdentity,
+  token: string | undefined,
+): boolean {
+  const path = (req.url.split('?')[0] ?? '').slice(prefix.length) || '/'
+  if (
+    serviceType === 'identity' &&
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    path.replace(/\/+$/, '') === '/v3/auth/tokens' &&
+    headerValue(req, 'x-subject-token') === token
+  )
+    return true
+  return permittedByAccessRules(identity.access_rules ?? [], serviceType, req.method, path)
 }
 
 export function headerValue(req: FastifyRequest, name: string): string | undefined {

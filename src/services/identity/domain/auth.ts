@@ -146,7 +146,23 @@ export class Authenticator {
     }
     if (proven.appCred) {
       const ac = proven.appCred
-      draft.application_credential = { id: ac.id, name: ac.name, restricted: !ac.unrestricted }
+      draft.application_credential = {
+        id: ac.id,
+        name: ac.name,
+        restricted: !ac.unrestricted,
+        // NOTE: the rules travel in the token, so every service enforces them without
+        // asking identity (the token names them, as upstream's token body does).
+        ...(ac.access_rules.length
+          ? {
+              access_rules: ac.access_rules.map((r) => ({
+                id: r.id,
+                service: r.service,
+                path: r.path,
+                method: r.method,
+              })),
+            }
+          : {}),
+      }
       if (ac.expires_at)
         draft.expiresAtMs = Math.min(draft.expiresAtMs ?? Number.POSITIVE_INFINITY, Date.parse(ac.expires_at))
     }

@@ -27,7 +27,13 @@ export interface TokenClaims {
   project?: { id: string; name: string; domain: NamedRef; is_domain: boolean }
   domain?: NamedRef
   system?: 'all'
-  application_credential?: { id: string; name: string; restricted: boolean }
+  application_credential?: {
+    id: string
+    name: string
+    restricted: boolean
+    /** The calls the token may make; absent: any the roles allow. */
+    access_rules?: { id?: string; service: string; path: string; method: string }[]
+  }
   trust?: { id: string; trustor_user_id: string; trustee_user_id: string; impersonation: boolean }
 }
 
@@ -138,6 +144,8 @@ export function identityOf(model: TokenModel): AuthenticatedIdentity {
   }
   if (c.system) identity.system_scope = 'all'
   if (c.application_credential) identity.application_credential_id = c.application_credential.id
+  if (c.application_credential?.access_rules?.length)
+    identity.access_rules = c.application_credential.access_rules
   if (c.trust) identity.trust_id = c.trust.id
   return identity
 }
