@@ -6,7 +6,8 @@ import { apiWgFault, BadRequest, keystoneFault, Unauthorized } from '../errors/i
 import { VersionList } from '../microversion/index.js'
 import { Enforcer } from '../policy/index.js'
 import { createApp } from './app.js'
-import { allowMethods, serviceScope } from './service-scope.js'
+import { mountRoutes } from './route-table.js'
+import { serviceScope } from './service-scope.js'
 
 const identities: Record<string, AuthenticatedIdentity> = {
   'admin-token': { user_id: 'u-admin', project_id: 'p1', roles: ['admin', 'member', 'reader'] },
@@ -45,8 +46,18 @@ function build(options: Parameters<typeof createApp>[0] = {}): FastifyInstance {
       scope.get('/boom', async () => {
         throw new Error('secret internal detail')
       })
-      scope.get('/things/:id', async (req) => ({ id: (req.params as { id: string }).id }))
-      allowMethods(scope, '/things/:id', ['GET'])
+      mountRoutes(
+        scope,
+        [
+          {
+            method: 'GET',
+            path: '/things/:id',
+            policy: 'thing:create',
+            handler: async (req) => ({ id: (req.params as { id: string }).id }),
+          },
+        ],
+        { deps: undefined },
+      )
     },
     { prefix: '/identity' },
   )
@@ -254,14 +265,19 @@ describe('kernel HTTP app', () => {
   })
 })
 
-describe('allowMethods', () => {
-  it('registers 405s for a path without GET, HEAD included, without duplicate routes', async () => {
+describe('405 from the route table', () => {
+  it('answers every method a path lacks, HEAD included for a path without GET', async () => {
     const app = createApp({ logger: false })
     app.register(
       async (scope) => {
         serviceScope(scope, { serviceType: 'identity', renderFault: keystoneFault, tokens, enforcer })
-        scope.post('/only-post', { config: { public: true } }, async () => ({ ok: true }))
-        allowMethods(scope, '/only-post', ['POST'])
+        mountRoutes(
+          scope,
+          [{ method: 'POST', path: '/only-post', public: true, handler: async () => ({ ok: true }) }],
+          {
+            deps: undefined,
+          },
+        )
       },
       { prefix: '/x' },
     )

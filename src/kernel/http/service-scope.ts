@@ -11,7 +11,7 @@ import {
   RequestContext,
   type TokenValidator,
 } from '../auth/index.js'
-import { type FaultRenderer, MethodNotAllowed, NotFound, toFault, Unauthorized } from '../errors/index.js'
+import { type FaultRenderer, NotFound, toFault, Unauthorized } from '../errors/index.js'
 import { negotiate, type Version, type VersionList } from '../microversion/index.js'
 import type { Enforcer } from '../policy/index.js'
 
@@ -148,28 +148,4 @@ function accessRulesAdmit(
 export function headerValue(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name]
   return Array.isArray(v) ? v[0] : v
-}
-
-/**
- * Registers a 405 for every method a path does not implement. Call after the routes
- * are declared: `allowMethods(app, '/v3/users/:id', ['GET', 'PATCH', 'DELETE'])`.
- */
-export function allowMethods(app: FastifyInstance, path: string, allowed: readonly string[]): void {
-  const all = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
-  const withHead = allowed.includes('GET') ? [...allowed, 'HEAD'] : [...allowed]
-  for (const method of all) {
-    if (withHead.includes(method)) continue
-    app.route({
-      method,
-      url: path,
-      // A GET route would add its own HEAD twin; HEAD gets its own 405 in this loop.
-      exposeHeadRoute: false,
-      config: { public: true },
-      handler: async () => {
-        throw new MethodNotAllowed(`The method ${method} is not allowed for this resource.`, {
-          headers: { allow: withHead.join(', ') },
-        })
-      },
-    })
-  }
 }
