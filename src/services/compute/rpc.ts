@@ -8,9 +8,16 @@
  *                                      terminate_instance (the agent's contract, from
  *                                      src/agents/compute/rpc.ts)
  *
- * The agent's message shapes are restated here (`InstanceMessage`, `InstanceStateReport`)
- * so the conductor compiles without the agents; they must stay equal to the agent's.
+ * The agent's message shapes and names come from the agent's own contract.
  */
+import {
+  type BuildAndRunInstanceArgs,
+  COMPUTE_NAMESPACE,
+  COMPUTE_RPC_VERSION,
+  COMPUTE_TOPIC,
+  type InstanceStateReport,
+  type TerminateInstanceArgs,
+} from '../../agents/compute/rpc.js'
 import type { Bus } from '../../kernel/bus/index.js'
 import type { AllocationRequest } from '../../scheduler/framework.js'
 
@@ -24,9 +31,7 @@ export const SCHEDULER_NAMESPACE = 'scheduler'
 /** 1.0: select_destinations. */
 export const SCHEDULER_VERSION = '1.0'
 
-export const COMPUTE_TOPIC = 'compute'
-export const COMPUTE_NAMESPACE = 'compute'
-export const COMPUTE_RPC_VERSION = '1.0'
+export { COMPUTE_NAMESPACE, COMPUTE_RPC_VERSION, COMPUTE_TOPIC } from '../../agents/compute/rpc.js'
 
 /** API → conductor: build these instances (one create request, possibly many servers). */
 export interface BuildInstancesArgs {
@@ -62,48 +67,13 @@ export type SelectDestinationsReply =
     }
   | { ok: false; message: string; details: string }
 
-// --- the agent's contract (src/agents/compute/rpc.ts)
-
-/** A guest as the conductor describes it to the agent. */
-export interface InstanceMessage {
-  uuid: string
-  name?: string
-  project_id?: string
-  user_id?: string
-  vcpus: number
-  memory_mb: number
-  root_gb: number
-  ephemeral_gb?: number
-  swap_mb?: number
-  image?: { id: string; disk_format?: string; properties?: Record<string, string> }
-  extra_specs?: Record<string, string>
-  user_data?: string
-  mem_encryption?: boolean
-}
-
-export interface BuildAndRunInstanceArgs {
-  instance: InstanceMessage
-  /** Which try this is (1 for the first host). */
-  attempt?: number
-}
-
-export interface TerminateInstanceArgs {
-  instance_uuid: string
-  /** Drop the guest's allocations in placement once it is gone. @default true */
-  delete_allocations?: boolean
-}
-
-/** A guest's state after an operation: the reply of a `call`. */
-export interface InstanceStateReport {
-  instance_uuid: string
-  host: string
-  node: string
-  vm_state: string
-  task_state: string | null
-  power_state: number
-  launched_at?: string
-  terminated_at?: string
-}
+// --- the agent's contract, from where it is defined
+export type {
+  BuildAndRunInstanceArgs,
+  InstanceMessage,
+  InstanceStateReport,
+  TerminateInstanceArgs,
+} from '../../agents/compute/rpc.js'
 
 /** What the conductor asks of agents. */
 export interface AgentApi {
