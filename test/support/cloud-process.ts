@@ -78,7 +78,8 @@ export async function startCloudProcess(options: StartOptions = {}): Promise<Clo
   const readyMs = performance.now() - started
   const kill = (signal: NodeJS.Signals = 'SIGINT') =>
     new Promise<number | null>((done) => {
-      if (child.exitCode !== null) return done(child.exitCode)
+      // NOTE: a process ended by a signal has no exit code, only signalCode.
+      if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode)
       child.once('exit', (code) => done(code))
       child.kill(signal)
     })

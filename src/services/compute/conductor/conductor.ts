@@ -65,7 +65,10 @@ export class Conductor {
 
   /** Takes a build; answers at once. */
   buildInstances(args: BuildInstancesArgs): { accepted: true } {
-    this.track(args.instance_uuids, this.build(args.instance_uuids, args.request_id))
+    // NOTE: a cast the outbox replays after a crash can find the build already running
+    // (resume started it from the instance row): the build in flight finishes it.
+    const uuids = args.instance_uuids.filter((u) => !this.inflight.has(u))
+    if (uuids.length > 0) this.track(uuids, this.build(uuids, args.request_id))
     return { accepted: true }
   }
 
