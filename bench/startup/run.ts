@@ -12,6 +12,13 @@ import { join, resolve } from 'node:path'
 
 const CLOUDLET = resolve(import.meta.dirname, '../../src/cmd/cloudlet.js')
 const runs = Number(process.argv[2] ?? 5)
+// The node options on the command's interpreter line, as `npx cloudlet up` runs it.
+const NODE_FLAGS =
+  /^#!.*\bnode\b(.*)$/m
+    .exec(readFileSync(CLOUDLET, 'utf8').split('\n')[0]!)?.[1]
+    ?.trim()
+    .split(/\s+/)
+    .filter(Boolean) ?? []
 
 interface Sample {
   readyMs: number
@@ -20,10 +27,14 @@ interface Sample {
 
 async function once(dataDir: string, measureRss: boolean): Promise<Sample> {
   const started = performance.now()
-  const child = spawn(process.execPath, [CLOUDLET, 'up', '--port', '0', '--data-dir', dataDir], {
-    env: { ...process.env, OS_CLIENT_CONFIG_FILE: join(dataDir, 'clouds.yaml') },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    [...NODE_FLAGS, CLOUDLET, 'up', '--port', '0', '--data-dir', dataDir],
+    {
+      env: { ...process.env, OS_CLIENT_CONFIG_FILE: join(dataDir, 'clouds.yaml') },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   let out = ''
   const url = await new Promise<string>((done, fail) => {
     child.stdout.on('data', (c: Buffer) => {

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { type Cloud, fullSchema, startCloud } from '../cloud.js'
-import { type BusConfigView, createBus } from '../kernel/bus/index.js'
+import type { BusConfigView } from '../kernel/bus/index.js'
 import {
   type ConfigProblem,
   checkConfig,
@@ -130,6 +130,7 @@ async function serveRole(command: 'conductor' | 'scheduler' | 'compute', line: C
  */
 async function busStatus(line: CommandLine): Promise<number> {
   const p = prepare(line)
+  const { createBus } = await import('../kernel/bus/create-bus.js')
   const bus = await createBus(p.config as unknown as BusConfigView)
   try {
     const status = await bus.status()

@@ -25,26 +25,15 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import pino, { type Logger } from 'pino'
 import { noauth2, RemoteTokenValidator } from '../auth/index.js'
-import {
-  type BusConfigView,
-  type BusLogger,
-  busConfig,
-  createBus,
-  type MessageBus,
-  registerBusMetrics,
-} from '../bus/index.js'
+import { busConfig } from '../bus/config.js'
+// NOTE: the bus and the registry load only in a process whose plan uses them (their code
+// is ~70 modules an identity-only API never runs); their types and config are static.
+import type { BusConfigView, BusLogger, MessageBus } from '../bus/index.js'
 import { type ConfigOf, loadConfig, mergeSchemas, type SchemaShape } from '../config/index.js'
 import { type Dialect, migrateToLatest, openDatabase } from '../db/index.js'
 import { createApp } from '../http/index.js'
 import { Enforcer } from '../policy/index.js'
-import {
-  ClusterLeases,
-  leaseMigrations,
-  leaseTable,
-  registryMigrations,
-  registryTable,
-  ServiceRegistry,
-} from '../registry/index.js'
+import type { ClusterLeases, ServiceRegistry } from '../registry/index.js'
 import { hostConfig } from './host-config.js'
 import type {
   AnyServiceModule,
@@ -174,7 +163,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
   let bus: MessageBus | undefined
   try {
     if (plan.order.some((o) => o.module.usesBus))
-      bus = await createBus(config as unknown as BusConfigView, {
+      bus = await (await import('../bus/create-bus.js')).createBus(config as unknown as BusConfigView, {
         logger: busLogger(logger),
         // A process of one worker role keeps that role's stable queue names.
         ...(options.roles?.length === 1 ? { role: options.roles[0] } : {}),
@@ -191,6 +180,14 @@ export async function startHost(options: HostOptions): Promise<Host> {
       let registry: ServiceRegistry | undefined
       let leases: ClusterLeases | undefined
       if (module.workers) {
+        const {
+          ClusterLeases,
+          leaseMigrations,
+          leaseTable,
+          registryMigrations,
+          registryTable,
+          ServiceRegistry,
+        } = await import('../registry/index.js')
         await migrateToLatest(
           db as Kysely<unknown>,
           `${module.name}_registry`,
@@ -257,7 +254,11 @@ export async function startHost(options: HostOptions): Promise<Host> {
           metrics.bind_port === undefined ? undefined : { host: metrics.bind_host, port: metrics.bind_port },
       },
     })
-    if (app.metrics) registerBusMetrics(app.metrics.registry, () => bus?.counters)
+    if (app.metrics && bus) {
+      const live = bus
+      const { registerBusMetrics } = await import('../bus/bus-metrics.js')
+      registerBusMetrics(app.metrics.registry, () => live.counters)
+    }
     if (options.onRoute) {
       const notify = options.onRoute
       app.addHook('onRoute', (r) => {
