@@ -10,26 +10,35 @@
  *
  * A route added to a table joins by itself; a service joins with its table's import and
  * one line in SERVICES (its fixtures live in test/support/persona-matrix/<service>.ts).
- * PERSONA_MATRIX_ROUTE=<part of "METHOD path"> runs only the matching routes.
+ * PERSONA_MATRIX_ROUTE=<part of "METHOD path"> runs only the matching routes;
+ * PERSONA_MATRIX_SERVICE=<name>[,<name>] only those services (debugging aids).
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { ROUTES as IDENTITY_ROUTES } from '../../src/services/identity/routes.js'
 import { ROUTES as IMAGE_ROUTES } from '../../src/services/image/routes.js'
+import { ROUTES as PLACEMENT_ROUTES } from '../../src/services/placement/routes.js'
 import {
   type Cell,
   type MatrixService,
   runService,
   type ServiceTotals,
 } from '../support/persona-matrix/engine.js'
-import { identityService, imageService } from '../support/persona-matrix/services.js'
+import {
+  identityService,
+  imageService,
+  placementService,
+} from '../support/persona-matrix/services.js'
 import { buildWorld, type World } from '../support/persona-matrix/world.js'
 import { startTestCloud, type TestCloud } from '../support/test-cloud.js'
 
-const SERVICES: Array<(w: World) => Promise<MatrixService>> = [
-  (w) => identityService(w, IDENTITY_ROUTES),
-  (w) => imageService(w, IMAGE_ROUTES),
+const ALL_SERVICES: Array<[name: string, make: (w: World) => Promise<MatrixService>]> = [
+  ['identity', (w) => identityService(w, IDENTITY_ROUTES)],
+  ['image', (w) => imageService(w, IMAGE_ROUTES)],
+  ['placement', (w) => placementService(w, PLACEMENT_ROUTES)],
 ]
+const only = process.env.PERSONA_MATRIX_SERVICE?.split(',')
+const SERVICES = ALL_SERVICES.filter(([name]) => !only || only.includes(name))
 
 describe('persona matrix: every route, every persona, against the policy defaults', () => {
   let t: TestCloud
@@ -59,8 +68,8 @@ describe('persona matrix: every route, every persona, against the policy default
     await t?.close()
   })
 
-  for (const [i, make] of SERVICES.entries()) {
-    it(`service ${i + 1} of ${SERVICES.length}: 0 leaks, 0 unexpected refusals, 0 5xx`, async () => {
+  for (const [name, make] of SERVICES) {
+    it(`${name}: 0 leaks, 0 unexpected refusals, 0 5xx`, async () => {
       const svc = await make(world)
       const run = await runService(svc, {
         app: t.cloud.app,
