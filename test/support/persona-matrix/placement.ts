@@ -54,7 +54,11 @@ export function placementMatrix(
         headers: { 'x-auth-token': w.adminToken, 'openstack-api-version': `placement ${LATEST}` },
       })
     ).statusCode
-  const fresh = (prefix: string) => `${prefix}_${w.name('m').replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`
+  const fresh = (prefix: string) =>
+    `${prefix}_${w
+      .name('m')
+      .replace(/[^A-Za-z0-9]/g, '_')
+      .toUpperCase()}`
 
   const generation = async (uuid: string) =>
     (await api('GET', `/resource_providers/${uuid}`)).generation as number
@@ -216,14 +220,16 @@ export function placementMatrix(
           url = `/resource_classes/${rc}`
           extra.after = async () => {
             for (const c of made)
-              if ((await status(`/resource_classes/${c}`)) === 200) await api('DELETE', `/resource_classes/${c}`)
+              if ((await status(`/resource_classes/${c}`)) === 200)
+                await api('DELETE', `/resource_classes/${c}`)
           }
         }
       } else if (route.path === '/resource_classes' && route.method === 'POST') {
         const rc = fresh('CUSTOM')
         body = { name: rc }
         extra.after = async () => {
-          if ((await status(`/resource_classes/${rc}`)) === 200) await api('DELETE', `/resource_classes/${rc}`)
+          if ((await status(`/resource_classes/${rc}`)) === 200)
+            await api('DELETE', `/resource_classes/${rc}`)
         }
       } else if (route.path === '/resource_providers' && route.method === 'POST') {
         const uuid = randomUUID()
