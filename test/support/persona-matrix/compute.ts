@@ -74,18 +74,24 @@ function sshPublicKey(): string {
  * becomes one route per rule, its path marked with the action (`… (restore)`).
  */
 export function computeRoutes(routes: readonly MatrixRoute[]): MatrixRoute[] {
-  return routes.flatMap((r) =>
-    r.path.endsWith('/action') && Array.isArray(r.policy)
-      ? (r.policy as string[])
-          .filter((rule) => !NOT_ACTIONS.has(rule))
-          .map((rule) => ({
-            ...r,
-            path: `${r.path} (${ACTIONS[rule] ?? rule})`,
-            policy: rule,
-          }))
-      : [r],
-  )
+  return routes.flatMap((r) => {
+    if (r.path.endsWith('/action') && Array.isArray(r.policy))
+      return (r.policy as string[])
+        .filter((rule) => !NOT_ACTIONS.has(rule))
+        .map((rule) => ({ ...r, path: `${r.path} (${ACTIONS[rule] ?? rule})`, policy: rule }))
+    // A create also names objects in its body: each kind is a route of its own.
+    if (r.method === 'POST' && r.path === `${V}/servers`)
+      return [r, ...BOOT_REFERENCES.map((what) => ({ ...r, path: `${r.path} (${what})` }))]
+    return [r]
+  })
 }
+
+/**
+ * What a server create names in its body, each called with objects of the caller's and
+ * of others: a private flavor and a private image of a project (usable by that project's
+ * members and by admins), and a key pair (the caller's own only, whoever calls).
+ */
+const BOOT_REFERENCES = ['flavorRef', 'imageRef', 'key_name'] as const
 
 interface Api {
   status: number
@@ -152,6 +158,8 @@ export function computeMatrix(
     publicFlavor: '',
     /** A private flavor per project, with access for that project only. */
     privateFlavor: new Map<string, string>(),
+    /** A private image per project. */
+    privateImage: new Map<string, string>(),
     /** A server per project (booted by its member), and one soft-deleted. */
     server: new Map<string, { id: string; userId: string; requestId: string }>(),
     softDeleted: new Map<string, string>(),
@@ -217,13 +225,32 @@ export function computeMatrix(
     if (s === 'ERROR') await call('DELETE', `${V}/servers/${id}`)
   }
 
+  /** An active image: public, or private to a project. */
+  async function makeImage(owner?: string): Promise<string> {
+    const img = await w.ok('POST', '/image/v2/images', {
+      name: w.name('matrix-cirros'),
+      disk_format: 'raw',
+      container_format: 'bare',
+      visibility: owner ? 'private' : 'public',
+      ...(owner ? { owner } : {}),
+    })
+    const up = await w.app.inject({
+      method: 'PUT',
+      url: `/image/v2/images/${img.id}/file`,
+      headers: { 'x-auth-token': w.adminToken, 'content-type': 'application/octet-stream' },
+      payload: Buffer.alloc(1024, 7),
+    })
+    if (up.statusCode !== 204) throw new Error(`image upload: ${up.statusCode} ${up.body}`)
+    return img.id as string
+  }
+
   async function makeFlavor(access?: string): Promise<string> {
     const f = await ok('POST', `${V}/flavors`, {
       flavor: {
         name: w.name('flavor'),
         ram: 64,
         vcpus: 1,
-        disk: 0,
+        disk: 1,
         ...(access ? { 'os-flavor-access:is_public': false } : {}),
       },
     })
@@ -265,22 +292,10 @@ export function computeMatrix(
 
   async function setup() {
     for (const proj of projects) await ok('PUT', `${V}/os-quota-sets/${proj.id}`, { quota_set: unlimited })
-    const img = await w.ok('POST', '/image/v2/images', {
-      name: w.name('matrix-cirros'),
-      disk_format: 'raw',
-      container_format: 'bare',
-      visibility: 'public',
-    })
-    const up = await w.app.inject({
-      method: 'PUT',
-      url: `/image/v2/images/${img.id}/file`,
-      headers: { 'x-auth-token': w.adminToken, 'content-type': 'application/octet-stream' },
-      payload: Buffer.alloc(1024, 7),
-    })
-    if (up.statusCode !== 204) throw new Error(`image upload: ${up.statusCode} ${up.body}`)
-    fx.imageId = img.id
+    fx.imageId = await makeImage()
     fx.publicFlavor = await makeFlavor()
     for (const proj of projects) {
+      fx.privateImage.set(proj.id, await makeImage(proj.id))
       fx.privateFlavor.set(proj.id, await makeFlavor(proj.id))
       const id = await boot(proj)
       const actions = await ok('GET', `${V}/servers/${id}/os-instance-actions`)
@@ -342,6 +357,9 @@ export function computeMatrix(
       if (path.includes(':group_id') || path.includes(':server_id') || path.includes(':project_id'))
         return ['ours', 'other', 'far']
       if (path === `${V}/limits`) return ['ours', 'other', 'far']
+      if (route.path.endsWith('(key_name)')) return ['ours', 'colleague', 'other']
+      if (route.path.endsWith('(flavorRef)') || route.path.endsWith('(imageRef)'))
+        return ['ours', 'other', 'far']
       if (
         route.method === 'GET' &&
         [`${V}/os-server-groups`, `${V}/servers`, `${V}/servers/detail`].includes(path)
@@ -635,7 +653,33 @@ export function computeMatrix(
       } else if (path === `${V}/servers` || path === `${V}/servers/detail`) {
         target = own
         if (route.method === 'POST') {
-          body = { server: { name: w.name('vm'), imageRef: fx.imageId, flavorRef: '1', networks: 'none' } }
+          const server: Record<string, unknown> = {
+            name: w.name('vm'),
+            imageRef: fx.imageId,
+            flavorRef: '1',
+            networks: 'none',
+          }
+          if (action === 'flavorRef' || action === 'imageRef') {
+            // A project's private flavor or image: its members' and admins' to use.
+            const proj = w.projectOf(p, owner)
+            if (action === 'flavorRef') server.flavorRef = fx.privateFlavor.get(proj.id)
+            else server.imageRef = fx.privateImage.get(proj.id)
+            hidden = !(isAdmin(p) || proj.id === p.creds.project_id)
+          }
+          if (action === 'key_name') {
+            // Only the caller's own key pair, an admin's included: another user's name
+            // is a key pair the caller does not have.
+            const user = userOf(p, owner)
+            if (!fx.keypairs.has(user)) {
+              await makeKeypair(user, keypairName(user))
+              fx.keypairs.add(user)
+            }
+            server.key_name = keypairName(user)
+            hidden = owner !== 'ours'
+          }
+          // A body naming what the caller may not use is a 400 (after the rule's 403).
+          if (action) denied = [400, 403]
+          body = { server }
           extra.cleanup = async (_s, json) => {
             const id = (json as { server?: { id?: string } })?.server?.id
             if (id) {
