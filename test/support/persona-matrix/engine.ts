@@ -19,11 +19,12 @@ import type { FastifyInstance } from 'fastify'
 import type { Credentials, Enforcer, Target } from '../../../src/kernel/policy/index.js'
 
 /**
- * Whose object a call names, from the caller's point of view: `ours`, `other` (another
- * project of its domain), `far` (another domain), `none` (nobody's), or a service's own
- * (image's `shared`, `public`, `community`).
+ * Whose object a call names, from the caller's point of view: `ours`, `colleague`
+ * (another user of the caller's project: for what belongs to a user, such as key pairs),
+ * `other` (another project of its domain), `far` (another domain), `none` (nobody's), or
+ * a service's own (image's `shared`, `public`, `community`).
  */
-export type Owner = 'ours' | 'other' | 'far' | 'none' | 'shared' | 'public' | 'community'
+export type Owner = 'ours' | 'colleague' | 'other' | 'far' | 'none' | 'shared' | 'public' | 'community'
 
 /** Keystone's access rule: the calls an application credential is limited to. */
 export interface AccessRule {
@@ -80,6 +81,8 @@ export interface Prepared {
    * (rows of another domain in a list), undefined when nothing.
    */
   inspect?: (json: unknown) => string | undefined
+  /** Run after the call whatever its answer (after `cleanup`): removes a throwaway fixture. */
+  after?: () => Promise<void>
 }
 
 export interface AllowEntry {
@@ -125,6 +128,8 @@ export interface ServiceTotals {
   service: string
   routes: number
   calls: number
+  /** Calls the defaults allow (the rest they deny). */
+  allowed: number
   skipped: number
   leaks: number
   refusals: number
@@ -171,6 +176,7 @@ export async function runService(
     service: svc.name,
     routes: 0,
     calls: 0,
+    allowed: 0,
     skipped: 0,
     leaks: 0,
     refusals: 0,
@@ -209,6 +215,7 @@ export async function runService(
           ...(prep.body !== undefined ? { payload: prep.body as object } : {}),
         })
         totals.calls++
+        if (allowed) totals.allowed++
         const status = res.statusCode
         let json: unknown
         try {
@@ -244,6 +251,7 @@ export async function runService(
           note = res.body.slice(0, 200)
         }
         if (status < 300) await prep.cleanup?.(status, json)
+        await prep.after?.()
         if (verdict === 'leak' || verdict === 'refusal') {
           const listed = svc.allowList.find(
             (a) =>

@@ -4,12 +4,17 @@
  * allow-list: the refusals or successes the defaults cannot express, each with why.
  */
 import { Enforcer, type RuleDefault } from '../../../src/kernel/policy/index.js'
+import type { ServiceRegistry } from '../../../src/kernel/registry/index.js'
+import { COMPUTE_RULES } from '../../../src/services/compute/policies/index.js'
 import { withBaseRules } from '../../../src/services/identity/policies/auth.js'
 import { resourcePolicies } from '../../../src/services/identity/policies/index.js'
 import { imageServicePolicies } from '../../../src/services/image/policies/index.js'
+import { placementPolicies } from '../../../src/services/placement/policies/index.js'
+import { computeMatrix } from './compute.js'
 import type { AllowEntry, MatrixRoute, MatrixService } from './engine.js'
 import { identityMatrix } from './identity.js'
 import { imageMatrix } from './image.js'
+import { placementMatrix } from './placement.js'
 import type { World } from './world.js'
 
 const defaults = (rules: readonly RuleDefault[]) =>
@@ -94,4 +99,26 @@ export const IMAGE_ALLOW: AllowEntry[] = [
 
 export async function imageService(w: World, routes: readonly MatrixRoute[]): Promise<MatrixService> {
   return imageMatrix(routes, defaults(imageServicePolicies), w, [...IMAGE_ALLOW])
+}
+
+/** Placement's refusals or successes that are its own rules, not its policy: none. */
+export const PLACEMENT_ALLOW: AllowEntry[] = []
+
+export async function placementService(w: World, routes: readonly MatrixRoute[]): Promise<MatrixService> {
+  const svc = placementMatrix(routes, defaults(placementPolicies), w, [...PLACEMENT_ALLOW])
+  await svc.setup()
+  return svc
+}
+
+/** Compute's refusals or successes that are Nova's own rules, not its policy. */
+export const COMPUTE_ALLOW: AllowEntry[] = []
+
+export async function computeService(
+  w: World,
+  routes: readonly MatrixRoute[],
+  registry: ServiceRegistry,
+): Promise<MatrixService> {
+  const svc = computeMatrix(routes, defaults(COMPUTE_RULES), w, [...COMPUTE_ALLOW], registry)
+  await svc.setup()
+  return svc
 }

@@ -4,11 +4,12 @@
  */
 import { createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { ComputeBadRequest, ServerActionNotFound, ServerNetworkNotFound } from '../errors.js'
+import type { Server } from '../domain/servers.js'
+import { ComputeBadRequest, ServerActionNotFound, ServerNetworkNotFound, ServerNotFound } from '../errors.js'
 import { SERVER } from '../policies/index.js'
 import { TAG_PARAM } from '../schemas/servers.js'
 import { validateBody } from '../schemas/validate.js'
-import { bodyOf, type ComputeDeps, params } from './common.js'
+import { bodyOf, type ComputeDeps, callerOf, params } from './common.js'
 import { loadServer } from './servers.js'
 
 // --- metadata
@@ -131,15 +132,25 @@ function novaTs(iso: string | null): string | null {
   return `${iso.slice(0, 19)}.${iso.slice(20, 23).padEnd(6, '0')}`
 }
 
-export async function listActions(req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) {
+/**
+ * The server whose instance actions are asked for, deleted ones included; another
+ * project's server does not exist for a non-admin (404 before the rule, as loadServer).
+ */
+async function actionsServer(req: FastifyRequest, deps: ComputeDeps): Promise<Server> {
   const s = await deps.servers.get(params(req).server_id!, { withDeleted: true })
+  if (s.project_id !== req.ctx.who.project_id && !callerOf(req).isAdmin) throw new ServerNotFound(s.uuid)
+  return s
+}
+
+export async function listActions(req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) {
+  const s = await actionsServer(req, deps)
   req.ctx.can(SERVER.ACTIONS_LIST, { project_id: s.project_id })
   const actions = await deps.actions.list(s.uuid)
   return { instanceActions: actions.map((a) => actionView(req, a)) }
 }
 
 export async function showAction(req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) {
-  const s = await deps.servers.get(params(req).server_id!, { withDeleted: true })
+  const s = await actionsServer(req, deps)
   req.ctx.can(SERVER.ACTIONS_SHOW, { project_id: s.project_id })
   const requestId = params(req).request_id!
   const a = await deps.actions.byRequest(s.uuid, requestId)
