@@ -381,6 +381,8 @@ async function serve(command: 'up' | 'api', line: CommandLine): Promise<void> {
   const host = line.host ?? '127.0.0.1'
   const port = line.port ?? 5000
   const services = p.services
+  // `api` serves HTTP only; the worker roles run in their own commands (or in `up`).
+  const roles: readonly Role[] | undefined = command === 'api' ? ['api'] : undefined
   let lock: DataDirLock | undefined
   // Workers are forked by a primary that made every check and holds the lock.
   if (!cluster.isWorker) {
@@ -404,6 +406,7 @@ async function serve(command: 'up' | 'api', line: CommandLine): Promise<void> {
       dataDir: p.dataDir,
       configFiles: line.configFiles,
       services,
+      ...(roles ? { roles } : {}),
       listen: false,
       logger: p.logger,
     })
@@ -433,6 +436,7 @@ async function serve(command: 'up' | 'api', line: CommandLine): Promise<void> {
       dataDir: p.dataDir,
       configFiles: line.configFiles,
       services,
+      ...(roles ? { roles } : {}),
       host,
       port,
       logger: p.logger,
