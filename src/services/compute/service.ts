@@ -21,9 +21,11 @@ import { Flavors } from './domain/flavors.js'
 import { type ComputeHosts, NO_COMPUTE_HOSTS, registryHosts } from './domain/hosts.js'
 import { Keypairs } from './domain/keypairs.js'
 import { Quotas } from './domain/quotas.js'
+import { ServerActions } from './domain/server-actions.js'
 import { ServerGroups } from './domain/server-groups.js'
 import { type ConductorQueue, Servers } from './domain/servers.js'
 import { ComputeServices } from './domain/services.js'
+import { TenantUsages } from './domain/tenant-usage.js'
 import type { ServerUsage } from './domain/usage.js'
 import { policyForbiddenMessage } from './errors.js'
 import type { ComputeDeps } from './handlers/common.js'
@@ -163,6 +165,34 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     },
     kick: () => outbox?.kick(),
   }
+  const servers = new Servers({
+    repo: serverRepo,
+    actions,
+    flavors,
+    keypairs,
+    groups,
+    zones,
+    hosts,
+    quotas,
+    images: new ImageApi(ctx.client('image')),
+    placement,
+    queue,
+    config,
+  })
+  // NOTE: the API reads a guest (console, diagnostics) from its agent as upstream's API
+  // asks nova-compute; the bus's own section is merged by the host.
+  const timeout =
+    (config as unknown as { DEFAULT: { rpc_response_timeout?: number } }).DEFAULT.rpc_response_timeout ?? 60
+  const serverActions = new ServerActions({
+    servers,
+    repo: serverRepo,
+    actions,
+    keypairs,
+    quotas,
+    queue,
+    ...(ctx.bus ? { agents: busAgents(ctx.bus, timeout) } : {}),
+    config,
+  })
   const zoneOf = async (host: string, binary: string) =>
     binary === 'nova-compute'
       ? ((await aggregates.zonesOfHosts([host])).get(host) ?? config.DEFAULT.default_availability_zone)
@@ -176,20 +206,9 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     aggregates,
     zones,
     quotas,
-    servers: new Servers({
-      repo: serverRepo,
-      actions,
-      flavors,
-      keypairs,
-      groups,
-      zones,
-      hosts,
-      quotas,
-      images: new ImageApi(ctx.client('image')),
-      placement,
-      queue,
-      config,
-    }),
+    servers,
+    serverActions,
+    usages: new TenantUsages(serverRepo),
     actions,
     services: new ComputeServices(
       ctx.registry,
@@ -281,6 +300,7 @@ export async function createCompute(
         methods: {
           build_instances: (a) => c.buildInstances(a),
           delete_instance: (a) => c.deleteInstance(a),
+          server_action: (a) => c.serverAction(a),
         },
       },
     ])

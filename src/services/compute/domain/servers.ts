@@ -108,7 +108,7 @@ export interface ConductorQueue {
   /** Writes the message in the caller's transaction (the durable outbox). */
   add(
     trx: Transaction<ComputeDatabase>,
-    method: 'build_instances' | 'delete_instance',
+    method: 'build_instances' | 'delete_instance' | 'server_action',
     args: object,
   ): Promise<void>
   /** Sends what committed transactions added. */
@@ -136,13 +136,20 @@ export function statusOf(vmState: string, taskState: string | null): string {
     case 'active':
       if (taskState === 'rebooting' || taskState === 'reboot_pending' || taskState === 'reboot_started')
         return 'REBOOT'
-      if (taskState === 'rebooting_hard') return 'HARD_REBOOT'
-      if (taskState === 'rebuilding') return 'REBUILD'
+      if (
+        taskState === 'rebooting_hard' ||
+        taskState === 'reboot_pending_hard' ||
+        taskState === 'reboot_started_hard'
+      )
+        return 'HARD_REBOOT'
+      if (taskState === 'rebuilding' || taskState === 'rebuild_spawning') return 'REBUILD'
       if (taskState === 'migrating') return 'MIGRATING'
       return 'ACTIVE'
     case 'building':
       return 'BUILD'
     case 'stopped':
+      if (taskState === 'rebuilding' || taskState === 'rebuild_spawning') return 'REBUILD'
+      if (taskState === 'rebooting_hard' || taskState === 'reboot_started_hard') return 'HARD_REBOOT'
       return 'SHUTOFF'
     case 'resized':
       return 'VERIFY_RESIZE'
@@ -153,6 +160,8 @@ export function statusOf(vmState: string, taskState: string | null): string {
     case 'rescued':
       return 'RESCUE'
     case 'error':
+      if (taskState === 'rebuilding' || taskState === 'rebuild_spawning') return 'REBUILD'
+      if (taskState === 'rebooting_hard' || taskState === 'reboot_started_hard') return 'HARD_REBOOT'
       return 'ERROR'
     case 'deleted':
       return 'DELETED'
@@ -173,7 +182,21 @@ export function statusFilter(
 ): { vmStates: string[]; taskStates?: (string | null)[] } | undefined {
   switch (status.toUpperCase()) {
     case 'ACTIVE':
-      return { vmStates: ['active'], taskStates: [null, 'deleting', 'spawning', 'scheduling'] }
+      return {
+        vmStates: ['active'],
+        taskStates: [
+          null,
+          'deleting',
+          'spawning',
+          'scheduling',
+          'powering-off',
+          'powering-on',
+          'pausing',
+          'unpausing',
+          'suspending',
+          'resuming',
+        ],
+      }
     case 'BUILD':
       return { vmStates: ['building'] }
     case 'SHUTOFF':
@@ -198,6 +221,13 @@ export function statusFilter(
       return { vmStates: ['shelved_offloaded'] }
     case 'REBOOT':
       return { vmStates: ['active'], taskStates: ['rebooting', 'reboot_pending', 'reboot_started'] }
+    case 'HARD_REBOOT':
+      return {
+        vmStates: ['active', 'stopped', 'error'],
+        taskStates: ['rebooting_hard', 'reboot_pending_hard', 'reboot_started_hard'],
+      }
+    case 'REBUILD':
+      return { vmStates: ['active', 'stopped', 'error'], taskStates: ['rebuilding', 'rebuild_spawning'] }
     default:
       return undefined
   }
@@ -213,6 +243,20 @@ export function hostnameFrom(name: string): string {
     .slice(0, 63)
     .replace(/[.-]+$/g, '')
   return h || 'server'
+}
+
+/**
+ * An IPv6 address in its canonical text form (RFC 5952: lower case, the longest run of
+ * zero groups compressed, an embedded IPv4 tail as hex), as upstream stores and returns
+ * accessIPv6. Anything that does not parse is returned as given (the schema refused it).
+ */
+export function normaliseIpv6(ip: string): string {
+  if (!ip) return ip
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1)
+  } catch {
+    return ip
+  }
 }
 
 /** Parses `zone`, `zone:host`, `zone:host:node` or `zone::node`. */
@@ -325,7 +369,7 @@ export class Servers {
         availability_zone: zone.zone ?? null,
         config_drive: input.configDrive ? 'True' : '',
         access_ip_v4: input.accessIPv4 ?? null,
-        access_ip_v6: input.accessIPv6 ?? null,
+        access_ip_v6: input.accessIPv6 ? normaliseIpv6(input.accessIPv6) : null,
         request: JSON.stringify(request),
         host: null,
         node: null,
@@ -343,6 +387,7 @@ export class Servers {
         terminated_at: null,
         deleted_at: null,
         deleted: 0,
+        password: null,
       })
     }
     let count = input.maxCount
@@ -432,12 +477,8 @@ export class Servers {
     return Math.max(min, allowed)
   }
 
-  private async image(
-    caller: Caller,
-    ref: string,
-    requestId: string,
-    userToken?: string,
-  ): Promise<ImageInfo> {
+  /** An image the caller may use and that is active, or a 400. */
+  async image(caller: Caller, ref: string, requestId: string, userToken?: string): Promise<ImageInfo> {
     const id = ref.replace(/^.*\/images\//, '')
     const image = await this.d.images.find(id, caller.projectId, caller.isAdmin, {
       requestId,
@@ -490,7 +531,9 @@ export class Servers {
       ...(changes.description !== undefined ? { display_description: changes.description } : {}),
       ...(changes.hostname !== undefined ? { hostname: changes.hostname } : {}),
       ...(changes.accessIPv4 !== undefined ? { access_ip_v4: changes.accessIPv4 || null } : {}),
-      ...(changes.accessIPv6 !== undefined ? { access_ip_v6: changes.accessIPv6 || null } : {}),
+      ...(changes.accessIPv6 !== undefined
+        ? { access_ip_v6: normaliseIpv6(changes.accessIPv6) || null }
+        : {}),
     })
     return this.get(server.uuid)
   }

@@ -284,7 +284,8 @@ export async function updateServer(req: FastifyRequest, _r: FastifyReply, deps: 
   return { server: view }
 }
 
-const UPDATE_OMITS = [
+/** The show view's fields the update (and rebuild) answer leaves out below 2.75. */
+export const UPDATE_OMITS = [
   'OS-EXT-AZ:',
   'OS-EXT-STS:',
   'OS-EXT-SRV-ATTR:',
@@ -301,23 +302,4 @@ export async function deleteServer(req: FastifyRequest, reply: FastifyReply, dep
   const s = await loadServer(req, deps, SERVER.DELETE)
   await deps.servers.delete(callerOf(req), s, req.id)
   return reply.code(204).send()
-}
-
-/** POST /servers/{id}/action: the deferred-delete actions (others join with server operations). */
-export async function serverAction(req: FastifyRequest, reply: FastifyReply, deps: ComputeDeps) {
-  const body = (bodyOf(req) ?? {}) as Record<string, unknown>
-  const action = Object.keys(body)[0]
-  if (action === 'forceDelete') {
-    const s = await loadServer(req, deps, SERVER.FORCE_DELETE)
-    await deps.servers.forceDelete(callerOf(req), s, req.id)
-    return reply.code(202).send()
-  }
-  if (action === 'restore') {
-    const s = await loadServer(req, deps, SERVER.RESTORE)
-    await deps.servers.restore(callerOf(req), s, req.id)
-    return reply.code(202).send()
-  }
-  // NOTE: an unknown action on an unknown server is still a 404.
-  await loadServer(req, deps, SERVER.SHOW)
-  throw new ComputeBadRequest(`There is no such action: ${action ?? ''}`)
 }

@@ -245,3 +245,92 @@ const LIST = {
 export const LIST_SERVERS = querySchema(LIST, false)
 
 export const LIST_ACTIONS = querySchema({ ...paging, 'changes-since': text, 'changes-before': text }, false)
+
+// --- server actions (POST /servers/{id}/action), validated by the action's handler
+
+export const REBOOT = {
+  type: 'object',
+  properties: {
+    reboot: {
+      type: 'object',
+      properties: { type: { type: 'string', enum: ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft'] } },
+      required: ['type'],
+      additionalProperties: false,
+    },
+  },
+  required: ['reboot'],
+  additionalProperties: false,
+}
+
+/** The rebuild body at a microversion. */
+export function rebuildServer(v: { gte(x: string): boolean }) {
+  const rebuild: Record<string, unknown> = {
+    name: nameWithSpaces,
+    imageRef: { type: 'string', minLength: 1 },
+    adminPass: { type: 'string' },
+    metadata,
+    preserve_ephemeral: boolean,
+    'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
+    accessIPv4: { type: 'string', oneOf: [{ pattern: IPV4 }, { maxLength: 0 }] },
+    accessIPv6: { type: 'string', oneOf: [{ pattern: IPV6 }, { maxLength: 0 }] },
+  }
+  if (!v.gte('2.57')) rebuild.personality = { type: 'array' }
+  if (v.gte('2.19')) rebuild.description = description
+  if (v.gte('2.54')) rebuild.key_name = { type: ['string', 'null'], minLength: 1, maxLength: 255 }
+  if (v.gte('2.57')) rebuild.user_data = { type: ['string', 'null'], maxLength: 65535 }
+  if (v.gte('2.63')) rebuild.trusted_image_certificates = { type: ['array', 'null'] }
+  if (v.gte('2.90')) rebuild.hostname = { type: 'string', minLength: 1, maxLength: 255, pattern: HOSTNAME }
+  return {
+    type: 'object',
+    properties: {
+      rebuild: { type: 'object', properties: rebuild, required: ['imageRef'], additionalProperties: false },
+    },
+    required: ['rebuild'],
+    additionalProperties: false,
+  }
+}
+
+/** lock from 2.73: an optional reason. */
+export const LOCK_273 = {
+  type: 'object',
+  properties: {
+    lock: {
+      type: ['object', 'null'],
+      properties: { locked_reason: { type: 'string', minLength: 1, maxLength: 255 } },
+      additionalProperties: false,
+    },
+  },
+  required: ['lock'],
+  additionalProperties: false,
+}
+
+export const RESET_STATE = {
+  type: 'object',
+  properties: {
+    'os-resetState': {
+      type: 'object',
+      properties: { state: { type: 'string', enum: ['active', 'error'] } },
+      required: ['state'],
+      additionalProperties: false,
+    },
+  },
+  required: ['os-resetState'],
+  additionalProperties: false,
+}
+
+export const CONSOLE_OUTPUT = {
+  type: 'object',
+  properties: {
+    'os-getConsoleOutput': {
+      type: 'object',
+      properties: {
+        length: { type: ['integer', 'string', 'null'], pattern: '^-?[0-9]+$', minimum: -1 },
+      },
+      additionalProperties: false,
+    },
+  },
+  required: ['os-getConsoleOutput'],
+  additionalProperties: false,
+}
+
+export const USAGE = querySchema({ start: text, end: text, detailed: text, ...paging }, false)

@@ -172,6 +172,8 @@ export interface InstancesTable {
   deleted_at: string | null
   /** 0 while live; the row id once deleted (upstream's soft-delete convention). */
   deleted: number
+  /** The encrypted password the guest posted (os-server-password); null when none. */
+  password: string | null
 }
 
 export interface InstanceMetadataTable {
