@@ -501,6 +501,8 @@ export class ComputeAgent {
       set_host_enabled: async (args: SetHostEnabledArgs) => {
         // NOTE: the API records the change in the registry first; this makes placement
         // follow now instead of at the next periodic update, which reads it again anyway.
+        // (an update already running may have read the old status: this one follows it)
+        await this.updating?.catch(() => {})
         this.disabled = !args.enabled
         await this.updateResources()
         return { enabled: args.enabled }

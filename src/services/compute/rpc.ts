@@ -127,6 +127,8 @@ export interface AgentApi {
   rebuild(host: string, args: RebuildInstanceArgs): Promise<InstanceStateReport>
   consoleOutput(host: string, args: ConsoleOutputArgs): Promise<string>
   diagnostics(host: string, args: InstanceArgs): Promise<DiagnosticsReply>
+  /** The host's service was enabled or disabled: its provider's traits follow now. */
+  setHostEnabled(host: string, enabled: boolean): Promise<void>
 }
 
 export type PowerMethod =
@@ -152,5 +154,13 @@ export function busAgents(bus: Bus, timeoutSeconds: number): AgentApi {
     consoleOutput: async (host, args) =>
       (await rpc.call<{ output: string }>('get_console_output', args, opts(host))).output,
     diagnostics: (host, args) => rpc.call<DiagnosticsReply>('get_diagnostics', args, opts(host)),
+    setHostEnabled: async (host, enabled) => {
+      // NOTE: a short wait: the answer only hastens what the host's periodic update does anyway.
+      await rpc.call(
+        'set_host_enabled',
+        { enabled },
+        { ...opts(host), timeout: Math.min(timeoutSeconds, 10) },
+      )
+    },
   }
 }

@@ -10,6 +10,7 @@ import type { ModuleContext, ServiceClient, ServiceInstance } from '../../kernel
 import type { ServiceRegistry } from '../../kernel/registry/index.js'
 import { buildProfile } from '../../scheduler/profiles.js'
 import { ImageApi } from './clients/image.js'
+import { NetworkApi } from './clients/network.js'
 import { PlacementApi } from './clients/placement.js'
 import { Conductor } from './conductor/conductor.js'
 import { HostStates } from './conductor/host-states.js'
@@ -138,7 +139,21 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
   const hosts =
     seams.hosts ??
     (ctx.registry ? registryHosts(ctx.registry, config.DEFAULT.service_down_time) : NO_COMPUTE_HOSTS)
-  const aggregates = new Aggregates(new AggregateRepo(db, dialect), hosts)
+  // NOTE: as upstream, a failure to mirror into placement does not fail the request (the
+  // periodic sync or the next change puts it right); it is logged.
+  const aggregates = new Aggregates(new AggregateRepo(db, dialect), hosts, {
+    set: async (host, uuid, member) => {
+      try {
+        if (!(await placement.setProviderAggregate(host, uuid, member)))
+          ctx.logger.warn(
+            { host, aggregate: uuid },
+            'no compute node provider for the host: aggregate not mirrored',
+          )
+      } catch (err) {
+        ctx.logger.warn({ err, host, aggregate: uuid }, 'the aggregate could not be mirrored into placement')
+      }
+    },
+  })
   const flavors = new Flavors(new FlavorRepo(db, dialect), maxLimit)
   const keypairs = new Keypairs(keypairRepo, quotas, maxLimit)
   const groups = new ServerGroups(groupRepo, quotas)
@@ -176,6 +191,7 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     quotas,
     images: new ImageApi(ctx.client('image')),
     placement,
+    network: new NetworkApi(ctx.client('network')),
     queue,
     config,
   })
@@ -183,6 +199,7 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
   // asks nova-compute; the bus's own section is merged by the host.
   const timeout =
     (config as unknown as { DEFAULT: { rpc_response_timeout?: number } }).DEFAULT.rpc_response_timeout ?? 60
+  const agents = ctx.bus ? busAgents(ctx.bus, timeout) : undefined
   const serverActions = new ServerActions({
     servers,
     repo: serverRepo,
@@ -190,7 +207,7 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     keypairs,
     quotas,
     queue,
-    ...(ctx.bus ? { agents: busAgents(ctx.bus, timeout) } : {}),
+    ...(agents ? { agents } : {}),
     config,
   })
   const zoneOf = async (host: string, binary: string) =>
@@ -216,6 +233,15 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
       zoneOf,
       placement,
       serverRepo,
+      agents
+        ? async (host, enabled) => {
+            await agents
+              .setHostEnabled(host, enabled)
+              .catch((err: unknown) =>
+                ctx.logger.warn({ err, host, enabled }, 'the compute host was not told its new status'),
+              )
+          }
+        : undefined,
     ),
     hosts,
     hostStatus: new Map(),

@@ -58,6 +58,7 @@ export interface RebuildInput {
   accessIPv4?: string
   accessIPv6?: string
   preserveEphemeral?: boolean
+  diskConfig?: 'AUTO' | 'MANUAL'
   /** 2.54: a key pair name, or null to remove the key. */
   keyName?: string | null
   /** 2.57: base64 user data, or null to remove it. */
@@ -183,6 +184,9 @@ export class ServerActions {
           ...(input.userData !== undefined ? { user_data: input.userData } : {}),
           ...(input.description !== undefined ? { display_description: input.description } : {}),
           ...(input.hostname !== undefined ? { hostname: input.hostname } : {}),
+          ...(input.diskConfig !== undefined
+            ? { auto_disk_config: input.diskConfig === 'AUTO' ? 1 : 0 }
+            : {}),
         })
         if (input.metadata) await d.repo.setMetadata(server.uuid, input.metadata, true)
       },

@@ -10,6 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { Transaction } from 'kysely'
 import type { ImageApi, ImageInfo } from '../clients/image.js'
+import type { NetworkApi } from '../clients/network.js'
 import type { PlacementApi } from '../clients/placement.js'
 import type { ComputeConfig } from '../config.js'
 import {
@@ -18,6 +19,7 @@ import {
   ServerInvalidState,
   ServerLocked,
   ServerMetadataNotFound,
+  ServerNetworkInvalid,
   ServerNotFound,
   ServerQuotaExceeded,
   ServerTagLimitExceeded,
@@ -89,9 +91,13 @@ export interface NewServers {
   hostname?: string
   configDrive: boolean
   networks: 'none' | 'auto' | unknown[]
+  /** Security group names (or ids) the servers join. */
+  securityGroups?: string[]
   accessIPv4?: string
   accessIPv6?: string
   adminPass?: string
+  /** `OS-DCF:diskConfig`. @default MANUAL */
+  diskConfig?: 'AUTO' | 'MANUAL'
   requestId: string
   /** The caller's token, so the image service applies its own visibility rules. */
   userToken?: string
@@ -126,6 +132,8 @@ export interface ServersDeps {
   quotas: Quotas
   images: ImageApi
   placement: PlacementApi
+  /** Asked about the networks, ports and security groups a create names. */
+  network: NetworkApi
   queue: ConductorQueue
   config: ComputeConfig
 }
@@ -302,6 +310,7 @@ export class Servers {
         throw new ServerCreateInvalid(`Invalid server group ${groupUuid} provided.`)
       await d.groups.checkMembers(caller, group, input.maxCount)
     }
+    await this.checkNetworks(caller, input)
     const zone = await this.zone(input)
     const metadataLimit = (await d.quotas.limits(caller.projectId, caller.userId)).metadata_items ?? -1
     const metaCount = Object.keys(input.metadata).length
@@ -388,6 +397,7 @@ export class Servers {
         deleted_at: null,
         deleted: 0,
         password: null,
+        auto_disk_config: input.diskConfig === 'AUTO' ? 1 : 0,
       })
     }
     let count = input.maxCount
@@ -490,6 +500,31 @@ export class Servers {
     return image
   }
 
+  /**
+   * The networks, ports and security groups a create names must exist for the caller in
+   * the network service; without one, none does (the `default` group aside, which every
+   * project has).
+   */
+  private async checkNetworks(caller: Caller, input: NewServers): Promise<void> {
+    const net = this.d.network
+    const opts = [input.requestId, input.userToken] as const
+    if (Array.isArray(input.networks))
+      for (const n of input.networks as { uuid?: string; port?: string | null }[]) {
+        if (n.port) {
+          if (!(await net.portExists(n.port, ...opts)))
+            throw new ServerNetworkInvalid(`Port ${n.port} could not be found.`)
+        } else if (n.uuid !== undefined) {
+          if (!(await net.networkExists(n.uuid, ...opts)))
+            throw new ServerNetworkInvalid(`Network ${n.uuid} could not be found.`)
+        }
+      }
+    for (const sg of input.securityGroups ?? []) {
+      const found = await net.securityGroupExists(sg, caller.projectId, ...opts)
+      if (found === false || (found === undefined && sg !== 'default'))
+        throw new ServerNetworkInvalid(`Security group ${sg} not found.`)
+    }
+  }
+
   private async zone(input: NewServers): Promise<{ zone?: string; host?: string; node?: string }> {
     const parsed = input.availabilityZone ? parseZone(input.availabilityZone) : {}
     if (parsed.zone) {
@@ -524,6 +559,7 @@ export class Servers {
       hostname?: string
       accessIPv4?: string
       accessIPv6?: string
+      diskConfig?: 'AUTO' | 'MANUAL'
     },
   ): Promise<Server> {
     await this.d.repo.update(server.uuid, {
@@ -533,6 +569,9 @@ export class Servers {
       ...(changes.accessIPv4 !== undefined ? { access_ip_v4: changes.accessIPv4 || null } : {}),
       ...(changes.accessIPv6 !== undefined
         ? { access_ip_v6: normaliseIpv6(changes.accessIPv6) || null }
+        : {}),
+      ...(changes.diskConfig !== undefined
+        ? { auto_disk_config: changes.diskConfig === 'AUTO' ? 1 : 0 }
         : {}),
     })
     return this.get(server.uuid)

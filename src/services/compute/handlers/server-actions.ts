@@ -120,6 +120,9 @@ async function rebuild(req: FastifyRequest, reply: FastifyReply, deps: ComputeDe
     ...(r.user_data !== undefined ? { userData: r.user_data as string | null } : {}),
     ...(r.description !== undefined ? { description: r.description as string | null } : {}),
     ...(r.hostname !== undefined ? { hostname: r.hostname as string } : {}),
+    ...(r['OS-DCF:diskConfig'] !== undefined
+      ? { diskConfig: r['OS-DCF:diskConfig'] as 'AUTO' | 'MANUAL' }
+      : {}),
     requestId: req.id,
     ...(typeof token === 'string' ? { userToken: token } : {}),
   })

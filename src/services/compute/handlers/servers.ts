@@ -52,6 +52,9 @@ export async function createServer(req: FastifyRequest, reply: FastifyReply, dep
   if (s.host !== undefined || s.hypervisor_hostname !== undefined)
     req.ctx.can(SERVER.REQUESTED_DESTINATION, target)
   if (Array.isArray(s.networks) && s.networks.length) req.ctx.can(SERVER.ATTACH_NETWORK, target)
+  for (const n of Array.isArray(s.networks) ? (s.networks as { uuid?: string }[]) : [])
+    if (n.uuid !== undefined && !UUID_LIKE.test(n.uuid))
+      throw new ComputeBadRequest(`Bad networks format: network uuid is not in proper format (${n.uuid})`)
   if (s.user_data !== undefined && !isBase64(s.user_data))
     throw new ComputeBadRequest('User data needs to be valid base 64.')
   const min = s.min_count === undefined ? 1 : Number(s.min_count)
@@ -85,9 +88,13 @@ export async function createServer(req: FastifyRequest, reply: FastifyReply, dep
     ...(s.hostname !== undefined ? { hostname: s.hostname } : {}),
     configDrive: s.config_drive === undefined ? false : toBool(s.config_drive),
     networks: s.networks ?? 'auto',
+    ...(Array.isArray(s.security_groups)
+      ? { securityGroups: (s.security_groups as { name?: string }[]).map((g) => String(g.name ?? '')) }
+      : {}),
     ...(s.accessIPv4 !== undefined ? { accessIPv4: s.accessIPv4 } : {}),
     ...(s.accessIPv6 !== undefined ? { accessIPv6: s.accessIPv6 } : {}),
     ...(s.adminPass !== undefined ? { adminPass: s.adminPass } : {}),
+    ...(s['OS-DCF:diskConfig'] !== undefined ? { diskConfig: s['OS-DCF:diskConfig'] } : {}),
     requestId: req.id,
     ...(typeof req.headers['x-auth-token'] === 'string' ? { userToken: req.headers['x-auth-token'] } : {}),
   })
@@ -100,12 +107,15 @@ export async function createServer(req: FastifyRequest, reply: FastifyReply, dep
     server: {
       id: first.uuid,
       links: serverSummary(req, deps, first).links,
-      'OS-DCF:diskConfig': 'MANUAL',
+      'OS-DCF:diskConfig': first.auto_disk_config ? 'AUTO' : 'MANUAL',
       security_groups: [{ name: 'default' }],
       adminPass: created.adminPass,
     },
   }
 }
+
+/** What upstream's is_uuid_like accepts: 32 hex digits, dashes anywhere. */
+const UUID_LIKE = /^(?:[0-9a-f]-?){31}[0-9a-f]$/i
 
 function isBase64(s: string): boolean {
   return /^[A-Za-z0-9+/\n\r]*={0,2}[\n\r]*$/.test(s) && s.replace(/[\n\r]/g, '').length % 4 === 0
@@ -274,6 +284,7 @@ export async function updateServer(req: FastifyRequest, _r: FastifyReply, deps: 
     ...(b.hostname !== undefined ? { hostname: b.hostname } : {}),
     ...(b.accessIPv4 !== undefined ? { accessIPv4: b.accessIPv4 } : {}),
     ...(b.accessIPv6 !== undefined ? { accessIPv6: b.accessIPv6 } : {}),
+    ...(b['OS-DCF:diskConfig'] !== undefined ? { diskConfig: b['OS-DCF:diskConfig'] } : {}),
   })
   const view = serverView(req, deps, updated, viewContext(req, deps, [updated]))
   // NOTE: before 2.75 the update answer is the show view without the extension fields

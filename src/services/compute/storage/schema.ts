@@ -174,6 +174,8 @@ export interface InstancesTable {
   deleted: number
   /** The encrypted password the guest posted (os-server-password); null when none. */
   password: string | null
+  /** 1: `OS-DCF:diskConfig` AUTO. */
+  auto_disk_config: number
 }
 
 export interface InstanceMetadataTable {

@@ -150,6 +150,7 @@ describe('server actions', () => {
           key_name: 'rebuild-key',
           user_data: Buffer.from('#cloud-config').toString('base64'),
           accessIPv6: '0000:0000:0000:0000:0000:babe:220.12.22.2',
+          'OS-DCF:diskConfig': 'AUTO',
         },
       },
       MEMBER,
@@ -162,6 +163,7 @@ describe('server actions', () => {
     assert.equal(view.key_name, 'rebuild-key')
     assert.equal(view.user_data, Buffer.from('#cloud-config').toString('base64'))
     assert.equal(view.accessIPv6, '::babe:dc0c:1602')
+    assert.equal(view['OS-DCF:diskConfig'], 'AUTO')
     assert.ok(view.adminPass)
     assert.equal(view['OS-EXT-STS:vm_state'], undefined, 'the 2.57 answer has no extension fields')
     assert.equal(view.status, 'REBUILD')
@@ -269,5 +271,37 @@ describe('server actions', () => {
       (await c.t.call('GET', `/compute/v2.1/os-simple-tenant-usage/?start=${start}`, { as: ADMIN })).status,
       404,
     )
+  })
+
+  it("puts COMPUTE_STATUS_DISABLED on a disabled host's provider at once, and takes it off when enabled", async () => {
+    const services = await c.t.call('GET', '/compute/v2.1/os-services?binary=nova-compute', {
+      as: ADMIN,
+      version: '2.53',
+    })
+    const svc = services.body.services[0] as { id: string; host: string }
+    const rp = (await c.t.call('GET', `/placement/resource_providers?name=${svc.host}`, { as: ADMIN })).body
+      .resource_providers[0]
+    const traits = async () =>
+      (
+        await c.t.call('GET', `/placement/resource_providers/${rp.uuid}/traits`, {
+          as: ADMIN,
+          headers: { 'openstack-api-version': 'placement 1.6' },
+        })
+      ).body.traits as string[]
+    assert.ok(!(await traits()).includes('COMPUTE_STATUS_DISABLED'))
+    const off = await c.t.call('PUT', `/compute/v2.1/os-services/${svc.id}`, {
+      as: ADMIN,
+      version: '2.53',
+      body: { status: 'disabled', disabled_reason: 'maintenance' },
+    })
+    assert.equal(off.status, 200, JSON.stringify(off.body))
+    assert.ok((await traits()).includes('COMPUTE_STATUS_DISABLED'))
+    const on = await c.t.call('PUT', `/compute/v2.1/os-services/${svc.id}`, {
+      as: ADMIN,
+      version: '2.53',
+      body: { status: 'enabled' },
+    })
+    assert.equal(on.status, 200)
+    assert.ok(!(await traits()).includes('COMPUTE_STATUS_DISABLED'))
   })
 })
