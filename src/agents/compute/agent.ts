@@ -480,8 +480,8 @@ export class ComputeAgent {
       get_console_output: async (args: ConsoleOutputArgs) => {
         const output = await this.driver.consoleOutput(args.instance_uuid)
         if (args.length === undefined || args.length < 0) return { output }
-        const lines = output.replace(/\n$/, '').split('\n')
-        return { output: args.length === 0 ? '' : `${lines.slice(-args.length).join('\n')}\n` }
+        // the last `length` pieces between newlines, as upstream's compute tails the log
+        return { output: args.length === 0 ? '' : output.split('\n').slice(-args.length).join('\n') }
       },
       get_diagnostics: async (args: InstanceArgs): Promise<DiagnosticsReply> =>
         this.diagnostics(args.instance_uuid),

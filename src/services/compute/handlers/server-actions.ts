@@ -138,7 +138,12 @@ async function rebuild(req: FastifyRequest, reply: FastifyReply, deps: ComputeDe
       if (!keep.has(k) && UPDATE_OMITS.some((p) => (p.endsWith(':') ? k.startsWith(p) : k === p)))
         delete view[k]
   }
-  if (req.version.gte('2.57')) view.user_data = updated.user_data
+  if (req.version.gte('2.57')) {
+    // NOTE: the rebuild answer carries user_data in its own field; the admin's extended
+    // attribute of the same value is left out (from 2.75 too).
+    delete view['OS-EXT-SRV-ATTR:user_data']
+    view.user_data = updated.user_data
+  }
   if (deps.config.api.enable_instance_password)
     view.adminPass = (r.adminPass as string | undefined) ?? randomPassword()
   reply.code(202)

@@ -382,6 +382,9 @@ export class FakeDriver implements ComputeDriver {
     g.powerState = RUNNING
     g.runningSince = this.now()
     g.console.push(`[    0.000000] Linux version 6.1.0-cloudlet (fake) booting ${g.spec.name ?? g.spec.uuid}`)
+    g.console.push(`[    0.000000] Command line: root=LABEL=cloudimg-rootfs ro console=ttyS0`)
+    g.console.push(`[    0.012000] Memory: ${g.spec.memoryMb * 1024}K available, ${g.spec.vcpus} CPUs`)
+    g.console.push(`[    0.512000] EXT4-fs (vda1): mounted filesystem with ordered data mode`)
     g.console.push(`[    1.024000] cloud-init: ${g.spec.uuid} up on ${this.host}`)
   }
 
