@@ -17,8 +17,12 @@ const ADMIN = 'project-admin'
 describe('server actions', () => {
   let c: TestCloud
   let id: string
+  const notified: string[] = []
   before(async () => {
     c = await startServersCloud({ realAgents: 2 })
+    await c.t.host.bus!.listen({ eventTypes: ['instance.*.*'] }, (n) => {
+      notified.push(n.eventType)
+    })
     const res = await c.t.call('POST', S, {
       as: MEMBER,
       version: '2.74',
@@ -72,6 +76,19 @@ describe('server actions', () => {
     const active = await waitFor(c.t, id, ['ACTIVE', 'ERROR'])
     assert.equal(active['OS-EXT-STS:power_state'], 1)
     await settle(c.compute)
+    // the versioned notifications of both actions, in order
+    const until = Date.now() + 5000
+    while (!notified.includes('instance.power_on.end') && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20))
+    assert.deepEqual(
+      notified.filter((e) => /power_(on|off)/.test(e)),
+      [
+        'instance.power_off.start',
+        'instance.power_off.end',
+        'instance.power_on.start',
+        'instance.power_on.end',
+      ],
+    )
   })
 
   it('reboots SOFT and HARD and refuses a bad reboot type', async () => {
