@@ -50,6 +50,7 @@ import {
   type InstanceStateReport,
   type RebootInstanceArgs,
   type RebuildInstanceArgs,
+  type SetAdminPasswordArgs,
   type SetHostEnabledArgs,
   type SnapshotReply,
   type TerminateInstanceArgs,
@@ -475,6 +476,10 @@ export class ComputeAgent {
             data: Buffer.from(snap.data).toString('base64'),
           }
         }),
+      set_admin_password: (args: SetAdminPasswordArgs, info: MessageInfo) =>
+        this.accept(info, args.instance_uuid, () =>
+          this.power(args.instance_uuid, (u) => this.driver.setAdminPassword(u, args.new_pass)),
+        ),
       rebuild_instance: (args: RebuildInstanceArgs, info: MessageInfo) =>
         this.accept(info, args.instance.uuid, () => this.rebuild(args)),
       get_console_output: async (args: ConsoleOutputArgs) => {

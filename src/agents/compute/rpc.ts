@@ -28,7 +28,7 @@ export const COMPUTE_NAMESPACE = 'compute'
  * suspend/resume_instance, snapshot_instance, get_console_output, get_instance_state,
  * get_host_uptime, get_host_utilisation, set_host_enabled, live_migration,
  * prep_resize (refused until migrations exist).
- * 1.1: rebuild_instance, get_diagnostics.
+ * 1.1: rebuild_instance, get_diagnostics, set_admin_password.
  */
 export const COMPUTE_RPC_VERSION = '1.1'
 
@@ -72,6 +72,10 @@ export interface RebuildInstanceArgs {
   instance: InstanceMessage
   /** Keep the ephemeral disk (the fake driver keeps nothing else either). @default false */
   preserve_ephemeral?: boolean
+}
+
+export interface SetAdminPasswordArgs extends InstanceArgs {
+  new_pass: string
 }
 
 export interface ConsoleOutputArgs extends InstanceArgs {

@@ -324,6 +324,7 @@ export const ROUTES: readonly R[] = [
       SERVER.SUSPEND,
       SERVER.RESUME,
       SERVER.CONSOLE_OUTPUT,
+      SERVER.CHANGE_PASSWORD,
     ]),
     handler: actions.serverAction,
   },

@@ -62,6 +62,7 @@ export type ServerActionName =
   | 'suspend'
   | 'resume'
   | 'rebuild'
+  | 'change_password'
 
 /**
  * API → conductor: carry out an action the API accepted. The API has set the task state
@@ -78,6 +79,8 @@ export interface ServerActionArgs {
   was_stopped?: boolean
   /** rebuild: keep the ephemeral disk. */
   preserve_ephemeral?: boolean
+  /** change_password: the new administrator password. */
+  new_pass?: string
 }
 
 /** One chosen host and how its resources are claimed in placement. */
@@ -121,7 +124,7 @@ export interface AgentApi {
   power(
     host: string,
     method: PowerMethod,
-    args: InstanceArgs | RebootInstanceArgs,
+    args: InstanceArgs | RebootInstanceArgs | (InstanceArgs & { new_pass: string }),
   ): Promise<InstanceStateReport>
   /** Destroys and spawns the guest again from its (new) image. */
   rebuild(host: string, args: RebuildInstanceArgs): Promise<InstanceStateReport>
@@ -139,6 +142,7 @@ export type PowerMethod =
   | 'unpause_instance'
   | 'suspend_instance'
   | 'resume_instance'
+  | 'set_admin_password'
 
 /** The agents over the bus: calls on topic `compute`, server `<host>`. */
 export function busAgents(bus: Bus, timeoutSeconds: number): AgentApi {

@@ -84,7 +84,10 @@ const HARD_REBOOT_FROM_TASKS = [
 ]
 
 /** Per simple action: the vm_states it starts from and the task state it sets. */
-const SIMPLE: Record<Exclude<ServerActionName, 'reboot' | 'rebuild'>, { from: string[]; task: string }> = {
+const SIMPLE: Record<
+  Exclude<ServerActionName, 'reboot' | 'rebuild' | 'change_password'>,
+  { from: string[]; task: string }
+> = {
   stop: { from: ['active', 'error'], task: 'powering-off' },
   start: { from: ['stopped'], task: 'powering-on' },
   pause: { from: ['active'], task: 'pausing' },
@@ -125,6 +128,20 @@ export class ServerActions {
       type === 'SOFT' ? [null] : HARD_REBOOT_FROM_TASKS,
       type === 'SOFT' ? 'rebooting' : 'rebooting_hard',
       { action: 'reboot', reboot_type: type },
+      requestId,
+    )
+  }
+
+  /** changePassword: the guest's agent sets it (a running server only). */
+  async changePassword(caller: Caller, server: Server, password: string, requestId: string): Promise<void> {
+    this.checkLock(caller, server)
+    this.checkState('changePassword', server, ['active'], [null])
+    await this.accept(
+      caller,
+      server,
+      [null],
+      'updating_password',
+      { action: 'change_password', new_pass: password },
       requestId,
     )
   }
@@ -297,7 +314,7 @@ export class ServerActions {
     await d.repo.db.transaction().execute(async (trx) => {
       await d.actions.start(
         {
-          action: args.action,
+          action: args.action === 'change_password' ? 'changePassword' : args.action,
           instance_uuid: server.uuid,
           request_id: requestId,
           user_id: caller.userId,

@@ -151,6 +151,7 @@ export function statusOf(vmState: string, taskState: string | null): string {
       )
         return 'HARD_REBOOT'
       if (taskState === 'rebuilding' || taskState === 'rebuild_spawning') return 'REBUILD'
+      if (taskState === 'updating_password') return 'PASSWORD'
       if (taskState === 'migrating') return 'MIGRATING'
       return 'ACTIVE'
     case 'building':
@@ -234,6 +235,8 @@ export function statusFilter(
         vmStates: ['active', 'stopped', 'error'],
         taskStates: ['rebooting_hard', 'reboot_pending_hard', 'reboot_started_hard'],
       }
+    case 'PASSWORD':
+      return { vmStates: ['active'], taskStates: ['updating_password'] }
     case 'REBUILD':
       return { vmStates: ['active', 'stopped', 'error'], taskStates: ['rebuilding', 'rebuild_spawning'] }
     default:
@@ -498,6 +501,30 @@ export class Servers {
       throw new ServerCreateInvalid(`Image ${id} could not be found.`, 'compute.server.image_not_found')
     if (image.status !== 'active') throw new ServerCreateInvalid(`Image ${id} is not active.`)
     return image
+  }
+
+  /**
+   * Files to inject (personality, before 2.57) within the `injected_files`,
+   * `injected_file_path_bytes` and `injected_file_content_bytes` quotas (403 as upstream).
+   * The guests of the fake driver have no disk to write them to; nothing is kept.
+   */
+  async checkPersonality(
+    projectId: string,
+    userId: string,
+    files: readonly { path?: string; contents?: string }[],
+  ): Promise<void> {
+    if (files.length === 0) return
+    const limits = await this.d.quotas.limits(projectId, userId)
+    const count = limits.injected_files ?? -1
+    const pathMax = limits.injected_file_path_bytes ?? -1
+    const contentMax = limits.injected_file_content_bytes ?? -1
+    if (count >= 0 && files.length > count) throw new ServerQuotaExceeded('Personality file limit exceeded')
+    for (const f of files) {
+      if (pathMax >= 0 && Buffer.byteLength(f.path ?? '') > pathMax)
+        throw new ServerQuotaExceeded(`Personality file path exceeds maximum ${pathMax}`)
+      if (contentMax >= 0 && Buffer.from(f.contents ?? '', 'base64').byteLength > contentMax)
+        throw new ServerQuotaExceeded(`Personality file content exceeds maximum ${contentMax}`)
+    }
   }
 
   /**

@@ -8,7 +8,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ComputeBadRequest } from '../errors.js'
 import { SERVER } from '../policies/index.js'
-import { CONSOLE_OUTPUT, LOCK_273, REBOOT, RESET_STATE, rebuildServer } from '../schemas/servers.js'
+import {
+  CHANGE_PASSWORD,
+  CONSOLE_OUTPUT,
+  LOCK_273,
+  REBOOT,
+  RESET_STATE,
+  rebuildServer,
+} from '../schemas/servers.js'
 import { toBool } from '../schemas/types.js'
 import { validateBody } from '../schemas/validate.js'
 import { bodyOf, type ComputeDeps, callerOf } from './common.js'
@@ -65,6 +72,13 @@ export async function serverAction(req: FastifyRequest, reply: FastifyReply, dep
       await deps.serverActions.unlock(caller, s, req.id)
       return reply.code(202).send()
     }
+    case 'changePassword': {
+      const s = await loadServer(req, deps, SERVER.CHANGE_PASSWORD)
+      validateBody(CHANGE_PASSWORD, body)
+      const password = (body.changePassword as { adminPass: string }).adminPass
+      await deps.serverActions.changePassword(caller, s, password, req.id)
+      return reply.code(202).send()
+    }
     case 'os-resetState': {
       const s = await loadServer(req, deps, SERVER.RESET_STATE)
       validateBody(RESET_STATE, body)
@@ -106,6 +120,8 @@ async function rebuild(req: FastifyRequest, reply: FastifyReply, deps: ComputeDe
   if (r.trusted_image_certificates) req.ctx.can(SERVER.REBUILD_TRUSTED_CERTS, { project_id: s.project_id })
   if (typeof r.user_data === 'string' && !/^[A-Za-z0-9+/\n\r]*={0,2}[\n\r]*$/.test(r.user_data))
     throw new ComputeBadRequest('User data needs to be valid base 64.')
+  if (Array.isArray(r.personality))
+    await deps.servers.checkPersonality(s.project_id, s.user_id, r.personality as { path?: string }[])
   const token = req.headers['x-auth-token']
   const updated = await deps.serverActions.rebuild(callerOf(req), s, {
     imageRef: String(r.imageRef).replace(/^.*\/images\//, ''),

@@ -64,6 +64,8 @@ export async function createServer(req: FastifyRequest, reply: FastifyReply, dep
     throw new ServerCreateInvalid(
       'Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.',
     )
+  if (Array.isArray(s.personality))
+    await deps.servers.checkPersonality(caller.projectId, caller.userId, s.personality)
   const hints = { ...(body['OS-SCH-HNT:scheduler_hints'] ?? {}), ...(body['os:scheduler_hints'] ?? {}) }
   const created = await deps.servers.create(caller, {
     name: s.name,

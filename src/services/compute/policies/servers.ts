@@ -68,6 +68,7 @@ export const SERVER = {
   DIAGNOSTICS: 'os_compute_api:os-server-diagnostics',
   PASSWORD_SHOW: 'os_compute_api:os-server-password:show',
   PASSWORD_CLEAR: 'os_compute_api:os-server-password:clear',
+  CHANGE_PASSWORD: 'os_compute_api:os-admin-password',
   USAGE_LIST: 'os_compute_api:os-simple-tenant-usage:list',
   USAGE_SHOW: 'os_compute_api:os-simple-tenant-usage:show',
 } as const
@@ -220,6 +221,12 @@ export const SERVER_RULES = [
     'Clear the encrypted administrative password of a server',
     'DELETE',
     `${SID}/os-server-password`,
+  ),
+  member(
+    SERVER.CHANGE_PASSWORD,
+    'Change the administrative password for a server',
+    'POST',
+    `${SID}/action (changePassword)`,
   ),
   admin(
     SERVER.USAGE_LIST,

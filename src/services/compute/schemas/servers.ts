@@ -61,6 +61,19 @@ const hints = {
   additionalProperties: true,
 }
 
+/** Files injected into the guest (before 2.57): a path and base64 contents each. */
+const personality = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      path: { type: 'string' },
+      contents: { type: 'string', pattern: '^[A-Za-z0-9+/\\s]*={0,2}\\s*$' },
+    },
+    additionalProperties: false,
+  },
+}
+
 /** The create body at a microversion. */
 export function createServer(v: { gte(x: string): boolean }) {
   const server: Record<string, unknown> = {
@@ -91,7 +104,7 @@ export function createServer(v: { gte(x: string): boolean }) {
     security_groups: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } },
     user_data: { type: 'string', maxLength: 65535 },
   }
-  if (!v.gte('2.57')) server.personality = { type: 'array' }
+  if (!v.gte('2.57')) server.personality = personality
   if (v.gte('2.19')) server.description = description
   if (v.gte('2.52')) server.tags = { type: 'array', items: TAG, maxItems: 50 }
   if (v.gte('2.63')) server.trusted_image_certificates = { type: ['array', 'null'] }
@@ -274,7 +287,7 @@ export function rebuildServer(v: { gte(x: string): boolean }) {
     accessIPv4: { type: 'string', oneOf: [{ pattern: IPV4 }, { maxLength: 0 }] },
     accessIPv6: { type: 'string', oneOf: [{ pattern: IPV6 }, { maxLength: 0 }] },
   }
-  if (!v.gte('2.57')) rebuild.personality = { type: 'array' }
+  if (!v.gte('2.57')) rebuild.personality = personality
   if (v.gte('2.19')) rebuild.description = description
   if (v.gte('2.54')) rebuild.key_name = { type: ['string', 'null'], minLength: 1, maxLength: 255 }
   if (v.gte('2.57')) rebuild.user_data = { type: ['string', 'null'], maxLength: 65535 }
@@ -301,6 +314,20 @@ export const LOCK_273 = {
     },
   },
   required: ['lock'],
+  additionalProperties: false,
+}
+
+export const CHANGE_PASSWORD = {
+  type: 'object',
+  properties: {
+    changePassword: {
+      type: 'object',
+      properties: { adminPass: { type: 'string' } },
+      required: ['adminPass'],
+      additionalProperties: false,
+    },
+  },
+  required: ['changePassword'],
   additionalProperties: false,
 }
 

@@ -325,4 +325,52 @@ describe('server actions', () => {
     assert.equal(on.status, 200)
     assert.ok(!(await traits()).includes('COMPUTE_STATUS_DISABLED'))
   })
+
+  it('changes the admin password through the agent (a running server only)', async () => {
+    const r = await act({ changePassword: { adminPass: 'n3w-secret' } })
+    assert.equal(r.status, 202, JSON.stringify(r.body))
+    assert.equal((await waitFor(c.t, id, ['ACTIVE', 'ERROR'])).status, 'ACTIVE')
+    await settle(c.compute)
+    const a = await events(r.headers['x-compute-request-id'] as string)
+    assert.equal(a.action, 'changePassword')
+    assert.deepEqual(
+      a.events.map((e) => [e.event, e.result]),
+      [['compute_set_admin_password', 'Success']],
+    )
+    assert.equal((await act({ changePassword: {} })).status, 400)
+  })
+
+  it('checks personality files (before 2.57) against the injected file quotas', async () => {
+    const file = { path: '/etc/motd', contents: Buffer.from('hello').toString('base64') }
+    const ok = await act({ rebuild: { imageRef: c.imageId, personality: [file] } }, MEMBER, '2.56')
+    assert.equal(ok.status, 202, JSON.stringify(ok.body))
+    await waitFor(c.t, id, ['ACTIVE'])
+    await settle(c.compute)
+    const tooMany = await c.t.call('POST', S, {
+      as: MEMBER,
+      version: '2.56',
+      body: {
+        server: {
+          name: 'files',
+          imageRef: c.imageId,
+          flavorRef: '1',
+          networks: 'none',
+          personality: Array.from({ length: 6 }, (_, n) => ({ ...file, path: `/f${n}` })),
+        },
+      },
+    })
+    assert.equal(tooMany.status, 403, JSON.stringify(tooMany.body))
+    assert.equal(tooMany.body.forbidden.message, 'Personality file limit exceeded')
+    const notEncoded = await act(
+      { rebuild: { imageRef: c.imageId, personality: [{ path: '/x', contents: '**not base64**' }] } },
+      MEMBER,
+      '2.56',
+    )
+    assert.equal(notEncoded.status, 400)
+    assert.equal(
+      (await act({ rebuild: { imageRef: c.imageId, personality: [file] } }, MEMBER, '2.57')).status,
+      400,
+      'no personality from 2.57',
+    )
+  })
 })

@@ -18,6 +18,7 @@
  *   resume      SUSPENDED                            RUNNING     invalid
  *   destroy     any (an unknown uuid too)            (gone)
  *   snapshot    any                                  unchanged   raw image bytes
+ *   set admin password RUNNING                       unchanged   invalid
  *
  * Any operation on an unknown uuid (but destroy) is InstanceNotFound; on a host that is
  * down, HypervisorUnavailable. A spawn that asks for an SEV slot or PCI devices the host
@@ -277,6 +278,18 @@ export class FakeDriver implements ComputeDriver {
   async consoleOutput(uuid: string): Promise<string> {
     this.check()
     return this.guest(uuid).console.join('\n') + '\n'
+  }
+
+  async setAdminPassword(uuid: string, password: string): Promise<InstanceInfo> {
+    this.check()
+    const g = this.guest(uuid)
+    if (g.powerState !== RUNNING)
+      throw new InstancePowerStateInvalid(uuid, 'set admin password', POWER_STATE_NAMES[g.powerState])
+    await this.take(this.spec.timings.powerMs)
+    g.console.push(
+      `[${(this.now() / 1000).toFixed(6)}] guest agent: password for the administrator changed (${password.length} characters)`,
+    )
+    return this.info(g)
   }
 
   async checkCanLiveMigrateSource(_uuid: string, _destination: string): Promise<void> {
