@@ -416,9 +416,19 @@ describe('compute with the openstack CLI', { timeout: 600_000 }, () => {
       assert.equal(back[0]!.Status, 'enabled')
     })
 
-    it('usage list', {
-      skip: 'os-simple-tenant-usage is not served yet (GET /os-simple-tenant-usage is a 404)',
-    }, () => {})
+    it('usage list and usage show count the servers of the period', async () => {
+      // four servers run in the demo project (cli-web, cli-apart, cli-pair-1, cli-pair-2)
+      const rows = await json<Row[]>(['usage', 'list'])
+      const busy = rows.find((r) => Number(r.Servers) >= 4)
+      assert.ok(busy, JSON.stringify(rows))
+      assert.ok(Number(busy['RAM MB-Hours']) > 0, JSON.stringify(busy))
+      const shown = await json(['usage', 'show'], demo)
+      assert.ok(Number(shown.Servers) >= 4, JSON.stringify(shown))
+      assert.ok(Number(shown['CPU Hours']) > 0, JSON.stringify(shown))
+      // a member may not list every project's usage
+      const refused = await openstack(demo, ['usage', 'list'])
+      assert.notEqual(refused.code, 0)
+    })
 
     it('deletes with --wait and leaves no placement usage', async () => {
       const before = await usages()

@@ -25,6 +25,7 @@ import { type ComputeAgentConfig, updateIntervalMs } from './config.js'
 import {
   type ComputeDriver,
   type InstanceInfo,
+  POWER_STATE_NAMES,
   PowerState,
   type UtilisationSample,
 } from './drivers/driver.js'
@@ -42,10 +43,14 @@ import {
   COMPUTE_RPC_VERSION,
   COMPUTE_TOPIC,
   CONDUCTOR_TOPIC,
+  type ConsoleOutputArgs,
+  type DiagnosticsReply,
   type HostUtilisationArgs,
   type InstanceArgs,
   type InstanceStateReport,
   type RebootInstanceArgs,
+  type RebuildInstanceArgs,
+  type SetAdminPasswordArgs,
   type SetHostEnabledArgs,
   type SnapshotReply,
   type TerminateInstanceArgs,
@@ -471,9 +476,20 @@ export class ComputeAgent {
             data: Buffer.from(snap.data).toString('base64'),
           }
         }),
-      get_console_output: async (args: InstanceArgs) => ({
-        output: await this.driver.consoleOutput(args.instance_uuid),
-      }),
+      set_admin_password: (args: SetAdminPasswordArgs, info: MessageInfo) =>
+        this.accept(info, args.instance_uuid, () =>
+          this.power(args.instance_uuid, (u) => this.driver.setAdminPassword(u, args.new_pass)),
+        ),
+      rebuild_instance: (args: RebuildInstanceArgs, info: MessageInfo) =>
+        this.accept(info, args.instance.uuid, () => this.rebuild(args)),
+      get_console_output: async (args: ConsoleOutputArgs) => {
+        const output = await this.driver.consoleOutput(args.instance_uuid)
+        if (args.length === undefined || args.length < 0) return { output }
+        // the last `length` pieces between newlines, as upstream's compute tails the log
+        return { output: args.length === 0 ? '' : output.split('\n').slice(-args.length).join('\n') }
+      },
+      get_diagnostics: async (args: InstanceArgs): Promise<DiagnosticsReply> =>
+        this.diagnostics(args.instance_uuid),
       get_instance_state: async (args: InstanceArgs) => this.report(this.driver.getInfo(args.instance_uuid)),
       get_host_uptime: async () => ({
         uptime: `up ${Math.floor((Date.now() - this.startedAt) / 1000)} s, ${this.driver.listInstances().length} guests`,
@@ -490,6 +506,8 @@ export class ComputeAgent {
       set_host_enabled: async (args: SetHostEnabledArgs) => {
         // NOTE: the API records the change in the registry first; this makes placement
         // follow now instead of at the next periodic update, which reads it again anyway.
+        // (an update already running may have read the old status: this one follows it)
+        await this.updating?.catch(() => {})
         this.disabled = !args.enabled
         await this.updateResources()
         return { enabled: args.enabled }
@@ -563,6 +581,40 @@ export class ComputeAgent {
       return report
     } finally {
       release()
+    }
+  }
+
+  /** Rebuild: the guest goes and comes back from the new image, on this host, running. */
+  private async rebuild(args: RebuildInstanceArgs): Promise<InstanceStateReport> {
+    const spec = toInstanceSpec(args.instance)
+    await this.driver.destroy(spec.uuid)
+    const report = this.report(await this.driver.spawn(spec))
+    await this.tell('instance_update', report)
+    return report
+  }
+
+  private diagnostics(uuid: string): DiagnosticsReply {
+    const info = this.driver.getInfo(uuid)
+    const uptime = info.startedAt
+      ? Math.max(0, Math.floor((Date.now() - Date.parse(info.startedAt)) / 1000))
+      : 0
+    const perCpu = Math.round((info.cpuTimeSeconds * 1e9) / Math.max(1, info.vcpus))
+    return {
+      state: POWER_STATE_NAMES[info.powerState],
+      // NOTE: upstream's diagnostics name one of its real drivers (the schema allows no
+      // other); its own fake driver says `libvirt` too.
+      driver: 'libvirt',
+      hypervisor: this.driver.type,
+      hypervisor_os: 'linux',
+      uptime,
+      num_cpus: info.vcpus,
+      num_disks: 1,
+      memory_details: {
+        maximum: info.memoryMb,
+        used: info.powerState === PowerState.RUNNING ? info.memoryMb : 0,
+      },
+      cpu_details: Array.from({ length: info.vcpus }, (_, id) => ({ id, time: perCpu, utilisation: null })),
+      disk_details: [{ read_bytes: 0, read_requests: 0, write_bytes: 0, write_requests: 0, errors_count: 0 }],
     }
   }
 

@@ -28,8 +28,9 @@ export const COMPUTE_NAMESPACE = 'compute'
  * suspend/resume_instance, snapshot_instance, get_console_output, get_instance_state,
  * get_host_uptime, get_host_utilisation, set_host_enabled, live_migration,
  * prep_resize (refused until migrations exist).
+ * 1.1: rebuild_instance, get_diagnostics, set_admin_password.
  */
-export const COMPUTE_RPC_VERSION = '1.0'
+export const COMPUTE_RPC_VERSION = '1.1'
 
 export const CONDUCTOR_TOPIC = 'conductor'
 export const COMPUTE_REPORTS_NAMESPACE = 'compute_reports'
@@ -64,6 +65,42 @@ export interface BuildAndRunInstanceArgs {
 
 export interface InstanceArgs {
   instance_uuid: string
+}
+
+/** Rebuild: the guest is destroyed and spawned again from `instance` (its new image). */
+export interface RebuildInstanceArgs {
+  instance: InstanceMessage
+  /** Keep the ephemeral disk (the fake driver keeps nothing else either). @default false */
+  preserve_ephemeral?: boolean
+}
+
+export interface SetAdminPasswordArgs extends InstanceArgs {
+  new_pass: string
+}
+
+export interface ConsoleOutputArgs extends InstanceArgs {
+  /** Only the last this many lines. @default every line */
+  length?: number
+}
+
+/** A guest's diagnostics in upstream's standard form (2.48), filled from the driver. */
+export interface DiagnosticsReply {
+  state: string
+  driver: string
+  hypervisor: string | null
+  hypervisor_os: string | null
+  uptime: number | null
+  num_cpus: number
+  num_disks: number
+  memory_details: { maximum: number | null; used: number | null }
+  cpu_details: { id: number | null; time: number | null; utilisation: number | null }[]
+  disk_details: {
+    read_bytes: number | null
+    read_requests: number | null
+    write_bytes: number | null
+    write_requests: number | null
+    errors_count: number | null
+  }[]
 }
 
 export interface TerminateInstanceArgs extends InstanceArgs {

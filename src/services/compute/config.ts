@@ -33,6 +33,10 @@ export const computeApiConfig = defineSections({
       min: 0,
       help: 'The largest number of items a list answers at once, whatever limit asks for.',
     }),
+    enable_instance_password: opt.bool({
+      default: true,
+      help: 'Return the admin password in the answers of create, rebuild, rescue and evacuate.',
+    }),
   },
   api_database: {
     connection: opt.str({

@@ -289,3 +289,31 @@ export class HypervisorNotFound extends DomainError {
     super('not_found', 'compute.hypervisor.not_found', `Hypervisor ${id} could not be found.`)
   }
 }
+
+/** An action that needs the server on a host before it has one (upstream's InstanceNotReady). */
+export class ServerNotReady extends DomainError {
+  constructor(id: string) {
+    super('conflict', 'compute.server.not_ready', `Instance ${id} is not ready`)
+  }
+}
+
+/** A read the server's host could not answer (the agent is down or the guest is gone). */
+export class ServerHostUnavailable extends DomainError {
+  constructor(id: string, reason: string) {
+    super('conflict', 'compute.server.host_unavailable', `Instance ${id} is not ready: ${reason}`)
+  }
+}
+
+/** `networks` or `security_groups` name what no network service can give (400). */
+export class ServerNetworkInvalid extends DomainError {
+  constructor(message: string) {
+    super('bad_request', 'compute.server.network_invalid', message)
+  }
+}
+
+/** A path the API has no resource for. */
+export class ComputeNotFound extends DomainError {
+  constructor(message = 'The resource could not be found.') {
+    super('not_found', 'compute.not_found', message)
+  }
+}

@@ -14,10 +14,12 @@ import * as specs from './handlers/flavor-extra-specs.js'
 import * as flavors from './handlers/flavors.js'
 import * as keypairs from './handlers/keypairs.js'
 import * as quotas from './handlers/quotas.js'
+import * as actions from './handlers/server-actions.js'
 import * as groups from './handlers/server-groups.js'
 import * as parts from './handlers/server-parts.js'
 import * as servers from './handlers/servers.js'
 import * as services from './handlers/services.js'
+import * as usage from './handlers/usage.js'
 import { listVersions, showLegacyVersion, showVersion } from './handlers/versions.js'
 import { AGGREGATE, FLAVOR, KEYPAIR, QUOTA, SERVER, SERVER_GROUP } from './policies/index.js'
 import * as AG from './schemas/aggregates.js'
@@ -304,8 +306,53 @@ export const ROUTES: readonly R[] = [
   {
     method: 'POST',
     path: `${SRV}/action`,
-    ...onServer([SERVER.FORCE_DELETE, SERVER.RESTORE, SERVER.SHOW]),
-    handler: servers.serverAction,
+    ...onServer([
+      SERVER.FORCE_DELETE,
+      SERVER.RESTORE,
+      SERVER.SHOW,
+      SERVER.STOP,
+      SERVER.START,
+      SERVER.REBOOT,
+      SERVER.REBUILD,
+      SERVER.REBUILD_TRUSTED_CERTS,
+      SERVER.LOCK,
+      SERVER.UNLOCK,
+      SERVER.UNLOCK_OVERRIDE,
+      SERVER.RESET_STATE,
+      SERVER.PAUSE,
+      SERVER.UNPAUSE,
+      SERVER.SUSPEND,
+      SERVER.RESUME,
+      SERVER.CONSOLE_OUTPUT,
+      SERVER.CHANGE_PASSWORD,
+    ]),
+    handler: actions.serverAction,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/diagnostics`,
+    ...onServer(SERVER.DIAGNOSTICS),
+    handler: actions.showDiagnostics,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/os-server-password`,
+    ...onServer(SERVER.PASSWORD_SHOW),
+    handler: actions.showPassword,
+  },
+  {
+    method: 'DELETE',
+    path: `${SRV}/os-server-password`,
+    ...onServer(SERVER.PASSWORD_CLEAR),
+    handler: actions.clearPassword,
+  },
+  { method: 'GET', path: `${V}/os-simple-tenant-usage`, policy: SERVER.USAGE_LIST, handler: usage.listUsage },
+  {
+    method: 'GET',
+    path: `${V}/os-simple-tenant-usage/:tenant_id`,
+    policy: SERVER.USAGE_SHOW,
+    target: (req) => ({ project_id: (req.params as Record<string, string>).tenant_id }),
+    handler: usage.showUsage,
   },
   { method: 'GET', path: `${SRV}/metadata`, ...onServer(SERVER.META_INDEX), handler: parts.listMetadata },
   {

@@ -1,12 +1,14 @@
 /**
  * The typed bus messages of compute's control plane:
  *
- *   API ──cast (outbox)──▶ conductor   namespace `compute_task` 1.0: build_instances,
- *                                      delete_instance
+ *   API ──cast (outbox)──▶ conductor   namespace `compute_task` 1.1: build_instances,
+ *                                      delete_instance, server_action
  *   conductor ──call──▶ scheduler      namespace `scheduler` 1.0: select_destinations
- *   conductor ──call──▶ compute.<host> namespace `compute` 1.0: build_and_run_instance,
- *                                      terminate_instance (the agent's contract, from
+ *   conductor ──call──▶ compute.<host> namespace `compute` 1.1: build_and_run_instance,
+ *                                      terminate_instance, the power operations,
+ *                                      rebuild_instance (the agent's contract, from
  *                                      src/agents/compute/rpc.ts)
+ *   API ──call──▶ compute.<host>        get_console_output, get_diagnostics (reads)
  *
  * The agent's message shapes and names come from the agent's own contract.
  */
@@ -15,7 +17,12 @@ import {
   COMPUTE_NAMESPACE,
   COMPUTE_RPC_VERSION,
   COMPUTE_TOPIC,
+  type ConsoleOutputArgs,
+  type DiagnosticsReply,
+  type InstanceArgs,
   type InstanceStateReport,
+  type RebootInstanceArgs,
+  type RebuildInstanceArgs,
   type TerminateInstanceArgs,
 } from '../../agents/compute/rpc.js'
 import type { Bus } from '../../kernel/bus/index.js'
@@ -23,8 +30,8 @@ import type { AllocationRequest } from '../../scheduler/framework.js'
 
 export const CONDUCTOR_TOPIC = 'conductor'
 export const CONDUCTOR_NAMESPACE = 'compute_task'
-/** 1.0: build_instances, delete_instance. */
-export const CONDUCTOR_VERSION = '1.0'
+/** 1.0: build_instances, delete_instance. 1.1: server_action. */
+export const CONDUCTOR_VERSION = '1.1'
 
 export const SCHEDULER_TOPIC = 'scheduler'
 export const SCHEDULER_NAMESPACE = 'scheduler'
@@ -43,6 +50,37 @@ export interface BuildInstancesArgs {
 export interface DeleteInstanceArgs {
   instance_uuid: string
   request_id: string
+}
+
+/** The server actions the conductor carries out on the server's host. */
+export type ServerActionName =
+  | 'stop'
+  | 'start'
+  | 'reboot'
+  | 'pause'
+  | 'unpause'
+  | 'suspend'
+  | 'resume'
+  | 'rebuild'
+  | 'change_password'
+
+/**
+ * API → conductor: carry out an action the API accepted. The API has set the task state
+ * the action starts in (`powering-off`, `rebooting`, ...) and recorded the instance
+ * action under `request_id`.
+ */
+export interface ServerActionArgs {
+  instance_uuid: string
+  request_id: string
+  action: ServerActionName
+  /** reboot: SOFT or HARD. */
+  reboot_type?: 'SOFT' | 'HARD'
+  /** rebuild: the server was stopped and ends stopped again, as upstream. */
+  was_stopped?: boolean
+  /** rebuild: keep the ephemeral disk. */
+  preserve_ephemeral?: boolean
+  /** change_password: the new administrator password. */
+  new_pass?: string
 }
 
 /** One chosen host and how its resources are claimed in placement. */
@@ -70,6 +108,8 @@ export type SelectDestinationsReply =
 // --- the agent's contract, from where it is defined
 export type {
   BuildAndRunInstanceArgs,
+  ConsoleOutputArgs,
+  DiagnosticsReply,
   InstanceMessage,
   InstanceStateReport,
   TerminateInstanceArgs,
@@ -80,7 +120,29 @@ export interface AgentApi {
   /** Builds and runs the guest; throws when the build failed (a RemoteError from the agent). */
   build(host: string, args: BuildAndRunInstanceArgs): Promise<InstanceStateReport>
   terminate(host: string, args: TerminateInstanceArgs): Promise<void>
+  /** A power operation (stop, start, pause, unpause, suspend, resume, reboot) to the end. */
+  power(
+    host: string,
+    method: PowerMethod,
+    args: InstanceArgs | RebootInstanceArgs | (InstanceArgs & { new_pass: string }),
+  ): Promise<InstanceStateReport>
+  /** Destroys and spawns the guest again from its (new) image. */
+  rebuild(host: string, args: RebuildInstanceArgs): Promise<InstanceStateReport>
+  consoleOutput(host: string, args: ConsoleOutputArgs): Promise<string>
+  diagnostics(host: string, args: InstanceArgs): Promise<DiagnosticsReply>
+  /** The host's service was enabled or disabled: its provider's traits follow now. */
+  setHostEnabled(host: string, enabled: boolean): Promise<void>
 }
+
+export type PowerMethod =
+  | 'stop_instance'
+  | 'start_instance'
+  | 'reboot_instance'
+  | 'pause_instance'
+  | 'unpause_instance'
+  | 'suspend_instance'
+  | 'resume_instance'
+  | 'set_admin_password'
 
 /** The agents over the bus: calls on topic `compute`, server `<host>`. */
 export function busAgents(bus: Bus, timeoutSeconds: number): AgentApi {
@@ -90,6 +152,19 @@ export function busAgents(bus: Bus, timeoutSeconds: number): AgentApi {
     build: (host, args) => rpc.call<InstanceStateReport>('build_and_run_instance', args, opts(host)),
     terminate: async (host, args) => {
       await rpc.call('terminate_instance', args, opts(host))
+    },
+    power: (host, method, args) => rpc.call<InstanceStateReport>(method, args, opts(host)),
+    rebuild: (host, args) => rpc.call<InstanceStateReport>('rebuild_instance', args, opts(host)),
+    consoleOutput: async (host, args) =>
+      (await rpc.call<{ output: string }>('get_console_output', args, opts(host))).output,
+    diagnostics: (host, args) => rpc.call<DiagnosticsReply>('get_diagnostics', args, opts(host)),
+    setHostEnabled: async (host, enabled) => {
+      // NOTE: a short wait: the answer only hastens what the host's periodic update does anyway.
+      await rpc.call(
+        'set_host_enabled',
+        { enabled },
+        { ...opts(host), timeout: Math.min(timeoutSeconds, 10) },
+      )
     },
   }
 }

@@ -10,6 +10,7 @@ import type { ModuleContext, ServiceClient, ServiceInstance } from '../../kernel
 import type { ServiceRegistry } from '../../kernel/registry/index.js'
 import { buildProfile } from '../../scheduler/profiles.js'
 import { ImageApi } from './clients/image.js'
+import { NetworkApi } from './clients/network.js'
 import { PlacementApi } from './clients/placement.js'
 import { Conductor } from './conductor/conductor.js'
 import { HostStates } from './conductor/host-states.js'
@@ -21,9 +22,11 @@ import { Flavors } from './domain/flavors.js'
 import { type ComputeHosts, NO_COMPUTE_HOSTS, registryHosts } from './domain/hosts.js'
 import { Keypairs } from './domain/keypairs.js'
 import { Quotas } from './domain/quotas.js'
+import { ServerActions } from './domain/server-actions.js'
 import { ServerGroups } from './domain/server-groups.js'
 import { type ConductorQueue, Servers } from './domain/servers.js'
 import { ComputeServices } from './domain/services.js'
+import { TenantUsages } from './domain/tenant-usage.js'
 import type { ServerUsage } from './domain/usage.js'
 import { policyForbiddenMessage } from './errors.js'
 import type { ComputeDeps } from './handlers/common.js'
@@ -136,7 +139,21 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
   const hosts =
     seams.hosts ??
     (ctx.registry ? registryHosts(ctx.registry, config.DEFAULT.service_down_time) : NO_COMPUTE_HOSTS)
-  const aggregates = new Aggregates(new AggregateRepo(db, dialect), hosts)
+  // NOTE: as upstream, a failure to mirror into placement does not fail the request (the
+  // periodic sync or the next change puts it right); it is logged.
+  const aggregates = new Aggregates(new AggregateRepo(db, dialect), hosts, {
+    set: async (host, uuid, member) => {
+      try {
+        if (!(await placement.setProviderAggregate(host, uuid, member)))
+          ctx.logger.warn(
+            { host, aggregate: uuid },
+            'no compute node provider for the host: aggregate not mirrored',
+          )
+      } catch (err) {
+        ctx.logger.warn({ err, host, aggregate: uuid }, 'the aggregate could not be mirrored into placement')
+      }
+    },
+  })
   const flavors = new Flavors(new FlavorRepo(db, dialect), maxLimit)
   const keypairs = new Keypairs(keypairRepo, quotas, maxLimit)
   const groups = new ServerGroups(groupRepo, quotas)
@@ -163,6 +180,36 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     },
     kick: () => outbox?.kick(),
   }
+  const servers = new Servers({
+    repo: serverRepo,
+    actions,
+    flavors,
+    keypairs,
+    groups,
+    zones,
+    hosts,
+    quotas,
+    images: new ImageApi(ctx.client('image')),
+    placement,
+    network: new NetworkApi(ctx.client('network')),
+    queue,
+    config,
+  })
+  // NOTE: the API reads a guest (console, diagnostics) from its agent as upstream's API
+  // asks nova-compute; the bus's own section is merged by the host.
+  const timeout =
+    (config as unknown as { DEFAULT: { rpc_response_timeout?: number } }).DEFAULT.rpc_response_timeout ?? 60
+  const agents = ctx.bus ? busAgents(ctx.bus, timeout) : undefined
+  const serverActions = new ServerActions({
+    servers,
+    repo: serverRepo,
+    actions,
+    keypairs,
+    quotas,
+    queue,
+    ...(agents ? { agents } : {}),
+    config,
+  })
   const zoneOf = async (host: string, binary: string) =>
     binary === 'nova-compute'
       ? ((await aggregates.zonesOfHosts([host])).get(host) ?? config.DEFAULT.default_availability_zone)
@@ -176,20 +223,9 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     aggregates,
     zones,
     quotas,
-    servers: new Servers({
-      repo: serverRepo,
-      actions,
-      flavors,
-      keypairs,
-      groups,
-      zones,
-      hosts,
-      quotas,
-      images: new ImageApi(ctx.client('image')),
-      placement,
-      queue,
-      config,
-    }),
+    servers,
+    serverActions,
+    usages: new TenantUsages(serverRepo),
     actions,
     services: new ComputeServices(
       ctx.registry,
@@ -197,6 +233,15 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
       zoneOf,
       placement,
       serverRepo,
+      agents
+        ? async (host, enabled) => {
+            await agents
+              .setHostEnabled(host, enabled)
+              .catch((err: unknown) =>
+                ctx.logger.warn({ err, host, enabled }, 'the compute host was not told its new status'),
+              )
+          }
+        : undefined,
     ),
     hosts,
     hostStatus: new Map(),
@@ -281,6 +326,7 @@ export async function createCompute(
         methods: {
           build_instances: (a) => c.buildInstances(a),
           delete_instance: (a) => c.deleteInstance(a),
+          server_action: (a) => c.serverAction(a),
         },
       },
     ])

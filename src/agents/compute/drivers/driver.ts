@@ -240,6 +240,8 @@ export interface ComputeDriver {
   snapshot(uuid: string): Promise<SnapshotData>
   /** The guest's console log so far. */
   consoleOutput(uuid: string): Promise<string>
+  /** Sets the guest's administrator password (a running guest's agent does it). */
+  setAdminPassword(uuid: string, password: string): Promise<InstanceInfo>
 
   /** Migration hooks; a driver that cannot migrate throws DriverNotSupported. */
   checkCanLiveMigrateSource(uuid: string, destination: string): Promise<void>

@@ -115,6 +115,36 @@ export class PlacementApi {
     ).inventories
   }
 
+  /**
+   * Adds (or removes) a placement aggregate on the root provider named `host`, as a
+   * compute aggregate's host list changes; compare-and-swap on the provider's generation,
+   * tried again when another writer got there first. False when no such provider exists.
+   */
+  async setProviderAggregate(host: string, aggregate: string, member: boolean): Promise<boolean> {
+    const [rp] = (await this.providers(host)).filter((p) => p.uuid === p.root_provider_uuid)
+    if (!rp) return false
+    for (let attempt = 1; ; attempt++) {
+      const cur = await this.client.get<{ aggregates: string[]; resource_provider_generation: number }>(
+        `/resource_providers/${rp.uuid}/aggregates`,
+      )
+      const has = cur.aggregates.includes(aggregate)
+      if (has === member) return true
+      const aggregates = member
+        ? [...cur.aggregates, aggregate]
+        : cur.aggregates.filter((a) => a !== aggregate)
+      const res = await this.client.request(
+        {
+          method: 'PUT',
+          path: `/resource_providers/${rp.uuid}/aggregates`,
+          body: { aggregates, resource_provider_generation: cur.resource_provider_generation },
+        },
+        { accept: [409] },
+      )
+      if (res.status !== 409) return true
+      if (attempt >= 5) throw new Error(`provider ${host} kept changing while its aggregates were set`)
+    }
+  }
+
   async providerUsages(uuid: string): Promise<Record<string, number>> {
     return (await this.client.get<{ usages: Record<string, number> }>(`/resource_providers/${uuid}/usages`))
       .usages

@@ -16,6 +16,13 @@
  *   delete_instance: waits for a build in flight, asks the agent to destroy the guest,
  *   releases the allocation, marks the instance deleted (instance.delete.start/.end).
  *
+ *   server_action (stop, start, reboot, pause, unpause, suspend, resume, rebuild): the
+ *   API set the task state and recorded the action; the agent of the server's host does
+ *   the work (an event `compute_<action>_instance` on the action); the instance takes
+ *   the state the guest reports and its task state clears (instance.<what>.start/.end);
+ *   a failed operation clears the task state and leaves the vm_state as it was, as
+ *   upstream's reverts_task_state does.
+ *
  * The conductor answers a message once it has taken the work; the work itself runs in
  * the background. The instance rows are the durable record: `resume` picks up whatever
  * a crash interrupted (builds not finished, deletes not done).
@@ -29,9 +36,13 @@ import type {
   BuildInstancesArgs,
   DeleteInstanceArgs,
   InstanceMessage,
+  InstanceStateReport,
+  PowerMethod,
   SelectDestinationsArgs,
   SelectDestinationsReply,
   SelectionMessage,
+  ServerActionArgs,
+  ServerActionName,
 } from '../rpc.js'
 import type { ActionRepo } from '../storage/action.repo.js'
 import type { InstanceRow, ServerRepo } from '../storage/server.repo.js'
@@ -57,6 +68,32 @@ const BUILD_EVENT = 'compute__do_build_and_run_instance'
 const SCHEDULE_EVENT = 'conductor_schedule_and_build_instances'
 const TERMINATE_EVENT = 'compute_terminate_instance'
 
+/** Per action: the task state the API set, the agent method, the notification's name. */
+const ACTIONS: Record<
+  ServerActionName,
+  { task: readonly string[]; method?: PowerMethod; notification?: string }
+> = {
+  stop: { task: ['powering-off'], method: 'stop_instance', notification: 'instance.power_off' },
+  start: { task: ['powering-on'], method: 'start_instance', notification: 'instance.power_on' },
+  reboot: {
+    task: ['rebooting', 'rebooting_hard', 'reboot_pending', 'reboot_pending_hard'],
+    method: 'reboot_instance',
+    notification: 'instance.reboot',
+  },
+  pause: { task: ['pausing'], method: 'pause_instance', notification: 'instance.pause' },
+  unpause: { task: ['unpausing'], method: 'unpause_instance', notification: 'instance.unpause' },
+  suspend: { task: ['suspending'], method: 'suspend_instance', notification: 'instance.suspend' },
+  resume: { task: ['resuming'], method: 'resume_instance', notification: 'instance.resume' },
+  rebuild: { task: ['rebuilding', 'rebuild_spawning'], notification: 'instance.rebuild' },
+  // NOTE: upstream sends no versioned notification for a password change.
+  change_password: { task: ['updating_password'], method: 'set_admin_password' },
+}
+
+/** The task states an accepted action leaves a server in until the conductor is done. */
+export const ACTION_TASK_STATES: readonly string[] = [
+  ...new Set(Object.values(ACTIONS).flatMap((a) => a.task)),
+]
+
 export class Conductor {
   private readonly inflight = new Map<string, Promise<void>>()
   private closed = false
@@ -80,14 +117,43 @@ export class Conductor {
     return { accepted: true }
   }
 
+  /** Takes an action on a server; answers at once (after any work in flight on it). */
+  serverAction(args: ServerActionArgs): { accepted: true } {
+    const previous = this.inflight.get(args.instance_uuid)
+    const work = (previous ?? Promise.resolve()).then(() => this.act(args))
+    this.track([args.instance_uuid], work)
+    return { accepted: true }
+  }
+
   /** Finishes what a crash interrupted: unfinished builds start over, deletes go on. */
   async resume(): Promise<number> {
-    const rows = await this.d.servers.unfinished()
+    const rows = await this.d.servers.unfinished(ACTION_TASK_STATES)
     for (const row of rows) {
       if (this.inflight.has(row.uuid)) continue
       if (row.task_state === 'deleting') {
         const action = await this.d.actions.latest(row.uuid, 'delete')
         this.deleteInstance({ instance_uuid: row.uuid, request_id: action?.request_id ?? 'resume' })
+        continue
+      }
+      if (row.vm_state !== 'building' && row.task_state && ACTION_TASK_STATES.includes(row.task_state)) {
+        // NOTE: an action the API accepted whose work a stop interrupted is done again
+        // (the agent's operations end in the same state when repeated).
+        const name = (Object.keys(ACTIONS) as ServerActionName[]).find((n) =>
+          ACTIONS[n].task.includes(row.task_state!),
+        )!
+        if (name === 'change_password') {
+          // the password travelled only in the message: the change is dropped, as upstream's
+          // compute clears a task state it finds at start-up
+          await this.d.servers.update(row.uuid, { task_state: null })
+          continue
+        }
+        const action = await this.d.actions.latest(row.uuid, name)
+        this.serverAction({
+          instance_uuid: row.uuid,
+          request_id: action?.request_id ?? 'resume',
+          action: name,
+          ...(name === 'reboot' ? { reboot_type: row.task_state.includes('hard') ? 'HARD' : 'SOFT' } : {}),
+        })
         continue
       }
       // NOTE: a guest the agent was spawning when the process died is gone with the
@@ -293,6 +359,62 @@ export class Conductor {
     })
   }
 
+  private async act(args: ServerActionArgs): Promise<void> {
+    const spec = ACTIONS[args.action]
+    const [row] = await this.d.servers.rows([args.instance_uuid])
+    if (row?.deleted !== 0 || !row.task_state || !spec.task.includes(row.task_state)) return
+    const action = await this.d.actions.byRequest(row.uuid, args.request_id)
+    const eventName =
+      args.action === 'change_password' ? 'compute_set_admin_password' : `compute_${args.action}_instance`
+    const event = action ? await this.d.actions.startEvent(action.id, eventName, row.host) : undefined
+    if (spec.notification) await this.notify(`${spec.notification}.start`, row)
+    try {
+      if (!row.host) throw new Error(`instance ${row.uuid} has no host`)
+      let report: InstanceStateReport
+      if (args.action === 'rebuild') {
+        await this.d.servers.updateIf(row.uuid, spec.task, { task_state: 'rebuild_spawning' })
+        report = await this.d.agents.rebuild(row.host, {
+          instance: instanceMessage(row),
+          ...(args.preserve_ephemeral ? { preserve_ephemeral: true } : {}),
+        })
+        // NOTE: a stopped server is rebuilt, then stopped again (upstream ends it SHUTOFF).
+        if (args.was_stopped)
+          report = await this.d.agents.power(row.host, 'stop_instance', { instance_uuid: row.uuid })
+      } else {
+        if (args.action === 'reboot')
+          await this.d.servers.updateIf(row.uuid, spec.task, {
+            task_state: args.reboot_type === 'HARD' ? 'reboot_started_hard' : 'reboot_started',
+          })
+        const callArgs =
+          args.action === 'reboot'
+            ? { instance_uuid: row.uuid, reboot_type: args.reboot_type ?? 'SOFT' }
+            : args.action === 'change_password'
+              ? { instance_uuid: row.uuid, new_pass: args.new_pass ?? '' }
+              : { instance_uuid: row.uuid }
+        report = await this.d.agents.power(row.host, spec.method!, callArgs)
+      }
+      const done = {
+        vm_state: report.vm_state,
+        task_state: null,
+        power_state: report.power_state,
+        ...(args.action === 'rebuild' ? { launched_at: new Date().toISOString() } : {}),
+      }
+      await this.d.servers.updateIf(row.uuid, [...spec.task, 'reboot_started', 'reboot_started_hard'], done)
+      if (event) await this.d.actions.finishEvent(event, 'Success', null)
+      if (action) await this.d.actions.finish(action.id)
+      if (spec.notification) await this.notify(`${spec.notification}.end`, { ...row, ...done })
+    } catch (e) {
+      const message = (e as Error).message
+      this.d.logger.warn({ instance: row.uuid, action: args.action, err: message }, 'server action failed')
+      await this.d.servers.updateIf(row.uuid, [...spec.task, 'reboot_started', 'reboot_started_hard'], {
+        task_state: null,
+      })
+      if (event) await this.d.actions.finishEvent(event, 'Error', message, message)
+      if (action) await this.d.actions.finish(action.id, 'Error')
+      if (spec.notification) await this.notify(`${spec.notification}.error`, row, 'error', message)
+    }
+  }
+
   private async notify(
     eventType: string,
     row: InstanceRow,
@@ -369,7 +491,12 @@ function instancePayload(eventType: string, row: InstanceRow, fault?: string): V
       launched_at: row.launched_at,
       terminated_at: row.terminated_at,
       key_name: row.key_name,
-      fault: fault ? { message: fault, exception: 'NoValidHost' } : null,
+      fault: fault
+        ? {
+            message: fault,
+            exception: eventType.startsWith('instance.create') ? 'NoValidHost' : 'InstanceFaultRollback',
+          }
+        : null,
     },
   }
 }

@@ -21,10 +21,20 @@ export type Aggregate = AggregateRow
 
 export const AZ_KEY = 'availability_zone'
 
+/**
+ * Where a host's aggregate membership is mirrored: placement's aggregate of the same
+ * uuid on the host's compute node provider, which the scheduler's `member_of` queries
+ * (zones, tenant isolation) read.
+ */
+export interface AggregateMirror {
+  set(host: string, aggregateUuid: string, member: boolean): Promise<void>
+}
+
 export class Aggregates {
   constructor(
     private readonly repo: AggregateRepo,
     private readonly hosts: ComputeHosts,
+    private readonly mirror?: AggregateMirror,
   ) {}
 
   list(): Promise<Aggregate[]> {
@@ -77,12 +87,14 @@ export class Aggregates {
       invalid(`Cannot add host to aggregate ${id}. Reason: ${reason}.`, 'conflict'),
     )
     if (!(await this.repo.addHost(id, host))) throw new AggregateHostExists(id, host)
+    await this.mirror?.set(host, agg.uuid, true)
     return this.get(id)
   }
 
   async removeHost(id: number, host: string): Promise<Aggregate> {
-    await this.get(id)
+    const agg = await this.get(id)
     if (!(await this.repo.removeHost(id, host))) throw new AggregateHostNotFound(id, host)
+    await this.mirror?.set(host, agg.uuid, false)
     return this.get(id)
   }
 

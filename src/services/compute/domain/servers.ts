@@ -10,6 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { Transaction } from 'kysely'
 import type { ImageApi, ImageInfo } from '../clients/image.js'
+import type { NetworkApi } from '../clients/network.js'
 import type { PlacementApi } from '../clients/placement.js'
 import type { ComputeConfig } from '../config.js'
 import {
@@ -18,6 +19,7 @@ import {
   ServerInvalidState,
   ServerLocked,
   ServerMetadataNotFound,
+  ServerNetworkInvalid,
   ServerNotFound,
   ServerQuotaExceeded,
   ServerTagLimitExceeded,
@@ -89,9 +91,13 @@ export interface NewServers {
   hostname?: string
   configDrive: boolean
   networks: 'none' | 'auto' | unknown[]
+  /** Security group names (or ids) the servers join. */
+  securityGroups?: string[]
   accessIPv4?: string
   accessIPv6?: string
   adminPass?: string
+  /** `OS-DCF:diskConfig`. @default MANUAL */
+  diskConfig?: 'AUTO' | 'MANUAL'
   requestId: string
   /** The caller's token, so the image service applies its own visibility rules. */
   userToken?: string
@@ -108,7 +114,7 @@ export interface ConductorQueue {
   /** Writes the message in the caller's transaction (the durable outbox). */
   add(
     trx: Transaction<ComputeDatabase>,
-    method: 'build_instances' | 'delete_instance',
+    method: 'build_instances' | 'delete_instance' | 'server_action',
     args: object,
   ): Promise<void>
   /** Sends what committed transactions added. */
@@ -126,6 +132,8 @@ export interface ServersDeps {
   quotas: Quotas
   images: ImageApi
   placement: PlacementApi
+  /** Asked about the networks, ports and security groups a create names. */
+  network: NetworkApi
   queue: ConductorQueue
   config: ComputeConfig
 }
@@ -136,13 +144,21 @@ export function statusOf(vmState: string, taskState: string | null): string {
     case 'active':
       if (taskState === 'rebooting' || taskState === 'reboot_pending' || taskState === 'reboot_started')
         return 'REBOOT'
-      if (taskState === 'rebooting_hard') return 'HARD_REBOOT'
-      if (taskState === 'rebuilding') return 'REBUILD'
+      if (
+        taskState === 'rebooting_hard' ||
+        taskState === 'reboot_pending_hard' ||
+        taskState === 'reboot_started_hard'
+      )
+        return 'HARD_REBOOT'
+      if (taskState === 'rebuilding' || taskState === 'rebuild_spawning') return 'REBUILD'
+      if (taskState === 'updating_password') return 'PASSWORD'
       if (taskState === 'migrating') return 'MIGRATING'
       return 'ACTIVE'
     case 'building':
       return 'BUILD'
     case 'stopped':
+      if (taskState === 'rebuilding' || taskState === 'rebuild_spawning') return 'REBUILD'
+      if (taskState === 'rebooting_hard' || taskState === 'reboot_started_hard') return 'HARD_REBOOT'
       return 'SHUTOFF'
     case 'resized':
       return 'VERIFY_RESIZE'
@@ -153,6 +169,8 @@ export function statusOf(vmState: string, taskState: string | null): string {
     case 'rescued':
       return 'RESCUE'
     case 'error':
+      if (taskState === 'rebuilding' || taskState === 'rebuild_spawning') return 'REBUILD'
+      if (taskState === 'rebooting_hard' || taskState === 'reboot_started_hard') return 'HARD_REBOOT'
       return 'ERROR'
     case 'deleted':
       return 'DELETED'
@@ -173,7 +191,21 @@ export function statusFilter(
 ): { vmStates: string[]; taskStates?: (string | null)[] } | undefined {
   switch (status.toUpperCase()) {
     case 'ACTIVE':
-      return { vmStates: ['active'], taskStates: [null, 'deleting', 'spawning', 'scheduling'] }
+      return {
+        vmStates: ['active'],
+        taskStates: [
+          null,
+          'deleting',
+          'spawning',
+          'scheduling',
+          'powering-off',
+          'powering-on',
+          'pausing',
+          'unpausing',
+          'suspending',
+          'resuming',
+        ],
+      }
     case 'BUILD':
       return { vmStates: ['building'] }
     case 'SHUTOFF':
@@ -198,6 +230,15 @@ export function statusFilter(
       return { vmStates: ['shelved_offloaded'] }
     case 'REBOOT':
       return { vmStates: ['active'], taskStates: ['rebooting', 'reboot_pending', 'reboot_started'] }
+    case 'HARD_REBOOT':
+      return {
+        vmStates: ['active', 'stopped', 'error'],
+        taskStates: ['rebooting_hard', 'reboot_pending_hard', 'reboot_started_hard'],
+      }
+    case 'PASSWORD':
+      return { vmStates: ['active'], taskStates: ['updating_password'] }
+    case 'REBUILD':
+      return { vmStates: ['active', 'stopped', 'error'], taskStates: ['rebuilding', 'rebuild_spawning'] }
     default:
       return undefined
   }
@@ -213,6 +254,20 @@ export function hostnameFrom(name: string): string {
     .slice(0, 63)
     .replace(/[.-]+$/g, '')
   return h || 'server'
+}
+
+/**
+ * An IPv6 address in its canonical text form (RFC 5952: lower case, the longest run of
+ * zero groups compressed, an embedded IPv4 tail as hex), as upstream stores and returns
+ * accessIPv6. Anything that does not parse is returned as given (the schema refused it).
+ */
+export function normaliseIpv6(ip: string): string {
+  if (!ip) return ip
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1)
+  } catch {
+    return ip
+  }
 }
 
 /** Parses `zone`, `zone:host`, `zone:host:node` or `zone::node`. */
@@ -258,6 +313,7 @@ export class Servers {
         throw new ServerCreateInvalid(`Invalid server group ${groupUuid} provided.`)
       await d.groups.checkMembers(caller, group, input.maxCount)
     }
+    await this.checkNetworks(caller, input)
     const zone = await this.zone(input)
     const metadataLimit = (await d.quotas.limits(caller.projectId, caller.userId)).metadata_items ?? -1
     const metaCount = Object.keys(input.metadata).length
@@ -325,7 +381,7 @@ export class Servers {
         availability_zone: zone.zone ?? null,
         config_drive: input.configDrive ? 'True' : '',
         access_ip_v4: input.accessIPv4 ?? null,
-        access_ip_v6: input.accessIPv6 ?? null,
+        access_ip_v6: input.accessIPv6 ? normaliseIpv6(input.accessIPv6) : null,
         request: JSON.stringify(request),
         host: null,
         node: null,
@@ -343,6 +399,8 @@ export class Servers {
         terminated_at: null,
         deleted_at: null,
         deleted: 0,
+        password: null,
+        auto_disk_config: input.diskConfig === 'AUTO' ? 1 : 0,
       })
     }
     let count = input.maxCount
@@ -432,12 +490,8 @@ export class Servers {
     return Math.max(min, allowed)
   }
 
-  private async image(
-    caller: Caller,
-    ref: string,
-    requestId: string,
-    userToken?: string,
-  ): Promise<ImageInfo> {
+  /** An image the caller may use and that is active, or a 400. */
+  async image(caller: Caller, ref: string, requestId: string, userToken?: string): Promise<ImageInfo> {
     const id = ref.replace(/^.*\/images\//, '')
     const image = await this.d.images.find(id, caller.projectId, caller.isAdmin, {
       requestId,
@@ -447,6 +501,55 @@ export class Servers {
       throw new ServerCreateInvalid(`Image ${id} could not be found.`, 'compute.server.image_not_found')
     if (image.status !== 'active') throw new ServerCreateInvalid(`Image ${id} is not active.`)
     return image
+  }
+
+  /**
+   * Files to inject (personality, before 2.57) within the `injected_files`,
+   * `injected_file_path_bytes` and `injected_file_content_bytes` quotas (403 as upstream).
+   * The guests of the fake driver have no disk to write them to; nothing is kept.
+   */
+  async checkPersonality(
+    projectId: string,
+    userId: string,
+    files: readonly { path?: string; contents?: string }[],
+  ): Promise<void> {
+    if (files.length === 0) return
+    const limits = await this.d.quotas.limits(projectId, userId)
+    const count = limits.injected_files ?? -1
+    const pathMax = limits.injected_file_path_bytes ?? -1
+    const contentMax = limits.injected_file_content_bytes ?? -1
+    if (count >= 0 && files.length > count) throw new ServerQuotaExceeded('Personality file limit exceeded')
+    for (const f of files) {
+      if (pathMax >= 0 && Buffer.byteLength(f.path ?? '') > pathMax)
+        throw new ServerQuotaExceeded(`Personality file path exceeds maximum ${pathMax}`)
+      if (contentMax >= 0 && Buffer.from(f.contents ?? '', 'base64').byteLength > contentMax)
+        throw new ServerQuotaExceeded(`Personality file content exceeds maximum ${contentMax}`)
+    }
+  }
+
+  /**
+   * The networks, ports and security groups a create names must exist for the caller in
+   * the network service; without one, none does (the `default` group aside, which every
+   * project has).
+   */
+  private async checkNetworks(caller: Caller, input: NewServers): Promise<void> {
+    const net = this.d.network
+    const opts = [input.requestId, input.userToken] as const
+    if (Array.isArray(input.networks))
+      for (const n of input.networks as { uuid?: string; port?: string | null }[]) {
+        if (n.port) {
+          if (!(await net.portExists(n.port, ...opts)))
+            throw new ServerNetworkInvalid(`Port ${n.port} could not be found.`)
+        } else if (n.uuid !== undefined) {
+          if (!(await net.networkExists(n.uuid, ...opts)))
+            throw new ServerNetworkInvalid(`Network ${n.uuid} could not be found.`)
+        }
+      }
+    for (const sg of input.securityGroups ?? []) {
+      const found = await net.securityGroupExists(sg, caller.projectId, ...opts)
+      if (found === false || (found === undefined && sg !== 'default'))
+        throw new ServerNetworkInvalid(`Security group ${sg} not found.`)
+    }
   }
 
   private async zone(input: NewServers): Promise<{ zone?: string; host?: string; node?: string }> {
@@ -483,6 +586,7 @@ export class Servers {
       hostname?: string
       accessIPv4?: string
       accessIPv6?: string
+      diskConfig?: 'AUTO' | 'MANUAL'
     },
   ): Promise<Server> {
     await this.d.repo.update(server.uuid, {
@@ -490,7 +594,12 @@ export class Servers {
       ...(changes.description !== undefined ? { display_description: changes.description } : {}),
       ...(changes.hostname !== undefined ? { hostname: changes.hostname } : {}),
       ...(changes.accessIPv4 !== undefined ? { access_ip_v4: changes.accessIPv4 || null } : {}),
-      ...(changes.accessIPv6 !== undefined ? { access_ip_v6: changes.accessIPv6 || null } : {}),
+      ...(changes.accessIPv6 !== undefined
+        ? { access_ip_v6: normaliseIpv6(changes.accessIPv6) || null }
+        : {}),
+      ...(changes.diskConfig !== undefined
+        ? { auto_disk_config: changes.diskConfig === 'AUTO' ? 1 : 0 }
+        : {}),
     })
     return this.get(server.uuid)
   }

@@ -35,6 +35,13 @@ export class ComputeServices {
     private readonly zoneOf: (host: string, binary: string) => Promise<string>,
     private readonly placement: PlacementApi,
     private readonly servers: ServerRepo,
+    /**
+     * Tells a compute host its service was enabled or disabled, so its provider gains or
+     * loses COMPUTE_STATUS_DISABLED now rather than at its next periodic update (upstream
+     * calls set_host_enabled on the host the same way; a host that does not answer is
+     * logged, not an error, and catches up by itself).
+     */
+    private readonly tellHost?: (host: string, enabled: boolean) => Promise<void>,
   ) {}
 
   async list(filter: { host?: string; binary?: string } = {}): Promise<ComputeServiceView[]> {
@@ -64,6 +71,7 @@ export class ComputeServices {
     if (reason !== undefined && reason !== null && reason.length > 255)
       throw new ServiceInvalid('Invalid input for field/attribute disabled_reason.')
     await this.registry!.setDisabled(s.id, disabled, reason)
+    if (s.binary === 'nova-compute' && s.disabled !== disabled) await this.tellHost?.(s.host, !disabled)
     return this.get(id)
   }
 

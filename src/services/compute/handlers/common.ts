@@ -12,9 +12,11 @@ import type { Flavors } from '../domain/flavors.js'
 import type { ComputeHosts } from '../domain/hosts.js'
 import type { Keypairs } from '../domain/keypairs.js'
 import type { Quotas } from '../domain/quotas.js'
+import type { ServerActions } from '../domain/server-actions.js'
 import type { ServerGroups } from '../domain/server-groups.js'
 import type { Servers } from '../domain/servers.js'
 import type { ComputeServices } from '../domain/services.js'
+import type { TenantUsages } from '../domain/tenant-usage.js'
 import { ComputeBadRequest } from '../errors.js'
 import { validateQuery } from '../schemas/validate.js'
 import type { ActionRepo } from '../storage/action.repo.js'
@@ -30,6 +32,8 @@ export interface ComputeDeps {
   zones: AvailabilityZones
   quotas: Quotas
   servers: Servers
+  serverActions: ServerActions
+  usages: TenantUsages
   actions: ActionRepo
   services: ComputeServices
   hosts: ComputeHosts

@@ -63,7 +63,7 @@ export function serverView(req: FastifyRequest, deps: ComputeDeps, s: Server, vc
     accessIPv4: s.access_ip_v4 ?? '',
     accessIPv6: s.access_ip_v6 ?? '',
     links: itemLinks(req, deps, 'servers', s.uuid),
-    'OS-DCF:diskConfig': 'MANUAL',
+    'OS-DCF:diskConfig': s.auto_disk_config ? 'AUTO' : 'MANUAL',
     'OS-EXT-AZ:availability_zone':
       s.availability_zone ?? (s.host ? deps.config.DEFAULT.default_availability_zone : ''),
     config_drive: s.config_drive,

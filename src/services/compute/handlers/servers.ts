@@ -52,6 +52,9 @@ export async function createServer(req: FastifyRequest, reply: FastifyReply, dep
   if (s.host !== undefined || s.hypervisor_hostname !== undefined)
     req.ctx.can(SERVER.REQUESTED_DESTINATION, target)
   if (Array.isArray(s.networks) && s.networks.length) req.ctx.can(SERVER.ATTACH_NETWORK, target)
+  for (const n of Array.isArray(s.networks) ? (s.networks as { uuid?: string }[]) : [])
+    if (n.uuid !== undefined && !UUID_LIKE.test(n.uuid))
+      throw new ComputeBadRequest(`Bad networks format: network uuid is not in proper format (${n.uuid})`)
   if (s.user_data !== undefined && !isBase64(s.user_data))
     throw new ComputeBadRequest('User data needs to be valid base 64.')
   const min = s.min_count === undefined ? 1 : Number(s.min_count)
@@ -61,6 +64,8 @@ export async function createServer(req: FastifyRequest, reply: FastifyReply, dep
     throw new ServerCreateInvalid(
       'Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.',
     )
+  if (Array.isArray(s.personality))
+    await deps.servers.checkPersonality(caller.projectId, caller.userId, s.personality)
   const hints = { ...(body['OS-SCH-HNT:scheduler_hints'] ?? {}), ...(body['os:scheduler_hints'] ?? {}) }
   const created = await deps.servers.create(caller, {
     name: s.name,
@@ -85,9 +90,13 @@ export async function createServer(req: FastifyRequest, reply: FastifyReply, dep
     ...(s.hostname !== undefined ? { hostname: s.hostname } : {}),
     configDrive: s.config_drive === undefined ? false : toBool(s.config_drive),
     networks: s.networks ?? 'auto',
+    ...(Array.isArray(s.security_groups)
+      ? { securityGroups: (s.security_groups as { name?: string }[]).map((g) => String(g.name ?? '')) }
+      : {}),
     ...(s.accessIPv4 !== undefined ? { accessIPv4: s.accessIPv4 } : {}),
     ...(s.accessIPv6 !== undefined ? { accessIPv6: s.accessIPv6 } : {}),
     ...(s.adminPass !== undefined ? { adminPass: s.adminPass } : {}),
+    ...(s['OS-DCF:diskConfig'] !== undefined ? { diskConfig: s['OS-DCF:diskConfig'] } : {}),
     requestId: req.id,
     ...(typeof req.headers['x-auth-token'] === 'string' ? { userToken: req.headers['x-auth-token'] } : {}),
   })
@@ -100,12 +109,15 @@ export async function createServer(req: FastifyRequest, reply: FastifyReply, dep
     server: {
       id: first.uuid,
       links: serverSummary(req, deps, first).links,
-      'OS-DCF:diskConfig': 'MANUAL',
+      'OS-DCF:diskConfig': first.auto_disk_config ? 'AUTO' : 'MANUAL',
       security_groups: [{ name: 'default' }],
       adminPass: created.adminPass,
     },
   }
 }
+
+/** What upstream's is_uuid_like accepts: 32 hex digits, dashes anywhere. */
+const UUID_LIKE = /^(?:[0-9a-f]-?){31}[0-9a-f]$/i
 
 function isBase64(s: string): boolean {
   return /^[A-Za-z0-9+/\n\r]*={0,2}[\n\r]*$/.test(s) && s.replace(/[\n\r]/g, '').length % 4 === 0
@@ -274,6 +286,7 @@ export async function updateServer(req: FastifyRequest, _r: FastifyReply, deps: 
     ...(b.hostname !== undefined ? { hostname: b.hostname } : {}),
     ...(b.accessIPv4 !== undefined ? { accessIPv4: b.accessIPv4 } : {}),
     ...(b.accessIPv6 !== undefined ? { accessIPv6: b.accessIPv6 } : {}),
+    ...(b['OS-DCF:diskConfig'] !== undefined ? { diskConfig: b['OS-DCF:diskConfig'] } : {}),
   })
   const view = serverView(req, deps, updated, viewContext(req, deps, [updated]))
   // NOTE: before 2.75 the update answer is the show view without the extension fields
@@ -284,7 +297,8 @@ export async function updateServer(req: FastifyRequest, _r: FastifyReply, deps: 
   return { server: view }
 }
 
-const UPDATE_OMITS = [
+/** The show view's fields the update (and rebuild) answer leaves out below 2.75. */
+export const UPDATE_OMITS = [
   'OS-EXT-AZ:',
   'OS-EXT-STS:',
   'OS-EXT-SRV-ATTR:',
@@ -301,23 +315,4 @@ export async function deleteServer(req: FastifyRequest, reply: FastifyReply, dep
   const s = await loadServer(req, deps, SERVER.DELETE)
   await deps.servers.delete(callerOf(req), s, req.id)
   return reply.code(204).send()
-}
-
-/** POST /servers/{id}/action: the deferred-delete actions (others join with server operations). */
-export async function serverAction(req: FastifyRequest, reply: FastifyReply, deps: ComputeDeps) {
-  const body = (bodyOf(req) ?? {}) as Record<string, unknown>
-  const action = Object.keys(body)[0]
-  if (action === 'forceDelete') {
-    const s = await loadServer(req, deps, SERVER.FORCE_DELETE)
-    await deps.servers.forceDelete(callerOf(req), s, req.id)
-    return reply.code(202).send()
-  }
-  if (action === 'restore') {
-    const s = await loadServer(req, deps, SERVER.RESTORE)
-    await deps.servers.restore(callerOf(req), s, req.id)
-    return reply.code(202).send()
-  }
-  // NOTE: an unknown action on an unknown server is still a 404.
-  await loadServer(req, deps, SERVER.SHOW)
-  throw new ComputeBadRequest(`There is no such action: ${action ?? ''}`)
 }

@@ -61,6 +61,19 @@ const hints = {
   additionalProperties: true,
 }
 
+/** Files injected into the guest (before 2.57): a path and base64 contents each. */
+const personality = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      path: { type: 'string' },
+      contents: { type: 'string', pattern: '^[A-Za-z0-9+/\\s]*={0,2}\\s*$' },
+    },
+    additionalProperties: false,
+  },
+}
+
 /** The create body at a microversion. */
 export function createServer(v: { gte(x: string): boolean }) {
   const server: Record<string, unknown> = {
@@ -91,7 +104,7 @@ export function createServer(v: { gte(x: string): boolean }) {
     security_groups: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' } } } },
     user_data: { type: 'string', maxLength: 65535 },
   }
-  if (!v.gte('2.57')) server.personality = { type: 'array' }
+  if (!v.gte('2.57')) server.personality = personality
   if (v.gte('2.19')) server.description = description
   if (v.gte('2.52')) server.tags = { type: 'array', items: TAG, maxItems: 50 }
   if (v.gte('2.63')) server.trusted_image_certificates = { type: ['array', 'null'] }
@@ -245,3 +258,106 @@ const LIST = {
 export const LIST_SERVERS = querySchema(LIST, false)
 
 export const LIST_ACTIONS = querySchema({ ...paging, 'changes-since': text, 'changes-before': text }, false)
+
+// --- server actions (POST /servers/{id}/action), validated by the action's handler
+
+export const REBOOT = {
+  type: 'object',
+  properties: {
+    reboot: {
+      type: 'object',
+      properties: { type: { type: 'string', enum: ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft'] } },
+      required: ['type'],
+      additionalProperties: false,
+    },
+  },
+  required: ['reboot'],
+  additionalProperties: false,
+}
+
+/** The rebuild body at a microversion. */
+export function rebuildServer(v: { gte(x: string): boolean }) {
+  const rebuild: Record<string, unknown> = {
+    name: nameWithSpaces,
+    imageRef: { type: 'string', minLength: 1 },
+    adminPass: { type: 'string' },
+    metadata,
+    preserve_ephemeral: boolean,
+    'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
+    accessIPv4: { type: 'string', oneOf: [{ pattern: IPV4 }, { maxLength: 0 }] },
+    accessIPv6: { type: 'string', oneOf: [{ pattern: IPV6 }, { maxLength: 0 }] },
+  }
+  if (!v.gte('2.57')) rebuild.personality = personality
+  if (v.gte('2.19')) rebuild.description = description
+  if (v.gte('2.54')) rebuild.key_name = { type: ['string', 'null'], minLength: 1, maxLength: 255 }
+  if (v.gte('2.57')) rebuild.user_data = { type: ['string', 'null'], maxLength: 65535 }
+  if (v.gte('2.63')) rebuild.trusted_image_certificates = { type: ['array', 'null'] }
+  if (v.gte('2.90')) rebuild.hostname = { type: 'string', minLength: 1, maxLength: 255, pattern: HOSTNAME }
+  return {
+    type: 'object',
+    properties: {
+      rebuild: { type: 'object', properties: rebuild, required: ['imageRef'], additionalProperties: false },
+    },
+    required: ['rebuild'],
+    additionalProperties: false,
+  }
+}
+
+/** lock from 2.73: an optional reason. */
+export const LOCK_273 = {
+  type: 'object',
+  properties: {
+    lock: {
+      type: ['object', 'null'],
+      properties: { locked_reason: { type: 'string', minLength: 1, maxLength: 255 } },
+      additionalProperties: false,
+    },
+  },
+  required: ['lock'],
+  additionalProperties: false,
+}
+
+export const CHANGE_PASSWORD = {
+  type: 'object',
+  properties: {
+    changePassword: {
+      type: 'object',
+      properties: { adminPass: { type: 'string' } },
+      required: ['adminPass'],
+      additionalProperties: false,
+    },
+  },
+  required: ['changePassword'],
+  additionalProperties: false,
+}
+
+export const RESET_STATE = {
+  type: 'object',
+  properties: {
+    'os-resetState': {
+      type: 'object',
+      properties: { state: { type: 'string', enum: ['active', 'error'] } },
+      required: ['state'],
+      additionalProperties: false,
+    },
+  },
+  required: ['os-resetState'],
+  additionalProperties: false,
+}
+
+export const CONSOLE_OUTPUT = {
+  type: 'object',
+  properties: {
+    'os-getConsoleOutput': {
+      type: 'object',
+      properties: {
+        length: { type: ['integer', 'string', 'null'], pattern: '^-?[0-9]+$', minimum: -1 },
+      },
+      additionalProperties: false,
+    },
+  },
+  required: ['os-getConsoleOutput'],
+  additionalProperties: false,
+}
+
+export const USAGE = querySchema({ start: text, end: text, detailed: text, ...paging }, false)

@@ -1,7 +1,7 @@
 /**
  * Compute storage on SQLite, PostgreSQL and MariaDB: the migrations (with the default
  * flavors), flavor visibility and extra specs, key pair name clashes per user, server
- * groups with members, aggregates with hosts and metadata, quota upserts.
+ * groups with their live members, aggregates with hosts and metadata, quota upserts.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -88,8 +88,60 @@ describe('compute storage', { timeout: 120_000 }, () => {
         max_server_per_host: 2,
         created_at: now,
       })
-      await groups.addMembers(g.id, ['i-1', 'i-2'], now)
-      assert.deepEqual((await groups.get(g.uuid))?.members, ['i-1', 'i-2'])
+      // members are the group's servers that are not deleted (i-2 is, i-3 never existed)
+      for (const [uuid, deleted] of [
+        ['i-1', 0],
+        ['i-2', 7],
+      ] as const)
+        await db
+          .insertInto('instances')
+          .values({
+            uuid,
+            project_id: 'p1',
+            user_id: 'u1',
+            display_name: uuid,
+            display_description: null,
+            hostname: uuid,
+            reservation_id: 'r-1',
+            launch_index: 0,
+            flavor: '{}',
+            instance_type_id: 1,
+            vcpus: 1,
+            memory_mb: 512,
+            root_gb: 1,
+            ephemeral_gb: 0,
+            image_ref: 'img',
+            image: '{}',
+            key_name: null,
+            key_data: null,
+            user_data: null,
+            availability_zone: null,
+            config_drive: '',
+            access_ip_v4: null,
+            access_ip_v6: null,
+            request: '{}',
+            host: null,
+            node: null,
+            launched_on: null,
+            vm_state: deleted ? 'deleted' : 'active',
+            task_state: null,
+            power_state: 1,
+            progress: 0,
+            locked: 0,
+            locked_by: null,
+            locked_reason: null,
+            created_at: now,
+            updated_at: now,
+            launched_at: null,
+            terminated_at: null,
+            deleted_at: null,
+            deleted,
+            password: null,
+            auto_disk_config: 0,
+          })
+          .execute()
+      await groups.addMembers(g.id, ['i-1', 'i-2', 'i-3'], now)
+      assert.deepEqual((await groups.get(g.uuid))?.members, ['i-1'])
       assert.equal(await groups.countByProject('p1'), 1)
       assert.ok(await groups.delete(g.id))
 

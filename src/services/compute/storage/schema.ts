@@ -172,6 +172,10 @@ export interface InstancesTable {
   deleted_at: string | null
   /** 0 while live; the row id once deleted (upstream's soft-delete convention). */
   deleted: number
+  /** The encrypted password the guest posted (os-server-password); null when none. */
+  password: string | null
+  /** 1: `OS-DCF:diskConfig` AUTO. */
+  auto_disk_config: number
 }
 
 export interface InstanceMetadataTable {

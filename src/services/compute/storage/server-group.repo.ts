@@ -71,6 +71,7 @@ export class ServerGroupRepo {
     await this.db.deleteFrom('instance_group_members').where('instance_uuid', '=', instanceUuid).execute()
   }
 
+  /** Each group's members that are not deleted (upstream shows only those). */
   private async membersOf(ids: readonly number[]): Promise<Map<number, string[]>> {
     const out = new Map<number, string[]>()
     if (ids.length === 0) return out
@@ -78,6 +79,9 @@ export class ServerGroupRepo {
       .selectFrom('instance_group_members')
       .select(['group_id', 'instance_uuid'])
       .where('group_id', 'in', [...ids])
+      .where('instance_uuid', 'in', (eb) =>
+        eb.selectFrom('instances').select('uuid').where('deleted', '=', 0),
+      )
       .orderBy('created_at')
       .orderBy('instance_uuid')
       .execute()

@@ -468,8 +468,11 @@ export class ServerRepo {
     return rows.map((r) => ({ ...r, host: r.host ?? '' }))
   }
 
-  /** Instances left mid-build or mid-delete (a crash): the conductor resumes them. */
-  async unfinished(): Promise<InstanceRow[]> {
+  /**
+   * Instances left mid-build, mid-delete or mid-action (`actionTaskStates`) by a crash:
+   * the conductor resumes them.
+   */
+  async unfinished(actionTaskStates: readonly string[] = []): Promise<InstanceRow[]> {
     return this.db
       .selectFrom('instances')
       .selectAll()
@@ -477,11 +480,26 @@ export class ServerRepo {
       .where((eb) =>
         eb.or([
           eb('vm_state', '=', 'building'),
-          eb('task_state', 'in', ['deleting', 'scheduling', 'spawning']),
+          eb('task_state', 'in', ['deleting', 'scheduling', 'spawning', ...actionTaskStates]),
         ]),
       )
       .orderBy('id')
       .execute()
+  }
+
+  /**
+   * Instances (deleted ones too) that ran at some time in [start, end): launched before
+   * the end and not terminated before the start, oldest first (os-simple-tenant-usage).
+   */
+  async activeInWindow(start: string, end: string, projectId?: string): Promise<InstanceRow[]> {
+    let q = this.db
+      .selectFrom('instances')
+      .selectAll()
+      .where('launched_at', 'is not', null)
+      .where('launched_at', '<', end)
+      .where((eb) => eb.or([eb('terminated_at', 'is', null), eb('terminated_at', '>', start)]))
+    if (projectId !== undefined) q = q.where('project_id', '=', projectId)
+    return q.orderBy('project_id').orderBy('id').execute()
   }
 
   /** Soft-deleted instances older than `before`: what the reclaim task deletes. */

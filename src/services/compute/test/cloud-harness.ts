@@ -14,6 +14,12 @@ import { type FakeAgents, type FakeHostSpec, startFakeAgents } from '../testing/
 
 export interface CloudOptions {
   hosts?: FakeHostSpec[]
+  /**
+   * Run the real compute agents (src/agents/compute, fake driver) on this many hosts
+   * instead of the two-message stand-ins: server actions, console output, diagnostics.
+   * `agents` is then not set.
+   */
+  realAgents?: number
   spawnMs?: number
   config?: Record<string, Record<string, string | number | boolean>>
 }
@@ -40,29 +46,34 @@ const serviceTokenModule: AnyServiceModule = {
 
 export async function startServersCloud(o: CloudOptions = {}): Promise<TestCloud> {
   let agents: FakeAgents | undefined
-  const compute: AnyServiceModule = {
-    ...computeModule,
-    create: (ctx) =>
-      createCompute(ctx as never, {
-        agents: async (c, deps) => {
-          agents = await startFakeAgents({
-            bus: c.bus!,
-            placement: deps.placement,
-            registry: deps.registry,
-            hosts: o.hosts ?? [{ name: 'cmp-1' }, { name: 'cmp-2' }, { name: 'cmp-3' }],
-            ...(o.spawnMs ? { spawnMs: o.spawnMs } : {}),
-          })
-          return agents
-        },
-      }),
-  }
+  const compute: AnyServiceModule = o.realAgents
+    ? computeModule
+    : {
+        ...computeModule,
+        create: (ctx) =>
+          createCompute(ctx as never, {
+            agents: async (c, deps) => {
+              agents = await startFakeAgents({
+                bus: c.bus!,
+                placement: deps.placement,
+                registry: deps.registry,
+                hosts: o.hosts ?? [{ name: 'cmp-1' }, { name: 'cmp-2' }, { name: 'cmp-3' }],
+                ...(o.spawnMs ? { spawnMs: o.spawnMs } : {}),
+              })
+              return agents
+            },
+          }),
+      }
+  const fake: Record<string, Record<string, number>> = o.realAgents
+    ? { fake_driver: { hosts: o.realAgents, spawn_time: 0, power_time: 0, reboot_time: 0, destroy_time: 0 } }
+    : {}
   const t = await startTestHost({
     modules: [serviceTokenModule, placementModule, imageModule, compute],
-    config: { ...(o.config ?? {}) },
+    config: { ...fake, ...(o.config ?? {}) },
   })
   const instance = t.host.modules.find((m) => m.module.name === 'compute')!.instance as ComputeInstance
   await instance.ready
-  assert.ok(agents, 'the agents started')
+  if (!o.realAgents) assert.ok(agents, 'the agents started')
   const img = await t.call('POST', '/image/v2/images', {
     as: 'project-admin',
     body: { name: 'cirros', disk_format: 'qcow2', container_format: 'bare', visibility: 'public' },

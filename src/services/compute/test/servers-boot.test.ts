@@ -259,4 +259,124 @@ describe('booting servers', () => {
     assert.equal(h1.state, 'up')
     assert.equal((await c.t.call('GET', '/compute/v2.1/os-services', { as: MEMBER })).status, 403)
   })
+
+  it('keeps accessIPv6 in canonical form and OS-DCF:diskConfig as given, on create, update and show', async () => {
+    const res = await create({
+      name: 'addr',
+      accessIPv4: '1.1.1.1',
+      accessIPv6: '0000:0000:0000:0000:0000:babe:220.12.22.2',
+      'OS-DCF:diskConfig': 'AUTO',
+    })
+    assert.equal(res.status, 202, JSON.stringify(res.body))
+    assert.equal(res.body.server['OS-DCF:diskConfig'], 'AUTO')
+    const id = res.body.server.id as string
+    const s = await waitFor(c.t, id, ['ACTIVE', 'ERROR'])
+    assert.equal(s.accessIPv6, '::babe:dc0c:1602')
+    assert.equal(s['OS-DCF:diskConfig'], 'AUTO')
+    const upd = await c.t.call('PUT', `${S}/${id}`, {
+      as: MEMBER,
+      body: { server: { accessIPv6: 'FE80:0:0:0:0:0:0:1', 'OS-DCF:diskConfig': 'MANUAL' } },
+    })
+    assert.equal(upd.status, 200, JSON.stringify(upd.body))
+    assert.equal(upd.body.server.accessIPv6, 'fe80::1')
+    assert.equal(upd.body.server['OS-DCF:diskConfig'], 'MANUAL')
+    await c.t.call('DELETE', `${S}/${id}`, { as: MEMBER })
+    await waitFor(c.t, id, ['DELETED'])
+  })
+
+  it('refuses networks and security groups no network service has, with 400s and nothing created', async () => {
+    const before = (await c.t.call('GET', `${S}?all_tenants=1`, { as: ADMIN })).body.servers.length
+    const badFormat = await create({
+      name: 'x',
+      networks: [{ uuid: 'a-b-c-d-e-f-g-h-i-j', fixed_ip: '10.0.1.1' }],
+    })
+    assert.equal(badFormat.status, 400)
+    assert.equal(
+      badFormat.body.badRequest.message,
+      'Bad networks format: network uuid is not in proper format (a-b-c-d-e-f-g-h-i-j)',
+    )
+    const net = '5c5ff1e2-2f35-4d6b-9f3a-0c6e1e2f3a4b'
+    const noNetwork = await create({ name: 'x', networks: [{ uuid: net }] })
+    assert.equal(noNetwork.status, 400)
+    assert.equal(noNetwork.body.badRequest.message, `Network ${net} could not be found.`)
+    const noGroup = await create({ name: 'x', security_groups: [{ name: 'nonexistent' }] })
+    assert.equal(noGroup.status, 400)
+    assert.equal(noGroup.body.badRequest.message, 'Security group nonexistent not found.')
+    const after = (await c.t.call('GET', `${S}?all_tenants=1`, { as: ADMIN })).body.servers.length
+    assert.equal(after, before)
+    // the default group every project has is accepted
+    const ok = await create({ name: 'sg-default', security_groups: [{ name: 'default' }] })
+    assert.equal(ok.status, 202, JSON.stringify(ok.body))
+    await waitFor(c.t, ok.body.server.id, ['ACTIVE', 'ERROR'])
+    await c.t.call('DELETE', `${S}/${ok.body.server.id}`, { as: MEMBER })
+    await waitFor(c.t, ok.body.server.id, ['DELETED'])
+  })
+
+  it("lists only a group's servers that are not deleted", async () => {
+    const g = await c.t.call('POST', '/compute/v2.1/os-server-groups', {
+      as: MEMBER,
+      body: { server_group: { name: 'g', policies: ['affinity'] } },
+    })
+    assert.equal(g.status, 200, JSON.stringify(g.body))
+    const created = g.body.server_group
+    const res = await c.t.call('POST', S, {
+      as: MEMBER,
+      body: {
+        server: { name: 'member', imageRef: c.imageId, flavorRef: '1' },
+        'os:scheduler_hints': { group: created.id },
+      },
+    })
+    assert.equal(res.status, 202, JSON.stringify(res.body))
+    const id = res.body.server.id as string
+    await waitFor(c.t, id, ['ACTIVE', 'ERROR'])
+    const shown = await c.t.call('GET', `/compute/v2.1/os-server-groups/${created.id}`, { as: MEMBER })
+    assert.deepEqual(shown.body.server_group.members, [id])
+    await c.t.call('DELETE', `${S}/${id}`, { as: MEMBER })
+    await waitFor(c.t, id, ['DELETED'])
+    // as tempest compares them: the show and list bodies equal the create answer again
+    const again = await c.t.call('GET', `/compute/v2.1/os-server-groups/${created.id}`, { as: MEMBER })
+    assert.deepEqual(again.body.server_group, created)
+    const list = await c.t.call('GET', '/compute/v2.1/os-server-groups', { as: MEMBER })
+    assert.ok(list.body.server_groups.some((x: unknown) => JSON.stringify(x) === JSON.stringify(created)))
+  })
+
+  it('mirrors an aggregate host into the placement aggregate of its provider, and a boot to its zone finds it', async () => {
+    const agg = await c.t.call('POST', '/compute/v2.1/os-aggregates', {
+      as: ADMIN,
+      version: '2.41',
+      body: { aggregate: { name: 'zone-agg', availability_zone: 'zone-a' } },
+    })
+    assert.equal(agg.status, 200, JSON.stringify(agg.body))
+    const { id: aggId, uuid } = agg.body.aggregate
+    const add = await c.t.call('POST', `/compute/v2.1/os-aggregates/${aggId}/action`, {
+      as: ADMIN,
+      body: { add_host: { host: 'cmp-1' } },
+    })
+    assert.equal(add.status, 200, JSON.stringify(add.body))
+    const rp = (await c.t.call('GET', '/placement/resource_providers?name=cmp-1', { as: ADMIN })).body
+      .resource_providers[0]
+    const aggs = await c.t.call('GET', `/placement/resource_providers/${rp.uuid}/aggregates`, {
+      as: ADMIN,
+      headers: { 'openstack-api-version': 'placement 1.19' },
+    })
+    assert.deepEqual(aggs.body.aggregates, [uuid])
+    const res = await create({ name: 'in-zone', availability_zone: 'zone-a' })
+    assert.equal(res.status, 202, JSON.stringify(res.body))
+    const s = await waitFor(c.t, res.body.server.id, ['ACTIVE', 'ERROR'])
+    assert.equal(s.status, 'ACTIVE', JSON.stringify(s.fault))
+    assert.equal(s['OS-EXT-AZ:availability_zone'], 'zone-a')
+    await c.t.call('DELETE', `${S}/${res.body.server.id}`, { as: MEMBER })
+    await waitFor(c.t, res.body.server.id, ['DELETED'])
+    const remove = await c.t.call('POST', `/compute/v2.1/os-aggregates/${aggId}/action`, {
+      as: ADMIN,
+      body: { remove_host: { host: 'cmp-1' } },
+    })
+    assert.equal(remove.status, 200)
+    const none = await c.t.call('GET', `/placement/resource_providers/${rp.uuid}/aggregates`, {
+      as: ADMIN,
+      headers: { 'openstack-api-version': 'placement 1.19' },
+    })
+    assert.deepEqual(none.body.aggregates, [])
+    await c.t.call('DELETE', `/compute/v2.1/os-aggregates/${aggId}`, { as: ADMIN })
+  })
 })

@@ -18,6 +18,7 @@
  *   resume      SUSPENDED                            RUNNING     invalid
  *   destroy     any (an unknown uuid too)            (gone)
  *   snapshot    any                                  unchanged   raw image bytes
+ *   set admin password RUNNING                       unchanged   invalid
  *
  * Any operation on an unknown uuid (but destroy) is InstanceNotFound; on a host that is
  * down, HypervisorUnavailable. A spawn that asks for an SEV slot or PCI devices the host
@@ -279,6 +280,18 @@ export class FakeDriver implements ComputeDriver {
     return this.guest(uuid).console.join('\n') + '\n'
   }
 
+  async setAdminPassword(uuid: string, password: string): Promise<InstanceInfo> {
+    this.check()
+    const g = this.guest(uuid)
+    if (g.powerState !== RUNNING)
+      throw new InstancePowerStateInvalid(uuid, 'set admin password', POWER_STATE_NAMES[g.powerState])
+    await this.take(this.spec.timings.powerMs)
+    g.console.push(
+      `[${(this.now() / 1000).toFixed(6)}] guest agent: password for the administrator changed (${password.length} characters)`,
+    )
+    return this.info(g)
+  }
+
   async checkCanLiveMigrateSource(_uuid: string, _destination: string): Promise<void> {
     throw new DriverNotSupported('fake', 'live migration (it comes with the server operations work)')
   }
@@ -382,6 +395,9 @@ export class FakeDriver implements ComputeDriver {
     g.powerState = RUNNING
     g.runningSince = this.now()
     g.console.push(`[    0.000000] Linux version 6.1.0-cloudlet (fake) booting ${g.spec.name ?? g.spec.uuid}`)
+    g.console.push(`[    0.000000] Command line: root=LABEL=cloudimg-rootfs ro console=ttyS0`)
+    g.console.push(`[    0.012000] Memory: ${g.spec.memoryMb * 1024}K available, ${g.spec.vcpus} CPUs`)
+    g.console.push(`[    0.512000] EXT4-fs (vda1): mounted filesystem with ordered data mode`)
     g.console.push(`[    1.024000] cloud-init: ${g.spec.uuid} up on ${this.host}`)
   }
 

@@ -5,6 +5,7 @@ import type { NamedMigration } from '../../../../kernel/db/index.js'
 import { initial } from './0001-initial.js'
 import { defaultFlavors } from './0002-default-flavors.js'
 import { servers } from './0003-servers.js'
+import { serverPassword } from './0004-server-password.js'
 
 export const computeMigrations: readonly NamedMigration[] = [
   initial,
@@ -13,4 +14,5 @@ export const computeMigrations: readonly NamedMigration[] = [
   // NOTE: the outbox lives in the API database so an accepted build is recorded in the
   // same transaction as its instance.
   ...busMigrations,
+  serverPassword,
 ]
