@@ -14,6 +14,11 @@ const quota = (name: string, def: number) =>
 
 export const computeApiConfig = defineSections({
   DEFAULT: {
+    long_rpc_timeout: opt.int({
+      default: 1800,
+      min: 1,
+      help: 'Seconds a call that may take long waits for its reply (select_destinations: a burst of boots queues behind the decisions before it), instead of rpc_response_timeout.',
+    }),
     reclaim_instance_interval: opt.int({
       default: 0,
       help: 'Seconds a deleted server stays SOFT_DELETED (restorable) before it is reclaimed; 0 or less: deletes are immediate.',

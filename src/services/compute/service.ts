@@ -306,7 +306,9 @@ export async function createCompute(
         bus.call<SelectDestinationsReply>({ topic: SCHEDULER_TOPIC }, 'select_destinations', a, {
           namespace: SCHEDULER_NAMESPACE,
           version: SCHEDULER_VERSION,
-          timeout,
+          // NOTE: as upstream, scheduling waits [DEFAULT] long_rpc_timeout: decisions run
+          // one at a time per scheduler, so a burst's last request waits for all before it.
+          timeout: config.DEFAULT.long_rpc_timeout,
         }),
       notify: (eventType, payload, priority) =>
         bus.notify({

@@ -307,13 +307,7 @@ export class Conductor {
     await this.d.placement
       .release(row.uuid)
       .catch((err: unknown) => this.d.logger.warn({ err, instance: row.uuid }, 'allocation not released'))
-    await this.d.servers.updateIf(row.uuid, ['scheduling', 'spawning'], {
-      vm_state: 'error',
-      task_state: null,
-      power_state: POWER.NOSTATE,
-      ...(host ? {} : { host: null, node: null }),
-    })
-    await this.d.servers.mapToCell(row.uuid, host ? 'cell1' : 'cell0')
+    // The fault and the cell first: a reader that sees ERROR also sees why.
     await this.d.servers.addFault({
       instance_uuid: row.uuid,
       code: 500,
@@ -321,6 +315,13 @@ export class Conductor {
       details: message,
       host: host ?? null,
       created_at: new Date().toISOString(),
+    })
+    await this.d.servers.mapToCell(row.uuid, host ? 'cell1' : 'cell0')
+    await this.d.servers.updateIf(row.uuid, ['scheduling', 'spawning'], {
+      vm_state: 'error',
+      task_state: null,
+      power_state: POWER.NOSTATE,
+      ...(host ? {} : { host: null, node: null }),
     })
     if (actionId) await this.d.actions.finish(actionId)
     await this.notify(
