@@ -9,6 +9,7 @@ import { addToOutbox, Outbox, type OutboxTables } from '../../kernel/bus/outbox.
 import type { ModuleContext, ServiceClient, ServiceInstance } from '../../kernel/host/index.js'
 import type { ServiceRegistry } from '../../kernel/registry/index.js'
 import { buildProfile } from '../../scheduler/profiles.js'
+import { IdentityLimitsApi } from './clients/identity.js'
 import { ImageApi } from './clients/image.js'
 import { PlacementApi } from './clients/placement.js'
 import { Conductor } from './conductor/conductor.js'
@@ -22,6 +23,7 @@ import { type ComputeHosts, NO_COMPUTE_HOSTS, registryHosts } from './domain/hos
 import { Keypairs } from './domain/keypairs.js'
 import { Quotas } from './domain/quotas.js'
 import { ServerGroups } from './domain/server-groups.js'
+import { UnifiedLimits } from './domain/unified-limits.js'
 import { type ConductorQueue, Servers } from './domain/servers.js'
 import { ComputeServices } from './domain/services.js'
 import type { ServerUsage } from './domain/usage.js'
@@ -86,7 +88,8 @@ function serverUsage(repo: ServerRepo, placement: PlacementApi, config: ComputeC
   return {
     async project(projectId, userId) {
       const c = await repo.counts(projectId, userId)
-      if (!config.quota.count_usage_from_placement)
+      const unified = config.quota.driver === 'nova.quota.UnifiedLimitsDriver'
+      if (!config.quota.count_usage_from_placement && !unified)
         return { instances: c.instances, cores: c.cores, ram: c.ram }
       const u = await placement.usages(projectId, userId)
       return {
@@ -130,6 +133,7 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     groupRepo,
     seams.servers ?? serverUsage(serverRepo, placement, config),
     config.quota,
+    new UnifiedLimits(new IdentityLimitsApi(ctx.client('identity')), placement),
   )
   // NOTE: the registry exists once the module declares worker roles (conductor,
   // scheduler, agents); without one no compute host exists and aggregate hosts are names.
