@@ -17,13 +17,15 @@ import * as quotas from './handlers/quotas.js'
 import * as groups from './handlers/server-groups.js'
 import * as parts from './handlers/server-parts.js'
 import * as servers from './handlers/servers.js'
+import * as scheduler from './handlers/scheduler.js'
 import * as services from './handlers/services.js'
 import { listVersions, showLegacyVersion, showVersion } from './handlers/versions.js'
-import { AGGREGATE, FLAVOR, KEYPAIR, QUOTA, SERVER, SERVER_GROUP } from './policies/index.js'
+import { AGGREGATE, FLAVOR, KEYPAIR, QUOTA, SCHEDULER, SERVER, SERVER_GROUP } from './policies/index.js'
 import * as AG from './schemas/aggregates.js'
 import * as FL from './schemas/flavors.js'
 import * as KP from './schemas/keypairs.js'
 import * as QS from './schemas/quotas.js'
+import * as SCH from './schemas/scheduler.js'
 import * as SG from './schemas/server-groups.js'
 import * as SV from './schemas/servers.js'
 
@@ -468,5 +470,14 @@ export const ROUTES: readonly R[] = [
     max: '2.52',
     policy: SERVER.HYPERVISORS_SERVERS,
     handler: services.searchHypervisors,
+  },
+
+  // --- Cloudlet's own (no upstream counterpart): the scheduler's decision, explained
+  {
+    method: 'POST',
+    path: `${V}/cloudlet-scheduler/explain`,
+    policy: SCHEDULER.EXPLAIN,
+    body: SCH.EXPLAIN,
+    handler: scheduler.explainScheduling,
   },
 ]

@@ -24,6 +24,7 @@ import { Keypairs } from './domain/keypairs.js'
 import { Quotas } from './domain/quotas.js'
 import { ServerGroups } from './domain/server-groups.js'
 import { UnifiedLimits } from './domain/unified-limits.js'
+import { SchedulerExplainer } from './domain/scheduler-explain.js'
 import { type ConductorQueue, Servers } from './domain/servers.js'
 import { ComputeServices } from './domain/services.js'
 import type { ServerUsage } from './domain/usage.js'
@@ -204,6 +205,22 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     ),
     hosts,
     hostStatus: new Map(),
+    explainer: new SchedulerExplainer({
+      profile: () => buildProfile(config),
+      hostStates: new HostStates({
+        hosts,
+        aggregates,
+        placement,
+        servers: serverRepo,
+        defaultZone: config.DEFAULT.default_availability_zone,
+      }),
+      placement,
+      flavors,
+      images: new ImageApi(ctx.client('image')),
+      groups,
+      servers: serverRepo,
+      maxPlacementResults: config.scheduler.max_placement_results,
+    }),
   }
   return { deps, serverRepo, actions, placement, aggregates, groups, ...(outbox ? { outbox } : {}) }
 }
