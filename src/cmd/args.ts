@@ -30,6 +30,10 @@ commands:
   config sample      print an annotated sample configuration
   conductor          run the conductor role of the services that have one (no HTTP)
   scheduler          run the scheduler role
+  scheduler explain  the scheduler's decision for a hypothetical request, without
+                     booting: candidates, each filter's removals with per-host reasons,
+                     the ranked hosts with their weights (asks a running cloud's
+                     compute API as --os-cloud, default cloudlet-admin)
   compute            run the compute agent role; --host names the hypervisor host
   bus status         the message bus (queues, consumers, depth) and the worker roles
                      each service has registered, up or down
@@ -47,6 +51,14 @@ options:
   --log-level LEVEL  trace, debug, info, warn, error, fatal or silent (default: warn on
                      a terminal, info to a file or pipe; debug when [DEFAULT] debug = true)
   -d, --debug        the same as --log-level debug
+  --flavor F         (scheduler explain) flavor id or name; required
+  --image I          (scheduler explain) image id or name
+  --hint K=V         (scheduler explain) a scheduler hint; may be repeated
+  --project ID       (scheduler explain) the project asking (default: the cloud's)
+  --availability-zone AZ  (scheduler explain) zone, zone:host or zone:host:node
+  --count N          (scheduler explain) servers in the request (default 1)
+  --os-cloud NAME    (scheduler explain) the clouds.yaml entry ($OS_CLIENT_CONFIG_FILE)
+  --json             (scheduler explain) the API's JSON instead of text
   -h, --help         this text
 
 One process owns a data directory: a second up, api, bootstrap or db upgrade on it is
@@ -64,6 +76,14 @@ type OptionName =
   | 'log-level'
   | 'debug'
   | 'help'
+  | 'flavor'
+  | 'image'
+  | 'hint'
+  | 'project'
+  | 'availability-zone'
+  | 'count'
+  | 'os-cloud'
+  | 'json'
 
 interface OptionSpec {
   /** Takes a value (`--port 5000` or `--port=5000`); otherwise a switch. */
@@ -82,6 +102,14 @@ const OPTIONS: Readonly<Record<OptionName, OptionSpec>> = {
   'log-level': { value: 'LEVEL' },
   debug: { short: 'd' },
   help: { short: 'h' },
+  flavor: { value: 'F' },
+  image: { value: 'I' },
+  hint: { value: 'K=V' },
+  project: { value: 'ID' },
+  'availability-zone': { value: 'AZ' },
+  count: { value: 'N' },
+  'os-cloud': { value: 'NAME' },
+  json: {},
 }
 
 const LOGGING: readonly OptionName[] = ['log-level', 'debug']
@@ -100,6 +128,28 @@ const COMMANDS: Readonly<Record<string, readonly OptionName[]>> = {
   scheduler: [...DATA, 'host', 'services'],
   compute: [...DATA, 'host', 'services'],
   'bus status': DATA,
+  'scheduler explain': [
+    'flavor',
+    'image',
+    'hint',
+    'project',
+    'availability-zone',
+    'count',
+    'os-cloud',
+    'json',
+  ],
+}
+
+/** `cloudlet scheduler explain`'s request. */
+export interface ExplainLine {
+  flavor: string
+  image?: string
+  hints: Record<string, string | string[]>
+  project?: string
+  availabilityZone?: string
+  count: number
+  cloud?: string
+  json: boolean
 }
 
 /** The command line, parsed and checked. */
@@ -117,6 +167,8 @@ export interface CommandLine {
   cloudsYaml: boolean
   workers: number
   logLevel?: LogLevel
+  /** `scheduler explain`'s options. */
+  explain?: ExplainLine
 }
 
 /** Parses and checks `argv` (without node and the script). @throws UsageError */
@@ -171,7 +223,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
 
   const one = (name: OptionName): string | undefined => {
     const values = given.get(name)
-    if (values && values.length > 1 && name !== 'config-file')
+    if (values && values.length > 1 && name !== 'config-file' && name !== 'hint')
       throw new UsageError(`--${name} is given ${values.length} times; give it once`)
     return values?.[0]
   }
@@ -222,7 +274,42 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     }
     line.logLevel = level
   } else if (given.has('debug')) line.logLevel = 'debug'
+  if (command === 'scheduler explain') line.explain = explainLine(given, nonEmpty)
   return line
+}
+
+function explainLine(
+  given: ReadonlyMap<OptionName, string[]>,
+  nonEmpty: (name: OptionName) => string | undefined,
+): ExplainLine {
+  const flavor = nonEmpty('flavor')
+  if (flavor === undefined) throw new UsageError(`cloudlet scheduler explain needs --flavor; ${SEE_HELP}`)
+  const hints: Record<string, string | string[]> = {}
+  for (const h of given.get('hint') ?? []) {
+    const eq = h.indexOf('=')
+    if (eq <= 0) throw new UsageError(`--hint takes KEY=VALUE, not "${h}"`)
+    const [k, v] = [h.slice(0, eq), h.slice(eq + 1)]
+    const had = hints[k]
+    hints[k] = had === undefined ? v : [...(typeof had === 'string' ? [had] : had), v]
+  }
+  const count = nonEmpty('count')
+  if (count !== undefined && (!/^\d+$/.test(count) || Number(count) < 1 || Number(count) > 1000))
+    throw new UsageError(`--count takes a whole number from 1 to 1000, not "${count}"`)
+  const out: ExplainLine = {
+    flavor,
+    hints,
+    count: count === undefined ? 1 : Number(count),
+    json: given.has('json'),
+  }
+  const image = nonEmpty('image')
+  if (image !== undefined) out.image = image
+  const project = nonEmpty('project')
+  if (project !== undefined) out.project = project
+  const zone = nonEmpty('availability-zone')
+  if (zone !== undefined) out.availabilityZone = zone
+  const cloud = nonEmpty('os-cloud')
+  if (cloud !== undefined) out.cloud = cloud
+  return out
 }
 
 function optionNamed(written: string): OptionName {
@@ -248,6 +335,7 @@ function commandOf(first: string | undefined, second: string | undefined, help: 
     if (help) return undefined
     throw new UsageError(`no command given; ${SEE_HELP}`)
   }
+  if (second !== undefined && `${first} ${second}` in COMMANDS) return `${first} ${second}`
   if (first in COMMANDS) return first
   const groups = new Set(
     Object.keys(COMMANDS)

@@ -71,6 +71,8 @@ export async function runCommand(line: CommandLine): Promise<number> {
       return -1
     case 'bus status':
       return busStatus(line)
+    case 'scheduler explain':
+      return (await import('./scheduler-explain.js')).schedulerExplain(line.explain!)
     default:
       throw new UsageError(`unknown command "${line.command}"; ${SEE_HELP}`)
   }

@@ -62,13 +62,17 @@ export const computeApiConfig = defineSections({
     server_groups: quota('server groups', 10),
     server_group_members: quota('servers per server group', 10),
     driver: opt.enum({
-      choices: ['nova.quota.DbQuotaDriver', 'nova.quota.NoopQuotaDriver'] as const,
+      choices: [
+        'nova.quota.DbQuotaDriver',
+        'nova.quota.UnifiedLimitsDriver',
+        'nova.quota.NoopQuotaDriver',
+      ] as const,
       default: 'nova.quota.DbQuotaDriver',
-      help: 'DbQuotaDriver: limits from the quota tables and these defaults; NoopQuotaDriver: everything unlimited.',
+      help: "DbQuotaDriver: limits from the quota tables and these defaults; UnifiedLimitsDriver: identity's registered and project limits of the compute service (servers, class:VCPU, class:MEMORY_MB, ...), usage from placement, strict two-level when identity's [unified_limit] enforcement_model says so; NoopQuotaDriver: everything unlimited.",
     }),
     count_usage_from_placement: opt.bool({
       default: false,
-      help: 'Count cores and ram from placement usages (plus builds placement has not seen yet) rather than from the instances; instances are counted from the instance mappings either way.',
+      help: 'Count cores and ram from placement usages (plus builds placement has not seen yet) rather than from the instances; instances are counted from the instance mappings either way. Always on with the UnifiedLimitsDriver.',
     }),
     recheck_quota: opt.bool({
       default: true,

@@ -14,6 +14,7 @@ import * as specs from './handlers/flavor-extra-specs.js'
 import * as flavors from './handlers/flavors.js'
 import * as keypairs from './handlers/keypairs.js'
 import * as quotas from './handlers/quotas.js'
+import * as scheduler from './handlers/scheduler.js'
 import * as actions from './handlers/server-actions.js'
 import * as groups from './handlers/server-groups.js'
 import * as parts from './handlers/server-parts.js'
@@ -21,11 +22,12 @@ import * as servers from './handlers/servers.js'
 import * as services from './handlers/services.js'
 import * as usage from './handlers/usage.js'
 import { listVersions, showLegacyVersion, showVersion } from './handlers/versions.js'
-import { AGGREGATE, FLAVOR, KEYPAIR, QUOTA, SERVER, SERVER_GROUP } from './policies/index.js'
+import { AGGREGATE, FLAVOR, KEYPAIR, QUOTA, SCHEDULER, SERVER, SERVER_GROUP } from './policies/index.js'
 import * as AG from './schemas/aggregates.js'
 import * as FL from './schemas/flavors.js'
 import * as KP from './schemas/keypairs.js'
 import * as QS from './schemas/quotas.js'
+import * as SCH from './schemas/scheduler.js'
 import * as SG from './schemas/server-groups.js'
 import * as SV from './schemas/servers.js'
 
@@ -515,5 +517,14 @@ export const ROUTES: readonly R[] = [
     max: '2.52',
     policy: SERVER.HYPERVISORS_SERVERS,
     handler: services.searchHypervisors,
+  },
+
+  // --- Cloudlet's own (no upstream counterpart): the scheduler's decision, explained
+  {
+    method: 'POST',
+    path: `${V}/cloudlet-scheduler/explain`,
+    policy: SCHEDULER.EXPLAIN,
+    body: SCH.EXPLAIN,
+    handler: scheduler.explainScheduling,
   },
 ]

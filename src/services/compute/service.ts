@@ -9,6 +9,7 @@ import { addToOutbox, Outbox, type OutboxTables } from '../../kernel/bus/outbox.
 import type { ModuleContext, ServiceClient, ServiceInstance } from '../../kernel/host/index.js'
 import type { ServiceRegistry } from '../../kernel/registry/index.js'
 import { buildProfile } from '../../scheduler/profiles.js'
+import { IdentityLimitsApi } from './clients/identity.js'
 import { ImageApi } from './clients/image.js'
 import { NetworkApi } from './clients/network.js'
 import { PlacementApi } from './clients/placement.js'
@@ -22,11 +23,13 @@ import { Flavors } from './domain/flavors.js'
 import { type ComputeHosts, NO_COMPUTE_HOSTS, registryHosts } from './domain/hosts.js'
 import { Keypairs } from './domain/keypairs.js'
 import { Quotas } from './domain/quotas.js'
+import { SchedulerExplainer } from './domain/scheduler-explain.js'
 import { ServerActions } from './domain/server-actions.js'
 import { ServerGroups } from './domain/server-groups.js'
 import { type ConductorQueue, Servers } from './domain/servers.js'
 import { ComputeServices } from './domain/services.js'
 import { TenantUsages } from './domain/tenant-usage.js'
+import { UnifiedLimits } from './domain/unified-limits.js'
 import type { ServerUsage } from './domain/usage.js'
 import { policyForbiddenMessage } from './errors.js'
 import type { ComputeDeps } from './handlers/common.js'
@@ -89,7 +92,8 @@ function serverUsage(repo: ServerRepo, placement: PlacementApi, config: ComputeC
   return {
     async project(projectId, userId) {
       const c = await repo.counts(projectId, userId)
-      if (!config.quota.count_usage_from_placement)
+      const unified = config.quota.driver === 'nova.quota.UnifiedLimitsDriver'
+      if (!config.quota.count_usage_from_placement && !unified)
         return { instances: c.instances, cores: c.cores, ram: c.ram }
       const u = await placement.usages(projectId, userId)
       return {
@@ -133,6 +137,7 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     groupRepo,
     seams.servers ?? serverUsage(serverRepo, placement, config),
     config.quota,
+    new UnifiedLimits(new IdentityLimitsApi(ctx.client('identity')), placement),
   )
   // NOTE: the registry exists once the module declares worker roles (conductor,
   // scheduler, agents); without one no compute host exists and aggregate hosts are names.
@@ -245,6 +250,22 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     ),
     hosts,
     hostStatus: new Map(),
+    explainer: new SchedulerExplainer({
+      profile: () => buildProfile(config),
+      hostStates: new HostStates({
+        hosts,
+        aggregates,
+        placement,
+        servers: serverRepo,
+        defaultZone: config.DEFAULT.default_availability_zone,
+      }),
+      placement,
+      flavors,
+      images: new ImageApi(ctx.client('image')),
+      groups,
+      servers: serverRepo,
+      maxPlacementResults: config.scheduler.max_placement_results,
+    }),
   }
   return { deps, serverRepo, actions, placement, aggregates, groups, ...(outbox ? { outbox } : {}) }
 }

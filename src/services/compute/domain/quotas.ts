@@ -1,15 +1,24 @@
 /**
- * Quotas as the DbQuotaDriver keeps them: a limit per resource resolved from the
- * project's (or the user's) own setting, else the `default` quota class, else the
- * `[quota]` option; usage counted from the resources themselves (key pairs, server
- * groups here; servers through the `ServerUsage` seam). `check` and `recheck` are how a
- * create stays within quota even when requests race.
+ * Quotas by `[quota] driver`:
+ *
+ *   nova.quota.DbQuotaDriver        a limit per resource resolved from the project's (or
+ *                                   the user's) own setting, else the `default` quota
+ *                                   class, else the `[quota]` option
+ *   nova.quota.UnifiedLimitsDriver  identity's registered and project limits
+ *                                   (unified-limits.ts); the quota-set and quota-class
+ *                                   APIs read them and write nothing, as upstream
+ *   nova.quota.NoopQuotaDriver      nothing is limited
+ *
+ * Usage is counted from the resources themselves (key pairs, server groups here;
+ * servers through the `ServerUsage` seam). `check` and `recheck` are how a create stays
+ * within quota even when requests race.
  */
 import type { ComputeConfig } from '../config.js'
 import { QuotaLimitInvalid } from '../errors.js'
 import type { KeypairRepo } from '../storage/keypair.repo.js'
 import type { Limits, QuotaRepo } from '../storage/quota.repo.js'
 import type { ServerGroupRepo } from '../storage/server-group.repo.js'
+import type { UnifiedLimits } from './unified-limits.js'
 import type { ServerUsage } from './usage.js'
 
 /** Every quota resource, in upstream's order (the last four are kept for API compatibility). */
@@ -47,7 +56,15 @@ export class Quotas {
     private readonly groups: ServerGroupRepo,
     private readonly servers: ServerUsage,
     private readonly config: ComputeConfig['quota'],
+    private readonly unifiedLimits?: UnifiedLimits,
   ) {}
+
+  /** The unified limits driver, when it is the one configured. */
+  get unified(): UnifiedLimits | undefined {
+    if (this.config.driver !== 'nova.quota.UnifiedLimitsDriver') return undefined
+    if (!this.unifiedLimits) throw new Error('the unified limits driver needs an identity client')
+    return this.unifiedLimits
+  }
 
   /** NoopQuotaDriver: nothing is limited. */
   get noopDriver(): boolean {
@@ -61,6 +78,7 @@ export class Quotas {
   /** The cloud-wide defaults: `[quota]` options overridden by the `default` class. */
   async defaults(): Promise<Limits> {
     if (this.noop) return Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, -1]))
+    if (this.unified) return this.unified.defaults(QUOTA_RESOURCES)
     const fromClass = await this.repo.classLimits('default')
     const c = this.config
     const fromConfig: Limits = {
@@ -81,17 +99,18 @@ export class Quotas {
   /** A quota class's limits: its own settings over the defaults. */
   async classLimits(className: string): Promise<Limits> {
     const defaults = await this.defaults()
-    if (className === 'default' || this.noop) return defaults
+    if (className === 'default' || this.noop || this.unified) return defaults
     return { ...defaults, ...(await this.repo.classLimits(className)) }
   }
 
   async setClassLimits(className: string, limits: Readonly<Limits>): Promise<Limits> {
-    if (!this.noop) await this.repo.setClassLimits(className, limits)
+    if (!this.noop && !this.unified) await this.repo.setClassLimits(className, limits)
     return this.classLimits(className)
   }
 
   /** A project's limits, or a user's within it when `userId` is given. */
   async limits(projectId: string, userId?: string): Promise<Limits> {
+    if (this.unified) return this.unified.limits(projectId, QUOTA_RESOURCES)
     const defaults = await this.defaults()
     if (this.noop) return defaults
     const project = { ...defaults, ...(await this.repo.projectLimits(projectId)) }
@@ -99,8 +118,16 @@ export class Quotas {
     return { ...project, ...(await this.repo.userLimits(projectId, userId)) }
   }
 
-  /** What is in use, per resource. */
+  /**
+   * What is in use, per resource. With unified limits, as upstream: the project's
+   * (whatever the user), with key pairs and group members shown as 0.
+   */
   async usage(projectId: string, userId?: string): Promise<Limits> {
+    if (this.unified) return { ...(await this.counted(projectId)), key_pairs: 0, server_group_members: 0 }
+    return this.counted(projectId, userId)
+  }
+
+  private async counted(projectId: string, userId?: string): Promise<Limits> {
     const servers = await this.servers.project(projectId, userId)
     const keyPairs = userId === undefined ? 0 : await this.keypairs.countByUser(userId)
     const groups = await this.groups.countByProject(projectId)
@@ -125,6 +152,8 @@ export class Quotas {
     values: Readonly<Limits>,
     force: boolean,
   ): Promise<Limits> {
+    // NOTE: as upstream, the limits are identity's: the request is accepted and changes nothing.
+    if (this.unified) return this.limits(projectId, userId)
     if (!force) {
       const used = await this.usage(projectId, userId)
       const project = userId === undefined ? undefined : await this.limits(projectId)
@@ -150,6 +179,7 @@ export class Quotas {
 
   /** Back to the defaults: a project's settings (and its users'), or one user's. */
   async reset(projectId: string, userId?: string): Promise<void> {
+    if (this.unified) return
     if (userId === undefined) await this.repo.deleteProject(projectId)
     else await this.repo.deleteUser(projectId, userId)
   }
@@ -169,7 +199,7 @@ export class Quotas {
     const scopeUser = PER_USER.has(resource) ? userId : undefined
     const limit = (await this.limits(projectId, userId))[resource] ?? -1
     if (limit < 0) return
-    const used = (await this.usage(projectId, scopeUser))[resource] ?? 0
+    const used = (await this.counted(projectId, scopeUser))[resource] ?? 0
     if (used + delta > limit) throw over()
   }
 

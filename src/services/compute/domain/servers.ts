@@ -406,14 +406,20 @@ export class Servers {
     let count = input.maxCount
     // NOTE: read before the transaction: on SQLite the transaction holds the one
     // connection, and a query outside it would wait for itself.
-    const limits = d.quotas.noopDriver ? undefined : await d.quotas.limits(caller.projectId, caller.userId)
+    // With unified limits the plan (identity's limits, the project tree) is read here too.
+    const unified = await d.quotas.unified?.serverPlan(caller.projectId, instanceFlavor, instanceImage)
+    const limits =
+      d.quotas.noopDriver || unified ? undefined : await d.quotas.limits(caller.projectId, caller.userId)
     await d.repo.createBuild({
       projectId: caller.projectId,
+      ...(unified ? { lockKey: unified.lockKey } : {}),
       instances: rows,
       metadata: input.metadata,
       tags: input.tags,
-      check: async (counts) => {
-        count = await this.fit(caller, limits, counts, instanceFlavor, input.minCount, input.maxCount)
+      check: async (counts, holdings) => {
+        count = unified
+          ? await unified.fit(holdings, input.minCount, input.maxCount)
+          : await this.fit(caller, limits, counts, instanceFlavor, input.minCount, input.maxCount)
         rows.splice(count)
       },
       after: async (trx) => {

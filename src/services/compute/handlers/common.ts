@@ -12,6 +12,7 @@ import type { Flavors } from '../domain/flavors.js'
 import type { ComputeHosts } from '../domain/hosts.js'
 import type { Keypairs } from '../domain/keypairs.js'
 import type { Quotas } from '../domain/quotas.js'
+import type { SchedulerExplainer } from '../domain/scheduler-explain.js'
 import type { ServerActions } from '../domain/server-actions.js'
 import type { ServerGroups } from '../domain/server-groups.js'
 import type { Servers } from '../domain/servers.js'
@@ -39,6 +40,8 @@ export interface ComputeDeps {
   hosts: ComputeHosts
   /** UP, DOWN, MAINTENANCE by compute host, refreshed by the views that show it. */
   hostStatus: Map<string, string>
+  /** Cloudlet's scheduler explain (the decision for a hypothetical request). */
+  explainer: SchedulerExplainer
 }
 
 export function callerOf(req: FastifyRequest): Caller {

@@ -8,6 +8,7 @@ import { BASE_RULES } from './base.js'
 import { FLAVOR_RULES } from './flavors.js'
 import { KEYPAIR_RULES } from './keypairs.js'
 import { QUOTA_RULES } from './quotas.js'
+import { SCHEDULER_RULES } from './scheduler.js'
 import { SERVER_GROUP_RULES } from './server-groups.js'
 import { SERVER_RULES } from './servers.js'
 
@@ -15,6 +16,7 @@ export { AGGREGATE } from './aggregates.js'
 export { FLAVOR } from './flavors.js'
 export { KEYPAIR } from './keypairs.js'
 export { QUOTA } from './quotas.js'
+export { SCHEDULER } from './scheduler.js'
 export { SERVER_GROUP } from './server-groups.js'
 export { SERVER } from './servers.js'
 
@@ -26,4 +28,5 @@ export const COMPUTE_RULES: readonly RuleDefault[] = [
   ...AGGREGATE_RULES,
   ...QUOTA_RULES,
   ...SERVER_RULES,
+  ...SCHEDULER_RULES,
 ]

@@ -32,6 +32,12 @@ export interface ServerCounts {
   unclaimedRam: number
 }
 
+/** A project's servers and, raw, the flavors and images of its builds not yet claimed. */
+export interface ProjectHoldings {
+  servers: number
+  unclaimed: { flavor: string; image: string }[]
+}
+
 export interface ListFilter {
   projectId?: string
   userId?: string
@@ -97,11 +103,19 @@ const NO_COLUMN: ReadonlySet<string> = new Set(['kernel_id', 'ramdisk_id', 'root
 
 export interface BuildWrite {
   projectId: string
+  /** The quota lock to hold (unified limits: the project tree's). @default projectId */
+  lockKey?: string
   instances: readonly NewInstanceRow[]
   metadata: Readonly<Record<string, string>>
   tags: readonly string[]
-  /** Runs under the project's lock with the counts before the new instances. */
-  check(counts: ServerCounts): Promise<void>
+  /**
+   * Runs under the lock with the counts before the new instances; `holdings` counts
+   * other projects in the same transaction.
+   */
+  check(
+    counts: ServerCounts,
+    holdings: (projectIds: readonly string[]) => Promise<Map<string, ProjectHoldings>>,
+  ): Promise<void>
   /** Runs in the same transaction after the inserts (instance actions, the bus message). */
   after(trx: Transaction<ComputeDatabase>): Promise<void>
 }
@@ -149,6 +163,33 @@ export class ServerRepo {
     }
   }
 
+  /** Live servers per project, and the flavors and images of builds not yet on a host. */
+  async holdings(
+    projectIds: readonly string[],
+    db: Kysely<ComputeDatabase> = this.db,
+  ): Promise<Map<string, ProjectHoldings>> {
+    const out = new Map<string, ProjectHoldings>(projectIds.map((id) => [id, { servers: 0, unclaimed: [] }]))
+    if (projectIds.length === 0) return out
+    const mapped = await db
+      .selectFrom('instance_mappings')
+      .select(['project_id', (eb) => eb.fn.countAll<string | number>().as('n')])
+      .where('project_id', 'in', projectIds)
+      .where('queued_for_delete', '=', 0)
+      .groupBy('project_id')
+      .execute()
+    for (const m of mapped) out.get(m.project_id)!.servers = Number(m.n)
+    const building = await db
+      .selectFrom('instances')
+      .select(['project_id', 'flavor', 'image'])
+      .where('project_id', 'in', projectIds)
+      .where('deleted', '=', 0)
+      .where('host', 'is', null)
+      .where('vm_state', '=', 'building')
+      .execute()
+    for (const b of building) out.get(b.project_id)!.unclaimed.push({ flavor: b.flavor, image: b.image })
+    return out
+  }
+
   /**
    * Records a build: under the project's lock row, `check` sees the counts; then the
    * instances, their mappings (no cell yet), metadata and tags are inserted and `after`
@@ -156,8 +197,8 @@ export class ServerRepo {
    */
   async createBuild(w: BuildWrite): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await this.lockProject(trx, w.projectId)
-      await w.check(await this.counts(w.projectId, undefined, trx))
+      await this.lockProject(trx, w.lockKey ?? w.projectId)
+      await w.check(await this.counts(w.projectId, undefined, trx), (ids) => this.holdings(ids, trx))
       const now = w.instances[0]?.created_at ?? new Date().toISOString()
       for (const row of w.instances) {
         await trx.insertInto('instances').values(row).execute()
