@@ -245,6 +245,9 @@ export async function startHost(options: HostOptions): Promise<Host> {
     }
 
     const metrics = host.metrics
+    // NOTE: loaded before the app exists: no await may come between createApp and the
+    // routes (Fastify starts booting on the next tick).
+    const registerBusMetrics = bus ? (await import('../bus/bus-metrics.js')).registerBusMetrics : undefined
     app = createApp({
       logger: options.logger === false ? false : logger,
       metrics: {
@@ -254,9 +257,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
           metrics.bind_port === undefined ? undefined : { host: metrics.bind_host, port: metrics.bind_port },
       },
     })
-    if (app.metrics && bus) {
+    if (app.metrics && bus && registerBusMetrics) {
       const live = bus
-      const { registerBusMetrics } = await import('../bus/bus-metrics.js')
       registerBusMetrics(app.metrics.registry, () => live.counters)
     }
     if (options.onRoute) {
