@@ -400,8 +400,13 @@ describe('compute with the openstack CLI', { timeout: 600_000 }, () => {
       assert.match(forced.stdout + forced.stderr, /Error creating server/)
       const failed = await json(['server', 'show', 'cli-on-disabled'], demo)
       assert.equal(failed.status, 'ERROR')
-      // The only host the hint allows is disabled: ComputeFilter names it in the fault.
-      assert.match(JSON.stringify(failed.fault), /No valid host was found.*ComputeFilter removed 1/)
+      // The only host the hint allows is disabled: its provider carries
+      // COMPUTE_STATUS_DISABLED from the moment the service was disabled, so placement
+      // leaves it out and the hint removes the two hosts left.
+      assert.match(
+        JSON.stringify(failed.fault),
+        /No valid host was found\. Placement returned 2 candidates; SameHostFilter removed 2/,
+      )
       await ok(['server', 'delete', '--wait', 'cli-on-disabled'], demo)
       await ok(['compute', 'service', 'set', '--enable', target, 'nova-compute'])
       const back = await json<Row[]>([
