@@ -407,9 +407,22 @@ export class Conductor {
     } catch (e) {
       const message = (e as Error).message
       this.d.logger.warn({ instance: row.uuid, action: args.action, err: message }, 'server action failed')
+      // NOTE: a failed rebuild leaves no guest behind: the server goes to ERROR with the
+      // reason as its fault (upstream's rebuild does the same); other actions only clear
+      // their task state.
       await this.d.servers.updateIf(row.uuid, [...spec.task, 'reboot_started', 'reboot_started_hard'], {
         task_state: null,
+        ...(args.action === 'rebuild' ? { vm_state: 'error' } : {}),
       })
+      if (args.action === 'rebuild')
+        await this.d.servers.addFault({
+          instance_uuid: row.uuid,
+          code: 500,
+          message: message.length > 255 ? `${message.slice(0, 252)}...` : message,
+          details: message,
+          host: row.host,
+          created_at: new Date().toISOString(),
+        })
       if (event) await this.d.actions.finishEvent(event, 'Error', message, message)
       if (action) await this.d.actions.finish(action.id, 'Error')
       if (spec.notification) await this.notify(`${spec.notification}.error`, row, 'error', message)

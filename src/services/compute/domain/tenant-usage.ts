@@ -4,7 +4,7 @@
  * (or the period's end); a server never launched counts nothing. Per project: the hours
  * and the hours times vCPUs, MiB and GiB (root plus ephemeral disk).
  */
-import { ComputeBadRequest } from '../errors.js'
+import { ComputeBadRequest, MarkerNotFound } from '../errors.js'
 import type { InstanceRow, ServerRepo } from '../storage/server.repo.js'
 import type { InstanceFlavor } from './servers.js'
 
@@ -59,13 +59,27 @@ const zoned = (iso: string) => `${new Date(iso).toISOString().slice(0, 23)}000+0
 export class TenantUsages {
   constructor(private readonly repo: ServerRepo) {}
 
-  /** Usage per project in the period (only `projectId`'s when given), in project order. */
-  async usage(period: { start: Date; end: Date }, projectId?: string): Promise<TenantUsage[]> {
-    const rows = await this.repo.activeInWindow(
-      period.start.toISOString(),
-      period.end.toISOString(),
-      projectId,
-    )
+  /**
+   * Usage per project in the period (only `projectId`'s when given), in project order.
+   * From 2.40 a page covers `limit` servers after the server `marker`; `last` is the
+   * page's last server when the page is full (the next page starts after it).
+   */
+  async usage(
+    period: { start: Date; end: Date },
+    projectId?: string,
+    page: { limit?: number; marker?: string } = {},
+  ): Promise<TenantUsage[] & { last?: string }> {
+    let rows = await this.repo.activeInWindow(period.start.toISOString(), period.end.toISOString(), projectId)
+    if (page.marker !== undefined) {
+      const i = rows.findIndex((r) => r.uuid === page.marker)
+      if (i < 0) throw new MarkerNotFound(`Marker ${page.marker} could not be found.`)
+      rows = rows.slice(i + 1)
+    }
+    let last: string | undefined
+    if (page.limit !== undefined && rows.length >= page.limit) {
+      rows = rows.slice(0, page.limit)
+      last = rows[rows.length - 1]?.uuid
+    }
     const byProject = new Map<string, TenantUsage>()
     for (const row of rows) {
       const u = serverUsage(row, period)
@@ -89,7 +103,9 @@ export class TenantUsages {
       t.total_memory_mb_usage += u.memory_mb * u.hours
       t.total_vcpus_usage += u.vcpus * u.hours
     }
-    return [...byProject.values()]
+    const out: TenantUsage[] & { last?: string } = [...byProject.values()]
+    if (last !== undefined) out.last = last
+    return out
   }
 }
 

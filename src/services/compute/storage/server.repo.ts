@@ -530,7 +530,8 @@ export class ServerRepo {
 
   /**
    * Instances (deleted ones too) that ran at some time in [start, end): launched before
-   * the end and not terminated before the start, oldest first (os-simple-tenant-usage).
+   * the end and not terminated before the start, by project and uuid (os-simple-tenant-usage
+   * pages over this order).
    */
   async activeInWindow(start: string, end: string, projectId?: string): Promise<InstanceRow[]> {
     let q = this.db
@@ -540,7 +541,7 @@ export class ServerRepo {
       .where('launched_at', '<', end)
       .where((eb) => eb.or([eb('terminated_at', 'is', null), eb('terminated_at', '>', start)]))
     if (projectId !== undefined) q = q.where('project_id', '=', projectId)
-    return q.orderBy('project_id').orderBy('id').execute()
+    return q.orderBy('project_id').orderBy('uuid').execute()
   }
 
   /** Soft-deleted instances older than `before`: what the reclaim task deletes. */

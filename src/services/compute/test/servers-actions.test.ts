@@ -287,6 +287,45 @@ describe('server actions', () => {
         .status,
       400,
     )
+    // 2.40: pages of servers; a marker past the last server gives an empty page (the CLI
+    // asks until it gets one)
+    const page = await c.t.call(
+      'GET',
+      `/compute/v2.1/os-simple-tenant-usage?start=${start}&end=${end}&limit=1`,
+      {
+        as: ADMIN,
+        version: '2.40',
+      },
+    )
+    assert.equal(page.status, 200)
+    assert.match(page.body.tenant_usages_links[0].href, /marker=/)
+    const past = await c.t.call(
+      'GET',
+      `/compute/v2.1/os-simple-tenant-usage?start=${start}&end=${end}&marker=${id}`,
+      {
+        as: ADMIN,
+        version: '2.40',
+      },
+    )
+    assert.equal(past.status, 200, JSON.stringify(past.body))
+    assert.ok(
+      !(past.body.tenant_usages as { server_usages?: { instance_id: string }[] }[]).some((u) =>
+        u.server_usages?.some((s) => s.instance_id === id),
+      ),
+    )
+    assert.equal(
+      (
+        await c.t.call(
+          'GET',
+          `/compute/v2.1/os-simple-tenant-usage?marker=f0000000-0000-4000-8000-000000000000`,
+          {
+            as: ADMIN,
+            version: '2.40',
+          },
+        )
+      ).status,
+      400,
+    )
     assert.equal((await c.t.call('GET', '/compute/v2.1/os-simple-tenant-usage', { as: MEMBER })).status, 403)
     assert.equal(
       (await c.t.call('GET', `/compute/v2.1/os-simple-tenant-usage/?start=${start}`, { as: ADMIN })).status,
