@@ -334,15 +334,15 @@ export class Volumes {
       return this.repo.update(id, { status: 'extending', previous_status: v.status }, [v.status], trx)
     })
     if (!ok) throw new InvalidVolume('Volume status changed while it was being extended.')
-    void this.tasks.spawn(`extend ${id}`, async () => {
-      try {
-        await this.driver.extend(id, newSize)
-        await this.repo.update(id, { status: v.status, size: newSize }, ['extending'])
-      } catch (err) {
-        this.logger.error({ err, volume: id }, 'volume extend failed')
-        await this.repo.update(id, { status: 'error_extending' }, ['extending'])
-      }
-    })
+    // NOTE: growing a sparse file is one truncate: done before answering, so a client's
+    // next call (a readonly flag, an attach) finds the volume settled.
+    try {
+      await this.driver.extend(id, newSize)
+      await this.repo.update(id, { status: v.status, size: newSize }, ['extending'])
+    } catch (err) {
+      this.logger.error({ err, volume: id }, 'volume extend failed')
+      await this.repo.update(id, { status: 'error_extending' }, ['extending'])
+    }
   }
 
   async setBootable(caller: Caller, id: string, bootable: boolean): Promise<void> {
