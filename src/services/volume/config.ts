@@ -41,6 +41,7 @@ export const volumeConfig = defineSections({
       default: false,
       help: 'Snapshots do not count against the gigabytes quota.',
     }),
+    message_ttl: opt.int({ default: 2592000, min: 1, help: 'Seconds a user message is kept.' }),
     use_default_quota_class: opt.bool({
       default: true,
       help: 'Defaults come from the `default` quota class when it sets them.',

@@ -4,7 +4,7 @@
  * `OpenStack-API-Version: volume X.Y`, token authentication, and the route table.
  */
 import type { FastifyPluginAsync } from 'fastify'
-import { computeFault } from '../../kernel/errors/index.js'
+import { computeFault, NotFound } from '../../kernel/errors/index.js'
 import type { ScopeAuth } from '../../kernel/host/index.js'
 import { installCors, mountRoutes, serviceScope } from '../../kernel/http/index.js'
 import type { Enforcer } from '../../kernel/policy/index.js'
@@ -23,6 +23,11 @@ export function volumePlugin(deps: VolumeDeps, auth: ScopeAuth, enforcer: Enforc
       tokens: auth.tokens,
       ...(auth.authenticate ? { authenticate: auth.authenticate } : {}),
       enforcer,
+    })
+    // `GET /volumes/` names a volume with an empty id: 404 as Cinder, not the list.
+    app.addHook('onRequest', async (req) => {
+      const path = req.url.split('?')[0] ?? ''
+      if (/^\/volume\/v3\/.+\/$/.test(path)) throw new NotFound()
     })
     mountRoutes(app, ROUTES, {
       deps,

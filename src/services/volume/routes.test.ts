@@ -59,6 +59,15 @@ describe('volume route table', () => {
       'PUT /v3/attachments/:attachment_id 3.27',
       'DELETE /v3/attachments/:attachment_id 3.27',
       'POST /v3/attachments/:attachment_id/action 3.44',
+      'POST /v3/volume-transfers 3.55',
+      'GET /v3/volume-transfers 3.55',
+      'GET /v3/volume-transfers/detail 3.55',
+      'GET /v3/volume-transfers/:transfer_id 3.55',
+      'DELETE /v3/volume-transfers/:transfer_id 3.55',
+      'POST /v3/volume-transfers/:transfer_id/accept 3.55',
+      'GET /v3/messages 3.3',
+      'GET /v3/messages/:message_id 3.3',
+      'DELETE /v3/messages/:message_id 3.3',
     ])
   })
 })

@@ -8,14 +8,18 @@ import type { FastifyRequest } from 'fastify'
 import type { Route } from '../../kernel/http/index.js'
 import * as att from './handlers/attachments.js'
 import type { VolumeDeps } from './handlers/common.js'
+import { listExtensions } from './handlers/extensions.js'
+import * as messages from './handlers/messages.js'
+import * as qos from './handlers/qos.js'
 import * as quotas from './handlers/quotas.js'
 import * as services from './handlers/services.js'
 import * as snapshots from './handlers/snapshots.js'
+import * as transfers from './handlers/transfers.js'
 import * as types from './handlers/types.js'
 import { listVersions, showVersion } from './handlers/versions.js'
 import { ACTION_RULES, volumeAction } from './handlers/volume-actions.js'
 import * as volumes from './handlers/volumes.js'
-import { ADMIN, ATTACHMENT, SNAPSHOT, TYPE, VOLUME } from './policies/index.js'
+import { ADMIN, ATTACHMENT, MESSAGE, QOS, SNAPSHOT, TRANSFER, TYPE, VOLUME } from './policies/index.js'
 import * as B from './schemas/bodies.js'
 
 type R = Route<VolumeDeps>
@@ -30,6 +34,7 @@ const VOL = '/volumes/:volume_id'
 const SNAP = '/snapshots/:snapshot_id'
 const TYP = '/types/:type_id'
 const ATT = '/attachments/:attachment_id'
+const QOS_ID = '/qos-specs/:qos_id'
 
 /** The v3 resources, relative to `/v3` (or `/v3/{project_id}`). */
 const RESOURCES: readonly R[] = [
@@ -107,7 +112,7 @@ const RESOURCES: readonly R[] = [
     method: 'POST',
     path: '/snapshots',
     ...onObject(SNAPSHOT.CREATE),
-    body: B.CREATE_SNAPSHOT,
+    body: (req) => (req.version.gte('3.53') ? B.CREATE_SNAPSHOT : B.CREATE_SNAPSHOT_LEGACY),
     handler: snapshots.createSnapshot,
   },
   { method: 'GET', path: SNAP, ...onObject(SNAPSHOT.GET), handler: snapshots.showSnapshot },
@@ -310,6 +315,111 @@ const RESOURCES: readonly R[] = [
     handler: att.attachmentAction,
   },
 
+  // --- transfers (the 3.55 API beside the older one)
+  ...(['/os-volume-transfer', '/volume-transfers'] as const).flatMap((base): R[] => {
+    const min = base === '/volume-transfers' ? { min: '3.55' } : {}
+    return [
+      { method: 'POST', path: base, ...min, ...onObject(TRANSFER.CREATE), handler: transfers.createTransfer },
+      {
+        method: 'GET',
+        path: base,
+        ...min,
+        policy: TRANSFER.GET_ALL,
+        target: own,
+        handler: transfers.listTransfers,
+      },
+      {
+        method: 'GET',
+        path: `${base}/detail`,
+        ...min,
+        policy: TRANSFER.GET_ALL,
+        target: own,
+        handler: transfers.listTransferDetails,
+      },
+      {
+        method: 'GET',
+        path: `${base}/:transfer_id`,
+        ...min,
+        ...onObject(TRANSFER.GET),
+        handler: transfers.showTransfer,
+      },
+      {
+        method: 'DELETE',
+        path: `${base}/:transfer_id`,
+        ...min,
+        ...onObject(TRANSFER.DELETE),
+        handler: transfers.deleteTransfer,
+      },
+      {
+        method: 'POST',
+        path: `${base}/:transfer_id/accept`,
+        ...min,
+        policy: TRANSFER.ACCEPT,
+        target: own,
+        handler: transfers.acceptTransfer,
+      },
+    ]
+  }),
+
+  // --- user messages (3.3)
+  {
+    method: 'GET',
+    path: '/messages',
+    min: '3.3',
+    ...onObject(MESSAGE.GET_ALL),
+    handler: messages.listMessages,
+  },
+  {
+    method: 'GET',
+    path: '/messages/:message_id',
+    min: '3.3',
+    ...onObject(MESSAGE.GET),
+    handler: messages.showMessage,
+  },
+  {
+    method: 'DELETE',
+    path: '/messages/:message_id',
+    min: '3.3',
+    ...onObject(MESSAGE.DELETE),
+    handler: messages.deleteMessage,
+  },
+
+  // --- QoS specs
+  { method: 'GET', path: '/qos-specs', policy: QOS.GET_ALL, target: own, handler: qos.listQos },
+  { method: 'POST', path: '/qos-specs', policy: QOS.CREATE, target: own, handler: qos.createQos },
+  { method: 'GET', path: QOS_ID, policy: QOS.GET, target: own, handler: qos.showQos },
+  { method: 'PUT', path: QOS_ID, policy: QOS.UPDATE, target: own, handler: qos.setQosKeys },
+  { method: 'DELETE', path: QOS_ID, policy: QOS.DELETE, target: own, handler: qos.deleteQos },
+  {
+    method: 'PUT',
+    path: `${QOS_ID}/delete_keys`,
+    policy: QOS.UPDATE,
+    target: own,
+    handler: qos.unsetQosKeys,
+  },
+  {
+    method: 'GET',
+    path: `${QOS_ID}/associations`,
+    policy: QOS.GET,
+    target: own,
+    handler: qos.qosAssociations,
+  },
+  { method: 'GET', path: `${QOS_ID}/associate`, policy: QOS.UPDATE, target: own, handler: qos.associateQos },
+  {
+    method: 'GET',
+    path: `${QOS_ID}/disassociate`,
+    policy: QOS.UPDATE,
+    target: own,
+    handler: qos.disassociateQos,
+  },
+  {
+    method: 'GET',
+    path: `${QOS_ID}/disassociate_all`,
+    policy: QOS.UPDATE,
+    target: own,
+    handler: qos.disassociateAllQos,
+  },
+
   // --- quotas and limits
   {
     method: 'GET',
@@ -379,6 +489,7 @@ const RESOURCES: readonly R[] = [
     handler: services.getPools,
   },
   { method: 'GET', path: '/os-availability-zone', authenticated: true, handler: services.listZones },
+  { method: 'GET', path: '/extensions', authenticated: true, handler: listExtensions },
   {
     method: 'GET',
     path: '/capabilities/:host_name',

@@ -8,9 +8,12 @@ import { join, resolve } from 'node:path'
 import type { ModuleContext, ServiceInstance } from '../../kernel/host/index.js'
 import type { VolumeConfig } from './config.js'
 import { Attachments } from './domain/attachments.js'
+import { NO_VALID_BACKEND, UserMessages } from './domain/messages.js'
+import { QosSpecs } from './domain/qos.js'
 import { Quotas } from './domain/quotas.js'
 import { VolumeServices } from './domain/services.js'
 import { Snapshots } from './domain/snapshots.js'
+import { Transfers } from './domain/transfers.js'
 import { VolumeTypes } from './domain/types.js'
 import { Volumes } from './domain/volumes.js'
 import { policyForbiddenMessage } from './errors.js'
@@ -18,10 +21,13 @@ import { FileDriver } from './files/file-driver.js'
 import type { VolumeDeps } from './handlers/common.js'
 import { volumePlugin } from './plugin.js'
 import { VOLUME_SERVICE_RULES } from './policies/index.js'
+import { MessageRepo } from './storage/message.repo.js'
+import { QosRepo } from './storage/qos.repo.js'
 import { QuotaRepo } from './storage/quota.repo.js'
 import type { VolumeDatabase } from './storage/schema.js'
 import { ServiceRepo } from './storage/service.repo.js'
 import { SnapshotRepo } from './storage/snapshot.repo.js'
+import { TransferRepo } from './storage/transfer.repo.js'
 import { TypeRepo } from './storage/type.repo.js'
 import { VolumeRepo } from './storage/volume.repo.js'
 
@@ -70,6 +76,7 @@ export async function createVolumeService(
     },
     D.service_down_time * 1000,
   )
+  const messages = new UserMessages(new MessageRepo(ctx.db), D.message_ttl)
   const types = new VolumeTypes(typeRepo, volumeRepo, D.default_volume_type)
   const quotas = new Quotas(new QuotaRepo(ctx.db), typeRepo, D)
   const volumes = new Volumes(
@@ -82,17 +89,28 @@ export async function createVolumeService(
       host: services.poolHost,
       zone: D.storage_availability_zone,
       allowZoneFallback: D.allow_availability_zone_fallback,
+      capabilities: async () => (await services.pools())[0]!.capabilities,
+      noValidBackend: (v) =>
+        messages.record({
+          projectId: v.projectId,
+          requestId: v.requestId,
+          resourceType: 'VOLUME',
+          resourceUuid: v.id,
+          ...NO_VALID_BACKEND,
+        }),
     },
     ctx.tasks,
     ctx.logger,
   )
   const snapshots = new Snapshots(snapshotRepo, volumes, quotas, driver, ctx.tasks, ctx.logger)
   const attachments = new Attachments(volumeRepo, driver)
+  const transfers = new Transfers(new TransferRepo(ctx.db, ctx.dialect), volumes, snapshotRepo, quotas)
   const recovered = await volumes.recover()
   if (recovered.reset.length || recovered.removed.length)
     ctx.logger.info(recovered, 'volume recovery after restart')
   await services.register()
   ctx.tasks.every('service heartbeat', D.report_interval * 1000, () => services.heartbeat())
+  ctx.tasks.every('expire user messages', 3600 * 1000, () => messages.expire())
   const deps: VolumeDeps = {
     config,
     prefix: VOLUME_PREFIX,
@@ -102,6 +120,9 @@ export async function createVolumeService(
     quotas,
     attachments,
     services,
+    transfers,
+    qos: new QosSpecs(new QosRepo(ctx.db), typeRepo),
+    messages,
   }
   return {
     plugin: volumePlugin(deps, ctx.auth, enforcer),

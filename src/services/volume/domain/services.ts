@@ -117,7 +117,7 @@ export class VolumeServices {
           QoS_support: false,
           driver_version: '1.0.0',
           storage_protocol: 'local',
-          vendor_name: 'Cloudlet',
+          vendor_name: 'Open Source',
           timestamp: new Date().toISOString(),
           updated: new Date().toISOString(),
         },

@@ -30,6 +30,7 @@ import type { SnapshotRepo } from '../storage/snapshot.repo.js'
 import type { TypeRecord } from '../storage/type.repo.js'
 import type { SortKey, VolumeFilter, VolumeRecord, VolumeRepo, VolumeRow } from '../storage/volume.repo.js'
 import { type Caller, sees } from './caller.js'
+import { type Capabilities, matchesCapabilities } from './capabilities-filter.js'
 import type { Quotas } from './quotas.js'
 import type { VolumeTypes } from './types.js'
 
@@ -38,6 +39,10 @@ export interface VolumeBackend {
   host: string
   zone: string
   allowZoneFallback: boolean
+  /** What the pool reports, for the CapabilitiesFilter. */
+  capabilities(): Promise<Capabilities>
+  /** Tells the user why a volume went to error (a user message). */
+  noValidBackend(volume: { id: string; projectId: string; requestId: string }): Promise<void>
 }
 
 export interface CreateVolume {
@@ -51,6 +56,8 @@ export interface CreateVolume {
   snapshotId?: string | null
   sourceVolid?: string | null
   bootable?: boolean
+  /** The request's id, for the user message of a volume no backend takes. */
+  requestId?: string
 }
 
 /** Statuses a volume may be deleted from (without force). */
@@ -199,13 +206,33 @@ export class Volumes {
       (usage) => check(usage, { typeId: row.volume_type_id, volumes: 1, gigabytes: sizeGb }),
     )
     const created = (await this.repo.get(id))!
-    this.build(id, sizeGb, sourcePath)
+    const placed = matchesCapabilities(type.extra_specs, await this.backend.capabilities())
+    this.build(
+      id,
+      sizeGb,
+      sourcePath,
+      placed ? undefined : { projectId: caller.projectId, requestId: input.requestId ?? '' },
+    )
     return created
   }
 
-  /** The driver's part of a create, in the background: the file, then `available`. */
-  private build(id: string, size: number, source: string | undefined): void {
+  /**
+   * The driver's part of a create, in the background: the file, then `available`; or,
+   * when the type asks for capabilities the backend lacks, `error` and a user message
+   * (Cinder's scheduler finding no valid backend).
+   */
+  private build(
+    id: string,
+    size: number,
+    source: string | undefined,
+    unplaced?: { projectId: string; requestId: string },
+  ): void {
     void this.tasks.spawn(`create ${id}`, async () => {
+      if (unplaced) {
+        await this.repo.update(id, { status: 'error', host: null }, ['creating'])
+        await this.backend.noValidBackend({ id, ...unplaced })
+        return
+      }
       try {
         if (source) await this.driver.createFrom(id, source, size)
         else await this.driver.createVolume(id, size)
@@ -343,6 +370,45 @@ export class Volumes {
       this.logger.error({ err, volume: id }, 'volume extend failed')
       await this.repo.update(id, { status: 'error_extending' }, ['extending'])
     }
+  }
+
+  /**
+   * os-retype: the volume takes another type. With one backend, a retype is allowed when
+   * the new type's specs match the backend (no migration needed); a type only another
+   * backend could serve is refused whatever the migration policy, as no other backend
+   * exists here. The per-type quotas of the new type are checked.
+   */
+  async retype(caller: Caller, id: string, newType: string, policy: 'never' | 'on-demand'): Promise<void> {
+    const v = await this.get(caller, id)
+    if (!['available', 'in-use'].includes(v.status))
+      throw new InvalidVolume(
+        `Volume ${id} status must be available or in-use to retype, but is ${v.status}.`,
+      )
+    const type = await this.types.forCreate(caller, newType)
+    if (type.id === v.volume_type_id)
+      throw new InvalidInput('New volume type must be different from the current one.')
+    if (!matchesCapabilities(type.extra_specs, await this.backend.capabilities()))
+      throw new InvalidInput(
+        policy === 'never'
+          ? 'Retype needs a migration, but migration_policy is never.'
+          : 'No valid backend was found for the new volume type.',
+      )
+    const snaps = await this.snapshots.ofVolume(id)
+    const check = await this.quotas.checker(v.project_id)
+    const ok = await this.repo.underQuotaLock(v.project_id, async (trx, usage) => {
+      check(usage, { typeId: type.id, volumes: 1, gigabytes: v.size })
+      if (snaps.length) check(usage, { typeId: type.id, snapshots: snaps.length })
+      return this.repo.update(
+        id,
+        {
+          volume_type_id: type.id,
+          multiattach: isTrueSpec(type.extra_specs.multiattach) ? 1 : v.multiattach,
+        },
+        [v.status],
+        trx,
+      )
+    })
+    if (!ok) throw new InvalidVolume('Volume status changed during the retype.')
   }
 
   async setBootable(caller: Caller, id: string, bootable: boolean): Promise<void> {

@@ -7,9 +7,12 @@ import type { FastifyRequest } from 'fastify'
 import type { VolumeConfig } from '../config.js'
 import type { Attachments } from '../domain/attachments.js'
 import type { Caller } from '../domain/caller.js'
+import type { UserMessages } from '../domain/messages.js'
+import type { QosSpecs } from '../domain/qos.js'
 import type { Quotas } from '../domain/quotas.js'
 import type { VolumeServices } from '../domain/services.js'
 import type { Snapshots } from '../domain/snapshots.js'
+import type { Transfers } from '../domain/transfers.js'
 import type { VolumeTypes } from '../domain/types.js'
 import type { Volumes } from '../domain/volumes.js'
 import { InvalidInput } from '../errors.js'
@@ -25,6 +28,9 @@ export interface VolumeDeps {
   quotas: Quotas
   attachments: Attachments
   services: VolumeServices
+  transfers: Transfers
+  qos: QosSpecs
+  messages: UserMessages
 }
 
 export function callerOf(req: FastifyRequest): Caller {

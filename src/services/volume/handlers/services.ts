@@ -117,9 +117,9 @@ export async function listHosts(_req: FastifyRequest, _r: FastifyReply, deps: Vo
       service: s.binary,
       host_name: s.host,
       zone: s.availability_zone,
-      service_status: s.disabled ? 'unavailable' : 'available',
-      service_state: s.disabled ? 'disabled' : 'enabled',
-      last_update: cinderTime(s.updated_at),
+      'service-status': s.up ? 'available' : 'unavailable',
+      'service-state': s.disabled ? 'disabled' : 'enabled',
+      'last-update': cinderTime(s.updated_at),
     })),
   }
 }

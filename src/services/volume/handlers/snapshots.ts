@@ -1,6 +1,6 @@
 /** Snapshot handlers: create, list (filters, sort, paging), show, update, delete, metadata, admin actions. */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { InvalidInput, VolumeBadRequest } from '../errors.js'
+import { InvalidInput, VolumeBadRequest, VolumeNotFound } from '../errors.js'
 import { SNAPSHOT } from '../policies/index.js'
 import type { SnapshotFilter } from '../storage/snapshot.repo.js'
 import {
@@ -28,7 +28,7 @@ const SORT_COLUMNS = {
   project_id: 'project_id',
 } as const
 
-async function list(req: FastifyRequest, deps: VolumeDeps, _detail: boolean) {
+async function list(req: FastifyRequest, deps: VolumeDeps, detail: boolean) {
   req.ctx.can(SNAPSHOT.GET_ALL, { project_id: req.ctx.who.project_id })
   const q = queryOf(req)
   const caller = callerOf(req)
@@ -50,8 +50,7 @@ async function list(req: FastifyRequest, deps: VolumeDeps, _detail: boolean) {
     caller,
   )
   const out: Record<string, unknown> = {
-    // NOTE: Cinder's snapshot summary and detail views are the same.
-    snapshots: items.map((s) => snapshotView(req, s)),
+    snapshots: items.map((s) => snapshotView(req, s, detail)),
   }
   const links = nextLinks(req, deps, items, q.limit !== undefined ? page.limit : undefined)
   if (links) out.snapshots_links = links
@@ -78,6 +77,7 @@ export async function showSnapshot(req: FastifyRequest, _r: FastifyReply, deps: 
 export async function createSnapshot(req: FastifyRequest, reply: FastifyReply, deps: VolumeDeps) {
   const body = bodyOf(req).snapshot
   const caller = callerOf(req)
+  if (typeof body.volume_id !== 'string') throw new VolumeNotFound(String(body.volume_id ?? 'None'))
   const vol = await deps.volumes.get(caller, body.volume_id)
   req.ctx.can(SNAPSHOT.CREATE, { project_id: vol.project_id })
   const force = body.force !== undefined && parseBool(body.force, 'force')
@@ -95,7 +95,7 @@ export async function createSnapshot(req: FastifyRequest, reply: FastifyReply, d
     req.version.gte('3.66'),
   )
   reply.code(202)
-  return { snapshot: snapshotView(req, s) }
+  return { snapshot: snapshotView(req, s, false) }
 }
 
 export async function updateSnapshot(req: FastifyRequest, _r: FastifyReply, deps: VolumeDeps) {
@@ -107,7 +107,7 @@ export async function updateSnapshot(req: FastifyRequest, _r: FastifyReply, deps
     ...(name !== undefined ? { name } : {}),
     ...(description !== undefined ? { description } : {}),
   })
-  return { snapshot: snapshotView(req, updated) }
+  return { snapshot: snapshotView(req, updated, false) }
 }
 
 export async function deleteSnapshot(req: FastifyRequest, reply: FastifyReply, deps: VolumeDeps) {

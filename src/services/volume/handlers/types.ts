@@ -4,7 +4,7 @@ import { DomainError } from '../../../kernel/errors/index.js'
 import { InvalidInput, VolumeBadRequest, VolumeTypeExtraSpecsNotFound } from '../errors.js'
 import { TYPE, USER_VISIBLE_EXTRA_SPECS } from '../policies/index.js'
 import { bodyOf, callerOf, params, parseBool, queryOf, type VolumeDeps } from './common.js'
-import { typeView } from './views.js'
+import { typeManageView, typeView } from './views.js'
 
 const own = (req: FastifyRequest) => ({ project_id: req.ctx.who.project_id })
 
@@ -40,7 +40,7 @@ export async function createType(req: FastifyRequest, _r: FastifyReply, deps: Vo
     isPublic: publicFlag === undefined ? true : parseBool(publicFlag, 'is_public'),
     extraSpecs: body.extra_specs ?? {},
   })
-  return { volume_type: typeView(req, t) }
+  return { volume_type: typeManageView(t) }
 }
 
 export async function updateType(req: FastifyRequest, _r: FastifyReply, deps: VolumeDeps) {
@@ -53,7 +53,7 @@ export async function updateType(req: FastifyRequest, _r: FastifyReply, deps: Vo
     ...(body.description !== undefined ? { description: body.description } : {}),
     ...(body.is_public !== undefined ? { isPublic: parseBool(body.is_public, 'is_public') } : {}),
   })
-  return { volume_type: typeView(req, t) }
+  return { volume_type: typeManageView(t, false) }
 }
 
 export async function deleteType(req: FastifyRequest, reply: FastifyReply, deps: VolumeDeps) {

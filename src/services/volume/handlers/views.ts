@@ -30,7 +30,18 @@ export interface TypeNames {
   get(id: string): { id: string; name: string } | undefined
 }
 
-export function volumeDetail(req: FastifyRequest, deps: VolumeDeps, v: VolumeRecord, types: TypeNames) {
+/**
+ * A volume's detailed view; `extended` adds what Cinder's extensions add to show and
+ * detail lists (host, tenant and migration attributes, image metadata), which create
+ * and update answers do not carry.
+ */
+export function volumeDetail(
+  req: FastifyRequest,
+  deps: VolumeDeps,
+  v: VolumeRecord,
+  types: TypeNames,
+  extended = true,
+) {
   const target = { project_id: v.project_id }
   const ctx = req.ctx
   const isAdmin = ctx.allows('context_is_admin')
@@ -81,6 +92,7 @@ export function volumeDetail(req: FastifyRequest, deps: VolumeDeps, v: VolumeRec
   if (isAdmin && version.gte('3.61')) out.cluster_name = null
   if (version.gte('3.63')) out.volume_type_id = v.volume_type_id
   if (version.gte('3.65')) out.consumes_quota = v.use_quota === 1
+  if (!extended) return out
   if (ctx.allows(VOLUME.HOST_ATTRIBUTE, target)) out['os-vol-host-attr:host'] = v.host
   if (ctx.allows(VOLUME.TENANT_ATTRIBUTE, target)) out['os-vol-tenant-attr:tenant_id'] = v.project_id
   if (ctx.allows(VOLUME.MIG_ATTRIBUTE, target)) {
@@ -92,7 +104,8 @@ export function volumeDetail(req: FastifyRequest, deps: VolumeDeps, v: VolumeRec
   return out
 }
 
-export function snapshotView(req: FastifyRequest, s: SnapshotRecord) {
+/** A snapshot; `extended` adds the progress and project (show and detail lists, not create or update). */
+export function snapshotView(req: FastifyRequest, s: SnapshotRecord, extended = true) {
   const target = { project_id: s.project_id }
   const out: Record<string, unknown> = {
     id: s.id,
@@ -108,10 +121,24 @@ export function snapshotView(req: FastifyRequest, s: SnapshotRecord) {
   if (req.version.gte('3.14')) out.group_snapshot_id = null
   if (req.version.gte('3.41')) out.user_id = s.user_id
   if (req.version.gte('3.65')) out.consumes_quota = s.use_quota === 1
-  if (req.ctx.allows(SNAPSHOT.EXTEND_ATTRIBUTE, target)) {
+  if (extended && req.ctx.allows(SNAPSHOT.EXTEND_ATTRIBUTE, target)) {
     out['os-extended-snapshot-attributes:progress'] = s.progress
     out['os-extended-snapshot-attributes:project_id'] = s.project_id
   }
+  return out
+}
+
+/** The type as create and update answer it (Cinder's v2 types view): every extra spec, no qos_specs_id. */
+export function typeManageView(t: TypeRecord, withAccess = true) {
+  const out: Record<string, unknown> = {
+    id: t.id,
+    name: t.name,
+    is_public: t.is_public === 1,
+    extra_specs: t.extra_specs,
+    description: t.description,
+  }
+  // NOTE: Cinder's type-access extension decorates create, not update.
+  if (withAccess) out['os-volume-type-access:is_public'] = t.is_public === 1
   return out
 }
 

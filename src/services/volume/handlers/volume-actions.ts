@@ -119,6 +119,18 @@ const ACTIONS: Record<string, { rule: string; run: Action }> = {
       return accepted(reply)
     },
   },
+  'os-retype': {
+    rule: VOLUME.RETYPE,
+    run: async (req, reply, deps, vol, arg) => {
+      if (typeof arg.new_type !== 'string' || !arg.new_type)
+        throw new InvalidInput('New volume type must be specified.')
+      const policy = (arg.migration_policy as string | undefined) ?? 'never'
+      if (policy !== 'never' && policy !== 'on-demand')
+        throw new InvalidInput(`Invalid migration_policy: ${policy}`)
+      await deps.volumes.retype(callerOf(req), vol.id, arg.new_type, policy)
+      return accepted(reply)
+    },
+  },
   'os-reserve': {
     rule: VOLUME.RESERVE,
     run: async (req, reply, deps, vol) => {

@@ -122,9 +122,10 @@ export async function createVolume(req: FastifyRequest, reply: FastifyReply, dep
     multiattach,
     snapshotId: body.snapshot_id ?? null,
     sourceVolid: body.source_volid ?? null,
+    requestId: req.id,
   })
   reply.code(202)
-  return { volume: volumeDetail(req, deps, v, await typeNames(deps)) }
+  return { volume: volumeDetail(req, deps, v, await typeNames(deps), false) }
 }
 
 export async function updateVolume(req: FastifyRequest, _reply: FastifyReply, deps: VolumeDeps) {
@@ -141,7 +142,7 @@ export async function updateVolume(req: FastifyRequest, _reply: FastifyReply, de
     ...(description !== undefined ? { description } : {}),
     ...(body.metadata !== undefined ? { metadata: body.metadata } : {}),
   })
-  return { volume: volumeDetail(req, deps, v, await typeNames(deps)) }
+  return { volume: volumeDetail(req, deps, v, await typeNames(deps), false) }
 }
 
 export async function deleteVolume(req: FastifyRequest, reply: FastifyReply, deps: VolumeDeps) {

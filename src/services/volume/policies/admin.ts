@@ -26,10 +26,94 @@ export const ATTACHMENT = {
   MULTIATTACH_BOOTABLE: 'volume:multiattach_bootable_volume',
 } as const
 
+export const QOS = {
+  CREATE: 'volume_extension:qos_specs_manage:create',
+  GET: 'volume_extension:qos_specs_manage:get',
+  GET_ALL: 'volume_extension:qos_specs_manage:get_all',
+  UPDATE: 'volume_extension:qos_specs_manage:update',
+  DELETE: 'volume_extension:qos_specs_manage:delete',
+} as const
+
+export const MESSAGE = {
+  GET_ALL: 'message:get_all',
+  GET: 'message:get',
+  DELETE: 'message:delete',
+} as const
+
+export const TRANSFER = {
+  CREATE: 'volume:create_transfer',
+  ACCEPT: 'volume:accept_transfer',
+  DELETE: 'volume:delete_transfer',
+  GET: 'volume:get_transfer',
+  GET_ALL: 'volume:get_all_transfers',
+} as const
+
 const Q = '/os-quota-sets/{project_id}'
+const X = '/volume-transfers'
 const A = '/attachments/{attachment_id}'
 
 export const ADMIN_RULES = [
+  rule(MESSAGE.GET_ALL, READER, 'List messages.', [{ method: 'GET', path: '/messages' }], LEGACY_OWNER),
+  rule(
+    MESSAGE.GET,
+    READER,
+    'Show a message.',
+    [{ method: 'GET', path: '/messages/{message_id}' }],
+    LEGACY_OWNER,
+  ),
+  rule(
+    MESSAGE.DELETE,
+    MEMBER,
+    'Delete a message.',
+    [{ method: 'DELETE', path: '/messages/{message_id}' }],
+    LEGACY_OWNER,
+  ),
+  rule(QOS.GET_ALL, ADMIN_API, 'List QoS specs.', [{ method: 'GET', path: '/qos-specs' }]),
+  rule(QOS.GET, ADMIN_API, 'Show QoS specs and their associations.', [
+    { method: 'GET', path: '/qos-specs/{qos_id}' },
+    { method: 'GET', path: '/qos-specs/{qos_id}/associations' },
+  ]),
+  rule(QOS.CREATE, ADMIN_API, 'Create QoS specs.', [{ method: 'POST', path: '/qos-specs' }]),
+  rule(QOS.UPDATE, ADMIN_API, 'Update QoS specs and their associations.', [
+    { method: 'PUT', path: '/qos-specs/{qos_id}' },
+    { method: 'PUT', path: '/qos-specs/{qos_id}/delete_keys' },
+    { method: 'GET', path: '/qos-specs/{qos_id}/associate' },
+    { method: 'GET', path: '/qos-specs/{qos_id}/disassociate' },
+    { method: 'GET', path: '/qos-specs/{qos_id}/disassociate_all' },
+  ]),
+  rule(QOS.DELETE, ADMIN_API, 'Delete QoS specs.', [{ method: 'DELETE', path: '/qos-specs/{qos_id}' }]),
+  rule(TRANSFER.CREATE, MEMBER, 'Create a volume transfer.', [{ method: 'POST', path: X }], LEGACY_OWNER),
+  rule(
+    TRANSFER.ACCEPT,
+    MEMBER,
+    'Accept a volume transfer.',
+    [{ method: 'POST', path: `${X}/{transfer_id}/accept` }],
+    LEGACY_OWNER,
+  ),
+  rule(
+    TRANSFER.DELETE,
+    MEMBER,
+    'Delete a volume transfer.',
+    [{ method: 'DELETE', path: `${X}/{transfer_id}` }],
+    LEGACY_OWNER,
+  ),
+  rule(
+    TRANSFER.GET,
+    READER,
+    'Show a volume transfer.',
+    [{ method: 'GET', path: `${X}/{transfer_id}` }],
+    LEGACY_OWNER,
+  ),
+  rule(
+    TRANSFER.GET_ALL,
+    READER,
+    'List volume transfers.',
+    [
+      { method: 'GET', path: X },
+      { method: 'GET', path: `${X}/detail` },
+    ],
+    LEGACY_OWNER,
+  ),
   rule(
     ADMIN.QUOTA_SHOW,
     READER,

@@ -9,7 +9,7 @@ import { SNAPSHOT_RULES } from './snapshots.js'
 import { TYPE_RULES } from './types.js'
 import { VOLUME_RULES } from './volumes.js'
 
-export { ADMIN, ATTACHMENT } from './admin.js'
+export { ADMIN, ATTACHMENT, MESSAGE, QOS, TRANSFER } from './admin.js'
 export { SNAPSHOT } from './snapshots.js'
 export { TYPE, USER_VISIBLE_EXTRA_SPECS } from './types.js'
 export { VOLUME } from './volumes.js'

@@ -130,6 +130,19 @@ export const CREATE_SNAPSHOT = {
   additionalProperties: false,
 }
 
+/** Before 3.53 Cinder checked snapshot bodies by hand: a missing volume is a 404, not a 400. */
+export const CREATE_SNAPSHOT_LEGACY = {
+  type: 'object',
+  properties: {
+    snapshot: {
+      type: 'object',
+      properties: { ...CREATE_SNAPSHOT.properties.snapshot.properties, volume_id: {} },
+      additionalProperties: true,
+    },
+  },
+  required: ['snapshot'],
+}
+
 export const UPDATE_SNAPSHOT = {
   type: 'object',
   properties: {

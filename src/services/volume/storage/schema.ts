@@ -130,7 +130,51 @@ export interface DefaultTypesTable {
   volume_type_id: string
 }
 
+export interface TransfersTable {
+  id: string
+  volume_id: string
+  display_name: string | null
+  salt: string
+  crypt_hash: string
+  source_project_id: string
+  destination_project_id: string | null
+  accepted: number
+  no_snapshots: number
+  created_at: string
+  updated_at: string | null
+}
+
+export interface QosSpecsTable {
+  id: string
+  name: string
+  consumer: string
+  created_at: string
+}
+
+export interface QosSpecsKeysTable {
+  qos_id: string
+  key: string
+  value: string
+}
+
+export interface MessagesTable {
+  id: string
+  project_id: string
+  request_id: string
+  resource_type: string
+  resource_uuid: string | null
+  event_id: string
+  message_level: string
+  user_message: string
+  created_at: string
+  expires_at: string
+}
+
 export interface VolumeDatabase {
+  volume_messages: MessagesTable
+  qos_specs: QosSpecsTable
+  qos_specs_keys: QosSpecsKeysTable
+  volume_transfers: TransfersTable
   volumes: VolumesTable
   volume_metadata: KeyValueTable
   volume_admin_metadata: KeyValueTable

@@ -45,7 +45,12 @@ export class ServiceRepo {
 
   async list(filter: { host?: string; binary?: string }): Promise<ServiceRow[]> {
     let q = this.db.selectFrom('volume_services').selectAll()
-    if (filter.host !== undefined) q = q.where('host', '=', filter.host)
+    // NOTE: as Cinder, a host names its backends too (`vm` finds `vm@file`).
+    const host = filter.host
+    if (host !== undefined)
+      q = q.where((eb) =>
+        eb.or([eb('host', '=', host), eb('host', 'like', `${host.replace(/[%_\\]/g, '')}@%`)]),
+      )
     if (filter.binary !== undefined) q = q.where('binary', '=', filter.binary)
     return q.orderBy('id').execute()
   }

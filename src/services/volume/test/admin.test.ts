@@ -237,6 +237,110 @@ describe('block storage types, quotas and services', () => {
     )
   })
 
+  it('puts a volume whose type no backend matches in error, with a user message (3.3)', async () => {
+    const bogus = await t.call('POST', `${V}/types`, {
+      as: ADMIN,
+      body: {
+        volume_type: { name: 'bogus', extra_specs: { storage_protocol: 'fibre', vendor_name: 'nobody' } },
+      },
+    })
+    const res = await t.call('POST', `${V}/volumes`, {
+      as: MEMBER,
+      body: { volume: { size: 1, volume_type: bogus.body.volume_type.id } },
+    })
+    assert.equal(res.status, 202)
+    const failed = await waitFor(t, 'volumes', res.body.volume.id, 'error', MEMBER)
+    assert.equal(failed.status, 'error')
+    assert.equal((await t.call('GET', `${V}/messages`, { as: MEMBER, version: '3.2' })).status, 404)
+    const list = await t.call('GET', `${V}/messages`, { as: READER, version: '3.3' })
+    const msg = list.body.messages.find(
+      (m: { resource_uuid: string }) => m.resource_uuid === res.body.volume.id,
+    )
+    assert.equal(msg.event_id, 'VOLUME_VOLUME_001_002')
+    assert.equal(msg.message_level, 'ERROR')
+    assert.equal(msg.request_id, res.headers['x-openstack-request-id'])
+    assert.equal((await t.call('GET', `${V}/messages/${msg.id}`, { as: OTHER, version: '3.3' })).status, 404)
+    assert.equal(
+      (await t.call('DELETE', `${V}/messages/${msg.id}`, { as: MEMBER, version: '3.3' })).status,
+      204,
+    )
+    assert.equal((await t.call('GET', `${V}/messages/${msg.id}`, { as: MEMBER, version: '3.3' })).status, 404)
+    // A type the backend matches places the volume; retype between matching types.
+    const plain = await t.call('POST', `${V}/types`, {
+      as: ADMIN,
+      body: { volume_type: { name: 'plain', extra_specs: { volume_backend_name: 'file' } } },
+    })
+    const vol = await createVolume(t, { volume_type: 'plain' })
+    const retype = await t.call('POST', `${V}/volumes/${vol.id}/action`, {
+      as: MEMBER,
+      body: { 'os-retype': { new_type: '__DEFAULT__', migration_policy: 'never' } },
+    })
+    assert.equal(retype.status, 202)
+    assert.equal(
+      (await t.call('GET', `${V}/volumes/${vol.id}`, { as: MEMBER })).body.volume.volume_type,
+      '__DEFAULT__',
+    )
+    const toBogus = await t.call('POST', `${V}/volumes/${vol.id}/action`, {
+      as: MEMBER,
+      body: { 'os-retype': { new_type: 'bogus' } },
+    })
+    assert.equal(toBogus.status, 400)
+    assert.equal(plain.status, 200)
+  })
+
+  it('manages QoS specs: keys, associations with types, delete with force', async () => {
+    const Q = `${V}/qos-specs`
+    assert.equal((await t.call('GET', Q, { as: MEMBER })).status, 403)
+    const created = await t.call('POST', Q, {
+      as: ADMIN,
+      body: { qos_specs: { name: 'q1', consumer: 'front-end', read_iops_sec: '2000' } },
+    })
+    assert.equal(created.status, 200)
+    const id = created.body.qos_specs.id
+    assert.deepEqual(created.body.qos_specs.specs, { read_iops_sec: '2000' })
+    assert.equal((await t.call('POST', Q, { as: ADMIN, body: { qos_specs: { name: 'q1' } } })).status, 409)
+    assert.equal(
+      (await t.call('POST', Q, { as: ADMIN, body: { qos_specs: { name: 'q2', consumer: 'nowhere' } } }))
+        .status,
+      400,
+    )
+    assert.deepEqual(
+      (await t.call('PUT', `${Q}/${id}`, { as: ADMIN, body: { qos_specs: { iops: '5' } } })).body,
+      {
+        qos_specs: { iops: '5' },
+      },
+    )
+    assert.equal(
+      (await t.call('PUT', `${Q}/${id}/delete_keys`, { as: ADMIN, body: { keys: ['iops'] } })).status,
+      202,
+    )
+    assert.deepEqual((await t.call('GET', `${Q}/${id}`, { as: ADMIN })).body.qos_specs.specs, {
+      read_iops_sec: '2000',
+    })
+    const type = (
+      await t.call('POST', `${V}/types`, { as: ADMIN, body: { volume_type: { name: 'qos-type' } } })
+    ).body.volume_type
+    assert.equal(
+      (await t.call('GET', `${Q}/${id}/associate?vol_type_id=${type.id}`, { as: ADMIN })).status,
+      202,
+    )
+    assert.deepEqual((await t.call('GET', `${Q}/${id}/associations`, { as: ADMIN })).body, {
+      qos_associations: [{ association_type: 'volume_type', id: type.id, name: 'qos-type' }],
+    })
+    assert.equal(
+      (await t.call('GET', `${V}/types/${type.id}`, { as: ADMIN })).body.volume_type.qos_specs_id,
+      id,
+    )
+    assert.equal((await t.call('DELETE', `${Q}/${id}`, { as: ADMIN })).status, 400)
+    assert.equal((await t.call('GET', `${Q}/${id}/disassociate_all`, { as: ADMIN })).status, 202)
+    assert.deepEqual(
+      (await t.call('GET', `${Q}/${id}/associations`, { as: ADMIN })).body.qos_associations,
+      [],
+    )
+    assert.equal((await t.call('DELETE', `${Q}/${id}?force=False`, { as: ADMIN })).status, 202)
+    assert.equal((await t.call('GET', `${Q}/${id}`, { as: ADMIN })).status, 404)
+  })
+
   it('lists services, disables one with a reason, lists pools and zones', async () => {
     const list = await t.call('GET', `${V}/os-services`, { as: ADMIN })
     assert.equal(list.status, 200)
