@@ -14,7 +14,7 @@ import { Quotas } from './domain/quotas.js'
 import { VolumeServices } from './domain/services.js'
 import { Snapshots } from './domain/snapshots.js'
 import { Transfers } from './domain/transfers.js'
-import { VolumeTypes } from './domain/types.js'
+import { TypeEncryption, VolumeTypes } from './domain/types.js'
 import { Volumes } from './domain/volumes.js'
 import { policyForbiddenMessage } from './errors.js'
 import { FileDriver } from './files/file-driver.js'
@@ -123,6 +123,7 @@ export async function createVolumeService(
     transfers,
     qos: new QosSpecs(new QosRepo(ctx.db), typeRepo),
     messages,
+    encryption: new TypeEncryption(typeRepo, volumeRepo),
   }
   return {
     plugin: volumePlugin(deps, ctx.auth, enforcer),

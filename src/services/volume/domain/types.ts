@@ -18,7 +18,7 @@ import {
   VolumeTypeNotFound,
   VolumeTypeNotFoundByName,
 } from '../errors.js'
-import type { TypeRecord, TypeRepo } from '../storage/type.repo.js'
+import type { EncryptionRow, TypeRecord, TypeRepo } from '../storage/type.repo.js'
 import type { VolumeRepo } from '../storage/volume.repo.js'
 import type { Caller } from './caller.js'
 
@@ -190,6 +190,96 @@ export class VolumeTypes {
 
   async unsetProjectDefault(projectId: string): Promise<boolean> {
     return this.repo.unsetProjectDefault(projectId)
+  }
+}
+
+/** Encryption of a type: provider, cipher, key size and where it happens. */
+export interface EncryptionInput {
+  provider?: string
+  cipher?: string | null
+  key_size?: number | null
+  control_location?: string
+}
+
+class EncryptionExists extends DomainError {
+  constructor(typeId: string) {
+    super(
+      'bad_request',
+      'volume.type_encryption.exists',
+      `Volume type encryption for type ${typeId} already exists.`,
+    )
+  }
+}
+
+class EncryptionNotFound extends DomainError {
+  constructor(typeId: string) {
+    super(
+      'not_found',
+      'volume.type_encryption.not_found',
+      `Volume type encryption for type ${typeId} does not exist.`,
+    )
+  }
+}
+
+export class TypeEncryption {
+  constructor(
+    private readonly repo: TypeRepo,
+    private readonly volumes: VolumeRepo,
+  ) {}
+
+  private async type(id: string) {
+    const t = await this.repo.get(id)
+    if (!t) throw new VolumeTypeNotFound(id)
+    return t
+  }
+
+  async get(typeId: string): Promise<EncryptionRow | undefined> {
+    await this.type(typeId)
+    return this.repo.encryption(typeId)
+  }
+
+  async create(typeId: string, input: EncryptionInput): Promise<EncryptionRow> {
+    await this.type(typeId)
+    if ((await this.volumes.countByType(typeId)) > 0)
+      throw new VolumeBadRequest('Cannot create encryption specs. Volume type in use.')
+    const location = input.control_location ?? 'front-end'
+    if (!['front-end', 'back-end'].includes(location))
+      throw new InvalidInput(`Valid control location are: front-end, back-end`)
+    if (!input.provider) throw new InvalidInput('provider must be defined')
+    const row: EncryptionRow = {
+      volume_type_id: typeId,
+      encryption_id: randomUUID(),
+      provider: input.provider,
+      cipher: input.cipher ?? null,
+      key_size: input.key_size ?? null,
+      control_location: location,
+      created_at: new Date().toISOString(),
+      updated_at: null,
+    }
+    if (!(await this.repo.createEncryption(row))) throw new EncryptionExists(typeId)
+    return row
+  }
+
+  async update(typeId: string, input: EncryptionInput): Promise<void> {
+    await this.type(typeId)
+    if (!(await this.repo.encryption(typeId))) throw new EncryptionNotFound(typeId)
+    if ((await this.volumes.countByType(typeId)) > 0)
+      throw new VolumeBadRequest('Cannot update encryption specs. Volume type in use.')
+    if (input.control_location !== undefined && !['front-end', 'back-end'].includes(input.control_location))
+      throw new InvalidInput(`Valid control location are: front-end, back-end`)
+    await this.repo.updateEncryption(typeId, {
+      ...(input.provider !== undefined ? { provider: input.provider } : {}),
+      ...(input.cipher !== undefined ? { cipher: input.cipher } : {}),
+      ...(input.key_size !== undefined ? { key_size: input.key_size } : {}),
+      ...(input.control_location !== undefined ? { control_location: input.control_location } : {}),
+    })
+  }
+
+  async delete(typeId: string): Promise<void> {
+    await this.type(typeId)
+    if ((await this.volumes.countByType(typeId)) > 0)
+      throw new VolumeBadRequest('Cannot delete encryption specs. Volume type in use.')
+    if (!(await this.repo.deleteEncryption(typeId))) throw new EncryptionNotFound(typeId)
   }
 }
 

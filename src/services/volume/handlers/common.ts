@@ -13,7 +13,7 @@ import type { Quotas } from '../domain/quotas.js'
 import type { VolumeServices } from '../domain/services.js'
 import type { Snapshots } from '../domain/snapshots.js'
 import type { Transfers } from '../domain/transfers.js'
-import type { VolumeTypes } from '../domain/types.js'
+import type { TypeEncryption, VolumeTypes } from '../domain/types.js'
 import type { Volumes } from '../domain/volumes.js'
 import { InvalidInput } from '../errors.js'
 import { VOLUME } from '../policies/index.js'
@@ -31,6 +31,7 @@ export interface VolumeDeps {
   transfers: Transfers
   qos: QosSpecs
   messages: UserMessages
+  encryption: TypeEncryption
 }
 
 export function callerOf(req: FastifyRequest): Caller {

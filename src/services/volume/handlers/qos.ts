@@ -34,7 +34,7 @@ function stringSpecs(given: unknown, name: string): Record<string, string> {
 export async function createQos(req: FastifyRequest, _r: FastifyReply, deps: VolumeDeps) {
   const body = stringSpecs(bodyOf(req)?.qos_specs, 'qos_specs')
   const { name, consumer = 'back-end', ...specs } = body
-  if (!name || !name.trim()) throw new InvalidInput('Please specify a name for QoS specs.')
+  if (!name?.trim()) throw new InvalidInput('Please specify a name for QoS specs.')
   const q = await deps.qos.create(name.trim(), consumer, specs)
   return { qos_specs: view(q), links: links(req, deps, q) }
 }

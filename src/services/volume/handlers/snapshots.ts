@@ -20,6 +20,7 @@ import { snapshotView } from './views.js'
 const SORT_COLUMNS = {
   id: 'id',
   name: 'display_name',
+  display_name: 'display_name',
   status: 'status',
   size: 'volume_size',
   created_at: 'created_at',

@@ -1,10 +1,12 @@
 /** Volume type handlers: types, extra specs, project access, default types (3.62). */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { DomainError } from '../../../kernel/errors/index.js'
+import type { EncryptionInput } from '../domain/types.js'
 import { InvalidInput, VolumeBadRequest, VolumeTypeExtraSpecsNotFound } from '../errors.js'
 import { TYPE, USER_VISIBLE_EXTRA_SPECS } from '../policies/index.js'
+import type { EncryptionRow } from '../storage/type.repo.js'
 import { bodyOf, callerOf, params, parseBool, queryOf, type VolumeDeps } from './common.js'
-import { typeManageView, typeView } from './views.js'
+import { cinderTime, typeManageView, typeView } from './views.js'
 
 const own = (req: FastifyRequest) => ({ project_id: req.ctx.who.project_id })
 
@@ -162,4 +164,85 @@ class DefaultTypeNotFound extends DomainError {
       `Default type for project ${project} could not be found.`,
     )
   }
+}
+
+// --- encryption types
+
+function encryptionView(e: EncryptionRow) {
+  return {
+    volume_type_id: e.volume_type_id,
+    encryption_id: e.encryption_id,
+    provider: e.provider,
+    cipher: e.cipher,
+    key_size: e.key_size,
+    control_location: e.control_location,
+    deleted: false,
+    created_at: cinderTime(e.created_at),
+    updated_at: cinderTime(e.updated_at),
+    deleted_at: null,
+  }
+}
+
+function encryptionInput(body: unknown): EncryptionInput {
+  const e = (body as { encryption?: unknown } | undefined)?.encryption
+  if (!e || typeof e !== 'object' || Array.isArray(e))
+    throw new InvalidInput("Missing required element 'encryption' in request body.")
+  const given = e as Record<string, unknown>
+  const out: EncryptionInput = {}
+  if (given.provider !== undefined) {
+    if (typeof given.provider !== 'string' || !given.provider || given.provider.length > 255)
+      throw new InvalidInput('provider must be a string of 1 to 255 characters')
+    out.provider = given.provider
+  }
+  if (given.cipher !== undefined) {
+    if (given.cipher !== null && (typeof given.cipher !== 'string' || given.cipher.length > 255))
+      throw new InvalidInput('cipher must be a string of at most 255 characters')
+    out.cipher = given.cipher as string | null
+  }
+  if (given.key_size !== undefined) {
+    const n = given.key_size === null ? null : Number(given.key_size)
+    if (n !== null && (!Number.isInteger(n) || n < 0))
+      throw new InvalidInput('key_size must be a non-negative integer')
+    out.key_size = n
+  }
+  if (given.control_location !== undefined) out.control_location = String(given.control_location)
+  return out
+}
+
+export async function showEncryption(req: FastifyRequest, _r: FastifyReply, deps: VolumeDeps) {
+  const e = await deps.encryption.get(params(req).type_id!)
+  return e ? encryptionView(e) : {}
+}
+
+export async function showEncryptionItem(req: FastifyRequest, _r: FastifyReply, deps: VolumeDeps) {
+  const { type_id, encryption_key } = params(req) as { type_id: string; encryption_key: string }
+  const e = await deps.encryption.get(type_id)
+  const view = (e ? encryptionView(e) : {}) as Record<string, unknown>
+  if (!e || !(encryption_key in view)) throw new VolumeTypeExtraSpecsNotFound(type_id, encryption_key)
+  return { [encryption_key]: view[encryption_key] }
+}
+
+export async function createEncryption(req: FastifyRequest, _r: FastifyReply, deps: VolumeDeps) {
+  const e = await deps.encryption.create(params(req).type_id!, encryptionInput(bodyOf(req)))
+  return {
+    encryption: {
+      volume_type_id: e.volume_type_id,
+      encryption_id: e.encryption_id,
+      provider: e.provider,
+      cipher: e.cipher,
+      key_size: e.key_size,
+      control_location: e.control_location,
+    },
+  }
+}
+
+export async function updateEncryption(req: FastifyRequest, _r: FastifyReply, deps: VolumeDeps) {
+  const input = encryptionInput(bodyOf(req))
+  await deps.encryption.update(params(req).type_id!, input)
+  return { encryption: input }
+}
+
+export async function deleteEncryption(req: FastifyRequest, reply: FastifyReply, deps: VolumeDeps) {
+  await deps.encryption.delete(params(req).type_id!)
+  return reply.code(202).send()
 }

@@ -19,6 +19,10 @@ export const TYPE = {
   ACCESS_ADD: 'volume_extension:volume_type_access:addProjectAccess',
   ACCESS_REMOVE: 'volume_extension:volume_type_access:removeProjectAccess',
   ACCESS_WHO: 'volume_extension:volume_type_access:get_all_for_type',
+  ENCRYPTION_CREATE: 'volume_extension:volume_type_encryption:create',
+  ENCRYPTION_GET: 'volume_extension:volume_type_encryption:get',
+  ENCRYPTION_UPDATE: 'volume_extension:volume_type_encryption:update',
+  ENCRYPTION_DELETE: 'volume_extension:volume_type_encryption:delete',
   DEFAULT_SET: 'volume_extension:default_set_or_update',
   DEFAULT_GET: 'volume_extension:default_get',
   DEFAULT_GET_ALL: 'volume_extension:default_get_all',
@@ -84,6 +88,19 @@ export const TYPE_RULES = [
   ]),
   rule(TYPE.ACCESS_WHO, ADMIN_API, 'List the projects with access to a type.', [
     { method: 'GET', path: `${T}/os-volume-type-access` },
+  ]),
+  rule(TYPE.ENCRYPTION_CREATE, ADMIN_API, "Create a type's encryption.", [
+    { method: 'POST', path: `${T}/encryption` },
+  ]),
+  rule(TYPE.ENCRYPTION_GET, ADMIN_API, "Show a type's encryption.", [
+    { method: 'GET', path: `${T}/encryption` },
+    { method: 'GET', path: `${T}/encryption/{key}` },
+  ]),
+  rule(TYPE.ENCRYPTION_UPDATE, ADMIN_API, "Update a type's encryption.", [
+    { method: 'PUT', path: `${T}/encryption/{encryption_id}` },
+  ]),
+  rule(TYPE.ENCRYPTION_DELETE, ADMIN_API, "Delete a type's encryption.", [
+    { method: 'DELETE', path: `${T}/encryption/{encryption_id}` },
   ]),
   rule(TYPE.DEFAULT_SET, ADMIN_API, "Set or update a project's default type.", [
     { method: 'PUT', path: '/default-types' },

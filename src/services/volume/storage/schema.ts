@@ -170,7 +170,19 @@ export interface MessagesTable {
   expires_at: string
 }
 
+export interface TypeEncryptionTable {
+  volume_type_id: string
+  encryption_id: string
+  provider: string
+  cipher: string | null
+  key_size: number | null
+  control_location: string
+  created_at: string
+  updated_at: string | null
+}
+
 export interface VolumeDatabase {
+  volume_type_encryption: TypeEncryptionTable
   volume_messages: MessagesTable
   qos_specs: QosSpecsTable
   qos_specs_keys: QosSpecsKeysTable

@@ -1,7 +1,9 @@
 /** Volume types, their extra specs, their project access and per-project defaults: the only SQL on them. */
 import type { Kysely, Selectable } from 'kysely'
 import { isUniqueViolation } from '../../../kernel/db/index.js'
-import type { VolumeDatabase, VolumeTypesTable } from './schema.js'
+import type { TypeEncryptionTable, VolumeDatabase, VolumeTypesTable } from './schema.js'
+
+export type EncryptionRow = Selectable<TypeEncryptionTable>
 
 export type TypeRow = Selectable<VolumeTypesTable>
 export interface TypeRecord extends TypeRow {
@@ -101,6 +103,7 @@ export class TypeRepo {
       await trx.deleteFrom('volume_type_extra_specs').where('volume_type_id', '=', id).execute()
       await trx.deleteFrom('volume_type_projects').where('volume_type_id', '=', id).execute()
       await trx.deleteFrom('volume_default_types').where('volume_type_id', '=', id).execute()
+      await trx.deleteFrom('volume_type_encryption').where('volume_type_id', '=', id).execute()
       await trx.deleteFrom('volume_types').where('id', '=', id).execute()
     })
   }
@@ -189,6 +192,41 @@ export class TypeRepo {
     const r = await this.db
       .deleteFrom('volume_default_types')
       .where('project_id', '=', projectId)
+      .executeTakeFirst()
+    return Number(r.numDeletedRows) > 0
+  }
+
+  async encryption(typeId: string): Promise<EncryptionRow | undefined> {
+    return this.db
+      .selectFrom('volume_type_encryption')
+      .selectAll()
+      .where('volume_type_id', '=', typeId)
+      .executeTakeFirst()
+  }
+
+  /** Adds a type's encryption; false when it has one. */
+  async createEncryption(row: EncryptionRow): Promise<boolean> {
+    try {
+      await this.db.insertInto('volume_type_encryption').values(row).execute()
+      return true
+    } catch (e) {
+      if (isUniqueViolation(e)) return false
+      throw e
+    }
+  }
+
+  async updateEncryption(typeId: string, set: Partial<EncryptionRow>): Promise<void> {
+    await this.db
+      .updateTable('volume_type_encryption')
+      .set({ ...set, updated_at: new Date().toISOString() })
+      .where('volume_type_id', '=', typeId)
+      .execute()
+  }
+
+  async deleteEncryption(typeId: string): Promise<boolean> {
+    const r = await this.db
+      .deleteFrom('volume_type_encryption')
+      .where('volume_type_id', '=', typeId)
       .executeTakeFirst()
     return Number(r.numDeletedRows) > 0
   }

@@ -88,6 +88,40 @@ describe('block storage types, quotas and services', () => {
     assert.equal((await t.call('DELETE', `${V}/types/${dflt.id}`, { as: ADMIN })).status, 400)
   })
 
+  it('gives a type an encryption, updates, shows and deletes it', async () => {
+    const type = (await t.call('POST', `${V}/types`, { as: ADMIN, body: { volume_type: { name: 'luks' } } }))
+      .body.volume_type
+    const E = `${V}/types/${type.id}/encryption`
+    assert.deepEqual((await t.call('GET', E, { as: ADMIN })).body, {})
+    const created = await t.call('POST', E, {
+      as: ADMIN,
+      body: {
+        encryption: {
+          provider: 'luks',
+          cipher: 'aes-xts-plain64',
+          key_size: 256,
+          control_location: 'front-end',
+        },
+      },
+    })
+    assert.equal(created.status, 200)
+    assert.equal(created.body.encryption.volume_type_id, type.id)
+    assert.equal(
+      (await t.call('POST', E, { as: ADMIN, body: { encryption: { provider: 'luks' } } })).status,
+      400,
+    )
+    assert.equal(
+      (await t.call('POST', E, { as: MEMBER, body: { encryption: { provider: 'luks' } } })).status,
+      403,
+    )
+    const upd = await t.call('PUT', `${E}/provider`, { as: ADMIN, body: { encryption: { key_size: 128 } } })
+    assert.deepEqual(upd.body, { encryption: { key_size: 128 } })
+    assert.equal((await t.call('GET', E, { as: ADMIN })).body.key_size, 128)
+    assert.deepEqual((await t.call('GET', `${E}/cipher`, { as: ADMIN })).body, { cipher: 'aes-xts-plain64' })
+    assert.equal((await t.call('DELETE', `${E}/provider`, { as: ADMIN })).status, 202)
+    assert.deepEqual((await t.call('GET', E, { as: ADMIN })).body, {})
+  })
+
   it('keeps private types to the projects given access', async () => {
     const priv = await t.call('POST', `${V}/types`, {
       as: ADMIN,
