@@ -46,6 +46,8 @@ export interface ServedService {
   prefix: string
   /** Added to the prefix in the catalog endpoint (compute's '/v2.1'). */
   catalogPath?: string
+  /** Further catalog types of the same endpoint (block storage's `volumev3`). */
+  extraServiceTypes?: readonly string[]
 }
 
 export interface Cloud {
@@ -78,6 +80,7 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
       serviceType: m.serviceType,
       prefix: m.prefix,
       ...(m.catalogPath ? { catalogPath: m.catalogPath } : {}),
+      ...(m.extraServiceTypes?.length ? { extraServiceTypes: m.extraServiceTypes } : {}),
     })),
     identity: served.some((m) => m.module.provides?.includes('identityAdmin'))
       ? host.capability('identityAdmin')

@@ -349,7 +349,8 @@ const CATALOG_NAMES: Readonly<Record<string, string>> = {
   placement: 'placement',
   compute: 'nova',
   network: 'neutron',
-  'block-storage': 'cinderv3',
+  'block-storage': 'cinder',
+  volumev3: 'cinderv3',
   baremetal: 'ironic',
 }
 
@@ -362,11 +363,13 @@ async function bootstrap(cloud: Cloud, dataDir: string): Promise<Credentials> {
     adminPassword: creds.adminPassword,
     adminProjectName: 'admin',
     regionId: 'RegionOne',
-    services: cloud.services.map((s) => ({
-      type: s.serviceType,
-      name: CATALOG_NAMES[s.name] ?? s.name,
-      url: `${base}${s.prefix}${s.catalogPath ?? ''}`,
-    })),
+    services: cloud.services.flatMap((s) =>
+      [s.serviceType, ...(s.extraServiceTypes ?? [])].map((type) => ({
+        type,
+        name: CATALOG_NAMES[type] ?? CATALOG_NAMES[s.name] ?? s.name,
+        url: `${base}${s.prefix}${s.catalogPath ?? ''}`,
+      })),
+    ),
     member: { username: 'demo', password: creds.memberPassword, projectName: 'demo' },
   })
   return creds

@@ -8,12 +8,14 @@ import { computeModule } from './compute/module.js'
 import { identityModule } from './identity/module.js'
 import { imageModule } from './image/module.js'
 import { placementModule } from './placement/module.js'
+import { volumeModule } from './volume/module.js'
 
 export const SERVICE_MODULES = {
   identity: identityModule,
   placement: placementModule,
   image: imageModule,
   compute: computeModule,
+  volume: volumeModule,
 } as const satisfies Record<string, AnyServiceModule>
 
 export type ServiceName = keyof typeof SERVICE_MODULES

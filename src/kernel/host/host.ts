@@ -241,7 +241,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
       if (registry)
         await registerWorkers(module, roles, registry, hostName, host.DEFAULT.report_interval, tasks)
       entry.serving = roles.has('api') && instance.plugin !== undefined
-      byType.set(module.serviceType, entry as RunningModule)
+      for (const type of [module.serviceType, ...(module.extraServiceTypes ?? [])])
+        byType.set(type, entry as RunningModule)
     }
 
     const metrics = host.metrics

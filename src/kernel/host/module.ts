@@ -50,6 +50,11 @@ export interface ServiceModule<Config = unknown, DB = unknown> {
   name: string
   /** The catalog service type, e.g. 'placement'. */
   serviceType: string
+  /**
+   * Further catalog types the same endpoint is registered under (block storage: its
+   * official `block-storage` and the `volumev3` clients still look up). @default none
+   */
+  extraServiceTypes?: readonly string[]
   /** Where its API is mounted, e.g. '/placement'. */
   prefix: string
   /**

@@ -1,0 +1,15 @@
+/** Block storage's migrations, in order. */
+import type { NamedMigration } from '../../../../kernel/db/index.js'
+import { initial } from './0001-initial.js'
+import { transfers } from './0002-transfers.js'
+import { qosSpecs } from './0003-qos-specs.js'
+import { messages } from './0004-messages.js'
+import { typeEncryption } from './0005-type-encryption.js'
+
+export const volumeMigrations: readonly NamedMigration[] = [
+  initial,
+  transfers,
+  qosSpecs,
+  messages,
+  typeEncryption,
+]
