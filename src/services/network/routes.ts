@@ -1,0 +1,98 @@
+/**
+ * The network service's route table: method and path (under /network) → handler, with
+ * the Neutron policy each route answers to. Neutron checks most rules against the object
+ * a request names (its project, its network's project, whether that network is shared),
+ * so the domain enforces them once it has loaded it (`enforce: 'handler'`); lists check
+ * `get_<resource>` per item and are declared `authenticated`.
+ */
+import type { FastifyRequest } from 'fastify'
+import type { Route } from '../../kernel/http/index.js'
+import type { NetworkDeps } from './handlers/common.js'
+import * as discovery from './handlers/discovery.js'
+import * as quotas from './handlers/quotas.js'
+import * as res from './handlers/resources.js'
+
+type R = Route<NetworkDeps>
+const V = '/v2.0'
+
+type Handlers = ReturnType<typeof import('./handlers/common.js').collection>
+
+/** The routes of a standard collection; `ops` limits the methods. */
+function collectionRoutes(
+  path: string,
+  resource: string,
+  h: Handlers,
+  ops: { update?: boolean; tags?: boolean } = {},
+): R[] {
+  const base = `${V}/${path}`
+  const item = `${base}/:id`
+  const onItem = (action: string): Pick<R, 'policy' | 'enforce'> => ({
+    policy: `${action}_${resource}`,
+    enforce: 'handler',
+  })
+  const routes: R[] = [
+    { method: 'GET', path: base, authenticated: true, handler: h.list },
+    { method: 'POST', path: base, ...onItem('create'), handler: h.create },
+    { method: 'GET', path: item, ...onItem('get'), handler: h.show },
+    { method: 'DELETE', path: item, ...onItem('delete'), handler: h.delete },
+  ]
+  if (ops.update !== false) routes.push({ method: 'PUT', path: item, ...onItem('update'), handler: h.update })
+  if (ops.tags !== false) {
+    const tags = `${item}/tags`
+    routes.push(
+      { method: 'GET', path: tags, ...onItem('get'), handler: h.getTags },
+      { method: 'PUT', path: tags, ...onItem('update'), handler: h.putTags },
+      { method: 'DELETE', path: tags, ...onItem('update'), handler: h.deleteTags },
+      { method: 'GET', path: `${tags}/:tag`, ...onItem('get'), handler: h.hasTag },
+      { method: 'PUT', path: `${tags}/:tag`, ...onItem('update'), handler: h.addTag },
+      { method: 'DELETE', path: `${tags}/:tag`, ...onItem('update'), handler: h.removeTag },
+    )
+  }
+  return routes
+}
+
+const urlProject = (req: FastifyRequest) => {
+  const p = (req.params as Record<string, string>).project_id
+  return { project_id: p, tenant_id: p }
+}
+
+export const ROUTES: readonly R[] = [
+  { method: 'GET', path: '/', public: true, handler: discovery.listVersions },
+  { method: 'GET', path: V, public: true, handler: discovery.showVersion },
+  { method: 'GET', path: `${V}/extensions`, authenticated: true, handler: discovery.listExtensions },
+  { method: 'GET', path: `${V}/extensions/:alias`, authenticated: true, handler: discovery.showExtension },
+
+  ...collectionRoutes('networks', 'network', res.networks),
+  ...collectionRoutes('subnets', 'subnet', res.subnets),
+  ...collectionRoutes('ports', 'port', res.ports),
+  ...collectionRoutes('security-groups', 'security_group', res.securityGroups),
+  ...collectionRoutes('security-group-rules', 'security_group_rule', res.securityGroupRules, {
+    update: false,
+    tags: false,
+  }),
+
+  { method: 'GET', path: `${V}/quotas`, authenticated: true, handler: quotas.listQuotas },
+  { method: 'GET', path: `${V}/quotas/:project_id`, policy: 'get_quota', target: urlProject, handler: quotas.showQuota },
+  {
+    method: 'GET',
+    path: `${V}/quotas/:project_id/default`,
+    policy: 'get_quota',
+    target: urlProject,
+    handler: quotas.showDefaultQuota,
+  },
+  {
+    method: 'GET',
+    path: `${V}/quotas/:project_id/details`,
+    policy: 'get_quota',
+    target: urlProject,
+    handler: quotas.showQuotaDetails,
+  },
+  { method: 'PUT', path: `${V}/quotas/:project_id`, policy: 'update_quota', target: urlProject, handler: quotas.updateQuota },
+  {
+    method: 'DELETE',
+    path: `${V}/quotas/:project_id`,
+    policy: 'delete_quota',
+    target: urlProject,
+    handler: quotas.deleteQuota,
+  },
+]

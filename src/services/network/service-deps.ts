@@ -1,0 +1,15 @@
+/** The domain services the handlers call, as service.ts builds them. */
+import type { Networks } from './domain/networks.js'
+import type { Ports } from './domain/ports.js'
+import type { Quotas } from './domain/quotas.js'
+import type { SecurityGroupRules, SecurityGroups } from './domain/security-groups.js'
+import type { Subnets } from './domain/subnets.js'
+
+export interface Services {
+  networks: Networks
+  subnets: Subnets
+  ports: Ports
+  securityGroups: SecurityGroups
+  securityGroupRules: SecurityGroupRules
+  quotas: Quotas
+}
