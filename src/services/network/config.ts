@@ -49,7 +49,11 @@ export const networkConfig = defineSections({
       default: ['port_security'],
       help: 'ML2 extension drivers (port_security turns on the port security attribute).',
     }),
-    path_mtu: opt.int({ default: 0, min: 0, help: 'Maximum MTU of overlay paths; 0 uses global_physnet_mtu.' }),
+    path_mtu: opt.int({
+      default: 0,
+      min: 0,
+      help: 'Maximum MTU of overlay paths; 0 uses global_physnet_mtu.',
+    }),
   },
   ml2_type_flat: {
     flat_networks: opt.list({

@@ -54,7 +54,12 @@ const cls =
 // --- input
 export const badRequest = cls('bad_request', 'network.input.bad_request', 'HTTPBadRequest')
 export const invalidInput = (msg: string) =>
-  new NeutronError('bad_request', 'network.input.invalid', 'InvalidInput', `Invalid input for operation: ${msg}.`)
+  new NeutronError(
+    'bad_request',
+    'network.input.invalid',
+    'InvalidInput',
+    `Invalid input for operation: ${msg}.`,
+  )
 export const badAttribute = (attr: string, reason: string) =>
   new NeutronError(
     'bad_request',
@@ -253,7 +258,11 @@ export const routerInUse = (id: string, ports: readonly string[]) =>
     'RouterInUse',
     `Router ${id} still has ports${ports.length ? ` (${ports.slice(0, 10).join(', ')})` : ''}.`,
   )
-export const routerInterfaceInUse = cls('conflict', 'network.router.interface_in_use', 'RouterInterfaceInUseByFloatingIP')
+export const routerInterfaceInUse = cls(
+  'conflict',
+  'network.router.interface_in_use',
+  'RouterInterfaceInUseByFloatingIP',
+)
 export const externalGatewayUnreachable = (networkId: string, subnetId: string, portId: string) =>
   new NeutronError(
     'not_found',
@@ -261,11 +270,20 @@ export const externalGatewayUnreachable = (networkId: string, subnetId: string, 
     'ExternalGatewayForFloatingIPNotFound',
     `External network ${networkId} is not reachable from subnet ${subnetId}.  Therefore, cannot associate Port ${portId} with a Floating IP.`,
   )
-export const floatingIpInUse = cls('conflict', 'network.floatingip.port_has_one', 'FloatingIPPortAlreadyAssociated')
+export const floatingIpInUse = cls(
+  'conflict',
+  'network.floatingip.port_has_one',
+  'FloatingIPPortAlreadyAssociated',
+)
 
 // --- quotas
 export const overQuota = (resource: string) =>
-  new NeutronError('conflict', 'network.quota.exceeded', 'OverQuota', `Quota exceeded for resources: ['${resource}'].`)
+  new NeutronError(
+    'conflict',
+    'network.quota.exceeded',
+    'OverQuota',
+    `Quota exceeded for resources: ['${resource}'].`,
+  )
 
 // --- anything else in Neutron's words
 export const conflict = cls('conflict', 'network.conflict', 'Conflict')

@@ -22,7 +22,11 @@ export function networkPlugin(deps: NetworkDeps, auth: ScopeAuth, enforcer: Enfo
     })
     // NOTE: a body that is not a JSON object is Neutron's 400, whatever the route.
     app.addHook('preHandler', async (req) => {
-      if ((req.method === 'POST' || req.method === 'PUT') && req.body !== undefined && (typeof req.body !== 'object' || req.body === null))
+      if (
+        (req.method === 'POST' || req.method === 'PUT') &&
+        req.body !== undefined &&
+        (typeof req.body !== 'object' || req.body === null)
+      )
         throw badRequest('Malformed request body')
     })
     mountRoutes(app, ROUTES, {

@@ -72,7 +72,13 @@ export const ROUTES: readonly R[] = [
   }),
 
   { method: 'GET', path: `${V}/quotas`, authenticated: true, handler: quotas.listQuotas },
-  { method: 'GET', path: `${V}/quotas/:project_id`, policy: 'get_quota', target: urlProject, handler: quotas.showQuota },
+  {
+    method: 'GET',
+    path: `${V}/quotas/:project_id`,
+    policy: 'get_quota',
+    target: urlProject,
+    handler: quotas.showQuota,
+  },
   {
     method: 'GET',
     path: `${V}/quotas/:project_id/default`,
@@ -87,7 +93,13 @@ export const ROUTES: readonly R[] = [
     target: urlProject,
     handler: quotas.showQuotaDetails,
   },
-  { method: 'PUT', path: `${V}/quotas/:project_id`, policy: 'update_quota', target: urlProject, handler: quotas.updateQuota },
+  {
+    method: 'PUT',
+    path: `${V}/quotas/:project_id`,
+    policy: 'update_quota',
+    target: urlProject,
+    handler: quotas.updateQuota,
+  },
   {
     method: 'DELETE',
     path: `${V}/quotas/:project_id`,

@@ -17,7 +17,10 @@ export interface Pool {
 
 /** Whether a subnet hands out EUI-64 addresses (SLAAC and DHCPv6-stateless). */
 export function isAutoAddress(subnet: Doc): boolean {
-  return subnet.ip_version === 6 && (subnet.ipv6_address_mode === 'slaac' || subnet.ipv6_address_mode === 'dhcpv6-stateless')
+  return (
+    subnet.ip_version === 6 &&
+    (subnet.ipv6_address_mode === 'slaac' || subnet.ipv6_address_mode === 'dhcpv6-stateless')
+  )
 }
 
 export class Ipam {

@@ -14,8 +14,9 @@
  *   geneve   none                         1-16777215                 [ml2_type_geneve] vni_ranges
  *   gre      none                         1-4294967295               [ml2_type_gre] tunnel_id_ranges
  */
-import { flatNetworkInUse, invalidInput, noNetworkAvailable, segmentationIdInUse } from '../errors.js'
+
 import type { NetworkConfig } from '../config.js'
+import { flatNetworkInUse, invalidInput, noNetworkAvailable, segmentationIdInUse } from '../errors.js'
 import type { NetworkStore } from '../storage/index.js'
 
 export interface Segment {
@@ -41,7 +42,8 @@ function parseRange(text: string, what: string, max: number): Range {
   if (!m) throw new Error(`${what}: '${text}' is not <min>:<max>`)
   const min = Number(m[1])
   const hi = Number(m[2])
-  if (min < 1 || hi > max || min > hi) throw new Error(`${what}: '${text}' must be within 1:${max} with min <= max`)
+  if (min < 1 || hi > max || min > hi)
+    throw new Error(`${what}: '${text}' must be within 1:${max} with min <= max`)
   return { min, max: hi }
 }
 
@@ -63,9 +65,11 @@ export class Ml2 {
     this.flat = config.ml2_type_flat.flat_networks
     for (const entry of config.ml2_type_vlan.network_vlan_ranges) {
       const [physnet, lo, hi] = entry.split(':')
-      if (!physnet) throw new Error(`[ml2_type_vlan] network_vlan_ranges: '${entry}' names no physical network`)
+      if (!physnet)
+        throw new Error(`[ml2_type_vlan] network_vlan_ranges: '${entry}' names no physical network`)
       const ranges = this.vlan.get(physnet) ?? []
-      if (lo !== undefined) ranges.push(parseRange(`${lo}:${hi}`, '[ml2_type_vlan] network_vlan_ranges', 4094))
+      if (lo !== undefined)
+        ranges.push(parseRange(`${lo}:${hi}`, '[ml2_type_vlan] network_vlan_ranges', 4094))
       this.vlan.set(physnet, ranges)
     }
     const tunnelRanges: Record<string, readonly string[]> = {
@@ -118,7 +122,8 @@ export class Ml2 {
         break
       case 'vlan':
         if (!physnet) throw invalidInput('provider:physical_network required for VLAN provider network')
-        if (!this.vlan.has(physnet)) throw invalidInput(`physical_network '${physnet}' unknown for VLAN provider network`)
+        if (!this.vlan.has(physnet))
+          throw invalidInput(`physical_network '${physnet}' unknown for VLAN provider network`)
         if (segId !== null && (segId < 1 || segId > 4094))
           throw invalidInput(`provider:segmentation_id out of range (1 through 4094)`)
         break
@@ -150,9 +155,13 @@ export class Ml2 {
         throw segmentationIdInUse(seg.network_type, seg.segmentation_id, seg.physical_network ?? undefined)
       return seg
     }
-    const ranges = seg.network_type === 'vlan' ? this.vlan.get(seg.physical_network!)! : this.tunnels.get(seg.network_type) ?? []
+    const ranges =
+      seg.network_type === 'vlan'
+        ? this.vlan.get(seg.physical_network!)!
+        : (this.tunnels.get(seg.network_type) ?? [])
     const id = await this.claimFree(s, seg.network_type, seg.physical_network ?? '', ranges, networkId)
-    if (id === undefined) throw noNetworkAvailable(this.exhausted(seg.network_type, seg.physical_network ?? ''))
+    if (id === undefined)
+      throw noNetworkAvailable(this.exhausted(seg.network_type, seg.physical_network ?? ''))
     return { ...seg, segmentation_id: id }
   }
 
@@ -165,7 +174,8 @@ export class Ml2 {
         for (const [physnet, ranges] of this.vlan) {
           if (!ranges.length) continue
           const id = await this.claimFree(s, 'vlan', physnet, ranges, networkId)
-          if (id !== undefined) return { network_type: 'vlan', physical_network: physnet, segmentation_id: id }
+          if (id !== undefined)
+            return { network_type: 'vlan', physical_network: physnet, segmentation_id: id }
         }
         reasons.push(this.exhausted('vlan', ''))
         continue
@@ -176,7 +186,9 @@ export class Ml2 {
       if (id !== undefined) return { network_type: type, physical_network: null, segmentation_id: id }
       reasons.push(this.exhausted(type, ''))
     }
-    throw noNetworkAvailable(reasons.join(' ') || '[ml2] tenant_network_types names no type that allocates networks.')
+    throw noNetworkAvailable(
+      reasons.join(' ') || '[ml2] tenant_network_types names no type that allocates networks.',
+    )
   }
 
   async release(s: NetworkStore, networkId: string): Promise<void> {
@@ -186,7 +198,9 @@ export class Ml2 {
   /** The sentence naming what ran out and which option widens it. */
   exhausted(type: string, physnet: string): string {
     if (type === 'vlan') {
-      const entries = this.config.ml2_type_vlan.network_vlan_ranges.filter((e) => !physnet || e.startsWith(`${physnet}:`))
+      const entries = this.config.ml2_type_vlan.network_vlan_ranges.filter(
+        (e) => !physnet || e.startsWith(`${physnet}:`),
+      )
       return `All VLANs of [ml2_type_vlan] network_vlan_ranges = ${entries.join(',') || '(none)'} are in use; widen network_vlan_ranges in [ml2_type_vlan] to allow more vlan networks.`
     }
     const [section, option] = TUNNEL_OPTION[type] ?? ['ml2', 'tenant_network_types']
@@ -208,14 +222,22 @@ export class Ml2 {
       const taken = await s.segmentIds.idsOf(type, physnet)
       const free: number[] = []
       for (const r of ranges) {
-        for (let id = r.min; id <= r.max && free.length < 32; id++) if (!taken.has(id) && !tried.has(id)) free.push(id)
+        for (let id = r.min; id <= r.max && free.length < 32; id++)
+          if (!taken.has(id) && !tried.has(id)) free.push(id)
         if (free.length >= 32) break
       }
       if (!free.length) return undefined
       // NOTE: a random pick among the first free ids keeps concurrent writers apart.
       const id = free[Math.floor(Math.random() * free.length)]!
       tried.add(id)
-      if (await s.segmentIds.tryClaim({ network_type: type, physical_network: physnet, segmentation_id: id, network_id: networkId }))
+      if (
+        await s.segmentIds.tryClaim({
+          network_type: type,
+          physical_network: physnet,
+          segmentation_id: id,
+          network_id: networkId,
+        })
+      )
         return id
     }
     return undefined

@@ -10,18 +10,33 @@ import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import type { Ml2, Segment } from './ml2.js'
 import type { ListQuery } from './query.js'
 import type { Quotas } from './quotas.js'
-import { type Caller, checkRevision, type IfMatch, type Kind, newDoc, now, ownerOf, ResourceDomain } from './resource.js'
+import {
+  type Caller,
+  checkRevision,
+  type IfMatch,
+  type Kind,
+  newDoc,
+  now,
+  ownerOf,
+  ResourceDomain,
+} from './resource.js'
 
 /** Port owners whose ports go with their network (Neutron's AUTO_DELETE_PORT_OWNERS). */
 export const AUTO_DELETE_OWNERS = new Set(['network:dhcp', 'network:distributed'])
 
-const PROVIDER_KEYS = ['provider:network_type', 'provider:physical_network', 'provider:segmentation_id'] as const
+const PROVIDER_KEYS = [
+  'provider:network_type',
+  'provider:physical_network',
+  'provider:segmentation_id',
+] as const
 
 export interface NetworkHooks {
   /** Called inside the create transaction (the default security group of the project). */
   ensureDefaultGroup(projectId: string, s: NetworkStore): Promise<unknown>
   /** Whether RBAC shares a network with a project, per action. */
-  rbacTargets(objectIds: readonly string[]): Promise<Map<string, { shared: Set<string>; external: Set<string> }>>
+  rbacTargets(
+    objectIds: readonly string[],
+  ): Promise<Map<string, { shared: Set<string>; external: Set<string> }>>
 }
 
 export class Networks extends ResourceDomain {
@@ -54,7 +69,11 @@ export class Networks extends ResourceDomain {
 
   override async target(doc: Doc): Promise<Record<string, unknown>> {
     const c = this.rbacCache
-    return { ...doc, tenant_id: doc.project_id, ...Networks.networkTarget(doc, c?.caller.projectId, c?.rbac.get(doc.id)) }
+    return {
+      ...doc,
+      tenant_id: doc.project_id,
+      ...Networks.networkTarget(doc, c?.caller.projectId, c?.rbac.get(doc.id)),
+    }
   }
 
   /** The target as a given caller sees it (RBAC grants to the caller's project count). */
@@ -65,14 +84,22 @@ export class Networks extends ResourceDomain {
 
   override async load(caller: Caller, id: string, s: NetworkStore = this.store): Promise<Doc> {
     const doc = await s.networks.get(id)
-    if (!doc || !caller.allows('get_network', await this.targetFor(caller, doc))) throw notFound('network', id)
+    if (!doc || !caller.allows('get_network', await this.targetFor(caller, doc)))
+      throw notFound('network', id)
     return doc
   }
 
   protected override async candidates(caller: Caller, _q: ListQuery): Promise<Doc[]> {
     if (caller.isAdmin) return this.store.networks.find()
-    const docs = await this.store.networks.find({}, [{ project_id: caller.projectId }, { shared: 1 }, { external: 1 }])
-    const rbac = await this.store.rbacPolicies.find({ object_type: 'network', target_tenant: [caller.projectId, '*'] })
+    const docs = await this.store.networks.find({}, [
+      { project_id: caller.projectId },
+      { shared: 1 },
+      { external: 1 },
+    ])
+    const rbac = await this.store.rbacPolicies.find({
+      object_type: 'network',
+      target_tenant: [caller.projectId, '*'],
+    })
     const extra = rbac.map((r) => String(r.object_id)).filter((id) => !docs.some((d) => d.id === id))
     if (extra.length) docs.push(...(await this.store.networks.find({ id: extra })))
     return docs
@@ -99,7 +126,11 @@ export class Networks extends ResourceDomain {
       d.subnets = subnets.filter((s) => s.network_id === d.id).map((s) => s.id)
       if (this.rbacCache) {
         const r = this.rbacCache.rbac.get(d.id)
-        if (r && (r.shared.has('*') || r.shared.has(this.rbacCache.caller.projectId)) && d.project_id !== this.rbacCache.caller.projectId)
+        if (
+          r &&
+          (r.shared.has('*') || r.shared.has(this.rbacCache.caller.projectId)) &&
+          d.project_id !== this.rbacCache.caller.projectId
+        )
           d.shared = true
       }
     }
@@ -134,7 +165,8 @@ export class Networks extends ResourceDomain {
       })
       const segments: Segment[] = []
       if (requested) {
-        for (const seg of requested) segments.push(await this.ml2.reserve(s, doc.id, this.ml2.validateProvider(seg)))
+        for (const seg of requested)
+          segments.push(await this.ml2.reserve(s, doc.id, this.ml2.validateProvider(seg)))
       } else {
         segments.push(await this.ml2.allocateTenant(s, doc.id))
       }
@@ -160,7 +192,9 @@ export class Networks extends ResourceDomain {
       if (!segs.length) return undefined
       const seen = new Set<string>()
       return segs.map((g) => {
-        const unknown = Object.keys(g).filter((k) => !PROVIDER_KEYS.includes(k as (typeof PROVIDER_KEYS)[number]))
+        const unknown = Object.keys(g).filter(
+          (k) => !PROVIDER_KEYS.includes(k as (typeof PROVIDER_KEYS)[number]),
+        )
         if (unknown.length) throw badRequest(`Unrecognized attribute(s) '${unknown.join(', ')}'`)
         const key = JSON.stringify(g)
         if (seen.has(key)) throw invalidInput('Duplicate segment entry in request.')
@@ -168,7 +202,10 @@ export class Networks extends ResourceDomain {
         return {
           network_type: g['provider:network_type'] as string,
           physical_network: (g['provider:physical_network'] as string | null | undefined) ?? null,
-          segmentation_id: g['provider:segmentation_id'] === undefined || g['provider:segmentation_id'] === null ? null : Number(g['provider:segmentation_id']),
+          segmentation_id:
+            g['provider:segmentation_id'] === undefined || g['provider:segmentation_id'] === null
+              ? null
+              : Number(g['provider:segmentation_id']),
         }
       })
     }
@@ -216,16 +253,27 @@ export class Networks extends ResourceDomain {
       throw invalidInput('Plugin does not support updating provider attributes')
     if (attrs.shared === false && current.shared) {
       const others = await this.store.ports.find({ network_id: id })
-      const foreign = others.filter((p) => p.project_id !== current.project_id && !String(p.device_owner).startsWith('network:'))
+      const foreign = others.filter(
+        (p) => p.project_id !== current.project_id && !String(p.device_owner).startsWith('network:'),
+      )
       if (foreign.length)
-        throw invalidInput(`Unable to reconfigure sharing settings for network ${id}. Multiple tenants are using it.`)
+        throw invalidInput(
+          `Unable to reconfigure sharing settings for network ${id}. Multiple tenants are using it.`,
+        )
     }
     if (attrs['router:external'] === false && current['router:external']) {
       const fips = await this.store.floatingIps.find({ floating_network_id: id })
       if (fips.length)
-        throw invalidInput(`External network ${id} cannot be updated to be internal: floating IPs ${fips.map((f) => f.id).join(', ')} use it`)
-      const gws = (await this.store.ports.find({ network_id: id, device_owner: 'network:router_gateway' })).map((p) => p.device_id)
-      if (gws.length) throw invalidInput(`External network ${id} cannot be updated to be internal: routers ${gws.join(', ')} use it as gateway`)
+        throw invalidInput(
+          `External network ${id} cannot be updated to be internal: floating IPs ${fips.map((f) => f.id).join(', ')} use it`,
+        )
+      const gws = (
+        await this.store.ports.find({ network_id: id, device_owner: 'network:router_gateway' })
+      ).map((p) => p.device_id)
+      if (gws.length)
+        throw invalidInput(
+          `External network ${id} cannot be updated to be internal: routers ${gws.join(', ')} use it as gateway`,
+        )
     }
     const saved = await this.modify(id, async (d) => {
       if (attrs.mtu !== undefined) {
@@ -247,7 +295,11 @@ export class Networks extends ResourceDomain {
     await this.store.tx(async (s) => {
       const ports = await s.ports.find({ network_id: id })
       const holding = ports.filter((p) => !AUTO_DELETE_OWNERS.has(String(p.device_owner)))
-      if (holding.length) throw networkInUse(id, holding.map((p) => p.id))
+      if (holding.length)
+        throw networkInUse(
+          id,
+          holding.map((p) => p.id),
+        )
       for (const p of ports) {
         await s.ips.release(p.id)
         await s.portGroups.set(p.id, [])
@@ -255,7 +307,8 @@ export class Networks extends ResourceDomain {
       }
       for (const sub of await s.subnets.find({ network_id: id })) await s.subnets.delete(sub.id)
       for (const seg of await s.segments.find({ network_id: id })) await s.segments.delete(seg.id)
-      for (const r of await s.rbacPolicies.find({ object_type: 'network', object_id: id })) await s.rbacPolicies.delete(r.id)
+      for (const r of await s.rbacPolicies.find({ object_type: 'network', object_id: id }))
+        await s.rbacPolicies.delete(r.id)
       await this.ml2.release(s, id)
       await s.networks.delete(id)
     })

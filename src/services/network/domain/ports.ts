@@ -14,6 +14,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { isUniqueViolation } from '../../../kernel/db/index.js'
+import type { NetworkConfig } from '../config.js'
 import {
   addressPairsNeedPortSecurity,
   badRequest,
@@ -25,7 +26,6 @@ import {
   securityGroupsNeedPortSecurity,
   typed,
 } from '../errors.js'
-import type { NetworkConfig } from '../config.js'
 import { PORT } from '../schemas/attributes.js'
 import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import { canonical, contains, formatAddress, parseAddress, parseCidr } from './ip.js'
@@ -33,7 +33,15 @@ import { type Ipam, isAutoAddress } from './ipam.js'
 import { Networks } from './networks.js'
 import type { ListQuery } from './query.js'
 import type { Quotas } from './quotas.js'
-import { type Caller, checkRevision, type IfMatch, type Kind, newDoc, ownerOf, ResourceDomain } from './resource.js'
+import {
+  type Caller,
+  checkRevision,
+  type IfMatch,
+  type Kind,
+  newDoc,
+  ownerOf,
+  ResourceDomain,
+} from './resource.js'
 import type { SecurityGroups } from './security-groups.js'
 
 export interface FixedIp {
@@ -53,7 +61,13 @@ export interface PortHooks {
 }
 
 export class Ports extends ResourceDomain {
-  readonly kind: Kind = { resource: 'port', collection: 'ports', attrs: PORT, standard: true, extraFilters: ['ip_address', 'subnet_id'] }
+  readonly kind: Kind = {
+    resource: 'port',
+    collection: 'ports',
+    attrs: PORT,
+    standard: true,
+    extraFilters: ['ip_address', 'subnet_id'],
+  }
   private hooks: PortHooks = { portDeleted: async () => {} }
 
   constructor(
@@ -93,7 +107,10 @@ export class Ports extends ResourceDomain {
     }
     if (caller.isAdmin) return this.store.ports.find(where)
     const owned = await this.store.networks.find({ project_id: caller.projectId })
-    return this.store.ports.find(where, [{ project_id: caller.projectId }, { network_id: owned.map((n) => n.id) }])
+    return this.store.ports.find(where, [
+      { project_id: caller.projectId },
+      { network_id: owned.map((n) => n.id) },
+    ])
   }
 
   override async list(caller: Caller, q: ListQuery) {
@@ -121,22 +138,36 @@ export class Ports extends ResourceDomain {
     }
   }
 
-  private checkPortAttributes(caller: Caller, action: 'create' | 'update', attrs: Record<string, unknown>, target: Record<string, unknown>, explicit: ReadonlySet<string>) {
+  private checkPortAttributes(
+    caller: Caller,
+    action: 'create' | 'update',
+    attrs: Record<string, unknown>,
+    target: Record<string, unknown>,
+    explicit: ReadonlySet<string>,
+  ) {
     this.checkAttributes(caller, action, attrs, target, explicit)
     const fixed = attrs.fixed_ips as FixedIpRequest[] | undefined
     if (explicit.has('fixed_ips') && fixed) {
-      if (fixed.some((f) => f.ip_address !== undefined)) caller.can(`${action}_port:fixed_ips:ip_address`, target)
-      if (fixed.some((f) => f.subnet_id !== undefined)) caller.can(`${action}_port:fixed_ips:subnet_id`, target)
+      if (fixed.some((f) => f.ip_address !== undefined))
+        caller.can(`${action}_port:fixed_ips:ip_address`, target)
+      if (fixed.some((f) => f.subnet_id !== undefined))
+        caller.can(`${action}_port:fixed_ips:subnet_id`, target)
     }
     const pairs = attrs.allowed_address_pairs as { mac_address?: string }[] | undefined
     if (explicit.has('allowed_address_pairs') && pairs?.length) {
       caller.can(`${action}_port:allowed_address_pairs:ip_address`, target)
-      if (pairs.some((p) => p.mac_address !== undefined)) caller.can(`${action}_port:allowed_address_pairs:mac_address`, target)
+      if (pairs.some((p) => p.mac_address !== undefined))
+        caller.can(`${action}_port:allowed_address_pairs:mac_address`, target)
     }
   }
 
   /** Creates a port; `internal` skips policy (router and floating IP ports the service makes). */
-  async create(caller: Caller, attrs: Record<string, unknown>, explicit: ReadonlySet<string>, opts: { internal?: boolean; s?: NetworkStore } = {}): Promise<Doc> {
+  async create(
+    caller: Caller,
+    attrs: Record<string, unknown>,
+    explicit: ReadonlySet<string>,
+    opts: { internal?: boolean; s?: NetworkStore } = {},
+  ): Promise<Doc> {
     const owner = ownerOf(caller, attrs)
     const network = opts.internal
       ? await (opts.s ?? this.store).networks.get(String(attrs.network_id))
@@ -147,7 +178,8 @@ export class Ports extends ResourceDomain {
       caller.can('create_port', target)
       this.checkPortAttributes(caller, 'create', attrs, target, explicit)
     }
-    const portSecurity = (attrs.port_security_enabled as boolean | undefined) ?? Boolean(network.port_security_enabled ?? true)
+    const portSecurity =
+      (attrs.port_security_enabled as boolean | undefined) ?? Boolean(network.port_security_enabled ?? true)
     const pairs = (attrs.allowed_address_pairs as { ip_address: string; mac_address?: string }[]) ?? []
     if (pairs.length && !portSecurity) throw addressPairsNeedPortSecurity()
     const requested = attrs.security_groups as string[] | undefined
@@ -157,7 +189,8 @@ export class Ports extends ResourceDomain {
       throw badRequest('Exceeded maximum amount of fixed ips per port.')
     const device = String(attrs.device_owner ?? '')
     for (let attempt = 0; ; attempt++) {
-      const mac = (attrs.mac_address as string | undefined)?.toLowerCase().replace(/-/g, ':') ?? this.generateMac()
+      const mac =
+        (attrs.mac_address as string | undefined)?.toLowerCase().replace(/-/g, ':') ?? this.generateMac()
       try {
         return await (opts.s ?? this.store).tx(async (s) => {
           if (!opts.internal) await this.quotas.check(s, owner, 'port', 1)
@@ -171,7 +204,8 @@ export class Ports extends ResourceDomain {
             description: attrs.description ?? '',
             tags: attrs.tags ?? [],
           })
-          if ((await s.ports.find({ network_id: network.id, mac_address: mac })).length) throw macInUse(network.id, mac)
+          if ((await s.ports.find({ network_id: network.id, mac_address: mac })).length)
+            throw macInUse(network.id, mac)
           doc.fixed_ips = await this.allocate(s, network, doc.id, mac, fixedReq, device)
           let groups: string[] = []
           if (portSecurity && !device.startsWith('network:')) {
@@ -180,7 +214,10 @@ export class Ports extends ResourceDomain {
           }
           doc.security_groups = groups
           doc.port_security_enabled = portSecurity
-          doc.allowed_address_pairs = pairs.map((p) => ({ ip_address: p.ip_address, mac_address: (p.mac_address ?? mac).toLowerCase() }))
+          doc.allowed_address_pairs = pairs.map((p) => ({
+            ip_address: p.ip_address,
+            mac_address: (p.mac_address ?? mac).toLowerCase(),
+          }))
           doc.extra_dhcp_opts = normaliseDhcpOpts((attrs.extra_dhcp_opts as Record<string, unknown>[]) ?? [])
           doc.qos_policy_id = attrs.qos_policy_id ?? null
           doc.qos_network_policy_id = network.qos_policy_id ?? null
@@ -209,7 +246,12 @@ export class Ports extends ResourceDomain {
     doc['binding:profile'] = attrs['binding:profile'] ?? doc['binding:profile'] ?? {}
     if (host) {
       doc['binding:vif_type'] = 'ovs'
-      doc['binding:vif_details'] = { port_filter: true, connectivity: 'l2', bridge_name: 'br-int', datapath_type: 'system' }
+      doc['binding:vif_details'] = {
+        port_filter: true,
+        connectivity: 'l2',
+        bridge_name: 'br-int',
+        datapath_type: 'system',
+      }
     } else {
       doc['binding:vif_type'] = 'unbound'
       doc['binding:vif_details'] = {}
@@ -219,7 +261,13 @@ export class Ports extends ResourceDomain {
     if (doc.admin_state_up === false) doc.status = 'DOWN'
   }
 
-  private async checkGroups(s: NetworkStore, caller: Caller, ids: string[], owner: string, internal?: boolean) {
+  private async checkGroups(
+    s: NetworkStore,
+    caller: Caller,
+    ids: string[],
+    owner: string,
+    internal?: boolean,
+  ) {
     const found = await s.securityGroups.find({ id: ids })
     for (const id of ids) {
       const g = found.find((x) => x.id === id)
@@ -235,12 +283,21 @@ export class Ports extends ResourceDomain {
   }
 
   /** Claims a port's addresses: the requested ones, or Neutron's defaults. */
-  async allocate(s: NetworkStore, network: Doc, portId: string, mac: string, requested: FixedIpRequest[] | undefined, deviceOwner: string): Promise<FixedIp[]> {
+  async allocate(
+    s: NetworkStore,
+    network: Doc,
+    portId: string,
+    mac: string,
+    requested: FixedIpRequest[] | undefined,
+    deviceOwner: string,
+  ): Promise<FixedIp[]> {
     const subnets = await s.subnets.find({ network_id: network.id })
     const out: FixedIp[] = []
     const usable = (sub: Doc) => {
       const types = (sub.service_types as string[]) ?? []
-      return !types.length || types.includes(deviceOwner) || (deviceOwner === '' && types.includes('compute:nova'))
+      return (
+        !types.length || types.includes(deviceOwner) || (deviceOwner === '' && types.includes('compute:nova'))
+      )
     }
     if (requested === undefined) {
       const v4 = subnets.filter((x) => x.ip_version === 4 && usable(x))
@@ -259,7 +316,11 @@ export class Ports extends ResourceDomain {
         out.push({ subnet_id: sub.id, ip_address: await this.ipam.claimAuto(s, sub, mac, portId) })
       }
       const stateful = v6.filter((x) => !isAutoAddress(x))
-      if (stateful.length) out.push({ subnet_id: stateful[0]!.id, ip_address: await this.ipam.claimAny(s, stateful[0]!, portId) })
+      if (stateful.length)
+        out.push({
+          subnet_id: stateful[0]!.id,
+          ip_address: await this.ipam.claimAny(s, stateful[0]!, portId),
+        })
       return out
     }
     const seen = new Set<string>()
@@ -273,14 +334,26 @@ export class Ports extends ResourceDomain {
           sub = subnets.find((x) => x.id === f.subnet_id)
           if (!sub) throw invalidSubnet(network.id, f.subnet_id)
           if (!contains(parseCidr(sub.cidr)!, a))
-            throw typed('bad_request', 'network.port.ip_not_in_subnet', 'InvalidIpForSubnet', `IP address ${f.ip_address} is not a valid IP for the specified subnet.`)
+            throw typed(
+              'bad_request',
+              'network.port.ip_not_in_subnet',
+              'InvalidIpForSubnet',
+              `IP address ${f.ip_address} is not a valid IP for the specified subnet.`,
+            )
         } else {
           sub = subnets.find((x) => contains(parseCidr(x.cidr)!, a))
           if (!sub)
-            throw typed('bad_request', 'network.port.ip_not_on_network', 'InvalidIpForNetwork', `IP address ${f.ip_address} is not a valid IP for any of the subnets on the specified network.`)
+            throw typed(
+              'bad_request',
+              'network.port.ip_not_on_network',
+              'InvalidIpForNetwork',
+              `IP address ${f.ip_address} is not a valid IP for any of the subnets on the specified network.`,
+            )
         }
         if (isAutoAddress(sub) && !deviceOwner.startsWith('network:router'))
-          throw invalidInput(`IPv6 address ${f.ip_address} cannot be directly assigned to a port on subnet ${sub.id} as the subnet is configured for automatic addresses`)
+          throw invalidInput(
+            `IPv6 address ${f.ip_address} cannot be directly assigned to a port on subnet ${sub.id} as the subnet is configured for automatic addresses`,
+          )
         const key = `${sub.id}|${ip}`
         if (seen.has(key)) throw badRequest(`Duplicate IP address '${ip}'`)
         seen.add(key)
@@ -288,7 +361,9 @@ export class Ports extends ResourceDomain {
       } else if (f.subnet_id !== undefined) {
         sub = subnets.find((x) => x.id === f.subnet_id)
         if (!sub) throw invalidSubnet(network.id, f.subnet_id)
-        ip = isAutoAddress(sub) ? await this.ipam.claimAuto(s, sub, mac, portId) : await this.ipam.claimAny(s, sub, portId)
+        ip = isAutoAddress(sub)
+          ? await this.ipam.claimAuto(s, sub, mac, portId)
+          : await this.ipam.claimAny(s, sub, portId)
       } else {
         throw badRequest('Invalid input for fixed_ips. Reason: an entry needs subnet_id or ip_address.')
       }
@@ -297,23 +372,48 @@ export class Ports extends ResourceDomain {
     return out
   }
 
-  async update(caller: Caller, id: string, attrs: Record<string, unknown>, explicit: ReadonlySet<string>, ifMatch?: IfMatch): Promise<Doc> {
+  async update(
+    caller: Caller,
+    id: string,
+    attrs: Record<string, unknown>,
+    explicit: ReadonlySet<string>,
+    ifMatch?: IfMatch,
+  ): Promise<Doc> {
     const current = await this.load(caller, id)
     checkRevision(current, ifMatch)
     const net = await this.store.networks.get(String(current.network_id))
-    const target: Record<string, unknown> = { ...(await this.target(current)), ...attrs, ...(net ? Networks.networkTarget(net) : {}) }
-    if ('device_owner' in attrs) target['port:network_device'] = String(attrs.device_owner).startsWith('network:') || Boolean(target['port:network_device'])
+    const target: Record<string, unknown> = {
+      ...(await this.target(current)),
+      ...attrs,
+      ...(net ? Networks.networkTarget(net) : {}),
+    }
+    if ('device_owner' in attrs)
+      target['port:network_device'] =
+        String(attrs.device_owner).startsWith('network:') || Boolean(target['port:network_device'])
     caller.can('update_port', target)
     this.checkPortAttributes(caller, 'update', attrs, target, explicit)
     const saved = await this.store.tx((s) =>
       this.modify(
         id,
         async (d) => {
-          const portSecurity = (attrs.port_security_enabled as boolean | undefined) ?? Boolean(d.port_security_enabled)
+          const portSecurity =
+            (attrs.port_security_enabled as boolean | undefined) ?? Boolean(d.port_security_enabled)
           const groups = (attrs.security_groups as string[] | undefined) ?? (d.security_groups as string[])
-          const pairs = (attrs.allowed_address_pairs as { ip_address: string; mac_address?: string }[] | undefined) ?? (d.allowed_address_pairs as { ip_address: string }[])
-          if (!portSecurity && attrs.port_security_enabled === false && groups.length && !('security_groups' in attrs))
-            throw typed('conflict', 'network.port.has_security_groups', 'PortSecurityPortHasSecurityGroup', 'Port has security group associated. Cannot disable port security or ip address until security group is removed')
+          const pairs =
+            (attrs.allowed_address_pairs as { ip_address: string; mac_address?: string }[] | undefined) ??
+            (d.allowed_address_pairs as { ip_address: string }[])
+          if (
+            !portSecurity &&
+            attrs.port_security_enabled === false &&
+            groups.length &&
+            !('security_groups' in attrs)
+          )
+            throw typed(
+              'conflict',
+              'network.port.has_security_groups',
+              'PortSecurityPortHasSecurityGroup',
+              'Port has security group associated. Cannot disable port security or ip address until security group is removed',
+            )
           if (!portSecurity && groups.length) throw securityGroupsNeedPortSecurity()
           if (!portSecurity && pairs.length) throw addressPairsNeedPortSecurity()
           if ('security_groups' in attrs) {
@@ -322,29 +422,72 @@ export class Ports extends ResourceDomain {
             d.security_groups = groups
           }
           if ('allowed_address_pairs' in attrs)
-            d.allowed_address_pairs = pairs.map((p) => ({ ip_address: p.ip_address, mac_address: ((p as { mac_address?: string }).mac_address ?? String(d.mac_address)).toLowerCase() }))
+            d.allowed_address_pairs = pairs.map((p) => ({
+              ip_address: p.ip_address,
+              mac_address: (
+                (p as { mac_address?: string }).mac_address ?? String(d.mac_address)
+              ).toLowerCase(),
+            }))
           if ('mac_address' in attrs) {
             if (d['binding:vif_type'] !== 'unbound' && d['binding:host_id'])
-              throw typed('conflict', 'network.port.bound', 'PortBound', `Unable to complete operation on port ${id}, port is already bound, port type: ${d['binding:vif_type']}, old_mac ${d.mac_address}, new_mac ${attrs.mac_address}.`)
+              throw typed(
+                'conflict',
+                'network.port.bound',
+                'PortBound',
+                `Unable to complete operation on port ${id}, port is already bound, port type: ${d['binding:vif_type']}, old_mac ${d.mac_address}, new_mac ${attrs.mac_address}.`,
+              )
             const mac = String(attrs.mac_address).toLowerCase()
-            if (mac !== d.mac_address && (await s.ports.find({ network_id: String(d.network_id), mac_address: mac })).length)
+            if (
+              mac !== d.mac_address &&
+              (await s.ports.find({ network_id: String(d.network_id), mac_address: mac })).length
+            )
               throw macInUse(String(d.network_id), mac)
             d.mac_address = mac
           }
           if ('fixed_ips' in attrs) {
             const req = attrs.fixed_ips as FixedIpRequest[]
             const old = d.fixed_ips as FixedIp[]
-            const keep = req.filter((f) => f.ip_address !== undefined && old.some((o) => o.ip_address === canonical(f.ip_address!) && (f.subnet_id === undefined || f.subnet_id === o.subnet_id)))
+            const keep = req.filter(
+              (f) =>
+                f.ip_address !== undefined &&
+                old.some(
+                  (o) =>
+                    o.ip_address === canonical(f.ip_address!) &&
+                    (f.subnet_id === undefined || f.subnet_id === o.subnet_id),
+                ),
+            )
             const kept = keep.map((f) => old.find((o) => o.ip_address === canonical(f.ip_address!))!)
             await s.ips.release(id, kept)
             const fresh = req.filter((f) => !keep.includes(f))
-            const added = fresh.length ? await this.allocate(s, net!, id, String(d.mac_address), fresh, String(d.device_owner)) : []
+            const added = fresh.length
+              ? await this.allocate(s, net!, id, String(d.mac_address), fresh, String(d.device_owner))
+              : []
             d.fixed_ips = [...kept, ...added]
           }
-          if ('extra_dhcp_opts' in attrs) d.extra_dhcp_opts = mergeDhcpOpts(d.extra_dhcp_opts as Record<string, unknown>[], attrs.extra_dhcp_opts as Record<string, unknown>[])
-          for (const k of ['name', 'description', 'admin_state_up', 'device_id', 'device_owner', 'port_security_enabled', 'qos_policy_id', 'propagate_uplink_status', 'data_plane_status'])
+          if ('extra_dhcp_opts' in attrs)
+            d.extra_dhcp_opts = mergeDhcpOpts(
+              d.extra_dhcp_opts as Record<string, unknown>[],
+              attrs.extra_dhcp_opts as Record<string, unknown>[],
+            )
+          for (const k of [
+            'name',
+            'description',
+            'admin_state_up',
+            'device_id',
+            'device_owner',
+            'port_security_enabled',
+            'qos_policy_id',
+            'propagate_uplink_status',
+            'data_plane_status',
+          ])
             if (k in attrs) d[k] = attrs[k]
-          if ('binding:host_id' in attrs || 'binding:vnic_type' in attrs || 'binding:profile' in attrs || 'admin_state_up' in attrs || 'device_owner' in attrs)
+          if (
+            'binding:host_id' in attrs ||
+            'binding:vnic_type' in attrs ||
+            'binding:profile' in attrs ||
+            'admin_state_up' in attrs ||
+            'device_owner' in attrs
+          )
             this.bind(d, String(attrs['binding:host_id'] ?? d['binding:host_id'] ?? ''), attrs)
           return d
         },
@@ -354,15 +497,31 @@ export class Ports extends ResourceDomain {
     return this.view(caller, saved, await this.target(saved))
   }
 
-  async delete(caller: Caller, id: string, ifMatch?: IfMatch, opts: { internal?: boolean; s?: NetworkStore } = {}): Promise<void> {
+  async delete(
+    caller: Caller,
+    id: string,
+    ifMatch?: IfMatch,
+    opts: { internal?: boolean; s?: NetworkStore } = {},
+  ): Promise<void> {
     const current = opts.internal ? await (opts.s ?? this.store).ports.get(id) : await this.load(caller, id)
     if (!current) throw notFound('port', id)
     if (!opts.internal) {
       checkRevision(current, ifMatch)
       caller.can('delete_port', await this.target(current))
       const owner = String(current.device_owner)
-      if (owner === 'network:router_interface' || owner === 'network:router_gateway' || owner === 'network:floatingip' || owner === 'network:router_interface_distributed' || owner === 'network:ha_router_replicated_interface')
-        throw typed('conflict', 'network.port.l3_owned', 'L3PortInUse', `Port ${id} cannot be deleted directly via the port API: has device owner ${owner}.`)
+      if (
+        owner === 'network:router_interface' ||
+        owner === 'network:router_gateway' ||
+        owner === 'network:floatingip' ||
+        owner === 'network:router_interface_distributed' ||
+        owner === 'network:ha_router_replicated_interface'
+      )
+        throw typed(
+          'conflict',
+          'network.port.l3_owned',
+          'L3PortInUse',
+          `Port ${id} cannot be deleted directly via the port API: has device owner ${owner}.`,
+        )
     }
     await (opts.s ?? this.store).tx(async (s) => {
       const trunk = (await s.trunks.find({ port_id: id }))[0]
@@ -377,16 +536,28 @@ export class Ports extends ResourceDomain {
 }
 
 function invalidSubnet(networkId: string, subnetId: string) {
-  return typed('bad_request', 'network.port.subnet_not_on_network', 'InvalidInput', `Invalid input for operation: Failed to create port on network ${networkId}, because fixed_ips included invalid subnet ${subnetId}.`)
+  return typed(
+    'bad_request',
+    'network.port.subnet_not_on_network',
+    'InvalidInput',
+    `Invalid input for operation: Failed to create port on network ${networkId}, because fixed_ips included invalid subnet ${subnetId}.`,
+  )
 }
 
 function normaliseDhcpOpts(opts: Record<string, unknown>[]): Record<string, unknown>[] {
   return opts
     .filter((o) => o.opt_value !== null)
-    .map((o) => ({ opt_name: o.opt_name, opt_value: o.opt_value, ip_version: o.ip_version === undefined ? 4 : Number(o.ip_version) }))
+    .map((o) => ({
+      opt_name: o.opt_name,
+      opt_value: o.opt_value,
+      ip_version: o.ip_version === undefined ? 4 : Number(o.ip_version),
+    }))
 }
 
-function mergeDhcpOpts(old: Record<string, unknown>[], changes: Record<string, unknown>[]): Record<string, unknown>[] {
+function mergeDhcpOpts(
+  old: Record<string, unknown>[],
+  changes: Record<string, unknown>[],
+): Record<string, unknown>[] {
   const out = [...(old ?? [])]
   for (const c of changes ?? []) {
     const v = c.ip_version === undefined ? 4 : Number(c.ip_version)

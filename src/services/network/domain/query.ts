@@ -34,10 +34,15 @@ const RESERVED = new Set([
   'verbose',
 ])
 
-const many = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v])
+const many = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : Array.isArray(v) ? v : [v]
 
 /** Reads a raw query string object; unknown filter names are a 400 (filter-validation). */
-export function parseListQuery(raw: RawQuery, attrs: AttrMap, extraFilters: readonly string[] = []): ListQuery {
+export function parseListQuery(
+  raw: RawQuery,
+  attrs: AttrMap,
+  extraFilters: readonly string[] = [],
+): ListQuery {
   const filters = new Map<string, string[]>()
   for (const [k, v] of Object.entries(raw)) {
     if (RESERVED.has(k)) continue
@@ -45,10 +50,17 @@ export function parseListQuery(raw: RawQuery, attrs: AttrMap, extraFilters: read
     filters.set(k, many(v))
   }
   const split = (k: string) => {
-    const vals = many(raw[k]).flatMap((s) => s.split(',')).filter((s) => s !== '')
+    const vals = many(raw[k])
+      .flatMap((s) => s.split(','))
+      .filter((s) => s !== '')
     return vals.length ? vals : undefined
   }
-  const tags = { all: split('tags'), any: split('tags-any'), notAll: split('not-tags'), notAny: split('not-tags-any') }
+  const tags = {
+    all: split('tags'),
+    any: split('tags-any'),
+    notAll: split('not-tags'),
+    notAny: split('not-tags-any'),
+  }
   const keys = many(raw.sort_key)
   const dirs = many(raw.sort_dir)
   if (dirs.length && dirs.length !== keys.length)
@@ -66,7 +78,9 @@ export function parseListQuery(raw: RawQuery, attrs: AttrMap, extraFilters: read
     if (!/^\d+$/.test(lim)) throw badRequest(`Limit must be an integer 0 or greater and not '${lim}'`)
     limit = Number(lim) || undefined
   }
-  const fields = many(raw.fields).flatMap((f) => f.split(',')).filter(Boolean)
+  const fields = many(raw.fields)
+    .flatMap((f) => f.split(','))
+    .filter(Boolean)
   const pr = many(raw.page_reverse)[0]
   return {
     filters,
@@ -84,7 +98,9 @@ function matches(value: unknown, wanted: string, key: string): boolean {
   if (Array.isArray(value)) {
     if (key === 'fixed_ips' || key === 'allowed_address_pairs') {
       const [k, val] = wanted.includes('=') ? wanted.split(/=(.*)/s) : ['ip_address', wanted]
-      return value.some((e) => e && typeof e === 'object' && String((e as Record<string, unknown>)[k!]) === val)
+      return value.some(
+        (e) => e && typeof e === 'object' && String((e as Record<string, unknown>)[k!]) === val,
+      )
     }
     return value.some((e) => String(e) === wanted)
   }
@@ -178,7 +194,10 @@ export function paginate(docs: Doc[], q: ListQuery): Page {
 }
 
 /** Keeps only the asked-for fields of a view. */
-export function pickFields(doc: Record<string, unknown>, fields?: readonly string[]): Record<string, unknown> {
+export function pickFields(
+  doc: Record<string, unknown>,
+  fields?: readonly string[],
+): Record<string, unknown> {
   if (!fields) return doc
   const out: Record<string, unknown> = {}
   for (const f of fields) if (f in doc) out[f] = doc[f]

@@ -3,10 +3,11 @@
  * defaults (-1 unlimited), usage counted from the resource tables inside the creating
  * transaction, and a 409 OverQuota that names the resource.
  */
-import { badRequest, overQuota, typed } from '../errors.js'
+
 import type { NetworkConfig } from '../config.js'
-import type { NetworkStore } from '../storage/index.js'
+import { badRequest, overQuota, typed } from '../errors.js'
 import { toInt } from '../schemas/validators.js'
+import type { NetworkStore } from '../storage/index.js'
 
 export const QUOTA_RESOURCES = [
   'network',
@@ -76,20 +77,30 @@ export class Quotas {
   async details(projectId: string) {
     const limits = await this.limits(projectId)
     const out: Record<string, { limit: number; used: number; reserved: number }> = {}
-    for (const r of QUOTA_RESOURCES) out[r] = { limit: limits[r], used: await this.used(projectId, r), reserved: 0 }
+    for (const r of QUOTA_RESOURCES)
+      out[r] = { limit: limits[r], used: await this.used(projectId, r), reserved: 0 }
     return out
   }
 
   async update(projectId: string, body: unknown): Promise<Record<QuotaResource, number>> {
-    if (!body || typeof body !== 'object' || !('quota' in body)) throw badRequest("Unable to find 'quota' in request body")
+    if (!body || typeof body !== 'object' || !('quota' in body))
+      throw badRequest("Unable to find 'quota' in request body")
     const q = (body as { quota: unknown }).quota
-    if (!q || typeof q !== 'object' || Array.isArray(q)) throw badRequest('Invalid input for operation: quota is not a dictionary.')
+    if (!q || typeof q !== 'object' || Array.isArray(q))
+      throw badRequest('Invalid input for operation: quota is not a dictionary.')
     const values = new Map<string, number>()
     for (const [k, v] of Object.entries(q)) {
       if (k === 'force' || k === 'check_limit') continue
-      if (!(QUOTA_RESOURCES as readonly string[]).includes(k)) throw badRequest(`Unrecognized attribute(s) '${k}'`)
+      if (!(QUOTA_RESOURCES as readonly string[]).includes(k))
+        throw badRequest(`Unrecognized attribute(s) '${k}'`)
       const n = toInt(v)
-      if (n < -1) throw typed('bad_request', 'network.quota.invalid', 'InvalidQuotaValue', `Change would make usage less than 0 for the following resources: ${k}.`)
+      if (n < -1)
+        throw typed(
+          'bad_request',
+          'network.quota.invalid',
+          'InvalidQuotaValue',
+          `Change would make usage less than 0 for the following resources: ${k}.`,
+        )
       values.set(k, n)
     }
     await this.store.tx(async (s) => {
@@ -101,7 +112,12 @@ export class Quotas {
   async reset(projectId: string): Promise<void> {
     const n = await this.store.quotas.clear(projectId)
     if (n === 0)
-      throw typed('not_found', 'network.quota.not_found', 'TenantQuotaNotFound', `Quota for tenant ${projectId} could not be found.`)
+      throw typed(
+        'not_found',
+        'network.quota.not_found',
+        'TenantQuotaNotFound',
+        `Quota for tenant ${projectId} could not be found.`,
+      )
   }
 
   async projects(): Promise<string[]> {

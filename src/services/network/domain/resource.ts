@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto'
 import type { RequestContext } from '../../../kernel/auth/index.js'
 import { badRequest, concurrentUpdate, notFound, policyNotAuthorized, revisionMismatch } from '../errors.js'
+import { NETWORK_POLICY_RULES } from '../policies/index.js'
 import type { AttrMap } from '../schemas/attributes.js'
 import { policyAttributes } from '../schemas/attributes.js'
 import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
-import { NETWORK_POLICY_RULES } from '../policies/index.js'
 import { filterDocs, type ListQuery, type Page, paginate, sortDocs } from './query.js'
 
 /** Neutron's timestamp form: seconds, UTC, `Z`. */
@@ -79,7 +79,8 @@ export function checkRevision(doc: Doc, ifMatch: IfMatch | undefined) {
 export function ownerOf(caller: Caller, body: Record<string, unknown>): string {
   const t = body.tenant_id as string | undefined
   const p = body.project_id as string | undefined
-  if (t !== undefined && p !== undefined && t !== p) throw badRequest("'project_id' and 'tenant_id' do not match")
+  if (t !== undefined && p !== undefined && t !== p)
+    throw badRequest("'project_id' and 'tenant_id' do not match")
   delete body.tenant_id
   delete body.project_id
   return p ?? t ?? caller.projectId
@@ -118,7 +119,9 @@ export abstract class ResourceDomain {
 
   /** Rows a non-admin caller could see (a superset; policy decides). */
   protected candidates(caller: Caller, _q: ListQuery): Promise<Doc[]> {
-    return caller.isAdmin ? this.repo(this.store).find() : this.repo(this.store).find({ project_id: caller.projectId })
+    return caller.isAdmin
+      ? this.repo(this.store).find()
+      : this.repo(this.store).find({ project_id: caller.projectId })
   }
 
   /** Computed attributes, filled for a batch of documents at once. */
@@ -141,7 +144,8 @@ export abstract class ResourceDomain {
   /** The document if the caller may see it, else 404. */
   async load(caller: Caller, id: string, s: NetworkStore = this.store): Promise<Doc> {
     const doc = await this.repo(s).get(id)
-    if (!doc || !caller.allows(this.rule('get'), await this.target(doc))) throw notFound(this.kind.resource, id)
+    if (!doc || !caller.allows(this.rule('get'), await this.target(doc)))
+      throw notFound(this.kind.resource, id)
     return doc
   }
 
@@ -178,7 +182,8 @@ export abstract class ResourceDomain {
     for (const a of policyAttributes(this.kind.attrs)) {
       if (!explicit.has(a) || !KNOWN_RULES.has(this.rule(action, a))) continue
       const def = this.kind.attrs[a]?.default
-      if (action === 'create' && def !== undefined && JSON.stringify(given[a]) === JSON.stringify(def)) continue
+      if (action === 'create' && def !== undefined && JSON.stringify(given[a]) === JSON.stringify(def))
+        continue
       caller.can(this.rule(action, a), target)
     }
   }
@@ -216,7 +221,11 @@ export abstract class ResourceDomain {
     return (doc.tags as string[]) ?? []
   }
 
-  async setTags(caller: Caller, id: string, tags: string[] | ((old: string[]) => string[])): Promise<string[]> {
+  async setTags(
+    caller: Caller,
+    id: string,
+    tags: string[] | ((old: string[]) => string[]),
+  ): Promise<string[]> {
     const doc = await this.load(caller, id)
     caller.can(this.rule('update'), await this.target(doc))
     const saved = await this.modify(id, (d) => {

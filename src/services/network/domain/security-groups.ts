@@ -6,24 +6,64 @@
  * the prefix, remote group or prefix, duplicates); deletion that names the ports using a
  * group.
  */
-import { badRequest, cannotRemoveDefault, notFound, securityGroupInUse, securityGroupRuleExists, typed } from '../errors.js'
+import {
+  badRequest,
+  cannotRemoveDefault,
+  notFound,
+  securityGroupInUse,
+  securityGroupRuleExists,
+  typed,
+} from '../errors.js'
 import { SECURITY_GROUP, SECURITY_GROUP_RULE } from '../schemas/attributes.js'
 import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import { formatCidr, parseCidr } from './ip.js'
 import type { ListQuery } from './query.js'
 import type { Quotas } from './quotas.js'
-import { type Caller, checkRevision, type IfMatch, type Kind, newDoc, ownerOf, ResourceDomain } from './resource.js'
+import {
+  type Caller,
+  checkRevision,
+  type IfMatch,
+  type Kind,
+  newDoc,
+  ownerOf,
+  ResourceDomain,
+} from './resource.js'
 
 const PROTOCOLS: Record<string, number> = {
-  ah: 51, dccp: 33, egp: 8, esp: 50, gre: 47, hopopt: 0, icmp: 1, igmp: 2, ipip: 4, 'ipv6-encap': 41,
-  'ipv6-frag': 44, 'ipv6-icmp': 58, icmpv6: 58, 'ipv6-nonxt': 59, 'ipv6-opts': 60, 'ipv6-route': 43,
-  ospf: 89, pgm: 113, rsvp: 46, sctp: 132, tcp: 6, udp: 17, udplite: 136, vrrp: 112,
+  ah: 51,
+  dccp: 33,
+  egp: 8,
+  esp: 50,
+  gre: 47,
+  hopopt: 0,
+  icmp: 1,
+  igmp: 2,
+  ipip: 4,
+  'ipv6-encap': 41,
+  'ipv6-frag': 44,
+  'ipv6-icmp': 58,
+  icmpv6: 58,
+  'ipv6-nonxt': 59,
+  'ipv6-opts': 60,
+  'ipv6-route': 43,
+  ospf: 89,
+  pgm: 113,
+  rsvp: 46,
+  sctp: 132,
+  tcp: 6,
+  udp: 17,
+  udplite: 136,
+  vrrp: 112,
 }
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'dccp', 'udplite', '6', '17', '132', '33', '136'])
 const ICMP = new Set(['icmp', 'icmpv6', 'ipv6-icmp', '1', '58'])
 
 export class SecurityGroupRules extends ResourceDomain {
-  readonly kind: Kind = { resource: 'security_group_rule', collection: 'security_group_rules', attrs: SECURITY_GROUP_RULE }
+  readonly kind: Kind = {
+    resource: 'security_group_rule',
+    collection: 'security_group_rules',
+    attrs: SECURITY_GROUP_RULE,
+  }
 
   constructor(
     store: NetworkStore,
@@ -45,11 +85,15 @@ export class SecurityGroupRules extends ResourceDomain {
   protected override async candidates(caller: Caller, _q: ListQuery): Promise<Doc[]> {
     if (caller.isAdmin) return this.store.securityGroupRules.find()
     const own = await this.store.securityGroups.find({ project_id: caller.projectId })
-    return this.store.securityGroupRules.find({}, [{ project_id: caller.projectId }, { security_group_id: own.map((g) => g.id) }])
+    return this.store.securityGroupRules.find({}, [
+      { project_id: caller.projectId },
+      { security_group_id: own.map((g) => g.id) },
+    ])
   }
 
   protected override async decorate(docs: Doc[]): Promise<void> {
-    for (const d of docs) d.belongs_to_default_sg = await this.store.portGroups.isDefault(String(d.security_group_id))
+    for (const d of docs)
+      d.belongs_to_default_sg = await this.store.portGroups.isDefault(String(d.security_group_id))
   }
 
   /** Checks and normalises a rule; answers the stored fields. */
@@ -65,24 +109,59 @@ export class SecurityGroupRules extends ResourceDomain {
       else protocol = p
     }
     const ethertype = attrs.ethertype as string
-    if (protocol !== null && ICMP.has(String(protocol)) && ['icmpv6', 'ipv6-icmp', '58'].includes(String(protocol)) && ethertype === 'IPv4')
-      throw badRequest(`Invalid input for operation: Protocol ${protocol} is not supported for ethertype IPv4.`)
+    if (
+      protocol !== null &&
+      ICMP.has(String(protocol)) &&
+      ['icmpv6', 'ipv6-icmp', '58'].includes(String(protocol)) &&
+      ethertype === 'IPv4'
+    )
+      throw badRequest(
+        `Invalid input for operation: Protocol ${protocol} is not supported for ethertype IPv4.`,
+      )
     const min = attrs.port_range_min as number | null
     const max = attrs.port_range_max as number | null
     if ((min !== null || max !== null) && protocol === null)
-      throw typed('bad_request', 'network.security_group_rule.port_without_protocol', 'SecurityGroupProtocolRequiredWithPorts', 'Must also specify protocol if port range is given.')
+      throw typed(
+        'bad_request',
+        'network.security_group_rule.port_without_protocol',
+        'SecurityGroupProtocolRequiredWithPorts',
+        'Must also specify protocol if port range is given.',
+      )
     if (protocol !== null && PORT_PROTOCOLS.has(String(protocol))) {
       if (min !== null && max !== null && min > max)
-        throw typed('bad_request', 'network.security_group_rule.port_range', 'SecurityGroupInvalidPortRange', 'For TCP/UDP protocols, port_range_min must be <= port_range_max')
+        throw typed(
+          'bad_request',
+          'network.security_group_rule.port_range',
+          'SecurityGroupInvalidPortRange',
+          'For TCP/UDP protocols, port_range_min must be <= port_range_max',
+        )
       for (const v of [min, max])
         if (v !== null && (v < 1 || v > 65535))
-          throw typed('bad_request', 'network.security_group_rule.port_value', 'SecurityGroupInvalidPortValue', `Invalid value for port ${v}`)
+          throw typed(
+            'bad_request',
+            'network.security_group_rule.port_value',
+            'SecurityGroupInvalidPortValue',
+            `Invalid value for port ${v}`,
+          )
     } else if (protocol !== null && ICMP.has(String(protocol))) {
-      for (const [name, v] of [['type', min], ['code', max]] as const)
+      for (const [name, v] of [
+        ['type', min],
+        ['code', max],
+      ] as const)
         if (v !== null && (v < 0 || v > 255))
-          throw typed('bad_request', 'network.security_group_rule.icmp_value', 'SecurityGroupInvalidIcmpValue', `Invalid value for ICMP ${name} (port-range-${name === 'type' ? 'min' : 'max'}): ${v}`)
+          throw typed(
+            'bad_request',
+            'network.security_group_rule.icmp_value',
+            'SecurityGroupInvalidIcmpValue',
+            `Invalid value for ICMP ${name} (port-range-${name === 'type' ? 'min' : 'max'}): ${v}`,
+          )
       if (min === null && max !== null)
-        throw typed('bad_request', 'network.security_group_rule.icmp_code', 'SecurityGroupMissingIcmpType', `ICMP code (port-range-max) ${max} is provided but ICMP type (port-range-min) is missing.`)
+        throw typed(
+          'bad_request',
+          'network.security_group_rule.icmp_code',
+          'SecurityGroupMissingIcmpType',
+          `ICMP code (port-range-max) ${max} is provided but ICMP type (port-range-min) is missing.`,
+        )
     } else if (protocol !== null && (min !== null || max !== null)) {
       throw badRequest(`Invalid input for operation: Port range is not supported for protocol ${protocol}.`)
     }
@@ -90,14 +169,25 @@ export class SecurityGroupRules extends ResourceDomain {
     let normalized: string | null = null
     if (prefix !== null && prefix !== undefined) {
       const c = parseCidr(prefix)
-      if (!c) throw badRequest(`Invalid input for remote_ip_prefix. Reason: '${prefix}' is not a valid IP subnet.`)
+      if (!c)
+        throw badRequest(`Invalid input for remote_ip_prefix. Reason: '${prefix}' is not a valid IP subnet.`)
       if ((c.version === 4 ? 'IPv4' : 'IPv6') !== ethertype)
-        throw typed('bad_request', 'network.security_group_rule.ethertype', 'SecurityGroupRuleParameterConflict', `Conflicting value ethertype ${ethertype} for CIDR ${prefix}`)
+        throw typed(
+          'bad_request',
+          'network.security_group_rule.ethertype',
+          'SecurityGroupRuleParameterConflict',
+          `Conflicting value ethertype ${ethertype} for CIDR ${prefix}`,
+        )
       normalized = formatCidr(c)
       if (!prefix.includes('/')) prefix = normalized
     }
     if (prefix && attrs.remote_group_id)
-      throw typed('bad_request', 'network.security_group_rule.remote_both', 'SecurityGroupRemoteGroupAndRemoteIpPrefix', 'Only remote_ip_prefix or remote_group_id may be provided.')
+      throw typed(
+        'bad_request',
+        'network.security_group_rule.remote_both',
+        'SecurityGroupRemoteGroupAndRemoteIpPrefix',
+        'Only remote_ip_prefix or remote_group_id may be provided.',
+      )
     return {
       protocol,
       port_range_min: min,
@@ -115,7 +205,12 @@ export class SecurityGroupRules extends ResourceDomain {
     const groups = this.groups
     const owner = ownerOf(caller, attrs)
     const sg = await groups.load(caller, String(attrs.security_group_id))
-    caller.can('create_security_group_rule', { ...attrs, project_id: owner, tenant_id: owner, 'security_group:project_id': sg.project_id })
+    caller.can('create_security_group_rule', {
+      ...attrs,
+      project_id: owner,
+      tenant_id: owner,
+      'security_group:project_id': sg.project_id,
+    })
     if (!caller.isAdmin && sg.project_id !== caller.projectId) throw notFound('security_group', sg.id)
     const fields = this.normalise(attrs)
     if (fields.remote_group_id) await groups.load(caller, String(fields.remote_group_id))
@@ -133,7 +228,11 @@ export class SecurityGroupRules extends ResourceDomain {
 
   private async touchGroup(s: NetworkStore, id: string) {
     const g = await s.securityGroups.get(id)
-    if (g) await s.securityGroups.update({ ...g, revision_number: Number(g.revision_number) + 1 }, Number(g.revision_number))
+    if (g)
+      await s.securityGroups.update(
+        { ...g, revision_number: Number(g.revision_number) + 1 },
+        Number(g.revision_number),
+      )
   }
 
   async delete(caller: Caller, id: string): Promise<void> {
@@ -146,7 +245,16 @@ export class SecurityGroupRules extends ResourceDomain {
   }
 }
 
-const RULE_KEYS = ['direction', 'ethertype', 'protocol', 'port_range_min', 'port_range_max', 'remote_group_id', 'normalized_cidr', 'remote_address_group_id'] as const
+const RULE_KEYS = [
+  'direction',
+  'ethertype',
+  'protocol',
+  'port_range_min',
+  'port_range_max',
+  'remote_group_id',
+  'normalized_cidr',
+  'remote_address_group_id',
+] as const
 
 function equalValue(key: string, a: unknown, b: unknown): boolean {
   if (key === 'protocol') {
@@ -187,7 +295,12 @@ function defaultRules(projectId: string, groupId: string): Doc[] {
       remote_address_group_id: null,
       description: '',
     })
-  return [rule('ingress', 'IPv4', true), rule('ingress', 'IPv6', true), rule('egress', 'IPv4', false), rule('egress', 'IPv6', false)]
+  return [
+    rule('ingress', 'IPv4', true),
+    rule('ingress', 'IPv6', true),
+    rule('egress', 'IPv4', false),
+    rule('egress', 'IPv6', false),
+  ]
 }
 
 function egressRules(projectId: string, groupId: string): Doc[] {
@@ -195,7 +308,12 @@ function egressRules(projectId: string, groupId: string): Doc[] {
 }
 
 export class SecurityGroups extends ResourceDomain {
-  readonly kind: Kind = { resource: 'security_group', collection: 'security_groups', attrs: SECURITY_GROUP, standard: true }
+  readonly kind: Kind = {
+    resource: 'security_group',
+    collection: 'security_groups',
+    attrs: SECURITY_GROUP,
+    standard: true,
+  }
 
   constructor(
     store: NetworkStore,
@@ -222,7 +340,11 @@ export class SecurityGroups extends ResourceDomain {
     const existing = await s.portGroups.defaultOf(projectId)
     if (existing) return existing
     if (!projectId) return ''
-    const group = newDoc(projectId, { name: 'default', description: 'Default security group', stateful: true })
+    const group = newDoc(projectId, {
+      name: 'default',
+      description: 'Default security group',
+      stateful: true,
+    })
     // NOTE: the claim row decides who made the default group; a loser's group and rules
     // never get written (its claim fails before them), inside its own transaction.
     const won = await s.tx(async (t) => {
@@ -243,11 +365,21 @@ export class SecurityGroups extends ResourceDomain {
     const owner = ownerOf(caller, attrs)
     caller.can('create_security_group', { ...attrs, project_id: owner, tenant_id: owner })
     if (attrs.name === 'default' && (await this.store.portGroups.defaultOf(owner)))
-      throw typed('conflict', 'network.security_group.default_exists', 'SecurityGroupDefaultAlreadyExists', 'Default security group already exists.')
+      throw typed(
+        'conflict',
+        'network.security_group.default_exists',
+        'SecurityGroupDefaultAlreadyExists',
+        'Default security group already exists.',
+      )
     await this.ensureDefault(owner)
     const doc = await this.store.tx(async (s) => {
       await this.quotas.check(s, owner, 'security_group', 1)
-      const g = newDoc(owner, { name: attrs.name, description: attrs.description, stateful: attrs.stateful, tags: attrs.tags ?? [] })
+      const g = newDoc(owner, {
+        name: attrs.name,
+        description: attrs.description,
+        stateful: attrs.stateful,
+        tags: attrs.tags ?? [],
+      })
       await s.securityGroups.insert(g)
       for (const r of egressRules(owner, g.id)) await s.securityGroupRules.insert(r)
       return g
@@ -256,13 +388,33 @@ export class SecurityGroups extends ResourceDomain {
     return doc
   }
 
-  async update(caller: Caller, id: string, attrs: Record<string, unknown>, _explicit: ReadonlySet<string>, ifMatch?: IfMatch): Promise<Doc> {
+  async update(
+    caller: Caller,
+    id: string,
+    attrs: Record<string, unknown>,
+    _explicit: ReadonlySet<string>,
+    ifMatch?: IfMatch,
+  ): Promise<Doc> {
     const current = await this.load(caller, id)
     checkRevision(current, ifMatch)
     caller.can('update_security_group', await this.target(current))
-    if (current.name === 'default' && attrs.name !== undefined && attrs.name !== 'default' && (await this.store.portGroups.isDefault(id)))
-      throw typed('conflict', 'network.security_group.default_update', 'SecurityGroupCannotUpdateDefault', 'Updating default security group not allowed.')
-    if ('stateful' in attrs && attrs.stateful !== current.stateful && (await this.store.portGroups.portsUsing(id)).length)
+    if (
+      current.name === 'default' &&
+      attrs.name !== undefined &&
+      attrs.name !== 'default' &&
+      (await this.store.portGroups.isDefault(id))
+    )
+      throw typed(
+        'conflict',
+        'network.security_group.default_update',
+        'SecurityGroupCannotUpdateDefault',
+        'Updating default security group not allowed.',
+      )
+    if (
+      'stateful' in attrs &&
+      attrs.stateful !== current.stateful &&
+      (await this.store.portGroups.portsUsing(id)).length
+    )
       throw securityGroupInUse(id, await this.store.portGroups.portsUsing(id))
     const saved = await this.modify(id, (d) => {
       for (const k of ['name', 'description', 'stateful']) if (k in attrs) d[k] = attrs[k]
@@ -281,9 +433,12 @@ export class SecurityGroups extends ResourceDomain {
     await this.store.tx(async (s) => {
       const ports = await s.portGroups.portsUsing(id)
       if (ports.length) throw securityGroupInUse(id, ports)
-      const remoteUsers = (await s.securityGroupRules.find({ remote_group_id: id })).filter((r) => r.security_group_id !== id)
+      const remoteUsers = (await s.securityGroupRules.find({ remote_group_id: id })).filter(
+        (r) => r.security_group_id !== id,
+      )
       for (const r of remoteUsers) await s.securityGroupRules.delete(r.id)
-      for (const r of await s.securityGroupRules.find({ security_group_id: id })) await s.securityGroupRules.delete(r.id)
+      for (const r of await s.securityGroupRules.find({ security_group_id: id }))
+        await s.securityGroupRules.delete(r.id)
       if (isDefault) await s.portGroups.dropDefault(String(current.project_id))
       await s.securityGroups.delete(id)
     })

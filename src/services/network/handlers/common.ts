@@ -4,12 +4,12 @@
  * update, delete, tags), so each resource's file only says which domain it calls.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { badRequest, typed } from '../errors.js'
 import type { NetworkConfig } from '../config.js'
-import { pickFields, parseListQuery, type RawQuery } from '../domain/query.js'
+import { parseListQuery, pickFields, type RawQuery } from '../domain/query.js'
 import { Caller, type Kind, parseIfMatch } from '../domain/resource.js'
-import type { Services } from '../service-deps.js'
+import { badRequest, typed } from '../errors.js'
 import { prepareBody, prepareItem } from '../schemas/attributes.js'
+import type { Services } from '../service-deps.js'
 import type { Doc } from '../storage/index.js'
 
 export interface NetworkDeps extends Services {
@@ -41,10 +41,19 @@ export function fieldsOf(req: FastifyRequest): string[] | undefined {
 /** The domain operations a standard collection has. */
 export interface CollectionDomain {
   readonly kind: Kind
-  list(c: Caller, q: ReturnType<typeof parseListQuery>): Promise<{ items: Doc[]; next?: string; previous?: string }>
+  list(
+    c: Caller,
+    q: ReturnType<typeof parseListQuery>,
+  ): Promise<{ items: Doc[]; next?: string; previous?: string }>
   show(c: Caller, id: string): Promise<Doc>
   create?(c: Caller, attrs: Record<string, unknown>, explicit: ReadonlySet<string>): Promise<Doc>
-  update?(c: Caller, id: string, attrs: Record<string, unknown>, explicit: ReadonlySet<string>, ifMatch?: ReturnType<typeof parseIfMatch>): Promise<Doc>
+  update?(
+    c: Caller,
+    id: string,
+    attrs: Record<string, unknown>,
+    explicit: ReadonlySet<string>,
+    ifMatch?: ReturnType<typeof parseIfMatch>,
+  ): Promise<Doc>
   delete?(c: Caller, id: string, ifMatch?: ReturnType<typeof parseIfMatch>): Promise<void>
   tags(c: Caller, id: string): Promise<string[]>
   setTags(c: Caller, id: string, tags: string[] | ((old: string[]) => string[])): Promise<string[]>
@@ -52,7 +61,12 @@ export interface CollectionDomain {
 
 type Pick = (deps: NetworkDeps) => CollectionDomain
 
-function links(req: FastifyRequest, deps: NetworkDeps, path: string, page: { next?: string; previous?: string }) {
+function links(
+  req: FastifyRequest,
+  deps: NetworkDeps,
+  path: string,
+  page: { next?: string; previous?: string },
+) {
   const out: { rel: string; href: string }[] = []
   const base = new URLSearchParams()
   for (const [k, v] of Object.entries(query(req))) {
@@ -80,7 +94,9 @@ export function collection(pick: Pick, path: string) {
       const d = pick(deps)
       const q = parseListQuery(query(req), d.kind.attrs, d.kind.extraFilters)
       const page = await d.list(caller(req), q)
-      const out: Record<string, unknown> = { [d.kind.collection]: page.items.map((i) => pickFields(i, q.fields)) }
+      const out: Record<string, unknown> = {
+        [d.kind.collection]: page.items.map((i) => pickFields(i, q.fields)),
+      }
       const l = links(req, deps, path, page)
       if (l.length) out[`${d.kind.collection}_links`] = l
       return out
@@ -119,7 +135,13 @@ export function collection(pick: Pick, path: string) {
     async update(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
       const d = pick(deps)
       const attrs = prepareBody(d.kind.attrs, d.kind.resource, req.body, 'update')
-      const doc = await d.update!(caller(req), params(req).id!, attrs, new Set(Object.keys(attrs)), ifMatch(req))
+      const doc = await d.update!(
+        caller(req),
+        params(req).id!,
+        attrs,
+        new Set(Object.keys(attrs)),
+        ifMatch(req),
+      )
       return { [d.kind.resource]: doc }
     },
     async delete(req: FastifyRequest, reply: FastifyReply, deps: NetworkDeps) {
@@ -168,5 +190,10 @@ function checkTag(t: unknown) {
 }
 
 function tagNotFound(id: string, tag: string) {
-  return typed('not_found', 'network.tag.not_found', 'TagNotFound', `Tag ${tag} could not be found for resource ${id}.`)
+  return typed(
+    'not_found',
+    'network.tag.not_found',
+    'TagNotFound',
+    `Tag ${tag} could not be found for resource ${id}.`,
+  )
 }

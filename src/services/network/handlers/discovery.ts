@@ -17,7 +17,11 @@ const RESOURCES: readonly [string, string][] = [
 export async function listVersions(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
   return {
     versions: [
-      { id: 'v2.0', status: 'CURRENT', links: [{ href: `${hostUrl(req, deps)}${deps.prefix}/v2.0/`, rel: 'self' }] },
+      {
+        id: 'v2.0',
+        status: 'CURRENT',
+        links: [{ href: `${hostUrl(req, deps)}${deps.prefix}/v2.0/`, rel: 'self' }],
+      },
     ],
   }
 }

@@ -8,7 +8,9 @@ import { caller, type NetworkDeps, params } from './common.js'
 
 export async function listQuotas(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
   const c = caller(req)
-  const projects = (await deps.quotas.projects()).filter((p) => c.allows('get_quota', { project_id: p, tenant_id: p }))
+  const projects = (await deps.quotas.projects()).filter((p) =>
+    c.allows('get_quota', { project_id: p, tenant_id: p }),
+  )
   return {
     quotas: await Promise.all(
       projects.map(async (p) => ({ ...(await deps.quotas.limits(p)), project_id: p, tenant_id: p })),

@@ -43,7 +43,11 @@ export const BASE_RULES: readonly RuleDefault[] = [
     checkStr: 'rule:owner or rule:admin_or_network_owner',
     description: 'Rule for resource owner, admin or network owner access',
   },
-  { name: 'network_owner', checkStr: 'project_id:%(network:project_id)s', description: 'Rule for network owner access' },
+  {
+    name: 'network_owner',
+    checkStr: 'project_id:%(network:project_id)s',
+    description: 'Rule for network owner access',
+  },
   { name: 'admin_only', checkStr: 'rule:context_is_admin', description: 'Rule for admin-only access' },
   { name: 'regular_user', checkStr: '', description: 'Rule for regular user access' },
   { name: 'shared', checkStr: 'True:%(network:shared)s', description: 'Rule of shared network' },
@@ -53,7 +57,11 @@ export const BASE_RULES: readonly RuleDefault[] = [
     checkStr: 'True:%(port:network_device)s',
     description: "Rule of a port whose device_owner starts with 'network:'",
   },
-  { name: 'shared_subnetpools', checkStr: 'True:%(subnetpool:shared)s', description: 'Rule of shared subnetpools' },
+  {
+    name: 'shared_subnetpools',
+    checkStr: 'True:%(subnetpool:shared)s',
+    description: 'Rule of shared subnetpools',
+  },
   {
     name: 'shared_address_scopes',
     checkStr: 'True:%(address_scope:shared)s',

@@ -169,7 +169,11 @@ export const OTHER_RULES: readonly RuleDefault[] = [
 
   rule('create_address_scope', ADMIN_OR_PROJECT_MEMBER, 'Create an address scope'),
   rule('create_address_scope:shared', ADMIN),
-  rule('get_address_scope', `${ADMIN_OR_PROJECT_READER} or rule:shared_address_scopes`, 'Get an address scope'),
+  rule(
+    'get_address_scope',
+    `${ADMIN_OR_PROJECT_READER} or rule:shared_address_scopes`,
+    'Get an address scope',
+  ),
   rule('update_address_scope', ADMIN_OR_PROJECT_MEMBER),
   rule('update_address_scope:shared', ADMIN),
   rule('delete_address_scope', ADMIN_OR_PROJECT_MEMBER),

@@ -87,8 +87,16 @@ export const SUBNET: AttrMap = {
   dns_nameservers: { post: true, put: true, default: [], validate: v.nameservers },
   host_routes: { post: true, put: true, default: [], validate: v.hostRoutes },
   enable_dhcp: { post: true, put: true, default: true, convert: v.toBoolean },
-  ipv6_ra_mode: { post: true, default: null, validate: (x) => (x === null ? undefined : v.values(['dhcpv6-stateful', 'dhcpv6-stateless', 'slaac'])(x)) },
-  ipv6_address_mode: { post: true, default: null, validate: (x) => (x === null ? undefined : v.values(['dhcpv6-stateful', 'dhcpv6-stateless', 'slaac'])(x)) },
+  ipv6_ra_mode: {
+    post: true,
+    default: null,
+    validate: (x) => (x === null ? undefined : v.values(['dhcpv6-stateful', 'dhcpv6-stateless', 'slaac'])(x)),
+  },
+  ipv6_address_mode: {
+    post: true,
+    default: null,
+    validate: (x) => (x === null ? undefined : v.values(['dhcpv6-stateful', 'dhcpv6-stateless', 'slaac'])(x)),
+  },
   segment_id: { post: true, put: true, default: null, validate: v.uuidOrNone, policy: true },
   service_types: { post: true, put: true, default: [], validate: v.stringList(255), policy: true },
   use_default_subnetpool: { post: true, default: false, convert: v.toBoolean },
@@ -113,7 +121,17 @@ export const PORT: AttrMap = {
     post: true,
     put: true,
     default: 'normal',
-    validate: v.values(['normal', 'direct', 'macvtap', 'baremetal', 'direct-physical', 'virtio-forwarder', 'smart-nic', 'remote-managed', 'vdpa']),
+    validate: v.values([
+      'normal',
+      'direct',
+      'macvtap',
+      'baremetal',
+      'direct-physical',
+      'virtio-forwarder',
+      'smart-nic',
+      'remote-managed',
+      'vdpa',
+    ]),
     policy: true,
   },
   'binding:profile': { post: true, put: true, default: {}, validate: v.dictOrNone, policy: true },
@@ -124,7 +142,11 @@ export const PORT: AttrMap = {
   propagate_uplink_status: { post: true, put: true, default: false, convert: v.toBoolean },
   resource_request: { policy: true },
   ip_allocation: READ_ONLY,
-  data_plane_status: { put: true, policy: true, validate: (x) => (x === null ? undefined : v.values(['ACTIVE', 'DOWN'])(x)) },
+  data_plane_status: {
+    put: true,
+    policy: true,
+    validate: (x) => (x === null ? undefined : v.values(['ACTIVE', 'DOWN'])(x)),
+  },
 }
 
 export const SECURITY_GROUP: AttrMap = {
@@ -217,7 +239,18 @@ export const RBAC_POLICY: AttrMap = {
   id: READ_ONLY,
   tenant_id: PROJECT,
   project_id: PROJECT,
-  object_type: { post: true, required: true, validate: v.values(['network', 'qos_policy', 'security_group', 'address_scope', 'subnetpool', 'address_group']) },
+  object_type: {
+    post: true,
+    required: true,
+    validate: v.values([
+      'network',
+      'qos_policy',
+      'security_group',
+      'address_scope',
+      'subnetpool',
+      'address_group',
+    ]),
+  },
   object_id: { post: true, required: true, validate: v.uuid },
   target_tenant: { post: true, put: true, required: true, validate: v.string(255), policy: true },
   action: { post: true, required: true, validate: v.values(['access_as_shared', 'access_as_external']) },
@@ -260,9 +293,21 @@ export const METERING_LABEL_RULE: AttrMap = {
   metering_label_id: { post: true, required: true, validate: v.uuid },
   direction: { post: true, default: 'ingress', validate: v.values(['ingress', 'egress']) },
   excluded: { post: true, default: false, convert: v.toBoolean },
-  remote_ip_prefix: { post: true, default: null, validate: (x) => (x === null ? undefined : v.subnetCidr(x)) },
-  source_ip_prefix: { post: true, default: null, validate: (x) => (x === null ? undefined : v.subnetCidr(x)) },
-  destination_ip_prefix: { post: true, default: null, validate: (x) => (x === null ? undefined : v.subnetCidr(x)) },
+  remote_ip_prefix: {
+    post: true,
+    default: null,
+    validate: (x) => (x === null ? undefined : v.subnetCidr(x)),
+  },
+  source_ip_prefix: {
+    post: true,
+    default: null,
+    validate: (x) => (x === null ? undefined : v.subnetCidr(x)),
+  },
+  destination_ip_prefix: {
+    post: true,
+    default: null,
+    validate: (x) => (x === null ? undefined : v.subnetCidr(x)),
+  },
 }
 
 export const AGENT: AttrMap = {

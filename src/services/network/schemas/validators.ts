@@ -3,8 +3,9 @@
  * `convert_to_boolean`, ...): each validator answers a reason, in Neutron's words, or
  * undefined; converters throw InvalidInput. The attribute maps in attributes.ts use them.
  */
-import { invalidInput } from '../errors.js'
+
 import { parseAddress, parseCidr } from '../domain/ip.js'
+import { invalidInput } from '../errors.js'
 
 export type Validator = (value: unknown) => string | undefined
 export type Converter = (value: unknown) => unknown
@@ -46,7 +47,8 @@ export const stringOrNone =
   (v) =>
     v === null ? undefined : string(max)(v)
 
-export const uuid: Validator = (v) => (typeof v === 'string' && UUID.test(v) ? undefined : `${repr(v)} is not a valid UUID`)
+export const uuid: Validator = (v) =>
+  typeof v === 'string' && UUID.test(v) ? undefined : `${repr(v)} is not a valid UUID`
 export const uuidOrNone: Validator = (v) => (v === null ? undefined : uuid(v))
 export const uuidList: Validator = (v) => {
   if (!Array.isArray(v)) return `${repr(v)} is not a list`
@@ -167,7 +169,8 @@ export const fixedIps: Validator = (v) => {
   for (const f of v) {
     if (dict(f)) return `Invalid data format for fixed IP: '${JSON.stringify(f)}'`
     for (const k of Object.keys(f)) {
-      if (k !== 'ip_address' && k !== 'subnet_id') return `Invalid data format for fixed IP: '${JSON.stringify(f)}'`
+      if (k !== 'ip_address' && k !== 'subnet_id')
+        return `Invalid data format for fixed IP: '${JSON.stringify(f)}'`
     }
     const { ip_address, subnet_id } = f as { ip_address?: unknown; subnet_id?: unknown }
     if (ip_address !== undefined && ipAddress(ip_address)) return ipAddress(ip_address)
@@ -203,7 +206,13 @@ export const extraDhcpOpts: Validator = (v) => {
     if (Object.keys(rest).length) return `Unrecognized attribute(s) '${Object.keys(rest).join(', ')}'`
     if (typeof opt_name !== 'string' || !opt_name) return `${repr(opt_name)} is not a valid string`
     if (opt_value !== null && typeof opt_value !== 'string') return `${repr(opt_value)} is not a valid string`
-    if (ip_version !== undefined && ip_version !== 4 && ip_version !== 6 && ip_version !== '4' && ip_version !== '6')
+    if (
+      ip_version !== undefined &&
+      ip_version !== 4 &&
+      ip_version !== 6 &&
+      ip_version !== '4' &&
+      ip_version !== '6'
+    )
       return `${repr(ip_version)} is not in [4, 6]`
   }
   return undefined

@@ -7,12 +7,7 @@
  */
 import type { InsertQueryBuilder, InsertResult, Kysely } from 'kysely'
 import type { Dialect } from '../../../kernel/db/index.js'
-import type {
-  IpAllocationRow,
-  NetworkDatabase,
-  SegmentAllocationRow,
-  SubportRow,
-} from './schema.js'
+import type { IpAllocationRow, NetworkDatabase, SegmentAllocationRow, SubportRow } from './schema.js'
 
 /** INSERT that does nothing when the key exists; true when the row was inserted. */
 async function claim<DB, T extends keyof DB & string>(
@@ -63,7 +58,11 @@ export class IpAllocationRepo {
   }
 
   async onSubnet(subnetId: string): Promise<IpAllocationRow[]> {
-    return this.db.selectFrom('neutron_ip_allocations').selectAll().where('subnet_id', '=', subnetId).execute()
+    return this.db
+      .selectFrom('neutron_ip_allocations')
+      .selectAll()
+      .where('subnet_id', '=', subnetId)
+      .execute()
   }
 
   async release(portId: string, keep: readonly { subnet_id: string; ip_address: string }[] = []) {
@@ -114,7 +113,10 @@ export class PortSecurityGroupRepo {
   async set(portId: string, groupIds: readonly string[]): Promise<void> {
     await this.db.deleteFrom('neutron_port_security_groups').where('port_id', '=', portId).execute()
     for (const g of new Set(groupIds))
-      await this.db.insertInto('neutron_port_security_groups').values({ port_id: portId, security_group_id: g }).execute()
+      await this.db
+        .insertInto('neutron_port_security_groups')
+        .values({ port_id: portId, security_group_id: g })
+        .execute()
   }
 
   async portsUsing(groupId: string): Promise<string[]> {
@@ -163,7 +165,11 @@ export class QuotaRepo {
   constructor(private readonly db: Kysely<NetworkDatabase>) {}
 
   async of(projectId: string): Promise<Map<string, number>> {
-    const rows = await this.db.selectFrom('neutron_quotas').selectAll().where('project_id', '=', projectId).execute()
+    const rows = await this.db
+      .selectFrom('neutron_quotas')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .execute()
     return new Map(rows.map((r) => [r.resource, Number(r.hard_limit)]))
   }
 
@@ -175,11 +181,17 @@ export class QuotaRepo {
       .where('resource', '=', resource)
       .executeTakeFirst()
     if (Number(res.numUpdatedRows) === 0)
-      await this.db.insertInto('neutron_quotas').values({ project_id: projectId, resource, hard_limit: limit }).execute()
+      await this.db
+        .insertInto('neutron_quotas')
+        .values({ project_id: projectId, resource, hard_limit: limit })
+        .execute()
   }
 
   async clear(projectId: string): Promise<number> {
-    const res = await this.db.deleteFrom('neutron_quotas').where('project_id', '=', projectId).executeTakeFirst()
+    const res = await this.db
+      .deleteFrom('neutron_quotas')
+      .where('project_id', '=', projectId)
+      .executeTakeFirst()
     return Number(res.numDeletedRows)
   }
 

@@ -48,8 +48,10 @@ export class NetworkStore {
     readonly dialect: Dialect,
     private readonly inTransaction = false,
   ) {
-    const r = (table: ConstructorParameters<typeof ResourceRepo>[2], cols?: (d: Doc) => Record<string, unknown>) =>
-      new ResourceRepo(db, dialect, table, cols)
+    const r = (
+      table: ConstructorParameters<typeof ResourceRepo>[2],
+      cols?: (d: Doc) => Record<string, unknown>,
+    ) => new ResourceRepo(db, dialect, table, cols)
     this.networks = r('neutron_networks', (d) => ({
       shared: d.shared ? 1 : 0,
       external: d['router:external'] ? 1 : 0,

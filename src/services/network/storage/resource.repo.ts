@@ -56,7 +56,9 @@ export class ResourceRepo {
 
   async get(id: string): Promise<Doc | undefined> {
     const row = await this.db.selectFrom(this.table).selectAll().where('id', '=', id).executeTakeFirst()
-    return row ? ResourceRepo.parse(row as { data: string; revision_number: number; updated_at: string }) : undefined
+    return row
+      ? ResourceRepo.parse(row as { data: string; revision_number: number; updated_at: string })
+      : undefined
   }
 
   /** Rows matching every condition of `where`, and at least one of `anyOf` when given. */
@@ -64,7 +66,7 @@ export class ResourceRepo {
     // biome-ignore lint/suspicious/noExplicitAny: dynamic table
     let q: any = this.db.selectFrom(this.table).selectAll()
     q = applyWhere(q, where)
-    if (anyOf && anyOf.length)
+    if (anyOf?.length)
       q = q.where(
         // biome-ignore lint/suspicious/noExplicitAny: expression builder of a dynamic table
         (eb: any) => eb.or(anyOf.map((w) => eb.and(conditions(eb, w)))),
@@ -105,7 +107,11 @@ export class ResourceRepo {
 // biome-ignore lint/suspicious/noExplicitAny: expression builder of a dynamic table
 function conditions(eb: any, where: Where) {
   return Object.entries(where).map(([k, v]) =>
-    v === null ? eb(k, 'is', null) : Array.isArray(v) ? eb(k, 'in', v.length ? v : ['\u0000']) : eb(k, '=', v),
+    v === null
+      ? eb(k, 'is', null)
+      : Array.isArray(v)
+        ? eb(k, 'in', v.length ? v : ['\u0000'])
+        : eb(k, '=', v),
   )
 }
 

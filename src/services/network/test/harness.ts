@@ -13,12 +13,19 @@ export const OTHER = 'other-project-member'
 
 export const N = '/network/v2.0'
 
-export function startNetwork(config: Record<string, Record<string, string | number | boolean>> = {}): Promise<TestHost> {
+export function startNetwork(
+  config: Record<string, Record<string, string | number | boolean>> = {},
+): Promise<TestHost> {
   return startTestHost({ modules: [networkModule], config })
 }
 
 /** Creates a network and an IPv4 subnet as a persona; answers both. */
-export async function networkWithSubnet(t: TestHost, as: string, cidr = '10.1.0.0/24', extra: Record<string, unknown> = {}) {
+export async function networkWithSubnet(
+  t: TestHost,
+  as: string,
+  cidr = '10.1.0.0/24',
+  extra: Record<string, unknown> = {},
+) {
   const net = await t.call('POST', `${N}/networks`, { as, body: { network: { name: 'n' } } })
   if (net.status !== 201) throw new Error(`network create: ${net.status} ${JSON.stringify(net.body)}`)
   const sub = await t.call('POST', `${N}/subnets`, {

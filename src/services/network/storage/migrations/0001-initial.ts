@@ -33,7 +33,9 @@ export const initial: NamedMigration = {
   name: 'network-0001-initial',
   async up(db: Db) {
     await resource(db, 'neutron_networks', (t) =>
-      t.addColumn('shared', 'integer', (c) => c.notNull()).addColumn('external', 'integer', (c) => c.notNull()),
+      t
+        .addColumn('shared', 'integer', (c) => c.notNull())
+        .addColumn('external', 'integer', (c) => c.notNull()),
     )
     await resource(db, 'neutron_subnets', (t) =>
       t
@@ -43,7 +45,11 @@ export const initial: NamedMigration = {
         .addColumn('subnetpool_id', uuid)
         .addColumn('segment_id', uuid),
     )
-    await db.schema.createIndex('neutron_subnets_network_idx').on('neutron_subnets').column('network_id').execute()
+    await db.schema
+      .createIndex('neutron_subnets_network_idx')
+      .on('neutron_subnets')
+      .column('network_id')
+      .execute()
     await resource(db, 'neutron_ports', (t) =>
       t
         .addColumn('network_id', uuid, (c) => c.notNull())
@@ -83,9 +89,7 @@ export const initial: NamedMigration = {
         .addColumn('port_id', uuid)
         .addColumn('router_id', uuid),
     )
-    await resource(db, 'neutron_trunks', (t) =>
-      t.addColumn('port_id', uuid, (c) => c.notNull().unique()),
-    )
+    await resource(db, 'neutron_trunks', (t) => t.addColumn('port_id', uuid, (c) => c.notNull().unique()))
     await resource(db, 'neutron_rbac_policies', (t) =>
       t
         .addColumn('object_type', 'varchar(32)', (c) => c.notNull())
