@@ -4,7 +4,7 @@
  * the same transaction (nested calls join it).
  */
 import type { Kysely } from 'kysely'
-import type { Dialect } from '../../../kernel/db/index.js'
+import { type Dialect, isRetryableTransactionError } from '../../../kernel/db/index.js'
 import {
   IpAllocationRepo,
   PortSecurityGroupRepo,
@@ -108,9 +108,20 @@ export class NetworkStore {
     this.subports = new SubportRepo(db)
   }
 
-  /** Runs `fn` in one transaction (or in the current one). */
+  /**
+   * Runs `fn` in one transaction (or in the current one). A deadlock or serialization
+   * failure (MariaDB's gap locks under concurrent claims) runs the whole of `fn` again:
+   * nothing of the failed attempt was written.
+   */
   async tx<T>(fn: (s: NetworkStore) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this)
-    return this.db.transaction().execute((trx) => fn(new NetworkStore(trx, this.dialect, true)))
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.db.transaction().execute((trx) => fn(new NetworkStore(trx, this.dialect, true)))
+      } catch (e) {
+        if (!isRetryableTransactionError(e) || attempt >= 20) throw e
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)))
+      }
+    }
   }
 }
