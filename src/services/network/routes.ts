@@ -51,6 +51,11 @@ function collectionRoutes(
   return routes
 }
 
+/** A router's member action: PUT /v2.0/routers/<id>/<action>. */
+function routerAction(action: string, handler: R['handler']): R[] {
+  return [{ method: 'PUT', path: `${V}/routers/:id/${action}`, policy: action, enforce: 'handler', handler }]
+}
+
 const urlProject = (req: FastifyRequest) => {
   const p = (req.params as Record<string, string>).project_id
   return { project_id: p, tenant_id: p }
@@ -70,6 +75,13 @@ export const ROUTES: readonly R[] = [
     update: false,
     tags: false,
   }),
+
+  ...collectionRoutes('routers', 'router', res.routers),
+  ...routerAction('add_router_interface', res.addRouterInterface),
+  ...routerAction('remove_router_interface', res.removeRouterInterface),
+  ...routerAction('add_extraroutes', res.addExtraRoutes),
+  ...routerAction('remove_extraroutes', res.removeExtraRoutes),
+  ...collectionRoutes('floatingips', 'floatingip', res.floatingIps),
 
   { method: 'GET', path: `${V}/quotas`, authenticated: true, handler: quotas.listQuotas },
   {

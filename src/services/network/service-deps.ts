@@ -1,7 +1,9 @@
 /** The domain services the handlers call, as service.ts builds them. */
+import type { FloatingIps } from './domain/floating-ips.js'
 import type { Networks } from './domain/networks.js'
 import type { Ports } from './domain/ports.js'
 import type { Quotas } from './domain/quotas.js'
+import type { Routers } from './domain/routers.js'
 import type { SecurityGroupRules, SecurityGroups } from './domain/security-groups.js'
 import type { Subnets } from './domain/subnets.js'
 
@@ -12,4 +14,6 @@ export interface Services {
   securityGroups: SecurityGroups
   securityGroupRules: SecurityGroupRules
   quotas: Quotas
+  routers: Routers
+  floatingIps: FloatingIps
 }

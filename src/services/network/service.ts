@@ -4,11 +4,13 @@
  */
 import type { ModuleContext, ServiceInstance } from '../../kernel/host/index.js'
 import type { NetworkConfig } from './config.js'
+import { FloatingIps } from './domain/floating-ips.js'
 import { Ipam } from './domain/ipam.js'
 import { Ml2 } from './domain/ml2.js'
 import { Networks } from './domain/networks.js'
 import { Ports } from './domain/ports.js'
 import { Quotas } from './domain/quotas.js'
+import { Routers } from './domain/routers.js'
 import { SecurityGroupRules, SecurityGroups } from './domain/security-groups.js'
 import { Subnets } from './domain/subnets.js'
 import type { NetworkDeps } from './handlers/common.js'
@@ -46,7 +48,9 @@ export function buildServices(store: NetworkStore, config: NetworkConfig): Servi
     defaultPool: async () => undefined,
   })
   const ports = new Ports(store, networks, securityGroups, quotas, ipam, config)
-  return { networks, subnets, ports, securityGroups, securityGroupRules, quotas }
+  const routers = new Routers(store, networks, subnets, ports, quotas)
+  const floatingIps = new FloatingIps(store, networks, ports, quotas)
+  return { networks, subnets, ports, securityGroups, securityGroupRules, quotas, routers, floatingIps }
 }
 
 export async function createNetworkService(

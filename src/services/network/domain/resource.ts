@@ -134,6 +134,8 @@ export abstract class ResourceDomain {
   /** The view a caller gets: attributes whose `get_` policy fails are left out. */
   view(caller: Caller, doc: Doc, target: Record<string, unknown>): Doc {
     const out = { ...doc }
+    // Fields starting with `_` are the service's own bookkeeping (a router's gateway port).
+    for (const k of Object.keys(out)) if (k.startsWith('_')) delete out[k]
     for (const a of policyAttributes(this.kind.attrs)) {
       if (!(a in out) || !KNOWN_RULES.has(this.rule('get', a))) continue
       if (!caller.allows(this.rule('get', a), target)) delete out[a]
