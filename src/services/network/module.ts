@@ -11,6 +11,21 @@ import type { NetworkDatabase } from './storage/schema.js'
 
 export const NETWORK_PREFIX = '/network'
 
+/** What `cloudlet up` asks of the network service once identity is bootstrapped. */
+export interface NetworkTopology {
+  /**
+   * Creates devstack's default topology (public, private, router1) owned by the named
+   * project, unless the service has networks already. Answers whether it made it.
+   */
+  ensureDefault(adminProjectName: string): Promise<boolean>
+}
+
+declare module '../../kernel/host/module.js' {
+  interface Capabilities {
+    networkTopology: NetworkTopology
+  }
+}
+
 export const networkModule: ServiceModule<NetworkConfig, NetworkDatabase> = {
   name: 'network',
   serviceType: 'network',
@@ -20,6 +35,7 @@ export const networkModule: ServiceModule<NetworkConfig, NetworkDatabase> = {
   databaseSection: 'network_database',
   roles: ['api'],
   needs: ['tokens'],
+  provides: ['networkTopology'],
   // NOTE: the service's code loads only in a process that runs it.
   create: async (ctx) => (await import('./service.js')).createNetworkService(ctx),
 }

@@ -13,6 +13,7 @@ import { Quotas } from './domain/quotas.js'
 import { Routers } from './domain/routers.js'
 import { SecurityGroupRules, SecurityGroups } from './domain/security-groups.js'
 import { Subnets } from './domain/subnets.js'
+import { ensureDefaultTopology } from './domain/topology.js'
 import type { NetworkDeps } from './handlers/common.js'
 import { NETWORK_PREFIX } from './module.js'
 import { networkPlugin } from './plugin.js'
@@ -62,7 +63,26 @@ export async function createNetworkService(
   const enforcer = ctx.enforcer(NETWORK_POLICY_RULES, {
     forbiddenMessage: (rule) => `(rule:${rule}) is disallowed by policy`,
   })
+  const topology = {
+    async ensureDefault(adminProjectName: string) {
+      const cfg = ctx.config.cloudlet_network
+      if (!cfg.default_topology || (await store.networks.count()) > 0) return false
+      const found = await ctx
+        .client('identity')
+        .get<{ projects: { id: string }[] }>(`/v3/projects?name=${encodeURIComponent(adminProjectName)}`)
+      const adminProjectId = found.projects[0]?.id
+      if (!adminProjectId) return false
+      const made = await ensureDefaultTopology(store, services, enforcer, {
+        adminProjectId,
+        publicCidr: cfg.public_cidr,
+        privateCidr: cfg.private_cidr,
+      })
+      if (made) ctx.logger.info(made, 'created the default network topology')
+      return made !== undefined
+    },
+  }
   return {
     ...(ctx.roles.has('api') ? { plugin: networkPlugin(deps, ctx.auth, enforcer) } : {}),
+    provides: { networkTopology: topology },
   }
 }
