@@ -12,16 +12,8 @@ export interface Extension {
 const ext = (alias: string, name: string, description: string): Extension => ({ alias, name, description })
 
 export const EXTENSIONS: readonly Extension[] = [
-  ext('address-scope', 'Address scope', 'Address scopes extension.'),
-  ext('agent', 'agent', 'The agent management extension.'),
   ext('allowed-address-pairs', 'Allowed Address Pairs', 'Provides allowed address pairs'),
-  ext('availability_zone', 'Availability Zone', 'The availability zone extension.'),
   ext('binding', 'Port Binding', 'Expose port bindings of a virtual port to external application'),
-  ext(
-    'default-subnetpools',
-    'Default Subnetpools',
-    'Provides ability to mark and use a subnetpool as the default.',
-  ),
   ext('external-net', 'Neutron external network', 'Adds external network attribute to network resource.'),
   ext('extra_dhcp_opt', 'Neutron Extra DHCP options', 'Extra options configuration for DHCP.'),
   ext('extraroute', 'Neutron Extra Route', 'Extra routes configuration for L3 router'),
@@ -41,7 +33,6 @@ export const EXTENSIONS: readonly Extension[] = [
     'Floating IP Port Details Extension',
     'Add port_details attribute to Floating IP resource',
   ),
-  ext('metering', 'Neutron Metering', 'Neutron Metering extension.'),
   ext(
     'multi-provider',
     'Multi Provider Network',
@@ -52,12 +43,6 @@ export const EXTENSIONS: readonly Extension[] = [
     'net-mtu-writable',
     'Network MTU (writable)',
     'Provides a writable MTU attribute for a network resource.',
-  ),
-  ext('network_availability_zone', 'Network Availability Zone', 'Availability zone support for network.'),
-  ext(
-    'network-ip-availability',
-    'Network IP Availability',
-    'Provides IP availability data for each network and subnet.',
   ),
   ext('pagination', 'Pagination support', 'Extension that indicates that pagination is enabled.'),
   ext('port-security', 'Port Security', 'Provides port security'),
@@ -70,11 +55,6 @@ export const EXTENSIONS: readonly Extension[] = [
     'Expose functions for quotas usage statistics per project',
   ),
   ext(
-    'rbac-policies',
-    'RBAC Policies',
-    'Allows creation and modification of policies that control tenant access to resources.',
-  ),
-  ext(
     'revision-if-match',
     'If-Match constraints based on revision_number',
     'Extension indicating that If-Match based on revision_number is supported.',
@@ -85,7 +65,6 @@ export const EXTENSIONS: readonly Extension[] = [
     'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.',
   ),
   ext('security-group', 'security-group', 'The security groups extension.'),
-  ext('segment', 'Segment', 'Segments extension.'),
   ext(
     'service-type',
     'Neutron Service Type Management',
@@ -117,12 +96,9 @@ export const EXTENSIONS: readonly Extension[] = [
     'Stateful security group',
     'Indicates if the security group is stateful or not',
   ),
-  ext('subnet_allocation', 'Subnet Allocation', 'Enables allocation of subnets from a subnet pool'),
   ext(
     'subnet-service-types',
     'Subnet service types',
     'Provides ability to set the subnet service_types field',
   ),
-  ext('trunk', 'Trunk Extension', 'Provides support for trunk ports'),
-  ext('trunk-details', 'Trunk port details', 'Expose trunk port details'),
 ]

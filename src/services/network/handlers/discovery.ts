@@ -54,3 +54,8 @@ export async function showExtension(req: FastifyRequest) {
   if (!e) throw notFound('extension', alias, 'ExtensionNotFound')
   return { extension: view(e) }
 }
+
+/** Service providers (`service-type`): no advanced services are offered. */
+export async function listServiceProviders() {
+  return { service_providers: [] }
+}
