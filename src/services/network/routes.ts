@@ -66,7 +66,12 @@ export const ROUTES: readonly R[] = [
   { method: 'GET', path: V, public: true, handler: discovery.showVersion },
   { method: 'GET', path: `${V}/extensions`, authenticated: true, handler: discovery.listExtensions },
   { method: 'GET', path: `${V}/extensions/:alias`, authenticated: true, handler: discovery.showExtension },
-  { method: 'GET', path: `${V}/service-providers`, policy: 'get_service_provider', handler: discovery.listServiceProviders },
+  {
+    method: 'GET',
+    path: `${V}/service-providers`,
+    policy: 'get_service_provider',
+    handler: discovery.listServiceProviders,
+  },
 
   ...collectionRoutes('networks', 'network', res.networks),
   ...collectionRoutes('subnets', 'subnet', res.subnets),
