@@ -141,7 +141,7 @@ describe('network with the openstack CLI', { timeout: 600_000 }, () => {
     await ok(['router', 'add', 'subnet', 'cli-router', 'cli-sub'])
     await json(['network', 'create', 'cli-net2'])
     await ok(['subnet', 'create', '--network', 'cli-net2', '--subnet-range', '192.168.51.0/24', 'cli-sub2'])
-    const rport = await json(['port', 'create', '--network', 'cli-net2', 'cli-rport'])
+    await json(['port', 'create', '--network', 'cli-net2', 'cli-rport'])
     await ok(['router', 'add', 'port', 'cli-router', 'cli-rport'])
     const shown = await json(['router', 'show', 'cli-router'])
     assert.equal(
