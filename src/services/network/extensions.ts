@@ -12,6 +12,23 @@ export interface Extension {
 const ext = (alias: string, name: string, description: string): Extension => ({ alias, name, description })
 
 export const EXTENSIONS: readonly Extension[] = [
+  ext('availability_zone', 'Availability Zone', 'The availability zone extension.'),
+  ext('metering', 'Neutron Metering', 'Neutron Metering extension.'),
+  ext('network_availability_zone', 'Network Availability Zone', 'Availability zone support for network.'),
+  ext(
+    'network-ip-availability',
+    'Network IP Availability',
+    'Provides IP availability data for each network and subnet.',
+  ),
+  ext(
+    'rbac-policies',
+    'RBAC Policies',
+    'Allows creation and modification of policies that control tenant access to resources.',
+  ),
+  ext('router_availability_zone', 'Router Availability Zone', 'Availability zone support for router.'),
+  ext('segment', 'Segment', 'Segments extension.'),
+  ext('trunk', 'Trunk Extension', 'Provides support for trunk ports'),
+  ext('trunk-details', 'Trunk port details', 'Expose trunk port details'),
   ext('allowed-address-pairs', 'Allowed Address Pairs', 'Provides allowed address pairs'),
   ext('binding', 'Port Binding', 'Expose port bindings of a virtual port to external application'),
   ext('external-net', 'Neutron external network', 'Adds external network attribute to network resource.'),

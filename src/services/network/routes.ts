@@ -89,6 +89,60 @@ export const ROUTES: readonly R[] = [
   ...routerAction('remove_extraroutes', res.removeExtraRoutes),
   ...collectionRoutes('floatingips', 'floatingip', res.floatingIps),
 
+  ...collectionRoutes('trunks', 'trunk', res.trunks),
+  {
+    method: 'PUT',
+    path: `${V}/trunks/:id/add_subports`,
+    policy: 'add_subports',
+    enforce: 'handler',
+    handler: res.addSubports,
+  },
+  {
+    method: 'PUT',
+    path: `${V}/trunks/:id/remove_subports`,
+    policy: 'remove_subports',
+    enforce: 'handler',
+    handler: res.removeSubports,
+  },
+  {
+    method: 'GET',
+    path: `${V}/trunks/:id/get_subports`,
+    policy: 'get_subports',
+    enforce: 'handler',
+    handler: res.getSubports,
+  },
+  ...collectionRoutes('rbac-policies', 'rbac_policy', res.rbacPolicies, { tags: false }),
+  ...collectionRoutes('segments', 'segment', res.segments, { tags: false }),
+  ...collectionRoutes('metering/metering-labels', 'metering_label', res.meteringLabels, {
+    update: false,
+    tags: false,
+  }),
+  ...collectionRoutes('metering/metering-label-rules', 'metering_label_rule', res.meteringRules, {
+    update: false,
+    tags: false,
+  }),
+  {
+    method: 'GET',
+    path: `${V}/network-ip-availabilities`,
+    policy: 'get_network_ip_availability',
+    enforce: 'handler',
+    handler: res.listIpAvailability,
+  },
+  {
+    method: 'GET',
+    path: `${V}/network-ip-availabilities/:id`,
+    policy: 'get_network_ip_availability',
+    enforce: 'handler',
+    handler: res.showIpAvailability,
+  },
+  {
+    method: 'GET',
+    path: `${V}/availability_zones`,
+    policy: 'get_availability_zone',
+    enforce: 'handler',
+    handler: res.listAvailabilityZones,
+  },
+
   { method: 'GET', path: `${V}/quotas`, authenticated: true, handler: quotas.listQuotas },
   {
     method: 'GET',

@@ -4,16 +4,21 @@
  */
 import type { ModuleContext, ServiceInstance } from '../../kernel/host/index.js'
 import type { NetworkConfig } from './config.js'
+import { IpAvailability } from './domain/availability.js'
 import { FloatingIps } from './domain/floating-ips.js'
 import { Ipam } from './domain/ipam.js'
+import { MeteringLabels, MeteringRules } from './domain/metering.js'
 import { Ml2 } from './domain/ml2.js'
 import { Networks } from './domain/networks.js'
 import { Ports } from './domain/ports.js'
 import { Quotas } from './domain/quotas.js'
+import { RbacPolicies } from './domain/rbac.js'
 import { Routers } from './domain/routers.js'
 import { SecurityGroupRules, SecurityGroups } from './domain/security-groups.js'
+import { Segments } from './domain/segments.js'
 import { Subnets } from './domain/subnets.js'
 import { ensureDefaultTopology } from './domain/topology.js'
+import { Trunks } from './domain/trunks.js'
 import type { NetworkDeps } from './handlers/common.js'
 import { NETWORK_PREFIX } from './module.js'
 import { networkPlugin } from './plugin.js'
@@ -51,7 +56,23 @@ export function buildServices(store: NetworkStore, config: NetworkConfig): Servi
   const ports = new Ports(store, networks, securityGroups, quotas, ipam, config)
   const routers = new Routers(store, networks, subnets, ports, quotas)
   const floatingIps = new FloatingIps(store, networks, ports, quotas)
-  return { networks, subnets, ports, securityGroups, securityGroupRules, quotas, routers, floatingIps }
+  const meteringLabels = new MeteringLabels(store)
+  return {
+    networks,
+    subnets,
+    ports,
+    securityGroups,
+    securityGroupRules,
+    quotas,
+    routers,
+    floatingIps,
+    trunks: new Trunks(store, ports, quotas),
+    rbacPolicies: new RbacPolicies(store, quotas),
+    segments: new Segments(store, ml2),
+    meteringLabels,
+    meteringRules: new MeteringRules(store, meteringLabels),
+    ipAvailability: new IpAvailability(store),
+  }
 }
 
 export async function createNetworkService(

@@ -8,7 +8,7 @@ import { badRequest, invalidInput, networkInUse, notFound } from '../errors.js'
 import { NETWORK } from '../schemas/attributes.js'
 import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import type { Ml2, Segment } from './ml2.js'
-import type { ListQuery } from './query.js'
+import { filterDocs, type ListQuery, type Page, paginate, sortDocs } from './query.js'
 import type { Quotas } from './quotas.js'
 import {
   type Caller,
@@ -29,6 +29,11 @@ const PROVIDER_KEYS = [
   'provider:physical_network',
   'provider:segmentation_id',
 ] as const
+
+export interface RbacGrants {
+  shared: Set<string>
+  external: Set<string>
+}
 
 export interface NetworkHooks {
   /** Called inside the create transaction (the default security group of the project). */
@@ -56,7 +61,7 @@ export class Networks extends ResourceDomain {
   }
 
   /** The policy target of a network, and of anything on it (`network:*`). */
-  static networkTarget(net: Doc, viewer?: string, rbac?: { shared: Set<string>; external: Set<string> }) {
+  static networkTarget(net: Doc, viewer?: string, rbac?: RbacGrants) {
     const sharedTo = rbac && viewer !== undefined && (rbac.shared.has('*') || rbac.shared.has(viewer))
     const externalTo = rbac && viewer !== undefined && (rbac.external.has('*') || rbac.external.has(viewer))
     return {
@@ -68,18 +73,13 @@ export class Networks extends ResourceDomain {
   }
 
   override async target(doc: Doc): Promise<Record<string, unknown>> {
-    const c = this.rbacCache
-    return {
-      ...doc,
-      tenant_id: doc.project_id,
-      ...Networks.networkTarget(doc, c?.caller.projectId, c?.rbac.get(doc.id)),
-    }
+    return { ...doc, tenant_id: doc.project_id, ...Networks.networkTarget(doc) }
   }
 
   /** The target as a given caller sees it (RBAC grants to the caller's project count). */
-  async targetFor(caller: Caller, doc: Doc): Promise<Record<string, unknown>> {
-    const rbac = (await this.hooks.rbacTargets([doc.id])).get(doc.id)
-    return { ...doc, tenant_id: doc.project_id, ...Networks.networkTarget(doc, caller.projectId, rbac) }
+  async targetFor(caller: Caller, doc: Doc, rbac?: RbacGrants): Promise<Record<string, unknown>> {
+    const grants = rbac ?? (await this.hooks.rbacTargets([doc.id])).get(doc.id)
+    return { ...doc, tenant_id: doc.project_id, ...Networks.networkTarget(doc, caller.projectId, grants) }
   }
 
   override async load(caller: Caller, id: string, s: NetworkStore = this.store): Promise<Doc> {
@@ -105,35 +105,44 @@ export class Networks extends ResourceDomain {
     return docs
   }
 
-  override async list(caller: Caller, q: ListQuery) {
-    // NOTE: RBAC grants change what `shared` means for this caller; the base pipeline
-    // checks `get_network` against `target`, so the grants are folded in here first.
-    const docs = await this.candidates(caller, q)
-    const rbac = await this.hooks.rbacTargets(docs.map((d) => d.id))
-    this.rbacCache = { caller, rbac }
-    try {
-      return await super.list(caller, q)
-    } finally {
-      this.rbacCache = undefined
+  /** Subnets, and `shared` as the caller sees it (an RBAC grant to its project shares). */
+  private async decorateFor(caller: Caller, docs: Doc[], rbac: Map<string, RbacGrants>) {
+    await this.decorate(docs)
+    for (const d of docs) {
+      const r = rbac.get(d.id)
+      if (r && d.project_id !== caller.projectId && (r.shared.has('*') || r.shared.has(caller.projectId)))
+        d.shared = true
     }
   }
-  private rbacCache?: { caller: Caller; rbac: Map<string, { shared: Set<string>; external: Set<string> }> }
 
   protected override async decorate(docs: Doc[]): Promise<void> {
     if (!docs.length) return
     const subnets = await this.store.subnets.find({ network_id: docs.map((d) => d.id) })
+    for (const d of docs) d.subnets = subnets.filter((s) => s.network_id === d.id).map((s) => s.id)
+  }
+
+  override async show(caller: Caller, id: string): Promise<Doc> {
+    const doc = await this.load(caller, id)
+    const rbac = await this.hooks.rbacTargets([id])
+    await this.decorateFor(caller, [doc], rbac)
+    return this.view(caller, doc, await this.targetFor(caller, doc, rbac.get(id)))
+  }
+
+  override async list(caller: Caller, q: ListQuery): Promise<Page> {
+    const docs = await this.candidates(caller, q)
+    const rbac = await this.hooks.rbacTargets(docs.map((d) => d.id))
+    const visible: [Doc, Record<string, unknown>][] = []
     for (const d of docs) {
-      d.subnets = subnets.filter((s) => s.network_id === d.id).map((s) => s.id)
-      if (this.rbacCache) {
-        const r = this.rbacCache.rbac.get(d.id)
-        if (
-          r &&
-          (r.shared.has('*') || r.shared.has(this.rbacCache.caller.projectId)) &&
-          d.project_id !== this.rbacCache.caller.projectId
-        )
-          d.shared = true
-      }
+      const t = await this.targetFor(caller, d, rbac.get(d.id))
+      if (caller.allows('get_network', t)) visible.push([d, t])
     }
+    await this.decorateFor(
+      caller,
+      visible.map(([d]) => d),
+      rbac,
+    )
+    const views = visible.map(([d, t]) => this.view(caller, d, t))
+    return paginate(sortDocs(filterDocs(views, q), q), q)
   }
 
   async create(caller: Caller, attrs: Record<string, unknown>, explicit: ReadonlySet<string>): Promise<Doc> {

@@ -113,6 +113,27 @@ export class Ports extends ResourceDomain {
     ])
   }
 
+  /** trunk_details on a trunk's parent port (trunk-details). */
+  protected override async decorate(docs: Doc[]): Promise<void> {
+    if (!docs.length) return
+    const trunks = await this.store.trunks.find({ port_id: docs.map((d) => d.id) })
+    for (const t of trunks) {
+      const d = docs.find((x) => x.id === t.port_id)
+      if (!d) continue
+      const subs = await this.store.subports.ofTrunk(t.id)
+      const ports = await this.store.ports.find({ id: subs.map((x) => x.port_id) })
+      d.trunk_details = {
+        trunk_id: t.id,
+        sub_ports: subs.map((x) => ({
+          port_id: x.port_id,
+          segmentation_type: x.segmentation_type,
+          segmentation_id: Number(x.segmentation_id),
+          mac_address: ports.find((p) => p.id === x.port_id)?.mac_address,
+        })),
+      }
+    }
+  }
+
   override async list(caller: Caller, q: ListQuery) {
     // `ip_address` and `subnet_id` filter on fixed_ips (Neutron's shorthand filters).
     const ip = q.filters.get('ip_address')
@@ -526,6 +547,14 @@ export class Ports extends ResourceDomain {
     await (opts.s ?? this.store).tx(async (s) => {
       const trunk = (await s.trunks.find({ port_id: id }))[0]
       if (trunk) throw portBoundToTrunk(id, trunk.id)
+      const sub = opts.internal ? undefined : await s.subports.ofPort(id)
+      if (sub)
+        throw typed(
+          'conflict',
+          'network.port.trunk_subport',
+          'PortInUseAsSubPort',
+          `Port ${id} is currently a subport for trunk ${sub.trunk_id}; remove it from the trunk first.`,
+        )
       await this.hooks.portDeleted(s, id)
       await s.subports.remove(id)
       await s.ips.release(id)

@@ -2,7 +2,8 @@
  * The standard collections: each is the shared collection handlers over one domain.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { caller, collection, type NetworkDeps, params } from './common.js'
+import { availabilityZones } from '../domain/availability.js'
+import { caller, collection, type NetworkDeps, params, query } from './common.js'
 
 export const networks = collection((d) => d.networks, 'networks')
 export const subnets = collection((d) => d.subnets, 'subnets')
@@ -26,4 +27,42 @@ export async function addExtraRoutes(req: FastifyRequest, _reply: FastifyReply, 
 
 export async function removeExtraRoutes(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
   return { router: await deps.routers.changeRoutes(caller(req), params(req).id!, req.body, false) }
+}
+
+export const trunks = collection((d) => d.trunks, 'trunks')
+export const rbacPolicies = collection((d) => d.rbacPolicies, 'rbac-policies')
+export const segments = collection((d) => d.segments, 'segments')
+export const meteringLabels = collection((d) => d.meteringLabels, 'metering/metering-labels')
+export const meteringRules = collection((d) => d.meteringRules, 'metering/metering-label-rules')
+
+export async function addSubports(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
+  return deps.trunks.changeSubports(caller(req), params(req).id!, req.body, true)
+}
+
+export async function removeSubports(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
+  return deps.trunks.changeSubports(caller(req), params(req).id!, req.body, false)
+}
+
+export async function getSubports(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
+  return { sub_ports: await deps.trunks.subports(caller(req), params(req).id!) }
+}
+
+export async function listIpAvailability(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
+  return { network_ip_availabilities: await deps.ipAvailability.list(caller(req), query(req)) }
+}
+
+export async function showIpAvailability(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
+  return { network_ip_availability: await deps.ipAvailability.show(caller(req), params(req).id!) }
+}
+
+export async function listAvailabilityZones(req: FastifyRequest) {
+  caller(req).can('get_availability_zone', {})
+  const q = query(req)
+  return {
+    availability_zones: availabilityZones().filter(
+      (z) =>
+        (q.resource === undefined || z.resource === q.resource) &&
+        (q.name === undefined || z.name === q.name),
+    ),
+  }
 }

@@ -99,6 +99,15 @@ export class SegmentAllocationRepo {
     return claim(this.dialect, this.db.insertInto('neutron_segment_allocations').values(row))
   }
 
+  async release(type: string, physnet: string, id: number): Promise<void> {
+    await this.db
+      .deleteFrom('neutron_segment_allocations')
+      .where('network_type', '=', type)
+      .where('physical_network', '=', physnet)
+      .where('segmentation_id', '=', id)
+      .execute()
+  }
+
   async releaseNetwork(networkId: string): Promise<void> {
     await this.db.deleteFrom('neutron_segment_allocations').where('network_id', '=', networkId).execute()
   }
