@@ -12,6 +12,14 @@ export interface Extension {
 const ext = (alias: string, name: string, description: string): Extension => ({ alias, name, description })
 
 export const EXTENSIONS: readonly Extension[] = [
+  ext('agent', 'agent', 'The agent management extension.'),
+  ext('address-scope', 'Address scope', 'Address scopes extension.'),
+  ext(
+    'default-subnetpools',
+    'Default Subnetpools',
+    'Provides ability to mark and use a subnetpool as the default.',
+  ),
+  ext('subnet_allocation', 'Subnet Allocation', 'Enables allocation of subnets from a subnet pool'),
   ext('availability_zone', 'Availability Zone', 'The availability zone extension.'),
   ext('metering', 'Neutron Metering', 'Neutron Metering extension.'),
   ext('network_availability_zone', 'Network Availability Zone', 'Availability zone support for network.'),

@@ -89,6 +89,31 @@ export const ROUTES: readonly R[] = [
   ...routerAction('remove_extraroutes', res.removeExtraRoutes),
   ...collectionRoutes('floatingips', 'floatingip', res.floatingIps),
 
+  // Agents: the list itself is admin-only, as upstream answers a member 403.
+  { method: 'GET', path: `${V}/agents`, policy: 'get_agent', handler: res.agents.list },
+  {
+    method: 'GET',
+    path: `${V}/agents/:id`,
+    policy: 'get_agent',
+    enforce: 'handler',
+    handler: res.agents.show,
+  },
+  {
+    method: 'PUT',
+    path: `${V}/agents/:id`,
+    policy: 'update_agent',
+    enforce: 'handler',
+    handler: res.agents.update,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/agents/:id`,
+    policy: 'delete_agent',
+    enforce: 'handler',
+    handler: res.agents.delete,
+  },
+  ...collectionRoutes('address-scopes', 'address_scope', res.addressScopes),
+  ...collectionRoutes('subnetpools', 'subnetpool', res.subnetPools),
   ...collectionRoutes('trunks', 'trunk', res.trunks),
   {
     method: 'PUT',
@@ -161,6 +186,14 @@ export const ROUTES: readonly R[] = [
   {
     method: 'GET',
     path: `${V}/quotas/:project_id/details`,
+    policy: 'get_quota',
+    target: urlProject,
+    handler: quotas.showQuotaDetails,
+  },
+  // NOTE: tempest's client still asks for the details with Neutron's old `.json` suffix.
+  {
+    method: 'GET',
+    path: `${V}/quotas/:project_id/details.json`,
     policy: 'get_quota',
     target: urlProject,
     handler: quotas.showQuotaDetails,

@@ -1,4 +1,5 @@
 /** The domain services the handlers call, as service.ts builds them. */
+import type { Agents } from './domain/agents.js'
 import type { IpAvailability } from './domain/availability.js'
 import type { FloatingIps } from './domain/floating-ips.js'
 import type { MeteringLabels, MeteringRules } from './domain/metering.js'
@@ -9,6 +10,7 @@ import type { RbacPolicies } from './domain/rbac.js'
 import type { Routers } from './domain/routers.js'
 import type { SecurityGroupRules, SecurityGroups } from './domain/security-groups.js'
 import type { Segments } from './domain/segments.js'
+import type { AddressScopes, SubnetPools } from './domain/subnet-pools.js'
 import type { Subnets } from './domain/subnets.js'
 import type { Trunks } from './domain/trunks.js'
 
@@ -27,4 +29,7 @@ export interface Services {
   meteringLabels: MeteringLabels
   meteringRules: MeteringRules
   ipAvailability: IpAvailability
+  agents: Agents
+  addressScopes: AddressScopes
+  subnetPools: SubnetPools
 }

@@ -4,6 +4,7 @@
  */
 import type { ModuleContext, ServiceInstance } from '../../kernel/host/index.js'
 import type { NetworkConfig } from './config.js'
+import { Agents } from './domain/agents.js'
 import { IpAvailability } from './domain/availability.js'
 import { FloatingIps } from './domain/floating-ips.js'
 import { Ipam } from './domain/ipam.js'
@@ -16,6 +17,7 @@ import { RbacPolicies } from './domain/rbac.js'
 import { Routers } from './domain/routers.js'
 import { SecurityGroupRules, SecurityGroups } from './domain/security-groups.js'
 import { Segments } from './domain/segments.js'
+import { AddressScopes, SubnetPools } from './domain/subnet-pools.js'
 import { Subnets } from './domain/subnets.js'
 import { ensureDefaultTopology } from './domain/topology.js'
 import { Trunks } from './domain/trunks.js'
@@ -47,12 +49,9 @@ export function buildServices(store: NetworkStore, config: NetworkConfig): Servi
       return out
     },
   })
-  const subnets = new Subnets(store, networks, quotas, ipam, {
-    allocate: async () => {
-      throw new Error('subnet pools are not available')
-    },
-    defaultPool: async () => undefined,
-  })
+  const addressScopes = new AddressScopes(store)
+  const subnetPools = new SubnetPools(store, addressScopes)
+  const subnets = new Subnets(store, networks, quotas, ipam, subnetPools)
   const ports = new Ports(store, networks, securityGroups, quotas, ipam, config)
   const routers = new Routers(store, networks, subnets, ports, quotas)
   const floatingIps = new FloatingIps(store, networks, ports, quotas)
@@ -72,6 +71,9 @@ export function buildServices(store: NetworkStore, config: NetworkConfig): Servi
     meteringLabels,
     meteringRules: new MeteringRules(store, meteringLabels),
     ipAvailability: new IpAvailability(store),
+    agents: new Agents(store),
+    addressScopes,
+    subnetPools,
   }
 }
 
@@ -80,6 +82,7 @@ export async function createNetworkService(
 ): Promise<ServiceInstance> {
   const store = new NetworkStore(ctx.db, ctx.dialect)
   const services = buildServices(store, ctx.config)
+  if (ctx.roles.has('api')) await services.agents.register(ctx.hostName)
   const deps: NetworkDeps = { ...services, config: ctx.config, prefix: NETWORK_PREFIX }
   const enforcer = ctx.enforcer(NETWORK_POLICY_RULES, {
     forbiddenMessage: (rule) => `(rule:${rule}) is disallowed by policy`,

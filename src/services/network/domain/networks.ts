@@ -302,13 +302,18 @@ export class Networks extends ResourceDomain {
     checkRevision(current, ifMatch)
     caller.can('delete_network', await this.targetFor(caller, current))
     await this.store.tx(async (s) => {
+      // NOTE: floating IPs associated with nothing go with their external network, as
+      // upstream's; an associated one, or a router's gateway, holds it.
+      const fips = await s.floatingIps.find({ floating_network_id: id })
+      const loose = new Set(fips.filter((f) => !f.port_id).map((f) => String(f.floating_port_id)))
       const ports = await s.ports.find({ network_id: id })
-      const holding = ports.filter((p) => !AUTO_DELETE_OWNERS.has(String(p.device_owner)))
+      const holding = ports.filter((p) => !AUTO_DELETE_OWNERS.has(String(p.device_owner)) && !loose.has(p.id))
       if (holding.length)
         throw networkInUse(
           id,
           holding.map((p) => p.id),
         )
+      for (const f of fips) await s.floatingIps.delete(f.id)
       for (const p of ports) {
         await s.ips.release(p.id)
         await s.portGroups.set(p.id, [])

@@ -93,7 +93,8 @@ export class Routers extends ResourceDomain {
   /** Creates the gateway port; answers the router's gateway info. */
   private async attachGateway(s: NetworkStore, caller: Caller, router: Doc, gw: Gateway) {
     const net = await s.networks.get(gw.network_id)
-    if (!net?.['router:external'])
+    if (!net) throw notFound('network', gw.network_id)
+    if (!net['router:external'])
       throw typed(
         'bad_request',
         'network.router.not_external',

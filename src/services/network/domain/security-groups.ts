@@ -128,7 +128,7 @@ export class SecurityGroupRules extends ResourceDomain {
         'Must also specify protocol if port range is given.',
       )
     if (protocol !== null && PORT_PROTOCOLS.has(String(protocol))) {
-      if (min !== null && max !== null && min > max)
+      if ((min !== null && max !== null && min > max) || (min === null && max !== null))
         throw typed(
           'bad_request',
           'network.security_group_rule.port_range',
@@ -264,6 +264,15 @@ function equalValue(key: string, a: unknown, b: unknown): boolean {
   return (a ?? null) === (b ?? null)
 }
 
+function defaultExists() {
+  return typed(
+    'conflict',
+    'network.security_group.default_exists',
+    'SecurityGroupDefaultAlreadyExists',
+    'Default security group already exists.',
+  )
+}
+
 function protocolError(p: string) {
   return typed(
     'bad_request',
@@ -364,14 +373,9 @@ export class SecurityGroups extends ResourceDomain {
   async create(caller: Caller, attrs: Record<string, unknown>): Promise<Doc> {
     const owner = ownerOf(caller, attrs)
     caller.can('create_security_group', { ...attrs, project_id: owner, tenant_id: owner })
-    if (attrs.name === 'default' && (await this.store.portGroups.defaultOf(owner)))
-      throw typed(
-        'conflict',
-        'network.security_group.default_exists',
-        'SecurityGroupDefaultAlreadyExists',
-        'Default security group already exists.',
-      )
+    // NOTE: the default group is made first, so a group named `default` always meets it.
     await this.ensureDefault(owner)
+    if (attrs.name === 'default') throw defaultExists()
     const doc = await this.store.tx(async (s) => {
       await this.quotas.check(s, owner, 'security_group', 1)
       const g = newDoc(owner, {
@@ -398,18 +402,15 @@ export class SecurityGroups extends ResourceDomain {
     const current = await this.load(caller, id)
     checkRevision(current, ifMatch)
     caller.can('update_security_group', await this.target(current))
-    if (
-      current.name === 'default' &&
-      attrs.name !== undefined &&
-      attrs.name !== 'default' &&
-      (await this.store.portGroups.isDefault(id))
-    )
+    const isDefault = await this.store.portGroups.isDefault(id)
+    if (isDefault && attrs.name !== undefined && attrs.name !== 'default')
       throw typed(
         'conflict',
         'network.security_group.default_update',
         'SecurityGroupCannotUpdateDefault',
         'Updating default security group not allowed.',
       )
+    if (!isDefault && attrs.name === 'default') throw defaultExists()
     if (
       'stateful' in attrs &&
       attrs.stateful !== current.stateful &&

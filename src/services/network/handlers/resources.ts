@@ -29,6 +29,9 @@ export async function removeExtraRoutes(req: FastifyRequest, _reply: FastifyRepl
   return { router: await deps.routers.changeRoutes(caller(req), params(req).id!, req.body, false) }
 }
 
+export const agents = collection((d) => d.agents, 'agents')
+export const addressScopes = collection((d) => d.addressScopes, 'address-scopes')
+export const subnetPools = collection((d) => d.subnetPools, 'subnetpools')
 export const trunks = collection((d) => d.trunks, 'trunks')
 export const rbacPolicies = collection((d) => d.rbacPolicies, 'rbac-policies')
 export const segments = collection((d) => d.segments, 'segments')

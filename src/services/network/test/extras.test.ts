@@ -190,6 +190,41 @@ describe('network trunks, RBAC, segments, availability, metering', () => {
     )
   })
 
+  it('allocates subnets from subnet pools, never overlapping, and keeps a pool in use', async () => {
+    const pool = await t.call('POST', `${N}/subnetpools`, {
+      as: MEMBER,
+      body: { subnetpool: { name: 'pool', prefixes: ['10.80.0.0/16'], default_prefixlen: 24 } },
+    })
+    assert.equal(pool.status, 201)
+    assert.equal(pool.body.subnetpool.ip_version, 4)
+    const net = (await t.call('POST', `${N}/networks`, { as: MEMBER, body: { network: {} } })).body.network
+    const sub = (prefixlen?: number) =>
+      t.call('POST', `${N}/subnets`, {
+        as: MEMBER,
+        body: {
+          subnet: {
+            network_id: net.id,
+            ip_version: 4,
+            subnetpool_id: pool.body.subnetpool.id,
+            ...(prefixlen ? { prefixlen } : {}),
+          },
+        },
+      })
+    const a = await sub()
+    assert.equal(a.body.subnet.cidr, '10.80.0.0/24')
+    const b = await sub(26)
+    assert.equal(b.body.subnet.cidr, '10.80.1.0/26')
+    const c = await sub()
+    assert.equal(c.body.subnet.cidr, '10.80.2.0/24')
+    const shrink = await t.call('PUT', `${N}/subnetpools/${pool.body.subnetpool.id}`, {
+      as: MEMBER,
+      body: { subnetpool: { prefixes: ['10.81.0.0/16'] } },
+    })
+    assert.equal(shrink.status, 400)
+    const del = await t.call('DELETE', `${N}/subnetpools/${pool.body.subnetpool.id}`, { as: MEMBER })
+    assert.equal(del.status, 409)
+  })
+
   it('lists the availability zone of networks and routers', async () => {
     const z = await t.call('GET', `${N}/availability_zones`, { as: MEMBER })
     assert.deepEqual(z.body.availability_zones, [
