@@ -5,7 +5,7 @@
  * NOTE: the table name is a parameter, so the queries go through a loosely typed Kysely;
  * the per-table row types in schema.ts still describe what is stored.
  */
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { Dialect } from '../../../kernel/db/index.js'
 import type { NetworkDatabase, ResourceTable } from './schema.js'
 
@@ -110,7 +110,9 @@ function conditions(eb: any, where: Where) {
     v === null
       ? eb(k, 'is', null)
       : Array.isArray(v)
-        ? eb(k, 'in', v.length ? v : ['\u0000'])
+        ? v.length
+          ? eb(k, 'in', v)
+          : sql<boolean>`1 = 0`
         : eb(k, '=', v),
   )
 }
@@ -119,7 +121,7 @@ function conditions(eb: any, where: Where) {
 function applyWhere(q: any, where: Where) {
   for (const [k, v] of Object.entries(where)) {
     if (v === null) q = q.where(k, 'is', null)
-    else if (Array.isArray(v)) q = q.where(k, 'in', v.length ? v : ['\u0000'])
+    else if (Array.isArray(v)) q = v.length ? q.where(k, 'in', v) : q.where(sql<boolean>`1 = 0`)
     else q = q.where(k, '=', v)
   }
   return q
