@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { ScopeAuth } from '../../kernel/host/index.js'
 import { installCors, mountRoutes, serviceScope } from '../../kernel/http/index.js'
 import type { Enforcer } from '../../kernel/policy/index.js'
-import { badRequest, neutronFault, policyNotAuthorized } from './errors.js'
+import { neutronFault, policyNotAuthorized } from './errors.js'
 import type { NetworkDeps } from './handlers/common.js'
 import { ROUTES } from './routes.js'
 
@@ -19,15 +19,6 @@ export function networkPlugin(deps: NetworkDeps, auth: ScopeAuth, enforcer: Enfo
       tokens: auth.tokens,
       ...(auth.authenticate ? { authenticate: auth.authenticate } : {}),
       enforcer,
-    })
-    // NOTE: a body that is not a JSON object is Neutron's 400, whatever the route.
-    app.addHook('preHandler', async (req) => {
-      if (
-        (req.method === 'POST' || req.method === 'PUT') &&
-        req.body !== undefined &&
-        (typeof req.body !== 'object' || req.body === null)
-      )
-        throw badRequest('Malformed request body')
     })
     mountRoutes(app, ROUTES, {
       deps,
