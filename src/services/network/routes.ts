@@ -89,6 +89,35 @@ export const ROUTES: readonly R[] = [
   ...routerAction('remove_extraroutes', res.removeExtraRoutes),
   ...collectionRoutes('floatingips', 'floatingip', res.floatingIps),
 
+  // dhcp_agent_scheduler
+  {
+    method: 'GET',
+    path: `${V}/networks/:id/dhcp-agents`,
+    policy: 'get_dhcp-agents',
+    enforce: 'handler',
+    handler: res.listDhcpAgentsOfNetwork,
+  },
+  {
+    method: 'GET',
+    path: `${V}/agents/:id/dhcp-networks`,
+    policy: 'get_dhcp-networks',
+    enforce: 'handler',
+    handler: res.listNetworksOfDhcpAgent,
+  },
+  {
+    method: 'POST',
+    path: `${V}/agents/:id/dhcp-networks`,
+    policy: 'create_dhcp-network',
+    enforce: 'handler',
+    handler: res.addNetworkToDhcpAgent,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/agents/:id/dhcp-networks/:network_id`,
+    policy: 'delete_dhcp-network',
+    enforce: 'handler',
+    handler: res.removeNetworkFromDhcpAgent,
+  },
   // Agents: a member's list is empty (get_agent per item), as upstream's.
   { method: 'GET', path: `${V}/agents`, authenticated: true, handler: res.agents.list },
   {

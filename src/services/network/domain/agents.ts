@@ -4,6 +4,7 @@
  * is the service itself answering). Admins list and show them, turn them off
  * (`admin_state_up`), describe and delete them, as upstream's agent extension.
  */
+import { typed } from '../errors.js'
 import { AGENT } from '../schemas/attributes.js'
 import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import { type Caller, type Kind, newDoc, now, ResourceDomain } from './resource.js'
@@ -83,5 +84,75 @@ export class Agents extends ResourceDomain {
     const doc = await this.load(caller, id)
     caller.can('delete_agent', await this.target(doc))
     await this.store.agents.delete(id)
+  }
+
+  // --- dhcp_agent_scheduler: which DHCP agents serve a network. A network with a
+  // DHCP-enabled subnet is served by every DHCP agent until an admin says otherwise
+  // (`_dhcp_agents` on the network then lists them).
+
+  private async dhcpAgentsOf(network: Doc): Promise<string[]> {
+    const explicit = network._dhcp_agents as string[] | undefined
+    if (explicit) return explicit
+    const subnets = await this.store.subnets.find({ network_id: network.id })
+    if (!subnets.some((s) => s.enable_dhcp)) return []
+    return (await this.store.agents.find()).filter((a) => a.agent_type === 'DHCP agent').map((a) => a.id)
+  }
+
+  async agentsHosting(caller: Caller, network: Doc): Promise<Doc[]> {
+    caller.can('get_dhcp-agents', {})
+    const ids = await this.dhcpAgentsOf(network)
+    const agents = await this.store.agents.find({ id: ids })
+    return Promise.all(agents.map(async (a) => this.view(caller, a, await this.target(a))))
+  }
+
+  async networksHosted(caller: Caller, agentId: string): Promise<Doc[]> {
+    caller.can('get_dhcp-networks', {})
+    await this.load(caller, agentId)
+    const out: Doc[] = []
+    for (const n of await this.store.networks.find())
+      if ((await this.dhcpAgentsOf(n)).includes(agentId)) out.push(n)
+    return out
+  }
+
+  async host(caller: Caller, agentId: string, networkId: string, add: boolean): Promise<void> {
+    caller.can(add ? 'create_dhcp-network' : 'delete_dhcp-network', {})
+    const agent = await this.load(caller, agentId)
+    if (agent.agent_type !== 'DHCP agent')
+      throw typed(
+        'not_found',
+        'network.agent.not_dhcp',
+        'AgentNotFoundByTypeHost',
+        `Agent ${agentId} is not a DHCP agent.`,
+      )
+    const net = await this.store.networks.get(networkId)
+    if (!net)
+      throw typed(
+        'not_found',
+        'network.network.not_found',
+        'NetworkNotFound',
+        `Network ${networkId} could not be found.`,
+      )
+    const current = await this.dhcpAgentsOf(net)
+    if (add && current.includes(agentId))
+      throw typed(
+        'conflict',
+        'network.agent.already_hosting',
+        'NetworkHostedByDHCPAgent',
+        `The network ${networkId} has been already hosted by the DHCP Agent ${agentId}.`,
+      )
+    if (!add && !current.includes(agentId))
+      throw typed(
+        'conflict',
+        'network.agent.not_hosting',
+        'NetworkNotHostedByDhcpAgent',
+        `The network ${networkId} is not hosted by the DHCP agent ${agentId}.`,
+      )
+    const next = add ? [...current, agentId] : current.filter((a) => a !== agentId)
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const fresh = await this.store.networks.get(networkId)
+      if (!fresh) return
+      if (await this.store.networks.update({ ...fresh, _dhcp_agents: next }, Number(fresh.revision_number)))
+        return
+    }
   }
 }

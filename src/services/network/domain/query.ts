@@ -98,6 +98,12 @@ function matches(value: unknown, wanted: string, key: string): boolean {
   if (Array.isArray(value)) {
     if (key === 'fixed_ips' || key === 'allowed_address_pairs') {
       const [k, val] = wanted.includes('=') ? wanted.split(/=(.*)/s) : ['ip_address', wanted]
+      // ip-substring-filtering: `fixed_ips=ip_address_substr=10.0.0`.
+      if (k === 'ip_address_substr')
+        return value.some(
+          (e) =>
+            e && typeof e === 'object' && String((e as Record<string, unknown>).ip_address).includes(val!),
+        )
       return value.some(
         (e) => e && typeof e === 'object' && String((e as Record<string, unknown>)[k!]) === val,
       )

@@ -230,6 +230,17 @@ export class Routers extends ResourceDomain {
             await this.checkRoutes(s, d, routes)
             d.routes = routes
           }
+          for (const k of ['distributed', 'ha'] as const) {
+            if (!(k in attrs) || attrs[k] === d[k]) continue
+            if ((attrs.admin_state_up ?? d.admin_state_up) !== false)
+              throw badRequest(
+                k === 'distributed'
+                  ? 'Cannot upgrade active router to distributed. Please set router admin_state_up to False prior to upgrade'
+                  : 'Cannot change HA attribute of active routers. Please set router admin_state_up to False prior to upgrade',
+              )
+            if (k === 'distributed' && attrs.distributed && (attrs.ha ?? d.ha))
+              throw badRequest('Cannot make an HA router distributed: set ha to False as well')
+          }
           for (const k of ['name', 'description', 'admin_state_up', 'distributed', 'ha'])
             if (k in attrs) d[k] = attrs[k]
           return d

@@ -3,6 +3,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { availabilityZones } from '../domain/availability.js'
+import { badRequest } from '../errors.js'
 import { caller, collection, type NetworkDeps, params, query } from './common.js'
 
 export const networks = collection((d) => d.networks, 'networks')
@@ -68,4 +69,32 @@ export async function listAvailabilityZones(req: FastifyRequest) {
         (q.name === undefined || z.name === q.name),
     ),
   }
+}
+
+export async function listDhcpAgentsOfNetwork(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
+  const c = caller(req)
+  const net = await deps.networks.load(c, params(req).id!)
+  return { agents: await deps.agents.agentsHosting(c, net) }
+}
+
+export async function listNetworksOfDhcpAgent(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
+  const c = caller(req)
+  const nets = await deps.agents.networksHosted(c, params(req).id!)
+  return { networks: await Promise.all(nets.map((n) => deps.networks.show(c, n.id))) }
+}
+
+export async function addNetworkToDhcpAgent(req: FastifyRequest, reply: FastifyReply, deps: NetworkDeps) {
+  const networkId = (req.body as { network_id?: unknown } | undefined)?.network_id
+  if (typeof networkId !== 'string') throw badRequest("Invalid input: 'network_id' is required.")
+  await deps.agents.host(caller(req), params(req).id!, networkId, true)
+  return reply.code(201).send()
+}
+
+export async function removeNetworkFromDhcpAgent(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  deps: NetworkDeps,
+) {
+  await deps.agents.host(caller(req), params(req).id!, params(req).network_id!, false)
+  return reply.code(204).send()
 }

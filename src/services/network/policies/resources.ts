@@ -186,6 +186,10 @@ export const OTHER_RULES: readonly RuleDefault[] = [
   rule('delete_subnetpool', ADMIN_OR_PROJECT_MEMBER),
 
   rule('get_agent', ADMIN, 'Get an agent'),
+  rule('get_dhcp-agents', ADMIN, 'List DHCP agents hosting a network'),
+  rule('get_dhcp-networks', ADMIN, 'List networks hosted by a DHCP agent'),
+  rule('create_dhcp-network', ADMIN, 'Add a network to a DHCP agent'),
+  rule('delete_dhcp-network', ADMIN, 'Remove a network from a DHCP agent'),
   rule('update_agent', ADMIN, 'Update an agent'),
   rule('delete_agent', ADMIN, 'Delete an agent'),
   rule('get_availability_zone', 'role:reader', 'List availability zones'),

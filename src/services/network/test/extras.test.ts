@@ -225,6 +225,85 @@ describe('network trunks, RBAC, segments, availability, metering', () => {
     assert.equal(del.status, 409)
   })
 
+  it('schedules DHCP networks on the simulated DHCP agent, and lets admins move them', async () => {
+    const agents = (await t.call('GET', `${N}/agents`, { as: ADMIN })).body.agents
+    assert.deepEqual(agents.map((a: { agent_type: string }) => a.agent_type).sort(), [
+      'DHCP agent',
+      'L3 agent',
+      'Metadata agent',
+      'Open vSwitch agent',
+    ])
+    assert.ok(agents.every((a: { alive: boolean }) => a.alive))
+    assert.deepEqual((await t.call('GET', `${N}/agents`, { as: MEMBER })).body.agents, [])
+    const dhcp = agents.find((a: { agent_type: string }) => a.agent_type === 'DHCP agent')
+    const { network } = await networkWithSubnet(t, MEMBER, '10.63.0.0/24')
+    const hosting = await t.call('GET', `${N}/networks/${network.id}/dhcp-agents`, { as: ADMIN })
+    assert.deepEqual(
+      hosting.body.agents.map((a: { id: string }) => a.id),
+      [dhcp.id],
+    )
+    assert.equal(
+      (await t.call('DELETE', `${N}/agents/${dhcp.id}/dhcp-networks/${network.id}`, { as: ADMIN })).status,
+      204,
+    )
+    const hosted = await t.call('GET', `${N}/agents/${dhcp.id}/dhcp-networks`, { as: ADMIN })
+    assert.ok(!hosted.body.networks.some((n: { id: string }) => n.id === network.id))
+    assert.equal(
+      (
+        await t.call('POST', `${N}/agents/${dhcp.id}/dhcp-networks`, {
+          as: ADMIN,
+          body: { network_id: network.id },
+        })
+      ).status,
+      201,
+    )
+    assert.equal(
+      (
+        await t.call('POST', `${N}/agents/${dhcp.id}/dhcp-networks`, {
+          as: ADMIN,
+          body: { network_id: network.id },
+        })
+      ).status,
+      409,
+    )
+  })
+
+  it('upgrades a router to distributed only while it is down, and hides the flag from members', async () => {
+    const up = (await t.call('POST', `${N}/routers`, { as: ADMIN, body: { router: { distributed: false } } }))
+      .body.router
+    assert.equal(
+      (await t.call('PUT', `${N}/routers/${up.id}`, { as: ADMIN, body: { router: { distributed: true } } }))
+        .status,
+      400,
+    )
+    const down = await t.call('PUT', `${N}/routers/${up.id}`, {
+      as: ADMIN,
+      body: { router: { admin_state_up: false, distributed: true } },
+    })
+    assert.equal(down.body.router.distributed, true)
+    const own = (await t.call('POST', `${N}/routers`, { as: MEMBER, body: { router: {} } })).body.router
+    assert.ok(!('distributed' in own))
+    assert.equal(
+      (await t.call('POST', `${N}/routers`, { as: MEMBER, body: { router: { distributed: true } } })).status,
+      403,
+    )
+  })
+
+  it('filters ports by an address substring', async () => {
+    const { network } = await networkWithSubnet(t, MEMBER, '10.64.0.0/24')
+    const p = (
+      await t.call('POST', `${N}/ports`, {
+        as: MEMBER,
+        body: { port: { network_id: network.id, fixed_ips: [{ ip_address: '10.64.0.77' }] } },
+      })
+    ).body.port
+    const found = await t.call('GET', `${N}/ports?fixed_ips=ip_address_substr%3D64.0.7`, { as: MEMBER })
+    assert.deepEqual(
+      found.body.ports.map((x: { id: string }) => x.id),
+      [p.id],
+    )
+  })
+
   it('lists the availability zone of networks and routers', async () => {
     const z = await t.call('GET', `${N}/availability_zones`, { as: MEMBER })
     assert.deepEqual(z.body.availability_zones, [
