@@ -51,6 +51,32 @@ export class Ipam {
       parseAddress(p.end)!.value,
     ])
     const tried = new Set<string>()
+    const claimIp = (ip: string) =>
+      s.ips.tryClaim({
+        subnet_id: subnet.id,
+        ip_address: ip,
+        port_id: portId,
+        network_id: String(subnet.network_id),
+      })
+    // NOTE: a large pool (more than 4,096 addresses) is probed at random first: reading
+    // every taken address of a /16 for each new port would make creates slow down as the
+    // subnet fills. A small pool is read whole, so addresses are handed out in order.
+    const size = pools.reduce((n, [lo, hi]) => n + (hi! - lo! + 1n), 0n)
+    if (size > 4096n) {
+      for (let probe = 0; probe < 8; probe++) {
+        let offset = BigInt(Math.floor(Math.random() * Number(size)))
+        for (const [lo, hi] of pools) {
+          const span = hi! - lo! + 1n
+          if (offset < span) {
+            const ip = formatAddress(version, lo! + offset)
+            tried.add(ip)
+            if (await claimIp(ip)) return ip
+            break
+          }
+          offset -= span
+        }
+      }
+    }
     for (let attempt = 0; attempt < 64; attempt++) {
       const taken = await s.ips.addressesOf(subnet.id)
       const free: string[] = []
