@@ -21,6 +21,7 @@ import {
   invalidInput,
   macGenerationFailure,
   macInUse,
+  NeutronError,
   notFound,
   portBoundToTrunk,
   securityGroupsNeedPortSecurity,
@@ -252,7 +253,10 @@ export class Ports extends ResourceDomain {
         })
       } catch (e) {
         // A generated MAC that another port took meanwhile: try a new one.
-        if (isUniqueViolation(e) && !attrs.mac_address && attempt < 8) continue
+        // A generated MAC that another port has (found by the check or the unique key):
+        // try a new one.
+        const taken = isUniqueViolation(e) || (e instanceof NeutronError && e.code === 'network.mac.in_use')
+        if (taken && !attrs.mac_address && attempt < 8) continue
         if (isUniqueViolation(e) && attrs.mac_address) throw macInUse(network.id, String(attrs.mac_address))
         if (isUniqueViolation(e)) throw macGenerationFailure(network.id)
         throw e

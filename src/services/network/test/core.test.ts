@@ -437,3 +437,26 @@ describe('network core API', () => {
     assert.deepEqual(left.body.networks, [], 'a failed bulk create leaves nothing behind')
   })
 })
+
+describe('network MAC generation', () => {
+  it('draws a new MAC when a generated one is taken on the network', async () => {
+    // One random octet: 256 MACs, so 60 ports meet collisions.
+    const t = await startNetwork({ DEFAULT: { base_mac: 'fa:16:3e:4f:12:00' } })
+    try {
+      const { network } = await networkWithSubnet(t, MEMBER, '10.50.0.0/24')
+      const macs = new Set<string>()
+      for (let i = 0; i < 60; i++) {
+        const r = await t.call('POST', `${N}/ports`, {
+          as: MEMBER,
+          body: { port: { network_id: network.id } },
+        })
+        assert.equal(r.status, 201, JSON.stringify(r.body))
+        assert.match(r.body.port.mac_address, /^fa:16:3e:4f:12:[0-9a-f]{2}$/)
+        macs.add(r.body.port.mac_address)
+      }
+      assert.equal(macs.size, 60)
+    } finally {
+      await t.close()
+    }
+  })
+})
