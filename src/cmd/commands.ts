@@ -469,6 +469,8 @@ async function serve(command: 'up' | 'api', line: CommandLine): Promise<void> {
 
   if (command === 'up' && cloud.identity) {
     const creds = await bootstrap(cloud, p.dataDir)
+    // devstack's networks (public, private, router1), once per data directory.
+    await cloud.host.capability('networkTopology')?.ensureDefault('admin')
     const authUrl = `${cloud.url}/identity/v3`
     if (line.cloudsYaml) {
       const path = cloudsYamlPath()
@@ -502,6 +504,7 @@ async function serve(command: 'up' | 'api', line: CommandLine): Promise<void> {
     const served = new Set(cloud.services.map((s) => s.name))
     if (served.has('image')) console.log('  openstack --os-cloud cloudlet image list')
     if (served.has('placement')) console.log('  openstack --os-cloud cloudlet-admin resource provider list')
+    if (served.has('network')) console.log('  openstack --os-cloud cloudlet network list')
     console.log('Ctrl-C stops it; the data directory keeps everything for the next start.')
   } else {
     const who = cluster.isWorker ? ` (worker ${process.pid})` : ''

@@ -7,6 +7,7 @@ import type { AnyServiceModule } from '../kernel/host/index.js'
 import { computeModule } from './compute/module.js'
 import { identityModule } from './identity/module.js'
 import { imageModule } from './image/module.js'
+import { networkModule } from './network/module.js'
 import { placementModule } from './placement/module.js'
 import { volumeModule } from './volume/module.js'
 
@@ -15,6 +16,7 @@ export const SERVICE_MODULES = {
   placement: placementModule,
   image: imageModule,
   compute: computeModule,
+  network: networkModule,
   volume: volumeModule,
 } as const satisfies Record<string, AnyServiceModule>
 

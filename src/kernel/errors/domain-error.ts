@@ -16,6 +16,7 @@ export type ErrorKind =
   | 'not_acceptable'
   | 'conflict'
   | 'gone'
+  | 'precondition_failed'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'range_not_satisfiable'
@@ -34,6 +35,7 @@ export const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
   not_acceptable: 406,
   conflict: 409,
   gone: 410,
+  precondition_failed: 412,
   payload_too_large: 413,
   unsupported_media_type: 415,
   range_not_satisfiable: 416,

@@ -1,0 +1,349 @@
+/**
+ * Networks: ownership, shared and external flags, MTU from the segment's type, ML2
+ * segments (a project network gets one from `[ml2] tenant_network_types`; an admin may
+ * give provider attributes or several `segments`), and deletion that names the ports
+ * holding a network.
+ */
+import { badRequest, invalidInput, networkInUse, notFound } from '../errors.js'
+import { NETWORK } from '../schemas/attributes.js'
+import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
+import type { Ml2, Segment } from './ml2.js'
+import { filterDocs, type ListQuery, type Page, paginate, sortDocs } from './query.js'
+import type { Quotas } from './quotas.js'
+import {
+  type Caller,
+  checkRevision,
+  type IfMatch,
+  type Kind,
+  newDoc,
+  now,
+  ownerOf,
+  ResourceDomain,
+} from './resource.js'
+
+/** Port owners whose ports go with their network (Neutron's AUTO_DELETE_PORT_OWNERS). */
+export const AUTO_DELETE_OWNERS = new Set(['network:dhcp', 'network:distributed'])
+
+const PROVIDER_KEYS = [
+  'provider:network_type',
+  'provider:physical_network',
+  'provider:segmentation_id',
+] as const
+
+export interface RbacGrants {
+  shared: Set<string>
+  external: Set<string>
+}
+
+export interface NetworkHooks {
+  /** Called inside the create transaction (the default security group of the project). */
+  ensureDefaultGroup(projectId: string, s: NetworkStore): Promise<unknown>
+  /** Whether RBAC shares a network with a project, per action. */
+  rbacTargets(
+    objectIds: readonly string[],
+  ): Promise<Map<string, { shared: Set<string>; external: Set<string> }>>
+}
+
+export class Networks extends ResourceDomain {
+  readonly kind: Kind = { resource: 'network', collection: 'networks', attrs: NETWORK, standard: true }
+
+  constructor(
+    store: NetworkStore,
+    private readonly ml2: Ml2,
+    private readonly quotas: Quotas,
+    private readonly hooks: NetworkHooks,
+  ) {
+    super(store)
+  }
+
+  protected repo(s: NetworkStore): ResourceRepo {
+    return s.networks
+  }
+
+  /** The policy target of a network, and of anything on it (`network:*`). */
+  static networkTarget(net: Doc, viewer?: string, rbac?: RbacGrants) {
+    const sharedTo = rbac && viewer !== undefined && (rbac.shared.has('*') || rbac.shared.has(viewer))
+    const externalTo = rbac && viewer !== undefined && (rbac.external.has('*') || rbac.external.has(viewer))
+    return {
+      'network:shared': Boolean(net.shared) || Boolean(sharedTo),
+      'network:router:external': Boolean(net['router:external']) || Boolean(externalTo),
+      'network:project_id': net.project_id,
+      'network:tenant_id': net.project_id,
+    }
+  }
+
+  override async target(doc: Doc): Promise<Record<string, unknown>> {
+    return { ...doc, tenant_id: doc.project_id, ...Networks.networkTarget(doc) }
+  }
+
+  /** The target as a given caller sees it (RBAC grants to the caller's project count). */
+  async targetFor(caller: Caller, doc: Doc, rbac?: RbacGrants): Promise<Record<string, unknown>> {
+    const grants = rbac ?? (await this.hooks.rbacTargets([doc.id])).get(doc.id)
+    return { ...doc, tenant_id: doc.project_id, ...Networks.networkTarget(doc, caller.projectId, grants) }
+  }
+
+  override async load(caller: Caller, id: string, s: NetworkStore = this.store): Promise<Doc> {
+    const doc = await s.networks.get(id)
+    if (!doc || !caller.allows('get_network', await this.targetFor(caller, doc)))
+      throw notFound('network', id)
+    return doc
+  }
+
+  protected override async candidates(caller: Caller, _q: ListQuery): Promise<Doc[]> {
+    if (caller.isAdmin) return this.store.networks.find()
+    const docs = await this.store.networks.find({}, [
+      { project_id: caller.projectId },
+      { shared: 1 },
+      { external: 1 },
+    ])
+    const rbac = await this.store.rbacPolicies.find({
+      object_type: 'network',
+      target_tenant: [caller.projectId, '*'],
+    })
+    const extra = rbac.map((r) => String(r.object_id)).filter((id) => !docs.some((d) => d.id === id))
+    if (extra.length) docs.push(...(await this.store.networks.find({ id: extra })))
+    return docs
+  }
+
+  /** Subnets, and `shared` as the caller sees it (an RBAC grant to its project shares). */
+  private async decorateFor(caller: Caller, docs: Doc[], rbac: Map<string, RbacGrants>) {
+    await this.decorate(docs)
+    for (const d of docs) {
+      const r = rbac.get(d.id)
+      if (r && d.project_id !== caller.projectId && (r.shared.has('*') || r.shared.has(caller.projectId)))
+        d.shared = true
+    }
+  }
+
+  protected override async decorate(docs: Doc[]): Promise<void> {
+    if (!docs.length) return
+    const subnets = await this.store.subnets.find({ network_id: docs.map((d) => d.id) })
+    for (const d of docs) d.subnets = subnets.filter((s) => s.network_id === d.id).map((s) => s.id)
+  }
+
+  override async show(caller: Caller, id: string): Promise<Doc> {
+    const doc = await this.load(caller, id)
+    const rbac = await this.hooks.rbacTargets([id])
+    await this.decorateFor(caller, [doc], rbac)
+    return this.view(caller, doc, await this.targetFor(caller, doc, rbac.get(id)))
+  }
+
+  override async list(caller: Caller, q: ListQuery): Promise<Page> {
+    const docs = await this.candidates(caller, q)
+    const rbac = await this.hooks.rbacTargets(docs.map((d) => d.id))
+    const visible: [Doc, Record<string, unknown>][] = []
+    for (const d of docs) {
+      const t = await this.targetFor(caller, d, rbac.get(d.id))
+      if (caller.allows('get_network', t)) visible.push([d, t])
+    }
+    await this.decorateFor(
+      caller,
+      visible.map(([d]) => d),
+      rbac,
+    )
+    const views = visible.map(([d, t]) => this.view(caller, d, t))
+    return paginate(sortDocs(filterDocs(views, q), q), q)
+  }
+
+  async create(caller: Caller, attrs: Record<string, unknown>, explicit: ReadonlySet<string>): Promise<Doc> {
+    const owner = ownerOf(caller, attrs)
+    const target = { ...attrs, project_id: owner, tenant_id: owner }
+    caller.can('create_network', target)
+    this.checkAttributes(caller, 'create', attrs, target, explicit)
+    const requested = this.requestedSegments(attrs)
+    const mtuAsked = attrs.mtu as number | undefined
+    return this.store.tx(async (s) => {
+      await this.quotas.check(s, owner, 'network', 1)
+      const doc = newDoc(owner, {
+        name: attrs.name,
+        admin_state_up: attrs.admin_state_up,
+        status: 'ACTIVE',
+        subnets: [],
+        shared: attrs.shared,
+        'router:external': attrs['router:external'],
+        port_security_enabled: attrs.port_security_enabled,
+        availability_zone_hints: attrs.availability_zone_hints,
+        availability_zones: ['nova'],
+        is_default: attrs.is_default,
+        qos_policy_id: attrs.qos_policy_id ?? null,
+        ipv4_address_scope: null,
+        ipv6_address_scope: null,
+        l2_adjacency: true,
+        description: attrs.description,
+        tags: attrs.tags ?? [],
+      })
+      const segments: Segment[] = []
+      if (requested) {
+        for (const seg of requested)
+          segments.push(await this.ml2.reserve(s, doc.id, this.ml2.validateProvider(seg)))
+      } else {
+        segments.push(await this.ml2.allocateTenant(s, doc.id))
+      }
+      const maxMtu = Math.min(...segments.map((g) => this.ml2.mtuOf(g.network_type)))
+      if (mtuAsked !== undefined && mtuAsked > maxMtu)
+        throw invalidInput(`Requested MTU is too big, maximum is ${maxMtu}`)
+      doc.mtu = mtuAsked ?? maxMtu
+      this.showSegments(doc, segments)
+      await s.networks.insert(doc)
+      let index = 0
+      for (const g of segments) await s.segments.insert(segmentDoc(doc, g, index++))
+      await this.hooks.ensureDefaultGroup(owner, s)
+      return doc
+    })
+  }
+
+  /** Provider attributes (one segment) or `segments` (several), as an admin gave them. */
+  private requestedSegments(attrs: Record<string, unknown>): Partial<Segment>[] | undefined {
+    const hasProvider = PROVIDER_KEYS.some((k) => attrs[k] !== undefined)
+    const segs = attrs.segments as Record<string, unknown>[] | undefined
+    if (hasProvider && segs) throw invalidInput('Segments and provider values cannot both be set.')
+    if (segs) {
+      if (!segs.length) return undefined
+      const seen = new Set<string>()
+      return segs.map((g) => {
+        const unknown = Object.keys(g).filter(
+          (k) => !PROVIDER_KEYS.includes(k as (typeof PROVIDER_KEYS)[number]),
+        )
+        if (unknown.length) throw badRequest(`Unrecognized attribute(s) '${unknown.join(', ')}'`)
+        const key = JSON.stringify(g)
+        if (seen.has(key)) throw invalidInput('Duplicate segment entry in request.')
+        seen.add(key)
+        return {
+          network_type: g['provider:network_type'] as string,
+          physical_network: (g['provider:physical_network'] as string | null | undefined) ?? null,
+          segmentation_id:
+            g['provider:segmentation_id'] === undefined || g['provider:segmentation_id'] === null
+              ? null
+              : Number(g['provider:segmentation_id']),
+        }
+      })
+    }
+    if (!hasProvider) return undefined
+    return [
+      {
+        network_type: attrs['provider:network_type'] as string,
+        physical_network: (attrs['provider:physical_network'] as string | null | undefined) ?? null,
+        segmentation_id: (attrs['provider:segmentation_id'] as number | null | undefined) ?? null,
+      },
+    ]
+  }
+
+  /** One segment shows as provider attributes; several as `segments`. */
+  private showSegments(doc: Doc, segments: readonly Segment[]) {
+    if (segments.length === 1) {
+      const g = segments[0]!
+      doc['provider:network_type'] = g.network_type
+      doc['provider:physical_network'] = g.physical_network
+      doc['provider:segmentation_id'] = g.segmentation_id
+      delete doc.segments
+    } else {
+      for (const k of PROVIDER_KEYS) delete doc[k]
+      doc.segments = segments.map((g) => ({
+        'provider:network_type': g.network_type,
+        'provider:physical_network': g.physical_network,
+        'provider:segmentation_id': g.segmentation_id,
+      }))
+    }
+  }
+
+  async update(
+    caller: Caller,
+    id: string,
+    attrs: Record<string, unknown>,
+    explicit: ReadonlySet<string>,
+    ifMatch?: IfMatch,
+  ): Promise<Doc> {
+    const current = await this.load(caller, id)
+    checkRevision(current, ifMatch)
+    const target = { ...(await this.targetFor(caller, current)), ...attrs }
+    caller.can('update_network', target)
+    this.checkAttributes(caller, 'update', attrs, target, explicit)
+    if (PROVIDER_KEYS.some((k) => k in attrs) || 'segments' in attrs)
+      throw invalidInput('Plugin does not support updating provider attributes')
+    if (attrs.shared === false && current.shared) {
+      const others = await this.store.ports.find({ network_id: id })
+      const foreign = others.filter(
+        (p) => p.project_id !== current.project_id && !String(p.device_owner).startsWith('network:'),
+      )
+      if (foreign.length)
+        throw invalidInput(
+          `Unable to reconfigure sharing settings for network ${id}. Multiple tenants are using it.`,
+        )
+    }
+    if (attrs['router:external'] === false && current['router:external']) {
+      const fips = await this.store.floatingIps.find({ floating_network_id: id })
+      if (fips.length)
+        throw invalidInput(
+          `External network ${id} cannot be updated to be internal: floating IPs ${fips.map((f) => f.id).join(', ')} use it`,
+        )
+      const gws = (
+        await this.store.ports.find({ network_id: id, device_owner: 'network:router_gateway' })
+      ).map((p) => p.device_id)
+      if (gws.length)
+        throw invalidInput(
+          `External network ${id} cannot be updated to be internal: routers ${gws.join(', ')} use it as gateway`,
+        )
+    }
+    const saved = await this.modify(id, async (d) => {
+      if (attrs.mtu !== undefined) {
+        const segs = await this.store.segments.find({ network_id: id })
+        const maxMtu = Math.min(...segs.map((g) => this.ml2.mtuOf(String(g.network_type))))
+        if (Number(attrs.mtu) > maxMtu) throw invalidInput(`Requested MTU is too big, maximum is ${maxMtu}`)
+      }
+      for (const [k, v] of Object.entries(attrs)) d[k] = v
+      return d
+    })
+    await this.decorate([saved])
+    return this.view(caller, saved, await this.target(saved))
+  }
+
+  async delete(caller: Caller, id: string, ifMatch?: IfMatch): Promise<void> {
+    const current = await this.load(caller, id)
+    checkRevision(current, ifMatch)
+    caller.can('delete_network', await this.targetFor(caller, current))
+    await this.store.tx(async (s) => {
+      // NOTE: floating IPs associated with nothing go with their external network, as
+      // upstream's; an associated one, or a router's gateway, holds it.
+      const fips = await s.floatingIps.find({ floating_network_id: id })
+      const loose = new Set(fips.filter((f) => !f.port_id).map((f) => String(f.floating_port_id)))
+      const ports = await s.ports.find({ network_id: id })
+      const holding = ports.filter((p) => !AUTO_DELETE_OWNERS.has(String(p.device_owner)) && !loose.has(p.id))
+      if (holding.length)
+        throw networkInUse(
+          id,
+          holding.map((p) => p.id),
+        )
+      for (const f of fips) await s.floatingIps.delete(f.id)
+      for (const p of ports) {
+        await s.ips.release(p.id)
+        await s.portGroups.set(p.id, [])
+        await s.ports.delete(p.id)
+      }
+      for (const sub of await s.subnets.find({ network_id: id })) await s.subnets.delete(sub.id)
+      for (const seg of await s.segments.find({ network_id: id })) await s.segments.delete(seg.id)
+      for (const r of await s.rbacPolicies.find({ object_type: 'network', object_id: id }))
+        await s.rbacPolicies.delete(r.id)
+      await this.ml2.release(s, id)
+      await s.networks.delete(id)
+    })
+  }
+}
+
+export function segmentDoc(net: Doc, g: Segment, index: number): Doc {
+  const at = now()
+  return {
+    id: crypto.randomUUID(),
+    tenant_id: net.project_id,
+    project_id: net.project_id,
+    name: null,
+    description: '',
+    network_id: net.id,
+    network_type: g.network_type,
+    physical_network: g.physical_network,
+    segmentation_id: g.segmentation_id,
+    segment_index: index,
+    created_at: at,
+    updated_at: at,
+    revision_number: 0,
+  }
+}

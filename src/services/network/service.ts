@@ -1,0 +1,112 @@
+/**
+ * Builds the network service from its module context: storage, ML2, the domain services
+ * and the API plugin. Loaded only when a process runs the network module.
+ */
+import type { ModuleContext, ServiceInstance } from '../../kernel/host/index.js'
+import type { NetworkConfig } from './config.js'
+import { Agents } from './domain/agents.js'
+import { IpAvailability } from './domain/availability.js'
+import { FloatingIps } from './domain/floating-ips.js'
+import { Ipam } from './domain/ipam.js'
+import { MeteringLabels, MeteringRules } from './domain/metering.js'
+import { Ml2 } from './domain/ml2.js'
+import { Networks } from './domain/networks.js'
+import { Ports } from './domain/ports.js'
+import { Quotas } from './domain/quotas.js'
+import { RbacPolicies } from './domain/rbac.js'
+import { Routers } from './domain/routers.js'
+import { SecurityGroupRules, SecurityGroups } from './domain/security-groups.js'
+import { Segments } from './domain/segments.js'
+import { AddressScopes, SubnetPools } from './domain/subnet-pools.js'
+import { Subnets } from './domain/subnets.js'
+import { ensureDefaultTopology } from './domain/topology.js'
+import { Trunks } from './domain/trunks.js'
+import type { NetworkDeps } from './handlers/common.js'
+import { NETWORK_PREFIX } from './module.js'
+import { networkPlugin } from './plugin.js'
+import { NETWORK_POLICY_RULES } from './policies/index.js'
+import type { Services } from './service-deps.js'
+import { NetworkStore } from './storage/index.js'
+import type { NetworkDatabase } from './storage/schema.js'
+
+/** Wires the domain services over one store. */
+export function buildServices(store: NetworkStore, config: NetworkConfig): Services {
+  const ml2 = new Ml2(config)
+  const quotas = new Quotas(store, config.quotas)
+  const ipam = new Ipam()
+  const securityGroups = new SecurityGroups(store, quotas)
+  const securityGroupRules = new SecurityGroupRules(store, quotas, securityGroups)
+  const networks = new Networks(store, ml2, quotas, {
+    ensureDefaultGroup: (projectId, s) => securityGroups.ensureDefault(projectId, s),
+    rbacTargets: async (ids) => {
+      const out = new Map<string, { shared: Set<string>; external: Set<string> }>()
+      if (!ids.length) return out
+      for (const r of await store.rbacPolicies.find({ object_type: 'network', object_id: [...ids] })) {
+        const e = out.get(String(r.object_id)) ?? { shared: new Set<string>(), external: new Set<string>() }
+        ;(r.action === 'access_as_external' ? e.external : e.shared).add(String(r.target_tenant))
+        out.set(String(r.object_id), e)
+      }
+      return out
+    },
+  })
+  const addressScopes = new AddressScopes(store)
+  const subnetPools = new SubnetPools(store, addressScopes)
+  const subnets = new Subnets(store, networks, quotas, ipam, subnetPools)
+  const ports = new Ports(store, networks, securityGroups, quotas, ipam, config)
+  const routers = new Routers(store, networks, subnets, ports, quotas)
+  const floatingIps = new FloatingIps(store, networks, ports, quotas)
+  const meteringLabels = new MeteringLabels(store)
+  return {
+    networks,
+    subnets,
+    ports,
+    securityGroups,
+    securityGroupRules,
+    quotas,
+    routers,
+    floatingIps,
+    trunks: new Trunks(store, ports, quotas),
+    rbacPolicies: new RbacPolicies(store, quotas),
+    segments: new Segments(store, ml2),
+    meteringLabels,
+    meteringRules: new MeteringRules(store, meteringLabels),
+    ipAvailability: new IpAvailability(store),
+    agents: new Agents(store),
+    addressScopes,
+    subnetPools,
+  }
+}
+
+export async function createNetworkService(
+  ctx: ModuleContext<NetworkConfig, NetworkDatabase>,
+): Promise<ServiceInstance> {
+  const store = new NetworkStore(ctx.db, ctx.dialect)
+  const services = buildServices(store, ctx.config)
+  if (ctx.roles.has('api')) await services.agents.register(ctx.hostName)
+  const deps: NetworkDeps = { ...services, config: ctx.config, prefix: NETWORK_PREFIX }
+  const enforcer = ctx.enforcer(NETWORK_POLICY_RULES, {
+    forbiddenMessage: (rule) => `(rule:${rule}) is disallowed by policy`,
+  })
+  const topology = {
+    async ensureDefault(adminProjectName: string) {
+      const cfg = ctx.config.cloudlet_network
+      if (!cfg.default_topology || (await store.networks.count()) > 0) return false
+      const found = await ctx
+        .client('identity')
+        .get<{ projects: { id: string }[] }>(`/v3/projects?name=${encodeURIComponent(adminProjectName)}`)
+      const adminProjectId = found.projects[0]?.id
+      if (!adminProjectId) return false
+      const made = await ensureDefaultTopology(store, services, enforcer, {
+        adminProjectId,
+        publicCidr: cfg.public_cidr,
+        privateCidr: cfg.private_cidr,
+      })
+      if (made) ctx.logger.info(made, 'created the default network topology')
+      return made !== undefined
+    },
+  }
+  return {
+    ...(ctx.roles.has('api') ? { plugin: networkPlugin(deps, ctx.auth, enforcer) } : {}),
+    provides: { networkTopology: topology },
+  }
+}
