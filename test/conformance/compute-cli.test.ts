@@ -31,7 +31,9 @@ function sshPublicKey(): string {
   return `ssh-ed25519 ${blob.toString('base64')} cli@test`
 }
 
-describe('compute with the openstack CLI', { timeout: 600_000 }, () => {
+// NOTE: 15 scenarios of one to a few dozen client calls each: about 5 minutes on an idle
+// machine, over 10 when several test runs share two cores (each call starts Python).
+describe('compute with the openstack CLI', { timeout: 1_200_000 }, () => {
   let cloud: CloudProcess
   let admin: NodeJS.ProcessEnv
   let demo: NodeJS.ProcessEnv
