@@ -7,7 +7,7 @@
 import { badRequest, externalGatewayUnreachable, floatingIpInUse, notFound, typed } from '../errors.js'
 import { FLOATINGIP } from '../schemas/attributes.js'
 import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
-import { canonical, contains, parseAddress, parseCidr } from './ip.js'
+import { canonical, parseAddress } from './ip.js'
 import type { Networks } from './networks.js'
 import type { FixedIp, Ports } from './ports.js'
 import type { ListQuery } from './query.js'
@@ -111,15 +111,12 @@ export class FloatingIps extends ResourceDomain {
       )
     // The router with an interface on the fixed address's subnet and a gateway on the floating network.
     const ifaces = await s.ports.find({ network_id: String(port.network_id), device_owner: ROUTER_INTERFACE })
-    const subnet = await s.subnets.get(fixed.subnet_id)
     for (const i of ifaces) {
       if (!(i.fixed_ips as FixedIp[]).some((f) => f.subnet_id === fixed!.subnet_id)) continue
       const gw = await s.ports.find({ device_id: String(i.device_id), device_owner: ROUTER_GATEWAY })
       if (gw.some((g) => g.network_id === fip.floating_network_id))
         return { router_id: String(i.device_id), fixed_ip_address: fixed.ip_address, port_id: portId }
     }
-    // A router routing the subnet through an extra route counts too (upstream's extraroute).
-    void subnet
     throw externalGatewayUnreachable(String(fip.floating_network_id), fixed.subnet_id, portId)
   }
 
@@ -271,11 +268,4 @@ export class FloatingIps extends ResourceDomain {
         Number(f.revision_number),
       )
   }
-}
-
-/** Whether an address lies in a CIDR (for callers outside the domain). */
-export function inCidr(ip: string, cidr: string): boolean {
-  const a = parseAddress(ip)
-  const c = parseCidr(cidr)
-  return Boolean(a && c && contains(c, a))
 }
