@@ -211,6 +211,9 @@ export class FloatingIps extends ResourceDomain {
     const current = await this.load(caller, id)
     checkRevision(current, ifMatch)
     caller.can('update_floatingip', await this.target(current))
+    // NOTE: an empty update disassociates, as upstream's (once the association was the
+    // floating IP's only attribute, so an empty body meant "clear it").
+    if (!Object.keys(attrs).length) attrs = { port_id: null }
     const saved = await this.store.tx((s) =>
       this.modify(
         id,

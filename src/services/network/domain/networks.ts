@@ -77,7 +77,7 @@ export class Networks extends ResourceDomain {
   }
 
   /** The target as a given caller sees it (RBAC grants to the caller's project count). */
-  async targetFor(caller: Caller, doc: Doc, rbac?: RbacGrants): Promise<Record<string, unknown>> {
+  override async targetFor(caller: Caller, doc: Doc, rbac?: RbacGrants): Promise<Record<string, unknown>> {
     const grants = rbac ?? (await this.hooks.rbacTargets([doc.id])).get(doc.id)
     return { ...doc, tenant_id: doc.project_id, ...Networks.networkTarget(doc, caller.projectId, grants) }
   }

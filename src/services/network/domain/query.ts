@@ -165,13 +165,18 @@ export function sortDocs(docs: Doc[], q: ListQuery): Doc[] {
 
 export interface Page {
   items: Doc[]
-  /** The marker of the next page, when there is one. */
+  /** The marker of the next page, when there is one ('' for a link without a marker). */
   next?: string
-  /** The marker of the previous page, when the request had a marker. */
+  /** The marker of the previous page, when there is one ('' for a link without a marker). */
   previous?: string
 }
 
-/** One page of sorted items after `marker` (before it with page_reverse). */
+/**
+ * One page of sorted items after `marker` (before it with page_reverse). Links as
+ * upstream's: a full page links onward (the page after the last full one is empty and
+ * has no onward link), a page reached through a marker links back; an empty page links
+ * back without a marker, so walking back starts from the end.
+ */
 export function paginate(docs: Doc[], q: ListQuery): Page {
   if (!q.limit && !q.marker) return { items: docs }
   let start = 0
@@ -183,18 +188,17 @@ export function paginate(docs: Doc[], q: ListQuery): Page {
   }
   const end = q.limit ? start + q.limit : list.length
   let items = list.slice(start, end)
-  const more = end < list.length
+  const full = q.limit !== undefined && items.length === q.limit
   if (q.pageReverse) items = items.reverse()
   const page: Page = { items }
-  if (items.length) {
-    if (q.pageReverse) {
-      if (more) page.previous = items[0]!.id
-      page.next = items[items.length - 1]!.id
-      if (!q.marker) delete page.next
-    } else {
-      if (more) page.next = items[items.length - 1]!.id
-      if (q.marker) page.previous = items[0]!.id
-    }
+  const first = items[0]?.id ?? ''
+  const last = items[items.length - 1]?.id ?? ''
+  if (q.pageReverse) {
+    if (full) page.previous = first
+    if (q.marker) page.next = last
+  } else {
+    if (full) page.next = last
+    if (q.marker) page.previous = first
   }
   return page
 }

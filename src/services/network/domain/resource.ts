@@ -117,6 +117,11 @@ export abstract class ResourceDomain {
     return { ...doc, tenant_id: doc.project_id }
   }
 
+  /** The target as one caller sees it (RBAC grants to the caller's project count). */
+  async targetFor(_caller: Caller, doc: Doc): Promise<Record<string, unknown>> {
+    return this.target(doc)
+  }
+
   /** Rows a non-admin caller could see (a superset; policy decides). */
   protected candidates(caller: Caller, _q: ListQuery): Promise<Doc[]> {
     return caller.isAdmin
@@ -146,7 +151,7 @@ export abstract class ResourceDomain {
   /** The document if the caller may see it, else 404. */
   async load(caller: Caller, id: string, s: NetworkStore = this.store): Promise<Doc> {
     const doc = await this.repo(s).get(id)
-    if (!doc || !caller.allows(this.rule('get'), await this.target(doc)))
+    if (!doc || !caller.allows(this.rule('get'), await this.targetFor(caller, doc)))
       throw notFound(this.kind.resource, id)
     return doc
   }
@@ -154,16 +159,24 @@ export abstract class ResourceDomain {
   async show(caller: Caller, id: string): Promise<Doc> {
     const doc = await this.load(caller, id)
     await this.decorate([doc])
-    return this.view(caller, doc, await this.target(doc))
+    return this.view(caller, doc, await this.targetFor(caller, doc))
   }
 
-  async list(caller: Caller, q: ListQuery): Promise<Page> {
+  /**
+   * `keep` filters on the policy target, for filters on what the view does not show
+   * (a subnet's `shared` is its network's).
+   */
+  async list(
+    caller: Caller,
+    q: ListQuery,
+    keep?: (target: Record<string, unknown>) => boolean,
+  ): Promise<Page> {
     const docs = await this.candidates(caller, q)
     const visible: Doc[] = []
     const targets = new Map<string, Record<string, unknown>>()
     for (const d of docs) {
-      const t = await this.target(d)
-      if (caller.allows(this.rule('get'), t)) {
+      const t = await this.targetFor(caller, d)
+      if (caller.allows(this.rule('get'), t) && (!keep || keep(t))) {
         visible.push(d)
         targets.set(d.id, t)
       }

@@ -110,6 +110,14 @@ export class SubnetPools extends ResourceDomain implements SubnetPoolAllocator {
     return s.subnetPools
   }
 
+  /** Upstream shows the prefix lengths of a pool as strings ("24"). */
+  override view(caller: Caller, doc: Doc, target: Record<string, unknown>): Doc {
+    const out = super.view(caller, doc, target)
+    for (const k of ['default_prefixlen', 'min_prefixlen', 'max_prefixlen'])
+      if (out[k] !== undefined && out[k] !== null) out[k] = String(out[k])
+    return out
+  }
+
   override async target(doc: Doc) {
     return { ...doc, tenant_id: doc.project_id, 'subnetpool:shared': Boolean(doc.shared) }
   }

@@ -27,7 +27,7 @@ import {
 } from './ip.js'
 import { type Ipam, isAutoAddress, type Pool } from './ipam.js'
 import { AUTO_DELETE_OWNERS, Networks } from './networks.js'
-import type { ListQuery } from './query.js'
+import type { ListQuery, Page } from './query.js'
 import type { Quotas } from './quotas.js'
 import {
   type Caller,
@@ -56,7 +56,13 @@ export interface SubnetPoolAllocator {
 }
 
 export class Subnets extends ResourceDomain {
-  readonly kind: Kind = { resource: 'subnet', collection: 'subnets', attrs: SUBNET, standard: true }
+  readonly kind: Kind = {
+    resource: 'subnet',
+    collection: 'subnets',
+    attrs: SUBNET,
+    standard: true,
+    extraFilters: ['shared'],
+  }
 
   constructor(
     store: NetworkStore,
@@ -77,13 +83,34 @@ export class Subnets extends ResourceDomain {
     return { ...doc, tenant_id: doc.project_id, ...(net ? Networks.networkTarget(net) : {}) }
   }
 
+  /** A grantee of an RBAC share sees the network's subnets as shared. */
+  override async targetFor(caller: Caller, doc: Doc): Promise<Record<string, unknown>> {
+    const net = await this.store.networks.get(String(doc.network_id))
+    return { ...doc, tenant_id: doc.project_id, ...(net ? await this.networks.targetFor(caller, net) : {}) }
+  }
+
   protected override async candidates(caller: Caller, _q: ListQuery): Promise<Doc[]> {
     if (caller.isAdmin) return this.store.subnets.find()
     const shared = await this.store.networks.find({}, [{ shared: 1 }, { project_id: caller.projectId }])
+    const granted = await this.store.rbacPolicies.find({
+      object_type: 'network',
+      action: 'access_as_shared',
+      target_tenant: [caller.projectId, '*'],
+    })
     return this.store.subnets.find({}, [
       { project_id: caller.projectId },
-      { network_id: shared.map((n) => n.id) },
+      { network_id: [...shared.map((n) => n.id), ...granted.map((r) => String(r.object_id))] },
     ])
+  }
+
+  /** `shared` filters on the network's sharing (the subnet does not show it), as upstream. */
+  override list(caller: Caller, q: ListQuery): Promise<Page> {
+    const wanted = q.filters.get('shared')
+    if (!wanted) return super.list(caller, q)
+    const filters = new Map(q.filters)
+    filters.delete('shared')
+    const want = wanted.map((w) => ['true', '1'].includes(w.toLowerCase()))
+    return super.list(caller, { ...q, filters }, (t) => want.includes(Boolean(t['network:shared'])))
   }
 
   async create(caller: Caller, attrs: Record<string, unknown>, explicit: ReadonlySet<string>): Promise<Doc> {

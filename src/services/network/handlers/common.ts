@@ -73,14 +73,14 @@ function links(
     if (k === 'marker' || k === 'page_reverse' || v === undefined) continue
     for (const one of Array.isArray(v) ? v : [v]) base.append(k, one)
   }
-  if (page.next) {
+  if (page.next !== undefined) {
     const p = new URLSearchParams(base)
-    p.append('marker', page.next)
+    if (page.next) p.append('marker', page.next)
     out.push({ rel: 'next', href: `${apiUrl(req, deps)}/${path}?${p}` })
   }
-  if (page.previous) {
+  if (page.previous !== undefined) {
     const p = new URLSearchParams(base)
-    p.append('marker', page.previous)
+    if (page.previous) p.append('marker', page.previous)
     p.append('page_reverse', 'True')
     out.push({ rel: 'previous', href: `${apiUrl(req, deps)}/${path}?${p}` })
   }
