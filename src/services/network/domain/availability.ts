@@ -22,7 +22,7 @@ export class IpAvailability {
         subnet_name: s.name,
         cidr: s.cidr,
         ip_version: s.ip_version,
-        total_ips: Number(poolSize({ ...s, allocation_pools: s.allocation_pools as Pool[] })),
+        total_ips: poolSize({ ...s, allocation_pools: s.allocation_pools as Pool[] }),
         used_ips: used.get(s.id) ?? 0,
       }))
       return {
@@ -30,7 +30,7 @@ export class IpAvailability {
         network_name: n.name,
         tenant_id: n.project_id,
         project_id: n.project_id,
-        total_ips: subs.reduce((a, s) => a + s.total_ips, 0),
+        total_ips: subs.reduce((a, s) => a + s.total_ips, 0n),
         used_ips: subs.reduce((a, s) => a + s.used_ips, 0),
         subnet_ip_availability: subs,
       }
@@ -61,6 +61,16 @@ export class IpAvailability {
     if (!net) throw notFound('network', id)
     return (await this.of([net]))[0]!
   }
+}
+
+/**
+ * JSON with exact integers: an IPv6 subnet holds 2^64 addresses, past what a JSON number
+ * parsed as a double keeps, and clients (Python) read the digits exactly.
+ */
+export function exactJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) =>
+    typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : `\u0000${v}`) : v,
+  ).replace(/"\\u0000(\d+)"/g, '$1')
 }
 
 export function availabilityZones() {

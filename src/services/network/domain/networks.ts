@@ -64,9 +64,15 @@ export class Networks extends ResourceDomain {
   static networkTarget(net: Doc, viewer?: string, rbac?: RbacGrants) {
     const sharedTo = rbac && viewer !== undefined && (rbac.shared.has('*') || rbac.shared.has(viewer))
     const externalTo = rbac && viewer !== undefined && (rbac.external.has('*') || rbac.external.has(viewer))
+    // An external network with access_as_external grants is external to whom they name
+    // (and its owner); one without any (made before grants were recorded) to everyone.
+    const external =
+      rbac && viewer !== undefined && rbac.external.size > 0
+        ? Boolean(externalTo) || viewer === net.project_id
+        : Boolean(net['router:external']) || Boolean(externalTo)
     return {
       'network:shared': Boolean(net.shared) || Boolean(sharedTo),
-      'network:router:external': Boolean(net['router:external']) || Boolean(externalTo),
+      'network:router:external': external,
       'network:project_id': net.project_id,
       'network:tenant_id': net.project_id,
     }
@@ -187,6 +193,7 @@ export class Networks extends ResourceDomain {
       await s.networks.insert(doc)
       let index = 0
       for (const g of segments) await s.segments.insert(segmentDoc(doc, g, index++))
+      if (doc['router:external']) await externalGrant(s, doc)
       await this.hooks.ensureDefaultGroup(owner, s)
       return doc
     })
@@ -284,17 +291,32 @@ export class Networks extends ResourceDomain {
           `External network ${id} cannot be updated to be internal: routers ${gws.join(', ')} use it as gateway`,
         )
     }
-    const saved = await this.modify(id, async (d) => {
-      if (attrs.mtu !== undefined) {
-        const segs = await this.store.segments.find({ network_id: id })
-        const maxMtu = Math.min(...segs.map((g) => this.ml2.mtuOf(String(g.network_type))))
-        if (Number(attrs.mtu) > maxMtu) throw invalidInput(`Requested MTU is too big, maximum is ${maxMtu}`)
-      }
-      for (const [k, v] of Object.entries(attrs)) d[k] = v
-      return d
+    const saved = await this.store.tx(async (s) => {
+      const next = await this.modify(id, async (d) => this.applyUpdate(d, attrs), s)
+      // Making a network external grants it to everyone, as upstream's; making it internal
+      // withdraws every external grant.
+      if (attrs['router:external'] === true && !current['router:external']) await externalGrant(s, next)
+      if (attrs['router:external'] === false && current['router:external'])
+        for (const r of await s.rbacPolicies.find({
+          object_type: 'network',
+          object_id: id,
+          action: 'access_as_external',
+        }))
+          await s.rbacPolicies.delete(r.id)
+      return next
     })
     await this.decorate([saved])
     return this.view(caller, saved, await this.target(saved))
+  }
+
+  private async applyUpdate(d: Doc, attrs: Record<string, unknown>): Promise<Doc> {
+    if (attrs.mtu !== undefined) {
+      const segs = await this.store.segments.find({ network_id: d.id })
+      const maxMtu = Math.min(...segs.map((g) => this.ml2.mtuOf(String(g.network_type))))
+      if (Number(attrs.mtu) > maxMtu) throw invalidInput(`Requested MTU is too big, maximum is ${maxMtu}`)
+    }
+    for (const [k, v] of Object.entries(attrs)) d[k] = v
+    return d
   }
 
   async delete(caller: Caller, id: string, ifMatch?: IfMatch): Promise<void> {
@@ -327,6 +349,37 @@ export class Networks extends ResourceDomain {
       await s.networks.delete(id)
     })
   }
+}
+
+/**
+ * Bumps a network's revision when something it shows changes (a subnet, an RBAC grant),
+ * as upstream's; `patch` sets attributes with it.
+ */
+export async function bumpNetwork(s: NetworkStore, id: string, patch: Record<string, unknown> = {}) {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const net = await s.networks.get(id)
+    if (!net) return
+    const rev = Number(net.revision_number)
+    if (await s.networks.update({ ...net, ...patch, revision_number: rev + 1, updated_at: now() }, rev))
+      return
+  }
+}
+
+/** The wildcard access_as_external grant an external network gets from its owner. */
+export async function externalGrant(s: NetworkStore, net: Doc): Promise<void> {
+  const have = await s.rbacPolicies.find({
+    object_type: 'network',
+    object_id: net.id,
+    action: 'access_as_external',
+    target_tenant: '*',
+  })
+  if (have.length) return
+  const grant = newDoc(
+    net.project_id,
+    { object_type: 'network', object_id: net.id, target_tenant: '*', action: 'access_as_external' },
+    false,
+  )
+  await s.rbacPolicies.insert(grant)
 }
 
 export function segmentDoc(net: Doc, g: Segment, index: number): Doc {

@@ -94,6 +94,10 @@ export class Quotas {
       if (!(QUOTA_RESOURCES as readonly string[]).includes(k))
         throw badRequest(`Unrecognized attribute(s) '${k}'`)
       const n = toInt(v)
+      if (!Number.isInteger(n) || n > 2147483647)
+        throw badRequest(
+          `Invalid input for ${k}. Reason: '${String(v)}' is not an integer within -1 and 2147483647.`,
+        )
       if (n < -1)
         throw typed(
           'bad_request',

@@ -65,7 +65,7 @@ export interface IfMatch {
 /** Parses If-Match; Neutron accepts only `revision_number=<n>` constraints. */
 export function parseIfMatch(header: string | undefined): IfMatch {
   if (!header) return {}
-  const m = /^\s*revision_number=(\d+)\s*$/.exec(header)
+  const m = /^\s*revision_number=(-?\d+)\s*$/.exec(header)
   if (!m) throw badRequest(`Invalid If-Match header: ${header}. Only revision_number=<n> is supported.`)
   return { revision: Number(m[1]) }
 }
@@ -84,6 +84,19 @@ export function ownerOf(caller: Caller, body: Record<string, unknown>): string {
   delete body.tenant_id
   delete body.project_id
   return p ?? t ?? caller.projectId
+}
+
+/**
+ * A request naming another project than the caller's: only admins (and advsvc) may, as
+ * upstream's API layer says before any policy.
+ */
+export function checkRequestOwner(caller: Caller, body: Record<string, unknown>): void {
+  const owner = (body.project_id ?? body.tenant_id) as string | undefined
+  if (owner === undefined || owner === caller.projectId) return
+  if (caller.isAdmin || caller.allows('context_is_advsvc', {})) return
+  throw badRequest(
+    "Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin privileges",
+  )
 }
 
 /** A new document with the standard attributes. */

@@ -6,8 +6,10 @@
  * (set whole or added and removed atomically), and deletion that names the interfaces
  * still attached.
  */
+
 import { badRequest, invalidInput, notFound, portInUse, routerInUse, typed } from '../errors.js'
 import { ROUTER } from '../schemas/attributes.js'
+import { uuid } from '../schemas/validators.js'
 import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import { contains, formatCidr, overlaps, parseAddress, parseCidr } from './ip.js'
 import type { Networks } from './networks.js'
@@ -285,6 +287,10 @@ export class Routers extends ResourceDomain {
       throw badRequest('Bad router request: Cannot specify both subnet-id and port-id.')
     if (info.subnet_id === undefined && info.port_id === undefined)
       throw badRequest('Bad router request: Either subnet_id or port_id must be specified.')
+    for (const k of ['subnet_id', 'port_id'] as const) {
+      const reason = info[k] === undefined ? undefined : uuid(info[k])
+      if (reason) throw badRequest(`Invalid input for ${k}. Reason: ${reason}.`)
+    }
     // NOTE: visibility is judged before the transaction (the loads read other tables
     // through the service's own store); the transaction reads the rows again.
     const givenPort =

@@ -57,6 +57,11 @@ const PROTOCOLS: Record<string, number> = {
 }
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'dccp', 'udplite', '6', '17', '132', '33', '136'])
 const ICMP = new Set(['icmp', 'icmpv6', 'ipv6-icmp', '1', '58'])
+/** Protocols of IPv6 alone (by name and number): refused on an IPv4 rule, as upstream. */
+const V6_ONLY = new Set([
+  ...['icmpv6', 'ipv6-icmp', 'ipv6-encap', 'ipv6-frag', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route'],
+  ...['58', '41', '44', '59', '60', '43'],
+])
 
 export class SecurityGroupRules extends ResourceDomain {
   readonly kind: Kind = {
@@ -109,12 +114,7 @@ export class SecurityGroupRules extends ResourceDomain {
       else protocol = p
     }
     const ethertype = attrs.ethertype as string
-    if (
-      protocol !== null &&
-      ICMP.has(String(protocol)) &&
-      ['icmpv6', 'ipv6-icmp', '58'].includes(String(protocol)) &&
-      ethertype === 'IPv4'
-    )
+    if (protocol !== null && V6_ONLY.has(String(protocol)) && ethertype === 'IPv4')
       throw badRequest(
         `Invalid input for operation: Protocol ${protocol} is not supported for ethertype IPv4.`,
       )
@@ -373,11 +373,14 @@ export class SecurityGroups extends ResourceDomain {
   async create(caller: Caller, attrs: Record<string, unknown>): Promise<Doc> {
     const owner = ownerOf(caller, attrs)
     caller.can('create_security_group', { ...attrs, project_id: owner, tenant_id: owner })
-    // NOTE: the default group is made first, so a group named `default` always meets it.
+    // NOTE: the default group is made first, so a group named `default` always meets it;
+    // as upstream's, the request that makes it does not pay for it in the quota.
+    const fresh = !(await this.store.portGroups.defaultOf(owner))
     await this.ensureDefault(owner)
     if (attrs.name === 'default') throw defaultExists()
     const doc = await this.store.tx(async (s) => {
-      await this.quotas.check(s, owner, 'security_group', 1)
+      await this.quotas.check(s, owner, 'security_group', fresh ? 0 : 1)
+      await this.quotas.check(s, owner, 'security_group_rule', fresh ? 0 : 2)
       const g = newDoc(owner, {
         name: attrs.name,
         description: attrs.description,

@@ -26,7 +26,7 @@ import {
   usableRange,
 } from './ip.js'
 import { type Ipam, isAutoAddress, type Pool } from './ipam.js'
-import { AUTO_DELETE_OWNERS, Networks } from './networks.js'
+import { AUTO_DELETE_OWNERS, bumpNetwork, Networks } from './networks.js'
 import type { ListQuery, Page } from './query.js'
 import type { Quotas } from './quotas.js'
 import {
@@ -177,6 +177,7 @@ export class Subnets extends ResourceDomain {
         tags: attrs.tags ?? [],
       })
       await s.subnets.insert(doc)
+      await bumpNetwork(s, network.id)
       // NOTE: a new SLAAC subnet gives every port on the network an address at once, as
       // Neutron does (router interfaces excepted: they get theirs by being added).
       if (isAutoAddress(doc)) {
@@ -444,6 +445,7 @@ export class Subnets extends ResourceDomain {
         )
       }
       if (!(await s.subnets.delete(id))) throw notFound('subnet', id)
+      await bumpNetwork(s, String(current.network_id))
     })
   }
 }

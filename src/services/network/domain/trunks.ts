@@ -62,11 +62,30 @@ export class Trunks extends ResourceDomain {
   private parseSubports(value: unknown, removing = false): SubportRequest[] {
     if (!Array.isArray(value))
       throw badRequest('Invalid input for sub_ports. Reason: sub_ports must be a list.')
+    const subs = this.parseEach(value, removing)
+    const seen = new Set<string>()
+    for (const sp of subs) {
+      if (sp.segmentation_type !== 'vlan') continue
+      const key = String(sp.segmentation_id)
+      if (seen.has(key))
+        throw badRequest(
+          `Invalid input for sub_ports. Reason: segmentation_id ${key} is given to more than one subport.`,
+        )
+      seen.add(key)
+    }
+    return subs
+  }
+
+  private parseEach(value: unknown[], removing: boolean): SubportRequest[] {
     return value.map((x) => {
       const sp = x as Record<string, unknown>
       if (typeof sp?.port_id !== 'string')
         throw badRequest('Invalid input for sub_ports. Reason: port_id is required.')
       if (removing) return { port_id: sp.port_id }
+      if (sp.segmentation_type === undefined && sp.segmentation_id !== undefined)
+        throw badRequest(
+          `Invalid input for sub_ports. Reason: segmentation_type is required with segmentation_id ${String(sp.segmentation_id)}.`,
+        )
       const type = (sp.segmentation_type as string | undefined) ?? 'vlan'
       if (type !== 'vlan' && type !== 'inherit')
         throw badRequest(
@@ -149,8 +168,8 @@ export class Trunks extends ResourceDomain {
   async create(caller: Caller, attrs: Record<string, unknown>, _explicit: ReadonlySet<string>): Promise<Doc> {
     const owner = ownerOf(caller, attrs)
     caller.can('create_trunk', { ...attrs, project_id: owner, tenant_id: owner })
-    const parent = await this.ports.load(caller, String(attrs.port_id))
     const subs = this.parseSubports(attrs.sub_ports ?? [])
+    const parent = await this.ports.load(caller, String(attrs.port_id))
     return this.store.tx(async (s) => {
       await this.quotas.check(s, owner, 'trunk', 1)
       if ((await s.trunks.find({ port_id: parent.id })).length || (await s.subports.ofPort(parent.id)))
@@ -195,6 +214,7 @@ export class Trunks extends ResourceDomain {
   async changeSubports(caller: Caller, id: string, body: unknown, add: boolean): Promise<Doc> {
     const trunk = await this.load(caller, id)
     caller.can(add ? 'add_subports' : 'remove_subports', await this.target(trunk))
+    refuseDisabled(trunk)
     const subs = this.parseSubports((body as { sub_ports?: unknown } | undefined)?.sub_ports, !add)
     await this.store.tx(async (s) => {
       if (add) await this.addSubports(s, caller, trunk, subs)
@@ -236,6 +256,7 @@ export class Trunks extends ResourceDomain {
     const current = await this.load(caller, id)
     checkRevision(current, ifMatch)
     caller.can('delete_trunk', await this.target(current))
+    refuseDisabled(current)
     await this.store.tx(async (s) => {
       for (const sp of await s.subports.ofTrunk(id)) {
         await s.subports.remove(sp.port_id)
@@ -249,4 +270,15 @@ export class Trunks extends ResourceDomain {
       await s.trunks.delete(id)
     })
   }
+}
+
+/** A trunk an admin turned off keeps its subports as they are, as upstream's. */
+function refuseDisabled(trunk: Doc) {
+  if (trunk.admin_state_up === false)
+    throw typed(
+      'conflict',
+      'network.trunk.disabled',
+      'TrunkDisabled',
+      `Trunk ${trunk.id} is currently disabled.`,
+    )
 }

@@ -6,7 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { NetworkConfig } from '../config.js'
 import { parseListQuery, pickFields, type RawQuery } from '../domain/query.js'
-import { Caller, type Kind, parseIfMatch } from '../domain/resource.js'
+import { Caller, checkRequestOwner, type Kind, parseIfMatch } from '../domain/resource.js'
 import { badRequest, typed } from '../errors.js'
 import { prepareBody, prepareItem } from '../schemas/attributes.js'
 import type { Services } from '../service-deps.js'
@@ -116,8 +116,13 @@ export function collection(pick: Pick, path: string) {
         if (!items.length) throw badRequest(`Resources required`)
         const created: Doc[] = []
         try {
-          for (const item of items) {
+          for (const raw of items) {
+            // NOTE: an item may come wrapped in its singular key, as upstream accepts.
+            const wrapped = raw && typeof raw === 'object' && Object.keys(raw).length === 1
+            const item =
+              wrapped && d.kind.resource in raw ? (raw as Record<string, unknown>)[d.kind.resource] : raw
             const attrs = prepareItem(d.kind.attrs, item, 'create')
+            checkRequestOwner(c, attrs)
             created.push(await d.create!(c, attrs, new Set(Object.keys(item as object))))
           }
         } catch (e) {
@@ -128,6 +133,7 @@ export function collection(pick: Pick, path: string) {
         return { [d.kind.collection]: await Promise.all(created.map((x) => d.show(c, x.id))) }
       }
       const attrs = prepareBody(d.kind.attrs, d.kind.resource, body, 'create')
+      checkRequestOwner(c, attrs)
       const inner = (body as Record<string, object>)[d.kind.resource]!
       const doc = await d.create!(c, attrs, new Set(Object.keys(inner)))
       return { [d.kind.resource]: await d.show(c, doc.id) }

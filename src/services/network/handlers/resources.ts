@@ -2,7 +2,7 @@
  * The standard collections: each is the shared collection handlers over one domain.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { availabilityZones } from '../domain/availability.js'
+import { availabilityZones, exactJson } from '../domain/availability.js'
 import { badRequest } from '../errors.js'
 import { caller, collection, type NetworkDeps, params, query } from './common.js'
 
@@ -51,12 +51,14 @@ export async function getSubports(req: FastifyRequest, _reply: FastifyReply, dep
   return { sub_ports: await deps.trunks.subports(caller(req), params(req).id!) }
 }
 
-export async function listIpAvailability(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
-  return { network_ip_availabilities: await deps.ipAvailability.list(caller(req), query(req)) }
+export async function listIpAvailability(req: FastifyRequest, reply: FastifyReply, deps: NetworkDeps) {
+  const body = { network_ip_availabilities: await deps.ipAvailability.list(caller(req), query(req)) }
+  return reply.type('application/json').send(exactJson(body))
 }
 
-export async function showIpAvailability(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
-  return { network_ip_availability: await deps.ipAvailability.show(caller(req), params(req).id!) }
+export async function showIpAvailability(req: FastifyRequest, reply: FastifyReply, deps: NetworkDeps) {
+  const body = { network_ip_availability: await deps.ipAvailability.show(caller(req), params(req).id!) }
+  return reply.type('application/json').send(exactJson(body))
 }
 
 export async function listAvailabilityZones(req: FastifyRequest) {
@@ -87,7 +89,8 @@ export async function addNetworkToDhcpAgent(req: FastifyRequest, reply: FastifyR
   const networkId = (req.body as { network_id?: unknown } | undefined)?.network_id
   if (typeof networkId !== 'string') throw badRequest("Invalid input: 'network_id' is required.")
   await deps.agents.host(caller(req), params(req).id!, networkId, true)
-  return reply.code(201).send()
+  // Upstream answers the scheduling with a JSON null, which clients parse.
+  return reply.code(201).type('application/json').send('null')
 }
 
 export async function removeNetworkFromDhcpAgent(
