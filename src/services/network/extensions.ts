@@ -13,6 +13,24 @@ const ext = (alias: string, name: string, description: string): Extension => ({ 
 
 export const EXTENSIONS: readonly Extension[] = [
   ext('agent', 'agent', 'The agent management extension.'),
+  ext('qos', 'Quality of Service', 'The Quality of Service extension.'),
+  ext('qos-default', 'QoS default policy', 'Expose the QoS default policy per project'),
+  ext(
+    'qos-bw-limit-direction',
+    'Direction for QoS bandwidth limit rule',
+    'Allow to configure QoS bandwidth limit rule with specific direction: ingress or egress',
+  ),
+  ext(
+    'qos-bw-minimum-ingress',
+    'Ingress direction for QoS minimum bandwidth rule',
+    'Allow to configure QoS minumum bandwidth rule with ingress direction.',
+  ),
+  ext('qos-pps-minimum', 'QoS minimum packet rate rule', 'Allow to configure QoS minimum packet rate rule.'),
+  ext(
+    'qos-rule-type-details',
+    'Details of QoS rule types',
+    'Expose details about QoS rule types supported by loaded backend drivers',
+  ),
   ext('address-scope', 'Address scope', 'Address scopes extension.'),
   ext(
     'default-subnetpools',

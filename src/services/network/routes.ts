@@ -9,8 +9,10 @@ import type { FastifyRequest } from 'fastify'
 import type { Route } from '../../kernel/http/index.js'
 import type { NetworkDeps } from './handlers/common.js'
 import * as discovery from './handlers/discovery.js'
+import * as qos from './handlers/qos.js'
 import * as quotas from './handlers/quotas.js'
 import * as res from './handlers/resources.js'
+import { QOS_RULE_TYPES, type QosRuleType } from './schemas/attributes.js'
 
 type R = Route<NetworkDeps>
 const V = '/v2.0'
@@ -54,6 +56,24 @@ function collectionRoutes(
 /** A router's member action: PUT /v2.0/routers/<id>/<action>. */
 function routerAction(action: string, handler: R['handler']): R[] {
   return [{ method: 'PUT', path: `${V}/routers/:id/${action}`, policy: action, enforce: 'handler', handler }]
+}
+
+/** A QoS rule type's sub-collection under its policy. */
+function qosRuleRoutes(type: QosRuleType): R[] {
+  const h = qos.rules(type)
+  const base = `${V}/qos/policies/:id/${type}_rules`
+  const item = `${base}/:rule_id`
+  const rule = (action: string): Pick<R, 'policy' | 'enforce'> => ({
+    policy: `${action}_policy_${type}_rule`,
+    enforce: 'handler',
+  })
+  return [
+    { method: 'GET', path: base, ...rule('get'), handler: h.list },
+    { method: 'POST', path: base, ...rule('create'), handler: h.create },
+    { method: 'GET', path: item, ...rule('get'), handler: h.show },
+    { method: 'PUT', path: item, ...rule('update'), handler: h.update },
+    { method: 'DELETE', path: item, ...rule('delete'), handler: h.delete },
+  ]
 }
 
 const urlProject = (req: FastifyRequest) => {
@@ -175,6 +195,22 @@ export const ROUTES: readonly R[] = [
     update: false,
     tags: false,
   }),
+  ...collectionRoutes('qos/policies', 'policy', qos.policies),
+  ...(Object.keys(QOS_RULE_TYPES) as QosRuleType[]).flatMap(qosRuleRoutes),
+  {
+    method: 'GET',
+    path: `${V}/qos/rule-types`,
+    policy: 'get_rule_type',
+    enforce: 'handler',
+    handler: qos.listRuleTypes,
+  },
+  {
+    method: 'GET',
+    path: `${V}/qos/rule-types/:type`,
+    policy: 'get_rule_type',
+    enforce: 'handler',
+    handler: qos.showRuleType,
+  },
   {
     method: 'GET',
     path: `${V}/network-ip-availabilities`,

@@ -5,6 +5,7 @@ import type { FloatingIps } from './domain/floating-ips.js'
 import type { MeteringLabels, MeteringRules } from './domain/metering.js'
 import type { Networks } from './domain/networks.js'
 import type { Ports } from './domain/ports.js'
+import type { QosPolicies } from './domain/qos.js'
 import type { Quotas } from './domain/quotas.js'
 import type { RbacPolicies } from './domain/rbac.js'
 import type { Routers } from './domain/routers.js'
@@ -32,4 +33,5 @@ export interface Services {
   agents: Agents
   addressScopes: AddressScopes
   subnetPools: SubnetPools
+  qosPolicies: QosPolicies
 }

@@ -12,6 +12,7 @@ import { MeteringLabels, MeteringRules } from './domain/metering.js'
 import { Ml2 } from './domain/ml2.js'
 import { Networks } from './domain/networks.js'
 import { Ports } from './domain/ports.js'
+import { QosPolicies } from './domain/qos.js'
 import { Quotas } from './domain/quotas.js'
 import { RbacPolicies } from './domain/rbac.js'
 import { Routers } from './domain/routers.js'
@@ -36,7 +37,9 @@ export function buildServices(store: NetworkStore, config: NetworkConfig): Servi
   const ipam = new Ipam()
   const securityGroups = new SecurityGroups(store, quotas)
   const securityGroupRules = new SecurityGroupRules(store, quotas, securityGroups)
+  const qosPolicies = new QosPolicies(store)
   const networks = new Networks(store, ml2, quotas, {
+    defaultQosPolicy: (projectId, s) => qosPolicies.defaultFor(projectId, s),
     ensureDefaultGroup: (projectId, s) => securityGroups.ensureDefault(projectId, s),
     rbacTargets: async (ids) => {
       const out = new Map<string, { shared: Set<string>; external: Set<string> }>()
@@ -74,6 +77,7 @@ export function buildServices(store: NetworkStore, config: NetworkConfig): Servi
     agents: new Agents(store),
     addressScopes,
     subnetPools,
+    qosPolicies,
   }
 }
 

@@ -42,6 +42,8 @@ export interface NetworkHooks {
   rbacTargets(
     objectIds: readonly string[],
   ): Promise<Map<string, { shared: Set<string>; external: Set<string> }>>
+  /** The project's default QoS policy, which a network created without one gets. */
+  defaultQosPolicy?(projectId: string, s: NetworkStore): Promise<string | null>
 }
 
 export class Networks extends ResourceDomain {
@@ -171,7 +173,10 @@ export class Networks extends ResourceDomain {
         availability_zone_hints: attrs.availability_zone_hints,
         availability_zones: ['nova'],
         is_default: attrs.is_default,
-        qos_policy_id: attrs.qos_policy_id ?? null,
+        qos_policy_id:
+          attrs.qos_policy_id !== undefined && attrs.qos_policy_id !== null
+            ? attrs.qos_policy_id
+            : ((await this.hooks.defaultQosPolicy?.(owner, s)) ?? null),
         ipv4_address_scope: null,
         ipv6_address_scope: null,
         l2_adjacency: true,

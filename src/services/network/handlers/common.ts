@@ -123,6 +123,7 @@ export function collection(pick: Pick, path: string) {
               wrapped && d.kind.resource in raw ? (raw as Record<string, unknown>)[d.kind.resource] : raw
             const attrs = prepareItem(d.kind.attrs, item, 'create')
             checkRequestOwner(c, attrs)
+            await deps.qosPolicies.checkAttachable(c, attrs.qos_policy_id as string | null | undefined)
             created.push(await d.create!(c, attrs, new Set(Object.keys(item as object))))
           }
         } catch (e) {
@@ -134,6 +135,8 @@ export function collection(pick: Pick, path: string) {
       }
       const attrs = prepareBody(d.kind.attrs, d.kind.resource, body, 'create')
       checkRequestOwner(c, attrs)
+      // A QoS policy named on a network, port or floating IP must be one the caller sees.
+      await deps.qosPolicies.checkAttachable(c, attrs.qos_policy_id as string | null | undefined)
       const inner = (body as Record<string, object>)[d.kind.resource]!
       const doc = await d.create!(c, attrs, new Set(Object.keys(inner)))
       return { [d.kind.resource]: await d.show(c, doc.id) }
@@ -141,6 +144,7 @@ export function collection(pick: Pick, path: string) {
     async update(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
       const d = pick(deps)
       const attrs = prepareBody(d.kind.attrs, d.kind.resource, req.body, 'update')
+      await deps.qosPolicies.checkAttachable(caller(req), attrs.qos_policy_id as string | null | undefined)
       const doc = await d.update!(
         caller(req),
         params(req).id!,

@@ -67,6 +67,11 @@ export const BASE_RULES: readonly RuleDefault[] = [
     checkStr: 'True:%(address_scope:shared)s',
     description: 'Rule of shared address scopes',
   },
+  {
+    name: 'shared_qos_policy',
+    checkStr: 'True:%(qos_policy:shared)s',
+    description: 'Rule of shared QoS policies',
+  },
   { name: 'default', checkStr: 'rule:admin_or_owner', description: 'Default access rule' },
 ]
 

@@ -195,6 +195,22 @@ export const OTHER_RULES: readonly RuleDefault[] = [
   rule('get_availability_zone', 'role:reader', 'List availability zones'),
   rule('get_service_provider', 'role:reader', 'Get service providers'),
 
+  rule('create_policy', ADMIN, 'Create a QoS policy'),
+  rule('get_policy', `${ADMIN_OR_PROJECT_READER} or rule:shared_qos_policy`, 'Get a QoS policy'),
+  rule('update_policy', ADMIN, 'Update a QoS policy'),
+  rule('delete_policy', ADMIN, 'Delete a QoS policy'),
+  rule('get_rule_type', 'role:reader', 'Get available QoS rule types'),
+  ...['bandwidth_limit', 'dscp_marking', 'minimum_bandwidth', 'minimum_packet_rate'].flatMap((t) => [
+    rule(`create_policy_${t}_rule`, ADMIN, `Create a QoS ${t} rule`),
+    rule(
+      `get_policy_${t}_rule`,
+      `${ADMIN_OR_PROJECT_READER} or rule:shared_qos_policy`,
+      `Get a QoS ${t} rule`,
+    ),
+    rule(`update_policy_${t}_rule`, ADMIN, `Update a QoS ${t} rule`),
+    rule(`delete_policy_${t}_rule`, ADMIN, `Delete a QoS ${t} rule`),
+  ]),
+
   rule('create_metering_label', ADMIN),
   rule('get_metering_label', ADMIN),
   rule('delete_metering_label', ADMIN),

@@ -307,6 +307,49 @@ export const METERING_LABEL_RULE: AttrMap = {
   },
 }
 
+export const QOS_POLICY: AttrMap = {
+  ...STANDARD,
+  name: NAME,
+  shared: { post: true, put: true, default: false, convert: v.toBoolean },
+  is_default: { post: true, put: true, default: false, convert: v.toBoolean },
+  rules: READ_ONLY,
+}
+
+const KBPS: Attr = {
+  post: true,
+  put: true,
+  required: true,
+  convert: v.toInt,
+  validate: v.range(0, 2147483647),
+}
+const DIRECTION: Attr = {
+  post: true,
+  put: true,
+  default: 'egress',
+  validate: v.values(['ingress', 'egress']),
+}
+/** Upstream's valid DSCP marks. */
+const DSCP_MARKS = [0, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 46, 48, 56]
+
+/** The QoS rule types, each a sub-collection of a policy: its body key and attributes. */
+export const QOS_RULE_TYPES = {
+  bandwidth_limit: {
+    max_kbps: KBPS,
+    max_burst_kbps: { ...KBPS, required: false, default: 0 },
+    direction: DIRECTION,
+  },
+  dscp_marking: {
+    dscp_mark: { post: true, put: true, required: true, convert: v.toInt, validate: v.values(DSCP_MARKS) },
+  },
+  minimum_bandwidth: { min_kbps: KBPS, direction: DIRECTION },
+  minimum_packet_rate: {
+    min_kpps: KBPS,
+    direction: { ...DIRECTION, validate: v.values(['any', 'ingress', 'egress']) },
+  },
+} as const satisfies Record<string, AttrMap>
+
+export type QosRuleType = keyof typeof QOS_RULE_TYPES
+
 export const AGENT: AttrMap = {
   id: READ_ONLY,
   agent_type: READ_ONLY,
