@@ -13,6 +13,26 @@ const ext = (alias: string, name: string, description: string): Extension => ({ 
 
 export const EXTENSIONS: readonly Extension[] = [
   ext('agent', 'agent', 'The agent management extension.'),
+  ext(
+    'floating-ip-port-forwarding',
+    'Floating IP Port Forwarding',
+    'Provide port forwarding to floating IP.',
+  ),
+  ext(
+    'expose-port-forwarding-in-fip',
+    'Expose port forwardings in a floating IP',
+    'Expose port forwardings in a floating IP',
+  ),
+  ext(
+    'floating-ip-port-forwarding-description',
+    'Floating IP Port Forwarding new attribute description',
+    'Add a description field to Port Forwarding rules',
+  ),
+  ext(
+    'floating-ip-port-forwarding-port-ranges',
+    'Floating IP Port Forwarding support port ranges',
+    'Add suport to port ranges on Port Forwarding rules',
+  ),
   ext('qos', 'Quality of Service', 'The Quality of Service extension.'),
   ext('qos-default', 'QoS default policy', 'Expose the QoS default policy per project'),
   ext(

@@ -9,6 +9,7 @@ import type { FastifyRequest } from 'fastify'
 import type { Route } from '../../kernel/http/index.js'
 import type { NetworkDeps } from './handlers/common.js'
 import * as discovery from './handlers/discovery.js'
+import * as pf from './handlers/port-forwardings.js'
 import * as qos from './handlers/qos.js'
 import * as quotas from './handlers/quotas.js'
 import * as res from './handlers/resources.js'
@@ -56,6 +57,23 @@ function collectionRoutes(
 /** A router's member action: PUT /v2.0/routers/<id>/<action>. */
 function routerAction(action: string, handler: R['handler']): R[] {
   return [{ method: 'PUT', path: `${V}/routers/:id/${action}`, policy: action, enforce: 'handler', handler }]
+}
+
+/** A floating IP's port forwardings. */
+function portForwardingRoutes(): R[] {
+  const base = `${V}/floatingips/:id/port_forwardings`
+  const item = `${base}/:pf_id`
+  const on = (action: string): Pick<R, 'policy' | 'enforce'> => ({
+    policy: `${action}_floatingip_port_forwarding`,
+    enforce: 'handler',
+  })
+  return [
+    { method: 'GET', path: base, ...on('get'), handler: pf.list },
+    { method: 'POST', path: base, ...on('create'), handler: pf.create },
+    { method: 'GET', path: item, ...on('get'), handler: pf.show },
+    { method: 'PUT', path: item, ...on('update'), handler: pf.update },
+    { method: 'DELETE', path: item, ...on('delete'), handler: pf.remove },
+  ]
 }
 
 /** A QoS rule type's sub-collection under its policy. */
@@ -108,6 +126,7 @@ export const ROUTES: readonly R[] = [
   ...routerAction('add_extraroutes', res.addExtraRoutes),
   ...routerAction('remove_extraroutes', res.removeExtraRoutes),
   ...collectionRoutes('floatingips', 'floatingip', res.floatingIps),
+  ...portForwardingRoutes(),
 
   // dhcp_agent_scheduler
   {
@@ -196,6 +215,8 @@ export const ROUTES: readonly R[] = [
     tags: false,
   }),
   ...collectionRoutes('qos/policies', 'policy', qos.policies),
+  // NOTE: the tag extension names QoS policies `policies`, without the qos prefix.
+  ...collectionRoutes('policies', 'policy', qos.policies).filter((r) => r.path.includes('/tags')),
   ...(Object.keys(QOS_RULE_TYPES) as QosRuleType[]).flatMap(qosRuleRoutes),
   {
     method: 'GET',

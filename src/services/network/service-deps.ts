@@ -4,6 +4,7 @@ import type { IpAvailability } from './domain/availability.js'
 import type { FloatingIps } from './domain/floating-ips.js'
 import type { MeteringLabels, MeteringRules } from './domain/metering.js'
 import type { Networks } from './domain/networks.js'
+import type { PortForwardings } from './domain/port-forwardings.js'
 import type { Ports } from './domain/ports.js'
 import type { QosPolicies } from './domain/qos.js'
 import type { Quotas } from './domain/quotas.js'
@@ -34,4 +35,5 @@ export interface Services {
   addressScopes: AddressScopes
   subnetPools: SubnetPools
   qosPolicies: QosPolicies
+  portForwardings: PortForwardings
 }

@@ -11,6 +11,7 @@ import { Ipam } from './domain/ipam.js'
 import { MeteringLabels, MeteringRules } from './domain/metering.js'
 import { Ml2 } from './domain/ml2.js'
 import { Networks } from './domain/networks.js'
+import { PortForwardings } from './domain/port-forwardings.js'
 import { Ports } from './domain/ports.js'
 import { QosPolicies } from './domain/qos.js'
 import { Quotas } from './domain/quotas.js'
@@ -37,7 +38,8 @@ export function buildServices(store: NetworkStore, config: NetworkConfig): Servi
   const ipam = new Ipam()
   const securityGroups = new SecurityGroups(store, quotas)
   const securityGroupRules = new SecurityGroupRules(store, quotas, securityGroups)
-  const qosPolicies = new QosPolicies(store)
+  const rbacPolicies = new RbacPolicies(store, quotas)
+  const qosPolicies = new QosPolicies(store, rbacPolicies)
   const networks = new Networks(store, ml2, quotas, {
     defaultQosPolicy: (projectId, s) => qosPolicies.defaultFor(projectId, s),
     ensureDefaultGroup: (projectId, s) => securityGroups.ensureDefault(projectId, s),
@@ -69,7 +71,7 @@ export function buildServices(store: NetworkStore, config: NetworkConfig): Servi
     routers,
     floatingIps,
     trunks: new Trunks(store, ports, quotas),
-    rbacPolicies: new RbacPolicies(store, quotas),
+    rbacPolicies,
     segments: new Segments(store, ml2),
     meteringLabels,
     meteringRules: new MeteringRules(store, meteringLabels),
@@ -78,6 +80,7 @@ export function buildServices(store: NetworkStore, config: NetworkConfig): Servi
     addressScopes,
     subnetPools,
     qosPolicies,
+    portForwardings: new PortForwardings(store, floatingIps, ports),
   }
 }
 

@@ -56,7 +56,22 @@ export class FloatingIps extends ResourceDomain {
   protected override async decorate(docs: Doc[]): Promise<void> {
     const ids = docs.map((d) => d.port_id).filter((x): x is string => typeof x === 'string')
     const ports = ids.length ? await this.store.ports.find({ id: ids }) : []
+    const pfs = docs.length
+      ? await this.store.portForwardings.find({ floatingip_id: docs.map((d) => d.id) })
+      : []
     for (const d of docs) {
+      // expose-port-forwarding-in-fip
+      d.port_forwardings = pfs
+        .filter((f) => f.floatingip_id === d.id)
+        .map((f) => ({
+          id: f.id,
+          protocol: f.protocol,
+          internal_ip_address: f.internal_ip_address,
+          internal_port: f.internal_port ?? null,
+          external_port: f.external_port ?? null,
+          ...(f.internal_port_range ? { internal_port_range: f.internal_port_range } : {}),
+          ...(f.external_port_range ? { external_port_range: f.external_port_range } : {}),
+        }))
       const p = ports.find((x) => x.id === d.port_id)
       d.port_details = p
         ? {
@@ -83,6 +98,14 @@ export class FloatingIps extends ResourceDomain {
   ) {
     const port = await s.ports.get(portId)
     if (!port || (!caller.isAdmin && port.project_id !== caller.projectId)) throw notFound('port', portId)
+    if ((await s.portForwardings.find({ floatingip_id: fip.id })).length) throw inUseByPortForwarding(fip.id)
+    if ((await s.portForwardings.find({ internal_port_id: portId })).length)
+      throw typed(
+        'bad_request',
+        'network.floatingip.port_has_pf',
+        'PortHasPortForwarding',
+        `Cannot associate floating IP to port ${portId} because it already has a Port Forwarding binding.`,
+      )
     if (port.network_id === fip.floating_network_id)
       throw badRequest(
         `Bad floatingip request: Port ${portId} is on the external network ${fip.floating_network_id}.`,
@@ -253,12 +276,16 @@ export class FloatingIps extends ResourceDomain {
     checkRevision(current, ifMatch)
     caller.can('delete_floatingip', await this.target(current))
     await this.store.tx(async (s) => {
+      if ((await s.portForwardings.find({ floatingip_id: id })).length) throw inUseByPortForwarding(id)
       await s.floatingIps.delete(id)
       await this.ports.delete(caller, String(current.floating_port_id), undefined, { internal: true, s })
     })
   }
 
   private async portDeleted(s: NetworkStore, portId: string) {
+    // Forwardings to a port go with it, as upstream's.
+    for (const f of await s.portForwardings.find({ internal_port_id: portId }))
+      await s.portForwardings.delete(f.id)
     for (const f of await s.floatingIps.find({ port_id: portId }))
       await s.floatingIps.update(
         {
@@ -271,4 +298,13 @@ export class FloatingIps extends ResourceDomain {
         Number(f.revision_number),
       )
   }
+}
+
+function inUseByPortForwarding(id: string) {
+  return typed(
+    'conflict',
+    'network.floatingip.in_use_by_pf',
+    'FipInUseByPortForwarding',
+    `Floating IP ${id} in use by Port Forwarding resources.`,
+  )
 }

@@ -297,7 +297,7 @@ export class Networks extends ResourceDomain {
         )
     }
     const saved = await this.store.tx(async (s) => {
-      const next = await this.modify(id, async (d) => this.applyUpdate(d, attrs), s)
+      const next = await this.modify(id, async (d) => this.applyUpdate(s, d, attrs), s)
       // Making a network external grants it to everyone, as upstream's; making it internal
       // withdraws every external grant.
       if (attrs['router:external'] === true && !current['router:external']) await externalGrant(s, next)
@@ -314,9 +314,9 @@ export class Networks extends ResourceDomain {
     return this.view(caller, saved, await this.target(saved))
   }
 
-  private async applyUpdate(d: Doc, attrs: Record<string, unknown>): Promise<Doc> {
+  private async applyUpdate(s: NetworkStore, d: Doc, attrs: Record<string, unknown>): Promise<Doc> {
     if (attrs.mtu !== undefined) {
-      const segs = await this.store.segments.find({ network_id: d.id })
+      const segs = await s.segments.find({ network_id: d.id })
       const maxMtu = Math.min(...segs.map((g) => this.ml2.mtuOf(String(g.network_type))))
       if (Number(attrs.mtu) > maxMtu) throw invalidInput(`Requested MTU is too big, maximum is ${maxMtu}`)
     }
@@ -340,7 +340,11 @@ export class Networks extends ResourceDomain {
           id,
           holding.map((p) => p.id),
         )
-      for (const f of fips) await s.floatingIps.delete(f.id)
+      for (const f of fips) {
+        for (const pf of await s.portForwardings.find({ floatingip_id: f.id }))
+          await s.portForwardings.delete(pf.id)
+        await s.floatingIps.delete(f.id)
+      }
       for (const p of ports) {
         await s.ips.release(p.id)
         await s.portGroups.set(p.id, [])

@@ -58,8 +58,21 @@ function ruleNotFound(ruleId: string, policyId: string) {
   )
 }
 
+/** What sharing a policy with everyone takes (the RBAC wildcard grant). */
+export interface QosSharing {
+  shareQos(s: NetworkStore, policy: Doc): Promise<void>
+  unshareQos(s: NetworkStore, policyId: string): Promise<void>
+}
+
 export class QosPolicies extends ResourceDomain {
   readonly kind: Kind = { resource: 'policy', collection: 'policies', attrs: QOS_POLICY, standard: true }
+
+  constructor(
+    store: NetworkStore,
+    private readonly sharing: QosSharing,
+  ) {
+    super(store)
+  }
 
   protected repo(s: NetworkStore): ResourceRepo {
     return s.qosPolicies
@@ -67,6 +80,27 @@ export class QosPolicies extends ResourceDomain {
 
   override async target(doc: Doc): Promise<Record<string, unknown>> {
     return { ...doc, tenant_id: doc.project_id, 'qos_policy:shared': Boolean(doc.shared) }
+  }
+
+  /** Shared with the caller: to everyone, or by a grant to the caller's project. */
+  override async targetFor(caller: Caller, doc: Doc): Promise<Record<string, unknown>> {
+    const granted =
+      !doc.shared &&
+      (
+        await this.store.rbacPolicies.find({
+          object_type: 'qos_policy',
+          object_id: doc.id,
+          target_tenant: caller.projectId,
+        })
+      ).length > 0
+    return { ...(await this.target(doc)), ...(granted ? { 'qos_policy:shared': true } : {}) }
+  }
+
+  /** `shared` as the caller sees it (a grant to its project shows as shared). */
+  override view(caller: Caller, doc: Doc, target: Record<string, unknown>): Doc {
+    const out = super.view(caller, doc, target)
+    out.shared = Boolean(target['qos_policy:shared'])
+    return out
   }
 
   protected override candidates(_caller: Caller, _q: ListQuery): Promise<Doc[]> {
@@ -107,6 +141,7 @@ export class QosPolicies extends ResourceDomain {
         tags: attrs.tags ?? [],
       })
       await s.qosPolicies.insert(doc)
+      if (doc.shared) await this.sharing.shareQos(s, doc)
       return doc
     })
   }
@@ -123,6 +158,9 @@ export class QosPolicies extends ResourceDomain {
     caller.can('update_policy', await this.target(current))
     const saved = await this.store.tx(async (s) => {
       if (attrs.is_default) await this.refuseSecondDefault(s, current.project_id, id)
+      // `shared` is the wildcard grant: withdrawing it is refused while others rely on it.
+      if (attrs.shared === true) await this.sharing.shareQos(s, current)
+      if (attrs.shared === false) await this.sharing.unshareQos(s, id)
       return this.modify(
         id,
         (d) => {
@@ -132,7 +170,7 @@ export class QosPolicies extends ResourceDomain {
         s,
       )
     })
-    return this.view(caller, saved, await this.target(saved))
+    return this.view(caller, saved, await this.targetFor(caller, saved))
   }
 
   async delete(caller: Caller, id: string, ifMatch?: IfMatch): Promise<void> {
@@ -155,6 +193,8 @@ export class QosPolicies extends ResourceDomain {
             `QoS Policy ${id} is used by ${type} ${user.id}.`,
           )
       }
+      for (const g of await s.rbacPolicies.find({ object_type: 'qos_policy', object_id: id }))
+        await s.rbacPolicies.delete(g.id)
       await s.qosPolicies.delete(id)
     })
   }
@@ -200,6 +240,7 @@ export class QosPolicies extends ResourceDomain {
 
   async createRule(caller: Caller, policyId: string, type: QosRuleType, body: unknown): Promise<Doc> {
     const attrs = prepareBody(ruleAttrs(type), `${type}_rule`, body, 'create')
+    caller.can(`create_policy_${type}_rule`, { project_id: caller.projectId, tenant_id: caller.projectId })
     const policy = await this.load(caller, policyId)
     caller.can(`create_policy_${type}_rule`, await this.target(policy))
     const rule = { id: randomUUID(), type, qos_policy_id: policyId } as QosRule
@@ -220,6 +261,7 @@ export class QosPolicies extends ResourceDomain {
     body: unknown,
   ): Promise<Doc> {
     const attrs = prepareBody(ruleAttrs(type), `${type}_rule`, body, 'update')
+    caller.can(`update_policy_${type}_rule`, { project_id: caller.projectId, tenant_id: caller.projectId })
     const policy = await this.load(caller, policyId)
     caller.can(`update_policy_${type}_rule`, await this.target(policy))
     let updated: QosRule | undefined
@@ -238,6 +280,7 @@ export class QosPolicies extends ResourceDomain {
   }
 
   async deleteRule(caller: Caller, policyId: string, type: QosRuleType, ruleId: string): Promise<void> {
+    caller.can(`delete_policy_${type}_rule`, { project_id: caller.projectId, tenant_id: caller.projectId })
     const policy = await this.load(caller, policyId)
     caller.can(`delete_policy_${type}_rule`, await this.target(policy))
     await this.modify(policyId, (d) => {

@@ -94,7 +94,8 @@ export class Routers extends ResourceDomain {
 
   /** Creates the gateway port; answers the router's gateway info. */
   private async attachGateway(s: NetworkStore, caller: Caller, router: Doc, gw: Gateway) {
-    const net = await s.networks.get(gw.network_id)
+    // A network the caller may not see (no external grant to its project) is a 404.
+    const net = await this.networks.load(caller, gw.network_id, s).catch(() => undefined)
     if (!net) throw notFound('network', gw.network_id)
     if (!net['router:external'])
       throw typed(

@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ruleAttrs, ruleTypeDetails, ruleTypes } from '../domain/qos.js'
 import { parseListQuery, pickFields } from '../domain/query.js'
+import { policyNotAuthorized } from '../errors.js'
 import type { QosRuleType } from '../schemas/attributes.js'
 import { caller, collection, fieldsOf, type NetworkDeps, params, query } from './common.js'
 
@@ -44,6 +45,9 @@ export async function listRuleTypes(req: FastifyRequest) {
 }
 
 export async function showRuleType(req: FastifyRequest) {
-  caller(req).can('get_rule_type', {})
+  const c = caller(req)
+  c.can('get_rule_type', {})
+  // The drivers behind a rule type are for admins, as upstream's.
+  if (!c.isAdmin) throw policyNotAuthorized('get_rule_type')
   return { rule_type: ruleTypeDetails(params(req).type!) }
 }

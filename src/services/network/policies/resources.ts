@@ -145,6 +145,10 @@ export const ROUTER_RULES: readonly RuleDefault[] = [
   rule('get_floatingip', ADMIN_OR_PROJECT_READER, 'Get a floating IP'),
   rule('update_floatingip', ADMIN_OR_PROJECT_MEMBER, 'Update a floating IP'),
   rule('delete_floatingip', ADMIN_OR_PROJECT_MEMBER, 'Delete a floating IP'),
+  rule('create_floatingip_port_forwarding', ADMIN_OR_PROJECT_MEMBER, 'Create a floating IP port forwarding'),
+  rule('get_floatingip_port_forwarding', ADMIN_OR_PROJECT_READER, 'Get a floating IP port forwarding'),
+  rule('update_floatingip_port_forwarding', ADMIN_OR_PROJECT_MEMBER, 'Update a floating IP port forwarding'),
+  rule('delete_floatingip_port_forwarding', ADMIN_OR_PROJECT_MEMBER, 'Delete a floating IP port forwarding'),
 ]
 
 export const OTHER_RULES: readonly RuleDefault[] = [

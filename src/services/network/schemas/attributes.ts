@@ -307,6 +307,33 @@ export const METERING_LABEL_RULE: AttrMap = {
   },
 }
 
+const L4_PORT: Attr = {
+  post: true,
+  put: true,
+  convert: v.toIntOrNone,
+  validate: (x) => (x === null ? undefined : v.range(1, 65535)(x)),
+}
+const PORT_RANGE: Attr = { post: true, put: true, validate: (x) => (x === null ? undefined : v.portRange(x)) }
+
+export const PORT_FORWARDING: AttrMap = {
+  id: READ_ONLY,
+  tenant_id: PROJECT,
+  project_id: PROJECT,
+  external_port: L4_PORT,
+  internal_port: L4_PORT,
+  external_port_range: PORT_RANGE,
+  internal_port_range: PORT_RANGE,
+  internal_ip_address: { post: true, put: true, validate: v.ipAddressOrNone },
+  protocol: {
+    post: true,
+    put: true,
+    required: true,
+    validate: v.values(['tcp', 'udp', 'udplite', 'sctp', 'dccp']),
+  },
+  internal_port_id: { post: true, put: true, required: true, validate: v.uuid },
+  description: DESCRIPTION,
+}
+
 export const QOS_POLICY: AttrMap = {
   ...STANDARD,
   name: NAME,

@@ -217,3 +217,12 @@ export const extraDhcpOpts: Validator = (v) => {
   }
   return undefined
 }
+
+/** `N` or `N:M` with 1 <= N <= M <= 65535 (fip-pf-port-range). */
+export const portRange: Validator = (x) => {
+  const m = typeof x === 'string' ? /^(\d+)(?::(\d+))?$/.exec(x) : null
+  const a = m ? Number(m[1]) : 0
+  const b = m?.[2] ? Number(m[2]) : a
+  if (!m || a < 1 || b > 65535 || a > b) return `Invalid port range ${repr(x)}`
+  return undefined
+}

@@ -37,6 +37,7 @@ export class NetworkStore {
   readonly meteringRules: ResourceRepo
   readonly qosPolicies: ResourceRepo
   readonly agents: ResourceRepo
+  readonly portForwardings: ResourceRepo
   readonly ips: IpAllocationRepo
   readonly segmentIds: SegmentAllocationRepo
   readonly portGroups: PortSecurityGroupRepo
@@ -101,6 +102,13 @@ export class NetworkStore {
     this.meteringRules = r('neutron_metering_label_rules')
     this.qosPolicies = r('neutron_qos_policies')
     this.agents = r('neutron_agents')
+    this.portForwardings = r('neutron_port_forwardings', (d) => ({
+      floatingip_id: d.floatingip_id,
+      internal_port_id: d.internal_port_id,
+      protocol: d.protocol,
+      external_port: String(d.external_port ?? d.external_port_range),
+      internal_socket: `${d.internal_ip_address}:${d.internal_port ?? d.internal_port_range}`,
+    }))
     this.ips = new IpAllocationRepo(db, dialect)
     this.segmentIds = new SegmentAllocationRepo(db, dialect)
     this.portGroups = new PortSecurityGroupRepo(db, dialect)

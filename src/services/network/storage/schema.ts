@@ -74,6 +74,16 @@ export interface RbacRow extends ResourceRow {
   action: string
 }
 
+export interface PortForwardingRow extends ResourceRow {
+  floatingip_id: string
+  internal_port_id: string
+  protocol: string
+  /** The port or range (`80`, `8000:8010`) as given. */
+  external_port: string
+  /** `<address>:<port or range>`. */
+  internal_socket: string
+}
+
 export interface IpAllocationRow {
   subnet_id: string
   ip_address: string
@@ -129,6 +139,7 @@ export interface NetworkDatabase {
   neutron_metering_label_rules: ResourceRow
   neutron_qos_policies: ResourceRow
   neutron_agents: ResourceRow
+  neutron_port_forwardings: PortForwardingRow
   neutron_ip_allocations: IpAllocationRow
   neutron_segment_allocations: SegmentAllocationRow
   neutron_port_security_groups: PortSecurityGroupRow

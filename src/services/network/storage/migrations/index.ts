@@ -1,5 +1,6 @@
 /** The network service's migrations, in order. */
 import type { NamedMigration } from '../../../../kernel/db/index.js'
 import { initial } from './0001-initial.js'
+import { portForwardings } from './0002-port-forwardings.js'
 
-export const networkMigrations: readonly NamedMigration[] = [initial]
+export const networkMigrations: readonly NamedMigration[] = [initial, portForwardings]
