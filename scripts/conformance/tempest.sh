@@ -39,7 +39,8 @@ export OS_IDENTITY__PASSWORD_HASH_ROUNDS=${OS_IDENTITY__PASSWORD_HASH_ROUNDS:-4}
 node dist/src/cmd/cloudlet.js up --port "$PORT" --data-dir "$DATA" ${CLOUDLET_CONFIG:+--config-file "$CLOUDLET_CONFIG"} > "$DATA/cloudlet.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; [[ -n "${KEEP_DATA:-}" ]] || rm -rf "$DATA"' EXIT
-for _ in $(seq 1 100); do grep -q "Cloudlet is up" "$DATA/cloudlet.log" && break; sleep 0.1; done
+# Start-up takes about a second; a loaded shared machine can take much longer.
+for _ in $(seq 1 "$(( ${TEMPEST_START_TIMEOUT:-10} * 10 ))"); do grep -q "Cloudlet is up" "$DATA/cloudlet.log" && break; sleep 0.1; done
 grep -q "Cloudlet is up" "$DATA/cloudlet.log" || { cat "$DATA/cloudlet.log" >&2; exit 2; }
 
 export OS_AUTH_URL=http://127.0.0.1:$PORT/identity/v3

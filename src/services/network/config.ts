@@ -112,6 +112,10 @@ export const networkConfig = defineSections({
     }),
     public_cidr: opt.str({ default: '172.24.4.0/24', help: 'CIDR of the default `public-subnet`.' }),
     private_cidr: opt.str({ default: '10.0.0.0/26', help: 'CIDR of the default `private-subnet`.' }),
+    default_subnetpool_prefix: opt.str({
+      default: '10.128.0.0/16',
+      help: 'Prefix of the shared default subnet pool `shared-default-subnetpool-v4` (/26 subnets) the default topology creates, for auto-allocated topologies; empty for none.',
+    }),
   },
 })
 

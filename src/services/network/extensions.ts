@@ -13,6 +13,7 @@ const ext = (alias: string, name: string, description: string): Extension => ({ 
 
 export const EXTENSIONS: readonly Extension[] = [
   ext('agent', 'agent', 'The agent management extension.'),
+  ext('auto-allocated-topology', 'Auto Allocated Topology Services', 'Auto Allocated Topology Services.'),
   ext(
     'floating-ip-port-forwarding',
     'Floating IP Port Forwarding',

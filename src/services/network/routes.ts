@@ -254,6 +254,21 @@ export const ROUTES: readonly R[] = [
     handler: res.listAvailabilityZones,
   },
 
+  {
+    method: 'GET',
+    path: `${V}/auto-allocated-topology/:project_id`,
+    policy: 'get_auto_allocated_topology',
+    enforce: 'handler',
+    handler: res.getAutoTopology,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/auto-allocated-topology/:project_id`,
+    policy: 'delete_auto_allocated_topology',
+    enforce: 'handler',
+    handler: res.deleteAutoTopology,
+  },
+
   { method: 'GET', path: `${V}/quotas`, authenticated: true, handler: quotas.listQuotas },
   {
     method: 'GET',

@@ -1,5 +1,6 @@
 /** The domain services the handlers call, as service.ts builds them. */
 import type { Agents } from './domain/agents.js'
+import type { AutoTopology } from './domain/auto-topology.js'
 import type { IpAvailability } from './domain/availability.js'
 import type { FloatingIps } from './domain/floating-ips.js'
 import type { MeteringLabels, MeteringRules } from './domain/metering.js'
@@ -36,4 +37,5 @@ export interface Services {
   subnetPools: SubnetPools
   qosPolicies: QosPolicies
   portForwardings: PortForwardings
+  autoTopology: AutoTopology
 }

@@ -5,6 +5,7 @@
 import type { ModuleContext, ServiceInstance } from '../../kernel/host/index.js'
 import type { NetworkConfig } from './config.js'
 import { Agents } from './domain/agents.js'
+import { AutoTopology } from './domain/auto-topology.js'
 import { IpAvailability } from './domain/availability.js'
 import { FloatingIps } from './domain/floating-ips.js'
 import { Ipam } from './domain/ipam.js'
@@ -61,7 +62,7 @@ export function buildServices(store: NetworkStore, config: NetworkConfig): Servi
   const routers = new Routers(store, networks, subnets, ports, quotas)
   const floatingIps = new FloatingIps(store, networks, ports, quotas)
   const meteringLabels = new MeteringLabels(store)
-  return {
+  const services: Omit<Services, 'autoTopology'> = {
     networks,
     subnets,
     ports,
@@ -82,6 +83,9 @@ export function buildServices(store: NetworkStore, config: NetworkConfig): Servi
     qosPolicies,
     portForwardings: new PortForwardings(store, floatingIps, ports),
   }
+  const all = services as Services
+  all.autoTopology = new AutoTopology(store, all)
+  return all
 }
 
 export async function createNetworkService(
@@ -94,6 +98,7 @@ export async function createNetworkService(
   const enforcer = ctx.enforcer(NETWORK_POLICY_RULES, {
     forbiddenMessage: (rule) => `(rule:${rule}) is disallowed by policy`,
   })
+  services.autoTopology.useEnforcer(enforcer)
   const topology = {
     async ensureDefault(adminProjectName: string) {
       const cfg = ctx.config.cloudlet_network
@@ -107,6 +112,7 @@ export async function createNetworkService(
         adminProjectId,
         publicCidr: cfg.public_cidr,
         privateCidr: cfg.private_cidr,
+        defaultPoolPrefix: cfg.default_subnetpool_prefix,
       })
       if (made) ctx.logger.info(made, 'created the default network topology')
       return made !== undefined

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { isUniqueViolation } from '../../../kernel/db/index.js'
-import { badRequest, externalGatewayUnreachable, typed } from '../errors.js'
+import { badRequest, externalGatewayUnreachable, notFound, typed } from '../errors.js'
 import { PORT_FORWARDING, prepareBody } from '../schemas/attributes.js'
 import type { Doc, NetworkStore } from '../storage/index.js'
 import type { FloatingIps } from './floating-ips.js'
@@ -71,8 +71,11 @@ export class PortForwardings {
     return this.view(doc)
   }
 
-  /** Checks a forwarding's target and answers the router that carries it. */
-  private async check(s: NetworkStore, caller: Caller, fip: Doc, pf: Doc): Promise<string> {
+  /**
+   * Checks a forwarding's target and answers the router that carries it. The port's
+   * visibility was judged before the transaction (it reads through the service's store).
+   */
+  private async check(s: NetworkStore, fip: Doc, pf: Doc): Promise<string> {
     const single = (port: unknown, range: unknown, side: string) => {
       if ((port === null || port === undefined) === (range === null || range === undefined))
         throw badRequest(`Invalid input: give either ${side}_port or ${side}_port_range.`)
@@ -86,7 +89,8 @@ export class PortForwardings {
         'FipInUse',
         `Floating IP ${fip.id} is associated with port ${fip.port_id}; it cannot forward ports too.`,
       )
-    const port = await this.ports.load(caller, String(pf.internal_port_id), s)
+    const port = await s.ports.get(String(pf.internal_port_id))
+    if (!port) throw notFound('port', String(pf.internal_port_id))
     const fixed = (port.fixed_ips as FixedIp[]).find((f) => f.ip_address === pf.internal_ip_address)
     if (!fixed)
       throw typed(
@@ -140,8 +144,9 @@ export class PortForwardings {
       revision_number: 0,
     }
     delete doc.tenant_id
+    await this.ports.load(caller, String(doc.internal_port_id))
     await this.store.tx(async (s) => {
-      const router = await this.check(s, caller, fip, doc)
+      const router = await this.check(s, fip, doc)
       await this.write(s, doc, false)
       const f = await s.floatingIps.get(fip.id)
       if (f && !f.router_id)
@@ -156,6 +161,7 @@ export class PortForwardings {
   async update(caller: Caller, fipId: string, id: string, body: unknown): Promise<Doc> {
     const attrs = prepareBody(PORT_FORWARDING, 'port_forwarding', body, 'update')
     const fip = await this.fipFor(caller, fipId, 'update')
+    if (attrs.internal_port_id) await this.ports.load(caller, String(attrs.internal_port_id))
     return this.store.tx(async (s) => {
       const current = await s.portForwardings.get(id)
       if (!current || current.floatingip_id !== fipId) throw pfNotFound(id)
@@ -172,7 +178,7 @@ export class PortForwardings {
         else if (attrs[`${side}_port_range`] !== undefined && attrs[`${side}_port`] === undefined)
           next[`${side}_port`] = null
       if (attrs.internal_ip_address) next.internal_ip_address = canonical(String(attrs.internal_ip_address))
-      await this.check(s, caller, fip, next)
+      await this.check(s, fip, next)
       await this.write(s, next, true)
       return this.view(next)
     })

@@ -92,10 +92,20 @@ export class Routers extends ResourceDomain {
     return g as unknown as Gateway
   }
 
+  /**
+   * A gateway network the caller may not see (no external grant to its project) is a 404.
+   * NOTE: judged before the transaction, as visibility reads through the service's store.
+   */
+  private async checkGatewayVisible(caller: Caller, gw: Gateway | null | undefined) {
+    if (!gw) return
+    await this.networks.load(caller, gw.network_id).catch(() => {
+      throw notFound('network', gw.network_id)
+    })
+  }
+
   /** Creates the gateway port; answers the router's gateway info. */
   private async attachGateway(s: NetworkStore, caller: Caller, router: Doc, gw: Gateway) {
-    // A network the caller may not see (no external grant to its project) is a 404.
-    const net = await this.networks.load(caller, gw.network_id, s).catch(() => undefined)
+    const net = await s.networks.get(gw.network_id)
     if (!net) throw notFound('network', gw.network_id)
     if (!net['router:external'])
       throw typed(
@@ -149,6 +159,7 @@ export class Routers extends ResourceDomain {
     caller.can('create_router', target)
     this.checkAttributes(caller, 'create', attrs, target, explicit)
     const gw = this.parseGateway(attrs.external_gateway_info)
+    await this.checkGatewayVisible(caller, gw)
     this.checkGatewayPolicy(caller, 'create', gw, target)
     return this.store.tx(async (s) => {
       await this.quotas.check(s, owner, 'router', 1)
@@ -214,6 +225,7 @@ export class Routers extends ResourceDomain {
     this.checkAttributes(caller, 'update', attrs, target, explicit)
     const gwGiven = 'external_gateway_info' in attrs
     const gw = gwGiven ? this.parseGateway(attrs.external_gateway_info) : undefined
+    await this.checkGatewayVisible(caller, gw)
     if (gwGiven) this.checkGatewayPolicy(caller, 'update', gw, target)
     const saved = await this.store.tx((s) =>
       this.modify(

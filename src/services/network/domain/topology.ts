@@ -2,7 +2,8 @@
  * The default topology `cloudlet up` makes once, as devstack does: an external flat
  * network `public` (physical network `public`) with `public-subnet`, a shared network
  * `private` with `private-subnet`, and `router1` joining them, all owned by the admin
- * project. A data directory that has any network already is left alone.
+ * project, and the shared default IPv4 subnet pool auto-allocated topologies draw from. A
+ * data directory that has any network already is left alone.
  */
 import { RequestContext } from '../../../kernel/auth/index.js'
 import type { Enforcer } from '../../../kernel/policy/index.js'
@@ -14,6 +15,8 @@ export interface TopologyOptions {
   adminProjectId: string
   publicCidr: string
   privateCidr: string
+  /** The prefix of the shared default subnet pool; none when empty. */
+  defaultPoolPrefix?: string
 }
 
 export interface DefaultTopology {
@@ -97,5 +100,17 @@ export async function ensureDefaultTopology(
   }
   const router = await services.routers.create(c, { ...r }, keys(r))
   await services.routers.addInterface(c, router.id, { subnet_id: privateSubnet.id })
+  // The shared default pool `networks: auto` (auto-allocated topology) takes subnets from.
+  if (opts.defaultPoolPrefix) {
+    const pool = {
+      name: 'shared-default-subnetpool-v4',
+      prefixes: [opts.defaultPoolPrefix],
+      default_prefixlen: 26,
+      shared: true,
+      is_default: true,
+      description: '',
+    }
+    await services.subnetPools.create(c, { ...pool }, keys(pool))
+  }
   return { public: publicNet.id, private: privateNet.id, router: router.id }
 }

@@ -4,7 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { availabilityZones, exactJson } from '../domain/availability.js'
 import { badRequest } from '../errors.js'
-import { caller, collection, type NetworkDeps, params, query } from './common.js'
+import { caller, collection, fieldsOf, type NetworkDeps, params, query } from './common.js'
 
 export const networks = collection((d) => d.networks, 'networks')
 export const subnets = collection((d) => d.subnets, 'subnets')
@@ -99,5 +99,18 @@ export async function removeNetworkFromDhcpAgent(
   deps: NetworkDeps,
 ) {
   await deps.agents.host(caller(req), params(req).id!, params(req).network_id!, false)
+  return reply.code(204).send()
+}
+
+/** GET /v2.0/auto-allocated-topology/<project> (`?fields=dry-run` checks only). */
+export async function getAutoTopology(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
+  const dryRun = (fieldsOf(req) ?? []).includes('dry-run')
+  return {
+    auto_allocated_topology: await deps.autoTopology.get(caller(req), params(req).project_id!, dryRun),
+  }
+}
+
+export async function deleteAutoTopology(req: FastifyRequest, reply: FastifyReply, deps: NetworkDeps) {
+  await deps.autoTopology.delete(caller(req), params(req).project_id!)
   return reply.code(204).send()
 }

@@ -215,6 +215,13 @@ export const OTHER_RULES: readonly RuleDefault[] = [
     rule(`delete_policy_${t}_rule`, ADMIN, `Delete a QoS ${t} rule`),
   ]),
 
+  rule('get_auto_allocated_topology', ADMIN_OR_PROJECT_READER, "Get a project's auto-allocated topology"),
+  rule(
+    'delete_auto_allocated_topology',
+    ADMIN_OR_PROJECT_MEMBER,
+    "Delete a project's auto-allocated topology",
+  ),
+
   rule('create_metering_label', ADMIN),
   rule('get_metering_label', ADMIN),
   rule('delete_metering_label', ADMIN),

@@ -7,7 +7,13 @@
  */
 import type { InsertQueryBuilder, InsertResult, Kysely } from 'kysely'
 import type { Dialect } from '../../../kernel/db/index.js'
-import type { IpAllocationRow, NetworkDatabase, SegmentAllocationRow, SubportRow } from './schema.js'
+import type {
+  AutoTopologyRow,
+  IpAllocationRow,
+  NetworkDatabase,
+  SegmentAllocationRow,
+  SubportRow,
+} from './schema.js'
 
 /** INSERT that does nothing when the key exists; true when the row was inserted. */
 async function claim<DB, T extends keyof DB & string>(
@@ -227,5 +233,45 @@ export class SubportRepo {
 
   async ofPort(portId: string): Promise<SubportRow | undefined> {
     return this.db.selectFrom('neutron_subports').selectAll().where('port_id', '=', portId).executeTakeFirst()
+  }
+}
+
+/** Auto-allocated topologies: whoever's claim row lands builds the project's topology. */
+export class AutoTopologyRepo {
+  constructor(
+    private readonly db: Kysely<NetworkDatabase>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  claim(projectId: string): Promise<boolean> {
+    return claim(
+      this.dialect,
+      this.db
+        .insertInto('neutron_auto_allocated_topologies')
+        .values({ project_id: projectId, network_id: '', router_id: '' }),
+    )
+  }
+
+  async of(projectId: string): Promise<AutoTopologyRow | undefined> {
+    return this.db
+      .selectFrom('neutron_auto_allocated_topologies')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .executeTakeFirst()
+  }
+
+  async built(projectId: string, networkId: string, routerId: string): Promise<void> {
+    await this.db
+      .updateTable('neutron_auto_allocated_topologies')
+      .set({ network_id: networkId, router_id: routerId })
+      .where('project_id', '=', projectId)
+      .execute()
+  }
+
+  async drop(projectId: string): Promise<void> {
+    await this.db
+      .deleteFrom('neutron_auto_allocated_topologies')
+      .where('project_id', '=', projectId)
+      .execute()
   }
 }

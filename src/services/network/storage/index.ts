@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely'
 import { type Dialect, isRetryableTransactionError } from '../../../kernel/db/index.js'
 import {
+  AutoTopologyRepo,
   IpAllocationRepo,
   PortSecurityGroupRepo,
   QuotaRepo,
@@ -43,6 +44,7 @@ export class NetworkStore {
   readonly portGroups: PortSecurityGroupRepo
   readonly quotas: QuotaRepo
   readonly subports: SubportRepo
+  readonly autoTopologies: AutoTopologyRepo
 
   constructor(
     readonly db: Kysely<NetworkDatabase>,
@@ -114,6 +116,7 @@ export class NetworkStore {
     this.portGroups = new PortSecurityGroupRepo(db, dialect)
     this.quotas = new QuotaRepo(db)
     this.subports = new SubportRepo(db)
+    this.autoTopologies = new AutoTopologyRepo(db, dialect)
   }
 
   /**

@@ -84,6 +84,13 @@ export interface PortForwardingRow extends ResourceRow {
   internal_socket: string
 }
 
+/** A project's auto-allocated topology ('' ids while it is being built). */
+export interface AutoTopologyRow {
+  project_id: string
+  network_id: string
+  router_id: string
+}
+
 export interface IpAllocationRow {
   subnet_id: string
   ip_address: string
@@ -140,6 +147,7 @@ export interface NetworkDatabase {
   neutron_qos_policies: ResourceRow
   neutron_agents: ResourceRow
   neutron_port_forwardings: PortForwardingRow
+  neutron_auto_allocated_topologies: AutoTopologyRow
   neutron_ip_allocations: IpAllocationRow
   neutron_segment_allocations: SegmentAllocationRow
   neutron_port_security_groups: PortSecurityGroupRow

@@ -1,7 +1,8 @@
 /**
  * Floating IP port forwardings: one row each, unique per floating IP, protocol and
  * external port, and per internal port, address and port, so two concurrent creates can
- * never both map one socket.
+ * never both map one socket. Auto-allocated topologies: one claim row per project, so two
+ * concurrent "get me a network" calls build one topology.
  */
 import type { Kysely } from 'kysely'
 import type { NamedMigration } from '../../../../kernel/db/index.js'
@@ -28,6 +29,12 @@ export const portForwardings: NamedMigration = {
       .addColumn('internal_socket', 'varchar(80)', (c) => c.notNull())
       .addUniqueConstraint('neutron_pf_external_uq', ['floatingip_id', 'protocol', 'external_port'])
       .addUniqueConstraint('neutron_pf_internal_uq', ['internal_port_id', 'internal_socket', 'protocol'])
+      .execute()
+    await db.schema
+      .createTable('neutron_auto_allocated_topologies')
+      .addColumn('project_id', 'varchar(255)', (c) => c.primaryKey())
+      .addColumn('network_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('router_id', 'varchar(36)', (c) => c.notNull())
       .execute()
   },
 }
