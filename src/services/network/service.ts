@@ -33,7 +33,11 @@ import { NetworkStore } from './storage/index.js'
 import type { NetworkDatabase } from './storage/schema.js'
 
 /** Wires the domain services over one store. */
-export function buildServices(store: NetworkStore, config: NetworkConfig): Services {
+export function buildServices(
+  store: NetworkStore,
+  config: NetworkConfig,
+  computeHosts?: () => Promise<string[]>,
+): Services {
   const ml2 = new Ml2(config)
   const quotas = new Quotas(store, config.quotas)
   const ipam = new Ipam()
@@ -77,7 +81,7 @@ export function buildServices(store: NetworkStore, config: NetworkConfig): Servi
     meteringLabels,
     meteringRules: new MeteringRules(store, meteringLabels),
     ipAvailability: new IpAvailability(store),
-    agents: new Agents(store),
+    agents: new Agents(store, computeHosts),
     addressScopes,
     subnetPools,
     qosPolicies,
@@ -92,7 +96,14 @@ export async function createNetworkService(
   ctx: ModuleContext<NetworkConfig, NetworkDatabase>,
 ): Promise<ServiceInstance> {
   const store = new NetworkStore(ctx.db, ctx.dialect)
-  const services = buildServices(store, ctx.config)
+  // The compute hosts compute's service registry knows (nova-compute services).
+  const computeHosts = async () => {
+    const r = await ctx
+      .client('compute')
+      .get<{ services: { host: string }[] }>('/v2.1/os-services?binary=nova-compute')
+    return [...new Set(r.services.map((x) => x.host))]
+  }
+  const services = buildServices(store, ctx.config, computeHosts)
   if (ctx.roles.has('api')) await services.agents.register(ctx.hostName)
   const deps: NetworkDeps = { ...services, config: ctx.config, prefix: NETWORK_PREFIX }
   const enforcer = ctx.enforcer(NETWORK_POLICY_RULES, {

@@ -7,6 +7,7 @@
 import { typed } from '../errors.js'
 import { AGENT } from '../schemas/attributes.js'
 import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
+import type { ListQuery } from './query.js'
 import { type Caller, type Kind, newDoc, now, ResourceDomain } from './resource.js'
 
 const KINDS = [
@@ -24,8 +25,62 @@ const KINDS = [
 /** oslo's agent timestamp form: `YYYY-MM-DD HH:MM:SS`. */
 const agentTime = (iso: string) => iso.replace('T', ' ').replace('Z', '')
 
+const L2 = KINDS[2]
+
 export class Agents extends ResourceDomain {
   readonly kind: Kind = { resource: 'agent', collection: 'agents', attrs: AGENT }
+  private synced = 0
+
+  constructor(
+    store: NetworkStore,
+    /** The compute hosts the cloud's registry knows (empty without compute). */
+    private readonly computeHosts: () => Promise<string[]> = async () => [],
+  ) {
+    super(store)
+  }
+
+  /**
+   * Every compute host has an L2 agent, as a node running nova-compute runs the Open
+   * vSwitch agent: hosts compute's registry knows get one (checked at most every 10 s).
+   */
+  private async syncComputeHosts(): Promise<void> {
+    if (Date.now() - this.synced < 10_000) return
+    this.synced = Date.now()
+    const hosts = await this.computeHosts().catch(() => [] as string[])
+    if (!hosts.length) return
+    const existing = await this.store.agents.find()
+    for (const host of hosts) {
+      const name = `${L2.binary}@${host}`
+      if (existing.some((a) => a.name === name)) continue
+      await this.insertAgent(L2, host)
+    }
+  }
+
+  private async insertAgent(k: (typeof KINDS)[number], host: string) {
+    const at = agentTime(now())
+    const doc = newDoc(
+      '',
+      {
+        ...k,
+        name: `${k.binary}@${host}`,
+        host,
+        admin_state_up: true,
+        started_at: at,
+        configurations: {},
+        description: null,
+        resources_synced: null,
+        resource_versions: {},
+      },
+      false,
+    )
+    doc.created_at = at
+    await this.store.agents.insert(doc).catch(() => {})
+  }
+
+  override async list(caller: Caller, q: ListQuery) {
+    if (caller.isAdmin) await this.syncComputeHosts()
+    return super.list(caller, q)
+  }
 
   protected repo(s: NetworkStore): ResourceRepo {
     return s.agents
@@ -35,26 +90,8 @@ export class Agents extends ResourceDomain {
   async register(host: string): Promise<void> {
     const existing = await this.store.agents.find()
     for (const k of KINDS) {
-      const name = `${k.binary}@${host}`
-      if (existing.some((a) => a.name === name)) continue
-      const at = agentTime(now())
-      const doc = newDoc(
-        '',
-        {
-          ...k,
-          name,
-          host,
-          admin_state_up: true,
-          started_at: at,
-          configurations: {},
-          description: null,
-          resources_synced: null,
-          resource_versions: {},
-        },
-        false,
-      )
-      doc.created_at = at
-      await this.store.agents.insert(doc)
+      if (existing.some((a) => a.name === `${k.binary}@${host}`)) continue
+      await this.insertAgent(k, host)
     }
   }
 
