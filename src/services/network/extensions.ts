@@ -25,6 +25,11 @@ export const EXTENSIONS: readonly Extension[] = [
     'Expose port forwardings in a floating IP',
   ),
   ext(
+    'floating-ip-port-forwarding-detail',
+    'Floating IP Port Forwarding Detail',
+    'Add internal_port_id and id to the port forwardings of a floating IP',
+  ),
+  ext(
     'floating-ip-port-forwarding-description',
     'Floating IP Port Forwarding new attribute description',
     'Add a description field to Port Forwarding rules',

@@ -25,7 +25,7 @@ function collectionRoutes(
   path: string,
   resource: string,
   h: Handlers,
-  ops: { update?: boolean; tags?: boolean } = {},
+  ops: { update?: boolean; tags?: boolean; tagRule?: string } = {},
 ): R[] {
   const base = `${V}/${path}`
   const item = `${base}/:id`
@@ -42,13 +42,15 @@ function collectionRoutes(
   if (ops.update !== false) routes.push({ method: 'PUT', path: item, ...onItem('update'), handler: h.update })
   if (ops.tags !== false) {
     const tags = `${item}/tags`
+    const tagWrite = (): Pick<R, 'policy' | 'enforce'> =>
+      ops.tagRule ? { policy: ops.tagRule, enforce: 'handler' } : onItem('update')
     routes.push(
       { method: 'GET', path: tags, ...onItem('get'), handler: h.getTags },
-      { method: 'PUT', path: tags, ...onItem('update'), handler: h.putTags },
-      { method: 'DELETE', path: tags, ...onItem('update'), handler: h.deleteTags },
+      { method: 'PUT', path: tags, ...tagWrite(), handler: h.putTags },
+      { method: 'DELETE', path: tags, ...tagWrite(), handler: h.deleteTags },
       { method: 'GET', path: `${tags}/:tag`, ...onItem('get'), handler: h.hasTag },
-      { method: 'PUT', path: `${tags}/:tag`, ...onItem('update'), handler: h.addTag },
-      { method: 'DELETE', path: `${tags}/:tag`, ...onItem('update'), handler: h.removeTag },
+      { method: 'PUT', path: `${tags}/:tag`, ...tagWrite(), handler: h.addTag },
+      { method: 'DELETE', path: `${tags}/:tag`, ...tagWrite(), handler: h.removeTag },
     )
   }
   return routes
@@ -214,9 +216,11 @@ export const ROUTES: readonly R[] = [
     update: false,
     tags: false,
   }),
-  ...collectionRoutes('qos/policies', 'policy', qos.policies),
+  ...collectionRoutes('qos/policies', 'policy', qos.policies, { tagRule: 'update_policies_tags' }),
   // NOTE: the tag extension names QoS policies `policies`, without the qos prefix.
-  ...collectionRoutes('policies', 'policy', qos.policies).filter((r) => r.path.includes('/tags')),
+  ...collectionRoutes('policies', 'policy', qos.policies, { tagRule: 'update_policies_tags' }).filter((r) =>
+    r.path.includes('/tags'),
+  ),
   ...(Object.keys(QOS_RULE_TYPES) as QosRuleType[]).flatMap(qosRuleRoutes),
   {
     method: 'GET',

@@ -65,6 +65,7 @@ export class FloatingIps extends ResourceDomain {
         .filter((f) => f.floatingip_id === d.id)
         .map((f) => ({
           id: f.id,
+          internal_port_id: f.internal_port_id,
           protocol: f.protocol,
           internal_ip_address: f.internal_ip_address,
           internal_port: f.internal_port ?? null,

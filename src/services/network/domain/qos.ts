@@ -82,6 +82,11 @@ export class QosPolicies extends ResourceDomain {
     return { ...doc, tenant_id: doc.project_id, 'qos_policy:shared': Boolean(doc.shared) }
   }
 
+  /** Members tag their project's policies though only admins change them, as upstream. */
+  protected override tagRule(): string {
+    return 'update_policies_tags'
+  }
+
   /** Shared with the caller: to everyone, or by a grant to the caller's project. */
   override async targetFor(caller: Caller, doc: Doc): Promise<Record<string, unknown>> {
     const granted =

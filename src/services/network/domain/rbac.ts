@@ -214,7 +214,7 @@ export class RbacPolicies extends ResourceDomain {
       object_id: policyId,
       target_tenant: '*',
     })) {
-      await this.refuseHeld(s, g, '*', 'removed')
+      await this.refuseHeld(s, g, undefined, 'removed')
       await s.rbacPolicies.delete(g.id)
     }
   }
@@ -255,8 +255,10 @@ export class RbacPolicies extends ResourceDomain {
     caller.can('update_rbac_policy', target)
     caller.can('update_rbac_policy:target_tenant', target)
     const saved = await this.store.tx(async (s) => {
-      // What relies on the grant may keep relying on it if the new target still covers it.
-      await this.refuseHeld(s, current, String(attrs.target_tenant), 'changed')
+      // What relies on a network grant may keep relying on it if the new target still
+      // covers it; a QoS policy grant in use is not retargeted at all (as upstream's).
+      const still = current.object_type === 'qos_policy' ? undefined : String(attrs.target_tenant)
+      await this.refuseHeld(s, current, still, 'changed')
       const next = await this.modify(id, (d) => ({ ...d, target_tenant: attrs.target_tenant }), s, false)
       if (current.object_type === 'qos_policy')
         await this.objectChanged(s, { ...current, target_tenant: '*' }, true)

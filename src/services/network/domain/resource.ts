@@ -244,6 +244,11 @@ export abstract class ResourceDomain {
 
   // --- tags (standard-attr-tag)
 
+  /** The rule that changing tags answers to (the resource's update rule, unless told). */
+  protected tagRule(): string {
+    return this.rule('update')
+  }
+
   async tags(caller: Caller, id: string): Promise<string[]> {
     const doc = await this.load(caller, id)
     return (doc.tags as string[]) ?? []
@@ -255,7 +260,7 @@ export abstract class ResourceDomain {
     tags: string[] | ((old: string[]) => string[]),
   ): Promise<string[]> {
     const doc = await this.load(caller, id)
-    caller.can(this.rule('update'), await this.target(doc))
+    caller.can(this.tagRule(), await this.target(doc))
     const saved = await this.modify(id, (d) => {
       const next = typeof tags === 'function' ? tags((d.tags as string[]) ?? []) : tags
       d.tags = [...new Set(next)]

@@ -105,12 +105,17 @@ export async function removeNetworkFromDhcpAgent(
 /** GET /v2.0/auto-allocated-topology/<project> (`?fields=dry-run` checks only). */
 export async function getAutoTopology(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
   const dryRun = (fieldsOf(req) ?? []).includes('dry-run')
-  return {
-    auto_allocated_topology: await deps.autoTopology.get(caller(req), params(req).project_id!, dryRun),
-  }
+  const c = caller(req)
+  return { auto_allocated_topology: await deps.autoTopology.get(c, topologyProject(req), dryRun) }
+}
+
+/** The project in the URL; `None` (what clients send for "mine") is the caller's. */
+function topologyProject(req: FastifyRequest): string {
+  const p = params(req).project_id!
+  return p === 'None' || p === '' ? caller(req).projectId : p
 }
 
 export async function deleteAutoTopology(req: FastifyRequest, reply: FastifyReply, deps: NetworkDeps) {
-  await deps.autoTopology.delete(caller(req), params(req).project_id!)
+  await deps.autoTopology.delete(caller(req), topologyProject(req))
   return reply.code(204).send()
 }

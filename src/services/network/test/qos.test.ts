@@ -138,4 +138,37 @@ describe('network QoS policies and rules', () => {
     const net = await t.call('POST', `${N}/networks`, { as: MEMBER, body: { network: { name: 'q' } } })
     assert.equal(net.body.network.qos_policy_id, d.id)
   })
+
+  it('shares a policy with one project by RBAC and keeps the grant while that project uses it', async () => {
+    const p = await policy({ name: 'granted' })
+    const other = (await t.call('POST', `${N}/networks`, { as: OTHER, body: { network: { name: 'o' } } }))
+      .body.network.project_id as string
+    const grant = await t.call('POST', `${N}/rbac-policies`, {
+      as: ADMIN,
+      body: {
+        rbac_policy: {
+          object_type: 'qos_policy',
+          object_id: p.id,
+          action: 'access_as_shared',
+          target_tenant: other,
+        },
+      },
+    })
+    assert.equal(grant.status, 201, JSON.stringify(grant.body))
+    assert.equal((await t.call('GET', `${N}/qos/policies/${p.id}`, { as: OTHER })).body.policy.shared, true)
+    const net = await t.call('POST', `${N}/networks`, {
+      as: OTHER,
+      body: { network: { name: 'uses', qos_policy_id: p.id } },
+    })
+    assert.equal(net.status, 201)
+    const held = await t.call('DELETE', `${N}/rbac-policies/${grant.body.rbac_policy.id}`, { as: ADMIN })
+    assert.equal(held.status, 409)
+    assert.equal(held.body.NeutronError.type, 'RbacPolicyInUse')
+    assert.equal((await t.call('DELETE', `${N}/networks/${net.body.network.id}`, { as: OTHER })).status, 204)
+    assert.equal(
+      (await t.call('DELETE', `${N}/rbac-policies/${grant.body.rbac_policy.id}`, { as: ADMIN })).status,
+      204,
+    )
+    assert.equal((await t.call('GET', `${N}/qos/policies/${p.id}`, { as: OTHER })).status, 404)
+  })
 })
