@@ -98,7 +98,11 @@ export class FloatingIps extends ResourceDomain {
     fixedIp: string | null,
   ) {
     const port = await s.ports.get(portId)
-    if (!port || (!caller.isAdmin && port.project_id !== caller.projectId)) throw notFound('port', portId)
+    if (!port) throw notFound('port', portId)
+    if (!caller.isAdmin && port.project_id !== caller.projectId)
+      throw badRequest(
+        `Bad floatingip request: Cannot process floating IP association with Port ${portId}, since that port is owned by a different tenant.`,
+      )
     if ((await s.portForwardings.find({ floatingip_id: fip.id })).length) throw inUseByPortForwarding(fip.id)
     if ((await s.portForwardings.find({ internal_port_id: portId })).length)
       throw typed(

@@ -84,6 +84,16 @@ export class Networks extends ResourceDomain {
     return { ...doc, tenant_id: doc.project_id, ...Networks.networkTarget(doc) }
   }
 
+  /**
+   * `shared` as the caller sees it: a wildcard share, or one to the caller's project,
+   * shows as shared (upstream computes it from the grants).
+   */
+  override view(caller: Caller, doc: Doc, target: Record<string, unknown>): Doc {
+    const out = super.view(caller, doc, target)
+    if ('network:shared' in target) out.shared = Boolean(target['network:shared'])
+    return out
+  }
+
   /** The target as a given caller sees it (RBAC grants to the caller's project count). */
   override async targetFor(caller: Caller, doc: Doc, rbac?: RbacGrants): Promise<Record<string, unknown>> {
     const grants = rbac ?? (await this.hooks.rbacTargets([doc.id])).get(doc.id)

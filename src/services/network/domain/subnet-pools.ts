@@ -169,9 +169,38 @@ export class SubnetPools extends ResourceDomain implements SubnetPoolAllocator {
     return { min_prefixlen: min, max_prefixlen: max, default_prefixlen: def }
   }
 
-  private async checkScope(caller: Caller, scopeId: unknown, version: number) {
+  /**
+   * A pool joins an address scope only if the caller owns the scope (or is an admin), its
+   * IP version matches, and its prefixes overlap no other pool of the scope.
+   */
+  private async checkScope(
+    caller: Caller,
+    scopeId: unknown,
+    version: number,
+    prefixes: readonly Cidr[],
+    poolId?: string,
+  ) {
     if (!scopeId) return
     const scope = await this.scopes.load(caller, String(scopeId))
+    if (!caller.isAdmin && scope.project_id !== caller.projectId)
+      throw typed(
+        'bad_request',
+        'network.subnetpool.scope_owner',
+        'IllegalSubnetPoolAssociationToAddressScope',
+        `Illegal subnetpool association: subnetpool ${poolId ?? ''} cannot be associated with address scope ${scope.id}.`,
+      )
+    const others = (await this.store.subnetPools.find()).filter(
+      (p) => p.address_scope_id === scope.id && p.id !== poolId,
+    )
+    for (const o of others)
+      for (const c of (o.prefixes as string[]).map((x) => parseCidr(x)!))
+        if (prefixes.some((n) => overlaps(n, c)))
+          throw typed(
+            'conflict',
+            'network.subnetpool.scope_prefix_conflict',
+            'AddressScopePrefixConflict',
+            'Failed to associate address scope: subnetpools within an address scope must have unique prefixes.',
+          )
     if (scope.ip_version !== version)
       throw typed(
         'bad_request',
@@ -188,7 +217,7 @@ export class SubnetPools extends ResourceDomain implements SubnetPoolAllocator {
     this.checkAttributes(caller, 'create', attrs, target, explicit)
     const prefixes = this.prefixes(attrs.prefixes as string[])
     const version = prefixes[0]!.version
-    await this.checkScope(caller, attrs.address_scope_id, version)
+    await this.checkScope(caller, attrs.address_scope_id, version, prefixes)
     const doc = newDoc(owner, {
       name: attrs.name,
       description: attrs.description ?? '',
@@ -234,7 +263,11 @@ export class SubnetPools extends ResourceDomain implements SubnetPoolAllocator {
           )
       change.prefixes = next.map(formatCidr)
     }
-    if ('address_scope_id' in attrs) await this.checkScope(caller, attrs.address_scope_id, version)
+    const scopeId = 'address_scope_id' in attrs ? attrs.address_scope_id : current.address_scope_id
+    if ('address_scope_id' in attrs || attrs.prefixes) {
+      const prefixes = ((change.prefixes ?? current.prefixes) as string[]).map((x) => parseCidr(x)!)
+      await this.checkScope(caller, scopeId, version, prefixes, id)
+    }
     const saved = await this.modify(id, (d) => ({ ...d, ...change }))
     return this.view(caller, saved, await this.target(saved))
   }
