@@ -245,6 +245,8 @@ export class QosPolicies extends ResourceDomain {
 
   async createRule(caller: Caller, policyId: string, type: QosRuleType, body: unknown): Promise<Doc> {
     const attrs = prepareBody(ruleAttrs(type), `${type}_rule`, body, 'create')
+    // NOTE: a create is refused before the policy is looked up (upstream: 403 even for a
+    // policy that does not exist); an update or delete of an invisible one is a 404.
     caller.can(`create_policy_${type}_rule`, { project_id: caller.projectId, tenant_id: caller.projectId })
     const policy = await this.load(caller, policyId)
     caller.can(`create_policy_${type}_rule`, await this.target(policy))
@@ -266,7 +268,6 @@ export class QosPolicies extends ResourceDomain {
     body: unknown,
   ): Promise<Doc> {
     const attrs = prepareBody(ruleAttrs(type), `${type}_rule`, body, 'update')
-    caller.can(`update_policy_${type}_rule`, { project_id: caller.projectId, tenant_id: caller.projectId })
     const policy = await this.load(caller, policyId)
     caller.can(`update_policy_${type}_rule`, await this.target(policy))
     let updated: QosRule | undefined
@@ -285,7 +286,6 @@ export class QosPolicies extends ResourceDomain {
   }
 
   async deleteRule(caller: Caller, policyId: string, type: QosRuleType, ruleId: string): Promise<void> {
-    caller.can(`delete_policy_${type}_rule`, { project_id: caller.projectId, tenant_id: caller.projectId })
     const policy = await this.load(caller, policyId)
     caller.can(`delete_policy_${type}_rule`, await this.target(policy))
     await this.modify(policyId, (d) => {

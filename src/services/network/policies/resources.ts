@@ -203,7 +203,12 @@ export const OTHER_RULES: readonly RuleDefault[] = [
   rule('get_policy', `${ADMIN_OR_PROJECT_READER} or rule:shared_qos_policy`, 'Get a QoS policy'),
   rule('update_policy', ADMIN, 'Update a QoS policy'),
   rule('delete_policy', ADMIN, 'Delete a QoS policy'),
-  rule('update_policies_tags', ADMIN_OR_PROJECT_MEMBER, 'Change the tags of a QoS policy'),
+  // NOTE: upstream lets a project tag a policy shared with it (the tag test does so).
+  rule(
+    'update_policies_tags',
+    `${ADMIN_OR_PROJECT_MEMBER} or (role:member and rule:shared_qos_policy)`,
+    'Change the tags of a QoS policy',
+  ),
   rule('get_rule_type', 'role:reader', 'Get available QoS rule types'),
   ...['bandwidth_limit', 'dscp_marking', 'minimum_bandwidth', 'minimum_packet_rate'].flatMap((t) => [
     rule(`create_policy_${t}_rule`, ADMIN, `Create a QoS ${t} rule`),

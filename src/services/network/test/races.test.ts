@@ -3,7 +3,8 @@
  * would): 200 concurrent port creates on a subnet with 100 free addresses give exactly
  * 100 ports with distinct addresses and 100 IpAddressGenerationFailure errors; with
  * `[ml2_type_vxlan] vni_ranges = 100:109`, 20 concurrent network creates give 10 networks
- * with distinct VNIs and 10 errors naming the range and the option that widens it.
+ * with distinct VNIs and 10 errors naming the range and the option that widens it;
+ * concurrent router interface adds of one subnet book its gateway address once.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -104,6 +105,62 @@ for (const dialect of enabledDialects()) {
           assert.match(r.body.NeutronError.message, /\[ml2_type_vxlan\] vni_ranges = 100:109/)
           assert.match(r.body.NeutronError.message, /widen vni_ranges/)
         }
+      } finally {
+        await a.close()
+        await b.close()
+        await db.drop()
+      }
+    })
+
+    it('books a subnet gateway on one router interface only, whichever host adds it', async () => {
+      const db = await createTestDatabase(dialect)
+      const [a, b] = await twoHosts(db.connection)
+      try {
+        const net = (await a.call('POST', `${N}/networks`, { as: MEMBER, body: { network: { name: 'gw' } } }))
+          .body.network
+        const sub = (
+          await a.call('POST', `${N}/subnets`, {
+            as: MEMBER,
+            body: { subnet: { network_id: net.id, ip_version: 4, cidr: '10.31.0.0/24' } },
+          })
+        ).body.subnet
+        const routers = await Promise.all(
+          [a, b].map(async (h, i) => {
+            const r = await h.call('POST', `${N}/routers`, {
+              as: MEMBER,
+              body: { router: { name: `r${i}` } },
+            })
+            return r.body.router.id as string
+          }),
+        )
+        // Six concurrent adds of one subnet, to two routers through two hosts.
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            (i % 2 ? a : b).call('PUT', `${N}/routers/${routers[i % 2]}/add_router_interface`, {
+              as: MEMBER,
+              body: { subnet_id: sub.id },
+            }),
+          ),
+        )
+        const added = results.filter((r) => r.status === 200)
+        assert.equal(added.length, 1, JSON.stringify(results.map((r) => r.status)))
+        // The same router: "already has a port on subnet" (400); the other: the gateway
+        // address is taken (409 IpAddressInUse).
+        for (const r of results.filter((x) => x.status !== 200)) {
+          const e = r.body.NeutronError
+          if (r.status === 400) assert.match(e.message, /already has a port on subnet/)
+          else {
+            assert.equal(r.status, 409, JSON.stringify(r.body))
+            assert.equal(e.type, 'IpAddressInUse')
+          }
+        }
+        const owners = (
+          await a.call('GET', `${N}/ports?network_id=${net.id}&device_owner=network:router_interface`, {
+            as: MEMBER,
+          })
+        ).body.ports
+        assert.equal(owners.length, 1, 'one interface holds the gateway address')
+        assert.deepEqual(owners[0].fixed_ips, [{ subnet_id: sub.id, ip_address: '10.31.0.1' }])
       } finally {
         await a.close()
         await b.close()
