@@ -161,6 +161,7 @@ export class Routers extends ResourceDomain {
     const gw = this.parseGateway(attrs.external_gateway_info)
     await this.checkGatewayVisible(caller, gw)
     this.checkGatewayPolicy(caller, 'create', gw, target)
+    if (attrs.ha) await this.ensureHaNetwork(caller, owner)
     return this.store.tx(async (s) => {
       await this.quotas.check(s, owner, 'router', 1)
       const doc = newDoc(owner, {
@@ -502,6 +503,36 @@ export class Routers extends ResourceDomain {
       await this.detachGateway(s, caller, d)
       await s.routers.delete(id)
     })
+    if (current.ha) await this.dropHaNetwork(caller, current.project_id)
+  }
+
+  /**
+   * A project's HA routers share one HA network (no project of its own, named after the
+   * project, a project network segment), made with the first and gone with the last, as
+   * upstream's L3 HA. The simulated L3 agents need no ports on it.
+   */
+  private async ensureHaNetwork(caller: Caller, projectId: string) {
+    const name = `HA network tenant ${projectId}`
+    if ((await this.store.networks.find({ project_id: '' })).some((n) => n.name === name)) return
+    const net = {
+      name,
+      admin_state_up: true,
+      shared: false,
+      'router:external': false,
+      port_security_enabled: true,
+      availability_zone_hints: [],
+      is_default: false,
+      description: '',
+      project_id: '',
+    }
+    await this.networks.create(caller, { ...net }, new Set(['name']))
+  }
+
+  private async dropHaNetwork(caller: Caller, projectId: string) {
+    if ((await this.store.routers.find({ project_id: projectId })).some((r) => r.ha)) return
+    const name = `HA network tenant ${projectId}`
+    for (const n of (await this.store.networks.find({ project_id: '' })).filter((x) => x.name === name))
+      await this.networks.delete(caller, n.id).catch(() => {})
   }
 }
 

@@ -210,4 +210,19 @@ describe('network routers and floating IPs', () => {
     assert.equal(extDelete.status, 409, 'the floating IP and gateway ports hold the external network')
     assert.equal((await t.call('DELETE', `${N}/floatingips/${f.id}`, { as: MEMBER })).status, 204)
   })
+
+  it('gives a project one HA network for its HA routers, kept until the last goes', async () => {
+    const make = async (name: string) =>
+      (await t.call('POST', `${N}/routers`, { as: ADMIN, body: { router: { name, ha: true } } })).body.router
+    const [r1, r2] = [await make('ha1'), await make('ha2')]
+    const name = encodeURIComponent(`HA network tenant ${r1.tenant_id}`)
+    const nets = (await t.call('GET', `${N}/networks?name=${name}`, { as: ADMIN })).body.networks
+    assert.equal(nets.length, 1)
+    const vni = nets[0]['provider:segmentation_id']
+    await t.call('DELETE', `${N}/routers/${r1.id}`, { as: ADMIN })
+    const kept = (await t.call('GET', `${N}/networks/${nets[0].id}`, { as: ADMIN })).body.network
+    assert.equal(kept['provider:segmentation_id'], vni)
+    await t.call('DELETE', `${N}/routers/${r2.id}`, { as: ADMIN })
+    assert.equal((await t.call('GET', `${N}/networks/${nets[0].id}`, { as: ADMIN })).status, 404)
+  })
 })
