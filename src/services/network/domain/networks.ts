@@ -95,7 +95,12 @@ export class Networks extends ResourceDomain {
   }
 
   /** The target as a given caller sees it (RBAC grants to the caller's project count). */
-  override async targetFor(caller: Caller, doc: Doc, rbac?: RbacGrants): Promise<Record<string, unknown>> {
+  override async targetFor(caller: Caller, doc: Doc): Promise<Record<string, unknown>> {
+    return this.targetWith(caller, doc)
+  }
+
+  /** The target with the network's grants already read (a list reads them at once). */
+  async targetWith(caller: Caller, doc: Doc, rbac?: RbacGrants): Promise<Record<string, unknown>> {
     const grants = rbac ?? (await this.hooks.rbacTargets([doc.id])).get(doc.id)
     return { ...doc, tenant_id: doc.project_id, ...Networks.networkTarget(doc, caller.projectId, grants) }
   }
@@ -143,7 +148,7 @@ export class Networks extends ResourceDomain {
     const doc = await this.load(caller, id)
     const rbac = await this.hooks.rbacTargets([id])
     await this.decorateFor(caller, [doc], rbac)
-    return this.view(caller, doc, await this.targetFor(caller, doc, rbac.get(id)))
+    return this.view(caller, doc, await this.targetWith(caller, doc, rbac.get(id)))
   }
 
   override async list(caller: Caller, q: ListQuery): Promise<Page> {
@@ -151,7 +156,7 @@ export class Networks extends ResourceDomain {
     const rbac = await this.hooks.rbacTargets(docs.map((d) => d.id))
     const visible: [Doc, Record<string, unknown>][] = []
     for (const d of docs) {
-      const t = await this.targetFor(caller, d, rbac.get(d.id))
+      const t = await this.targetWith(caller, d, rbac.get(d.id))
       if (caller.allows('get_network', t)) visible.push([d, t])
     }
     await this.decorateFor(

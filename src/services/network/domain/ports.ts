@@ -39,6 +39,8 @@ import {
   checkRevision,
   type IfMatch,
   type Kind,
+  type Memo,
+  memoized,
   newDoc,
   ownerOf,
   ResourceDomain,
@@ -91,7 +93,16 @@ export class Ports extends ResourceDomain {
   }
 
   override async target(doc: Doc): Promise<Record<string, unknown>> {
-    const net = await this.store.networks.get(String(doc.network_id))
+    return this.targetFor(undefined, doc)
+  }
+
+  override async targetFor(
+    _caller: Caller | undefined,
+    doc: Doc,
+    memo?: Memo,
+  ): Promise<Record<string, unknown>> {
+    const id = String(doc.network_id)
+    const net = await memoized(memo, `network:${id}`, () => this.store.networks.get(id))
     return {
       ...doc,
       tenant_id: doc.project_id,

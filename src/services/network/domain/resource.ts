@@ -114,6 +114,20 @@ export function newDoc(projectId: string, fields: Record<string, unknown>, stand
   }
 }
 
+/** Reads shared by the items of one list (a network by id, ...). */
+export type Memo = Map<string, Promise<unknown>>
+
+/** `read()` once per key within a memo (always when there is no memo). */
+export function memoized<T>(memo: Memo | undefined, key: string, read: () => Promise<T>): Promise<T> {
+  if (!memo) return read()
+  let p = memo.get(key) as Promise<T> | undefined
+  if (!p) {
+    p = read()
+    memo.set(key, p)
+  }
+  return p
+}
+
 export interface DomainDeps {
   store: NetworkStore
 }
@@ -130,8 +144,11 @@ export abstract class ResourceDomain {
     return { ...doc, tenant_id: doc.project_id }
   }
 
-  /** The target as one caller sees it (RBAC grants to the caller's project count). */
-  async targetFor(_caller: Caller, doc: Doc): Promise<Record<string, unknown>> {
+  /**
+   * The target as one caller sees it (RBAC grants to the caller's project count). `memo`
+   * lives for one list, so the rows items share (their network) are read once.
+   */
+  async targetFor(_caller: Caller, doc: Doc, _memo?: Memo): Promise<Record<string, unknown>> {
     return this.target(doc)
   }
 
@@ -187,8 +204,9 @@ export abstract class ResourceDomain {
     const docs = await this.candidates(caller, q)
     const visible: Doc[] = []
     const targets = new Map<string, Record<string, unknown>>()
+    const memo: Memo = new Map()
     for (const d of docs) {
-      const t = await this.targetFor(caller, d)
+      const t = await this.targetFor(caller, d, memo)
       if (caller.allows(this.rule('get'), t) && (!keep || keep(t))) {
         visible.push(d)
         targets.set(d.id, t)

@@ -34,6 +34,8 @@ import {
   checkRevision,
   type IfMatch,
   type Kind,
+  type Memo,
+  memoized,
   newDoc,
   ownerOf,
   ResourceDomain,
@@ -84,9 +86,16 @@ export class Subnets extends ResourceDomain {
   }
 
   /** A grantee of an RBAC share sees the network's subnets as shared. */
-  override async targetFor(caller: Caller, doc: Doc): Promise<Record<string, unknown>> {
-    const net = await this.store.networks.get(String(doc.network_id))
-    return { ...doc, tenant_id: doc.project_id, ...(net ? await this.networks.targetFor(caller, net) : {}) }
+  override async targetFor(caller: Caller, doc: Doc, memo?: Memo): Promise<Record<string, unknown>> {
+    const id = String(doc.network_id)
+    const netTarget = await memoized(memo, `network-target:${id}`, async () => {
+      const net = await this.store.networks.get(id)
+      if (!net) return {}
+      // Only the network's `network:*` attributes: the subnet keeps its own id and owner.
+      const t = await this.networks.targetFor(caller, net)
+      return Object.fromEntries(Object.entries(t).filter(([k]) => k.startsWith('network:')))
+    })
+    return { ...doc, tenant_id: doc.project_id, ...netTarget }
   }
 
   protected override async candidates(caller: Caller, _q: ListQuery): Promise<Doc[]> {
