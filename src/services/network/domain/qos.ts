@@ -209,6 +209,14 @@ export class QosPolicies extends ResourceDomain {
     return (await s.qosPolicies.find({ project_id: projectId })).find((p) => p.is_default)?.id ?? null
   }
 
+  /** The policy a caller takes off a network, port or floating IP: visible, else 403. */
+  async checkDetachable(caller: Caller, id: string | null | undefined): Promise<void> {
+    if (!id) return
+    await this.load(caller, id).catch(() => {
+      throw typed('forbidden', 'network.qos.not_authorized', 'NotAuthorized', 'Not authorized.')
+    })
+  }
+
   /** A policy a caller attaches to a network, port or floating IP: visible, else 404. */
   async checkAttachable(caller: Caller, id: string | null | undefined): Promise<void> {
     if (id) await this.load(caller, id)

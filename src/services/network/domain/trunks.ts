@@ -132,25 +132,45 @@ export class Trunks extends ResourceDomain {
           'PortInUseAsSubPort',
           `Port ${sp.port_id} is currently a subport for trunk ${already.trunk_id}.`,
         )
+      // A subport's MTU cannot exceed its trunk's (the parent port's network's).
+      const parent = await s.ports.get(String(trunk.port_id))
+      const [parentNet, subNet] = [
+        parent ? await s.networks.get(String(parent.network_id)) : undefined,
+        await s.networks.get(String(port.network_id)),
+      ]
+      if (parentNet && subNet && Number(subNet.mtu) > Number(parentNet.mtu))
+        throw typed(
+          'conflict',
+          'network.trunk.subport_mtu',
+          'SubPortMtuGreaterThanTrunkPortMtu',
+          `MTU ${String(subNet.mtu)} of subport ${sp.port_id} cannot be greater than MTU ${String(parentNet.mtu)} of trunk ${trunk.id}.`,
+        )
       let segId = sp.segmentation_id
-      if (sp.segmentation_type === 'inherit') {
+      let segType = sp.segmentation_type!
+      if (segType === 'inherit') {
+        // Inherit takes the subport network's VLAN; other network types have none to give.
         const seg = (await s.segments.find({ network_id: String(port.network_id) }))[0]
-        segId = Number(seg?.segmentation_id ?? 0)
+        if (seg?.network_type !== 'vlan')
+          throw badRequest(
+            `Invalid input for sub_ports. Reason: segmentation_type inherit needs a vlan network; network ${String(port.network_id)} is ${String(seg?.network_type)}.`,
+          )
+        segType = 'vlan'
+        segId = Number(seg.segmentation_id)
       }
       const dup = (await s.subports.ofTrunk(trunk.id)).find(
-        (x) => x.segmentation_type === sp.segmentation_type && Number(x.segmentation_id) === segId,
+        (x) => x.segmentation_type === segType && Number(x.segmentation_id) === segId,
       )
       if (dup)
         throw typed(
           'conflict',
           'network.trunk.duplicate_subport',
           'DuplicateSubPort',
-          `segmentation_type ${sp.segmentation_type} and segmentation_id ${segId} already in use on trunk ${trunk.id}.`,
+          `segmentation_type ${segType} and segmentation_id ${segId} already in use on trunk ${trunk.id}.`,
         )
       await s.subports.add({
         port_id: sp.port_id,
         trunk_id: trunk.id,
-        segmentation_type: sp.segmentation_type!,
+        segmentation_type: segType,
         segmentation_id: segId!,
       })
       await s.ports.update(

@@ -144,7 +144,13 @@ export function collection(pick: Pick, path: string) {
     async update(req: FastifyRequest, _reply: FastifyReply, deps: NetworkDeps) {
       const d = pick(deps)
       const attrs = prepareBody(d.kind.attrs, d.kind.resource, req.body, 'update')
-      await deps.qosPolicies.checkAttachable(caller(req), attrs.qos_policy_id as string | null | undefined)
+      if ('qos_policy_id' in attrs) {
+        const c = caller(req)
+        await deps.qosPolicies.checkAttachable(c, attrs.qos_policy_id as string | null | undefined)
+        // Changing the policy needs the current one in reach too (upstream: NotAuthorized).
+        const current = await d.show(c, params(req).id!)
+        await deps.qosPolicies.checkDetachable(c, current.qos_policy_id as string | null | undefined)
+      }
       const doc = await d.update!(
         caller(req),
         params(req).id!,

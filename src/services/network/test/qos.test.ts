@@ -171,4 +171,17 @@ describe('network QoS policies and rules', () => {
     )
     assert.equal((await t.call('GET', `${N}/qos/policies/${p.id}`, { as: OTHER })).status, 404)
   })
+
+  it('lets a project take a policy off its network only once it may see the policy', async () => {
+    const p = await policy({ name: 'admins-only' })
+    const net = (await t.call('POST', `${N}/networks`, { as: OTHER, body: { network: { name: 'd' } } })).body
+      .network
+    const put = (as: string, id: string | null) =>
+      t.call('PUT', `${N}/networks/${net.id}`, { as, body: { network: { qos_policy_id: id } } })
+    assert.equal((await put(ADMIN, p.id)).status, 200)
+    const refused = await put(OTHER, null)
+    assert.equal(refused.status, 403)
+    await t.call('PUT', `${N}/qos/policies/${p.id}`, { as: ADMIN, body: { policy: { shared: true } } })
+    assert.equal((await put(OTHER, null)).status, 200)
+  })
 })
