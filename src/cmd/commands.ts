@@ -328,6 +328,8 @@ function configCheck(line: CommandLine): number {
 interface Credentials {
   adminPassword: string
   memberPassword: string
+  /** The admin's password hash after the last bootstrap: a restart then skips bcrypt. */
+  adminPasswordHash?: string
 }
 
 /** Passwords are made once per data directory and kept there (0600). */
@@ -358,7 +360,7 @@ async function bootstrap(cloud: Cloud, dataDir: string): Promise<Credentials> {
   const creds = credentialsFor(dataDir)
   if (!cloud.identity) return creds
   const base = cloud.url
-  await cloud.identity.bootstrap({
+  const { adminPasswordHash } = await cloud.identity.bootstrap({
     adminUsername: 'admin',
     adminPassword: creds.adminPassword,
     adminProjectName: 'admin',
@@ -371,7 +373,13 @@ async function bootstrap(cloud: Cloud, dataDir: string): Promise<Credentials> {
       })),
     ),
     member: { username: 'demo', password: creds.memberPassword, projectName: 'demo' },
+    ...(creds.adminPasswordHash ? { adminPasswordHash: creds.adminPasswordHash } : {}),
   })
+  if (adminPasswordHash !== creds.adminPasswordHash) {
+    const kept = { ...creds, adminPasswordHash }
+    writeFileSync(join(dataDir, 'credentials.json'), JSON.stringify(kept, null, 2), { mode: 0o600 })
+    return kept
+  }
   return creds
 }
 

@@ -21,6 +21,17 @@ export interface BootstrapInput {
   services: Array<{ type: string; name: string; url: string }>
   /** an optional non-admin user with the member role on its own project (the `cloudlet` member cloud) */
   member?: { username: string; password: string; projectName: string }
+  /**
+   * The admin's password hash as the last bootstrap left it (`BootstrapResult`). When the
+   * admin's current password still carries it, the password is unchanged and is not
+   * checked again: a bcrypt comparison costs ~0.2 s of every `cloudlet up` restart.
+   */
+  adminPasswordHash?: string
+}
+
+export interface BootstrapResult {
+  /** The admin's current password hash, to hand to the next bootstrap. */
+  adminPasswordHash: string | undefined
 }
 
 /** Default roles and what each implies (Keystone's bootstrap, 2023.2). */
@@ -36,7 +47,7 @@ export async function bootstrap(
   deps: ResourceDeps,
   parts: { projects: Projects; users: Users; roles: Roles; assignments: Assignments; catalog: Catalog },
   input: BootstrapInput,
-): Promise<void> {
+): Promise<BootstrapResult> {
   const { projects, users, roles, assignments, catalog } = parts
   const domainId = deps.config.identity.default_domain_id
   if (!(await projects.find(domainId))) {
@@ -84,11 +95,16 @@ export async function bootstrap(
     })
   } else {
     // As upstream: bootstrap resets the admin's password and enables the user.
-    let ok = true
-    try {
-      await users.checkPassword(admin.id, input.adminPassword)
-    } catch {
-      ok = false
+    const unchanged =
+      input.adminPasswordHash !== undefined && (await users.passwordHash(admin.id)) === input.adminPasswordHash
+    let ok = unchanged
+    if (!unchanged) {
+      try {
+        await users.checkPassword(admin.id, input.adminPassword)
+        ok = true
+      } catch {
+        ok = false
+      }
     }
     if (!ok || !admin.enabled) await users.update(admin.id, { password: input.adminPassword, enabled: true })
   }
@@ -152,4 +168,5 @@ export async function bootstrap(
       else if (ep.url !== s.url) await catalog.updateEndpoint(ep.id, { url: s.url })
     }
   }
+  return { adminPasswordHash: await users.passwordHash(admin.id) }
 }
