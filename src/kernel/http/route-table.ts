@@ -24,7 +24,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { type DomainError, MethodNotAllowed, NotFound, Unauthorized } from '../errors/index.js'
 import type { VersionList } from '../microversion/index.js'
 import type { JsonSchema } from '../validation/index.js'
-import { type UnroutedPath, UnroutedMethods } from './unrouted-methods.js'
+import { UnroutedMethods, type UnroutedPath } from './unrouted-methods.js'
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 

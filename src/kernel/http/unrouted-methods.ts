@@ -65,8 +65,9 @@ export class UnroutedMethods {
     const url = (req.url.split('?')[0] ?? '').slice(this.prefix.length)
     const parts = url.split('/').slice(1)
     if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop() // ignoreTrailingSlash
+    this.compiled ??= this.compile()
     let best: Compiled | undefined
-    for (const c of (this.compiled ??= this.compile())) {
+    for (const c of this.compiled) {
       if (!c.table.methods.includes(req.method) || !matches(c, parts)) continue
       if (!best || morePrecise(c, best)) best = c
     }

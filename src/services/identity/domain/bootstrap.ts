@@ -96,7 +96,8 @@ export async function bootstrap(
   } else {
     // As upstream: bootstrap resets the admin's password and enables the user.
     const unchanged =
-      input.adminPasswordHash !== undefined && (await users.passwordHash(admin.id)) === input.adminPasswordHash
+      input.adminPasswordHash !== undefined &&
+      (await users.passwordHash(admin.id)) === input.adminPasswordHash
     let ok = unchanged
     if (!unchanged) {
       try {
