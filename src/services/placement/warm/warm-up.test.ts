@@ -29,7 +29,6 @@ describe('allocation candidates warm-up', () => {
 })
 
 describe('idle primer', () => {
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
   const options = { maxCandidates: -1, randomize: false }
 
   // NOTE: the timers are node:test's mock timers, so a loaded machine cannot stretch a
