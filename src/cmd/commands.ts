@@ -475,10 +475,21 @@ async function serve(command: 'up' | 'api', line: CommandLine): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'))
   process.on('SIGTERM', () => void stop('SIGTERM'))
 
+  // A Ctrl-C during the first steps closes the databases under them: their failure is
+  // then the stop's, not an error to report; stop() exits once the cloud is closed.
+  const unlessStopping = async <T>(step: Promise<T>): Promise<T> => {
+    try {
+      return await step
+    } catch (error) {
+      if (stopping) await new Promise<never>(() => {})
+      throw error
+    }
+  }
+
   if (command === 'up' && cloud.identity) {
-    const creds = await bootstrap(cloud, p.dataDir)
+    const creds = await unlessStopping(bootstrap(cloud, p.dataDir))
     // devstack's networks (public, private, router1), once per data directory.
-    await cloud.host.capability('networkTopology')?.ensureDefault('admin')
+    await unlessStopping(Promise.resolve(cloud.host.capability('networkTopology')?.ensureDefault('admin')))
     const authUrl = `${cloud.url}/identity/v3`
     if (line.cloudsYaml) {
       const path = cloudsYamlPath()
