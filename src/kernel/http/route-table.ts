@@ -21,7 +21,7 @@
  * or is public (or says it needs only a token), no two windows of one method and path overlap, every version is declared.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { type DomainError, MethodNotAllowed, NotFound, Unauthorized } from '../errors/index.js'
+import { DomainError, MethodNotAllowed, NotFound, Unauthorized } from '../errors/index.js'
 import type { VersionList } from '../microversion/index.js'
 import type { JsonSchema } from '../validation/index.js'
 import { UnroutedMethods, type UnroutedPath } from './unrouted-methods.js'
@@ -93,6 +93,12 @@ export interface MountOptions<Deps, R extends Route<Deps>> {
    * (Placement: an anonymous PATCH is a 401). @default true
    */
   publicMethodNotAllowed?: boolean
+  /**
+   * Keystone's order for a handler-enforced route whose object does not exist: the
+   * policy is still checked, against an empty target, before the 404, so a caller
+   * without permission gets 403 for every id and cannot probe which exist. @default false
+   */
+  enforceOnNotFound?: boolean
   /**
    * Check the policy before the body: upstream handlers that call `context.can` first
    * refuse a forbidden caller with 403 whatever the body (Placement). @default false
@@ -170,7 +176,13 @@ export function mountRoutes<Deps, R extends Route<Deps>>(
           for (const rule of rules) authorize(req, rule, target)
         }
         if (opts.policyBeforeBody) validate()
-        const out = await route.handler(req, reply, opts.deps)
+        const out = await route.handler(req, reply, opts.deps).catch((error: unknown) => {
+          if (opts.enforceOnNotFound && route.enforce === 'handler' && rules.length && isNotFound(error)) {
+            const checked = req.ctx.checked.slice(checkedBefore)
+            if (!checked.some((rule) => rules.includes(rule))) enforceAny(req, rules, opts.authorize)
+          }
+          throw error
+        })
         if (route.enforce === 'handler' && rules.length) {
           const checked = req.ctx.checked.slice(checkedBefore)
           if (!checked.some((rule) => rules.includes(rule)))
@@ -190,6 +202,29 @@ export function mountRoutes<Deps, R extends Route<Deps>>(
     public: opts.publicMethodNotAllowed !== false,
     methodNotAllowed: (method, allowed) => methodNotAllowed(opts, method, allowed),
   })
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof DomainError && error.status === 404
+}
+
+/** Passes when one of the rules allows the caller an empty target; else throws the first refusal. */
+function enforceAny(
+  req: FastifyRequest,
+  rules: readonly string[],
+  authorize: ((req: FastifyRequest, rule: string, target: Record<string, unknown>) => void) | undefined,
+): void {
+  let refusal: unknown
+  for (const rule of rules) {
+    try {
+      if (authorize) authorize(req, rule, {})
+      else req.ctx.can(rule, {})
+      return
+    } catch (error) {
+      refusal ??= error
+    }
+  }
+  throw refusal
 }
 
 function pick<R extends { min?: string; max?: string }>(

@@ -1,6 +1,7 @@
 /**
  * Small Keystone behaviours clients meet, each checked against upstream: an EC2
- * credential for the default domain's project id.
+ * credential for the default domain's project id; the policy checked before the lookup,
+ * so a caller without permission cannot tell a missing id from a forbidden one.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -21,5 +22,26 @@ describe('Keystone parity', () => {
     assert.equal(ec2.json.credential.tenant_id, 'default')
     const missing = await h.call('POST', `/v3/users/${users[0].id}/credentials/OS-EC2`, { tenant_id: 'nope' })
     assert.equal(missing.status, 404)
+  })
+
+  it('answers 403 alike for existing and missing ids to a caller the policy refuses, 404 to one it allows', async () => {
+    const other = (await h.call('POST', '/v3/users', { user: { name: 'someone' } })).json.user
+    const group = (await h.call('POST', '/v3/groups', { group: { name: 'some-group' } })).json.group
+    const project = (await h.call('POST', '/v3/projects', { project: { name: 'some-project' } })).json.project
+    const missing = 'f'.repeat(32)
+    for (const [kind, id] of [
+      ['users', other.id],
+      ['groups', group.id],
+      ['projects', project.id],
+    ] as const) {
+      const existing = await h.call('GET', `/v3/${kind}/${id}`, undefined, h.memberToken)
+      const absent = await h.call('GET', `/v3/${kind}/${missing}`, undefined, h.memberToken)
+      assert.equal(existing.status, 403, `${kind} existing`)
+      assert.equal(absent.status, 403, `${kind} missing: ${JSON.stringify(absent.json)}`)
+      assert.equal((await h.call('GET', `/v3/${kind}/${missing}`)).status, 404, `${kind} missing, as admin`)
+    }
+    const cred = await h.call('GET', `/v3/credentials/${missing}`, undefined, h.memberToken)
+    assert.equal(cred.status, 403)
+    assert.equal((await h.call('GET', `/v3/credentials/${missing}`)).status, 404)
   })
 })
