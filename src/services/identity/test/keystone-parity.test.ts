@@ -44,4 +44,12 @@ describe('Keystone parity', () => {
     assert.equal(cred.status, 403)
     assert.equal((await h.call('GET', `/v3/credentials/${missing}`)).status, 404)
   })
+
+  it('an empty update: 404 for a missing domain (looked up first), 400 for a missing project (body first)', async () => {
+    assert.equal((await h.call('PATCH', '/v3/domains/nope', { domain: {} })).status, 404)
+    assert.equal((await h.call('PATCH', '/v3/projects/nope', { project: {} })).status, 400)
+    assert.equal((await h.call('PATCH', '/v3/domains/default', { domain: {} })).status, 400)
+    const renamed = await h.call('PATCH', '/v3/domains/default', { domain: { description: 'd' } })
+    assert.equal(renamed.status, 200)
+  })
 })

@@ -35,4 +35,14 @@ describe('project tags', () => {
     assert.equal(put.status, 400)
     assert.deepEqual((await h.call('GET', `/v3/projects/${p.json.project.id}/tags`)).json.tags, [])
   })
+
+  it('refuses a tag the project already has (PUT .../tags/t1 twice), as upstream', async () => {
+    const p = await h.call('POST', '/v3/projects', { project: { name: 'once' } })
+    const url = `/v3/projects/${p.json.project.id}/tags/t1`
+    assert.equal((await h.call('PUT', url)).status, 201)
+    const again = await h.call('PUT', url)
+    assert.equal(again.status, 400)
+    assert.match(again.json.error.message, /non-unique/)
+    assert.deepEqual((await h.call('GET', `/v3/projects/${p.json.project.id}/tags`)).json.tags, ['t1'])
+  })
 })
