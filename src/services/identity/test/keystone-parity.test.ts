@@ -52,4 +52,26 @@ describe('Keystone parity', () => {
     const renamed = await h.call('PATCH', '/v3/domains/default', { domain: { description: 'd' } })
     assert.equal(renamed.status, 200)
   })
+
+  it('grants a domain-specific role on any domain, and on projects of its own domain only', async () => {
+    const id = async (url: string, key: string, body: object) => {
+      const r = await h.call('POST', url, { [key]: body })
+      assert.equal(r.status, 201, JSON.stringify(r.json))
+      return r.json[key].id as string
+    }
+    const a = await id('/v3/domains', 'domain', { name: 'dom-a' })
+    const b = await id('/v3/domains', 'domain', { name: 'dom-b' })
+    const role = await id('/v3/roles', 'role', { name: 'only-a', domain_id: a })
+    const user = await id('/v3/users', 'user', { name: 'in-b', domain_id: b })
+    const inA = await id('/v3/projects', 'project', { name: 'pa', domain_id: a })
+    const inB = await id('/v3/projects', 'project', { name: 'pb', domain_id: b })
+    assert.equal((await h.call('PUT', `/v3/domains/${b}/users/${user}/roles/${role}`)).status, 204)
+    assert.equal((await h.call('PUT', `/v3/projects/${inA}/users/${user}/roles/${role}`)).status, 204)
+    const refused = await h.call('PUT', `/v3/projects/${inB}/users/${user}/roles/${role}`)
+    assert.equal(refused.status, 403)
+    assert.equal(
+      refused.json.error.message,
+      `Project ${inB} must be in the same domain as the role ${role} being assigned.`,
+    )
+  })
 })
