@@ -22,6 +22,8 @@ export interface ServiceRequest {
   headers?: Record<string, string>
   /** Sent as JSON. */
   body?: unknown
+  /** Answer the body as bytes (a Buffer), for data such as image files. */
+  binary?: boolean
 }
 
 export interface ServiceResponse {
@@ -166,7 +168,10 @@ export class InjectTransport implements ClientTransport {
     return {
       status: res.statusCode,
       headers: res.headers as ServiceResponse['headers'],
-      body: parseBody(res.body, res.headers['content-type'] as string | undefined),
+      body:
+        req.binary && res.statusCode < 300
+          ? res.rawPayload
+          : parseBody(res.body, res.headers['content-type'] as string | undefined),
     }
   }
 }
@@ -194,6 +199,8 @@ export class HttpTransport implements ClientTransport {
     res.headers.forEach((value, key) => {
       headers[key] = value
     })
+    if (req.binary && res.ok)
+      return { status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) }
     return { status: res.status, headers, body: parseBody(await res.text(), headers['content-type']) }
   }
 }

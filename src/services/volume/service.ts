@@ -6,6 +6,7 @@
  */
 import { join, resolve } from 'node:path'
 import type { ModuleContext, ServiceInstance } from '../../kernel/host/index.js'
+import { ImageSource } from './clients/image.js'
 import type { VolumeConfig } from './config.js'
 import { Attachments } from './domain/attachments.js'
 import { NO_VALID_BACKEND, UserMessages } from './domain/messages.js'
@@ -112,6 +113,7 @@ export async function createVolumeService(
   ctx.tasks.every('service heartbeat', D.report_interval * 1000, () => services.heartbeat())
   ctx.tasks.every('expire user messages', 3600 * 1000, () => messages.expire())
   const deps: VolumeDeps = {
+    images: new ImageSource(ctx.client('image')),
     config,
     prefix: VOLUME_PREFIX,
     volumes,

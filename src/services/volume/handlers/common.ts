@@ -3,7 +3,9 @@
  * caller as the domain sees it, links as Cinder builds them, and query parsing
  * (Cinder's bools, sort keys, limit/marker/offset).
  */
+
 import type { FastifyRequest } from 'fastify'
+import type { ImageSource } from '../clients/image.js'
 import type { VolumeConfig } from '../config.js'
 import type { Attachments } from '../domain/attachments.js'
 import type { Caller } from '../domain/caller.js'
@@ -32,6 +34,8 @@ export interface VolumeDeps {
   qos: QosSpecs
   messages: UserMessages
   encryption: TypeEncryption
+  /** The image service, for volumes created from an image. */
+  images: ImageSource
 }
 
 export function callerOf(req: FastifyRequest): Caller {
