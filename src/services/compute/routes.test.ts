@@ -34,6 +34,17 @@ describe('compute route table', () => {
     assert.deepEqual(versioned, [
       'PUT /v2.1/flavors/:flavor_id 2.55',
       'POST /v2.1/os-aggregates/:aggregate_id/images 2.81',
+      // the deprecated proxies, removed at 2.36
+      'GET /v2.1/os-volumes ',
+      'GET /v2.1/os-volumes/detail ',
+      'POST /v2.1/os-volumes ',
+      'GET /v2.1/os-volumes/:volume_id ',
+      'DELETE /v2.1/os-volumes/:volume_id ',
+      'GET /v2.1/os-snapshots ',
+      'GET /v2.1/os-snapshots/detail ',
+      'POST /v2.1/os-snapshots ',
+      'GET /v2.1/os-snapshots/:snapshot_id ',
+      'DELETE /v2.1/os-snapshots/:snapshot_id ',
       'GET /v2.1/servers/:server_id/tags 2.26',
       'PUT /v2.1/servers/:server_id/tags 2.26',
       'DELETE /v2.1/servers/:server_id/tags 2.26',
