@@ -1,0 +1,108 @@
+/**
+ * Servers and volumes through the real openstack CLI against `cloudlet up` (identity,
+ * image, placement, compute, volume): `server add volume` / `server volume list` /
+ * `server remove volume` (the volume in-use, then available), `server create
+ * --boot-from-volume SIZE` (an image copied to a new bootable volume, the server's image
+ * "N/A (booted from volume)"), `volume create --image` then `server create
+ * --block-device source_type=volume,...` without an image, and `server delete --wait`
+ * leaving the volumes the user keeps available.
+ */
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { type CloudProcess, openstackJson, openstackOk, startCloudProcess } from '../support/cloud-process.js'
+
+type Row = Record<string, unknown>
+
+describe('server volumes with the openstack CLI', { timeout: 900_000 }, () => {
+  let cloud: CloudProcess
+  let demo: NodeJS.ProcessEnv
+  const json = <T = Row>(args: string[], env = demo) => openstackJson<T>(env, args)
+  const ok = (args: string[], env = demo) => openstackOk(env, args)
+
+  async function volumeStatus(name: string, status: string): Promise<Row> {
+    const deadline = Date.now() + 60_000
+    for (;;) {
+      const v = await json(['volume', 'show', name])
+      if (v.status === status) return v
+      if (Date.now() > deadline) throw new Error(`volume ${name} stayed ${String(v.status)}`)
+      await new Promise((r) => setTimeout(r, 300))
+    }
+  }
+
+  const boot = (extra: string[], name: string) =>
+    json(['server', 'create', '--flavor', 'm1.tiny', '--nic', 'none', '--wait', ...extra, name])
+
+  before(async () => {
+    cloud = await startCloudProcess({ args: ['--services', 'identity,image,placement,compute,volume'] })
+    demo = { ...cloud.env, OS_CLOUD: 'cloudlet' }
+    const file = join(cloud.dataDir, 'cli-vol.img')
+    writeFileSync(file, Buffer.alloc(4096, 9))
+    await ok(
+      [
+        'image',
+        'create',
+        '--disk-format',
+        'raw',
+        '--container-format',
+        'bare',
+        '--file',
+        file,
+        '--public',
+        'cli-vol-image',
+      ],
+      { ...cloud.env, OS_CLOUD: 'cloudlet-admin' },
+    )
+  })
+  after(async () => {
+    await cloud?.stop()
+  })
+
+  it('adds, lists and removes a volume on a running server', async () => {
+    const server = await boot(['--image', 'cli-vol-image'], 'cli-attach')
+    assert.equal(server.status, 'ACTIVE')
+    await ok(['volume', 'create', '--size', '1', 'cli-data'])
+    await volumeStatus('cli-data', 'available')
+    await ok(['server', 'add', 'volume', 'cli-attach', 'cli-data'])
+    const inUse = await volumeStatus('cli-data', 'in-use')
+    assert.match(JSON.stringify(inUse.attachments), new RegExp(String(server.id)))
+    const listed = await json<Row[]>(['server', 'volume', 'list', 'cli-attach'])
+    assert.equal(listed.length, 1)
+    assert.equal(listed[0]!.Device, '/dev/vdb')
+    assert.equal(listed[0]!['Volume ID'], inUse.id)
+    const shown = await json(['server', 'show', 'cli-attach'])
+    assert.match(JSON.stringify(shown.volumes_attached), new RegExp(String(inUse.id)))
+    await ok(['server', 'remove', 'volume', 'cli-attach', 'cli-data'])
+    await volumeStatus('cli-data', 'available')
+    assert.deepEqual(await json<Row[]>(['server', 'volume', 'list', 'cli-attach']), [])
+    await ok(['server', 'delete', '--wait', 'cli-attach'])
+  })
+
+  it('boots from a new volume (--boot-from-volume) and from an existing one (--block-device)', async () => {
+    const bfv = await boot(['--image', 'cli-vol-image', '--boot-from-volume', '1'], 'cli-bfv')
+    assert.equal(bfv.status, 'ACTIVE', JSON.stringify(bfv))
+    const shown = await json(['server', 'show', 'cli-bfv'])
+    assert.match(String(shown.image), /booted from volume/)
+    const root = /'?id'?[:=]\s*'?([0-9a-f-]{36})/.exec(JSON.stringify(shown.volumes_attached))
+    assert.ok(root, JSON.stringify(shown.volumes_attached))
+    const rootVolume = await json(['volume', 'show', root[1]!])
+    assert.equal(rootVolume.status, 'in-use')
+    assert.equal(String(rootVolume.bootable), 'true')
+
+    await ok(['volume', 'create', '--size', '1', '--image', 'cli-vol-image', 'cli-boot'])
+    const boot2 = await volumeStatus('cli-boot', 'available')
+    assert.equal(String(boot2.bootable), 'true')
+    const bd = await boot(
+      ['--block-device', `source_type=volume,uuid=${String(boot2.id)},destination_type=volume,boot_index=0`],
+      'cli-bd',
+    )
+    assert.equal(bd.status, 'ACTIVE', JSON.stringify(bd))
+    await volumeStatus('cli-boot', 'in-use')
+
+    await ok(['server', 'delete', '--wait', 'cli-bfv', 'cli-bd'])
+    // neither mapping asked for delete on termination: both volumes stay, available
+    await volumeStatus('cli-boot', 'available')
+    await volumeStatus(root[1]!, 'available')
+  })
+})
