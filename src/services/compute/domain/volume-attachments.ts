@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto'
 import { hostConnector, type VolumeApi, type VolumeCall, VolumeRefused } from '../clients/volume.js'
 import {
+  ComputeBadRequest,
   ServerInvalidState,
   ServerLocked,
   VolumeInvalid,
@@ -181,7 +182,8 @@ export class VolumeAttachments {
       throw new ServerInvalidState('swap_volume', server.uuid, 'vm_state', server.vm_state)
     const old = await this.get(server, oldVolumeId)
     const target = await this.volumes.get(newVolumeId, call)
-    if (!target) throw new VolumeNotFound(newVolumeId)
+    // NOTE: the new volume missing is the body's fault (400), as upstream words it.
+    if (!target) throw new ComputeBadRequest(`Volume ${newVolumeId} could not be found.`)
     if (target.status !== 'available')
       throw new VolumeInvalid(`Volume ${newVolumeId} status must be available, but is ${target.status}.`)
     const attachment = await this.volumes

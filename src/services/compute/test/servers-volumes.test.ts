@@ -470,6 +470,8 @@ describe('server volumes', { timeout: 300_000 }, () => {
       as: MEMBER,
     })
     assert.equal(missing.status, 404)
+    for (const method of ['GET', 'DELETE'] as const)
+      assert.equal((await c.t.call(method, '/compute/v2.1/os-volumes/', { as: MEMBER })).status, 404)
     const missingDelete = await c.t.call(
       'DELETE',
       '/compute/v2.1/os-volumes/8d7c7b3e-0000-4000-8000-000000000000',
