@@ -44,6 +44,8 @@ export interface AttachInput {
   device?: string | null
   tag?: string
   deleteOnTermination?: boolean
+  /** 2.60: multiattach volumes may be attached. */
+  multiattachAllowed?: boolean
 }
 
 export class VolumeAttachments {
@@ -90,6 +92,10 @@ export class VolumeAttachments {
     this.checkState(caller, server, 'attach_volume')
     const volume = await this.volumes.get(input.volumeId, call)
     if (!volume) throw new VolumeNotFound(input.volumeId)
+    if (volume.multiattach && !input.multiattachAllowed)
+      throw new ComputeBadRequest(
+        'Multiattach volumes are only supported starting with compute API version 2.60.',
+      )
     if (await this.bdms.byVolume(server.uuid, volume.id))
       throw new VolumeInvalid(`volume ${volume.id} already attached`)
     const attachment = await this.volumes

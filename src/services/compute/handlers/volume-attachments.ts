@@ -62,6 +62,7 @@ export async function attachVolume(req: FastifyRequest, _r: FastifyReply, deps: 
     s,
     {
       volumeId: a.volumeId,
+      multiattachAllowed: req.version.gte('2.60'),
       ...(a.device !== undefined ? { device: a.device } : {}),
       ...(a.tag !== undefined ? { tag: a.tag } : {}),
       ...(a.delete_on_termination !== undefined

@@ -33,10 +33,9 @@ export interface Manifest {
   stored: number
 }
 
-const isZero = (b: Buffer) => {
-  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false
-  return true
-}
+const ZEROS = Buffer.alloc(CHUNK)
+/** A chunk of zeros (a hole, most of a new volume): compared as memory, not byte by byte. */
+const isZero = (b: Buffer) => b.equals(b.length === CHUNK ? ZEROS : ZEROS.subarray(0, b.length))
 
 export class BackupDriver {
   constructor(readonly dir: string) {}
@@ -93,9 +92,10 @@ export class BackupDriver {
 
   /**
    * Writes the backup's bytes into `targetPath` (a volume's file of at least the backup's
-   * length), every chunk checked against its sha256; chunks of zeros become zeros.
+   * length), every chunk checked against its sha256; chunks of zeros become zeros (left
+   * as holes when the target is a new, empty volume).
    */
-  async restore(manifest: Manifest, targetPath: string): Promise<void> {
+  async restore(manifest: Manifest, targetPath: string, fresh = false): Promise<void> {
     const fh = await open(targetPath, 'r+')
     try {
       const zeros = Buffer.alloc(CHUNK)
@@ -104,7 +104,7 @@ export class BackupDriver {
         const at = i * CHUNK
         const len = Math.min(CHUNK, manifest.length - at)
         if (!ref) {
-          await fh.write(zeros, 0, len, at)
+          if (!fresh) await fh.write(zeros, 0, len, at)
           continue
         }
         const data = await readFile(join(this.folder(ref.container, ref.backup), `chunk-${i}`))

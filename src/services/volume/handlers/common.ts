@@ -8,6 +8,7 @@ import type { FastifyRequest } from 'fastify'
 import type { ImageSource } from '../clients/image.js'
 import type { VolumeConfig } from '../config.js'
 import type { Attachments } from '../domain/attachments.js'
+import type { Backups } from '../domain/backups.js'
 import type { Caller } from '../domain/caller.js'
 import type { UserMessages } from '../domain/messages.js'
 import type { QosSpecs } from '../domain/qos.js'
@@ -36,6 +37,7 @@ export interface VolumeDeps {
   encryption: TypeEncryption
   /** The image service, for volumes created from an image. */
   images: ImageSource
+  backups: Backups
 }
 
 export function callerOf(req: FastifyRequest): Caller {
