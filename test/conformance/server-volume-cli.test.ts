@@ -5,10 +5,13 @@
  * --boot-from-volume SIZE` (an image copied to a new bootable volume, the server's image
  * "N/A (booted from volume)"), `volume create --image` then `server create
  * --block-device source_type=volume,...` without an image, and `server delete --wait`
- * leaving the volumes the user keeps available.
+ * leaving the volumes the user keeps available; `volume backup create` (full, then
+ * `--incremental` after the volume changed) and `volume backup restore` to new volumes,
+ * the bytes checked by sha256 against the source's at each backup.
  */
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { createHash, randomBytes } from 'node:crypto'
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type CloudProcess, openstackJson, openstackOk, startCloudProcess } from '../support/cloud-process.js'
@@ -84,7 +87,7 @@ describe('server volumes with the openstack CLI', { timeout: 900_000 }, () => {
     assert.equal(bfv.status, 'ACTIVE', JSON.stringify(bfv))
     const shown = await json(['server', 'show', 'cli-bfv'])
     assert.match(String(shown.image), /booted from volume/)
-    const root = /'?id'?[:=]\s*'?([0-9a-f-]{36})/.exec(JSON.stringify(shown.volumes_attached))
+    const root = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/.exec(JSON.stringify(shown.volumes_attached))
     assert.ok(root, JSON.stringify(shown.volumes_attached))
     const rootVolume = await json(['volume', 'show', root[1]!])
     assert.equal(rootVolume.status, 'in-use')
@@ -104,5 +107,51 @@ describe('server volumes with the openstack CLI', { timeout: 900_000 }, () => {
     // neither mapping asked for delete on termination: both volumes stay, available
     await volumeStatus('cli-boot', 'available')
     await volumeStatus(root[1]!, 'available')
+  })
+
+  it('backs up (full and incremental) and restores volumes with the same bytes', async () => {
+    const file = (id: string) => join(cloud.dataDir, 'volume', 'volumes', `volume-${id}`)
+    const sha = (id: string) =>
+      createHash('sha256')
+        .update(readFileSync(file(id)))
+        .digest('hex')
+    const scribble = (id: string, offset: number) => {
+      const fd = openSync(file(id), 'r+')
+      writeSync(fd, randomBytes(1024 * 1024 + 5), 0, 1024 * 1024 + 5, offset)
+      closeSync(fd)
+    }
+    await ok(['volume', 'create', '--size', '1', 'cli-src'])
+    const src = await volumeStatus('cli-src', 'available')
+    scribble(String(src.id), 0)
+    const first = sha(String(src.id))
+    await ok(['volume', 'backup', 'create', '--name', 'cli-full', 'cli-src'])
+    const backupStatus = async (name: string, status: string) => {
+      const deadline = Date.now() + 60_000
+      for (;;) {
+        const b = await json(['volume', 'backup', 'show', name])
+        if (b.status === status) return b
+        if (Date.now() > deadline) throw new Error(`backup ${name} stayed ${String(b.status)}`)
+        await new Promise((r) => setTimeout(r, 300))
+      }
+    }
+    await backupStatus('cli-full', 'available')
+    await volumeStatus('cli-src', 'available')
+    scribble(String(src.id), 512 * 1024 * 1024)
+    const second = sha(String(src.id))
+    await ok(['volume', 'backup', 'create', '--incremental', '--name', 'cli-inc', 'cli-src'])
+    const inc = await backupStatus('cli-inc', 'available')
+    assert.equal(String(inc.is_incremental).toLowerCase(), 'true')
+    await ok(['volume', 'backup', 'restore', 'cli-full', 'cli-from-full'])
+    await ok(['volume', 'backup', 'restore', 'cli-inc', 'cli-from-inc'])
+    const fromFull = await volumeStatus('cli-from-full', 'available')
+    const fromInc = await volumeStatus('cli-from-inc', 'available')
+    assert.equal(sha(String(fromFull.id)), first)
+    assert.equal(sha(String(fromInc.id)), second)
+    await ok(['volume', 'backup', 'delete', 'cli-inc'])
+    const listed = await json<Row[]>(['volume', 'backup', 'list'])
+    assert.ok(
+      listed.some((b) => b.Name === 'cli-full'),
+      JSON.stringify(listed),
+    )
   })
 })
