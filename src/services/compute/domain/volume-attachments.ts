@@ -187,6 +187,11 @@ export class VolumeAttachments {
     if (!['active', 'paused', 'resized'].includes(server.vm_state) || server.task_state !== null)
       throw new ServerInvalidState('swap_volume', server.uuid, 'vm_state', server.vm_state)
     const old = await this.get(server, oldVolumeId)
+    const current = await this.volumes.get(oldVolumeId, call)
+    if (current?.multiattach && current.attachments.length > 1)
+      throw new ComputeBadRequest(
+        'Swapping multi-attach volumes with more than one read/write attachment is not supported.',
+      )
     const target = await this.volumes.get(newVolumeId, call)
     // NOTE: the new volume missing is the body's fault (400), as upstream words it.
     if (!target) throw new ComputeBadRequest(`Volume ${newVolumeId} could not be found.`)

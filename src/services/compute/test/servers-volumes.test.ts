@@ -301,6 +301,51 @@ describe('server volumes', { timeout: 300_000 }, () => {
     }
   })
 
+  it('attaches a multiattach volume to two servers from 2.60 and refuses to swap it', async () => {
+    const r = await boot({ imageRef: c.imageId, name: 'multi' })
+    const other = r.body.server.id
+    await waitFor(c.t, other, ['ACTIVE'])
+    const created = await c.t.call('POST', V, {
+      as: MEMBER,
+      body: { volume: { size: 1, multiattach: true } },
+    })
+    assert.equal(created.status, 202, JSON.stringify(created.body))
+    const vol = created.body.volume.id
+    await waitVolume(c.t, vol, 'available')
+    const old = await c.t.call('POST', `${S}/${server}/os-volume_attachments`, {
+      as: MEMBER,
+      version: '2.59',
+      body: { volumeAttachment: { volumeId: vol } },
+    })
+    assert.equal(old.status, 400)
+    assert.match(old.body.badRequest.message, /2\.60/)
+    for (const id of [server, other]) {
+      const a = await c.t.call('POST', `${S}/${id}/os-volume_attachments`, {
+        as: MEMBER,
+        version: '2.60',
+        body: { volumeAttachment: { volumeId: vol } },
+      })
+      assert.equal(a.status, 200, JSON.stringify(a.body))
+    }
+    const v = await volume(c.t, vol)
+    assert.equal(v?.status, 'in-use')
+    assert.equal((v?.attachments as unknown[] | undefined)?.length, 2)
+    const spare = await newVolume(c.t)
+    const swap = await c.t.call('PUT', `${S}/${server}/os-volume_attachments/${vol}`, {
+      as: ADMIN,
+      version: '2.60',
+      body: { volumeAttachment: { volumeId: spare } },
+    })
+    assert.equal(swap.status, 400)
+    assert.equal((await volume(c.t, spare))?.status, 'available')
+    await c.t.call('DELETE', `${S}/${server}/os-volume_attachments/${vol}`, { as: MEMBER })
+    assert.equal((await volume(c.t, vol))?.status, 'in-use', 'the other server still holds it')
+    await c.t.call('DELETE', `${S}/${other}/os-volume_attachments/${vol}`, { as: MEMBER })
+    assert.equal((await volume(c.t, vol))?.status, 'available')
+    await c.t.call('DELETE', `${S}/${other}`, { as: MEMBER })
+    await waitFor(c.t, other, ['DELETED'])
+  })
+
   it('refuses bad mappings and attachments with Nova 4xx, leaving nothing behind', async () => {
     const before = (await c.t.call('GET', V, { as: MEMBER })).body.volumes.length
     const cases: [Record<string, unknown>, RegExp][] = [
