@@ -98,7 +98,7 @@ export class ServiceClient {
     } else if (token) headers['x-auth-token'] = token
     if (options.requestId) headers['x-openstack-request-id'] = options.requestId
     if (this.version) headers['openstack-api-version'] = `${this.serviceType} ${this.version}`
-    if (req.body !== undefined) headers['content-type'] = 'application/json'
+    if (req.body !== undefined) headers['content-type'] ??= 'application/json'
     const sent = { ...req, headers }
     // NOTE: errors are logged; the tokens they would carry stay out of the logs.
     const { 'x-auth-token': _a, 'x-service-token': _s, ...shown } = headers

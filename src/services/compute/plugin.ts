@@ -24,7 +24,7 @@ export function computePlugin(deps: ComputeDeps, auth: ScopeAuth, enforcer: Enfo
       reply.header('x-compute-request-id', req.id)
       // NOTE: `/os-volumes/` names a volume with an empty id (404 upstream), not the list
       // the router's trailing-slash folding would find.
-      if (/\/v2\.1\/(os-volumes|os-snapshots)\/$/.test(req.url.split('?')[0] ?? ''))
+      if (/\/v2\.1\/(os-volumes|os-snapshots|images)\/$/.test(req.url.split('?')[0] ?? ''))
         throw new ComputeNotFound()
     })
     serviceScope(app, {

@@ -12,6 +12,7 @@ import type { ComputeDeps } from './handlers/common.js'
 import * as access from './handlers/flavor-access.js'
 import * as specs from './handlers/flavor-extra-specs.js'
 import * as flavors from './handlers/flavors.js'
+import * as images from './handlers/images-proxy.js'
 import * as keypairs from './handlers/keypairs.js'
 import * as quotas from './handlers/quotas.js'
 import * as scheduler from './handlers/scheduler.js'
@@ -359,6 +360,75 @@ export const ROUTES: readonly R[] = [
     path: `${SRV}/os-server-password`,
     ...onServer(SERVER.PASSWORD_CLEAR),
     handler: actions.clearPassword,
+  },
+  // --- the deprecated image proxy (no policy upstream: any authenticated caller; the
+  // image service applies its own rules to the user's token)
+  { method: 'GET', path: `${V}/images`, max: '2.35', authenticated: true, handler: images.listImages },
+  {
+    method: 'GET',
+    path: `${V}/images/detail`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.listImageDetails,
+  },
+  {
+    method: 'GET',
+    path: `${V}/images/:image_id`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.showImage,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/images/:image_id`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.deleteImage,
+  },
+  {
+    method: 'GET',
+    path: `${V}/images/:image_id/metadata`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.showMetadata,
+  },
+  {
+    method: 'POST',
+    path: `${V}/images/:image_id/metadata`,
+    max: '2.35',
+    authenticated: true,
+    body: SV.METADATA,
+    handler: images.updateMetadata,
+  },
+  {
+    method: 'PUT',
+    path: `${V}/images/:image_id/metadata`,
+    max: '2.35',
+    authenticated: true,
+    body: SV.METADATA,
+    handler: images.replaceMetadata,
+  },
+  {
+    method: 'GET',
+    path: `${V}/images/:image_id/metadata/:key`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.showMetadataItem,
+  },
+  {
+    method: 'PUT',
+    path: `${V}/images/:image_id/metadata/:key`,
+    max: '2.35',
+    authenticated: true,
+    body: SV.METADATA_ITEM,
+    handler: images.setMetadataItem,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/images/:image_id/metadata/:key`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.deleteMetadataItem,
   },
   // --- a server's volumes (os-volume_attachments) and the deprecated proxies
   {

@@ -231,6 +231,7 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
   const deps: ComputeDeps = {
     volumeAttachments: new VolumeAttachments(bdms, volumeApi, actions),
     volumeApi,
+    imageClient: ctx.client('image'),
     config,
     prefix: COMPUTE_PREFIX,
     flavors,

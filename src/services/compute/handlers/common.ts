@@ -3,6 +3,7 @@
  * as the domain sees it, links as upstream builds them, and query parsing.
  */
 import type { FastifyRequest } from 'fastify'
+import type { ServiceClient } from '../../../kernel/host/index.js'
 import type { JsonSchema } from '../../../kernel/validation/index.js'
 import type { VolumeApi } from '../clients/volume.js'
 import type { ComputeConfig } from '../config.js'
@@ -48,6 +49,8 @@ export interface ComputeDeps {
   volumeAttachments: VolumeAttachments
   /** The block storage service, for the deprecated os-volumes / os-snapshots proxies. */
   volumeApi: VolumeApi
+  /** The image service, for the deprecated /images proxy. */
+  imageClient: ServiceClient
 }
 
 export function callerOf(req: FastifyRequest): Caller {

@@ -524,4 +524,43 @@ describe('server volumes', { timeout: 300_000 }, () => {
     )
     assert.equal(missingDelete.status, 404)
   })
+
+  it('serves the image proxy and its metadata up to 2.35 and 404 from 2.36', async () => {
+    const I = '/compute/v2.1/images'
+    const shown = await c.t.call('GET', `${I}/${c.imageId}`, { as: MEMBER })
+    assert.equal(shown.status, 200, JSON.stringify(shown.body))
+    assert.equal(shown.body.image.status, 'ACTIVE')
+    assert.equal(shown.body.image.progress, 100)
+    assert.equal(shown.body.image['OS-EXT-IMG-SIZE:size'], 17)
+    const listed = await c.t.call('GET', `${I}/detail`, { as: MEMBER })
+    assert.ok(listed.body.images.some((i: { id: string }) => i.id === c.imageId))
+    const own = await c.t.call('POST', '/image/v2/images', {
+      as: MEMBER,
+      body: { name: 'mine', disk_format: 'raw', container_format: 'bare' },
+    })
+    const id = own.body.id
+    const set = await c.t.call('POST', `${I}/${id}/metadata`, {
+      as: MEMBER,
+      body: { metadata: { a: '1', b: '2' } },
+    })
+    assert.equal(set.status, 200, JSON.stringify(set.body))
+    assert.deepEqual(set.body.metadata, { a: '1', b: '2' })
+    const replaced = await c.t.call('PUT', `${I}/${id}/metadata`, {
+      as: MEMBER,
+      body: { metadata: { c: '3' } },
+    })
+    assert.deepEqual(replaced.body.metadata, { c: '3' })
+    const item = await c.t.call('PUT', `${I}/${id}/metadata/d`, { as: MEMBER, body: { meta: { d: '4' } } })
+    assert.deepEqual(item.body, { meta: { d: '4' } })
+    assert.deepEqual((await c.t.call('GET', `${I}/${id}/metadata/d`, { as: MEMBER })).body, {
+      meta: { d: '4' },
+    })
+    assert.equal((await c.t.call('DELETE', `${I}/${id}/metadata/c`, { as: MEMBER })).status, 204)
+    assert.deepEqual((await c.t.call('GET', `${I}/${id}/metadata`, { as: MEMBER })).body.metadata, { d: '4' })
+    assert.equal((await c.t.call('GET', `${I}/${id}/metadata/zz`, { as: MEMBER })).status, 404)
+    assert.equal((await c.t.call('DELETE', `${I}/${id}`, { as: MEMBER })).status, 204)
+    assert.equal((await c.t.call('GET', `${I}/${id}`, { as: MEMBER })).status, 404)
+    assert.equal((await c.t.call('GET', `${I}/${id}/metadata`, { as: MEMBER })).status, 404)
+    assert.equal((await c.t.call('GET', I, { as: MEMBER, version: '2.36' })).status, 404)
+  })
 })
