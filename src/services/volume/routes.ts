@@ -522,6 +522,15 @@ const RESOURCES: readonly R[] = [
     body: B.CREATE_BACKUP,
     handler: backups.createBackup,
   },
+  {
+    method: 'POST',
+    path: '/backups/import_record',
+    policy: BACKUP.IMPORT,
+    target: own,
+    body: B.IMPORT_BACKUP,
+    handler: backups.importRecord,
+  },
+  { method: 'GET', path: `${BAK}/export_record`, ...onObject(BACKUP.EXPORT), handler: backups.exportRecord },
   { method: 'GET', path: BAK, ...onObject(BACKUP.GET), handler: backups.showBackup },
   {
     method: 'PUT',

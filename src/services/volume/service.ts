@@ -117,6 +117,7 @@ export async function createVolumeService(
     new BackupDriver(resolve(ctx.dataDir, D.backup_posix_path)),
     driver,
     D.storage_availability_zone,
+    D.backup_driver,
     ctx.tasks,
     ctx.logger,
   )

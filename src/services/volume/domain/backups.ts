@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { TaskGroup } from '../../../kernel/host/index.js'
-import { BackupNotFound, InvalidBackup, InvalidVolume, VolumeNotFound } from '../errors.js'
+import { BackupNotFound, InvalidBackup, InvalidInput, InvalidVolume, VolumeNotFound } from '../errors.js'
 import type { BackupDriver } from '../files/backup-driver.js'
 import type { FileDriver } from '../files/file-driver.js'
 import type { BackupFilter, BackupRepo, BackupRow } from '../storage/backup.repo.js'
@@ -47,6 +47,8 @@ export class Backups {
     private readonly driver: BackupDriver,
     private readonly files: FileDriver,
     private readonly zone: string,
+    /** `[DEFAULT] backup_driver`, named in export records. */
+    private readonly serviceName: string,
     private readonly tasks: TaskGroup,
     private readonly logger: Logger,
   ) {}
@@ -96,6 +98,12 @@ export class Backups {
       fail_reason: null,
       restore_volume_id: null,
       metadata: JSON.stringify(input.metadata ?? {}),
+      service_metadata: null,
+      volume_meta: JSON.stringify({
+        metadata: vol.metadata,
+        image: vol.imageMetadata,
+        bootable: vol.bootable === 1,
+      }),
       data_timestamp: now,
       created_at: now,
       updated_at: null,
@@ -105,7 +113,7 @@ export class Backups {
       check(usage, { typeId: vol.volume_type_id, backups: 1, backupGigabytes: vol.size }),
     )
     if (!ok) throw new InvalidVolume(`Volume ${vol.id} status changed while the backup was being started.`)
-    const parentManifest = parent ? await this.driver.manifest(parent.container, parent.id) : undefined
+    const parentManifest = parent ? await this.driver.manifest(parent.container, dataId(parent)) : undefined
     void this.tasks.spawn(`backup ${row.id}`, async () => {
       try {
         const m = await this.driver.backup(
@@ -152,9 +160,12 @@ export class Backups {
     if (r === 'dependents') throw new InvalidBackup('Incremental backups exist for this backup.')
     if (r === 'state') throw new InvalidBackup('Backup status must be available or error')
     void this.tasks.spawn(`delete backup ${id}`, async () => {
-      await this.driver
-        .delete(b.container, b.id)
-        .catch((err: unknown) => this.logger.warn({ err }, 'backup files'))
+      // NOTE: an imported record shares its data with the backup it was exported from:
+      // the folder goes with the last row that uses it.
+      if (!(await this.repo.sharesData(b.id, dataId(b))))
+        await this.driver
+          .delete(b.container, dataId(b))
+          .catch((err: unknown) => this.logger.warn({ err }, 'backup files'))
       await this.repo.remove(b)
     })
   }
@@ -206,8 +217,9 @@ export class Backups {
     }
     void this.tasks.spawn(`restore backup ${b.id}`, async () => {
       try {
-        const m = await this.driver.manifest(b.container, b.id)
+        const m = await this.driver.manifest(b.container, dataId(b))
         await this.driver.restore(m, this.files.volumePath(targetId), fresh)
+        await this.restoreVolumeMeta(targetId, b)
         await this.volumeRepo.update(targetId, { status: 'available' }, ['restoring-backup'])
       } catch (err) {
         this.logger.error({ err, backup: b.id, volume: targetId }, 'restore failed')
@@ -220,12 +232,96 @@ export class Backups {
     return { backup_id: b.id, volume_id: targetId, volume_name: target?.display_name ?? null }
   }
 
+  /** The source volume's metadata, image metadata and bootable flag on the target. */
+  private async restoreVolumeMeta(targetId: string, b: BackupRow): Promise<void> {
+    const meta = JSON.parse(b.volume_meta) as {
+      metadata?: Record<string, string>
+      image?: Record<string, string>
+      bootable?: boolean
+    }
+    if (meta.metadata && Object.keys(meta.metadata).length)
+      await this.volumeRepo.setMeta('volume_metadata', targetId, meta.metadata, false)
+    if (meta.image && Object.keys(meta.image).length)
+      await this.volumeRepo.setMeta('volume_glance_metadata', targetId, meta.image, false)
+    if (meta.bootable) await this.volumeRepo.update(targetId, { bootable: 1 })
+  }
+
+  /** An export record: the driver's name and the row, base64 JSON (as upstream). */
+  async exportRecord(caller: Caller, id: string): Promise<{ backup_service: string; backup_url: string }> {
+    const b = await this.get(caller, id)
+    if (b.status !== 'available')
+      throw new InvalidBackup('Backup status must be available and not restoring.')
+    const record = { ...b, service_metadata: dataId(b) }
+    return {
+      backup_service: this.serviceName,
+      backup_url: Buffer.from(JSON.stringify(record)).toString('base64'),
+    }
+  }
+
+  /** Imports an exported record: a new row whose data is the exported backup's folder. */
+  async importRecord(caller: Caller, service: string, url: string): Promise<BackupRow> {
+    if (service !== this.serviceName)
+      throw new InvalidBackup(`Unsupported backup driver ${service}; this cloud runs ${this.serviceName}.`)
+    let record: Partial<BackupRow>
+    try {
+      record = JSON.parse(Buffer.from(url, 'base64').toString('utf8')) as Partial<BackupRow>
+    } catch {
+      throw new InvalidInput("Can't parse backup record.")
+    }
+    if (
+      typeof record.id !== 'string' ||
+      typeof record.container !== 'string' ||
+      typeof record.size !== 'number'
+    )
+      throw new InvalidInput("Can't parse backup record.")
+    const now = new Date().toISOString()
+    const row: BackupRow = {
+      id: record.id,
+      project_id: caller.projectId,
+      user_id: caller.userId,
+      volume_id: record.volume_id ?? '00000000-0000-0000-0000-000000000000',
+      snapshot_id: record.snapshot_id ?? null,
+      parent_id: null,
+      status: 'creating',
+      display_name: record.display_name ?? null,
+      display_description: record.display_description ?? null,
+      container: record.container,
+      availability_zone: this.zone,
+      size: record.size,
+      object_count: record.object_count ?? 0,
+      is_incremental: record.is_incremental ?? 0,
+      num_dependent_backups: 0,
+      fail_reason: null,
+      restore_volume_id: null,
+      metadata: record.metadata ?? '{}',
+      service_metadata: record.service_metadata ?? record.id,
+      volume_meta: record.volume_meta ?? '{}',
+      data_timestamp: record.data_timestamp ?? now,
+      created_at: now,
+      updated_at: null,
+    }
+    if (!(await this.repo.insert(row))) throw new InvalidBackup('Backup already exists in database.')
+    // The data must be there: the manifest is read before the record is usable.
+    void this.tasks.spawn(`import backup ${row.id}`, async () => {
+      const ok = await this.driver.manifest(row.container, dataId(row)).then(
+        () => true,
+        () => false,
+      )
+      await this.repo.update(
+        row.id,
+        ok ? { status: 'available' } : { status: 'error', fail_reason: 'the backup data was not found' },
+        ['creating'],
+      )
+    })
+    return (await this.repo.get(row.id))!
+  }
+
   /** What a stop interrupted, put back (upstream's backup manager at start-up). */
   async recover(): Promise<number> {
     const rows = await this.repo.unfinished()
     for (const b of rows) {
       if (b.status === 'creating') {
-        await this.driver.delete(b.container, b.id).catch(() => undefined)
+        if (!b.service_metadata) await this.driver.delete(b.container, b.id).catch(() => undefined)
         await this.repo.update(b.id, { status: 'error', fail_reason: 'interrupted by a restart' })
         await this.volumeRepo.update(b.volume_id, { status: 'available' }, ['backing-up'])
       } else if (b.status === 'restoring') {
@@ -252,4 +348,9 @@ export class Backups {
     }
     throw new InvalidVolume(`Volume ${id} was not created in time for the restore.`)
   }
+}
+
+/** The folder holding a backup's data: its own id, or the exported backup's. */
+function dataId(b: BackupRow): string {
+  return b.service_metadata ?? b.id
 }

@@ -157,3 +157,15 @@ export async function backupAction(req: FastifyRequest, reply: FastifyReply, dep
   }
   throw new VolumeBadRequest(`There is no such action: ${name}`)
 }
+
+export async function exportRecord(req: FastifyRequest, _r: FastifyReply, deps: VolumeDeps) {
+  const b = await owned(req, deps, BACKUP.EXPORT)
+  return { 'backup-record': await deps.backups.exportRecord(callerOf(req), b.id) }
+}
+
+export async function importRecord(req: FastifyRequest, reply: FastifyReply, deps: VolumeDeps) {
+  const record = bodyOf(req)['backup-record']
+  const b = await deps.backups.importRecord(callerOf(req), record.backup_service, record.backup_url)
+  reply.code(201)
+  return { backup: summary(req, deps, b) }
+}

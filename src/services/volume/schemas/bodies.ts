@@ -334,3 +334,20 @@ export const RESTORE_BACKUP = {
   required: ['restore'],
   additionalProperties: false,
 }
+
+export const IMPORT_BACKUP = {
+  type: 'object',
+  properties: {
+    'backup-record': {
+      type: 'object',
+      properties: {
+        backup_service: { type: 'string', minLength: 1, maxLength: 255 },
+        backup_url: { type: 'string', minLength: 1 },
+      },
+      required: ['backup_service', 'backup_url'],
+      additionalProperties: false,
+    },
+  },
+  required: ['backup-record'],
+  additionalProperties: false,
+}

@@ -123,6 +123,24 @@ export class BackupRepo {
     })
   }
 
+  /** Inserts an imported record (no quota, no volume: the data exists already). */
+  async insert(row: BackupRow): Promise<boolean> {
+    if (await this.get(row.id)) return false
+    await this.db.insertInto('backups').values(row).execute()
+    return true
+  }
+
+  /** Whether another backup row shares the data folder `dataId`. */
+  async sharesData(id: string, dataId: string): Promise<boolean> {
+    const other = await this.db
+      .selectFrom('backups')
+      .select('id')
+      .where('id', '!=', id)
+      .where((eb) => eb.or([eb('id', '=', dataId), eb('service_metadata', '=', dataId)]))
+      .executeTakeFirst()
+    return other !== undefined
+  }
+
   /** Backups a stop interrupted: creating/restoring/deleting, for recovery. */
   async unfinished(): Promise<BackupRow[]> {
     return this.db

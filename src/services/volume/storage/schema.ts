@@ -201,6 +201,10 @@ export interface BackupsTable {
   restore_volume_id: string | null
   /** JSON object (3.43). */
   metadata: string
+  /** The folder (backup id) holding the data; null: its own id. */
+  service_metadata: string | null
+  /** JSON: { metadata, image, bootable } of the volume when it was backed up. */
+  volume_meta: string
   data_timestamp: string
   created_at: string
   updated_at: string | null

@@ -33,7 +33,7 @@ async function write(path: string, offsets: readonly number[]): Promise<void> {
 }
 
 async function backupStatus(t: TestHost, id: string, status: string) {
-  const deadline = Date.now() + 30_000
+  const deadline = Date.now() + 120_000
   for (;;) {
     const r = await t.call('GET', `${V}/backups/${id}`, { as: ADMIN, version: '3.64' })
     if (status === 'deleted' && r.status === 404) return {}
@@ -48,7 +48,7 @@ describe('volume backups (directory driver)', { timeout: 240_000 }, () => {
   let t: TestHost
   const volumeFile = (id: string) => join(t.dataDir, 'volume', 'volumes', `volume-${id}`)
   before(async () => {
-    t = await startVolume({ DEFAULT: { quota_backups: 4 } })
+    t = await startVolume({ DEFAULT: { quota_backups: 4, quota_volumes: 50, quota_gigabytes: 500 } })
   })
   after(async () => {
     await t?.close()
@@ -70,7 +70,7 @@ describe('volume backups (directory driver)', { timeout: 240_000 }, () => {
     assert.equal(fullView.size, 1)
     assert.equal(fullView.container, 'backups')
     assert.ok(fullView.object_count >= 5 && fullView.object_count <= 8, String(fullView.object_count))
-    await waitFor(t, 'volumes', src.id, 'available')
+    await waitFor(t, 'volumes', src.id, 'available', ADMIN, 120_000)
 
     // change one region; the incremental stores only the chunks that changed
     await write(volumeFile(src.id), [300 * MiB])
@@ -92,7 +92,7 @@ describe('volume backups (directory driver)', { timeout: 240_000 }, () => {
     assert.match(refused.body.badRequest.message, /Incremental backups exist/)
 
     await t.call('DELETE', `${V}/volumes/${src.id}`, { as: MEMBER })
-    await waitFor(t, 'volumes', src.id, 'deleted')
+    await waitFor(t, 'volumes', src.id, 'deleted', ADMIN, 120_000)
 
     // the incremental restores to a new volume: the second state
     const r1 = await t.call('POST', `${V}/backups/${inc.body.backup.id}/restore`, {
@@ -101,7 +101,7 @@ describe('volume backups (directory driver)', { timeout: 240_000 }, () => {
     })
     assert.equal(r1.status, 202, JSON.stringify(r1.body))
     assert.equal(r1.body.restore.backup_id, inc.body.backup.id)
-    await waitFor(t, 'volumes', r1.body.restore.volume_id, 'available')
+    await waitFor(t, 'volumes', r1.body.restore.volume_id, 'available', ADMIN, 120_000)
     assert.equal(await sha256(volumeFile(r1.body.restore.volume_id), GiB), second)
 
     // the full backup restores onto an existing (bigger) volume: the first state
@@ -112,7 +112,7 @@ describe('volume backups (directory driver)', { timeout: 240_000 }, () => {
       body: { restore: { volume_id: target.id } },
     })
     assert.equal(r2.status, 202, JSON.stringify(r2.body))
-    await waitFor(t, 'volumes', target.id, 'available')
+    await waitFor(t, 'volumes', target.id, 'available', ADMIN, 120_000)
     assert.equal(await sha256(volumeFile(target.id), GiB), first)
 
     // deletes: the incremental, then the parent; their folders go
@@ -123,6 +123,45 @@ describe('volume backups (directory driver)', { timeout: 240_000 }, () => {
     assert.deepEqual(await readdir(join(t.dataDir, 'volume', 'backups', 'backups')), [])
   })
 
+  it('restores the volume metadata; exports and imports records sharing the data', async () => {
+    const v = await createVolume(t, { metadata: { role: 'db' } })
+    await write(volumeFile(v.id), [2 * MiB])
+    const sum = await sha256(volumeFile(v.id), GiB)
+    const b = await t.call('POST', `${V}/backups`, { as: MEMBER, body: { backup: { volume_id: v.id } } })
+    const id = b.body.backup.id
+    await backupStatus(t, id, 'available')
+    const exported = await t.call('GET', `${V}/backups/${id}/export_record`, { as: ADMIN })
+    assert.equal(exported.status, 200, JSON.stringify(exported.body))
+    const record = exported.body['backup-record']
+    assert.match(record.backup_service, /^cinder\.backup\.drivers\./)
+    assert.equal((await t.call('GET', `${V}/backups/${id}/export_record`, { as: MEMBER })).status, 403)
+    // the same id cannot be imported twice; under a new id it can
+    const dup = await t.call('POST', `${V}/backups/import_record`, {
+      as: ADMIN,
+      body: { 'backup-record': record },
+    })
+    assert.equal(dup.status, 400)
+    const newId = '5a1c3e9f-2b4d-4e6f-8a0b-1c2d3e4f5a6b'
+    const decoded = JSON.parse(Buffer.from(record.backup_url, 'base64').toString())
+    const url = Buffer.from(JSON.stringify({ ...decoded, id: newId })).toString('base64')
+    const imported = await t.call('POST', `${V}/backups/import_record`, {
+      as: ADMIN,
+      body: { 'backup-record': { backup_service: record.backup_service, backup_url: url } },
+    })
+    assert.equal(imported.status, 201, JSON.stringify(imported.body))
+    assert.equal(imported.body.backup.id, newId)
+    await backupStatus(t, newId, 'available')
+    // the original goes; the imported record still restores the bytes and the metadata
+    assert.equal((await t.call('DELETE', `${V}/backups/${id}`, { as: MEMBER })).status, 202)
+    await backupStatus(t, id, 'deleted')
+    const r = await t.call('POST', `${V}/backups/${newId}/restore`, { as: ADMIN, body: { restore: {} } })
+    assert.equal(r.status, 202, JSON.stringify(r.body))
+    const restored = await waitFor(t, 'volumes', r.body.restore.volume_id, 'available', ADMIN, 120_000)
+    assert.deepEqual(restored.metadata, { role: 'db' })
+    assert.equal(await sha256(volumeFile(r.body.restore.volume_id), GiB), sum)
+    assert.equal((await t.call('DELETE', `${V}/backups/${newId}`, { as: ADMIN })).status, 202)
+    await backupStatus(t, newId, 'deleted')
+  })
   it('refuses what Cinder refuses', async () => {
     const v = await createVolume(t)
     const noParent = await t.call('POST', `${V}/backups`, {

@@ -1,6 +1,7 @@
 /**
  * Volume backups: one row per backup (full or incremental, with its parent), the
- * container (folder) the directory driver wrote it to, and its metadata (3.43).
+ * container (folder) the directory driver wrote it to, its metadata (3.43), and what of
+ * the volume besides its bytes a restore puts back.
  */
 import type { Kysely } from 'kysely'
 import type { NamedMigration } from '../../../../kernel/db/index.js'
@@ -29,6 +30,10 @@ export const backups: NamedMigration = {
       .addColumn('fail_reason', 'varchar(255)')
       .addColumn('restore_volume_id', 'varchar(36)')
       .addColumn('metadata', 'text', (c) => c.notNull().defaultTo('{}'))
+      // the folder holding the backup's data (its own id, or the id it was exported under)
+      .addColumn('service_metadata', 'varchar(255)')
+      // the volume's metadata, image metadata and bootable flag, restored with the data
+      .addColumn('volume_meta', 'text', (c) => c.notNull().defaultTo('{}'))
       .addColumn('data_timestamp', 'varchar(40)', (c) => c.notNull())
       .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
       .addColumn('updated_at', 'varchar(40)')
