@@ -317,3 +317,37 @@ export class ComputeNotFound extends DomainError {
     super('not_found', 'compute.not_found', message)
   }
 }
+
+// --- volumes
+
+/** A volume the block storage service does not know for the caller. */
+export class VolumeNotFound extends DomainError {
+  constructor(id: string) {
+    super('not_found', 'compute.volume.not_found', `Volume ${id} could not be found.`)
+  }
+}
+
+/** The server has no mapping of that volume. */
+export class VolumeNotAttached extends DomainError {
+  constructor(serverId: string, volumeId: string) {
+    super(
+      'not_found',
+      'compute.volume.not_attached',
+      `Instance ${serverId} is not attached to volume ${volumeId}`,
+    )
+  }
+}
+
+/** Upstream's InvalidVolume: the volume cannot be used that way (400). */
+export class VolumeInvalid extends DomainError {
+  constructor(reason: string) {
+    super('bad_request', 'compute.volume.invalid', `Invalid volume: ${reason}`)
+  }
+}
+
+/** Upstream's InvalidBDM family: a block device mapping that cannot be built (400). */
+export class BlockDeviceMappingInvalid extends DomainError {
+  constructor(reason: string) {
+    super('bad_request', 'compute.bdm.invalid', `Block Device Mapping is Invalid: ${reason}`)
+  }
+}

@@ -12,6 +12,7 @@ import type { ComputeDeps } from './handlers/common.js'
 import * as access from './handlers/flavor-access.js'
 import * as specs from './handlers/flavor-extra-specs.js'
 import * as flavors from './handlers/flavors.js'
+import * as images from './handlers/images-proxy.js'
 import * as keypairs from './handlers/keypairs.js'
 import * as quotas from './handlers/quotas.js'
 import * as scheduler from './handlers/scheduler.js'
@@ -22,7 +23,18 @@ import * as servers from './handlers/servers.js'
 import * as services from './handlers/services.js'
 import * as usage from './handlers/usage.js'
 import { listVersions, showLegacyVersion, showVersion } from './handlers/versions.js'
-import { AGGREGATE, FLAVOR, KEYPAIR, QUOTA, SCHEDULER, SERVER, SERVER_GROUP } from './policies/index.js'
+import * as attachments from './handlers/volume-attachments.js'
+import * as volumes from './handlers/volumes-proxy.js'
+import {
+  AGGREGATE,
+  FLAVOR,
+  KEYPAIR,
+  QUOTA,
+  SCHEDULER,
+  SERVER,
+  SERVER_GROUP,
+  VOLUME,
+} from './policies/index.js'
 import * as AG from './schemas/aggregates.js'
 import * as FL from './schemas/flavors.js'
 import * as KP from './schemas/keypairs.js'
@@ -30,6 +42,7 @@ import * as QS from './schemas/quotas.js'
 import * as SCH from './schemas/scheduler.js'
 import * as SG from './schemas/server-groups.js'
 import * as SV from './schemas/servers.js'
+import * as VO from './schemas/volumes.js'
 
 type R = Route<ComputeDeps>
 
@@ -347,6 +360,190 @@ export const ROUTES: readonly R[] = [
     path: `${SRV}/os-server-password`,
     ...onServer(SERVER.PASSWORD_CLEAR),
     handler: actions.clearPassword,
+  },
+  // --- the deprecated image proxy (no policy upstream: any authenticated caller; the
+  // image service applies its own rules to the user's token)
+  { method: 'GET', path: `${V}/images`, max: '2.35', authenticated: true, handler: images.listImages },
+  {
+    method: 'GET',
+    path: `${V}/images/detail`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.listImageDetails,
+  },
+  {
+    method: 'GET',
+    path: `${V}/images/:image_id`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.showImage,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/images/:image_id`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.deleteImage,
+  },
+  {
+    method: 'GET',
+    path: `${V}/images/:image_id/metadata`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.showMetadata,
+  },
+  {
+    method: 'POST',
+    path: `${V}/images/:image_id/metadata`,
+    max: '2.35',
+    authenticated: true,
+    body: SV.METADATA,
+    handler: images.updateMetadata,
+  },
+  {
+    method: 'PUT',
+    path: `${V}/images/:image_id/metadata`,
+    max: '2.35',
+    authenticated: true,
+    body: SV.METADATA,
+    handler: images.replaceMetadata,
+  },
+  {
+    method: 'GET',
+    path: `${V}/images/:image_id/metadata/:key`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.showMetadataItem,
+  },
+  {
+    method: 'PUT',
+    path: `${V}/images/:image_id/metadata/:key`,
+    max: '2.35',
+    authenticated: true,
+    body: SV.METADATA_ITEM,
+    handler: images.setMetadataItem,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/images/:image_id/metadata/:key`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.deleteMetadataItem,
+  },
+  // --- a server's volumes (os-volume_attachments) and the deprecated proxies
+  {
+    method: 'GET',
+    path: `${SRV}/os-volume_attachments`,
+    ...onServer(VOLUME.ATTACH_INDEX),
+    handler: attachments.listAttachments,
+  },
+  {
+    method: 'POST',
+    path: `${SRV}/os-volume_attachments`,
+    ...onServer(VOLUME.ATTACH_CREATE),
+    body: (req) => VO.attachVolume(req.version),
+    handler: attachments.attachVolume,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/os-volume_attachments/:volume_id`,
+    ...onServer(VOLUME.ATTACH_SHOW),
+    handler: attachments.showAttachment,
+  },
+  {
+    method: 'PUT',
+    path: `${SRV}/os-volume_attachments/:volume_id`,
+    ...onServer([VOLUME.ATTACH_UPDATE, VOLUME.ATTACH_SWAP]),
+    body: (req) => VO.updateAttachment(req.version),
+    handler: attachments.updateAttachment,
+  },
+  {
+    method: 'DELETE',
+    path: `${SRV}/os-volume_attachments/:volume_id`,
+    ...onServer(VOLUME.ATTACH_DELETE),
+    handler: attachments.detachVolume,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-volumes`,
+    max: '2.35',
+    policy: VOLUME.LIST,
+    target: ownProject,
+    handler: volumes.listVolumes,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-volumes/detail`,
+    max: '2.35',
+    policy: VOLUME.DETAIL,
+    target: ownProject,
+    handler: volumes.listVolumes,
+  },
+  {
+    method: 'POST',
+    path: `${V}/os-volumes`,
+    max: '2.35',
+    policy: VOLUME.CREATE,
+    target: ownProject,
+    body: VO.CREATE_VOLUME,
+    handler: volumes.createVolume,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-volumes/:volume_id`,
+    max: '2.35',
+    policy: VOLUME.SHOW,
+    target: ownProject,
+    handler: volumes.showVolume,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/os-volumes/:volume_id`,
+    max: '2.35',
+    policy: VOLUME.DELETE,
+    target: ownProject,
+    handler: volumes.deleteVolume,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-snapshots`,
+    max: '2.35',
+    policy: VOLUME.SNAPSHOT_LIST,
+    target: ownProject,
+    handler: volumes.listSnapshots,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-snapshots/detail`,
+    max: '2.35',
+    policy: VOLUME.SNAPSHOT_DETAIL,
+    target: ownProject,
+    handler: volumes.listSnapshots,
+  },
+  {
+    method: 'POST',
+    path: `${V}/os-snapshots`,
+    max: '2.35',
+    policy: VOLUME.SNAPSHOT_CREATE,
+    target: ownProject,
+    body: VO.CREATE_SNAPSHOT,
+    handler: volumes.createSnapshot,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-snapshots/:snapshot_id`,
+    max: '2.35',
+    policy: VOLUME.SNAPSHOT_SHOW,
+    target: ownProject,
+    handler: volumes.showSnapshot,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/os-snapshots/:snapshot_id`,
+    max: '2.35',
+    policy: VOLUME.SNAPSHOT_DELETE,
+    target: ownProject,
+    handler: volumes.deleteSnapshot,
   },
   { method: 'GET', path: `${V}/os-simple-tenant-usage`, policy: SERVER.USAGE_LIST, handler: usage.listUsage },
   {

@@ -13,6 +13,8 @@ import { IdentityLimitsApi } from './clients/identity.js'
 import { ImageApi } from './clients/image.js'
 import { NetworkApi } from './clients/network.js'
 import { PlacementApi } from './clients/placement.js'
+import { VolumeApi } from './clients/volume.js'
+import { BlockDeviceSteps } from './conductor/block-devices.js'
 import { Conductor } from './conductor/conductor.js'
 import { HostStates } from './conductor/host-states.js'
 import { DestinationSelector } from './conductor/select-destinations.js'
@@ -31,6 +33,7 @@ import { ComputeServices } from './domain/services.js'
 import { TenantUsages } from './domain/tenant-usage.js'
 import { UnifiedLimits } from './domain/unified-limits.js'
 import type { ServerUsage } from './domain/usage.js'
+import { VolumeAttachments } from './domain/volume-attachments.js'
 import { policyForbiddenMessage } from './errors.js'
 import type { ComputeDeps } from './handlers/common.js'
 import { COMPUTE_PREFIX } from './module.js'
@@ -49,6 +52,7 @@ import {
 } from './rpc.js'
 import { ActionRepo } from './storage/action.repo.js'
 import { AggregateRepo } from './storage/aggregate.repo.js'
+import { BdmRepo } from './storage/bdm.repo.js'
 import { FlavorRepo } from './storage/flavor.repo.js'
 import { KeypairRepo } from './storage/keypair.repo.js'
 import { QuotaRepo } from './storage/quota.repo.js'
@@ -112,6 +116,8 @@ interface Built {
   placement: PlacementApi
   aggregates: Aggregates
   groups: ServerGroups
+  bdms: BdmRepo
+  volumeApi: VolumeApi
   outbox?: Outbox
 }
 
@@ -185,6 +191,8 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     },
     kick: () => outbox?.kick(),
   }
+  const bdms = new BdmRepo(db)
+  const volumeApi = new VolumeApi(ctx.client('block-storage'))
   const servers = new Servers({
     repo: serverRepo,
     actions,
@@ -199,6 +207,7 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     network: new NetworkApi(ctx.client('network')),
     queue,
     config,
+    blockDevices: { bdms, volumes: volumeApi },
   })
   // NOTE: the API reads a guest (console, diagnostics) from its agent as upstream's API
   // asks nova-compute; the bus's own section is merged by the host.
@@ -220,6 +229,9 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
       ? ((await aggregates.zonesOfHosts([host])).get(host) ?? config.DEFAULT.default_availability_zone)
       : config.DEFAULT.internal_service_availability_zone
   const deps: ComputeDeps = {
+    volumeAttachments: new VolumeAttachments(bdms, volumeApi, actions),
+    volumeApi,
+    imageClient: ctx.client('image'),
     config,
     prefix: COMPUTE_PREFIX,
     flavors,
@@ -267,7 +279,17 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
       maxPlacementResults: config.scheduler.max_placement_results,
     }),
   }
-  return { deps, serverRepo, actions, placement, aggregates, groups, ...(outbox ? { outbox } : {}) }
+  return {
+    deps,
+    serverRepo,
+    actions,
+    placement,
+    aggregates,
+    groups,
+    bdms,
+    volumeApi,
+    ...(outbox ? { outbox } : {}),
+  }
 }
 
 /** The started workers, for tests and `cloudlet` to wait on. */
@@ -340,6 +362,7 @@ export async function createCompute(
         }),
       logger: ctx.logger,
       maxAttempts: config.scheduler.max_attempts,
+      blockDevices: new BlockDeviceSteps(built.bdms, built.volumeApi, ctx.logger),
     })
     conductor = c
     const server = await bus.serve({ topic: CONDUCTOR_TOPIC, server: ctx.hostName }, [

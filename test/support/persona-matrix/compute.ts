@@ -414,6 +414,9 @@ export function computeMatrix(
       let body: unknown
       const extra: Partial<Prepared> = {}
       const own = { project_id: p.creds.project_id }
+      // The deprecated volume proxies judge the caller's own project (the block storage
+      // service then applies its own rules to the caller's token).
+      if (path.startsWith(`${V}/os-volumes`) || path.startsWith(`${V}/os-snapshots`)) target = own
       // A hypothetical request: the explanation boots and claims nothing.
       if (key === 'POST /cloudlet-scheduler/explain') body = { request: { flavorRef: '1' } }
       /** Whether the defaults allow the call as prepared so far (access rules included). */

@@ -46,6 +46,7 @@ import type {
 } from '../rpc.js'
 import type { ActionRepo } from '../storage/action.repo.js'
 import type { InstanceRow, ServerRepo } from '../storage/server.repo.js'
+import { type BlockDeviceSteps, BuildAborted } from './block-devices.js'
 
 export type Notifier = (
   eventType: string,
@@ -62,6 +63,8 @@ export interface ConductorDeps {
   notify: Notifier
   logger: Logger
   maxAttempts: number
+  /** The volume steps of builds and deletes (conductor/block-devices.ts). */
+  blockDevices?: BlockDeviceSteps
 }
 
 const BUILD_EVENT = 'compute__do_build_and_run_instance'
@@ -257,6 +260,7 @@ export class Conductor {
       const event = actionId ? await this.d.actions.startEvent(actionId, BUILD_EVENT, sel.host) : undefined
       await this.notify('instance.create.start', live)
       try {
+        await this.d.blockDevices?.prepare(row.uuid, sel.host, actionRequest(row))
         const report = await this.d.agents.build(sel.host, { instance: instanceMessage(row), attempt })
         const launched = report.launched_at ?? new Date().toISOString()
         const done = await this.d.servers.updateIf(row.uuid, ['spawning'], {
@@ -282,6 +286,10 @@ export class Conductor {
         if (event) await this.d.actions.finishEvent(event, 'Error', lastError)
         this.d.logger.warn({ instance: row.uuid, host: sel.host, attempt, err: lastError }, 'build failed')
         await this.d.placement.release(row.uuid)
+        if (e instanceof BuildAborted) {
+          await this.fail(row, `Build of instance ${row.uuid} aborted: ${lastError}`, sel.host, actionId)
+          return
+        }
       }
       current = undefined
       while (alternates.length && attempt < this.d.maxAttempts) {
@@ -302,6 +310,7 @@ export class Conductor {
 
   /** ERROR with a fault; no allocation left; cell0 when it never reached a host. */
   private async fail(row: InstanceRow, message: string, host: string | undefined, actionId?: number) {
+    await this.d.blockDevices?.abandon(row.uuid, actionRequest(row))
     // NOTE: the server must leave BUILD even when placement cannot be asked now; an
     // allocation left behind is released by the delete that follows.
     await this.d.placement
@@ -349,6 +358,7 @@ export class Conductor {
         this.d.logger.warn({ instance: uuid, host: row.host, err: (e as Error).message }, 'terminate failed')
       }
     }
+    await this.d.blockDevices?.teardown(uuid, requestId)
     await this.d.placement.release(uuid)
     await this.d.servers.markDeleted(uuid)
     if (action) await this.d.actions.finish(action.id)
@@ -439,6 +449,11 @@ export class Conductor {
       .notify(eventType, instancePayload(eventType, row, fault), priority)
       .catch((err: unknown) => this.d.logger.warn({ err, eventType }, 'notification not sent'))
   }
+}
+
+/** The request id the block storage service sees for a build's calls. */
+function actionRequest(row: InstanceRow): string {
+  return `req-build-${row.uuid}`
 }
 
 /** The guest as the agent's build message describes it. */

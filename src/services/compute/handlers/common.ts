@@ -3,7 +3,9 @@
  * as the domain sees it, links as upstream builds them, and query parsing.
  */
 import type { FastifyRequest } from 'fastify'
+import type { ServiceClient } from '../../../kernel/host/index.js'
 import type { JsonSchema } from '../../../kernel/validation/index.js'
+import type { VolumeApi } from '../clients/volume.js'
 import type { ComputeConfig } from '../config.js'
 import type { Aggregates } from '../domain/aggregates.js'
 import type { AvailabilityZones } from '../domain/availability-zones.js'
@@ -18,6 +20,7 @@ import type { ServerGroups } from '../domain/server-groups.js'
 import type { Servers } from '../domain/servers.js'
 import type { ComputeServices } from '../domain/services.js'
 import type { TenantUsages } from '../domain/tenant-usage.js'
+import type { VolumeAttachments } from '../domain/volume-attachments.js'
 import { ComputeBadRequest } from '../errors.js'
 import { validateQuery } from '../schemas/validate.js'
 import type { ActionRepo } from '../storage/action.repo.js'
@@ -42,6 +45,12 @@ export interface ComputeDeps {
   hostStatus: Map<string, string>
   /** Cloudlet's scheduler explain (the decision for a hypothetical request). */
   explainer: SchedulerExplainer
+  /** A server's volumes (os-volume_attachments). */
+  volumeAttachments: VolumeAttachments
+  /** The block storage service, for the deprecated os-volumes / os-snapshots proxies. */
+  volumeApi: VolumeApi
+  /** The image service, for the deprecated /images proxy. */
+  imageClient: ServiceClient
 }
 
 export function callerOf(req: FastifyRequest): Caller {

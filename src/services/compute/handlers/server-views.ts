@@ -73,7 +73,10 @@ export function serverView(req: FastifyRequest, deps: ComputeDeps, s: Server, vc
     'OS-EXT-STS:task_state': s.task_state,
     'OS-EXT-STS:vm_state': s.vm_state,
     'OS-EXT-STS:power_state': s.power_state,
-    'os-extended-volumes:volumes_attached': [],
+    // NOTE: delete_on_termination shows from 2.3, as upstream's extended volumes view.
+    'os-extended-volumes:volumes_attached': s.volumes.map((b) =>
+      v.gte('2.3') ? { id: b.id, delete_on_termination: b.delete_on_termination } : { id: b.id },
+    ),
   }
   if (status === 'BUILD' || status === 'ACTIVE') out.progress = s.progress
   if (admin) {

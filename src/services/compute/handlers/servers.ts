@@ -5,8 +5,9 @@
  * server's project are checked against the loaded server.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { requestedDevices } from '../domain/block-devices.js'
 import { type Server, statusFilter } from '../domain/servers.js'
-import { ComputeBadRequest, ServerCreateInvalid, ServerNotFound } from '../errors.js'
+import { ComputeBadRequest, ServerNotFound } from '../errors.js'
 import { SERVER } from '../policies/index.js'
 import { LIST_SERVERS } from '../schemas/servers.js'
 import { toBool } from '../schemas/types.js'
@@ -60,16 +61,14 @@ export async function createServer(req: FastifyRequest, reply: FastifyReply, dep
   const min = s.min_count === undefined ? 1 : Number(s.min_count)
   const max = s.max_count === undefined ? min : Number(s.max_count)
   if (min > max) throw new ComputeBadRequest('min_count must be <= max_count')
-  if (!s.imageRef)
-    throw new ServerCreateInvalid(
-      'Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.',
-    )
+  const blockDevices = requestedDevices(s.block_device_mapping_v2, s.block_device_mapping, s.imageRef)
   if (Array.isArray(s.personality))
     await deps.servers.checkPersonality(caller.projectId, caller.userId, s.personality)
   const hints = { ...(body['OS-SCH-HNT:scheduler_hints'] ?? {}), ...(body['os:scheduler_hints'] ?? {}) }
   const created = await deps.servers.create(caller, {
     name: s.name,
-    imageRef: s.imageRef,
+    imageRef: s.imageRef ?? '',
+    ...(blockDevices.length ? { blockDevices } : {}),
     flavorRef: String(s.flavorRef),
     metadata: s.metadata ?? {},
     ...(s.key_name !== undefined ? { keyName: s.key_name } : {}),

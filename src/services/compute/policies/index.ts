@@ -11,6 +11,7 @@ import { QUOTA_RULES } from './quotas.js'
 import { SCHEDULER_RULES } from './scheduler.js'
 import { SERVER_GROUP_RULES } from './server-groups.js'
 import { SERVER_RULES } from './servers.js'
+import { VOLUME_RULES } from './volumes.js'
 
 export { AGGREGATE } from './aggregates.js'
 export { FLAVOR } from './flavors.js'
@@ -19,6 +20,7 @@ export { QUOTA } from './quotas.js'
 export { SCHEDULER } from './scheduler.js'
 export { SERVER_GROUP } from './server-groups.js'
 export { SERVER } from './servers.js'
+export { VOLUME } from './volumes.js'
 
 export const COMPUTE_RULES: readonly RuleDefault[] = [
   ...BASE_RULES,
@@ -29,4 +31,5 @@ export const COMPUTE_RULES: readonly RuleDefault[] = [
   ...QUOTA_RULES,
   ...SERVER_RULES,
   ...SCHEDULER_RULES,
+  ...VOLUME_RULES,
 ]

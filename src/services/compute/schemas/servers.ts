@@ -15,6 +15,7 @@ import {
   positiveInteger,
   querySchema,
 } from './types.js'
+import { BLOCK_DEVICE_MAPPING_LEGACY, blockDeviceMappingV2 } from './volumes.js'
 
 const UUID = '^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$'
 const IPV4 =
@@ -94,8 +95,8 @@ export function createServer(v: { gte(x: string): boolean }) {
     accessIPv4: { type: 'string', pattern: IPV4 },
     accessIPv6: { type: 'string', pattern: IPV6 },
     availability_zone: { type: 'string', minLength: 1, maxLength: 255 },
-    block_device_mapping: { type: 'array' },
-    block_device_mapping_v2: { type: 'array' },
+    block_device_mapping: BLOCK_DEVICE_MAPPING_LEGACY,
+    block_device_mapping_v2: blockDeviceMappingV2(v),
     config_drive: boolean,
     key_name: { type: 'string', minLength: 1, maxLength: 255 },
     min_count: positiveInteger,

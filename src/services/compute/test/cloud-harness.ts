@@ -8,6 +8,7 @@ import type { AnyServiceModule } from '../../../kernel/host/index.js'
 import { startTestHost, type TestHost } from '../../../kernel/testing/index.js'
 import { imageModule } from '../../image/module.js'
 import { placementModule } from '../../placement/module.js'
+import { volumeModule } from '../../volume/module.js'
 import { computeModule } from '../module.js'
 import { type ComputeInstance, createCompute } from '../service.js'
 import { type FakeAgents, type FakeHostSpec, startFakeAgents } from '../testing/fake-agents.js'
@@ -22,6 +23,8 @@ export interface CloudOptions {
   realAgents?: number
   spawnMs?: number
   config?: Record<string, Record<string, string | number | boolean>>
+  /** Also run the block storage service (attachments, boot from volume). */
+  volume?: boolean
 }
 
 export interface TestCloud {
@@ -68,7 +71,7 @@ export async function startServersCloud(o: CloudOptions = {}): Promise<TestCloud
     ? { fake_driver: { hosts: o.realAgents, spawn_time: 0, power_time: 0, reboot_time: 0, destroy_time: 0 } }
     : {}
   const t = await startTestHost({
-    modules: [serviceTokenModule, placementModule, imageModule, compute],
+    modules: [serviceTokenModule, placementModule, imageModule, ...(o.volume ? [volumeModule] : []), compute],
     config: { ...fake, ...(o.config ?? {}) },
   })
   const instance = t.host.modules.find((m) => m.module.name === 'compute')!.instance as ComputeInstance
