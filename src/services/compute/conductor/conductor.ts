@@ -46,6 +46,7 @@ import type {
 } from '../rpc.js'
 import type { ActionRepo } from '../storage/action.repo.js'
 import type { InstanceRow, ServerRepo } from '../storage/server.repo.js'
+import { NetworkAllocationFailed, type ServerNetworking } from './networking.js'
 
 export type Notifier = (
   eventType: string,
@@ -62,6 +63,8 @@ export interface ConductorDeps {
   notify: Notifier
   logger: Logger
   maxAttempts: number
+  /** The ports of servers (networking.ts); without it servers get none. */
+  networking?: ServerNetworking
 }
 
 const BUILD_EVENT = 'compute__do_build_and_run_instance'
@@ -257,7 +260,12 @@ export class Conductor {
       const event = actionId ? await this.d.actions.startEvent(actionId, BUILD_EVENT, sel.host) : undefined
       await this.notify('instance.create.start', live)
       try {
-        const report = await this.d.agents.build(sel.host, { instance: instanceMessage(row), attempt })
+        const vifs = await this.d.networking?.allocate(row, sel.host)
+        const report = await this.d.agents.build(sel.host, {
+          instance: instanceMessage(row),
+          attempt,
+          ...(vifs?.length ? { network_info: vifs } : {}),
+        })
         const launched = report.launched_at ?? new Date().toISOString()
         const done = await this.d.servers.updateIf(row.uuid, ['spawning'], {
           vm_state: 'active',
@@ -280,6 +288,12 @@ export class Conductor {
         lastError = (e as Error).message
         lastHost = sel.host
         if (event) await this.d.actions.finishEvent(event, 'Error', lastError)
+        if (e instanceof NetworkAllocationFailed) {
+          // NOTE: as upstream's BuildAbortException: another host would get the same
+          // answer from the network service, so the build ends here.
+          await this.fail(row, `Build of instance ${row.uuid} aborted: ${lastError}`, sel.host, actionId)
+          return
+        }
         this.d.logger.warn({ instance: row.uuid, host: sel.host, attempt, err: lastError }, 'build failed')
         await this.d.placement.release(row.uuid)
       }
@@ -307,6 +321,7 @@ export class Conductor {
     await this.d.placement
       .release(row.uuid)
       .catch((err: unknown) => this.d.logger.warn({ err, instance: row.uuid }, 'allocation not released'))
+    await this.deallocateNetworks(row.uuid)
     // The fault and the cell first: a reader that sees ERROR also sees why.
     await this.d.servers.addFault({
       instance_uuid: row.uuid,
@@ -349,6 +364,7 @@ export class Conductor {
         this.d.logger.warn({ instance: uuid, host: row.host, err: (e as Error).message }, 'terminate failed')
       }
     }
+    await this.deallocateNetworks(uuid)
     await this.d.placement.release(uuid)
     await this.d.servers.markDeleted(uuid)
     if (action) await this.d.actions.finish(action.id)
@@ -358,6 +374,13 @@ export class Conductor {
       task_state: null,
       power_state: POWER.NOSTATE,
     })
+  }
+
+  /** The server's ports given back; a network service that fails is logged, not fatal. */
+  private async deallocateNetworks(uuid: string): Promise<void> {
+    await this.d.networking
+      ?.deallocate(uuid)
+      .catch((err: unknown) => this.d.logger.warn({ err, instance: uuid }, 'ports not released'))
   }
 
   private async act(args: ServerActionArgs): Promise<void> {

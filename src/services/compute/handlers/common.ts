@@ -2,8 +2,10 @@
  * What every compute handler shares: the services it calls (`ComputeDeps`), the caller
  * as the domain sees it, links as upstream builds them, and query parsing.
  */
+
 import type { FastifyRequest } from 'fastify'
 import type { JsonSchema } from '../../../kernel/validation/index.js'
+import type { NetworkPorts } from '../clients/network.js'
 import type { ComputeConfig } from '../config.js'
 import type { Aggregates } from '../domain/aggregates.js'
 import type { AvailabilityZones } from '../domain/availability-zones.js'
@@ -15,6 +17,7 @@ import type { Quotas } from '../domain/quotas.js'
 import type { SchedulerExplainer } from '../domain/scheduler-explain.js'
 import type { ServerActions } from '../domain/server-actions.js'
 import type { ServerGroups } from '../domain/server-groups.js'
+import type { ServerNetworks } from '../domain/server-networks.js'
 import type { Servers } from '../domain/servers.js'
 import type { ComputeServices } from '../domain/services.js'
 import type { TenantUsages } from '../domain/tenant-usage.js'
@@ -42,6 +45,10 @@ export interface ComputeDeps {
   hostStatus: Map<string, string>
   /** Cloudlet's scheduler explain (the decision for a hypothetical request). */
   explainer: SchedulerExplainer
+  /** A server's ports, addresses, interfaces, floating IPs and groups. */
+  serverNetworks: ServerNetworks
+  /** The network service, for the proxy APIs (os-networks, os-floating-ips, ...). */
+  networkPorts: NetworkPorts
 }
 
 export function callerOf(req: FastifyRequest): Caller {

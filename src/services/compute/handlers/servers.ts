@@ -253,6 +253,7 @@ async function listAny(req: FastifyRequest, deps: ComputeDeps, detail: boolean) 
   const key = 'servers'
   if (detail) await refreshHostStatus(deps)
   const vc = detail ? viewContext(req, deps, page) : {}
+  if (detail) vc.network = await deps.serverNetworks.views(page, req.id)
   const out: Record<string, unknown> = {
     [key]: page.map((s) => (detail ? serverView(req, deps, s, vc) : serverSummary(req, deps, s))),
   }
@@ -274,7 +275,9 @@ export const listServerDetails = (req: FastifyRequest, _r: FastifyReply, deps: C
 export async function showServer(req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) {
   const s = await loadServer(req, deps, SERVER.SHOW)
   await refreshHostStatus(deps)
-  return { server: serverView(req, deps, s, viewContext(req, deps, [s])) }
+  const vc = viewContext(req, deps, [s])
+  vc.network = await deps.serverNetworks.views([s], req.id)
+  return { server: serverView(req, deps, s, vc) }
 }
 
 export async function updateServer(req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) {
