@@ -512,7 +512,7 @@ export const ROUTES: readonly R[] = [
     method: 'POST',
     path: `${V}/os-server-external-events`,
     policy: SERVER.EXTERNAL_EVENTS,
-    body: SV.EXTERNAL_EVENTS,
+    body: byVersion(...SV.EXTERNAL_EVENTS_WINDOWS),
     handler: parts.createExternalEvents,
   },
 
