@@ -500,6 +500,8 @@ export const ROUTES: readonly R[] = [
   ...proxy('GET', '/os-security-groups/:security_group_id', NET.SG_SHOW, netproxy.showSecurityGroup),
   ...proxy('PUT', '/os-security-groups/:security_group_id', NET.SG_UPDATE, netproxy.updateSecurityGroup),
   ...proxy('DELETE', '/os-security-groups/:security_group_id', NET.SG_DELETE, netproxy.deleteSecurityGroup),
+  // NOTE: a DELETE with an empty id reaches the collection: no such group (404), as upstream.
+  ...proxy('DELETE', '/os-security-groups', NET.SG_DELETE, netproxy.deleteSecurityGroupWithoutId),
   ...proxy('POST', '/os-security-group-rules', NET.SG_RULE_CREATE, netproxy.createSecurityGroupRule),
   ...proxy(
     'DELETE',

@@ -33,12 +33,20 @@ function networkView(n: NetworkInfo, cidr: string | null) {
   return { id: n.id, label: n.name, cidr }
 }
 
+/**
+ * The networks the caller's project sees: its own and the shared ones, and for
+ * os-networks also the external ones (os-tenant-networks leaves those out).
+ */
 async function visibleNetworks(req: FastifyRequest, deps: ComputeDeps): Promise<NetworkInfo[]> {
   const caller = callerOf(req)
-  const own = await deps.networkPorts.listNetworks({ project_id: caller.projectId }, req.id)
-  const shared = await deps.networkPorts.listNetworks({ shared: 'true' }, req.id)
+  const tenantOnly = req.url.includes('/os-tenant-networks')
+  const lists = await Promise.all([
+    deps.networkPorts.listNetworks({ project_id: caller.projectId }, req.id),
+    deps.networkPorts.listNetworks({ shared: 'true' }, req.id),
+    tenantOnly ? [] : deps.networkPorts.listNetworks({ 'router:external': 'true' }, req.id),
+  ])
   const seen = new Map<string, NetworkInfo>()
-  for (const n of [...own, ...shared]) if (!n['router:external']) seen.set(n.id, n)
+  for (const n of lists.flat()) if (!tenantOnly || !n['router:external']) seen.set(n.id, n)
   return [...seen.values()]
 }
 
@@ -205,7 +213,13 @@ async function ownGroup(req: FastifyRequest, deps: ComputeDeps, id: string): Pro
 }
 
 export async function listSecurityGroups(req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) {
-  const groups = await deps.networkPorts.listSecurityGroups({ project_id: callerOf(req).projectId }, req.id)
+  const caller = callerOf(req)
+  const all = String((req.query as Record<string, unknown>).all_tenants ?? '')
+  const everyProject = caller.isAdmin && ['1', 'true', 'yes', 'on'].includes(all.toLowerCase())
+  const groups = await deps.networkPorts.listSecurityGroups(
+    everyProject ? {} : { project_id: caller.projectId },
+    req.id,
+  )
   const byId = new Map(groups.map((g) => [g.id, g]))
   return { security_groups: groups.map((g) => securityGroupView(g, byId)) }
 }
@@ -252,9 +266,15 @@ export async function updateSecurityGroup(req: FastifyRequest, _r: FastifyReply,
 
 export async function deleteSecurityGroup(req: FastifyRequest, reply: FastifyReply, deps: ComputeDeps) {
   const g = await ownGroup(req, deps, params(req).security_group_id!)
+  // NOTE: the network refuses this to the project itself; compute asks as a service.
+  if (g.name === 'default') throw new ComputeBadRequest('Removing default security group not allowed.')
   const res = await deps.networkPorts.raw('DELETE', `security-groups/${g.id}`, undefined, req.id)
   if (!ok(res)) refused(res, `Security group ${g.id} not found.`)
   return reply.code(202).send()
+}
+
+export async function deleteSecurityGroupWithoutId(): Promise<never> {
+  throw new ComputeNotFound('Security group  not found.')
 }
 
 const PROTOCOLS = ['tcp', 'udp', 'icmp']
@@ -297,7 +317,7 @@ export async function createSecurityGroupRule(req: FastifyRequest, _r: FastifyRe
       )
   }
   const groupId = r.group_id ? String(r.group_id) : undefined
-  if (groupId) await ownGroup(req, deps, groupId)
+  const remote = groupId ? await ownGroup(req, deps, groupId) : undefined
   const cidr = r.cidr ? String(r.cidr) : undefined
   const res = await deps.networkPorts.raw(
     'POST',
@@ -317,7 +337,9 @@ export async function createSecurityGroupRule(req: FastifyRequest, _r: FastifyRe
   )
   if (!ok(res)) refused(res, `Security group ${parent.id} not found.`)
   const rule = (res!.body as { security_group_rule: NeutronRule }).security_group_rule
-  return { security_group_rule: ruleView(rule, new Map([[parent.id, parent]])) }
+  const known = new Map([[parent.id, parent]])
+  if (remote) known.set(remote.id, remote)
+  return { security_group_rule: ruleView(rule, known) }
 }
 
 export async function deleteSecurityGroupRule(req: FastifyRequest, reply: FastifyReply, deps: ComputeDeps) {

@@ -241,6 +241,7 @@ async function listAny(req: FastifyRequest, deps: ComputeDeps, detail: boolean) 
   const { f, nameRe, limit, marker } = listFilter(req, detail)
   let rows = await deps.servers.list(f)
   if (nameRe) rows = rows.filter((s) => nameRe.test(s.display_name))
+  rows = await filterByAddress(req, deps, rows)
   let start = 0
   if (marker !== undefined) {
     const i = rows.findIndex((s) => s.uuid === marker)
@@ -265,6 +266,29 @@ async function listAny(req: FastifyRequest, deps: ComputeDeps, detail: boolean) 
       page[page.length - 1]!.uuid,
     )
   return out
+}
+
+/**
+ * `ip` and `ip6`: regular expressions upstream matches against each server's IPv4 and
+ * IPv6 addresses (fixed and floating), read from its ports.
+ */
+async function filterByAddress(req: FastifyRequest, deps: ComputeDeps, rows: Server[]): Promise<Server[]> {
+  const q = queryOf(req, LIST_SERVERS) as { ip?: string; ip6?: string }
+  if (!q.ip && !q.ip6) return rows
+  const compile = (p: string) => {
+    try {
+      return new RegExp(p)
+    } catch {
+      return new RegExp(p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    }
+  }
+  const v4 = q.ip ? compile(q.ip) : undefined
+  const v6 = q.ip6 ? compile(q.ip6) : undefined
+  const views = await deps.serverNetworks.views(rows, req.id)
+  return rows.filter((s) => {
+    const all = Object.values(views.get(s.uuid)?.addresses ?? {}).flat()
+    return all.some((a) => (a.version === 4 ? v4?.test(a.addr) : v6?.test(a.addr)))
+  })
 }
 
 export const listServers = (req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) =>
