@@ -271,3 +271,59 @@ describe('servers with ports', () => {
     assert.equal(badId.status, 400)
   })
 })
+
+describe('ports across reschedules', () => {
+  let c: TestCloud
+  let netId: string
+  before(async () => {
+    c = await startServersCloud({
+      network: true,
+      hosts: [{ name: 'cmp-1', failSpawn: true }, { name: 'cmp-2', failSpawn: true }, { name: 'cmp-3' }],
+      config: { scheduler: { max_attempts: 3 } },
+    })
+    const n = await c.t.call('POST', `${N}/networks`, { as: MEMBER, body: { network: { name: 'app' } } })
+    netId = n.body.network.id
+    await c.t.call('POST', `${N}/subnets`, {
+      as: MEMBER,
+      body: { subnet: { network_id: netId, ip_version: 4, cidr: '10.30.0.0/24' } },
+    })
+  })
+  after(() => c.close())
+
+  it('moves the same port to the host that builds the server', async () => {
+    const res = await c.t.call('POST', S, {
+      as: MEMBER,
+      body: { server: { name: 'moves', imageRef: c.imageId, flavorRef: '1', networks: [{ uuid: netId }] } },
+    })
+    assert.equal(res.status, 202, JSON.stringify(res.body))
+    const s = await waitFor(c.t, res.body.server.id, ['ACTIVE', 'ERROR'])
+    assert.equal(s.status, 'ACTIVE', JSON.stringify(s.fault))
+    const ports = (await c.t.call('GET', `${N}/ports?device_id=${s.id}`, { as: ADMIN })).body.ports
+    assert.equal(ports.length, 1, 'one port, rebound rather than created again')
+    assert.equal(ports[0]['binding:host_id'], 'cmp-3')
+  })
+
+  it('deletes the ports of a build that failed on every host', async () => {
+    const res = await c.t.call('POST', S, {
+      as: ADMIN,
+      version: '2.74',
+      body: {
+        server: {
+          name: 'never',
+          imageRef: c.imageId,
+          flavorRef: '1',
+          networks: [{ uuid: netId }],
+          availability_zone: 'nova:cmp-1',
+        },
+      },
+    })
+    assert.equal(res.status, 202, JSON.stringify(res.body))
+    const s = await waitFor(c.t, res.body.server.id, ['ACTIVE', 'ERROR'], ADMIN)
+    assert.equal(s.status, 'ERROR')
+    await settle(c.compute)
+    const ports = (await c.t.call('GET', `${N}/ports?device_id=${s.id}`, { as: ADMIN })).body.ports
+    assert.deepEqual(ports, [])
+    const alloc = await c.t.call('GET', `/placement/allocations/${s.id}`, { as: ADMIN })
+    assert.deepEqual(alloc.body.allocations, {})
+  })
+})
