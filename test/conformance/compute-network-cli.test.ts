@@ -129,7 +129,7 @@ describe('servers with ports through the openstack CLI', { timeout: 900_000 }, (
       '--wait',
       'web-3',
     ])
-    const extra = await json(['port', 'create', '--network', 'private', 'extra'])
+    await ok(['port', 'create', '--network', 'private', 'extra'])
     await ok(['server', 'add', 'port', 'web-3', 'extra'])
     let addresses = addressesOf(await json(['server', 'show', 'web-3'])).private ?? []
     assert.equal(addresses.length, 2)
