@@ -100,16 +100,24 @@ export class ServerNetworks {
     return undefined
   }
 
-  /** The views' addresses and groups of many servers, in a few calls. */
+  /**
+   * The views' addresses and groups of many servers, in a few calls: only servers that
+   * hold ports (instance_ports) are asked about, so a page of servers without networks
+   * costs one local query.
+   */
   async views(servers: readonly Server[], requestId?: string): Promise<Map<string, ServerNetworkView>> {
     const out = new Map<string, ServerNetworkView>()
-    if (servers.length === 0) return out
+    const held = await this.d.ports.ofInstances(servers.map((s) => s.uuid))
+    if (held.length === 0) return out
     const ports: NetworkPort[] = []
-    for (let i = 0; i < servers.length; i += 40) {
-      const ids = servers.slice(i, i + 40).map((s) => s.uuid)
-      ports.push(...(await this.d.network.listPorts({ device_id: ids }, requestId)))
+    for (let i = 0; i < held.length; i += 40) {
+      const ids = held.slice(i, i + 40).map((r) => r.port_id)
+      ports.push(...(await this.d.network.listPorts({ id: ids }, requestId)))
     }
-    const mine = ports.filter((p) => p.device_owner.startsWith('compute:'))
+    const order = new Map(held.map((r, i) => [r.port_id, i]))
+    ports.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0))
+    const uuids = new Set(servers.map((s) => s.uuid))
+    const mine = ports.filter((p) => uuids.has(p.device_id))
     if (mine.length === 0) return out
     const [networks, floating, groups] = await Promise.all([
       this.d.network.listNetworks({ id: [...new Set(mine.map((p) => p.network_id))] }, requestId),

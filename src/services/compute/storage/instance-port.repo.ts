@@ -23,6 +23,18 @@ export class InstancePortRepo {
       .execute()
   }
 
+  /** The ports of many servers (the views ask only for servers that hold one). */
+  async ofInstances(instanceUuids: readonly string[]): Promise<InstancePortRow[]> {
+    if (instanceUuids.length === 0) return []
+    return this.db
+      .selectFrom('instance_ports')
+      .selectAll()
+      .where('instance_uuid', 'in', [...instanceUuids])
+      .orderBy('created_at')
+      .orderBy('port_id')
+      .execute()
+  }
+
   /** Records a port; a port already recorded for the server keeps its row. */
   async add(instanceUuid: string, portId: string, preserveOnDelete: boolean): Promise<void> {
     try {
