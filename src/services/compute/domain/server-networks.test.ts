@@ -67,3 +67,14 @@ describe('resolving a create networks', () => {
     await assert.rejects(n.resolve('p1', [{ port: 'free' }], 2), { status: 400 })
   })
 })
+
+describe('the networking policy rules', () => {
+  it('documents every rule the networking routes and actions check', async () => {
+    const { NET, SERVER_NETWORKING_RULES } = await import('../policies/server-networking.js')
+    const names = new Set(SERVER_NETWORKING_RULES.map((r) => r.name))
+    assert.deepEqual(
+      Object.values(NET).filter((n) => !names.has(n)),
+      [],
+    )
+  })
+})

@@ -263,6 +263,41 @@ export class ServerNetworks {
     if (server.task_state) throw new ServerInvalidState(what, server.uuid, 'task_state', server.task_state)
   }
 
+  // --- fixed IPs (addFixedIp / removeFixedIp, before 2.44)
+
+  /** One more address from the network on the server's port there. */
+  async addFixedIp(server: Server, networkId: string, requestId?: string): Promise<void> {
+    const port = (await this.interfaces(server, requestId)).find((p) => p.network_id === networkId)
+    const net = port ? await this.d.network.getNetwork(networkId, requestId) : undefined
+    const subnet = net?.subnets?.[0]
+    if (!port || !subnet)
+      throw new ComputeBadRequest(`Network ${networkId} is not valid for instance ${server.uuid}.`)
+    try {
+      await this.d.network.updatePort(
+        port.id,
+        { fixed_ips: [...port.fixed_ips.map((ip) => ({ ...ip })), { subnet_id: subnet }] },
+        requestId,
+      )
+    } catch (e) {
+      if (e instanceof NetworkCallRefused) throw new ComputeBadRequest(e.message)
+      throw e
+    }
+  }
+
+  /** An address taken off the server's port that holds it. */
+  async removeFixedIp(server: Server, address: string, requestId?: string): Promise<void> {
+    const port = (await this.interfaces(server, requestId)).find((p) =>
+      p.fixed_ips.some((ip) => ip.ip_address === address),
+    )
+    if (!port)
+      throw new ComputeBadRequest(`Unable to remove fixed IP ${address} from instance ${server.uuid}.`)
+    await this.d.network.updatePort(
+      port.id,
+      { fixed_ips: port.fixed_ips.filter((ip) => ip.ip_address !== address) },
+      requestId,
+    )
+  }
+
   // --- floating IPs (addFloatingIp / removeFloatingIp, before 2.44)
 
   async addFloatingIp(server: Server, address: string, fixedAddress?: string, requestId?: string) {

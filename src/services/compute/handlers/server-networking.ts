@@ -1,6 +1,6 @@
 /**
  * A server's networking routes: os-interface (list, show, attach, detach), the
- * addFloatingIp/removeFloatingIp and addSecurityGroup/removeSecurityGroup actions, a
+ * addFixedIp/removeFixedIp and addFloatingIp/removeFloatingIp (before 2.44) and addSecurityGroup/removeSecurityGroup actions, a
  * server's os-security-groups, and the actions' hook for server-actions.ts. The work is
  * domain/server-networks.ts's; the network service answers the rest.
  */
@@ -91,6 +91,20 @@ export async function networkingAction(
         const fixed = typeof arg.fixed_address === 'string' ? arg.fixed_address : undefined
         await deps.serverNetworks.addFloatingIp(s, address, fixed, req.id)
       } else await deps.serverNetworks.removeFloatingIp(s, address, req.id)
+      return reply.code(202).send()
+    }
+    case 'addFixedIp':
+    case 'removeFixedIp': {
+      if (req.version.gte('2.44')) return undefined
+      const s = await loadServer(req, deps, action === 'addFixedIp' ? NET.FIXED_IP_ADD : NET.FIXED_IP_REMOVE)
+      const key = action === 'addFixedIp' ? 'networkId' : 'address'
+      const value = arg[key]
+      if ((typeof value !== 'string' && typeof value !== 'number') || value === '')
+        throw new ComputeBadRequest(
+          `Invalid input for field/attribute ${action}. Value: ${JSON.stringify(arg)}. '${key}' is a required property`,
+        )
+      if (action === 'addFixedIp') await deps.serverNetworks.addFixedIp(s, String(value), req.id)
+      else await deps.serverNetworks.removeFixedIp(s, String(value), req.id)
       return reply.code(202).send()
     }
     case 'addSecurityGroup':

@@ -11,6 +11,8 @@ export const NET = {
   INTERFACE_SHOW: 'os_compute_api:os-attach-interfaces:show',
   INTERFACE_CREATE: 'os_compute_api:os-attach-interfaces:create',
   INTERFACE_DELETE: 'os_compute_api:os-attach-interfaces:delete',
+  FIXED_IP_ADD: 'os_compute_api:os-multinic:add',
+  FIXED_IP_REMOVE: 'os_compute_api:os-multinic:remove',
   FIP_ADD: 'os_compute_api:os-floating-ips:add',
   FIP_REMOVE: 'os_compute_api:os-floating-ips:remove',
   FIP_LIST: 'os_compute_api:os-floating-ips:list',
@@ -42,6 +44,18 @@ const reader = (name: string, what: string, method: string, path: string) =>
   rule(name, PROJECT_READER_OR_ADMIN, what, [{ method, path }], OWNER)
 
 export const SERVER_NETWORKING_RULES = [
+  member(
+    NET.FIXED_IP_ADD,
+    'Add a fixed IP address to a server (deprecated)',
+    'POST',
+    `${SID}/action (addFixedIp)`,
+  ),
+  member(
+    NET.FIXED_IP_REMOVE,
+    'Remove a fixed IP address from a server (deprecated)',
+    'POST',
+    `${SID}/action (removeFixedIp)`,
+  ),
   reader(NET.INTERFACE_LIST, 'List port interfaces attached to a server', 'GET', `${SID}/os-interface`),
   reader(NET.INTERFACE_SHOW, 'Show details of a port interface', 'GET', `${SID}/os-interface/{port_id}`),
   member(NET.INTERFACE_CREATE, 'Attach an interface to a server', 'POST', `${SID}/os-interface`),

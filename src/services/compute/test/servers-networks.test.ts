@@ -176,6 +176,68 @@ describe('servers with ports', () => {
     assert.ok(names.includes('attach_interface') && names.includes('detach_interface'))
   })
 
+  it('adds and removes fixed and floating IPs through the server actions (before 2.44)', async () => {
+    const s = await boot({ networks: [{ uuid: net.id }] })
+    const act = (body: unknown, version = '2.43') =>
+      c.t.call('POST', `${S}/${s.id}/action`, { as: MEMBER, version, body })
+    const added = await act({ addFixedIp: { networkId: net.id } })
+    assert.equal(added.status, 202, JSON.stringify(added.body))
+    let [port] = await ports(s.id)
+    const ips = (port!.fixed_ips as { ip_address: string }[]).map((x) => x.ip_address)
+    assert.equal(ips.length, 2)
+    assert.equal((await act({ removeFixedIp: { address: ips[1] } })).status, 202)
+    ;[port] = await ports(s.id)
+    assert.deepEqual(
+      (port!.fixed_ips as { ip_address: string }[]).map((x) => x.ip_address),
+      [ips[0]],
+    )
+    assert.equal((await act({ addFixedIp: { networkId: net.id } }, '2.44')).status, 400, 'gone at 2.44')
+
+    const ext = await c.t.call('POST', `${N}/networks`, {
+      as: ADMIN,
+      body: { network: { name: 'ext', 'router:external': true } },
+    })
+    const extSub = await c.t.call('POST', `${N}/subnets`, {
+      as: ADMIN,
+      body: { subnet: { network_id: ext.body.network.id, ip_version: 4, cidr: '172.30.0.0/24' } },
+    })
+    assert.equal(extSub.status, 201, JSON.stringify(extSub.body))
+    const router = await c.t.call('POST', `${N}/routers`, {
+      as: MEMBER,
+      body: { router: { name: 'r', external_gateway_info: { network_id: ext.body.network.id } } },
+    })
+    assert.equal(router.status, 201, JSON.stringify(router.body))
+    const itf = await c.t.call('PUT', `${N}/routers/${router.body.router.id}/add_router_interface`, {
+      as: MEMBER,
+      body: { subnet_id: subnetId },
+    })
+    assert.equal(itf.status, 200, JSON.stringify(itf.body))
+    const fip = await c.t.call('POST', '/compute/v2.1/os-floating-ips', {
+      as: MEMBER,
+      version: '2.1',
+      body: { pool: 'ext' },
+    })
+    assert.equal(fip.status, 200, JSON.stringify(fip.body))
+    const address = fip.body.floating_ip.ip
+    assert.equal((await act({ addFloatingIp: { address } })).status, 202)
+    const shown = await c.t.call('GET', `/compute/v2.1/os-floating-ips/${fip.body.floating_ip.id}`, {
+      as: MEMBER,
+      version: '2.1',
+    })
+    assert.equal(shown.body.floating_ip.instance_id, s.id)
+    assert.equal(shown.body.floating_ip.fixed_ip, ips[0])
+    const view = await waitFor(c.t, s.id, ['ACTIVE'])
+    assert.deepEqual(
+      ((view.addresses as Record<string, { addr: string; 'OS-EXT-IPS:type': string }[]>).app ?? []).map(
+        (a) => `${a['OS-EXT-IPS:type']} ${a.addr}`,
+      ),
+      [`fixed ${ips[0]}`, `floating ${address}`],
+    )
+    assert.equal((await act({ removeFloatingIp: { address } })).status, 202)
+    assert.equal((await act({ removeFloatingIp: { address } })).status, 409, 'no longer on the server')
+    assert.equal((await act({ addFloatingIp: { address: '172.30.0.254' } })).status, 404)
+  })
+
   it('refuses an interface attach while the server is not in a state for it (409)', async () => {
     const s = await boot({ networks: 'none' })
     const reset = await c.t.call('POST', `${S}/${s.id}/action`, {
