@@ -124,7 +124,9 @@ export class ServerNetworking {
     const ids: string[] = []
     for (const name of names) {
       const byName = await this.d.network.listSecurityGroups({ name, project_id: projectId }, requestId)
-      const found = byName[0] ?? (await this.d.network.listSecurityGroups({ id: name }, requestId))[0]
+      const found =
+        byName[0] ??
+        (await this.d.network.listSecurityGroups({ id: name, project_id: projectId }, requestId))[0]
       if (!found) throw new NetworkAllocationFailed(`Security group ${name} not found.`)
       ids.push(found.id)
     }

@@ -71,6 +71,10 @@ export class ServerNetworks {
     if (Array.isArray(networks)) {
       const wanted = networks as RequestedNetwork[]
       for (const n of wanted) {
+        if (n.fixed_ip && maxCount > 1)
+          throw new ComputeBadRequest(
+            'Unable to launch multiple instances with a single configured fixed IP. Please launch your instance one by one with different fixed IPs.',
+          )
         if (!n.port) continue
         if (maxCount > 1)
           throw new ComputeBadRequest(
@@ -200,7 +204,9 @@ export class ServerNetworks {
       }
       if (req.portId) {
         const port = await this.d.network.getPort(req.portId, requestId)
-        if (!port) throw new ServerNetworkRefused('not_found', `Port ${req.portId} could not be found.`)
+        // NOTE: compute reads as a service; another project's port does not exist for the caller.
+        if (!port || !visible(caller, server, port))
+          throw new ServerNetworkRefused('not_found', `Port ${req.portId} could not be found.`)
         if (port.device_id) throw new ServerNetworkConflict(`Port ${req.portId} is still in use.`)
         await this.d.ports.add(server.uuid, port.id, true)
         return await this.d.network.updatePort(port.id, binding, requestId)
@@ -209,7 +215,8 @@ export class ServerNetworks {
       if (!netId)
         throw new ComputeBadRequest('No network was available for the interface; give net_id or port_id.')
       const net = await this.d.network.getNetwork(netId, requestId)
-      if (!net) throw new ServerNetworkRefused('not_found', `Network ${netId} could not be found.`)
+      if (!net || !(net.shared || visible(caller, server, net)))
+        throw new ServerNetworkRefused('not_found', `Network ${netId} could not be found.`)
       const port = await this.d.network.createPort(
         {
           network_id: netId,
@@ -301,7 +308,7 @@ export class ServerNetworks {
   // --- floating IPs (addFloatingIp / removeFloatingIp, before 2.44)
 
   async addFloatingIp(server: Server, address: string, fixedAddress?: string, requestId?: string) {
-    const fip = await this.floatingIp(address, requestId)
+    const fip = await this.floatingIp(server, address, requestId)
     const ports = await this.interfaces(server, requestId)
     const target = fixedAddress
       ? ports.find((p) => p.fixed_ips.some((ip) => ip.ip_address === fixedAddress))
@@ -330,7 +337,7 @@ export class ServerNetworks {
   }
 
   async removeFloatingIp(server: Server, address: string, requestId?: string) {
-    const fip = await this.floatingIp(address, requestId)
+    const fip = await this.floatingIp(server, address, requestId)
     const ports = await this.interfaces(server, requestId)
     if (!fip.port_id || !ports.some((p) => p.id === fip.port_id))
       throw new ServerNetworkConflict(
@@ -339,9 +346,13 @@ export class ServerNetworks {
     await this.d.network.updateFloatingIp(fip.id, { port_id: null }, requestId)
   }
 
-  private async floatingIp(address: string, requestId?: string): Promise<FloatingIpInfo> {
+  /** A floating IP of the server's project by address (another project's is not found). */
+  private async floatingIp(server: Server, address: string, requestId?: string): Promise<FloatingIpInfo> {
     const [fip] = isIP(address)
-      ? await this.d.network.listFloatingIps({ floating_ip_address: address }, requestId)
+      ? await this.d.network.listFloatingIps(
+          { floating_ip_address: address, project_id: server.project_id },
+          requestId,
+        )
       : []
     if (!fip) throw new ServerNetworkRefused('not_found', 'floating IP not found')
     return fip
@@ -395,10 +406,17 @@ export class ServerNetworks {
       throw new ServerNetworkConflict(
         `Multiple security_group matches found for name '${name}', use an ID to be more specific.`,
       )
-    const found = byName[0] ?? (await this.d.network.listSecurityGroups({ id: name }, requestId))[0]
+    const found =
+      byName[0] ??
+      (await this.d.network.listSecurityGroups({ id: name, project_id: server.project_id }, requestId))[0]
     if (!found) throw new ServerNetworkRefused('not_found', `Security group ${name} not found.`)
     return found
   }
+}
+
+/** Whether a port or network the service token read belongs where the caller may use it. */
+function visible(caller: Caller, server: Server, thing: { project_id: string }): boolean {
+  return caller.isAdmin || thing.project_id === server.project_id
 }
 
 function entry(addr: string, type: 'fixed' | 'floating', mac: string): AddressEntry {

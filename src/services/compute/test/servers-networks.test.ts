@@ -238,6 +238,37 @@ describe('servers with ports', () => {
     assert.equal((await act({ addFloatingIp: { address: '172.30.0.254' } })).status, 404)
   })
 
+  it("does not attach another project's port or network (404), nor take its floating IP", async () => {
+    const s = await boot({ networks: 'none' })
+    const other = await c.t.call('POST', `${N}/networks`, {
+      as: 'other-project-member',
+      body: { network: { name: 'theirs' } },
+    })
+    assert.equal(other.status, 201, JSON.stringify(other.body))
+    await c.t.call('POST', `${N}/subnets`, {
+      as: 'other-project-member',
+      body: { subnet: { network_id: other.body.network.id, ip_version: 4, cidr: '10.40.0.0/24' } },
+    })
+    const theirPort = await c.t.call('POST', `${N}/ports`, {
+      as: 'other-project-member',
+      body: { port: { network_id: other.body.network.id } },
+    })
+    assert.equal(theirPort.status, 201)
+    const path = `${S}/${s.id}/os-interface`
+    const byPort = await c.t.call('POST', path, {
+      as: MEMBER,
+      body: { interfaceAttachment: { port_id: theirPort.body.port.id } },
+    })
+    assert.equal(byPort.status, 404)
+    const byNet = await c.t.call('POST', path, {
+      as: MEMBER,
+      body: { interfaceAttachment: { net_id: other.body.network.id } },
+    })
+    assert.equal(byNet.status, 404)
+    const still = await c.t.call('GET', `${N}/ports/${theirPort.body.port.id}`, { as: ADMIN })
+    assert.equal(still.body.port.device_id, '')
+  })
+
   it('refuses an interface attach while the server is not in a state for it (409)', async () => {
     const s = await boot({ networks: 'none' })
     const reset = await c.t.call('POST', `${S}/${s.id}/action`, {
