@@ -229,7 +229,7 @@ export class ServerNetworks {
       await this.d.ports.add(server.uuid, port.id, false)
       return port
     } catch (e) {
-      throw refusal(e, 'attach')
+      throw refusal(e)
     } finally {
       await this.d.actions.finish(action)
     }
@@ -424,7 +424,7 @@ function entry(addr: string, type: 'fixed' | 'floating', mac: string): AddressEn
 }
 
 /** The network service's refusal in Nova's terms for an interface attach. */
-function refusal(e: unknown, _what: string): unknown {
+function refusal(e: unknown): unknown {
   if (!(e instanceof NetworkCallRefused)) return e
   if (e.status === 404) return new ServerNetworkRefused('not_found', e.message)
   if (e.status === 409 && /InUse/.test(e.type)) return new ServerNetworkConflict(e.message)
