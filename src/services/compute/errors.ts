@@ -351,3 +351,29 @@ export class BlockDeviceMappingInvalid extends DomainError {
     super('bad_request', 'compute.bdm.invalid', `Block Device Mapping is Invalid: ${reason}`)
   }
 }
+
+// --- networking (ports, interfaces, floating IPs, security groups of servers)
+
+/** A port, network or group a server request names is in use or ambiguous (409). */
+export class ServerNetworkConflict extends DomainError {
+  constructor(message: string) {
+    super('conflict', 'compute.server.network_conflict', message)
+  }
+}
+
+/** The network service refused what compute asked for a server (its status, Nova's body). */
+export class ServerNetworkRefused extends DomainError {
+  constructor(kind: 'bad_request' | 'not_found' | 'conflict' | 'forbidden', message: string) {
+    super(kind, 'compute.server.network_refused', message)
+  }
+}
+
+export class InterfaceNotFound extends DomainError {
+  constructor(serverId: string, portId: string) {
+    super(
+      'not_found',
+      'compute.interface.not_found',
+      `Port ${portId} is not attached to instance ${serverId}`,
+    )
+  }
+}

@@ -14,10 +14,12 @@ import * as specs from './handlers/flavor-extra-specs.js'
 import * as flavors from './handlers/flavors.js'
 import * as images from './handlers/images-proxy.js'
 import * as keypairs from './handlers/keypairs.js'
+import * as netproxy from './handlers/network-proxies.js'
 import * as quotas from './handlers/quotas.js'
 import * as scheduler from './handlers/scheduler.js'
 import * as actions from './handlers/server-actions.js'
 import * as groups from './handlers/server-groups.js'
+import * as netsrv from './handlers/server-networking.js'
 import * as parts from './handlers/server-parts.js'
 import * as servers from './handlers/servers.js'
 import * as services from './handlers/services.js'
@@ -29,6 +31,7 @@ import {
   AGGREGATE,
   FLAVOR,
   KEYPAIR,
+  NET,
   QUOTA,
   SCHEDULER,
   SERVER,
@@ -71,6 +74,11 @@ const byVersion =
 
 /** Rules the handler checks against the loaded server's project. */
 const onServer = (policy: string | readonly string[]) => ({ policy, enforce: 'handler' as const })
+
+/** A proxy route of the network service: served up to 2.35, as upstream. */
+const proxy = (method: R['method'], path: string, policy: string, handler: R['handler']): R[] => [
+  { method, path: `${V}${path}`, max: '2.35', policy, target: ownProject, handler },
+]
 
 export const ROUTES: readonly R[] = [
   { method: 'GET', path: '/', public: true, handler: listVersions },
@@ -644,11 +652,67 @@ export const ROUTES: readonly R[] = [
     ...onServer(SERVER.ACTIONS_SHOW),
     handler: parts.showAction,
   },
+  // --- a server's networking (handlers/server-networking.ts)
+  {
+    method: 'GET',
+    path: `${SRV}/os-interface`,
+    ...onServer(NET.INTERFACE_LIST),
+    handler: netsrv.listInterfaces,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/os-interface/:port_id`,
+    ...onServer(NET.INTERFACE_SHOW),
+    handler: netsrv.showInterface,
+  },
+  {
+    method: 'POST',
+    path: `${SRV}/os-interface`,
+    ...onServer(NET.INTERFACE_CREATE),
+    handler: netsrv.attachInterface,
+  },
+  {
+    method: 'DELETE',
+    path: `${SRV}/os-interface/:port_id`,
+    ...onServer(NET.INTERFACE_DELETE),
+    handler: netsrv.detachInterface,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/os-security-groups`,
+    ...onServer(NET.SG_LIST_SERVER),
+    handler: netsrv.listServerSecurityGroups,
+  },
+  // --- the network proxy APIs, removed at 2.36 (handlers/network-proxies.ts)
+  ...proxy('GET', '/os-networks', NET.NETWORKS_LIST, netproxy.listNetworks),
+  ...proxy('GET', '/os-networks/:network_id', NET.NETWORKS_VIEW, netproxy.showNetwork),
+  ...proxy('GET', '/os-tenant-networks', NET.TENANT_NETWORKS_LIST, netproxy.listNetworks),
+  ...proxy('GET', '/os-tenant-networks/:network_id', NET.TENANT_NETWORKS_SHOW, netproxy.showNetwork),
+  ...proxy('GET', '/os-floating-ip-pools', NET.FIP_POOLS, netproxy.listFloatingIpPools),
+  ...proxy('GET', '/os-floating-ips', NET.FIP_LIST, netproxy.listFloatingIps),
+  ...proxy('POST', '/os-floating-ips', NET.FIP_CREATE, netproxy.createFloatingIp),
+  ...proxy('GET', '/os-floating-ips/:floating_ip_id', NET.FIP_SHOW, netproxy.showFloatingIp),
+  ...proxy('DELETE', '/os-floating-ips/:floating_ip_id', NET.FIP_DELETE, netproxy.deleteFloatingIp),
+  ...proxy('GET', '/os-security-groups', NET.SG_GET, netproxy.listSecurityGroups),
+  ...proxy('POST', '/os-security-groups', NET.SG_CREATE, netproxy.createSecurityGroup),
+  ...proxy('GET', '/os-security-groups/:security_group_id', NET.SG_SHOW, netproxy.showSecurityGroup),
+  ...proxy('PUT', '/os-security-groups/:security_group_id', NET.SG_UPDATE, netproxy.updateSecurityGroup),
+  ...proxy('DELETE', '/os-security-groups/:security_group_id', NET.SG_DELETE, netproxy.deleteSecurityGroup),
+  // NOTE: a DELETE with an empty id reaches the collection: no such group (404), as upstream.
+  ...proxy('DELETE', '/os-security-groups', NET.SG_DELETE, netproxy.deleteSecurityGroupWithoutId),
+  ...proxy('POST', '/os-security-group-rules', NET.SG_RULE_CREATE, netproxy.createSecurityGroupRule),
+  ...proxy(
+    'DELETE',
+    '/os-security-group-rules/:rule_id',
+    NET.SG_RULE_DELETE,
+    netproxy.deleteSecurityGroupRule,
+  ),
+
   {
     method: 'POST',
     path: `${V}/os-server-external-events`,
     policy: SERVER.EXTERNAL_EVENTS,
-    body: SV.EXTERNAL_EVENTS,
+    body: byVersion(...SV.EXTERNAL_EVENTS_WINDOWS),
     handler: parts.createExternalEvents,
   },
 

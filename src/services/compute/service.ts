@@ -5,18 +5,20 @@
  */
 import { fakeHostNames } from '../../agents/compute/drivers/fake/fake-config.js'
 import { startComputeAgents } from '../../agents/compute/start-agents.js'
+import { vifEventsTo } from '../../agents/compute/vif-events.js'
 import { addToOutbox, Outbox, type OutboxTables } from '../../kernel/bus/outbox.js'
 import type { ModuleContext, ServiceClient, ServiceInstance } from '../../kernel/host/index.js'
 import type { ServiceRegistry } from '../../kernel/registry/index.js'
 import { buildProfile } from '../../scheduler/profiles.js'
 import { IdentityLimitsApi } from './clients/identity.js'
 import { ImageApi } from './clients/image.js'
-import { NetworkApi } from './clients/network.js'
+import { NetworkApi, NetworkPorts } from './clients/network.js'
 import { PlacementApi } from './clients/placement.js'
 import { VolumeApi } from './clients/volume.js'
 import { BlockDeviceSteps } from './conductor/block-devices.js'
 import { Conductor } from './conductor/conductor.js'
 import { HostStates } from './conductor/host-states.js'
+import { ServerNetworking } from './conductor/networking.js'
 import { DestinationSelector } from './conductor/select-destinations.js'
 import type { ComputeConfig } from './config.js'
 import { Aggregates } from './domain/aggregates.js'
@@ -28,6 +30,7 @@ import { Quotas } from './domain/quotas.js'
 import { SchedulerExplainer } from './domain/scheduler-explain.js'
 import { ServerActions } from './domain/server-actions.js'
 import { ServerGroups } from './domain/server-groups.js'
+import { ServerNetworks } from './domain/server-networks.js'
 import { type ConductorQueue, Servers } from './domain/servers.js'
 import { ComputeServices } from './domain/services.js'
 import { TenantUsages } from './domain/tenant-usage.js'
@@ -54,6 +57,7 @@ import { ActionRepo } from './storage/action.repo.js'
 import { AggregateRepo } from './storage/aggregate.repo.js'
 import { BdmRepo } from './storage/bdm.repo.js'
 import { FlavorRepo } from './storage/flavor.repo.js'
+import { InstancePortRepo } from './storage/instance-port.repo.js'
 import { KeypairRepo } from './storage/keypair.repo.js'
 import { QuotaRepo } from './storage/quota.repo.js'
 import type { ComputeDatabase } from './storage/schema.js'
@@ -86,6 +90,7 @@ const computeAgents: AgentStarter = async (ctx, deps) => {
     logger: ctx.logger,
     config: ctx.config,
     hostNames: fakeHostNames(ctx.config.fake_driver, ctx.hostName),
+    vifEvents: vifEventsTo(() => ctx.client('compute')),
   })
   await agents.ready()
   return { close: () => agents.stop() }
@@ -118,6 +123,7 @@ interface Built {
   groups: ServerGroups
   bdms: BdmRepo
   volumeApi: VolumeApi
+  networking: ServerNetworking
   outbox?: Outbox
 }
 
@@ -193,6 +199,20 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
   }
   const bdms = new BdmRepo(db)
   const volumeApi = new VolumeApi(ctx.client('block-storage'))
+  const networkPorts = new NetworkPorts(ctx.client('network'))
+  const networking = new ServerNetworking({
+    network: networkPorts,
+    ports: new InstancePortRepo(db),
+    defaultZone: config.DEFAULT.default_availability_zone,
+    logger: ctx.logger,
+  })
+  const serverNetworks = new ServerNetworks({
+    network: networkPorts,
+    ports: new InstancePortRepo(db),
+    networking,
+    actions,
+    defaultZone: config.DEFAULT.default_availability_zone,
+  })
   const servers = new Servers({
     repo: serverRepo,
     actions,
@@ -205,6 +225,7 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     images: new ImageApi(ctx.client('image')),
     placement,
     network: new NetworkApi(ctx.client('network')),
+    serverNetworks,
     queue,
     config,
     blockDevices: { bdms, volumes: volumeApi },
@@ -278,6 +299,8 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
       servers: serverRepo,
       maxPlacementResults: config.scheduler.max_placement_results,
     }),
+    serverNetworks,
+    networkPorts,
   }
   return {
     deps,
@@ -286,6 +309,7 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     placement,
     aggregates,
     groups,
+    networking,
     bdms,
     volumeApi,
     ...(outbox ? { outbox } : {}),
@@ -363,6 +387,7 @@ export async function createCompute(
       logger: ctx.logger,
       maxAttempts: config.scheduler.max_attempts,
       blockDevices: new BlockDeviceSteps(built.bdms, built.volumeApi, ctx.logger),
+      networking: built.networking,
     })
     conductor = c
     const server = await bus.serve({ topic: CONDUCTOR_TOPIC, server: ctx.hostName }, [

@@ -42,6 +42,15 @@ import type { ProjectRef, World, WorldPersona } from './world.js'
 
 const LATEST = '2.93'
 const V = '/v2.1'
+/** The network service's proxies in compute (removed at 2.36): the caller's own project. */
+const NETWORK_PROXIES = [
+  '/os-networks',
+  '/os-tenant-networks',
+  '/os-floating-ip-pools',
+  '/os-floating-ips',
+  '/os-security-groups',
+  '/os-security-group-rules',
+]
 
 /** The body key that picks each rule of a multi-rule action route. */
 const ACTIONS: Record<string, string> = {
@@ -767,6 +776,9 @@ export function computeMatrix(
         }
       } else if (path.startsWith(`${V}/os-hypervisors`)) {
         url = url.replace(':hypervisor_id', fx.hypervisor).replace(':pattern', fx.hypervisorName)
+      } else if (NETWORK_PROXIES.some((p) => path.startsWith(`${V}${p}`))) {
+        // The network proxies (before 2.36) answer for the caller's own project.
+        target = own
       }
 
       return {

@@ -47,6 +47,7 @@ import type {
 import type { ActionRepo } from '../storage/action.repo.js'
 import type { InstanceRow, ServerRepo } from '../storage/server.repo.js'
 import { type BlockDeviceSteps, BuildAborted } from './block-devices.js'
+import { NetworkAllocationFailed, type ServerNetworking } from './networking.js'
 
 export type Notifier = (
   eventType: string,
@@ -65,6 +66,8 @@ export interface ConductorDeps {
   maxAttempts: number
   /** The volume steps of builds and deletes (conductor/block-devices.ts). */
   blockDevices?: BlockDeviceSteps
+  /** The ports of servers (networking.ts); without it servers get none. */
+  networking?: ServerNetworking
 }
 
 const BUILD_EVENT = 'compute__do_build_and_run_instance'
@@ -261,7 +264,12 @@ export class Conductor {
       await this.notify('instance.create.start', live)
       try {
         await this.d.blockDevices?.prepare(row.uuid, sel.host, actionRequest(row))
-        const report = await this.d.agents.build(sel.host, { instance: instanceMessage(row), attempt })
+        const vifs = await this.d.networking?.allocate(row, sel.host)
+        const report = await this.d.agents.build(sel.host, {
+          instance: instanceMessage(row),
+          attempt,
+          ...(vifs?.length ? { network_info: vifs } : {}),
+        })
         const launched = report.launched_at ?? new Date().toISOString()
         const done = await this.d.servers.updateIf(row.uuid, ['spawning'], {
           vm_state: 'active',
@@ -284,6 +292,12 @@ export class Conductor {
         lastError = (e as Error).message
         lastHost = sel.host
         if (event) await this.d.actions.finishEvent(event, 'Error', lastError)
+        if (e instanceof NetworkAllocationFailed) {
+          // NOTE: as upstream's BuildAbortException: another host would get the same
+          // answer from the network service, so the build ends here.
+          await this.fail(row, `Build of instance ${row.uuid} aborted: ${lastError}`, sel.host, actionId)
+          return
+        }
         this.d.logger.warn({ instance: row.uuid, host: sel.host, attempt, err: lastError }, 'build failed')
         await this.d.placement.release(row.uuid)
         if (e instanceof BuildAborted) {
@@ -316,6 +330,7 @@ export class Conductor {
     await this.d.placement
       .release(row.uuid)
       .catch((err: unknown) => this.d.logger.warn({ err, instance: row.uuid }, 'allocation not released'))
+    await this.deallocateNetworks(row.uuid)
     // The fault and the cell first: a reader that sees ERROR also sees why.
     await this.d.servers.addFault({
       instance_uuid: row.uuid,
@@ -359,6 +374,7 @@ export class Conductor {
       }
     }
     await this.d.blockDevices?.teardown(uuid, requestId)
+    await this.deallocateNetworks(uuid)
     await this.d.placement.release(uuid)
     await this.d.servers.markDeleted(uuid)
     if (action) await this.d.actions.finish(action.id)
@@ -368,6 +384,13 @@ export class Conductor {
       task_state: null,
       power_state: POWER.NOSTATE,
     })
+  }
+
+  /** The server's ports given back; a network service that fails is logged, not fatal. */
+  private async deallocateNetworks(uuid: string): Promise<void> {
+    await this.d.networking
+      ?.deallocate(uuid)
+      .catch((err: unknown) => this.d.logger.warn({ err, instance: uuid }, 'ports not released'))
   }
 
   private async act(args: ServerActionArgs): Promise<void> {

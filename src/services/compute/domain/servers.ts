@@ -46,6 +46,7 @@ import type { ComputeHosts } from './hosts.js'
 import type { Keypairs } from './keypairs.js'
 import type { Quotas } from './quotas.js'
 import type { ServerGroups } from './server-groups.js'
+import type { ServerNetworks } from './server-networks.js'
 
 export type Server = ServerRecord
 
@@ -82,6 +83,8 @@ export interface InstanceRequest {
   num_instances: number
   /** Booted from a volume: the flavor's root disk is not claimed on the host. */
   is_bfv?: boolean
+  /** The create's security groups (names or ids), for the ports the build creates. */
+  security_groups?: string[]
 }
 
 export interface NewServers {
@@ -148,6 +151,8 @@ export interface ServersDeps {
   placement: PlacementApi
   /** Asked about the networks, ports and security groups a create names. */
   network: NetworkApi
+  /** Resolves `networks: auto` and checks requested ports (server-networks.ts). */
+  serverNetworks?: ServerNetworks
   queue: ConductorQueue
   config: ComputeConfig
   /** The mappings' table and the block storage service (boot from volume). */
@@ -354,6 +359,9 @@ export class Servers {
       await d.groups.checkMembers(caller, group, input.maxCount)
     }
     await this.checkNetworks(caller, input)
+    const networks = d.serverNetworks
+      ? await d.serverNetworks.resolve(caller.projectId, input.networks, input.maxCount, input.requestId)
+      : input.networks
     const zone = await this.zone(input)
     const metadataLimit = (await d.quotas.limits(caller.projectId, caller.userId)).metadata_items ?? -1
     const metaCount = Object.keys(input.metadata).length
@@ -390,9 +398,10 @@ export class Servers {
       hints: input.hints,
       ...(groupUuid ? { group: groupUuid } : {}),
       ...(destination ? { destination } : {}),
-      networks: input.networks,
+      networks,
       num_instances: input.maxCount,
       ...(bootVolume ? { is_bfv: true } : {}),
+      ...(input.securityGroups?.length ? { security_groups: input.securityGroups } : {}),
     }
     const many = input.maxCount > 1
     const rows: Omit<InstanceRow, 'id'>[] = []
@@ -791,26 +800,48 @@ export class Servers {
 
   // --- external events
 
-  /** Records events other services post; each answers with its own status. */
+  /**
+   * Events other services post (os-server-external-events), each answered on its own:
+   * 404 for an unknown server, 400 for a volume-extended without its volume tag, 422
+   * for a server with no host yet (nothing to hand the event to), else 200 and
+   * recorded. A power-update (2.76) sets the power state the hypervisor reported.
+   * Addresses are read from the network service each time, so network-changed and the
+   * vif events need no cache refresh here.
+   */
   async externalEvents(
     events: readonly { name: string; server_uuid: string; tag?: string; status?: string }[],
   ): Promise<{ name: string; server_uuid: string; tag?: string; status: string; code: number }[]> {
     const out = []
     for (const e of events) {
       const s = await this.d.repo.get(e.server_uuid)
-      const status = e.status ?? 'completed'
       if (!s) {
         out.push({ ...e, status: 'failed', code: 404 })
+        continue
+      }
+      if (e.name === 'volume-extended' && e.tag === undefined) {
+        out.push({ ...e, status: 'failed', code: 400 })
+        continue
+      }
+      if (!s.host) {
+        out.push({ ...e, status: 'failed', code: 422 })
         continue
       }
       await this.d.repo.addExternalEvent({
         instance_uuid: e.server_uuid,
         name: e.name,
         tag: e.tag ?? null,
-        status,
+        status: e.status ?? 'completed',
         created_at: new Date().toISOString(),
       })
-      out.push({ ...e, status, code: s.host ? 200 : 422 })
+      if (e.name === 'power-update' && !s.task_state && (e.tag === 'POWER_ON' || e.tag === 'POWER_OFF')) {
+        const on = e.tag === 'POWER_ON'
+        if ((on && s.vm_state === 'stopped') || (!on && s.vm_state === 'active'))
+          await this.d.repo.update(s.uuid, {
+            vm_state: on ? 'active' : 'stopped',
+            power_state: on ? POWER.RUNNING : POWER.SHUTDOWN,
+          })
+      }
+      out.push({ ...e, status: 'completed', code: 200 })
     }
     return out
   }

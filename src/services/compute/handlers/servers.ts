@@ -240,6 +240,7 @@ async function listAny(req: FastifyRequest, deps: ComputeDeps, detail: boolean) 
   const { f, nameRe, limit, marker } = listFilter(req, detail)
   let rows = await deps.servers.list(f)
   if (nameRe) rows = rows.filter((s) => nameRe.test(s.display_name))
+  rows = await filterByAddress(req, deps, rows)
   let start = 0
   if (marker !== undefined) {
     const i = rows.findIndex((s) => s.uuid === marker)
@@ -252,6 +253,7 @@ async function listAny(req: FastifyRequest, deps: ComputeDeps, detail: boolean) 
   const key = 'servers'
   if (detail) await refreshHostStatus(deps)
   const vc = detail ? viewContext(req, deps, page) : {}
+  if (detail) vc.network = await deps.serverNetworks.views(page, req.id)
   const out: Record<string, unknown> = {
     [key]: page.map((s) => (detail ? serverView(req, deps, s, vc) : serverSummary(req, deps, s))),
   }
@@ -265,6 +267,29 @@ async function listAny(req: FastifyRequest, deps: ComputeDeps, detail: boolean) 
   return out
 }
 
+/**
+ * `ip` and `ip6`: regular expressions upstream matches against each server's IPv4 and
+ * IPv6 addresses (fixed and floating), read from its ports.
+ */
+async function filterByAddress(req: FastifyRequest, deps: ComputeDeps, rows: Server[]): Promise<Server[]> {
+  const q = queryOf(req, LIST_SERVERS) as { ip?: string; ip6?: string }
+  if (!q.ip && !q.ip6) return rows
+  const compile = (p: string) => {
+    try {
+      return new RegExp(p)
+    } catch {
+      return new RegExp(p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    }
+  }
+  const v4 = q.ip ? compile(q.ip) : undefined
+  const v6 = q.ip6 ? compile(q.ip6) : undefined
+  const views = await deps.serverNetworks.views(rows, req.id)
+  return rows.filter((s) => {
+    const all = Object.values(views.get(s.uuid)?.addresses ?? {}).flat()
+    return all.some((a) => (a.version === 4 ? v4?.test(a.addr) : v6?.test(a.addr)))
+  })
+}
+
 export const listServers = (req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) =>
   listAny(req, deps, false)
 export const listServerDetails = (req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) =>
@@ -273,7 +298,9 @@ export const listServerDetails = (req: FastifyRequest, _r: FastifyReply, deps: C
 export async function showServer(req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) {
   const s = await loadServer(req, deps, SERVER.SHOW)
   await refreshHostStatus(deps)
-  return { server: serverView(req, deps, s, viewContext(req, deps, [s])) }
+  const vc = viewContext(req, deps, [s])
+  vc.network = await deps.serverNetworks.views([s], req.id)
+  return { server: serverView(req, deps, s, vc) }
 }
 
 export async function updateServer(req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) {

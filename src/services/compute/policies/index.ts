@@ -10,6 +10,7 @@ import { KEYPAIR_RULES } from './keypairs.js'
 import { QUOTA_RULES } from './quotas.js'
 import { SCHEDULER_RULES } from './scheduler.js'
 import { SERVER_GROUP_RULES } from './server-groups.js'
+import { SERVER_NETWORKING_RULES } from './server-networking.js'
 import { SERVER_RULES } from './servers.js'
 import { VOLUME_RULES } from './volumes.js'
 
@@ -19,6 +20,7 @@ export { KEYPAIR } from './keypairs.js'
 export { QUOTA } from './quotas.js'
 export { SCHEDULER } from './scheduler.js'
 export { SERVER_GROUP } from './server-groups.js'
+export { NET } from './server-networking.js'
 export { SERVER } from './servers.js'
 export { VOLUME } from './volumes.js'
 
@@ -32,4 +34,5 @@ export const COMPUTE_RULES: readonly RuleDefault[] = [
   ...SERVER_RULES,
   ...SCHEDULER_RULES,
   ...VOLUME_RULES,
+  ...SERVER_NETWORKING_RULES,
 ]

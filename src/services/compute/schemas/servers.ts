@@ -173,40 +173,46 @@ export const TAGS = {
 
 export const TAG_PARAM = TAG
 
-export const EXTERNAL_EVENTS = {
-  type: 'object',
-  properties: {
-    events: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        properties: {
-          server_uuid: { type: 'string', pattern: UUID },
-          name: {
-            type: 'string',
-            enum: [
-              'network-changed',
-              'network-vif-plugged',
-              'network-vif-unplugged',
-              'network-vif-deleted',
-              'volume-extended',
-              'power-update',
-              'accelerator-request-bound',
-              'volume-reimaged',
-            ],
+/** The event names each microversion window accepts (volume-extended 2.51, power-update 2.76, accelerator-request-bound 2.82, volume-reimaged 2.93). */
+const EVENT_NAMES: [string, string[]][] = [
+  ['2.1', ['network-changed', 'network-vif-plugged', 'network-vif-unplugged', 'network-vif-deleted']],
+  ['2.51', ['volume-extended']],
+  ['2.76', ['power-update']],
+  ['2.82', ['accelerator-request-bound']],
+  ['2.93', ['volume-reimaged']],
+]
+
+/** os-server-external-events' body for the window starting at `min`. */
+function externalEvents(min: string) {
+  const upTo = EVENT_NAMES.findIndex(([v]) => v === min)
+  return {
+    type: 'object',
+    properties: {
+      events: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          properties: {
+            server_uuid: { type: 'string', pattern: UUID },
+            name: { type: 'string', enum: EVENT_NAMES.slice(0, upTo + 1).flatMap(([, n]) => n) },
+            status: { type: 'string', enum: ['failed', 'completed', 'in-progress'] },
+            tag: { type: 'string', maxLength: 255 },
           },
-          status: { type: 'string', enum: ['failed', 'completed', 'in-progress'] },
-          tag: { type: 'string', maxLength: 255 },
+          required: ['server_uuid', 'name'],
+          additionalProperties: false,
         },
-        required: ['server_uuid', 'name'],
-        additionalProperties: false,
       },
     },
-  },
-  required: ['events'],
-  additionalProperties: false,
+    required: ['events'],
+    additionalProperties: false,
+  }
 }
+
+/** The windows of os-server-external-events' body, for the route's `byVersion`. */
+export const EXTERNAL_EVENTS_WINDOWS = EVENT_NAMES.map(
+  ([v]) => [v, externalEvents(v)] as [string, Record<string, unknown>],
+)
 
 const text = multi({ type: 'string' })
 

@@ -233,6 +233,14 @@ export interface InstanceExternalEventsTable {
   created_at: string
 }
 
+export interface InstancePortsTable {
+  instance_uuid: string
+  port_id: string
+  /** 1: the user's port before the server took it (given back on delete, not deleted). */
+  preserve_on_delete: number
+  created_at: string
+}
+
 export interface ProjectQuotaLocksTable {
   project_id: string
 }
@@ -273,6 +281,7 @@ export interface ComputeDatabase {
   instance_actions: InstanceActionsTable
   instance_actions_events: InstanceActionsEventsTable
   instance_external_events: InstanceExternalEventsTable
+  instance_ports: InstancePortsTable
   project_quota_locks: ProjectQuotaLocksTable
   flavors: FlavorsTable
   flavor_projects: FlavorProjectsTable

@@ -7,6 +7,7 @@ import { defaultFlavors } from './0002-default-flavors.js'
 import { servers } from './0003-servers.js'
 import { serverPassword } from './0004-server-password.js'
 import { blockDeviceMapping } from './0005-block-device-mapping.js'
+import { instancePorts } from './0006-instance-ports.js'
 
 export const computeMigrations: readonly NamedMigration[] = [
   initial,
@@ -17,4 +18,5 @@ export const computeMigrations: readonly NamedMigration[] = [
   ...busMigrations,
   serverPassword,
   blockDeviceMapping,
+  instancePorts,
 ]
