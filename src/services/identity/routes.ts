@@ -490,6 +490,18 @@ const EXTRAS: IdentityRoute[] = [
     body: credentialSchemas.domainConfig,
   }),
   route('GET', DC, 'identity:get_domain_config', extras.getDomainConfig),
+  route(
+    'GET',
+    `${DC}/security_compliance`,
+    'identity:get_security_compliance_domain_config',
+    extras.getSecurityCompliance,
+  ),
+  route(
+    'GET',
+    `${DC}/security_compliance/:option`,
+    'identity:get_security_compliance_domain_config',
+    extras.getSecurityCompliance,
+  ),
   route('PATCH', DC, 'identity:update_domain_config', extras.updateDomainConfig, {
     body: credentialSchemas.domainConfig,
   }),

@@ -74,4 +74,28 @@ describe('Keystone parity', () => {
       `Project ${inB} must be in the same domain as the role ${role} being assigned.`,
     )
   })
+
+  it('lets any token read the password rules of the default domain, and nothing else of it', async () => {
+    const all = await h.call(
+      'GET',
+      '/v3/domains/default/config/security_compliance',
+      undefined,
+      h.memberToken,
+    )
+    assert.equal(all.status, 200, JSON.stringify(all.json))
+    assert.deepEqual(all.json, {
+      config: { security_compliance: { password_regex: null, password_regex_description: null } },
+    })
+    const one = await h.call(
+      'GET',
+      '/v3/domains/default/config/security_compliance/password_regex',
+      undefined,
+      h.memberToken,
+    )
+    assert.deepEqual(one.json, { config: { password_regex: null } })
+    const other = await h.call('GET', '/v3/domains/default/config/security_compliance/lockout_duration')
+    assert.equal(other.status, 403)
+    const domain = (await h.call('POST', '/v3/domains', { domain: { name: 'not-default' } })).json.domain
+    assert.equal((await h.call('GET', `/v3/domains/${domain.id}/config/security_compliance`)).status, 403)
+  })
 })
