@@ -24,6 +24,8 @@ export interface ImagesTable {
   min_ram: number
   /** The store URL of the data (file:///...), never shown to non-admins. */
   location: string | null
+  /** Every location as JSON ([{url, metadata}]), the first being `location`; NULL on old rows. */
+  locations: string | null
   /** Which upload currently holds the image in `saving`/`uploading`/`importing`. */
   upload_token: string | null
   created_at: string
