@@ -83,10 +83,6 @@ export const imageConfig = defineSections({
       default: ['glance-direct'],
       help: 'Interoperable import methods offered: glance-direct, web-download, copy-image, glance-download.',
     }),
-    enabled_backends: opt.list({
-      default: [],
-      help: 'Image stores as <id>:<type> (file, or http for the read-only http store), e.g. fast:file, cheap:file. Each file store keeps its data in <[glance_store] filesystem_store_datadir or data-dir/images>/<id>. Unset: one file store, [glance_store] default_store.',
-    }),
     image_cache_max_size: opt.int({
       default: 10737418240,
       min: 0,
@@ -99,6 +95,10 @@ export const imageConfig = defineSections({
       help: 'Where image data lives; unset: <data-dir>/images.',
     }),
     default_store: opt.str({ default: 'local', help: 'The id of the store reported in /v2/info/stores.' }),
+    enabled_backends: opt.list({
+      default: [],
+      help: "Image stores as <id>:<type> (file, or http for the read-only http store), e.g. fast:file, cheap:file. Each file store keeps its data in <[glance_store] filesystem_store_datadir or data-dir/images>/<id>. Unset: one file store, [glance_store] default_store. Glance reads this from [DEFAULT]; in Cloudlet's one configuration [DEFAULT] enabled_backends is the volume service's (Cinder's), so the image stores are listed here.",
+    }),
     default_backend: opt.str({
       help: 'With enabled_backends: the store uploads and imports go to when none is named; unset: the first file store.',
     }),

@@ -69,7 +69,7 @@ export async function createImageService(
     forbiddenMessage: (rule) => `You are not authorized to perform ${rule}.`,
   })
   const stores = new StoreSet(
-    D.enabled_backends,
+    glance_store.enabled_backends,
     glance_store.default_backend,
     glance_store.default_store,
     glance_store.filesystem_store_datadir ?? join(ctx.dataDir, 'images'),

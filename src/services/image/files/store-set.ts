@@ -1,5 +1,5 @@
 /**
- * The image stores: Glance's `[DEFAULT] enabled_backends` (`id:type`, file stores each
+ * The image stores: Glance's `[glance_store] enabled_backends` (`id:type`, file stores each
  * in their own directory), or the one store `[glance_store] default_store` names when
  * none are configured. Locations are `file://` URLs; a URL says which store holds it,
  * so a location read, removal or sweep goes to the right directory. `http` locations
@@ -130,9 +130,9 @@ export function parseBackends(items: readonly string[]): { id: string; type: 'fi
   for (const item of items) {
     const [id, type] = item.split(':').map((s) => s.trim())
     if (!id || !/^[A-Za-z0-9_-]+$/.test(id) || (type !== 'file' && type !== 'http'))
-      throw new Error(`[DEFAULT] enabled_backends: "${item}" is not <id>:file or <id>:http`)
+      throw new Error(`[glance_store] enabled_backends: "${item}" is not <id>:file or <id>:http`)
     if (out.some((b) => b.id === id))
-      throw new Error(`[DEFAULT] enabled_backends: store ${id} is named twice`)
+      throw new Error(`[glance_store] enabled_backends: store ${id} is named twice`)
     out.push({ id, type })
   }
   return out
