@@ -281,8 +281,9 @@ export class ImageImports {
     const made: string[] = []
     try {
       if (plan.open) {
-        const first = left.shift()!
+        const first = left[0]!
         await this.importFirst(image, token, plan, first)
+        left.shift()
         made.push(first)
         await this.setProps(image.id, { os_glance_importing_to_stores: left.join(',') })
       }

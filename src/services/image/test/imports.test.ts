@@ -159,6 +159,7 @@ describe('web-download refused by default (OSSN-0078)', () => {
       const img = (await call(h, 'alice', 'GET', `/v2/images/${id}`)).json
       assert.equal(img.status, 'queued')
       assert.equal(img.os_glance_import_task, undefined)
+      assert.equal(img.os_glance_failed_import, 'fast')
       assert.equal(srv.seen.length, before, 'no request reached the server')
       assertNoFiles(h, id)
     })
