@@ -164,6 +164,7 @@ export async function createImageService(
       sizeCap: D.image_size_cap,
       bytesLimit: bytesLimits.length > 0 ? Math.min(...bytesLimits) : -1,
       importMethods,
+      host: ctx.hostName,
     },
     ctx.logger,
     imageCache,

@@ -38,6 +38,8 @@ export interface DataLimits {
   /** Bytes per project (user_storage_quota or image_size_total); -1 unlimited. */
   bytesLimit: number
   importMethods: readonly string[]
+  /** This API process's host: its transfers' tokens and temp files carry it. */
+  host: string
 }
 
 /** Where work that outlives its request runs (the module's task group). */
@@ -110,7 +112,7 @@ export class ImageData {
     const quotas = this.unified
     await quotas?.enforce(image.owner, { image_size_total: mebibytes(contentLength) })
     const maxBytes = await this.maxBytes(image, contentLength)
-    const token = randomUUID()
+    const token = this.newToken()
     if (!(await this.repo.transition(id, ['queued'], 'saving', { upload_token: token }))) {
       throw new ImageConflict(
         `Image status transition from ${image.status} to saving is not allowed`,
@@ -123,6 +125,22 @@ export class ImageData {
         this.writeAndActivate(image, 'saving', token, body, maxBytes, contentLength, 'queued', store),
       ),
     )
+  }
+
+  /**
+   * A transfer token, `<host>~<uuid>`: recovery at a restart touches only this host's
+   * transfers, so API processes sharing the stores do not undo each other's.
+   */
+  newToken(): string {
+    return `${this.limits.host}~${randomUUID()}`
+  }
+
+  get host(): string {
+    return this.limits.host
+  }
+
+  private owns(token: string | null): boolean {
+    return token === null || !token.includes('~') || token.startsWith(`${this.limits.host}~`)
   }
 
   get sizeCap(): number {
@@ -166,13 +184,15 @@ export class ImageData {
   }
 
   /** The most an upload may carry: the size cap, and what is left of the owner's quota. */
-  async maxBytes(image: Image, contentLength: number | undefined): Promise<number> {
+  async maxBytes(image: Image, contentLength: number | undefined, ownStagedCounted = false): Promise<number> {
     let max = this.limits.sizeCap
     let quotaLeft = Number.POSITIVE_INFINITY
     // NOTE: staged data counts against the config quota too, or a project could park
     // any amount of it in staging (issue 11: 12 x 9 MiB under a 10 MiB quota).
     if (this.limits.bytesLimit >= 0 && image.owner && !this.unified) {
-      const used = (await this.repo.usage(image.owner)).bytes + (await this.repo.stagedBytes(image.owner))
+      // An import's own staged data becomes its stored data: not counted twice.
+      const staged = await this.repo.stagedBytes(image.owner, ownStagedCounted ? image.id : undefined)
+      const used = (await this.repo.usage(image.owner)).bytes + staged
       quotaLeft = Math.max(0, this.limits.bytesLimit - used)
     }
     if (contentLength !== undefined) {
@@ -285,7 +305,7 @@ export class ImageData {
     }
     await this.unified?.enforce(image.owner, { image_stage_total: mebibytes(contentLength) })
     const maxBytes = await this.maxBytes(image, contentLength)
-    const token = randomUUID()
+    const token = this.newToken()
     if (!(await this.repo.transition(id, ['queued'], 'uploading', { upload_token: token }))) {
       throw new ImageConflict(
         `Image status transition from ${image.status} to uploading is not allowed`,
@@ -399,7 +419,7 @@ export class ImageData {
    */
   private async releaseImportLocks(): Promise<string[]> {
     const touched: string[] = []
-    for (const task of await this.taskRepo.unfinished()) {
+    for (const task of await this.taskRepo.unfinished(this.limits.host)) {
       await this.taskRepo.updateTask(task.id, 'failure', 'The import was interrupted by a restart.', null)
       const image = await this.repo.get(task.image_id)
       if (!image || image.properties.os_glance_import_task !== task.id) continue
@@ -426,6 +446,7 @@ export class ImageData {
   async recover(): Promise<{ reset: string[]; removed: string[] }> {
     const reset: string[] = []
     for (const image of await this.repo.inStatus(['saving', 'importing', 'uploading'])) {
+      if (!this.owns(image.upload_token)) continue
       const stagedOk = await this.staging.exists(this.staging.locationOf(image.id))
       if (image.status === 'uploading' && image.upload_token === null && stagedOk) continue
       const to: ImageStatus = image.status === 'importing' && stagedOk ? 'uploading' : 'queued'
@@ -438,11 +459,12 @@ export class ImageData {
     }
     reset.push(...(await this.releaseImportLocks()))
     const live = await this.repo.liveLocations()
-    const removed = await this.stores.sweep(live)
+    const mine = (temp: string) => this.owns(temp.slice(temp.indexOf('.') + 1))
+    const removed = await this.stores.sweep(live, mine)
     const stagedLive = new Set<string>()
     for (const image of await this.repo.inStatus(['uploading']))
       stagedLive.add(this.staging.locationOf(image.id))
-    removed.push(...(await this.staging.sweep(stagedLive)))
+    removed.push(...(await this.staging.sweep(stagedLive, mine)))
     if (reset.length > 0 || removed.length > 0) this.log.info({ reset, removed }, 'image data recovery')
     return { reset, removed }
   }

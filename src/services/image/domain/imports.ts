@@ -99,7 +99,7 @@ export class ImageImports {
         'image.import.busy',
       )
     await this.data.unified?.enforce(image.owner, { image_size_total: 0 })
-    const token = randomUUID()
+    const token = this.data.newToken()
     // The token holds the image while it imports (copy-image leaves an active image as it is).
     if (
       method !== 'copy-image' &&
@@ -122,7 +122,7 @@ export class ImageImports {
       updated_at: at,
       expires_at: null,
     }
-    await this.catalog.repos.tasks.createTask(task)
+    await this.catalog.repos.tasks.createTask(task, this.data.host)
     await this.setProps(id, {
       os_glance_import_task: task.id,
       os_glance_importing_to_stores: stores.join(','),
@@ -344,7 +344,7 @@ export class ImageImports {
       const cap = this.data.sizeCap
       if (src.length !== undefined && src.length > cap)
         throw new ImageTooLarge(`Image exceeds the maximum size of ${cap} bytes`)
-      const maxBytes = await this.data.maxBytes(fresh, src.length)
+      const maxBytes = await this.data.maxBytes(fresh, src.length, true)
       await this.data.writeAndActivate(
         fresh,
         'importing',
@@ -372,7 +372,7 @@ export class ImageImports {
     const store = this.data.stores.file(storeId)!
     const source = image.locations.find((l) => this.data.stores.owner(l.url)) ?? image.locations[0]!
     const body = await this.data.stores.read(source.url, this.data.http)
-    const written = await store.write(id, randomUUID(), body, {
+    const written = await store.write(id, this.data.newToken(), body, {
       maxBytes: image.size ?? Number.MAX_SAFE_INTEGER,
       expectedSize: image.size ?? undefined,
     })

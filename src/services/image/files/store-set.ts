@@ -117,9 +117,9 @@ export class StoreSet {
   }
 
   /** Sweeps every file store of files no live location names. */
-  async sweep(live: ReadonlySet<string>): Promise<string[]> {
+  async sweep(live: ReadonlySet<string>, ownsTemp?: (name: string) => boolean): Promise<string[]> {
     const removed: string[] = []
-    for (const store of this.files.values()) removed.push(...(await store.sweep(live)))
+    for (const store of this.files.values()) removed.push(...(await store.sweep(live, ownsTemp)))
     return removed
   }
 }

@@ -6,11 +6,12 @@ import type { ImageDatabase, ImageTasksTable } from './schema.js'
 export class ImageTaskRepository {
   constructor(private readonly db: Kysely<ImageDatabase>) {}
 
-  async createTask(task: ImageTask): Promise<void> {
+  async createTask(task: ImageTask, host?: string): Promise<void> {
     await this.db
       .insertInto('image_tasks')
       .values({
         ...task,
+        host: host ?? null,
         input: JSON.stringify(task.input),
         result: task.result === null ? null : JSON.stringify(task.result),
       })
@@ -45,12 +46,13 @@ export class ImageTaskRepository {
     return rows.map(toTask)
   }
 
-  /** Tasks not yet finished (after a crash, each is one that will never finish). */
-  async unfinished(): Promise<ImageTask[]> {
+  /** A host's unfinished tasks (after its crash, each is one that will never finish). */
+  async unfinished(host: string): Promise<ImageTask[]> {
     const rows = await this.db
       .selectFrom('image_tasks')
       .selectAll()
       .where('status', 'in', ['pending', 'processing'])
+      .where((eb) => eb.or([eb('host', '=', host), eb('host', 'is', null)]))
       .execute()
     return rows.map(toTask)
   }
@@ -80,7 +82,8 @@ export class ImageTaskRepository {
   }
 }
 
-function toTask(r: ImageTasksTable): ImageTask {
+function toTask(row: ImageTasksTable): ImageTask {
+  const { host: _host, ...r } = row
   return {
     ...r,
     status: r.status as ImageTask['status'],

@@ -67,6 +67,8 @@ export interface ImageTasksTable {
   created_at: string
   updated_at: string
   expires_at: string | null
+  /** The API process's host running the task (not shown). */
+  host?: string | null
 }
 
 export interface ImageQuotaUsageTable {

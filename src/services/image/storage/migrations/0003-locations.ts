@@ -12,5 +12,7 @@ export const locations: NamedMigration = {
   // biome-ignore lint/suspicious/noExplicitAny: migrations see the schema as it was then
   async up(db: Kysely<any>) {
     await db.schema.alterTable('images').addColumn('locations', 'text').execute()
+    // The API process running a task: at its restart it fails its own unfinished tasks only.
+    await db.schema.alterTable('image_tasks').addColumn('host', 'varchar(255)').execute()
   },
 }
