@@ -57,8 +57,31 @@ export OS_AUTH_URL=http://127.0.0.1:$PORT/identity/v3
 export OS_USERNAME=admin OS_PROJECT_NAME=admin OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_REGION_NAME=RegionOne
 OS_PASSWORD=$(node -e "console.log(require('$DATA/credentials.json').adminPassword)")
 export OS_PASSWORD SERVICES=$services
+
+# A second image API process (IMAGE_REMOTE=0 turns it off): its own data directory and
+# host name, the first one's image database, stores and staging area, in the catalog as
+# tempest's alternate_image_endpoint (image_remote), so that tempest's remote import and
+# delete tests stage on one process and import or delete through the other.
+remote_pid=
+if [[ $area == image && ${IMAGE_REMOTE:-1} == 1 ]]; then
+  DATA2=$(mktemp -d /tmp/cloudlet-tempest-remote-XXXX)
+  REMOTE_PORT=$(( PORT + 2 ))
+  OS_DEFAULT__HOST=image-remote OS_DATABASE__CONNECTION="sqlite:///$DATA/image.db" \
+    OS_KEYSTONE_AUTHTOKEN__AUTH_URL="http://127.0.0.1:$PORT/identity" \
+    OS_GLANCE_STORE__FILESYSTEM_STORE_DATADIR="$DATA/image/images" \
+    OS_OS_GLANCE_STAGING_STORE__FILESYSTEM_STORE_DATADIR="$DATA/image/staging" \
+    node dist/src/cmd/cloudlet.js api --services image --port "$REMOTE_PORT" --data-dir "$DATA2" \
+      ${CLOUDLET_CONFIG:+--config-file "$CLOUDLET_CONFIG"} > "$DATA/cloudlet-remote.log" 2>&1 &
+  remote_pid=$!
+  for _ in $(seq 1 100); do grep -q "Cloudlet API serving" "$DATA/cloudlet-remote.log" && break; sleep 0.1; done
+  openstack service create --name image-remote image_remote >/dev/null
+  openstack endpoint create --region "$OS_REGION_NAME" image_remote public "http://127.0.0.1:$REMOTE_PORT/image" >/dev/null
+  export TEMPEST_CONF_OVERRIDES="$TEMPEST_CONF_OVERRIDES;image.alternate_image_endpoint=image_remote;image.alternate_image_endpoint_type=publicURL"
+  trap 'kill $pid $http_pid $remote_pid 2>/dev/null; wait $pid 2>/dev/null; [[ -n "${KEEP_DATA:-}" ]] || rm -rf "$DATA" "$DATA2"' EXIT
+fi
 unset OS_CLIENT_CONFIG_FILE
 bash "$SHARED/conformance/tempest/tempest-run.sh" "$regex" "${@:3}"
 status=$?
 cp "$DATA/cloudlet.log" "$TEMPEST_WORKSPACE/cloudlet.log" 2>/dev/null || true
+cp "$DATA/cloudlet-remote.log" "$TEMPEST_WORKSPACE/cloudlet-remote.log" 2>/dev/null || true
 exit $status
