@@ -68,6 +68,14 @@ export async function createImageService(
   const enforcer = ctx.enforcer(imageServicePolicies, {
     forbiddenMessage: (rule) => `You are not authorized to perform ${rule}.`,
   })
+  // NOTE: Glance's own name for the stores is [DEFAULT] enabled_backends, which in Cloudlet's
+  // one configuration is the volume service's: say where image stores go instead.
+  const volumeBackends = (ctx.config.DEFAULT as { enabled_backends?: unknown }).enabled_backends
+  if (Array.isArray(volumeBackends) && volumeBackends.some((b) => String(b).includes(':')))
+    ctx.logger.warn(
+      { enabled_backends: volumeBackends },
+      '[DEFAULT] enabled_backends is the volume service\'s option here; image stores are [glance_store] enabled_backends',
+    )
   const stores = new StoreSet(
     glance_store.enabled_backends,
     glance_store.default_backend,
