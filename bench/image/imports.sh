@@ -30,7 +30,7 @@ trap 'kill $PID $HTTP_PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm
 for _ in $(seq 1 100); do grep -q "Cloudlet is up" "$DATA/cloudlet.log" && break; sleep 0.1; done
 grep -q "Cloudlet is up" "$DATA/cloudlet.log" || { cat "$DATA/cloudlet.log"; exit 1; }
 export BENCH_BASE=http://127.0.0.1:$PORT BENCH_SOURCE_URL=http://127.0.0.1:$HTTP_PORT/source.raw
-export BENCH_STORE_DIR=$DATA/image/images
+export BENCH_STORE_DIR=$DATA/image/images BENCH_SOURCE_FILE=$SRC/source.raw
 BENCH_PASSWORD=$(node -e "console.log(require('$DATA/credentials.json').adminPassword)")
 export BENCH_PASSWORD
 node dist/bench/image/imports.js

@@ -9,6 +9,8 @@
  *    then `sync file` (the import's data is fsynced before the image counts);
  *  - web-download: POST /v2/images/{id}/import (web-download) until the image is active:
  *    fetch, md5 + sha512 on two threads, write, fsync, rename, status CAS;
+ *  - upload (for reference): PUT .../file of the same file with `curl -T` until the 204,
+ *    the path an upload takes through the same ring, hashes and store;
  *  - copy-image baseline: `cp` of the image's stored file to a file beside the other
  *    store, then `sync file`;
  *  - copy-image: POST .../import (copy-image, stores [cheap]) until `stores` names both:
@@ -114,10 +116,32 @@ async function main() {
       await until(id, (img) => img.status === 'active')
       r.web_download_MiBps = SIZE_MIB / seconds(t0)
     }
+    const uploadRun = async () => {
+      const up = (
+        await api('POST', '/v2/images', { name: `up-${run}`, disk_format: 'raw', container_format: 'bare' })
+      ).json.id as string
+      const t0 = process.hrtime.bigint()
+      execFileSync('curl', [
+        '-sf',
+        '-X',
+        'PUT',
+        '-H',
+        `x-auth-token: ${tok}`,
+        '-H',
+        'content-type: application/octet-stream',
+        '-T',
+        env.BENCH_SOURCE_FILE!,
+        `${BASE}/image/v2/images/${up}/file`,
+      ])
+      r.upload_MiBps = SIZE_MIB / seconds(t0)
+      await api('DELETE', `/v2/images/${up}`)
+    }
     if (run % 2 === 0) {
       curlRun()
       await webRun()
+      await uploadRun()
     } else {
+      await uploadRun()
       await webRun()
       curlRun()
     }
@@ -147,6 +171,7 @@ async function main() {
       cpRun()
     }
     r.web_download_ratio = r.web_download_MiBps! / r.curl_MiBps!
+    r.web_download_to_upload_ratio = r.web_download_MiBps! / r.upload_MiBps!
     r.web_download_hash_bound_ratio = r.web_download_MiBps! / hashBound
     r.copy_image_ratio = r.copy_image_MiBps! / r.cp_MiBps!
     r.copy_image_hash_bound_ratio = r.copy_image_MiBps! / hashBound

@@ -74,7 +74,7 @@ export async function createImageService(
   if (Array.isArray(volumeBackends) && volumeBackends.some((b) => String(b).includes(':')))
     ctx.logger.warn(
       { enabled_backends: volumeBackends },
-      '[DEFAULT] enabled_backends is the volume service\'s option here; image stores are [glance_store] enabled_backends',
+      "[DEFAULT] enabled_backends is the volume service's option here; image stores are [glance_store] enabled_backends",
     )
   const stores = new StoreSet(
     glance_store.enabled_backends,
@@ -176,7 +176,6 @@ export async function createImageService(
     },
     ctx.logger,
     imageCache,
-    ctx.tasks,
     httpRead,
   )
   const imports = new ImageImports(

@@ -62,7 +62,6 @@ export class ImageData {
     private readonly limits: DataLimits,
     private readonly log: { warn(obj: unknown, msg: string): void; info(obj: unknown, msg: string): void },
     private readonly cache: ImageCache | undefined,
-    private readonly background: Background,
     /** Reads http locations (the read-only http store), through the guarded fetch. */
     readonly http?: HttpReader,
   ) {}

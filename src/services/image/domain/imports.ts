@@ -368,7 +368,7 @@ export class ImageImports {
   /** A streamed copy of the image's first file location into `storeId`, verified by sha512. */
   private async copyTo(id: string, storeId: string): Promise<void> {
     const image = await this.repo.get(id)
-    if (!image || image.status !== 'active' || !image.location) throw new Error(`Image ${id} is not active`)
+    if (image?.status !== 'active' || !image.location) throw new Error(`Image ${id} is not active`)
     const store = this.data.stores.file(storeId)!
     const source = image.locations.find((l) => this.data.stores.owner(l.url)) ?? image.locations[0]!
     const body = await this.data.stores.read(source.url, this.data.http)
@@ -383,7 +383,7 @@ export class ImageImports {
     const url = await store.commit(written)
     for (let attempt = 0; attempt < 5; attempt++) {
       const now = await this.repo.get(id)
-      if (!now || now.status !== 'active') break
+      if (now?.status !== 'active') break
       const next: ImageLocation[] = [
         ...now.locations.filter((l) => l.url !== url),
         { url, metadata: { store: storeId } },
