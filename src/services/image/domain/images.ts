@@ -422,7 +422,8 @@ export class ImageCatalog {
 
   private checkPropertyQuota(props: Record<string, string>): void {
     const q = this.limits.propertyQuota
-    if (q >= 0 && Object.keys(props).length > q)
+    // The import properties (os_glance_*) are the service's, not the user's to count.
+    if (q >= 0 && Object.keys(props).filter((k) => !k.startsWith('os_glance')).length > q)
       throw new QuotaExceeded(`Maximum number of properties exceeded: ${q}`)
   }
 }

@@ -11,11 +11,13 @@
  * Every HTTP server here listens on 127.0.0.1; nothing else is ever connected to.
  */
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { parseBackends } from '../files/store-set.js'
 import { isInternalAddress } from '../files/web-fetch.js'
 import {
   type ConfigOverrides,
@@ -471,5 +473,35 @@ describe('two file stores: upload to a store, copy-image, delete from a store, t
     )
     assert.equal(rm.status, 403)
     assert.equal((await call(h, 'bob', 'GET', `/v2/images/${up}`)).status, 404)
+  })
+})
+
+describe('store and import configuration', () => {
+  it('refuses at start a store type, a default store or an import method it does not know', async () => {
+    for (const config of [
+      { glance_store: { enabled_backends: ['fast:swift'] } },
+      { glance_store: { enabled_backends: ['fast:file', 'fast:file'] } },
+      { glance_store: { enabled_backends: ['fast:file'], default_backend: 'slow' } },
+      { DEFAULT: { enabled_import_methods: ['glance-direct', 'web-downlaod'] } },
+      { import_filtering_opts: { allowed_ports: ['eighty'] } },
+    ] as ConfigOverrides[]) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'cloudlet-image-conf-'))
+      try {
+        await assert.rejects(
+          startHarness({ config, dataDir }),
+          /enabled_backends|default_backend|import method|port/,
+          JSON.stringify(config),
+        )
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true })
+      }
+    }
+  })
+
+  it('parses backends: ids and types, http read-only', () => {
+    assert.deepEqual(parseBackends(['fast:file', ' web : http ']), [
+      { id: 'fast', type: 'file' },
+      { id: 'web', type: 'http' },
+    ])
   })
 })
