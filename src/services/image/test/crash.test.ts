@@ -75,7 +75,7 @@ describe('kill -9 during image imports and cache fills', { timeout: 240_000 }, (
   }
 
   /** Every invariant of the module doc, read from the database and the directories. */
-  const assertConsistent = () => {
+  const assertConsistent = (fillMayRun = false) => {
     const db = new Database(join(dataDir, 'image.db'), { readonly: true })
     try {
       const rows = db.prepare('select * from images where deleted = 0').all() as Record<string, unknown>[]
@@ -118,7 +118,8 @@ describe('kill -9 during image imports and cache fills', { timeout: 240_000 }, (
         assert.ok(owned.has(join(staging, f)), `orphan staged ${f}`)
       const cache = join(dataDir, 'image', 'image-cache')
       if (existsSync(cache)) {
-        assert.deepEqual(readdirSync(join(cache, '.tmp')), [], 'partial cache files')
+        // A fill resumed at start writes in .tmp; such a copy is never listed nor served.
+        if (!fillMayRun) assert.deepEqual(readdirSync(join(cache, '.tmp')), [], 'partial cache files')
         for (const f of readdirSync(cache).filter((n) => n !== '.tmp' && n !== 'queue')) {
           const image = rows.find((r) => r.id === f)
           assert.ok(image, `cached copy of unknown image ${f}`)
@@ -225,9 +226,9 @@ describe('kill -9 during image imports and cache fills', { timeout: 240_000 }, (
     assert.equal((await api('PUT', `/v2/cache/${id}`)).status, 202)
     await sleep(20)
     await killAndRestart()
-    assertConsistent()
+    assertConsistent(true)
     let cached = false
-    for (let i = 0; i < 200 && !cached; i++) {
+    for (let i = 0; i < 1200 && !cached; i++) {
       const l = (await api('GET', '/v2/cache')).json
       cached = l.cached_images.some((c: { image_id: string }) => c.image_id === id)
       if (!cached) await sleep(50)
