@@ -134,9 +134,7 @@ export async function createImageService(
     },
     quotas,
     {
-      checkUrl: async (url) => {
-        await fetcher.check(url)
-      },
+      checkUrl: (url) => locationSize(fetcher, url),
       removeData: (url) => stores.remove(url),
     },
   )
@@ -264,4 +262,19 @@ function remoteImages(ctx: ModuleContext<ImageServiceConfig, ImageDatabase>): Re
       return ep?.url
     },
   }
+}
+
+/**
+ * The size of an http location's data, as Glance's http store asks it: HEAD's
+ * Content-Length, else the total of a one-byte range (servers that answer HEAD without it).
+ */
+async function locationSize(fetcher: GuardedFetch, url: string): Promise<number | undefined> {
+  const head = await fetcher.get(url, { method: 'HEAD' })
+  head.body.resume()
+  if (head.length !== undefined) return head.length
+  const probe = await fetcher.get(url, { range: { start: 0, end: 0 } })
+  const total = /\/(\d+)\s*$/.exec(String(probe.body.headers['content-range'] ?? ''))
+  const length = total ? Number(total[1]) : probe.status === 200 ? probe.length : undefined
+  probe.body.destroy()
+  return length
 }

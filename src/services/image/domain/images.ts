@@ -275,7 +275,10 @@ export class ImageCatalog {
     if (locationChange) {
       const fresh = await this.repo.get(id)
       if (!fresh) throw new ImageNotFound(id)
-      if (!(await this.repo.swapLocations(fresh, locationChange.locations, locationChange.extra)))
+      // An image getting its first location counts its size from now on (as an upload's).
+      const counted = fresh.location === null && locationChange.locations.length > 0
+      const bytes = counted ? Number(locationChange.extra.size ?? fresh.size ?? 0) : 0
+      if (!(await this.repo.swapLocations(fresh, locationChange.locations, locationChange.extra, bytes)))
         throw new ImageConflict(
           `Image ${id} changed while its locations were being updated.`,
           'image.location.race',

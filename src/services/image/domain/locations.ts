@@ -20,8 +20,11 @@ import type { CoreColumns } from '../storage/image.repo.js'
 import type { Image, ImageLocation } from './image.js'
 import type { PatchOp } from './patch.js'
 
-/** Checks an http(s) location URL (filters and resolved addresses); throws to refuse. */
-export type LocationUrlCheck = (url: string) => Promise<void>
+/**
+ * Checks an http(s) location URL (filters and resolved addresses) and asks its size (a
+ * HEAD, as Glance's http store); throws to refuse or when it does not answer.
+ */
+export type LocationUrlCheck = (url: string) => Promise<number | undefined>
 
 export interface LocationChange {
   locations: ImageLocation[]
@@ -52,8 +55,14 @@ export async function applyLocationOps(
       'image.location.invalid_status',
     )
 
+  let size = image.size
   const add = async (value: unknown, at: number) => {
     const loc = await parseLocation(value, checkUrl)
+    // The first location of an image without data gives the image its size.
+    if (size === null && loc.size !== undefined) {
+      size = loc.size
+      extra.size = loc.size
+    }
     if (list.some((l) => l.url === loc.url)) throw new InvalidImageInput(`Location ${loc.url} is already set`)
     if (loc.validation) {
       for (const k of ['checksum', 'os_hash_algo', 'os_hash_value'] as const) {
@@ -125,6 +134,7 @@ async function parseLocation(
 ): Promise<{
   url: string
   metadata: Record<string, unknown>
+  size?: number
   validation?: Partial<Record<'checksum' | 'os_hash_algo' | 'os_hash_value', string>>
 }> {
   if (!value || typeof value !== 'object' || Array.isArray(value))
@@ -141,14 +151,16 @@ async function parseLocation(
     throw new InvalidImageInput('Invalid location: metadata must be an object')
   if (!/^https?:\/\//i.test(url))
     throw new InvalidImageInput(`Invalid location: ${url} (only http and https)`)
+  let size: number | undefined
   try {
-    await checkUrl(url)
+    size = await checkUrl(url)
   } catch (e) {
     throw new InvalidImageInput(`Invalid location: ${(e as Error).message}`)
   }
   const out: Awaited<ReturnType<typeof parseLocation>> = {
     url,
     metadata: { ...((metadata as Record<string, unknown>) ?? {}) },
+    ...(size !== undefined && Number.isSafeInteger(size) && size >= 0 ? { size } : {}),
   }
   if (vd !== undefined) out.validation = parseValidation(vd)
   return out

@@ -75,6 +75,8 @@ export function isInternalAddress(address: string): boolean {
 const defaultResolver: Resolver = (host) => dnsLookup(host, { all: true, verbatim: true })
 
 export interface FetchOptions {
+  /** HEAD asks for the size only (http locations); GET by default. */
+  method?: 'GET' | 'HEAD'
   range?: { start: number; end: number }
   maxRedirects?: number
   /** Headers for the first hop only (a redirect elsewhere does not carry them). */
@@ -103,6 +105,7 @@ export class GuardedFetch {
     for (let hop = 0; ; hop++) {
       const target = await this.check(current)
       const res = await send(
+        opts.method ?? 'GET',
         target,
         {
           ...(hop === 0 ? opts.headers : {}),
@@ -183,6 +186,7 @@ function listAllows<T>(value: T, allowed: readonly T[], disallowed: readonly T[]
 
 /** One request to the address already checked: the resolver is not asked again. */
 function send(
+  method: 'GET' | 'HEAD',
   target: { url: URL; address: string; family: number },
   headers: Record<string, string>,
   signal: AbortSignal | undefined,
@@ -193,7 +197,7 @@ function send(
     const req = request(
       url,
       {
-        method: 'GET',
+        method,
         headers: { 'user-agent': 'cloudlet-image', ...headers },
         // NOTE: the connection goes to the address checked above, whatever DNS says now.
         lookup: (_h, opts, cb) => {

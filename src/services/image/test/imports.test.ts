@@ -248,7 +248,12 @@ describe('web-download allowed by name, limits while streaming', () => {
     })
     h = await startHarness({
       config: {
-        DEFAULT: { enabled_import_methods: METHODS, image_size_cap: 1_000_000, user_storage_quota: '3MB' },
+        DEFAULT: {
+          enabled_import_methods: METHODS,
+          image_size_cap: 1_000_000,
+          user_storage_quota: '3MB',
+          show_multiple_locations: true,
+        },
         glance_store: STORES,
         import_filtering_opts: { allowed_ports: [], allowed_internal_hosts: ['127.0.0.1'] },
       },
@@ -275,6 +280,30 @@ describe('web-download allowed by name, limits while streaming', () => {
     assert.equal(img.os_glance_import_task, undefined)
     const got = await call(h, 'alice', 'GET', `/v2/images/${id}/file`)
     assert.ok(got.raw.equals(DATA))
+  })
+
+  it('an http location makes a queued image active with the size its server gives; data read through it', async () => {
+    const id = await createImage(h, 'other')
+    const add = (url: string) =>
+      call(
+        h,
+        'other',
+        'PATCH',
+        `/v2/images/${id}`,
+        [{ op: 'add', path: '/locations/-', value: { url, metadata: {} } }],
+        PATCH,
+      )
+    assert.equal((await add(`http://127.0.0.1:${srv.port}/missing`)).status, 400)
+    const r = await add(`http://127.0.0.1:${srv.port}/img`)
+    assert.equal(r.status, 200)
+    assert.equal(r.json.status, 'active')
+    assert.equal(r.json.size, DATA.length)
+    assert.equal((await h.repo().usage('p-other')).bytes, DATA.length)
+    const got = await call(h, 'other', 'GET', `/v2/images/${id}/file`)
+    assert.equal(got.status, 200)
+    assert.ok(got.raw.equals(DATA))
+    assert.equal((await call(h, 'other', 'DELETE', `/v2/images/${id}`)).status, 204)
+    assert.equal((await h.repo().usage('p-other')).bytes, 0)
   })
 
   it('stops a stream past image_size_cap midway; nothing is left', async () => {
