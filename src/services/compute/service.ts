@@ -13,8 +13,10 @@ import { IdentityLimitsApi } from './clients/identity.js'
 import { ImageApi } from './clients/image.js'
 import { NetworkApi } from './clients/network.js'
 import { PlacementApi } from './clients/placement.js'
-import { Conductor } from './conductor/conductor.js'
+import { Conductor, type Notifier } from './conductor/conductor.js'
 import { HostStates } from './conductor/host-states.js'
+import { Moves } from './conductor/moves.js'
+import { startOperationTasks } from './conductor/operation-tasks.js'
 import { DestinationSelector } from './conductor/select-destinations.js'
 import type { ComputeConfig } from './config.js'
 import { Aggregates } from './domain/aggregates.js'
@@ -22,10 +24,12 @@ import { AvailabilityZones } from './domain/availability-zones.js'
 import { Flavors } from './domain/flavors.js'
 import { type ComputeHosts, NO_COMPUTE_HOSTS, registryHosts } from './domain/hosts.js'
 import { Keypairs } from './domain/keypairs.js'
+import { Migrations } from './domain/migrations.js'
 import { Quotas } from './domain/quotas.js'
 import { SchedulerExplainer } from './domain/scheduler-explain.js'
 import { ServerActions } from './domain/server-actions.js'
 import { ServerGroups } from './domain/server-groups.js'
+import { ServerOperations } from './domain/server-operations.js'
 import { type ConductorQueue, Servers } from './domain/servers.js'
 import { ComputeServices } from './domain/services.js'
 import { TenantUsages } from './domain/tenant-usage.js'
@@ -51,6 +55,7 @@ import { ActionRepo } from './storage/action.repo.js'
 import { AggregateRepo } from './storage/aggregate.repo.js'
 import { FlavorRepo } from './storage/flavor.repo.js'
 import { KeypairRepo } from './storage/keypair.repo.js'
+import { MigrationRepo } from './storage/migration.repo.js'
 import { QuotaRepo } from './storage/quota.repo.js'
 import type { ComputeDatabase } from './storage/schema.js'
 import { ServerRepo } from './storage/server.repo.js'
@@ -108,6 +113,7 @@ function serverUsage(repo: ServerRepo, placement: PlacementApi, config: ComputeC
 interface Built {
   deps: ComputeDeps
   serverRepo: ServerRepo
+  migrationRepo: MigrationRepo
   actions: ActionRepo
   placement: PlacementApi
   aggregates: Aggregates
@@ -129,6 +135,7 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
   const placement = new PlacementApi(ctx.client('placement'))
   const serverRepo = new ServerRepo(db, dialect)
   const actions = new ActionRepo(db, dialect)
+  const migrationRepo = new MigrationRepo(db, dialect)
   const keypairRepo = new KeypairRepo(db, dialect)
   const groupRepo = new ServerGroupRepo(db, dialect)
   const quotas = new Quotas(
@@ -219,9 +226,23 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     binary === 'nova-compute'
       ? ((await aggregates.zonesOfHosts([host])).get(host) ?? config.DEFAULT.default_availability_zone)
       : config.DEFAULT.internal_service_availability_zone
+  const operations = new ServerOperations({
+    servers,
+    repo: serverRepo,
+    migrations: migrationRepo,
+    actions,
+    flavors,
+    hosts,
+    zones,
+    queue,
+    ...(agents ? { agents } : {}),
+    config,
+  })
   const deps: ComputeDeps = {
     config,
     prefix: COMPUTE_PREFIX,
+    operations,
+    migrations: new Migrations(migrationRepo),
     flavors,
     keypairs,
     groups,
@@ -267,7 +288,16 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
       maxPlacementResults: config.scheduler.max_placement_results,
     }),
   }
-  return { deps, serverRepo, actions, placement, aggregates, groups, ...(outbox ? { outbox } : {}) }
+  return {
+    deps,
+    serverRepo,
+    migrationRepo,
+    actions,
+    placement,
+    aggregates,
+    groups,
+    ...(outbox ? { outbox } : {}),
+  }
 }
 
 /** The started workers, for tests and `cloudlet` to wait on. */
@@ -318,7 +348,37 @@ export async function createCompute(
     stops.push(() => server.stop(2000))
   }
   if (bus && ctx.roles.has('conductor')) {
+    const selectDestinations = (a: SelectDestinationsArgs) =>
+      bus.call<SelectDestinationsReply>({ topic: SCHEDULER_TOPIC }, 'select_destinations', a, {
+        namespace: SCHEDULER_NAMESPACE,
+        version: SCHEDULER_VERSION,
+        // NOTE: as upstream, scheduling waits [DEFAULT] long_rpc_timeout: decisions run
+        // one at a time per scheduler, so a burst's last request waits for all before it.
+        timeout: config.DEFAULT.long_rpc_timeout,
+      })
+    const notify: Notifier = (eventType, payload, priority) =>
+      bus.notify({
+        publisherId: `nova-conductor:${ctx.hostName}`,
+        eventType,
+        priority: priority ?? 'info',
+        payload,
+      })
+    const agents = busAgents(bus, timeout)
+    const moves = new Moves({
+      servers: serverRepo,
+      migrations: built.migrationRepo,
+      actions,
+      placement,
+      agents,
+      selectDestinations,
+      notify,
+      logger: ctx.logger,
+      allowResizeToSameHost: config.DEFAULT.allow_resize_to_same_host,
+      shelvedOffloadTime: config.DEFAULT.shelved_offload_time,
+      maxAttempts: config.scheduler.max_attempts,
+    })
     const c = new Conductor({
+      operations: moves,
       servers: serverRepo,
       actions,
       placement,
@@ -350,12 +410,20 @@ export async function createCompute(
           build_instances: (a) => c.buildInstances(a),
           delete_instance: (a) => c.deleteInstance(a),
           server_action: (a) => c.serverAction(a),
+          server_operation: (a) => c.serverOperation(a),
         },
       },
     ])
     stops.push(async () => {
       await server.stop(2000)
       await c.close()
+    })
+    startOperationTasks(ctx.tasks, config, {
+      servers: serverRepo,
+      migrations: built.migrationRepo,
+      actions,
+      conductor: c,
+      logger: ctx.logger,
     })
     const interval = config.DEFAULT.reclaim_instance_interval
     if (interval > 0)

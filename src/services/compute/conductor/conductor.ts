@@ -43,6 +43,7 @@ import type {
   SelectionMessage,
   ServerActionArgs,
   ServerActionName,
+  ServerOperationArgs,
 } from '../rpc.js'
 import type { ActionRepo } from '../storage/action.repo.js'
 import type { InstanceRow, ServerRepo } from '../storage/server.repo.js'
@@ -62,6 +63,11 @@ export interface ConductorDeps {
   notify: Notifier
   logger: Logger
   maxAttempts: number
+  /** Resize, migrations, shelve, rescue, ... (moves.ts); absent: refused. */
+  operations?: {
+    run(args: ServerOperationArgs): Promise<void>
+    onDeleted(uuid: string): Promise<void>
+  }
 }
 
 const BUILD_EVENT = 'compute__do_build_and_run_instance'
@@ -121,6 +127,16 @@ export class Conductor {
   serverAction(args: ServerActionArgs): { accepted: true } {
     const previous = this.inflight.get(args.instance_uuid)
     const work = (previous ?? Promise.resolve()).then(() => this.act(args))
+    this.track([args.instance_uuid], work)
+    return { accepted: true }
+  }
+
+  /** Takes an operation (moves.ts); answers at once (after any work in flight on the server). */
+  serverOperation(args: ServerOperationArgs): { accepted: true } {
+    const ops = this.d.operations
+    if (!ops) throw new Error('this conductor runs no server operations')
+    const previous = this.inflight.get(args.instance_uuid)
+    const work = (previous ?? Promise.resolve()).then(() => ops.run(args))
     this.track([args.instance_uuid], work)
     return { accepted: true }
   }
@@ -350,6 +366,7 @@ export class Conductor {
       }
     }
     await this.d.placement.release(uuid)
+    await this.d.operations?.onDeleted(uuid)
     await this.d.servers.markDeleted(uuid)
     if (action) await this.d.actions.finish(action.id)
     await this.notify('instance.delete.end', {

@@ -114,7 +114,7 @@ export interface ConductorQueue {
   /** Writes the message in the caller's transaction (the durable outbox). */
   add(
     trx: Transaction<ComputeDatabase>,
-    method: 'build_instances' | 'delete_instance' | 'server_action',
+    method: 'build_instances' | 'delete_instance' | 'server_action' | 'server_operation',
     args: object,
   ): Promise<void>
   /** Sends what committed transactions added. */
@@ -138,8 +138,16 @@ export interface ServersDeps {
   config: ComputeConfig
 }
 
+/** Task states of a resize or cold migration in flight (API status RESIZE). */
+const RESIZE_TASKS = ['resize_prep', 'resize_migrating', 'resize_migrated', 'resize_finish']
+
 /** Upstream's API status for a vm_state (and a few task states). */
 export function statusOf(vmState: string, taskState: string | null): string {
+  if (taskState && RESIZE_TASKS.includes(taskState) && (vmState === 'active' || vmState === 'stopped'))
+    return 'RESIZE'
+  if (taskState === 'resize_reverting' && ['active', 'stopped', 'resized'].includes(vmState))
+    return 'REVERT_RESIZE'
+  if (taskState === 'migrating' && vmState === 'paused') return 'MIGRATING'
   switch (vmState) {
     case 'active':
       if (taskState === 'rebooting' || taskState === 'reboot_pending' || taskState === 'reboot_started')
@@ -228,6 +236,12 @@ export function statusFilter(
       return { vmStates: ['shelved'] }
     case 'SHELVED_OFFLOADED':
       return { vmStates: ['shelved_offloaded'] }
+    case 'RESIZE':
+      return { vmStates: ['active', 'stopped'], taskStates: RESIZE_TASKS }
+    case 'REVERT_RESIZE':
+      return { vmStates: ['active', 'stopped', 'resized'], taskStates: ['resize_reverting'] }
+    case 'MIGRATING':
+      return { vmStates: ['active', 'paused'], taskStates: ['migrating'] }
     case 'REBOOT':
       return { vmStates: ['active'], taskStates: ['rebooting', 'reboot_pending', 'reboot_started'] }
     case 'HARD_REBOOT':

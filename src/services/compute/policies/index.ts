@@ -10,6 +10,7 @@ import { KEYPAIR_RULES } from './keypairs.js'
 import { QUOTA_RULES } from './quotas.js'
 import { SCHEDULER_RULES } from './scheduler.js'
 import { SERVER_GROUP_RULES } from './server-groups.js'
+import { OPERATION_RULES } from './server-operations.js'
 import { SERVER_RULES } from './servers.js'
 
 export { AGGREGATE } from './aggregates.js'
@@ -18,6 +19,7 @@ export { KEYPAIR } from './keypairs.js'
 export { QUOTA } from './quotas.js'
 export { SCHEDULER } from './scheduler.js'
 export { SERVER_GROUP } from './server-groups.js'
+export { OPERATION } from './server-operations.js'
 export { SERVER } from './servers.js'
 
 export const COMPUTE_RULES: readonly RuleDefault[] = [
@@ -29,4 +31,5 @@ export const COMPUTE_RULES: readonly RuleDefault[] = [
   ...QUOTA_RULES,
   ...SERVER_RULES,
   ...SCHEDULER_RULES,
+  ...OPERATION_RULES,
 ]

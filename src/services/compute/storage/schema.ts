@@ -233,6 +233,39 @@ export interface InstanceExternalEventsTable {
   created_at: string
 }
 
+/** A resize, cold or live migration, or evacuation (upstream's `migrations`). */
+export interface MigrationsTable {
+  id: Generated<number>
+  uuid: string
+  instance_uuid: string
+  /** `resize`, `migration`, `live-migration`, `evacuation`. */
+  migration_type: string
+  status: string
+  source_compute: string | null
+  source_node: string | null
+  dest_compute: string | null
+  dest_node: string | null
+  dest_host: string | null
+  old_instance_type_id: number | null
+  new_instance_type_id: number | null
+  /** The flavors (JSON, as instances keep theirs) before and after. */
+  old_flavor: string
+  new_flavor: string
+  /** The vm_state a revert or rollback restores. */
+  old_vm_state: string
+  hidden: number
+  project_id: string
+  user_id: string
+  memory_total: number | null
+  memory_processed: number | null
+  memory_remaining: number | null
+  disk_total: number | null
+  disk_processed: number | null
+  disk_remaining: number | null
+  created_at: string
+  updated_at: string | null
+}
+
 export interface ProjectQuotaLocksTable {
   project_id: string
 }
@@ -249,6 +282,7 @@ export interface ComputeDatabase {
   instance_actions_events: InstanceActionsEventsTable
   instance_external_events: InstanceExternalEventsTable
   project_quota_locks: ProjectQuotaLocksTable
+  migrations: MigrationsTable
   flavors: FlavorsTable
   flavor_projects: FlavorProjectsTable
   flavor_extra_specs: FlavorExtraSpecsTable

@@ -6,6 +6,7 @@ import { initial } from './0001-initial.js'
 import { defaultFlavors } from './0002-default-flavors.js'
 import { servers } from './0003-servers.js'
 import { serverPassword } from './0004-server-password.js'
+import { serverMigrations } from './0005-server-migrations.js'
 
 export const computeMigrations: readonly NamedMigration[] = [
   initial,
@@ -15,4 +16,5 @@ export const computeMigrations: readonly NamedMigration[] = [
   // same transaction as its instance.
   ...busMigrations,
   serverPassword,
+  serverMigrations,
 ]
