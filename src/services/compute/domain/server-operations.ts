@@ -287,13 +287,15 @@ export class ServerOperations {
       if (await this.d.migrations.updateIf(mig.uuid, early, { status: 'cancelled' })) return
     }
     if (mig.status !== 'running') throw new MigrationStateInvalid(mig, server.uuid, 'abort live migration')
-    if (!(await this.d.migrations.updateIf(mig.uuid, ['running'], { status: 'cancelled' })))
-      throw new MigrationStateInvalid(mig, server.uuid, 'abort live migration')
-    await this.d
-      .agents!.operation(mig.source_compute!, 'live_migration_abort', {
+    // NOTE: the hypervisor decides: a transfer that already switched over cannot be
+    // stopped (400); one that stops is rolled back by the conductor (`cancelled`).
+    try {
+      await this.d.agents!.operation(mig.source_compute!, 'live_migration_abort', {
         instance_uuid: server.uuid,
       })
-      .catch(() => {})
+    } catch (e) {
+      throw new MigrationStateInvalid(mig, server.uuid, 'abort live migration', (e as Error).message)
+    }
   }
 
   private async liveMigration(server: Server, migrationId: number): Promise<MigrationRow> {

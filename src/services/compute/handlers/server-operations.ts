@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ComputeNotFound } from '../errors.js'
 import { OPERATION } from '../policies/index.js'
 import * as OP from '../schemas/server-operations.js'
 import { toBool } from '../schemas/types.js'
@@ -132,6 +133,8 @@ export async function serverOperation(
       await ops.unrescue(caller, s, req.id)
       return reply.code(202).send()
     default:
+      // NOTE: an action below its microversion is a 404, as upstream's versioned methods.
+      if (!v.gte('2.17')) throw new ComputeNotFound()
       validateBody(OP.nullAction('trigger_crash_dump'), body)
       await ops.triggerCrashDump(caller, s, req.id)
       return reply.code(202).send()
