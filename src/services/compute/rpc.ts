@@ -96,6 +96,8 @@ export interface SelectDestinationsArgs {
   instance_uuids: string[]
   /** Hosts tried before for a reschedule (or a move's source); never chosen again. */
   ignore_hosts?: string[]
+  /** A move of an existing server: the create's requested destination no longer applies. */
+  move?: boolean
   /** A move: the flavor the server moves to (a resize's new one). */
   flavor?: InstanceFlavor
   /** A move: only this host (and node). */

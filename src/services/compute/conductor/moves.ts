@@ -694,7 +694,7 @@ export class Moves {
   ): Promise<SelectionMessage[]> {
     let reply: SelectDestinationsReply
     try {
-      reply = await this.d.selectDestinations({ instance_uuids: [row.uuid], ...extra })
+      reply = await this.d.selectDestinations({ instance_uuids: [row.uuid], move: true, ...extra })
     } catch (e) {
       throw new StepFailed('schedule', `No valid host was found. ${(e as Error).message}`)
     }

@@ -148,7 +148,7 @@ export class DestinationSelector {
       ...(group ? { group } : {}),
       ...(args.destination
         ? { requestedDestination: args.destination }
-        : request.destination && !args.flavor && args.availability_zone === undefined
+        : request.destination && !args.move
           ? { requestedDestination: request.destination }
           : {}),
       ...(ignore.length ? { ignoreHosts: ignore } : {}),
