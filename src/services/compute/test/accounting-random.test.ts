@@ -94,7 +94,10 @@ describe('placement accounting under random operations and failures', () => {
       } else {
         const [body, version] = BODIES[op]!(r, s.flavor.original_name === 'm1.tiny' ? '1' : '2')
         const res = await c.t.call('POST', `${S}/${id}/action`, { as: ADMIN, version, body })
-        assert.ok(res.status < 300, `step ${step}: ${op} on ${s.status}: ${res.status} ${JSON.stringify(res.body)}`)
+        assert.ok(
+          res.status < 300,
+          `step ${step}: ${op} on ${s.status}: ${res.status} ${JSON.stringify(res.body)}`,
+        )
         await waitStatus(c.t, id, Object.keys(MOVES), 20_000)
       }
       await idle(c.compute)

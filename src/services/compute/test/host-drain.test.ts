@@ -18,7 +18,9 @@ describe('host drain and evacuate', () => {
   let c: OpsCloud
   let api: ComputeCaller
   before(async () => {
-    c = await startOpsCloud({ hosts: 4, config: { DEFAULT: { shelved_offload_time: -1 }, quota: { instances: -1, cores: -1, ram: -1 } },
+    c = await startOpsCloud({
+      hosts: 4,
+      config: { DEFAULT: { shelved_offload_time: -1 }, quota: { instances: -1, cores: -1, ram: -1 } },
     })
     api = {
       request: async (method, path, body, version) => {
@@ -95,7 +97,9 @@ describe('host drain and evacuate', () => {
     )
     // nobody went to ERROR; the moved ones run elsewhere in their own state
     const all = await c.t.call('GET', `${S}/detail?all_tenants=1`, { as: ADMIN, version: '2.53' })
-    const byId = new Map<string, Record<string, unknown>>(all.body.servers.map((s: { id: string }) => [s.id, s]))
+    const byId = new Map<string, Record<string, unknown>>(
+      all.body.servers.map((s: { id: string }) => [s.id, s]),
+    )
     for (const id of ids) assert.notEqual(byId.get(id)?.status, 'ERROR')
     for (const id of ids.slice(0, 5)) assert.equal(byId.get(id)?.status, 'SHUTOFF')
     for (const id of ids.slice(5, 7)) assert.equal(byId.get(id)?.status, 'PAUSED')

@@ -31,6 +31,9 @@ export interface OpsCloud {
   close(): Promise<void>
 }
 
+/** Each cloud's compute database, for idle(). */
+const DATABASES = new WeakMap<ComputeInstance, import('kysely').Kysely<ComputeDatabase>>()
+
 const serviceTokenModule: AnyServiceModule = {
   name: 'test-service-token',
   serviceType: 'test-service-token',
@@ -97,6 +100,7 @@ export async function startOpsCloud(
   const imageId = img.body.id as string
   const db = t.host.modules.find((m) => m.module.name === 'compute')!
     .db as unknown as import('kysely').Kysely<ComputeDatabase>
+  DATABASES.set(instance, db)
   const cloud: OpsCloud = {
     t,
     compute: instance,
@@ -212,11 +216,20 @@ export async function waitStatus(
   }
 }
 
-/** Waits until the conductor has nothing in flight. */
+/**
+ * Waits until the conductor has nothing in flight and no confirm is waiting for it (a
+ * confirm sets no task state: its migration says `confirming` until it is done).
+ */
 export async function idle(compute: ComputeInstance, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs
   await new Promise((r) => setTimeout(r, 5))
-  while (compute.conductor?.busy) {
+  const db = DATABASES.get(compute)
+  const confirming = async () =>
+    db
+      ? (await db.selectFrom('migrations').select('id').where('status', '=', 'confirming').execute()).length >
+        0
+      : false
+  while (compute.conductor?.busy || (await confirming())) {
     if (Date.now() > until) throw new Error('the conductor did not settle')
     await new Promise((r) => setTimeout(r, 5))
   }
