@@ -178,6 +178,7 @@ describe('server operations with the openstack CLI', { timeout: 1_200_000 }, () 
     const from = await hostOf(id)
     const up = await openstack(admin, ['server', 'evacuate', id])
     assert.notEqual(up.code, 0)
+    assert.match(up.stderr, /still in use.*HTTP 400/s)
     await ok([
       '--os-compute-api-version',
       '2.11',
@@ -188,7 +189,12 @@ describe('server operations with the openstack CLI', { timeout: 1_200_000 }, () 
       from,
       'nova-compute',
     ])
-    await ok(['server', 'evacuate', '--wait', id])
+    // NOTE: openstackclient 6.0.0 sends the evacuate, then reads the server from what
+    // novaclient answers for it (a tuple) and fails with "'TupleWithMeta' object has no
+    // attribute ..." whatever the cloud said (upstream Nova too); the request was sent,
+    // so the test checks the server itself.
+    const sent = await openstack(admin, ['server', 'evacuate', id])
+    if (sent.code !== 0) assert.match(sent.stderr, /TupleWithMeta/)
     const s = await waitFor(id, 'ACTIVE')
     assert.notEqual(s['OS-EXT-SRV-ATTR:host'], from)
     await ok(['--os-compute-api-version', '2.11', 'compute', 'service', 'set', '--up', from, 'nova-compute'])
