@@ -13,6 +13,7 @@ import { IdentityLimitsApi } from './clients/identity.js'
 import { ImageApi } from './clients/image.js'
 import { NetworkApi } from './clients/network.js'
 import { PlacementApi } from './clients/placement.js'
+import { ShelvedImages } from './clients/shelved-images.js'
 import { Conductor, type Notifier } from './conductor/conductor.js'
 import { HostStates } from './conductor/host-states.js'
 import { Moves } from './conductor/moves.js'
@@ -55,7 +56,7 @@ import { ActionRepo } from './storage/action.repo.js'
 import { AggregateRepo } from './storage/aggregate.repo.js'
 import { FlavorRepo } from './storage/flavor.repo.js'
 import { KeypairRepo } from './storage/keypair.repo.js'
-import { MigrationRepo } from './storage/migration.repo.js'
+import { MigrationRepo, SystemMetadataRepo } from './storage/migration.repo.js'
 import { QuotaRepo } from './storage/quota.repo.js'
 import type { ComputeDatabase } from './storage/schema.js'
 import { ServerRepo } from './storage/server.repo.js'
@@ -376,6 +377,8 @@ export async function createCompute(
       allowResizeToSameHost: config.DEFAULT.allow_resize_to_same_host,
       shelvedOffloadTime: config.DEFAULT.shelved_offload_time,
       maxAttempts: config.scheduler.max_attempts,
+      shelvedImages: new ShelvedImages(ctx.client('image')),
+      systemMetadata: new SystemMetadataRepo(ctx.db),
     })
     const c = new Conductor({
       operations: moves,

@@ -28,7 +28,8 @@
  */
 import type { Logger } from 'pino'
 import type { PlacementApi } from '../clients/placement.js'
-import { type InstanceFlavor, POWER } from '../domain/servers.js'
+import type { ShelvedImages } from '../clients/shelved-images.js'
+import { type InstanceFlavor, type InstanceImage, POWER } from '../domain/servers.js'
 import type {
   AgentApi,
   InstanceStateReport,
@@ -38,7 +39,7 @@ import type {
   ServerOperationArgs,
 } from '../rpc.js'
 import type { ActionRepo } from '../storage/action.repo.js'
-import type { MigrationRepo, MigrationRow } from '../storage/migration.repo.js'
+import type { MigrationRepo, MigrationRow, SystemMetadataRepo } from '../storage/migration.repo.js'
 import type { InstanceRow, ServerRepo } from '../storage/server.repo.js'
 import { instanceMessage, type Notifier } from './conductor.js'
 
@@ -55,6 +56,9 @@ export interface MovesDeps {
   /** `[DEFAULT] shelved_offload_time`: 0 offloads at once, -1 never. */
   shelvedOffloadTime: number
   maxAttempts: number
+  /** The `<name>-shelved` image records; absent: none is made. */
+  shelvedImages?: ShelvedImages
+  systemMetadata?: SystemMetadataRepo
 }
 
 /** Migration statuses of a move still holding resources on two hosts. */
@@ -528,6 +532,7 @@ export class Moves {
       await this.fault(row, ok, row.host)
       return false
     }
+    await this.shelvedImage(row)
     await this.d.servers.updateIf(row.uuid, ['shelving'], {
       vm_state: 'shelved',
       task_state: this.d.shelvedOffloadTime === 0 ? 'shelving_offloading' : null,
@@ -579,7 +584,10 @@ export class Moves {
         ...(ok === true ? { vm_state: 'active', power_state: report?.power_state ?? POWER.RUNNING } : {}),
       })
       if (ok !== true) await this.fault(row, ok, row.host)
-      else await this.notify('instance.unshelve.end', { ...row, vm_state: 'active' })
+      else {
+        await this.dropShelvedImage(row)
+        await this.notify('instance.unshelve.end', { ...row, vm_state: 'active' })
+      }
       return ok === true
     }
     let targets: SelectionMessage[]
@@ -613,6 +621,7 @@ export class Moves {
           task_state: null,
           power_state: report?.power_state ?? POWER.RUNNING,
         })
+        await this.dropShelvedImage(row)
         await this.notify('instance.unshelve.end', { ...row, vm_state: 'active', host: sel.host })
         return true
       }
@@ -626,6 +635,35 @@ export class Moves {
     })
     await this.fault(row, lastError || 'No valid host was found.', null)
     return false
+  }
+
+  /** The `<name>-shelved` image record, its id kept as upstream's `shelved_image_id`. */
+  private async shelvedImage(row: InstanceRow): Promise<void> {
+    const { shelvedImages, systemMetadata } = this.d
+    if (!shelvedImages || !systemMetadata) return
+    try {
+      const id = await shelvedImages.create({
+        uuid: row.uuid,
+        name: row.display_name,
+        projectId: row.project_id,
+        image: JSON.parse(row.image) as InstanceImage,
+      })
+      await systemMetadata.set(row.uuid, 'shelved_image_id', id)
+    } catch (err) {
+      // NOTE: the server is shelved either way; the image is a record of it.
+      this.d.logger.warn({ err, instance: row.uuid }, 'the shelved image record was not made')
+    }
+  }
+
+  private async dropShelvedImage(row: InstanceRow): Promise<void> {
+    const { shelvedImages, systemMetadata } = this.d
+    if (!shelvedImages || !systemMetadata) return
+    const id = await systemMetadata.get(row.uuid, 'shelved_image_id')
+    if (!id) return
+    await shelvedImages
+      .delete(id)
+      .catch((err: unknown) => this.d.logger.warn({ err, image: id }, 'shelved image not deleted'))
+    await systemMetadata.delete(row.uuid, 'shelved_image_id')
   }
 
   // --- rescue, crash dump

@@ -122,3 +122,37 @@ export class MigrationRepo {
     return this.db.selectFrom('migrations').selectAll().where('status', 'in', statuses).execute()
   }
 }
+
+/** A server's system metadata (`instance_system_metadata`), e.g. `shelved_image_id`. */
+export class SystemMetadataRepo {
+  constructor(private readonly db: Kysely<ComputeDatabase>) {}
+
+  async get(uuid: string, key: string): Promise<string | null | undefined> {
+    const row = await this.db
+      .selectFrom('instance_system_metadata')
+      .select('value')
+      .where('instance_uuid', '=', uuid)
+      .where('key', '=', key)
+      .executeTakeFirst()
+    return row?.value
+  }
+
+  async set(uuid: string, key: string, value: string | null): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .deleteFrom('instance_system_metadata')
+        .where('instance_uuid', '=', uuid)
+        .where('key', '=', key)
+        .execute()
+      await trx.insertInto('instance_system_metadata').values({ instance_uuid: uuid, key, value }).execute()
+    })
+  }
+
+  async delete(uuid: string, key: string): Promise<void> {
+    await this.db
+      .deleteFrom('instance_system_metadata')
+      .where('instance_uuid', '=', uuid)
+      .where('key', '=', key)
+      .execute()
+  }
+}

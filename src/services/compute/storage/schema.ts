@@ -266,6 +266,13 @@ export interface MigrationsTable {
   updated_at: string | null
 }
 
+/** What compute keeps about a server that users do not set (upstream's system metadata). */
+export interface InstanceSystemMetadataTable {
+  instance_uuid: string
+  key: string
+  value: string | null
+}
+
 export interface ProjectQuotaLocksTable {
   project_id: string
 }
@@ -283,6 +290,7 @@ export interface ComputeDatabase {
   instance_external_events: InstanceExternalEventsTable
   project_quota_locks: ProjectQuotaLocksTable
   migrations: MigrationsTable
+  instance_system_metadata: InstanceSystemMetadataTable
   flavors: FlavorsTable
   flavor_projects: FlavorProjectsTable
   flavor_extra_specs: FlavorExtraSpecsTable

@@ -207,6 +207,10 @@ describe('live migration, evacuate, shelve, rescue', () => {
     await c.accounting()
     const held = await c.t.call('GET', `/placement/allocations/${id}`, { as: ADMIN, version: '1.39' })
     assert.deepEqual(held.body.allocations, {})
+    // the shelve's image record, the owner's to see, goes when the server is unshelved
+    const shelvedImages = async () =>
+      (await c.t.call('GET', '/image/v2/images?name=sh-shelved', { as: MEMBER })).body.images as { id: string }[]
+    assert.equal((await shelvedImages()).length, 1)
     const badZone = await act(id, { unshelve: { availability_zone: 'atlantis' } }, MEMBER, '2.77')
     assert.equal(badZone.status, 400)
     assert.equal((await act(id, { unshelve: { availability_zone: 'nova' } }, MEMBER, '2.77')).status, 202)
@@ -214,6 +218,7 @@ describe('live migration, evacuate, shelve, rescue', () => {
     assert.equal(back.status, 'ACTIVE')
     assert.equal(back['OS-EXT-AZ:availability_zone'], 'nova')
     await idle(c.compute)
+    assert.equal((await shelvedImages()).length, 0)
     await c.accounting()
     // shelve again, then to a named host (admin, 2.91)
     assert.equal((await act(id, { shelve: null }, MEMBER)).status, 202)

@@ -4,7 +4,8 @@
  * after, and its status. While a move is in flight the record is also the placement
  * consumer holding the source host's resources, so its uuid matters beyond the API.
  * `old_vm_state` is what a revert or a rollback puts back (upstream keeps it in the
- * instance's system metadata).
+ * instance's system metadata). Also upstream's `instance_system_metadata`: what compute
+ * keeps about a server that users do not set (a shelved server's image).
  */
 import { type ColumnDefinitionBuilder, type Kysely, PostgresAdapter } from 'kysely'
 import type { NamedMigration } from '../../../../kernel/db/index.js'
@@ -54,6 +55,13 @@ export const serverMigrations: NamedMigration = {
       .createIndex('migrations_instance_idx')
       .on('migrations')
       .columns(['instance_uuid'])
+      .execute()
+    await db.schema
+      .createTable('instance_system_metadata')
+      .addColumn('instance_uuid', 'varchar(36)', (c) => c.notNull())
+      .addColumn('key', 'varchar(255)', (c) => c.notNull())
+      .addColumn('value', 'text')
+      .addPrimaryKeyConstraint('instance_system_metadata_pk', ['instance_uuid', 'key'])
       .execute()
     await db.schema
       .createIndex('migrations_status_idx')
