@@ -49,16 +49,16 @@ export async function serverOperation(
       return reply.code(202).send()
     }
     case 'confirmResize':
-      validateBody(OP.nullAction('confirmResize'), body)
+      validateBody(OP.anyAction('confirmResize'), body)
       await ops.confirmResize(caller, s, req.id)
       return reply.code(204).send()
     case 'revertResize':
-      validateBody(OP.nullAction('revertResize'), body)
+      validateBody(OP.anyAction('revertResize'), body)
       await ops.revertResize(caller, s, req.id)
       return reply.code(202).send()
     case 'migrate': {
       validateBody(OP.migrate(v), body)
-      const host = (body.migrate as { host?: string | null } | null)?.host ?? undefined
+      const host = v.gte('2.56') ? ((body.migrate as { host?: string | null } | null)?.host ?? undefined) : undefined
       await ops.migrate(caller, s, host, req.id)
       return reply.code(202).send()
     }
@@ -96,11 +96,11 @@ export async function serverOperation(
       return reply.code(200).send()
     }
     case 'shelve':
-      validateBody(OP.nullAction('shelve'), body)
+      validateBody(OP.anyAction('shelve'), body)
       await ops.shelve(caller, s, req.id)
       return reply.code(202).send()
     case 'shelveOffload':
-      validateBody(OP.nullAction('shelveOffload'), body)
+      validateBody(OP.anyAction('shelveOffload'), body)
       await ops.shelveOffload(caller, s, req.id)
       return reply.code(202).send()
     case 'unshelve': {
@@ -129,7 +129,7 @@ export async function serverOperation(
       return reply.code(200).send({ adminPass: r.adminPass ?? password() })
     }
     case 'unrescue':
-      validateBody(OP.nullAction('unrescue'), body)
+      validateBody(OP.anyAction('unrescue'), body)
       await ops.unrescue(caller, s, req.id)
       return reply.code(202).send()
     default:

@@ -29,7 +29,8 @@ export const RESIZE = action('resize', {
 })
 
 export function migrate(v: Version) {
-  if (!v.gte('2.56')) return action('migrate', { type: 'null' })
+  // NOTE: before 2.56 upstream validates no body: `{"migrate": {}}` is taken as null.
+  if (!v.gte('2.56')) return action('migrate', {})
   return action('migrate', {
     type: ['object', 'null'],
     properties: { host: { ...hostname, type: ['string', 'null'] } },
@@ -96,6 +97,12 @@ export const RESCUE = action('rescue', {
   additionalProperties: false,
 })
 
+/** An action upstream takes with any body (it validates none). */
+export function anyAction(name: string) {
+  return action(name, {})
+}
+
+/** An action whose value must be null (trigger_crash_dump). */
 export function nullAction(name: string) {
   return action(name, { type: 'null' })
 }
