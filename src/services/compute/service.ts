@@ -237,6 +237,7 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     zones,
     queue,
     ...(agents ? { agents } : {}),
+    quotas,
     config,
   })
   const deps: ComputeDeps = {

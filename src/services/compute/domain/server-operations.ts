@@ -33,6 +33,7 @@ import {
   ServerInvalidState,
   ServerLocked,
   ServerNotReady,
+  ServerQuotaExceeded,
 } from '../errors.js'
 import type { AgentApi, ServerOperationArgs, ServerOperationName } from '../rpc.js'
 import type { ActionRepo } from '../storage/action.repo.js'
@@ -42,6 +43,7 @@ import type { AvailabilityZones } from './availability-zones.js'
 import type { Caller } from './caller.js'
 import type { Flavors } from './flavors.js'
 import type { ComputeHosts } from './hosts.js'
+import type { Quotas } from './quotas.js'
 import type { ConductorQueue, InstanceFlavor, Server, Servers } from './servers.js'
 import { POWER } from './servers.js'
 
@@ -55,6 +57,7 @@ export interface ServerOperationsDeps {
   zones: AvailabilityZones
   queue: ConductorQueue
   agents?: AgentApi
+  quotas: Quotas
   config: ComputeConfig
 }
 
@@ -87,6 +90,7 @@ export class ServerOperations {
       throw new ComputeBadRequest(
         'Server disk was unable to be resized because: Resize to zero disk flavor is not allowed.',
       )
+    await this.checkResizeQuota(server, current, flavor)
     const newFlavor: InstanceFlavor = {
       flavorid: flavor.flavorid,
       name: flavor.name,
@@ -306,6 +310,28 @@ export class ServerOperations {
   }
 
   // --- internals
+
+  /** A resize that grows cores or RAM must fit the project's quota (403 as upstream). */
+  private async checkResizeQuota(
+    server: Server,
+    current: InstanceFlavor,
+    next: { vcpus: number; memory_mb: number },
+  ): Promise<void> {
+    const deltas = { cores: next.vcpus - current.vcpus, ram: next.memory_mb - current.memory_mb }
+    if (deltas.cores <= 0 && deltas.ram <= 0) return
+    const [limits, used] = await Promise.all([
+      this.d.quotas.limits(server.project_id, server.user_id),
+      this.d.quotas.usage(server.project_id, server.user_id),
+    ])
+    for (const r of ['cores', 'ram'] as const) {
+      const limit = limits[r] ?? -1
+      const inUse = used[r] ?? 0
+      if (deltas[r] > 0 && limit >= 0 && inUse + deltas[r] > limit)
+        throw new ServerQuotaExceeded(
+          `Quota exceeded for ${r}: Requested ${deltas[r]}, but already used ${inUse} of ${limit} ${r}`,
+        )
+    }
+  }
 
   private checkLock(caller: Caller, server: Server): void {
     if (server.locked && !caller.isAdmin) throw new ServerLocked(server.uuid)

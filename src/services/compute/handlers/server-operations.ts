@@ -58,7 +58,9 @@ export async function serverOperation(
       return reply.code(202).send()
     case 'migrate': {
       validateBody(OP.migrate(v), body)
-      const host = v.gte('2.56') ? ((body.migrate as { host?: string | null } | null)?.host ?? undefined) : undefined
+      const host = v.gte('2.56')
+        ? ((body.migrate as { host?: string | null } | null)?.host ?? undefined)
+        : undefined
       await ops.migrate(caller, s, host, req.id)
       return reply.code(202).send()
     }

@@ -209,7 +209,9 @@ describe('live migration, evacuate, shelve, rescue', () => {
     assert.deepEqual(held.body.allocations, {})
     // the shelve's image record, the owner's to see, goes when the server is unshelved
     const shelvedImages = async () =>
-      (await c.t.call('GET', '/image/v2/images?name=sh-shelved', { as: MEMBER })).body.images as { id: string }[]
+      (await c.t.call('GET', '/image/v2/images?name=sh-shelved', { as: MEMBER })).body.images as {
+        id: string
+      }[]
     assert.equal((await shelvedImages()).length, 1)
     const badZone = await act(id, { unshelve: { availability_zone: 'atlantis' } }, MEMBER, '2.77')
     assert.equal(badZone.status, 400)

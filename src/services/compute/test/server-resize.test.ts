@@ -217,6 +217,27 @@ describe('resize and cold migration', () => {
 })
 
 describe('resize options', () => {
+  it('refuses a resize over the cores quota with 403 and changes nothing', async () => {
+    const c = await startOpsCloud({ hosts: 2, config: { quota: { cores: 1 } } })
+    try {
+      const id = await c.boot('q', '1')
+      const r = await c.t.call('POST', `${S}/${id}/action`, {
+        as: MEMBER,
+        body: { resize: { flavorRef: '3' } },
+      })
+      assert.equal(r.status, 403, JSON.stringify(r.body))
+      assert.match(
+        r.body.forbidden.message,
+        /Quota exceeded for cores: Requested 1, but already used 1 of 1 cores/,
+      )
+      const s = await waitStatus(c.t, id, ['ACTIVE'])
+      assert.equal(s['OS-EXT-STS:task_state'], null)
+      await c.accounting()
+    } finally {
+      await c.close()
+    }
+  })
+
   it('confirms automatically after resize_confirm_window and may stay on its host when allowed', async () => {
     const c = await startOpsCloud({
       hosts: 1,
