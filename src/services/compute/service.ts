@@ -307,6 +307,8 @@ export interface ComputeInstance extends ServiceInstance {
   /** Resolves once placement answered and the agents, the outbox and the resume ran. */
   ready: Promise<void>
   conductor?: Conductor
+  /** The conductor's moves (resize, migrations, shelve, ...), for tests. */
+  moves?: Moves
 }
 
 export async function createCompute(
@@ -324,6 +326,7 @@ export async function createCompute(
   const timeout =
     (config as unknown as { DEFAULT: { rpc_response_timeout?: number } }).DEFAULT.rpc_response_timeout ?? 60
   let conductor: Conductor | undefined
+  let moves: Moves | undefined
 
   if (bus && ctx.roles.has('scheduler')) {
     const selector = new DestinationSelector({
@@ -366,7 +369,7 @@ export async function createCompute(
         payload,
       })
     const agents = busAgents(bus, timeout)
-    const moves = new Moves({
+    moves = new Moves({
       servers: serverRepo,
       migrations: built.migrationRepo,
       actions,
@@ -468,6 +471,9 @@ export async function createCompute(
     if (conductor) {
       const resumed = await conductor.resume()
       if (resumed) ctx.logger.info({ resumed }, 'resumed builds and deletes a stop interrupted')
+      const c = conductor
+      const moved = await moves?.resume((a) => c.serverOperation(a))
+      if (moved) ctx.logger.info({ moved }, 'moves a stop interrupted put right')
     }
     if (ctx.roles.has('api')) await built.outbox?.start()
   }
@@ -476,6 +482,7 @@ export async function createCompute(
     ...(ctx.roles.has('api') ? { plugin: computePlugin(deps, ctx.auth, enforcer) } : {}),
     ready,
     ...(conductor ? { conductor } : {}),
+    ...(moves ? { moves } : {}),
     started() {
       void ctx.tasks.spawn('start compute workers', () =>
         startWorkers()

@@ -156,6 +156,69 @@ export class Moves {
     if (action) await this.d.actions.finish(action.id, ok ? undefined : 'Error')
   }
 
+  /**
+   * Puts right what a stop interrupted: confirms and reverts run again (each step ends
+   * the same when repeated); a move caught between its steps is rolled back to where the
+   * guest is (the source: its hold goes back to the server; the destination: ERROR there,
+   * the hold dropped); operations without a migration lose their task state.
+   */
+  async resume(dispatch: (args: ServerOperationArgs) => void): Promise<number> {
+    let n = 0
+    const statuses = MIGRATION_IN_FLIGHT.filter((st) => st !== 'finished')
+    for (const m of await this.d.migrations.inStatuses(statuses)) {
+      n++
+      if (m.status === 'confirming' || m.status === 'reverting') {
+        const action = await this.d.actions.latest(
+          m.instance_uuid,
+          m.status === 'confirming' ? 'confirmResize' : 'revertResize',
+        )
+        dispatch({
+          instance_uuid: m.instance_uuid,
+          request_id: action?.request_id ?? `req-resume-${m.uuid}`,
+          operation: m.status === 'confirming' ? 'confirm_resize' : 'revert_resize',
+          migration_uuid: m.uuid,
+        })
+        continue
+      }
+      const [row] = await this.d.servers.rows([m.instance_uuid])
+      if (row?.deleted !== 0) {
+        await this.d.placement.release(m.uuid)
+        await this.d.migrations.update(m.uuid, { status: 'error' })
+        continue
+      }
+      const held = Object.keys((await this.d.placement.consumer(m.uuid)).allocations).length > 0
+      if (row.host === m.source_compute || !m.dest_compute) {
+        if (held) await this.restore(row, m)
+        await this.d.migrations.update(m.uuid, { status: 'error' })
+        await this.d.servers.update(row.uuid, {
+          host: m.source_compute,
+          node: m.source_node,
+          task_state: null,
+          ...flavorColumns(JSON.parse(m.old_flavor) as InstanceFlavor, m.old_instance_type_id),
+        })
+      } else {
+        await this.d.placement.release(m.uuid)
+        await this.d.migrations.update(m.uuid, { status: 'error' })
+        await this.error(row, 'the move was interrupted by a stop of the conductor', row.host)
+      }
+    }
+    for (const row of await this.d.servers.unfinished(OPERATION_TASK_STATES)) {
+      if (row.vm_state === 'building' || !row.task_state || row.task_state === 'rebuilding') continue
+      if (!OPERATION_TASK_STATES.includes(row.task_state)) continue
+      if (
+        row.task_state === 'unshelving' ||
+        (row.task_state === 'spawning' && row.vm_state === 'shelved_offloaded')
+      ) {
+        await this.d.placement.release(row.uuid)
+        await this.d.servers.update(row.uuid, { host: null, node: null, task_state: null })
+      } else if (!(await this.d.migrations.latestFor(row.uuid, statuses))) {
+        await this.d.servers.update(row.uuid, { task_state: null })
+      }
+      n++
+    }
+    return n
+  }
+
   /** A deleted server's moves in flight: their allocations go, the records end in `error`. */
   async onDeleted(uuid: string): Promise<void> {
     for (const m of await this.d.migrations.list({ instanceUuid: uuid, statuses: MIGRATION_IN_FLIGHT })) {

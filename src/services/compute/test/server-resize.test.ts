@@ -267,3 +267,92 @@ describe('resize options', () => {
     }
   })
 })
+
+describe('a move a stop interrupted', () => {
+  it('is rolled back to the source, and an accepted confirm is carried out', async () => {
+    const c = await startOpsCloud({ hosts: 2 })
+    try {
+      const db = c.t.host.modules.find((m) => m.module.name === 'compute')!
+        .db as unknown as import('kysely').Kysely<import('../storage/schema.js').ComputeDatabase>
+      const pl = (method: string, path: string, body?: unknown) =>
+        c.t.call(method, `/placement${path}`, { as: ADMIN, version: '1.39', ...(body ? { body } : {}) })
+      // what a conductor stopped after the hold leaves: the migration holds the source
+      const id = await c.boot('cut', '1')
+      const [row] = await db.selectFrom('instances').selectAll().where('uuid', '=', id).execute()
+      const mig = '7d3c1f2e-0000-4000-8000-00000000c0de'
+      const a = await pl('GET', `/allocations/${id}`)
+      const moved = await pl('POST', '/allocations', {
+        [mig]: {
+          allocations: a.body.allocations,
+          consumer_generation: null,
+          project_id: row!.project_id,
+          user_id: row!.user_id,
+          consumer_type: 'MIGRATION',
+        },
+        [id]: {
+          allocations: {},
+          consumer_generation: a.body.consumer_generation,
+          project_id: row!.project_id,
+          user_id: row!.user_id,
+          consumer_type: 'INSTANCE',
+        },
+      })
+      assert.equal(moved.status, 204, JSON.stringify(moved.body))
+      const now = new Date().toISOString()
+      await db
+        .insertInto('migrations')
+        .values({
+          uuid: mig,
+          instance_uuid: id,
+          migration_type: 'migration',
+          status: 'pre-migrating',
+          source_compute: row!.host,
+          source_node: row!.node,
+          dest_compute: null,
+          dest_node: null,
+          dest_host: null,
+          old_instance_type_id: row!.instance_type_id,
+          new_instance_type_id: row!.instance_type_id,
+          old_flavor: row!.flavor,
+          new_flavor: row!.flavor,
+          old_vm_state: 'active',
+          hidden: 0,
+          project_id: row!.project_id,
+          user_id: row!.user_id,
+          memory_total: null,
+          memory_processed: null,
+          memory_remaining: null,
+          disk_total: null,
+          disk_processed: null,
+          disk_remaining: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute()
+      await db.updateTable('instances').set({ task_state: 'resize_prep' }).where('uuid', '=', id).execute()
+      const conductor = c.compute.conductor!
+      assert.ok((await c.compute.moves!.resume((x) => conductor.serverOperation(x))) >= 1)
+      const s = await waitStatus(c.t, id, ['ACTIVE'])
+      assert.equal(s['OS-EXT-SRV-ATTR:host'], row!.host)
+      await c.accounting()
+      assert.deepEqual((await pl('GET', `/allocations/${mig}`)).body.allocations, {})
+      // a confirm the API accepted before the stop is done after it
+      const r = await c.t.call('POST', `${S}/${id}/action`, { as: MEMBER, body: { migrate: null } })
+      assert.equal(r.status, 403)
+      await c.t.call('POST', `${S}/${id}/action`, { as: ADMIN, body: { migrate: null } })
+      await waitStatus(c.t, id, ['VERIFY_RESIZE'])
+      await idle(c.compute)
+      await db
+        .updateTable('migrations')
+        .set({ status: 'confirming' })
+        .where('status', '=', 'finished')
+        .execute()
+      await c.compute.moves!.resume((x) => conductor.serverOperation(x))
+      await idle(c.compute)
+      assert.equal((await waitStatus(c.t, id, ['ACTIVE'])).status, 'ACTIVE')
+      await c.accounting()
+    } finally {
+      await c.close()
+    }
+  })
+})
