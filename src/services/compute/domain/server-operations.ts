@@ -75,7 +75,13 @@ export interface EvacuateInput {
 export class ServerOperations {
   constructor(private readonly d: ServerOperationsDeps) {}
 
-  async resize(caller: Caller, server: Server, flavorRef: string, requestId: string): Promise<void> {
+  async resize(
+    caller: Caller,
+    server: Server,
+    flavorRef: string,
+    requestId: string,
+    diskConfig?: 'AUTO' | 'MANUAL',
+  ): Promise<void> {
     this.check(caller, server, 'resize', ['active', 'stopped'])
     const flavorId = String(flavorRef).replace(/^.*\/flavors\//, '')
     const flavor = await this.d.flavors.get(caller, flavorId).catch((e: unknown) => {
@@ -109,6 +115,9 @@ export class ServerOperations {
       newFlavor,
       newTypeId: flavor.id,
     })
+    // NOTE: the disk config asked with a resize is the server's from now on (upstream sets it at once).
+    if (diskConfig !== undefined)
+      await this.d.repo.update(server.uuid, { auto_disk_config: diskConfig === 'AUTO' ? 1 : 0 })
   }
 
   async migrate(caller: Caller, server: Server, host: string | undefined, requestId: string): Promise<void> {

@@ -44,8 +44,8 @@ export async function serverOperation(
   switch (action) {
     case 'resize': {
       validateBody(OP.RESIZE, body)
-      const r = body.resize as { flavorRef: string | number }
-      await ops.resize(caller, s, String(r.flavorRef), req.id)
+      const r = body.resize as { flavorRef: string | number; 'OS-DCF:diskConfig'?: 'AUTO' | 'MANUAL' }
+      await ops.resize(caller, s, String(r.flavorRef), req.id, r['OS-DCF:diskConfig'])
       return reply.code(202).send()
     }
     case 'confirmResize':

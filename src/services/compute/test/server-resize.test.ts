@@ -36,10 +36,11 @@ describe('resize and cold migration', () => {
     const id = await c.boot('r1', '1')
     const host = (await show(id))['OS-EXT-SRV-ATTR:host']
     await c.accounting()
-    const r = await act(id, { resize: { flavorRef: '2' } })
+    const r = await act(id, { resize: { flavorRef: '2', 'OS-DCF:diskConfig': 'AUTO' } })
     assert.equal(r.status, 202, JSON.stringify(r.body))
     const s = await waitStatus(c.t, id, ['VERIFY_RESIZE', 'ACTIVE', 'ERROR'])
     assert.equal(s.status, 'VERIFY_RESIZE')
+    assert.equal(s['OS-DCF:diskConfig'], 'AUTO')
     assert.notEqual(s['OS-EXT-SRV-ATTR:host'], host)
     assert.equal((s.flavor as { original_name: string }).original_name, 'm1.small')
     await idle(c.compute)
