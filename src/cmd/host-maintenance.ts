@@ -235,12 +235,19 @@ export class HostMaintenance {
   ): Promise<ServerOutcome[]> {
     const out: ServerOutcome[] = []
     let next = 0
+    let stopped = false
     const worker = async () => {
-      while (next < servers.length) {
+      while (next < servers.length && !stopped) {
         const s = servers[next++]!
         const r = await work(s).catch((e: unknown) => left(s, (e as Error).message))
         out.push(r)
-        o.progress?.(out.length, servers.length, r)
+        try {
+          o.progress?.(out.length, servers.length, r)
+        } catch (e) {
+          // NOTE: a progress callback that throws stops the run (no new server starts).
+          stopped = true
+          throw e
+        }
       }
     }
     await Promise.all(
