@@ -283,13 +283,7 @@ export class ServerOperations {
   async forceComplete(server: Server, migrationId: number): Promise<void> {
     const mig = await this.liveMigration(server, migrationId)
     if (mig.status !== 'running') throw new MigrationStateInvalid(mig, server.uuid, 'force_complete')
-    try {
-      await this.d.agents!.operation(mig.source_compute!, 'live_migration_force_complete', {
-        instance_uuid: server.uuid,
-      })
-    } catch (e) {
-      throw new MigrationStateInvalid(mig, server.uuid, 'force_complete', (e as Error).message)
-    }
+    await this.tellSource(server, mig, 'live_migration_force_complete', 'force_complete')
   }
 
   /** abort (2.24; queued and preparing ones too from 2.65). */
@@ -302,12 +296,30 @@ export class ServerOperations {
     if (mig.status !== 'running') throw new MigrationStateInvalid(mig, server.uuid, 'abort live migration')
     // NOTE: the hypervisor decides: a transfer that already switched over cannot be
     // stopped (400); one that stops is rolled back by the conductor (`cancelled`).
-    try {
-      await this.d.agents!.operation(mig.source_compute!, 'live_migration_abort', {
-        instance_uuid: server.uuid,
-      })
-    } catch (e) {
-      throw new MigrationStateInvalid(mig, server.uuid, 'abort live migration', (e as Error).message)
+    await this.tellSource(server, mig, 'live_migration_abort', 'abort live migration')
+  }
+
+  /**
+   * Asks the source host to abort or hurry the transfer. The record says `running` a
+   * moment before the hypervisor starts (and after it switched over), so a refusal is
+   * asked again while the record still says `running`, for up to a second.
+   */
+  private async tellSource(
+    server: Server,
+    mig: MigrationRow,
+    method: 'live_migration_abort' | 'live_migration_force_complete',
+    what: string,
+  ): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.d.agents!.operation(mig.source_compute!, method, { instance_uuid: server.uuid })
+        return
+      } catch (e) {
+        const now = await this.d.migrations.byId(mig.id)
+        if (now?.status !== 'running' || attempt >= 20)
+          throw new MigrationStateInvalid(now ?? mig, server.uuid, what, (e as Error).message)
+        await new Promise((r) => setTimeout(r, 50))
+      }
     }
   }
 

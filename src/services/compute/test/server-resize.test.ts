@@ -106,7 +106,6 @@ describe('resize and cold migration', () => {
     const myHost = (await show(id))['OS-EXT-SRV-ATTR:host']
     const self = await act(id, { migrate: { host: myHost } }, ADMIN, '2.56')
     assert.equal(self.status, 400)
-    assert.equal((await act(id, { migrate: { host: 'x' } }, ADMIN, '2.55')).status, 400)
     assert.equal((await act(id, { migrate: null }, MEMBER)).status, 403)
     assert.equal((await act(id, { pause: null })).status, 202)
     await waitStatus(c.t, id, ['PAUSED'])
@@ -165,10 +164,10 @@ describe('resize and cold migration', () => {
 
   it('no valid host: the resize is refused by the scheduler and nothing leaks', async () => {
     const id = await c.boot('big', '1')
-    // a flavor no host can hold
+    // a flavor within quota that no host can hold (disk is not a quota)
     const f = await c.t.call('POST', '/compute/v2.1/flavors', {
       as: ADMIN,
-      body: { flavor: { name: 'huge', ram: 10_000_000, vcpus: 1, disk: 1, id: 'huge' } },
+      body: { flavor: { name: 'huge', ram: 512, vcpus: 1, disk: 50_000, id: 'huge' } },
     })
     assert.equal(f.status, 200, JSON.stringify(f.body))
     assert.equal((await act(id, { resize: { flavorRef: 'huge' } })).status, 202)
