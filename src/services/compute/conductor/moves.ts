@@ -89,7 +89,6 @@ export const OPERATION_TASK_STATES = [
   'shelving_image_uploading',
   'shelving_offloading',
   'unshelving',
-  'spawning',
   'rescuing',
   'unrescuing',
 ]
@@ -668,8 +667,9 @@ export class Moves {
     for (let i = 0; i < targets.length && i < this.d.maxAttempts; i++) {
       const sel = targets[i]!
       if (i > 0 && !(await this.d.placement.claim(row.uuid, sel.allocation_request, owner(row)))) continue
-      await this.d.servers.updateIf(row.uuid, ['unshelving', 'spawning'], {
-        task_state: 'spawning',
+      // NOTE: the task state stays `unshelving` while the guest spawns: a conductor that
+      // restarts would take `spawning` for a build to start over.
+      await this.d.servers.updateIf(row.uuid, ['unshelving'], {
         host: sel.host,
         node: sel.nodename,
         ...(args.availability_zone !== undefined ? { availability_zone: args.availability_zone } : {}),
@@ -679,7 +679,7 @@ export class Moves {
         report = await this.d.agents.build(sel.host, { instance: instanceMessage(row) })
       })
       if (ok === true) {
-        await this.d.servers.updateIf(row.uuid, ['spawning'], {
+        await this.d.servers.updateIf(row.uuid, ['unshelving'], {
           vm_state: 'active',
           task_state: null,
           power_state: report?.power_state ?? POWER.RUNNING,
@@ -691,7 +691,7 @@ export class Moves {
       lastError = ok
       await this.d.placement.release(row.uuid)
     }
-    await this.d.servers.updateIf(row.uuid, ['unshelving', 'spawning'], {
+    await this.d.servers.updateIf(row.uuid, ['unshelving'], {
       task_state: null,
       host: null,
       node: null,
