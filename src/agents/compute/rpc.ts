@@ -63,10 +63,19 @@ export interface InstanceMessage {
   mem_encryption?: boolean
 }
 
+/** A port the guest plugs (upstream's VIF in the network info). */
+export interface VifMessage {
+  id: string
+  network_id: string
+  mac_address: string
+}
+
 export interface BuildAndRunInstanceArgs {
   instance: InstanceMessage
   /** Which try this is (1 for the first host); echoed in `build_failed`. @default 1 */
   attempt?: number
+  /** The ports bound to this host for the guest; each plugged VIF is reported. */
+  network_info?: VifMessage[]
 }
 
 export interface InstanceArgs {

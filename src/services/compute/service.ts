@@ -5,18 +5,22 @@
  */
 import { fakeHostNames } from '../../agents/compute/drivers/fake/fake-config.js'
 import { startComputeAgents } from '../../agents/compute/start-agents.js'
+import { vifEventsTo } from '../../agents/compute/vif-events.js'
 import { addToOutbox, Outbox, type OutboxTables } from '../../kernel/bus/outbox.js'
 import type { ModuleContext, ServiceClient, ServiceInstance } from '../../kernel/host/index.js'
 import type { ServiceRegistry } from '../../kernel/registry/index.js'
 import { buildProfile } from '../../scheduler/profiles.js'
 import { IdentityLimitsApi } from './clients/identity.js'
 import { ImageApi } from './clients/image.js'
-import { NetworkApi } from './clients/network.js'
+import { NetworkApi, NetworkPorts } from './clients/network.js'
 import { PlacementApi } from './clients/placement.js'
 import { ShelvedImages } from './clients/shelved-images.js'
+import { VolumeApi } from './clients/volume.js'
+import { BlockDeviceSteps } from './conductor/block-devices.js'
 import { Conductor, type Notifier } from './conductor/conductor.js'
 import { HostStates } from './conductor/host-states.js'
 import { Moves } from './conductor/moves.js'
+import { ServerNetworking } from './conductor/networking.js'
 import { startOperationTasks } from './conductor/operation-tasks.js'
 import { DestinationSelector } from './conductor/select-destinations.js'
 import type { ComputeConfig } from './config.js'
@@ -30,12 +34,14 @@ import { Quotas } from './domain/quotas.js'
 import { SchedulerExplainer } from './domain/scheduler-explain.js'
 import { ServerActions } from './domain/server-actions.js'
 import { ServerGroups } from './domain/server-groups.js'
+import { ServerNetworks } from './domain/server-networks.js'
 import { ServerOperations } from './domain/server-operations.js'
 import { type ConductorQueue, Servers } from './domain/servers.js'
 import { ComputeServices } from './domain/services.js'
 import { TenantUsages } from './domain/tenant-usage.js'
 import { UnifiedLimits } from './domain/unified-limits.js'
 import type { ServerUsage } from './domain/usage.js'
+import { VolumeAttachments } from './domain/volume-attachments.js'
 import { policyForbiddenMessage } from './errors.js'
 import type { ComputeDeps } from './handlers/common.js'
 import { COMPUTE_PREFIX } from './module.js'
@@ -54,7 +60,9 @@ import {
 } from './rpc.js'
 import { ActionRepo } from './storage/action.repo.js'
 import { AggregateRepo } from './storage/aggregate.repo.js'
+import { BdmRepo } from './storage/bdm.repo.js'
 import { FlavorRepo } from './storage/flavor.repo.js'
+import { InstancePortRepo } from './storage/instance-port.repo.js'
 import { KeypairRepo } from './storage/keypair.repo.js'
 import { MigrationRepo, SystemMetadataRepo } from './storage/migration.repo.js'
 import { QuotaRepo } from './storage/quota.repo.js'
@@ -88,6 +96,7 @@ const computeAgents: AgentStarter = async (ctx, deps) => {
     logger: ctx.logger,
     config: ctx.config,
     hostNames: fakeHostNames(ctx.config.fake_driver, ctx.hostName),
+    vifEvents: vifEventsTo(() => ctx.client('compute')),
   })
   await agents.ready()
   return { close: () => agents.stop() }
@@ -119,6 +128,9 @@ interface Built {
   placement: PlacementApi
   aggregates: Aggregates
   groups: ServerGroups
+  bdms: BdmRepo
+  volumeApi: VolumeApi
+  networking: ServerNetworking
   outbox?: Outbox
 }
 
@@ -193,6 +205,22 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     },
     kick: () => outbox?.kick(),
   }
+  const bdms = new BdmRepo(db)
+  const volumeApi = new VolumeApi(ctx.client('block-storage'))
+  const networkPorts = new NetworkPorts(ctx.client('network'))
+  const networking = new ServerNetworking({
+    network: networkPorts,
+    ports: new InstancePortRepo(db),
+    defaultZone: config.DEFAULT.default_availability_zone,
+    logger: ctx.logger,
+  })
+  const serverNetworks = new ServerNetworks({
+    network: networkPorts,
+    ports: new InstancePortRepo(db),
+    networking,
+    actions,
+    defaultZone: config.DEFAULT.default_availability_zone,
+  })
   const servers = new Servers({
     repo: serverRepo,
     actions,
@@ -205,8 +233,10 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     images: new ImageApi(ctx.client('image')),
     placement,
     network: new NetworkApi(ctx.client('network')),
+    serverNetworks,
     queue,
     config,
+    blockDevices: { bdms, volumes: volumeApi },
   })
   // NOTE: the API reads a guest (console, diagnostics) from its agent as upstream's API
   // asks nova-compute; the bus's own section is merged by the host.
@@ -241,6 +271,9 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     config,
   })
   const deps: ComputeDeps = {
+    volumeAttachments: new VolumeAttachments(bdms, volumeApi, actions),
+    volumeApi,
+    imageClient: ctx.client('image'),
     config,
     prefix: COMPUTE_PREFIX,
     operations,
@@ -289,6 +322,8 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
       servers: serverRepo,
       maxPlacementResults: config.scheduler.max_placement_results,
     }),
+    serverNetworks,
+    networkPorts,
   }
   return {
     deps,
@@ -298,6 +333,9 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     placement,
     aggregates,
     groups,
+    networking,
+    bdms,
+    volumeApi,
     ...(outbox ? { outbox } : {}),
   }
 }
@@ -407,6 +445,8 @@ export async function createCompute(
         }),
       logger: ctx.logger,
       maxAttempts: config.scheduler.max_attempts,
+      blockDevices: new BlockDeviceSteps(built.bdms, built.volumeApi, ctx.logger),
+      networking: built.networking,
     })
     conductor = c
     const server = await bus.serve({ topic: CONDUCTOR_TOPIC, server: ctx.hostName }, [

@@ -95,8 +95,8 @@ const PROJECTS: IdentityRoute[] = [
     body: projectSchemas.domainCreate,
   }),
   route('GET', '/v3/domains/:id', 'identity:get_domain', projects.getDomain, BY_HANDLER),
+  // (the body is checked by the handler, after the lookup)
   route('PATCH', '/v3/domains/:id', 'identity:update_domain', projects.updateDomain, {
-    body: projectSchemas.domainUpdate,
     target: domainInPath,
   }),
   route('DELETE', '/v3/domains/:id', 'identity:delete_domain', projects.deleteDomain, {

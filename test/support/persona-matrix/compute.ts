@@ -42,6 +42,15 @@ import type { ProjectRef, World, WorldPersona } from './world.js'
 
 const LATEST = '2.93'
 const V = '/v2.1'
+/** The network service's proxies in compute (removed at 2.36): the caller's own project. */
+const NETWORK_PROXIES = [
+  '/os-networks',
+  '/os-tenant-networks',
+  '/os-floating-ip-pools',
+  '/os-floating-ips',
+  '/os-security-groups',
+  '/os-security-group-rules',
+]
 
 /** The body key that picks each rule of a multi-rule action route. */
 const ACTIONS: Record<string, string> = {
@@ -441,6 +450,9 @@ export function computeMatrix(
       let body: unknown
       const extra: Partial<Prepared> = {}
       const own = { project_id: p.creds.project_id }
+      // The deprecated volume proxies judge the caller's own project (the block storage
+      // service then applies its own rules to the caller's token).
+      if (path.startsWith(`${V}/os-volumes`) || path.startsWith(`${V}/os-snapshots`)) target = own
       // A hypothetical request: the explanation boots and claims nothing.
       if (key === 'POST /cloudlet-scheduler/explain') body = { request: { flavorRef: '1' } }
       /** Whether the defaults allow the call as prepared so far (access rules included). */
@@ -791,6 +803,9 @@ export function computeMatrix(
         }
       } else if (path.startsWith(`${V}/os-hypervisors`)) {
         url = url.replace(':hypervisor_id', fx.hypervisor).replace(':pattern', fx.hypervisorName)
+      } else if (NETWORK_PROXIES.some((p) => path.startsWith(`${V}${p}`))) {
+        // The network proxies (before 2.36) answer for the caller's own project.
+        target = own
       }
 
       return {

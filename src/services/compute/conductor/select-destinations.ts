@@ -112,7 +112,8 @@ export class DestinationSelector {
       name: flavor.name,
       vcpus: flavor.vcpus,
       memoryMb: flavor.memory_mb,
-      rootGb: flavor.root_gb,
+      // NOTE: a volume-backed server's root disk is the volume, not the host's disk.
+      rootGb: request.is_bfv ? 0 : flavor.root_gb,
       ephemeralGb: flavor.ephemeral_gb,
       swap: flavor.swap,
       extraSpecs: flavor.extra_specs,

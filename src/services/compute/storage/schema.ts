@@ -273,11 +273,44 @@ export interface InstanceSystemMetadataTable {
   value: string | null
 }
 
+export interface InstancePortsTable {
+  instance_uuid: string
+  port_id: string
+  /** 1: the user's port before the server took it (given back on delete, not deleted). */
+  preserve_on_delete: number
+  created_at: string
+}
+
 export interface ProjectQuotaLocksTable {
   project_id: string
 }
 
+/** A server's disk beyond its image: a volume, a blank or an image copied to a volume. */
+export interface BlockDeviceMappingTable {
+  uuid: string
+  instance_uuid: string
+  source_type: string
+  destination_type: string
+  device_name: string | null
+  device_type: string | null
+  disk_bus: string | null
+  boot_index: number | null
+  delete_on_termination: number
+  image_id: string | null
+  snapshot_id: string | null
+  volume_id: string | null
+  volume_size: number | null
+  volume_type: string | null
+  guest_format: string | null
+  tag: string | null
+  attachment_id: string | null
+  connection_info: string | null
+  created_at: string
+  updated_at: string | null
+}
+
 export interface ComputeDatabase {
+  block_device_mapping: BlockDeviceMappingTable
   cell_mappings: CellMappingsTable
   host_mappings: HostMappingsTable
   instance_mappings: InstanceMappingsTable
@@ -288,6 +321,7 @@ export interface ComputeDatabase {
   instance_actions: InstanceActionsTable
   instance_actions_events: InstanceActionsEventsTable
   instance_external_events: InstanceExternalEventsTable
+  instance_ports: InstancePortsTable
   project_quota_locks: ProjectQuotaLocksTable
   migrations: MigrationsTable
   instance_system_metadata: InstanceSystemMetadataTable

@@ -18,7 +18,7 @@ function serialId(db: Kysely<unknown>): [string, (c: ColumnDefinitionBuilder) =>
 }
 
 export const serverMigrations: NamedMigration = {
-  name: 'compute-0005-server-migrations',
+  name: 'compute-0007-server-migrations',
   // biome-ignore lint/suspicious/noExplicitAny: migrations see the schema as it was then
   async up(db: Kysely<any>) {
     const [idType, idColumn] = serialId(db)
