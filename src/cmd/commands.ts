@@ -73,6 +73,12 @@ export async function runCommand(line: CommandLine): Promise<number> {
       return busStatus(line)
     case 'scheduler explain':
       return (await import('./scheduler-explain.js')).schedulerExplain(line.explain!)
+    case 'host drain':
+    case 'host evacuate':
+      return (await import('./host-command.js')).hostCommand(
+        line.command === 'host drain' ? 'drain' : 'evacuate',
+        line.hostLine!,
+      )
     default:
       throw new UsageError(`unknown command "${line.command}"; ${SEE_HELP}`)
   }

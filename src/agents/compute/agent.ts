@@ -30,6 +30,7 @@ import {
   type UtilisationSample,
 } from './drivers/driver.js'
 import { InstanceBuildFailed, InstanceExists, ProviderUpdateConflict } from './errors.js'
+import { operationMethods } from './operations.js'
 import { GenerationConflict, type Inventories, type PlacementClient } from './placement-client.js'
 import { mergeTraits, type ProviderPlan, planTree, providerUuid, sameInventories } from './provider-tree.js'
 import {
@@ -516,12 +517,11 @@ export class ComputeAgent {
         await this.updateResources()
         return { enabled: args.enabled }
       },
-      live_migration: async (args: InstanceArgs & { destination: string }) => {
-        await this.driver.liveMigrate(args.instance_uuid, args.destination)
-      },
-      prep_resize: async (args: InstanceArgs & { destination: string }) => {
-        await this.driver.migrateDiskAndPowerOff(args.instance_uuid, args.destination)
-      },
+      ...operationMethods({
+        driver: this.driver,
+        locked: (uuid, work) => this.locked(uuid, work),
+        report: (info) => this.report(info),
+      }),
     }
   }
 

@@ -377,3 +377,33 @@ export class InterfaceNotFound extends DomainError {
     )
   }
 }
+// --- migrations
+
+/** A migration of the server that is not there (or not a live one). */
+export class MigrationNotFoundForServer extends DomainError {
+  constructor(id: number | string, serverId: string) {
+    super('not_found', 'compute.migration.not_found', `Migration ${id} not found for instance ${serverId}`)
+  }
+}
+
+/** The server migrations show of a migration that is not an in-progress live migration. */
+export class InProgressMigrationNotFound extends DomainError {
+  constructor(id: number | string, serverId: string) {
+    super(
+      'not_found',
+      'compute.migration.not_in_progress',
+      `In-progress live migration ${id} is not found for server ${serverId}.`,
+    )
+  }
+}
+
+/** force_complete / abort of a migration in a status that does not allow it (400). */
+export class MigrationStateInvalid extends DomainError {
+  constructor(m: { id: number; status: string }, serverId: string, method: string, why?: string) {
+    super(
+      'bad_request',
+      'compute.migration.invalid_state',
+      `Migration ${m.id} state of instance ${serverId} is ${m.status}. Cannot ${method} while the migration is in this state.${why ? ` ${why}` : ''}`,
+    )
+  }
+}

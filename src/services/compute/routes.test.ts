@@ -34,6 +34,10 @@ describe('compute route table', () => {
     assert.deepEqual(versioned, [
       'PUT /v2.1/flavors/:flavor_id 2.55',
       'POST /v2.1/os-aggregates/:aggregate_id/images 2.81',
+      'GET /v2.1/servers/:server_id/migrations 2.23',
+      'GET /v2.1/servers/:server_id/migrations/:migration_id 2.23',
+      'POST /v2.1/servers/:server_id/migrations/:migration_id/action 2.22',
+      'DELETE /v2.1/servers/:server_id/migrations/:migration_id 2.24',
       // the deprecated proxies, removed at 2.36
       'GET /v2.1/images ',
       'GET /v2.1/images/detail ',

@@ -14,12 +14,14 @@ import * as specs from './handlers/flavor-extra-specs.js'
 import * as flavors from './handlers/flavors.js'
 import * as images from './handlers/images-proxy.js'
 import * as keypairs from './handlers/keypairs.js'
+import * as migrations from './handlers/migrations.js'
 import * as netproxy from './handlers/network-proxies.js'
 import * as quotas from './handlers/quotas.js'
 import * as scheduler from './handlers/scheduler.js'
 import * as actions from './handlers/server-actions.js'
 import * as groups from './handlers/server-groups.js'
 import * as netsrv from './handlers/server-networking.js'
+import { OPERATION_ACTIONS } from './handlers/server-operations.js'
 import * as parts from './handlers/server-parts.js'
 import * as servers from './handlers/servers.js'
 import * as services from './handlers/services.js'
@@ -32,6 +34,7 @@ import {
   FLAVOR,
   KEYPAIR,
   NET,
+  OPERATION,
   QUOTA,
   SCHEDULER,
   SERVER,
@@ -348,8 +351,44 @@ export const ROUTES: readonly R[] = [
       SERVER.RESUME,
       SERVER.CONSOLE_OUTPUT,
       SERVER.CHANGE_PASSWORD,
+      ...Object.values(OPERATION_ACTIONS),
+      OPERATION.UNSHELVE_TO_HOST,
     ]),
     handler: actions.serverAction,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-migrations`,
+    policy: OPERATION.MIGRATIONS_INDEX,
+    handler: migrations.listMigrations,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/migrations`,
+    min: '2.23',
+    ...onServer(OPERATION.SERVER_MIGRATIONS_INDEX),
+    handler: migrations.listServerMigrations,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/migrations/:migration_id`,
+    min: '2.23',
+    ...onServer(OPERATION.SERVER_MIGRATIONS_SHOW),
+    handler: migrations.showServerMigration,
+  },
+  {
+    method: 'POST',
+    path: `${SRV}/migrations/:migration_id/action`,
+    min: '2.22',
+    ...onServer(OPERATION.SERVER_MIGRATIONS_FORCE),
+    handler: migrations.forceCompleteMigration,
+  },
+  {
+    method: 'DELETE',
+    path: `${SRV}/migrations/:migration_id`,
+    min: '2.24',
+    ...onServer(OPERATION.SERVER_MIGRATIONS_DELETE),
+    handler: migrations.abortMigration,
   },
   {
     method: 'GET',

@@ -73,6 +73,19 @@ const ACTIONS: Record<string, string> = {
   'os_compute_api:os-suspend-server:resume': 'resume',
   'os_compute_api:os-console-output': 'os-getConsoleOutput',
   'os_compute_api:os-admin-password': 'changePassword',
+  'os_compute_api:servers:resize': 'resize',
+  'os_compute_api:servers:confirm_resize': 'confirmResize',
+  'os_compute_api:servers:revert_resize': 'revertResize',
+  'os_compute_api:os-migrate-server:migrate': 'migrate',
+  'os_compute_api:os-migrate-server:migrate_live': 'os-migrateLive',
+  'os_compute_api:os-evacuate': 'evacuate',
+  'os_compute_api:os-shelve:shelve': 'shelve',
+  'os_compute_api:os-shelve:shelve_offload': 'shelveOffload',
+  'os_compute_api:os-shelve:unshelve': 'unshelve',
+  'os_compute_api:os-shelve:unshelve_to_host': 'unshelve_to_host',
+  'os_compute_api:os-rescue': 'rescue',
+  'os_compute_api:os-unrescue': 'unrescue',
+  'os_compute_api:servers:trigger_crash_dump': 'trigger_crash_dump',
 }
 
 /**
@@ -95,6 +108,20 @@ const ACTION_BODIES: Record<string, unknown> = {
   resume: null,
   'os-getConsoleOutput': { length: 10 },
   changePassword: { adminPass: 'matrix-Secret1' },
+  // the operations: those a running server refuses (confirm, revert, unshelve, unrescue,
+  // offload) are 409s, inconclusive; evacuate is a 400 while its host is up
+  resize: { flavorRef: '2' },
+  confirmResize: null,
+  revertResize: null,
+  migrate: null,
+  'os-migrateLive': { host: null, block_migration: 'auto' },
+  evacuate: {},
+  shelve: null,
+  shelveOffload: null,
+  unshelve: null,
+  rescue: null,
+  unrescue: null,
+  trigger_crash_dump: null,
 }
 
 /**
@@ -636,7 +663,7 @@ export function computeMatrix(
           const fresh = id
           extra.after = () => purge(fresh)
         }
-        url = url.replace(':server_id', id)
+        url = url.replace(':server_id', id).replace(':migration_id', '0')
         if (destroys)
           extra.tookEffect = async () => {
             const s = await serverStatus(id)

@@ -43,6 +43,7 @@ import type {
   SelectionMessage,
   ServerActionArgs,
   ServerActionName,
+  ServerOperationArgs,
 } from '../rpc.js'
 import type { ActionRepo } from '../storage/action.repo.js'
 import type { InstanceRow, ServerRepo } from '../storage/server.repo.js'
@@ -64,6 +65,11 @@ export interface ConductorDeps {
   notify: Notifier
   logger: Logger
   maxAttempts: number
+  /** Resize, migrations, shelve, rescue, ... (moves.ts); absent: refused. */
+  operations?: {
+    run(args: ServerOperationArgs): Promise<void>
+    onDeleted(uuid: string): Promise<void>
+  }
   /** The volume steps of builds and deletes (conductor/block-devices.ts). */
   blockDevices?: BlockDeviceSteps
   /** The ports of servers (networking.ts); without it servers get none. */
@@ -127,6 +133,16 @@ export class Conductor {
   serverAction(args: ServerActionArgs): { accepted: true } {
     const previous = this.inflight.get(args.instance_uuid)
     const work = (previous ?? Promise.resolve()).then(() => this.act(args))
+    this.track([args.instance_uuid], work)
+    return { accepted: true }
+  }
+
+  /** Takes an operation (moves.ts); answers at once (after any work in flight on the server). */
+  serverOperation(args: ServerOperationArgs): { accepted: true } {
+    const ops = this.d.operations
+    if (!ops) throw new Error('this conductor runs no server operations')
+    const previous = this.inflight.get(args.instance_uuid)
+    const work = (previous ?? Promise.resolve()).then(() => ops.run(args))
     this.track([args.instance_uuid], work)
     return { accepted: true }
   }
@@ -376,6 +392,7 @@ export class Conductor {
     await this.d.blockDevices?.teardown(uuid, requestId)
     await this.deallocateNetworks(uuid)
     await this.d.placement.release(uuid)
+    await this.d.operations?.onDeleted(uuid)
     await this.d.servers.markDeleted(uuid)
     if (action) await this.d.actions.finish(action.id)
     await this.notify('instance.delete.end', {

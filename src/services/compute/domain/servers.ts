@@ -131,7 +131,7 @@ export interface ConductorQueue {
   /** Writes the message in the caller's transaction (the durable outbox). */
   add(
     trx: Transaction<ComputeDatabase>,
-    method: 'build_instances' | 'delete_instance' | 'server_action',
+    method: 'build_instances' | 'delete_instance' | 'server_action' | 'server_operation',
     args: object,
   ): Promise<void>
   /** Sends what committed transactions added. */
@@ -159,11 +159,18 @@ export interface ServersDeps {
   blockDevices?: BlockDeviceDeps
 }
 
+/** Task states of a resize or cold migration in flight (API status RESIZE). */
+const RESIZE_TASKS = ['resize_prep', 'resize_migrating', 'resize_migrated', 'resize_finish']
 const BOOT_SEQUENCE =
   'Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.'
 
 /** Upstream's API status for a vm_state (and a few task states). */
 export function statusOf(vmState: string, taskState: string | null): string {
+  if (taskState && RESIZE_TASKS.includes(taskState) && (vmState === 'active' || vmState === 'stopped'))
+    return 'RESIZE'
+  if (taskState === 'resize_reverting' && ['active', 'stopped', 'resized'].includes(vmState))
+    return 'REVERT_RESIZE'
+  if (taskState === 'migrating' && vmState === 'paused') return 'MIGRATING'
   switch (vmState) {
     case 'active':
       if (taskState === 'rebooting' || taskState === 'reboot_pending' || taskState === 'reboot_started')
@@ -252,6 +259,12 @@ export function statusFilter(
       return { vmStates: ['shelved'] }
     case 'SHELVED_OFFLOADED':
       return { vmStates: ['shelved_offloaded'] }
+    case 'RESIZE':
+      return { vmStates: ['active', 'stopped'], taskStates: RESIZE_TASKS }
+    case 'REVERT_RESIZE':
+      return { vmStates: ['active', 'stopped', 'resized'], taskStates: ['resize_reverting'] }
+    case 'MIGRATING':
+      return { vmStates: ['active', 'paused'], taskStates: ['migrating'] }
     case 'REBOOT':
       return { vmStates: ['active'], taskStates: ['rebooting', 'reboot_pending', 'reboot_started'] }
     case 'HARD_REBOOT':

@@ -15,11 +15,13 @@ import type { Caller } from '../domain/caller.js'
 import type { Flavors } from '../domain/flavors.js'
 import type { ComputeHosts } from '../domain/hosts.js'
 import type { Keypairs } from '../domain/keypairs.js'
+import type { Migrations } from '../domain/migrations.js'
 import type { Quotas } from '../domain/quotas.js'
 import type { SchedulerExplainer } from '../domain/scheduler-explain.js'
 import type { ServerActions } from '../domain/server-actions.js'
 import type { ServerGroups } from '../domain/server-groups.js'
 import type { ServerNetworks } from '../domain/server-networks.js'
+import type { ServerOperations } from '../domain/server-operations.js'
 import type { Servers } from '../domain/servers.js'
 import type { ComputeServices } from '../domain/services.js'
 import type { TenantUsages } from '../domain/tenant-usage.js'
@@ -48,6 +50,10 @@ export interface ComputeDeps {
   hostStatus: Map<string, string>
   /** Cloudlet's scheduler explain (the decision for a hypothetical request). */
   explainer: SchedulerExplainer
+  /** Resize, migrations, shelve, rescue, evacuate (domain/server-operations.ts). */
+  operations: ServerOperations
+  /** Migration records (os-migrations, server migrations). */
+  migrations: Migrations
   /** A server's volumes (os-volume_attachments). */
   volumeAttachments: VolumeAttachments
   /** The block storage service, for the deprecated os-volumes / os-snapshots proxies. */

@@ -11,6 +11,7 @@ import { QUOTA_RULES } from './quotas.js'
 import { SCHEDULER_RULES } from './scheduler.js'
 import { SERVER_GROUP_RULES } from './server-groups.js'
 import { SERVER_NETWORKING_RULES } from './server-networking.js'
+import { OPERATION_RULES } from './server-operations.js'
 import { SERVER_RULES } from './servers.js'
 import { VOLUME_RULES } from './volumes.js'
 
@@ -21,6 +22,7 @@ export { QUOTA } from './quotas.js'
 export { SCHEDULER } from './scheduler.js'
 export { SERVER_GROUP } from './server-groups.js'
 export { NET } from './server-networking.js'
+export { OPERATION } from './server-operations.js'
 export { SERVER } from './servers.js'
 export { VOLUME } from './volumes.js'
 
@@ -33,6 +35,7 @@ export const COMPUTE_RULES: readonly RuleDefault[] = [
   ...QUOTA_RULES,
   ...SERVER_RULES,
   ...SCHEDULER_RULES,
+  ...OPERATION_RULES,
   ...VOLUME_RULES,
   ...SERVER_NETWORKING_RULES,
 ]

@@ -8,6 +8,7 @@ import { servers } from './0003-servers.js'
 import { serverPassword } from './0004-server-password.js'
 import { blockDeviceMapping } from './0005-block-device-mapping.js'
 import { instancePorts } from './0006-instance-ports.js'
+import { serverMigrations } from './0007-server-migrations.js'
 
 export const computeMigrations: readonly NamedMigration[] = [
   initial,
@@ -19,4 +20,5 @@ export const computeMigrations: readonly NamedMigration[] = [
   serverPassword,
   blockDeviceMapping,
   instancePorts,
+  serverMigrations,
 ]
