@@ -2,7 +2,10 @@
 # Runs upstream Tempest (Debian python3-tempest) against a fresh `cloudlet up`.
 #
 #   scripts/conformance/tempest.sh identity     tempest.api.identity v3 (138 tests)
-#   scripts/conformance/tempest.sh image        tempest.api.image v2 (83 tests)
+#   scripts/conformance/tempest.sh image        tempest.api.image v2 (83 tests), Glance's
+#                                               features on (scripts/conformance/image-tempest.conf:
+#                                               two file stores, every import method, locations,
+#                                               the cache) and a local HTTP server for http_image
 #   scripts/conformance/tempest.sh REGEX [SERVICES]
 #
 # Uses ../shared/conformance/tempest/tempest-run.sh for the tempest side. Results land in
@@ -23,9 +26,11 @@ case "$area" in
     ;;
   image)
     regex='^tempest\.api\.image\.v2\.'; services=identity,image
-    # The image cache (API v2.14) on, inside the run's data directory, and tempest told so.
-    export OS_DEFAULT__IMAGE_CACHE_DIR=${OS_DEFAULT__IMAGE_CACHE_DIR:-image-cache}
-    export TEMPEST_CONF_OVERRIDES="image.image_caching_enabled=True${TEMPEST_CONF_OVERRIDES:+;$TEMPEST_CONF_OVERRIDES}"
+    CLOUDLET_CONFIG=${CLOUDLET_CONFIG:-$ROOT/scripts/conformance/image-tempest.conf}
+    # tempest's [image] http_image, served by a local HTTP server on the next port.
+    HTTP_PORT=${IMAGE_HTTP_PORT:-$(( ${TEMPEST_PORT:-15070} + 1 ))}
+    export OS_IMPORT_FILTERING_OPTS__ALLOWED_PORTS="80,443,$HTTP_PORT"
+    export TEMPEST_CONF_OVERRIDES="image.image_caching_enabled=True;image.http_image=http://127.0.0.1:$HTTP_PORT/tempest-http.img;image-feature-enabled.manage_locations=True${TEMPEST_CONF_OVERRIDES:+;$TEMPEST_CONF_OVERRIDES}"
     ;;
   *) regex=$area; services=${2:-identity} ;;
 esac
@@ -38,7 +43,13 @@ export OS_CLIENT_CONFIG_FILE=$DATA/clouds.yaml
 export OS_IDENTITY__PASSWORD_HASH_ROUNDS=${OS_IDENTITY__PASSWORD_HASH_ROUNDS:-4}
 node dist/src/cmd/cloudlet.js up --port "$PORT" --data-dir "$DATA" ${CLOUDLET_CONFIG:+--config-file "$CLOUDLET_CONFIG"} > "$DATA/cloudlet.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; [[ -n "${KEEP_DATA:-}" ]] || rm -rf "$DATA"' EXIT
+http_pid=
+if [[ -n "${HTTP_PORT:-}" ]]; then
+  head -c 4194304 /dev/urandom > "$DATA/tempest-http.img"
+  node "$ROOT/scripts/conformance/static-http.mjs" "$DATA" "$HTTP_PORT" > "$DATA/http.log" 2>&1 &
+  http_pid=$!
+fi
+trap 'kill $pid $http_pid 2>/dev/null; wait $pid 2>/dev/null; [[ -n "${KEEP_DATA:-}" ]] || rm -rf "$DATA"' EXIT
 # Start-up takes about a second; a loaded shared machine can take much longer.
 for _ in $(seq 1 "$(( ${TEMPEST_START_TIMEOUT:-10} * 10 ))"); do grep -q "Cloudlet is up" "$DATA/cloudlet.log" && break; sleep 0.1; done
 grep -q "Cloudlet is up" "$DATA/cloudlet.log" || { cat "$DATA/cloudlet.log" >&2; exit 2; }
@@ -47,8 +58,31 @@ export OS_AUTH_URL=http://127.0.0.1:$PORT/identity/v3
 export OS_USERNAME=admin OS_PROJECT_NAME=admin OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_REGION_NAME=RegionOne
 OS_PASSWORD=$(node -e "console.log(require('$DATA/credentials.json').adminPassword)")
 export OS_PASSWORD SERVICES=$services
+
+# A second image API process (IMAGE_REMOTE=0 turns it off): its own data directory and
+# host name, the first one's image database, stores and staging area, in the catalog as
+# tempest's alternate_image_endpoint (image_remote), so that tempest's remote import and
+# delete tests stage on one process and import or delete through the other.
+remote_pid=
+if [[ $area == image && ${IMAGE_REMOTE:-1} == 1 ]]; then
+  DATA2=$(mktemp -d /tmp/cloudlet-tempest-remote-XXXX)
+  REMOTE_PORT=$(( PORT + 2 ))
+  OS_DEFAULT__HOST=image-remote OS_DATABASE__CONNECTION="sqlite:///$DATA/image.db" \
+    OS_KEYSTONE_AUTHTOKEN__AUTH_URL="http://127.0.0.1:$PORT/identity" \
+    OS_GLANCE_STORE__FILESYSTEM_STORE_DATADIR="$DATA/image/images" \
+    OS_OS_GLANCE_STAGING_STORE__FILESYSTEM_STORE_DATADIR="$DATA/image/staging" \
+    node dist/src/cmd/cloudlet.js api --services image --port "$REMOTE_PORT" --data-dir "$DATA2" \
+      ${CLOUDLET_CONFIG:+--config-file "$CLOUDLET_CONFIG"} > "$DATA/cloudlet-remote.log" 2>&1 &
+  remote_pid=$!
+  for _ in $(seq 1 100); do grep -q "Cloudlet API serving" "$DATA/cloudlet-remote.log" && break; sleep 0.1; done
+  openstack service create --name image-remote image_remote >/dev/null
+  openstack endpoint create --region "$OS_REGION_NAME" image_remote public "http://127.0.0.1:$REMOTE_PORT/image" >/dev/null
+  export TEMPEST_CONF_OVERRIDES="$TEMPEST_CONF_OVERRIDES;image.alternate_image_endpoint=image_remote;image.alternate_image_endpoint_type=publicURL"
+  trap 'kill $pid $http_pid $remote_pid 2>/dev/null; wait $pid 2>/dev/null; [[ -n "${KEEP_DATA:-}" ]] || rm -rf "$DATA" "$DATA2"' EXIT
+fi
 unset OS_CLIENT_CONFIG_FILE
 bash "$SHARED/conformance/tempest/tempest-run.sh" "$regex" "${@:3}"
 status=$?
 cp "$DATA/cloudlet.log" "$TEMPEST_WORKSPACE/cloudlet.log" 2>/dev/null || true
+cp "$DATA/cloudlet-remote.log" "$TEMPEST_WORKSPACE/cloudlet-remote.log" 2>/dev/null || true
 exit $status

@@ -37,6 +37,10 @@ commands:
   compute            run the compute agent role; --host names the hypervisor host
   bus status         the message bus (queues, consumers, depth) and the worker roles
                      each service has registered, up or down
+  host drain HOST    disable HOST's compute service with --reason, live-migrate its
+                     servers (cold-migrate the rest), show progress and a summary;
+                     run again to resume (asks a running cloud as --os-cloud)
+  host evacuate HOST force HOST down and evacuate its servers to other hosts
 
 options:
   --port N           listen port, 0 for any free one (default 5000)
@@ -59,6 +63,8 @@ options:
   --count N          (scheduler explain) servers in the request (default 1)
   --os-cloud NAME    (scheduler explain) the clouds.yaml entry ($OS_CLIENT_CONFIG_FILE)
   --json             (scheduler explain) the API's JSON instead of text
+  --reason TEXT      (host drain, host evacuate) why the host is disabled
+  --concurrency N    (host drain, host evacuate) servers moved at once (default 4)
   -h, --help         this text
 
 One process owns a data directory: a second up, api, bootstrap or db upgrade on it is
@@ -84,6 +90,8 @@ type OptionName =
   | 'count'
   | 'os-cloud'
   | 'json'
+  | 'reason'
+  | 'concurrency'
 
 interface OptionSpec {
   /** Takes a value (`--port 5000` or `--port=5000`); otherwise a switch. */
@@ -110,6 +118,8 @@ const OPTIONS: Readonly<Record<OptionName, OptionSpec>> = {
   count: { value: 'N' },
   'os-cloud': { value: 'NAME' },
   json: {},
+  reason: { value: 'TEXT' },
+  concurrency: { value: 'N' },
 }
 
 const LOGGING: readonly OptionName[] = ['log-level', 'debug']
@@ -138,6 +148,16 @@ const COMMANDS: Readonly<Record<string, readonly OptionName[]>> = {
     'os-cloud',
     'json',
   ],
+  'host drain': ['reason', 'concurrency', 'os-cloud'],
+  'host evacuate': ['reason', 'concurrency', 'os-cloud'],
+}
+
+/** `cloudlet host drain|evacuate HOST`'s options. */
+export interface HostLine {
+  host: string
+  reason?: string
+  concurrency: number
+  cloud?: string
 }
 
 /** `cloudlet scheduler explain`'s request. */
@@ -169,6 +189,8 @@ export interface CommandLine {
   logLevel?: LogLevel
   /** `scheduler explain`'s options. */
   explain?: ExplainLine
+  /** `host drain` / `host evacuate`'s options. */
+  hostLine?: HostLine
 }
 
 /** Parses and checks `argv` (without node and the script). @throws UsageError */
@@ -217,7 +239,10 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       if (name !== 'help' && !allowed.includes(name))
         throw new UsageError(`cloudlet ${command} does not take --${name}; ${SEE_HELP}`)
     }
-    if (files.length > 0 && command !== 'config check')
+    const positional = command === 'config check' || command.startsWith('host ')
+    if (command.startsWith('host ') && files.length !== 1)
+      throw new UsageError(`cloudlet ${command} needs one host name; ${SEE_HELP}`)
+    if (files.length > 0 && !positional)
       throw new UsageError(`unexpected argument "${files[0]}" after cloudlet ${command}; ${SEE_HELP}`)
   }
 
@@ -275,6 +300,22 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     line.logLevel = level
   } else if (given.has('debug')) line.logLevel = 'debug'
   if (command === 'scheduler explain') line.explain = explainLine(given, nonEmpty)
+  if (command?.startsWith('host ')) {
+    const concurrency = nonEmpty('concurrency')
+    if (
+      concurrency !== undefined &&
+      (!/^\d+$/.test(concurrency) || Number(concurrency) < 1 || Number(concurrency) > 64)
+    )
+      throw new UsageError(`--concurrency takes a whole number from 1 to 64, not "${concurrency}"`)
+    const reason = nonEmpty('reason')
+    const cloud = nonEmpty('os-cloud')
+    line.hostLine = {
+      host: files[0]!,
+      concurrency: concurrency === undefined ? 4 : Number(concurrency),
+      ...(reason !== undefined ? { reason } : {}),
+      ...(cloud !== undefined ? { cloud } : {}),
+    }
+  }
   return line
 }
 

@@ -73,6 +73,12 @@ export async function runCommand(line: CommandLine): Promise<number> {
       return busStatus(line)
     case 'scheduler explain':
       return (await import('./scheduler-explain.js')).schedulerExplain(line.explain!)
+    case 'host drain':
+    case 'host evacuate':
+      return (await import('./host-command.js')).hostCommand(
+        line.command === 'host drain' ? 'drain' : 'evacuate',
+        line.hostLine!,
+      )
     default:
       throw new UsageError(`unknown command "${line.command}"; ${SEE_HELP}`)
   }
@@ -328,6 +334,8 @@ function configCheck(line: CommandLine): number {
 interface Credentials {
   adminPassword: string
   memberPassword: string
+  /** The admin's password hash after the last bootstrap: a restart then skips bcrypt. */
+  adminPasswordHash?: string
 }
 
 /** Passwords are made once per data directory and kept there (0600). */
@@ -358,7 +366,7 @@ async function bootstrap(cloud: Cloud, dataDir: string): Promise<Credentials> {
   const creds = credentialsFor(dataDir)
   if (!cloud.identity) return creds
   const base = cloud.url
-  await cloud.identity.bootstrap({
+  const { adminPasswordHash } = await cloud.identity.bootstrap({
     adminUsername: 'admin',
     adminPassword: creds.adminPassword,
     adminProjectName: 'admin',
@@ -371,7 +379,13 @@ async function bootstrap(cloud: Cloud, dataDir: string): Promise<Credentials> {
       })),
     ),
     member: { username: 'demo', password: creds.memberPassword, projectName: 'demo' },
+    ...(creds.adminPasswordHash ? { adminPasswordHash: creds.adminPasswordHash } : {}),
   })
+  if (adminPasswordHash !== creds.adminPasswordHash) {
+    const kept = { ...creds, adminPasswordHash }
+    writeFileSync(join(dataDir, 'credentials.json'), JSON.stringify(kept, null, 2), { mode: 0o600 })
+    return kept
+  }
   return creds
 }
 
@@ -467,10 +481,21 @@ async function serve(command: 'up' | 'api', line: CommandLine): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'))
   process.on('SIGTERM', () => void stop('SIGTERM'))
 
+  // A Ctrl-C during the first steps closes the databases under them: their failure is
+  // then the stop's, not an error to report; stop() exits once the cloud is closed.
+  const unlessStopping = async <T>(step: Promise<T>): Promise<T> => {
+    try {
+      return await step
+    } catch (error) {
+      if (stopping) await new Promise<never>(() => {})
+      throw error
+    }
+  }
+
   if (command === 'up' && cloud.identity) {
-    const creds = await bootstrap(cloud, p.dataDir)
+    const creds = await unlessStopping(bootstrap(cloud, p.dataDir))
     // devstack's networks (public, private, router1), once per data directory.
-    await cloud.host.capability('networkTopology')?.ensureDefault('admin')
+    await unlessStopping(Promise.resolve(cloud.host.capability('networkTopology')?.ensureDefault('admin')))
     const authUrl = `${cloud.url}/identity/v3`
     if (line.cloudsYaml) {
       const path = cloudsYamlPath()

@@ -30,7 +30,7 @@ interface Catalog {
 }
 
 /** Answers and their statuses, with the error body's message when there is one. */
-async function call(method: string, url: string, token: string | undefined, body?: unknown) {
+export async function call(method: string, url: string, token: string | undefined, body?: unknown) {
   const res = await fetch(url, {
     method,
     headers: {
@@ -60,7 +60,7 @@ function messageOf(body: unknown): string {
   return typeof body === 'string' ? body : JSON.stringify(body)
 }
 
-function cloudOf(name: string): { auth: CloudAuth; region?: string } {
+export function cloudOf(name: string): { auth: CloudAuth; region?: string } {
   const path = cloudsYamlPath()
   if (!existsSync(path))
     throw new UsageError(
@@ -75,7 +75,7 @@ function cloudOf(name: string): { auth: CloudAuth; region?: string } {
   return { auth: entry.auth, ...(entry.region_name ? { region: entry.region_name } : {}) }
 }
 
-async function login(auth: CloudAuth): Promise<{ token: string; catalog: Catalog[] }> {
+export async function login(auth: CloudAuth): Promise<{ token: string; catalog: Catalog[] }> {
   const scope = auth.project_id
     ? { project: { id: auth.project_id } }
     : { project: { name: auth.project_name, domain: { name: auth.project_domain_name ?? 'Default' } } }
@@ -100,7 +100,7 @@ async function login(auth: CloudAuth): Promise<{ token: string; catalog: Catalog
   return { token, catalog }
 }
 
-function endpoint(catalog: readonly Catalog[], type: string, region?: string): string | undefined {
+export function endpoint(catalog: readonly Catalog[], type: string, region?: string): string | undefined {
   const eps = catalog.find((c) => c.type === type)?.endpoints ?? []
   const ep =
     eps.find((e) => e.interface === 'public' && (!region || (e.region_id ?? e.region) === region)) ??

@@ -30,6 +30,8 @@ export interface StartOptions {
   configFile?: string
   args?: string[]
   env?: NodeJS.ProcessEnv
+  /** Listen port. @default 0 (any free one) */
+  port?: number
 }
 
 export async function startCloudProcess(options: StartOptions = {}): Promise<CloudProcess> {
@@ -48,7 +50,7 @@ export async function startCloudProcess(options: StartOptions = {}): Promise<Clo
     CLOUDLET,
     'up',
     '--port',
-    '0',
+    String(options.port ?? 0),
     '--data-dir',
     dataDir,
     ...(options.configFile ? ['--config-file', options.configFile] : []),

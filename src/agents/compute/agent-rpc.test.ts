@@ -158,16 +158,15 @@ describe('compute agent RPC', () => {
       ),
       (e) => e instanceof RemoteError && e.remoteCode === 'compute.instance.invalid_power_state',
     )
+    // aborting a live migration of a guest that is not migrating is refused
     await assert.rejects(
       bus.call(
         { topic: 'compute', server: 'h-1' },
-        'live_migration',
-        { instance_uuid: i.uuid, destination: 'h-2' },
-        {
-          namespace: 'compute',
-        },
+        'live_migration_abort',
+        { instance_uuid: i.uuid },
+        { namespace: 'compute' },
       ),
-      (e) => e instanceof RemoteError && e.remoteCode === 'compute.driver.not_supported',
+      (e) => e instanceof RemoteError && e.remoteCode === 'compute.instance.invalid_power_state',
     )
     const state = await rpc.getInstanceState('h-1', { instance_uuid: i.uuid })
     assert.equal(state.vm_state, 'active')

@@ -30,6 +30,7 @@ import {
   type UtilisationSample,
 } from './drivers/driver.js'
 import { InstanceBuildFailed, InstanceExists, ProviderUpdateConflict } from './errors.js'
+import { operationMethods } from './operations.js'
 import { GenerationConflict, type Inventories, type PlacementClient } from './placement-client.js'
 import { mergeTraits, type ProviderPlan, planTree, providerUuid, sameInventories } from './provider-tree.js'
 import {
@@ -56,8 +57,10 @@ import {
   type TerminateInstanceArgs,
   toInstanceSpec,
   type UtilisationReply,
+  type VifMessage,
   type VmState,
 } from './rpc.js'
+import type { VifEventSink } from './vif-events.js'
 
 /** The options an agent reads: its own `[DEFAULT]` ones and the host's. */
 export type AgentConfig = Pick<ComputeAgentConfig, 'DEFAULT'>
@@ -72,6 +75,8 @@ export interface ComputeAgentDeps {
   tasks: TaskGroup
   logger: Logger
   config: AgentConfig
+  /** Where plugged VIFs are reported (vif-events.ts); without it nothing is posted. */
+  vifEvents?: VifEventSink
 }
 
 /** Attempts at writing a provider before giving up until the next update. */
@@ -512,12 +517,11 @@ export class ComputeAgent {
         await this.updateResources()
         return { enabled: args.enabled }
       },
-      live_migration: async (args: InstanceArgs & { destination: string }) => {
-        await this.driver.liveMigrate(args.instance_uuid, args.destination)
-      },
-      prep_resize: async (args: InstanceArgs & { destination: string }) => {
-        await this.driver.migrateDiskAndPowerOff(args.instance_uuid, args.destination)
-      },
+      ...operationMethods({
+        driver: this.driver,
+        locked: (uuid, work) => this.locked(uuid, work),
+        report: (info) => this.report(info),
+      }),
     }
   }
 
@@ -576,12 +580,27 @@ export class ComputeAgent {
         await this.tell('build_failed', failure)
         throw new InstanceBuildFailed(spec.uuid, this.host, reason, reschedulable)
       }
+      await this.reportVifs(spec.uuid, args.network_info ?? [])
       const report = { ...this.report(info), launched_at: new Date().toISOString() }
       await this.tell('instance_update', report)
       return report
     } finally {
       release()
     }
+  }
+
+  /**
+   * The guest's ports are plugged: network-vif-plugged for each. A report that does not
+   * arrive does not fail the build (upstream's vif_plugging_is_fatal applies to the
+   * network agent's wiring, which is simulated here); it is logged.
+   */
+  private async reportVifs(uuid: string, vifs: readonly VifMessage[]): Promise<void> {
+    if (!this.deps.vifEvents || vifs.length === 0) return
+    await this.deps
+      .vifEvents(uuid, vifs)
+      .catch((err: unknown) =>
+        this.deps.logger.warn({ err, instance: uuid }, 'network-vif-plugged not reported'),
+      )
   }
 
   /** Rebuild: the guest goes and comes back from the new image, on this host, running. */

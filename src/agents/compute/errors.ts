@@ -87,3 +87,10 @@ export class ProviderUpdateConflict extends DomainError {
     )
   }
 }
+
+/** A live migration stopped on request (abort); the guest stays on its source host. */
+export class MigrationAborted extends DomainError {
+  constructor(uuid: string) {
+    super('conflict', 'compute.migration.aborted', `Live migration of instance ${uuid} was aborted.`)
+  }
+}

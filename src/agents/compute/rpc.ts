@@ -29,8 +29,14 @@ export const COMPUTE_NAMESPACE = 'compute'
  * get_host_uptime, get_host_utilisation, set_host_enabled, live_migration,
  * prep_resize (refused until migrations exist).
  * 1.1: rebuild_instance, get_diagnostics, set_admin_password.
+ * 1.2: the moves (operations.ts): check_can_receive, resize_instance, finish_resize,
+ * confirm_resize, revert_resize, finish_revert_resize, pre_live_migration,
+ * live_migration, live_migration_abort, live_migration_force_complete,
+ * post_live_migration_at_destination, rollback_live_migration_at_destination,
+ * rescue_instance, unrescue_instance, shelve_instance, shelve_offload_instance,
+ * trigger_crash_dump.
  */
-export const COMPUTE_RPC_VERSION = '1.1'
+export const COMPUTE_RPC_VERSION = '1.2'
 
 export const CONDUCTOR_TOPIC = 'conductor'
 export const COMPUTE_REPORTS_NAMESPACE = 'compute_reports'
@@ -57,10 +63,19 @@ export interface InstanceMessage {
   mem_encryption?: boolean
 }
 
+/** A port the guest plugs (upstream's VIF in the network info). */
+export interface VifMessage {
+  id: string
+  network_id: string
+  mac_address: string
+}
+
 export interface BuildAndRunInstanceArgs {
   instance: InstanceMessage
   /** Which try this is (1 for the first host); echoed in `build_failed`. @default 1 */
   attempt?: number
+  /** The ports bound to this host for the guest; each plugged VIF is reported. */
+  network_info?: VifMessage[]
 }
 
 export interface InstanceArgs {
@@ -72,6 +87,31 @@ export interface RebuildInstanceArgs {
   instance: InstanceMessage
   /** Keep the ephemeral disk (the fake driver keeps nothing else either). @default false */
   preserve_ephemeral?: boolean
+}
+
+/** A move's destination check: the guest as it will be there (its new flavor). */
+export interface CheckCanReceiveArgs {
+  instance: InstanceMessage
+  kind: 'resize' | 'live'
+}
+
+/** A move's transfer from the source. */
+export interface MoveFromArgs extends InstanceArgs {
+  destination: string
+}
+
+/** The guest defined at the destination (or again at the source, on a revert). */
+export interface FinishMoveArgs {
+  instance: InstanceMessage
+  power_on: boolean
+}
+
+export interface PostLiveMigrationArgs extends InstanceArgs {
+  power_state: PowerState
+}
+
+export interface RescueInstanceArgs extends InstanceArgs {
+  rescue_image_ref: string
 }
 
 export interface SetAdminPasswordArgs extends InstanceArgs {

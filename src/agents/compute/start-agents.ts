@@ -23,6 +23,7 @@ import type { ComputeAgentConfig } from './config.js'
 import type { ComputeDriver } from './drivers/driver.js'
 import { createDrivers } from './drivers/index.js'
 import { PlacementClient } from './placement-client.js'
+import type { VifEventSink } from './vif-events.js'
 
 export interface ComputeAgentsDeps {
   bus: Bus
@@ -38,6 +39,8 @@ export interface ComputeAgentsDeps {
   drivers?: (hostNames: readonly string[]) => ComputeDriver[]
   /** Agents starting at once (each registers and writes its tree). @default 16 */
   concurrency?: number
+  /** Where agents report plugged VIFs (see vif-events.ts). */
+  vifEvents?: VifEventSink
 }
 
 export interface ComputeAgents {
@@ -63,6 +66,7 @@ export async function startComputeAgents(deps: ComputeAgentsDeps): Promise<Compu
       tasks: deps.tasks,
       logger: deps.logger,
       config: deps.config,
+      ...(deps.vifEvents ? { vifEvents: deps.vifEvents } : {}),
     })
   })
   const byHost = new Map(agents.map((a) => [a.host, a]))

@@ -53,11 +53,25 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
     return {
       dialect,
       connection: url.toString(),
+      // NOTE: pg's pool.end() resolves before the server has seen every connection
+      // close; a DROP ... WITH (FORCE) right away kills those and their late 'error'
+      // surfaces as an uncaught error in whichever test runs next. So wait (2 s at most)
+      // until the server has no session on the database left.
       drop: async () => {
         const c = new pg.Client({ connectionString: PG_ADMIN_URL })
         await c.connect()
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-        await c.end()
+        try {
+          for (let i = 0; i < 100; i++) {
+            const r = await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [
+              name,
+            ])
+            if (r.rows[0].n === 0) break
+            await new Promise((done) => setTimeout(done, 20))
+          }
+          await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+        } finally {
+          await c.end()
+        }
       },
     }
   }

@@ -22,6 +22,8 @@ export interface ServiceRequest {
   headers?: Record<string, string>
   /** Sent as JSON. */
   body?: unknown
+  /** Answer the body as bytes (a Buffer), for data such as image files. */
+  binary?: boolean
 }
 
 export interface ServiceResponse {
@@ -96,7 +98,7 @@ export class ServiceClient {
     } else if (token) headers['x-auth-token'] = token
     if (options.requestId) headers['x-openstack-request-id'] = options.requestId
     if (this.version) headers['openstack-api-version'] = `${this.serviceType} ${this.version}`
-    if (req.body !== undefined) headers['content-type'] = 'application/json'
+    if (req.body !== undefined) headers['content-type'] ??= 'application/json'
     const sent = { ...req, headers }
     // NOTE: errors are logged; the tokens they would carry stay out of the logs.
     const { 'x-auth-token': _a, 'x-service-token': _s, ...shown } = headers
@@ -166,7 +168,10 @@ export class InjectTransport implements ClientTransport {
     return {
       status: res.statusCode,
       headers: res.headers as ServiceResponse['headers'],
-      body: parseBody(res.body, res.headers['content-type'] as string | undefined),
+      body:
+        req.binary && res.statusCode < 300
+          ? res.rawPayload
+          : parseBody(res.body, res.headers['content-type'] as string | undefined),
     }
   }
 }
@@ -194,6 +199,8 @@ export class HttpTransport implements ClientTransport {
     res.headers.forEach((value, key) => {
       headers[key] = value
     })
+    if (req.binary && res.ok)
+      return { status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) }
     return { status: res.status, headers, body: parseBody(await res.text(), headers['content-type']) }
   }
 }

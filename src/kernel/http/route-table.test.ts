@@ -36,6 +36,7 @@ const routes: Route<{ seen: string[] }>[] = [
     body: widget,
     handler: async (req, reply) => reply.code(201).send({ widget: req.body }),
   },
+  { method: 'GET', path: '/widgets/detail', policy: 'w:list', handler: async () => ({ widgets: [] }) },
   { method: 'GET', path: '/widgets/:id', max: '2.1', policy: 'w:show', handler: async () => ({ v: 'old' }) },
   { method: 'GET', path: '/widgets/:id', min: '2.2', policy: 'w:show', handler: async () => ({ v: 'new' }) },
   {
@@ -107,6 +108,20 @@ describe('route table', () => {
       assert.equal(res.statusCode, 405)
       assert.equal(res.headers.allow, 'GET, POST, HEAD')
       assert.equal(res.json().badMethod.code, 405)
+    })
+
+    it('finds the 405 path as the router would: static segments first, a trailing slash ignored', async () => {
+      // PUT has no route anywhere: /widgets/detail (static) wins over /widgets/:id.
+      const detail = await call('PUT', '/widgets/detail')
+      assert.equal(detail.statusCode, 405)
+      assert.equal(detail.headers.allow, 'GET, HEAD')
+      const byId = await call('PUT', '/widgets/w1/')
+      assert.equal(byId.statusCode, 405)
+      assert.equal(byId.headers.allow, 'GET, PATCH, HEAD')
+      // A path no table knows: a 404 (after authentication), not a 405.
+      assert.equal((await call('PUT', '/gadgets')).statusCode, 401)
+      assert.equal((await call('PUT', '/gadgets', 'project-reader')).statusCode, 404)
+      assert.equal((await call('PUT', '/widgets/w1/parts', 'project-reader')).statusCode, 404)
     })
 
     it('requires a token on private routes only', async () => {

@@ -21,9 +21,10 @@
  * or is public (or says it needs only a token), no two windows of one method and path overlap, every version is declared.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { type DomainError, MethodNotAllowed, NotFound, Unauthorized } from '../errors/index.js'
+import { DomainError, MethodNotAllowed, NotFound, Unauthorized } from '../errors/index.js'
 import type { VersionList } from '../microversion/index.js'
 import type { JsonSchema } from '../validation/index.js'
+import { UnroutedMethods, type UnroutedPath } from './unrouted-methods.js'
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
@@ -93,6 +94,12 @@ export interface MountOptions<Deps, R extends Route<Deps>> {
    */
   publicMethodNotAllowed?: boolean
   /**
+   * Keystone's order for a handler-enforced route whose object does not exist: the
+   * policy is still checked, against an empty target, before the 404, so a caller
+   * without permission gets 403 for every id and cannot probe which exist. @default false
+   */
+  enforceOnNotFound?: boolean
+  /**
    * Check the policy before the body: upstream handlers that call `context.can` first
    * refuse a forbidden caller with 403 whatever the body (Placement). @default false
    */
@@ -124,68 +131,100 @@ export function mountRoutes<Deps, R extends Route<Deps>>(
   const byPath = new Map<string, R[]>()
   for (const r of routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r])
 
+  const unrouted: UnroutedPath[] = []
   for (const [path, onPath] of byPath) {
     const allow = allowedMethods(onPath)
     const tail = opts.greedyTail && path.endsWith(`/:${opts.greedyTail}`) ? opts.greedyTail : undefined
     const url = tail ? `${path.slice(0, -tail.length - 1)}*` : path
-    const isPublic = onPath.some((r) => r.public)
-    for (const method of opts.methods ?? DEFAULT_METHODS) {
-      const candidates = onPath.filter(
-        (r) => r.method === method || (method === 'HEAD' && r.method === 'GET'),
-      )
-      app.route({
-        method,
-        url,
-        // NOTE: a 405 must not ask for a token first (upstream routers answer it before
-        // authentication); a public route of the path makes every method public here,
-        // and the handler below still refuses an anonymous call to a private route.
-        config: {
-          public:
-            isPublic ||
-            (candidates.length === 0 && opts.publicMethodNotAllowed !== false) ||
-            (candidates.length > 0 && candidates.every((r) => r.public)),
-        },
-        exposeHeadRoute: false,
-        handler: async (req, reply) => {
-          if (tail) {
-            const params = req.params as Record<string, string>
-            const value = params['*'] ?? ''
-            if (value === '' || value.includes('/')) throw opts.notFound?.() ?? new NotFound()
-            params[tail] = value
-          }
-          const route = pick(req, candidates)
-          if (!route) {
-            if (candidates.length === 0) throw methodNotAllowed(opts, method, allow)
-            if (candidates.some((r) => r.outsideVersion === 405)) throw methodNotAllowed(opts, method, [])
-            throw opts.notFound?.() ?? new NotFound()
-          }
-          if (!route.public && !req.ctx?.authenticated) throw new Unauthorized()
-          opts.guard?.(req, route)
-          const validate = () => {
-            const schema = typeof route.body === 'function' ? route.body(req) : route.body
-            if (schema && opts.validateBody) opts.validateBody(req, schema, route)
-          }
-          if (!opts.policyBeforeBody) validate()
-          const rules = policiesOf(route)
-          const checkedBefore = req.ctx?.checked.length ?? 0
-          if (route.enforce !== 'handler' && rules.length) {
-            const target = route.target?.(req) ?? {}
-            const authorize = opts.authorize ?? ((r, rule, t) => r.ctx.can(rule, t))
-            for (const rule of rules) authorize(req, rule, target)
-          }
-          if (opts.policyBeforeBody) validate()
-          const out = await route.handler(req, reply, opts.deps)
-          if (route.enforce === 'handler' && rules.length) {
+    unrouted.push({ url, allow })
+    const byMethod = new Map(
+      allow.map((m) => [m, onPath.filter((r) => r.method === m || (m === 'HEAD' && r.method === 'GET'))]),
+    )
+    app.route({
+      method: allow,
+      url,
+      // NOTE: a public route of the path makes every method public here, and the handler
+      // below still refuses an anonymous call to a private route.
+      config: { public: onPath.some((r) => r.public) },
+      exposeHeadRoute: false,
+      handler: async (req, reply) => {
+        const method = req.method
+        const candidates = byMethod.get(method) ?? []
+        if (tail) {
+          const params = req.params as Record<string, string>
+          const value = params['*'] ?? ''
+          if (value === '' || value.includes('/')) throw opts.notFound?.() ?? new NotFound()
+          params[tail] = value
+        }
+        const route = pick(req, candidates)
+        if (!route) {
+          if (candidates.some((r) => r.outsideVersion === 405)) throw methodNotAllowed(opts, method, [])
+          throw opts.notFound?.() ?? new NotFound()
+        }
+        if (!route.public && !req.ctx?.authenticated) throw new Unauthorized()
+        opts.guard?.(req, route)
+        const validate = () => {
+          const schema = typeof route.body === 'function' ? route.body(req) : route.body
+          if (schema && opts.validateBody) opts.validateBody(req, schema, route)
+        }
+        if (!opts.policyBeforeBody) validate()
+        const rules = policiesOf(route)
+        const checkedBefore = req.ctx?.checked.length ?? 0
+        if (route.enforce !== 'handler' && rules.length) {
+          const target = route.target?.(req) ?? {}
+          const authorize = opts.authorize ?? ((r, rule, t) => r.ctx.can(rule, t))
+          for (const rule of rules) authorize(req, rule, target)
+        }
+        if (opts.policyBeforeBody) validate()
+        const out = await route.handler(req, reply, opts.deps).catch((error: unknown) => {
+          if (opts.enforceOnNotFound && route.enforce === 'handler' && rules.length && isNotFound(error)) {
             const checked = req.ctx.checked.slice(checkedBefore)
-            if (!checked.some((rule) => rules.includes(rule)))
-              throw new Error(`${method} ${path} answered without enforcing ${rules.join(' or ')}`)
+            if (!checked.some((rule) => rules.includes(rule))) enforceAny(req, rules, opts.authorize)
           }
-          if (reply.sent) return reply
-          return out
-        },
-      })
+          throw error
+        })
+        if (route.enforce === 'handler' && rules.length) {
+          const checked = req.ctx.checked.slice(checkedBefore)
+          if (!checked.some((rule) => rules.includes(rule)))
+            throw new Error(`${method} ${path} answered without enforcing ${rules.join(' or ')}`)
+        }
+        if (reply.sent) return reply
+        return out
+      },
+    })
+  }
+  // The methods a path lacks: answered by the scope's not-found handler (unrouted-methods.ts).
+  const scope = UnroutedMethods.of(app)
+  if (!scope) throw new Error('mountRoutes needs a service scope (serviceScope) for its 405s')
+  scope.add({
+    paths: unrouted,
+    methods: opts.methods ?? DEFAULT_METHODS,
+    public: opts.publicMethodNotAllowed !== false,
+    methodNotAllowed: (method, allowed) => methodNotAllowed(opts, method, allowed),
+  })
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof DomainError && error.status === 404
+}
+
+/** Passes when one of the rules allows the caller an empty target; else throws the first refusal. */
+function enforceAny(
+  req: FastifyRequest,
+  rules: readonly string[],
+  authorize: ((req: FastifyRequest, rule: string, target: Record<string, unknown>) => void) | undefined,
+): void {
+  let refusal: unknown
+  for (const rule of rules) {
+    try {
+      if (authorize) authorize(req, rule, {})
+      else req.ctx.can(rule, {})
+      return
+    } catch (error) {
+      refusal ??= error
     }
   }
+  throw refusal
 }
 
 function pick<R extends { min?: string; max?: string }>(

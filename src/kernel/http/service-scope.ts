@@ -14,6 +14,7 @@ import {
 import { type FaultRenderer, NotFound, toFault, Unauthorized } from '../errors/index.js'
 import { negotiate, type Version, type VersionList } from '../microversion/index.js'
 import type { Enforcer } from '../policy/index.js'
+import { UnroutedMethods } from './unrouted-methods.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -49,9 +50,13 @@ export function installFaultHandler(
   app: FastifyInstance,
   render: FaultRenderer,
   extraHeaders?: (req: FastifyRequest, status: number) => Record<string, string>,
+  /** The 405 of a known path whose method has no route (route tables' unrouted methods). */
+  unroutedMethod?: (req: FastifyRequest) => Error | undefined,
 ): void {
   app.setErrorHandler(async (error, req, reply) => sendFault(error, req, reply, render, extraHeaders))
-  app.setNotFoundHandler(async (req, reply) => sendFault(new NotFound(), req, reply, render, extraHeaders))
+  app.setNotFoundHandler(async (req, reply) =>
+    sendFault(unroutedMethod?.(req) ?? new NotFound(), req, reply, render, extraHeaders),
+  )
 }
 
 export function sendFault(
@@ -79,8 +84,12 @@ export function sendFault(
 
 export function serviceScope(app: FastifyInstance, opts: ServiceScopeOptions): void {
   app.faultFormats?.register(app.prefix, opts.renderFault)
-  installFaultHandler(app, opts.renderFault, (req, status) =>
-    status === 401 && opts.unauthorizedHeaders ? opts.unauthorizedHeaders(req) : {},
+  const unrouted = UnroutedMethods.attach(app)
+  installFaultHandler(
+    app,
+    opts.renderFault,
+    (req, status) => (status === 401 && opts.unauthorizedHeaders ? opts.unauthorizedHeaders(req) : {}),
+    (req) => unrouted.fault(req),
   )
 
   if (opts.versions) {
@@ -112,7 +121,11 @@ export function serviceScope(app: FastifyInstance, opts: ServiceScopeOptions): v
       identity = await opts.tokens.validate(token)
     }
     req.ctx = new RequestContext(req.id, opts.enforcer, identity, token)
-    if (!identity && !req.routeOptions.config?.public) throw new Unauthorized()
+    // NOTE: a method a known path lacks has no route (unrouted-methods.ts); its 405 is
+    // answered before authentication where the table says so.
+    const routed = req.routeOptions.url !== undefined
+    if (!identity && !req.routeOptions.config?.public && (routed || !unrouted.match(req)?.table.public))
+      throw new Unauthorized()
     if (
       identity?.access_rules?.length &&
       !accessRulesAdmit(req, app.prefix, opts.serviceType, identity, token)

@@ -49,8 +49,11 @@ const requireLazily = createRequire(import.meta.url)
 
 export class SchemaEngine {
   private ajvInstance: Ajv | undefined
-  // Schemas are module constants (or built once per microversion): compile each once.
+  // Compiled once per schema object, and once per schema content: a service that builds
+  // its schema per request (per microversion, per query) gets the compiled function of
+  // the same content (a compile costs tens of milliseconds, the key a few microseconds).
   private readonly compiled = new WeakMap<object, ValidateFunction>()
+  private readonly compiledByContent = new Map<string, ValidateFunction>()
 
   constructor(private readonly options: SchemaEngineOptions = {}) {}
 
@@ -66,6 +69,10 @@ export class SchemaEngine {
       allowUnionTypes: true,
       verbose: true,
       logger: false,
+      // NOTE: our schemas are checked against the meta-schema by a test
+      // (schema-engine.test.ts walks every route table); compiling the meta-schema in
+      // each service's engine on its first request cost ~45 ms of start-up each.
+      validateSchema: false,
     })
     for (const [name, format] of Object.entries({ ...COMMON_FORMATS, ...options.formats })) {
       ajv.addFormat(name, format instanceof RegExp ? format : { validate: format })
@@ -77,7 +84,12 @@ export class SchemaEngine {
   compile(schema: JsonSchema): CompiledSchema {
     let fn = this.compiled.get(schema)
     if (!fn) {
-      fn = this.ajv.compile(schema as Record<string, unknown>)
+      const key = JSON.stringify(schema)
+      fn = this.compiledByContent.get(key)
+      if (!fn) {
+        fn = this.ajv.compile(schema as Record<string, unknown>)
+        this.compiledByContent.set(key, fn)
+      }
       this.compiled.set(schema, fn)
     }
     const validate = fn

@@ -23,6 +23,24 @@ export const computeApiConfig = defineSections({
       default: 0,
       help: 'Seconds a deleted server stays SOFT_DELETED (restorable) before it is reclaimed; 0 or less: deletes are immediate.',
     }),
+    resize_confirm_window: opt.int({
+      default: 0,
+      min: 0,
+      help: 'Seconds after which a resize or cold migration waiting in VERIFY_RESIZE is confirmed automatically; 0: never.',
+    }),
+    allow_resize_to_same_host: opt.bool({
+      default: false,
+      help: "A resize may pick the server's own host (a cold migration never does).",
+    }),
+    shelved_offload_time: opt.int({
+      default: 0,
+      min: -1,
+      help: 'Seconds a shelved server keeps its host before it is offloaded; 0: at once; -1: never.',
+    }),
+    shelved_poll_interval: opt.int({
+      default: 3600,
+      help: 'Seconds between checks for shelved servers due for offloading; 0 or less: never.',
+    }),
     default_availability_zone: opt.str({
       default: 'nova',
       help: 'The availability zone of compute hosts that no aggregate puts in a zone.',

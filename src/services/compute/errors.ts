@@ -317,3 +317,93 @@ export class ComputeNotFound extends DomainError {
     super('not_found', 'compute.not_found', message)
   }
 }
+
+// --- volumes
+
+/** A volume the block storage service does not know for the caller. */
+export class VolumeNotFound extends DomainError {
+  constructor(id: string) {
+    super('not_found', 'compute.volume.not_found', `Volume ${id} could not be found.`)
+  }
+}
+
+/** The server has no mapping of that volume. */
+export class VolumeNotAttached extends DomainError {
+  constructor(serverId: string, volumeId: string) {
+    super(
+      'not_found',
+      'compute.volume.not_attached',
+      `Instance ${serverId} is not attached to volume ${volumeId}`,
+    )
+  }
+}
+
+/** Upstream's InvalidVolume: the volume cannot be used that way (400). */
+export class VolumeInvalid extends DomainError {
+  constructor(reason: string) {
+    super('bad_request', 'compute.volume.invalid', `Invalid volume: ${reason}`)
+  }
+}
+
+/** Upstream's InvalidBDM family: a block device mapping that cannot be built (400). */
+export class BlockDeviceMappingInvalid extends DomainError {
+  constructor(reason: string) {
+    super('bad_request', 'compute.bdm.invalid', `Block Device Mapping is Invalid: ${reason}`)
+  }
+}
+
+// --- networking (ports, interfaces, floating IPs, security groups of servers)
+
+/** A port, network or group a server request names is in use or ambiguous (409). */
+export class ServerNetworkConflict extends DomainError {
+  constructor(message: string) {
+    super('conflict', 'compute.server.network_conflict', message)
+  }
+}
+
+/** The network service refused what compute asked for a server (its status, Nova's body). */
+export class ServerNetworkRefused extends DomainError {
+  constructor(kind: 'bad_request' | 'not_found' | 'conflict' | 'forbidden', message: string) {
+    super(kind, 'compute.server.network_refused', message)
+  }
+}
+
+export class InterfaceNotFound extends DomainError {
+  constructor(serverId: string, portId: string) {
+    super(
+      'not_found',
+      'compute.interface.not_found',
+      `Port ${portId} is not attached to instance ${serverId}`,
+    )
+  }
+}
+// --- migrations
+
+/** A migration of the server that is not there (or not a live one). */
+export class MigrationNotFoundForServer extends DomainError {
+  constructor(id: number | string, serverId: string) {
+    super('not_found', 'compute.migration.not_found', `Migration ${id} not found for instance ${serverId}`)
+  }
+}
+
+/** The server migrations show of a migration that is not an in-progress live migration. */
+export class InProgressMigrationNotFound extends DomainError {
+  constructor(id: number | string, serverId: string) {
+    super(
+      'not_found',
+      'compute.migration.not_in_progress',
+      `In-progress live migration ${id} is not found for server ${serverId}.`,
+    )
+  }
+}
+
+/** force_complete / abort of a migration in a status that does not allow it (400). */
+export class MigrationStateInvalid extends DomainError {
+  constructor(m: { id: number; status: string }, serverId: string, method: string, why?: string) {
+    super(
+      'bad_request',
+      'compute.migration.invalid_state',
+      `Migration ${m.id} state of instance ${serverId} is ${m.status}. Cannot ${method} while the migration is in this state.${why ? ` ${why}` : ''}`,
+    )
+  }
+}

@@ -8,6 +8,7 @@ import { computeFault } from '../../kernel/errors/index.js'
 import type { ScopeAuth } from '../../kernel/host/index.js'
 import { mountRoutes, serviceScope } from '../../kernel/http/index.js'
 import type { Enforcer } from '../../kernel/policy/index.js'
+import { ComputeNotFound } from './errors.js'
 import type { ComputeDeps } from './handlers/common.js'
 import { ROUTES } from './routes.js'
 import { validateBody } from './schemas/validate.js'
@@ -21,6 +22,10 @@ export function computePlugin(deps: ComputeDeps, auth: ScopeAuth, enforcer: Enfo
     // clients and tempest read `x-compute-request-id` (instance actions are keyed by it).
     app.addHook('onRequest', async (req, reply) => {
       reply.header('x-compute-request-id', req.id)
+      // NOTE: `/os-volumes/` names a volume with an empty id (404 upstream), not the list
+      // the router's trailing-slash folding would find.
+      if (/\/v2\.1\/(os-volumes|os-snapshots|images)\/$/.test(req.url.split('?')[0] ?? ''))
+        throw new ComputeNotFound()
     })
     serviceScope(app, {
       serviceType: 'compute',

@@ -12,17 +12,35 @@ import type { ComputeDeps } from './handlers/common.js'
 import * as access from './handlers/flavor-access.js'
 import * as specs from './handlers/flavor-extra-specs.js'
 import * as flavors from './handlers/flavors.js'
+import * as images from './handlers/images-proxy.js'
 import * as keypairs from './handlers/keypairs.js'
+import * as migrations from './handlers/migrations.js'
+import * as netproxy from './handlers/network-proxies.js'
 import * as quotas from './handlers/quotas.js'
 import * as scheduler from './handlers/scheduler.js'
 import * as actions from './handlers/server-actions.js'
 import * as groups from './handlers/server-groups.js'
+import * as netsrv from './handlers/server-networking.js'
+import { OPERATION_ACTIONS } from './handlers/server-operations.js'
 import * as parts from './handlers/server-parts.js'
 import * as servers from './handlers/servers.js'
 import * as services from './handlers/services.js'
 import * as usage from './handlers/usage.js'
 import { listVersions, showLegacyVersion, showVersion } from './handlers/versions.js'
-import { AGGREGATE, FLAVOR, KEYPAIR, QUOTA, SCHEDULER, SERVER, SERVER_GROUP } from './policies/index.js'
+import * as attachments from './handlers/volume-attachments.js'
+import * as volumes from './handlers/volumes-proxy.js'
+import {
+  AGGREGATE,
+  FLAVOR,
+  KEYPAIR,
+  NET,
+  OPERATION,
+  QUOTA,
+  SCHEDULER,
+  SERVER,
+  SERVER_GROUP,
+  VOLUME,
+} from './policies/index.js'
 import * as AG from './schemas/aggregates.js'
 import * as FL from './schemas/flavors.js'
 import * as KP from './schemas/keypairs.js'
@@ -30,6 +48,7 @@ import * as QS from './schemas/quotas.js'
 import * as SCH from './schemas/scheduler.js'
 import * as SG from './schemas/server-groups.js'
 import * as SV from './schemas/servers.js'
+import * as VO from './schemas/volumes.js'
 
 type R = Route<ComputeDeps>
 
@@ -58,6 +77,11 @@ const byVersion =
 
 /** Rules the handler checks against the loaded server's project. */
 const onServer = (policy: string | readonly string[]) => ({ policy, enforce: 'handler' as const })
+
+/** A proxy route of the network service: served up to 2.35, as upstream. */
+const proxy = (method: R['method'], path: string, policy: string, handler: R['handler']): R[] => [
+  { method, path: `${V}${path}`, max: '2.35', policy, target: ownProject, handler },
+]
 
 export const ROUTES: readonly R[] = [
   { method: 'GET', path: '/', public: true, handler: listVersions },
@@ -327,8 +351,44 @@ export const ROUTES: readonly R[] = [
       SERVER.RESUME,
       SERVER.CONSOLE_OUTPUT,
       SERVER.CHANGE_PASSWORD,
+      ...Object.values(OPERATION_ACTIONS),
+      OPERATION.UNSHELVE_TO_HOST,
     ]),
     handler: actions.serverAction,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-migrations`,
+    policy: OPERATION.MIGRATIONS_INDEX,
+    handler: migrations.listMigrations,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/migrations`,
+    min: '2.23',
+    ...onServer(OPERATION.SERVER_MIGRATIONS_INDEX),
+    handler: migrations.listServerMigrations,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/migrations/:migration_id`,
+    min: '2.23',
+    ...onServer(OPERATION.SERVER_MIGRATIONS_SHOW),
+    handler: migrations.showServerMigration,
+  },
+  {
+    method: 'POST',
+    path: `${SRV}/migrations/:migration_id/action`,
+    min: '2.22',
+    ...onServer(OPERATION.SERVER_MIGRATIONS_FORCE),
+    handler: migrations.forceCompleteMigration,
+  },
+  {
+    method: 'DELETE',
+    path: `${SRV}/migrations/:migration_id`,
+    min: '2.24',
+    ...onServer(OPERATION.SERVER_MIGRATIONS_DELETE),
+    handler: migrations.abortMigration,
   },
   {
     method: 'GET',
@@ -347,6 +407,190 @@ export const ROUTES: readonly R[] = [
     path: `${SRV}/os-server-password`,
     ...onServer(SERVER.PASSWORD_CLEAR),
     handler: actions.clearPassword,
+  },
+  // --- the deprecated image proxy (no policy upstream: any authenticated caller; the
+  // image service applies its own rules to the user's token)
+  { method: 'GET', path: `${V}/images`, max: '2.35', authenticated: true, handler: images.listImages },
+  {
+    method: 'GET',
+    path: `${V}/images/detail`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.listImageDetails,
+  },
+  {
+    method: 'GET',
+    path: `${V}/images/:image_id`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.showImage,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/images/:image_id`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.deleteImage,
+  },
+  {
+    method: 'GET',
+    path: `${V}/images/:image_id/metadata`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.showMetadata,
+  },
+  {
+    method: 'POST',
+    path: `${V}/images/:image_id/metadata`,
+    max: '2.35',
+    authenticated: true,
+    body: SV.METADATA,
+    handler: images.updateMetadata,
+  },
+  {
+    method: 'PUT',
+    path: `${V}/images/:image_id/metadata`,
+    max: '2.35',
+    authenticated: true,
+    body: SV.METADATA,
+    handler: images.replaceMetadata,
+  },
+  {
+    method: 'GET',
+    path: `${V}/images/:image_id/metadata/:key`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.showMetadataItem,
+  },
+  {
+    method: 'PUT',
+    path: `${V}/images/:image_id/metadata/:key`,
+    max: '2.35',
+    authenticated: true,
+    body: SV.METADATA_ITEM,
+    handler: images.setMetadataItem,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/images/:image_id/metadata/:key`,
+    max: '2.35',
+    authenticated: true,
+    handler: images.deleteMetadataItem,
+  },
+  // --- a server's volumes (os-volume_attachments) and the deprecated proxies
+  {
+    method: 'GET',
+    path: `${SRV}/os-volume_attachments`,
+    ...onServer(VOLUME.ATTACH_INDEX),
+    handler: attachments.listAttachments,
+  },
+  {
+    method: 'POST',
+    path: `${SRV}/os-volume_attachments`,
+    ...onServer(VOLUME.ATTACH_CREATE),
+    body: (req) => VO.attachVolume(req.version),
+    handler: attachments.attachVolume,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/os-volume_attachments/:volume_id`,
+    ...onServer(VOLUME.ATTACH_SHOW),
+    handler: attachments.showAttachment,
+  },
+  {
+    method: 'PUT',
+    path: `${SRV}/os-volume_attachments/:volume_id`,
+    ...onServer([VOLUME.ATTACH_UPDATE, VOLUME.ATTACH_SWAP]),
+    body: (req) => VO.updateAttachment(req.version),
+    handler: attachments.updateAttachment,
+  },
+  {
+    method: 'DELETE',
+    path: `${SRV}/os-volume_attachments/:volume_id`,
+    ...onServer(VOLUME.ATTACH_DELETE),
+    handler: attachments.detachVolume,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-volumes`,
+    max: '2.35',
+    policy: VOLUME.LIST,
+    target: ownProject,
+    handler: volumes.listVolumes,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-volumes/detail`,
+    max: '2.35',
+    policy: VOLUME.DETAIL,
+    target: ownProject,
+    handler: volumes.listVolumes,
+  },
+  {
+    method: 'POST',
+    path: `${V}/os-volumes`,
+    max: '2.35',
+    policy: VOLUME.CREATE,
+    target: ownProject,
+    body: VO.CREATE_VOLUME,
+    handler: volumes.createVolume,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-volumes/:volume_id`,
+    max: '2.35',
+    policy: VOLUME.SHOW,
+    target: ownProject,
+    handler: volumes.showVolume,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/os-volumes/:volume_id`,
+    max: '2.35',
+    policy: VOLUME.DELETE,
+    target: ownProject,
+    handler: volumes.deleteVolume,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-snapshots`,
+    max: '2.35',
+    policy: VOLUME.SNAPSHOT_LIST,
+    target: ownProject,
+    handler: volumes.listSnapshots,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-snapshots/detail`,
+    max: '2.35',
+    policy: VOLUME.SNAPSHOT_DETAIL,
+    target: ownProject,
+    handler: volumes.listSnapshots,
+  },
+  {
+    method: 'POST',
+    path: `${V}/os-snapshots`,
+    max: '2.35',
+    policy: VOLUME.SNAPSHOT_CREATE,
+    target: ownProject,
+    body: VO.CREATE_SNAPSHOT,
+    handler: volumes.createSnapshot,
+  },
+  {
+    method: 'GET',
+    path: `${V}/os-snapshots/:snapshot_id`,
+    max: '2.35',
+    policy: VOLUME.SNAPSHOT_SHOW,
+    target: ownProject,
+    handler: volumes.showSnapshot,
+  },
+  {
+    method: 'DELETE',
+    path: `${V}/os-snapshots/:snapshot_id`,
+    max: '2.35',
+    policy: VOLUME.SNAPSHOT_DELETE,
+    target: ownProject,
+    handler: volumes.deleteSnapshot,
   },
   { method: 'GET', path: `${V}/os-simple-tenant-usage`, policy: SERVER.USAGE_LIST, handler: usage.listUsage },
   {
@@ -447,11 +691,67 @@ export const ROUTES: readonly R[] = [
     ...onServer(SERVER.ACTIONS_SHOW),
     handler: parts.showAction,
   },
+  // --- a server's networking (handlers/server-networking.ts)
+  {
+    method: 'GET',
+    path: `${SRV}/os-interface`,
+    ...onServer(NET.INTERFACE_LIST),
+    handler: netsrv.listInterfaces,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/os-interface/:port_id`,
+    ...onServer(NET.INTERFACE_SHOW),
+    handler: netsrv.showInterface,
+  },
+  {
+    method: 'POST',
+    path: `${SRV}/os-interface`,
+    ...onServer(NET.INTERFACE_CREATE),
+    handler: netsrv.attachInterface,
+  },
+  {
+    method: 'DELETE',
+    path: `${SRV}/os-interface/:port_id`,
+    ...onServer(NET.INTERFACE_DELETE),
+    handler: netsrv.detachInterface,
+  },
+  {
+    method: 'GET',
+    path: `${SRV}/os-security-groups`,
+    ...onServer(NET.SG_LIST_SERVER),
+    handler: netsrv.listServerSecurityGroups,
+  },
+  // --- the network proxy APIs, removed at 2.36 (handlers/network-proxies.ts)
+  ...proxy('GET', '/os-networks', NET.NETWORKS_LIST, netproxy.listNetworks),
+  ...proxy('GET', '/os-networks/:network_id', NET.NETWORKS_VIEW, netproxy.showNetwork),
+  ...proxy('GET', '/os-tenant-networks', NET.TENANT_NETWORKS_LIST, netproxy.listNetworks),
+  ...proxy('GET', '/os-tenant-networks/:network_id', NET.TENANT_NETWORKS_SHOW, netproxy.showNetwork),
+  ...proxy('GET', '/os-floating-ip-pools', NET.FIP_POOLS, netproxy.listFloatingIpPools),
+  ...proxy('GET', '/os-floating-ips', NET.FIP_LIST, netproxy.listFloatingIps),
+  ...proxy('POST', '/os-floating-ips', NET.FIP_CREATE, netproxy.createFloatingIp),
+  ...proxy('GET', '/os-floating-ips/:floating_ip_id', NET.FIP_SHOW, netproxy.showFloatingIp),
+  ...proxy('DELETE', '/os-floating-ips/:floating_ip_id', NET.FIP_DELETE, netproxy.deleteFloatingIp),
+  ...proxy('GET', '/os-security-groups', NET.SG_GET, netproxy.listSecurityGroups),
+  ...proxy('POST', '/os-security-groups', NET.SG_CREATE, netproxy.createSecurityGroup),
+  ...proxy('GET', '/os-security-groups/:security_group_id', NET.SG_SHOW, netproxy.showSecurityGroup),
+  ...proxy('PUT', '/os-security-groups/:security_group_id', NET.SG_UPDATE, netproxy.updateSecurityGroup),
+  ...proxy('DELETE', '/os-security-groups/:security_group_id', NET.SG_DELETE, netproxy.deleteSecurityGroup),
+  // NOTE: a DELETE with an empty id reaches the collection: no such group (404), as upstream.
+  ...proxy('DELETE', '/os-security-groups', NET.SG_DELETE, netproxy.deleteSecurityGroupWithoutId),
+  ...proxy('POST', '/os-security-group-rules', NET.SG_RULE_CREATE, netproxy.createSecurityGroupRule),
+  ...proxy(
+    'DELETE',
+    '/os-security-group-rules/:rule_id',
+    NET.SG_RULE_DELETE,
+    netproxy.deleteSecurityGroupRule,
+  ),
+
   {
     method: 'POST',
     path: `${V}/os-server-external-events`,
     policy: SERVER.EXTERNAL_EVENTS,
-    body: SV.EXTERNAL_EVENTS,
+    body: byVersion(...SV.EXTERNAL_EVENTS_WINDOWS),
     handler: parts.createExternalEvents,
   },
 

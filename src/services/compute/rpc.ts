@@ -27,11 +27,12 @@ import {
 } from '../../agents/compute/rpc.js'
 import type { Bus } from '../../kernel/bus/index.js'
 import type { AllocationRequest } from '../../scheduler/framework.js'
+import type { InstanceFlavor } from './domain/servers.js'
 
 export const CONDUCTOR_TOPIC = 'conductor'
 export const CONDUCTOR_NAMESPACE = 'compute_task'
-/** 1.0: build_instances, delete_instance. 1.1: server_action. */
-export const CONDUCTOR_VERSION = '1.1'
+/** 1.0: build_instances, delete_instance. 1.1: server_action. 1.2: server_operation. */
+export const CONDUCTOR_VERSION = '1.2'
 
 export const SCHEDULER_TOPIC = 'scheduler'
 export const SCHEDULER_NAMESPACE = 'scheduler'
@@ -93,8 +94,16 @@ export interface SelectionMessage {
 /** Conductor → scheduler: place and claim these instances. */
 export interface SelectDestinationsArgs {
   instance_uuids: string[]
-  /** Hosts tried before for a reschedule; never chosen again. */
+  /** Hosts tried before for a reschedule (or a move's source); never chosen again. */
   ignore_hosts?: string[]
+  /** A move of an existing server: the create's requested destination no longer applies. */
+  move?: boolean
+  /** A move: the flavor the server moves to (a resize's new one). */
+  flavor?: InstanceFlavor
+  /** A move: only this host (and node). */
+  destination?: { host?: string; node?: string }
+  /** A move: the zone it goes to (null: any zone; unshelve 2.91 unpins it). */
+  availability_zone?: string | null
 }
 
 /** The scheduler's answer: a claimed host per instance with alternates, or why none. */
@@ -132,6 +141,63 @@ export interface AgentApi {
   diagnostics(host: string, args: InstanceArgs): Promise<DiagnosticsReply>
   /** The host's service was enabled or disabled: its provider's traits follow now. */
   setHostEnabled(host: string, enabled: boolean): Promise<void>
+  /** One step of a move or another operation (src/agents/compute/operations.ts), to the end. */
+  operation<T = unknown>(host: string, method: OperationMethod, args: object): Promise<T>
+}
+
+/** The agent's operation methods (compute 1.2). */
+export type OperationMethod =
+  | 'check_can_receive'
+  | 'resize_instance'
+  | 'finish_resize'
+  | 'confirm_resize'
+  | 'revert_resize'
+  | 'finish_revert_resize'
+  | 'pre_live_migration'
+  | 'live_migration'
+  | 'live_migration_abort'
+  | 'live_migration_force_complete'
+  | 'post_live_migration_at_destination'
+  | 'rollback_live_migration_at_destination'
+  | 'rescue_instance'
+  | 'unrescue_instance'
+  | 'shelve_instance'
+  | 'shelve_offload_instance'
+  | 'trigger_crash_dump'
+
+/** The operations the conductor runs for the API (conductor/moves.ts). */
+export type ServerOperationName =
+  | 'resize'
+  | 'migrate'
+  | 'live_migrate'
+  | 'confirm_resize'
+  | 'revert_resize'
+  | 'evacuate'
+  | 'shelve'
+  | 'shelve_offload'
+  | 'unshelve'
+  | 'rescue'
+  | 'unrescue'
+  | 'trigger_crash_dump'
+
+/**
+ * API → conductor (compute_task 1.2): carry out an operation the API accepted (task
+ * state set, instance action recorded, and for a move its migration record created).
+ */
+export interface ServerOperationArgs {
+  instance_uuid: string
+  request_id: string
+  operation: ServerOperationName
+  /** The move's migration record (its uuid is also the source allocation's consumer). */
+  migration_uuid?: string
+  /** live_migrate, evacuate: skip the scheduler and claim on `host` directly. */
+  force?: boolean
+  /** unshelve (2.77/2.91): the zone asked for; null unpins it. */
+  availability_zone?: string | null
+  /** unshelve 2.91: the host asked for. */
+  host?: string
+  /** rescue: the image the rescue system boots from. */
+  rescue_image_ref?: string
 }
 
 export type PowerMethod =
@@ -158,6 +224,8 @@ export function busAgents(bus: Bus, timeoutSeconds: number): AgentApi {
     consoleOutput: async (host, args) =>
       (await rpc.call<{ output: string }>('get_console_output', args, opts(host))).output,
     diagnostics: (host, args) => rpc.call<DiagnosticsReply>('get_diagnostics', args, opts(host)),
+    operation: <T>(host: string, method: OperationMethod, args: object) =>
+      rpc.call<T>(method, args, opts(host)),
     setHostEnabled: async (host, enabled) => {
       // NOTE: a short wait: the answer only hastens what the host's periodic update does anyway.
       await rpc.call(

@@ -5,16 +5,23 @@
  */
 import { fakeHostNames } from '../../agents/compute/drivers/fake/fake-config.js'
 import { startComputeAgents } from '../../agents/compute/start-agents.js'
+import { vifEventsTo } from '../../agents/compute/vif-events.js'
 import { addToOutbox, Outbox, type OutboxTables } from '../../kernel/bus/outbox.js'
 import type { ModuleContext, ServiceClient, ServiceInstance } from '../../kernel/host/index.js'
 import type { ServiceRegistry } from '../../kernel/registry/index.js'
 import { buildProfile } from '../../scheduler/profiles.js'
 import { IdentityLimitsApi } from './clients/identity.js'
 import { ImageApi } from './clients/image.js'
-import { NetworkApi } from './clients/network.js'
+import { NetworkApi, NetworkPorts } from './clients/network.js'
 import { PlacementApi } from './clients/placement.js'
-import { Conductor } from './conductor/conductor.js'
+import { ShelvedImages } from './clients/shelved-images.js'
+import { VolumeApi } from './clients/volume.js'
+import { BlockDeviceSteps } from './conductor/block-devices.js'
+import { Conductor, type Notifier } from './conductor/conductor.js'
 import { HostStates } from './conductor/host-states.js'
+import { Moves } from './conductor/moves.js'
+import { ServerNetworking } from './conductor/networking.js'
+import { startOperationTasks } from './conductor/operation-tasks.js'
 import { DestinationSelector } from './conductor/select-destinations.js'
 import type { ComputeConfig } from './config.js'
 import { Aggregates } from './domain/aggregates.js'
@@ -22,15 +29,19 @@ import { AvailabilityZones } from './domain/availability-zones.js'
 import { Flavors } from './domain/flavors.js'
 import { type ComputeHosts, NO_COMPUTE_HOSTS, registryHosts } from './domain/hosts.js'
 import { Keypairs } from './domain/keypairs.js'
+import { Migrations } from './domain/migrations.js'
 import { Quotas } from './domain/quotas.js'
 import { SchedulerExplainer } from './domain/scheduler-explain.js'
 import { ServerActions } from './domain/server-actions.js'
 import { ServerGroups } from './domain/server-groups.js'
+import { ServerNetworks } from './domain/server-networks.js'
+import { ServerOperations } from './domain/server-operations.js'
 import { type ConductorQueue, Servers } from './domain/servers.js'
 import { ComputeServices } from './domain/services.js'
 import { TenantUsages } from './domain/tenant-usage.js'
 import { UnifiedLimits } from './domain/unified-limits.js'
 import type { ServerUsage } from './domain/usage.js'
+import { VolumeAttachments } from './domain/volume-attachments.js'
 import { policyForbiddenMessage } from './errors.js'
 import type { ComputeDeps } from './handlers/common.js'
 import { COMPUTE_PREFIX } from './module.js'
@@ -49,8 +60,11 @@ import {
 } from './rpc.js'
 import { ActionRepo } from './storage/action.repo.js'
 import { AggregateRepo } from './storage/aggregate.repo.js'
+import { BdmRepo } from './storage/bdm.repo.js'
 import { FlavorRepo } from './storage/flavor.repo.js'
+import { InstancePortRepo } from './storage/instance-port.repo.js'
 import { KeypairRepo } from './storage/keypair.repo.js'
+import { MigrationRepo, SystemMetadataRepo } from './storage/migration.repo.js'
 import { QuotaRepo } from './storage/quota.repo.js'
 import type { ComputeDatabase } from './storage/schema.js'
 import { ServerRepo } from './storage/server.repo.js'
@@ -82,6 +96,7 @@ const computeAgents: AgentStarter = async (ctx, deps) => {
     logger: ctx.logger,
     config: ctx.config,
     hostNames: fakeHostNames(ctx.config.fake_driver, ctx.hostName),
+    vifEvents: vifEventsTo(() => ctx.client('compute')),
   })
   await agents.ready()
   return { close: () => agents.stop() }
@@ -108,10 +123,14 @@ function serverUsage(repo: ServerRepo, placement: PlacementApi, config: ComputeC
 interface Built {
   deps: ComputeDeps
   serverRepo: ServerRepo
+  migrationRepo: MigrationRepo
   actions: ActionRepo
   placement: PlacementApi
   aggregates: Aggregates
   groups: ServerGroups
+  bdms: BdmRepo
+  volumeApi: VolumeApi
+  networking: ServerNetworking
   outbox?: Outbox
 }
 
@@ -129,6 +148,7 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
   const placement = new PlacementApi(ctx.client('placement'))
   const serverRepo = new ServerRepo(db, dialect)
   const actions = new ActionRepo(db, dialect)
+  const migrationRepo = new MigrationRepo(db, dialect)
   const keypairRepo = new KeypairRepo(db, dialect)
   const groupRepo = new ServerGroupRepo(db, dialect)
   const quotas = new Quotas(
@@ -185,6 +205,22 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     },
     kick: () => outbox?.kick(),
   }
+  const bdms = new BdmRepo(db)
+  const volumeApi = new VolumeApi(ctx.client('block-storage'))
+  const networkPorts = new NetworkPorts(ctx.client('network'))
+  const networking = new ServerNetworking({
+    network: networkPorts,
+    ports: new InstancePortRepo(db),
+    defaultZone: config.DEFAULT.default_availability_zone,
+    logger: ctx.logger,
+  })
+  const serverNetworks = new ServerNetworks({
+    network: networkPorts,
+    ports: new InstancePortRepo(db),
+    networking,
+    actions,
+    defaultZone: config.DEFAULT.default_availability_zone,
+  })
   const servers = new Servers({
     repo: serverRepo,
     actions,
@@ -197,8 +233,10 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     images: new ImageApi(ctx.client('image')),
     placement,
     network: new NetworkApi(ctx.client('network')),
+    serverNetworks,
     queue,
     config,
+    blockDevices: { bdms, volumes: volumeApi },
   })
   // NOTE: the API reads a guest (console, diagnostics) from its agent as upstream's API
   // asks nova-compute; the bus's own section is merged by the host.
@@ -219,9 +257,27 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     binary === 'nova-compute'
       ? ((await aggregates.zonesOfHosts([host])).get(host) ?? config.DEFAULT.default_availability_zone)
       : config.DEFAULT.internal_service_availability_zone
+  const operations = new ServerOperations({
+    servers,
+    repo: serverRepo,
+    migrations: migrationRepo,
+    actions,
+    flavors,
+    hosts,
+    zones,
+    queue,
+    ...(agents ? { agents } : {}),
+    quotas,
+    config,
+  })
   const deps: ComputeDeps = {
+    volumeAttachments: new VolumeAttachments(bdms, volumeApi, actions),
+    volumeApi,
+    imageClient: ctx.client('image'),
     config,
     prefix: COMPUTE_PREFIX,
+    operations,
+    migrations: new Migrations(migrationRepo),
     flavors,
     keypairs,
     groups,
@@ -266,8 +322,22 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
       servers: serverRepo,
       maxPlacementResults: config.scheduler.max_placement_results,
     }),
+    serverNetworks,
+    networkPorts,
   }
-  return { deps, serverRepo, actions, placement, aggregates, groups, ...(outbox ? { outbox } : {}) }
+  return {
+    deps,
+    serverRepo,
+    migrationRepo,
+    actions,
+    placement,
+    aggregates,
+    groups,
+    networking,
+    bdms,
+    volumeApi,
+    ...(outbox ? { outbox } : {}),
+  }
 }
 
 /** The started workers, for tests and `cloudlet` to wait on. */
@@ -275,6 +345,8 @@ export interface ComputeInstance extends ServiceInstance {
   /** Resolves once placement answered and the agents, the outbox and the resume ran. */
   ready: Promise<void>
   conductor?: Conductor
+  /** The conductor's moves (resize, migrations, shelve, ...), for tests. */
+  moves?: Moves
 }
 
 export async function createCompute(
@@ -292,6 +364,7 @@ export async function createCompute(
   const timeout =
     (config as unknown as { DEFAULT: { rpc_response_timeout?: number } }).DEFAULT.rpc_response_timeout ?? 60
   let conductor: Conductor | undefined
+  let moves: Moves | undefined
 
   if (bus && ctx.roles.has('scheduler')) {
     const selector = new DestinationSelector({
@@ -318,7 +391,39 @@ export async function createCompute(
     stops.push(() => server.stop(2000))
   }
   if (bus && ctx.roles.has('conductor')) {
+    const selectDestinations = (a: SelectDestinationsArgs) =>
+      bus.call<SelectDestinationsReply>({ topic: SCHEDULER_TOPIC }, 'select_destinations', a, {
+        namespace: SCHEDULER_NAMESPACE,
+        version: SCHEDULER_VERSION,
+        // NOTE: as upstream, scheduling waits [DEFAULT] long_rpc_timeout: decisions run
+        // one at a time per scheduler, so a burst's last request waits for all before it.
+        timeout: config.DEFAULT.long_rpc_timeout,
+      })
+    const notify: Notifier = (eventType, payload, priority) =>
+      bus.notify({
+        publisherId: `nova-conductor:${ctx.hostName}`,
+        eventType,
+        priority: priority ?? 'info',
+        payload,
+      })
+    const agents = busAgents(bus, timeout)
+    moves = new Moves({
+      servers: serverRepo,
+      migrations: built.migrationRepo,
+      actions,
+      placement,
+      agents,
+      selectDestinations,
+      notify,
+      logger: ctx.logger,
+      allowResizeToSameHost: config.DEFAULT.allow_resize_to_same_host,
+      shelvedOffloadTime: config.DEFAULT.shelved_offload_time,
+      maxAttempts: config.scheduler.max_attempts,
+      shelvedImages: new ShelvedImages(ctx.client('image')),
+      systemMetadata: new SystemMetadataRepo(ctx.db),
+    })
     const c = new Conductor({
+      operations: moves,
       servers: serverRepo,
       actions,
       placement,
@@ -340,6 +445,8 @@ export async function createCompute(
         }),
       logger: ctx.logger,
       maxAttempts: config.scheduler.max_attempts,
+      blockDevices: new BlockDeviceSteps(built.bdms, built.volumeApi, ctx.logger),
+      networking: built.networking,
     })
     conductor = c
     const server = await bus.serve({ topic: CONDUCTOR_TOPIC, server: ctx.hostName }, [
@@ -350,12 +457,20 @@ export async function createCompute(
           build_instances: (a) => c.buildInstances(a),
           delete_instance: (a) => c.deleteInstance(a),
           server_action: (a) => c.serverAction(a),
+          server_operation: (a) => c.serverOperation(a),
         },
       },
     ])
     stops.push(async () => {
       await server.stop(2000)
       await c.close()
+    })
+    startOperationTasks(ctx.tasks, config, {
+      servers: serverRepo,
+      migrations: built.migrationRepo,
+      actions,
+      conductor: c,
+      logger: ctx.logger,
     })
     const interval = config.DEFAULT.reclaim_instance_interval
     if (interval > 0)
@@ -396,6 +511,9 @@ export async function createCompute(
     if (conductor) {
       const resumed = await conductor.resume()
       if (resumed) ctx.logger.info({ resumed }, 'resumed builds and deletes a stop interrupted')
+      const c = conductor
+      const moved = await moves?.resume((a) => c.serverOperation(a))
+      if (moved) ctx.logger.info({ moved }, 'moves a stop interrupted put right')
     }
     if (ctx.roles.has('api')) await built.outbox?.start()
   }
@@ -404,6 +522,7 @@ export async function createCompute(
     ...(ctx.roles.has('api') ? { plugin: computePlugin(deps, ctx.auth, enforcer) } : {}),
     ready,
     ...(conductor ? { conductor } : {}),
+    ...(moves ? { moves } : {}),
     started() {
       void ctx.tasks.spawn('start compute workers', () =>
         startWorkers()

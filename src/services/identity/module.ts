@@ -14,6 +14,7 @@ import type { HostConfig, ServiceModule } from '../../kernel/host/index.js'
 import { identityAuthConfig } from './domain/auth-config.js'
 import {
   type BootstrapInput,
+  type BootstrapResult,
   createIdentityResources,
   type IdentityDB,
   identityResourcesConfig,
@@ -31,7 +32,7 @@ export type IdentityConfig = ConfigOf<typeof identityConfigSchema> & HostConfig
 
 /** What the `cloudlet` command asks of identity: first-start set-up and key rotation. */
 export interface IdentityAdmin {
-  bootstrap(input: BootstrapInput): Promise<void>
+  bootstrap(input: BootstrapInput): Promise<BootstrapResult>
   /** A new signing key for this host; tokens signed by the old one stay valid until they expire. */
   rotateSigningKey(): Promise<void>
 }

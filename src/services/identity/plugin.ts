@@ -44,6 +44,7 @@ export function identityPlugin(opts: IdentityPluginOptions): FastifyPluginAsync 
       validateBody: (req, schema) => validateBody(req, schema),
       // Keystone's target layout: attributes bare and under `target.` (handlers/common.ts).
       authorize: (req, rule, target) => can(req, rule, target),
+      enforceOnNotFound: true,
     })
   }
 }

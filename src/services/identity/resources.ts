@@ -12,7 +12,7 @@ import type { Logger } from 'pino'
 import type { RuleDefault } from '../../kernel/policy/index.js'
 import { ApplicationCredentials } from './domain/application-credentials.js'
 import { Assignments } from './domain/assignments.js'
-import { type BootstrapInput, bootstrap } from './domain/bootstrap.js'
+import { type BootstrapInput, type BootstrapResult, bootstrap } from './domain/bootstrap.js'
 import { Catalog } from './domain/catalog.js'
 import type { ResourceDeps } from './domain/common.js'
 import type { IdentityResourcesConfig } from './domain/config.js'
@@ -30,7 +30,7 @@ import { resourcePolicies } from './policies/index.js'
 import type { IdentityDB } from './storage/schema.js'
 import { createRepos } from './storage/table.repo.js'
 
-export type { BootstrapInput } from './domain/bootstrap.js'
+export type { BootstrapInput, BootstrapResult } from './domain/bootstrap.js'
 export { type IdentityResourcesConfig, identityResourcesConfig } from './domain/config.js'
 export type { IdentityDB } from './storage/schema.js'
 
@@ -47,7 +47,7 @@ export interface IdentityResources {
   /** identity:* rules for the resource APIs, upstream names (includes the base rules such as admin_required). */
   policies: RuleDefault[]
   /** Idempotent. */
-  bootstrap(input: BootstrapInput): Promise<void>
+  bootstrap(input: BootstrapInput): Promise<BootstrapResult>
   /**
    * Who this process calls other services as: the bootstrap admin, on a project where it
    * holds the admin role (the bootstrap project); undefined before bootstrap.

@@ -16,7 +16,7 @@ describe('identity route table', () => {
   })
 
   it('has every route of Keystone v3 that identity answers', () => {
-    assert.equal(ROUTES.length, 181)
+    assert.equal(ROUTES.length, 183)
     const grants = ROUTES.filter((r) => r.path.includes('/:actor/roles'))
     assert.equal(
       grants.length,
@@ -39,8 +39,13 @@ describe('identity route table', () => {
   })
 
   it('has a body schema on every POST and PATCH, and on the PUTs that take a body', () => {
+    // The handler checks these bodies, after the lookup upstream does first (404 before 400).
+    const checkedByHandler = ['PATCH /v3/domains/:id']
     for (const r of ROUTES) {
-      if (r.method === 'POST' || r.method === 'PATCH')
+      if (
+        (r.method === 'POST' || r.method === 'PATCH') &&
+        !checkedByHandler.includes(`${r.method} ${r.path}`)
+      )
         assert.ok(r.body, `${r.method} ${r.path} has no body schema`)
       if (r.method === 'GET' || r.method === 'DELETE')
         assert.equal(r.body, undefined, `${r.method} ${r.path}`)

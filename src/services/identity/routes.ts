@@ -95,8 +95,8 @@ const PROJECTS: IdentityRoute[] = [
     body: projectSchemas.domainCreate,
   }),
   route('GET', '/v3/domains/:id', 'identity:get_domain', projects.getDomain, BY_HANDLER),
+  // (the body is checked by the handler, after the lookup)
   route('PATCH', '/v3/domains/:id', 'identity:update_domain', projects.updateDomain, {
-    body: projectSchemas.domainUpdate,
     target: domainInPath,
   }),
   route('DELETE', '/v3/domains/:id', 'identity:delete_domain', projects.deleteDomain, {
@@ -490,6 +490,18 @@ const EXTRAS: IdentityRoute[] = [
     body: credentialSchemas.domainConfig,
   }),
   route('GET', DC, 'identity:get_domain_config', extras.getDomainConfig),
+  route(
+    'GET',
+    `${DC}/security_compliance`,
+    'identity:get_security_compliance_domain_config',
+    extras.getSecurityCompliance,
+  ),
+  route(
+    'GET',
+    `${DC}/security_compliance/:option`,
+    'identity:get_security_compliance_domain_config',
+    extras.getSecurityCompliance,
+  ),
   route('PATCH', DC, 'identity:update_domain_config', extras.updateDomainConfig, {
     body: credentialSchemas.domainConfig,
   }),

@@ -23,7 +23,7 @@ import { KeyRing } from './domain/tokens-keys.js'
 import { RevocationList } from './domain/tokens-revocations.js'
 import { authUrlResolver, identityPlugin } from './plugin.js'
 import { withBaseRules } from './policies/auth.js'
-import type { IdentityDomain, ServiceActor, UnifiedLimitsReader } from './resources.js'
+import type { BootstrapResult, IdentityDomain, ServiceActor, UnifiedLimitsReader } from './resources.js'
 import { TokenKeysRepo } from './storage/token-keys.repo.js'
 import { TokenPrivateKeysRepo } from './storage/token-private-keys.repo.js'
 import { TokenRevocationsRepo } from './storage/token-revocations.repo.js'
@@ -38,7 +38,7 @@ export interface ResourcesHalf<Bootstrap> {
   limits: UnifiedLimitsReader
   domain: IdentityDomain
   policies: RuleDefault[]
-  bootstrap(input: Bootstrap): Promise<void>
+  bootstrap(input: Bootstrap): Promise<BootstrapResult>
   serviceActor(): Promise<ServiceActor | undefined>
 }
 
@@ -69,7 +69,7 @@ export interface IdentityInstanceOf<Bootstrap> extends ServiceInstance {
    * NOTE: a narrow seam until the kernel's service clients carry it between processes.
    */
   limits: UnifiedLimitsReader
-  bootstrap(input: Bootstrap): Promise<void>
+  bootstrap(input: Bootstrap): Promise<BootstrapResult>
   /** A new signing key for this host; tokens signed by the old one stay valid until they expire. */
   rotateSigningKey(): Promise<void>
   /** A system-scoped token of the bootstrap admin, for calls to other services. */

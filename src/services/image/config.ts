@@ -21,6 +21,25 @@ export const DISK_FORMATS = [
 ] as const
 export const CONTAINER_FORMATS = ['ami', 'ari', 'aki', 'bare', 'ovf', 'ova', 'docker', 'compressed'] as const
 
+export const IMPORT_METHODS = ['glance-direct', 'web-download', 'copy-image', 'glance-download'] as const
+
+/** Port numbers from a list option; start-up refuses anything else. */
+export function parsePorts(option: string, items: readonly string[]): number[] {
+  const bad = items.find((p) => !/^\d+$/.test(p) || Number(p) > 65535)
+  if (bad !== undefined) throw new Error(`[import_filtering_opts] ${option}: ${bad} is not a port number`)
+  return items.map(Number)
+}
+
+/** The import methods offered; start-up refuses an unknown one. */
+export function parseImportMethods(items: readonly string[]): string[] {
+  const bad = items.find((m) => !(IMPORT_METHODS as readonly string[]).includes(m))
+  if (bad !== undefined)
+    throw new Error(
+      `[DEFAULT] enabled_import_methods: unknown method ${bad}; known: ${IMPORT_METHODS.join(', ')}`,
+    )
+  return [...items]
+}
+
 /** A `user_storage_quota` value: a whole number with an optional unit. */
 const STORAGE_QUOTA = /^\s*(\d+)\s*(B|KB|MB|GB|TB)?\s*$/i
 
@@ -62,7 +81,12 @@ export const imageConfig = defineSections({
     }),
     enabled_import_methods: opt.list({
       default: ['glance-direct'],
-      help: 'Interoperable import methods offered; this implementation supports glance-direct.',
+      help: 'Interoperable import methods offered: glance-direct, web-download, copy-image, glance-download.',
+    }),
+    image_cache_max_size: opt.int({
+      default: 10737418240,
+      min: 0,
+      help: 'Bytes the image cache may hold; the pruner removes least recently used copies beyond it. @default 10 GiB',
     }),
   },
   glance_store: {
@@ -71,6 +95,37 @@ export const imageConfig = defineSections({
       help: 'Where image data lives; unset: <data-dir>/images.',
     }),
     default_store: opt.str({ default: 'local', help: 'The id of the store reported in /v2/info/stores.' }),
+    enabled_backends: opt.list({
+      default: [],
+      help: "Image stores as <id>:<type> (file, or http for the read-only http store), e.g. fast:file, cheap:file. Each file store keeps its data in <[glance_store] filesystem_store_datadir or data-dir/images>/<id>. Unset: one file store, [glance_store] default_store. Glance reads this from [DEFAULT]; in Cloudlet's one configuration [DEFAULT] enabled_backends is the volume service's (Cinder's), so the image stores are listed here.",
+    }),
+    default_backend: opt.str({
+      help: 'With enabled_backends: the store uploads and imports go to when none is named; unset: the first file store.',
+    }),
+  },
+  import_filtering_opts: {
+    allowed_schemes: opt.list({ default: ['http', 'https'], help: 'URL schemes web-download may fetch.' }),
+    disallowed_schemes: opt.list({
+      default: [],
+      help: 'URL schemes refused (when allowed_schemes is empty).',
+    }),
+    allowed_hosts: opt.list({ default: [], help: 'When set, the only hosts web-download may fetch from.' }),
+    disallowed_hosts: opt.list({ default: [], help: 'Hosts refused (when allowed_hosts is empty).' }),
+    allowed_ports: opt.list({
+      default: ['80', '443'],
+      help: 'When set, the only ports web-download may connect to.',
+    }),
+    disallowed_ports: opt.list({ default: [], help: 'Ports refused (when allowed_ports is empty).' }),
+    allowed_internal_hosts: opt.list({
+      default: [],
+      help: 'Cloudlet (OSSN-0078): hosts, by name or literal address, that web-download and http locations may reach although they resolve to loopback, link-local, private or unspecified addresses; every other such host is refused, at every redirect hop.',
+    }),
+  },
+  glance_download_properties: {
+    extra_properties: opt.list({
+      default: ['hw_', 'trait:', 'os_distro', 'os_secure_boot', 'os_type'],
+      help: 'Properties glance-download copies from the source image (a name ending in _ or : is a prefix).',
+    }),
   },
   os_glance_staging_store: {
     filesystem_store_datadir: opt.str({

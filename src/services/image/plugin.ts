@@ -32,16 +32,17 @@ export function imagePlugin(opts: ImagePluginOptions): FastifyPluginAsync {
       enforcer: opts.enforcer,
       unauthorizedHeaders: () => ({ 'www-authenticate': 'Keystone uri="/identity"' }),
     })
+    // `GET /v2/images/` names an image with an empty id: 404 as upstream, not the list
+    // (in this scope, not the routes' child, so that a method the list lacks is a 404 too).
+    app.addHook('onRequest', async (req) => {
+      if (/\/v2\/images\/$/.test(req.url.split('?')[0]!))
+        throw new NotFound('No image found with an empty ID')
+    })
     await app.register(async (api) => {
       // NOTE: image data must never be buffered: the parser hands the raw request
       // stream to the handler, which pipes it through the hasher to disk. No body limit
       // applies to it (image_size_cap and quotas do).
       api.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload))
-      // `GET /v2/images/` names an image with an empty id: 404 as upstream, not the list.
-      api.addHook('onRequest', async (req) => {
-        if (/\/v2\/images\/$/.test(req.url.split('?')[0]!))
-          throw new NotFound('No image found with an empty ID')
-      })
       mountRoutes<HandlerDeps, ImageRoute>(api, ROUTES, {
         deps: opts.deps,
         guard: checkMediaType,

@@ -54,8 +54,8 @@ describe('image route table', () => {
   })
 
   it('has the known number of routes, most enforced where the object is loaded', () => {
-    assert.equal(ROUTES.length, 57)
-    assert.equal(ROUTES.filter((r) => r.enforce === 'handler').length, 47)
-    assert.equal(ROUTES.filter((r) => r.policy && r.enforce !== 'handler').length, 4)
+    assert.equal(ROUTES.length, 61)
+    assert.equal(ROUTES.filter((r) => r.enforce === 'handler').length, 48)
+    assert.equal(ROUTES.filter((r) => r.policy && r.enforce !== 'handler').length, 7)
   })
 })

@@ -22,6 +22,7 @@ import * as images from './handlers/images.js'
 import * as members from './handlers/members.js'
 import * as metadefs from './handlers/metadefs.js'
 import * as tags from './handlers/tags.js'
+import * as taskHandlers from './handlers/tasks.js'
 import { CACHE_POLICIES as C } from './policies/cache.js'
 import { IMAGE_POLICIES as I } from './policies/images.js'
 import { METADEF_POLICIES as M } from './policies/metadefs.js'
@@ -51,6 +52,35 @@ export const ROUTES: readonly ImageRoute[] = [
   },
   { method: 'GET', path: '/v2/info/import', authenticated: true, handler: discovery.infoImport },
   { method: 'GET', path: '/v2/info/stores', authenticated: true, handler: discovery.infoStores },
+  {
+    method: 'GET',
+    path: '/v2/info/stores/detail',
+    policy: I.STORES_INFO,
+    target: ownProject,
+    handler: discovery.infoStoresDetail,
+  },
+  {
+    method: 'DELETE',
+    path: '/v2/stores/:store_id/:image_id',
+    policy: I.DELETE_FROM_STORE,
+    enforce: 'handler',
+    handler: imageData.deleteFromStore,
+  },
+  // --- tasks (Glance's tasks API: tasks_api_access at the route, get_task(s) in the domain)
+  {
+    method: 'GET',
+    path: '/v2/tasks',
+    policy: I.TASKS_ACCESS,
+    target: ownProject,
+    handler: taskHandlers.list,
+  },
+  {
+    method: 'GET',
+    path: '/v2/tasks/:task_id',
+    policy: I.TASKS_ACCESS,
+    target: ownProject,
+    handler: taskHandlers.show,
+  },
   // --- images
   {
     method: 'POST',

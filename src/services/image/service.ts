@@ -8,16 +8,20 @@
 import { join, resolve } from 'node:path'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { ModuleContext, ServiceInstance } from '../../kernel/host/index.js'
-import { type ImageServiceConfig, parseStorageQuota } from './config.js'
+import { type ImageServiceConfig, parseImportMethods, parsePorts, parseStorageQuota } from './config.js'
 import { CacheManager } from './domain/cache.js'
 import { ImageData } from './domain/image-data.js'
 import { ImageCatalog } from './domain/images.js'
+import { ImageImports, type RemoteImageService } from './domain/imports.js'
 import { MetadefCatalog } from './domain/metadefs.js'
 import { ImageQuotas, type LimitsReader } from './domain/quotas.js'
+import { TaskCatalog } from './domain/tasks.js'
 import type { DataFileOpener } from './files/data-file.js'
 import { FileStore } from './files/file-store.js'
 import { startHashThreads } from './files/hash-pool.js'
 import { ImageCache } from './files/image-cache.js'
+import { type HttpReader, StoreSet } from './files/store-set.js'
+import { GuardedFetch, type Resolver } from './files/web-fetch.js'
 import type { HandlerDeps } from './handlers/deps.js'
 import { imagePlugin } from './plugin.js'
 import { imageServicePolicies } from './policies/index.js'
@@ -32,8 +36,9 @@ export interface ImageInstance extends ServiceInstance {
   imageCache: ImageCache | undefined
   data: ImageData
   repos: ImageRepos
-  store: FileStore
+  stores: StoreSet
   staging: FileStore
+  imports: ImageImports
   /** What start-up recovery did. */
   recovered: { reset: string[]; removed: string[] }
   close(): Promise<void>
@@ -42,6 +47,8 @@ export interface ImageInstance extends ServiceInstance {
 export interface ImageTestHooks {
   /** Replaces how the image store opens the files it writes (tests simulate a full disk). */
   storeFile?: DataFileOpener
+  /** Replaces DNS for web-download and http locations (tests fake answers). */
+  resolver?: Resolver
 }
 
 export async function createImageService(
@@ -55,14 +62,40 @@ export async function createImageService(
     image_format,
     image_quota,
     oslo_limit,
+    import_filtering_opts: F,
+    glance_download_properties,
   } = ctx.config
   const enforcer = ctx.enforcer(imageServicePolicies, {
     forbiddenMessage: (rule) => `You are not authorized to perform ${rule}.`,
   })
-  const store = new FileStore(
+  // NOTE: Glance's own name for the stores is [DEFAULT] enabled_backends, which in Cloudlet's
+  // one configuration is the volume service's: say where image stores go instead.
+  const volumeBackends = (ctx.config.DEFAULT as { enabled_backends?: unknown }).enabled_backends
+  if (Array.isArray(volumeBackends) && volumeBackends.some((b) => String(b).includes(':')))
+    ctx.logger.warn(
+      { enabled_backends: volumeBackends },
+      "[DEFAULT] enabled_backends is the volume service's option here; image stores are [glance_store] enabled_backends",
+    )
+  const stores = new StoreSet(
+    glance_store.enabled_backends,
+    glance_store.default_backend,
+    glance_store.default_store,
     glance_store.filesystem_store_datadir ?? join(ctx.dataDir, 'images'),
     hooks.storeFile,
   )
+  const fetcher = new GuardedFetch(
+    {
+      allowedSchemes: F.allowed_schemes,
+      disallowedSchemes: F.disallowed_schemes,
+      allowedHosts: F.allowed_hosts,
+      disallowedHosts: F.disallowed_hosts,
+      allowedPorts: parsePorts('allowed_ports', F.allowed_ports),
+      disallowedPorts: parsePorts('disallowed_ports', F.disallowed_ports),
+      allowedInternalHosts: F.allowed_internal_hosts,
+    },
+    hooks.resolver,
+  )
+  const httpRead: HttpReader = async (url, range) => (await fetcher.get(url, { range })).body
   startHashThreads()
   const staging = new FileStore(
     os_glance_staging_store.filesystem_store_datadir ?? join(ctx.dataDir, 'staging'),
@@ -74,7 +107,7 @@ export async function createImageService(
     storageQuota > 0 ? storageQuota : -1,
     image_quota.image_size_total >= 0 ? image_quota.image_size_total * 1024 * 1024 : -1,
   ].filter((n) => n >= 0)
-  const importMethods = D.enabled_import_methods.filter((m) => m === 'glance-direct')
+  const importMethods = parseImportMethods(D.enabled_import_methods)
   const reader = unifiedLimits(ctx)
   if (!reader && D.use_keystone_limits)
     ctx.logger.warn(
@@ -100,6 +133,10 @@ export async function createImageService(
       showMultipleLocations: D.show_multiple_locations,
     },
     quotas,
+    {
+      checkUrl: (url) => locationSize(fetcher, url),
+      removeData: (url) => stores.remove(url),
+    },
   )
   const metadefs = new MetadefCatalog(new MetadefRepository(ctx.db), {
     limitDefault: D.limit_param_default,
@@ -117,25 +154,35 @@ export async function createImageService(
             status: image.status,
             size: image.size,
             os_hash_value: image.os_hash_value,
-            open: () => store.read(location!),
+            open: () => stores.read(location!, httpRead),
           }
         },
         ctx.logger,
         ctx.tasks,
+        D.image_cache_max_size,
       )
     : undefined
   const data = new ImageData(
     catalog,
-    store,
+    stores,
     staging,
     {
       sizeCap: D.image_size_cap,
       bytesLimit: bytesLimits.length > 0 ? Math.min(...bytesLimits) : -1,
       importMethods,
-      storeId: glance_store.default_store,
+      host: ctx.hostName,
     },
     ctx.logger,
     imageCache,
+    httpRead,
+  )
+  const imports = new ImageImports(
+    catalog,
+    data,
+    { methods: importMethods, extraProperties: glance_download_properties.extra_properties },
+    fetcher,
+    remoteImages(ctx),
+    ctx.logger,
     ctx.tasks,
   )
   const recovered = await data.recover()
@@ -147,13 +194,11 @@ export async function createImageService(
     metadefs,
     cache: new CacheManager(catalog, imageCache),
     data,
+    imports,
+    tasks: new TaskCatalog(repos.tasks, { limitDefault: D.limit_param_default, limitMax: D.api_limit_max }),
     formats,
     importMethods,
-    view: {
-      storeId: glance_store.default_store,
-      showDirectUrl: D.show_image_direct_url,
-      showLocations: D.show_multiple_locations,
-    },
+    view: { showDirectUrl: D.show_image_direct_url },
     baseUrl: (req: FastifyRequest) =>
       `${publicEndpoint ?? `${req.protocol}://${req.headers.host ?? 'localhost'}`}${prefix}`,
   }
@@ -164,8 +209,9 @@ export async function createImageService(
     imageCache,
     data,
     repos,
-    store,
+    stores,
     staging,
+    imports,
     recovered,
     // NOTE: the host stops listening first, so no upload starts after this; those in
     // flight end (or fail and put their image back) before the database closes. The
@@ -188,4 +234,47 @@ function unifiedLimits(ctx: ModuleContext<ImageServiceConfig, ImageDatabase>): L
   } catch {
     return undefined
   }
+}
+
+/**
+ * glance-download's view of the catalog: the caller's token is validated by identity
+ * (GET /v3/auth/tokens, as the caller), and the image endpoint of the region and
+ * interface asked for is taken from the catalog it returns.
+ */
+function remoteImages(ctx: ModuleContext<ImageServiceConfig, ImageDatabase>): RemoteImageService {
+  return {
+    async endpoint(token, region, iface) {
+      const res = await ctx
+        .client('identity')
+        .request(
+          { method: 'GET', path: '/v3/auth/tokens', headers: { 'x-subject-token': token } },
+          { userToken: token, accept: [200, 401, 403, 404] },
+        )
+      if (res.status !== 200) return undefined
+      const catalog = ((res.body as { token?: { catalog?: unknown[] } }).token?.catalog ?? []) as {
+        type: string
+        endpoints: { interface: string; region_id?: string; region?: string; url: string }[]
+      }[]
+      const service = catalog.find((s) => s.type === 'image')
+      const ep = service?.endpoints.find(
+        (e) => e.interface === iface && (e.region_id === region || e.region === region),
+      )
+      return ep?.url
+    },
+  }
+}
+
+/**
+ * The size of an http location's data, as Glance's http store asks it: HEAD's
+ * Content-Length, else the total of a one-byte range (servers that answer HEAD without it).
+ */
+async function locationSize(fetcher: GuardedFetch, url: string): Promise<number | undefined> {
+  const head = await fetcher.get(url, { method: 'HEAD' })
+  head.body.resume()
+  if (head.length !== undefined) return head.length
+  const probe = await fetcher.get(url, { range: { start: 0, end: 0 } })
+  const total = /\/(\d+)\s*$/.exec(String(probe.body.headers['content-range'] ?? ''))
+  const length = total ? Number(total[1]) : probe.status === 200 ? probe.length : undefined
+  probe.body.destroy()
+  return length
 }

@@ -41,6 +41,14 @@ export const volumeConfig = defineSections({
       default: false,
       help: 'Snapshots do not count against the gigabytes quota.',
     }),
+    backup_driver: opt.str({
+      default: 'cinder.backup.drivers.posix.PosixBackupDriver',
+      help: 'The backup driver; the directory (posix) driver is the one implemented.',
+    }),
+    backup_posix_path: opt.str({
+      default: 'backups',
+      help: 'Where the directory backup driver writes, relative to the data directory unless absolute.',
+    }),
     message_ttl: opt.int({ default: 2592000, min: 1, help: 'Seconds a user message is kept.' }),
     use_default_quota_class: opt.bool({
       default: true,

@@ -189,3 +189,16 @@ export class AvailabilityZoneInvalid extends DomainError {
     super('bad_request', 'volume.availability_zone.invalid', `Availability zone '${zone}' is invalid.`)
   }
 }
+
+export class BackupNotFound extends DomainError {
+  constructor(id: string) {
+    super('not_found', 'volume.backup.not_found', `Backup ${id} could not be found.`)
+  }
+}
+
+/** Upstream's InvalidBackup (400). */
+export class InvalidBackup extends DomainError {
+  constructor(reason: string) {
+    super('bad_request', 'volume.backup.invalid', `Invalid backup: ${reason}`)
+  }
+}

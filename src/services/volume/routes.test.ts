@@ -68,6 +68,7 @@ describe('volume route table', () => {
       'GET /v3/messages 3.3',
       'GET /v3/messages/:message_id 3.3',
       'DELETE /v3/messages/:message_id 3.3',
+      'PUT /v3/backups/:backup_id 3.9',
     ])
   })
 })

@@ -7,6 +7,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { Route } from '../../kernel/http/index.js'
 import * as att from './handlers/attachments.js'
+import * as backups from './handlers/backups.js'
 import type { VolumeDeps } from './handlers/common.js'
 import { listExtensions } from './handlers/extensions.js'
 import * as messages from './handlers/messages.js'
@@ -19,7 +20,17 @@ import * as types from './handlers/types.js'
 import { listVersions, showVersion } from './handlers/versions.js'
 import { ACTION_RULES, volumeAction } from './handlers/volume-actions.js'
 import * as volumes from './handlers/volumes.js'
-import { ADMIN, ATTACHMENT, MESSAGE, QOS, SNAPSHOT, TRANSFER, TYPE, VOLUME } from './policies/index.js'
+import {
+  ADMIN,
+  ATTACHMENT,
+  BACKUP,
+  MESSAGE,
+  QOS,
+  SNAPSHOT,
+  TRANSFER,
+  TYPE,
+  VOLUME,
+} from './policies/index.js'
 import * as B from './schemas/bodies.js'
 
 type R = Route<VolumeDeps>
@@ -35,6 +46,7 @@ const SNAP = '/snapshots/:snapshot_id'
 const TYP = '/types/:type_id'
 const ATT = '/attachments/:attachment_id'
 const QOS_ID = '/qos-specs/:qos_id'
+const BAK = '/backups/:backup_id'
 
 /** The v3 resources, relative to `/v3` (or `/v3/{project_id}`). */
 const RESOURCES: readonly R[] = [
@@ -499,6 +511,49 @@ const RESOURCES: readonly R[] = [
     handler: quotas.updateQuotaClass,
   },
   { method: 'GET', path: '/limits', ...onObject(ADMIN.USED_LIMITS), handler: quotas.showLimits },
+
+  // --- backups (the directory driver)
+  { method: 'GET', path: '/backups', ...onObject(BACKUP.GET_ALL), handler: backups.listBackups },
+  { method: 'GET', path: '/backups/detail', ...onObject(BACKUP.GET_ALL), handler: backups.listBackupDetails },
+  {
+    method: 'POST',
+    path: '/backups',
+    ...onObject(BACKUP.CREATE),
+    body: B.CREATE_BACKUP,
+    handler: backups.createBackup,
+  },
+  {
+    method: 'POST',
+    path: '/backups/import_record',
+    policy: BACKUP.IMPORT,
+    target: own,
+    body: B.IMPORT_BACKUP,
+    handler: backups.importRecord,
+  },
+  { method: 'GET', path: `${BAK}/export_record`, ...onObject(BACKUP.EXPORT), handler: backups.exportRecord },
+  { method: 'GET', path: BAK, ...onObject(BACKUP.GET), handler: backups.showBackup },
+  {
+    method: 'PUT',
+    path: BAK,
+    min: '3.9',
+    ...onObject(BACKUP.UPDATE),
+    body: B.UPDATE_BACKUP,
+    handler: backups.updateBackup,
+  },
+  { method: 'DELETE', path: BAK, ...onObject(BACKUP.DELETE), handler: backups.deleteBackup },
+  {
+    method: 'POST',
+    path: `${BAK}/restore`,
+    ...onObject(BACKUP.RESTORE),
+    body: B.RESTORE_BACKUP,
+    handler: backups.restoreBackup,
+  },
+  {
+    method: 'POST',
+    path: `${BAK}/action`,
+    ...onObject([BACKUP.RESET_STATUS, BACKUP.FORCE_DELETE]),
+    handler: backups.backupAction,
+  },
 
   // --- services, pools, zones, hosts, capabilities
   {

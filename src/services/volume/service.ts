@@ -6,8 +6,10 @@
  */
 import { join, resolve } from 'node:path'
 import type { ModuleContext, ServiceInstance } from '../../kernel/host/index.js'
+import { ImageSource } from './clients/image.js'
 import type { VolumeConfig } from './config.js'
 import { Attachments } from './domain/attachments.js'
+import { Backups } from './domain/backups.js'
 import { NO_VALID_BACKEND, UserMessages } from './domain/messages.js'
 import { QosSpecs } from './domain/qos.js'
 import { Quotas } from './domain/quotas.js'
@@ -17,10 +19,12 @@ import { Transfers } from './domain/transfers.js'
 import { TypeEncryption, VolumeTypes } from './domain/types.js'
 import { Volumes } from './domain/volumes.js'
 import { policyForbiddenMessage } from './errors.js'
+import { BackupDriver } from './files/backup-driver.js'
 import { FileDriver } from './files/file-driver.js'
 import type { VolumeDeps } from './handlers/common.js'
 import { volumePlugin } from './plugin.js'
 import { VOLUME_SERVICE_RULES } from './policies/index.js'
+import { BackupRepo } from './storage/backup.repo.js'
 import { MessageRepo } from './storage/message.repo.js'
 import { QosRepo } from './storage/qos.repo.js'
 import { QuotaRepo } from './storage/quota.repo.js'
@@ -105,13 +109,30 @@ export async function createVolumeService(
   const snapshots = new Snapshots(snapshotRepo, volumes, quotas, driver, ctx.tasks, ctx.logger)
   const attachments = new Attachments(volumeRepo, driver)
   const transfers = new Transfers(new TransferRepo(ctx.db, ctx.dialect), volumes, snapshotRepo, quotas)
+  const backups = new Backups(
+    new BackupRepo(ctx.db, ctx.dialect),
+    volumeRepo,
+    volumes,
+    quotas,
+    new BackupDriver(resolve(ctx.dataDir, D.backup_posix_path)),
+    driver,
+    D.storage_availability_zone,
+    D.backup_driver,
+    ctx.tasks,
+    ctx.logger,
+  )
   const recovered = await volumes.recover()
+  const backupsRecovered = await backups.recover()
+  if (backupsRecovered)
+    ctx.logger.info({ backups: backupsRecovered }, 'backups a restart interrupted, put back')
   if (recovered.reset.length || recovered.removed.length)
     ctx.logger.info(recovered, 'volume recovery after restart')
   await services.register()
   ctx.tasks.every('service heartbeat', D.report_interval * 1000, () => services.heartbeat())
   ctx.tasks.every('expire user messages', 3600 * 1000, () => messages.expire())
   const deps: VolumeDeps = {
+    images: new ImageSource(ctx.client('image')),
+    backups,
     config,
     prefix: VOLUME_PREFIX,
     volumes,

@@ -243,11 +243,36 @@ export interface ComputeDriver {
   /** Sets the guest's administrator password (a running guest's agent does it). */
   setAdminPassword(uuid: string, password: string): Promise<InstanceInfo>
 
-  /** Migration hooks; a driver that cannot migrate throws DriverNotSupported. */
-  checkCanLiveMigrateSource(uuid: string, destination: string): Promise<void>
-  liveMigrate(uuid: string, destination: string): Promise<void>
+  // --- moves (resize, cold and live migration, evacuate, shelve); a driver that cannot
+  // do one throws DriverNotSupported. Each names the step it is: a failure at the
+  // destination's check, in the transfer, or in the finish at the destination.
+
+  /** Destination, pre-check: this host can take the guest (resources, devices). */
+  checkCanReceive(instance: InstanceSpec, kind: 'resize' | 'live'): Promise<void>
+  /** Source, transfer: the guest's disk goes to `destination`; the guest is left off here. */
   migrateDiskAndPowerOff(uuid: string, destination: string): Promise<void>
+  /** Destination, post: the moved guest is defined (with its new flavor) and powered on or not. */
   finishMigration(instance: InstanceSpec, powerOn: boolean): Promise<InstanceInfo>
+  /** Source, after a revert: the guest left here takes its old flavor and power again. */
+  finishRevertMigration(instance: InstanceSpec, powerOn: boolean): Promise<InstanceInfo>
+  /** Destination, before a live migration: an incoming guest is defined. */
+  preLiveMigration(instance: InstanceSpec): Promise<void>
+  /**
+   * Source, transfer: memory and disk go to `destination` while the guest runs; resolves
+   * once it switched over (the guest is gone from here). Abortable until then.
+   */
+  liveMigrate(uuid: string, destination: string): Promise<void>
+  /** Source: stop a running live migration (the guest stays here). */
+  abortLiveMigration(uuid: string): Promise<void>
+  /** Source: pause the guest so a running live migration converges now. */
+  forceCompleteLiveMigration(uuid: string): Promise<void>
+  /** Destination, post: the incoming guest runs here, in the power state it had. */
+  postLiveMigrationAtDestination(uuid: string, powerState: PowerState): Promise<InstanceInfo>
+  /** Boots the guest from a rescue image, its own disk attached. */
+  rescue(uuid: string, imageId: string): Promise<InstanceInfo>
+  unrescue(uuid: string): Promise<InstanceInfo>
+  /** Injects an NMI (trigger crash dump); the guest's kernel decides what happens. */
+  injectNmi(uuid: string): Promise<void>
 
   /** How busy the host is now. */
   utilisation(): UtilisationSample

@@ -87,6 +87,80 @@ export class PlacementApi {
     )
   }
 
+  /** A consumer's allocations with its generation (null: no such consumer). */
+  async consumer(consumer: string): Promise<ConsumerAllocations> {
+    const body = await this.client.get<{
+      allocations: Allocations
+      consumer_generation?: number | null
+      project_id?: string
+      user_id?: string
+    }>(`/allocations/${consumer}`)
+    return {
+      allocations: body.allocations,
+      generation: body.consumer_generation ?? null,
+      ...(body.project_id ? { projectId: body.project_id, userId: body.user_id! } : {}),
+    }
+  }
+
+  /**
+   * Moves every allocation of `from` to `to` in one request (POST /allocations), as a
+   * migration hands the source host's resources to its own consumer and back. Both
+   * consumers' generations are checked: false when either changed since it was read
+   * (another operation on the same server), and nothing moved.
+   */
+  async move(
+    from: string,
+    to: string,
+    owner: { projectId: string; userId: string },
+    types: { from: ConsumerType; to: ConsumerType },
+    /** `to` keeps only what it receives (a rollback drops the destination's claim too). */
+    replace = false,
+  ): Promise<boolean> {
+    const source = await this.consumer(from)
+    const target = await this.consumer(to)
+    if (Object.keys(source.allocations).length === 0 && !replace) return true
+    const res = await this.client.request(
+      {
+        method: 'POST',
+        path: '/allocations',
+        body: {
+          [to]: {
+            allocations: replace
+              ? source.allocations
+              : mergeAllocations(target.allocations, source.allocations),
+            consumer_generation: target.generation,
+            project_id: owner.projectId,
+            user_id: owner.userId,
+            consumer_type: types.to,
+          },
+          [from]: {
+            allocations: {},
+            consumer_generation: source.generation,
+            project_id: owner.projectId,
+            user_id: owner.userId,
+            consumer_type: types.from,
+          },
+        },
+      },
+      { accept: [409] },
+    )
+    return res.status === 204
+  }
+
+  /** Claims `resources` on one provider for a new consumer (a forced destination). */
+  async claimOn(
+    consumer: string,
+    providerUuid: string,
+    resources: Record<string, number>,
+    owner: { projectId: string; userId: string },
+  ): Promise<boolean> {
+    return this.claim(
+      consumer,
+      { allocations: { [providerUuid]: { resources } } } as AllocationRequest,
+      owner,
+    )
+  }
+
   async allocations(consumer: string): Promise<Record<string, { resources: Record<string, number> }>> {
     const body = await this.client.get<{
       allocations: Record<string, { resources: Record<string, number> }>
@@ -149,6 +223,28 @@ export class PlacementApi {
     return (await this.client.get<{ usages: Record<string, number> }>(`/resource_providers/${uuid}/usages`))
       .usages
   }
+}
+
+export type Allocations = Record<string, { resources: Record<string, number> }>
+export type ConsumerType = 'INSTANCE' | 'MIGRATION'
+
+export interface ConsumerAllocations {
+  allocations: Allocations
+  generation: number | null
+  projectId?: string
+  userId?: string
+}
+
+function mergeAllocations(a: Allocations, b: Allocations): Allocations {
+  const out: Allocations = {}
+  for (const src of [a, b])
+    for (const [rp, { resources }] of Object.entries(src)) {
+      const entry = out[rp] ?? { resources: {} }
+      out[rp] = entry
+      const r = entry.resources
+      for (const [rc, n] of Object.entries(resources)) r[rc] = (r[rc] ?? 0) + n
+    }
+  return out
 }
 
 const opts = (requestId?: string) => (requestId ? { requestId } : {})

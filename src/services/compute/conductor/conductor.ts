@@ -43,9 +43,12 @@ import type {
   SelectionMessage,
   ServerActionArgs,
   ServerActionName,
+  ServerOperationArgs,
 } from '../rpc.js'
 import type { ActionRepo } from '../storage/action.repo.js'
 import type { InstanceRow, ServerRepo } from '../storage/server.repo.js'
+import { type BlockDeviceSteps, BuildAborted } from './block-devices.js'
+import { NetworkAllocationFailed, type ServerNetworking } from './networking.js'
 
 export type Notifier = (
   eventType: string,
@@ -62,6 +65,15 @@ export interface ConductorDeps {
   notify: Notifier
   logger: Logger
   maxAttempts: number
+  /** Resize, migrations, shelve, rescue, ... (moves.ts); absent: refused. */
+  operations?: {
+    run(args: ServerOperationArgs): Promise<void>
+    onDeleted(uuid: string): Promise<void>
+  }
+  /** The volume steps of builds and deletes (conductor/block-devices.ts). */
+  blockDevices?: BlockDeviceSteps
+  /** The ports of servers (networking.ts); without it servers get none. */
+  networking?: ServerNetworking
 }
 
 const BUILD_EVENT = 'compute__do_build_and_run_instance'
@@ -121,6 +133,16 @@ export class Conductor {
   serverAction(args: ServerActionArgs): { accepted: true } {
     const previous = this.inflight.get(args.instance_uuid)
     const work = (previous ?? Promise.resolve()).then(() => this.act(args))
+    this.track([args.instance_uuid], work)
+    return { accepted: true }
+  }
+
+  /** Takes an operation (moves.ts); answers at once (after any work in flight on the server). */
+  serverOperation(args: ServerOperationArgs): { accepted: true } {
+    const ops = this.d.operations
+    if (!ops) throw new Error('this conductor runs no server operations')
+    const previous = this.inflight.get(args.instance_uuid)
+    const work = (previous ?? Promise.resolve()).then(() => ops.run(args))
     this.track([args.instance_uuid], work)
     return { accepted: true }
   }
@@ -257,7 +279,13 @@ export class Conductor {
       const event = actionId ? await this.d.actions.startEvent(actionId, BUILD_EVENT, sel.host) : undefined
       await this.notify('instance.create.start', live)
       try {
-        const report = await this.d.agents.build(sel.host, { instance: instanceMessage(row), attempt })
+        await this.d.blockDevices?.prepare(row.uuid, sel.host, actionRequest(row))
+        const vifs = await this.d.networking?.allocate(row, sel.host)
+        const report = await this.d.agents.build(sel.host, {
+          instance: instanceMessage(row),
+          attempt,
+          ...(vifs?.length ? { network_info: vifs } : {}),
+        })
         const launched = report.launched_at ?? new Date().toISOString()
         const done = await this.d.servers.updateIf(row.uuid, ['spawning'], {
           vm_state: 'active',
@@ -280,8 +308,18 @@ export class Conductor {
         lastError = (e as Error).message
         lastHost = sel.host
         if (event) await this.d.actions.finishEvent(event, 'Error', lastError)
+        if (e instanceof NetworkAllocationFailed) {
+          // NOTE: as upstream's BuildAbortException: another host would get the same
+          // answer from the network service, so the build ends here.
+          await this.fail(row, `Build of instance ${row.uuid} aborted: ${lastError}`, sel.host, actionId)
+          return
+        }
         this.d.logger.warn({ instance: row.uuid, host: sel.host, attempt, err: lastError }, 'build failed')
         await this.d.placement.release(row.uuid)
+        if (e instanceof BuildAborted) {
+          await this.fail(row, `Build of instance ${row.uuid} aborted: ${lastError}`, sel.host, actionId)
+          return
+        }
       }
       current = undefined
       while (alternates.length && attempt < this.d.maxAttempts) {
@@ -302,11 +340,13 @@ export class Conductor {
 
   /** ERROR with a fault; no allocation left; cell0 when it never reached a host. */
   private async fail(row: InstanceRow, message: string, host: string | undefined, actionId?: number) {
+    await this.d.blockDevices?.abandon(row.uuid, actionRequest(row))
     // NOTE: the server must leave BUILD even when placement cannot be asked now; an
     // allocation left behind is released by the delete that follows.
     await this.d.placement
       .release(row.uuid)
       .catch((err: unknown) => this.d.logger.warn({ err, instance: row.uuid }, 'allocation not released'))
+    await this.deallocateNetworks(row.uuid)
     // The fault and the cell first: a reader that sees ERROR also sees why.
     await this.d.servers.addFault({
       instance_uuid: row.uuid,
@@ -349,7 +389,10 @@ export class Conductor {
         this.d.logger.warn({ instance: uuid, host: row.host, err: (e as Error).message }, 'terminate failed')
       }
     }
+    await this.d.blockDevices?.teardown(uuid, requestId)
+    await this.deallocateNetworks(uuid)
     await this.d.placement.release(uuid)
+    await this.d.operations?.onDeleted(uuid)
     await this.d.servers.markDeleted(uuid)
     if (action) await this.d.actions.finish(action.id)
     await this.notify('instance.delete.end', {
@@ -358,6 +401,13 @@ export class Conductor {
       task_state: null,
       power_state: POWER.NOSTATE,
     })
+  }
+
+  /** The server's ports given back; a network service that fails is logged, not fatal. */
+  private async deallocateNetworks(uuid: string): Promise<void> {
+    await this.d.networking
+      ?.deallocate(uuid)
+      .catch((err: unknown) => this.d.logger.warn({ err, instance: uuid }, 'ports not released'))
   }
 
   private async act(args: ServerActionArgs): Promise<void> {
@@ -439,6 +489,11 @@ export class Conductor {
       .notify(eventType, instancePayload(eventType, row, fault), priority)
       .catch((err: unknown) => this.d.logger.warn({ err, eventType }, 'notification not sent'))
   }
+}
+
+/** The request id the block storage service sees for a build's calls. */
+function actionRequest(row: InstanceRow): string {
+  return `req-build-${row.uuid}`
 }
 
 /** The guest as the agent's build message describes it. */

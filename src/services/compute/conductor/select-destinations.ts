@@ -54,7 +54,7 @@ export class DestinationSelector {
     const first = rows[0]
     if (!first)
       return { ok: false, message: 'No valid host was found. The servers no longer exist.', details: '' }
-    const spec = await this.requestSpec(first, rows, args.ignore_hosts ?? [])
+    const spec = await this.requestSpec(first, rows, args)
     const outline = await this.d.hostStates.outline(Date.now() / 1000)
     const prepared = prepare(this.d.profile, outline, spec)
     let candidates: Candidate[] = []
@@ -96,15 +96,24 @@ export class DestinationSelector {
     }
   }
 
-  private async requestSpec(first: InstanceRow, rows: InstanceRow[], ignore: string[]): Promise<RequestSpec> {
-    const flavor = JSON.parse(first.flavor) as InstanceFlavor
+  private async requestSpec(
+    first: InstanceRow,
+    rows: InstanceRow[],
+    args: SelectDestinationsArgs,
+  ): Promise<RequestSpec> {
+    const ignore = args.ignore_hosts ?? []
+    // NOTE: a move (resize, migration, unshelve) asks with the flavor, zone and host it
+    // moves to rather than what the instance recorded at create time.
+    const flavor = args.flavor ?? (JSON.parse(first.flavor) as InstanceFlavor)
+    const zone = args.availability_zone === undefined ? first.availability_zone : args.availability_zone
     const image = JSON.parse(first.image) as InstanceImage
     const request = JSON.parse(first.request) as InstanceRequest
     const f = {
       name: flavor.name,
       vcpus: flavor.vcpus,
       memoryMb: flavor.memory_mb,
-      rootGb: flavor.root_gb,
+      // NOTE: a volume-backed server's root disk is the volume, not the host's disk.
+      rootGb: request.is_bfv ? 0 : flavor.root_gb,
       ephemeralGb: flavor.ephemeral_gb,
       swap: flavor.swap,
       extraSpecs: flavor.extra_specs,
@@ -135,10 +144,14 @@ export class DestinationSelector {
       userId: first.user_id,
       flavor: f,
       image: img,
-      ...(first.availability_zone ? { availabilityZone: first.availability_zone } : {}),
+      ...(zone ? { availabilityZone: zone } : {}),
       hints: request.hints,
       ...(group ? { group } : {}),
-      ...(request.destination ? { requestedDestination: request.destination } : {}),
+      ...(args.destination
+        ? { requestedDestination: args.destination }
+        : request.destination && !args.move
+          ? { requestedDestination: request.destination }
+          : {}),
       ...(ignore.length ? { ignoreHosts: ignore } : {}),
       placement,
     }

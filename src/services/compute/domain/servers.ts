@@ -12,6 +12,7 @@ import type { Transaction } from 'kysely'
 import type { ImageApi, ImageInfo } from '../clients/image.js'
 import type { NetworkApi } from '../clients/network.js'
 import type { PlacementApi } from '../clients/placement.js'
+import type { VolumeCall } from '../clients/volume.js'
 import type { ComputeConfig } from '../config.js'
 import {
   ComputeHostNotFound,
@@ -30,12 +31,22 @@ import type { ActionRepo } from '../storage/action.repo.js'
 import type { ComputeDatabase } from '../storage/schema.js'
 import type { InstanceRow, ListFilter, ServerRecord, ServerRepo } from '../storage/server.repo.js'
 import type { AvailabilityZones } from './availability-zones.js'
+import {
+  type BlockDeviceDeps,
+  checkSourceVolumes,
+  localBootImage,
+  type PreparedDevices,
+  prepareDevices,
+  type RequestedDevice,
+  rootVolume,
+} from './block-devices.js'
 import type { Caller } from './caller.js'
 import type { Flavors } from './flavors.js'
 import type { ComputeHosts } from './hosts.js'
 import type { Keypairs } from './keypairs.js'
 import type { Quotas } from './quotas.js'
 import type { ServerGroups } from './server-groups.js'
+import type { ServerNetworks } from './server-networks.js'
 
 export type Server = ServerRecord
 
@@ -70,6 +81,10 @@ export interface InstanceRequest {
   destination?: { host?: string; node?: string }
   networks: 'none' | 'auto' | unknown[]
   num_instances: number
+  /** Booted from a volume: the flavor's root disk is not claimed on the host. */
+  is_bfv?: boolean
+  /** The create's security groups (names or ids), for the ports the build creates. */
+  security_groups?: string[]
 }
 
 export interface NewServers {
@@ -101,6 +116,8 @@ export interface NewServers {
   requestId: string
   /** The caller's token, so the image service applies its own visibility rules. */
   userToken?: string
+  /** block_device_mapping(_v2), normalised (domain/block-devices.ts). */
+  blockDevices?: RequestedDevice[]
 }
 
 export interface CreatedServers {
@@ -114,7 +131,7 @@ export interface ConductorQueue {
   /** Writes the message in the caller's transaction (the durable outbox). */
   add(
     trx: Transaction<ComputeDatabase>,
-    method: 'build_instances' | 'delete_instance' | 'server_action',
+    method: 'build_instances' | 'delete_instance' | 'server_action' | 'server_operation',
     args: object,
   ): Promise<void>
   /** Sends what committed transactions added. */
@@ -134,12 +151,26 @@ export interface ServersDeps {
   placement: PlacementApi
   /** Asked about the networks, ports and security groups a create names. */
   network: NetworkApi
+  /** Resolves `networks: auto` and checks requested ports (server-networks.ts). */
+  serverNetworks?: ServerNetworks
   queue: ConductorQueue
   config: ComputeConfig
+  /** The mappings' table and the block storage service (boot from volume). */
+  blockDevices?: BlockDeviceDeps
 }
+
+/** Task states of a resize or cold migration in flight (API status RESIZE). */
+const RESIZE_TASKS = ['resize_prep', 'resize_migrating', 'resize_migrated', 'resize_finish']
+const BOOT_SEQUENCE =
+  'Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.'
 
 /** Upstream's API status for a vm_state (and a few task states). */
 export function statusOf(vmState: string, taskState: string | null): string {
+  if (taskState && RESIZE_TASKS.includes(taskState) && (vmState === 'active' || vmState === 'stopped'))
+    return 'RESIZE'
+  if (taskState === 'resize_reverting' && ['active', 'stopped', 'resized'].includes(vmState))
+    return 'REVERT_RESIZE'
+  if (taskState === 'migrating' && vmState === 'paused') return 'MIGRATING'
   switch (vmState) {
     case 'active':
       if (taskState === 'rebooting' || taskState === 'reboot_pending' || taskState === 'reboot_started')
@@ -228,6 +259,12 @@ export function statusFilter(
       return { vmStates: ['shelved'] }
     case 'SHELVED_OFFLOADED':
       return { vmStates: ['shelved_offloaded'] }
+    case 'RESIZE':
+      return { vmStates: ['active', 'stopped'], taskStates: RESIZE_TASKS }
+    case 'REVERT_RESIZE':
+      return { vmStates: ['active', 'stopped', 'resized'], taskStates: ['resize_reverting'] }
+    case 'MIGRATING':
+      return { vmStates: ['active', 'paused'], taskStates: ['migrating'] }
     case 'REBOOT':
       return { vmStates: ['active'], taskStates: ['rebooting', 'reboot_pending', 'reboot_started'] }
     case 'HARD_REBOOT':
@@ -291,11 +328,32 @@ export class Servers {
     })
     if (flavor.disabled) throw new ServerCreateInvalid('Flavor is disabled.')
     const extraSpecs = await d.flavors.extraSpecs(flavor)
-    const image = await this.image(caller, input.imageRef, input.requestId, input.userToken)
-    if (image.min_ram > flavor.memory_mb)
+    const devices = input.blockDevices ?? []
+    const bootVolume = rootVolume(devices)
+    const imageRef = input.imageRef || localBootImage(devices) || ''
+    if (!imageRef && !bootVolume) throw new ServerCreateInvalid(BOOT_SEQUENCE)
+    if (devices.some((x) => x.destination_type === 'volume') && !d.blockDevices)
+      throw new ServerCreateInvalid('Block storage is not available in this cloud.')
+    const call: VolumeCall = {
+      requestId: input.requestId,
+      ...(input.userToken ? { userToken: input.userToken } : {}),
+    }
+    // NOTE: a volume-backed server's image is the boot volume's source; it shows as "".
+    const bootImageRef = imageRef || (bootVolume?.source_type === 'image' ? bootVolume.uuid! : undefined)
+    const image = bootImageRef
+      ? await this.image(caller, bootImageRef, input.requestId, input.userToken)
+      : undefined
+    const sources = d.blockDevices
+      ? await checkSourceVolumes(d.blockDevices, devices, input.maxCount, call)
+      : {}
+    if (image && image.min_ram > flavor.memory_mb)
       throw new ServerCreateInvalid("Flavor's memory is too small for requested image.")
-    if (flavor.root_gb > 0 && image.min_disk > flavor.root_gb)
+    if (image && !bootVolume && flavor.root_gb > 0 && image.min_disk > flavor.root_gb)
       throw new ServerCreateInvalid("Flavor's disk is too small for requested image.")
+    if (image && bootVolume?.volume_size && image.min_disk > bootVolume.volume_size)
+      throw new ServerCreateInvalid(
+        `Volume is smaller than the minimum size specified in image metadata. Volume size is ${bootVolume.volume_size * 1024 ** 3} bytes, minimum size is ${image.min_disk * 1024 ** 3} bytes.`,
+      )
     let keyData: string | null = null
     if (input.keyName !== undefined) {
       const kp = await d.keypairs.get(caller.userId, input.keyName).catch(() => {
@@ -314,6 +372,9 @@ export class Servers {
       await d.groups.checkMembers(caller, group, input.maxCount)
     }
     await this.checkNetworks(caller, input)
+    const networks = d.serverNetworks
+      ? await d.serverNetworks.resolve(caller.projectId, input.networks, input.maxCount, input.requestId)
+      : input.networks
     const zone = await this.zone(input)
     const metadataLimit = (await d.quotas.limits(caller.projectId, caller.userId)).metadata_items ?? -1
     const metaCount = Object.keys(input.metadata).length
@@ -335,11 +396,10 @@ export class Servers {
       swap: flavor.swap,
       extra_specs: extraSpecs,
     }
-    const instanceImage: InstanceImage = {
-      id: image.id,
-      disk_format: image.disk_format,
-      properties: image.properties,
-    }
+    const volumeImage = sources.rootVolume?.volume_image_metadata ?? {}
+    const instanceImage: InstanceImage = image
+      ? { id: image.id, disk_format: image.disk_format, properties: image.properties }
+      : { id: volumeImage.image_id ?? '', disk_format: volumeImage.disk_format ?? null, properties: {} }
     const destination =
       zone.host || zone.node || input.host || input.hypervisorHostname
         ? {
@@ -351,8 +411,10 @@ export class Servers {
       hints: input.hints,
       ...(groupUuid ? { group: groupUuid } : {}),
       ...(destination ? { destination } : {}),
-      networks: input.networks,
+      networks,
       num_instances: input.maxCount,
+      ...(bootVolume ? { is_bfv: true } : {}),
+      ...(input.securityGroups?.length ? { security_groups: input.securityGroups } : {}),
     }
     const many = input.maxCount > 1
     const rows: Omit<InstanceRow, 'id'>[] = []
@@ -373,7 +435,7 @@ export class Servers {
         memory_mb: flavor.memory_mb,
         root_gb: flavor.root_gb,
         ephemeral_gb: flavor.ephemeral_gb,
-        image_ref: image.id,
+        image_ref: imageRef ? image!.id : '',
         image: JSON.stringify(instanceImage),
         key_name: input.keyName ?? null,
         key_data: keyData,
@@ -403,6 +465,21 @@ export class Servers {
         auto_disk_config: input.diskConfig === 'AUTO' ? 1 : 0,
       })
     }
+    // Each instance's volumes: reserved or created before the build is recorded, taken
+    // back when the create is refused.
+    const prepared = new Map<string, PreparedDevices>()
+    const undoDevices = async (uuids: readonly string[]) => {
+      for (const u of uuids) await prepared.get(u)?.undo()
+    }
+    if (d.blockDevices && devices.some((x) => x.destination_type === 'volume'))
+      try {
+        for (const row of rows)
+          prepared.set(row.uuid, await prepareDevices(d.blockDevices, row.uuid, devices, call))
+      } catch (e) {
+        await undoDevices([...prepared.keys()])
+        throw e
+      }
+    const allUuids = rows.map((r) => r.uuid)
     let count = input.maxCount
     // NOTE: read before the transaction: on SQLite the transaction holds the one
     // connection, and a query outside it would wait for itself.
@@ -410,38 +487,50 @@ export class Servers {
     const unified = await d.quotas.unified?.serverPlan(caller.projectId, instanceFlavor, instanceImage)
     const limits =
       d.quotas.noopDriver || unified ? undefined : await d.quotas.limits(caller.projectId, caller.userId)
-    await d.repo.createBuild({
-      projectId: caller.projectId,
-      ...(unified ? { lockKey: unified.lockKey } : {}),
-      instances: rows,
-      metadata: input.metadata,
-      tags: input.tags,
-      check: async (counts, holdings) => {
-        count = unified
-          ? await unified.fit(holdings, input.minCount, input.maxCount)
-          : await this.fit(caller, limits, counts, instanceFlavor, input.minCount, input.maxCount)
-        rows.splice(count)
-      },
-      after: async (trx) => {
-        for (const row of rows)
-          await d.actions.start(
-            {
-              action: 'create',
-              instance_uuid: row.uuid,
-              request_id: input.requestId,
-              user_id: caller.userId,
-              project_id: caller.projectId,
-              start_time: now,
-            },
-            trx,
-          )
-        const args: BuildInstancesArgs = {
-          instance_uuids: rows.map((r) => r.uuid),
-          request_id: input.requestId,
-        }
-        await d.queue.add(trx, 'build_instances', args)
-      },
-    })
+    await d.repo
+      .createBuild({
+        projectId: caller.projectId,
+        ...(unified ? { lockKey: unified.lockKey } : {}),
+        instances: rows,
+        metadata: input.metadata,
+        tags: input.tags,
+        check: async (counts, holdings) => {
+          count = unified
+            ? await unified.fit(holdings, input.minCount, input.maxCount)
+            : await this.fit(caller, limits, counts, instanceFlavor, input.minCount, input.maxCount)
+          rows.splice(count)
+        },
+        after: async (trx) => {
+          for (const row of rows)
+            await d.actions.start(
+              {
+                action: 'create',
+                instance_uuid: row.uuid,
+                request_id: input.requestId,
+                user_id: caller.userId,
+                project_id: caller.projectId,
+                start_time: now,
+              },
+              trx,
+            )
+          if (d.blockDevices)
+            await d.blockDevices.bdms.insert(
+              rows.flatMap((r) => prepared.get(r.uuid)?.rows ?? []),
+              trx,
+            )
+          const args: BuildInstancesArgs = {
+            instance_uuids: rows.map((r) => r.uuid),
+            request_id: input.requestId,
+          }
+          await d.queue.add(trx, 'build_instances', args)
+        },
+      })
+      .catch(async (e: unknown) => {
+        await undoDevices(allUuids)
+        throw e
+      })
+    const kept = new Set(rows.map((r) => r.uuid))
+    await undoDevices(allUuids.filter((u) => !kept.has(u)))
     d.queue.kick()
     if (group)
       await d.groups.addMembers(
@@ -724,26 +813,48 @@ export class Servers {
 
   // --- external events
 
-  /** Records events other services post; each answers with its own status. */
+  /**
+   * Events other services post (os-server-external-events), each answered on its own:
+   * 404 for an unknown server, 400 for a volume-extended without its volume tag, 422
+   * for a server with no host yet (nothing to hand the event to), else 200 and
+   * recorded. A power-update (2.76) sets the power state the hypervisor reported.
+   * Addresses are read from the network service each time, so network-changed and the
+   * vif events need no cache refresh here.
+   */
   async externalEvents(
     events: readonly { name: string; server_uuid: string; tag?: string; status?: string }[],
   ): Promise<{ name: string; server_uuid: string; tag?: string; status: string; code: number }[]> {
     const out = []
     for (const e of events) {
       const s = await this.d.repo.get(e.server_uuid)
-      const status = e.status ?? 'completed'
       if (!s) {
         out.push({ ...e, status: 'failed', code: 404 })
+        continue
+      }
+      if (e.name === 'volume-extended' && e.tag === undefined) {
+        out.push({ ...e, status: 'failed', code: 400 })
+        continue
+      }
+      if (!s.host) {
+        out.push({ ...e, status: 'failed', code: 422 })
         continue
       }
       await this.d.repo.addExternalEvent({
         instance_uuid: e.server_uuid,
         name: e.name,
         tag: e.tag ?? null,
-        status,
+        status: e.status ?? 'completed',
         created_at: new Date().toISOString(),
       })
-      out.push({ ...e, status, code: s.host ? 200 : 422 })
+      if (e.name === 'power-update' && !s.task_state && (e.tag === 'POWER_ON' || e.tag === 'POWER_OFF')) {
+        const on = e.tag === 'POWER_ON'
+        if ((on && s.vm_state === 'stopped') || (!on && s.vm_state === 'active'))
+          await this.d.repo.update(s.uuid, {
+            vm_state: on ? 'active' : 'stopped',
+            power_state: on ? POWER.RUNNING : POWER.SHUTDOWN,
+          })
+      }
+      out.push({ ...e, status: 'completed', code: 200 })
     }
     return out
   }

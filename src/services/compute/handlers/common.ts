@@ -2,8 +2,12 @@
  * What every compute handler shares: the services it calls (`ComputeDeps`), the caller
  * as the domain sees it, links as upstream builds them, and query parsing.
  */
+
 import type { FastifyRequest } from 'fastify'
+import type { ServiceClient } from '../../../kernel/host/index.js'
 import type { JsonSchema } from '../../../kernel/validation/index.js'
+import type { NetworkPorts } from '../clients/network.js'
+import type { VolumeApi } from '../clients/volume.js'
 import type { ComputeConfig } from '../config.js'
 import type { Aggregates } from '../domain/aggregates.js'
 import type { AvailabilityZones } from '../domain/availability-zones.js'
@@ -11,13 +15,17 @@ import type { Caller } from '../domain/caller.js'
 import type { Flavors } from '../domain/flavors.js'
 import type { ComputeHosts } from '../domain/hosts.js'
 import type { Keypairs } from '../domain/keypairs.js'
+import type { Migrations } from '../domain/migrations.js'
 import type { Quotas } from '../domain/quotas.js'
 import type { SchedulerExplainer } from '../domain/scheduler-explain.js'
 import type { ServerActions } from '../domain/server-actions.js'
 import type { ServerGroups } from '../domain/server-groups.js'
+import type { ServerNetworks } from '../domain/server-networks.js'
+import type { ServerOperations } from '../domain/server-operations.js'
 import type { Servers } from '../domain/servers.js'
 import type { ComputeServices } from '../domain/services.js'
 import type { TenantUsages } from '../domain/tenant-usage.js'
+import type { VolumeAttachments } from '../domain/volume-attachments.js'
 import { ComputeBadRequest } from '../errors.js'
 import { validateQuery } from '../schemas/validate.js'
 import type { ActionRepo } from '../storage/action.repo.js'
@@ -42,6 +50,20 @@ export interface ComputeDeps {
   hostStatus: Map<string, string>
   /** Cloudlet's scheduler explain (the decision for a hypothetical request). */
   explainer: SchedulerExplainer
+  /** Resize, migrations, shelve, rescue, evacuate (domain/server-operations.ts). */
+  operations: ServerOperations
+  /** Migration records (os-migrations, server migrations). */
+  migrations: Migrations
+  /** A server's volumes (os-volume_attachments). */
+  volumeAttachments: VolumeAttachments
+  /** The block storage service, for the deprecated os-volumes / os-snapshots proxies. */
+  volumeApi: VolumeApi
+  /** The image service, for the deprecated /images proxy. */
+  imageClient: ServiceClient
+  /** A server's ports, addresses, interfaces, floating IPs and groups. */
+  serverNetworks: ServerNetworks
+  /** The network service, for the proxy APIs (os-networks, os-floating-ips, ...). */
+  networkPorts: NetworkPorts
 }
 
 export function callerOf(req: FastifyRequest): Caller {

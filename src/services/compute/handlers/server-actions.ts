@@ -19,6 +19,8 @@ import {
 import { toBool } from '../schemas/types.js'
 import { validateBody } from '../schemas/validate.js'
 import { bodyOf, type ComputeDeps, callerOf } from './common.js'
+import { networkingAction } from './server-networking.js'
+import { OPERATION_ACTIONS, serverOperation } from './server-operations.js'
 import { serverView } from './server-views.js'
 import { loadServer, UPDATE_OMITS, viewContext } from './servers.js'
 
@@ -107,6 +109,9 @@ export async function serverAction(req: FastifyRequest, reply: FastifyReply, dep
       return reply.code(202).send()
     }
   }
+  if (OPERATION_ACTIONS[action]) return serverOperation(req, reply, deps, action)
+  const networking = await networkingAction(req, reply, deps, action, body)
+  if (networking) return networking
   // NOTE: an unknown action on an unknown server is still a 404.
   await loadServer(req, deps, SERVER.SHOW)
   throw new ComputeBadRequest(`There is no such action: ${action}`)

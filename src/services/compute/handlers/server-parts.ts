@@ -1,11 +1,12 @@
 /**
- * What hangs off a server: metadata, tags (2.26), addresses (none until networking
- * joins), instance actions with their events, and os-server-external-events.
+ * What hangs off a server: metadata, tags (2.26), addresses (from the server's ports
+ * in the network service), instance actions with their events, and
+ * os-server-external-events.
  */
 import { createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Server } from '../domain/servers.js'
-import { ComputeBadRequest, ServerActionNotFound, ServerNetworkNotFound, ServerNotFound } from '../errors.js'
+import { ComputeBadRequest, ComputeNotFound, ServerActionNotFound, ServerNotFound } from '../errors.js'
 import { SERVER } from '../policies/index.js'
 import { TAG_PARAM } from '../schemas/servers.js'
 import { validateBody } from '../schemas/validate.js'
@@ -90,13 +91,15 @@ export async function deleteTag(req: FastifyRequest, reply: FastifyReply, deps: 
 // --- addresses
 
 export async function listIps(req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) {
-  await loadServer(req, deps, SERVER.IPS_INDEX)
-  return { addresses: {} }
+  const s = await loadServer(req, deps, SERVER.IPS_INDEX)
+  const view = (await deps.serverNetworks.views([s], req.id)).get(s.uuid)
+  return { addresses: view?.addresses ?? {} }
 }
 
 export async function showIps(req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) {
-  await loadServer(req, deps, SERVER.IPS_SHOW)
-  throw new ServerNetworkNotFound()
+  const s = await loadServer(req, deps, SERVER.IPS_SHOW)
+  const label = params(req).network!
+  return { [label]: await deps.serverNetworks.addressesOn(s, label, req.id) }
 }
 
 // --- instance actions
@@ -186,7 +189,8 @@ function hostIdOf(project: string, host: string): string {
 export async function createExternalEvents(req: FastifyRequest, reply: FastifyReply, deps: ComputeDeps) {
   const events = bodyOf(req).events as { name: string; server_uuid: string; tag?: string; status?: string }[]
   const out = await deps.servers.externalEvents(events)
-  const accepted = out.some((e) => e.code === 200)
-  reply.code(accepted ? (out.every((e) => e.code === 200) ? 200 : 207) : 404)
-  return { events: out.map((e) => ({ ...e })) }
+  // NOTE: as upstream: nothing accepted is a 404 fault, some refused a 207 multi-status.
+  if (!out.some((e) => e.code === 200)) throw new ComputeNotFound('No instances found for any event')
+  reply.code(out.every((e) => e.code === 200) ? 200 : 207)
+  return { events: out }
 }

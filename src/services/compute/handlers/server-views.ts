@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { novaTime } from '../domain/caller.js'
+import type { ServerNetworkView } from '../domain/server-networks.js'
 import { type InstanceFlavor, type Server, statusOf } from '../domain/servers.js'
 import { SERVER } from '../policies/index.js'
 import { type ComputeDeps, hostUrl, itemLinks } from './common.js'
@@ -26,6 +27,8 @@ export interface ViewContext {
   hostStatus?: (host: string | null) => string
   /** Server group uuids by server (2.71). */
   groups?: (uuid: string) => string[]
+  /** Addresses and security groups by server, from its ports. */
+  network?: Map<string, ServerNetworkView>
 }
 
 export function serverView(req: FastifyRequest, deps: ComputeDeps, s: Server, vc: ViewContext = {}) {
@@ -59,7 +62,7 @@ export function serverView(req: FastifyRequest, deps: ComputeDeps, s: Server, vc
       : { id: flavor.flavorid, links: [{ rel: 'bookmark', href: `${base}/flavors/${flavor.flavorid}` }] },
     created: isoZ(s.created_at),
     updated: isoZ(s.updated_at),
-    addresses: {},
+    addresses: vc.network?.get(s.uuid)?.addresses ?? {},
     accessIPv4: s.access_ip_v4 ?? '',
     accessIPv6: s.access_ip_v6 ?? '',
     links: itemLinks(req, deps, 'servers', s.uuid),
@@ -73,9 +76,14 @@ export function serverView(req: FastifyRequest, deps: ComputeDeps, s: Server, vc
     'OS-EXT-STS:task_state': s.task_state,
     'OS-EXT-STS:vm_state': s.vm_state,
     'OS-EXT-STS:power_state': s.power_state,
-    'os-extended-volumes:volumes_attached': [],
+    // NOTE: delete_on_termination shows from 2.3, as upstream's extended volumes view.
+    'os-extended-volumes:volumes_attached': s.volumes.map((b) =>
+      v.gte('2.3') ? { id: b.id, delete_on_termination: b.delete_on_termination } : { id: b.id },
+    ),
   }
   if (status === 'BUILD' || status === 'ACTIVE') out.progress = s.progress
+  const groups = vc.network?.get(s.uuid)?.securityGroups
+  if (groups?.length) out.security_groups = groups.map((name) => ({ name }))
   if (admin) {
     out['OS-EXT-SRV-ATTR:host'] = s.host
     out['OS-EXT-SRV-ATTR:hypervisor_hostname'] = s.node

@@ -5,8 +5,9 @@
  * server's project are checked against the loaded server.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { requestedDevices } from '../domain/block-devices.js'
 import { type Server, statusFilter } from '../domain/servers.js'
-import { ComputeBadRequest, ServerCreateInvalid, ServerNotFound } from '../errors.js'
+import { ComputeBadRequest, ServerNotFound } from '../errors.js'
 import { SERVER } from '../policies/index.js'
 import { LIST_SERVERS } from '../schemas/servers.js'
 import { toBool } from '../schemas/types.js'
@@ -60,16 +61,14 @@ export async function createServer(req: FastifyRequest, reply: FastifyReply, dep
   const min = s.min_count === undefined ? 1 : Number(s.min_count)
   const max = s.max_count === undefined ? min : Number(s.max_count)
   if (min > max) throw new ComputeBadRequest('min_count must be <= max_count')
-  if (!s.imageRef)
-    throw new ServerCreateInvalid(
-      'Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.',
-    )
+  const blockDevices = requestedDevices(s.block_device_mapping_v2, s.block_device_mapping, s.imageRef)
   if (Array.isArray(s.personality))
     await deps.servers.checkPersonality(caller.projectId, caller.userId, s.personality)
   const hints = { ...(body['OS-SCH-HNT:scheduler_hints'] ?? {}), ...(body['os:scheduler_hints'] ?? {}) }
   const created = await deps.servers.create(caller, {
     name: s.name,
-    imageRef: s.imageRef,
+    imageRef: s.imageRef ?? '',
+    ...(blockDevices.length ? { blockDevices } : {}),
     flavorRef: String(s.flavorRef),
     metadata: s.metadata ?? {},
     ...(s.key_name !== undefined ? { keyName: s.key_name } : {}),
@@ -241,6 +240,7 @@ async function listAny(req: FastifyRequest, deps: ComputeDeps, detail: boolean) 
   const { f, nameRe, limit, marker } = listFilter(req, detail)
   let rows = await deps.servers.list(f)
   if (nameRe) rows = rows.filter((s) => nameRe.test(s.display_name))
+  rows = await filterByAddress(req, deps, rows)
   let start = 0
   if (marker !== undefined) {
     const i = rows.findIndex((s) => s.uuid === marker)
@@ -253,6 +253,7 @@ async function listAny(req: FastifyRequest, deps: ComputeDeps, detail: boolean) 
   const key = 'servers'
   if (detail) await refreshHostStatus(deps)
   const vc = detail ? viewContext(req, deps, page) : {}
+  if (detail) vc.network = await deps.serverNetworks.views(page, req.id)
   const out: Record<string, unknown> = {
     [key]: page.map((s) => (detail ? serverView(req, deps, s, vc) : serverSummary(req, deps, s))),
   }
@@ -266,6 +267,29 @@ async function listAny(req: FastifyRequest, deps: ComputeDeps, detail: boolean) 
   return out
 }
 
+/**
+ * `ip` and `ip6`: regular expressions upstream matches against each server's IPv4 and
+ * IPv6 addresses (fixed and floating), read from its ports.
+ */
+async function filterByAddress(req: FastifyRequest, deps: ComputeDeps, rows: Server[]): Promise<Server[]> {
+  const q = queryOf(req, LIST_SERVERS) as { ip?: string; ip6?: string }
+  if (!q.ip && !q.ip6) return rows
+  const compile = (p: string) => {
+    try {
+      return new RegExp(p)
+    } catch {
+      return new RegExp(p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    }
+  }
+  const v4 = q.ip ? compile(q.ip) : undefined
+  const v6 = q.ip6 ? compile(q.ip6) : undefined
+  const views = await deps.serverNetworks.views(rows, req.id)
+  return rows.filter((s) => {
+    const all = Object.values(views.get(s.uuid)?.addresses ?? {}).flat()
+    return all.some((a) => (a.version === 4 ? v4?.test(a.addr) : v6?.test(a.addr)))
+  })
+}
+
 export const listServers = (req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) =>
   listAny(req, deps, false)
 export const listServerDetails = (req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) =>
@@ -274,7 +298,9 @@ export const listServerDetails = (req: FastifyRequest, _r: FastifyReply, deps: C
 export async function showServer(req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) {
   const s = await loadServer(req, deps, SERVER.SHOW)
   await refreshHostStatus(deps)
-  return { server: serverView(req, deps, s, viewContext(req, deps, [s])) }
+  const vc = viewContext(req, deps, [s])
+  vc.network = await deps.serverNetworks.views([s], req.id)
+  return { server: serverView(req, deps, s, vc) }
 }
 
 export async function updateServer(req: FastifyRequest, _r: FastifyReply, deps: ComputeDeps) {

@@ -10,7 +10,10 @@ import { KEYPAIR_RULES } from './keypairs.js'
 import { QUOTA_RULES } from './quotas.js'
 import { SCHEDULER_RULES } from './scheduler.js'
 import { SERVER_GROUP_RULES } from './server-groups.js'
+import { SERVER_NETWORKING_RULES } from './server-networking.js'
+import { OPERATION_RULES } from './server-operations.js'
 import { SERVER_RULES } from './servers.js'
+import { VOLUME_RULES } from './volumes.js'
 
 export { AGGREGATE } from './aggregates.js'
 export { FLAVOR } from './flavors.js'
@@ -18,7 +21,10 @@ export { KEYPAIR } from './keypairs.js'
 export { QUOTA } from './quotas.js'
 export { SCHEDULER } from './scheduler.js'
 export { SERVER_GROUP } from './server-groups.js'
+export { NET } from './server-networking.js'
+export { OPERATION } from './server-operations.js'
 export { SERVER } from './servers.js'
+export { VOLUME } from './volumes.js'
 
 export const COMPUTE_RULES: readonly RuleDefault[] = [
   ...BASE_RULES,
@@ -29,4 +35,7 @@ export const COMPUTE_RULES: readonly RuleDefault[] = [
   ...QUOTA_RULES,
   ...SERVER_RULES,
   ...SCHEDULER_RULES,
+  ...OPERATION_RULES,
+  ...VOLUME_RULES,
+  ...SERVER_NETWORKING_RULES,
 ]

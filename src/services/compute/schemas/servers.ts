@@ -15,6 +15,7 @@ import {
   positiveInteger,
   querySchema,
 } from './types.js'
+import { BLOCK_DEVICE_MAPPING_LEGACY, blockDeviceMappingV2 } from './volumes.js'
 
 const UUID = '^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$'
 const IPV4 =
@@ -94,8 +95,8 @@ export function createServer(v: { gte(x: string): boolean }) {
     accessIPv4: { type: 'string', pattern: IPV4 },
     accessIPv6: { type: 'string', pattern: IPV6 },
     availability_zone: { type: 'string', minLength: 1, maxLength: 255 },
-    block_device_mapping: { type: 'array' },
-    block_device_mapping_v2: { type: 'array' },
+    block_device_mapping: BLOCK_DEVICE_MAPPING_LEGACY,
+    block_device_mapping_v2: blockDeviceMappingV2(v),
     config_drive: boolean,
     key_name: { type: 'string', minLength: 1, maxLength: 255 },
     min_count: positiveInteger,
@@ -172,40 +173,46 @@ export const TAGS = {
 
 export const TAG_PARAM = TAG
 
-export const EXTERNAL_EVENTS = {
-  type: 'object',
-  properties: {
-    events: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        properties: {
-          server_uuid: { type: 'string', pattern: UUID },
-          name: {
-            type: 'string',
-            enum: [
-              'network-changed',
-              'network-vif-plugged',
-              'network-vif-unplugged',
-              'network-vif-deleted',
-              'volume-extended',
-              'power-update',
-              'accelerator-request-bound',
-              'volume-reimaged',
-            ],
+/** The event names each microversion window accepts (volume-extended 2.51, power-update 2.76, accelerator-request-bound 2.82, volume-reimaged 2.93). */
+const EVENT_NAMES: [string, string[]][] = [
+  ['2.1', ['network-changed', 'network-vif-plugged', 'network-vif-unplugged', 'network-vif-deleted']],
+  ['2.51', ['volume-extended']],
+  ['2.76', ['power-update']],
+  ['2.82', ['accelerator-request-bound']],
+  ['2.93', ['volume-reimaged']],
+]
+
+/** os-server-external-events' body for the window starting at `min`. */
+function externalEvents(min: string) {
+  const upTo = EVENT_NAMES.findIndex(([v]) => v === min)
+  return {
+    type: 'object',
+    properties: {
+      events: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          properties: {
+            server_uuid: { type: 'string', pattern: UUID },
+            name: { type: 'string', enum: EVENT_NAMES.slice(0, upTo + 1).flatMap(([, n]) => n) },
+            status: { type: 'string', enum: ['failed', 'completed', 'in-progress'] },
+            tag: { type: 'string', maxLength: 255 },
           },
-          status: { type: 'string', enum: ['failed', 'completed', 'in-progress'] },
-          tag: { type: 'string', maxLength: 255 },
+          required: ['server_uuid', 'name'],
+          additionalProperties: false,
         },
-        required: ['server_uuid', 'name'],
-        additionalProperties: false,
       },
     },
-  },
-  required: ['events'],
-  additionalProperties: false,
+    required: ['events'],
+    additionalProperties: false,
+  }
 }
+
+/** The windows of os-server-external-events' body, for the route's `byVersion`. */
+export const EXTERNAL_EVENTS_WINDOWS = EVENT_NAMES.map(
+  ([v]) => [v, externalEvents(v)] as [string, Record<string, unknown>],
+)
 
 const text = multi({ type: 'string' })
 

@@ -233,11 +233,84 @@ export interface InstanceExternalEventsTable {
   created_at: string
 }
 
+/** A resize, cold or live migration, or evacuation (upstream's `migrations`). */
+export interface MigrationsTable {
+  id: Generated<number>
+  uuid: string
+  instance_uuid: string
+  /** `resize`, `migration`, `live-migration`, `evacuation`. */
+  migration_type: string
+  status: string
+  source_compute: string | null
+  source_node: string | null
+  dest_compute: string | null
+  dest_node: string | null
+  dest_host: string | null
+  old_instance_type_id: number | null
+  new_instance_type_id: number | null
+  /** The flavors (JSON, as instances keep theirs) before and after. */
+  old_flavor: string
+  new_flavor: string
+  /** The vm_state a revert or rollback restores. */
+  old_vm_state: string
+  hidden: number
+  project_id: string
+  user_id: string
+  memory_total: number | null
+  memory_processed: number | null
+  memory_remaining: number | null
+  disk_total: number | null
+  disk_processed: number | null
+  disk_remaining: number | null
+  created_at: string
+  updated_at: string | null
+}
+
+/** What compute keeps about a server that users do not set (upstream's system metadata). */
+export interface InstanceSystemMetadataTable {
+  instance_uuid: string
+  key: string
+  value: string | null
+}
+
+export interface InstancePortsTable {
+  instance_uuid: string
+  port_id: string
+  /** 1: the user's port before the server took it (given back on delete, not deleted). */
+  preserve_on_delete: number
+  created_at: string
+}
+
 export interface ProjectQuotaLocksTable {
   project_id: string
 }
 
+/** A server's disk beyond its image: a volume, a blank or an image copied to a volume. */
+export interface BlockDeviceMappingTable {
+  uuid: string
+  instance_uuid: string
+  source_type: string
+  destination_type: string
+  device_name: string | null
+  device_type: string | null
+  disk_bus: string | null
+  boot_index: number | null
+  delete_on_termination: number
+  image_id: string | null
+  snapshot_id: string | null
+  volume_id: string | null
+  volume_size: number | null
+  volume_type: string | null
+  guest_format: string | null
+  tag: string | null
+  attachment_id: string | null
+  connection_info: string | null
+  created_at: string
+  updated_at: string | null
+}
+
 export interface ComputeDatabase {
+  block_device_mapping: BlockDeviceMappingTable
   cell_mappings: CellMappingsTable
   host_mappings: HostMappingsTable
   instance_mappings: InstanceMappingsTable
@@ -248,7 +321,10 @@ export interface ComputeDatabase {
   instance_actions: InstanceActionsTable
   instance_actions_events: InstanceActionsEventsTable
   instance_external_events: InstanceExternalEventsTable
+  instance_ports: InstancePortsTable
   project_quota_locks: ProjectQuotaLocksTable
+  migrations: MigrationsTable
+  instance_system_metadata: InstanceSystemMetadataTable
   flavors: FlavorsTable
   flavor_projects: FlavorProjectsTable
   flavor_extra_specs: FlavorExtraSpecsTable

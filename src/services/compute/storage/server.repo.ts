@@ -20,6 +20,8 @@ export interface ServerRecord extends InstanceRow {
   fault?: FaultRow
   /** The cell the instance is mapped to (`cell0`, `cell1`), undefined while queued. */
   cell?: string
+  /** Its volumes (os-extended-volumes), in the order they were mapped. */
+  volumes: { id: string; delete_on_termination: boolean }[]
 }
 
 /** What a project (or one user in it) holds, as quota counts it. */
@@ -340,7 +342,20 @@ export class ServerRepo {
     const tags = new Map<string, string[]>()
     const faults = new Map<string, FaultRow>()
     const cells = new Map<string, string>()
+    const volumes = new Map<string, { id: string; delete_on_termination: boolean }[]>()
     for (const chunk of chunks) {
+      for (const b of await this.db
+        .selectFrom('block_device_mapping')
+        .select(['instance_uuid', 'volume_id', 'delete_on_termination'])
+        .where('instance_uuid', 'in', chunk)
+        .where('destination_type', '=', 'volume')
+        .where('volume_id', 'is not', null)
+        .orderBy('created_at')
+        .execute()) {
+        const l = volumes.get(b.instance_uuid) ?? []
+        l.push({ id: b.volume_id!, delete_on_termination: b.delete_on_termination === 1 })
+        volumes.set(b.instance_uuid, l)
+      }
       for (const m of await this.db
         .selectFrom('instance_metadata')
         .selectAll()
@@ -382,6 +397,7 @@ export class ServerRepo {
         ...r,
         metadata: meta.get(r.uuid) ?? {},
         tags: tags.get(r.uuid) ?? [],
+        volumes: volumes.get(r.uuid) ?? [],
         ...(fault ? { fault } : {}),
         ...(cell !== undefined ? { cell } : {}),
       }

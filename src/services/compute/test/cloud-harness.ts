@@ -1,13 +1,15 @@
 /**
- * A small cloud for the servers tests: placement, image and compute (all roles) on one
- * test host with fake tokens and the in-process bus, simulated compute hosts, a
+ * A small cloud for the servers tests: placement, image, network (when asked) and
+ * compute (all roles) on one test host with fake tokens and the in-process bus, simulated compute hosts, a
  * service token, and a tiny active image. Helpers boot servers and wait for states.
  */
 import assert from 'node:assert/strict'
 import type { AnyServiceModule } from '../../../kernel/host/index.js'
 import { startTestHost, type TestHost } from '../../../kernel/testing/index.js'
 import { imageModule } from '../../image/module.js'
+import { networkModule } from '../../network/module.js'
 import { placementModule } from '../../placement/module.js'
+import { volumeModule } from '../../volume/module.js'
 import { computeModule } from '../module.js'
 import { type ComputeInstance, createCompute } from '../service.js'
 import { type FakeAgents, type FakeHostSpec, startFakeAgents } from '../testing/fake-agents.js'
@@ -21,7 +23,11 @@ export interface CloudOptions {
    */
   realAgents?: number
   spawnMs?: number
+  /** Run the network service too (servers get ports). */
+  network?: boolean
   config?: Record<string, Record<string, string | number | boolean>>
+  /** Also run the block storage service (attachments, boot from volume). */
+  volume?: boolean
 }
 
 export interface TestCloud {
@@ -68,7 +74,14 @@ export async function startServersCloud(o: CloudOptions = {}): Promise<TestCloud
     ? { fake_driver: { hosts: o.realAgents, spawn_time: 0, power_time: 0, reboot_time: 0, destroy_time: 0 } }
     : {}
   const t = await startTestHost({
-    modules: [serviceTokenModule, placementModule, imageModule, compute],
+    modules: [
+      serviceTokenModule,
+      placementModule,
+      imageModule,
+      ...(o.volume ? [volumeModule] : []),
+      ...(o.network ? [networkModule] : []),
+      compute,
+    ],
     config: { ...fake, ...(o.config ?? {}) },
   })
   const instance = t.host.modules.find((m) => m.module.name === 'compute')!.instance as ComputeInstance

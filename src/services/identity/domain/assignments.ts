@@ -89,13 +89,15 @@ export class Assignments {
   private async checkParts(g: Grant): Promise<Role> {
     if (g.actor === 'user') await this.users.get(g.actorId)
     else await this.users.getGroup(g.actorId)
-    let domainOfTarget: string | null = null
-    if (g.target === 'project') domainOfTarget = (await this.projects.get(g.targetId)).domain_id
-    else if (g.target === 'domain') domainOfTarget = (await this.projects.getDomain(g.targetId)).id
+    let projectDomain: string | null = null
+    if (g.target === 'project') projectDomain = (await this.projects.get(g.targetId)).domain_id
+    else if (g.target === 'domain') await this.projects.getDomain(g.targetId)
     const role = await this.roles.get(g.roleId)
-    if (role.domain_id !== null && role.domain_id !== domainOfTarget) {
+    // As Keystone: a domain-specific role goes on projects of its own domain only; on a
+    // domain (its own or another) it may be granted.
+    if (role.domain_id !== null && g.target === 'project' && role.domain_id !== projectDomain) {
       throw new ActionForbidden(
-        `Domain specific roles are not supported in the V8 role driver: role ${role.id} belongs to domain ${role.domain_id}.`,
+        `Project ${g.targetId} must be in the same domain as the role ${role.id} being assigned.`,
       )
     }
     return role

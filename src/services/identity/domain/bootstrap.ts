@@ -21,6 +21,17 @@ export interface BootstrapInput {
   services: Array<{ type: string; name: string; url: string }>
   /** an optional non-admin user with the member role on its own project (the `cloudlet` member cloud) */
   member?: { username: string; password: string; projectName: string }
+  /**
+   * The admin's password hash as the last bootstrap left it (`BootstrapResult`). When the
+   * admin's current password still carries it, the password is unchanged and is not
+   * checked again: a bcrypt comparison costs ~0.2 s of every `cloudlet up` restart.
+   */
+  adminPasswordHash?: string
+}
+
+export interface BootstrapResult {
+  /** The admin's current password hash, to hand to the next bootstrap. */
+  adminPasswordHash: string | undefined
 }
 
 /** Default roles and what each implies (Keystone's bootstrap, 2023.2). */
@@ -36,7 +47,7 @@ export async function bootstrap(
   deps: ResourceDeps,
   parts: { projects: Projects; users: Users; roles: Roles; assignments: Assignments; catalog: Catalog },
   input: BootstrapInput,
-): Promise<void> {
+): Promise<BootstrapResult> {
   const { projects, users, roles, assignments, catalog } = parts
   const domainId = deps.config.identity.default_domain_id
   if (!(await projects.find(domainId))) {
@@ -61,56 +72,66 @@ export async function bootstrap(
   }
   const adminRole = byName.get(adminRoleName)!
 
-  const project =
-    (await projects.findByName(input.adminProjectName, domainId)) ??
-    (await projects.create({
-      name: input.adminProjectName,
-      domain_id: domainId,
-      description: 'Bootstrap project',
-    }))
+  // NOTE: the admin and the member are made side by side: each new password is a bcrypt
+  // hash (~0.2 s in the thread pool), and a first `cloudlet up` waits for both.
+  const ensureAdmin = async () => {
+    const project =
+      (await projects.findByName(input.adminProjectName, domainId)) ??
+      (await projects.create({
+        name: input.adminProjectName,
+        domain_id: domainId,
+        description: 'Bootstrap project',
+      }))
 
-  let admin = await users.findByName(input.adminUsername, domainId)
-  if (!admin) {
-    admin = await users.create({
-      name: input.adminUsername,
-      domain_id: domainId,
-      password: input.adminPassword,
-      default_project_id: project.id,
-      options: {
-        ignore_change_password_upon_first_use: true,
-        ignore_password_expiry: true,
-        ignore_lockout_failure_attempts: true,
-      },
-    })
-  } else {
-    // As upstream: bootstrap resets the admin's password and enables the user.
-    let ok = true
-    try {
-      await users.checkPassword(admin.id, input.adminPassword)
-    } catch {
-      ok = false
+    let admin = await users.findByName(input.adminUsername, domainId)
+    if (!admin) {
+      admin = await users.create({
+        name: input.adminUsername,
+        domain_id: domainId,
+        password: input.adminPassword,
+        default_project_id: project.id,
+        options: {
+          ignore_change_password_upon_first_use: true,
+          ignore_password_expiry: true,
+          ignore_lockout_failure_attempts: true,
+        },
+      })
+    } else {
+      // As upstream: bootstrap resets the admin's password and enables the user.
+      const unchanged =
+        input.adminPasswordHash !== undefined &&
+        (await users.passwordHash(admin.id)) === input.adminPasswordHash
+      let ok = unchanged
+      if (!unchanged) {
+        try {
+          await users.checkPassword(admin.id, input.adminPassword)
+          ok = true
+        } catch {
+          ok = false
+        }
+      }
+      if (!ok || !admin.enabled)
+        await users.update(admin.id, { password: input.adminPassword, enabled: true })
     }
-    if (!ok || !admin.enabled) await users.update(admin.id, { password: input.adminPassword, enabled: true })
+    await assignments.grant({
+      actor: 'user',
+      actorId: admin.id,
+      target: 'project',
+      targetId: project.id,
+      roleId: adminRole.id,
+      inherited: false,
+    })
+    await assignments.grant({
+      actor: 'user',
+      actorId: admin.id,
+      target: 'system',
+      targetId: 'system',
+      roleId: adminRole.id,
+      inherited: false,
+    })
+    return admin
   }
-  await assignments.grant({
-    actor: 'user',
-    actorId: admin.id,
-    target: 'project',
-    targetId: project.id,
-    roleId: adminRole.id,
-    inherited: false,
-  })
-  await assignments.grant({
-    actor: 'user',
-    actorId: admin.id,
-    target: 'system',
-    targetId: 'system',
-    roleId: adminRole.id,
-    inherited: false,
-  })
-
-  if (input.member) {
-    const m = input.member
+  const ensureMember = async (m: NonNullable<BootstrapInput['member']>) => {
     const mp =
       (await projects.findByName(m.projectName, domainId)) ??
       (await projects.create({ name: m.projectName, domain_id: domainId }))
@@ -133,6 +154,12 @@ export async function bootstrap(
       inherited: false,
     })
   }
+  const member = input.member
+  // (one after the other when both would make the same project)
+  const [admin] =
+    member && member.projectName === input.adminProjectName
+      ? [await ensureAdmin(), await ensureMember(member)]
+      : await Promise.all([ensureAdmin(), member && ensureMember(member)])
 
   if (!(await deps.repos.identity_region.get({ id: input.regionId })))
     await catalog.createRegion({ id: input.regionId })
@@ -152,4 +179,5 @@ export async function bootstrap(
       else if (ep.url !== s.url) await catalog.updateEndpoint(ep.id, { url: s.url })
     }
   }
+  return { adminPasswordHash: await users.passwordHash(admin.id) }
 }

@@ -163,7 +163,8 @@ export class Credentials {
 
   async createEc2(userId: string, tenantId: string): Promise<Ec2Credential> {
     await this.users.get(userId)
-    await this.projects.get(tenantId)
+    // A domain is a project here too (GET /v3/projects/default answers), as upstream looks it up.
+    await this.projects.getAny(tenantId)
     const access = randomUUID().replace(/-/g, '')
     const secret = randomUUID().replace(/-/g, '')
     const c = await this.create({

@@ -354,8 +354,12 @@ export class Projects {
 
   async addTag(id: string, tag: string): Promise<void> {
     const p = await this.getAny(id)
-    if (p.tags.length >= 80 && !p.tags.includes(tag))
-      throw new ValidationFailed('A project may have at most 80 tags.')
+    // As Keystone: the tag joins the list, which is then checked as a PUT of the list is.
+    if (p.tags.includes(tag))
+      throw new ValidationFailed(
+        `Invalid input for field 'tags': ${JSON.stringify([...p.tags, tag])} has non-unique elements`,
+      )
+    if (p.tags.length >= 80) throw new ValidationFailed('A project may have at most 80 tags.')
     await this.repos.identity_project_tag.insertIgnoringDuplicate({ project_id: id, name: tag })
   }
 

@@ -71,6 +71,11 @@ export class Users {
     return this.deps.repos
   }
 
+  /** The user's current password hash (bootstrap compares it instead of re-running bcrypt). */
+  async passwordHash(userId: string): Promise<string | undefined> {
+    return (await this.currentPassword(userId))?.password_hash ?? undefined
+  }
+
   private async currentPassword(userId: string): Promise<Row<'identity_password'> | undefined> {
     const rows = await this.repos.identity_password.list({ user_id: userId }, { orderBy: 'created_at' })
     return rows.at(-1)

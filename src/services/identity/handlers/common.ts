@@ -26,15 +26,17 @@ export function selfLink(req: FastifyRequest, path: string): { self: string } {
 export function collection(
   req: FastifyRequest,
   key: string,
-  items: unknown[],
+  all: unknown[],
   extra: Record<string, unknown> = {},
   limit?: number,
 ) {
   const base = v3Base(req)
   const path = req.url.slice(req.url.indexOf('/v3') + 3)
-  const cut = limit !== undefined && items.length > limit
+  const matches = inexactFilters(query(req), INEXACT_FILTERABLE[key] ?? [])
+  const kept = matches.length ? all.filter((item) => matches.every((m) => m(item))) : all
+  const cut = limit !== undefined && kept.length > limit
   return {
-    [key]: cut ? items.slice(0, limit) : items,
+    [key]: cut ? kept.slice(0, limit) : kept,
     links: { self: `${base}${path}`, previous: null, next: null },
     ...extra,
     ...(cut ? { truncated: true } : {}),
@@ -42,6 +44,61 @@ export function collection(
 }
 
 export type Query = Record<string, string | string[] | undefined>
+
+/**
+ * The attributes each list filters by, as Keystone's list APIs declare them; only these
+ * take the inexact comparators (`name__contains=x`), others are ignored as upstream
+ * ignores them.
+ */
+const INEXACT_FILTERABLE: Readonly<Record<string, readonly string[]>> = {
+  users: ['name', 'domain_id', 'enabled', 'idp_id', 'protocol_id', 'unique_id'],
+  groups: ['name', 'domain_id'],
+  projects: ['name', 'domain_id', 'enabled', 'parent_id', 'is_domain'],
+  domains: ['name', 'enabled'],
+  roles: ['name', 'domain_id'],
+  services: ['name', 'type'],
+  endpoints: ['interface', 'service_id', 'region_id'],
+  regions: ['parent_region_id'],
+  credentials: ['user_id', 'type'],
+  policies: ['type'],
+  application_credentials: ['name'],
+  trusts: ['trustor_user_id', 'trustee_user_id'],
+  endpoint_groups: ['name'],
+}
+
+const COMPARATORS = ['contains', 'startswith', 'endswith'] as const
+
+/**
+ * Keystone's inexact filters: `ATTR__contains`, `__startswith`, `__endswith`, and their
+ * case-insensitive forms with an `i` (`__icontains`); an item without the attribute
+ * does not match.
+ */
+function inexactFilters(q: Query, attrs: readonly string[]): ((item: unknown) => boolean)[] {
+  const out: ((item: unknown) => boolean)[] = []
+  for (const [param, raw] of Object.entries(q)) {
+    const at = param.lastIndexOf('__')
+    if (at <= 0 || raw === undefined) continue
+    const attr = param.slice(0, at)
+    let op = param.slice(at + 2)
+    if (!attrs.includes(attr)) continue
+    const insensitive = op.startsWith('i') && COMPARATORS.includes(op.slice(1) as never)
+    if (insensitive) op = op.slice(1)
+    if (!COMPARATORS.includes(op as never)) continue
+    const fold = (v: string) => (insensitive ? v.toLowerCase() : v)
+    const wanted = fold(Array.isArray(raw) ? (raw[0] ?? '') : raw)
+    out.push((item) => {
+      const v = (item as Record<string, unknown>)[attr]
+      if (v === undefined || v === null) return false
+      const have = fold(String(v))
+      return op === 'contains'
+        ? have.includes(wanted)
+        : op === 'startswith'
+          ? have.startsWith(wanted)
+          : have.endsWith(wanted)
+    })
+  }
+  return out
+}
 
 export function query(req: FastifyRequest): Query {
   return (req.query ?? {}) as Query

@@ -8,6 +8,7 @@ import { listLimit } from '../domain/config.js'
 import type { ConfigDoc } from '../domain/domain-configs.js'
 import type { Consumer, PolicyBlob } from '../domain/extras.js'
 import type { Trust, TrustCaller, TrustInput } from '../domain/trusts.js'
+import { ActionForbidden } from '../errors.js'
 import { bodyOf, can, collection, noContent, params, qs, query, selfLink } from './common.js'
 import type { Handler } from './deps.js'
 import { roleView } from './roles.js'
@@ -230,6 +231,32 @@ export const updateDomainConfig: Handler = async (req, _reply, d) => {
 export const deleteDomainConfig: Handler = async (req, reply, d) => {
   await d.domainConfigs.delete(params(req).id!)
   return noContent(reply)
+}
+
+const COMPLIANCE_OPTIONS = ['password_regex', 'password_regex_description'] as const
+
+/**
+ * GET /v3/domains/:id/config/security_compliance(/:option): the password rules of
+ * `[security_compliance]` (the configuration file's, not a domain's), readable by any
+ * token, for the default domain only, as upstream.
+ */
+export const getSecurityCompliance: Handler = async (req, _reply, d) => {
+  const { id, option } = params(req)
+  if (id !== d.config.identity.default_domain_id)
+    throw new ActionForbidden(
+      'Invalid domain specific configuration: Reading security compliance information for any domain other than the default domain is not allowed or supported.',
+    )
+  const sc = d.config.security_compliance
+  const values = {
+    password_regex: sc.password_regex ?? null,
+    password_regex_description: sc.password_regex_description ?? null,
+  }
+  if (option === undefined) return { config: { security_compliance: values } }
+  if (!COMPLIANCE_OPTIONS.includes(option as never))
+    throw new ActionForbidden(
+      'Invalid domain specific configuration: Reading security compliance values other than password_regex and password_regex_description is not allowed.',
+    )
+  return { config: { [option]: values[option as (typeof COMPLIANCE_OPTIONS)[number]] } }
 }
 
 /** GET /v3/domains/:id/config/:group */

@@ -5,8 +5,9 @@ import type { FastifyRequest } from 'fastify'
 import { splitExtra } from '../domain/common.js'
 import { listLimit } from '../domain/config.js'
 import type { Project } from '../domain/projects.js'
+import * as projectSchemas from '../schemas/projects.js'
 import { tagSchema } from '../schemas/projects.js'
-import { validateValue } from '../schemas/validation.js'
+import { validateBody, validateValue } from '../schemas/validation.js'
 import { bodyOf, can, collection, noContent, params, qb, ql, qs, query, selfLink } from './common.js'
 import type { Handler } from './deps.js'
 
@@ -91,6 +92,9 @@ export const getDomain: Handler = async (req, _reply, d) => {
 /** PATCH /v3/domains/:id */
 export const updateDomain: Handler = async (req, _reply, d) => {
   const { id } = params(req)
+  // Keystone looks the domain up before it reads the body: a missing one is a 404 whatever was sent.
+  await d.projects.getDomain(id)
+  validateBody(req, projectSchemas.domainUpdate)
   const body = bodyOf(req, 'domain')
   const { known, extra } = splitExtra(body, DOMAIN_FIELDS)
   const updated = await d.projects.update(id, { ...known, extra }, true)

@@ -107,6 +107,8 @@ export const resourcePolicies: RuleDefault[] = rules({
   create_domain_config: ADMIN,
   get_domain_config: ADMIN_OR_READER,
   get_domain_config_default: ADMIN_OR_READER,
+  // Anyone with a token may read the password rules (a client shows them before a change).
+  get_security_compliance_domain_config: '',
   update_domain_config: ADMIN,
   delete_domain_config: ADMIN,
 

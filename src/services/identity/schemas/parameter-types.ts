@@ -17,6 +17,8 @@ export type Schema = {
   enum?: readonly unknown[]
   items?: Schema
   minItems?: number
+  maxItems?: number
+  uniqueItems?: boolean
   minimum?: number
   maximum?: number
   minProperties?: number

@@ -12,7 +12,8 @@ import {
 } from './parameter-types.js'
 import { wrapped } from './validation.js'
 
-const tags: Schema = { type: 'array', items: tag, maxLength: 80 }
+// NOTE: Keystone refuses a repeated tag (400) rather than dropping the repeat.
+const tags: Schema = { type: 'array', items: tag, maxItems: 80, uniqueItems: true }
 const options: Schema = { type: 'object' }
 
 export const domainCreate = wrapped('domain', {

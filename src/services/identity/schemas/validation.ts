@@ -72,6 +72,8 @@ const KEYWORD_ORDER = [
   'minimum',
   'maximum',
   'minItems',
+  'maxItems',
+  'uniqueItems',
   'minProperties',
   'required',
 ]
@@ -136,6 +138,10 @@ function resourceMessage(e: SchemaError, field: string): string {
         return `${value} is greater than the maximum of ${schema.maximum}`
       case 'minItems':
         return `${JSON.stringify(value)} is too short`
+      case 'maxItems':
+        return `${JSON.stringify(value)} is too long`
+      case 'uniqueItems':
+        return `${JSON.stringify(value)} has non-unique elements`
       case 'minProperties':
         return `${JSON.stringify(value)} does not have enough properties`
       case 'required':

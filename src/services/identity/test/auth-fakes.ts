@@ -195,7 +195,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
           domain: {} as IdentityDomain,
           limits: { limitsFor: async () => ({}) },
           policies: [],
-          bootstrap: async () => {},
+          bootstrap: async () => ({ adminPasswordHash: undefined }),
           serviceActor: async () => undefined,
         }
       })

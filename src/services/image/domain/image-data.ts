@@ -1,6 +1,7 @@
 /**
- * Image data: upload (PUT /file), download (GET /file, with ranges), staging and
- * glance-direct import, and crash recovery.
+ * Image data: upload (PUT /file, to the default store or the one X-Image-Meta-Store
+ * names), download (GET /file, with ranges, from the first location), staging, the
+ * write every import ends in (imports.ts), and crash recovery.
  *
  * An upload is a small state machine guarded by compare-and-swap on the image row:
  *
@@ -15,6 +16,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import type { RequestContext } from '../../../kernel/auth/index.js'
+import { NotFound } from '../../../kernel/errors/index.js'
 import {
   ImageConflict,
   ImageForbidden,
@@ -25,6 +27,7 @@ import {
 } from '../errors.js'
 import type { FileStore, WrittenData } from '../files/file-store.js'
 import type { ImageCache } from '../files/image-cache.js'
+import type { HttpReader, StoreSet } from '../files/store-set.js'
 import { IMAGE_POLICIES as P } from '../policies/images.js'
 import type { Image, ImageStatus, ImageTask } from './image.js'
 import { type ImageCatalog, isAdmin } from './images.js'
@@ -35,14 +38,8 @@ export interface DataLimits {
   /** Bytes per project (user_storage_quota or image_size_total); -1 unlimited. */
   bytesLimit: number
   importMethods: readonly string[]
-  storeId: string
-}
-
-/** A glance-direct import request, as the import schema accepted it. */
-export interface ImportRequest {
-  method: { name: string; uri?: unknown }
-  stores?: unknown
-  all_stores?: unknown
+  /** This API process's host: its transfers' tokens and temp files carry it. */
+  host: string
 }
 
 /** Where work that outlives its request runs (the module's task group). */
@@ -60,12 +57,13 @@ export interface Download {
 export class ImageData {
   constructor(
     private readonly catalog: ImageCatalog,
-    private readonly store: FileStore,
-    private readonly staging: FileStore,
+    readonly stores: StoreSet,
+    readonly staging: FileStore,
     private readonly limits: DataLimits,
     private readonly log: { warn(obj: unknown, msg: string): void; info(obj: unknown, msg: string): void },
     private readonly cache: ImageCache | undefined,
-    private readonly background: Background,
+    /** Reads http locations (the read-only http store), through the guarded fetch. */
+    readonly http?: HttpReader,
   ) {}
 
   /** Uploads and staging writes in flight, so that close() can wait for their cleanup. */
@@ -76,7 +74,7 @@ export class ImageData {
     while (this.writing.size > 0) await Promise.allSettled([...this.writing])
   }
 
-  private track<T>(work: Promise<T>): Promise<T> {
+  track<T>(work: Promise<T>): Promise<T> {
     this.writing.add(work)
     void work.then(
       () => this.writing.delete(work),
@@ -85,7 +83,7 @@ export class ImageData {
     return work
   }
 
-  private get repo() {
+  get repo() {
     return this.catalog.repo
   }
 
@@ -99,9 +97,11 @@ export class ImageData {
     id: string,
     body: Readable,
     contentLength: number | undefined,
+    storeId?: string,
   ): Promise<void> {
     const { image, target } = await this.catalog.visible(ctx, id)
     this.catalog.authorize(ctx, P.UPLOAD, target, id)
+    const store = this.writableStore(storeId)
     if (image.status !== 'queued') {
       throw new ImageConflict(
         `Image status transition from ${image.status} to saving is not allowed`,
@@ -111,7 +111,7 @@ export class ImageData {
     const quotas = this.unified
     await quotas?.enforce(image.owner, { image_size_total: mebibytes(contentLength) })
     const maxBytes = await this.maxBytes(image, contentLength)
-    const token = randomUUID()
+    const token = this.newToken()
     if (!(await this.repo.transition(id, ['queued'], 'saving', { upload_token: token }))) {
       throw new ImageConflict(
         `Image status transition from ${image.status} to saving is not allowed`,
@@ -121,13 +121,41 @@ export class ImageData {
     // The image counts as uploading from here: image_count_uploading is checked now.
     await this.track(
       this.countUploading(image, 'saving', token).then(() =>
-        this.writeAndActivate(image, 'saving', token, body, maxBytes, contentLength),
+        this.writeAndActivate(image, 'saving', token, body, maxBytes, contentLength, 'queued', store),
       ),
     )
   }
 
+  /**
+   * A transfer token, `<host>~<uuid>`: recovery at a restart touches only this host's
+   * transfers, so API processes sharing the stores do not undo each other's.
+   */
+  newToken(): string {
+    return `${this.limits.host}~${randomUUID()}`
+  }
+
+  get host(): string {
+    return this.limits.host
+  }
+
+  private owns(token: string | null): boolean {
+    return token === null || !token.includes('~') || token.startsWith(`${this.limits.host}~`)
+  }
+
+  get sizeCap(): number {
+    return this.limits.sizeCap
+  }
+
+  /** A store data may be written to (X-Image-Meta-Store, an import's stores): 400 otherwise. */
+  writableStore(id: string | undefined): string {
+    if (id === undefined) return this.stores.defaultId
+    if (!this.stores.has(id)) throw new InvalidImageInput(`Store ${id} is not available.`)
+    if (!this.stores.file(id)) throw new InvalidImageInput(`Store ${id} is read-only.`)
+    return id
+  }
+
   /** The unified-limit quotas when `use_keystone_limits` is on. */
-  private get unified() {
+  get unified() {
     const q = this.catalog.quotas
     return q?.enabled ? q : undefined
   }
@@ -136,7 +164,7 @@ export class ImageData {
    * image_count_uploading, checked once this image counts (as Glance): over the limit,
    * the image goes back to queued and the request gets 413.
    */
-  private async countUploading(image: Image, from: ImageStatus, token: string): Promise<void> {
+  async countUploading(image: Image, from: ImageStatus, token: string): Promise<void> {
     try {
       await this.unified?.enforce(image.owner, { image_count_uploading: 0 })
     } catch (e) {
@@ -155,13 +183,15 @@ export class ImageData {
   }
 
   /** The most an upload may carry: the size cap, and what is left of the owner's quota. */
-  private async maxBytes(image: Image, contentLength: number | undefined): Promise<number> {
+  async maxBytes(image: Image, contentLength: number | undefined, ownStagedCounted = false): Promise<number> {
     let max = this.limits.sizeCap
     let quotaLeft = Number.POSITIVE_INFINITY
     // NOTE: staged data counts against the config quota too, or a project could park
     // any amount of it in staging (issue 11: 12 x 9 MiB under a 10 MiB quota).
     if (this.limits.bytesLimit >= 0 && image.owner && !this.unified) {
-      const used = (await this.repo.usage(image.owner)).bytes + (await this.repo.stagedBytes(image.owner))
+      // An import's own staged data becomes its stored data: not counted twice.
+      const staged = await this.repo.stagedBytes(image.owner, ownStagedCounted ? image.id : undefined)
+      const used = (await this.repo.usage(image.owner)).bytes + staged
       quotaLeft = Math.max(0, this.limits.bytesLimit - used)
     }
     if (contentLength !== undefined) {
@@ -173,7 +203,7 @@ export class ImageData {
     return max
   }
 
-  private quotaError(size: number, left: number): QuotaExceeded {
+  quotaError(size: number, left: number): QuotaExceeded {
     return new QuotaExceeded(
       `Denying attempt to upload image because it exceeds the quota: The size of the data ${size} will exceed the limit. ${left} bytes remaining.`,
     )
@@ -183,18 +213,20 @@ export class ImageData {
    * Streams into `target`'s temp file, then commits: rename, then the CAS to active.
    * On any failure the temp file is removed and the image returns to `back`.
    */
-  private async writeAndActivate(
+  async writeAndActivate(
     image: Image,
     from: ImageStatus,
     token: string,
     body: Readable,
     maxBytes: number,
     contentLength: number | undefined,
-    back: ImageStatus = 'queued',
+    back: ImageStatus,
+    storeId: string,
   ): Promise<void> {
     let written: WrittenData | undefined
+    const store = this.stores.file(storeId)!
     try {
-      written = await this.store.write(image.id, token, body, {
+      written = await store.write(image.id, token, body, {
         maxBytes,
         expectedSize: contentLength,
         tooLarge: () =>
@@ -202,7 +234,7 @@ export class ImageData {
             ? this.quotaError(maxBytes + 1, maxBytes)
             : new ImageTooLarge(`Image exceeds the maximum size of ${this.limits.sizeCap} bytes`),
       })
-      const location = await this.store.commit(written)
+      const location = await store.commit(written)
       const outcome = await this.repo.finalizeData(
         image.id,
         image.owner,
@@ -213,12 +245,12 @@ export class ImageData {
           checksum: written.checksum,
           os_hash_algo: 'sha512',
           os_hash_value: written.os_hash_value,
-          location,
+          locations: [{ url: location, metadata: { store: storeId } }],
         },
         await this.commitLimit(image),
       )
       if (outcome !== 'ok') {
-        await this.store.remove(location)
+        await store.remove(location)
         if (outcome === 'quota') throw this.quotaError(written.size, 0)
         throw new ImageConflict(
           `Image ${image.id} was deleted or changed during the upload.`,
@@ -226,7 +258,7 @@ export class ImageData {
         )
       }
     } catch (e) {
-      if (written) await this.store.discard(written)
+      if (written) await store.discard(written)
       await this.repo.transition(image.id, [from], back, { upload_token: null }, token).catch((err) => {
         this.log.warn({ err, image_id: image.id }, 'could not restore image status after a failed upload')
       })
@@ -250,7 +282,7 @@ export class ImageData {
     }
     const range = rangeHeader === undefined ? undefined : parseRange(rangeHeader, image.size)
     const cached = await this.cache?.open(image.id, range)
-    return { image, stream: cached ?? this.store.read(image.location, range), range }
+    return { image, stream: cached ?? (await this.stores.read(image.location, this.http, range)), range }
   }
 
   /** PUT /v2/images/{id}/stage: data for a later glance-direct import. */
@@ -272,7 +304,7 @@ export class ImageData {
     }
     await this.unified?.enforce(image.owner, { image_stage_total: mebibytes(contentLength) })
     const maxBytes = await this.maxBytes(image, contentLength)
-    const token = randomUUID()
+    const token = this.newToken()
     if (!(await this.repo.transition(id, ['queued'], 'uploading', { upload_token: token }))) {
       throw new ImageConflict(
         `Image status transition from ${image.status} to uploading is not allowed`,
@@ -343,84 +375,27 @@ export class ImageData {
     throw this.quotaError(size, Math.max(0, this.limits.bytesLimit - (used - size)))
   }
 
-  /** POST /v2/images/{id}/import: starts the import; the work continues after 202. */
-  async import(
-    ctx: RequestContext,
-    id: string,
-    b: ImportRequest,
-    requestId: string,
-  ): Promise<{ done: Promise<void> }> {
+  /**
+   * DELETE /v2/stores/{store}/{image}: removes the image's data from one store; the last
+   * location may not go (Glance: 409), nor an image that is not active.
+   */
+  async deleteFromStore(ctx: RequestContext, storeId: string, id: string): Promise<void> {
     const { image, target } = await this.catalog.visible(ctx, id)
-    this.catalog.authorize(ctx, P.MODIFY, target, id)
-    const method = b.method.name
-    if (!this.limits.importMethods.includes(method))
-      throw new InvalidImageInput(`Import method ${method} is not valid.`)
-    if (b.stores !== undefined) {
-      if (!Array.isArray(b.stores) || b.stores.some((s) => s !== this.limits.storeId)) {
-        throw new InvalidImageInput(
-          `Unknown store in ${JSON.stringify(b.stores)}; available: ${this.limits.storeId}`,
-        )
-      }
-    }
-    await this.unified?.enforce(image.owner, { image_size_total: 0 })
-    if (image.status !== 'uploading' || image.upload_token !== null) {
+    this.catalog.authorize(ctx, P.DELETE_FROM_STORE, target, id)
+    if (!this.stores.has(storeId)) throw new InvalidImageInput(`Unknown store ${storeId}.`)
+    if (image.status !== 'active')
       throw new ImageConflict(
-        "Image needs to be staged before 'glance-direct' method can be used",
-        'image.import.not_staged',
+        `It's not allowed to delete image data from a store when the image is ${image.status}.`,
+        'image.store.invalid_status',
       )
-    }
-    const token = randomUUID()
-    if (!(await this.repo.transition(id, ['uploading'], 'importing', { upload_token: token }))) {
-      throw new ImageConflict(
-        "Image needs to be staged before 'glance-direct' method can be used",
-        'image.import.not_staged',
-      )
-    }
-    const at = new Date().toISOString()
-    const task: ImageTask = {
-      id: randomUUID(),
-      image_id: id,
-      type: 'api_image_import',
-      status: 'processing',
-      owner: ctx.who.project_id ?? null,
-      user_id: ctx.who.user_id,
-      request_id: requestId,
-      input: {
-        image_id: id,
-        import_req: { method: { name: method }, ...(b.stores ? { stores: b.stores } : {}) },
-        backend: [this.limits.storeId],
-      },
-      result: null,
-      message: '',
-      created_at: at,
-      updated_at: at,
-      expires_at: null,
-    }
-    await this.taskRepo.createTask(task)
-    const done = this.background.spawn(`import ${id}`, () => this.runImport(image, token, task.id))
-    return { done }
-  }
-
-  private async runImport(image: Image, token: string, taskId: string): Promise<void> {
-    const staged = this.staging.locationOf(image.id)
-    try {
-      await this.writeAndActivate(
-        image,
-        'importing',
-        token,
-        this.staging.read(staged),
-        this.limits.sizeCap,
-        undefined,
-        'uploading',
-      )
-      await this.staging.remove(staged)
-      await this.taskRepo.updateTask(taskId, 'success', '', { image_id: image.id })
-    } catch (err) {
-      this.log.warn({ err, image_id: image.id }, 'image import failed')
-      await this.taskRepo
-        .updateTask(taskId, 'failure', String((err as Error).message ?? err), null)
-        .catch(() => {})
-    }
+    const here = image.locations.filter((l) => l.metadata.store === storeId)
+    if (here.length === 0) throw new NotFound(`Image ${id} has no data in store ${storeId}`)
+    const kept = image.locations.filter((l) => l.metadata.store !== storeId)
+    if (kept.length === 0)
+      throw new ImageConflict('Cannot delete the last location of an image.', 'image.store.last')
+    if (!(await this.repo.swapLocations(image, kept)))
+      throw new ImageConflict(`Image ${id} changed during the request.`, 'image.store.race')
+    for (const l of here) await this.stores.remove(l.url).catch(() => {})
   }
 
   async tasks(ctx: RequestContext, id: string): Promise<ImageTask[]> {
@@ -431,9 +406,36 @@ export class ImageData {
 
   /** DELETE's data side: removes stored and staged data of a deleted image. */
   async removeData(image: Image): Promise<void> {
-    if (image.location) await this.store.remove(image.location).catch(() => {})
+    for (const l of image.locations) await this.stores.remove(l.url).catch(() => {})
     await this.cache?.remove(image.id).catch(() => {})
     await this.staging.remove(this.staging.locationOf(image.id)).catch(() => {})
+  }
+
+  /**
+   * Start-up: imports that were running when the process died are over. Their tasks
+   * fail with the reason; images lose the import lock, and the stores still to do are
+   * named in os_glance_failed_import. Returns the images touched.
+   */
+  private async releaseImportLocks(): Promise<string[]> {
+    const touched: string[] = []
+    for (const task of await this.taskRepo.unfinished(this.limits.host)) {
+      await this.taskRepo.updateTask(task.id, 'failure', 'The import was interrupted by a restart.', null)
+      const image = await this.repo.get(task.image_id)
+      if (!image || image.properties.os_glance_import_task !== task.id) continue
+      const left = image.properties.os_glance_importing_to_stores ?? ''
+      const failed = [image.properties.os_glance_failed_import, left].filter((s) => s).join(',')
+      await this.repo.update(
+        image.id,
+        {
+          core: {},
+          setProps: { os_glance_importing_to_stores: '', os_glance_failed_import: failed },
+          removeProps: ['os_glance_import_task'],
+        },
+        new Date().toISOString(),
+      )
+      touched.push(image.id)
+    }
+    return touched
   }
 
   /**
@@ -443,6 +445,7 @@ export class ImageData {
   async recover(): Promise<{ reset: string[]; removed: string[] }> {
     const reset: string[] = []
     for (const image of await this.repo.inStatus(['saving', 'importing', 'uploading'])) {
+      if (!this.owns(image.upload_token)) continue
       const stagedOk = await this.staging.exists(this.staging.locationOf(image.id))
       if (image.status === 'uploading' && image.upload_token === null && stagedOk) continue
       const to: ImageStatus = image.status === 'importing' && stagedOk ? 'uploading' : 'queued'
@@ -453,12 +456,14 @@ export class ImageData {
       })
       reset.push(image.id)
     }
+    reset.push(...(await this.releaseImportLocks()))
     const live = await this.repo.liveLocations()
-    const removed = await this.store.sweep(live)
+    const mine = (temp: string) => this.owns(temp.slice(temp.indexOf('.') + 1))
+    const removed = await this.stores.sweep(live, mine)
     const stagedLive = new Set<string>()
     for (const image of await this.repo.inStatus(['uploading']))
       stagedLive.add(this.staging.locationOf(image.id))
-    removed.push(...(await this.staging.sweep(stagedLive)))
+    removed.push(...(await this.staging.sweep(stagedLive, mine)))
     if (reset.length > 0 || removed.length > 0) this.log.info({ reset, removed }, 'image data recovery')
     return { reset, removed }
   }

@@ -34,12 +34,20 @@ export interface Image {
   disk_format: string | null
   min_disk: number
   min_ram: number
+  /** The first location's URL (where downloads read), or null without data. */
   location: string | null
+  /** Every location, in order; `store` in the metadata names a file store. */
+  locations: ImageLocation[]
   upload_token: string | null
   created_at: string
   updated_at: string
   properties: Record<string, string>
   tags: string[]
+}
+
+export interface ImageLocation {
+  url: string
+  metadata: Record<string, unknown>
 }
 
 export interface ImageMember {

@@ -39,6 +39,7 @@ import {
   type Visibility,
 } from './image.js'
 import { type ParsedList, parseListQuery, type RawQuery } from './list-query.js'
+import { applyLocationOps, type LocationUrlCheck } from './locations.js'
 import type { PatchOp } from './patch.js'
 import type { ImageQuotas } from './quotas.js'
 
@@ -51,6 +52,12 @@ export interface CatalogLimits {
   limitDefault: number
   limitMax: number
   showMultipleLocations: boolean
+}
+
+/** What location management needs from the data side (the stores, the URL check). */
+export interface LocationSupport {
+  checkUrl: LocationUrlCheck
+  removeData(url: string): Promise<void>
 }
 
 /** What the policy engine sees about an image. */
@@ -73,7 +80,13 @@ export class ImageCatalog {
     private readonly limits: CatalogLimits,
     /** Unified-limit quotas (`use_keystone_limits`); absent or disabled: the config quotas apply. */
     readonly quotas?: ImageQuotas,
+    private readonly locationSupport?: LocationSupport,
   ) {}
+
+  /** Whether the caller sees this image's locations (show_multiple_locations and get_image_location). */
+  seesLocations(ctx: RequestContext, image: Image): boolean {
+    return this.limits.showMultipleLocations && ctx.allows(P.GET_LOCATION, targetOf(image))
+  }
 
   /** The images repository (image-data.ts and cache.ts load images through it). */
   get repo(): ImageRepository {
@@ -131,6 +144,7 @@ export class ImageCatalog {
       min_disk: 0,
       min_ram: 0,
       location: null,
+      locations: [],
       upload_token: null,
       created_at: at,
       updated_at: at,
@@ -196,15 +210,21 @@ export class ImageCatalog {
     const record = working as unknown as Record<string, unknown>
     const removed = new Set<string>()
     let tagsChanged = false
+    const locationOps = ops.filter((op) => op.path[0] === 'locations')
+    for (const op of locationOps) {
+      if (!this.limits.showMultipleLocations || !this.locationSupport)
+        throw new Forbidden(
+          `It's not allowed to ${op.op === 'remove' ? 'remove' : op.op === 'add' ? 'add' : 'update'} locations if locations are invisible.`,
+        )
+      this.authorize(ctx, op.op === 'remove' ? P.DELETE_LOCATION : P.SET_LOCATION, target, id)
+    }
+    const locationChange =
+      locationOps.length > 0
+        ? await applyLocationOps(image, locationOps, this.locationSupport!.checkUrl)
+        : undefined
     for (const op of ops) {
       const [name, index] = op.path as [string, string | undefined]
-      if (name === 'locations') {
-        throw new Forbidden(
-          this.limits.showMultipleLocations
-            ? 'Managing image locations is not supported by this cloud.'
-            : `It's not allowed to ${op.op === 'remove' ? 'remove' : op.op === 'add' ? 'add' : 'update'} locations if locations are invisible.`,
-        )
-      }
+      if (name === 'locations') continue
       if (index !== undefined) throw new InvalidImageInput('Nested paths are not allowed')
       checkAttributeAllowed(name)
       if (MUTABLE_CORE.has(name)) {
@@ -252,6 +272,19 @@ export class ImageCatalog {
       now(),
     )
     if (!ok) throw new ImageNotFound(id)
+    if (locationChange) {
+      const fresh = await this.repo.get(id)
+      if (!fresh) throw new ImageNotFound(id)
+      // An image getting its first location counts its size from now on (as an upload's).
+      const counted = fresh.location === null && locationChange.locations.length > 0
+      const bytes = counted ? Number(locationChange.extra.size ?? fresh.size ?? 0) : 0
+      if (!(await this.repo.swapLocations(fresh, locationChange.locations, locationChange.extra, bytes)))
+        throw new ImageConflict(
+          `Image ${id} changed while its locations were being updated.`,
+          'image.location.race',
+        )
+      for (const url of locationChange.dropped) await this.locationSupport!.removeData(url).catch(() => {})
+    }
     return { image: (await this.repo.get(id))!, admin }
   }
 
@@ -392,7 +425,8 @@ export class ImageCatalog {
 
   private checkPropertyQuota(props: Record<string, string>): void {
     const q = this.limits.propertyQuota
-    if (q >= 0 && Object.keys(props).length > q)
+    // The import properties (os_glance_*) are the service's, not the user's to count.
+    if (q >= 0 && Object.keys(props).filter((k) => !k.startsWith('os_glance')).length > q)
       throw new QuotaExceeded(`Maximum number of properties exceeded: ${q}`)
   }
 }

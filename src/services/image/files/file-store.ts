@@ -168,12 +168,17 @@ export class FileStore {
   }
 
   /**
-   * Removes every temp file and every data file no live image points at. Run at start,
-   * before serving: nothing is being written then.
+   * Removes every temp file (of this process's host, when `ownsTemp` says which) and every
+   * data file no live image points at. Run at start, before this process serves.
    */
-  async sweep(live: ReadonlySet<string>): Promise<string[]> {
+  async sweep(
+    live: ReadonlySet<string>,
+    ownsTemp: (name: string) => boolean = () => true,
+  ): Promise<string[]> {
     const removed: string[] = []
     for (const name of await readdir(this.tmpDir)) {
+      // NOTE: another API process sharing this store may be writing its own temp files.
+      if (!ownsTemp(name)) continue
       await rm(join(this.tmpDir, name), { force: true })
       removed.push(join(this.tmpDir, name))
     }

@@ -22,7 +22,7 @@ export interface CacheSource {
   status: string
   size: number | null
   os_hash_value: string | null
-  open(): Readable
+  open(): Readable | Promise<Readable>
 }
 
 export interface CachedImage {
@@ -44,6 +44,8 @@ export class ImageCache {
     private readonly sourceOf: (imageId: string) => Promise<CacheSource | undefined>,
     private readonly log: { warn(obj: unknown, msg: string): void },
     private readonly background: { spawn(name: string, fn: () => Promise<void>): Promise<void> },
+    /** image_cache_max_size: past it, the least recently used copies go (the pruner). */
+    private readonly maxSize = Number.POSITIVE_INFINITY,
   ) {
     this.files = new FileStore(dir)
     this.queueDir = join(this.files.dir, 'queue')
@@ -131,7 +133,9 @@ export class ImageCache {
       try {
         const src = await this.sourceOf(imageId)
         if (src?.status !== 'active' || src.size === null) return
-        const written = await this.files.write(imageId, randomUUID(), src.open(), { maxBytes: src.size })
+        const written = await this.files.write(imageId, randomUUID(), await src.open(), {
+          maxBytes: src.size,
+        })
         if (written.size !== src.size || written.os_hash_value !== src.os_hash_value) {
           await this.files.discard(written)
           this.log.warn({ image_id: imageId }, 'image cache: data does not match the image hash; not cached')
@@ -143,6 +147,7 @@ export class ImageCache {
           return
         }
         await this.files.commit(written)
+        await this.prune(imageId)
       } catch (err) {
         this.log.warn({ err, image_id: imageId }, 'image cache: prefetch failed')
       } finally {
@@ -151,6 +156,28 @@ export class ImageCache {
       }
     })
     this.running.set(imageId, job)
+  }
+
+  /**
+   * Removes least recently used copies until the cache fits image_cache_max_size; the
+   * copy just made goes last (a copy larger than the whole cache goes too).
+   */
+  async prune(keep?: string): Promise<string[]> {
+    const { cached_images } = await this.list()
+    let total = cached_images.reduce((n, c) => n + c.size, 0)
+    const order = cached_images.sort(
+      (a, b) =>
+        Number(a.image_id === keep) - Number(b.image_id === keep) || a.last_accessed - b.last_accessed,
+    )
+    const removed: string[] = []
+    for (const c of order) {
+      if (total <= this.maxSize) break
+      await this.files.remove(this.files.locationOf(c.image_id))
+      this.usage.delete(c.image_id)
+      total -= c.size
+      removed.push(c.image_id)
+    }
+    return removed
   }
 
   /** The location a cached copy has (for logs and tests). */

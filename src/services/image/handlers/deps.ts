@@ -4,7 +4,9 @@ import type { RouteHandler } from '../../../kernel/http/index.js'
 import type { CacheManager } from '../domain/cache.js'
 import type { ImageData } from '../domain/image-data.js'
 import type { ImageCatalog } from '../domain/images.js'
+import type { ImageImports } from '../domain/imports.js'
 import type { MetadefCatalog } from '../domain/metadefs.js'
+import type { TaskCatalog } from '../domain/tasks.js'
 import type { Formats } from '../schemas/image.js'
 import type { ViewOptions } from './views.js'
 
@@ -13,6 +15,8 @@ export interface HandlerDeps {
   metadefs: MetadefCatalog
   cache: CacheManager
   data: ImageData
+  imports: ImageImports
+  tasks: TaskCatalog
   view: ViewOptions
   formats: Formats
   importMethods: readonly string[]

@@ -46,6 +46,29 @@ export const infoImport: Handler = async (_req, _reply, d) => ({
   },
 })
 
+/** GET /v2/info/stores: ids, descriptions, the default, read-only stores marked as Glance does. */
 export const infoStores: Handler = async (_req, _reply, d) => ({
-  stores: [{ id: d.view.storeId, description: 'Local file store', default: true }],
+  stores: d.data.stores.infos.map((s) => ({
+    id: s.id,
+    description: s.description,
+    ...(s.default ? { default: true } : {}),
+    ...(s.readOnly ? { 'read-only': 'true' } : {}),
+  })),
 })
+
+/** GET /v2/info/stores/detail (stores_info_detail, admin): each store's type and properties. */
+export const infoStoresDetail: Handler = async (_req, _reply, d) => {
+  return {
+    stores: d.data.stores.infos.map((s) => ({
+      id: s.id,
+      description: s.description,
+      type: s.type === 'file' ? 'file' : 'http',
+      ...(s.default ? { default: true } : {}),
+      ...(s.readOnly ? { 'read-only': 'true' } : {}),
+      properties:
+        s.type === 'file'
+          ? { data_dir: d.data.stores.file(s.id)!.dir, chunk_size: 65536, thin_provisioning: false }
+          : {},
+    })),
+  }
+}

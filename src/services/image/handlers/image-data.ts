@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream'
 import type { FastifyRequest } from 'fastify'
 import { UnsupportedMediaType } from '../../../kernel/errors/index.js'
+import type { ImportRequest } from '../domain/imports.js'
 import { type Handler, params } from './deps.js'
 import { taskView } from './views.js'
 
@@ -22,8 +23,14 @@ function contentLength(req: FastifyRequest): number | undefined {
   return raw === undefined ? undefined : Number(raw)
 }
 
+/** X-Image-Meta-Store: the store an upload goes to (the default store when absent). */
+function storeHeader(req: FastifyRequest): string | undefined {
+  const raw = req.headers['x-image-meta-store']
+  return typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined
+}
+
 export const upload: Handler = async (req, reply, d) => {
-  await d.data.upload(req.ctx, params(req).image_id!, rawBody(req), contentLength(req))
+  await d.data.upload(req.ctx, params(req).image_id!, rawBody(req), contentLength(req), storeHeader(req))
   reply.code(204).send()
 }
 
@@ -50,13 +57,23 @@ export const stage: Handler = async (req, reply, d) => {
 }
 
 export const importImage: Handler = async (req, reply, d) => {
-  await d.data.import(req.ctx, params(req).image_id!, req.body as ImportBody, req.id)
+  const body = { ...(req.body as ImportRequest) }
+  // NOTE: the header names the one store, as Glance reads it, unless the body names some.
+  const header = storeHeader(req)
+  if (header !== undefined && body.stores === undefined && body.all_stores === undefined)
+    body.stores = [header]
+  await d.imports.start(req.ctx, params(req).image_id!, body, req.id)
   reply.code(202).send()
+}
+
+/** DELETE /v2/stores/{store_id}/{image_id}: the image's data in one store (not its last). */
+export const deleteFromStore: Handler = async (req, reply, d) => {
+  const p = params(req)
+  await d.data.deleteFromStore(req.ctx, p.store_id!, p.image_id!)
+  reply.code(204).send()
 }
 
 export const tasks: Handler = async (req, _reply, d) => {
   const list = await d.data.tasks(req.ctx, params(req).image_id!)
   return { tasks: list.map(taskView) }
 }
-
-type ImportBody = Parameters<import('../domain/image-data.js').ImageData['import']>[2]

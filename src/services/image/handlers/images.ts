@@ -15,15 +15,15 @@ export const create: Handler = async (req, reply, d) => {
     .code(201)
     .header('location', `${d.baseUrl(req)}/v2/images/${image.id}`)
     .header('openstack-image-import-methods', d.importMethods.join(','))
-    .header('openstack-image-store-ids', d.view.storeId)
-  return imageView(image, false, d.view)
+    .header('openstack-image-store-ids', d.data.stores.writable.join(','))
+  return imageView(image, false, d.view, d.catalog.seesLocations(req.ctx, image))
 }
 
 export const list: Handler = async (req, _reply, d) => {
   const query = (req.query ?? {}) as RawQuery
   const { images, parsed, admin } = await d.catalog.list(req.ctx, query)
   return {
-    images: images.map((i) => imageView(i, admin, d.view)),
+    images: images.map((i) => imageView(i, admin, d.view, d.catalog.seesLocations(req.ctx, i))),
     ...pageLinks(query, images, parsed.limit),
     schema: '/v2/schemas/images',
   }
@@ -31,14 +31,14 @@ export const list: Handler = async (req, _reply, d) => {
 
 export const show: Handler = async (req, _reply, d) => {
   const { image, admin } = await d.catalog.show(req.ctx, params(req).image_id!)
-  return imageView(image, admin, d.view)
+  return imageView(image, admin, d.view, d.catalog.seesLocations(req.ctx, image))
 }
 
 /** The media type (415 otherwise) and the operations' shape were checked by the table. */
 export const update: Handler = async (req, _reply, d) => {
   const ops = parsePatch(req.body as readonly Record<string, unknown>[], mediaTypeOf(req.headers))
   const { image, admin } = await d.catalog.update(req.ctx, params(req).image_id!, ops)
-  return imageView(image, admin, d.view)
+  return imageView(image, admin, d.view, d.catalog.seesLocations(req.ctx, image))
 }
 
 export const remove: Handler = async (req, reply, d) => {

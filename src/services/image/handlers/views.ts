@@ -1,18 +1,22 @@
 /**
- * What clients see: images, members, tasks, lists with `first`/`next` links. Store
- * locations and direct URLs are shown only to administrators, and only when the
- * operator turned them on (OSSN-0065, OSSN-0090).
+ * What clients see: images, members, tasks, lists with `first`/`next` links. Locations
+ * are shown only when the operator turned them on (show_multiple_locations, OSSN-0065,
+ * OSSN-0090) and get_image_location allows the caller; direct URLs likewise.
  */
 import type { Image, ImageMember, ImageTask } from '../domain/image.js'
 import { apiTime } from '../domain/image.js'
 
 export interface ViewOptions {
-  storeId: string
   showDirectUrl: boolean
-  showLocations: boolean
 }
 
-export function imageView(image: Image, admin: boolean, opts: ViewOptions): Record<string, unknown> {
+/** `seesLocations`: show_multiple_locations is on and get_image_location allows the caller. */
+export function imageView(
+  image: Image,
+  admin: boolean,
+  opts: ViewOptions,
+  seesLocations = false,
+): Record<string, unknown> {
   const view: Record<string, unknown> = {
     ...image.properties,
     name: image.name,
@@ -39,11 +43,14 @@ export function imageView(image: Image, admin: boolean, opts: ViewOptions): Reco
     schema: '/v2/schemas/image',
   }
   const hasData = image.location !== null && (image.status === 'active' || image.status === 'deactivated')
-  if (hasData) view.stores = opts.storeId
-  if (admin && hasData && opts.showDirectUrl) view.direct_url = image.location
-  if (admin && opts.showLocations) {
-    view.locations = hasData ? [{ url: image.location, metadata: { store: opts.storeId } }] : []
-  }
+  const stores = [
+    ...new Set(
+      image.locations.map((l) => l.metadata.store).filter((s): s is string => typeof s === 'string'),
+    ),
+  ].sort()
+  if (hasData && stores.length > 0) view.stores = stores.join(',')
+  if ((admin || seesLocations) && hasData && opts.showDirectUrl) view.direct_url = image.location
+  if (seesLocations) view.locations = image.locations.map((l) => ({ url: l.url, metadata: l.metadata }))
   return view
 }
 
@@ -56,6 +63,12 @@ export function memberView(m: ImageMember): Record<string, unknown> {
     status: m.status,
     updated_at: apiTime(m.updated_at),
   }
+}
+
+/** A task under /v2/tasks: the image's view of it less image_id/request_id/user_id, with links. */
+export function taskResourceView(t: ImageTask): Record<string, unknown> {
+  const { image_id: _i, request_id: _r, user_id: _u, ...rest } = taskView(t)
+  return { ...rest, self: `/v2/tasks/${t.id}`, schema: '/v2/schemas/task' }
 }
 
 export function taskView(t: ImageTask): Record<string, unknown> {

@@ -41,6 +41,11 @@ export const IMAGE_POLICIES = {
   DEACTIVATE: 'deactivate',
   REACTIVATE: 'reactivate',
   STORES_INFO: 'stores_info_detail',
+  COPY_IMAGE: 'copy_image',
+  DELETE_FROM_STORE: 'delete_image_from_store',
+  TASKS_ACCESS: 'tasks_api_access',
+  GET_TASKS: 'get_tasks',
+  GET_TASK: 'get_task',
   CONTEXT_IS_ADMIN: 'context_is_admin',
 } as const
 
@@ -102,7 +107,7 @@ export const imagePolicyDefaults: readonly RuleDefault[] = [
   rule('upload_image', ADMIN_OR_PROJECT_MEMBER, 'Uploads data to specified image', [
     { method: 'PUT', path: '/v2/images/{image_id}/file' },
   ]),
-  rule('delete_image_location', ADMIN, 'Deletes the location of given image', [
+  rule('delete_image_location', ADMIN_OR_PROJECT_MEMBER, 'Deletes the location of given image', [
     { method: 'PATCH', path: '/v2/images/{image_id}' },
   ]),
   rule('get_image_location', ADMIN_OR_PROJECT_READER, 'Reads the location of the image', [
@@ -132,6 +137,22 @@ export const imagePolicyDefaults: readonly RuleDefault[] = [
   rule('reactivate', ADMIN_OR_PROJECT_MEMBER, 'Reactivate image', [
     { method: 'POST', path: '/v2/images/{image_id}/actions/reactivate' },
   ]),
+  rule('copy_image', ADMIN, 'Copy existing image to other stores', [
+    { method: 'POST', path: '/v2/images/{image_id}/import' },
+  ]),
+  rule(
+    'delete_image_from_store',
+    ADMIN,
+    'Delete image data from one store',
+    [{ method: 'DELETE', path: '/v2/stores/{store_id}/{image_id}' }],
+    false,
+  ),
+  rule('tasks_api_access', ADMIN, 'The tasks API as a whole (/v2/tasks)', [
+    { method: 'GET', path: '/v2/tasks' },
+    { method: 'GET', path: '/v2/tasks/{task_id}' },
+  ]),
+  rule('get_tasks', ADMIN, 'List tasks', [{ method: 'GET', path: '/v2/tasks' }]),
+  rule('get_task', ADMIN, 'Show a task', [{ method: 'GET', path: '/v2/tasks/{task_id}' }]),
   rule(
     'stores_info_detail',
     ADMIN,

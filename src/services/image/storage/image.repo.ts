@@ -17,7 +17,7 @@ import {
   type Transaction,
 } from 'kysely'
 import { isUniqueViolation } from '../../../kernel/db/index.js'
-import type { Image, ImageStatus, MemberStatus, Visibility } from '../domain/image.js'
+import type { Image, ImageLocation, ImageStatus, MemberStatus, Visibility } from '../domain/image.js'
 import type { ImageDatabase, ImagesTable } from './schema.js'
 
 type DB = ImageDatabase
@@ -39,6 +39,7 @@ export type CoreColumns = Partial<
     | 'os_hash_value'
     | 'size'
     | 'location'
+    | 'locations'
     | 'upload_token'
   > & { protected: boolean; os_hidden: boolean }
 >
@@ -98,12 +99,26 @@ function toImage(row: ImagesTable, properties: Record<string, string>, tags: str
     min_disk: Number(row.min_disk),
     min_ram: Number(row.min_ram),
     location: row.location,
+    locations: parseLocations(row),
     upload_token: row.upload_token,
     created_at: row.created_at,
     updated_at: row.updated_at,
     properties,
     tags,
   }
+}
+
+function parseLocations(row: ImagesTable): ImageLocation[] {
+  if (row.locations) return JSON.parse(row.locations) as ImageLocation[]
+  return row.location ? [{ url: row.location, metadata: {} }] : []
+}
+
+/** The two columns that hold an image's locations, from the list. */
+export function locationColumns(list: readonly ImageLocation[]): {
+  location: string | null
+  locations: string
+} {
+  return { location: list[0]?.url ?? null, locations: JSON.stringify(list) }
 }
 
 function toColumns(c: CoreColumns): Partial<ImagesTable> {
@@ -158,6 +173,7 @@ export class ImageRepository {
             min_disk: image.min_disk,
             min_ram: image.min_ram,
             location: null,
+            locations: null,
             upload_token: null,
             created_at: image.created_at,
             updated_at: image.updated_at,
@@ -389,7 +405,13 @@ export class ImageRepository {
     owner: string | null,
     from: ImageStatus,
     token: string,
-    data: { size: number; checksum: string; os_hash_algo: string; os_hash_value: string; location: string },
+    data: {
+      size: number
+      checksum: string
+      os_hash_algo: string
+      os_hash_value: string
+      locations: ImageLocation[]
+    },
     bytesLimit: number,
   ): Promise<FinalizeOutcome> {
     if (owner) await this.ensureUsage(owner)
@@ -405,9 +427,16 @@ export class ImageRepository {
           const res = await q.executeTakeFirst()
           if (Number(res.numUpdatedRows) === 0) return 'quota' as const
         }
+        const { locations, ...sums } = data
         const res = await tx
           .updateTable('images')
-          .set({ ...data, status: 'active', upload_token: null, updated_at: new Date().toISOString() })
+          .set({
+            ...sums,
+            ...locationColumns(locations),
+            status: 'active',
+            upload_token: null,
+            updated_at: new Date().toISOString(),
+          })
           .where('id', '=', id)
           .where('deleted', '=', 0)
           .where('status', '=', from)
@@ -479,13 +508,13 @@ export class ImageRepository {
       // NOTE: re-read inside the transaction: an upload may have just finalised.
       const row = await tx
         .selectFrom('images')
-        .select(['owner', 'size', 'location'])
+        .select(['owner', 'size', 'location', 'locations'])
         .where('id', '=', id)
         .executeTakeFirstOrThrow()
       const bytes = row.location !== null && row.size !== null ? Number(row.size) : 0
       if (row.owner) await this.adjustUsage(tx, row.owner, -1, -bytes)
       await tx.deleteFrom('image_members').where('image_id', '=', id).execute()
-      return { ...image, location: row.location }
+      return { ...image, location: row.location, locations: parseLocations({ ...row } as ImagesTable) }
     })
   }
 
@@ -504,11 +533,44 @@ export class ImageRepository {
   async liveLocations(): Promise<Set<string>> {
     const rows = await this.db
       .selectFrom('images')
-      .select('location')
+      .select(['location', 'locations'])
       .where('deleted', '=', 0)
       .where('location', 'is not', null)
       .execute()
-    return new Set(rows.map((r) => r.location!))
+    const live = new Set<string>()
+    for (const r of rows)
+      for (const l of parseLocations(r as ImagesTable)) live.add(l.url.replace(/#.*$/, ''))
+    return live
+  }
+
+  /**
+   * Replaces an image's locations (and optionally other columns) if it is live and its
+   * locations are still `expected` (compare-and-swap on the JSON text): two location
+   * changes racing cannot both win. Counts `bytesDelta` against the owner.
+   */
+  async swapLocations(
+    image: Image,
+    next: readonly ImageLocation[],
+    extra: CoreColumns = {},
+    bytesDelta = 0,
+  ): Promise<boolean> {
+    if (image.owner) await this.ensureUsage(image.owner)
+    return this.db.transaction().execute(async (tx) => {
+      const before = image.locations.length === 0 ? null : image.location
+      let q = tx
+        .updateTable('images')
+        .set({ ...toColumns(extra), ...locationColumns(next), updated_at: new Date().toISOString() })
+        .where('id', '=', image.id)
+        .where('deleted', '=', 0)
+      q = before === null ? q.where('location', 'is', null) : q.where('location', '=', before)
+      q = q.where((eb) =>
+        eb.or([eb('locations', '=', JSON.stringify(image.locations)), eb('locations', 'is', null)]),
+      )
+      const res = await q.executeTakeFirst()
+      if (Number(res.numUpdatedRows) === 0) return false
+      if (image.owner && bytesDelta !== 0) await this.adjustUsage(tx, image.owner, 0, bytesDelta)
+      return true
+    })
   }
 
   // --- helpers ---

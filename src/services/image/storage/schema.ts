@@ -24,6 +24,8 @@ export interface ImagesTable {
   min_ram: number
   /** The store URL of the data (file:///...), never shown to non-admins. */
   location: string | null
+  /** Every location as JSON ([{url, metadata}]), the first being `location`; NULL on old rows. */
+  locations: string | null
   /** Which upload currently holds the image in `saving`/`uploading`/`importing`. */
   upload_token: string | null
   created_at: string
@@ -65,6 +67,8 @@ export interface ImageTasksTable {
   created_at: string
   updated_at: string
   expires_at: string | null
+  /** The API process's host running the task (not shown). */
+  host?: string | null
 }
 
 export interface ImageQuotaUsageTable {

@@ -125,3 +125,35 @@ describe('image cache API disabled', () => {
     }
   })
 })
+
+describe('image cache pruner', () => {
+  it('keeps the cache within image_cache_max_size, least recently used copies first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cloudlet-image-cache-'))
+    const h = await startHarness({
+      config: { DEFAULT: { image_cache_dir: dir, image_cache_max_size: 500_000 } },
+    })
+    try {
+      const cached = async () =>
+        (await call(h, 'admin', 'GET', '/v2/cache')).json.cached_images.map(
+          (c: { image_id: string }) => c.image_id,
+        )
+      const ids: string[] = []
+      for (let i = 0; i < 3; i++) {
+        const id = await createImage(h, 'alice')
+        assert.equal((await upload(h, 'alice', id, Buffer.alloc(200_000, i))).status, 204)
+        assert.equal((await call(h, 'admin', 'PUT', `/v2/cache/${id}`)).status, 202)
+        await h.image.imageCache!.settle()
+        ids.push(id)
+        // The first copy is read after the second is made: it becomes the most recent.
+        if (i === 1) assert.equal((await call(h, 'alice', 'GET', `/v2/images/${ids[0]}/file`)).status, 200)
+      }
+      const left = await cached()
+      assert.equal(left.length, 2)
+      assert.ok(left.includes(ids[0]) && left.includes(ids[2]), `kept ${left}`)
+      assert.ok(!existsSync(join(dir, ids[1]!)))
+    } finally {
+      await h.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -58,7 +58,7 @@ function rawPut(
 /** The invariants every fault must leave intact. */
 async function assertConsistent(h: Harness) {
   const rows = await h.db.selectFrom('images').selectAll().where('deleted', '=', 0).execute()
-  const storeDir = h.image.store.dir
+  const storeDir = h.image.stores.default.dir
   const live = new Set<string>()
   for (const r of rows) {
     assert.notEqual(r.status, 'saving', `image ${r.id} stuck in saving`)
@@ -104,7 +104,7 @@ describe('image data faults', () => {
   })
 
   const status = async (id: string) => (await call(h, 'alice', 'GET', `/v2/images/${id}`)).json.status
-  const tmpFiles = () => readdirSync(join(h.image.store.dir, '.tmp'))
+  const tmpFiles = () => readdirSync(join(h.image.stores.default.dir, '.tmp'))
 
   it('an upload cut off mid-stream leaves the image queued, no data, no temp file', async () => {
     const id = await createImage(h, 'alice')
@@ -240,9 +240,9 @@ describe('image data faults', () => {
       .set({ status: 'saving', upload_token: 'dead' })
       .where('id', '=', id)
       .execute()
-    writeFileSync(join(h.image.store.dir, id), 'half')
-    writeFileSync(join(h.image.store.dir, '.tmp', `${id}.dead`), 'partial')
-    writeFileSync(join(h.image.store.dir, 'stray-file'), 'orphan')
+    writeFileSync(join(h.image.stores.default.dir, id), 'half')
+    writeFileSync(join(h.image.stores.default.dir, '.tmp', `${id}.dead`), 'partial')
+    writeFileSync(join(h.image.stores.default.dir, 'stray-file'), 'orphan')
     const again = await h.restart()
     assert.ok(again.recovered.reset.includes(id))
     assert.equal((await h.repo().get(id))?.status, 'queued')

@@ -7,9 +7,8 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Kysely } from 'kysely'
-import pg from 'pg'
 import { migrateToLatest, openDatabase } from '../../../kernel/db/index.js'
-import { PG_ADMIN_URL, type TestDatabase } from '../../../kernel/db/testing.js'
+import type { TestDatabase } from '../../../kernel/db/testing.js'
 import { startTestHost } from '../../../kernel/testing/index.js'
 import { type PlacementInstance, placementModule } from '../module.js'
 import { placementMigrations } from '../storage/migrations/0001-initial.js'
@@ -129,28 +128,7 @@ export function claimBody(rp: string, resources: Record<string, number>, project
   }
 }
 
-/**
- * Drops a test database once its closed pools have really gone. NOTE: pg's pool.end()
- * resolves before the server has seen every connection close; a DROP ... WITH (FORCE)
- * then kills them and their late 'error' event surfaces as an uncaught error in
- * whichever test runs next.
- */
+/** Drops a test database (the kernel's drop waits for its sessions to be gone first). */
 export async function dropWhenIdle(tdb: TestDatabase): Promise<void> {
-  if (tdb.dialect === 'postgres') {
-    const name = new URL(tdb.connection).pathname.slice(1)
-    const admin = new pg.Client({ connectionString: PG_ADMIN_URL })
-    await admin.connect()
-    try {
-      for (let i = 0; i < 100; i++) {
-        const r = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [
-          name,
-        ])
-        if (r.rows[0].n === 0) break
-        await new Promise((done) => setTimeout(done, 20))
-      }
-    } finally {
-      await admin.end()
-    }
-  }
   await tdb.drop()
 }

@@ -29,12 +29,15 @@ describe('allocation candidates warm-up', () => {
 })
 
 describe('idle primer', () => {
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
   const options = { maxCandidates: -1, randomize: false }
 
-  it('primes once after a burst of changes has been quiet, building the real state caches', async () => {
+  // NOTE: the timers are node:test's mock timers, so a loaded machine cannot stretch a
+  // 5 ms pause past the 30 ms quiet period.
+  it('primes once after a burst of changes has been quiet, building the real state caches', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
     const s = syntheticState()
     let reads = 0
+    let running: Promise<void> | undefined
     const primer = new IdlePrimer(
       async () => {
         reads++
@@ -43,31 +46,42 @@ describe('idle primer', () => {
       options,
       30,
       0,
+      (work) => (running = work()),
     )
     for (let i = 0; i < 5; i++) {
       primer.changed()
-      await sleep(5)
+      t.mock.timers.tick(5)
     }
     assert.equal(primer.runs, 0, 'no prime while changes keep coming')
-    await sleep(80)
+    t.mock.timers.tick(29)
     assert.equal(primer.runs, 1)
+    await running
     assert.equal(reads, QUERIES.length, 'the state is read before each query')
     const roots = s.roots.filter((r) => r.cache.summary !== undefined)
     assert.equal(roots.length, s.roots.length, 'every tree root has its summary built')
     primer.stop()
   })
 
-  it('primes at most once per interval and not after stop', async () => {
+  it('primes at most once per interval and not after stop', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
     const s = syntheticState()
-    const primer = new IdlePrimer(async () => s, options, 10, 300)
+    let running: Promise<void> | undefined
+    const primer = new IdlePrimer(
+      async () => s,
+      options,
+      10,
+      300,
+      (work) => (running = work()),
+    )
     primer.changed()
-    await sleep(50)
+    t.mock.timers.tick(10)
     assert.equal(primer.runs, 1)
+    await running
     primer.changed()
-    await sleep(50)
+    t.mock.timers.tick(50)
     assert.equal(primer.runs, 1, 'the second prime waits for the interval')
     primer.stop()
-    await sleep(350)
+    t.mock.timers.tick(350)
     assert.equal(primer.runs, 1, 'stopped primers do not run')
   })
 

@@ -226,7 +226,14 @@ export class Attachments {
         : undefined
     if (!target) {
       if (attachmentId) throw new AttachmentNotFound(attachmentId)
-      if (!live.length) throw new InvalidVolume(`Volume ${volumeId} is not attached (status ${vol.status}).`)
+      if (!live.length) {
+        // NOTE: as upstream's manager: a detach of a volume nothing holds sets it
+        // available and succeeds (a cleanup after a force detach does this).
+        if (vol.status === 'maintenance')
+          throw new InvalidVolume(`Volume ${volumeId} is in maintenance and cannot be detached.`)
+        await this.repo.update(volumeId, { status: 'available', attach_status: 'detached' })
+        return
+      }
       throw new InvalidVolume(
         'Detach volume failed: more than one attachment, but no attachment_id provided.',
       )

@@ -40,6 +40,8 @@ export interface QuotaDelta {
   volumes?: number
   snapshots?: number
   gigabytes?: number
+  backups?: number
+  backupGigabytes?: number
 }
 
 export class Quotas {
@@ -103,8 +105,8 @@ export class Quotas {
       volumes: usage.volumes,
       snapshots: usage.snapshots,
       gigabytes: usage.gigabytes + gbSnap,
-      backups: 0,
-      backup_gigabytes: 0,
+      backups: usage.backups,
+      backup_gigabytes: usage.backupGigabytes,
       groups: 0,
       per_volume_gigabytes: 0,
     }
@@ -186,6 +188,13 @@ export class Quotas {
         if (add > 0 && limit >= 0 && (used[resource] ?? 0) + add > limit)
           throw new QuotaCountExceeded(field, limit, resource)
       }
+      const backupLimit = limits.backups ?? -1
+      if (delta.backups && backupLimit >= 0 && used.backups! + delta.backups > backupLimit)
+        throw new QuotaCountExceeded('backups', backupLimit, 'backups')
+      const backupGbLimit = limits.backup_gigabytes ?? -1
+      const bgb = delta.backupGigabytes ?? 0
+      if (bgb > 0 && backupGbLimit >= 0 && used.backup_gigabytes! + bgb > backupGbLimit)
+        throw new GigabytesQuotaExceeded(bgb, backupGbLimit, used.backup_gigabytes!, 'backup_gigabytes')
       const gb = delta.gigabytes ?? 0
       const countsGb = delta.snapshots && this.config.no_snapshot_gb_quota ? 0 : gb
       for (const resource of ['gigabytes', `gigabytes_${typeName}`]) {

@@ -56,6 +56,13 @@ export interface CreateVolume {
   snapshotId?: string | null
   sourceVolid?: string | null
   bootable?: boolean
+  /** An image whose bytes the volume starts with (the handler found it for the user). */
+  image?: {
+    metadata: Record<string, string>
+    minDisk: number
+    size: number | null
+    data: () => Promise<Buffer>
+  }
   /** The request's id, for the user message of a volume no backend takes. */
   requestId?: string
 }
@@ -143,6 +150,23 @@ export class Volumes {
       bootable = bootable || src.bootable === 1
       imageMeta = src.imageMetadata
     }
+    let imageData: (() => Promise<Buffer>) | undefined
+    if (input.image) {
+      const img = input.image
+      const imageGb = Math.max(1, Math.ceil((img.size ?? 0) / 1024 ** 3))
+      size ??= Math.max(imageGb, img.minDisk)
+      if (Number.isInteger(size) && size > 0) {
+        if ((img.size ?? 0) > size * 1024 ** 3)
+          throw new InvalidInput(`Size of specified image ${imageGb}GB is larger than volume size ${size}GB.`)
+        if (img.minDisk > size)
+          throw new InvalidInput(
+            `Image minDisk size ${img.minDisk}GB is larger than the volume size ${size}GB.`,
+          )
+      }
+      bootable = true
+      imageMeta = img.metadata
+      imageData = img.data
+    }
     if (size === undefined) throw new InvalidInput('Volume size must be specified.')
     if (!Number.isInteger(size) || size <= 0)
       throw new InvalidInput(`Volume size '${size}' must be an integer and greater than 0`)
@@ -210,7 +234,7 @@ export class Volumes {
     this.build(
       id,
       sizeGb,
-      sourcePath,
+      imageData ?? sourcePath,
       placed ? undefined : { projectId: caller.projectId, requestId: input.requestId ?? '' },
     )
     return created
@@ -224,7 +248,7 @@ export class Volumes {
   private build(
     id: string,
     size: number,
-    source: string | undefined,
+    source: string | (() => Promise<Buffer>) | undefined,
     unplaced?: { projectId: string; requestId: string },
   ): void {
     void this.tasks.spawn(`create ${id}`, async () => {
@@ -234,7 +258,8 @@ export class Volumes {
         return
       }
       try {
-        if (source) await this.driver.createFrom(id, source, size)
+        if (typeof source === 'function') await this.driver.createWith(id, await source(), size)
+        else if (source) await this.driver.createFrom(id, source, size)
         else await this.driver.createVolume(id, size)
         const now = new Date().toISOString()
         if (!(await this.repo.update(id, { status: 'available', launched_at: now }, ['creating'])))

@@ -46,6 +46,20 @@ export class FileDriver {
     await rename(part, this.volumePath(id))
   }
 
+  /** A new volume of `sizeGb` GiB that starts with `data` (an image's bytes). */
+  async createWith(id: string, data: Buffer, sizeGb: number): Promise<void> {
+    const part = `${this.volumePath(id)}.part`
+    const fh = await open(part, 'w')
+    try {
+      await fh.truncate(sizeGb * GiB)
+      await fh.write(data, 0, data.length, 0)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(part, this.volumePath(id))
+  }
+
   /** A new volume holding `source`'s bytes, grown to `sizeGb` GiB. */
   async createFrom(id: string, source: string, sizeGb: number): Promise<void> {
     await this.copyInto(source, this.volumePath(id), sizeGb * GiB)

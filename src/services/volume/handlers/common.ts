@@ -3,9 +3,12 @@
  * caller as the domain sees it, links as Cinder builds them, and query parsing
  * (Cinder's bools, sort keys, limit/marker/offset).
  */
+
 import type { FastifyRequest } from 'fastify'
+import type { ImageSource } from '../clients/image.js'
 import type { VolumeConfig } from '../config.js'
 import type { Attachments } from '../domain/attachments.js'
+import type { Backups } from '../domain/backups.js'
 import type { Caller } from '../domain/caller.js'
 import type { UserMessages } from '../domain/messages.js'
 import type { QosSpecs } from '../domain/qos.js'
@@ -32,6 +35,9 @@ export interface VolumeDeps {
   qos: QosSpecs
   messages: UserMessages
   encryption: TypeEncryption
+  /** The image service, for volumes created from an image. */
+  images: ImageSource
+  backups: Backups
 }
 
 export function callerOf(req: FastifyRequest): Caller {

@@ -1,5 +1,6 @@
 /** Volume handlers: create, list (with filters, sort and paging), summary, show, update, delete, metadata. */
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { CreateVolume } from '../domain/volumes.js'
 import { InvalidInput } from '../errors.js'
 import { VOLUME } from '../policies/index.js'
 import type { VolumeFilter } from '../storage/volume.repo.js'
@@ -105,8 +106,23 @@ export async function createVolume(req: FastifyRequest, reply: FastifyReply, dep
   const body = bodyOf(req).volume
   const caller = callerOf(req)
   req.ctx.can(VOLUME.CREATE, { project_id: caller.projectId })
-  if (body.imageRef || body.image_id)
-    throw new InvalidInput('Creating a volume from an image is not supported by this cloud yet.')
+  const imageId = body.imageRef ?? body.image_id
+  let image: CreateVolume['image']
+  if (imageId) {
+    const token = req.headers['x-auth-token']
+    const found = await deps.images.find(String(imageId), {
+      requestId: req.id,
+      ...(typeof token === 'string' ? { userToken: token } : {}),
+    })
+    if (!found) throw new InvalidInput('Invalid image identifier or unable to access requested image.')
+    if (found.status !== 'active') throw new InvalidInput(`Image ${found.id} is not active.`)
+    image = {
+      metadata: found.metadata,
+      minDisk: found.minDisk,
+      size: found.size,
+      data: () => deps.images.data(found.id),
+    }
+  }
   if (body.backup_id)
     throw new InvalidInput('Creating a volume from a backup is not supported by this cloud yet.')
   const multiattach = body.multiattach !== undefined && parseBool(body.multiattach, 'multiattach')
@@ -122,6 +138,7 @@ export async function createVolume(req: FastifyRequest, reply: FastifyReply, dep
     multiattach,
     snapshotId: body.snapshot_id ?? null,
     sourceVolid: body.source_volid ?? null,
+    ...(image ? { image } : {}),
     requestId: req.id,
   })
   reply.code(202)

@@ -4,12 +4,14 @@
  */
 import type { RuleDefault } from '../../../kernel/policy/index.js'
 import { ADMIN_RULES } from './admin.js'
+import { BACKUP_RULES } from './backups.js'
 import { BASE_RULES } from './base.js'
 import { SNAPSHOT_RULES } from './snapshots.js'
 import { TYPE_RULES } from './types.js'
 import { VOLUME_RULES } from './volumes.js'
 
 export { ADMIN, ATTACHMENT, MESSAGE, QOS, TRANSFER } from './admin.js'
+export { BACKUP } from './backups.js'
 export { SNAPSHOT } from './snapshots.js'
 export { TYPE, USER_VISIBLE_EXTRA_SPECS } from './types.js'
 export { VOLUME } from './volumes.js'
@@ -20,4 +22,5 @@ export const VOLUME_SERVICE_RULES: readonly RuleDefault[] = [
   ...SNAPSHOT_RULES,
   ...TYPE_RULES,
   ...ADMIN_RULES,
+  ...BACKUP_RULES,
 ]

@@ -281,3 +281,73 @@ export const DEFAULT_TYPE = {
 }
 
 export { BOOL, SIZE }
+
+export const CREATE_BACKUP = {
+  type: 'object',
+  properties: {
+    backup: {
+      type: 'object',
+      properties: {
+        volume_id: { type: 'string', format: 'uuid' },
+        container: { type: ['string', 'null'], maxLength: 255 },
+        description: DESCRIPTION,
+        incremental: { ...BOOL, type: ['boolean', 'string', 'null'], enum: [...BOOL.enum, null] },
+        force: { ...BOOL, type: ['boolean', 'string', 'null'], enum: [...BOOL.enum, null] },
+        name: NAME,
+        snapshot_id: { type: ['string', 'null'], format: 'uuid' },
+        metadata: METADATA,
+        availability_zone: { type: ['string', 'null'], maxLength: 255 },
+      },
+      required: ['volume_id'],
+      additionalProperties: false,
+    },
+  },
+  required: ['backup'],
+  additionalProperties: false,
+}
+
+export const UPDATE_BACKUP = {
+  type: 'object',
+  properties: {
+    backup: {
+      type: 'object',
+      properties: { name: NAME, description: DESCRIPTION, metadata: METADATA },
+      additionalProperties: false,
+    },
+  },
+  required: ['backup'],
+  additionalProperties: false,
+}
+
+export const RESTORE_BACKUP = {
+  type: 'object',
+  properties: {
+    restore: {
+      type: ['object', 'null'],
+      properties: {
+        name: NAME,
+        volume_id: { type: ['string', 'null'], format: 'uuid' },
+      },
+      additionalProperties: false,
+    },
+  },
+  required: ['restore'],
+  additionalProperties: false,
+}
+
+export const IMPORT_BACKUP = {
+  type: 'object',
+  properties: {
+    'backup-record': {
+      type: 'object',
+      properties: {
+        backup_service: { type: 'string', minLength: 1, maxLength: 255 },
+        backup_url: { type: 'string', minLength: 1 },
+      },
+      required: ['backup_service', 'backup_url'],
+      additionalProperties: false,
+    },
+  },
+  required: ['backup-record'],
+  additionalProperties: false,
+}

@@ -14,6 +14,8 @@ export interface Usage {
   gigabytes: number
   snapshots: number
   snapshotGigabytes: number
+  backups: number
+  backupGigabytes: number
   byType: Record<string, { volumes: number; gigabytes: number; snapshots: number }>
 }
 
@@ -62,7 +64,23 @@ export async function countUsage(
     .where('use_quota', '=', 1)
     .groupBy('volume_type_id')
     .execute()
-  const usage: Usage = { volumes: 0, gigabytes: 0, snapshots: 0, snapshotGigabytes: 0, byType: {} }
+  const backups = await db
+    .selectFrom('backups')
+    .select([
+      (eb) => eb.fn.countAll<number | string>().as('n'),
+      (eb) => eb.fn.sum<number | string>('size').as('gb'),
+    ])
+    .where('project_id', '=', projectId)
+    .executeTakeFirst()
+  const usage: Usage = {
+    volumes: 0,
+    gigabytes: 0,
+    snapshots: 0,
+    snapshotGigabytes: 0,
+    backups: Number(backups?.n ?? 0),
+    backupGigabytes: Number(backups?.gb ?? 0),
+    byType: {},
+  }
   const of = (t: string) => {
     usage.byType[t] ??= { volumes: 0, gigabytes: 0, snapshots: 0 }
     return usage.byType[t]!

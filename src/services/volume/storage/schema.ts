@@ -181,7 +181,37 @@ export interface TypeEncryptionTable {
   updated_at: string | null
 }
 
+export interface BackupsTable {
+  id: string
+  project_id: string
+  user_id: string
+  volume_id: string
+  snapshot_id: string | null
+  parent_id: string | null
+  status: string
+  display_name: string | null
+  display_description: string | null
+  container: string
+  availability_zone: string | null
+  size: number
+  object_count: number
+  is_incremental: number
+  num_dependent_backups: number
+  fail_reason: string | null
+  restore_volume_id: string | null
+  /** JSON object (3.43). */
+  metadata: string
+  /** The folder (backup id) holding the data; null: its own id. */
+  service_metadata: string | null
+  /** JSON: { metadata, image, bootable } of the volume when it was backed up. */
+  volume_meta: string
+  data_timestamp: string
+  created_at: string
+  updated_at: string | null
+}
+
 export interface VolumeDatabase {
+  backups: BackupsTable
   volume_type_encryption: TypeEncryptionTable
   volume_messages: MessagesTable
   qos_specs: QosSpecsTable

@@ -49,6 +49,11 @@ export const fakeDriverConfig = defineSections({
     reboot_time: opt.float({ default: 0.02, min: 0, help: 'Seconds a reboot takes.' }),
     destroy_time: opt.float({ default: 0.01, min: 0, help: 'Seconds a destroy takes.' }),
     snapshot_time: opt.float({ default: 0.05, min: 0, help: 'Seconds a snapshot takes.' }),
+    migrate_time: opt.float({
+      default: 0.05,
+      min: 0,
+      help: "Seconds a migration's transfer takes (resize, cold and live migration, shelve offload).",
+    }),
     timing_jitter: opt.float({
       default: 0.2,
       min: 0,
@@ -106,6 +111,7 @@ export interface FakeTimings {
   rebootMs: number
   destroyMs: number
   snapshotMs: number
+  migrateMs: number
   /** 0..1 */
   jitter: number
 }
@@ -225,6 +231,7 @@ export function hostSpecs(config: FakeDriverConfig, names: readonly string[]): F
         rebootMs: config.reboot_time * 1000,
         destroyMs: config.destroy_time * 1000,
         snapshotMs: config.snapshot_time * 1000,
+        migrateMs: config.migrate_time * 1000,
         jitter: config.timing_jitter,
       },
       slowFactor: slow.has(host) ? config.slow_factor : 1,

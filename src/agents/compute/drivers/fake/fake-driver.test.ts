@@ -7,12 +7,12 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { loadConfig } from '../../../../kernel/config/index.js'
 import {
-  DriverNotSupported,
   HostResourcesExhausted,
   HypervisorUnavailable,
   InstanceExists,
   InstanceNotFound,
   InstancePowerStateInvalid,
+  MigrationAborted,
 } from '../../errors.js'
 import { type ComputeDriver, capabilityTraits, type InstanceSpec, PowerState } from '../driver.js'
 import { fakeDriverConfig, fakeHostNames, hostSpecs, parsePciDevices, parseShape } from './fake-config.js'
@@ -25,6 +25,12 @@ function config(settings: Record<string, string> = {}) {
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(settings)) env[`OS_FAKE_DRIVER__${k.toUpperCase()}`] = v
   return loadConfig(fakeDriverConfig, { env }).fake_driver
+}
+
+/** A second host h2 whose operations take no time but a migration's transfer (50 ms). */
+function second(): FakeDriver {
+  const cfg = config({ spawn_time: '0', power_time: '0', reboot_time: '0', destroy_time: '0' })
+  return new FakeDriver(hostSpecs(cfg, ['h2'])[0]!)
 }
 
 /** A driver whose operations take no time. */
@@ -160,12 +166,38 @@ describe('fake driver: power state transitions', () => {
     assert.match(new TextDecoder().decode(snap.data.subarray(0, 64)), /CLOUDLET FAKE DISK g1 h1/)
   })
 
-  it('migrations are refused with DriverNotSupported', async () => {
-    const d = driver()
-    await d.spawn(guest())
-    await assert.rejects(d.liveMigrate('g1', 'h2'), DriverNotSupported)
-    await assert.rejects(d.migrateDiskAndPowerOff('g1', 'h2'), DriverNotSupported)
-    await assert.rejects(d.checkCanLiveMigrateSource('g1', 'h2'), DriverNotSupported)
+  it('a cold move: transfer powers off here, finish defines it there; a revert powers it on again', async () => {
+    const src = driver()
+    const dst = second()
+    await src.spawn(guest())
+    await dst.checkCanReceive(guest(), 'resize')
+    await src.migrateDiskAndPowerOff('g1', 'h2')
+    assert.equal(src.getInfo('g1').powerState, PowerState.SHUTDOWN)
+    const moved = await dst.finishMigration({ ...guest(), vcpus: 4 }, true)
+    assert.equal(moved.powerState, PowerState.RUNNING)
+    assert.equal(moved.vcpus, 4)
+    const back = await src.finishRevertMigration(guest(), true)
+    assert.equal(back.powerState, PowerState.RUNNING)
+  })
+
+  it('each step of a move fails once when told to, and a live migration can be aborted', async () => {
+    const src = driver()
+    const dst = second()
+    await src.spawn(guest())
+    dst.failNextStep('pre-check')
+    await assert.rejects(dst.checkCanReceive(guest(), 'live'), /injected pre-check failure/)
+    await dst.checkCanReceive(guest(), 'live')
+    src.failNextStep('transfer', 1, 'link down')
+    await dst.preLiveMigration(guest())
+    await assert.rejects(src.liveMigrate('g1', 'h2'), /link down/)
+    assert.equal(src.getInfo('g1').powerState, PowerState.RUNNING)
+    const running = src.liveMigrate('g1', 'h2')
+    await src.abortLiveMigration('g1')
+    await assert.rejects(running, MigrationAborted)
+    await src.liveMigrate('g1', 'h2')
+    assert.deepEqual(src.listInstances(), [])
+    const info = await dst.postLiveMigrationAtDestination('g1', PowerState.RUNNING)
+    assert.equal(info.powerState, PowerState.RUNNING)
   })
 })
 

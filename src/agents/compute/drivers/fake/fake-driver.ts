@@ -27,12 +27,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
-  DriverNotSupported,
   HostResourcesExhausted,
   HypervisorUnavailable,
   InstanceExists,
   InstanceNotFound,
   InstancePowerStateInvalid,
+  MigrationAborted,
 } from '../../errors.js'
 import {
   type ComputeDriver,
@@ -92,6 +92,9 @@ interface Guest {
   console: string[]
 }
 
+/** The steps of a move where a failure can be injected. */
+export type MoveStep = 'pre-check' | 'transfer' | 'post' | 'rescue'
+
 export interface FakeDriverOptions {
   /** 0..1 random numbers (jitter, failure rate). @default Math.random */
   random?: () => number
@@ -112,6 +115,8 @@ export class FakeDriver implements ComputeDriver {
   private failNext = 0
   private failReason = 'injected spawn failure'
   private busy: number | undefined
+  private readonly stepFailures = new Map<MoveStep, { count: number; reason: string }>()
+  private readonly migrating = new Map<string, { abort: boolean; force: boolean }>()
   private readonly random: () => number
   private readonly now: () => number
 
@@ -144,6 +149,16 @@ export class FakeDriver implements ComputeDriver {
   failNextSpawns(count: number, reason = 'injected spawn failure'): void {
     this.failNext = count
     this.failReason = reason
+  }
+
+  /**
+   * The next `count` times a move reaches `step` on this host it fails with `reason`:
+   * `pre-check` (the destination's check), `transfer` (the source's copy), `post` (the
+   * destination's finish), or `rescue`.
+   */
+  failNextStep(step: MoveStep, count = 1, reason = `injected ${step} failure`): void {
+    if (count <= 0) this.stepFailures.delete(step)
+    else this.stepFailures.set(step, { count, reason })
   }
 
   /** 0..1: the chance any spawn fails. */
@@ -292,20 +307,141 @@ export class FakeDriver implements ComputeDriver {
     return this.info(g)
   }
 
-  async checkCanLiveMigrateSource(_uuid: string, _destination: string): Promise<void> {
-    throw new DriverNotSupported('fake', 'live migration (it comes with the server operations work)')
+  // --- moves: each step can be made to fail (failNextStep) ---
+
+  async checkCanReceive(instance: InstanceSpec, _kind: 'resize' | 'live'): Promise<void> {
+    this.check()
+    this.injected('pre-check')
+    if (instance.memEncryption) {
+      const used = [...this.guests.values()].filter(
+        (g) => g.spec.memEncryption && g.spec.uuid !== instance.uuid,
+      )
+      if (used.length >= this.spec.sevKeySlots) throw new HostResourcesExhausted(this.host, 'SEV key slot')
+    }
   }
 
-  async liveMigrate(_uuid: string, _destination: string): Promise<void> {
-    throw new DriverNotSupported('fake', 'live migration (it comes with the server operations work)')
+  async migrateDiskAndPowerOff(uuid: string, destination: string): Promise<void> {
+    this.check()
+    const g = this.guest(uuid)
+    await this.take(this.spec.timings.migrateMs)
+    this.check()
+    this.injected('transfer')
+    this.settleCpu(g)
+    g.powerState = SHUTDOWN
+    g.console.push(`[fake] disk copied to ${destination}; guest powered off for the move`)
   }
 
-  async migrateDiskAndPowerOff(_uuid: string, _destination: string): Promise<void> {
-    throw new DriverNotSupported('fake', 'cold migration (it comes with the server operations work)')
+  async finishMigration(instance: InstanceSpec, powerOn: boolean): Promise<InstanceInfo> {
+    this.check()
+    this.injected('post')
+    this.claimDevices(instance)
+    const existing = this.guests.get(instance.uuid)
+    // NOTE: a resize to the same host finds the guest itself: it takes the new flavor.
+    const g: Guest = existing ?? { spec: instance, powerState: SHUTDOWN, cpuSeconds: 0, console: [] }
+    g.spec = instance
+    this.guests.set(instance.uuid, g)
+    await this.take(this.spec.timings.spawnMs)
+    if (powerOn) this.start(g)
+    else {
+      this.settleCpu(g)
+      g.powerState = SHUTDOWN
+    }
+    return this.info(g)
   }
 
-  async finishMigration(): Promise<InstanceInfo> {
-    throw new DriverNotSupported('fake', 'cold migration (it comes with the server operations work)')
+  async finishRevertMigration(instance: InstanceSpec, powerOn: boolean): Promise<InstanceInfo> {
+    this.check()
+    const g = this.guests.get(instance.uuid) ?? {
+      spec: instance,
+      powerState: SHUTDOWN,
+      cpuSeconds: 0,
+      console: [],
+    }
+    g.spec = instance
+    this.guests.set(instance.uuid, g)
+    await this.take(this.spec.timings.powerMs)
+    if (powerOn) this.start(g)
+    return this.info(g)
+  }
+
+  async preLiveMigration(instance: InstanceSpec): Promise<void> {
+    this.check()
+    if (this.guests.has(instance.uuid)) throw new InstanceExists(instance.uuid)
+    this.claimDevices(instance)
+    this.guests.set(instance.uuid, { spec: instance, powerState: NOSTATE, cpuSeconds: 0, console: [] })
+  }
+
+  async liveMigrate(uuid: string, destination: string): Promise<void> {
+    this.check()
+    const g = this.guest(uuid)
+    const control = { abort: false, force: false }
+    this.migrating.set(uuid, control)
+    try {
+      // NOTE: the transfer runs in slices so an abort or a force-complete is seen soon.
+      const total = this.spec.timings.migrateMs * this.slowFactor
+      const until = this.now() + total
+      while (this.now() < until && !control.force) {
+        if (control.abort) throw new MigrationAborted(uuid)
+        await sleep(Math.min(10, Math.max(1, until - this.now())))
+      }
+      if (control.abort) throw new MigrationAborted(uuid)
+      this.check()
+      this.injected('transfer')
+    } finally {
+      this.migrating.delete(uuid)
+    }
+    this.settleCpu(g)
+    this.guests.delete(uuid)
+    this.log(g, `[fake] live-migrated to ${destination}`)
+  }
+
+  async abortLiveMigration(uuid: string): Promise<void> {
+    const c = this.migrating.get(uuid)
+    if (!c) throw new InstancePowerStateInvalid(uuid, 'abort live migration', 'not migrating')
+    c.abort = true
+  }
+
+  async forceCompleteLiveMigration(uuid: string): Promise<void> {
+    const c = this.migrating.get(uuid)
+    if (!c) throw new InstancePowerStateInvalid(uuid, 'force-complete live migration', 'not migrating')
+    c.force = true
+  }
+
+  async postLiveMigrationAtDestination(uuid: string, powerState: PowerState): Promise<InstanceInfo> {
+    this.check()
+    const g = this.guest(uuid)
+    this.injected('post')
+    if (powerState === RUNNING) this.start(g)
+    else g.powerState = powerState
+    return this.info(g)
+  }
+
+  async rescue(uuid: string, imageId: string): Promise<InstanceInfo> {
+    this.check()
+    const g = this.guest(uuid)
+    await this.take(this.spec.timings.rebootMs)
+    this.injected('rescue')
+    this.settleCpu(g)
+    this.start(g)
+    g.console.push(`[fake] rescue system from image ${imageId}; the guest's disk is /dev/vdb`)
+    return this.info(g)
+  }
+
+  async unrescue(uuid: string): Promise<InstanceInfo> {
+    this.check()
+    const g = this.guest(uuid)
+    await this.take(this.spec.timings.rebootMs)
+    this.settleCpu(g)
+    this.start(g)
+    return this.info(g)
+  }
+
+  async injectNmi(uuid: string): Promise<void> {
+    this.check()
+    const g = this.guest(uuid)
+    if (g.powerState !== RUNNING && g.powerState !== PAUSED)
+      throw new InstancePowerStateInvalid(uuid, 'inject NMI', POWER_STATE_NAMES[g.powerState])
+    g.console.push('Kernel panic - not syncing: NMI: Not continuing (crash dump requested)')
   }
 
   utilisation(): UtilisationSample {
@@ -339,6 +475,18 @@ export class FakeDriver implements ComputeDriver {
   async close(): Promise<void> {}
 
   // --- internals ---
+
+  /** Throws the injected failure of `step`, if one is due. */
+  private injected(step: MoveStep): void {
+    const f = this.stepFailures.get(step)
+    if (!f) return
+    if (--f.count <= 0) this.stepFailures.delete(step)
+    throw new Error(f.reason)
+  }
+
+  private log(g: Guest, line: string): void {
+    g.console.push(line)
+  }
 
   private check(): void {
     if (this.down) throw new HypervisorUnavailable(this.host)

@@ -5,6 +5,7 @@ import { transfers } from './0002-transfers.js'
 import { qosSpecs } from './0003-qos-specs.js'
 import { messages } from './0004-messages.js'
 import { typeEncryption } from './0005-type-encryption.js'
+import { backups } from './0006-backups.js'
 
 export const volumeMigrations: readonly NamedMigration[] = [
   initial,
@@ -12,4 +13,5 @@ export const volumeMigrations: readonly NamedMigration[] = [
   qosSpecs,
   messages,
   typeEncryption,
+  backups,
 ]

@@ -1,0 +1,78 @@
+/**
+ * What block storage asks the image service for a volume created from an image
+ * (`imageRef`): the image's record, as the user sees it (their token), and its bytes.
+ */
+import type { ServiceClient } from '../../../kernel/host/index.js'
+
+export interface SourceImage {
+  id: string
+  name: string | null
+  status: string
+  size: number | null
+  virtualSize: number | null
+  minDisk: number
+  /** What the volume keeps as volume_image_metadata. */
+  metadata: Record<string, string>
+}
+
+const SKIPPED = new Set([
+  'id',
+  'name',
+  'status',
+  'visibility',
+  'owner',
+  'protected',
+  'tags',
+  'created_at',
+  'updated_at',
+  'self',
+  'file',
+  'schema',
+  'locations',
+  'direct_url',
+  'os_hidden',
+  'stores',
+  'virtual_size',
+  'os_hash_algo',
+  'os_hash_value',
+])
+
+export class ImageSource {
+  constructor(private readonly client: ServiceClient) {}
+
+  /** The image, or undefined when the user cannot see it. */
+  async find(id: string, opts: { userToken?: string; requestId?: string }): Promise<SourceImage | undefined> {
+    const res = await this.client.request(
+      { method: 'GET', path: `/v2/images/${encodeURIComponent(id)}` },
+      {
+        accept: [400, 403, 404],
+        ...(opts.userToken ? { userToken: opts.userToken } : {}),
+        ...(opts.requestId ? { requestId: opts.requestId } : {}),
+      },
+    )
+    if (res.status !== 200) return undefined
+    const raw = res.body as Record<string, unknown>
+    const metadata: Record<string, string> = { image_id: String(raw.id), image_name: String(raw.name ?? '') }
+    for (const [k, v] of Object.entries(raw))
+      if (!SKIPPED.has(k) && v !== null && v !== undefined) metadata[k] = String(v)
+    return {
+      id: String(raw.id),
+      name: (raw.name as string | null) ?? null,
+      status: String(raw.status),
+      size: typeof raw.size === 'number' ? raw.size : null,
+      virtualSize: typeof raw.virtual_size === 'number' ? raw.virtual_size : null,
+      minDisk: Number(raw.min_disk ?? 0),
+      metadata,
+    }
+  }
+
+  /** The image's bytes (the service token: the user may have gone by the time it runs). */
+  async data(id: string): Promise<Buffer> {
+    const res = await this.client.request({
+      method: 'GET',
+      path: `/v2/images/${encodeURIComponent(id)}/file`,
+      binary: true,
+    })
+    return Buffer.isBuffer(res.body) ? res.body : Buffer.from(String(res.body ?? ''))
+  }
+}
