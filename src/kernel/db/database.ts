@@ -50,8 +50,13 @@ export function redact(connection: string): string {
   return connection.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
 }
 
-/** How long a transaction waits for another connection's write lock before failing busy. */
-const SQLITE_LOCK_WAIT_MS = 5000
+/**
+ * How long a transaction waits for another connection's write lock before failing busy.
+ * NOTE: generous, because the wait does not block the event loop and a busy failure is a
+ * 500 (or a build left unfinished): on a loaded machine two processes sharing the file
+ * (500 creates through two API processes) were seen to wait past 5 s.
+ */
+const SQLITE_LOCK_WAIT_MS = 30_000
 /** busy_timeout for statements outside transactions (SQLite waits for the lock itself). */
 const SQLITE_BUSY_TIMEOUT_MS = 5000
 

@@ -49,6 +49,7 @@ type Kind =
   | 'trust'
   | 'config_group'
   | 'config_option'
+  | 'compliance_option'
   | 'registered_limit'
   | 'limit'
 
@@ -72,6 +73,7 @@ const BY_SEGMENT: Record<string, Kind> = {
   consumers: 'consumer',
   trusts: 'trust',
   config: 'config_group',
+  security_compliance: 'compliance_option',
   registered_limits: 'registered_limit',
   limits: 'limit',
 }
@@ -415,6 +417,8 @@ export function identityMatrix(
     const path = route.path
     switch (param.kind) {
       case 'domain': {
+        // The password rules are the default domain's only (another domain is a 403 by design).
+        if (path.includes('/security_compliance')) return { id: 'default', attrs: { id: 'default' } }
         if (fresh) {
           if (owner !== 'ours') return 'a throwaway domain has no owner: called once'
           const d = await make.domain(!path.startsWith(CONFIG))
@@ -579,6 +583,8 @@ export function identityMatrix(
         return { id: 'ldap', attrs: {} }
       case 'config_option':
         return { id: 'url', attrs: {} }
+      case 'compliance_option':
+        return { id: 'password_regex', attrs: {} }
     }
   }
 
