@@ -96,9 +96,10 @@ export interface MountOptions<Deps, R extends Route<Deps>> {
   /**
    * Keystone's order for a handler-enforced route whose object does not exist: the
    * policy is still checked, against an empty target, before the 404, so a caller
-   * without permission gets 403 for every id and cannot probe which exist. @default false
+   * without permission gets 403 for every id and cannot probe which exist; a predicate
+   * picks the routes (upstream does it for some resources only). @default false
    */
-  enforceOnNotFound?: boolean
+  enforceOnNotFound?: boolean | ((route: R) => boolean)
   /**
    * Check the policy before the body: upstream handlers that call `context.can` first
    * refuse a forbidden caller with 403 whatever the body (Placement). @default false
@@ -177,7 +178,11 @@ export function mountRoutes<Deps, R extends Route<Deps>>(
         }
         if (opts.policyBeforeBody) validate()
         const out = await route.handler(req, reply, opts.deps).catch((error: unknown) => {
-          if (opts.enforceOnNotFound && route.enforce === 'handler' && rules.length && isNotFound(error)) {
+          const probeSafe =
+            typeof opts.enforceOnNotFound === 'function'
+              ? opts.enforceOnNotFound(route)
+              : opts.enforceOnNotFound
+          if (probeSafe && route.enforce === 'handler' && rules.length && isNotFound(error)) {
             const checked = req.ctx.checked.slice(checkedBefore)
             if (!checked.some((rule) => rules.includes(rule))) enforceAny(req, rules, opts.authorize)
           }
