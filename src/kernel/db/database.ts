@@ -77,10 +77,40 @@ const SQLITE_BUSY_TIMEOUT_MS = 5000
  * has happened yet when BEGIN fails, so trying again is always safe.
  */
 class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly sqlite: SQLite.Database) {
+    super({ database: sqlite })
+  }
+
   override createDriver(): Driver {
     const driver = super.createDriver() as SqliteDriver
+    const unwrapped = new WeakMap<DatabaseConnection, DatabaseConnection['executeQuery']>()
     const run = (connection: DatabaseConnection, sql: string) =>
-      connection.executeQuery(CompiledQuery.raw(sql))
+      (unwrapped.get(connection) ?? connection.executeQuery.bind(connection))(CompiledQuery.raw(sql))
+    // NOTE: a statement outside a transaction waits busy_timeout for the write lock, then
+    // fails; another process may hold it longer on a loaded machine (a conductor's
+    // bookkeeping insert failing left a build unfinished). Nothing happened when it
+    // failed busy, so it is tried again after short sleeps, as BEGIN is below.
+    const acquire = driver.acquireConnection.bind(driver)
+    driver.acquireConnection = async () => {
+      const connection = await acquire()
+      if (!unwrapped.has(connection)) {
+        const execute = connection.executeQuery.bind(connection)
+        unwrapped.set(connection, execute)
+        connection.executeQuery = (async (query: CompiledQuery) => {
+          const deadline = Date.now() + SQLITE_LOCK_WAIT_MS
+          for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+            try {
+              return await execute(query)
+            } catch (e) {
+              const busy = (e as { code?: string }).code === 'SQLITE_BUSY'
+              if (!busy || this.sqlite.inTransaction || Date.now() >= deadline) throw e
+            }
+            await new Promise((resolve) => setTimeout(resolve, pause))
+          }
+        }) as DatabaseConnection['executeQuery']
+      }
+      return connection
+    }
     driver.beginTransaction = async (connection: DatabaseConnection) => {
       const deadline = Date.now() + SQLITE_LOCK_WAIT_MS
       for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
@@ -132,7 +162,7 @@ export async function openDatabase<DB>(
       sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
       sqlite.pragma('foreign_keys = ON')
       return {
-        db: new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) }),
+        db: new Kysely<DB>({ dialect: new ImmediateSqliteDialect(sqlite) }),
         dialect: 'sqlite',
       }
     }
