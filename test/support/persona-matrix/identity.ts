@@ -702,6 +702,8 @@ export function identityMatrix(
       body: { config: { url: 'ldap://matrix.test' } },
     }),
     'PATCH /v3/credentials/:id': () => ({ body: { credential: { blob: 'matrix' } } }),
+    // (the handler checks this body after the lookup, so the table has no schema to build from)
+    'PATCH /v3/domains/:id': () => ({ body: { domain: { description: 'matrix' } } }),
     'POST /v3/registered_limits': () => ({
       body: {
         registered_limits: [{ service_id: shared.service, resource_name: w.name('res'), default_limit: 1 }],
