@@ -276,12 +276,16 @@ describe('server volumes', { timeout: 300_000 }, () => {
       const s = await waitFor(c.t, id, ['ACTIVE', 'ERROR'])
       assert.equal(s.status, 'ERROR')
       await settle(c.compute)
-      const vols = (await c.t.call('GET', `${V}/detail`, { as: MEMBER })).body.volumes as {
-        id: string
-        name: string
-        status: string
-        bootable: string
-      }[]
+      type Vol = { id: string; name: string; status: string; bootable: string }
+      const listVolumes = async () =>
+        (await c.t.call('GET', `${V}/detail`, { as: MEMBER })).body.volumes as Vol[]
+      // the volume service deletes in the background: the blank volume may still be
+      // 'deleting' when the conductor is done with the build, and must then go
+      for (const blank of (await listVolumes()).filter((v) => v.name === `${id}-blank-vol`)) {
+        assert.equal(blank.status, 'deleting', 'the blank volume is being deleted')
+        await waitVolume(c.t, blank.id, 'deleted')
+      }
+      const vols = await listVolumes()
       assert.equal(vols.filter((v) => v.name === `${id}-blank-vol`).length, 0, 'the blank volume is deleted')
       const kept = vols.filter((v) => v.bootable === 'true' && v.status !== 'deleting')
       assert.ok(
