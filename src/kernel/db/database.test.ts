@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { sql } from 'kysely'
-import { parseConnectionUrl, redact } from './database.js'
+import { openDatabase, parseConnectionUrl, redact } from './database.js'
 import { isUniqueViolation } from './errors.js'
 import { migrateToLatest, type NamedMigration } from './migrate.js'
 import { enabledDialects, withEachDialect } from './testing.js'
@@ -70,5 +70,63 @@ describe(`storage on ${enabledDialects().join(', ')}`, () => {
       const { rows } = await sql<{ n: number }>`select count(*) as n from widgets`.execute(db)
       assert.equal(Number(rows[0]?.n), 1)
     })
+  })
+})
+
+describe('SQLite prepared statements, reused', () => {
+  it('answers a repeated query from its cached statement and follows schema changes', async () => {
+    const { db } = await openDatabase<TestDB>('sqlite://')
+    try {
+      await migrateToLatest(db as never, 'test', migrations)
+      const names = () => db.selectFrom('widgets').selectAll().orderBy('id').execute()
+      for (const [id, name] of [
+        ['a', 'one'],
+        ['b', 'two'],
+      ])
+        await db.insertInto('widgets').values({ id: id!, name: name!, generation: 0 }).execute()
+      assert.deepEqual(
+        (await names()).map((w) => w.name),
+        ['one', 'two'],
+      )
+      // the same SQL with other parameters, then a failing run of a cached insert
+      await assert.rejects(
+        db.insertInto('widgets').values({ id: 'c', name: 'one', generation: 0 }).execute(),
+        (e) => isUniqueViolation(e),
+      )
+      await db.insertInto('widgets').values({ id: 'c', name: 'three', generation: 0 }).execute()
+      assert.equal((await names()).length, 3)
+      // a cached `select *` sees a column added after it was prepared
+      await sql`alter table widgets add column colour varchar(20) default 'red'`.execute(db)
+      const rows = (await names()) as unknown as { colour: string }[]
+      assert.deepEqual(
+        rows.map((r) => r.colour),
+        ['red', 'red', 'red'],
+      )
+    } finally {
+      await db.destroy()
+    }
+  })
+
+  it('runs a query again after a stream of it was left part-way', async () => {
+    const { db } = await openDatabase<TestDB>('sqlite://')
+    try {
+      await migrateToLatest(db as never, 'test', migrations)
+      for (const id of ['a', 'b', 'c'])
+        await db.insertInto('widgets').values({ id, name: id, generation: 0 }).execute()
+      const query = db.selectFrom('widgets').select('id').orderBy('id')
+      for await (const row of query.stream()) {
+        assert.equal(row.id, 'a')
+        break
+      }
+      assert.deepEqual(
+        (await query.execute()).map((r) => r.id),
+        ['a', 'b', 'c'],
+      )
+      const streamed: string[] = []
+      for await (const row of query.stream()) streamed.push(row.id)
+      assert.deepEqual(streamed, ['a', 'b', 'c'])
+    } finally {
+      await db.destroy()
+    }
   })
 })
