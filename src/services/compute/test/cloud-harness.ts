@@ -119,6 +119,47 @@ export async function waitFor(
   }
 }
 
+/**
+ * Polls many servers with one list request per round until each has one of `statuses`
+ * ('DELETED': gone from the list), and answers them in the order of `ids`.
+ *
+ * NOTE: a poller per server (a hundred GETs every 20 ms) loads the cloud under test
+ * more than the work it waits for; on a loaded machine the builds then starve.
+ */
+export async function waitForAll(
+  t: TestHost,
+  ids: readonly string[],
+  statuses: readonly string[],
+  as = 'project-member',
+  timeoutMs = 120_000,
+): Promise<Record<string, unknown>[]> {
+  const until = Date.now() + timeoutMs
+  const done = new Map<string, Record<string, unknown>>()
+  for (;;) {
+    const r = await t.call('GET', '/compute/v2.1/servers/detail', { as, version: 'latest' })
+    assert.equal(r.status, 200, JSON.stringify(r.body))
+    const listed = new Map<string, Record<string, unknown>>(
+      (r.body.servers as Record<string, unknown>[]).map((s) => [String(s.id), s]),
+    )
+    for (const id of ids) {
+      const s = listed.get(id)
+      if (!s && statuses.includes('DELETED')) done.set(id, { id, status: 'DELETED' })
+      else if (s && statuses.includes(String(s.status))) done.set(id, s)
+    }
+    if (done.size === ids.length) return ids.map((id) => done.get(id)!)
+    if (Date.now() > until) {
+      const left = ids.filter((id) => !done.has(id))
+      throw new Error(
+        `${left.length} servers did not reach ${statuses.join('/')}: ${left
+          .slice(0, 5)
+          .map((id) => `${id} ${String(listed.get(id)?.status ?? 'missing')}`)
+          .join(', ')}`,
+      )
+    }
+    await new Promise((res) => setTimeout(res, 100))
+  }
+}
+
 /** Waits until the conductor has nothing in flight. */
 export async function settle(compute: ComputeInstance, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createTestDatabase } from '../../../kernel/db/testing.js'
-import { startServersCloud, waitFor } from './cloud-harness.js'
+import { startServersCloud, waitForAll } from './cloud-harness.js'
 
 const S = '/compute/v2.1/servers'
 const MEMBER = 'project-member'
@@ -38,9 +38,7 @@ describe('server races', { timeout: 240_000 }, () => {
         )
         assert.ok(created.every((r) => r.status === 202))
         const ids = created.map((r) => r.body.server.id as string)
-        const final = await Promise.all(
-          ids.map((id) => waitFor(c.t, id, ['ACTIVE', 'ERROR'], MEMBER, 120_000)),
-        )
+        const final = await waitForAll(c.t, ids, ['ACTIVE', 'ERROR'], MEMBER)
         const active = final.filter((s) => s.status === 'ACTIVE')
         const errors = final.filter((s) => s.status === 'ERROR')
         const reasons = new Map<string, number>()
@@ -72,7 +70,7 @@ describe('server races', { timeout: 240_000 }, () => {
           assert.equal(u.body.usages.MEMORY_MB, 20 * 512, `${h.name} is full`)
         }
         await Promise.all(ids.map((id) => c.t.call('DELETE', `${S}/${id}`, { as: MEMBER })))
-        await Promise.all(ids.map((id) => waitFor(c.t, id, ['DELETED'], MEMBER, 120_000)))
+        await waitForAll(c.t, ids, ['DELETED'], MEMBER)
         const after = await c.t.call('GET', '/placement/usages?project_id=p-own', {
           as: ADMIN,
           version: '1.9',

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import type { TestHost } from '../../../kernel/testing/index.js'
 import type { VolumeInstance } from '../../volume/service.js'
-import { settle, startServersCloud, type TestCloud, waitFor } from './cloud-harness.js'
+import { settle, startServersCloud, type TestCloud, waitFor, waitForAll } from './cloud-harness.js'
 
 const S = '/compute/v2.1/servers'
 const V = '/volume/v3/volumes'
@@ -132,7 +132,7 @@ describe('server volumes', { timeout: 300_000 }, () => {
     const list = await c.t.call('GET', `${S}?name=^vm-`, { as: MEMBER })
     const ids = (list.body.servers as { id: string }[]).map((s) => s.id)
     assert.equal(ids.length, 5)
-    await Promise.all(ids.map((id) => waitFor(c.t, id, ['ACTIVE'])))
+    await waitForAll(c.t, ids, ['ACTIVE'])
     const vol = await newVolume(c.t)
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
@@ -160,7 +160,7 @@ describe('server volumes', { timeout: 300_000 }, () => {
     }
     assert.equal(mapped, 1, 'one server maps the volume')
     for (const id of ids) await c.t.call('DELETE', `${S}/${id}`, { as: MEMBER })
-    await Promise.all(ids.map((id) => waitFor(c.t, id, ['DELETED'])))
+    await waitForAll(c.t, ids, ['DELETED'])
     await waitVolume(c.t, vol, 'available')
   })
 
