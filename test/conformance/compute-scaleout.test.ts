@@ -7,13 +7,12 @@
  * bus, so every accepted server ends ACTIVE.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createTestDatabase } from '../../src/kernel/db/testing.js'
-import { adminToken, CLOUDLET, startCloudProcess } from '../support/cloud-process.js'
+import { adminToken, startApiProcess as startApi, startCloudProcess } from '../support/cloud-process.js'
 import { createRabbitVhost } from '../support/rabbit-vhost.js'
 
 const CREATES = 500
@@ -21,35 +20,6 @@ const QUOTA = 100
 const CONCURRENCY = 25
 
 type Json = Record<string, unknown>
-
-async function startApi(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [CLOUDLET, 'api', '--port', '0', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start in 30 s:\n${output}`)), 30_000)
-    const read = (chunk: Buffer) => {
-      output += chunk.toString()
-      const m = /Cloudlet API serving .* at (http:\/\/[^\s"]+)/.exec(output)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m[1]!)
-      }
-    }
-    child.stdout!.on('data', read)
-    child.stderr!.on('data', read)
-    child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)))
-  })
-  const stop = () =>
-    new Promise<void>((done) => {
-      if (child.exitCode !== null || child.signalCode !== null) return done()
-      child.once('exit', () => done())
-      child.kill('SIGINT')
-    })
-  return { url, stop }
-}
 
 for (const dialect of ['postgres', 'sqlite'] as const) {
   describe(`compute on two API processes (${dialect}, RabbitMQ)`, { timeout: 600_000 }, () => {

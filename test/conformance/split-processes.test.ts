@@ -4,41 +4,16 @@
  * tokens by asking the running identity (`[keystone_authtoken] auth_url`).
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { adminToken, CLOUDLET, type CloudProcess, startCloudProcess } from '../support/cloud-process.js'
-
-async function startApi(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [CLOUDLET, 'api', '--port', '0', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start in 20 s:\n${output}`)), 20_000)
-    const read = (chunk: Buffer) => {
-      output += chunk.toString()
-      const m = /Cloudlet API serving .* at (http:\/\/[^\s"]+)/.exec(output)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m[1]!)
-      }
-    }
-    child.stdout!.on('data', read)
-    child.stderr!.on('data', read)
-    child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)))
-  })
-  const stop = () =>
-    new Promise<void>((done) => {
-      if (child.exitCode !== null) return done()
-      child.once('exit', () => done())
-      child.kill('SIGINT')
-    })
-  return { url, stop }
-}
+import {
+  adminToken,
+  type CloudProcess,
+  startApiProcess as startApi,
+  startCloudProcess,
+} from '../support/cloud-process.js'
 
 describe('split processes', () => {
   let cloud: CloudProcess

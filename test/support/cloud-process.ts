@@ -58,39 +58,8 @@ export async function startCloudProcess(options: StartOptions = {}): Promise<Clo
     ...(options.args ?? []),
   ]
   const started = performance.now()
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    // NOTE: a start takes about 2 s on a quiet machine; 20 s was seen exceeded at a load
-    // average of 20, so the wait is long (it only matters when the start fails).
-    const timer = setTimeout(
-      () => reject(new Error(`cloudlet did not start in ${START_TIMEOUT_MS / 1000} s:\n${output}`)),
-      START_TIMEOUT_MS,
-    )
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-      const m = /Cloudlet is up at (\S+)/.exec(output)
-      if (m) {
-        clearTimeout(timer)
-        resolveUrl(m[1]!)
-      }
-    })
-    child.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-    })
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`cloudlet exited with ${code} before it was ready:\n${output}`))
-    })
-  })
+  const { child, url, kill } = await spawnUntilReady(args, env, /Cloudlet is up at (\S+)/)
   const readyMs = performance.now() - started
-  const kill = (signal: NodeJS.Signals = 'SIGINT') =>
-    new Promise<number | null>((done) => {
-      // NOTE: a process ended by a signal has no exit code, only signalCode.
-      if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode)
-      child.once('exit', (code) => done(code))
-      child.kill(signal)
-    })
   return {
     url,
     authUrl: `${url}/identity/v3`,
@@ -102,6 +71,72 @@ export async function startCloudProcess(options: StartOptions = {}): Promise<Clo
     async stop() {
       await kill()
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+interface ReadyProcess {
+  child: ChildProcess
+  /** The URL the ready line names. */
+  url: string
+  /** Sends `signal` (SIGINT: a clean stop) and answers the exit code once it has exited. */
+  kill(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+/** Starts `node <args>` and waits until its output matches `ready` (group 1: the URL). */
+async function spawnUntilReady(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<ReadyProcess> {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    // NOTE: a start takes about 2 s on a quiet machine; 20 s was seen exceeded at a load
+    // average of 20, so the wait is long (it only matters when the start fails).
+    const timer = setTimeout(
+      () => reject(new Error(`${args[1]} did not start in ${START_TIMEOUT_MS / 1000} s:\n${output}`)),
+      START_TIMEOUT_MS,
+    )
+    const read = (chunk: Buffer) => {
+      output += chunk.toString()
+      const m = ready.exec(output)
+      if (m) {
+        clearTimeout(timer)
+        resolveUrl(m[1]!)
+      }
+    }
+    child.stdout!.on('data', read)
+    child.stderr!.on('data', read)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${args[1]} exited with ${code} before it was ready:\n${output}`))
+    })
+  })
+  const kill = (signal: NodeJS.Signals = 'SIGINT') =>
+    new Promise<number | null>((done) => {
+      // NOTE: a process ended by a signal has no exit code, only signalCode.
+      if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode)
+      child.once('exit', (code) => done(code))
+      child.kill(signal)
+    })
+  return { child, url, kill }
+}
+
+/**
+ * Starts `cloudlet api --port 0 <args>` (a process serving some of the services beside a
+ * running cloud) and answers its URL once it serves.
+ */
+export async function startApiProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const p = await spawnUntilReady(
+    [CLOUDLET, 'api', '--port', '0', ...args],
+    { ...process.env, ...env },
+    /Cloudlet API serving .* at (http:\/\/[^\s"]+)/,
+  )
+  return {
+    url: p.url,
+    child: p.child,
+    async stop() {
+      await p.kill()
     },
   }
 }

@@ -6,7 +6,6 @@
  * the other; a restart of the second does not touch the first one's transfers.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,42 +13,13 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import {
   adminToken,
-  CLOUDLET,
   type CloudProcess,
+  startApiProcess,
   startCloudProcess,
 } from '../../../../test/support/cloud-process.js'
 
-async function startImageApi(dataDir: string, env: NodeJS.ProcessEnv) {
-  const child = spawn(
-    process.execPath,
-    [CLOUDLET, 'api', '--services', 'image', '--port', '0', '--data-dir', dataDir],
-    {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  let output = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start in 20 s:\n${output}`)), 20_000)
-    const read = (chunk: Buffer) => {
-      output += chunk.toString()
-      const m = /Cloudlet API serving .* at (http:\/\/[^\s"]+)/.exec(output)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m[1]!)
-      }
-    }
-    child.stdout!.on('data', read)
-    child.stderr!.on('data', read)
-    child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)))
-  })
-  const stop = () =>
-    new Promise<void>((done) => {
-      if (child.exitCode !== null || child.signalCode !== null) return done()
-      child.once('exit', () => done())
-      child.kill('SIGINT')
-    })
-  return { url, stop }
+function startImageApi(dataDir: string, env: NodeJS.ProcessEnv) {
+  return startApiProcess(['--services', 'image', '--data-dir', dataDir], env)
 }
 
 describe('image imports across two API processes', { timeout: 120_000 }, () => {
