@@ -14,6 +14,9 @@ export {
   type EnumSpec,
   type MergedSchema,
   mergeSchemas,
+  type NamedSections,
+  namedSection,
+  namedSectionsOf,
   type Opt,
   type OptKind,
   type OptSpec,
@@ -21,6 +24,7 @@ export {
   type ParseResult,
   type RangeSpec,
   type SchemaShape,
+  type SectionsExtras,
   type SectionShape,
   type StrSpec,
 } from './schema.js'
