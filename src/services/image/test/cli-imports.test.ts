@@ -71,7 +71,7 @@ describe('image import and stores with the glance CLI and openstacksdk', { timeo
     port = (http.address() as AddressInfo).port
     cloud = await startCloudProcess({
       env: {
-        OS_GLANCE_STORE__ENABLED_BACKENDS: 'fast:file,cheap:file',
+        OS_DEFAULT__ENABLED_BACKENDS: 'fast:file,cheap:file',
         OS_GLANCE_STORE__DEFAULT_BACKEND: 'fast',
         OS_DEFAULT__ENABLED_IMPORT_METHODS: 'glance-direct,web-download,copy-image,glance-download',
         OS_IMPORT_FILTERING_OPTS__ALLOWED_PORTS: `80,443,${port}`,

@@ -35,7 +35,7 @@ describe('kill -9 during image imports and cache fills', { timeout: 240_000 }, (
     cloud = await startCloudProcess({
       dataDir,
       env: {
-        OS_GLANCE_STORE__ENABLED_BACKENDS: 'fast:file,cheap:file',
+        OS_DEFAULT__ENABLED_BACKENDS: 'fast:file,cheap:file',
         OS_GLANCE_STORE__DEFAULT_BACKEND: 'fast',
         OS_DEFAULT__ENABLED_IMPORT_METHODS: 'glance-direct,web-download,copy-image',
         OS_DEFAULT__IMAGE_CACHE_DIR: 'image-cache',
