@@ -58,7 +58,7 @@ function storeOf(type: string): (item: string) => string | undefined {
 export const fileStoreSection = {
   namedBy: { section: 'DEFAULT', option: 'enabled_backends' },
   sectionOf: storeOf('file'),
-  kind: 'image store',
+  kind: 'image file store',
   options: {
     filesystem_store_datadir: opt.str({
       help: 'Where this store keeps its image data (relative paths are inside the data directory). Unset: <[glance_store] filesystem_store_datadir or data-dir/images>/<id>.',
@@ -73,7 +73,7 @@ export const fileStoreSection = {
 export const httpStoreSection = {
   namedBy: { section: 'DEFAULT', option: 'enabled_backends' },
   sectionOf: storeOf('http'),
-  kind: 'image store',
+  kind: 'image http store',
   options: {
     store_description: opt.str({
       help: 'What /v2/info/stores says of this store. Unset: "http store <id>".',
