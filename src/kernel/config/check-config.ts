@@ -6,7 +6,13 @@
  * deprecated for removal, repeated options. Files are checked one by one, not layered.
  */
 import type { ConfigProblem } from './config-error.js'
-import { deprecatedForRemoval, deprecatedName, readConfigFile, sectionClash, unknownNames } from './diagnostics.js'
+import {
+  deprecatedForRemoval,
+  deprecatedName,
+  readConfigFile,
+  sectionClash,
+  unknownNames,
+} from './diagnostics.js'
 import type { IniEntry } from './parse-ini.js'
 import {
   indexSchema,

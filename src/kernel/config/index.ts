@@ -24,7 +24,7 @@ export {
   type ParseResult,
   type RangeSpec,
   type SchemaShape,
-  type SectionsExtras,
   type SectionShape,
+  type SectionsExtras,
   type StrSpec,
 } from './schema.js'

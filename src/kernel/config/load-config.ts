@@ -84,7 +84,11 @@ function withNamedSectionsLoaded(schema: SchemaShape, options: LoadOptions) {
   if (named.length === 0) return { schema, clashes: [] }
   let naming: Record<string, Record<string, unknown>> = {}
   try {
-    naming = loadSchema(namingSchema(schema, named), { ...options, onWarning: () => {}, warnUnknown: false }, [])
+    naming = loadSchema(
+      namingSchema(schema, named),
+      { ...options, onWarning: () => {}, warnUnknown: false },
+      [],
+    )
   } catch (err) {
     // NOTE: the full load below reports the same problems, with everything else wrong.
     if (!(err instanceof ConfigError)) throw err
@@ -108,7 +112,8 @@ function loadSchema(
   for (const file of files) {
     const read = readConfigFile(file, index)
     problems.push(...read.problems)
-    if (options.warnUnknown && read.doc) warnings.push(...unknownNames(read.doc, index, file, { allSections: false }))
+    if (options.warnUnknown && read.doc)
+      warnings.push(...unknownNames(read.doc, index, file, { allSections: false }))
     const inFile = new Map<OptRef, Setting[]>()
     for (const s of read.settings) {
       const { section, key, line } = s.entry

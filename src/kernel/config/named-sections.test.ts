@@ -7,8 +7,7 @@ import { defineSections, mergeSchemas, type NamedSections, namedSection, opt } f
 import { writeFiles } from './test-support.js'
 
 /** Two services that both read `[DEFAULT] backends`, one of them with a section per `<id>:disk` item. */
-const backends = () =>
-  opt.list({ default: [], shared: true, help: 'Backends, bare or <id>:disk.' })
+const backends = () => opt.list({ default: [], shared: true, help: 'Backends, bare or <id>:disk.' })
 
 const diskSection: NamedSections = {
   namedBy: { section: 'DEFAULT', option: 'backends' },

@@ -350,7 +350,8 @@ export function defineSections<const S extends SchemaShape>(sections: S, extras:
         `sections named by [${named.namedBy.section}] ${named.namedBy.option}: it must be a list option`,
       )
     for (const name of Object.keys(named.options)) {
-      if (!OPTION_NAME.test(name)) throw new Error(`option name "[<${named.kind}>] ${name}" is not a valid name`)
+      if (!OPTION_NAME.test(name))
+        throw new Error(`option name "[<${named.kind}>] ${name}" is not a valid name`)
     }
   }
   indexSchema(sections)
@@ -409,7 +410,9 @@ export function namingSchema(schema: SchemaShape, named: readonly NamedSections[
   for (const { namedBy } of named) {
     const option = schema[namedBy.section]?.[namedBy.option]
     if (!option)
-      throw new Error(`sections are named by [${namedBy.section}] ${namedBy.option}, which no schema declares`)
+      throw new Error(
+        `sections are named by [${namedBy.section}] ${namedBy.option}, which no schema declares`,
+      )
     out[namedBy.section] = { ...out[namedBy.section], [namedBy.option]: option }
   }
   return out

@@ -7,8 +7,8 @@
  */
 import { join, resolve } from 'node:path'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
-import type { ModuleContext, ServiceInstance } from '../../kernel/host/index.js'
 import { namedSection } from '../../kernel/config/index.js'
+import type { ModuleContext, ServiceInstance } from '../../kernel/host/index.js'
 import {
   fileStoreSection,
   httpStoreSection,
@@ -28,7 +28,7 @@ import type { DataFileOpener } from './files/data-file.js'
 import { FileStore } from './files/file-store.js'
 import { startHashThreads } from './files/hash-pool.js'
 import { ImageCache } from './files/image-cache.js'
-import { type HttpReader, overlaps, parseBackends, type StoreSpec, StoreSet } from './files/store-set.js'
+import { type HttpReader, overlaps, parseBackends, StoreSet, type StoreSpec } from './files/store-set.js'
 import { GuardedFetch, type Resolver } from './files/web-fetch.js'
 import type { HandlerDeps } from './handlers/deps.js'
 import { imagePlugin } from './plugin.js'

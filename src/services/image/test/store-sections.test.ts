@@ -83,7 +83,8 @@ describe('stores configured as glance-api.conf writes them', () => {
     assert.throws(
       () => loadConfig(fullSchema(), { files: [file] }),
       (err: unknown) =>
-        err instanceof ConfigError && /"file:file" names the image file store section \[file\]/.test(err.message),
+        err instanceof ConfigError &&
+        /"file:file" names the image file store section \[file\]/.test(err.message),
     )
     assert.ok(checkConfig(fullSchema(), [file]).problems.some((p) => p.severity === 'error'))
   })
