@@ -32,6 +32,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv
   /** Listen port. @default 0 (any free one) */
   port?: number
+  /** How long the process may take to say it is up (a loaded machine takes longer). @default 20 s */
+  startTimeoutMs?: number
 }
 
 export async function startCloudProcess(options: StartOptions = {}): Promise<CloudProcess> {
@@ -60,7 +62,11 @@ export async function startCloudProcess(options: StartOptions = {}): Promise<Clo
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cloudlet did not start in 20 s:\n${output}`)), 20_000)
+    const limit = options.startTimeoutMs ?? 20_000
+    const timer = setTimeout(
+      () => reject(new Error(`cloudlet did not start in ${limit / 1000} s:\n${output}`)),
+      limit,
+    )
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString()
       const m = /Cloudlet is up at (\S+)/.exec(output)
