@@ -204,6 +204,8 @@ function prepare(line: CommandLine): Prepared {
     files: line.configFiles,
     env: process.env,
     onWarning: (w) => warnings.push(w),
+    // Misspelt and unknown options are named at start-up, as `config check` names them.
+    warnUnknown: true,
   }) as unknown as Prepared['config']
   const logger = createLogger({
     level: chooseLogLevel({

@@ -6,10 +6,24 @@
  * deprecated for removal, repeated options. Files are checked one by one, not layered.
  */
 import type { ConfigProblem } from './config-error.js'
-import { deprecatedForRemoval, deprecatedName, readConfigFile } from './diagnostics.js'
+import {
+  deprecatedForRemoval,
+  deprecatedName,
+  readConfigFile,
+  sectionClash,
+  unknownNames,
+} from './diagnostics.js'
 import type { IniEntry } from './parse-ini.js'
-import { indexSchema, type OptRef, type SchemaIndex, type SchemaShape } from './schema.js'
-import { closest, editDistance } from './suggest.js'
+import {
+  indexSchema,
+  namedSectionsOf,
+  namingSchema,
+  type OptRef,
+  type SchemaIndex,
+  type SchemaShape,
+  sectionNames,
+  withNamedSections,
+} from './schema.js'
 
 /** What `checkConfig` found; any `error` means `loadConfig` would refuse these files. */
 export interface CheckResult {
@@ -18,8 +32,9 @@ export interface CheckResult {
 
 /** Checks each file against `schema`; files are checked one by one, not layered. */
 export function checkConfig(schema: SchemaShape, files: readonly string[]): CheckResult {
-  const index = indexSchema(schema)
-  const problems: ConfigProblem[] = []
+  const { schema: full, clashes } = withNamedSectionsIn(schema, files)
+  const index = indexSchema(full)
+  const problems: ConfigProblem[] = clashes.map(sectionClash)
   for (const file of files) {
     const first = problems.length
     checkFile(index, file, problems)
@@ -37,19 +52,7 @@ function checkFile(index: SchemaIndex, file: string, problems: ConfigProblem[]):
   const report = (severity: ConfigProblem['severity'], e: IniEntry, message: string) =>
     problems.push({ severity, file, line: e.line, section: e.section, option: e.key, message })
 
-  for (const { name, line } of doc.sections) {
-    if (index.sections.has(name)) continue
-    const near = closest(name, index.sections)
-    const message = `unknown section${near ? `; did you mean [${near}]?` : ''}`
-    problems.push({ severity: 'warning', file, line, section: name, option: '', message })
-  }
-
-  for (const entry of doc.entries) {
-    // NOTE: an unknown section was reported once at its header; its options are not ours.
-    if (!index.sections.has(entry.section) || index.resolve(entry.section, entry.key)) continue
-    const near = suggestOption(index, entry.section, entry.key)
-    report('warning', entry, `unknown option${near ? `; did you mean [${near.section}] ${near.name}?` : ''}`)
-  }
+  problems.push(...unknownNames(doc, index, file, { allSections: true }))
 
   const byOption = new Map<OptRef, IniEntry[]>()
   for (const { entry, ref, deprecated } of settings) {
@@ -71,20 +74,26 @@ function checkFile(index: SchemaIndex, file: string, problems: ConfigProblem[]):
 }
 
 /**
- * The option an unknown `[section] key` most likely meant: a close name in the same
- * section, else the same name in another section, else a close name anywhere.
+ * The schema with the sections any of the files names through a naming option (the items
+ * of every file together: files are checked one by one, but a store's section may sit in
+ * another file than the list naming it).
  */
-function suggestOption(index: SchemaIndex, section: string, key: string): OptRef | undefined {
-  const here = index.options.filter((o) => o.section === section)
-  const elsewhere = index.options.filter((o) => o.section !== section)
-  const near = (refs: OptRef[], limit = Number.POSITIVE_INFINITY) => {
-    const name = closest(
-      key,
-      refs.map((o) => o.name),
-    )
-    return name === undefined
-      ? undefined
-      : refs.find((o) => o.name === name && editDistance(key, name) <= limit)
+function withNamedSectionsIn(schema: SchemaShape, files: readonly string[]) {
+  const named = namedSectionsOf(schema)
+  if (named.length === 0) return { schema, clashes: [] }
+  const naming = indexSchema(namingSchema(schema, named))
+  const items = new Map<OptRef, string[]>()
+  for (const file of files) {
+    for (const s of readConfigFile(file, naming).settings) {
+      if (Array.isArray(s.value)) items.set(s.ref, [...(items.get(s.ref) ?? []), ...(s.value as string[])])
+    }
   }
-  return near(here, 1) ?? elsewhere.find((o) => o.name === key) ?? near(here) ?? near(elsewhere)
+  const itemsOf = (n: (typeof named)[number]) =>
+    [...items].find(([ref]) => ref.section === n.namedBy.section && ref.name === n.namedBy.option)?.[1] ?? []
+  return withNamedSections(schema, dedupe(sectionNames(named, itemsOf)))
+}
+
+/** The same item in two files names its section once. */
+function dedupe<T extends { section: string; named: unknown }>(names: T[]): T[] {
+  return names.filter((n, i) => names.findIndex((m) => m.section === n.section && m.named === n.named) === i)
 }

@@ -4,7 +4,14 @@
  * masked in both.
  */
 import { envName } from './load-config.js'
-import { type ConfigOf, indexSchema, type OptKind, type OptRef, type SchemaShape } from './schema.js'
+import {
+  type ConfigOf,
+  indexSchema,
+  namedSectionsOf,
+  type OptKind,
+  type OptRef,
+  type SchemaShape,
+} from './schema.js'
 
 const TYPE_LABEL: Readonly<Record<OptKind, string>> = {
   str: 'string value',
@@ -34,10 +41,19 @@ export function describeSchema(schema: SchemaShape): string {
     out.push(`[${section}]`, '')
     for (const ref of options.filter((o) => o.section === section)) out.push(...describeOption(ref), '')
   }
+  for (const named of namedSectionsOf(schema)) {
+    const { section, option } = named.namedBy
+    out.push(`# [<${named.kind}>]: one such section for each ${named.kind} [${section}] ${option} names`, '')
+    for (const [name, opt] of Object.entries(named.options))
+      out.push(
+        ...describeOption({ section: `<${named.kind}>`, name, opt }, `OS_<ID>__${name.toUpperCase()}`),
+        '',
+      )
+  }
   return `${out.join('\n').trimEnd()}\n`
 }
 
-function describeOption(ref: OptRef): string[] {
+function describeOption(ref: OptRef, env = envName(ref.section, ref.name)): string[] {
   const { opt } = ref
   const notes = [`${opt.help.trim()} (${TYPE_LABEL[opt.kind]}${opt.secret ? ', secret' : ''})`]
   // NOTE: a port's implicit 0-65535 bounds are what "port value" already says.
@@ -45,7 +61,7 @@ function describeOption(ref: OptRef): string[] {
   if (opt.min !== undefined && !(isPort && opt.min === 0)) notes.push(`Minimum value: ${opt.min}`)
   if (opt.max !== undefined && !(isPort && opt.max === 65535)) notes.push(`Maximum value: ${opt.max}`)
   if (opt.choices) notes.push(`Allowed values: ${opt.choices.join(', ')}`)
-  notes.push(`Environment variable: ${envName(ref.section, ref.name)}`)
+  notes.push(`Environment variable: ${env}`)
   for (const old of opt.deprecatedNames) {
     notes.push(`Deprecated name: [${old.section ?? ref.section}] ${old.name ?? ref.name}`)
   }

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs'
 import type { ConfigProblem } from './config-error.js'
 import { type IniDocument, type IniEntry, parseIni } from './parse-ini.js'
-import type { Opt, OptRef, SchemaIndex } from './schema.js'
+import type { Opt, OptRef, SchemaIndex, SectionName } from './schema.js'
+import { closest, editDistance } from './suggest.js'
 
 /** One line of a file that names a known option, with its decoded value. */
 export interface ReadSetting {
@@ -109,4 +110,66 @@ export function deprecatedName(ref: OptRef): string {
 export function deprecatedForRemoval(ref: OptRef): string {
   const reason = ref.opt.deprecatedReason ? ` (${ref.opt.deprecatedReason})` : ''
   return `deprecated for removal${reason}; its value may be ignored in a future release`
+}
+
+/**
+ * What a file names that the schema does not know: options of known sections (with a
+ * did-you-mean), and sections. `config check` reports every unknown section; start-up
+ * (`allSections: false`) only those close to a known one, since one file may carry
+ * other programs' sections (oslo_messaging_rabbit, ...) on purpose.
+ */
+export function unknownNames(
+  doc: IniDocument,
+  index: SchemaIndex,
+  file: string,
+  options: { allSections: boolean },
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
+  for (const { name, line } of doc.sections) {
+    if (index.sections.has(name)) continue
+    const near = closest(name, index.sections)
+    if (!near && !options.allSections) continue
+    const message = `unknown section${near ? `; did you mean [${near}]?` : ''}`
+    problems.push({ severity: 'warning', file, line, section: name, option: '', message })
+  }
+  for (const e of doc.entries) {
+    // NOTE: an unknown section was reported once at its header; its options are not ours.
+    if (!index.sections.has(e.section) || index.resolve(e.section, e.key)) continue
+    const near = suggestOption(index, e.section, e.key)
+    const message = `unknown option${near ? `; did you mean [${near.section}] ${near.name}?` : ''}`
+    problems.push({ severity: 'warning', file, line: e.line, section: e.section, option: e.key, message })
+  }
+  return problems.sort((a, b) => a.line - b.line)
+}
+
+/**
+ * The option an unknown `[section] key` most likely meant: a close name in the same
+ * section, else the same name in another section, else a close name anywhere.
+ */
+function suggestOption(index: SchemaIndex, section: string, key: string): OptRef | undefined {
+  const here = index.options.filter((o) => o.section === section)
+  const elsewhere = index.options.filter((o) => o.section !== section)
+  const near = (refs: OptRef[], limit = Number.POSITIVE_INFINITY) => {
+    const name = closest(
+      key,
+      refs.map((o) => o.name),
+    )
+    return name === undefined
+      ? undefined
+      : refs.find((o) => o.name === name && editDistance(key, name) <= limit)
+  }
+  return near(here, 1) ?? elsewhere.find((o) => o.name === key) ?? near(here) ?? near(elsewhere)
+}
+
+/** An item of a naming option whose section is already taken: an error, since its options would mix. */
+export function sectionClash(name: SectionName): ConfigProblem {
+  const { namedBy, kind } = name.named
+  return {
+    severity: 'error',
+    file: '(configuration)',
+    line: 0,
+    section: namedBy.section,
+    option: namedBy.option,
+    message: `"${name.item}" names the ${kind} section [${name.section}], which is already a section of this program (or named twice); choose another name`,
+  }
 }

@@ -14,6 +14,9 @@ export {
   type EnumSpec,
   type MergedSchema,
   mergeSchemas,
+  type NamedSections,
+  namedSection,
+  namedSectionsOf,
   type Opt,
   type OptKind,
   type OptSpec,
@@ -22,5 +25,6 @@ export {
   type RangeSpec,
   type SchemaShape,
   type SectionShape,
+  type SectionsExtras,
   type StrSpec,
 } from './schema.js'

@@ -4,8 +4,24 @@
  * reported in a single `ConfigError`.
  */
 import { ConfigError, type ConfigProblem, formatProblem } from './config-error.js'
-import { deprecatedForRemoval, deprecatedName, readConfigFile, validateValue } from './diagnostics.js'
-import { type ConfigOf, indexSchema, type OptRef, type SchemaShape } from './schema.js'
+import {
+  deprecatedForRemoval,
+  deprecatedName,
+  readConfigFile,
+  sectionClash,
+  unknownNames,
+  validateValue,
+} from './diagnostics.js'
+import {
+  type ConfigOf,
+  indexSchema,
+  namedSectionsOf,
+  namingSchema,
+  type OptRef,
+  type SchemaShape,
+  sectionNames,
+  withNamedSections,
+} from './schema.js'
 
 export interface LoadOptions {
   /** Files read in order; a later file overrides an earlier one. @default [] */
@@ -17,6 +33,11 @@ export interface LoadOptions {
   env?: Readonly<Record<string, string | undefined>>
   /** Receives each deprecation warning. @default `process.emitWarning` as a DeprecationWarning */
   onWarning?: (warning: ConfigProblem) => void
+  /**
+   * Also warn (through `onWarning`) of unknown options in known sections and of unknown
+   * sections close to a known one, as start-up names misspellings. @default false
+   */
+  warnUnknown?: boolean
 }
 
 /** The environment variable that sets an option, e.g. `OS_DATABASE__CONNECTION` (oslo.config's scheme). */
@@ -40,9 +61,12 @@ interface Setting {
  * Loads and validates the configuration for `schema`.
  *
  * Unknown sections and options are ignored, as oslo.config ignores them: the same files
- * carry other services' options. `checkConfig` reports them. Files are read and
- * validated by `readConfigFile`, the checker's own path, so every line `config check`
- * calls an error is an error here too.
+ * carry other programs' options. `checkConfig` reports them, and `warnUnknown` names
+ * them as warnings. Files are read and validated by `readConfigFile`, the checker's own
+ * path, so every line `config check` calls an error is an error here too.
+ *
+ * Operator-named sections (`NamedSections`) are read after the option naming them: the
+ * loaded configuration holds one more section per name (`namedSection` reads it).
  *
  * @throws ConfigError listing every unreadable file, syntax error and invalid value.
  */
@@ -50,14 +74,46 @@ export function loadConfig<S extends SchemaShape>(
   schema: S,
   options: LoadOptions = {},
 ): Readonly<ConfigOf<S>> {
+  const { schema: full, clashes } = withNamedSectionsLoaded(schema, options)
+  return loadSchema(full, options, clashes.map(sectionClash)) as Readonly<ConfigOf<S>>
+}
+
+/** The schema with the sections its naming options name, as the files and environment set them. */
+function withNamedSectionsLoaded(schema: SchemaShape, options: LoadOptions) {
+  const named = namedSectionsOf(schema)
+  if (named.length === 0) return { schema, clashes: [] }
+  let naming: Record<string, Record<string, unknown>> = {}
+  try {
+    naming = loadSchema(
+      namingSchema(schema, named),
+      { ...options, onWarning: () => {}, warnUnknown: false },
+      [],
+    )
+  } catch (err) {
+    // NOTE: the full load below reports the same problems, with everything else wrong.
+    if (!(err instanceof ConfigError)) throw err
+  }
+  const itemsOf = (n: (typeof named)[number]) =>
+    (naming[n.namedBy.section]?.[n.namedBy.option] as readonly string[] | undefined) ?? []
+  return withNamedSections(schema, sectionNames(named, itemsOf))
+}
+
+function loadSchema(
+  schema: SchemaShape,
+  options: LoadOptions,
+  earlier: ConfigProblem[],
+): Record<string, Record<string, unknown>> {
   const index = indexSchema(schema)
-  const problems: ConfigProblem[] = []
+  const problems: ConfigProblem[] = [...earlier]
+  const warnings: ConfigProblem[] = []
   const settings = new Map<OptRef, Setting[]>()
 
   const files = options.files ?? []
   for (const file of files) {
     const read = readConfigFile(file, index)
     problems.push(...read.problems)
+    if (options.warnUnknown && read.doc)
+      warnings.push(...unknownNames(read.doc, index, file, { allSections: false }))
     const inFile = new Map<OptRef, Setting[]>()
     for (const s of read.settings) {
       const { section, key, line } = s.entry
@@ -106,7 +162,6 @@ export function loadConfig<S extends SchemaShape>(
     ])
   }
 
-  const warnings: ConfigProblem[] = []
   const config: Record<string, Record<string, unknown>> = Object.fromEntries(
     Object.keys(schema).map((k) => [k, {}]),
   )
@@ -142,7 +197,7 @@ export function loadConfig<S extends SchemaShape>(
   }
   const warn = options.onWarning ?? ((w) => process.emitWarning(formatProblem(w), 'DeprecationWarning'))
   for (const w of warnings) warn(w)
-  return deepFreeze(config) as Readonly<ConfigOf<S>>
+  return deepFreeze(config)
 }
 
 function deepFreeze<T>(value: T): T {

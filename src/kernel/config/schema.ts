@@ -35,6 +35,8 @@ export interface Opt<V> {
   readonly deprecatedNames: readonly DeprecatedName[]
   readonly deprecatedForRemoval: boolean
   readonly deprecatedReason: string | undefined
+  /** Declared by several services, which read one value (see `OptSpec.shared`). */
+  readonly shared: boolean
   readonly min: number | undefined
   readonly max: number | undefined
   readonly choices: readonly string[] | undefined
@@ -56,6 +58,13 @@ export interface OptSpec {
   deprecatedForRemoval?: boolean
   /** Why it is deprecated, or what to do instead. */
   deprecatedReason?: string
+  /**
+   * Upstream gives this name to options of two services that Cloudlet reads from one
+   * configuration (`[DEFAULT] enabled_backends`: Cinder's backends, Glance's stores).
+   * Each service declares it, `shared`, of the same kind and default; the program reads one
+   * value and each service takes what is meant for it. @default false
+   */
+  shared?: boolean
 }
 
 /** Bounds for `int`, `float` and `port`, both inclusive. */
@@ -106,6 +115,7 @@ function make<V>(kind: OptKind, spec: Declared<unknown>, codec: Codec<unknown>, 
     deprecatedNames: Object.freeze((spec.deprecatedNames ?? []).map((d) => Object.freeze({ ...d }))),
     deprecatedForRemoval: spec.deprecatedForRemoval ?? false,
     deprecatedReason: spec.deprecatedReason,
+    shared: spec.shared ?? false,
     min: spec.min,
     max: spec.max,
     choices: spec.choices && Object.freeze([...spec.choices]),
@@ -287,10 +297,39 @@ const SECTION_NAME = /^(DEFAULT|[a-z][a-z0-9_]*)$/
 const OPTION_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/
 
 /**
+ * Sections the operator names: each item of a list option may name a section holding
+ * `options`, as oslo.config groups registered at start-up from another option's value
+ * (`[DEFAULT] enabled_backends = fast:file` and a `[fast]` section, in glance_store and
+ * Cinder). The loader and `config check` read the option first, then the sections it names.
+ */
+export interface NamedSections<O extends SectionShape = SectionShape> {
+  /** The list option whose items name the sections. */
+  readonly namedBy: { readonly section: string; readonly option: string }
+  /** The section an item names (`fast:file` → `fast`); undefined when it names none of these. */
+  readonly sectionOf: (item: string) => string | undefined
+  /** What such a section is, for messages: `image store`. */
+  readonly kind: string
+  readonly options: O
+}
+
+/** What `defineSections` accepts beside the sections. */
+export interface SectionsExtras {
+  /** Sections named by an option's items (see `NamedSections`). */
+  named?: readonly NamedSections[]
+}
+
+const namedOf = new WeakMap<SchemaShape, readonly NamedSections[]>()
+
+/** The operator-named sections a schema declares (its own and those of the schemas merged into it). */
+export function namedSectionsOf(schema: SchemaShape): readonly NamedSections[] {
+  return namedOf.get(schema) ?? []
+}
+
+/**
  * Declares one service's sections, checking their names. Returns them unchanged in type,
  * frozen.
  */
-export function defineSections<const S extends SchemaShape>(sections: S): S {
+export function defineSections<const S extends SchemaShape>(sections: S, extras: SectionsExtras = {}): S {
   for (const [section, options] of Object.entries(sections)) {
     if (!SECTION_NAME.test(section)) {
       throw new Error(
@@ -302,8 +341,94 @@ export function defineSections<const S extends SchemaShape>(sections: S): S {
     }
     Object.freeze(options)
   }
+  for (const named of extras.named ?? []) {
+    // NOTE: the naming option may come from another schema (the host's); the loader
+    // checks it exists once the program's schemas are merged.
+    const naming = sections[named.namedBy.section]?.[named.namedBy.option]
+    if (naming && naming.kind !== 'list')
+      throw new Error(
+        `sections named by [${named.namedBy.section}] ${named.namedBy.option}: it must be a list option`,
+      )
+    for (const name of Object.keys(named.options)) {
+      if (!OPTION_NAME.test(name))
+        throw new Error(`option name "[<${named.kind}>] ${name}" is not a valid name`)
+    }
+  }
   indexSchema(sections)
-  return Object.freeze(sections)
+  Object.freeze(sections)
+  if (extras.named?.length) namedOf.set(sections, Object.freeze([...extras.named]))
+  return sections
+}
+
+/** One item of a naming option that names a section, and the section. */
+export interface SectionName {
+  readonly item: string
+  readonly section: string
+  readonly named: NamedSections
+}
+
+/** The sections `items` (the naming option's values, by template) name, normalized as headers are. */
+export function sectionNames(
+  named: readonly NamedSections[],
+  itemsOf: (named: NamedSections) => readonly string[],
+): SectionName[] {
+  const out: SectionName[] = []
+  for (const n of named) {
+    for (const item of itemsOf(n)) {
+      const section = n.sectionOf(item)
+      if (section !== undefined) out.push({ item, section: normalizeSection(section), named: n })
+    }
+  }
+  return out
+}
+
+/**
+ * The schema with each named section added. A name that is already a section, or named
+ * twice, is returned in `clashes` and left out.
+ */
+export function withNamedSections(
+  schema: SchemaShape,
+  names: readonly SectionName[],
+): { schema: SchemaShape; clashes: SectionName[] } {
+  const extended: Record<string, SectionShape> = { ...schema }
+  const clashes: SectionName[] = []
+  const index = indexSchema(schema)
+  for (const name of names) {
+    if (name.section in extended || index.sections.has(name.section)) clashes.push(name)
+    else extended[name.section] = name.named.options
+  }
+  return { schema: clashes.length === 0 && names.length === 0 ? schema : extended, clashes }
+}
+
+/**
+ * A schema of just the options that name sections (each with its deprecated names), read
+ * first to learn which sections exist.
+ * @throws Error when a naming option is declared by none of the merged schemas.
+ */
+export function namingSchema(schema: SchemaShape, named: readonly NamedSections[]): SchemaShape {
+  const out: Record<string, Record<string, Opt<unknown>>> = {}
+  for (const { namedBy } of named) {
+    const option = schema[namedBy.section]?.[namedBy.option]
+    if (!option)
+      throw new Error(
+        `sections are named by [${namedBy.section}] ${namedBy.option}, which no schema declares`,
+      )
+    out[namedBy.section] = { ...out[namedBy.section], [namedBy.option]: option }
+  }
+  return out
+}
+
+/** The values of one operator-named section of a loaded configuration (defaults when absent). */
+export function namedSection<O extends SectionShape>(
+  config: object,
+  named: NamedSections<O>,
+  name: string,
+): { readonly [K in keyof O]: O[K]['default'] } {
+  const loaded = (config as Record<string, unknown>)[normalizeSection(name)]
+  if (loaded) return loaded as { readonly [K in keyof O]: O[K]['default'] }
+  return Object.fromEntries(Object.entries(named.options).map(([k, o]) => [k, o.default])) as {
+    readonly [K in keyof O]: O[K]['default']
+  }
 }
 
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void
@@ -323,17 +448,34 @@ export function mergeSchemas<const T extends readonly [SchemaShape, ...SchemaSha
   ...schemas: T
 ): MergedSchema<T> {
   const merged: Record<string, Record<string, Opt<unknown>>> = {}
+  const named = schemas.flatMap((schema) => namedSectionsOf(schema))
   for (const schema of schemas) {
     for (const [section, options] of Object.entries(schema)) {
       const target = merged[section] ?? {}
       merged[section] = target
       for (const [name, option] of Object.entries(options)) {
-        if (name in target) throw new Error(`option [${section}] ${name} is declared twice`)
-        target[name] = option
+        const earlier = target[name]
+        target[name] = earlier ? sharedOption(section, name, earlier, option) : option
       }
     }
   }
-  return defineSections(merged) as MergedSchema<T>
+  return defineSections(merged, { named }) as MergedSchema<T>
+}
+
+/**
+ * One option two schemas declare: allowed when both say `shared` and agree on kind,
+ * default and deprecations; its help is both helps.
+ */
+function sharedOption(section: string, name: string, a: Opt<unknown>, b: Opt<unknown>): Opt<unknown> {
+  const same =
+    a.shared &&
+    b.shared &&
+    a.kind === b.kind &&
+    a.secret === b.secret &&
+    JSON.stringify(a.default) === JSON.stringify(b.default) &&
+    JSON.stringify(a.deprecatedNames) === JSON.stringify(b.deprecatedNames)
+  if (!same) throw new Error(`option [${section}] ${name} is declared twice`)
+  return a.help === b.help ? a : Object.freeze({ ...a, help: `${a.help} ${b.help}` })
 }
 
 /** An option and where it lives. */

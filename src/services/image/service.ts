@@ -7,8 +7,16 @@
  */
 import { join, resolve } from 'node:path'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { namedSection } from '../../kernel/config/index.js'
 import type { ModuleContext, ServiceInstance } from '../../kernel/host/index.js'
-import { type ImageServiceConfig, parseImportMethods, parsePorts, parseStorageQuota } from './config.js'
+import {
+  fileStoreSection,
+  httpStoreSection,
+  type ImageServiceConfig,
+  parseImportMethods,
+  parsePorts,
+  parseStorageQuota,
+} from './config.js'
 import { CacheManager } from './domain/cache.js'
 import { ImageData } from './domain/image-data.js'
 import { ImageCatalog } from './domain/images.js'
@@ -20,7 +28,7 @@ import type { DataFileOpener } from './files/data-file.js'
 import { FileStore } from './files/file-store.js'
 import { startHashThreads } from './files/hash-pool.js'
 import { ImageCache } from './files/image-cache.js'
-import { type HttpReader, StoreSet } from './files/store-set.js'
+import { type HttpReader, overlaps, parseBackends, StoreSet, type StoreSpec } from './files/store-set.js'
 import { GuardedFetch, type Resolver } from './files/web-fetch.js'
 import type { HandlerDeps } from './handlers/deps.js'
 import { imagePlugin } from './plugin.js'
@@ -68,21 +76,34 @@ export async function createImageService(
   const enforcer = ctx.enforcer(imageServicePolicies, {
     forbiddenMessage: (rule) => `You are not authorized to perform ${rule}.`,
   })
-  // NOTE: Glance's own name for the stores is [DEFAULT] enabled_backends, which in Cloudlet's
-  // one configuration is the volume service's: say where image stores go instead.
-  const volumeBackends = (ctx.config.DEFAULT as { enabled_backends?: unknown }).enabled_backends
-  if (Array.isArray(volumeBackends) && volumeBackends.some((b) => String(b).includes(':')))
-    ctx.logger.warn(
-      { enabled_backends: volumeBackends },
-      "[DEFAULT] enabled_backends is the volume service's option here; image stores are [glance_store] enabled_backends",
-    )
+  const staging = new FileStore(
+    os_glance_staging_store.filesystem_store_datadir ?? join(ctx.dataDir, 'staging'),
+  )
   const stores = new StoreSet(
-    glance_store.enabled_backends,
+    parseBackends(D.enabled_backends).map((b): StoreSpec => {
+      // Each store's own section, [<id>], as glance_store reads it.
+      const { store_description: description } = namedSection(ctx.config, httpStoreSection, b.id)
+      const dir =
+        b.type === 'file'
+          ? namedSection(ctx.config, fileStoreSection, b.id).filesystem_store_datadir
+          : undefined
+      return {
+        ...b,
+        ...(dir ? { dir: resolve(ctx.dataDir, dir) } : {}),
+        ...(description ? { description } : {}),
+      }
+    }),
     glance_store.default_backend,
     glance_store.default_store,
     glance_store.filesystem_store_datadir ?? join(ctx.dataDir, 'images'),
     hooks.storeFile,
   )
+  // NOTE: each sweeps its directory at start-up of files it does not know.
+  const shared = stores.all.find((store) => overlaps(store.dir, staging.dir))
+  if (shared)
+    throw new Error(
+      `an image store and the staging area share a directory (${shared.dir}, ${staging.dir}); give them their own`,
+    )
   const fetcher = new GuardedFetch(
     {
       allowedSchemes: F.allowed_schemes,
@@ -97,9 +118,6 @@ export async function createImageService(
   )
   const httpRead: HttpReader = async (url, range) => (await fetcher.get(url, { range })).body
   startHashThreads()
-  const staging = new FileStore(
-    os_glance_staging_store.filesystem_store_datadir ?? join(ctx.dataDir, 'staging'),
-  )
   const repos = imageRepos(ctx.db)
   const formats = { disk: image_format.disk_formats, container: image_format.container_formats }
   const storageQuota = parseStorageQuota(D.user_storage_quota)

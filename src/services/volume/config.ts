@@ -22,8 +22,9 @@ export const volumeConfig = defineSections({
       help: 'The volume type of volumes created without one (and without a project default).',
     }),
     enabled_backends: opt.list({
-      default: ['file'],
-      help: 'The volume backends this service runs; each is a section with volume_backend_name (this implementation: file backends).',
+      default: [],
+      shared: true,
+      help: 'The volume backends this service runs, by name (this implementation: the [file] backend; unset: file). Items written <id>:<type> are image stores, which the image service reads from the same option.',
     }),
     osapi_max_limit: opt.int({ default: 1000, min: 1, help: 'Most items a list returns in one page.' }),
     quota_volumes: opt.int({ default: 10, min: -1, help: 'Volumes a project may have; -1 is unlimited.' }),

@@ -49,10 +49,13 @@ export async function createVolumeService(
   const config = ctx.config
   const D = config.DEFAULT
   const enforcer = ctx.enforcer(VOLUME_SERVICE_RULES, { forbiddenMessage: policyForbiddenMessage })
-  const backend = D.enabled_backends[0] ?? 'file'
-  if (D.enabled_backends.length > 1 || backend !== 'file')
+  // NOTE: items written <id>:<type> are the image service's stores (Glance's form of the
+  // same [DEFAULT] option); a volume backend is a bare name (Cinder's form).
+  const backends = D.enabled_backends.filter((b) => !b.includes(':'))
+  const backend = backends[0] ?? 'file'
+  if (backends.length > 1 || backend !== 'file')
     ctx.logger.warn(
-      { enabled_backends: D.enabled_backends },
+      { enabled_backends: backends },
       'only the [file] backend is implemented; it serves every volume',
     )
   const driver = new FileDriver(

@@ -1,15 +1,25 @@
 /**
- * The image stores: Glance's `[glance_store] enabled_backends` (`id:type`, file stores each
- * in their own directory), or the one store `[glance_store] default_store` names when
- * none are configured. Locations are `file://` URLs; a URL says which store holds it,
- * so a location read, removal or sweep goes to the right directory. `http` locations
- * (the read-only http store) are read through the guarded fetch, never written.
+ * The image stores: Glance's `[DEFAULT] enabled_backends` (`id:type`, each file store in
+ * its own directory: its section's `filesystem_store_datadir`, or `<base>/<id>`), or the
+ * one store `[glance_store] default_store` names when none are configured. Locations are
+ * `file://` URLs; a URL says which store holds it, so a location read, removal or sweep
+ * goes to the right directory. `http` locations (the read-only http store) are read
+ * through the guarded fetch, never written.
  */
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import type { DataFileOpener } from './data-file.js'
 import { FileStore } from './file-store.js'
+
+/** One configured store: an `enabled_backends` item and what its section says. */
+export interface StoreSpec {
+  id: string
+  type: 'file' | 'http'
+  /** A file store's directory; unset: `<base>/<id>`. */
+  dir?: string
+  description?: string
+}
 
 export interface StoreInfo {
   id: string
@@ -29,13 +39,12 @@ export class StoreSet {
   readonly multi: boolean
 
   constructor(
-    backends: readonly string[],
+    parsed: readonly StoreSpec[],
     defaultBackend: string | undefined,
     singleId: string,
     baseDir: string,
     opener?: DataFileOpener,
   ) {
-    const parsed = parseBackends(backends)
     this.multi = parsed.length > 0
     if (!this.multi) {
       this.files.set(singleId, new FileStore(baseDir, opener))
@@ -45,14 +54,28 @@ export class StoreSet {
     const def = defaultBackend ?? parsed.find((b) => b.type === 'file')?.id
     if (!def || !parsed.some((b) => b.id === def && b.type === 'file'))
       throw new Error(
-        `[glance_store] default_backend must name a file store of enabled_backends (got ${def})`,
+        `[glance_store] default_backend must name a file store of [DEFAULT] enabled_backends (got ${def})`,
       )
+    const dirs = new Map<string, string>()
     for (const b of parsed) {
-      if (b.type === 'file') this.files.set(b.id, new FileStore(join(baseDir, b.id), opener))
+      if (b.type !== 'file') continue
+      const dir = resolve(b.dir ?? join(baseDir, b.id))
+      // NOTE: a store sweeps its directory of files no location names: two stores sharing
+      // one (or one inside the other) would delete each other's images.
+      const clash = [...dirs].find(([, other]) => overlaps(dir, other))
+      if (clash)
+        throw new Error(
+          `image stores ${clash[0]} and ${b.id} share a directory (${clash[1]}, ${dir}); give each its own [<id>] filesystem_store_datadir`,
+        )
+      dirs.set(b.id, dir)
+    }
+    for (const b of parsed) {
+      const dir = dirs.get(b.id)
+      if (dir) this.files.set(b.id, new FileStore(dir, opener))
       this.infos.push({
         id: b.id,
         type: b.type,
-        description: `${b.type} store ${b.id}`,
+        description: b.description ?? `${b.type} store ${b.id}`,
         default: b.id === def,
         readOnly: b.type !== 'file',
       })
@@ -124,15 +147,26 @@ export class StoreSet {
   }
 }
 
-/** `fast:file, cheap:file` → ids and types; a type other than file or http is refused. */
+/** True when one directory is the other or lies inside it. */
+export function overlaps(a: string, b: string): boolean {
+  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`)
+}
+
+/**
+ * The image stores of `[DEFAULT] enabled_backends`: `fast:file, cheap:file` → ids and
+ * types. Items without a type are the volume service's backends (Cinder's form of the
+ * option) and are skipped; a type other than file or http is refused.
+ */
 export function parseBackends(items: readonly string[]): { id: string; type: 'file' | 'http' }[] {
   const out: { id: string; type: 'file' | 'http' }[] = []
   for (const item of items) {
+    if (!item.includes(':')) continue
     const [id, type] = item.split(':').map((s) => s.trim())
     if (!id || !/^[A-Za-z0-9_-]+$/.test(id) || (type !== 'file' && type !== 'http'))
-      throw new Error(`[glance_store] enabled_backends: "${item}" is not <id>:file or <id>:http`)
-    if (out.some((b) => b.id === id))
-      throw new Error(`[glance_store] enabled_backends: store ${id} is named twice`)
+      throw new Error(`[DEFAULT] enabled_backends: "${item}" is not <id>:file or <id>:http`)
+    // NOTE: a store's section is its id lowercased, as section headers are.
+    if (out.some((b) => b.id.toLowerCase() === id.toLowerCase()))
+      throw new Error(`[DEFAULT] enabled_backends: store ${id} is named twice`)
     out.push({ id, type })
   }
   return out

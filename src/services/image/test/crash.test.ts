@@ -22,7 +22,7 @@ import { adminToken, type CloudProcess, startCloudProcess } from '../../../../te
 const MiB = 1024 * 1024
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-describe('kill -9 during image imports and cache fills', { timeout: 240_000 }, () => {
+describe('kill -9 during image imports and cache fills', { timeout: 900_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cloudlet-image-crash-'))
   let cloud: CloudProcess | undefined
   let http: Server
@@ -33,9 +33,11 @@ describe('kill -9 during image imports and cache fills', { timeout: 240_000 }, (
 
   const start = async () => {
     cloud = await startCloudProcess({
+      // Each start (and, below, each Python client) takes seconds more on a loaded machine.
+      startTimeoutMs: 120_000,
       dataDir,
       env: {
-        OS_GLANCE_STORE__ENABLED_BACKENDS: 'fast:file,cheap:file',
+        OS_DEFAULT__ENABLED_BACKENDS: 'fast:file,cheap:file',
         OS_GLANCE_STORE__DEFAULT_BACKEND: 'fast',
         OS_DEFAULT__ENABLED_IMPORT_METHODS: 'glance-direct,web-download,copy-image',
         OS_DEFAULT__IMAGE_CACHE_DIR: 'image-cache',
