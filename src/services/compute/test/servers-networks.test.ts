@@ -365,7 +365,8 @@ describe('servers with ports', () => {
   })
 
   it("gives an explicit auto with no network to use the project's auto-allocated topology", async () => {
-    const OTHER = 'other-project-member'
+    // A project no other test here gives a network.
+    const OTHER = 'other-domain-member'
     const asOther = (server: Record<string, unknown>, version = '2.37') => create(server, OTHER, version)
     // Before the cloud has a default external network, nothing can be allocated: 400.
     const refused = await asOther({ name: 'auto', networks: 'auto' })
