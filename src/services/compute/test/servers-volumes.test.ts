@@ -607,7 +607,7 @@ describe('volumes of a shelved-offloaded server', { timeout: 300_000 }, () => {
       const v = await volume(c.t, vol)
       assert.equal(v?.status, 'in-use')
       assert.deepEqual(
-        (v?.attachments as { server_id: string }[]).map((x) => x.server_id),
+        ((v?.attachments ?? []) as { server_id: string }[]).map((x) => x.server_id),
         [server],
       )
     }
