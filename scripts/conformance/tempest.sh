@@ -58,6 +58,10 @@ export OS_AUTH_URL=http://127.0.0.1:$PORT/identity/v3
 export OS_USERNAME=admin OS_PROJECT_NAME=admin OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_REGION_NAME=RegionOne
 OS_PASSWORD=$(node -e "console.log(require('$DATA/credentials.json').adminPassword)")
 export OS_PASSWORD SERVICES=$services
+# TEMPEST_PREPARE: commands run against the fresh cloud with the admin credentials
+# before tempest, to shape it as a run needs (e.g. `openstack network set --no-share
+# private`: tempest's auto-allocation tests skip while any network is shared).
+if [[ -n "${TEMPEST_PREPARE:-}" ]]; then bash -c "$TEMPEST_PREPARE" || { echo "TEMPEST_PREPARE failed" >&2; exit 2; }; fi
 
 # A second image API process (IMAGE_REMOTE=0 turns it off): its own data directory and
 # host name, the first one's image database, stores and staging area, in the catalog as

@@ -41,6 +41,10 @@ export const computeApiConfig = defineSections({
       default: 3600,
       help: 'Seconds between checks for shelved servers due for offloading; 0 or less: never.',
     }),
+    instance_usage_audit_period: opt.str({
+      default: 'month',
+      help: 'The period os-instance-usage-audit-log reports on: hour, day, month or year, with an optional @offset (month@15: from the 15th to the 15th).',
+    }),
     default_availability_zone: opt.str({
       default: 'nova',
       help: 'The availability zone of compute hosts that no aggregate puts in a zone.',

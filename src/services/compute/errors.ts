@@ -194,6 +194,13 @@ export class ComputeHostNotFound extends DomainError {
   }
 }
 
+/** A host-level feature the hypervisor driver does not implement (upstream's 501). */
+export class HostFeatureNotSupported extends DomainError {
+  constructor() {
+    super('not_implemented', 'compute.host.not_supported', 'The requested functionality is not supported.')
+  }
+}
+
 // --- servers
 
 export class ServerNotFound extends DomainError {

@@ -89,6 +89,13 @@ describe('compute route table', () => {
       'GET /v2.1/os-hypervisors/:hypervisor_id/uptime ',
       'GET /v2.1/os-hypervisors/:pattern/search ',
       'GET /v2.1/os-hypervisors/:pattern/servers ',
+      // os-hosts, deprecated and gone at 2.43
+      'GET /v2.1/os-hosts ',
+      'GET /v2.1/os-hosts/:host_name ',
+      'PUT /v2.1/os-hosts/:host_name ',
+      'GET /v2.1/os-hosts/:host_name/startup ',
+      'GET /v2.1/os-hosts/:host_name/shutdown ',
+      'GET /v2.1/os-hosts/:host_name/reboot ',
     ])
   })
 })

@@ -9,9 +9,11 @@ import type { Route } from '../../kernel/http/index.js'
 import * as aggregates from './handlers/aggregates.js'
 import * as zones from './handlers/availability-zones.js'
 import type { ComputeDeps } from './handlers/common.js'
+import * as extensions from './handlers/extensions.js'
 import * as access from './handlers/flavor-access.js'
 import * as specs from './handlers/flavor-extra-specs.js'
 import * as flavors from './handlers/flavors.js'
+import * as hostsApi from './handlers/hosts.js'
 import * as images from './handlers/images-proxy.js'
 import * as keypairs from './handlers/keypairs.js'
 import * as migrations from './handlers/migrations.js'
@@ -32,6 +34,7 @@ import * as volumes from './handlers/volumes-proxy.js'
 import {
   AGGREGATE,
   FLAVOR,
+  HOST,
   KEYPAIR,
   NET,
   OPERATION,
@@ -43,6 +46,7 @@ import {
 } from './policies/index.js'
 import * as AG from './schemas/aggregates.js'
 import * as FL from './schemas/flavors.js'
+import * as HO from './schemas/hosts.js'
 import * as KP from './schemas/keypairs.js'
 import * as QS from './schemas/quotas.js'
 import * as SCH from './schemas/scheduler.js'
@@ -59,6 +63,8 @@ const AGG = `${V}/os-aggregates/:aggregate_id`
 const QSET = `${V}/os-quota-sets/:project_id`
 const SRV = `${V}/servers/:server_id`
 const HYP = `${V}/os-hypervisors`
+const HOST_NAME = `${V}/os-hosts/:host_name`
+const AUDIT = `${V}/os-instance_usage_audit_log`
 
 /** The caller's own project as the target (rules of the form project_id:%(project_id)s). */
 const ownProject = (req: FastifyRequest) => ({ project_id: req.ctx.who.project_id })
@@ -817,6 +823,47 @@ export const ROUTES: readonly R[] = [
     max: '2.52',
     policy: SERVER.HYPERVISORS_SERVERS,
     handler: services.searchHypervisors,
+  },
+
+  // --- os-hosts (deprecated, gone at 2.43), the usage audit log, the v2 extension list
+  { method: 'GET', path: `${V}/os-hosts`, max: '2.42', policy: HOST.LIST, handler: hostsApi.listHosts },
+  { method: 'GET', path: HOST_NAME, max: '2.42', policy: HOST.SHOW, handler: hostsApi.showHost },
+  {
+    method: 'PUT',
+    path: HOST_NAME,
+    max: '2.42',
+    policy: HOST.UPDATE,
+    body: HO.UPDATE_HOST,
+    handler: hostsApi.updateHost,
+  },
+  ...(
+    [
+      ['startup', HOST.START],
+      ['shutdown', HOST.SHUTDOWN],
+      ['reboot', HOST.REBOOT],
+    ] as const
+  ).map(
+    ([action, policy]): R => ({
+      method: 'GET',
+      path: `${HOST_NAME}/${action}`,
+      max: '2.42',
+      policy,
+      handler: hostsApi.hostPowerAction,
+    }),
+  ),
+  { method: 'GET', path: AUDIT, policy: HOST.AUDIT_LIST, handler: hostsApi.listUsageAudits },
+  {
+    method: 'GET',
+    path: `${AUDIT}/:before_timestamp`,
+    policy: HOST.AUDIT_SHOW,
+    handler: hostsApi.showUsageAudit,
+  },
+  { method: 'GET', path: `${V}/extensions`, policy: HOST.EXTENSIONS, handler: extensions.listExtensions },
+  {
+    method: 'GET',
+    path: `${V}/extensions/:alias`,
+    policy: HOST.EXTENSIONS,
+    handler: extensions.showExtension,
   },
 
   // --- Cloudlet's own (no upstream counterpart): the scheduler's decision, explained

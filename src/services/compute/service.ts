@@ -27,6 +27,7 @@ import type { ComputeConfig } from './config.js'
 import { Aggregates } from './domain/aggregates.js'
 import { AvailabilityZones } from './domain/availability-zones.js'
 import { Flavors } from './domain/flavors.js'
+import { HostAdmin } from './domain/host-admin.js'
 import { type ComputeHosts, NO_COMPUTE_HOSTS, registryHosts } from './domain/hosts.js'
 import { Keypairs } from './domain/keypairs.js'
 import { Migrations } from './domain/migrations.js'
@@ -41,6 +42,7 @@ import { ComputeServices } from './domain/services.js'
 import { TenantUsages } from './domain/tenant-usage.js'
 import { UnifiedLimits } from './domain/unified-limits.js'
 import type { ServerUsage } from './domain/usage.js'
+import { UsageAudits } from './domain/usage-audit.js'
 import { VolumeAttachments } from './domain/volume-attachments.js'
 import { policyForbiddenMessage } from './errors.js'
 import type { ComputeDeps } from './handlers/common.js'
@@ -270,6 +272,22 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     quotas,
     config,
   })
+  const computeServices = new ComputeServices(
+    ctx.registry,
+    config.DEFAULT.service_down_time,
+    zoneOf,
+    placement,
+    serverRepo,
+    agents
+      ? async (host, enabled) => {
+          await agents
+            .setHostEnabled(host, enabled)
+            .catch((err: unknown) =>
+              ctx.logger.warn({ err, host, enabled }, 'the compute host was not told its new status'),
+            )
+        }
+      : undefined,
+  )
   const deps: ComputeDeps = {
     volumeAttachments: new VolumeAttachments(bdms, volumeApi, actions),
     volumeApi,
@@ -288,22 +306,9 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     serverActions,
     usages: new TenantUsages(serverRepo),
     actions,
-    services: new ComputeServices(
-      ctx.registry,
-      config.DEFAULT.service_down_time,
-      zoneOf,
-      placement,
-      serverRepo,
-      agents
-        ? async (host, enabled) => {
-            await agents
-              .setHostEnabled(host, enabled)
-              .catch((err: unknown) =>
-                ctx.logger.warn({ err, host, enabled }, 'the compute host was not told its new status'),
-              )
-          }
-        : undefined,
-    ),
+    services: computeServices,
+    hostAdmin: new HostAdmin(computeServices, serverRepo),
+    usageAudits: new UsageAudits(computeServices, () => config.DEFAULT.instance_usage_audit_period),
     hosts,
     hostStatus: new Map(),
     explainer: new SchedulerExplainer({

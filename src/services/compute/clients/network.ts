@@ -171,6 +171,22 @@ export class NetworkPorts {
     return (await this.list<SecurityGroupInfo>('security-groups', q, requestId)) ?? []
   }
 
+  /**
+   * The project's auto-allocated network ("get me a network"), built on the first call;
+   * undefined when the cloud cannot build one (no default external network or pool) or
+   * has no network service.
+   */
+  async autoAllocatedNetwork(projectId: string, requestId?: string): Promise<string | undefined> {
+    const got = await this.raw(
+      'GET',
+      `auto-allocated-topology/${encodeURIComponent(projectId)}`,
+      undefined,
+      requestId,
+    )
+    if (got?.status !== 200) return undefined
+    return (got.body as { auto_allocated_topology?: { id?: string } }).auto_allocated_topology?.id
+  }
+
   /** Whether the cloud has a network service at all. */
   async available(requestId?: string): Promise<boolean> {
     return (await this.list('networks', { limit: '1' }, requestId)) !== undefined

@@ -4,7 +4,8 @@
  *
  *   resolve      a create's `networks`: `auto` (or none given) becomes the project's one
  *                network, else the one shared network (409 when several fit, as
- *                upstream's NetworkAmbiguous); a requested port must be free
+ *                upstream's NetworkAmbiguous), else for an explicit `auto` the project's
+ *                auto-allocated topology; a requested port must be free
  *   addresses    `addresses` of the views and /ips: each port's fixed IPs, then the
  *                floating IPs on them, under the network's name
  *   interfaces   os-interface list/show/attach/detach (attach creates or takes a port
@@ -66,6 +67,8 @@ export class ServerNetworks {
     networks: 'none' | 'auto' | unknown[],
     maxCount: number,
     requestId?: string,
+    /** `auto` was asked for (2.37), not implied by an omitted `networks`. */
+    opts: { allocate?: boolean } = {},
   ): Promise<'none' | RequestedNetwork[]> {
     if (networks === 'none') return 'none'
     if (Array.isArray(networks)) {
@@ -86,7 +89,15 @@ export class ServerNetworks {
       return wanted
     }
     const net = await this.pickNetwork(projectId, requestId)
-    return net ? [{ uuid: net }] : []
+    if (net) return [{ uuid: net }]
+    if (!opts.allocate) return []
+    // NOTE: an explicit `auto` with no network to use asks the network service for the
+    // project's auto-allocated topology, as upstream's compute does (once for all the
+    // servers of a multi-create, so they share it).
+    const allocated = await this.d.network.autoAllocatedNetwork(projectId, requestId)
+    if (!allocated)
+      throw new ComputeBadRequest(`Unable to automatically allocate a network for project ${projectId}`)
+    return [{ uuid: allocated }]
   }
 
   /** The project's own network, else the shared one; undefined when there is none. */

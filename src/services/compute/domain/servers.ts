@@ -106,6 +106,8 @@ export interface NewServers {
   hostname?: string
   configDrive: boolean
   networks: 'none' | 'auto' | unknown[]
+  /** No `networks` in the body (before 2.37): `auto` without an auto-allocated topology. */
+  networksOmitted?: boolean
   /** Security group names (or ids) the servers join. */
   securityGroups?: string[]
   accessIPv4?: string
@@ -373,7 +375,9 @@ export class Servers {
     }
     await this.checkNetworks(caller, input)
     const networks = d.serverNetworks
-      ? await d.serverNetworks.resolve(caller.projectId, input.networks, input.maxCount, input.requestId)
+      ? await d.serverNetworks.resolve(caller.projectId, input.networks, input.maxCount, input.requestId, {
+          allocate: input.networks === 'auto' && !input.networksOmitted,
+        })
       : input.networks
     const zone = await this.zone(input)
     const metadataLimit = (await d.quotas.limits(caller.projectId, caller.userId)).metadata_items ?? -1

@@ -147,9 +147,13 @@ export class VolumeAttachments {
   /** The host's half of an attach: its connector in, the connection info out, complete. */
   private async connect(row: BdmRow, server: Server, call: VolumeCall): Promise<void> {
     if (!row.attachment_id) return
-    // NOTE: a shelved-offloaded server has no host: the attachment stays reserved until
-    // it lands on one, as upstream.
-    if (!server.host) return
+    // NOTE: a shelved-offloaded server has no host to connect: upstream completes the
+    // attachment without a connector all the same, so the volume is `in-use` as the API
+    // has always said; the host the server lands on at unshelve connects it.
+    if (!server.host) {
+      await this.volumes.attachmentComplete(row.attachment_id, call)
+      return
+    }
     const done = await this.volumes.attachmentUpdate(
       row.attachment_id,
       hostConnector(server.host, row.device_name ?? undefined),

@@ -13,6 +13,7 @@ import type { Aggregates } from '../domain/aggregates.js'
 import type { AvailabilityZones } from '../domain/availability-zones.js'
 import type { Caller } from '../domain/caller.js'
 import type { Flavors } from '../domain/flavors.js'
+import type { HostAdmin } from '../domain/host-admin.js'
 import type { ComputeHosts } from '../domain/hosts.js'
 import type { Keypairs } from '../domain/keypairs.js'
 import type { Migrations } from '../domain/migrations.js'
@@ -25,6 +26,7 @@ import type { ServerOperations } from '../domain/server-operations.js'
 import type { Servers } from '../domain/servers.js'
 import type { ComputeServices } from '../domain/services.js'
 import type { TenantUsages } from '../domain/tenant-usage.js'
+import type { UsageAudits } from '../domain/usage-audit.js'
 import type { VolumeAttachments } from '../domain/volume-attachments.js'
 import { ComputeBadRequest } from '../errors.js'
 import { validateQuery } from '../schemas/validate.js'
@@ -46,6 +48,10 @@ export interface ComputeDeps {
   actions: ActionRepo
   services: ComputeServices
   hosts: ComputeHosts
+  /** os-hosts: the hosts with their services, a host's resources, enable/disable. */
+  hostAdmin: HostAdmin
+  /** os-instance-usage-audit-log reports. */
+  usageAudits: UsageAudits
   /** UP, DOWN, MAINTENANCE by compute host, refreshed by the views that show it. */
   hostStatus: Map<string, string>
   /** Cloudlet's scheduler explain (the decision for a hypothetical request). */

@@ -89,6 +89,7 @@ export async function createServer(req: FastifyRequest, reply: FastifyReply, dep
     ...(s.hostname !== undefined ? { hostname: s.hostname } : {}),
     configDrive: s.config_drive === undefined ? false : toBool(s.config_drive),
     networks: s.networks ?? 'auto',
+    ...(s.networks === undefined ? { networksOmitted: true } : {}),
     ...(Array.isArray(s.security_groups)
       ? { securityGroups: (s.security_groups as { name?: string }[]).map((g) => String(g.name ?? '')) }
       : {}),

@@ -6,6 +6,7 @@ import type { RuleDefault } from '../../../kernel/policy/index.js'
 import { AGGREGATE_RULES } from './aggregates.js'
 import { BASE_RULES } from './base.js'
 import { FLAVOR_RULES } from './flavors.js'
+import { HOST_RULES } from './hosts.js'
 import { KEYPAIR_RULES } from './keypairs.js'
 import { QUOTA_RULES } from './quotas.js'
 import { SCHEDULER_RULES } from './scheduler.js'
@@ -17,6 +18,7 @@ import { VOLUME_RULES } from './volumes.js'
 
 export { AGGREGATE } from './aggregates.js'
 export { FLAVOR } from './flavors.js'
+export { HOST } from './hosts.js'
 export { KEYPAIR } from './keypairs.js'
 export { QUOTA } from './quotas.js'
 export { SCHEDULER } from './scheduler.js'
@@ -38,4 +40,5 @@ export const COMPUTE_RULES: readonly RuleDefault[] = [
   ...OPERATION_RULES,
   ...VOLUME_RULES,
   ...SERVER_NETWORKING_RULES,
+  ...HOST_RULES,
 ]

@@ -363,6 +363,60 @@ describe('servers with ports', () => {
     })
     assert.equal(badId.status, 400)
   })
+
+  it("gives an explicit auto with no network to use the project's auto-allocated topology", async () => {
+    // A project no other test here gives a network.
+    const OTHER = 'other-domain-member'
+    const asOther = (server: Record<string, unknown>, version = '2.37') => create(server, OTHER, version)
+    // Before the cloud has a default external network, nothing can be allocated: 400.
+    const refused = await asOther({ name: 'auto', networks: 'auto' })
+    assert.equal(refused.status, 400, JSON.stringify(refused.body))
+    assert.match(refused.body.badRequest.message, /^Unable to automatically allocate a network for project /)
+    // Omitted before 2.37: no network, no allocation, a server without ports.
+    const plain = await asOther({ name: 'plain' }, '2.1')
+    assert.equal(plain.status, 202, JSON.stringify(plain.body))
+    assert.equal((await waitFor(c.t, plain.body.server.id, ['ACTIVE', 'ERROR'], OTHER)).status, 'ACTIVE')
+    assert.deepEqual(await ports(plain.body.server.id), [])
+
+    const ext = await c.t.call('POST', `${N}/networks`, {
+      as: ADMIN,
+      body: { network: { name: 'ext', 'router:external': true, is_default: true } },
+    })
+    assert.equal(ext.status, 201, JSON.stringify(ext.body))
+    await c.t.call('POST', `${N}/subnets`, {
+      as: ADMIN,
+      body: { subnet: { network_id: ext.body.network.id, ip_version: 4, cidr: '172.24.8.0/24' } },
+    })
+    const pool = await c.t.call('POST', `${N}/subnetpools`, {
+      as: ADMIN,
+      body: {
+        subnetpool: {
+          name: 'default-v4',
+          prefixes: ['10.128.0.0/16'],
+          default_prefixlen: 26,
+          shared: true,
+          is_default: true,
+        },
+      },
+    })
+    assert.equal(pool.status, 201, JSON.stringify(pool.body))
+
+    // Three at once share the one topology.
+    const many = await asOther({ name: 'auto', networks: 'auto', min_count: 3 })
+    assert.equal(many.status, 202, JSON.stringify(many.body))
+    const listed = await c.t.call('GET', `${S}/detail?name=^auto`, { as: OTHER })
+    const servers = listed.body.servers as { id: string }[]
+    assert.equal(servers.length, 3)
+    const nets = new Set<string>()
+    for (const srv of servers) {
+      assert.equal((await waitFor(c.t, srv.id, ['ACTIVE', 'ERROR'], OTHER)).status, 'ACTIVE')
+      for (const p of await ports(srv.id)) nets.add(String(p.network_id))
+    }
+    assert.equal(nets.size, 1)
+    const [only] = [...nets]
+    const shown = await c.t.call('GET', `${N}/networks/${only}`, { as: OTHER })
+    assert.equal(shown.body.network.name, 'auto_allocated_network')
+  })
 })
 
 describe('ports across reschedules', () => {

@@ -568,3 +568,64 @@ describe('server volumes', { timeout: 300_000 }, () => {
     assert.equal((await c.t.call('GET', I, { as: MEMBER, version: '2.36' })).status, 404)
   })
 })
+
+describe('volumes of a shelved-offloaded server', { timeout: 300_000 }, () => {
+  let c: TestCloud
+  before(async () => {
+    c = await startServersCloud({ volume: true, realAgents: 1 })
+  })
+  after(async () => {
+    await c?.close()
+  })
+
+  it('attaches (in-use without a host, as upstream), detaches, and keeps the attachment through unshelve', async () => {
+    const r = await c.t.call('POST', S, {
+      as: MEMBER,
+      version: '2.37',
+      body: { server: { name: 'shelf', flavorRef: '1', networks: 'none', imageRef: c.imageId } },
+    })
+    assert.equal(r.status, 202, JSON.stringify(r.body))
+    const server = r.body.server.id as string
+    await waitFor(c.t, server, ['ACTIVE'])
+    const act = (body: unknown) => c.t.call('POST', `${S}/${server}/action`, { as: MEMBER, body })
+    assert.equal((await act({ shelve: null })).status, 202)
+    assert.equal(
+      (await waitFor(c.t, server, ['SHELVED_OFFLOADED'], MEMBER, 60_000)).status,
+      'SHELVED_OFFLOADED',
+    )
+    await settle(c.compute)
+
+    const [kept, dropped] = [await newVolume(c.t), await newVolume(c.t)]
+    for (const vol of [kept, dropped]) {
+      const a = await c.t.call('POST', `${S}/${server}/os-volume_attachments`, {
+        as: MEMBER,
+        version: '2.20',
+        body: { volumeAttachment: { volumeId: vol } },
+      })
+      assert.equal(a.status, 200, JSON.stringify(a.body))
+      assert.match(a.body.volumeAttachment.device, /^\/dev\/vd[b-z]$/)
+      const v = await volume(c.t, vol)
+      assert.equal(v?.status, 'in-use')
+      assert.deepEqual(
+        ((v?.attachments ?? []) as { server_id: string }[]).map((x) => x.server_id),
+        [server],
+      )
+    }
+    const d = await c.t.call('DELETE', `${S}/${server}/os-volume_attachments/${dropped}`, {
+      as: MEMBER,
+      version: '2.20',
+    })
+    assert.equal(d.status, 202, JSON.stringify(d.body))
+    await waitVolume(c.t, dropped, 'available')
+
+    assert.equal((await act({ unshelve: null })).status, 202)
+    assert.equal((await waitFor(c.t, server, ['ACTIVE', 'ERROR'], MEMBER, 60_000)).status, 'ACTIVE')
+    const list = await c.t.call('GET', `${S}/${server}/os-volume_attachments`, { as: MEMBER })
+    assert.deepEqual(
+      (list.body.volumeAttachments as { volumeId: string; device: string }[]).map((x) => x.volumeId),
+      [kept],
+    )
+    assert.ok(list.body.volumeAttachments[0].device)
+    assert.equal((await volume(c.t, kept))?.status, 'in-use')
+  })
+})

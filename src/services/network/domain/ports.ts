@@ -275,6 +275,31 @@ export class Ports extends ResourceDomain {
     }
   }
 
+  /**
+   * A trunk's subports follow its parent's binding, as the OVS agent's trunk handler
+   * has the server bind them (update_subport_bindings): bound to the parent's host (ACTIVE),
+   * unbound with it.
+   */
+  async bindSubports(s: NetworkStore, parent: Doc): Promise<void> {
+    const trunk = (await s.trunks.find({ port_id: parent.id }))[0]
+    if (!trunk) return
+    for (const sp of await s.subports.ofTrunk(trunk.id)) await this.bindSubport(s, sp.port_id, parent)
+  }
+
+  /** Binds one subport to its parent's host (none: unbound). */
+  async bindSubport(s: NetworkStore, portId: string, parent: Doc | undefined): Promise<void> {
+    const host = String(parent?.['binding:host_id'] ?? '')
+    await this.modify(
+      portId,
+      (d) => {
+        if (String(d['binding:host_id'] ?? '') === host) return undefined
+        this.bind(d, host, {})
+        return d
+      },
+      s,
+    )
+  }
+
   /** The simulated mechanism driver binds any port with a host. */
   private bind(doc: Doc, host: string, attrs: Record<string, unknown>) {
     doc['binding:host_id'] = host
@@ -528,7 +553,10 @@ export class Ports extends ResourceDomain {
           return d
         },
         s,
-      ),
+      ).then(async (d) => {
+        if ('binding:host_id' in attrs) await this.bindSubports(s, d)
+        return d
+      }),
     )
     return this.view(caller, saved, await this.target(saved))
   }

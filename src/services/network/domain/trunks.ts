@@ -182,6 +182,8 @@ export class Trunks extends ResourceDomain {
         },
         Number(port.revision_number),
       )
+      // A subport added to a bound trunk is bound to the parent's host at once.
+      if (parent?.['binding:host_id']) await this.ports.bindSubport(s, sp.port_id, parent)
     }
   }
 
@@ -249,6 +251,7 @@ export class Trunks extends ResourceDomain {
               `SubPort on trunk ${id} with parent port ${sp.port_id} could not be found.`,
             )
           await s.subports.remove(sp.port_id)
+          await this.ports.bindSubport(s, sp.port_id, undefined)
           const port = await s.ports.get(sp.port_id)
           if (port)
             await s.ports.update(

@@ -64,6 +64,63 @@ describe('network trunks, RBAC, segments, availability, metering', () => {
     assert.equal((await t.call('DELETE', `${N}/ports/${parent.id}`, { as: MEMBER })).status, 204)
   })
 
+  it("binds a trunk's subports to its parent's host and moves them with it", async () => {
+    const { network } = await networkWithSubnet(t, MEMBER, '10.62.0.0/24')
+    const port = async () =>
+      (await t.call('POST', `${N}/ports`, { as: MEMBER, body: { port: { network_id: network.id } } })).body
+        .port
+    const [parent, child, late] = [await port(), await port(), await port()]
+    const trunk = await t.call('POST', `${N}/trunks`, {
+      as: MEMBER,
+      body: {
+        trunk: {
+          port_id: parent.id,
+          sub_ports: [{ port_id: child.id, segmentation_type: 'vlan', segmentation_id: 42 }],
+        },
+      },
+    })
+    assert.equal(trunk.status, 201)
+    const id = trunk.body.trunk.id
+    const seen = async (portId: string) =>
+      (await t.call('GET', `${N}/ports/${portId}`, { as: ADMIN })).body.port as Record<string, unknown>
+    const bindParent = (host: string) =>
+      t.call('PUT', `${N}/ports/${parent.id}`, { as: ADMIN, body: { port: { 'binding:host_id': host } } })
+    assert.equal((await seen(child.id)).status, 'DOWN')
+
+    assert.equal((await bindParent('cmp-1')).status, 200)
+    const bound = await seen(child.id)
+    assert.equal(bound['binding:host_id'], 'cmp-1')
+    assert.equal(bound.status, 'ACTIVE')
+    assert.equal(bound.device_owner, 'trunk:subport')
+    assert.equal(bound.device_id, id)
+    assert.equal((await t.call('GET', `${N}/trunks/${id}`, { as: MEMBER })).body.trunk.status, 'ACTIVE')
+
+    // Added to a bound trunk: bound at once. The parent moves: they follow.
+    await t.call('PUT', `${N}/trunks/${id}/add_subports`, {
+      as: MEMBER,
+      body: { sub_ports: [{ port_id: late.id, segmentation_type: 'vlan', segmentation_id: 43 }] },
+    })
+    assert.equal((await seen(late.id))['binding:host_id'], 'cmp-1')
+    await bindParent('cmp-2')
+    for (const p of [child.id, late.id]) {
+      assert.equal((await seen(p))['binding:host_id'], 'cmp-2')
+      assert.equal((await seen(p)).status, 'ACTIVE')
+    }
+
+    // Removed: unbound, no longer the trunk's. The parent unbound: the rest with it.
+    await t.call('PUT', `${N}/trunks/${id}/remove_subports`, {
+      as: MEMBER,
+      body: { sub_ports: [{ port_id: late.id }] },
+    })
+    const gone = await seen(late.id)
+    assert.equal(gone['binding:host_id'], '')
+    assert.equal(gone.status, 'DOWN')
+    assert.equal(gone.device_owner, '')
+    await bindParent('')
+    assert.equal((await seen(child.id)).status, 'DOWN')
+    assert.equal((await seen(child.id))['binding:host_id'], '')
+  })
+
   it('shares a network with one project through RBAC and keeps the grant while it is used', async () => {
     const { network } = await networkWithSubnet(t, MEMBER, '10.61.0.0/24')
     assert.equal((await t.call('GET', `${N}/networks/${network.id}`, { as: OTHER })).status, 404)
