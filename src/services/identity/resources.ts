@@ -19,6 +19,7 @@ import type { IdentityResourcesConfig } from './domain/config.js'
 import { Credentials } from './domain/credentials.js'
 import { DomainConfigs } from './domain/domain-configs.js'
 import { Extras } from './domain/extras.js'
+import { Federation } from './domain/federation.js'
 import { type LimitsQuery, UnifiedLimits } from './domain/limits.js'
 import type { AuthnPorts, RevocationSink } from './domain/ports.js'
 import { Projects } from './domain/projects.js'
@@ -75,6 +76,7 @@ export interface IdentityDomain {
   limits: UnifiedLimits
   extras: Extras
   domainConfigs: DomainConfigs
+  federation: Federation
 }
 
 export function createIdentityDomain(deps: ResourceDeps): IdentityDomain {
@@ -86,6 +88,7 @@ export function createIdentityDomain(deps: ResourceDeps): IdentityDomain {
   const appCreds = new ApplicationCredentials(deps, users, roles, assignments, users.hasher)
   const credentials = new Credentials(deps, users, projects)
   const trusts = new Trusts(deps, users, roles, assignments, projects)
+  const federation = new Federation(deps, projects, users, roles, assignments)
   return {
     config: deps.config,
     projects,
@@ -99,6 +102,7 @@ export function createIdentityDomain(deps: ResourceDeps): IdentityDomain {
     limits: new UnifiedLimits(deps, projects, catalog),
     extras: new Extras(deps),
     domainConfigs: new DomainConfigs(deps, projects),
+    federation,
   }
 }
 

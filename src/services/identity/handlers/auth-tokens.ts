@@ -9,6 +9,7 @@ import type { AuthRequest } from '../domain/auth.js'
 import { renderToken, type TokenModel } from '../domain/tokens-model.js'
 import * as policies from '../policies/auth.js'
 import type { AuthDeps, Handler } from './deps.js'
+import { assertionOf } from './federation.js'
 
 type Query = Record<string, string | string[] | undefined>
 
@@ -36,7 +37,9 @@ function subjectTarget(token: TokenModel) {
 
 /** POST /v3/auth/tokens */
 export const issueToken: Handler = async (req, reply, d) => {
-  const token = await d.auth.authenticator.authenticate((req.body as { auth: AuthRequest }).auth)
+  const token = await d.auth.authenticator.authenticate((req.body as { auth: AuthRequest }).auth, {
+    assertion: assertionOf(req, d.config),
+  })
   reply.code(201).header('x-subject-token', token.id)
   return body(d.auth, token, req)
 }
