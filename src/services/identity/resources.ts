@@ -18,6 +18,7 @@ import type { ResourceDeps } from './domain/common.js'
 import type { IdentityResourcesConfig } from './domain/config.js'
 import { Credentials } from './domain/credentials.js'
 import { DomainConfigs } from './domain/domain-configs.js'
+import { EndpointPolicies } from './domain/endpoint-policy.js'
 import { Extras } from './domain/extras.js'
 import { Federation } from './domain/federation.js'
 import { type LimitsQuery, UnifiedLimits } from './domain/limits.js'
@@ -77,6 +78,7 @@ export interface IdentityDomain {
   extras: Extras
   domainConfigs: DomainConfigs
   federation: Federation
+  endpointPolicies: EndpointPolicies
 }
 
 export function createIdentityDomain(deps: ResourceDeps): IdentityDomain {
@@ -89,6 +91,7 @@ export function createIdentityDomain(deps: ResourceDeps): IdentityDomain {
   const credentials = new Credentials(deps, users, projects)
   const trusts = new Trusts(deps, users, roles, assignments, projects)
   const federation = new Federation(deps, projects, users, roles, assignments)
+  const extras = new Extras(deps)
   return {
     config: deps.config,
     projects,
@@ -100,7 +103,8 @@ export function createIdentityDomain(deps: ResourceDeps): IdentityDomain {
     credentials,
     trusts,
     limits: new UnifiedLimits(deps, projects, catalog),
-    extras: new Extras(deps),
+    extras,
+    endpointPolicies: new EndpointPolicies(deps, catalog, extras),
     domainConfigs: new DomainConfigs(deps, projects),
     federation,
   }

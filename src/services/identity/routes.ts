@@ -19,6 +19,7 @@ import * as catalog from './handlers/catalog.js'
 import { params } from './handlers/common.js'
 import * as credentials from './handlers/credentials.js'
 import type { Handler, IdentityDeps } from './handlers/deps.js'
+import * as endpointPolicy from './handlers/endpoint-policy.js'
 import * as extras from './handlers/extras.js'
 import * as federation from './handlers/federation.js'
 import * as limits from './handlers/limits.js'
@@ -574,6 +575,35 @@ const FEDERATION: IdentityRoute[] = [
   route('GET', '/v3/OS-FEDERATION/domains', policies.GET_AUTH_DOMAINS, authScopes.getAuthDomains),
 ]
 
+const EP = '/v3/policies/:id/OS-ENDPOINT-POLICY'
+
+/** OS-ENDPOINT-POLICY. */
+const ENDPOINT_POLICY: IdentityRoute[] = [
+  route(
+    'GET',
+    `${EP}/endpoints`,
+    'identity:list_endpoints_for_policy',
+    endpointPolicy.listEndpointsForPolicy,
+  ),
+  ...(
+    [
+      ['endpoint', `${EP}/endpoints/:endpoint`],
+      ['service', `${EP}/services/:service`],
+      ['region_and_service', `${EP}/services/:service/regions/:region`],
+    ] as const
+  ).flatMap(([what, path]) => [
+    route('PUT', path, `identity:create_policy_association_for_${what}`, endpointPolicy.associate),
+    route('GET', path, `identity:check_policy_association_for_${what}`, endpointPolicy.checkAssociation),
+    route('DELETE', path, `identity:delete_policy_association_for_${what}`, endpointPolicy.dissociate),
+  ]),
+  route(
+    'GET',
+    '/v3/endpoints/:id/OS-ENDPOINT-POLICY/policy',
+    'identity:get_policy_for_endpoint',
+    endpointPolicy.getPolicyForEndpoint,
+  ),
+]
+
 const RL = '/v3/registered_limits'
 const L = '/v3/limits'
 
@@ -608,4 +638,5 @@ export const ROUTES: readonly IdentityRoute[] = [
   ...EXTRAS,
   ...LIMITS,
   ...FEDERATION,
+  ...ENDPOINT_POLICY,
 ]
