@@ -22,6 +22,7 @@ import { EndpointPolicies } from './domain/endpoint-policy.js'
 import { Extras } from './domain/extras.js'
 import { Federation } from './domain/federation.js'
 import { type LimitsQuery, UnifiedLimits } from './domain/limits.js'
+import { OAuth1 } from './domain/oauth1.js'
 import type { AuthnPorts, RevocationSink } from './domain/ports.js'
 import { Projects } from './domain/projects.js'
 import { createAuthnPorts } from './domain/resource-ports.js'
@@ -79,6 +80,7 @@ export interface IdentityDomain {
   domainConfigs: DomainConfigs
   federation: Federation
   endpointPolicies: EndpointPolicies
+  oauth1: OAuth1
 }
 
 export function createIdentityDomain(deps: ResourceDeps): IdentityDomain {
@@ -105,6 +107,7 @@ export function createIdentityDomain(deps: ResourceDeps): IdentityDomain {
     limits: new UnifiedLimits(deps, projects, catalog),
     extras,
     endpointPolicies: new EndpointPolicies(deps, catalog, extras),
+    oauth1: new OAuth1(deps, projects, roles, assignments),
     domainConfigs: new DomainConfigs(deps, projects),
     federation,
   }

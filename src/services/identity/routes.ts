@@ -19,10 +19,12 @@ import * as catalog from './handlers/catalog.js'
 import { params } from './handlers/common.js'
 import * as credentials from './handlers/credentials.js'
 import type { Handler, IdentityDeps } from './handlers/deps.js'
+import * as ec2Tokens from './handlers/ec2-tokens.js'
 import * as endpointPolicy from './handlers/endpoint-policy.js'
 import * as extras from './handlers/extras.js'
 import * as federation from './handlers/federation.js'
 import * as limits from './handlers/limits.js'
+import * as oauth1 from './handlers/oauth1.js'
 import * as projects from './handlers/projects.js'
 import * as roles from './handlers/roles.js'
 import { type GrantKind, grantHandlers, grantRule } from './handlers/roles.js'
@@ -604,6 +606,36 @@ const ENDPOINT_POLICY: IdentityRoute[] = [
   ),
 ]
 
+const OA = '/v3/users/:user/OS-OAUTH1/access_tokens'
+
+/** OS-OAUTH1's flow and access tokens (consumers are with the extras), EC2 and S3 token validation. */
+const DELEGATION: IdentityRoute[] = [
+  publicRoute('POST', '/v3/OS-OAUTH1/request_token', oauth1.createRequestToken),
+  publicRoute('POST', '/v3/OS-OAUTH1/access_token', oauth1.createAccessToken),
+  route(
+    'PUT',
+    '/v3/OS-OAUTH1/authorize/:id',
+    'identity:authorize_request_token',
+    oauth1.authorizeRequestToken,
+    {
+      body: fedSchemas.oauthAuthorize,
+    },
+  ),
+  route('GET', OA, 'identity:list_access_tokens', oauth1.listAccessTokens, { target: userInPath }),
+  route('GET', `${OA}/:id`, 'identity:get_access_token', oauth1.getAccessToken, { target: userInPath }),
+  route('DELETE', `${OA}/:id`, 'identity:delete_access_token', oauth1.deleteAccessToken, {
+    target: userInPath,
+  }),
+  route('GET', `${OA}/:id/roles`, 'identity:list_access_token_roles', oauth1.listAccessTokenRoles, {
+    target: userInPath,
+  }),
+  route('GET', `${OA}/:id/roles/:role`, 'identity:get_access_token_role', oauth1.getAccessTokenRole, {
+    target: userInPath,
+  }),
+  route('POST', '/v3/ec2tokens', 'identity:ec2tokens_validate', ec2Tokens.ec2Tokens),
+  route('POST', '/v3/s3tokens', 'identity:s3tokens_validate', ec2Tokens.s3Tokens),
+]
+
 const RL = '/v3/registered_limits'
 const L = '/v3/limits'
 
@@ -639,4 +671,5 @@ export const ROUTES: readonly IdentityRoute[] = [
   ...LIMITS,
   ...FEDERATION,
   ...ENDPOINT_POLICY,
+  ...DELEGATION,
 ]

@@ -233,6 +233,33 @@ export class Authenticator {
     })
   }
 
+  /**
+   * The token of an EC2 / S3 request whose signature was checked against the user's
+   * EC2 credential: scoped to the credential's project, methods ["ec2credential"], with
+   * the user's roles there (at most `onlyRoleIds`, when the credential came from an
+   * application credential or an OAuth1 access token). 401 when the user, the project
+   * or the roles are gone.
+   */
+  async issueEc2Token(
+    userId: string,
+    projectId: string,
+    onlyRoleIds?: readonly string[],
+  ): Promise<TokenModel> {
+    const user = await this.enabledUser({ id: userId })
+    const userDomain = await this.enabledDomain(user.domain_id)
+    const { project, domain } = await this.enabledProject({ id: projectId })
+    let roles = await this.opts.ports.effectiveRoles(user.id, { projectId: project.id })
+    if (onlyRoleIds) roles = roles.filter((r) => onlyRoleIds.includes(r.id))
+    if (roles.length === 0) throw new AuthenticationFailed('User not valid for project.')
+    return this.opts.tokens.issue({
+      sub: user.id,
+      methods: ['ec2credential'],
+      user: { name: user.name, domain: ref(userDomain), password_expires_at: user.password_expires_at },
+      project: { id: project.id, name: project.name, domain: ref(domain), is_domain: project.is_domain },
+      roles: named(roles),
+    })
+  }
+
   /** Runs each method; they must all name the same user. */
   private async prove(auth: AuthRequest, methods: string[], env: AuthEnvironment): Promise<Proven> {
     let proven: Proven | undefined

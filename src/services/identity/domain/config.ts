@@ -121,6 +121,13 @@ export const identityResourcesConfig = defineSections({
       help: "The asserted attribute naming the identity provider's remote id, when a protocol names none; unset: not checked.",
     }),
   },
+  credential: {
+    auth_ttl: opt.int({
+      default: 15,
+      min: 0,
+      help: 'Minutes a request signed with an EC2 credential (its Timestamp or X-Amz-Date) is accepted by /v3/ec2tokens and /v3/s3tokens.',
+    }),
+  },
   oauth1: {
     request_token_duration: opt.int({
       default: 28800,

@@ -161,5 +161,6 @@ export function identityOf(model: TokenModel): AuthenticatedIdentity {
   if (c.application_credential?.access_rules?.length)
     identity.access_rules = c.application_credential.access_rules
   if (c.trust) identity.trust_id = c.trust.id
+  if (c.oauth1) identity.oauth_access_token_id = c.oauth1.access_token_id
   return identity
 }

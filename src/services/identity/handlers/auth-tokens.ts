@@ -10,6 +10,7 @@ import { renderToken, type TokenModel } from '../domain/tokens-model.js'
 import * as policies from '../policies/auth.js'
 import type { AuthDeps, Handler } from './deps.js'
 import { assertionOf } from './federation.js'
+import { signedRequest } from './oauth1.js'
 
 type Query = Record<string, string | string[] | undefined>
 
@@ -37,8 +38,10 @@ function subjectTarget(token: TokenModel) {
 
 /** POST /v3/auth/tokens */
 export const issueToken: Handler = async (req, reply, d) => {
+  const signed = signedRequest(req)
   const token = await d.auth.authenticator.authenticate((req.body as { auth: AuthRequest }).auth, {
     assertion: assertionOf(req, d.config),
+    ...(signed ? { oauth1: () => d.oauth1.authenticate(signed) } : {}),
   })
   reply.code(201).header('x-subject-token', token.id)
   return body(d.auth, token, req)

@@ -201,6 +201,9 @@ export const resourcePolicies: RuleDefault[] = rules({
   list_access_token_roles: ADMIN,
   delete_access_token: ADMIN,
 
+  ec2tokens_validate: 'rule:service_or_admin',
+  s3tokens_validate: 'rule:service_or_admin',
+
   create_policy_association_for_endpoint: ADMIN,
   check_policy_association_for_endpoint: ADMIN_OR_READER,
   delete_policy_association_for_endpoint: ADMIN,
