@@ -222,8 +222,9 @@ export function assertionOf(
   req: FastifyRequest,
   config: IdentityResourcesConfig,
 ): AssertedAttributes | undefined {
-  const fed = config.federation
-  if (!fed.trusted_proxy_addresses.includes(peerAddress(req))) return undefined
+  // NOTE: an auth half run without the resource half's configuration trusts no proxy.
+  const fed = config?.federation
+  if (!fed?.trusted_proxy_addresses.includes(peerAddress(req))) return undefined
   const prefix = fed.assertion_header_prefix.toLowerCase()
   const out: AssertedAttributes = {}
   const raw = req.raw.rawHeaders
