@@ -260,6 +260,12 @@ export class Federation {
 
   // Protocols
 
+  /** A protocol naming a missing mapping is a bad request (as upstream), not a 404. */
+  private async mappingMustExist(id: string): Promise<void> {
+    if (!(await this.repos.identity_mapping.get({ id })))
+      throw new ValidationFailed(`Invalid mapping id: ${id}`)
+  }
+
   async getProtocol(idpId: string, id: string): Promise<Protocol> {
     await this.getIdp(idpId)
     const r = await this.repos.identity_federation_protocol.get({ idp_id: idpId, id })
@@ -282,7 +288,7 @@ export class Federation {
     input: { mapping_id: string; remote_id_attribute?: string | null },
   ): Promise<Protocol> {
     await this.getIdp(idpId)
-    await this.getMapping(input.mapping_id)
+    await this.mappingMustExist(input.mapping_id)
     try {
       await this.repos.identity_federation_protocol.insert({
         id,
@@ -304,7 +310,7 @@ export class Federation {
     patch: { mapping_id?: string; remote_id_attribute?: string | null },
   ): Promise<Protocol> {
     await this.getProtocol(idpId, id)
-    if (patch.mapping_id !== undefined) await this.getMapping(patch.mapping_id)
+    if (patch.mapping_id !== undefined) await this.mappingMustExist(patch.mapping_id)
     await this.repos.identity_federation_protocol.update({ idp_id: idpId, id }, patch)
     return this.getProtocol(idpId, id)
   }

@@ -75,6 +75,7 @@ export function claimToMs(seconds: number): number {
 export function renderToken(
   model: TokenModel,
   catalog: CatalogService[] | undefined,
+  serviceProviders: readonly { id: string; auth_url: string; sp_url: string }[] = [],
 ): { token: Record<string, unknown> } {
   const c = model.claims
   const token: Record<string, unknown> = {
@@ -124,6 +125,7 @@ export function renderToken(
   if (catalog && scopeOfClaims(c) !== 'unscoped') token.catalog = catalog
   if (c.application_credential) token.application_credential = { ...c.application_credential }
   if (c.oauth1) token['OS-OAUTH1'] = { ...c.oauth1 }
+  if (serviceProviders.length) token.service_providers = serviceProviders
   return { token }
 }
 

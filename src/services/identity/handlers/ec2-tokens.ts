@@ -4,7 +4,7 @@
  * a token of the credential's user on its project.
  */
 import { authenticateSignedRequest } from '../domain/ec2-tokens.js'
-import { renderToken } from '../domain/tokens-model.js'
+import { tokenBody } from './auth-tokens.js'
 import type { Handler, IdentityDeps } from './deps.js'
 
 const deps = (d: IdentityDeps) => ({
@@ -19,12 +19,12 @@ const deps = (d: IdentityDeps) => ({
 export const ec2Tokens: Handler = async (req, reply, d) => {
   const token = await authenticateSignedRequest(deps(d), 'ec2', req.body)
   reply.code(200).header('x-subject-token', token.id)
-  return renderToken(token, await d.auth.ports.catalog(token.claims.project?.id))
+  return tokenBody(d, token, req)
 }
 
 /** POST /v3/s3tokens: 200 with the token body. */
 export const s3Tokens: Handler = async (req, reply, d) => {
   const token = await authenticateSignedRequest(deps(d), 's3', req.body)
   reply.code(200)
-  return renderToken(token, await d.auth.ports.catalog(token.claims.project?.id))
+  return tokenBody(d, token, req)
 }

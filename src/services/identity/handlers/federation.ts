@@ -12,7 +12,7 @@ import type { FastifyRequest } from 'fastify'
 import type { AssertedAttributes } from '../domain/auth-federation.js'
 import type { IdentityResourcesConfig } from '../domain/config.js'
 import type { IdentityProvider, Mapping, Protocol, ServiceProvider } from '../domain/federation.js'
-import { renderToken } from '../domain/tokens-model.js'
+import { tokenBody } from './auth-tokens.js'
 import { bodyOf, collection, noContent, params, qb, qs, query, selfLink } from './common.js'
 import type { Handler } from './deps.js'
 
@@ -245,5 +245,5 @@ export const federatedAuth: Handler = async (req, reply, d) => {
     { assertion: assertionOf(req, d.config) },
   )
   reply.code(201).header('x-subject-token', token.id)
-  return renderToken(token, undefined)
+  return tokenBody(d, token, req)
 }

@@ -5,6 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify'
 import { headerValue } from '../../../kernel/http/index.js'
+import { wireTime } from '../domain/common.js'
 import type { AccessToken, IssuedToken, SignedOAuthRequest } from '../domain/oauth1.js'
 import { parseOAuthHeader } from '../domain/oauth1-signature.js'
 import { ActionForbidden, AuthenticationFailed } from '../errors.js'
@@ -22,7 +23,7 @@ export function signedRequest(req: FastifyRequest): SignedOAuthRequest | undefin
 
 function formReply(t: IssuedToken): string {
   const body = `oauth_token=${t.id}&oauth_token_secret=${t.secret}`
-  return t.expires_at ? `${body}&oauth_expires_at=${t.expires_at.replace(/Z$/, '000Z')}` : body
+  return t.expires_at ? `${body}&oauth_expires_at=${wireTime(t.expires_at)}` : body
 }
 
 const accessTokenView = (req: FastifyRequest, t: AccessToken) => ({
@@ -30,7 +31,7 @@ const accessTokenView = (req: FastifyRequest, t: AccessToken) => ({
   consumer_id: t.consumer_id,
   project_id: t.project_id,
   authorizing_user_id: t.authorizing_user_id,
-  expires_at: t.expires_at,
+  expires_at: wireTime(t.expires_at),
   links: {
     ...selfLink(req, `users/${t.authorizing_user_id}/OS-OAUTH1/access_tokens/${t.id}`),
     roles: `${v3Base(req)}/users/${t.authorizing_user_id}/OS-OAUTH1/access_tokens/${t.id}/roles`,

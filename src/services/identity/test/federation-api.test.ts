@@ -98,7 +98,8 @@ describe('identity providers, protocols, mappings, service providers', () => {
     const noMapping = await h.call('PUT', `${F}/identity_providers/idp-a/protocols/saml2`, {
       protocol: { mapping_id: 'nope' },
     })
-    assert.equal(noMapping.status, 404)
+    assert.equal(noMapping.status, 400)
+    assert.match(noMapping.json.error.message, /Invalid mapping id: nope/)
     const p = await h.call('PUT', `${F}/identity_providers/idp-a/protocols/saml2`, {
       protocol: { mapping_id: 'm-1' },
     })
@@ -123,6 +124,22 @@ describe('identity providers, protocols, mappings, service providers', () => {
     assert.equal(missing.status, 400)
     const up = await h.call('PATCH', `${F}/service_providers/sp-1`, { service_provider: { enabled: true } })
     assert.equal(up.json.service_provider.enabled, true)
+    // Enabled service providers are listed in every token body (K2K), as upstream.
+    const tok = await h.app.inject({
+      method: 'POST',
+      url: '/identity/v3/auth/tokens',
+      payload: {
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: 'demo', domain: { id: 'default' }, password: 'secret-demo' } },
+          },
+        },
+      },
+    })
+    assert.deepEqual(JSON.parse(tok.body).token.service_providers, [
+      { id: 'sp-1', auth_url: 'https://sp/v3/auth', sp_url: 'https://sp/Shibboleth.sso/SAML2/ECP' },
+    ])
     assert.equal((await h.call('DELETE', `${F}/service_providers/sp-1`)).status, 204)
   })
 })

@@ -95,7 +95,8 @@ describe('OS-OAUTH1 delegation', () => {
     assert.equal(rt.statusCode, 201, rt.body)
     assert.match(String(rt.headers['content-type']), /application\/x-www-form-urlencoded/)
     const request = form(rt.body)
-    assert.ok(request.oauth_token && request.oauth_token_secret && request.oauth_expires_at)
+    assert.ok(request.oauth_token && request.oauth_token_secret)
+    assert.match(request.oauth_expires_at!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/)
 
     // Authorize: the demo user holds member on demo; not admin.
     const member = await h.call(
@@ -195,6 +196,7 @@ describe('OS-OAUTH1 delegation', () => {
       list.json.access_tokens.map((x: { id: string }) => x.id),
       [access.oauth_token],
     )
+    assert.equal(list.json.access_tokens[0].expires_at, access.oauth_expires_at)
     const roles = await h.call(
       'GET',
       `/v3/users/${adminId}/OS-OAUTH1/access_tokens/${access.oauth_token}/roles`,
