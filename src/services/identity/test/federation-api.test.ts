@@ -161,6 +161,11 @@ describe('federated login', () => {
       (await h.call('PUT', `/v3/projects/${groupProject}/groups/${g.json.group.id}/roles/${member}`)).status,
       204,
     )
+    const reader = (await h.call('GET', '/v3/roles?name=reader')).json.roles[0].id
+    assert.equal(
+      (await h.call('PUT', `/v3/domains/default/groups/${g.json.group.id}/roles/${reader}`)).status,
+      204,
+    )
     const rules = [
       {
         remote: [{ type: 'REMOTE_USER' }, { type: 'Groups', whitelist: ['dev'] }],
@@ -202,6 +207,12 @@ describe('federated login', () => {
     assert.deepEqual(names, ['corp-dev-project', 'staff-alice'])
     const fedProjects = await h.call('GET', `${F}/projects`, undefined, r.token)
     assert.equal(fedProjects.json.projects.length, 2)
+    const domains = await h.call('GET', '/v3/auth/domains', undefined, r.token)
+    assert.equal(domains.status, 200)
+    assert.deepEqual(
+      domains.json.domains.map((x: { id: string }) => x.id),
+      ['default'],
+    )
 
     const rescope = await h.app.inject({
       method: 'POST',
