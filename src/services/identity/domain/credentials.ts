@@ -192,7 +192,7 @@ export class Credentials {
     access: string,
   ): Promise<(Ec2Credential & { app_cred_id: string | null; access_token_id: string | null }) | undefined> {
     const r = await this.repos.identity_credential.get({ id: sha256(access) })
-    if (!r || r.type !== 'ec2') return undefined
+    if (r?.type !== 'ec2') return undefined
     const c = toCredential(r)
     const b = parseJson<Record<string, unknown>>(c.blob, {})
     return {
