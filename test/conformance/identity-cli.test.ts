@@ -3,6 +3,8 @@
  * cloud started with `cloudlet up`, as a user would drive it.
  */
 import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import {
   type CloudProcess,
@@ -446,5 +448,122 @@ describe('identity with the openstack CLI', () => {
     await openstackOk(admin, ['registered', 'limit', 'delete', regId])
     const after = await openstackJson<Row[]>(admin, ['registered', 'limit', 'list', '--service', 'glance'])
     assert.ok(!after.some((r) => r.ID === regId))
+  })
+})
+
+describe('a federated login, set up with the openstack CLI', () => {
+  let cloud: CloudProcess
+  let admin: NodeJS.ProcessEnv
+  before(async () => {
+    // The test's own requests come from 127.0.0.1: it plays the front proxy that
+    // authenticated the user and passes the asserted attributes as headers.
+    cloud = await startCloudProcess({ env: { OS_FEDERATION__TRUSTED_PROXY_ADDRESSES: '127.0.0.1' } })
+    admin = { ...cloud.env, OS_CLOUD: 'cloudlet-admin' }
+  })
+  after(async () => {
+    await cloud?.stop()
+  })
+
+  it('creates an identity provider, a mapping and a protocol; an assertion gets a token that rescopes', async () => {
+    const domain = await openstackJson<Row>(admin, ['domain', 'create', 'fed-domain'])
+    const idp = await openstackJson<Row>(admin, [
+      'identity',
+      'provider',
+      'create',
+      '--remote-id',
+      'https://idp.example.org',
+      '--domain',
+      'fed-domain',
+      '--enable',
+      'corp-idp',
+    ])
+    assert.equal(idp.domain_id, domain.id)
+    assert.equal(idp.enabled, true)
+    await openstackOk(admin, ['group', 'create', '--domain', 'fed-domain', 'engineers'])
+    await openstackOk(admin, ['project', 'create', '--domain', 'fed-domain', 'eng-project'])
+    await openstackOk(admin, [
+      'role',
+      'add',
+      '--group',
+      'engineers',
+      '--group-domain',
+      'fed-domain',
+      '--project',
+      'eng-project',
+      '--project-domain',
+      'fed-domain',
+      'member',
+    ])
+    const rules = [
+      {
+        local: [{ user: { name: '{0}' } }, { groups: '{1}', domain: { name: 'fed-domain' } }],
+        remote: [{ type: 'REMOTE_USER' }, { type: 'OIDC-groups', whitelist: ['engineers'] }],
+      },
+    ]
+    const rulesFile = join(cloud.dataDir, 'rules.json')
+    writeFileSync(rulesFile, JSON.stringify(rules))
+    const mapping = await openstackJson<Row>(admin, [
+      'mapping',
+      'create',
+      '--rules',
+      rulesFile,
+      'corp-mapping',
+    ])
+    assert.equal(mapping.id, 'corp-mapping')
+    const protocol = await openstackJson<Row>(admin, [
+      'federation',
+      'protocol',
+      'create',
+      '--identity-provider',
+      'corp-idp',
+      '--mapping',
+      'corp-mapping',
+      'openid',
+    ])
+    assert.equal(protocol.mapping, 'corp-mapping')
+
+    const auth = await fetch(
+      `${cloud.authUrl}/OS-FEDERATION/identity_providers/corp-idp/protocols/openid/auth`,
+      {
+        method: 'POST',
+        headers: {
+          'X-Federation-REMOTE_USER': 'dana',
+          'X-Federation-OIDC-groups': 'engineers;visitors',
+        },
+      },
+    )
+    const body = (await auth.json()) as { token: Row & { user: Row } }
+    assert.equal(auth.status, 201, JSON.stringify(body))
+    assert.deepEqual(body.token.methods, ['mapped'])
+    assert.equal(
+      (body.token.user['OS-FEDERATION'] as Row & { identity_provider: Row }).identity_provider.id,
+      'corp-idp',
+    )
+    const unscoped = auth.headers.get('x-subject-token')!
+
+    // The CLI with the unscoped token: the projects it may scope to, then a token rescoped to one.
+    const asFederated = {
+      ...cloud.env,
+      OS_AUTH_TYPE: 'v3token',
+      OS_TOKEN: unscoped,
+      OS_AUTH_URL: cloud.authUrl,
+    }
+    const projects = await fetch(`${cloud.authUrl}/auth/projects`, { headers: { 'x-auth-token': unscoped } })
+    const names = ((await projects.json()) as { projects: Row[] }).projects.map((p) => p.name)
+    assert.deepEqual(names, ['eng-project'])
+    const scoped = await openstackJson<Row>(
+      { ...asFederated, OS_PROJECT_NAME: 'eng-project', OS_PROJECT_DOMAIN_NAME: 'fed-domain' },
+      ['token', 'issue'],
+    )
+    const project = await openstackJson<Row>(admin, [
+      'project',
+      'show',
+      '--domain',
+      'fed-domain',
+      'eng-project',
+    ])
+    assert.equal(scoped.project_id, project.id)
+    const shadow = await openstackJson<Row[]>(admin, ['user', 'list', '--domain', 'fed-domain'])
+    assert.ok(shadow.some((u) => u.Name === 'dana' && u.ID === scoped.user_id))
   })
 })

@@ -115,6 +115,25 @@ export class LimitNotFound extends DomainError {
   }
 }
 
+/** OS-ENDPOINT-POLICY: the policy is not associated with the endpoint, service or region named. */
+export class PolicyAssociationNotFound extends DomainError {
+  constructor(options?: DomainErrorOptions) {
+    super('not_found', 'identity.policy_association.not_found', 'Could not find policy association.', options)
+  }
+}
+
+/** OS-ENDPOINT-POLICY: no association reaches the endpoint. */
+export class NoEndpointPolicy extends DomainError {
+  constructor(endpointId: string, options?: DomainErrorOptions) {
+    super(
+      'not_found',
+      'identity.endpoint_policy.not_found',
+      `No policy is associated with endpoint ${endpointId}.`,
+      options,
+    )
+  }
+}
+
 /** 409: a name or key is taken. */
 export class ResourceConflict extends DomainError {
   constructor(resource: string, detail: string, options?: DomainErrorOptions) {

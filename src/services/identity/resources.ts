@@ -18,8 +18,11 @@ import type { ResourceDeps } from './domain/common.js'
 import type { IdentityResourcesConfig } from './domain/config.js'
 import { Credentials } from './domain/credentials.js'
 import { DomainConfigs } from './domain/domain-configs.js'
+import { EndpointPolicies } from './domain/endpoint-policy.js'
 import { Extras } from './domain/extras.js'
+import { Federation } from './domain/federation.js'
 import { type LimitsQuery, UnifiedLimits } from './domain/limits.js'
+import { OAuth1 } from './domain/oauth1.js'
 import type { AuthnPorts, RevocationSink } from './domain/ports.js'
 import { Projects } from './domain/projects.js'
 import { createAuthnPorts } from './domain/resource-ports.js'
@@ -75,6 +78,9 @@ export interface IdentityDomain {
   limits: UnifiedLimits
   extras: Extras
   domainConfigs: DomainConfigs
+  federation: Federation
+  endpointPolicies: EndpointPolicies
+  oauth1: OAuth1
 }
 
 export function createIdentityDomain(deps: ResourceDeps): IdentityDomain {
@@ -86,6 +92,8 @@ export function createIdentityDomain(deps: ResourceDeps): IdentityDomain {
   const appCreds = new ApplicationCredentials(deps, users, roles, assignments, users.hasher)
   const credentials = new Credentials(deps, users, projects)
   const trusts = new Trusts(deps, users, roles, assignments, projects)
+  const federation = new Federation(deps, projects, users, roles, assignments)
+  const extras = new Extras(deps)
   return {
     config: deps.config,
     projects,
@@ -97,8 +105,11 @@ export function createIdentityDomain(deps: ResourceDeps): IdentityDomain {
     credentials,
     trusts,
     limits: new UnifiedLimits(deps, projects, catalog),
-    extras: new Extras(deps),
+    extras,
+    endpointPolicies: new EndpointPolicies(deps, catalog, extras),
+    oauth1: new OAuth1(deps, projects, roles, assignments),
     domainConfigs: new DomainConfigs(deps, projects),
+    federation,
   }
 }
 

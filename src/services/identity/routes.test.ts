@@ -16,7 +16,7 @@ describe('identity route table', () => {
   })
 
   it('has every route of Keystone v3 that identity answers', () => {
-    assert.equal(ROUTES.length, 183)
+    assert.equal(ROUTES.length, 228)
     const grants = ROUTES.filter((r) => r.path.includes('/:actor/roles'))
     assert.equal(
       grants.length,
@@ -31,16 +31,34 @@ describe('identity route table', () => {
       for (const rule of policiesOf(r)) assert.ok(declared.has(rule), `${r.method} ${r.path}: ${rule}`)
   })
 
-  it('leaves open only version discovery, token issue and the password change', () => {
+  it('leaves open only version discovery, token issue, the password change, federated login and the OAuth1 exchanges', () => {
     assert.deepEqual(
       ROUTES.filter((r) => r.public).map((r) => `${r.method} ${r.path}`),
-      ['GET /', 'GET /v3', 'POST /v3/auth/tokens', 'POST /v3/users/:id/password'],
+      [
+        'GET /',
+        'GET /v3',
+        'POST /v3/auth/tokens',
+        'POST /v3/users/:id/password',
+        'GET /v3/OS-FEDERATION/identity_providers/:idp/protocols/:protocol/auth',
+        'POST /v3/OS-FEDERATION/identity_providers/:idp/protocols/:protocol/auth',
+        'POST /v3/OS-OAUTH1/request_token',
+        'POST /v3/OS-OAUTH1/access_token',
+      ],
     )
   })
 
   it('has a body schema on every POST and PATCH, and on the PUTs that take a body', () => {
     // The handler checks these bodies, after the lookup upstream does first (404 before 400).
-    const checkedByHandler = ['PATCH /v3/domains/:id']
+    // Federated login and the OAuth1 exchanges take no body (headers carry what they read);
+    // EC2/S3 token bodies answer 401 for what they lack, as upstream.
+    const checkedByHandler = [
+      'PATCH /v3/domains/:id',
+      'POST /v3/OS-FEDERATION/identity_providers/:idp/protocols/:protocol/auth',
+      'POST /v3/OS-OAUTH1/request_token',
+      'POST /v3/OS-OAUTH1/access_token',
+      'POST /v3/ec2tokens',
+      'POST /v3/s3tokens',
+    ]
     for (const r of ROUTES) {
       if (
         (r.method === 'POST' || r.method === 'PATCH') &&
@@ -51,6 +69,15 @@ describe('identity route table', () => {
         assert.equal(r.body, undefined, `${r.method} ${r.path}`)
     }
     const puts = ROUTES.filter((r) => r.method === 'PUT' && r.body).map((r) => r.path)
-    assert.deepEqual(puts, ['/v3/projects/:id/tags', '/v3/regions/:id', '/v3/domains/:id/config'])
+    assert.deepEqual(puts, [
+      '/v3/projects/:id/tags',
+      '/v3/regions/:id',
+      '/v3/domains/:id/config',
+      '/v3/OS-FEDERATION/identity_providers/:idp',
+      '/v3/OS-FEDERATION/identity_providers/:idp/protocols/:protocol',
+      '/v3/OS-FEDERATION/mappings/:id',
+      '/v3/OS-FEDERATION/service_providers/:id',
+      '/v3/OS-OAUTH1/authorize/:id',
+    ])
   })
 })

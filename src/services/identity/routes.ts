@@ -19,8 +19,12 @@ import * as catalog from './handlers/catalog.js'
 import { params } from './handlers/common.js'
 import * as credentials from './handlers/credentials.js'
 import type { Handler, IdentityDeps } from './handlers/deps.js'
+import * as ec2Tokens from './handlers/ec2-tokens.js'
+import * as endpointPolicy from './handlers/endpoint-policy.js'
 import * as extras from './handlers/extras.js'
+import * as federation from './handlers/federation.js'
 import * as limits from './handlers/limits.js'
+import * as oauth1 from './handlers/oauth1.js'
 import * as projects from './handlers/projects.js'
 import * as roles from './handlers/roles.js'
 import { type GrantKind, grantHandlers, grantRule } from './handlers/roles.js'
@@ -30,6 +34,7 @@ import * as policies from './policies/auth.js'
 import { authRequest } from './schemas/auth.js'
 import * as catalogSchemas from './schemas/catalog.js'
 import * as credentialSchemas from './schemas/credentials.js'
+import * as fedSchemas from './schemas/federation.js'
 import * as limitSchemas from './schemas/limits.js'
 import * as projectSchemas from './schemas/projects.js'
 import * as roleSchemas from './schemas/roles.js'
@@ -518,6 +523,119 @@ const EXTRAS: IdentityRoute[] = [
   route('DELETE', `${DC}/:group/:option`, 'identity:delete_domain_config', extras.deleteDomainConfigOption),
 ]
 
+const IDP = '/v3/OS-FEDERATION/identity_providers/:idp'
+const MAP = '/v3/OS-FEDERATION/mappings'
+const SP = '/v3/OS-FEDERATION/service_providers'
+
+/** OS-FEDERATION. */
+const FEDERATION: IdentityRoute[] = [
+  route(
+    'GET',
+    '/v3/OS-FEDERATION/identity_providers',
+    'identity:list_identity_providers',
+    federation.listIdps,
+  ),
+  route('GET', IDP, 'identity:get_identity_provider', federation.getIdp),
+  route('PUT', IDP, 'identity:create_identity_provider', federation.createIdp, {
+    body: fedSchemas.idpCreate,
+  }),
+  route('PATCH', IDP, 'identity:update_identity_provider', federation.updateIdp, {
+    body: fedSchemas.idpUpdate,
+  }),
+  route('DELETE', IDP, 'identity:delete_identity_provider', federation.deleteIdp),
+  route('GET', `${IDP}/protocols`, 'identity:list_protocols', federation.listProtocols),
+  route('GET', `${IDP}/protocols/:protocol`, 'identity:get_protocol', federation.getProtocol),
+  route('PUT', `${IDP}/protocols/:protocol`, 'identity:create_protocol', federation.createProtocol, {
+    body: fedSchemas.protocolCreate,
+  }),
+  route('PATCH', `${IDP}/protocols/:protocol`, 'identity:update_protocol', federation.updateProtocol, {
+    body: fedSchemas.protocolUpdate,
+  }),
+  route('DELETE', `${IDP}/protocols/:protocol`, 'identity:delete_protocol', federation.deleteProtocol),
+  publicRoute('GET', `${IDP}/protocols/:protocol/auth`, federation.federatedAuth),
+  publicRoute('POST', `${IDP}/protocols/:protocol/auth`, federation.federatedAuth),
+  route('GET', MAP, 'identity:list_mappings', federation.listMappings),
+  route('GET', `${MAP}/:id`, 'identity:get_mapping', federation.getMapping),
+  route('PUT', `${MAP}/:id`, 'identity:create_mapping', federation.createMapping, {
+    body: fedSchemas.mappingBody,
+  }),
+  route('PATCH', `${MAP}/:id`, 'identity:update_mapping', federation.updateMapping, {
+    body: fedSchemas.mappingBody,
+  }),
+  route('DELETE', `${MAP}/:id`, 'identity:delete_mapping', federation.deleteMapping),
+  route('GET', SP, 'identity:list_service_providers', federation.listSps),
+  route('GET', `${SP}/:id`, 'identity:get_service_provider', federation.getSp),
+  route('PUT', `${SP}/:id`, 'identity:create_service_provider', federation.createSp, {
+    body: fedSchemas.spCreate,
+  }),
+  route('PATCH', `${SP}/:id`, 'identity:update_service_provider', federation.updateSp, {
+    body: fedSchemas.spUpdate,
+  }),
+  route('DELETE', `${SP}/:id`, 'identity:delete_service_provider', federation.deleteSp),
+  // The deprecated OS-FEDERATION twins of /v3/auth/projects and /v3/auth/domains.
+  route('GET', '/v3/OS-FEDERATION/projects', policies.GET_AUTH_PROJECTS, authScopes.getAuthProjects),
+  route('GET', '/v3/OS-FEDERATION/domains', policies.GET_AUTH_DOMAINS, authScopes.getAuthDomains),
+]
+
+const EP = '/v3/policies/:id/OS-ENDPOINT-POLICY'
+
+/** OS-ENDPOINT-POLICY. */
+const ENDPOINT_POLICY: IdentityRoute[] = [
+  route(
+    'GET',
+    `${EP}/endpoints`,
+    'identity:list_endpoints_for_policy',
+    endpointPolicy.listEndpointsForPolicy,
+  ),
+  ...(
+    [
+      ['endpoint', `${EP}/endpoints/:endpoint`],
+      ['service', `${EP}/services/:service`],
+      ['region_and_service', `${EP}/services/:service/regions/:region`],
+    ] as const
+  ).flatMap(([what, path]) => [
+    route('PUT', path, `identity:create_policy_association_for_${what}`, endpointPolicy.associate),
+    route('GET', path, `identity:check_policy_association_for_${what}`, endpointPolicy.checkAssociation),
+    route('DELETE', path, `identity:delete_policy_association_for_${what}`, endpointPolicy.dissociate),
+  ]),
+  route(
+    'GET',
+    '/v3/endpoints/:id/OS-ENDPOINT-POLICY/policy',
+    'identity:get_policy_for_endpoint',
+    endpointPolicy.getPolicyForEndpoint,
+  ),
+]
+
+const OA = '/v3/users/:user/OS-OAUTH1/access_tokens'
+
+/** OS-OAUTH1's flow and access tokens (consumers are with the extras), EC2 and S3 token validation. */
+const DELEGATION: IdentityRoute[] = [
+  publicRoute('POST', '/v3/OS-OAUTH1/request_token', oauth1.createRequestToken),
+  publicRoute('POST', '/v3/OS-OAUTH1/access_token', oauth1.createAccessToken),
+  route(
+    'PUT',
+    '/v3/OS-OAUTH1/authorize/:id',
+    'identity:authorize_request_token',
+    oauth1.authorizeRequestToken,
+    {
+      body: fedSchemas.oauthAuthorize,
+    },
+  ),
+  route('GET', OA, 'identity:list_access_tokens', oauth1.listAccessTokens, { target: userInPath }),
+  route('GET', `${OA}/:id`, 'identity:get_access_token', oauth1.getAccessToken, { target: userInPath }),
+  route('DELETE', `${OA}/:id`, 'identity:delete_access_token', oauth1.deleteAccessToken, {
+    target: userInPath,
+  }),
+  route('GET', `${OA}/:id/roles`, 'identity:list_access_token_roles', oauth1.listAccessTokenRoles, {
+    target: userInPath,
+  }),
+  route('GET', `${OA}/:id/roles/:role`, 'identity:get_access_token_role', oauth1.getAccessTokenRole, {
+    target: userInPath,
+  }),
+  route('POST', '/v3/ec2tokens', 'identity:ec2tokens_validate', ec2Tokens.ec2Tokens),
+  route('POST', '/v3/s3tokens', 'identity:s3tokens_validate', ec2Tokens.s3Tokens),
+]
+
 const RL = '/v3/registered_limits'
 const L = '/v3/limits'
 
@@ -551,4 +669,7 @@ export const ROUTES: readonly IdentityRoute[] = [
   ...CREDENTIALS,
   ...EXTRAS,
   ...LIMITS,
+  ...FEDERATION,
+  ...ENDPOINT_POLICY,
+  ...DELEGATION,
 ]

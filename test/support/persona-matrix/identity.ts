@@ -95,6 +95,13 @@ const OWNED: ReadonlySet<Kind> = new Set([
   'limit',
 ])
 
+/**
+ * Route families without fixtures here yet: OS-FEDERATION, OS-ENDPOINT-POLICY, the
+ * OS-OAUTH1 flow and access tokens, EC2/S3 token validation. Their cells are not called.
+ */
+const NOT_IN_MATRIX =
+  /OS-FEDERATION|OS-ENDPOINT-POLICY|OS-OAUTH1\/(request_token|access_token|authorize)|OS-OAUTH1\/access_tokens|\/v3\/(ec2|s3)tokens/
+
 interface Param {
   name: string
   kind: Kind
@@ -832,6 +839,7 @@ export function identityMatrix(
     allowList,
     setup,
     owners(route) {
+      if (NOT_IN_MATRIX.test(route.path)) return ['none']
       const name = `${route.method} ${route.path}`
       if (route.path.startsWith('/v3/auth/tokens')) return ['ours', 'other', 'far']
       if (route.path === '/v3/roles' || (route.path === '/v3/roles/:id' && !isGrant(route.path)))
@@ -844,6 +852,10 @@ export function identityMatrix(
       const p = persona as WorldPersona
       const name = `${route.method} ${route.path}`
       const denied = [403]
+      if (NOT_IN_MATRIX.test(route.path))
+        return {
+          skip: 'federation, endpoint policy, the OAuth1 flow and EC2/S3 tokens have no matrix fixtures yet (their own tests: src/services/identity/test/)',
+        }
 
       // The token API: the subject token is the caller's own, a colleague's or a far user's.
       if (route.path === '/v3/auth/tokens') {

@@ -13,6 +13,7 @@ import {
   NoAccessToScope,
   RescopeForbidden,
 } from '../errors.js'
+import { type AssertedAttributes, federationPortsOf } from './auth-federation.js'
 import { type TrustRecord, trustPortsOf } from './auth-trusts.js'
 import type {
   ApplicationCredentialRecord,
@@ -38,6 +39,8 @@ export interface AuthRequest {
     password?: { user: { id?: string; name?: string; password: string; domain?: DomainRef } }
     token?: { id: string }
     application_credential?: { id?: string; name?: string; secret: string; user?: NameOrId }
+    mapped?: { identity_provider?: string; protocol?: string }
+    oauth1?: Record<string, unknown>
   }
   scope?:
     | string
@@ -50,7 +53,28 @@ export interface AuthRequest {
       }
 }
 
-export const AUTH_METHODS = ['password', 'token', 'application_credential'] as const
+export const AUTH_METHODS = ['password', 'token', 'application_credential', 'mapped', 'oauth1'] as const
+
+/**
+ * What a request carries besides its body that some methods read: the attributes a
+ * trusted front proxy asserted (mapped), the OAuth1-signed request (oauth1).
+ */
+export interface AuthEnvironment {
+  /** Undefined when the request did not come through a trusted proxy. */
+  assertion?: AssertedAttributes
+  /** Resolves an OAuth1-signed request to its access token (the oauth1 method). */
+  oauth1?: () => Promise<OAuth1Grant>
+}
+
+/** What a verified OAuth1 access token delegates. */
+export interface OAuth1Grant {
+  accessTokenId: string
+  consumerId: string
+  userId: string
+  projectId: string
+  roleIds: string[]
+  expiresAtMs?: number
+}
 
 export interface AuthenticatorOptions {
   ports: AuthnPorts
@@ -68,6 +92,8 @@ interface Proven {
   appCred?: ApplicationCredentialRecord
   /** The scope a rescoped token had, for the allow_rescope_scoped_token rule. */
   rescopedFrom?: TokenModel
+  federation?: NonNullable<TokenModel['claims']['federation']>
+  oauth1?: OAuth1Grant
 }
 
 type Scope =
@@ -84,14 +110,14 @@ export class Authenticator {
     this.now = opts.now ?? Date.now
   }
 
-  async authenticate(auth: AuthRequest): Promise<TokenModel> {
+  async authenticate(auth: AuthRequest, env: AuthEnvironment = {}): Promise<TokenModel> {
     const methods = [...new Set(auth.identity.methods)]
     if (methods.length === 0) throw new AuthValidationError('methods', 'identity')
     for (const m of methods) {
       if (!(m in auth.identity)) throw new AuthValidationError(m, 'identity')
       if (!(AUTH_METHODS as readonly string[]).includes(m)) throw new AuthMethodNotSupported()
     }
-    const proven = await this.prove(auth, methods)
+    const proven = await this.prove(auth, methods, env)
     const scope = await this.settleScope(auth, proven)
     const roles = await this.rolesFor(proven, scope)
     const user = proven.user
@@ -102,6 +128,11 @@ export class Authenticator {
       user: { name: user.name, domain: ref(userDomain), password_expires_at: user.password_expires_at },
       ...(proven.expiresAtMs !== undefined ? { expiresAtMs: proven.expiresAtMs } : {}),
       ...(proven.parentAuditId ? { parentAuditId: proven.parentAuditId } : {}),
+      ...(proven.federation ? { federation: proven.federation } : {}),
+    }
+    if (proven.oauth1) {
+      draft.oauth1 = { access_token_id: proven.oauth1.accessTokenId, consumer_id: proven.oauth1.consumerId }
+      if (proven.oauth1.expiresAtMs !== undefined) draft.expiresAtMs = proven.oauth1.expiresAtMs
     }
     switch (scope.kind) {
       case 'project':
@@ -202,8 +233,35 @@ export class Authenticator {
     })
   }
 
+  /**
+   * The token of an EC2 / S3 request whose signature was checked against the user's
+   * EC2 credential: scoped to the credential's project, methods ["ec2credential"], with
+   * the user's roles there (at most `onlyRoleIds`, when the credential came from an
+   * application credential or an OAuth1 access token). 401 when the user, the project
+   * or the roles are gone.
+   */
+  async issueEc2Token(
+    userId: string,
+    projectId: string,
+    onlyRoleIds?: readonly string[],
+  ): Promise<TokenModel> {
+    const user = await this.enabledUser({ id: userId })
+    const userDomain = await this.enabledDomain(user.domain_id)
+    const { project, domain } = await this.enabledProject({ id: projectId })
+    let roles = await this.opts.ports.effectiveRoles(user.id, { projectId: project.id })
+    if (onlyRoleIds) roles = roles.filter((r) => onlyRoleIds.includes(r.id))
+    if (roles.length === 0) throw new AuthenticationFailed('User not valid for project.')
+    return this.opts.tokens.issue({
+      sub: user.id,
+      methods: ['ec2credential'],
+      user: { name: user.name, domain: ref(userDomain), password_expires_at: user.password_expires_at },
+      project: { id: project.id, name: project.name, domain: ref(domain), is_domain: project.is_domain },
+      roles: named(roles),
+    })
+  }
+
   /** Runs each method; they must all name the same user. */
-  private async prove(auth: AuthRequest, methods: string[]): Promise<Proven> {
+  private async prove(auth: AuthRequest, methods: string[], env: AuthEnvironment): Promise<Proven> {
     let proven: Proven | undefined
     const same = (p: Proven) => {
       if (proven && proven.user.id !== p.user.id)
@@ -213,6 +271,8 @@ export class Authenticator {
     for (const method of methods) {
       if (method === 'password') same(await this.password(auth.identity.password!))
       else if (method === 'token') same(await this.token(auth.identity.token!))
+      else if (method === 'mapped') same(await this.mapped(auth.identity.mapped!, env))
+      else if (method === 'oauth1') same(await this.oauth1(env))
       else same(await this.applicationCredential(auth.identity.application_credential!, auth.scope))
     }
     // NOTE: a rescoped token lists the original methods too; keep each once, in order.
@@ -242,6 +302,12 @@ export class Authenticator {
     if (c.application_credential)
       throw new RescopeForbidden('Cannot rescope a token created with an application credential.')
     if (c.trust) throw new RescopeForbidden('Cannot rescope a trust-scoped token.')
+    if (c.oauth1) throw new RescopeForbidden('Cannot rescope a token created with an OAuth1 access token.')
+    if (c.federation) {
+      const federation = federationPortsOf(this.opts.ports)
+      if (!federation) throw new AuthMethodNotSupported()
+      await federation.assertIdpEnabled(c.federation.identity_provider)
+    }
     const user = await this.enabledUser({ id: c.sub })
     return {
       user,
@@ -249,7 +315,36 @@ export class Authenticator {
       expiresAtMs: original.expiresAtMs,
       parentAuditId: c.audit_ids[1] ?? c.audit_ids[0],
       rescopedFrom: original,
+      ...(c.federation ? { federation: c.federation } : {}),
     }
+  }
+
+  /** Asserted attributes through the protocol's mapping (OS-FEDERATION). */
+  private async mapped(
+    data: NonNullable<AuthRequest['identity']['mapped']>,
+    env: AuthEnvironment,
+  ): Promise<Proven> {
+    const federation = federationPortsOf(this.opts.ports)
+    if (!federation) throw new AuthMethodNotSupported()
+    if (!data.identity_provider) throw new AuthValidationError('identity_provider', 'mapped')
+    if (!data.protocol) throw new AuthValidationError('protocol', 'mapped')
+    // NOTE: without a trusted proxy nothing was asserted: the mapping cannot apply.
+    if (!env.assertion) throw new AuthenticationFailed()
+    const who = await federation.federatedLogin(data.identity_provider, data.protocol, env.assertion)
+    const user = await this.enabledUser({ id: who.userId })
+    return {
+      user,
+      methods: ['mapped'],
+      federation: { identity_provider: who.identityProvider, protocol: who.protocol, groups: who.groupIds },
+    }
+  }
+
+  /** An OAuth1 access token, verified by the caller's resolver: scoped to its project and roles. */
+  private async oauth1(env: AuthEnvironment): Promise<Proven> {
+    if (!env.oauth1) throw new AuthMethodNotSupported()
+    const grant = await env.oauth1()
+    const user = await this.enabledUser({ id: grant.userId })
+    return { user, methods: ['oauth1'], oauth1: grant }
   }
 
   private async applicationCredential(
@@ -273,6 +368,10 @@ export class Authenticator {
   }
 
   private async settleScope(auth: AuthRequest, proven: Proven): Promise<Scope> {
+    if (proven.oauth1) {
+      const { project, domain } = await this.enabledProject({ id: proven.oauth1.projectId })
+      return { kind: 'project', project, domain }
+    }
     if (proven.appCred) {
       const { project, domain } = await this.enabledProject({ id: proven.appCred.project_id })
       return { kind: 'project', project, domain }
@@ -373,6 +472,12 @@ export class Authenticator {
           // NOTE: an application credential carries at most the roles its user still holds.
           const held = new Set(roles.map((r) => r.id))
           roles = proven.appCred.roles.filter((r) => held.has(r.id))
+        }
+        if (proven.oauth1) {
+          // NOTE: as an application credential, an access token delegates the roles it names
+          // that the authorizing user still holds.
+          const delegated = new Set(proven.oauth1.roleIds)
+          roles = roles.filter((r) => delegated.has(r.id))
         }
         if (roles.length === 0)
           throw new NoAccessToScope(`User ${uid} has no access to project ${scope.project.id}`)

@@ -144,6 +144,7 @@ export class Catalog {
     }
     await this.repos.transaction(async (tx) => {
       await tx.identity_endpoint.update({ region_id: id }, { region_id: null })
+      await tx.identity_policy_association.delete({ region_id: id })
       await tx.identity_region.delete({ id })
     })
   }
@@ -194,6 +195,8 @@ export class Catalog {
     await this.repos.transaction(async (tx) => {
       const eps = (await tx.identity_endpoint.list({ service_id: id })).map((e) => e.id)
       await tx.identity_project_endpoint.delete({ endpoint_id: eps })
+      await tx.identity_policy_association.delete({ endpoint_id: eps })
+      await tx.identity_policy_association.delete({ service_id: id })
       await tx.identity_endpoint.delete({ service_id: id })
       await tx.identity_service.delete({ id })
     })
@@ -283,6 +286,7 @@ export class Catalog {
     await this.getEndpoint(id)
     await this.repos.transaction(async (tx) => {
       await tx.identity_project_endpoint.delete({ endpoint_id: id })
+      await tx.identity_policy_association.delete({ endpoint_id: id })
       await tx.identity_endpoint.delete({ id })
     })
   }

@@ -108,6 +108,44 @@ export const identityResourcesConfig = defineSections({
   },
   catalog: { list_limit: listLimitOpt('regions, services or endpoints') },
   policy: { list_limit: listLimitOpt('policies') },
+  federation: {
+    trusted_proxy_addresses: opt.list({
+      default: [],
+      help: 'Peer addresses (the front proxy or OIDC/SAML middleware) whose requests may carry asserted attributes for federated authentication; empty: no federated login is accepted.',
+    }),
+    assertion_header_prefix: opt.str({
+      default: 'X-Federation-',
+      help: "Request headers named <prefix><attribute> carry the asserted attribute <attribute> (case kept), as Keystone receives them from the web server's environment (REMOTE_USER, OIDC-..., Shib-...); several values are separated by ';'.",
+    }),
+    remote_id_attribute: opt.str({
+      help: "The asserted attribute naming the identity provider's remote id, when a protocol names none; unset: not checked.",
+    }),
+  },
+  credential: {
+    auth_ttl: opt.int({
+      default: 15,
+      min: 0,
+      help: 'Minutes a request signed with an EC2 credential (its Timestamp or X-Amz-Date) is accepted by /v3/ec2tokens and /v3/s3tokens.',
+    }),
+  },
+  oauth1: {
+    request_token_duration: opt.int({
+      default: 28800,
+      min: 0,
+      help: 'Seconds an OAuth1 request token stays valid (0: forever).',
+    }),
+    access_token_duration: opt.int({
+      default: 86400,
+      min: 0,
+      help: 'Seconds an OAuth1 access token stays valid (0: forever).',
+    }),
+  },
+  saml: {
+    relay_state_prefix: opt.str({
+      default: 'ss:mem:',
+      help: 'Default relay_state_prefix of new service providers.',
+    }),
+  },
   endpoint_filter: {
     return_all_endpoints_if_no_filter: opt.bool({
       default: true,

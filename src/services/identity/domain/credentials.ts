@@ -187,6 +187,21 @@ export class Credentials {
     return this.toEc2(toCredential(r))
   }
 
+  /** The stored EC2 credential of an access key, with what scopes it; undefined when there is none. */
+  async findEc2ByAccess(
+    access: string,
+  ): Promise<(Ec2Credential & { app_cred_id: string | null; access_token_id: string | null }) | undefined> {
+    const r = await this.repos.identity_credential.get({ id: sha256(access) })
+    if (r?.type !== 'ec2') return undefined
+    const c = toCredential(r)
+    const b = parseJson<Record<string, unknown>>(c.blob, {})
+    return {
+      ...this.toEc2(c),
+      app_cred_id: (b.app_cred_id as string | null | undefined) ?? null,
+      access_token_id: (b.access_token_id as string | null | undefined) ?? null,
+    }
+  }
+
   async deleteEc2(userId: string, access: string): Promise<void> {
     await this.getEc2(userId, access)
     await this.repos.identity_credential.delete({ id: sha256(access) })

@@ -78,7 +78,10 @@ export class Extras {
 
   async deletePolicy(id: string): Promise<void> {
     await this.getPolicy(id)
-    await this.repos.identity_policy.delete({ id })
+    await this.repos.transaction(async (tx) => {
+      await tx.identity_policy_association.delete({ policy_id: id })
+      await tx.identity_policy.delete({ id })
+    })
   }
 
   async getConsumer(id: string): Promise<Consumer> {

@@ -5,8 +5,10 @@
 import { ResourceNotFound } from '../errors.js'
 import type { ApplicationCredentials } from './application-credentials.js'
 import type { Assignments } from './assignments.js'
+import type { FederationPorts } from './auth-federation.js'
 import type { TrustPorts } from './auth-trusts.js'
 import type { Catalog } from './catalog.js'
+import type { Federation } from './federation.js'
 import type { AuthnPorts, DomainRecord, NameOrId, ProjectRecord, UserRecord } from './ports.js'
 import type { Project, Projects } from './projects.js'
 import type { Trusts } from './trusts.js'
@@ -40,8 +42,9 @@ export function createAuthnPorts(parts: {
   catalog: Catalog
   appCreds: ApplicationCredentials
   trusts: Trusts
-}): AuthnPorts & TrustPorts {
-  const { projects, users, assignments, catalog, appCreds, trusts } = parts
+  federation: Federation
+}): AuthnPorts & TrustPorts & FederationPorts {
+  const { projects, users, assignments, catalog, appCreds, trusts, federation } = parts
 
   const resolveDomain = async (ref: { id?: string; name?: string } | undefined) => {
     if (!ref) return undefined
@@ -113,6 +116,10 @@ export function createAuthnPorts(parts: {
       }
     },
     consumeTrustUse: (id) => trusts.consume(id),
+    federatedLogin: (idpId, protocolId, assertion) => federation.login(idpId, protocolId, assertion),
+    async assertIdpEnabled(idpId) {
+      await federation.assertIdpEnabled(idpId)
+    },
     checkApplicationCredentialSecret: (credential, secret) => appCreds.checkSecret(credential.id, secret),
     catalog: (projectId) => catalog.catalog(projectId),
     async projectsForUser(userId) {

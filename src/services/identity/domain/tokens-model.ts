@@ -35,6 +35,10 @@ export interface TokenClaims {
     access_rules?: { id?: string; service: string; path: string; method: string }[]
   }
   trust?: { id: string; trustor_user_id: string; trustee_user_id: string; impersonation: boolean }
+  /** A federated login's provider, protocol and the groups its mapping gave. */
+  federation?: { identity_provider: string; protocol: string; groups: string[] }
+  /** An OAuth1 access token's consumer and id (Keystone's OS-OAUTH1 token part). */
+  oauth1?: { access_token_id: string; consumer_id: string }
 }
 
 /** A validated token: its claims plus the string and its times in milliseconds. */
@@ -71,6 +75,7 @@ export function claimToMs(seconds: number): number {
 export function renderToken(
   model: TokenModel,
   catalog: CatalogService[] | undefined,
+  serviceProviders: readonly { id: string; auth_url: string; sp_url: string }[] = [],
 ): { token: Record<string, unknown> } {
   const c = model.claims
   const token: Record<string, unknown> = {
@@ -80,6 +85,15 @@ export function renderToken(
       id: c.sub,
       name: c.user.name,
       password_expires_at: c.user.password_expires_at,
+      ...(c.federation
+        ? {
+            'OS-FEDERATION': {
+              identity_provider: { id: c.federation.identity_provider },
+              protocol: { id: c.federation.protocol },
+              groups: c.federation.groups.map((id) => ({ id })),
+            },
+          }
+        : {}),
     },
     audit_ids: c.audit_ids,
     expires_at: keystoneTime(model.expiresAtMs),
@@ -110,6 +124,8 @@ export function renderToken(
   }
   if (catalog && scopeOfClaims(c) !== 'unscoped') token.catalog = catalog
   if (c.application_credential) token.application_credential = { ...c.application_credential }
+  if (c.oauth1) token['OS-OAUTH1'] = { ...c.oauth1 }
+  if (serviceProviders.length) token.service_providers = serviceProviders
   return { token }
 }
 
@@ -147,5 +163,6 @@ export function identityOf(model: TokenModel): AuthenticatedIdentity {
   if (c.application_credential?.access_rules?.length)
     identity.access_rules = c.application_credential.access_rules
   if (c.trust) identity.trust_id = c.trust.id
+  if (c.oauth1) identity.oauth_access_token_id = c.oauth1.access_token_id
   return identity
 }

@@ -8,7 +8,9 @@ import { headerValue } from '../../../kernel/http/index.js'
 import type { AuthRequest } from '../domain/auth.js'
 import { renderToken, type TokenModel } from '../domain/tokens-model.js'
 import * as policies from '../policies/auth.js'
-import type { AuthDeps, Handler } from './deps.js'
+import type { Handler, IdentityDeps } from './deps.js'
+import { assertionOf } from './federation.js'
+import { signedRequest } from './oauth1.js'
 
 type Query = Record<string, string | string[] | undefined>
 
@@ -21,13 +23,24 @@ function truthy(v: string | string[] | undefined): boolean {
   return s === '1' || s === 'true' || s === 'yes' || s === 'on' || s === 'y' || s === 't'
 }
 
-async function body(auth: AuthDeps, token: TokenModel, req: FastifyRequest) {
+/**
+ * A token's body as every token API renders it: the catalog when scoped (unless
+ * `nocatalog`), and the enabled service providers (K2K federation), as upstream.
+ */
+export async function tokenBody(d: IdentityDeps, token: TokenModel, req: FastifyRequest, catalog = true) {
   const scoped =
     token.claims.project !== undefined ||
     token.claims.domain !== undefined ||
     token.claims.system !== undefined
-  const catalog = scoped && wantsCatalog(req) ? await auth.ports.catalog(token.claims.project?.id) : undefined
-  return renderToken(token, catalog)
+  const cat =
+    scoped && catalog && wantsCatalog(req) ? await d.auth.ports.catalog(token.claims.project?.id) : undefined
+  // NOTE: the auth half alone (tests with fake ports) has no federation.
+  const sps = (await d.federation?.enabledSps()) ?? []
+  return renderToken(
+    token,
+    cat,
+    sps.map((sp) => ({ id: sp.id, auth_url: sp.auth_url, sp_url: sp.sp_url })),
+  )
 }
 
 function subjectTarget(token: TokenModel) {
@@ -36,9 +49,13 @@ function subjectTarget(token: TokenModel) {
 
 /** POST /v3/auth/tokens */
 export const issueToken: Handler = async (req, reply, d) => {
-  const token = await d.auth.authenticator.authenticate((req.body as { auth: AuthRequest }).auth)
+  const signed = signedRequest(req)
+  const token = await d.auth.authenticator.authenticate((req.body as { auth: AuthRequest }).auth, {
+    assertion: assertionOf(req, d.config),
+    ...(signed ? { oauth1: () => d.oauth1.authenticate(signed) } : {}),
+  })
   reply.code(201).header('x-subject-token', token.id)
-  return body(d.auth, token, req)
+  return tokenBody(d, token, req)
 }
 
 /** GET and HEAD /v3/auth/tokens */
@@ -50,7 +67,7 @@ export const validateToken: Handler = async (req, reply, d) => {
   req.ctx.can(head ? policies.CHECK_TOKEN : policies.VALIDATE_TOKEN, subjectTarget(subject))
   reply.code(200).header('x-subject-token', subject.id)
   if (head) return reply.send()
-  return body(d.auth, subject, req)
+  return tokenBody(d, subject, req)
 }
 
 /** DELETE /v3/auth/tokens */

@@ -23,7 +23,7 @@ const serviceView = (req: FastifyRequest, s: Service) => ({
   enabled: s.enabled,
   links: selfLink(req, `services/${s.id}`),
 })
-const endpointView = (req: FastifyRequest, e: Endpoint) => ({
+export const endpointView = (req: FastifyRequest, e: Endpoint) => ({
   ...e.extra,
   id: e.id,
   interface: e.interface,

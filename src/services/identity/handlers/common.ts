@@ -132,6 +132,12 @@ type ParamName =
   | 'implied'
   | 'access'
   | 'project'
+  | 'idp'
+  | 'protocol'
+  | 'endpoint'
+  | 'service'
+  | 'region'
+  | 'consumer'
 
 /** Path parameters; every route declares the ones its handler reads. */
 export function params(req: FastifyRequest): Record<ParamName, string> {

@@ -189,6 +189,33 @@ export const resourcePolicies: RuleDefault[] = rules({
   ...crud('policy', 'policies'),
   ...crud('consumer', 'consumers'),
 
+  ...crud('identity_provider', 'identity_providers'),
+  ...crud('protocol', 'protocols'),
+  ...crud('mapping', 'mappings'),
+  ...crud('service_provider', 'service_providers'),
+
+  authorize_request_token: ADMIN,
+  get_access_token: ADMIN,
+  get_access_token_role: ADMIN,
+  list_access_tokens: ADMIN,
+  list_access_token_roles: ADMIN,
+  delete_access_token: ADMIN,
+
+  ec2tokens_validate: 'rule:service_or_admin',
+  s3tokens_validate: 'rule:service_or_admin',
+
+  create_policy_association_for_endpoint: ADMIN,
+  check_policy_association_for_endpoint: ADMIN_OR_READER,
+  delete_policy_association_for_endpoint: ADMIN,
+  create_policy_association_for_service: ADMIN,
+  check_policy_association_for_service: ADMIN_OR_READER,
+  delete_policy_association_for_service: ADMIN,
+  create_policy_association_for_region_and_service: ADMIN,
+  check_policy_association_for_region_and_service: ADMIN_OR_READER,
+  delete_policy_association_for_region_and_service: ADMIN,
+  get_policy_for_endpoint: ADMIN_OR_READER,
+  list_endpoints_for_policy: ADMIN_OR_READER,
+
   create_trust: 'user_id:%(trust.trustor_user_id)s',
   list_trusts: ADMIN_OR_READER,
   list_trusts_for_trustor: `${ADMIN_OR_READER} or user_id:%(target.trust.trustor_user_id)s`,

@@ -251,6 +251,87 @@ export interface LimitTable {
   description: string | null
 }
 
+/** OS-FEDERATION: an identity provider; its users land in `domain_id`. */
+export interface IdpTable {
+  id: string
+  enabled: number
+  description: string | null
+  domain_id: string
+  authorization_ttl: number | null
+}
+
+export interface IdpRemoteIdTable {
+  remote_id: string
+  idp_id: string
+}
+
+export interface MappingTable {
+  id: string
+  /** JSON: the rules array. */
+  rules: string
+  schema_version: string
+}
+
+export interface FederationProtocolTable {
+  id: string
+  idp_id: string
+  mapping_id: string
+  remote_id_attribute: string | null
+}
+
+export interface ServiceProviderTable {
+  id: string
+  enabled: number
+  description: string | null
+  auth_url: string
+  sp_url: string
+  relay_state_prefix: string | null
+}
+
+/** The shadow user a federated identity maps to, and the groups its last login granted. */
+export interface FederatedUserTable {
+  user_id: string
+  idp_id: string
+  protocol_id: string
+  unique_id: string
+  display_name: string | null
+  /** JSON array of group ids. */
+  group_ids: string
+}
+
+export interface OAuthRequestTokenTable {
+  id: string
+  secret: string
+  consumer_id: string
+  requested_project_id: string
+  /** JSON array of role ids, set when authorized. */
+  role_ids: string | null
+  verifier: string | null
+  authorizing_user_id: string | null
+  expires_at: string | null
+}
+
+export interface OAuthAccessTokenTable {
+  id: string
+  secret: string
+  consumer_id: string
+  project_id: string
+  role_ids: string
+  authorizing_user_id: string
+  expires_at: string | null
+}
+
+/** OS-ENDPOINT-POLICY: a policy for an endpoint, a service, or a service in a region. */
+export interface PolicyAssociationTable {
+  id: string
+  policy_id: string
+  endpoint_id: string | null
+  service_id: string | null
+  region_id: string | null
+  /** endpoint_id|service_id|region_id: one policy per target. */
+  target_key: string
+}
+
 export interface IdentityDB {
   identity_project: ProjectTable
   identity_project_tag: ProjectTagTable
@@ -279,4 +360,13 @@ export interface IdentityDB {
   identity_domain_config: DomainConfigTable
   identity_registered_limit: RegisteredLimitTable
   identity_limit: LimitTable
+  identity_idp: IdpTable
+  identity_idp_remote_id: IdpRemoteIdTable
+  identity_mapping: MappingTable
+  identity_federation_protocol: FederationProtocolTable
+  identity_service_provider: ServiceProviderTable
+  identity_federated_user: FederatedUserTable
+  identity_oauth_request_token: OAuthRequestTokenTable
+  identity_oauth_access_token: OAuthAccessTokenTable
+  identity_policy_association: PolicyAssociationTable
 }

@@ -155,6 +155,15 @@ const TABLES: readonly TableName[] = [
   'identity_domain_config',
   'identity_registered_limit',
   'identity_limit',
+  'identity_idp',
+  'identity_idp_remote_id',
+  'identity_mapping',
+  'identity_federation_protocol',
+  'identity_service_provider',
+  'identity_federated_user',
+  'identity_oauth_request_token',
+  'identity_oauth_access_token',
+  'identity_policy_association',
 ]
 
 export function createRepos(db: Kysely<IdentityDB> | Transaction<IdentityDB>, inTx = false): Repos {

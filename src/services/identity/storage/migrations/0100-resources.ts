@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely'
 import type { NamedMigration } from '../../../../kernel/db/index.js'
 import { unifiedLimitsMigration0110 } from './0110-unified-limits.js'
+import { federationMigration0120 } from './0120-federation.js'
 
 const ID = 'varchar(64)'
 
@@ -328,4 +329,8 @@ export const resourcesMigration0100: NamedMigration = {
 }
 
 /** The resource half's migrations, in order. */
-export const resourceMigrations: NamedMigration[] = [resourcesMigration0100, unifiedLimitsMigration0110]
+export const resourceMigrations: NamedMigration[] = [
+  resourcesMigration0100,
+  unifiedLimitsMigration0110,
+  federationMigration0120,
+]
