@@ -10,6 +10,7 @@ import { ImageSource } from './clients/image.js'
 import type { VolumeConfig } from './config.js'
 import { Attachments } from './domain/attachments.js'
 import { Backups } from './domain/backups.js'
+import { Groups, GroupTypes } from './domain/groups.js'
 import { NO_VALID_BACKEND, UserMessages } from './domain/messages.js'
 import { QosSpecs } from './domain/qos.js'
 import { Quotas } from './domain/quotas.js'
@@ -25,6 +26,7 @@ import type { VolumeDeps } from './handlers/common.js'
 import { volumePlugin } from './plugin.js'
 import { VOLUME_SERVICE_RULES } from './policies/index.js'
 import { BackupRepo } from './storage/backup.repo.js'
+import { GroupRepo } from './storage/group.repo.js'
 import { MessageRepo } from './storage/message.repo.js'
 import { QosRepo } from './storage/qos.repo.js'
 import { QuotaRepo } from './storage/quota.repo.js'
@@ -121,6 +123,19 @@ export async function createVolumeService(
     ctx.tasks,
     ctx.logger,
   )
+  const groupRepo = new GroupRepo(ctx.db)
+  const groupTypes = new GroupTypes(groupRepo)
+  const groups = new Groups(
+    groupRepo,
+    groupTypes,
+    types,
+    volumes,
+    snapshots,
+    D.storage_availability_zone,
+    services.poolHost,
+    ctx.tasks,
+    ctx.logger,
+  )
   const recovered = await volumes.recover()
   const backupsRecovered = await backups.recover()
   if (backupsRecovered)
@@ -133,6 +148,8 @@ export async function createVolumeService(
   const deps: VolumeDeps = {
     images: new ImageSource(ctx.client('image')),
     backups,
+    groupTypes,
+    groups,
     config,
     prefix: VOLUME_PREFIX,
     volumes,

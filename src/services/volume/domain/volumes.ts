@@ -65,6 +65,8 @@ export interface CreateVolume {
   }
   /** The request's id, for the user message of a volume no backend takes. */
   requestId?: string
+  /** The group (3.13) the volume joins: its type must be one the group allows. */
+  group?: { id: string; volumeTypeIds: readonly string[] }
 }
 
 /** Statuses a volume may be deleted from (without force). */
@@ -177,6 +179,10 @@ export class Volumes {
       type = asked
     }
     type ??= await this.types.defaultFor(caller.projectId)
+    if (input.group && !input.group.volumeTypeIds.includes(type.id))
+      throw new InvalidInput(
+        `Invalid volume_type provided: ${type.id}; the group ${input.group.id} does not support it.`,
+      )
     const zone = input.availabilityZone ?? this.backend.zone
     let placedIn = zone
     if (zone !== this.backend.zone) {
@@ -218,6 +224,7 @@ export class Volumes {
       created_at: now,
       updated_at: null,
       launched_at: null,
+      group_id: input.group?.id ?? null,
     }
     const check = await this.quotas.checker(caller.projectId)
     const sizeGb = size

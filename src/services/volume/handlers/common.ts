@@ -10,6 +10,7 @@ import type { VolumeConfig } from '../config.js'
 import type { Attachments } from '../domain/attachments.js'
 import type { Backups } from '../domain/backups.js'
 import type { Caller } from '../domain/caller.js'
+import type { Groups, GroupTypes } from '../domain/groups.js'
 import type { UserMessages } from '../domain/messages.js'
 import type { QosSpecs } from '../domain/qos.js'
 import type { Quotas } from '../domain/quotas.js'
@@ -38,6 +39,8 @@ export interface VolumeDeps {
   /** The image service, for volumes created from an image. */
   images: ImageSource
   backups: Backups
+  groupTypes: GroupTypes
+  groups: Groups
 }
 
 export function callerOf(req: FastifyRequest): Caller {

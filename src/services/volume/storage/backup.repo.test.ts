@@ -39,6 +39,7 @@ function volume(id: string, typeId: string): VolumeRow {
     created_at: now(),
     updated_at: null,
     launched_at: null,
+    group_id: null,
   }
 }
 

@@ -30,6 +30,8 @@ export interface VolumeFilter {
   size?: number
   metadata?: Record<string, string>
   ids?: readonly string[]
+  /** Members of a generic volume group (3.10). */
+  groupId?: string
 }
 
 export interface SortKey {
@@ -152,6 +154,7 @@ export class VolumeRepo {
     if (f.availabilityZone !== undefined) out = out.where('availability_zone', '=', f.availabilityZone)
     if (f.size !== undefined) out = out.where('size', '=', f.size)
     if (f.ids !== undefined) out = out.where('id', 'in', f.ids.length ? [...f.ids] : [''])
+    if (f.groupId !== undefined) out = out.where('group_id', '=', f.groupId)
     for (const [key, value] of Object.entries(f.metadata ?? {})) {
       out = out.where((eb) =>
         eb.exists(
