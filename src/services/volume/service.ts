@@ -18,6 +18,7 @@ import { VolumeServices } from './domain/services.js'
 import { Snapshots } from './domain/snapshots.js'
 import { Transfers } from './domain/transfers.js'
 import { TypeEncryption, VolumeTypes } from './domain/types.js'
+import { VolumeUploads } from './domain/uploads.js'
 import { Volumes } from './domain/volumes.js'
 import { policyForbiddenMessage } from './errors.js'
 import { BackupDriver } from './files/backup-driver.js'
@@ -145,8 +146,10 @@ export async function createVolumeService(
   await services.register()
   ctx.tasks.every('service heartbeat', D.report_interval * 1000, () => services.heartbeat())
   ctx.tasks.every('expire user messages', 3600 * 1000, () => messages.expire())
+  const images = new ImageSource(ctx.client('image'))
   const deps: VolumeDeps = {
-    images: new ImageSource(ctx.client('image')),
+    images,
+    uploads: new VolumeUploads(volumeRepo, driver, images, ctx.tasks, ctx.logger),
     backups,
     groupTypes,
     groups,

@@ -510,13 +510,22 @@ export class Volumes {
   /**
    * After a restart: work that was in flight is finished or failed, as upstream's workers
    * cleanup does: creating → error, deleting → deleted, extending → error_extending,
-   * reverting → error; snapshots creating → error, deleting → deleted. Then files the
+   * reverting → error, uploading → what it was; snapshots creating → error, deleting → deleted. Then files the
    * database does not know (and unfinished copies) are removed.
    */
   async recover(): Promise<{ reset: string[]; removed: string[] }> {
     const reset: string[] = []
-    for (const v of await this.repo.inTransientStates(['creating', 'deleting', 'extending', 'reverting'])) {
-      if (v.status === 'deleting') {
+    for (const v of await this.repo.inTransientStates([
+      'creating',
+      'deleting',
+      'extending',
+      'reverting',
+      'uploading',
+    ])) {
+      if (v.status === 'uploading') {
+        // the upload's image stays queued; the volume's bytes were only read
+        await this.repo.update(v.id, { status: v.previous_status ?? 'available' })
+      } else if (v.status === 'deleting') {
         await this.driver.deleteVolume(v.id)
         for (const s of await this.snapshots.ofVolume(v.id)) {
           await this.driver.deleteSnapshot(s.id)

@@ -18,6 +18,7 @@ import type { VolumeServices } from '../domain/services.js'
 import type { Snapshots } from '../domain/snapshots.js'
 import type { Transfers } from '../domain/transfers.js'
 import type { TypeEncryption, VolumeTypes } from '../domain/types.js'
+import type { VolumeUploads } from '../domain/uploads.js'
 import type { Volumes } from '../domain/volumes.js'
 import { InvalidInput } from '../errors.js'
 import { VOLUME } from '../policies/index.js'
@@ -41,6 +42,7 @@ export interface VolumeDeps {
   backups: Backups
   groupTypes: GroupTypes
   groups: Groups
+  uploads: VolumeUploads
 }
 
 export function callerOf(req: FastifyRequest): Caller {

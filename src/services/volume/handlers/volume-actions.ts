@@ -4,13 +4,15 @@
  * os-force_delete, revert, os-reserve, os-unreserve, os-begin_detaching,
  * os-roll_detaching, os-attach, os-detach, os-force_detach, os-initialize_connection,
  * os-terminate_connection, os-set_image_metadata, os-unset_image_metadata,
- * os-show_image_metadata). Each checks its own rule against the volume's project.
+ * os-show_image_metadata, os-volume_upload_image, os-migrate_volume,
+ * os-migrate_volume_completion). Each checks its own rule against the volume's project.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidInput, VolumeBadRequest } from '../errors.js'
 import { VOLUME } from '../policies/index.js'
 import type { VolumeRecord } from '../storage/volume.repo.js'
 import { bodyOf, callerOf, params, parseBool, type VolumeDeps } from './common.js'
+import { cinderTime, typeManageView } from './views.js'
 
 type Action = (
   req: FastifyRequest,
@@ -228,6 +230,57 @@ const ACTIONS: Record<string, { rule: string; run: Action }> = {
       if (typeof arg.key !== 'string') throw new InvalidInput('Must specify key.')
       await deps.volumes.unsetImageMetadata(callerOf(req), vol.id, arg.key)
       return reply.code(200).send()
+    },
+  },
+  'os-volume_upload_image': {
+    rule: VOLUME.UPLOAD_IMAGE,
+    run: async (req, reply, deps, vol, arg) => {
+      const name = arg.image_name
+      if (typeof name !== 'string' || !name || name.length > 255)
+        throw new InvalidInput('image_name must be a string of 1 to 255 characters.')
+      const force = arg.force !== undefined && parseBool(arg.force, 'force')
+      const diskFormat = arg.disk_format === undefined ? 'raw' : String(arg.disk_format).toLowerCase()
+      const containerFormat = arg.container_format === undefined ? 'bare' : String(arg.container_format)
+      let visibility = 'private'
+      let isProtected = false
+      if (req.version.gte('3.1')) {
+        if (arg.visibility !== undefined) visibility = String(arg.visibility)
+        if (!['public', 'private', 'shared', 'community'].includes(visibility))
+          throw new InvalidInput(`Invalid visibility: ${visibility}`)
+        if (visibility === 'public') req.ctx.can(VOLUME.UPLOAD_PUBLIC, { project_id: vol.project_id })
+        if (arg.protected !== undefined) isProtected = parseBool(arg.protected, 'protected')
+      }
+      const token = req.headers['x-auth-token']
+      const imageId = await deps.uploads.upload(vol, {
+        imageName: name,
+        diskFormat,
+        containerFormat,
+        visibility,
+        protected: isProtected,
+        force,
+        requestId: req.id,
+        ...(typeof token === 'string' ? { userToken: token } : {}),
+      })
+      const after = (await deps.volumes.repo.get(vol.id)) ?? vol
+      const type = await deps.types.byId(vol.volume_type_id)
+      const out: Record<string, unknown> = {
+        id: vol.id,
+        updated_at: cinderTime(after.updated_at),
+        status: after.status,
+        display_description: vol.display_description,
+        size: vol.size,
+        volume_type: type ? typeManageView(type, false) : null,
+        image_id: imageId,
+        container_format: containerFormat,
+        disk_format: diskFormat,
+        image_name: name,
+      }
+      if (req.version.gte('3.1')) {
+        out.visibility = visibility
+        out.protected = isProtected
+      }
+      reply.code(202)
+      return { 'os-volume_upload_image': out }
     },
   },
   'os-show_image_metadata': {
