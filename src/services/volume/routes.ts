@@ -729,6 +729,13 @@ const RESOURCES: readonly R[] = [
   },
   { method: 'GET', path: '/os-hosts', policy: ADMIN.HOSTS, target: own, handler: services.listHosts },
   {
+    method: 'POST',
+    path: '/cloudlet-volume/update-host',
+    policy: ADMIN.UPDATE_HOST,
+    target: own,
+    handler: services.updateHost,
+  },
+  {
     method: 'GET',
     path: '/os-hosts/:host_name',
     policy: ADMIN.HOSTS,

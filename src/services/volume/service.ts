@@ -12,6 +12,7 @@ import { Attachments } from './domain/attachments.js'
 import { Backups } from './domain/backups.js'
 import { Groups, GroupTypes } from './domain/groups.js'
 import { NO_VALID_BACKEND, UserMessages } from './domain/messages.js'
+import { VolumeMoves } from './domain/moves.js'
 import { QosSpecs } from './domain/qos.js'
 import { Quotas } from './domain/quotas.js'
 import { VolumeServices } from './domain/services.js'
@@ -150,6 +151,7 @@ export async function createVolumeService(
   const deps: VolumeDeps = {
     images,
     uploads: new VolumeUploads(volumeRepo, driver, images, ctx.tasks, ctx.logger),
+    moves: new VolumeMoves(volumeRepo, snapshotRepo, serviceRepo, driver, ctx.tasks, ctx.logger),
     backups,
     groupTypes,
     groups,

@@ -510,7 +510,8 @@ export class Volumes {
   /**
    * After a restart: work that was in flight is finished or failed, as upstream's workers
    * cleanup does: creating → error, deleting → deleted, extending → error_extending,
-   * reverting → error, uploading → what it was; snapshots creating → error, deleting → deleted. Then files the
+   * reverting → error, uploading → what it was, a migration (maintenance, retyping) → what it
+   * was with migration_status error; snapshots creating → error, deleting → deleted. Then files the
    * database does not know (and unfinished copies) are removed.
    */
   async recover(): Promise<{ reset: string[]; removed: string[] }> {
@@ -521,8 +522,15 @@ export class Volumes {
       'extending',
       'reverting',
       'uploading',
+      'maintenance',
+      'retyping',
     ])) {
-      if (v.status === 'uploading') {
+      if (v.migration_status === 'migrating') {
+        // a migration's copy goes through `.part`: the volume's own file is intact
+        await this.repo.update(v.id, { status: v.previous_status ?? 'available', migration_status: 'error' })
+      } else if (v.status === 'maintenance' || v.status === 'retyping') {
+        continue
+      } else if (v.status === 'uploading') {
         // the upload's image stays queued; the volume's bytes were only read
         await this.repo.update(v.id, { status: v.previous_status ?? 'available' })
       } else if (v.status === 'deleting') {

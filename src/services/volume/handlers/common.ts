@@ -12,6 +12,7 @@ import type { Backups } from '../domain/backups.js'
 import type { Caller } from '../domain/caller.js'
 import type { Groups, GroupTypes } from '../domain/groups.js'
 import type { UserMessages } from '../domain/messages.js'
+import type { VolumeMoves } from '../domain/moves.js'
 import type { QosSpecs } from '../domain/qos.js'
 import type { Quotas } from '../domain/quotas.js'
 import type { VolumeServices } from '../domain/services.js'
@@ -43,6 +44,7 @@ export interface VolumeDeps {
   groupTypes: GroupTypes
   groups: Groups
   uploads: VolumeUploads
+  moves: VolumeMoves
 }
 
 export function callerOf(req: FastifyRequest): Caller {

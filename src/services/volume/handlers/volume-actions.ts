@@ -130,6 +130,7 @@ const ACTIONS: Record<string, { rule: string; run: Action }> = {
       if (policy !== 'never' && policy !== 'on-demand')
         throw new InvalidInput(`Invalid migration_policy: ${policy}`)
       await deps.volumes.retype(callerOf(req), vol.id, arg.new_type, policy)
+      if (policy === 'on-demand' && vol.status === 'available') await deps.moves.moveForRetype(vol)
       return accepted(reply)
     },
   },
@@ -281,6 +282,27 @@ const ACTIONS: Record<string, { rule: string; run: Action }> = {
       }
       reply.code(202)
       return { 'os-volume_upload_image': out }
+    },
+  },
+  'os-migrate_volume': {
+    rule: VOLUME.MIGRATE,
+    run: async (req, reply, deps, vol, arg) => {
+      const host = arg.host ?? (req.version.gte('3.16') ? arg.cluster : undefined)
+      if (typeof host !== 'string' || !host)
+        throw new InvalidInput('Must specify a host (or a cluster from 3.16).')
+      if (arg.force_host_copy !== undefined) parseBool(arg.force_host_copy, 'force_host_copy')
+      if (arg.lock_volume !== undefined) parseBool(arg.lock_volume, 'lock_volume')
+      await deps.moves.migrate(vol, host)
+      return accepted(reply)
+    },
+  },
+  'os-migrate_volume_completion': {
+    rule: VOLUME.MIGRATE_COMPLETE,
+    run: async (req, _reply, deps, vol, arg) => {
+      if (typeof arg.new_volume !== 'string') throw new InvalidInput('Must specify new_volume.')
+      const newVolume = await deps.volumes.get(callerOf(req), arg.new_volume)
+      const error = arg.error !== undefined && parseBool(arg.error, 'error')
+      return { save_volume_id: await deps.moves.complete(vol, newVolume, error) }
     },
   },
   'os-show_image_metadata': {

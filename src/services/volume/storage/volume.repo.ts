@@ -226,6 +226,39 @@ export class VolumeRepo {
     return Number(r.numUpdatedRows) > 0
   }
 
+  /**
+   * cinder-manage's update_host: volumes and groups on `from` (`host@backend`, any pool)
+   * move to `to`, keeping their pool; how many volumes moved.
+   */
+  async moveHost(from: string, to: string): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('volumes')
+        .select(['id', 'host'])
+        .where((eb) => eb.or([eb('host', '=', from), eb('host', 'like', `${from}#%`)]))
+        .execute()
+      const now = new Date().toISOString()
+      for (const r of rows)
+        await trx
+          .updateTable('volumes')
+          .set({ host: `${to}${r.host!.slice(from.length)}`, updated_at: now })
+          .where('id', '=', r.id)
+          .execute()
+      const groups = await trx
+        .selectFrom('volume_groups')
+        .select(['id', 'host'])
+        .where((eb) => eb.or([eb('host', '=', from), eb('host', 'like', `${from}#%`)]))
+        .execute()
+      for (const g of groups)
+        await trx
+          .updateTable('volume_groups')
+          .set({ host: `${to}${g.host!.slice(from.length)}`, updated_at: now })
+          .where('id', '=', g.id)
+          .execute()
+      return rows.length
+    })
+  }
+
   async delete(id: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       for (const t of [
