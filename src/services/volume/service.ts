@@ -98,6 +98,25 @@ export async function createVolumeService(
       zone: D.storage_availability_zone,
       allowZoneFallback: D.allow_availability_zone_fallback,
       capabilities: async () => (await services.pools())[0]!.capabilities,
+      volumeExtended: async (volumeId, serverIds) => {
+        await ctx
+          .client('compute')
+          .at('2.51')
+          .request(
+            {
+              method: 'POST',
+              path: '/v2.1/os-server-external-events',
+              body: {
+                events: serverIds.map((server_uuid) => ({
+                  name: 'volume-extended',
+                  server_uuid,
+                  tag: volumeId,
+                })),
+              },
+            },
+            { accept: [207, 404] },
+          )
+      },
       noValidBackend: (v) =>
         messages.record({
           projectId: v.projectId,

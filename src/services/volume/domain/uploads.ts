@@ -114,7 +114,12 @@ export class VolumeUploads {
       const converted = qemuFormat ? `${source}.upload-${imageId}` : undefined
       try {
         if (converted) await run('qemu-img', ['convert', '-f', 'raw', '-O', qemuFormat!, source, converted])
-        await this.images.upload(imageId, createReadStream(converted ?? source), user)
+        // large reads: fewer, bigger chunks through the image service's hashing
+        await this.images.upload(
+          imageId,
+          createReadStream(converted ?? source, { highWaterMark: 4 * 1024 * 1024 }),
+          user,
+        )
       } catch (err) {
         this.logger.error({ err, volume: vol.id, image: imageId }, 'upload to image failed')
         await this.images.remove(imageId, user).catch(() => undefined)

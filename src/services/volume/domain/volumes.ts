@@ -43,6 +43,8 @@ export interface VolumeBackend {
   capabilities(): Promise<Capabilities>
   /** Tells the user why a volume went to error (a user message). */
   noValidBackend(volume: { id: string; projectId: string; requestId: string }): Promise<void>
+  /** Tells compute an attached volume grew (its volume-extended external event). */
+  volumeExtended?(volumeId: string, serverIds: readonly string[]): Promise<void>
 }
 
 export interface CreateVolume {
@@ -398,6 +400,11 @@ export class Volumes {
     try {
       await this.driver.extend(id, newSize)
       await this.repo.update(id, { status: v.status, size: newSize }, ['extending'])
+      const servers = v.attachments.flatMap((a) => (a.instance_uuid ? [a.instance_uuid] : []))
+      if (servers.length && this.backend.volumeExtended)
+        await this.backend
+          .volumeExtended(id, servers)
+          .catch((err) => this.logger.warn({ err, volume: id }, 'compute was not told the volume grew'))
     } catch (err) {
       this.logger.error({ err, volume: id }, 'volume extend failed')
       await this.repo.update(id, { status: 'error_extending' }, ['extending'])
