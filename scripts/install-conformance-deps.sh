@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the third-party clients and suites the conformance tests drive, from Debian:
 # the openstack CLI with the placement plugin, tempest (with the neutron plugin), gabbi and
-# subunit tools.
+# subunit tools; cinder-tempest-plugin for block storage.
 set -euo pipefail
-pkgs=(python3-openstackclient python3-osc-placement python3-tempest neutron-tempest-plugin python3-stestr python3-subunit python3-gabbi curl)
+pkgs=(python3-openstackclient python3-osc-placement python3-tempest neutron-tempest-plugin cinder-tempest-plugin python3-stestr python3-subunit python3-gabbi curl)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if (( ${#missing[@]} )); then
