@@ -852,7 +852,8 @@ export class Servers {
           action: 'extend_volume',
           instance_uuid: s.uuid,
           request_id: `req-${randomUUID()}`,
-          user_id: null,
+          // the server's owner: the event's poster (block storage's service user) is no user of it
+          user_id: s.user_id,
           project_id: s.project_id,
           start_time: new Date().toISOString(),
         })
