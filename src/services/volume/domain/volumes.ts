@@ -174,8 +174,11 @@ export class Volumes {
     if (size === undefined) throw new InvalidInput('Volume size must be specified.')
     if (!Number.isInteger(size) || size <= 0)
       throw new InvalidInput(`Volume size '${size}' must be an integer and greater than 0`)
-    if (input.volumeType) {
-      const asked = await this.types.forCreate(caller, input.volumeType)
+    // an image may name the type of the volumes made from it (cinder_img_volume_type)
+    const volumeType =
+      input.volumeType || (input.image ? input.image.metadata.cinder_img_volume_type : undefined)
+    if (volumeType) {
+      const asked = await this.types.forCreate(caller, volumeType)
       if (type && asked.id !== type.id && (input.snapshotId || input.sourceVolid))
         throw new InvalidInput('Invalid volume_type provided: it must match the source volume type.')
       type = asked
