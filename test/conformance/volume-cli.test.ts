@@ -222,7 +222,7 @@ describe('block storage with the openstack CLI', { timeout: 600_000 }, () => {
     const adminProject = await json(['project', 'show', 'admin'])
     assert.equal(moved['os-vol-tenant-attr:tenant_id'], adminProject.id)
 
-    const image = await json([
+    await json([
       'image',
       'create',
       '--volume',
