@@ -41,6 +41,10 @@ commands:
                      servers (cold-migrate the rest), show progress and a summary;
                      run again to resume (asks a running cloud as --os-cloud)
   host evacuate HOST force HOST down and evacuate its servers to other hosts
+  volume update-host --currenthost A --newhost B
+                     re-home every volume (and group) of volume host A (host@backend)
+                     on B, keeping pools: cinder-manage's update_host through the
+                     block storage API (asks a running cloud as --os-cloud)
 
 options:
   --port N           listen port, 0 for any free one (default 5000)
@@ -65,6 +69,8 @@ options:
   --json             (scheduler explain) the API's JSON instead of text
   --reason TEXT      (host drain, host evacuate) why the host is disabled
   --concurrency N    (host drain, host evacuate) servers moved at once (default 4)
+  --currenthost A    (volume update-host) the volume host the volumes are on now
+  --newhost B        (volume update-host) a registered volume host to move them to
   -h, --help         this text
 
 One process owns a data directory: a second up, api, bootstrap or db upgrade on it is
@@ -92,6 +98,8 @@ type OptionName =
   | 'json'
   | 'reason'
   | 'concurrency'
+  | 'currenthost'
+  | 'newhost'
 
 interface OptionSpec {
   /** Takes a value (`--port 5000` or `--port=5000`); otherwise a switch. */
@@ -120,6 +128,8 @@ const OPTIONS: Readonly<Record<OptionName, OptionSpec>> = {
   json: {},
   reason: { value: 'TEXT' },
   concurrency: { value: 'N' },
+  currenthost: { value: 'HOST' },
+  newhost: { value: 'HOST' },
 }
 
 const LOGGING: readonly OptionName[] = ['log-level', 'debug']
@@ -150,6 +160,7 @@ const COMMANDS: Readonly<Record<string, readonly OptionName[]>> = {
   ],
   'host drain': ['reason', 'concurrency', 'os-cloud'],
   'host evacuate': ['reason', 'concurrency', 'os-cloud'],
+  'volume update-host': ['currenthost', 'newhost', 'os-cloud'],
 }
 
 /** `cloudlet host drain|evacuate HOST`'s options. */
@@ -191,6 +202,8 @@ export interface CommandLine {
   explain?: ExplainLine
   /** `host drain` / `host evacuate`'s options. */
   hostLine?: HostLine
+  /** `volume update-host`'s options. */
+  updateHost?: { currentHost: string; newHost: string; cloud?: string }
 }
 
 /** Parses and checks `argv` (without node and the script). @throws UsageError */
@@ -315,6 +328,14 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       ...(reason !== undefined ? { reason } : {}),
       ...(cloud !== undefined ? { cloud } : {}),
     }
+  }
+  if (command === 'volume update-host') {
+    const currentHost = nonEmpty('currenthost')
+    const newHost = nonEmpty('newhost')
+    if (currentHost === undefined || newHost === undefined)
+      throw new UsageError(`cloudlet volume update-host needs --currenthost and --newhost; ${SEE_HELP}`)
+    const cloud = nonEmpty('os-cloud')
+    line.updateHost = { currentHost, newHost, ...(cloud !== undefined ? { cloud } : {}) }
   }
   return line
 }

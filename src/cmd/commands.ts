@@ -79,6 +79,8 @@ export async function runCommand(line: CommandLine): Promise<number> {
         line.command === 'host drain' ? 'drain' : 'evacuate',
         line.hostLine!,
       )
+    case 'volume update-host':
+      return (await import('./volume-update-host.js')).volumeUpdateHost(line.updateHost!)
     default:
       throw new UsageError(`unknown command "${line.command}"; ${SEE_HELP}`)
   }

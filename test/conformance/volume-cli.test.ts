@@ -5,11 +5,19 @@
  * --source), list, show, set (--size, --bootable, --read-only, --property, --name),
  * delete; volume types (create --private --property, set, show, list, access, delete);
  * snapshots (create, list, set, show, delete); the volume services (list, disable
- * with a reason, enable). NOTE: quotas are not here: the CLI's quota commands (OSC 6.0)
+ * with a reason, enable); set --type --retype-policy on-demand; qos (create, associate,
+ * show, disassociate, delete); transfer requests (create, list, accept in another
+ * project); image create --volume (os-volume_upload_image); volume migrate to another
+ * host and `cloudlet volume update-host` after the volume host was renamed. NOTE: quotas are not here: the CLI's quota commands (OSC 6.0)
  * open compute and network clients too; the API tests cover them.
  */
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { promisify } from 'node:util'
 import {
   type CloudProcess,
   openstack,
@@ -176,5 +184,128 @@ describe('block storage with the openstack CLI', { timeout: 600_000 }, () => {
     assert.equal(enabled.find((s) => s.Binary === 'cinder-volume')!.Status, 'enabled')
     const denied = await openstack(demo, ['volume', 'service', 'list'])
     assert.notEqual(denied.code, 0)
+  })
+
+  it('retypes on demand, manages qos, transfers and uploads volumes', async () => {
+    await ok(['volume', 'type', 'create', 'cli-gold'])
+    await json(['volume', 'create', '--size', '1', 'cli-rt'], demo)
+    await until('volume', 'cli-rt', 'available', demo)
+    await ok(['volume', 'set', '--type', 'cli-gold', '--retype-policy', 'on-demand', 'cli-rt'], demo)
+    const deadline = Date.now() + 60_000
+    let shown: Row = {}
+    while (Date.now() < deadline) {
+      shown = await json(['volume', 'show', 'cli-rt'])
+      if (shown.status === 'available' && shown['os-vol-mig-status-attr:migstat'] === 'success') break
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    assert.equal(shown.type, 'cli-gold')
+    assert.equal(shown['os-vol-mig-status-attr:migstat'], 'success')
+
+    const qos = await json(['volume', 'qos', 'create', '--property', 'read_iops_sec=100', 'cli-q'])
+    assert.equal(qos.name, 'cli-q')
+    await ok(['volume', 'qos', 'associate', 'cli-q', 'cli-gold'])
+    const q = await json(['volume', 'qos', 'show', 'cli-q'])
+    assert.match(JSON.stringify(q.associations), /cli-gold/)
+    await ok(['volume', 'qos', 'disassociate', '--volume-type', 'cli-gold', 'cli-q'])
+    await ok(['volume', 'qos', 'delete', 'cli-q'])
+
+    const tr = await json(['volume', 'transfer', 'request', 'create', '--name', 'cli-t', 'cli-rt'], demo)
+    assert.equal(typeof tr.auth_key, 'string')
+    const listed = await json<Row[]>(['volume', 'transfer', 'request', 'list'], demo)
+    assert.ok(listed.some((x) => x.Name === 'cli-t'))
+    const accepted = await json(
+      ['volume', 'transfer', 'request', 'accept', '--auth-key', String(tr.auth_key), String(tr.id)],
+      admin,
+    )
+    assert.equal(accepted.volume_id, tr.volume_id)
+    const moved = await json(['volume', 'show', String(tr.volume_id)])
+    const adminProject = await json(['project', 'show', 'admin'])
+    assert.equal(moved['os-vol-tenant-attr:tenant_id'], adminProject.id)
+
+    await json([
+      'image',
+      'create',
+      '--volume',
+      'cli-rt',
+      '--disk-format',
+      'raw',
+      'cli-from-volume',
+    ])
+    const imageDeadline = Date.now() + 300_000
+    let img: Row = {}
+    while (Date.now() < imageDeadline) {
+      img = await json(['image', 'show', 'cli-from-volume'])
+      if (img.status === 'active') break
+      await new Promise((r) => setTimeout(r, 500))
+    }
+    assert.equal(img.status, 'active')
+    assert.equal(img.disk_format, 'raw')
+    await until('volume', 'cli-rt', 'available')
+    await ok(['image', 'delete', 'cli-from-volume'])
+    await ok(['volume', 'delete', 'cli-rt'])
+    await gone('volume', 'cli-rt')
+    await ok(['volume', 'type', 'delete', 'cli-gold'])
+  })
+})
+
+describe('volume migrate and cloudlet volume update-host with the openstack CLI', {
+  timeout: 600_000,
+}, () => {
+  const run = promisify(execFile)
+  const CLOUDLET = join(process.cwd(), 'dist', 'src', 'cmd', 'cloudlet.js')
+  let dataDir: string
+  let cloud: CloudProcess | undefined
+  after(async () => {
+    await cloud?.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it('moves volumes of a renamed volume host: one by migrate, the rest by update-host', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'cloudlet-volume-move-'))
+    const start = (host: string) =>
+      startCloudProcess({
+        dataDir,
+        args: ['--services', 'identity,image,volume'],
+        env: { OS_DEFAULT__HOST: host },
+      })
+    cloud = await start('oldbox')
+    let admin: NodeJS.ProcessEnv = { ...cloud.env, OS_CLOUD: 'cloudlet-admin' }
+    for (const name of ['mv-1', 'mv-2']) await openstackJson(admin, ['volume', 'create', '--size', '1', name])
+    const settled = async (name: string, check: (v: Row) => boolean) => {
+      const deadline = Date.now() + 60_000
+      for (;;) {
+        const v = await openstackJson(admin, ['volume', 'show', name])
+        if (check(v)) return v
+        if (Date.now() > deadline) throw new Error(`volume ${name}: ${JSON.stringify(v)}`)
+        await new Promise((r) => setTimeout(r, 200))
+      }
+    }
+    for (const name of ['mv-1', 'mv-2']) await settled(name, (v) => v.status === 'available')
+    await cloud.stop()
+    cloud = await start('newbox')
+    admin = { ...cloud.env, OS_CLOUD: 'cloudlet-admin' }
+    const before = await openstackJson(admin, ['volume', 'show', 'mv-1'])
+    assert.equal(before['os-vol-host-attr:host'], 'oldbox@file#file')
+
+    await openstackOk(admin, ['volume', 'migrate', '--host', 'newbox@file#file', 'mv-1'])
+    const migrated = await settled('mv-1', (v) => v['os-vol-mig-status-attr:migstat'] === 'success')
+    assert.equal(migrated['os-vol-host-attr:host'], 'newbox@file#file')
+    const again = await openstack(admin, ['volume', 'migrate', '--host', 'newbox@file#file', 'mv-1'])
+    assert.notEqual(again.code, 0, 'a migration to the host the volume is on is refused')
+
+    const refused = await run(
+      process.execPath,
+      [CLOUDLET, 'volume', 'update-host', '--currenthost', 'oldbox@file', '--newhost', 'nowhere@file'],
+      { env: admin },
+    ).catch((e: { code: number; stderr: string }) => e)
+    assert.equal((refused as { code: number }).code, 1)
+    const { stdout } = await run(
+      process.execPath,
+      [CLOUDLET, 'volume', 'update-host', '--currenthost', 'oldbox@file', '--newhost', 'newbox@file'],
+      { env: admin },
+    )
+    assert.match(stdout, /1 volume\(s\) moved/)
+    const rehomed = await openstackJson(admin, ['volume', 'show', 'mv-2'])
+    assert.equal(rehomed['os-vol-host-attr:host'], 'newbox@file#file')
   })
 })

@@ -202,3 +202,57 @@ export class InvalidBackup extends DomainError {
     super('bad_request', 'volume.backup.invalid', `Invalid backup: ${reason}`)
   }
 }
+
+export class GroupTypeNotFound extends DomainError {
+  constructor(id: string) {
+    super('not_found', 'volume.group_type.not_found', `Group type ${id} could not be found.`)
+  }
+}
+
+export class GroupTypeExists extends DomainError {
+  constructor(name: string) {
+    super('conflict', 'volume.group_type.exists', `Group Type ${name} already exists.`)
+  }
+}
+
+export class GroupTypeInUse extends DomainError {
+  constructor(id: string) {
+    super(
+      'bad_request',
+      'volume.group_type.in_use',
+      `Group Type ${id} deletion is not allowed with groups present with the type.`,
+    )
+  }
+}
+
+export class GroupTypeSpecNotFound extends DomainError {
+  constructor(id: string, key: string) {
+    super('not_found', 'volume.group_type.spec_not_found', `Group Type ${id} has no specs with key ${key}.`)
+  }
+}
+
+export class GroupNotFound extends DomainError {
+  constructor(id: string) {
+    super('not_found', 'volume.group.not_found', `Group ${id} could not be found.`)
+  }
+}
+
+/** Upstream's InvalidGroup (400). */
+export class InvalidGroup extends DomainError {
+  constructor(reason: string) {
+    super('bad_request', 'volume.group.invalid', `Invalid Group: ${reason}`)
+  }
+}
+
+export class GroupSnapshotNotFound extends DomainError {
+  constructor(id: string) {
+    super('not_found', 'volume.group_snapshot.not_found', `GroupSnapshot ${id} could not be found.`)
+  }
+}
+
+/** Upstream's InvalidGroupSnapshot (400). */
+export class InvalidGroupSnapshot extends DomainError {
+  constructor(reason: string) {
+    super('bad_request', 'volume.group_snapshot.invalid', `Invalid GroupSnapshot: ${reason}`)
+  }
+}

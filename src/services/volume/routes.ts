@@ -10,6 +10,7 @@ import * as att from './handlers/attachments.js'
 import * as backups from './handlers/backups.js'
 import type { VolumeDeps } from './handlers/common.js'
 import { listExtensions } from './handlers/extensions.js'
+import * as groups from './handlers/groups.js'
 import * as messages from './handlers/messages.js'
 import * as qos from './handlers/qos.js'
 import * as quotas from './handlers/quotas.js'
@@ -24,6 +25,7 @@ import {
   ADMIN,
   ATTACHMENT,
   BACKUP,
+  GROUP,
   MESSAGE,
   QOS,
   SNAPSHOT,
@@ -47,6 +49,9 @@ const TYP = '/types/:type_id'
 const ATT = '/attachments/:attachment_id'
 const QOS_ID = '/qos-specs/:qos_id'
 const BAK = '/backups/:backup_id'
+const GTYP = '/group_types/:group_type_id'
+const GRP = '/groups/:group_id'
+const GSNAP = '/group_snapshots/:group_snapshot_id'
 
 /** The v3 resources, relative to `/v3` (or `/v3/{project_id}`). */
 const RESOURCES: readonly R[] = [
@@ -555,6 +560,141 @@ const RESOURCES: readonly R[] = [
     handler: backups.backupAction,
   },
 
+  // --- generic volume groups: group types (3.11), groups (3.13), group snapshots (3.14)
+  { method: 'GET', path: '/group_types', min: '3.11', authenticated: true, handler: groups.listGroupTypes },
+  {
+    method: 'POST',
+    path: '/group_types',
+    min: '3.11',
+    policy: GROUP.TYPE_CREATE,
+    target: own,
+    handler: groups.createGroupType,
+  },
+  { method: 'GET', path: GTYP, min: '3.11', authenticated: true, handler: groups.showGroupType },
+  {
+    method: 'PUT',
+    path: GTYP,
+    min: '3.11',
+    policy: GROUP.TYPE_UPDATE,
+    target: own,
+    handler: groups.updateGroupType,
+  },
+  {
+    method: 'DELETE',
+    path: GTYP,
+    min: '3.11',
+    policy: GROUP.TYPE_DELETE,
+    target: own,
+    handler: groups.deleteGroupType,
+  },
+  {
+    method: 'GET',
+    path: `${GTYP}/group_specs`,
+    min: '3.11',
+    policy: GROUP.SPEC_GET_ALL,
+    target: own,
+    handler: groups.listGroupSpecs,
+  },
+  {
+    method: 'POST',
+    path: `${GTYP}/group_specs`,
+    min: '3.11',
+    policy: GROUP.SPEC_CREATE,
+    target: own,
+    handler: groups.createGroupSpecs,
+  },
+  {
+    method: 'GET',
+    path: `${GTYP}/group_specs/:spec_id`,
+    min: '3.11',
+    policy: GROUP.SPEC_GET,
+    target: own,
+    handler: groups.showGroupSpec,
+  },
+  {
+    method: 'PUT',
+    path: `${GTYP}/group_specs/:spec_id`,
+    min: '3.11',
+    policy: GROUP.SPEC_UPDATE,
+    target: own,
+    handler: groups.updateGroupSpec,
+  },
+  {
+    method: 'DELETE',
+    path: `${GTYP}/group_specs/:spec_id`,
+    min: '3.11',
+    policy: GROUP.SPEC_DELETE,
+    target: own,
+    handler: groups.deleteGroupSpec,
+  },
+  { method: 'GET', path: '/groups', min: '3.13', ...onObject(GROUP.GET_ALL), handler: groups.listGroups },
+  {
+    method: 'GET',
+    path: '/groups/detail',
+    min: '3.13',
+    ...onObject(GROUP.GET_ALL),
+    handler: groups.listGroupDetails,
+  },
+  { method: 'POST', path: '/groups', min: '3.13', ...onObject(GROUP.CREATE), handler: groups.createGroup },
+  {
+    method: 'POST',
+    path: '/groups/action',
+    min: '3.14',
+    ...onObject(GROUP.CREATE),
+    handler: groups.createGroupFromSource,
+  },
+  { method: 'GET', path: GRP, min: '3.13', ...onObject(GROUP.GET), handler: groups.showGroup },
+  { method: 'PUT', path: GRP, min: '3.13', ...onObject(GROUP.UPDATE), handler: groups.updateGroup },
+  {
+    method: 'POST',
+    path: `${GRP}/action`,
+    min: '3.13',
+    ...onObject([GROUP.DELETE, GROUP.RESET_STATUS]),
+    handler: groups.groupAction,
+  },
+  {
+    method: 'GET',
+    path: '/group_snapshots',
+    min: '3.14',
+    ...onObject(GROUP.SNAPSHOT_GET_ALL),
+    handler: groups.listGroupSnapshots,
+  },
+  {
+    method: 'GET',
+    path: '/group_snapshots/detail',
+    min: '3.14',
+    ...onObject(GROUP.SNAPSHOT_GET_ALL),
+    handler: groups.listGroupSnapshotDetails,
+  },
+  {
+    method: 'POST',
+    path: '/group_snapshots',
+    min: '3.14',
+    ...onObject(GROUP.SNAPSHOT_CREATE),
+    handler: groups.createGroupSnapshot,
+  },
+  {
+    method: 'GET',
+    path: GSNAP,
+    min: '3.14',
+    ...onObject(GROUP.SNAPSHOT_GET),
+    handler: groups.showGroupSnapshot,
+  },
+  {
+    method: 'DELETE',
+    path: GSNAP,
+    min: '3.14',
+    ...onObject(GROUP.SNAPSHOT_DELETE),
+    handler: groups.deleteGroupSnapshot,
+  },
+  {
+    method: 'POST',
+    path: `${GSNAP}/action`,
+    min: '3.19',
+    ...onObject(GROUP.SNAPSHOT_RESET_STATUS),
+    handler: groups.groupSnapshotAction,
+  },
+
   // --- services, pools, zones, hosts, capabilities
   {
     method: 'GET',
@@ -588,6 +728,13 @@ const RESOURCES: readonly R[] = [
     handler: services.showCapabilities,
   },
   { method: 'GET', path: '/os-hosts', policy: ADMIN.HOSTS, target: own, handler: services.listHosts },
+  {
+    method: 'POST',
+    path: '/cloudlet-volume/update-host',
+    policy: ADMIN.UPDATE_HOST,
+    target: own,
+    handler: services.updateHost,
+  },
   {
     method: 'GET',
     path: '/os-hosts/:host_name',

@@ -10,13 +10,16 @@ import { ImageSource } from './clients/image.js'
 import type { VolumeConfig } from './config.js'
 import { Attachments } from './domain/attachments.js'
 import { Backups } from './domain/backups.js'
+import { Groups, GroupTypes } from './domain/groups.js'
 import { NO_VALID_BACKEND, UserMessages } from './domain/messages.js'
+import { VolumeMoves } from './domain/moves.js'
 import { QosSpecs } from './domain/qos.js'
 import { Quotas } from './domain/quotas.js'
 import { VolumeServices } from './domain/services.js'
 import { Snapshots } from './domain/snapshots.js'
 import { Transfers } from './domain/transfers.js'
 import { TypeEncryption, VolumeTypes } from './domain/types.js'
+import { VolumeUploads } from './domain/uploads.js'
 import { Volumes } from './domain/volumes.js'
 import { policyForbiddenMessage } from './errors.js'
 import { BackupDriver } from './files/backup-driver.js'
@@ -25,6 +28,7 @@ import type { VolumeDeps } from './handlers/common.js'
 import { volumePlugin } from './plugin.js'
 import { VOLUME_SERVICE_RULES } from './policies/index.js'
 import { BackupRepo } from './storage/backup.repo.js'
+import { GroupRepo } from './storage/group.repo.js'
 import { MessageRepo } from './storage/message.repo.js'
 import { QosRepo } from './storage/qos.repo.js'
 import { QuotaRepo } from './storage/quota.repo.js'
@@ -97,6 +101,25 @@ export async function createVolumeService(
       zone: D.storage_availability_zone,
       allowZoneFallback: D.allow_availability_zone_fallback,
       capabilities: async () => (await services.pools())[0]!.capabilities,
+      volumeExtended: async (volumeId, serverIds) => {
+        await ctx
+          .client('compute')
+          .at('2.51')
+          .request(
+            {
+              method: 'POST',
+              path: '/v2.1/os-server-external-events',
+              body: {
+                events: serverIds.map((server_uuid) => ({
+                  name: 'volume-extended',
+                  server_uuid,
+                  tag: volumeId,
+                })),
+              },
+            },
+            { accept: [207, 404] },
+          )
+      },
       noValidBackend: (v) =>
         messages.record({
           projectId: v.projectId,
@@ -124,6 +147,19 @@ export async function createVolumeService(
     ctx.tasks,
     ctx.logger,
   )
+  const groupRepo = new GroupRepo(ctx.db)
+  const groupTypes = new GroupTypes(groupRepo)
+  const groups = new Groups(
+    groupRepo,
+    groupTypes,
+    types,
+    volumes,
+    snapshots,
+    D.storage_availability_zone,
+    services.poolHost,
+    ctx.tasks,
+    ctx.logger,
+  )
   const recovered = await volumes.recover()
   const backupsRecovered = await backups.recover()
   if (backupsRecovered)
@@ -133,9 +169,14 @@ export async function createVolumeService(
   await services.register()
   ctx.tasks.every('service heartbeat', D.report_interval * 1000, () => services.heartbeat())
   ctx.tasks.every('expire user messages', 3600 * 1000, () => messages.expire())
+  const images = new ImageSource(ctx.client('image'))
   const deps: VolumeDeps = {
-    images: new ImageSource(ctx.client('image')),
+    images,
+    uploads: new VolumeUploads(volumeRepo, driver, images, ctx.tasks, ctx.logger),
+    moves: new VolumeMoves(volumeRepo, snapshotRepo, serviceRepo, driver, ctx.tasks, ctx.logger),
     backups,
+    groupTypes,
+    groups,
     config,
     prefix: VOLUME_PREFIX,
     volumes,

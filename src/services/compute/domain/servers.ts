@@ -850,6 +850,23 @@ export class Servers {
         status: e.status ?? 'completed',
         created_at: new Date().toISOString(),
       })
+      if (e.name === 'volume-extended') {
+        // as nova-compute: the host grows the guest's disk, recorded as an extend_volume action
+        const id = await this.d.actions.start({
+          action: 'extend_volume',
+          instance_uuid: s.uuid,
+          request_id: `req-${randomUUID()}`,
+          // the server's owner: the event's poster (block storage's service user) is no user of it
+          user_id: s.user_id,
+          project_id: s.project_id,
+          start_time: new Date().toISOString(),
+        })
+        if (typeof id === 'number') {
+          const ev = await this.d.actions.startEvent(id, 'compute_extend_volume', s.host)
+          await this.d.actions.finishEvent(ev, 'Success', null)
+          await this.d.actions.finish(id)
+        }
+      }
       if (e.name === 'power-update' && !s.task_state && (e.tag === 'POWER_ON' || e.tag === 'POWER_OFF')) {
         const on = e.tag === 'POWER_ON'
         if ((on && s.vm_state === 'stopped') || (!on && s.vm_state === 'active'))

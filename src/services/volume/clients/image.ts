@@ -1,7 +1,10 @@
 /**
- * What block storage asks the image service for a volume created from an image
- * (`imageRef`): the image's record, as the user sees it (their token), and its bytes.
+ * What block storage asks the image service: for a volume created from an image
+ * (`imageRef`) the image's record, as the user sees it (their token), and its bytes; for
+ * a volume uploaded to an image (`os-volume_upload_image`) a new image made as the user,
+ * then its bytes.
  */
+import type { Readable } from 'node:stream'
 import type { ServiceClient } from '../../../kernel/host/index.js'
 
 export interface SourceImage {
@@ -74,5 +77,36 @@ export class ImageSource {
       binary: true,
     })
     return Buffer.isBuffer(res.body) ? res.body : Buffer.from(String(res.body ?? ''))
+  }
+
+  /** Creates an image record (queued) as the user; its id. */
+  async create(
+    body: Record<string, unknown>,
+    opts: { userToken?: string; requestId?: string },
+  ): Promise<string> {
+    const res = await this.client.request(
+      { method: 'POST', path: '/v2/images', body },
+      {
+        ...(opts.userToken ? { userToken: opts.userToken } : {}),
+        ...(opts.requestId ? { requestId: opts.requestId } : {}),
+      },
+    )
+    return String((res.body as { id: unknown }).id)
+  }
+
+  /** Sends the image's bytes (the image becomes active). */
+  async upload(id: string, data: Readable, opts: { userToken?: string }): Promise<void> {
+    await this.client.request(
+      { method: 'PUT', path: `/v2/images/${encodeURIComponent(id)}/file`, data },
+      opts.userToken ? { userToken: opts.userToken } : {},
+    )
+  }
+
+  /** Removes an image whose upload failed (gone already is fine). */
+  async remove(id: string, opts: { userToken?: string }): Promise<void> {
+    await this.client.request(
+      { method: 'DELETE', path: `/v2/images/${encodeURIComponent(id)}` },
+      { accept: [404], ...(opts.userToken ? { userToken: opts.userToken } : {}) },
+    )
   }
 }

@@ -75,13 +75,16 @@ export class Backups {
     }
     let parent: BackupRow | undefined
     if (input.incremental) {
-      parent = await this.repo.latestAvailable(vol.id)
+      // the parent is the caller's project's own newest backup (an admin's backup of a
+      // user's volume is no parent of the user's incremental, and the other way round)
+      parent = await this.repo.latestAvailable(vol.id, caller.projectId)
       if (!parent) throw new InvalidBackup('No backups available to do an incremental backup.')
     }
     const now = new Date().toISOString()
     const row: BackupRow = {
       id: randomUUID(),
-      project_id: vol.project_id,
+      // as upstream: the backup (and its quota) is the project's that asked for it
+      project_id: caller.projectId,
       user_id: caller.userId,
       volume_id: vol.id,
       snapshot_id: input.snapshotId ?? null,
@@ -108,7 +111,7 @@ export class Backups {
       created_at: now,
       updated_at: null,
     }
-    const check = await this.quotas.checker(vol.project_id)
+    const check = await this.quotas.checker(caller.projectId)
     const ok = await this.repo.create(row, states, (usage) =>
       check(usage, { typeId: vol.volume_type_id, backups: 1, backupGigabytes: vol.size }),
     )

@@ -54,6 +54,8 @@ export class Snapshots {
       description?: string | null
       force: boolean
       metadata?: Record<string, string>
+      /** The group snapshot (3.14) this snapshot is part of. */
+      groupSnapshotId?: string
     },
     inUseAllowed: boolean,
   ): Promise<SnapshotRecord> {
@@ -81,6 +83,7 @@ export class Snapshots {
       use_quota: 1,
       created_at: new Date().toISOString(),
       updated_at: null,
+      group_snapshot_id: input.groupSnapshotId ?? null,
     }
     const check = await this.quotas.checker(vol.project_id)
     const ok = await this.repo.create(row, input.metadata ?? {}, states, (usage) =>

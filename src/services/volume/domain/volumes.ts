@@ -43,6 +43,8 @@ export interface VolumeBackend {
   capabilities(): Promise<Capabilities>
   /** Tells the user why a volume went to error (a user message). */
   noValidBackend(volume: { id: string; projectId: string; requestId: string }): Promise<void>
+  /** Tells compute an attached volume grew (its volume-extended external event). */
+  volumeExtended?(volumeId: string, serverIds: readonly string[]): Promise<void>
 }
 
 export interface CreateVolume {
@@ -65,6 +67,8 @@ export interface CreateVolume {
   }
   /** The request's id, for the user message of a volume no backend takes. */
   requestId?: string
+  /** The group (3.13) the volume joins: its type must be one the group allows. */
+  group?: { id: string; volumeTypeIds: readonly string[] }
 }
 
 /** Statuses a volume may be deleted from (without force). */
@@ -170,13 +174,20 @@ export class Volumes {
     if (size === undefined) throw new InvalidInput('Volume size must be specified.')
     if (!Number.isInteger(size) || size <= 0)
       throw new InvalidInput(`Volume size '${size}' must be an integer and greater than 0`)
-    if (input.volumeType) {
-      const asked = await this.types.forCreate(caller, input.volumeType)
+    // an image may name the type of the volumes made from it (cinder_img_volume_type)
+    const volumeType =
+      input.volumeType || (input.image ? input.image.metadata.cinder_img_volume_type : undefined)
+    if (volumeType) {
+      const asked = await this.types.forCreate(caller, volumeType)
       if (type && asked.id !== type.id && (input.snapshotId || input.sourceVolid))
         throw new InvalidInput('Invalid volume_type provided: it must match the source volume type.')
       type = asked
     }
     type ??= await this.types.defaultFor(caller.projectId)
+    if (input.group && !input.group.volumeTypeIds.includes(type.id))
+      throw new InvalidInput(
+        `Invalid volume_type provided: ${type.id}; the group ${input.group.id} does not support it.`,
+      )
     const zone = input.availabilityZone ?? this.backend.zone
     let placedIn = zone
     if (zone !== this.backend.zone) {
@@ -218,6 +229,7 @@ export class Volumes {
       created_at: now,
       updated_at: null,
       launched_at: null,
+      group_id: input.group?.id ?? null,
     }
     const check = await this.quotas.checker(caller.projectId)
     const sizeGb = size
@@ -391,6 +403,11 @@ export class Volumes {
     try {
       await this.driver.extend(id, newSize)
       await this.repo.update(id, { status: v.status, size: newSize }, ['extending'])
+      const servers = v.attachments.flatMap((a) => (a.instance_uuid ? [a.instance_uuid] : []))
+      if (servers.length && this.backend.volumeExtended)
+        await this.backend
+          .volumeExtended(id, servers)
+          .catch((err) => this.logger.warn({ err, volume: id }, 'compute was not told the volume grew'))
     } catch (err) {
       this.logger.error({ err, volume: id }, 'volume extend failed')
       await this.repo.update(id, { status: 'error_extending' }, ['extending'])
@@ -503,13 +520,30 @@ export class Volumes {
   /**
    * After a restart: work that was in flight is finished or failed, as upstream's workers
    * cleanup does: creating → error, deleting → deleted, extending → error_extending,
-   * reverting → error; snapshots creating → error, deleting → deleted. Then files the
+   * reverting → error, uploading → what it was, a migration (maintenance, retyping) → what it
+   * was with migration_status error; snapshots creating → error, deleting → deleted. Then files the
    * database does not know (and unfinished copies) are removed.
    */
   async recover(): Promise<{ reset: string[]; removed: string[] }> {
     const reset: string[] = []
-    for (const v of await this.repo.inTransientStates(['creating', 'deleting', 'extending', 'reverting'])) {
-      if (v.status === 'deleting') {
+    for (const v of await this.repo.inTransientStates([
+      'creating',
+      'deleting',
+      'extending',
+      'reverting',
+      'uploading',
+      'maintenance',
+      'retyping',
+    ])) {
+      if (v.migration_status === 'migrating') {
+        // a migration's copy goes through `.part`: the volume's own file is intact
+        await this.repo.update(v.id, { status: v.previous_status ?? 'available', migration_status: 'error' })
+      } else if (v.status === 'maintenance' || v.status === 'retyping') {
+        continue
+      } else if (v.status === 'uploading') {
+        // the upload's image stays queued; the volume's bytes were only read
+        await this.repo.update(v.id, { status: v.previous_status ?? 'available' })
+      } else if (v.status === 'deleting') {
         await this.driver.deleteVolume(v.id)
         for (const s of await this.snapshots.ofVolume(v.id)) {
           await this.driver.deleteSnapshot(s.id)

@@ -10,13 +10,16 @@ import type { VolumeConfig } from '../config.js'
 import type { Attachments } from '../domain/attachments.js'
 import type { Backups } from '../domain/backups.js'
 import type { Caller } from '../domain/caller.js'
+import type { Groups, GroupTypes } from '../domain/groups.js'
 import type { UserMessages } from '../domain/messages.js'
+import type { VolumeMoves } from '../domain/moves.js'
 import type { QosSpecs } from '../domain/qos.js'
 import type { Quotas } from '../domain/quotas.js'
 import type { VolumeServices } from '../domain/services.js'
 import type { Snapshots } from '../domain/snapshots.js'
 import type { Transfers } from '../domain/transfers.js'
 import type { TypeEncryption, VolumeTypes } from '../domain/types.js'
+import type { VolumeUploads } from '../domain/uploads.js'
 import type { Volumes } from '../domain/volumes.js'
 import { InvalidInput } from '../errors.js'
 import { VOLUME } from '../policies/index.js'
@@ -38,6 +41,10 @@ export interface VolumeDeps {
   /** The image service, for volumes created from an image. */
   images: ImageSource
   backups: Backups
+  groupTypes: GroupTypes
+  groups: Groups
+  uploads: VolumeUploads
+  moves: VolumeMoves
 }
 
 export function callerOf(req: FastifyRequest): Caller {

@@ -1,6 +1,6 @@
 /** Operator views: os-services (list, enable/disable), scheduler pools, availability zones, capabilities, hosts. */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { HostNotFound, VolumeBadRequest, VolumeNotFound } from '../errors.js'
+import { HostNotFound, InvalidInput, VolumeBadRequest, VolumeNotFound } from '../errors.js'
 import { bodyOf, params, parseBool, queryOf, type VolumeDeps } from './common.js'
 import { cinderTime } from './views.js'
 
@@ -143,4 +143,14 @@ export async function showHost(req: FastifyRequest, _r: FastifyReply, deps: Volu
       },
     ],
   }
+}
+
+/** Cloudlet's own `POST /cloudlet-volume/update-host`: cinder-manage volume update_host over the API. */
+export async function updateHost(req: FastifyRequest, _r: FastifyReply, deps: VolumeDeps) {
+  const body = (req.body ?? {}) as Record<string, unknown>
+  const from = body.currenthost
+  const to = body.newhost
+  if (typeof from !== 'string' || typeof to !== 'string')
+    throw new InvalidInput('currenthost and newhost must be strings (host@backend).')
+  return { currenthost: from, newhost: to, volumes_moved: await deps.moves.updateHost(from, to) }
 }

@@ -83,7 +83,7 @@ export function volumeDetail(
       })),
   }
   if (isAdmin) out.migration_status = v.migration_status
-  if (version.gte('3.13')) out.group_id = null
+  if (version.gte('3.13')) out.group_id = v.group_id
   if (isAdmin && version.gte('3.21')) out.provider_id = null
   if (version.gte('3.48')) {
     out.shared_targets = false
@@ -118,7 +118,7 @@ export function snapshotView(req: FastifyRequest, s: SnapshotRecord, extended = 
     size: s.volume_size,
     metadata: s.metadata,
   }
-  if (req.version.gte('3.14')) out.group_snapshot_id = null
+  if (req.version.gte('3.14')) out.group_snapshot_id = s.group_snapshot_id
   if (req.version.gte('3.41')) out.user_id = s.user_id
   if (req.version.gte('3.65')) out.consumes_quota = s.use_quota === 1
   if (extended && req.ctx.allows(SNAPSHOT.EXTEND_ATTRIBUTE, target)) {

@@ -4,13 +4,15 @@
  * os-force_delete, revert, os-reserve, os-unreserve, os-begin_detaching,
  * os-roll_detaching, os-attach, os-detach, os-force_detach, os-initialize_connection,
  * os-terminate_connection, os-set_image_metadata, os-unset_image_metadata,
- * os-show_image_metadata). Each checks its own rule against the volume's project.
+ * os-show_image_metadata, os-volume_upload_image, os-migrate_volume,
+ * os-migrate_volume_completion). Each checks its own rule against the volume's project.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidInput, VolumeBadRequest } from '../errors.js'
 import { VOLUME } from '../policies/index.js'
 import type { VolumeRecord } from '../storage/volume.repo.js'
 import { bodyOf, callerOf, params, parseBool, type VolumeDeps } from './common.js'
+import { cinderTime, typeManageView } from './views.js'
 
 type Action = (
   req: FastifyRequest,
@@ -128,6 +130,7 @@ const ACTIONS: Record<string, { rule: string; run: Action }> = {
       if (policy !== 'never' && policy !== 'on-demand')
         throw new InvalidInput(`Invalid migration_policy: ${policy}`)
       await deps.volumes.retype(callerOf(req), vol.id, arg.new_type, policy)
+      if (policy === 'on-demand' && vol.status === 'available') await deps.moves.moveForRetype(vol)
       return accepted(reply)
     },
   },
@@ -228,6 +231,78 @@ const ACTIONS: Record<string, { rule: string; run: Action }> = {
       if (typeof arg.key !== 'string') throw new InvalidInput('Must specify key.')
       await deps.volumes.unsetImageMetadata(callerOf(req), vol.id, arg.key)
       return reply.code(200).send()
+    },
+  },
+  'os-volume_upload_image': {
+    rule: VOLUME.UPLOAD_IMAGE,
+    run: async (req, reply, deps, vol, arg) => {
+      const name = arg.image_name
+      if (typeof name !== 'string' || !name || name.length > 255)
+        throw new InvalidInput('image_name must be a string of 1 to 255 characters.')
+      const force = arg.force !== undefined && parseBool(arg.force, 'force')
+      const diskFormat = arg.disk_format === undefined ? 'raw' : String(arg.disk_format).toLowerCase()
+      const containerFormat = arg.container_format === undefined ? 'bare' : String(arg.container_format)
+      let visibility = 'private'
+      let isProtected = false
+      if (req.version.gte('3.1')) {
+        if (arg.visibility !== undefined) visibility = String(arg.visibility)
+        if (!['public', 'private', 'shared', 'community'].includes(visibility))
+          throw new InvalidInput(`Invalid visibility: ${visibility}`)
+        if (visibility === 'public') req.ctx.can(VOLUME.UPLOAD_PUBLIC, { project_id: vol.project_id })
+        if (arg.protected !== undefined) isProtected = parseBool(arg.protected, 'protected')
+      }
+      const token = req.headers['x-auth-token']
+      const imageId = await deps.uploads.upload(vol, {
+        imageName: name,
+        diskFormat,
+        containerFormat,
+        visibility,
+        protected: isProtected,
+        force,
+        requestId: req.id,
+        ...(typeof token === 'string' ? { userToken: token } : {}),
+      })
+      const after = (await deps.volumes.repo.get(vol.id)) ?? vol
+      const type = await deps.types.byId(vol.volume_type_id)
+      const out: Record<string, unknown> = {
+        id: vol.id,
+        updated_at: cinderTime(after.updated_at),
+        status: after.status,
+        display_description: vol.display_description,
+        size: vol.size,
+        volume_type: type ? typeManageView(type, false) : null,
+        image_id: imageId,
+        container_format: containerFormat,
+        disk_format: diskFormat,
+        image_name: name,
+      }
+      if (req.version.gte('3.1')) {
+        out.visibility = visibility
+        out.protected = isProtected
+      }
+      reply.code(202)
+      return { 'os-volume_upload_image': out }
+    },
+  },
+  'os-migrate_volume': {
+    rule: VOLUME.MIGRATE,
+    run: async (req, reply, deps, vol, arg) => {
+      const host = arg.host ?? (req.version.gte('3.16') ? arg.cluster : undefined)
+      if (typeof host !== 'string' || !host)
+        throw new InvalidInput('Must specify a host (or a cluster from 3.16).')
+      if (arg.force_host_copy !== undefined) parseBool(arg.force_host_copy, 'force_host_copy')
+      if (arg.lock_volume !== undefined) parseBool(arg.lock_volume, 'lock_volume')
+      await deps.moves.migrate(vol, host)
+      return accepted(reply)
+    },
+  },
+  'os-migrate_volume_completion': {
+    rule: VOLUME.MIGRATE_COMPLETE,
+    run: async (req, _reply, deps, vol, arg) => {
+      if (typeof arg.new_volume !== 'string') throw new InvalidInput('Must specify new_volume.')
+      const newVolume = await deps.volumes.get(callerOf(req), arg.new_volume)
+      const error = arg.error !== undefined && parseBool(arg.error, 'error')
+      return { save_volume_id: await deps.moves.complete(vol, newVolume, error) }
     },
   },
   'os-show_image_metadata': {

@@ -56,6 +56,7 @@ function filterOf(req: FastifyRequest, q: Record<string, string>): VolumeFilter 
     filter.size = Number(q.size)
   }
   if (q.metadata !== undefined) filter.metadata = parseMetadataFilter(q.metadata)
+  if (q.group_id !== undefined && req.version.gte('3.10')) filter.groupId = q.group_id
   return filter
 }
 
@@ -128,7 +129,12 @@ export async function createVolume(req: FastifyRequest, reply: FastifyReply, dep
   const multiattach = body.multiattach !== undefined && parseBool(body.multiattach, 'multiattach')
   if (multiattach) req.ctx.can(VOLUME.MULTIATTACH, { project_id: caller.projectId })
   const size = body.size === undefined || body.size === null ? undefined : Number(body.size)
+  const group =
+    body.group_id && req.version.gte('3.13')
+      ? await deps.groups.forNewVolume(caller, body.group_id)
+      : undefined
   const v = await deps.volumes.create(caller, {
+    ...(group ? { group } : {}),
     ...(size !== undefined ? { size } : {}),
     name: body.name ?? body.display_name ?? null,
     description: body.description ?? body.display_description ?? null,

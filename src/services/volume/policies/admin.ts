@@ -16,6 +16,8 @@ export const ADMIN = {
   POOLS: 'scheduler_extension:scheduler_stats:get_pools',
   HOSTS: 'volume_extension:hosts',
   CAPABILITIES: 'volume_extension:capabilities',
+  /** Cloudlet's own: cinder-manage volume update_host as an API. */
+  UPDATE_HOST: 'cloudlet:volume:update_host',
 } as const
 
 export const ATTACHMENT = {
@@ -155,6 +157,12 @@ export const ADMIN_RULES = [
   rule(ADMIN.CAPABILITIES, ADMIN_API, "Show a back end's capabilities.", [
     { method: 'GET', path: '/capabilities/{host_name}' },
   ]),
+  rule(
+    ADMIN.UPDATE_HOST,
+    ADMIN_API,
+    'Move every volume of a volume host to another (cinder-manage update_host).',
+    [{ method: 'POST', path: '/cloudlet-volume/update-host' }],
+  ),
   rule(
     ATTACHMENT.CREATE,
     MEMBER,

@@ -39,6 +39,7 @@ function volume(id: string, typeId: string): VolumeRow {
     created_at: now(),
     updated_at: null,
     launched_at: null,
+    group_id: null,
   }
 }
 
@@ -101,7 +102,8 @@ describe('backup storage', () => {
           assert.equal((await repo.get(full.id))?.num_dependent_backups, 1)
           assert.equal(await repo.startDelete(full.id, ['available', 'error']), 'dependents')
           await repo.update(inc.id, { status: 'available' })
-          assert.equal((await repo.latestAvailable(vol))?.id !== undefined, true)
+          assert.equal((await repo.latestAvailable(vol, 'p1'))?.id !== undefined, true)
+          assert.equal(await repo.latestAvailable(vol, 'another-project'), undefined)
           assert.equal(await repo.startDelete(inc.id, ['available', 'error']), 'ok')
           await repo.remove((await repo.get(inc.id))!)
           assert.equal((await repo.get(full.id))?.num_dependent_backups, 0)

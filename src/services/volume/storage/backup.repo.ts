@@ -59,12 +59,13 @@ export class BackupRepo {
     return this.db.selectFrom('backups').selectAll().where('id', '=', id).executeTakeFirst()
   }
 
-  /** The newest available backup of a volume: the parent of an incremental. */
-  async latestAvailable(volumeId: string): Promise<BackupRow | undefined> {
+  /** The newest available backup of a volume in a project: the parent of an incremental. */
+  async latestAvailable(volumeId: string, projectId: string): Promise<BackupRow | undefined> {
     return this.db
       .selectFrom('backups')
       .selectAll()
       .where('volume_id', '=', volumeId)
+      .where('project_id', '=', projectId)
       .where('status', '=', 'available')
       .orderBy('data_timestamp', 'desc')
       .orderBy('created_at', 'desc')

@@ -30,6 +30,8 @@ export interface VolumesTable {
   created_at: string
   updated_at: string | null
   launched_at: string | null
+  /** The generic volume group (3.13) the volume belongs to. */
+  group_id: string | null
 }
 
 export interface KeyValueTable {
@@ -73,6 +75,8 @@ export interface SnapshotsTable {
   use_quota: number
   created_at: string
   updated_at: string | null
+  /** The group snapshot (3.14) that took this snapshot. */
+  group_snapshot_id: string | null
 }
 
 export interface SnapshotMetadataTable {
@@ -210,7 +214,61 @@ export interface BackupsTable {
   updated_at: string | null
 }
 
+export interface GroupTypesTable {
+  id: string
+  name: string
+  description: string | null
+  is_public: number
+  created_at: string
+  updated_at: string | null
+}
+
+export interface GroupTypeSpecsTable {
+  group_type_id: string
+  key: string
+  value: string
+}
+
+export interface GroupsTable {
+  id: string
+  project_id: string
+  user_id: string
+  name: string | null
+  description: string | null
+  status: string
+  availability_zone: string
+  group_type_id: string
+  group_snapshot_id: string | null
+  source_group_id: string | null
+  host: string | null
+  created_at: string
+  updated_at: string | null
+}
+
+export interface GroupVolumeTypesTable {
+  group_id: string
+  volume_type_id: string
+}
+
+export interface GroupSnapshotsTable {
+  id: string
+  group_id: string
+  project_id: string
+  user_id: string
+  name: string | null
+  description: string | null
+  status: string
+  group_type_id: string
+  created_at: string
+  updated_at: string | null
+}
+
 export interface VolumeDatabase {
+  group_types: GroupTypesTable
+  group_type_specs: GroupTypeSpecsTable
+  volume_groups: GroupsTable
+  group_volume_types: GroupVolumeTypesTable
+  group_snapshots: GroupSnapshotsTable
   backups: BackupsTable
   volume_type_encryption: TypeEncryptionTable
   volume_messages: MessagesTable

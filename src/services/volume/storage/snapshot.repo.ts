@@ -15,6 +15,7 @@ export interface SnapshotFilter {
   name?: string
   status?: string
   metadata?: Record<string, string>
+  groupSnapshotId?: string
 }
 
 export class SnapshotRepo {
@@ -64,6 +65,7 @@ export class SnapshotRepo {
     if (f.volumeId !== undefined) q = q.where('volume_id', '=', f.volumeId)
     if (f.name !== undefined) q = q.where('display_name', '=', f.name)
     if (f.status !== undefined) q = q.where('status', '=', f.status)
+    if (f.groupSnapshotId !== undefined) q = q.where('group_snapshot_id', '=', f.groupSnapshotId)
     for (const [key, value] of Object.entries(f.metadata ?? {}))
       q = q.where((eb) =>
         eb.exists(

@@ -30,6 +30,8 @@ export interface VolumeFilter {
   size?: number
   metadata?: Record<string, string>
   ids?: readonly string[]
+  /** Members of a generic volume group (3.10). */
+  groupId?: string
 }
 
 export interface SortKey {
@@ -152,6 +154,7 @@ export class VolumeRepo {
     if (f.availabilityZone !== undefined) out = out.where('availability_zone', '=', f.availabilityZone)
     if (f.size !== undefined) out = out.where('size', '=', f.size)
     if (f.ids !== undefined) out = out.where('id', 'in', f.ids.length ? [...f.ids] : [''])
+    if (f.groupId !== undefined) out = out.where('group_id', '=', f.groupId)
     for (const [key, value] of Object.entries(f.metadata ?? {})) {
       out = out.where((eb) =>
         eb.exists(
@@ -221,6 +224,39 @@ export class VolumeRepo {
     if (from) q = q.where('status', 'in', [...from])
     const r = await q.executeTakeFirst()
     return Number(r.numUpdatedRows) > 0
+  }
+
+  /**
+   * cinder-manage's update_host: volumes and groups on `from` (`host@backend`, any pool)
+   * move to `to`, keeping their pool; how many volumes moved.
+   */
+  async moveHost(from: string, to: string): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('volumes')
+        .select(['id', 'host'])
+        .where((eb) => eb.or([eb('host', '=', from), eb('host', 'like', `${from}#%`)]))
+        .execute()
+      const now = new Date().toISOString()
+      for (const r of rows)
+        await trx
+          .updateTable('volumes')
+          .set({ host: `${to}${r.host!.slice(from.length)}`, updated_at: now })
+          .where('id', '=', r.id)
+          .execute()
+      const groups = await trx
+        .selectFrom('volume_groups')
+        .select(['id', 'host'])
+        .where((eb) => eb.or([eb('host', '=', from), eb('host', 'like', `${from}#%`)]))
+        .execute()
+      for (const g of groups)
+        await trx
+          .updateTable('volume_groups')
+          .set({ host: `${to}${g.host!.slice(from.length)}`, updated_at: now })
+          .where('id', '=', g.id)
+          .execute()
+      return rows.length
+    })
   }
 
   async delete(id: string): Promise<void> {

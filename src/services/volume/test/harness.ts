@@ -21,7 +21,7 @@ export const V = '/volume/v3'
 /** Polls until the resource has `status` (or is gone, for 'deleted'); returns its last view. */
 export async function waitFor(
   t: TestHost,
-  kind: 'volumes' | 'snapshots',
+  kind: 'volumes' | 'snapshots' | 'groups' | 'group_snapshots',
   id: string,
   status: string,
   as = ADMIN,
@@ -29,9 +29,10 @@ export async function waitFor(
 ): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const res = await t.call('GET', `${V}/${kind}/${id}`, { as })
+    const grouped = kind.startsWith('group')
+    const res = await t.call('GET', `${V}/${kind}/${id}`, { as, ...(grouped ? { version: '3.20' } : {}) })
     if (status === 'deleted' && res.status === 404) return {}
-    const item = res.body?.[kind === 'volumes' ? 'volume' : 'snapshot']
+    const item = res.body?.[kind.replace(/s$/, '')]
     if (item?.status === status) return item
     if (Date.now() > deadline)
       throw new Error(`${kind} ${id} did not reach ${status}: ${JSON.stringify(res.body)}`)

@@ -6,6 +6,7 @@ import { qosSpecs } from './0003-qos-specs.js'
 import { messages } from './0004-messages.js'
 import { typeEncryption } from './0005-type-encryption.js'
 import { backups } from './0006-backups.js'
+import { groups } from './0007-groups.js'
 
 export const volumeMigrations: readonly NamedMigration[] = [
   initial,
@@ -14,4 +15,5 @@ export const volumeMigrations: readonly NamedMigration[] = [
   messages,
   typeEncryption,
   backups,
+  groups,
 ]
