@@ -12,6 +12,8 @@
  * The transport is resolved at the first call, not when the client is made, so two
  * modules can hold clients of each other whatever their start order.
  */
+import { Readable } from 'node:stream'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import type { FastifyInstance } from 'fastify'
 import { DomainError } from '../errors/index.js'
 
@@ -24,12 +26,17 @@ export interface ServiceRequest {
   body?: unknown
   /** Answer the body as bytes (a Buffer), for data such as image files. */
   binary?: boolean
+  /**
+   * Answer a 2xx body as a byte stream (a Readable) that the caller must consume or
+   * destroy: data too big to hold in memory, such as a 1 GiB image copied into a volume.
+   */
+  stream?: boolean
 }
 
 export interface ServiceResponse {
   status: number
   headers: Record<string, string | string[] | undefined>
-  /** Parsed JSON when the answer is JSON, else the text (undefined when empty). */
+  /** Parsed JSON when the answer is JSON, else the text (undefined when empty); bytes or a stream when asked. */
   body: unknown
 }
 
@@ -164,7 +171,17 @@ export class InjectTransport implements ClientTransport {
       url: `${prefix}${req.path}`,
       headers: req.headers,
       ...(req.body === undefined ? {} : { payload: JSON.stringify(req.body) }),
+      ...(req.stream ? { payloadAsStream: true } : {}),
     })
+    if (req.stream) {
+      const body = res.stream()
+      const headers = res.headers as ServiceResponse['headers']
+      if (res.statusCode < 300) return { status: res.statusCode, headers, body }
+      const chunks: Buffer[] = []
+      for await (const c of body) chunks.push(c as Buffer)
+      const text = Buffer.concat(chunks).toString()
+      return { status: res.statusCode, headers, body: parseBody(text, headers['content-type'] as string | undefined) }
+    }
     return {
       status: res.statusCode,
       headers: res.headers as ServiceResponse['headers'],
@@ -201,6 +218,8 @@ export class HttpTransport implements ClientTransport {
     })
     if (req.binary && res.ok)
       return { status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) }
+    if (req.stream && res.ok && res.body)
+      return { status: res.status, headers, body: Readable.fromWeb(res.body as WebReadableStream) }
     return { status: res.status, headers, body: parseBody(await res.text(), headers['content-type']) }
   }
 }

@@ -2,6 +2,7 @@
  * What block storage asks the image service for a volume created from an image
  * (`imageRef`): the image's record, as the user sees it (their token), and its bytes.
  */
+import { Readable } from 'node:stream'
 import type { ServiceClient } from '../../../kernel/host/index.js'
 
 export interface SourceImage {
@@ -66,13 +67,17 @@ export class ImageSource {
     }
   }
 
-  /** The image's bytes (the service token: the user may have gone by the time it runs). */
-  async data(id: string): Promise<Buffer> {
+  /**
+   * The image's bytes as a stream (the service token: the user may have gone by the
+   * time it runs), so a 1 GiB image is never held in memory.
+   */
+  async read(id: string): Promise<Readable> {
     const res = await this.client.request({
       method: 'GET',
       path: `/v2/images/${encodeURIComponent(id)}/file`,
-      binary: true,
+      stream: true,
     })
-    return Buffer.isBuffer(res.body) ? res.body : Buffer.from(String(res.body ?? ''))
+    if (res.body instanceof Readable) return res.body
+    return Readable.from(res.body === undefined ? [] : [Buffer.from(String(res.body))])
   }
 }

@@ -13,6 +13,7 @@
  *               deleting ─▶ (gone)
  */
 import { randomUUID } from 'node:crypto'
+import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import type { TaskGroup } from '../../../kernel/host/index.js'
 import {
@@ -61,7 +62,8 @@ export interface CreateVolume {
     metadata: Record<string, string>
     minDisk: number
     size: number | null
-    data: () => Promise<Buffer>
+    /** Its bytes, streamed. */
+    data: () => Promise<Readable>
   }
   /** The request's id, for the user message of a volume no backend takes. */
   requestId?: string
@@ -150,7 +152,7 @@ export class Volumes {
       bootable = bootable || src.bootable === 1
       imageMeta = src.imageMetadata
     }
-    let imageData: (() => Promise<Buffer>) | undefined
+    let imageData: (() => Promise<Readable>) | undefined
     if (input.image) {
       const img = input.image
       const imageGb = Math.max(1, Math.ceil((img.size ?? 0) / 1024 ** 3))
@@ -248,7 +250,7 @@ export class Volumes {
   private build(
     id: string,
     size: number,
-    source: string | (() => Promise<Buffer>) | undefined,
+    source: string | (() => Promise<Readable>) | undefined,
     unplaced?: { projectId: string; requestId: string },
   ): void {
     void this.tasks.spawn(`create ${id}`, async () => {

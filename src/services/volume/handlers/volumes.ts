@@ -120,7 +120,7 @@ export async function createVolume(req: FastifyRequest, reply: FastifyReply, dep
       metadata: found.metadata,
       minDisk: found.minDisk,
       size: found.size,
-      data: () => deps.images.data(found.id),
+      data: () => deps.images.read(found.id),
     }
   }
   if (body.backup_id)
