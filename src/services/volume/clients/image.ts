@@ -68,15 +68,18 @@ export class ImageSource {
   }
 
   /**
-   * The image's bytes as a stream (the service token: the user may have gone by the
-   * time it runs), so a 1 GiB image is never held in memory.
+   * The image's bytes as a stream, so a 1 GiB image is never held in memory. Asked as
+   * the user with the service token beside it (Cinder downloads with the request's
+   * context), else with the service token alone.
    */
-  async read(id: string): Promise<Readable> {
-    const res = await this.client.request({
-      method: 'GET',
-      path: `/v2/images/${encodeURIComponent(id)}/file`,
-      stream: true,
-    })
+  async read(id: string, opts: { userToken?: string; requestId?: string } = {}): Promise<Readable> {
+    const res = await this.client.request(
+      { method: 'GET', path: `/v2/images/${encodeURIComponent(id)}/file`, stream: true },
+      {
+        ...(opts.userToken ? { userToken: opts.userToken } : {}),
+        ...(opts.requestId ? { requestId: opts.requestId } : {}),
+      },
+    )
     if (res.body instanceof Readable) return res.body
     return Readable.from(res.body === undefined ? [] : [Buffer.from(String(res.body))])
   }

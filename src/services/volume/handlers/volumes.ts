@@ -120,7 +120,11 @@ export async function createVolume(req: FastifyRequest, reply: FastifyReply, dep
       metadata: found.metadata,
       minDisk: found.minDisk,
       size: found.size,
-      data: () => deps.images.read(found.id),
+      data: () =>
+        deps.images.read(found.id, {
+          requestId: req.id,
+          ...(typeof token === 'string' ? { userToken: token } : {}),
+        }),
     }
   }
   if (body.backup_id)
