@@ -12,6 +12,8 @@ export interface SourceImage {
   size: number | null
   virtualSize: number | null
   minDisk: number
+  /** Where the image service keeps the bytes, when it shows it to this caller. */
+  directUrl: string | null
   /** What the volume keeps as volume_image_metadata. */
   metadata: Record<string, string>
 }
@@ -63,6 +65,7 @@ export class ImageSource {
       size: typeof raw.size === 'number' ? raw.size : null,
       virtualSize: typeof raw.virtual_size === 'number' ? raw.virtual_size : null,
       minDisk: Number(raw.min_disk ?? 0),
+      directUrl: typeof raw.direct_url === 'string' ? raw.direct_url : null,
       metadata,
     }
   }

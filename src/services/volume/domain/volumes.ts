@@ -64,6 +64,8 @@ export interface CreateVolume {
     size: number | null
     /** Its bytes, streamed. */
     data: () => Promise<Readable>
+    /** Its file on this host (allowed_direct_url_schemes): copied instead of streamed. */
+    localPath?: string
   }
   /** The request's id, for the user message of a volume no backend takes. */
   requestId?: string
@@ -167,7 +169,8 @@ export class Volumes {
       }
       bootable = true
       imageMeta = img.metadata
-      imageData = img.data
+      if (img.localPath) sourcePath = img.localPath
+      else imageData = img.data
     }
     if (size === undefined) throw new InvalidInput('Volume size must be specified.')
     if (!Number.isInteger(size) || size <= 0)

@@ -168,7 +168,7 @@ describe('kill -9 during volume copies and backups', { timeout: 900_000 }, () =>
     rmSync(dataDir, { recursive: true, force: true })
   })
 
-  it('during a create from an image: the volume errors without a file, the image intact', async () => {
+  it('during a create from an image: the volume errors without a file, the image intact', async (t) => {
     const r = await api('POST', '/volume/v3/volumes', { volume: { size: 1, imageRef: imageId, name: 'from-image' } })
     assert.equal(r.status, 202, JSON.stringify(r.json))
     const id = r.json.volume.id as string
@@ -184,6 +184,7 @@ describe('kill -9 during volume copies and backups', { timeout: 900_000 }, () =>
     if (v.status === 'available') assert.equal(await fileSha(join(volumesDir, `volume-${id}`)), volumeSha)
     else assert.equal(v.status, 'error')
     if (midway) assert.equal(v.status, 'error', 'killed mid-copy yet available')
+    t.diagnostic(midway ? 'the kill landed mid-copy' : 'the copy finished before the kill')
     await assertConsistent()
     await assertSourcesIntact()
     // the source of the next cases
@@ -193,7 +194,7 @@ describe('kill -9 during volume copies and backups', { timeout: 900_000 }, () =>
     await assertSourcesIntact()
   })
 
-  it('during a clone: the clone errors without a file, the source intact', async () => {
+  it('during a clone: the clone errors without a file, the source intact', async (t) => {
     const r = await api('POST', '/volume/v3/volumes', { volume: { source_volid: sourceId, name: 'clone' } })
     assert.equal(r.status, 202, JSON.stringify(r.json))
     const id = r.json.volume.id as string
@@ -206,11 +207,12 @@ describe('kill -9 during volume copies and backups', { timeout: 900_000 }, () =>
     if (v.status === 'available') assert.equal(await fileSha(join(volumesDir, `volume-${id}`)), volumeSha)
     else assert.equal(v.status, 'error')
     if (midway) assert.equal(v.status, 'error', 'killed mid-copy yet available')
+    t.diagnostic(midway ? 'the kill landed mid-copy' : 'the copy finished before the kill')
     await assertConsistent()
     await assertSourcesIntact()
   })
 
-  it('during a backup: the backup errors, its folder goes, the volume is available and intact', async () => {
+  it('during a backup: the backup errors, its folder goes, the volume is available and intact', async (t) => {
     const r = await api('POST', '/volume/v3/backups', { backup: { volume_id: sourceId, name: 'b' } })
     assert.equal(r.status, 202, JSON.stringify(r.json))
     const id = r.json.backup.id as string
@@ -220,6 +222,7 @@ describe('kill -9 during volume copies and backups', { timeout: 900_000 }, () =>
       async () => (await api('GET', `/volume/v3/backups/${id}`)).json?.backup?.status === 'available',
     )
     const b = (await api('GET', `/volume/v3/backups/${id}`)).json.backup
+    t.diagnostic(midway ? 'the kill landed mid-backup' : 'the backup finished before the kill')
     if (midway) {
       assert.equal(b.status, 'error')
       assert.match(b.fail_reason, /interrupted/)
