@@ -105,7 +105,11 @@ function request(
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString() }),
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text: Buffer.concat(chunks).toString(),
+        }),
       )
       res.on('error', reject)
     })
@@ -172,7 +176,11 @@ async function main() {
     }
     await fh.close()
   }
-  const img = await call('POST', '/image/v2/images', { name: 'bench', disk_format: 'raw', container_format: 'bare' })
+  const img = await call('POST', '/image/v2/images', {
+    name: 'bench',
+    disk_format: 'raw',
+    container_format: 'bare',
+  })
   const imageId = img.body.id as string
   const { createReadStream } = await import('node:fs')
   const up = await request(

@@ -180,7 +180,11 @@ export class InjectTransport implements ClientTransport {
       const chunks: Buffer[] = []
       for await (const c of body) chunks.push(c as Buffer)
       const text = Buffer.concat(chunks).toString()
-      return { status: res.statusCode, headers, body: parseBody(text, headers['content-type'] as string | undefined) }
+      return {
+        status: res.statusCode,
+        headers,
+        body: parseBody(text, headers['content-type'] as string | undefined),
+      }
     }
     return {
       status: res.statusCode,

@@ -17,7 +17,15 @@
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import {
+  createReadStream,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -76,7 +84,10 @@ describe('kill -9 during volume copies and backups', { timeout: 900_000 }, () =>
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${cloud!.url}${path}`, {
       method,
-      headers: { 'x-auth-token': token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        'x-auth-token': token,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     })
     const text = await res.text()
@@ -121,7 +132,10 @@ describe('kill -9 during volume copies and backups', { timeout: 900_000 }, () =>
       container: string
     }[]
     for (const b of backups)
-      assert.ok(!['creating', 'restoring', 'deleting'].includes(b.status), `backup ${b.id} stuck in ${b.status}`)
+      assert.ok(
+        !['creating', 'restoring', 'deleting'].includes(b.status),
+        `backup ${b.id} stuck in ${b.status}`,
+      )
     const files = readdirSync(volumesDir)
     assert.deepEqual(
       files.filter((f) => f.endsWith('.part')),
@@ -130,18 +144,28 @@ describe('kill -9 during volume copies and backups', { timeout: 900_000 }, () =>
     )
     const byId = new Map(vols.map((v) => [v.id, v.status]))
     for (const f of files) assert.ok(byId.has(f.replace(/^volume-/, '')), `orphan file ${f}`)
-    const owned = new Set(backups.filter((b) => b.status === 'available').map((b) => `${b.container}/${b.id}`))
+    const owned = new Set(
+      backups.filter((b) => b.status === 'available').map((b) => `${b.container}/${b.id}`),
+    )
     if (existsSync(backupsDir))
       for (const c of readdirSync(backupsDir))
-        for (const b of readdirSync(join(backupsDir, c))) assert.ok(owned.has(`${c}/${b}`), `orphan backup ${c}/${b}`)
+        for (const b of readdirSync(join(backupsDir, c)))
+          assert.ok(owned.has(`${c}/${b}`), `orphan backup ${c}/${b}`)
   }
   /** The image and the source volume hold exactly what they held. */
   const assertSourcesIntact = async () => {
     const img = await api('GET', `/image/v2/images/${imageId}`)
     assert.equal(img.json.status, 'active')
-    const res = await fetch(`${cloud!.url}/image/v2/images/${imageId}/file`, { headers: { 'x-auth-token': token } })
+    const res = await fetch(`${cloud!.url}/image/v2/images/${imageId}/file`, {
+      headers: { 'x-auth-token': token },
+    })
     assert.equal(res.status, 200)
-    assert.equal(createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex'), imageSha)
+    assert.equal(
+      createHash('sha256')
+        .update(Buffer.from(await res.arrayBuffer()))
+        .digest('hex'),
+      imageSha,
+    )
     if (sourceId) {
       assert.equal((await volume(sourceId)).status, 'available')
       assert.equal(await fileSha(join(volumesDir, `volume-${sourceId}`)), volumeSha, 'source volume bytes')
@@ -169,7 +193,9 @@ describe('kill -9 during volume copies and backups', { timeout: 900_000 }, () =>
   })
 
   it('during a create from an image: the volume errors without a file, the image intact', async (t) => {
-    const r = await api('POST', '/volume/v3/volumes', { volume: { size: 1, imageRef: imageId, name: 'from-image' } })
+    const r = await api('POST', '/volume/v3/volumes', {
+      volume: { size: 1, imageRef: imageId, name: 'from-image' },
+    })
     assert.equal(r.status, 202, JSON.stringify(r.json))
     const id = r.json.volume.id as string
     const part = join(volumesDir, `volume-${id}.part`)
@@ -188,7 +214,9 @@ describe('kill -9 during volume copies and backups', { timeout: 900_000 }, () =>
     await assertConsistent()
     await assertSourcesIntact()
     // the source of the next cases
-    const again = await api('POST', '/volume/v3/volumes', { volume: { size: 1, imageRef: imageId, name: 'source' } })
+    const again = await api('POST', '/volume/v3/volumes', {
+      volume: { size: 1, imageRef: imageId, name: 'source' },
+    })
     sourceId = again.json.volume.id
     await waitVolume(sourceId, 'available')
     await assertSourcesIntact()

@@ -138,7 +138,10 @@ describe('data integrity through every copy', { timeout: 600_000 }, () => {
     const first = await fileSha(file('volume', fromImage))
     CASES[0]!.expect = first
 
-    const snap = await t.call('POST', `${V}/snapshots`, { as: MEMBER, body: { snapshot: { volume_id: fromImage } } })
+    const snap = await t.call('POST', `${V}/snapshots`, {
+      as: MEMBER,
+      body: { snapshot: { volume_id: fromImage } },
+    })
     assert.equal(snap.status, 202, JSON.stringify(snap.body))
     const snapId = String(snap.body.snapshot.id)
     await waitFor(t, 'snapshots', snapId, 'available', MEMBER, slow)
@@ -149,7 +152,12 @@ describe('data integrity through every copy', { timeout: 600_000 }, () => {
       kind: 'volume',
       expect: first,
     })
-    CASES.push({ name: 'clone', id: await createVolume({ source_volid: fromImage }), kind: 'volume', expect: first })
+    CASES.push({
+      name: 'clone',
+      id: await createVolume({ source_volid: fromImage }),
+      kind: 'volume',
+      expect: first,
+    })
     await check()
 
     const full = await backup(fromImage, false)
@@ -183,7 +191,10 @@ describe('data integrity through every copy', { timeout: 600_000 }, () => {
       headers: { 'x-auth-token': MEMBER },
     })
     assert.equal(got.statusCode, 200)
-    assert.equal(createHash('sha256').update(got.rawPayload).digest('hex'), createHash('sha256').update(image).digest('hex'))
+    assert.equal(
+      createHash('sha256').update(got.rawPayload).digest('hex'),
+      createHash('sha256').update(image).digest('hex'),
+    )
   })
 
   it('streams into a volume: zeros stay holes, data longer than the volume leaves nothing', async () => {
