@@ -21,8 +21,10 @@
  * the bytes itself (a stream, chunk files) gets on this disk, where cp hands the whole
  * copy to the kernel (copy_file_range). With BENCH_DIRECT_URL=1, run.sh turns on the
  * image service's show_image_direct_url and block storage's
- * allowed_direct_url_schemes=file, so a create from an image (as admin) copies the
- * image's file instead of streaming it through the image API.
+ * allowed_direct_url_schemes=file, so a create from an image as admin copies the
+ * image's file (`create_from_image_direct`) instead of streaming it through the image
+ * API; the same create as the member `demo` (who never sees direct_url) streams
+ * (`create_from_image_stream`), timed in the same run.
  *
  * Every figure is SIZE_MIB over the seconds from the request to the state, in MiB/s;
  * `*_ratio` is that over its baseline (the goal is at least 0.8). BENCH_CACHE=cold (the
@@ -54,6 +56,8 @@ const RUNS = Number(env.BENCH_RUNS ?? 5)
 const EMPTY = Number(env.BENCH_EMPTY ?? 200)
 const CONC = Number(env.BENCH_CONC ?? 10)
 const PASSWORD = env.BENCH_PASSWORD ?? ''
+const MEMBER_PASSWORD = env.BENCH_MEMBER_PASSWORD ?? ''
+const DIRECT = env.BENCH_DIRECT_URL === '1'
 const canDrop = (() => {
   try {
     accessSync('/proc/sys/vm/drop_caches', constants.W_OK)
@@ -131,22 +135,27 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 async function main() {
   const load0 = loadavg()
-  const auth = await request(
-    'POST',
-    '/identity/v3/auth/tokens',
-    { 'content-type': 'application/json' },
-    JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: 'admin', domain: { name: 'Default' }, password: PASSWORD } },
+  const login = async (user: string, password: string) => {
+    const auth = await request(
+      'POST',
+      '/identity/v3/auth/tokens',
+      { 'content-type': 'application/json' },
+      JSON.stringify({
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: user, domain: { name: 'Default' }, password } },
+          },
+          scope: { project: { name: user, domain: { name: 'Default' } } },
         },
-        scope: { project: { name: 'admin', domain: { name: 'Default' } } },
-      },
-    }),
-  )
-  if (auth.status !== 201) throw new Error(`token: ${auth.status} ${auth.text}`)
-  const tok = auth.headers['x-subject-token'] as string
+      }),
+    )
+    if (auth.status !== 201) throw new Error(`token: ${auth.status} ${auth.text}`)
+    return auth.headers['x-subject-token'] as string
+  }
+  const tok = await login('admin', PASSWORD)
+  // A member (project demo) never sees an image's direct_url: its creates stream.
+  const memberTok = DIRECT ? await login('demo', MEMBER_PASSWORD) : ''
   const json = { 'x-auth-token': tok, 'content-type': 'application/json' }
   const call = async (method: string, path: string, body?: unknown) => {
     const r = await request(method, path, json, body === undefined ? undefined : JSON.stringify(body))
@@ -247,6 +256,28 @@ async function main() {
       },
       () => imageFile,
     )
+    // With direct URLs on, the same create as a member: the streamed path, same run.
+    let streamed: Awaited<ReturnType<typeof pair>> | undefined
+    let memberVolume = ''
+    if (DIRECT) {
+      streamed = await pair(
+        run,
+        async () => {
+          const r = await request(
+            'POST',
+            '/volume/v3/volumes',
+            { 'x-auth-token': memberTok, 'content-type': 'application/json' },
+            JSON.stringify({ volume: { size: sizeGb, imageRef: imageId } }),
+          )
+          if (r.status !== 202) throw new Error(`member create: ${r.status} ${r.text}`)
+          memberVolume = JSON.parse(r.text).volume.id as string
+          await until('volumes', memberVolume, 'available')
+        },
+        () => imageFile,
+      )
+      await call('DELETE', `/volume/v3/volumes/${memberVolume}`)
+      await until('volumes', memberVolume, 'deleted')
+    }
     let cloneId = ''
     const clone = await pair(
       run,
@@ -297,7 +328,10 @@ async function main() {
     await call('DELETE', `/volume/v3/backups/${backupId}`)
     await until('backups', backupId, 'deleted')
     const figures: Record<string, number> = { sha256_MiBps: sha, dd_fsync_MiBps: ddMiBps }
-    for (const [name, p] of Object.entries({ create_from_image: create, clone, backup, restore })) {
+    const ops = DIRECT
+      ? { create_from_image_direct: create, create_from_image_stream: streamed!, clone, backup, restore }
+      : { create_from_image: create, clone, backup, restore }
+    for (const [name, p] of Object.entries(ops)) {
       figures[`${name}_MiBps`] = p.o.MiBps
       figures[`${name}_cp_MiBps`] = p.b.MiBps
       figures[`${name}_ratio`] = p.o.MiBps / p.b.MiBps
@@ -346,7 +380,7 @@ async function main() {
     runs: RUNS,
     cache: CACHE,
     cores: CORES,
-    direct_url: env.BENCH_DIRECT_URL === '1',
+    direct_url: DIRECT,
     loadavg_before: load0,
     loadavg_after: loadavg(),
     median: Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, med(k)])),

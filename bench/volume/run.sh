@@ -34,7 +34,8 @@ for _ in $(seq 1 300); do grep -q "Cloudlet is up" "$DATA/cloudlet.log" && break
 grep -q "Cloudlet is up" "$DATA/cloudlet.log" || { cat "$DATA/cloudlet.log"; exit 1; }
 export BENCH_BASE=http://127.0.0.1:$PORT BENCH_SERVER_PID=$PID BENCH_DATA=$DATA
 BENCH_PASSWORD=$(node -e "console.log(require('$DATA/credentials.json').adminPassword)")
-export BENCH_PASSWORD
+BENCH_MEMBER_PASSWORD=$(node -e "console.log(require('$DATA/credentials.json').memberPassword)")
+export BENCH_PASSWORD BENCH_MEMBER_PASSWORD
 export BENCH_OUT=${BENCH_OUT:-$BENCH_DIR/result-$(date +%Y%m%d-%H%M%S).json}
 node dist/bench/volume/bench.js
 echo "result: $BENCH_OUT" >&2
