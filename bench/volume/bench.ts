@@ -189,6 +189,7 @@ async function main() {
     name: 'bench',
     disk_format: 'raw',
     container_format: 'bare',
+    visibility: 'public',
   })
   const imageId = img.body.id as string
   const { createReadStream } = await import('node:fs')
