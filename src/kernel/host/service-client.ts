@@ -13,6 +13,7 @@
  * modules can hold clients of each other whatever their start order.
  */
 import { Readable } from 'node:stream'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import type { FastifyInstance } from 'fastify'
 import { DomainError } from '../errors/index.js'
 
@@ -27,12 +28,17 @@ export interface ServiceRequest {
   binary?: boolean
   /** Bytes sent as the body instead of JSON (`application/octet-stream`), e.g. a volume uploaded to an image. */
   data?: Buffer | Readable
+  /**
+   * Answer a 2xx body as a byte stream (a Readable) that the caller must consume or
+   * destroy: data too big to hold in memory, such as a 1 GiB image copied into a volume.
+   */
+  stream?: boolean
 }
 
 export interface ServiceResponse {
   status: number
   headers: Record<string, string | string[] | undefined>
-  /** Parsed JSON when the answer is JSON, else the text (undefined when empty). */
+  /** Parsed JSON when the answer is JSON, else the text (undefined when empty); bytes or a stream when asked. */
   body: unknown
 }
 
@@ -176,6 +182,8 @@ export class InjectTransport implements ClientTransport {
       // which fails past 512 MiB.
       payloadAsStream: true,
     })
+    const headers = res.headers as ServiceResponse['headers']
+    if (req.stream && res.statusCode < 300) return { status: res.statusCode, headers, body: res.stream() }
     const chunks: Buffer[] = []
     for await (const chunk of res.stream()) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
     const raw = Buffer.concat(chunks)
@@ -223,6 +231,8 @@ export class HttpTransport implements ClientTransport {
     })
     if (req.binary && res.ok)
       return { status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) }
+    if (req.stream && res.ok && res.body)
+      return { status: res.status, headers, body: Readable.fromWeb(res.body as WebReadableStream) }
     return { status: res.status, headers, body: parseBody(await res.text(), headers['content-type']) }
   }
 }

@@ -50,6 +50,10 @@ export const volumeConfig = defineSections({
       default: 'backups',
       help: 'Where the directory backup driver writes, relative to the data directory unless absolute.',
     }),
+    allowed_direct_url_schemes: opt.list({
+      default: [],
+      help: "Schemes of an image's direct_url that a volume created from it is copied from directly, not downloaded through the image API; `file` is the one implemented (the image service must show direct_url: its show_image_direct_url).",
+    }),
     message_ttl: opt.int({ default: 2592000, min: 1, help: 'Seconds a user message is kept.' }),
     use_default_quota_class: opt.bool({
       default: true,

@@ -4,7 +4,7 @@
  * a volume uploaded to an image (`os-volume_upload_image`) a new image made as the user,
  * then its bytes.
  */
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { ServiceClient } from '../../../kernel/host/index.js'
 
 export interface SourceImage {
@@ -14,6 +14,8 @@ export interface SourceImage {
   size: number | null
   virtualSize: number | null
   minDisk: number
+  /** Where the image service keeps the bytes, when it shows it to this caller. */
+  directUrl: string | null
   /** What the volume keeps as volume_image_metadata. */
   metadata: Record<string, string>
 }
@@ -65,18 +67,26 @@ export class ImageSource {
       size: typeof raw.size === 'number' ? raw.size : null,
       virtualSize: typeof raw.virtual_size === 'number' ? raw.virtual_size : null,
       minDisk: Number(raw.min_disk ?? 0),
+      directUrl: typeof raw.direct_url === 'string' ? raw.direct_url : null,
       metadata,
     }
   }
 
-  /** The image's bytes (the service token: the user may have gone by the time it runs). */
-  async data(id: string): Promise<Buffer> {
-    const res = await this.client.request({
-      method: 'GET',
-      path: `/v2/images/${encodeURIComponent(id)}/file`,
-      binary: true,
-    })
-    return Buffer.isBuffer(res.body) ? res.body : Buffer.from(String(res.body ?? ''))
+  /**
+   * The image's bytes as a stream, so a 1 GiB image is never held in memory. Asked as
+   * the user with the service token beside it (Cinder downloads with the request's
+   * context), else with the service token alone.
+   */
+  async read(id: string, opts: { userToken?: string; requestId?: string } = {}): Promise<Readable> {
+    const res = await this.client.request(
+      { method: 'GET', path: `/v2/images/${encodeURIComponent(id)}/file`, stream: true },
+      {
+        ...(opts.userToken ? { userToken: opts.userToken } : {}),
+        ...(opts.requestId ? { requestId: opts.requestId } : {}),
+      },
+    )
+    if (res.body instanceof Readable) return res.body
+    return Readable.from(res.body === undefined ? [] : [Buffer.from(String(res.body))])
   }
 
   /** Creates an image record (queued) as the user; its id. */

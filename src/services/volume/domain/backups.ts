@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { TaskGroup } from '../../../kernel/host/index.js'
 import { BackupNotFound, InvalidBackup, InvalidInput, InvalidVolume, VolumeNotFound } from '../errors.js'
-import type { BackupDriver } from '../files/backup-driver.js'
+import { BackupDriver } from '../files/backup-driver.js'
 import type { FileDriver } from '../files/file-driver.js'
 import type { BackupFilter, BackupRepo, BackupRow } from '../storage/backup.repo.js'
 import type { VolumeRepo } from '../storage/volume.repo.js'
@@ -319,14 +319,21 @@ export class Backups {
     return (await this.repo.get(row.id))!
   }
 
-  /** What a stop interrupted, put back (upstream's backup manager at start-up). */
-  async recover(): Promise<number> {
+  /**
+   * What a stop interrupted, put back (upstream's backup manager at start-up): a backup
+   * left creating goes to error (its folder removed) and its volume back to the status
+   * it had; restoring goes back to available (the target error_restoring); deleting
+   * finishes. A volume still backing-up or restoring-backup that no such backup names
+   * is put back too, and backup folders no row owns (a create that never got its row,
+   * a delete cut short) and unfinished `.part` files are removed.
+   */
+  async recover(): Promise<{ backups: number; removed: string[] }> {
     const rows = await this.repo.unfinished()
     for (const b of rows) {
       if (b.status === 'creating') {
         if (!b.service_metadata) await this.driver.delete(b.container, b.id).catch(() => undefined)
         await this.repo.update(b.id, { status: 'error', fail_reason: 'interrupted by a restart' })
-        await this.volumeRepo.update(b.volume_id, { status: 'available' }, ['backing-up'])
+        await this.putBack(b.volume_id, 'backing-up')
       } else if (b.status === 'restoring') {
         if (b.restore_volume_id)
           await this.volumeRepo.update(b.restore_volume_id, { status: 'error_restoring' }, [
@@ -338,7 +345,23 @@ export class Backups {
         await this.repo.remove(b)
       }
     }
-    return rows.length
+    for (const v of await this.volumeRepo.inTransientStates(['backing-up']))
+      await this.putBack(v.id, 'backing-up')
+    for (const v of await this.volumeRepo.inTransientStates(['restoring-backup']))
+      await this.volumeRepo.update(v.id, { status: 'error_restoring' }, ['restoring-backup'])
+    const owned = new Set(
+      (await this.repo.list({})).map((b) => `${BackupDriver.containerDir(b.container)}/${dataId(b)}`),
+    )
+    const removed = await this.driver.sweep(owned)
+    return { backups: rows.length, removed }
+  }
+
+  /** The volume back to the status it had before `from` (kept as previous_status). */
+  private async putBack(volumeId: string, from: string): Promise<void> {
+    const v = await this.volumeRepo.getRow(volumeId)
+    if (!v || v.status !== from) return
+    const to = v.previous_status && v.previous_status !== from ? v.previous_status : 'available'
+    await this.volumeRepo.update(volumeId, { status: to }, [from])
   }
 
   private async waitCreated(id: string): Promise<void> {

@@ -13,6 +13,7 @@
  *               deleting ─▶ (gone)
  */
 import { randomUUID } from 'node:crypto'
+import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import type { TaskGroup } from '../../../kernel/host/index.js'
 import {
@@ -63,7 +64,10 @@ export interface CreateVolume {
     metadata: Record<string, string>
     minDisk: number
     size: number | null
-    data: () => Promise<Buffer>
+    /** Its bytes, streamed. */
+    data: () => Promise<Readable>
+    /** Its file on this host (allowed_direct_url_schemes): copied instead of streamed. */
+    localPath?: string
   }
   /** The request's id, for the user message of a volume no backend takes. */
   requestId?: string
@@ -154,7 +158,7 @@ export class Volumes {
       bootable = bootable || src.bootable === 1
       imageMeta = src.imageMetadata
     }
-    let imageData: (() => Promise<Buffer>) | undefined
+    let imageData: (() => Promise<Readable>) | undefined
     if (input.image) {
       const img = input.image
       const imageGb = Math.max(1, Math.ceil((img.size ?? 0) / 1024 ** 3))
@@ -169,7 +173,8 @@ export class Volumes {
       }
       bootable = true
       imageMeta = img.metadata
-      imageData = img.data
+      if (img.localPath) sourcePath = img.localPath
+      else imageData = img.data
     }
     if (size === undefined) throw new InvalidInput('Volume size must be specified.')
     if (!Number.isInteger(size) || size <= 0)
@@ -260,7 +265,7 @@ export class Volumes {
   private build(
     id: string,
     size: number,
-    source: string | (() => Promise<Buffer>) | undefined,
+    source: string | (() => Promise<Readable>) | undefined,
     unplaced?: { projectId: string; requestId: string },
   ): void {
     void this.tasks.spawn(`create ${id}`, async () => {

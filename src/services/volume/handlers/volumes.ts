@@ -1,4 +1,6 @@
 /** Volume handlers: create, list (with filters, sort and paging), summary, show, update, delete, metadata. */
+import { accessSync, constants } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CreateVolume } from '../domain/volumes.js'
 import { InvalidInput } from '../errors.js'
@@ -117,11 +119,17 @@ export async function createVolume(req: FastifyRequest, reply: FastifyReply, dep
     })
     if (!found) throw new InvalidInput('Invalid image identifier or unable to access requested image.')
     if (found.status !== 'active') throw new InvalidInput(`Image ${found.id} is not active.`)
+    const local = localImageFile(found.directUrl, deps.config.DEFAULT.allowed_direct_url_schemes)
     image = {
       metadata: found.metadata,
       minDisk: found.minDisk,
       size: found.size,
-      data: () => deps.images.data(found.id),
+      ...(local ? { localPath: local } : {}),
+      data: () =>
+        deps.images.read(found.id, {
+          requestId: req.id,
+          ...(typeof token === 'string' ? { userToken: token } : {}),
+        }),
     }
   }
   if (body.backup_id)
@@ -223,4 +231,21 @@ export async function deleteMetadataItem(req: FastifyRequest, reply: FastifyRepl
   const v = await owned(req, deps, VOLUME.META_DELETE)
   await deps.volumes.deleteMetadataItem(callerOf(req), v.id, params(req).key!)
   return reply.code(200).send()
+}
+
+/**
+ * The image's file on this host, when its direct_url is a `file://` URL, `file` is in
+ * `allowed_direct_url_schemes` and the file is there to read (Cinder's direct download):
+ * the volume is then a copy of that file (a reflink or copy_file_range) instead of a
+ * stream through the image API.
+ */
+function localImageFile(directUrl: string | null, allowed: readonly string[]): string | undefined {
+  if (!directUrl?.startsWith('file://') || !allowed.includes('file')) return undefined
+  try {
+    const path = fileURLToPath(directUrl)
+    accessSync(path, constants.R_OK)
+    return path
+  } catch {
+    return undefined
+  }
 }

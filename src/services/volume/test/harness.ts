@@ -34,6 +34,9 @@ export async function waitFor(
     if (status === 'deleted' && res.status === 404) return {}
     const item = res.body?.[kind.replace(/s$/, '')]
     if (item?.status === status) return item
+    // NOTE: a volume gone to error will not come back by itself: fail now, not at the deadline.
+    if (item?.status === 'error' && status !== 'error' && status !== 'deleted')
+      throw new Error(`${kind} ${id} went to error waiting for ${status}: ${JSON.stringify(res.body)}`)
     if (Date.now() > deadline)
       throw new Error(`${kind} ${id} did not reach ${status}: ${JSON.stringify(res.body)}`)
     await new Promise((r) => setTimeout(r, 20))
