@@ -20,7 +20,7 @@ export interface ServiceRequest {
   /** Relative to the service's endpoint, e.g. `/resource_providers`. */
   path: string
   headers?: Record<string, string>
-  /** Sent as JSON. */
+  /** Sent as JSON; a Buffer is sent as it is (`application/octet-stream` unless a content type is given), for data such as image files. */
   body?: unknown
   /** Answer the body as bytes (a Buffer), for data such as image files. */
   binary?: boolean
@@ -98,7 +98,8 @@ export class ServiceClient {
     } else if (token) headers['x-auth-token'] = token
     if (options.requestId) headers['x-openstack-request-id'] = options.requestId
     if (this.version) headers['openstack-api-version'] = `${this.serviceType} ${this.version}`
-    if (req.body !== undefined) headers['content-type'] ??= 'application/json'
+    if (req.body !== undefined)
+      headers['content-type'] ??= Buffer.isBuffer(req.body) ? 'application/octet-stream' : 'application/json'
     const sent = { ...req, headers }
     // NOTE: errors are logged; the tokens they would carry stay out of the logs.
     const { 'x-auth-token': _a, 'x-service-token': _s, ...shown } = headers
@@ -133,6 +134,11 @@ export class ServiceClient {
   }
 }
 
+/** Bytes go as they are, anything else as JSON. */
+function encodeBody(body: unknown): string | Buffer {
+  return Buffer.isBuffer(body) ? body : JSON.stringify(body)
+}
+
 function parseBody(text: string, contentType: string | undefined): unknown {
   if (text === '') return undefined
   if (contentType?.includes('json')) {
@@ -163,7 +169,7 @@ export class InjectTransport implements ClientTransport {
       method: req.method,
       url: `${prefix}${req.path}`,
       headers: req.headers,
-      ...(req.body === undefined ? {} : { payload: JSON.stringify(req.body) }),
+      ...(req.body === undefined ? {} : { payload: encodeBody(req.body) }),
     })
     return {
       status: res.statusCode,
@@ -193,7 +199,7 @@ export class HttpTransport implements ClientTransport {
     const res = await this.fetchImpl(`${base.replace(/\/+$/, '')}${req.path}`, {
       method: req.method,
       headers: req.headers,
-      ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
+      ...(req.body === undefined ? {} : { body: encodeBody(req.body) }),
     })
     const headers: Record<string, string> = {}
     res.headers.forEach((value, key) => {

@@ -28,7 +28,9 @@
  */
 import type { Logger } from 'pino'
 import type { PlacementApi } from '../clients/placement.js'
+import type { SnapshotReply } from '../../../agents/compute/rpc.js'
 import type { ShelvedImages } from '../clients/shelved-images.js'
+import type { SnapshotImages } from '../clients/snapshot-images.js'
 import { type InstanceFlavor, type InstanceImage, POWER } from '../domain/servers.js'
 import type {
   AgentApi,
@@ -59,6 +61,8 @@ export interface MovesDeps {
   /** The `<name>-shelved` image records; absent: none is made. */
   shelvedImages?: ShelvedImages
   systemMetadata?: SystemMetadataRepo
+  /** Where createImage's bytes go; absent: snapshots fail (no image service). */
+  snapshotImages?: SnapshotImages
 }
 
 /** Migration statuses of a move still holding resources on two hosts. */
@@ -73,6 +77,14 @@ export const MIGRATION_IN_FLIGHT = [
   'finished',
   'confirming',
   'reverting',
+]
+
+/** createImage's task states, in their order (upstream's). */
+export const SNAPSHOT_TASK_STATES = [
+  'image_snapshot_pending',
+  'image_snapshot',
+  'image_pending_upload',
+  'image_uploading',
 ]
 
 /** The task states an accepted operation leaves until the conductor is done with it. */
@@ -91,6 +103,7 @@ export const OPERATION_TASK_STATES = [
   'unshelving',
   'rescuing',
   'unrescuing',
+  ...SNAPSHOT_TASK_STATES,
 ]
 
 /** A step that failed, with where: the rollback differs per step. */
@@ -108,7 +121,12 @@ export class Moves {
 
   async run(args: ServerOperationArgs): Promise<void> {
     const [row] = await this.d.servers.rows([args.instance_uuid])
-    if (row?.deleted !== 0) return
+    if (row?.deleted !== 0) {
+      // NOTE: a snapshot whose server went before it started leaves no empty image behind.
+      if (args.operation === 'snapshot' && args.image_id)
+        await this.d.snapshotImages?.delete(args.image_id).catch(() => {})
+      return
+    }
     const action = await this.d.actions.byRequest(row.uuid, args.request_id)
     const ctx: OpContext = { row, args, actionId: action?.id }
     let ok = true
@@ -145,6 +163,9 @@ export class Moves {
           break
         case 'trigger_crash_dump':
           ok = await this.crashDump(ctx)
+          break
+        case 'snapshot':
+          ok = await this.snapshot(ctx)
           break
       }
     } catch (e) {
@@ -727,6 +748,46 @@ export class Moves {
       .delete(id)
       .catch((err: unknown) => this.d.logger.warn({ err, image: id }, 'shelved image not deleted'))
     await systemMetadata.delete(row.uuid, 'shelved_image_id')
+  }
+
+  // --- createImage
+
+  /**
+   * The guest's disk from its host, uploaded to the image record the API made; the task
+   * state walks image_snapshot ─▶ image_pending_upload ─▶ image_uploading ─▶ none. A
+   * failure deletes the image, clears the task state and records the fault (vm_state kept).
+   */
+  private async snapshot(ctx: OpContext): Promise<boolean> {
+    const { row, args } = ctx
+    const images = this.d.snapshotImages
+    const imageId = args.image_id
+    const task = (from: string, to: string | null) =>
+      this.d.servers.updateIf(row.uuid, [from], { task_state: to })
+    // NOTE: a restarted conductor may have cleared the pending state: the snapshot goes on.
+    await this.d.servers.updateIf(row.uuid, ['image_snapshot_pending', null], { task_state: 'image_snapshot' })
+    await this.notify('instance.snapshot.start', row)
+    const ok = await this.step(ctx, 'compute_snapshot_instance', row.host, async () => {
+      if (!images || !imageId || !row.host) throw new Error('No image service to upload the snapshot to.')
+      const snap = await this.d.agents.operation<SnapshotReply>(row.host, 'snapshot_instance', {
+        instance_uuid: row.uuid,
+      })
+      await task('image_snapshot', 'image_pending_upload')
+      await task('image_pending_upload', 'image_uploading')
+      await images.upload(imageId, Buffer.from(snap.data, 'base64'), {
+        diskFormat: snap.disk_format,
+        containerFormat: snap.container_format,
+      })
+    })
+    if (ok !== true) {
+      if (images && imageId) await images.delete(imageId).catch(() => {})
+      await this.d.servers.updateIf(row.uuid, SNAPSHOT_TASK_STATES, { task_state: null })
+      await this.fault(row, ok, row.host)
+      await this.notify('instance.snapshot.error', row, 'error', ok)
+      return false
+    }
+    await task('image_uploading', null)
+    await this.notify('instance.snapshot.end', row)
+    return true
   }
 
   // --- rescue, crash dump

@@ -19,6 +19,8 @@ export const OPERATION = {
   RESCUE: 'os_compute_api:os-rescue',
   UNRESCUE: 'os_compute_api:os-unrescue',
   CRASH_DUMP: 'os_compute_api:servers:trigger_crash_dump',
+  CREATE_IMAGE: 'os_compute_api:servers:create_image',
+  CREATE_IMAGE_VOLUME_BACKED: 'os_compute_api:servers:create_image:allow_volume_backed',
   MIGRATIONS_INDEX: 'os_compute_api:os-migrations:index',
   SERVER_MIGRATIONS_INDEX: 'os_compute_api:servers:migrations:index',
   SERVER_MIGRATIONS_SHOW: 'os_compute_api:servers:migrations:show',
@@ -67,6 +69,13 @@ export const OPERATION_RULES = [
     'Trigger crash dump in a server',
     'POST',
     `${SID}/action (trigger_crash_dump)`,
+  ),
+  member(OPERATION.CREATE_IMAGE, 'Create an image from a server', 'POST', `${SID}/action (createImage)`),
+  member(
+    OPERATION.CREATE_IMAGE_VOLUME_BACKED,
+    'Create an image from a volume backed server',
+    'POST',
+    `${SID}/action (createImage)`,
   ),
   admin(OPERATION.MIGRATIONS_INDEX, 'List migrations', 'GET', '/os-migrations'),
   admin(
