@@ -3,7 +3,8 @@
  * simulated hosts): resize with confirm and revert, cold migration (to a host, 2.56),
  * live migration, shelve / shelve --offload / unshelve into a zone (2.77), rescue and
  * unrescue, a crash dump, evacuation from a forced-down host, migration list, server set
- * --state; each ends in upstream's state, and placement's usage matches the servers.
+ * --state, an image made from a server (and booted); each ends in upstream's state, and
+ * placement's usage matches the servers.
  */
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
@@ -58,7 +59,8 @@ describe('server operations with the openstack CLI', { timeout: 1_200_000 }, () 
 
   before(async () => {
     cloud = await startCloudProcess({
-      port: 16310,
+      // NOTE: CLI_OPS_PORT lets a run use the port range its machine gives it.
+      port: Number(process.env.CLI_OPS_PORT ?? 16310),
       env: { OS_DEFAULT__SHELVED_OFFLOAD_TIME: '-1' },
     })
     admin = { ...cloud.env, OS_CLOUD: 'cloudlet-admin' }
@@ -171,6 +173,28 @@ describe('server operations with the openstack CLI', { timeout: 1_200_000 }, () 
     const refused = await openstack(demo, ['server', 'unrescue', id])
     assert.notEqual(refused.code, 0)
     assert.match(refused.stderr, /HTTP 409/)
+  })
+
+  it('makes an image from a server (--wait) that boots a server', async () => {
+    const id = await boot('cli-snapshot')
+    const image = await json(
+      ['server', 'image', 'create', '--name', 'cli-snapshot-image', '--property', 'purpose=cli', '--wait', id],
+      demo,
+    )
+    assert.equal(image.status, 'active')
+    const shown = await json(['image', 'show', String(image.id)], demo)
+    const props = shown.properties as Row
+    assert.equal(props.image_type, 'snapshot')
+    assert.equal(props.instance_uuid, id)
+    assert.equal(props.purpose, 'cli')
+    assert.ok(Number(shown.size) > 0, 'the disk bytes were uploaded')
+    assert.equal((await waitFor(id, 'ACTIVE')).status, 'ACTIVE')
+    const from = await json(
+      ['server', 'create', '--image', String(image.id), '--flavor', 'm1.tiny', '--wait', 'cli-from-snapshot'],
+      demo,
+    )
+    assert.equal(from.status, 'ACTIVE')
+    await usageMatches()
   })
 
   it('evacuates from a forced-down host', async () => {
