@@ -200,8 +200,11 @@ export interface ServerOperationArgs {
   host?: string
   /** rescue: the image the rescue system boots from. */
   rescue_image_ref?: string
-  /** snapshot (createImage): the image record the guest's disk is uploaded to. */
+  /** snapshot (createImage, createBackup): the image record the guest's disk is uploaded to. */
   image_id?: string
+  /** createBackup: the backup's type and how many of that type the server keeps. */
+  backup_type?: string
+  rotation?: number
 }
 
 export type PowerMethod =

@@ -81,6 +81,22 @@ export class SnapshotImages {
     return res.status === 200 ? String((res.body as { status: string }).status) : undefined
   }
 
+  /** A server's backups of one type, newest first (their ids). */
+  async backups(instanceUuid: string, backupType: string): Promise<string[]> {
+    const q = new URLSearchParams({
+      image_type: 'backup',
+      backup_type: backupType,
+      instance_uuid: instanceUuid,
+      sort_key: 'created_at',
+      sort_dir: 'desc',
+      limit: '1000',
+    })
+    const body = (await this.client.request({ method: 'GET', path: `/v2/images?${q}` })).body as {
+      images: { id: string }[]
+    }
+    return body.images.map((i) => i.id)
+  }
+
   /** Deletes the image; one already gone is not an error. */
   async delete(id: string, call: ImageCall = {}): Promise<void> {
     await this.client.request(

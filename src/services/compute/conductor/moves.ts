@@ -79,8 +79,9 @@ export const MIGRATION_IN_FLIGHT = [
   'reverting',
 ]
 
-/** createImage's task states, in their order (upstream's). */
+/** createImage's (and createBackup's) task states, in their order (upstream's). */
 export const SNAPSHOT_TASK_STATES = [
+  'image_backup',
   'image_snapshot_pending',
   'image_snapshot',
   'image_pending_upload',
@@ -750,33 +751,42 @@ export class Moves {
     await systemMetadata.delete(row.uuid, 'shelved_image_id')
   }
 
-  // --- createImage
+  // --- createImage, createBackup
 
   /**
    * The guest's disk from its host, uploaded to the image record the API made; the task
-   * state walks image_snapshot ─▶ image_pending_upload ─▶ image_uploading ─▶ none. A
-   * failure deletes the image, clears the task state and records the fault (vm_state kept).
+   * state walks image_snapshot (image_backup) ─▶ image_pending_upload ─▶ image_uploading
+   * ─▶ none; a backup then deletes the server's backups of its type beyond the rotation,
+   * oldest first. A failure deletes the image, clears the task state and records the
+   * fault (vm_state kept).
    */
   private async snapshot(ctx: OpContext): Promise<boolean> {
     const { row, args } = ctx
     const images = this.d.snapshotImages
     const imageId = args.image_id
+    const backup = args.backup_type !== undefined
+    const first = backup ? 'image_backup' : 'image_snapshot'
     const task = (from: string, to: string | null) =>
       this.d.servers.updateIf(row.uuid, [from], { task_state: to })
-    // NOTE: a restarted conductor may have cleared the pending state: the snapshot goes on.
-    await this.d.servers.updateIf(row.uuid, ['image_snapshot_pending', null], { task_state: 'image_snapshot' })
+    // NOTE: a restarted conductor may have cleared the task state: the snapshot goes on.
+    await this.d.servers.updateIf(row.uuid, backup ? [null] : ['image_snapshot_pending', null], {
+      task_state: first,
+    })
     await this.notify('instance.snapshot.start', row)
-    const ok = await this.step(ctx, 'compute_snapshot_instance', row.host, async () => {
+    const event = backup ? 'compute_backup_instance' : 'compute_snapshot_instance'
+    const ok = await this.step(ctx, event, row.host, async () => {
       if (!images || !imageId || !row.host) throw new Error('No image service to upload the snapshot to.')
       const snap = await this.d.agents.operation<SnapshotReply>(row.host, 'snapshot_instance', {
         instance_uuid: row.uuid,
       })
-      await task('image_snapshot', 'image_pending_upload')
+      await task(first, 'image_pending_upload')
       await task('image_pending_upload', 'image_uploading')
       await images.upload(imageId, Buffer.from(snap.data, 'base64'), {
         diskFormat: snap.disk_format,
         containerFormat: snap.container_format,
       })
+      await task('image_uploading', null)
+      if (backup) await this.rotate(row.uuid, args.backup_type!, args.rotation ?? 0)
     })
     if (ok !== true) {
       if (images && imageId) await images.delete(imageId).catch(() => {})
@@ -785,9 +795,16 @@ export class Moves {
       await this.notify('instance.snapshot.error', row, 'error', ok)
       return false
     }
-    await task('image_uploading', null)
     await this.notify('instance.snapshot.end', row)
     return true
+  }
+
+  /** Keeps the newest `rotation` backups of the type; a delete that fails is left for the next. */
+  private async rotate(uuid: string, backupType: string, rotation: number): Promise<void> {
+    const images = this.d.snapshotImages!
+    const excess = (await images.backups(uuid, backupType)).slice(rotation)
+    for (const id of excess)
+      await images.delete(id).catch((err: unknown) => this.d.logger.warn({ err, image: id }, 'backup not rotated'))
   }
 
   // --- rescue, crash dump

@@ -12,6 +12,10 @@
  *   volume-backed   the same states; each volume snapshotted (force) in the block storage
  *     service, the image an active record of zero bytes whose block_device_mapping lists
  *     the snapshots (bdm_v2), answered when done; the task state is not touched
+ *
+ * createBackup is the same snapshot with `image_type=backup` and `backup_type`, task
+ * state image_backup; once uploaded, the server's backups of that type beyond `rotation`
+ * are deleted, oldest first. A volume-backed server cannot be backed up (400).
  */
 import type { ImageApi } from '../clients/image.js'
 import { ImageRefused, type SnapshotImages } from '../clients/snapshot-images.js'
@@ -53,6 +57,8 @@ export const SNAPSHOT_VM_STATES = ['active', 'stopped', 'paused', 'suspended'] a
 
 export interface CreateImageInput {
   name: string
+  /** createBackup: the backup's type and how many of that type to keep. */
+  backup?: { type: string; rotation: number }
   metadata: Record<string, string>
   /** Up to 2.38 the metadata counts against the `metadata_items` quota. */
   checkMetadataQuota: boolean
@@ -73,21 +79,26 @@ export class ServerSnapshots {
 
   /** The new image's id. */
   async createImage(caller: Caller, server: Server, input: CreateImageInput): Promise<string> {
+    const action = input.backup ? 'createBackup' : 'createImage'
     if (input.checkMetadataQuota) await this.checkMetadataQuota(server, input.metadata)
-    this.checkState(server)
+    this.checkState(server, action)
     const meta = await this.snapshotMetadata(caller, server, input)
-    if (await this.isVolumeBacked(server)) return this.volumeBacked(caller, server, meta, input)
+    if (await this.isVolumeBacked(server)) {
+      if (input.backup) throw new ComputeBadRequest('Backup is not supported for volume-backed instances.')
+      return this.volumeBacked(caller, server, meta, input)
+    }
     const call = { requestId: input.requestId, ...(input.userToken ? { userToken: input.userToken } : {}) }
     const id = await this.createRecord(caller, server, meta, call)
-    if (!(await this.d.repo.updateIf(server.uuid, [null], { task_state: 'image_snapshot_pending' }))) {
+    const task = input.backup ? 'image_backup' : 'image_snapshot_pending'
+    if (!(await this.d.repo.updateIf(server.uuid, [null], { task_state: task }))) {
       await this.d.images.delete(id, call).catch(() => {})
       const [now] = await this.d.repo.rows([server.uuid])
-      throw new ServerInvalidState('createImage', server.uuid, 'task_state', now?.task_state ?? 'deleting')
+      throw new ServerInvalidState(action, server.uuid, 'task_state', now?.task_state ?? 'deleting')
     }
     await this.d.repo.db.transaction().execute(async (trx) => {
       await this.d.actions.start(
         {
-          action: 'createImage',
+          action,
           instance_uuid: server.uuid,
           request_id: input.requestId,
           user_id: caller.userId,
@@ -101,17 +112,18 @@ export class ServerSnapshots {
         request_id: input.requestId,
         operation: 'snapshot',
         image_id: id,
+        ...(input.backup ? { backup_type: input.backup.type, rotation: input.backup.rotation } : {}),
       })
     })
     this.d.queue.kick()
     return id
   }
 
-  private checkState(server: Server): void {
+  private checkState(server: Server, action: string): void {
     if (!(SNAPSHOT_VM_STATES as readonly string[]).includes(server.vm_state))
-      throw new ServerInvalidState('createImage', server.uuid, 'vm_state', server.vm_state)
+      throw new ServerInvalidState(action, server.uuid, 'vm_state', server.vm_state)
     if (server.task_state !== null)
-      throw new ServerInvalidState('createImage', server.uuid, 'task_state', server.task_state)
+      throw new ServerInvalidState(action, server.uuid, 'task_state', server.task_state)
   }
 
   private async checkMetadataQuota(server: Server, metadata: Record<string, string>): Promise<void> {
@@ -148,7 +160,8 @@ export class ServerSnapshots {
       visibility: own ? 'private' : 'shared',
       instance_uuid: server.uuid,
       user_id: caller.userId,
-      image_type: 'snapshot',
+      image_type: input.backup ? 'backup' : 'snapshot',
+      ...(input.backup ? { backup_type: input.backup.type } : {}),
       base_image_ref: server.image_ref,
       ...(own ? {} : { instance_owner: server.project_id }),
       ...input.metadata,

@@ -21,6 +21,7 @@ export const OPERATION = {
   CRASH_DUMP: 'os_compute_api:servers:trigger_crash_dump',
   CREATE_IMAGE: 'os_compute_api:servers:create_image',
   CREATE_IMAGE_VOLUME_BACKED: 'os_compute_api:servers:create_image:allow_volume_backed',
+  CREATE_BACKUP: 'os_compute_api:os-create-backup',
   MIGRATIONS_INDEX: 'os_compute_api:os-migrations:index',
   SERVER_MIGRATIONS_INDEX: 'os_compute_api:servers:migrations:index',
   SERVER_MIGRATIONS_SHOW: 'os_compute_api:servers:migrations:show',
@@ -77,6 +78,7 @@ export const OPERATION_RULES = [
     'POST',
     `${SID}/action (createImage)`,
   ),
+  member(OPERATION.CREATE_BACKUP, 'Create a back up of a server', 'POST', `${SID}/action (createBackup)`),
   admin(OPERATION.MIGRATIONS_INDEX, 'List migrations', 'GET', '/os-migrations'),
   admin(
     OPERATION.SERVER_MIGRATIONS_INDEX,

@@ -3,7 +3,8 @@
  * image service as an active image carrying the instance's image properties, the 202
  * with Location (before 2.45) or `{"image_id"}` (2.45), the task states in upstream's
  * order, the refusals (state, task, body, metadata quota up to 2.38) that change
- * nothing, and an injected failure that leaves no image and the server as it was.
+ * nothing, and an injected failure that leaves no image and the server as it was;
+ * createBackup with its rotation.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -120,6 +121,15 @@ describe('createImage', () => {
     assert.deepEqual(
       events.map((e) => [e.event, e.result]),
       [['compute_snapshot_instance', 'Success']],
+    )
+    // the images proxy (up to 2.35) finds it by the server's link
+    const link = (await c.t.call('GET', `${S}/${id}`, { as: MEMBER })).body.server.links[0].href as string
+    const proxied = await c.t.call('GET', `/compute/v2.1/images/detail?server=${encodeURIComponent(link)}`, {
+      as: MEMBER,
+    })
+    assert.deepEqual(
+      (proxied.body.images as { id: string }[]).map((i) => i.id),
+      [imageId],
     )
     await c.accounting()
   })
@@ -249,5 +259,43 @@ describe('createImage', () => {
     await waitImage(again.body.image_id as string, 'active')
     await waitStatus(c.t, id, ['ACTIVE'])
     await c.accounting()
+  })
+
+  it('createBackup keeps the newest `rotation` backups of its type; Location only when kept (2.1)', async () => {
+    const id = await c.boot('backup-1')
+    const backup = async (name: string, rotation: number, type = 'daily', version = '2.45') => {
+      const r = await act(id, { createBackup: { name, backup_type: type, rotation } }, version)
+      assert.equal(r.status, 202, JSON.stringify(r.body))
+      await waitStatus(c.t, id, ['ACTIVE'])
+      await idle(c.compute)
+      return r
+    }
+    const ids: string[] = []
+    for (const n of ['b1', 'b2', 'b3']) ids.push((await backup(n, 2)).body.image_id as string)
+    const weekly = (await backup('w1', 5, 'weekly')).body.image_id as string
+    const listed = async (type: string) =>
+      (
+        (
+          await c.t.call('GET', `/image/v2/images?instance_uuid=${id}&backup_type=${type}`, { as: MEMBER })
+        ).body.images as { id: string }[]
+      )
+        .map((i) => i.id)
+        .sort()
+    assert.deepEqual(await listed('daily'), [ids[1], ids[2]].sort(), 'the oldest daily backup rotated out')
+    assert.deepEqual(await listed('weekly'), [weekly])
+    const img = await waitImage(ids[2]!, 'active')
+    assert.equal(img.image_type, 'backup')
+    assert.equal(img.backup_type, 'daily')
+    assert.equal(img.instance_uuid, id)
+    // 2.1: the compute API's image URL when kept; none with rotation 0 (which keeps none)
+    const kept = await backup('b4', 2, 'daily', '2.1')
+    assert.match(String(kept.headers.location), /\/compute\/v2\.1\/images\/[0-9a-f-]{36}$/)
+    const none = await backup('b5', 0, 'daily', '2.1')
+    assert.equal(none.headers.location, undefined)
+    assert.deepEqual(await listed('daily'), [])
+    const bad = await act(id, { createBackup: { name: 'x', backup_type: 'daily', rotation: -1 } })
+    assert.equal(bad.status, 400)
+    const missing = await act(id, { createBackup: { name: 'x', rotation: 1 } })
+    assert.equal(missing.status, 400)
   })
 })
