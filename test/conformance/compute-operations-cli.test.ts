@@ -1,6 +1,7 @@
 /**
  * The server operations through the real openstack CLI against `cloudlet up` (three
- * simulated hosts): resize with confirm and revert, cold migration (to a host, 2.56),
+ * simulated hosts): reboot (soft, hard), stop/start, pause/unpause, suspend/resume,
+ * lock with a reason (2.73) and unlock, rebuild with another image; resize with confirm and revert, cold migration (to a host, 2.56),
  * live migration, shelve / shelve --offload / unshelve into a zone (2.77), rescue and
  * unrescue, a crash dump, evacuation from a forced-down host, migration list, server set
  * --state, an image made from a server (and booted); each ends in upstream's state, and
@@ -89,6 +90,58 @@ describe('server operations with the openstack CLI', { timeout: 1_200_000 }, () 
       (await json(['server', 'create', '--image', 'ops-cirros', '--flavor', 'm1.tiny', '--wait', name], env))
         .id,
     )
+
+  it('reboots soft and hard, stops, starts, pauses, suspends, locks with a reason, rebuilds', async () => {
+    const id = await boot('cli-power')
+    await ok(['server', 'reboot', '--soft', '--wait', id], demo)
+    assert.equal((await waitFor(id, 'ACTIVE')).status, 'ACTIVE')
+    await ok(['server', 'reboot', '--hard', '--wait', id], demo)
+    assert.equal((await waitFor(id, 'ACTIVE')).status, 'ACTIVE')
+    for (const [verb, status] of [
+      ['stop', 'SHUTOFF'],
+      ['start', 'ACTIVE'],
+      ['pause', 'PAUSED'],
+      ['unpause', 'ACTIVE'],
+      ['suspend', 'SUSPENDED'],
+      ['resume', 'ACTIVE'],
+    ] as const) {
+      await ok(['server', verb, id], demo)
+      assert.equal((await waitFor(id, status)).status, status)
+    }
+    await ok(['--os-compute-api-version', '2.73', 'server', 'lock', '--reason', 'maintenance window', id], demo)
+    const locked = await json(['--os-compute-api-version', '2.73', 'server', 'show', id])
+    assert.equal(locked.locked, true)
+    assert.equal(locked.locked_reason, 'maintenance window')
+    // a locked server refuses its owner's actions (409) and stays as it was
+    const refused = await openstack(demo, ['server', 'stop', id])
+    assert.notEqual(refused.code, 0)
+    assert.match(refused.stderr, /locked.*HTTP 409/s)
+    assert.equal((await show(id)).status, 'ACTIVE')
+    await ok(['server', 'unlock', id], demo)
+    assert.equal((await json(['--os-compute-api-version', '2.73', 'server', 'show', id])).locked, false)
+    const file = join(cloud.dataDir, 'ops-other.img')
+    writeFileSync(file, Buffer.alloc(2048, 9))
+    const other = String(
+      (
+        await json([
+          'image',
+          'create',
+          '--public',
+          '--disk-format',
+          'raw',
+          '--container-format',
+          'bare',
+          '--file',
+          file,
+          'ops-other',
+        ])
+      ).id,
+    )
+    await ok(['server', 'rebuild', '--image', 'ops-other', '--wait', id], demo)
+    const rebuilt = await waitFor(id, 'ACTIVE')
+    assert.match(JSON.stringify(rebuilt.image), new RegExp(other))
+    await usageMatches()
+  })
 
   it('resizes, confirms and reverts', async () => {
     const id = await boot('cli-resize')

@@ -99,6 +99,7 @@ export const OPERATION_TASK_STATES = [
   'migrating',
   'rebuilding',
   'shelving',
+  'shelving_image_pending_upload',
   'shelving_image_uploading',
   'shelving_offloading',
   'unshelving',
@@ -617,7 +618,7 @@ export class Moves {
       return false
     }
     await this.shelvedImage(row)
-    await this.d.servers.updateIf(row.uuid, ['shelving'], {
+    await this.d.servers.updateIf(row.uuid, ['shelving', 'shelving_image_pending_upload', 'shelving_image_uploading'], {
       vm_state: 'shelved',
       task_state: this.d.shelvedOffloadTime === 0 ? 'shelving_offloading' : null,
       power_state: report?.power_state ?? POWER.SHUTDOWN,
@@ -724,7 +725,7 @@ export class Moves {
 
   /** The `<name>-shelved` image record, its id kept as upstream's `shelved_image_id`. */
   private async shelvedImage(row: InstanceRow): Promise<void> {
-    const { shelvedImages, systemMetadata } = this.d
+    const { shelvedImages, systemMetadata, snapshotImages } = this.d
     if (!shelvedImages || !systemMetadata) return
     try {
       const id = await shelvedImages.create({
@@ -734,6 +735,19 @@ export class Moves {
         image: JSON.parse(row.image) as InstanceImage,
       })
       await systemMetadata.set(row.uuid, 'shelved_image_id', id)
+      // the guest's disk, as upstream's shelve snapshot uploads it
+      if (!snapshotImages || !row.host) return
+      await this.d.servers.updateIf(row.uuid, ['shelving'], { task_state: 'shelving_image_pending_upload' })
+      const snap = await this.d.agents.operation<SnapshotReply>(row.host, 'snapshot_instance', {
+        instance_uuid: row.uuid,
+      })
+      await this.d.servers.updateIf(row.uuid, ['shelving_image_pending_upload'], {
+        task_state: 'shelving_image_uploading',
+      })
+      await snapshotImages.upload(id, Buffer.from(snap.data, 'base64'), {
+        diskFormat: snap.disk_format,
+        containerFormat: snap.container_format,
+      })
     } catch (err) {
       // NOTE: the server is shelved either way; the image is a record of it.
       this.d.logger.warn({ err, instance: row.uuid }, 'the shelved image record was not made')
