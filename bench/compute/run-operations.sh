@@ -7,7 +7,8 @@
 # usage: npm run build && bash bench/compute/run-operations.sh [OUTDIR]
 #   env: COUNT (40), CLIENTS (8), CLOUDLET_BENCH_PORT (15500), POLL_CLOUDLET (0.02),
 #        POLL_NOVA (0.5), PA_PASSWORD (perfanchor), PA_STATE (/var/tmp/perf-anchor),
-#        ONLY (cloudlet|nova: run one side only)
+#        ONLY (cloudlet|nova: run one side only), PROFILE (1: Cloudlet runs under
+#        --cpu-prof, the profile in OUTDIR/prof)
 #
 # Both clouds get the same requests: N servers of flavor `tiny` (1 vCPU, 64 MiB, 1 GiB)
 # from a 1 KiB raw image, networks none, resized to `tiny2` (128 MiB) and confirmed,
@@ -27,8 +28,8 @@ if [ "${ONLY:-}" != nova ]; then
   export OS_CLIENT_CONFIG_FILE="$DATA/clouds.yaml" CLOUDLET_ADMIN_PASSWORD=bench-admin
   echo "== cloudlet up on :$PORT ($DATA)"
   OS_QUOTA__DRIVER=nova.quota.NoopQuotaDriver OS_FAKE_DRIVER__HOSTS=4 \
-    node --max-semi-space-size=4 dist/src/cmd/cloudlet.js up --port "$PORT" --data-dir "$DATA/data" \
-    > "$OUT/cloudlet-ops.log" 2>&1 &
+    node --max-semi-space-size=4 ${PROFILE:+--cpu-prof --cpu-prof-dir "$OUT/prof"} \
+    dist/src/cmd/cloudlet.js up --port "$PORT" --data-dir "$DATA/data" > "$OUT/cloudlet-ops.log" 2>&1 &
   PID=$!
   trap 'kill -INT $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DATA"' EXIT
   for _ in $(seq 1 300); do grep -q 'Cloudlet is up' "$OUT/cloudlet-ops.log" && break; sleep 0.2; done
