@@ -203,13 +203,15 @@ async function main() {
   const a = parse(process.argv.slice(2))
   await login(a)
   const roots = rootPids(a)
-  const flavors = (await call('GET', `${endpoints.compute}/flavors`, undefined, a.microversion)).json.flavors as {
+  const flavors = (await call('GET', `${endpoints.compute}/flavors`, undefined, a.microversion)).json
+    .flavors as {
     id: string
     name: string
   }[]
   const flavor = flavors.find((f) => f.name === a.flavor || f.id === a.flavor)?.id
   if (!flavor) throw new Error(`flavor ${a.flavor} not found`)
-  const images = (await call('GET', `${endpoints.image}/v2/images?name=${encodeURIComponent(a.image)}`)).json.images
+  const images = (await call('GET', `${endpoints.image}/v2/images?name=${encodeURIComponent(a.image)}`)).json
+    .images
   const image = images?.[0]?.id as string | undefined
   if (!image) throw new Error(`image ${a.image} not found`)
   // The cloud's idle CPU, to report CPU per server net of what it burns doing nothing.

@@ -90,7 +90,12 @@ export async function call(method: string, url: string, body?: unknown, mv?: str
   return { status: res.status, headers: res.headers, json }
 }
 
-export async function login(a: { authUrl: string; user: string; password: string; project: string }): Promise<void> {
+export async function login(a: {
+  authUrl: string
+  user: string
+  password: string
+  project: string
+}): Promise<void> {
   const r = await call('POST', `${a.authUrl}/auth/tokens`, {
     auth: {
       identity: {

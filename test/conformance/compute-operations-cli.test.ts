@@ -108,7 +108,10 @@ describe('server operations with the openstack CLI', { timeout: 1_200_000 }, () 
       await ok(['server', verb, id], demo)
       assert.equal((await waitFor(id, status)).status, status)
     }
-    await ok(['--os-compute-api-version', '2.73', 'server', 'lock', '--reason', 'maintenance window', id], demo)
+    await ok(
+      ['--os-compute-api-version', '2.73', 'server', 'lock', '--reason', 'maintenance window', id],
+      demo,
+    )
     const locked = await json(['--os-compute-api-version', '2.73', 'server', 'show', id])
     assert.equal(locked.locked, true)
     assert.equal(locked.locked_reason, 'maintenance window')
@@ -231,7 +234,17 @@ describe('server operations with the openstack CLI', { timeout: 1_200_000 }, () 
   it('makes an image from a server (--wait) that boots a server', async () => {
     const id = await boot('cli-snapshot')
     const image = await json(
-      ['server', 'image', 'create', '--name', 'cli-snapshot-image', '--property', 'purpose=cli', '--wait', id],
+      [
+        'server',
+        'image',
+        'create',
+        '--name',
+        'cli-snapshot-image',
+        '--property',
+        'purpose=cli',
+        '--wait',
+        id,
+      ],
       demo,
     )
     assert.equal(image.status, 'active')

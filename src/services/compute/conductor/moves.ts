@@ -27,8 +27,8 @@
  * instance) nor across processes (both consumers' generations are checked on a move).
  */
 import type { Logger } from 'pino'
-import type { PlacementApi } from '../clients/placement.js'
 import type { SnapshotReply } from '../../../agents/compute/rpc.js'
+import type { PlacementApi } from '../clients/placement.js'
 import type { ShelvedImages } from '../clients/shelved-images.js'
 import type { SnapshotImages } from '../clients/snapshot-images.js'
 import { type InstanceFlavor, type InstanceImage, POWER } from '../domain/servers.js'
@@ -618,11 +618,15 @@ export class Moves {
       return false
     }
     await this.shelvedImage(row)
-    await this.d.servers.updateIf(row.uuid, ['shelving', 'shelving_image_pending_upload', 'shelving_image_uploading'], {
-      vm_state: 'shelved',
-      task_state: this.d.shelvedOffloadTime === 0 ? 'shelving_offloading' : null,
-      power_state: report?.power_state ?? POWER.SHUTDOWN,
-    })
+    await this.d.servers.updateIf(
+      row.uuid,
+      ['shelving', 'shelving_image_pending_upload', 'shelving_image_uploading'],
+      {
+        vm_state: 'shelved',
+        task_state: this.d.shelvedOffloadTime === 0 ? 'shelving_offloading' : null,
+        power_state: report?.power_state ?? POWER.SHUTDOWN,
+      },
+    )
     await this.notify('instance.shelve.end', { ...row, vm_state: 'shelved' })
     if (this.d.shelvedOffloadTime === 0)
       return this.offload({ ...ctx, row: { ...row, vm_state: 'shelved' } }, null)
@@ -818,7 +822,9 @@ export class Moves {
     const images = this.d.snapshotImages!
     const excess = (await images.backups(uuid, backupType)).slice(rotation)
     for (const id of excess)
-      await images.delete(id).catch((err: unknown) => this.d.logger.warn({ err, image: id }, 'backup not rotated'))
+      await images
+        .delete(id)
+        .catch((err: unknown) => this.d.logger.warn({ err, image: id }, 'backup not rotated'))
   }
 
   // --- rescue, crash dump

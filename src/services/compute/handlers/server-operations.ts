@@ -148,7 +148,10 @@ export async function serverOperation(
       })
       if (v.gte('2.45')) return reply.code(202).send({ image_id: id })
       // NOTE: upstream's Location is the image service's endpoint (devstack's /image) + /images/<id>.
-      return reply.code(202).header('location', `${hostUrl(req, deps)}/image/images/${id}`).send()
+      return reply
+        .code(202)
+        .header('location', `${hostUrl(req, deps)}/image/images/${id}`)
+        .send()
     }
     case 'createBackup': {
       validateBody(OP.CREATE_BACKUP, body)

@@ -22,9 +22,10 @@ describe('createImage', () => {
     // a snapshot takes a moment, so a second request meets the first one's task state
     c = await startOpsCloud({ hosts: 2, config: { fake_driver: { snapshot_time: 0.3 } } })
     // the task state writes, to see the whole walk of a snapshot
-    const repo = (c.compute.moves as unknown as { d: { servers: { updateIf: Function } } }).d.servers
+    type UpdateIf = (uuid: string, from: unknown, values: { task_state?: string | null }) => Promise<boolean>
+    const repo = (c.compute.moves as unknown as { d: { servers: { updateIf: UpdateIf } } }).d.servers
     const updateIf = repo.updateIf.bind(repo)
-    repo.updateIf = async (uuid: string, from: unknown, values: { task_state?: string | null }) => {
+    repo.updateIf = async (uuid, from, values) => {
       const ok = await updateIf(uuid, from, values)
       if (ok && values.task_state !== undefined) taskStates.push(values.task_state)
       return ok
@@ -275,9 +276,8 @@ describe('createImage', () => {
     const weekly = (await backup('w1', 5, 'weekly')).body.image_id as string
     const listed = async (type: string) =>
       (
-        (
-          await c.t.call('GET', `/image/v2/images?instance_uuid=${id}&backup_type=${type}`, { as: MEMBER })
-        ).body.images as { id: string }[]
+        (await c.t.call('GET', `/image/v2/images?instance_uuid=${id}&backup_type=${type}`, { as: MEMBER }))
+          .body.images as { id: string }[]
       )
         .map((i) => i.id)
         .sort()

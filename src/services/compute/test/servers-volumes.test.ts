@@ -251,8 +251,9 @@ describe('server volumes', { timeout: 300_000 }, () => {
     assert.equal(vs.status, 200, JSON.stringify(vs.body))
     assert.equal(
       vs.body.snapshot.volume_id,
-      (await c.t.call('GET', `${S}/${id}`, { as: MEMBER })).body.server['os-extended-volumes:volumes_attached'][0]
-        .id,
+      (await c.t.call('GET', `${S}/${id}`, { as: MEMBER })).body.server[
+        'os-extended-volumes:volumes_attached'
+      ][0].id,
     )
     const s = (await c.t.call('GET', `${S}/${id}`, { as: MEMBER })).body.server
     assert.equal(s.status, 'ACTIVE')
