@@ -18,8 +18,8 @@
  *   [--modes multi,clients] [--poll 0.02] [--pids 123,456 | --pid-dir DIR]
  *   [--idle-seconds 10] [--label NAME] [--json FILE]
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { call, cpuSeconds, endpoints, login, pct, r3, rootPids, rssMiB, sleep, tree } from './cloud-api.js'
 
 interface Args {
   authUrl: string
@@ -71,120 +71,6 @@ function parse(argv: string[]): Args {
   }
 }
 
-// --- /proc: CPU and RSS of a set of processes and their descendants
-
-const HZ = 100
-
-function rootPids(a: Args): number[] {
-  if (!a.pidDir) return a.pids
-  return readdirSync(a.pidDir)
-    .filter((f) => f.endsWith('.pid'))
-    .map((f) => Number(readFileSync(join(a.pidDir!, f), 'utf8').trim()))
-    .filter((p) => Number.isInteger(p) && p > 0)
-}
-
-function statOf(pid: number): { ppid: number; cpuTicks: number } | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // NOTE: the command name (field 2) may contain spaces; fields count from after ')'.
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
-    return { ppid: Number(f[1]), cpuTicks: Number(f[11]) + Number(f[12]) }
-  } catch {
-    return undefined
-  }
-}
-
-function tree(roots: readonly number[]): number[] {
-  const parent = new Map<number, number>()
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    const s = statOf(Number(d))
-    if (s) parent.set(Number(d), s.ppid)
-  }
-  const inTree = new Set(roots.filter((p) => parent.has(p)))
-  for (let grew = true; grew; ) {
-    grew = false
-    for (const [pid, ppid] of parent)
-      if (!inTree.has(pid) && inTree.has(ppid)) {
-        inTree.add(pid)
-        grew = true
-      }
-  }
-  return [...inTree]
-}
-
-function cpuSeconds(roots: readonly number[]): number {
-  return tree(roots).reduce((sum, p) => sum + (statOf(p)?.cpuTicks ?? 0), 0) / HZ
-}
-
-function rssMiB(roots: readonly number[]): number {
-  let kb = 0
-  for (const p of tree(roots)) {
-    try {
-      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))
-      kb += Number(m?.[1] ?? 0)
-    } catch {}
-  }
-  return Math.round((kb / 1024) * 10) / 10
-}
-
-// --- the API
-
-let token = ''
-let compute = ''
-let imageUrl = ''
-
-async function call(method: string, url: string, body?: unknown, mv?: string) {
-  const res = await fetch(url, {
-    method,
-    headers: {
-      accept: 'application/json',
-      'content-type': 'application/json',
-      ...(token ? { 'x-auth-token': token } : {}),
-      ...(mv ? { 'x-openstack-nova-api-version': mv, 'openstack-api-version': `compute ${mv}` } : {}),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  // biome-ignore lint/suspicious/noExplicitAny: bench reads reply bodies by path
-  let json: any
-  try {
-    json = text ? JSON.parse(text) : undefined
-  } catch {
-    json = text
-  }
-  return { status: res.status, headers: res.headers, json }
-}
-
-async function login(a: Args): Promise<void> {
-  const r = await call('POST', `${a.authUrl}/auth/tokens`, {
-    auth: {
-      identity: {
-        methods: ['password'],
-        password: { user: { name: a.user, domain: { name: 'Default' }, password: a.password } },
-      },
-      scope: { project: { name: a.project, domain: { name: 'Default' } } },
-    },
-  })
-  if (r.status !== 201) throw new Error(`auth failed ${r.status}: ${JSON.stringify(r.json)}`)
-  token = r.headers.get('x-subject-token') ?? ''
-  const pub = (type: string) =>
-    (r.json.token.catalog as { type: string; endpoints: { interface: string; url: string }[] }[])
-      .find((c) => c.type === type)
-      ?.endpoints.find((e) => e.interface === 'public')
-      ?.url.replace(/\/+$/, '') ?? ''
-  compute = pub('compute')
-  imageUrl = pub('image')
-}
-
-const pct = (xs: readonly number[], p: number) => {
-  if (xs.length === 0) return Number.NaN
-  const s = [...xs].sort((x, y) => x - y)
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!
-}
-const r3 = (x: number) => Math.round(x * 1000) / 1000
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
 interface RunResult {
   label: string
   mode: 'multi' | 'clients'
@@ -223,7 +109,7 @@ async function runOnce(
     const server: Record<string, unknown> = { name, imageRef: image, flavorRef: flavor, networks: 'none' }
     if (n > 1) Object.assign(server, { min_count: n, max_count: n })
     const at = performance.now()
-    const r = await call('POST', `${compute}/servers`, { server }, mv)
+    const r = await call('POST', `${endpoints.compute}/servers`, { server }, mv)
     if (r.status !== 202) {
       postErrors++
       console.error(`POST ${r.status}: ${JSON.stringify(r.json).slice(0, 300)}`)
@@ -246,7 +132,7 @@ async function runOnce(
   const states = new Map<string, { name: string; status: string }>()
   let polls = 0
   for (;;) {
-    const r = await call('GET', `${compute}/servers/detail?name=^${tag}&limit=1000`, undefined, mv)
+    const r = await call('GET', `${endpoints.compute}/servers/detail?name=^${tag}&limit=1000`, undefined, mv)
     polls++
     const now = performance.now()
     if (r.status === 200)
@@ -272,11 +158,11 @@ async function runOnce(
   await Promise.all(
     Array.from({ length: a.clients }, async () => {
       for (let id = queue.shift(); id; id = queue.shift())
-        await call('DELETE', `${compute}/servers/${id}`, undefined, mv)
+        await call('DELETE', `${endpoints.compute}/servers/${id}`, undefined, mv)
     }),
   )
   for (;;) {
-    const r = await call('GET', `${compute}/servers/detail?name=^${tag}&limit=1000`, undefined, mv)
+    const r = await call('GET', `${endpoints.compute}/servers/detail?name=^${tag}&limit=1000`, undefined, mv)
     polls++
     if (r.status === 200 && r.json.servers.length === 0) break
     if (performance.now() - td0 > a.timeout * 1000) {
@@ -317,13 +203,15 @@ async function main() {
   const a = parse(process.argv.slice(2))
   await login(a)
   const roots = rootPids(a)
-  const flavors = (await call('GET', `${compute}/flavors`, undefined, a.microversion)).json.flavors as {
+  const flavors = (await call('GET', `${endpoints.compute}/flavors`, undefined, a.microversion)).json
+    .flavors as {
     id: string
     name: string
   }[]
   const flavor = flavors.find((f) => f.name === a.flavor || f.id === a.flavor)?.id
   if (!flavor) throw new Error(`flavor ${a.flavor} not found`)
-  const images = (await call('GET', `${imageUrl}/v2/images?name=${encodeURIComponent(a.image)}`)).json.images
+  const images = (await call('GET', `${endpoints.image}/v2/images?name=${encodeURIComponent(a.image)}`)).json
+    .images
   const image = images?.[0]?.id as string | undefined
   if (!image) throw new Error(`image ${a.image} not found`)
   // The cloud's idle CPU, to report CPU per server net of what it burns doing nothing.

@@ -1,9 +1,11 @@
 /**
  * The server operations through the real openstack CLI against `cloudlet up` (three
- * simulated hosts): resize with confirm and revert, cold migration (to a host, 2.56),
+ * simulated hosts): reboot (soft, hard), stop/start, pause/unpause, suspend/resume,
+ * lock with a reason (2.73) and unlock, rebuild with another image; resize with confirm and revert, cold migration (to a host, 2.56),
  * live migration, shelve / shelve --offload / unshelve into a zone (2.77), rescue and
  * unrescue, a crash dump, evacuation from a forced-down host, migration list, server set
- * --state; each ends in upstream's state, and placement's usage matches the servers.
+ * --state, an image made from a server (and booted); each ends in upstream's state, and
+ * placement's usage matches the servers.
  */
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
@@ -58,7 +60,8 @@ describe('server operations with the openstack CLI', { timeout: 1_200_000 }, () 
 
   before(async () => {
     cloud = await startCloudProcess({
-      port: 16310,
+      // NOTE: CLI_OPS_PORT lets a run use the port range its machine gives it.
+      port: Number(process.env.CLI_OPS_PORT ?? 16310),
       env: { OS_DEFAULT__SHELVED_OFFLOAD_TIME: '-1' },
     })
     admin = { ...cloud.env, OS_CLOUD: 'cloudlet-admin' }
@@ -87,6 +90,61 @@ describe('server operations with the openstack CLI', { timeout: 1_200_000 }, () 
       (await json(['server', 'create', '--image', 'ops-cirros', '--flavor', 'm1.tiny', '--wait', name], env))
         .id,
     )
+
+  it('reboots soft and hard, stops, starts, pauses, suspends, locks with a reason, rebuilds', async () => {
+    const id = await boot('cli-power')
+    await ok(['server', 'reboot', '--soft', '--wait', id], demo)
+    assert.equal((await waitFor(id, 'ACTIVE')).status, 'ACTIVE')
+    await ok(['server', 'reboot', '--hard', '--wait', id], demo)
+    assert.equal((await waitFor(id, 'ACTIVE')).status, 'ACTIVE')
+    for (const [verb, status] of [
+      ['stop', 'SHUTOFF'],
+      ['start', 'ACTIVE'],
+      ['pause', 'PAUSED'],
+      ['unpause', 'ACTIVE'],
+      ['suspend', 'SUSPENDED'],
+      ['resume', 'ACTIVE'],
+    ] as const) {
+      await ok(['server', verb, id], demo)
+      assert.equal((await waitFor(id, status)).status, status)
+    }
+    await ok(
+      ['--os-compute-api-version', '2.73', 'server', 'lock', '--reason', 'maintenance window', id],
+      demo,
+    )
+    const locked = await json(['--os-compute-api-version', '2.73', 'server', 'show', id])
+    assert.equal(locked.locked, true)
+    assert.equal(locked.locked_reason, 'maintenance window')
+    // a locked server refuses its owner's actions (409) and stays as it was
+    const refused = await openstack(demo, ['server', 'stop', id])
+    assert.notEqual(refused.code, 0)
+    assert.match(refused.stderr, /locked.*HTTP 409/s)
+    assert.equal((await show(id)).status, 'ACTIVE')
+    await ok(['server', 'unlock', id], demo)
+    assert.equal((await json(['--os-compute-api-version', '2.73', 'server', 'show', id])).locked, false)
+    const file = join(cloud.dataDir, 'ops-other.img')
+    writeFileSync(file, Buffer.alloc(2048, 9))
+    const other = String(
+      (
+        await json([
+          'image',
+          'create',
+          '--public',
+          '--disk-format',
+          'raw',
+          '--container-format',
+          'bare',
+          '--file',
+          file,
+          'ops-other',
+        ])
+      ).id,
+    )
+    await ok(['server', 'rebuild', '--image', 'ops-other', '--wait', id], demo)
+    const rebuilt = await waitFor(id, 'ACTIVE')
+    assert.match(JSON.stringify(rebuilt.image), new RegExp(other))
+    await usageMatches()
+  })
 
   it('resizes, confirms and reverts', async () => {
     const id = await boot('cli-resize')
@@ -171,6 +229,38 @@ describe('server operations with the openstack CLI', { timeout: 1_200_000 }, () 
     const refused = await openstack(demo, ['server', 'unrescue', id])
     assert.notEqual(refused.code, 0)
     assert.match(refused.stderr, /HTTP 409/)
+  })
+
+  it('makes an image from a server (--wait) that boots a server', async () => {
+    const id = await boot('cli-snapshot')
+    const image = await json(
+      [
+        'server',
+        'image',
+        'create',
+        '--name',
+        'cli-snapshot-image',
+        '--property',
+        'purpose=cli',
+        '--wait',
+        id,
+      ],
+      demo,
+    )
+    assert.equal(image.status, 'active')
+    const shown = await json(['image', 'show', String(image.id)], demo)
+    const props = shown.properties as Row
+    assert.equal(props.image_type, 'snapshot')
+    assert.equal(props.instance_uuid, id)
+    assert.equal(props.purpose, 'cli')
+    assert.ok(Number(shown.size) > 0, 'the disk bytes were uploaded')
+    assert.equal((await waitFor(id, 'ACTIVE')).status, 'ACTIVE')
+    const from = await json(
+      ['server', 'create', '--image', String(image.id), '--flavor', 'm1.tiny', '--wait', 'cli-from-snapshot'],
+      demo,
+    )
+    assert.equal(from.status, 'ACTIVE')
+    await usageMatches()
   })
 
   it('evacuates from a forced-down host', async () => {

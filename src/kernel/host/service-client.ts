@@ -22,7 +22,7 @@ export interface ServiceRequest {
   /** Relative to the service's endpoint, e.g. `/resource_providers`. */
   path: string
   headers?: Record<string, string>
-  /** Sent as JSON. */
+  /** Sent as JSON; a Buffer is sent as it is (`application/octet-stream` unless a content type is given), for data such as image files. */
   body?: unknown
   /** Answer the body as bytes (a Buffer), for data such as image files. */
   binary?: boolean

@@ -37,6 +37,10 @@ export const computeApiConfig = defineSections({
       min: -1,
       help: 'Seconds a shelved server keeps its host before it is offloaded; 0: at once; -1: never.',
     }),
+    non_inheritable_image_properties: opt.list({
+      default: ['cache_in_nova', 'bittorrent'],
+      help: "Image properties a snapshot (createImage, shelve) does not copy from the server's image.",
+    }),
     shelved_poll_interval: opt.int({
       default: 3600,
       help: 'Seconds between checks for shelved servers due for offloading; 0 or less: never.',

@@ -164,6 +164,7 @@ export type OperationMethod =
   | 'shelve_instance'
   | 'shelve_offload_instance'
   | 'trigger_crash_dump'
+  | 'snapshot_instance'
 
 /** The operations the conductor runs for the API (conductor/moves.ts). */
 export type ServerOperationName =
@@ -179,6 +180,7 @@ export type ServerOperationName =
   | 'rescue'
   | 'unrescue'
   | 'trigger_crash_dump'
+  | 'snapshot'
 
 /**
  * API → conductor (compute_task 1.2): carry out an operation the API accepted (task
@@ -198,6 +200,11 @@ export interface ServerOperationArgs {
   host?: string
   /** rescue: the image the rescue system boots from. */
   rescue_image_ref?: string
+  /** snapshot (createImage, createBackup): the image record the guest's disk is uploaded to. */
+  image_id?: string
+  /** createBackup: the backup's type and how many of that type the server keeps. */
+  backup_type?: string
+  rotation?: number
 }
 
 export type PowerMethod =

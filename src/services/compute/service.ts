@@ -15,6 +15,7 @@ import { ImageApi } from './clients/image.js'
 import { NetworkApi, NetworkPorts } from './clients/network.js'
 import { PlacementApi } from './clients/placement.js'
 import { ShelvedImages } from './clients/shelved-images.js'
+import { SnapshotImages } from './clients/snapshot-images.js'
 import { VolumeApi } from './clients/volume.js'
 import { BlockDeviceSteps } from './conductor/block-devices.js'
 import { Conductor, type Notifier } from './conductor/conductor.js'
@@ -37,6 +38,7 @@ import { ServerActions } from './domain/server-actions.js'
 import { ServerGroups } from './domain/server-groups.js'
 import { ServerNetworks } from './domain/server-networks.js'
 import { ServerOperations } from './domain/server-operations.js'
+import { ServerSnapshots } from './domain/server-snapshots.js'
 import { type ConductorQueue, Servers } from './domain/servers.js'
 import { ComputeServices } from './domain/services.js'
 import { TenantUsages } from './domain/tenant-usage.js'
@@ -295,6 +297,17 @@ function build(ctx: ModuleContext<ComputeConfig, ComputeDatabase>, seams: Comput
     config,
     prefix: COMPUTE_PREFIX,
     operations,
+    snapshots: new ServerSnapshots({
+      repo: serverRepo,
+      actions,
+      queue,
+      bdms,
+      volumes: volumeApi,
+      images: new SnapshotImages(ctx.client('image')),
+      imageInfo: new ImageApi(ctx.client('image')),
+      quotas,
+      nonInheritable: config.DEFAULT.non_inheritable_image_properties,
+    }),
     migrations: new Migrations(migrationRepo),
     flavors,
     keypairs,
@@ -426,6 +439,7 @@ export async function createCompute(
       maxAttempts: config.scheduler.max_attempts,
       shelvedImages: new ShelvedImages(ctx.client('image')),
       systemMetadata: new SystemMetadataRepo(ctx.db),
+      snapshotImages: new SnapshotImages(ctx.client('image')),
     })
     const c = new Conductor({
       operations: moves,

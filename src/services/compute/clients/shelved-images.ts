@@ -1,9 +1,9 @@
 /**
  * The image a shelve leaves behind (`<server name>-shelved`, owned by the server's
  * project, carrying the server's image properties), and its removal once the server is
- * unshelved, as upstream's shelve snapshot. Only the record is made: the fake guests'
- * bytes are not uploaded (the kernel client speaks JSON only), so the image stays
- * `queued`; unshelve boots from the server's own image.
+ * unshelved, as upstream's shelve snapshot. The record is made here; the conductor
+ * uploads the guest's disk to it (SnapshotImages); unshelve boots from the server's own
+ * image.
  */
 import type { ServiceClient } from '../../../kernel/host/index.js'
 import type { InstanceImage } from '../domain/servers.js'

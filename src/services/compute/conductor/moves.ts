@@ -27,8 +27,10 @@
  * instance) nor across processes (both consumers' generations are checked on a move).
  */
 import type { Logger } from 'pino'
+import type { SnapshotReply } from '../../../agents/compute/rpc.js'
 import type { PlacementApi } from '../clients/placement.js'
 import type { ShelvedImages } from '../clients/shelved-images.js'
+import type { SnapshotImages } from '../clients/snapshot-images.js'
 import { type InstanceFlavor, type InstanceImage, POWER } from '../domain/servers.js'
 import type {
   AgentApi,
@@ -59,6 +61,8 @@ export interface MovesDeps {
   /** The `<name>-shelved` image records; absent: none is made. */
   shelvedImages?: ShelvedImages
   systemMetadata?: SystemMetadataRepo
+  /** Where createImage's bytes go; absent: snapshots fail (no image service). */
+  snapshotImages?: SnapshotImages
 }
 
 /** Migration statuses of a move still holding resources on two hosts. */
@@ -75,6 +79,15 @@ export const MIGRATION_IN_FLIGHT = [
   'reverting',
 ]
 
+/** createImage's (and createBackup's) task states, in their order (upstream's). */
+export const SNAPSHOT_TASK_STATES = [
+  'image_backup',
+  'image_snapshot_pending',
+  'image_snapshot',
+  'image_pending_upload',
+  'image_uploading',
+]
+
 /** The task states an accepted operation leaves until the conductor is done with it. */
 export const OPERATION_TASK_STATES = [
   'resize_prep',
@@ -86,11 +99,13 @@ export const OPERATION_TASK_STATES = [
   'migrating',
   'rebuilding',
   'shelving',
+  'shelving_image_pending_upload',
   'shelving_image_uploading',
   'shelving_offloading',
   'unshelving',
   'rescuing',
   'unrescuing',
+  ...SNAPSHOT_TASK_STATES,
 ]
 
 /** A step that failed, with where: the rollback differs per step. */
@@ -108,7 +123,12 @@ export class Moves {
 
   async run(args: ServerOperationArgs): Promise<void> {
     const [row] = await this.d.servers.rows([args.instance_uuid])
-    if (row?.deleted !== 0) return
+    if (row?.deleted !== 0) {
+      // NOTE: a snapshot whose server went before it started leaves no empty image behind.
+      if (args.operation === 'snapshot' && args.image_id)
+        await this.d.snapshotImages?.delete(args.image_id).catch(() => {})
+      return
+    }
     const action = await this.d.actions.byRequest(row.uuid, args.request_id)
     const ctx: OpContext = { row, args, actionId: action?.id }
     let ok = true
@@ -145,6 +165,9 @@ export class Moves {
           break
         case 'trigger_crash_dump':
           ok = await this.crashDump(ctx)
+          break
+        case 'snapshot':
+          ok = await this.snapshot(ctx)
           break
       }
     } catch (e) {
@@ -595,11 +618,15 @@ export class Moves {
       return false
     }
     await this.shelvedImage(row)
-    await this.d.servers.updateIf(row.uuid, ['shelving'], {
-      vm_state: 'shelved',
-      task_state: this.d.shelvedOffloadTime === 0 ? 'shelving_offloading' : null,
-      power_state: report?.power_state ?? POWER.SHUTDOWN,
-    })
+    await this.d.servers.updateIf(
+      row.uuid,
+      ['shelving', 'shelving_image_pending_upload', 'shelving_image_uploading'],
+      {
+        vm_state: 'shelved',
+        task_state: this.d.shelvedOffloadTime === 0 ? 'shelving_offloading' : null,
+        power_state: report?.power_state ?? POWER.SHUTDOWN,
+      },
+    )
     await this.notify('instance.shelve.end', { ...row, vm_state: 'shelved' })
     if (this.d.shelvedOffloadTime === 0)
       return this.offload({ ...ctx, row: { ...row, vm_state: 'shelved' } }, null)
@@ -702,7 +729,7 @@ export class Moves {
 
   /** The `<name>-shelved` image record, its id kept as upstream's `shelved_image_id`. */
   private async shelvedImage(row: InstanceRow): Promise<void> {
-    const { shelvedImages, systemMetadata } = this.d
+    const { shelvedImages, systemMetadata, snapshotImages } = this.d
     if (!shelvedImages || !systemMetadata) return
     try {
       const id = await shelvedImages.create({
@@ -712,6 +739,19 @@ export class Moves {
         image: JSON.parse(row.image) as InstanceImage,
       })
       await systemMetadata.set(row.uuid, 'shelved_image_id', id)
+      // the guest's disk, as upstream's shelve snapshot uploads it
+      if (!snapshotImages || !row.host) return
+      await this.d.servers.updateIf(row.uuid, ['shelving'], { task_state: 'shelving_image_pending_upload' })
+      const snap = await this.d.agents.operation<SnapshotReply>(row.host, 'snapshot_instance', {
+        instance_uuid: row.uuid,
+      })
+      await this.d.servers.updateIf(row.uuid, ['shelving_image_pending_upload'], {
+        task_state: 'shelving_image_uploading',
+      })
+      await snapshotImages.upload(id, Buffer.from(snap.data, 'base64'), {
+        diskFormat: snap.disk_format,
+        containerFormat: snap.container_format,
+      })
     } catch (err) {
       // NOTE: the server is shelved either way; the image is a record of it.
       this.d.logger.warn({ err, instance: row.uuid }, 'the shelved image record was not made')
@@ -727,6 +767,64 @@ export class Moves {
       .delete(id)
       .catch((err: unknown) => this.d.logger.warn({ err, image: id }, 'shelved image not deleted'))
     await systemMetadata.delete(row.uuid, 'shelved_image_id')
+  }
+
+  // --- createImage, createBackup
+
+  /**
+   * The guest's disk from its host, uploaded to the image record the API made; the task
+   * state walks image_snapshot (image_backup) ─▶ image_pending_upload ─▶ image_uploading
+   * ─▶ none; a backup then deletes the server's backups of its type beyond the rotation,
+   * oldest first. A failure deletes the image, clears the task state and records the
+   * fault (vm_state kept).
+   */
+  private async snapshot(ctx: OpContext): Promise<boolean> {
+    const { row, args } = ctx
+    const images = this.d.snapshotImages
+    const imageId = args.image_id
+    const backup = args.backup_type !== undefined
+    const first = backup ? 'image_backup' : 'image_snapshot'
+    const task = (from: string, to: string | null) =>
+      this.d.servers.updateIf(row.uuid, [from], { task_state: to })
+    // NOTE: a restarted conductor may have cleared the task state: the snapshot goes on.
+    await this.d.servers.updateIf(row.uuid, backup ? [null] : ['image_snapshot_pending', null], {
+      task_state: first,
+    })
+    await this.notify('instance.snapshot.start', row)
+    const event = backup ? 'compute_backup_instance' : 'compute_snapshot_instance'
+    const ok = await this.step(ctx, event, row.host, async () => {
+      if (!images || !imageId || !row.host) throw new Error('No image service to upload the snapshot to.')
+      const snap = await this.d.agents.operation<SnapshotReply>(row.host, 'snapshot_instance', {
+        instance_uuid: row.uuid,
+      })
+      await task(first, 'image_pending_upload')
+      await task('image_pending_upload', 'image_uploading')
+      await images.upload(imageId, Buffer.from(snap.data, 'base64'), {
+        diskFormat: snap.disk_format,
+        containerFormat: snap.container_format,
+      })
+      await task('image_uploading', null)
+      if (backup) await this.rotate(row.uuid, args.backup_type!, args.rotation ?? 0)
+    })
+    if (ok !== true) {
+      if (images && imageId) await images.delete(imageId).catch(() => {})
+      await this.d.servers.updateIf(row.uuid, SNAPSHOT_TASK_STATES, { task_state: null })
+      await this.fault(row, ok, row.host)
+      await this.notify('instance.snapshot.error', row, 'error', ok)
+      return false
+    }
+    await this.notify('instance.snapshot.end', row)
+    return true
+  }
+
+  /** Keeps the newest `rotation` backups of the type; a delete that fails is left for the next. */
+  private async rotate(uuid: string, backupType: string, rotation: number): Promise<void> {
+    const images = this.d.snapshotImages!
+    const excess = (await images.backups(uuid, backupType)).slice(rotation)
+    for (const id of excess)
+      await images
+        .delete(id)
+        .catch((err: unknown) => this.d.logger.warn({ err, image: id }, 'backup not rotated'))
   }
 
   // --- rescue, crash dump

@@ -23,6 +23,7 @@ import type { ServerActions } from '../domain/server-actions.js'
 import type { ServerGroups } from '../domain/server-groups.js'
 import type { ServerNetworks } from '../domain/server-networks.js'
 import type { ServerOperations } from '../domain/server-operations.js'
+import type { ServerSnapshots } from '../domain/server-snapshots.js'
 import type { Servers } from '../domain/servers.js'
 import type { ComputeServices } from '../domain/services.js'
 import type { TenantUsages } from '../domain/tenant-usage.js'
@@ -58,6 +59,8 @@ export interface ComputeDeps {
   explainer: SchedulerExplainer
   /** Resize, migrations, shelve, rescue, evacuate (domain/server-operations.ts). */
   operations: ServerOperations
+  /** createImage (domain/server-snapshots.ts). */
+  snapshots: ServerSnapshots
   /** Migration records (os-migrations, server migrations). */
   migrations: Migrations
   /** A server's volumes (os-volume_attachments). */

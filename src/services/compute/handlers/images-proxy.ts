@@ -125,7 +125,9 @@ async function list(req: FastifyRequest, deps: ComputeDeps, detail: boolean) {
   }
   const body = await glance<{ images: Raw[] }>(deps, req, 'GET', `/v2/images${query.size ? `?${query}` : ''}`)
   let images = body.images
-  if (q.server !== undefined) images = images.filter((i) => metadataOf(i).instance_uuid === q.server)
+  // NOTE: a server link is taken as its last segment, the server's id (as upstream).
+  const server = q.server?.split('/').pop()
+  if (server !== undefined) images = images.filter((i) => metadataOf(i).instance_uuid === server)
   if (q.minRam !== undefined) images = images.filter((i) => Number(i.min_ram ?? 0) >= Number(q.minRam))
   if (q.minDisk !== undefined) images = images.filter((i) => Number(i.min_disk ?? 0) >= Number(q.minDisk))
   if (q.type !== undefined) images = images.filter((i) => metadataOf(i).image_type === q.type)

@@ -1,7 +1,7 @@
 /**
  * The operation actions of POST /servers/{id}/action (resize, confirmResize,
  * revertResize, migrate, os-migrateLive, evacuate, shelve, shelveOffload, unshelve,
- * rescue, unrescue, trigger_crash_dump): policy on the loaded server, the body of the
+ * rescue, unrescue, trigger_crash_dump, createImage, createBackup): policy on the loaded server, the body of the
  * request's version, one domain call (domain/server-operations.ts), upstream's answer.
  */
 import { randomBytes } from 'node:crypto'
@@ -11,7 +11,7 @@ import { OPERATION } from '../policies/index.js'
 import * as OP from '../schemas/server-operations.js'
 import { toBool } from '../schemas/types.js'
 import { validateBody } from '../schemas/validate.js'
-import { bodyOf, type ComputeDeps, callerOf } from './common.js'
+import { apiUrl, bodyOf, type ComputeDeps, callerOf, hostUrl } from './common.js'
 import { loadServer } from './servers.js'
 
 /** The action keys this file answers, with the rule each is checked against. */
@@ -28,6 +28,8 @@ export const OPERATION_ACTIONS: Record<string, string> = {
   rescue: OPERATION.RESCUE,
   unrescue: OPERATION.UNRESCUE,
   trigger_crash_dump: OPERATION.CRASH_DUMP,
+  createImage: OPERATION.CREATE_IMAGE,
+  createBackup: OPERATION.CREATE_BACKUP,
 }
 
 export async function serverOperation(
@@ -129,6 +131,51 @@ export async function serverOperation(
       await ops.rescue(caller, s, r.rescue_image_ref, req.id, typeof token === 'string' ? token : undefined)
       if (!deps.config.api.enable_instance_password) return reply.code(200).send({})
       return reply.code(200).send({ adminPass: r.adminPass ?? password() })
+    }
+    case 'createImage': {
+      validateBody(OP.CREATE_IMAGE, body)
+      const c = body.createImage as { name: string; metadata?: Record<string, string> }
+      if (await deps.snapshots.isVolumeBacked(s))
+        req.ctx.can(OPERATION.CREATE_IMAGE_VOLUME_BACKED, { project_id: s.project_id })
+      const token = req.headers['x-auth-token']
+      const id = await deps.snapshots.createImage(caller, s, {
+        name: c.name,
+        metadata: c.metadata ?? {},
+        // NOTE: from 2.39 (the image proxies gone) the metadata is not counted as quota.
+        checkMetadataQuota: !v.gte('2.39'),
+        requestId: req.id,
+        ...(typeof token === 'string' ? { userToken: token } : {}),
+      })
+      if (v.gte('2.45')) return reply.code(202).send({ image_id: id })
+      // NOTE: upstream's Location is the image service's endpoint (devstack's /image) + /images/<id>.
+      return reply
+        .code(202)
+        .header('location', `${hostUrl(req, deps)}/image/images/${id}`)
+        .send()
+    }
+    case 'createBackup': {
+      validateBody(OP.CREATE_BACKUP, body)
+      const b = body.createBackup as {
+        name: string
+        backup_type: string
+        rotation: number | string
+        metadata?: Record<string, string>
+      }
+      const rotation = Number(b.rotation)
+      const token = req.headers['x-auth-token']
+      const id = await deps.snapshots.createImage(caller, s, {
+        name: b.name,
+        backup: { type: b.backup_type, rotation },
+        metadata: b.metadata ?? {},
+        checkMetadataQuota: !v.gte('2.39'),
+        requestId: req.id,
+        ...(typeof token === 'string' ? { userToken: token } : {}),
+      })
+      if (v.gte('2.45')) return reply.code(202).send({ image_id: id })
+      // NOTE: upstream's Location here is the compute API's own images URL, and only when
+      // the backup is kept (rotation above 0).
+      if (rotation > 0) reply.header('location', `${apiUrl(req, deps)}/images/${id}`)
+      return reply.code(202).send()
     }
     case 'unrescue':
       validateBody(OP.anyAction('unrescue'), body)

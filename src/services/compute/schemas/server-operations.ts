@@ -3,10 +3,10 @@
  * migrate (host from 2.56), os-migrateLive (block_migration `auto` and no
  * disk_over_commit from 2.25, force 2.30..2.67), evacuate (onSharedStorage before 2.14,
  * force 2.29..2.67), unshelve (availability_zone 2.77, host and a null zone 2.91),
- * rescue; and the os-migrations query.
+ * rescue, createImage, createBackup; and the os-migrations query.
  */
 import type { Version } from '../../../kernel/microversion/index.js'
-import { azName, boolean, multi, paging, querySchema } from './types.js'
+import { azName, boolean, metadata, multi, name, nonNegativeInteger, paging, querySchema } from './types.js'
 
 const action = (name: string, inner: Record<string, unknown>) => ({
   type: 'object',
@@ -94,6 +94,22 @@ export function unshelve(v: Version) {
 export const RESCUE = action('rescue', {
   type: ['object', 'null'],
   properties: { adminPass, rescue_image_ref: { type: 'string', format: 'uuid' } },
+  additionalProperties: false,
+})
+
+/** createImage: a name (no leading or trailing spaces, as upstream checks it) and metadata. */
+export const CREATE_IMAGE = action('createImage', {
+  type: 'object',
+  properties: { name, metadata },
+  required: ['name'],
+  additionalProperties: false,
+})
+
+/** createBackup: a name, the backup's type, how many to keep, and metadata. */
+export const CREATE_BACKUP = action('createBackup', {
+  type: 'object',
+  properties: { name, backup_type: { type: 'string' }, rotation: nonNegativeInteger, metadata },
+  required: ['name', 'backup_type', 'rotation'],
   additionalProperties: false,
 })
 

@@ -1,7 +1,7 @@
 /**
  * The accounting invariant under random operations: a seeded sequence of a few hundred
  * operations (resize, confirm, revert, cold and live migration, stop/start, pause,
- * shelve/unshelve, rescue, delete and boot) on three hosts, a fifth of them with a
+ * shelve/unshelve, rescue, createImage, delete and boot) on three hosts, a fifth of them with a
  * failure injected at a random step of a random host. After each one the conductor
  * settles and placement must match the servers exactly (ops-harness checkAccounting):
  * per-host usage equals the flavors there plus the migrations awaiting confirmation,
@@ -31,10 +31,10 @@ function rng(seed: number) {
 }
 
 const MOVES: Record<string, (string | null)[]> = {
-  ACTIVE: ['resize', 'migrate', 'live', 'stop', 'shelve', 'rescue', 'pause', 'reboot', 'delete'],
-  SHUTOFF: ['start', 'resize', 'migrate', 'shelve'],
+  ACTIVE: ['resize', 'migrate', 'live', 'stop', 'shelve', 'rescue', 'pause', 'reboot', 'snapshot', 'delete'],
+  SHUTOFF: ['start', 'resize', 'migrate', 'shelve', 'snapshot'],
   VERIFY_RESIZE: ['confirm', 'revert'],
-  PAUSED: ['unpause', 'live'],
+  PAUSED: ['unpause', 'live', 'snapshot'],
   RESCUE: ['unrescue'],
   SHELVED_OFFLOADED: ['unshelve'],
   SHELVED: ['unshelve'],
@@ -56,9 +56,10 @@ const BODIES: Record<string, (r: () => number, flavor: string) => [unknown, stri
   reboot: () => [{ reboot: { type: 'HARD' } }, '2.1'],
   confirm: () => [{ confirmResize: null }, '2.1'],
   revert: () => [{ revertResize: null }, '2.1'],
+  snapshot: (r) => [{ createImage: { name: `rand-image-${Math.floor(r() * 1e6)}` } }, '2.45'],
 }
 
-const STEP_NAMES: MoveStep[] = ['pre-check', 'transfer', 'post', 'rescue']
+const STEP_NAMES: MoveStep[] = ['pre-check', 'transfer', 'post', 'rescue', 'snapshot']
 
 describe('placement accounting under random operations and failures', () => {
   let c: OpsCloud

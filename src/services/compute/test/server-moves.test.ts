@@ -211,8 +211,13 @@ describe('live migration, evacuate, shelve, rescue', () => {
     const shelvedImages = async () =>
       (await c.t.call('GET', '/image/v2/images?name=sh-shelved', { as: MEMBER })).body.images as {
         id: string
+        status: string
+        size: number
       }[]
     assert.equal((await shelvedImages()).length, 1)
+    // with the guest's disk uploaded
+    assert.equal((await shelvedImages())[0]!.status, 'active')
+    assert.ok((await shelvedImages())[0]!.size > 0)
     const badZone = await act(id, { unshelve: { availability_zone: 'atlantis' } }, MEMBER, '2.77')
     assert.equal(badZone.status, 400)
     assert.equal((await act(id, { unshelve: { availability_zone: 'nova' } }, MEMBER, '2.77')).status, 202)

@@ -3,7 +3,7 @@
  * show, detach through Cinder's attachments API (the volume reserved → attaching →
  * in-use → detaching → available), ten racing attachments of one volume that is not
  * multiattach (exactly one wins), boot from volume (image → volume, an existing
- * bootable volume, blank), a build that fails cleaning up what it made, a delete that
+ * bootable volume, blank), createImage of a volume-backed server (volume snapshots), a build that fails cleaning up what it made, a delete that
  * detaches and deletes what delete_on_termination marks, the deprecated os-volumes
  * proxy, and bad input as Nova's 4xx.
  */
@@ -210,6 +210,64 @@ describe('server volumes', { timeout: 300_000 }, () => {
     await waitFor(c.t, id, ['DELETED'])
     await settle(c.compute)
     await waitVolume(c.t, attached[0]!.id, 'deleted')
+  })
+
+  it('createImage of a volume-backed server: a snapshot per volume, an active image listing them', async () => {
+    const r = await boot({
+      imageRef: '',
+      block_device_mapping_v2: [
+        {
+          source_type: 'image',
+          destination_type: 'volume',
+          uuid: c.imageId,
+          volume_size: 1,
+          boot_index: 0,
+          delete_on_termination: true,
+        },
+      ],
+    })
+    assert.equal(r.status, 202, JSON.stringify(r.body))
+    const id = r.body.server.id
+    assert.equal((await waitFor(c.t, id, ['ACTIVE', 'ERROR'])).status, 'ACTIVE')
+    const snap = await c.t.call('POST', `${S}/${id}/action`, {
+      as: MEMBER,
+      version: '2.45',
+      body: { createImage: { name: 'bfv-snap', metadata: { purpose: 'bfv' } } },
+    })
+    assert.equal(snap.status, 202, JSON.stringify(snap.body))
+    const img = (await c.t.call('GET', `/image/v2/images/${snap.body.image_id}`, { as: MEMBER })).body
+    assert.equal(img.status, 'active')
+    assert.equal(img.size, 0)
+    assert.equal(img.image_type, 'snapshot')
+    assert.equal(img.instance_uuid, id)
+    assert.equal(img.purpose, 'bfv')
+    assert.equal(img.bdm_v2, 'True')
+    assert.equal(img.root_device_name, '/dev/vda')
+    const mapping = JSON.parse(img.block_device_mapping as string) as Record<string, unknown>[]
+    assert.equal(mapping.length, 1)
+    assert.equal(mapping[0]!.source_type, 'snapshot')
+    assert.equal(mapping[0]!.boot_index, 0)
+    const vs = await c.t.call('GET', `/volume/v3/snapshots/${mapping[0]!.snapshot_id}`, { as: MEMBER })
+    assert.equal(vs.status, 200, JSON.stringify(vs.body))
+    assert.equal(
+      vs.body.snapshot.volume_id,
+      (await c.t.call('GET', `${S}/${id}`, { as: MEMBER })).body.server[
+        'os-extended-volumes:volumes_attached'
+      ][0].id,
+    )
+    const s = (await c.t.call('GET', `${S}/${id}`, { as: MEMBER })).body.server
+    assert.equal(s.status, 'ACTIVE')
+    assert.equal(s['OS-EXT-STS:task_state'], null)
+    // the policy for volume-backed servers is its own rule: a reader may not
+    const reader = await c.t.call('POST', `${S}/${id}/action`, {
+      as: 'project-reader',
+      body: { createImage: { name: 'nope' } },
+    })
+    assert.equal(reader.status, 403)
+    await c.t.call('DELETE', `/volume/v3/snapshots/${mapping[0]!.snapshot_id}`, { as: MEMBER })
+    await c.t.call('DELETE', `${S}/${id}`, { as: MEMBER })
+    await waitFor(c.t, id, ['DELETED'])
+    await settle(c.compute)
   })
 
   it('boots from an existing bootable volume with the legacy mapping; the delete leaves it available', async () => {

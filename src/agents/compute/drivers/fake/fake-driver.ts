@@ -93,7 +93,7 @@ interface Guest {
 }
 
 /** The steps of a move where a failure can be injected. */
-export type MoveStep = 'pre-check' | 'transfer' | 'post' | 'rescue'
+export type MoveStep = 'pre-check' | 'transfer' | 'post' | 'rescue' | 'snapshot'
 
 export interface FakeDriverOptions {
   /** 0..1 random numbers (jitter, failure rate). @default Math.random */
@@ -154,7 +154,7 @@ export class FakeDriver implements ComputeDriver {
   /**
    * The next `count` times a move reaches `step` on this host it fails with `reason`:
    * `pre-check` (the destination's check), `transfer` (the source's copy), `post` (the
-   * destination's finish), or `rescue`.
+   * destination's finish), `rescue`, or `snapshot` (the disk read for createImage).
    */
   failNextStep(step: MoveStep, count = 1, reason = `injected ${step} failure`): void {
     if (count <= 0) this.stepFailures.delete(step)
@@ -283,6 +283,7 @@ export class FakeDriver implements ComputeDriver {
     this.check()
     const g = this.guest(uuid)
     await this.take(this.spec.timings.snapshotMs)
+    this.injected('snapshot')
     // A small raw disk: a recognisable header, then zeros, one sector per GiB of disk.
     const header = new TextEncoder().encode(`CLOUDLET FAKE DISK ${uuid} ${this.host}\n`)
     const data = new Uint8Array(Math.max(512, 512 * g.spec.diskGb))
