@@ -56,7 +56,11 @@ describe('server volumes', { timeout: 300_000 }, () => {
   }
 
   before(async () => {
-    c = await startServersCloud({ volume: true })
+    // NOTE: the suite makes more volumes and snapshots than the default quotas of 10
+    c = await startServersCloud({
+      volume: true,
+      config: { DEFAULT: { quota_volumes: -1, quota_snapshots: -1, quota_gigabytes: -1 } },
+    })
     const r = await boot({ imageRef: c.imageId })
     assert.equal(r.status, 202, JSON.stringify(r.body))
     server = r.body.server.id
