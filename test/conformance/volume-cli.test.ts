@@ -222,15 +222,7 @@ describe('block storage with the openstack CLI', { timeout: 600_000 }, () => {
     const adminProject = await json(['project', 'show', 'admin'])
     assert.equal(moved['os-vol-tenant-attr:tenant_id'], adminProject.id)
 
-    await json([
-      'image',
-      'create',
-      '--volume',
-      'cli-rt',
-      '--disk-format',
-      'raw',
-      'cli-from-volume',
-    ])
+    await json(['image', 'create', '--volume', 'cli-rt', '--disk-format', 'raw', 'cli-from-volume'])
     const imageDeadline = Date.now() + 300_000
     let img: Row = {}
     while (Date.now() < imageDeadline) {
