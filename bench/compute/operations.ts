@@ -22,6 +22,7 @@
  *   [--idle-seconds 10] [--label NAME] [--json FILE] [--microversion 2.60] [--timeout 900]
  */
 import { readFileSync, writeFileSync } from 'node:fs'
+import { optionReader } from '../support/args.js'
 import { call, cpuSeconds, endpoints, login, pct, r3, rootPids, rssMiB, sleep, tree } from './cloud-api.js'
 
 type Op = 'resize' | 'live'
@@ -48,14 +49,9 @@ interface Args {
 }
 
 function parse(argv: string[]): Args {
-  const get = (name: string, def?: string) => {
-    const i = argv.indexOf(`--${name}`)
-    if (i >= 0 && argv[i + 1] !== undefined) return argv[i + 1]!
-    if (def === undefined) throw new Error(`--${name} is required`)
-    return def
-  }
-  const pidDir = argv.includes('--pid-dir') ? get('pid-dir') : undefined
-  const json = argv.includes('--json') ? get('json') : undefined
+  const { get, maybe } = optionReader(argv)
+  const pidDir = maybe('pid-dir')
+  const json = maybe('json')
   return {
     authUrl: get('auth-url').replace(/\/+$/, ''),
     password: get('password'),

@@ -13,21 +13,17 @@
  *   [--pids 1,2 | --pid-dir DIR] [--label NAME] [--json FILE]
  */
 import { appendFileSync } from 'node:fs'
+import { optionReader } from '../support/args.js'
 import { login, median, percentile } from '../support/openstack-http.js'
 import { cpuSeconds, pidsInDir, rssMiB } from '../support/processes.js'
 
-function arg(name: string, def?: string): string {
-  const i = process.argv.indexOf(`--${name}`)
-  if (i >= 0 && process.argv[i + 1] !== undefined) return process.argv[i + 1]!
-  if (def === undefined) throw new Error(`--${name} is required`)
-  return def
-}
+const { get: arg, maybe } = optionReader(process.argv)
 
 const ports = Number(arg('ports', '1000'))
 const concurrency = Number(arg('concurrency', '8'))
 const lists = Number(arg('lists', '5'))
 const label = arg('label', 'cloud')
-const pidDir = process.argv.includes('--pid-dir') ? arg('pid-dir') : undefined
+const pidDir = maybe('pid-dir')
 const roots = pidDir ? pidsInDir(pidDir) : arg('pids', '').split(',').filter(Boolean).map(Number)
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d
 
@@ -125,4 +121,5 @@ const result = {
   rssMiBWithPorts: rss,
 }
 console.log(JSON.stringify(result))
-if (process.argv.includes('--json')) appendFileSync(arg('json'), `${JSON.stringify(result)}\n`)
+const json = maybe('json')
+if (json) appendFileSync(json, `${JSON.stringify(result)}\n`)
