@@ -2,13 +2,11 @@
  * Starts a real `cloudlet up` in a child process for end-to-end tests, with its own data
  * directory and clouds.yaml, and runs the real `openstack` CLI against it.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
 
-const run = promisify(execFile)
 const START_TIMEOUT_MS = 90_000
 export const CLOUDLET = resolve(import.meta.dirname, '../../src/cmd/cloudlet.js')
 
@@ -153,30 +151,9 @@ export async function startApiProcess(
   }
 }
 
-export interface OpenstackResult {
-  code: number
-  stdout: string
-  stderr: string
-}
+import { openstack } from './openstack-cli.js'
 
-/** Runs the real openstack CLI; never throws on a non-zero exit. */
-export async function openstack(env: NodeJS.ProcessEnv, args: string[]): Promise<OpenstackResult> {
-  try {
-    const { stdout, stderr } = await run('openstack', args, {
-      env,
-      timeout: 60_000,
-      maxBuffer: 16 * 1024 * 1024,
-    })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string }
-    return {
-      code: typeof e.code === 'number' ? e.code : 1,
-      stdout: e.stdout ?? '',
-      stderr: e.stderr ?? String(error),
-    }
-  }
-}
+export { type OpenstackResult, openstack } from './openstack-cli.js'
 
 /** Runs the CLI with `-f json` and parses the output; throws with stderr on failure. */
 export async function openstackJson<T = Record<string, unknown>>(
