@@ -21,6 +21,7 @@ COUNT="${COUNT:-40}"; CLIENTS="${CLIENTS:-8}"
 PORT="${CLOUDLET_BENCH_PORT:-15500}"
 PA_STATE="${PA_STATE:-/var/tmp/perf-anchor}"
 mkdir -p "$OUT"
+source bench/compute/fake-timings.sh
 rm -f "$OUT/cloudlet-ops.json" "$OUT/nova-ops.json"
 
 if [ "${ONLY:-}" != nova ]; then

@@ -18,6 +18,7 @@ PORT="${CLOUDLET_BENCH_PORT:-15500}"
 PA_STATE="${PA_STATE:-/var/tmp/perf-anchor}"
 REF="$(cd ../shared/tools/reference/nova 2>/dev/null && pwd || true)"
 mkdir -p "$OUT"
+source bench/compute/fake-timings.sh
 DATA="$(mktemp -d /var/tmp/cloudlet-bench-compute-data.XXXXXX)"
 export OS_CLIENT_CONFIG_FILE="$DATA/clouds.yaml" CLOUDLET_ADMIN_PASSWORD=bench-admin
 

@@ -57,8 +57,6 @@ export function redact(connection: string): string {
  * (500 creates through two API processes) were seen to wait past 5 s.
  */
 const SQLITE_LOCK_WAIT_MS = 30_000
-/** busy_timeout for statements outside transactions (SQLite waits for the lock itself). */
-const SQLITE_BUSY_TIMEOUT_MS = 5000
 
 /**
  * SQLite with `BEGIN IMMEDIATE` transactions that wait for the write lock without
@@ -73,8 +71,10 @@ const SQLITE_BUSY_TIMEOUT_MS = 5000
  * waiting inside BEGIN would freeze this process's event loop (every other request of
  * the worker) and, when the lock holder is another connection of this same process,
  * would wait out the whole timeout for a lock that cannot be released meanwhile.
- * Instead BEGIN is tried with busy_timeout 0 and retried after short sleeps; nothing
- * has happened yet when BEGIN fails, so trying again is always safe.
+ * Instead the connection's busy_timeout is 0 and a statement or BEGIN that finds the
+ * lock taken is tried again after short sleeps; nothing has happened yet when either
+ * fails busy, so trying again is always safe. (Toggling busy_timeout around each BEGIN
+ * instead cost two statements per transaction.)
  */
 class ImmediateSqliteDialect extends SqliteDialect {
   constructor(private readonly sqlite: SQLite.Database) {
@@ -86,10 +86,9 @@ class ImmediateSqliteDialect extends SqliteDialect {
     const unwrapped = new WeakMap<DatabaseConnection, DatabaseConnection['executeQuery']>()
     const run = (connection: DatabaseConnection, sql: string) =>
       (unwrapped.get(connection) ?? connection.executeQuery.bind(connection))(CompiledQuery.raw(sql))
-    // NOTE: a statement outside a transaction waits busy_timeout for the write lock, then
-    // fails; another process may hold it longer on a loaded machine (a conductor's
-    // bookkeeping insert failing left a build unfinished). Nothing happened when it
-    // failed busy, so it is tried again after short sleeps, as BEGIN is below.
+    // NOTE: a statement outside a transaction that finds the write lock taken (another
+    // process may hold it for seconds on a loaded machine) fails busy at once; nothing
+    // happened, so it is tried again after short sleeps, as BEGIN is below.
     const acquire = driver.acquireConnection.bind(driver)
     driver.acquireConnection = async () => {
       const connection = await acquire()
@@ -114,14 +113,11 @@ class ImmediateSqliteDialect extends SqliteDialect {
     driver.beginTransaction = async (connection: DatabaseConnection) => {
       const deadline = Date.now() + SQLITE_LOCK_WAIT_MS
       for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
-        await run(connection, 'pragma busy_timeout = 0')
         try {
           await run(connection, 'begin immediate')
           return
         } catch (e) {
           if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw e
-        } finally {
-          await run(connection, `pragma busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
         }
         await new Promise((resolve) => setTimeout(resolve, pause))
       }
@@ -192,12 +188,12 @@ export async function openDatabase<DB>(
     case 'sqlite': {
       if (info.path !== ':memory:') mkdirSync(dirname(info.path!), { recursive: true })
       const sqlite = new SQLite(info.path!)
-      // NOTE: WAL lets readers proceed during a write; busy_timeout makes a statement
-      // outside a transaction wait for the write lock instead of failing at once
-      // (transactions wait in ImmediateSqliteDialect).
+      // NOTE: WAL lets readers proceed during a write. busy_timeout 0: SQLite never
+      // waits for the write lock inside a synchronous call (which would freeze the event
+      // loop); ImmediateSqliteDialect waits between tries instead.
       sqlite.pragma('journal_mode = WAL')
       sqlite.pragma('synchronous = NORMAL')
-      sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`)
+      sqlite.pragma('busy_timeout = 0')
       sqlite.pragma('foreign_keys = ON')
       return {
         db: new Kysely<DB>({ dialect: new ImmediateSqliteDialect(sqlite) }),

@@ -103,7 +103,7 @@ export async function createServer(req: FastifyRequest, reply: FastifyReply, dep
   reply.code(202)
   if (s.return_reservation_id !== undefined && toBool(s.return_reservation_id))
     return { reservation_id: created.reservationId }
-  const first = created.servers[0]!
+  const first = created.first
   reply.header('location', serverSummary(req, deps, first).links[0]!.href)
   return {
     server: {

@@ -123,6 +123,9 @@ export interface BuildWrite {
 }
 
 export class ServerRepo {
+  /** Hosts mapped to their cell by this process (see mapHost). */
+  private readonly hostMappings = new Map<string, Promise<void>>()
+
   constructor(
     readonly db: Kysely<ComputeDatabase>,
     private readonly dialect: Dialect,
@@ -471,20 +474,31 @@ export class ServerRepo {
   /** Maps an instance to a cell by name (`cell0` when it never scheduled, else `cell1`). */
   async mapToCell(uuid: string, cell: 'cell0' | 'cell1'): Promise<void> {
     const cellUuid = cell === 'cell0' ? CELL0_UUID : CELL1_UUID
-    const c = await this.db
-      .selectFrom('cell_mappings')
-      .select('id')
-      .where('uuid', '=', cellUuid)
-      .executeTakeFirstOrThrow()
     await this.db
       .updateTable('instance_mappings')
-      .set({ cell_id: c.id })
+      .set((eb) => ({
+        cell_id: eb.selectFrom('cell_mappings').select('id').where('uuid', '=', cellUuid),
+      }))
       .where('instance_uuid', '=', uuid)
       .execute()
   }
 
-  /** Records which cell a compute host belongs to (discover-hosts, done as agents appear). */
-  async mapHost(host: string): Promise<void> {
+  /**
+   * Records which cell a compute host belongs to (discover-hosts, done as agents appear).
+   * NOTE: a mapping is never removed, so each host is mapped once per process; the
+   * builds of a multi-create arrive together and share the one mapping in flight.
+   */
+  mapHost(host: string): Promise<void> {
+    let mapping = this.hostMappings.get(host)
+    if (!mapping) {
+      mapping = this.insertHostMapping(host)
+      this.hostMappings.set(host, mapping)
+      mapping.catch(() => this.hostMappings.delete(host))
+    }
+    return mapping
+  }
+
+  private async insertHostMapping(host: string): Promise<void> {
     const exists = await this.db
       .selectFrom('host_mappings')
       .select('host')

@@ -59,6 +59,14 @@ export interface NewProvider {
 const TX_RETRIES = 20
 
 export class WritePlanRepo {
+  /**
+   * Ids of projects, users and consumer types seen committed, by `table\0key`.
+   * NOTE: placement never deletes these rows and their ids never change, so a process
+   * may remember them: each claim otherwise looked them up twice (before and inside its
+   * transaction), a quarter of placement's statements per server boot.
+   */
+  private readonly ownerIds = new Map<string, number>()
+
   constructor(
     readonly db: Kysely<PlacementDatabase>,
     readonly dialect: Dialect,
@@ -357,24 +365,27 @@ export class WritePlanRepo {
         ['projects', c.projectId],
         ['users', c.userId],
       ] as const) {
+        if (this.ownerIds.has(`${table}\0${external}`)) continue
         const row = await this.db
           .selectFrom(table)
           .select('id')
           .where('external_id', '=', external)
           .executeTakeFirst()
-        if (!row)
+        if (row) this.ownerIds.set(`${table}\0${external}`, row.id)
+        else
           await insertIgnoring(() =>
             this.db.insertInto(table).values({ external_id: external, created_at: ts }).execute(),
           )
       }
       const type = c.consumerType
-      if (type !== undefined) {
+      if (type !== undefined && !this.ownerIds.has(`consumer_types\0${type}`)) {
         const row = await this.db
           .selectFrom('consumer_types')
           .select('id')
           .where('name', '=', type)
           .executeTakeFirst()
-        if (!row)
+        if (row) this.ownerIds.set(`consumer_types\0${type}`, row.id)
+        else
           await insertIgnoring(() =>
             this.db
               .insertInto('consumer_types')
@@ -413,6 +424,8 @@ export class WritePlanRepo {
     external: string,
     ts: string,
   ): Promise<number> {
+    const known = this.ownerIds.get(`${table}\0${external}`)
+    if (known !== undefined) return known
     const row = await tx.selectFrom(table).select('id').where('external_id', '=', external).executeTakeFirst()
     if (row) return row.id
     try {
@@ -430,6 +443,8 @@ export class WritePlanRepo {
   }
 
   private async consumerTypeId(tx: Tx, name: string, ts: string): Promise<number> {
+    const known = this.ownerIds.get(`consumer_types\0${name}`)
+    if (known !== undefined) return known
     const row = await tx.selectFrom('consumer_types').select('id').where('name', '=', name).executeTakeFirst()
     if (row) return row.id
     try {
