@@ -76,7 +76,7 @@ export async function manageSnapshot(req: FastifyRequest, reply: FastifyReply, d
     ...(metadata ? { metadata } : {}),
   })
   reply.code(202)
-  return { snapshot: snapshotView(req, snap) }
+  return { snapshot: snapshotView(req, snap, false) }
 }
 
 /** host (or cluster from 3.17, one of the two), sort by reference or size, limit/offset/marker. */
