@@ -19,6 +19,8 @@ import { type CloudProcess, openstack, openstackJson, startCloudProcess } from '
 
 const run = promisify(execFile)
 type Row = Record<string, unknown>
+/** Inside this worktree's port range. */
+const PORT = Number(process.env.VOLUME_MANAGE_CLI_PORT ?? 16160)
 const CONF = resolve(import.meta.dirname, '../../../scripts/conformance/volume-tempest.conf')
 
 describe('volume manage and two backends with the openstack and cinder CLIs', { timeout: 600_000 }, () => {
@@ -58,7 +60,11 @@ describe('volume manage and two backends with the openstack and cinder CLIs', { 
   }
 
   before(async () => {
-    cloud = await startCloudProcess({ args: ['--services', 'identity,image,volume'], configFile: CONF })
+    cloud = await startCloudProcess({
+      args: ['--services', 'identity,image,volume'],
+      configFile: CONF,
+      port: PORT,
+    })
     admin = { ...cloud.env, OS_CLOUD: 'cloudlet-admin' }
     const password = JSON.parse(readFileSync(join(cloud.dataDir, 'credentials.json'), 'utf8')).adminPassword
     cinderEnv = {
