@@ -256,3 +256,25 @@ export class InvalidGroupSnapshot extends DomainError {
     super('bad_request', 'volume.group_snapshot.invalid', `Invalid GroupSnapshot: ${reason}`)
   }
 }
+
+/** Upstream's ManageExistingInvalidReference (400): the reference names nothing the backend can adopt. */
+export class ManageExistingInvalidReference extends DomainError {
+  constructor(ref: unknown, reason: string) {
+    super(
+      'bad_request',
+      'volume.manage.invalid_reference',
+      `Manage existing volume failed due to invalid backend reference ${JSON.stringify(ref)}: ${reason}`,
+    )
+  }
+}
+
+/** Upstream's ManageExistingAlreadyManaged (400). */
+export class ManageExistingAlreadyManaged extends DomainError {
+  constructor(ref: string) {
+    super(
+      'bad_request',
+      'volume.manage.already_managed',
+      `Unable to manage existing volume. Volume ${ref} already managed.`,
+    )
+  }
+}

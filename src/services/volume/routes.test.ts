@@ -48,6 +48,12 @@ describe('volume route table', () => {
     )
     assert.deepEqual(versioned, [
       'GET /v3/volumes/summary 3.12',
+      'POST /v3/manageable_volumes 3.8',
+      'POST /v3/manageable_snapshots 3.8',
+      'GET /v3/manageable_volumes 3.8',
+      'GET /v3/manageable_volumes/detail 3.8',
+      'GET /v3/manageable_snapshots 3.8',
+      'GET /v3/manageable_snapshots/detail 3.8',
       'PUT /v3/default-types/:project_id 3.62',
       'GET /v3/default-types/:project_id 3.62',
       'GET /v3/default-types 3.62',

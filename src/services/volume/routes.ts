@@ -11,6 +11,7 @@ import * as backups from './handlers/backups.js'
 import type { VolumeDeps } from './handlers/common.js'
 import { listExtensions } from './handlers/extensions.js'
 import * as groups from './handlers/groups.js'
+import * as manage from './handlers/manage.js'
 import * as messages from './handlers/messages.js'
 import * as qos from './handlers/qos.js'
 import * as quotas from './handlers/quotas.js'
@@ -185,6 +186,60 @@ const RESOURCES: readonly R[] = [
     path: `${SNAP}/metadata/:key`,
     ...onObject(SNAPSHOT.META_DELETE),
     handler: snapshots.deleteSnapshotMetadataItem,
+  },
+
+  // --- manage and unmanage (os-unmanage is a volume and a snapshot action)
+  ...(['/os-volume-manage', '/manageable_volumes'] as const).map(
+    (path): R => ({
+      method: 'POST',
+      path,
+      ...(path === '/manageable_volumes' ? { min: '3.8' } : {}),
+      policy: VOLUME.MANAGE,
+      target: own,
+      handler: manage.manageVolume,
+    }),
+  ),
+  ...(['/os-snapshot-manage', '/manageable_snapshots'] as const).map(
+    (path): R => ({
+      method: 'POST',
+      path,
+      ...(path === '/manageable_snapshots' ? { min: '3.8' } : {}),
+      policy: SNAPSHOT.MANAGE,
+      target: own,
+      handler: manage.manageSnapshot,
+    }),
+  ),
+  {
+    method: 'GET',
+    path: '/manageable_volumes',
+    min: '3.8',
+    policy: VOLUME.LIST_MANAGEABLE,
+    target: own,
+    handler: manage.listManageableVolumes,
+  },
+  {
+    method: 'GET',
+    path: '/manageable_volumes/detail',
+    min: '3.8',
+    policy: VOLUME.LIST_MANAGEABLE,
+    target: own,
+    handler: manage.listManageableVolumeDetails,
+  },
+  {
+    method: 'GET',
+    path: '/manageable_snapshots',
+    min: '3.8',
+    policy: SNAPSHOT.LIST_MANAGEABLE,
+    target: own,
+    handler: manage.listManageableSnapshots,
+  },
+  {
+    method: 'GET',
+    path: '/manageable_snapshots/detail',
+    min: '3.8',
+    policy: SNAPSHOT.LIST_MANAGEABLE,
+    target: own,
+    handler: manage.listManageableSnapshotDetails,
   },
 
   // --- volume types

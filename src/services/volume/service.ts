@@ -5,12 +5,15 @@
  * anything; records its services and beats for them.
  */
 import { join, resolve } from 'node:path'
+import { namedSection } from '../../kernel/config/index.js'
 import type { ModuleContext, ServiceInstance } from '../../kernel/host/index.js'
 import { ImageSource } from './clients/image.js'
-import type { VolumeConfig } from './config.js'
+import { type VolumeConfig, volumeBackendSection } from './config.js'
 import { Attachments } from './domain/attachments.js'
 import { Backups } from './domain/backups.js'
+import { matchesCapabilities } from './domain/capabilities-filter.js'
 import { Groups, GroupTypes } from './domain/groups.js'
+import { VolumeManage } from './domain/manage.js'
 import { NO_VALID_BACKEND, UserMessages } from './domain/messages.js'
 import { VolumeMoves } from './domain/moves.js'
 import { QosSpecs } from './domain/qos.js'
@@ -22,8 +25,8 @@ import { TypeEncryption, VolumeTypes } from './domain/types.js'
 import { VolumeUploads } from './domain/uploads.js'
 import { Volumes } from './domain/volumes.js'
 import { policyForbiddenMessage } from './errors.js'
+import { type BackendSpec, FileBackends } from './files/backends.js'
 import { BackupDriver } from './files/backup-driver.js'
-import { FileDriver } from './files/file-driver.js'
 import type { VolumeDeps } from './handlers/common.js'
 import { volumePlugin } from './plugin.js'
 import { VOLUME_SERVICE_RULES } from './policies/index.js'
@@ -37,13 +40,14 @@ import { ServiceRepo } from './storage/service.repo.js'
 import { SnapshotRepo } from './storage/snapshot.repo.js'
 import { TransferRepo } from './storage/transfer.repo.js'
 import { TypeRepo } from './storage/type.repo.js'
+import { UnmanagedRepo } from './storage/unmanaged.repo.js'
 import { VolumeRepo } from './storage/volume.repo.js'
 
 export const VOLUME_PREFIX = '/volume'
 
 export interface VolumeInstance extends ServiceInstance {
   deps: VolumeDeps
-  driver: FileDriver
+  driver: FileBackends
   recovered: { reset: string[]; removed: string[] }
 }
 
@@ -55,15 +59,26 @@ export async function createVolumeService(
   const enforcer = ctx.enforcer(VOLUME_SERVICE_RULES, { forbiddenMessage: policyForbiddenMessage })
   // NOTE: items written <id>:<type> are the image service's stores (Glance's form of the
   // same [DEFAULT] option); a volume backend is a bare name (Cinder's form).
-  const backends = D.enabled_backends.filter((b) => !b.includes(':'))
-  const backend = backends[0] ?? 'file'
-  if (backends.length > 1 || backend !== 'file')
-    ctx.logger.warn(
-      { enabled_backends: backends },
-      'only the [file] backend is implemented; it serves every volume',
-    )
-  const driver = new FileDriver(
-    config.file.volumes_dir ? resolve(ctx.dataDir, config.file.volumes_dir) : join(ctx.dataDir, 'volumes'),
+  const names = D.enabled_backends.map((b) => b.trim()).filter((b) => b && !b.includes(':'))
+  const driver = new FileBackends(
+    (names.length ? names : ['file']).map((name): BackendSpec => {
+      const section = name.toLowerCase()
+      const o = section === 'file' ? config.file : namedSection(config, volumeBackendSection, section)
+      if (!o.volume_driver.endsWith('FileDriver'))
+        throw new Error(
+          `[${section}] volume_driver: ${o.volume_driver} is not implemented (the file driver is)`,
+        )
+      return {
+        section,
+        backendName: o.volume_backend_name ?? section,
+        dir: o.volumes_dir
+          ? resolve(ctx.dataDir, o.volumes_dir)
+          : join(ctx.dataDir, section === 'file' ? 'volumes' : `volumes-${section}`),
+        reservedPercentage: o.reserved_percentage,
+        maxOverSubscriptionRatio: o.max_over_subscription_ratio,
+        ...(o.total_capacity_gb !== undefined ? { totalCapacityGb: o.total_capacity_gb } : {}),
+      }
+    }),
   )
   await driver.start()
   const volumeRepo = new VolumeRepo(ctx.db, ctx.dialect)
@@ -74,17 +89,7 @@ export async function createVolumeService(
     serviceRepo,
     volumeRepo,
     driver,
-    {
-      host: ctx.hostName,
-      backend,
-      backendName: config.file.volume_backend_name,
-      zone: D.storage_availability_zone,
-      reservedPercentage: config.file.reserved_percentage,
-      maxOverSubscriptionRatio: config.file.max_over_subscription_ratio,
-      ...(config.file.total_capacity_gb !== undefined
-        ? { totalCapacityGb: config.file.total_capacity_gb }
-        : {}),
-    },
+    { host: ctx.hostName, zone: D.storage_availability_zone },
     D.service_down_time * 1000,
   )
   const messages = new UserMessages(new MessageRepo(ctx.db), D.message_ttl)
@@ -97,10 +102,19 @@ export async function createVolumeService(
     quotas,
     driver,
     {
-      host: services.poolHost,
       zone: D.storage_availability_zone,
       allowZoneFallback: D.allow_availability_zone_fallback,
-      capabilities: async () => (await services.pools())[0]!.capabilities,
+      place: async (extraSpecs, prefer) => {
+        const fit = (await services.pools()).filter((p) => matchesCapabilities(extraSpecs, p.capabilities))
+        const pick =
+          fit.find((p) => p.section === prefer) ??
+          fit.reduce<(typeof fit)[number] | undefined>(
+            (best, p) =>
+              !best || p.capabilities.free_capacity_gb > best.capabilities.free_capacity_gb ? p : best,
+            undefined,
+          )
+        return pick && { host: pick.name, section: pick.section }
+      },
       volumeExtended: async (volumeId, serverIds) => {
         await ctx
           .client('compute')
@@ -160,7 +174,10 @@ export async function createVolumeService(
     ctx.tasks,
     ctx.logger,
   )
-  const recovered = await volumes.recover()
+  const unmanagedRepo = new UnmanagedRepo(ctx.db)
+  const recovered = await volumes.recover(
+    new Set((await unmanagedRepo.list()).map((r) => `${r.backend}/${r.name}`)),
+  )
   const backupsRecovered = await backups.recover()
   if (backupsRecovered.backups || backupsRecovered.removed.length)
     ctx.logger.info(backupsRecovered, 'backups a restart interrupted, put back')
@@ -173,6 +190,18 @@ export async function createVolumeService(
   const deps: VolumeDeps = {
     images,
     uploads: new VolumeUploads(volumeRepo, driver, images, ctx.tasks, ctx.logger),
+    manage: new VolumeManage(
+      volumeRepo,
+      snapshotRepo,
+      unmanagedRepo,
+      serviceRepo,
+      services,
+      driver,
+      types,
+      quotas,
+      D.storage_availability_zone,
+      ctx.logger,
+    ),
     moves: new VolumeMoves(volumeRepo, snapshotRepo, serviceRepo, driver, ctx.tasks, ctx.logger),
     backups,
     groupTypes,

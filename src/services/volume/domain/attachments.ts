@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { AttachmentNotFound, InvalidInput, InvalidVolume, VolumeNotFound } from '../errors.js'
-import type { FileDriver } from '../files/file-driver.js'
+import type { FileBackends } from '../files/backends.js'
 import type { AttachmentRow, VolumeRepo, VolumeRow } from '../storage/volume.repo.js'
 import { type Caller, sees } from './caller.js'
 
@@ -23,7 +23,7 @@ export interface AttachmentView extends AttachmentRow {
 export class Attachments {
   constructor(
     private readonly repo: VolumeRepo,
-    private readonly driver: FileDriver,
+    private readonly driver: FileBackends,
   ) {}
 
   private async volume(caller: Caller, id: string): Promise<VolumeRow> {

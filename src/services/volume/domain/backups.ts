@@ -19,8 +19,8 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { TaskGroup } from '../../../kernel/host/index.js'
 import { BackupNotFound, InvalidBackup, InvalidInput, InvalidVolume, VolumeNotFound } from '../errors.js'
+import type { FileBackends } from '../files/backends.js'
 import { BackupDriver } from '../files/backup-driver.js'
-import type { FileDriver } from '../files/file-driver.js'
 import type { BackupFilter, BackupRepo, BackupRow } from '../storage/backup.repo.js'
 import type { VolumeRepo } from '../storage/volume.repo.js'
 import { type Caller, sees } from './caller.js'
@@ -45,7 +45,7 @@ export class Backups {
     private readonly volumes: Volumes,
     private readonly quotas: Quotas,
     private readonly driver: BackupDriver,
-    private readonly files: FileDriver,
+    private readonly files: FileBackends,
     private readonly zone: string,
     /** `[DEFAULT] backup_driver`, named in export records. */
     private readonly serviceName: string,

@@ -5,26 +5,30 @@
  *   `.part`, as every copy) and its host becomes the destination pool; migration_status
  *   goes migrating ─▶ success (error when the copy fails, the old file kept). The
  *   destination must be a registered, enabled cinder-volume host other than the
- *   volume's own. Every volume service here serves the one [file] directory, so the
- *   copy stays on this disk: the path a second backend would take, and what a retype
- *   with migration_policy on-demand runs.
+ *   volume's own. The bytes go to the directory of the destination's backend when it
+ *   is one of this process's backends (a host renamed since keeps the backend's
+ *   directory); the source file is removed only once the row names the destination.
+ *   A retype with migration_policy on-demand runs the same move, to the backend the new
+ *   type selects (the type set with the host at the end), or in place.
  * - update-host (cinder-manage volume update_host): every volume and group on a
  *   `host@backend` is re-homed on another registered one, keeping its pool.
  */
 import type { Logger } from 'pino'
 import type { TaskGroup } from '../../../kernel/host/index.js'
 import { InvalidInput, InvalidVolume } from '../errors.js'
-import type { FileDriver } from '../files/file-driver.js'
+import { type FileBackends, sectionOfHost } from '../files/backends.js'
 import type { ServiceRepo } from '../storage/service.repo.js'
 import type { SnapshotRepo } from '../storage/snapshot.repo.js'
+import type { TypeRecord } from '../storage/type.repo.js'
 import type { VolumeRecord, VolumeRepo } from '../storage/volume.repo.js'
+import type { Placement } from './volumes.js'
 
 export class VolumeMoves {
   constructor(
     private readonly repo: VolumeRepo,
     private readonly snapshots: SnapshotRepo,
     private readonly services: ServiceRepo,
-    private readonly driver: FileDriver,
+    private readonly driver: FileBackends,
     private readonly tasks: TaskGroup,
     private readonly logger: Logger,
   ) {}
@@ -59,21 +63,38 @@ export class VolumeMoves {
       ))
     )
       throw new InvalidVolume('Volume status changed while the migration was starting.')
+    const section = this.sectionFor(destination, vol)
     void this.tasks.spawn(`migrate ${vol.id} to ${destination}`, async () => {
-      const ok = await this.copyBytes(vol)
+      const ok = await this.copyBytes(vol, section)
       await this.repo.update(vol.id, {
         status: 'available',
         migration_status: ok ? 'success' : 'error',
         ...(ok ? { host: destination } : {}),
       })
+      if (ok) await this.dropSource(vol.id, section)
     })
+  }
+
+  /** The backend directory a destination host's bytes go to: its backend's, else the volume's own. */
+  private sectionFor(destination: string, vol: VolumeRecord): string {
+    const named = sectionOfHost(destination)
+    const current = sectionOfHost(vol.host)
+    return this.driver.list.some((b) => b.section === named) ? named! : this.driver.of(current).section
+  }
+
+  /** After a move, the copies in other backends' directories go (the row names the destination). */
+  private async dropSource(id: string, section: string): Promise<void> {
+    await this.driver
+      .deleteVolumeExcept(id, section)
+      .catch((err) => this.logger.warn({ err, volume: id }, 'the source of a moved volume was not removed'))
   }
 
   /**
    * A retype with migration_policy on-demand: the volume (available) goes `retyping`
-   * while its bytes move into a fresh file, then back; migration_status tells how it went.
+   * while its bytes move into a fresh file (in `to`'s backend, which then gets the new
+   * type and host with the status), then back; migration_status tells how it went.
    */
-  async moveForRetype(vol: VolumeRecord): Promise<void> {
+  async moveForRetype(vol: VolumeRecord, to?: { type: TypeRecord; destination: Placement }): Promise<void> {
     if (
       !(await this.repo.update(
         vol.id,
@@ -82,18 +103,35 @@ export class VolumeMoves {
       ))
     )
       return
+    const section = to ? to.destination.section : this.driver.of(sectionOfHost(vol.host)).section
     void this.tasks.spawn(`retype move ${vol.id}`, async () => {
-      const ok = await this.copyBytes(vol)
-      await this.repo.update(vol.id, { status: 'available', migration_status: ok ? 'success' : 'error' }, [
-        'retyping',
-      ])
+      const ok = await this.copyBytes(vol, section)
+      const moved =
+        ok && to
+          ? {
+              host: to.destination.host,
+              volume_type_id: to.type.id,
+              multiattach: /^(<is>\s*)?true$/i.test(to.type.extra_specs.multiattach?.trim() ?? '')
+                ? 1
+                : vol.multiattach,
+            }
+          : {}
+      await this.repo.update(
+        vol.id,
+        { status: 'available', migration_status: ok ? 'success' : 'error', ...moved },
+        ['retyping'],
+      )
+      if (ok) await this.dropSource(vol.id, section)
     })
   }
 
-  /** Copies a volume's bytes into a fresh file that replaces the old one; false (logged) on failure. */
-  async copyBytes(vol: VolumeRecord): Promise<boolean> {
+  /**
+   * Copies a volume's bytes into a fresh file of `section`'s directory (replacing the
+   * old one when that is where it is); false (logged) on failure.
+   */
+  async copyBytes(vol: VolumeRecord, section: string): Promise<boolean> {
     try {
-      await this.driver.createFrom(vol.id, this.driver.volumePath(vol.id), vol.size)
+      await this.driver.createFrom(vol.id, this.driver.volumePath(vol.id), vol.size, section)
       return true
     } catch (err) {
       this.logger.error({ err, volume: vol.id }, 'volume migration copy failed')
@@ -114,12 +152,14 @@ export class VolumeMoves {
     }
     if (newVolume.id === vol.id) throw new InvalidVolume('The new volume must differ from the source.')
     if (newVolume.attachments.length) throw new InvalidVolume('The new volume is attached; detach it first.')
-    await this.driver.createFrom(vol.id, this.driver.volumePath(newVolume.id), newVolume.size)
+    const section = this.sectionFor(newVolume.host ?? '', vol)
+    await this.driver.createFrom(vol.id, this.driver.volumePath(newVolume.id), newVolume.size, section)
     await this.repo.update(vol.id, {
       migration_status: 'success',
       size: newVolume.size,
       host: newVolume.host,
     })
+    await this.dropSource(vol.id, section)
     await this.driver.deleteVolume(newVolume.id)
     await this.repo.delete(newVolume.id)
     return vol.id

@@ -6,21 +6,14 @@
  */
 import { createHash } from 'node:crypto'
 import { InvalidInput, ServiceNotFound, VolumeBadRequest } from '../errors.js'
-import type { FileDriver } from '../files/file-driver.js'
+import type { Backend, FileBackends } from '../files/backends.js'
 import type { ServiceRepo, ServiceRow } from '../storage/service.repo.js'
 import type { VolumeRepo } from '../storage/volume.repo.js'
 
 export interface BackendInfo {
   /** The process's host name. */
   host: string
-  /** The backend section, e.g. `file`. */
-  backend: string
-  /** volume_backend_name, also the pool name. */
-  backendName: string
   zone: string
-  reservedPercentage: number
-  maxOverSubscriptionRatio: number
-  totalCapacityGb?: number
 }
 
 export interface ServiceView extends ServiceRow {
@@ -31,37 +24,54 @@ export class VolumeServices {
   constructor(
     private readonly repo: ServiceRepo,
     private readonly volumes: VolumeRepo,
-    private readonly driver: FileDriver,
+    readonly backends: FileBackends,
     readonly backend: BackendInfo,
     private readonly downAfterMs: number,
   ) {}
 
-  /** A stable id of the volume service (service_uuid in volume views, 3.48). */
-  get serviceUuid(): string {
-    const h = createHash('sha1').update(this.volumeHost).digest('hex')
+  /** A stable id of a volume service (service_uuid in volume views, 3.48). */
+  serviceUuid(volumeHost: string = this.volumeHost): string {
+    const h = createHash('sha1').update(volumeHost).digest('hex')
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`
   }
 
-  /** `host@backend` */
-  get volumeHost(): string {
-    return `${this.backend.host}@${this.backend.backend}`
+  /** `host@backend` of a backend (the first one when none is named). */
+  hostOf(section?: string): string {
+    return `${this.backend.host}@${this.backends.of(section).section}`
   }
 
-  /** `host@backend#pool`, as a volume's os-vol-host-attr:host. */
+  /** `host@backend#pool` of a backend, as a volume's os-vol-host-attr:host. */
+  poolOf(section?: string): string {
+    const b = this.backends.of(section)
+    return `${this.backend.host}@${b.section}#${b.backendName}`
+  }
+
+  /** `host@backend` of the first backend. */
+  get volumeHost(): string {
+    return this.hostOf()
+  }
+
+  /** `host@backend#pool` of the first backend. */
   get poolHost(): string {
-    return `${this.volumeHost}#${this.backend.backendName}`
+    return this.poolOf()
+  }
+
+  /** Whether `host@backend` is one of this process's backends. */
+  servesHost(volumeHost: string): boolean {
+    return this.backends.list.some((b) => this.hostOf(b.section) === volumeHost)
   }
 
   private get recorded() {
     return [
       { host: this.backend.host, binary: 'cinder-scheduler' },
-      { host: this.volumeHost, binary: 'cinder-volume' },
+      ...this.backends.list.map((b) => ({ host: this.hostOf(b.section), binary: 'cinder-volume' })),
     ]
   }
 
   async register(): Promise<void> {
     await this.repo.register(this.backend.host, 'cinder-scheduler', 'cinder-scheduler', this.backend.zone)
-    await this.repo.register(this.volumeHost, 'cinder-volume', 'cinder-volume', this.backend.zone)
+    for (const b of this.backends.list)
+      await this.repo.register(this.hostOf(b.section), 'cinder-volume', 'cinder-volume', this.backend.zone)
   }
 
   async heartbeat(): Promise<void> {
@@ -95,34 +105,39 @@ export class VolumeServices {
     if (!services.length) throw new InvalidInput(`Host ${host} is not a volume backend host.`)
   }
 
-  /** The backend's pools with capabilities (one pool per file backend). */
+  /** One pool per backend, with its capabilities (what the scheduler's filters read). */
   async pools() {
-    const { total, free } = await this.driver.capacity(this.backend.totalCapacityGb)
-    const provisioned = (await this.volumes.count({})).size
-    return [
-      {
-        name: this.poolHost,
-        capabilities: {
-          pool_name: this.backend.backendName,
-          volume_backend_name: this.backend.backendName,
-          total_capacity_gb: total,
-          free_capacity_gb: free,
-          allocated_capacity_gb: provisioned,
-          provisioned_capacity_gb: provisioned,
-          reserved_percentage: this.backend.reservedPercentage,
-          max_over_subscription_ratio: String(this.backend.maxOverSubscriptionRatio),
-          thin_provisioning_support: true,
-          thick_provisioning_support: false,
-          multiattach: true,
-          QoS_support: false,
-          driver_version: '1.0.0',
-          storage_protocol: 'local',
-          vendor_name: 'Open Source',
-          timestamp: new Date().toISOString(),
-          updated: new Date().toISOString(),
-        },
+    const provisionedBy = await this.volumes.sizeByHost()
+    return Promise.all(this.backends.list.map((b) => this.poolView(b, provisionedBy)))
+  }
+
+  private async poolView(b: Backend, provisionedBy: ReadonlyMap<string, number>) {
+    const { total, free } = await this.backends.capacity(b.section)
+    const name = this.poolOf(b.section)
+    const provisioned = provisionedBy.get(name) ?? 0
+    return {
+      name,
+      section: b.section,
+      capabilities: {
+        pool_name: b.backendName,
+        volume_backend_name: b.backendName,
+        total_capacity_gb: total,
+        free_capacity_gb: free,
+        allocated_capacity_gb: provisioned,
+        provisioned_capacity_gb: provisioned,
+        reserved_percentage: b.reservedPercentage,
+        max_over_subscription_ratio: String(b.maxOverSubscriptionRatio),
+        thin_provisioning_support: true,
+        thick_provisioning_support: false,
+        multiattach: true,
+        QoS_support: false,
+        driver_version: '1.0.0',
+        storage_protocol: 'local',
+        vendor_name: 'Open Source',
+        timestamp: new Date().toISOString(),
+        updated: new Date().toISOString(),
       },
-    ]
+    }
   }
 
   zones() {

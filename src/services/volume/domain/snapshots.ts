@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { TaskGroup } from '../../../kernel/host/index.js'
 import { InvalidSnapshot, InvalidVolume, SnapshotMetadataNotFound, SnapshotNotFound } from '../errors.js'
-import type { FileDriver } from '../files/file-driver.js'
+import type { FileBackends } from '../files/backends.js'
 import type { SnapshotFilter, SnapshotRecord, SnapshotRepo, SnapshotRow } from '../storage/snapshot.repo.js'
 import type { Caller } from './caller.js'
 import { sees } from './caller.js'
@@ -21,7 +21,7 @@ export class Snapshots {
     readonly repo: SnapshotRepo,
     private readonly volumes: Volumes,
     private readonly quotas: Quotas,
-    private readonly driver: FileDriver,
+    private readonly driver: FileBackends,
     private readonly tasks: TaskGroup,
     private readonly logger: Logger,
   ) {}

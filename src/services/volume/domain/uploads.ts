@@ -16,7 +16,7 @@ import type { Logger } from 'pino'
 import type { TaskGroup } from '../../../kernel/host/index.js'
 import type { ImageSource } from '../clients/image.js'
 import { InvalidInput, InvalidVolume } from '../errors.js'
-import type { FileDriver } from '../files/file-driver.js'
+import type { FileBackends } from '../files/backends.js'
 import type { VolumeRecord, VolumeRepo } from '../storage/volume.repo.js'
 
 const run = promisify(execFile)
@@ -64,7 +64,7 @@ export interface UploadRequest {
 export class VolumeUploads {
   constructor(
     private readonly repo: VolumeRepo,
-    private readonly driver: FileDriver,
+    private readonly driver: FileBackends,
     private readonly images: ImageSource,
     private readonly tasks: TaskGroup,
     private readonly logger: Logger,

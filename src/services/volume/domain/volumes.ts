@@ -13,6 +13,7 @@
  *               deleting ─▶ (gone)
  */
 import { randomUUID } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import type { TaskGroup } from '../../../kernel/host/index.js'
@@ -26,22 +27,29 @@ import {
   VolumeMetadataNotFound,
   VolumeNotFound,
 } from '../errors.js'
-import type { FileDriver } from '../files/file-driver.js'
+import { type FileBackends, sectionOfHost } from '../files/backends.js'
 import type { SnapshotRepo } from '../storage/snapshot.repo.js'
 import type { TypeRecord } from '../storage/type.repo.js'
 import type { SortKey, VolumeFilter, VolumeRecord, VolumeRepo, VolumeRow } from '../storage/volume.repo.js'
 import { type Caller, sees } from './caller.js'
-import { type Capabilities, matchesCapabilities } from './capabilities-filter.js'
 import type { Quotas } from './quotas.js'
 import type { VolumeTypes } from './types.js'
 
-export interface VolumeBackend {
-  /** `host@backend#pool`, as os-vol-host-attr:host shows it. */
+/** Where a volume goes: its `host@backend#pool` (os-vol-host-attr:host) and the backend's section. */
+export interface Placement {
   host: string
+  section: string
+}
+
+export interface VolumeBackend {
   zone: string
   allowZoneFallback: boolean
-  /** What the pool reports, for the CapabilitiesFilter. */
-  capabilities(): Promise<Capabilities>
+  /**
+   * The pool for a type's extra specs: those whose capabilities match (the
+   * CapabilitiesFilter), `prefer`'s backend when it is one of them, else the one with the
+   * most free capacity (the CapacityWeigher); undefined when none matches.
+   */
+  place(extraSpecs: Record<string, string>, prefer?: string): Promise<Placement | undefined>
   /** Tells the user why a volume went to error (a user message). */
   noValidBackend(volume: { id: string; projectId: string; requestId: string }): Promise<void>
   /** Tells compute an attached volume grew (its volume-extended external event). */
@@ -88,7 +96,7 @@ export class Volumes {
     private readonly snapshots: SnapshotRepo,
     private readonly types: VolumeTypes,
     private readonly quotas: Quotas,
-    readonly driver: FileDriver,
+    readonly driver: FileBackends,
     private readonly backend: VolumeBackend,
     private readonly tasks: TaskGroup,
     private readonly logger: Logger,
@@ -124,6 +132,7 @@ export class Volumes {
     let sourceVolid: string | null = null
     let bootable = input.bootable ?? false
     let imageMeta: Record<string, string> | undefined
+    let sourceSection: string | undefined
     if (input.snapshotId) {
       const snap = await this.snapshots.get(input.snapshotId)
       if (!snap || !sees(caller, snap.project_id)) throw new SnapshotNotFound(input.snapshotId)
@@ -139,6 +148,7 @@ export class Volumes {
       sourcePath = this.driver.snapshotPath(snap.id)
       const parent = await this.repo.get(snap.volume_id)
       if (parent) {
+        sourceSection = sectionOfHost(parent.host)
         bootable = bootable || parent.bootable === 1
         imageMeta = parent.imageMetadata
       }
@@ -155,6 +165,7 @@ export class Volumes {
       type = await this.types.byId(src.volume_type_id)
       sourceVolid = src.id
       sourcePath = this.driver.volumePath(src.id)
+      sourceSection = sectionOfHost(src.host)
       bootable = bootable || src.bootable === 1
       imageMeta = src.imageMetadata
     }
@@ -209,6 +220,7 @@ export class Volumes {
     )
       throw new InvalidInput('The availability zone is not allowed by the volume type.')
     const multiattach = input.multiattach === true || isTrueSpec(type.extra_specs.multiattach)
+    const placed = await this.backend.place(type.extra_specs, sourceSection)
     const now = new Date().toISOString()
     const id = randomUUID()
     const row: VolumeRow = {
@@ -227,7 +239,7 @@ export class Volumes {
       source_volid: sourceVolid,
       bootable: bootable ? 1 : 0,
       multiattach: multiattach ? 1 : 0,
-      host: this.backend.host,
+      host: placed?.host ?? null,
       migration_status: null,
       replication_status: 'disabled',
       use_quota: 1,
@@ -247,12 +259,11 @@ export class Volumes {
       (usage) => check(usage, { typeId: row.volume_type_id, volumes: 1, gigabytes: sizeGb }),
     )
     const created = (await this.repo.get(id))!
-    const placed = matchesCapabilities(type.extra_specs, await this.backend.capabilities())
     this.build(
       id,
       sizeGb,
       imageData ?? sourcePath,
-      placed ? undefined : { projectId: caller.projectId, requestId: input.requestId ?? '' },
+      placed ? placed.section : { projectId: caller.projectId, requestId: input.requestId ?? '' },
     )
     return created
   }
@@ -266,18 +277,19 @@ export class Volumes {
     id: string,
     size: number,
     source: string | (() => Promise<Readable>) | undefined,
-    unplaced?: { projectId: string; requestId: string },
+    /** The backend's section, or who to tell that no backend takes the volume. */
+    where: string | { projectId: string; requestId: string },
   ): void {
     void this.tasks.spawn(`create ${id}`, async () => {
-      if (unplaced) {
+      if (typeof where !== 'string') {
         await this.repo.update(id, { status: 'error', host: null }, ['creating'])
-        await this.backend.noValidBackend({ id, ...unplaced })
+        await this.backend.noValidBackend({ id, ...where })
         return
       }
       try {
-        if (typeof source === 'function') await this.driver.createWith(id, await source(), size)
-        else if (source) await this.driver.createFrom(id, source, size)
-        else await this.driver.createVolume(id, size)
+        if (typeof source === 'function') await this.driver.createWith(id, await source(), size, where)
+        else if (source) await this.driver.createFrom(id, source, size, where)
+        else await this.driver.createVolume(id, size, where)
         const now = new Date().toISOString()
         if (!(await this.repo.update(id, { status: 'available', launched_at: now }, ['creating'])))
           await this.driver.deleteVolume(id).catch(() => undefined)
@@ -420,12 +432,18 @@ export class Volumes {
   }
 
   /**
-   * os-retype: the volume takes another type. With one backend, a retype is allowed when
-   * the new type's specs match the backend (no migration needed); a type only another
-   * backend could serve is refused whatever the migration policy, as no other backend
-   * exists here. The per-type quotas of the new type are checked.
+   * os-retype: the volume takes another type. When the volume's backend matches the new
+   * type's specs, the type changes here; when only another backend does, the volume must
+   * move there (migration_policy on-demand, else refused): the type is then left for the
+   * move to set (`moves.moveForRetype`) and the destination returned. The per-type quotas
+   * of the new type are checked.
    */
-  async retype(caller: Caller, id: string, newType: string, policy: 'never' | 'on-demand'): Promise<void> {
+  async retype(
+    caller: Caller,
+    id: string,
+    newType: string,
+    policy: 'never' | 'on-demand',
+  ): Promise<{ type: TypeRecord; destination?: Placement }> {
     const v = await this.get(caller, id)
     if (!['available', 'in-use'].includes(v.status))
       throw new InvalidVolume(
@@ -434,17 +452,23 @@ export class Volumes {
     const type = await this.types.forCreate(caller, newType)
     if (type.id === v.volume_type_id)
       throw new InvalidInput('New volume type must be different from the current one.')
-    if (!matchesCapabilities(type.extra_specs, await this.backend.capabilities()))
-      throw new InvalidInput(
-        policy === 'never'
-          ? 'Retype needs a migration, but migration_policy is never.'
-          : 'No valid backend was found for the new volume type.',
+    const current = sectionOfHost(v.host)
+    const placed = await this.backend.place(type.extra_specs, current)
+    if (!placed) throw new InvalidInput('No valid backend was found for the new volume type.')
+    const moves = placed.section !== current
+    if (moves && policy === 'never')
+      throw new InvalidInput('Retype needs a migration, but migration_policy is never.')
+    if (moves && v.status !== 'available')
+      throw new InvalidVolume(
+        `Volume ${id} must be available to be moved to another backend, but is ${v.status}.`,
       )
     const snaps = await this.snapshots.ofVolume(id)
+    if (moves && snaps.length) throw new InvalidVolume('Volume cannot have snapshots to be migrated.')
     const check = await this.quotas.checker(v.project_id)
     const ok = await this.repo.underQuotaLock(v.project_id, async (trx, usage) => {
       check(usage, { typeId: type.id, volumes: 1, gigabytes: v.size })
       if (snaps.length) check(usage, { typeId: type.id, snapshots: snaps.length })
+      if (moves) return true
       return this.repo.update(
         id,
         {
@@ -456,6 +480,7 @@ export class Volumes {
       )
     })
     if (!ok) throw new InvalidVolume('Volume status changed during the retype.')
+    return moves ? { type, destination: placed } : { type }
   }
 
   async setBootable(caller: Caller, id: string, bootable: boolean): Promise<void> {
@@ -526,10 +551,12 @@ export class Volumes {
    * After a restart: work that was in flight is finished or failed, as upstream's workers
    * cleanup does: creating → error, deleting → deleted, extending → error_extending,
    * reverting → error, uploading → what it was, a migration (maintenance, retyping) → what it
-   * was with migration_status error; snapshots creating → error, deleting → deleted. Then files the
-   * database does not know (and unfinished copies) are removed.
+   * was with migration_status error; snapshots creating → error, deleting → deleted;
+   * unmanaging → gone (its file recorded as unmanaged), managing → error_managing. Then
+   * files the database does not place in a backend's directory (and unfinished copies)
+   * are removed, but for the unmanaged files in `keep` (`<backend>/<name>`).
    */
-  async recover(): Promise<{ reset: string[]; removed: string[] }> {
+  async recover(keep: ReadonlySet<string> = new Set()): Promise<{ reset: string[]; removed: string[] }> {
     const reset: string[] = []
     for (const v of await this.repo.inTransientStates([
       'creating',
@@ -539,8 +566,16 @@ export class Volumes {
       'uploading',
       'maintenance',
       'retyping',
+      'unmanaging',
+      'managing',
     ])) {
-      if (v.migration_status === 'migrating') {
+      if (v.status === 'unmanaging') {
+        // the row and the record of its file are written in one transaction: not done
+        await this.repo.update(v.id, { status: v.previous_status ?? 'available' })
+      } else if (v.status === 'managing') {
+        const adopted = existsSync(this.driver.volumePath(v.id))
+        await this.repo.update(v.id, { status: adopted ? 'available' : 'error_managing' })
+      } else if (v.migration_status === 'migrating') {
         // a migration's copy goes through `.part`: the volume's own file is intact
         await this.repo.update(v.id, { status: v.previous_status ?? 'available', migration_status: 'error' })
       } else if (v.status === 'maintenance' || v.status === 'retyping') {
@@ -561,18 +596,32 @@ export class Volumes {
       }
       reset.push(v.id)
     }
-    for (const s of await this.snapshots.inStates(['creating', 'deleting', 'restoring'])) {
+    for (const s of await this.snapshots.inStates([
+      'creating',
+      'deleting',
+      'restoring',
+      'unmanaging',
+      'managing',
+    ])) {
       if (s.status === 'deleting') {
         await this.driver.deleteSnapshot(s.id)
         await this.snapshots.delete(s.id)
+      } else if (s.status === 'managing') {
+        const adopted = existsSync(this.driver.snapshotPath(s.id))
+        await this.snapshots.update(s.id, { status: adopted ? 'available' : 'error' })
       } else await this.snapshots.update(s.id, { status: s.status === 'creating' ? 'error' : 'available' })
       reset.push(s.id)
     }
-    const volumes = new Set((await this.repo.list({}, [{ key: 'id', dir: 'asc' }], {})).map((v) => v.id))
-    const snapshots = new Set(
-      (await this.snapshots.list({}, [{ key: 'id', dir: 'asc' }], {})).map((s) => s.id),
+    // every file belongs in the directory of its volume's backend (a snapshot's: its volume's)
+    const all = await this.repo.list({}, [{ key: 'id', dir: 'asc' }], {})
+    const volumes = new Map(all.map((v) => [v.id, this.driver.of(sectionOfHost(v.host)).section]))
+    const snapshots = new Map(
+      (await this.snapshots.list({}, [{ key: 'id', dir: 'asc' }], {})).map((s) => [
+        s.id,
+        volumes.get(s.volume_id) ?? this.driver.primary.section,
+      ]),
     )
-    const removed = await this.driver.sweep({ volumes, snapshots })
+    const removed = await this.driver.sweep({ volumes, snapshots, keep })
     // A volume in error after a failed create has no file; one that is available must.
     return { reset, removed }
   }

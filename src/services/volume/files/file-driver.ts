@@ -151,11 +151,16 @@ export class FileDriver {
   }
 
   /** Files of volumes and snapshots the database does not know, and unfinished copies: removed. */
-  async sweep(known: { volumes: ReadonlySet<string>; snapshots: ReadonlySet<string> }): Promise<string[]> {
+  async sweep(known: {
+    volumes: ReadonlySet<string>
+    snapshots: ReadonlySet<string>
+    /** Files unmanaged by an admin: left in place. */
+    keep?: ReadonlySet<string>
+  }): Promise<string[]> {
     const removed: string[] = []
     for (const name of await readdir(this.dir)) {
       const m = /^(volume|snapshot)-(.+?)(\.part)?$/.exec(name)
-      if (!m) continue
+      if (!m || (!m[3] && known.keep?.has(name))) continue
       const set = m[1] === 'volume' ? known.volumes : known.snapshots
       if (m[3] || !set.has(m[2]!)) {
         await rm(join(this.dir, name), { force: true })

@@ -11,6 +11,7 @@ import type { Attachments } from '../domain/attachments.js'
 import type { Backups } from '../domain/backups.js'
 import type { Caller } from '../domain/caller.js'
 import type { Groups, GroupTypes } from '../domain/groups.js'
+import type { VolumeManage } from '../domain/manage.js'
 import type { UserMessages } from '../domain/messages.js'
 import type { VolumeMoves } from '../domain/moves.js'
 import type { QosSpecs } from '../domain/qos.js'
@@ -45,6 +46,7 @@ export interface VolumeDeps {
   groups: Groups
   uploads: VolumeUploads
   moves: VolumeMoves
+  manage: VolumeManage
 }
 
 export function callerOf(req: FastifyRequest): Caller {

@@ -77,7 +77,9 @@ export async function getPools(req: FastifyRequest, _r: FastifyReply, deps: Volu
   if (req.version.gte('3.28') && q.name !== undefined) pools = pools.filter((p) => p.name === q.name)
   if (req.version.gte('3.28') && q.volume_backend_name !== undefined)
     pools = pools.filter((p) => p.capabilities.volume_backend_name === q.volume_backend_name)
-  return { pools: pools.map((p) => (detail ? p : { name: p.name })) }
+  return {
+    pools: pools.map((p) => (detail ? { name: p.name, capabilities: p.capabilities } : { name: p.name })),
+  }
 }
 
 export async function listZones(_req: FastifyRequest, _r: FastifyReply, deps: VolumeDeps) {
@@ -86,8 +88,8 @@ export async function listZones(_req: FastifyRequest, _r: FastifyReply, deps: Vo
 
 export async function showCapabilities(req: FastifyRequest, _r: FastifyReply, deps: VolumeDeps) {
   const host = params(req).host_name!
-  const pool = (await deps.services.pools())[0]!
-  if (host !== deps.services.volumeHost && host !== deps.services.poolHost) throw new HostNotFound(host)
+  const pool = (await deps.services.pools()).find((p) => host === p.name || host === p.name.split('#')[0])
+  if (!pool) throw new HostNotFound(host)
   const c = pool.capabilities
   return {
     namespace: `OS::Storage::Capabilities::${host}`,

@@ -161,10 +161,20 @@ export async function snapshotAction(req: FastifyRequest, reply: FastifyReply, d
     })
     return reply.code(202).send()
   }
+  if (name === 'os-unmanage') {
+    const s = await owned(req, deps, SNAPSHOT.UNMANAGE)
+    await deps.manage.unmanageSnapshot(s)
+    return reply.code(202).send()
+  }
   throw new VolumeBadRequest(`There is no such action: ${name}`)
 }
 
-export const SNAPSHOT_ACTION_RULES = [SNAPSHOT.RESET_STATUS, SNAPSHOT.FORCE_DELETE, SNAPSHOT.UPDATE_STATUS]
+export const SNAPSHOT_ACTION_RULES = [
+  SNAPSHOT.RESET_STATUS,
+  SNAPSHOT.FORCE_DELETE,
+  SNAPSHOT.UPDATE_STATUS,
+  SNAPSHOT.UNMANAGE,
+]
 
 // --- metadata
 

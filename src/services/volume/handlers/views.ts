@@ -87,7 +87,7 @@ export function volumeDetail(
   if (isAdmin && version.gte('3.21')) out.provider_id = null
   if (version.gte('3.48')) {
     out.shared_targets = false
-    out.service_uuid = deps.services.serviceUuid
+    out.service_uuid = deps.services.serviceUuid(v.host?.split('#')[0] ?? undefined)
   }
   if (isAdmin && version.gte('3.61')) out.cluster_name = null
   if (version.gte('3.63')) out.volume_type_id = v.volume_type_id

@@ -5,7 +5,7 @@
  * os-roll_detaching, os-attach, os-detach, os-force_detach, os-initialize_connection,
  * os-terminate_connection, os-set_image_metadata, os-unset_image_metadata,
  * os-show_image_metadata, os-volume_upload_image, os-migrate_volume,
- * os-migrate_volume_completion). Each checks its own rule against the volume's project.
+ * os-migrate_volume_completion, os-unmanage). Each checks its own rule against the volume's project.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidInput, VolumeBadRequest } from '../errors.js'
@@ -129,8 +129,9 @@ const ACTIONS: Record<string, { rule: string; run: Action }> = {
       const policy = (arg.migration_policy as string | undefined) ?? 'never'
       if (policy !== 'never' && policy !== 'on-demand')
         throw new InvalidInput(`Invalid migration_policy: ${policy}`)
-      await deps.volumes.retype(callerOf(req), vol.id, arg.new_type, policy)
-      if (policy === 'on-demand' && vol.status === 'available') await deps.moves.moveForRetype(vol)
+      const { type, destination } = await deps.volumes.retype(callerOf(req), vol.id, arg.new_type, policy)
+      if (destination) await deps.moves.moveForRetype(vol, { type, destination })
+      else if (policy === 'on-demand' && vol.status === 'available') await deps.moves.moveForRetype(vol)
       return accepted(reply)
     },
   },
@@ -303,6 +304,13 @@ const ACTIONS: Record<string, { rule: string; run: Action }> = {
       const newVolume = await deps.volumes.get(callerOf(req), arg.new_volume)
       const error = arg.error !== undefined && parseBool(arg.error, 'error')
       return { save_volume_id: await deps.moves.complete(vol, newVolume, error) }
+    },
+  },
+  'os-unmanage': {
+    rule: VOLUME.UNMANAGE,
+    run: async (_req, reply, deps, vol) => {
+      await deps.manage.unmanageVolume(vol)
+      return accepted(reply)
     },
   },
   'os-show_image_metadata': {

@@ -14,12 +14,24 @@ export const SNAPSHOT = {
   META_GET: 'volume:get_snapshot_metadata',
   META_DELETE: 'volume:delete_snapshot_metadata',
   META_UPDATE: 'volume:update_snapshot_metadata',
+  MANAGE: 'snapshot_extension:snapshot_manage',
+  UNMANAGE: 'snapshot_extension:snapshot_unmanage',
+  LIST_MANAGEABLE: 'snapshot_extension:list_manageable',
 } as const
 
 const S = '/snapshots/{snapshot_id}'
 const ACTION = (name: string) => [{ method: 'POST', path: `${S}/action (${name})` }]
 
 export const SNAPSHOT_RULES = [
+  rule(SNAPSHOT.MANAGE, ADMIN_API, 'Manage an existing snapshot.', [
+    { method: 'POST', path: '/manageable_snapshots' },
+    { method: 'POST', path: '/os-snapshot-manage' },
+  ]),
+  rule(SNAPSHOT.UNMANAGE, ADMIN_API, 'Stop managing a snapshot.', ACTION('os-unmanage')),
+  rule(SNAPSHOT.LIST_MANAGEABLE, ADMIN_API, 'List the snapshots a backend could manage.', [
+    { method: 'GET', path: '/manageable_snapshots' },
+    { method: 'GET', path: '/manageable_snapshots/detail' },
+  ]),
   rule(
     SNAPSHOT.GET_ALL,
     READER,

@@ -44,12 +44,24 @@ export const VOLUME = {
   DETACH: 'volume_extension:volume_actions:detach',
   REIMAGE: 'volume:reimage',
   REIMAGE_RESERVED: 'volume:reimage_reserved',
+  MANAGE: 'volume_extension:volume_manage',
+  UNMANAGE: 'volume_extension:volume_unmanage',
+  LIST_MANAGEABLE: 'volume_extension:list_manageable_volumes',
 } as const
 
 const V = '/volumes/{volume_id}'
 const ACTION = (name: string) => [{ method: 'POST', path: `${V}/action (${name})` }]
 
 export const VOLUME_RULES = [
+  rule(VOLUME.MANAGE, ADMIN_API, 'Manage an existing volume.', [
+    { method: 'POST', path: '/manageable_volumes' },
+    { method: 'POST', path: '/os-volume-manage' },
+  ]),
+  rule(VOLUME.UNMANAGE, ADMIN_API, 'Stop managing a volume.', ACTION('os-unmanage')),
+  rule(VOLUME.LIST_MANAGEABLE, ADMIN_API, 'List the volumes a backend could manage.', [
+    { method: 'GET', path: '/manageable_volumes' },
+    { method: 'GET', path: '/manageable_volumes/detail' },
+  ]),
   rule(VOLUME.CREATE, MEMBER, 'Create a volume.', [{ method: 'POST', path: '/volumes' }], LEGACY_OWNER),
   rule(VOLUME.CREATE_FROM_IMAGE, MEMBER, 'Create a volume from an image.', [
     { method: 'POST', path: '/volumes' },

@@ -263,7 +263,18 @@ export interface GroupSnapshotsTable {
   updated_at: string | null
 }
 
+/** A file an admin unmanaged: kept on its backend, no longer a volume or snapshot. */
+export interface UnmanagedFilesTable {
+  /** The backend's section. */
+  backend: string
+  name: string
+  kind: 'volume' | 'snapshot'
+  source_volume_id: string | null
+  created_at: string
+}
+
 export interface VolumeDatabase {
+  volume_unmanaged_files: UnmanagedFilesTable
   group_types: GroupTypesTable
   group_type_specs: GroupTypeSpecsTable
   volume_groups: GroupsTable

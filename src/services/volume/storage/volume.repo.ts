@@ -110,6 +110,16 @@ export class VolumeRepo {
     return this.decorate(await q.execute())
   }
 
+  /** GiB of volumes per host (`host@backend#pool`). */
+  async sizeByHost(): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('volumes')
+      .select(['host', (eb) => eb.fn.sum<number | string>('size').as('gb')])
+      .groupBy('host')
+      .execute()
+    return new Map(rows.flatMap((r) => (r.host ? [[r.host, Number(r.gb ?? 0)] as const] : [])))
+  }
+
   async count(filter: VolumeFilter): Promise<{ count: number; size: number }> {
     let q = this.db
       .selectFrom('volumes')

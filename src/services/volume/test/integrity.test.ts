@@ -8,11 +8,15 @@
  *     ─▶ full backup ─▶ bytes changed ─▶ incremental backup
  *     ─▶ the source and its snapshot deleted ─▶ both backups restored to new volumes
  *
- * Every copy is compared with the state it was taken from. Retype with migration and
- * upload-to-image are being built on another branch (volapi): each is a further step
- * of `CASES` below once it exists (upload the last restore to an image, download it and
- * compare; retype a volume to a type on another backend with migration_policy
- * on-demand and compare).
+ * Every copy is compared with the state it was taken from. A second host runs two file
+ * backends (`enabled_backends = file,fast`):
+ *
+ *   random bytes in a volume on `file` ─▶ retype with migration (on-demand) to `fast`
+ *     ─▶ upload to an image (os-volume_upload_image, raw) ─▶ a volume on `file` from
+ *     that image ─▶ os-migrate_volume of it to `fast`
+ *
+ * each compared by sha256 with the bytes first written (the image by its os_hash_value,
+ * sha512, against the volume's file: it is not downloaded whole into memory).
  */
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
@@ -21,6 +25,7 @@ import { open, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
+import type { AnyServiceModule } from '../../../kernel/host/index.js'
 import { startTestHost } from '../../../kernel/testing/index.js'
 import { imageModule } from '../../image/module.js'
 import { FileDriver } from '../files/file-driver.js'
@@ -31,8 +36,8 @@ const MiB = 1024 * 1024
 const GiB = 1024 * MiB
 
 /** sha256 of a whole file, or of a buffer followed by zeros up to `length`. */
-async function fileSha(path: string): Promise<string> {
-  const hash = createHash('sha256')
+async function fileSha(path: string, algorithm = 'sha256'): Promise<string> {
+  const hash = createHash(algorithm)
   for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(chunk as Buffer)
   return hash.digest('hex')
 }
@@ -211,5 +216,133 @@ describe('data integrity through every copy', { timeout: 600_000 }, () => {
     }
     await assert.rejects(driver.createWith('b', tooLong(), 1), /larger than the volume/)
     assert.deepEqual(await readdir(driver.dir), ['volume-a'])
+  })
+})
+
+/** Upload-to-image asks the image service as the user with a service token beside it. */
+const serviceTokenModule: AnyServiceModule = {
+  name: 'test-service-token',
+  serviceType: 'test-service-token',
+  prefix: '/test-service-token',
+  configSchema: {},
+  migrations: [],
+  roles: [],
+  provides: ['serviceToken'],
+  create: async () => ({ provides: { serviceToken: async () => 'project-admin' } }),
+}
+
+describe('data integrity through moves between backends and through images', { timeout: 600_000 }, () => {
+  let t: TestHost
+  const slow = 300_000
+  const dirs = () => ({
+    file: join(t.dataDir, 'volume', 'volumes'),
+    fast: join(t.dataDir, 'volume', 'volumes-fast'),
+  })
+  const path = (backend: 'file' | 'fast', id: string) => join(dirs()[backend], `volume-${id}`)
+
+  before(async () => {
+    t = await startTestHost({
+      modules: [serviceTokenModule, imageModule, volumeModule],
+      config: { DEFAULT: { enabled_backends: 'file,fast' } },
+    })
+    for (const backend of ['file', 'fast'])
+      assert.equal(
+        (
+          await t.call('POST', `${V}/types`, {
+            as: ADMIN,
+            body: { volume_type: { name: `on-${backend}`, extra_specs: { volume_backend_name: backend } } },
+          })
+        ).status,
+        200,
+      )
+  })
+  after(async () => {
+    await t?.close()
+  })
+
+  const show = async (id: string) => (await t.call('GET', `${V}/volumes/${id}`, { as: ADMIN })).body.volume
+  const moved = async (id: string) => {
+    const deadline = Date.now() + slow
+    for (;;) {
+      const v = await show(id)
+      if (v.status === 'available' && v['os-vol-mig-status-attr:migstat'] === 'success') return v
+      assert.notEqual(v['os-vol-mig-status-attr:migstat'], 'error', JSON.stringify(v))
+      assert.ok(Date.now() < deadline, `volume ${id} did not move: ${JSON.stringify(v)}`)
+      await new Promise((res) => setTimeout(res, 50))
+    }
+  }
+
+  it('keeps every byte through retype with migration, upload-to-image, create-from-image and migrate', async () => {
+    const r = await t.call('POST', `${V}/volumes`, {
+      as: MEMBER,
+      body: { volume: { size: 1, volume_type: 'on-file', name: 'mover' } },
+    })
+    assert.equal(r.status, 202, JSON.stringify(r.body))
+    const id = String(r.body.volume.id)
+    await waitFor(t, 'volumes', id, 'available', MEMBER, slow)
+    await scribble(path('file', id), [0, 5 * MiB + 3, 700 * MiB + 1, GiB - MiB - 77])
+    const written = await fileSha(path('file', id))
+
+    // retype with migration: the bytes move to the other backend's directory
+    const retype = await t.call('POST', `${V}/volumes/${id}/action`, {
+      as: MEMBER,
+      body: { 'os-retype': { new_type: 'on-fast', migration_policy: 'on-demand' } },
+    })
+    assert.equal(retype.status, 202, JSON.stringify(retype.body))
+    const v = await moved(id)
+    assert.equal(v.volume_type, 'on-fast')
+    assert.match(v['os-vol-host-attr:host'], /@fast#fast$/)
+    assert.equal(await fileSha(path('fast', id)), written, 'retype with migration: bytes differ')
+    assert.deepEqual(
+      (await readdir(dirs().file)).filter((f) => f.includes(id)),
+      [],
+      'the source file was left behind',
+    )
+
+    // upload to an image: the image holds the volume's bytes (its sha512 is the file's)
+    const up = await t.call('POST', `${V}/volumes/${id}/action`, {
+      as: MEMBER,
+      body: {
+        'os-volume_upload_image': { image_name: 'moved', disk_format: 'raw', container_format: 'bare' },
+      },
+    })
+    assert.equal(up.status, 202, JSON.stringify(up.body))
+    const imageId = String(up.body['os-volume_upload_image'].image_id)
+    let image: Record<string, unknown> = {}
+    for (const deadline = Date.now() + slow; image.status !== 'active'; ) {
+      image = (await t.call('GET', `/image/v2/images/${imageId}`, { as: MEMBER })).body
+      assert.ok(Date.now() < deadline && image.status !== 'killed', JSON.stringify(image))
+      await new Promise((res) => setTimeout(res, 50))
+    }
+    assert.equal(image.size, GiB)
+    assert.equal(image.os_hash_algo, 'sha512')
+    assert.equal(
+      image.os_hash_value,
+      await fileSha(path('fast', id), 'sha512'),
+      'upload-to-image: bytes differ',
+    )
+    await waitFor(t, 'volumes', id, 'available', MEMBER, slow)
+
+    // create-from-image on the other backend: the same bytes again
+    const c = await t.call('POST', `${V}/volumes`, {
+      as: MEMBER,
+      body: { volume: { size: 1, imageRef: imageId, volume_type: 'on-file' } },
+    })
+    assert.equal(c.status, 202, JSON.stringify(c.body))
+    const copy = String(c.body.volume.id)
+    await waitFor(t, 'volumes', copy, 'available', MEMBER, slow)
+    assert.match((await show(copy))['os-vol-host-attr:host'], /@file#file$/)
+    assert.equal(await fileSha(path('file', copy)), written, 'create-from-image: bytes differ')
+
+    // and os-migrate_volume of that copy to the other backend's host
+    const host = String((await show(copy))['os-vol-host-attr:host']).replace(/@file#file$/, '@fast#fast')
+    const m = await t.call('POST', `${V}/volumes/${copy}/action`, {
+      as: ADMIN,
+      body: { 'os-migrate_volume': { host } },
+    })
+    assert.equal(m.status, 202, JSON.stringify(m.body))
+    assert.equal((await moved(copy))['os-vol-host-attr:host'], host)
+    assert.equal(await fileSha(path('fast', copy)), written, 'migrate: bytes differ')
+    assert.equal(await fileSha(path('fast', id)), written, 'the uploaded volume changed')
   })
 })

@@ -7,6 +7,7 @@ import { messages } from './0004-messages.js'
 import { typeEncryption } from './0005-type-encryption.js'
 import { backups } from './0006-backups.js'
 import { groups } from './0007-groups.js'
+import { unmanagedFiles } from './0008-unmanaged-files.js'
 
 export const volumeMigrations: readonly NamedMigration[] = [
   initial,
@@ -16,4 +17,5 @@ export const volumeMigrations: readonly NamedMigration[] = [
   typeEncryption,
   backups,
   groups,
+  unmanagedFiles,
 ]
