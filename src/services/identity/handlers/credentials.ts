@@ -110,12 +110,17 @@ export const ec2CreateCredential: Handler = async (req, reply, d) => {
 /** GET /v3/users/:user/credentials/OS-EC2/:access */
 export const ec2GetCredential: Handler = async (req, _reply, d) => {
   const { user, access } = params(req)
-  return { credential: ec2View(req, await d.credentials.getEc2(user!, access!)) }
+  // As Keystone: the credential is looked up first (404), the policy sees its owner.
+  const cred = await d.credentials.getEc2(user!, access!)
+  can(req, 'identity:ec2_get_credential', { user_id: user, credential: { user_id: cred.user_id } })
+  return { credential: ec2View(req, cred) }
 }
 
 /** DELETE /v3/users/:user/credentials/OS-EC2/:access */
 export const ec2DeleteCredential: Handler = async (req, reply, d) => {
   const { user, access } = params(req)
+  const cred = await d.credentials.getEc2(user!, access!)
+  can(req, 'identity:ec2_delete_credential', { user_id: user, credential: { user_id: cred.user_id } })
   await d.credentials.deleteEc2(user!, access!)
   return noContent(reply)
 }
@@ -158,7 +163,7 @@ export const createApplicationCredential: Handler = async (req, reply, d) => {
 export const getApplicationCredential: Handler = async (req, _reply, d) => {
   const { user, id } = params(req)
   const a = await d.appCreds.get(user!, id!)
-  can(req, 'identity:get_application_credential', { application_credential: a })
+  can(req, 'identity:get_application_credential', { user_id: user, application_credential: a })
   return { application_credential: appCredView(req, a) }
 }
 
@@ -166,7 +171,7 @@ export const getApplicationCredential: Handler = async (req, _reply, d) => {
 export const deleteApplicationCredential: Handler = async (req, reply, d) => {
   const { user, id } = params(req)
   const a = await d.appCreds.get(user!, id!)
-  can(req, 'identity:delete_application_credential', { application_credential: a })
+  can(req, 'identity:delete_application_credential', { user_id: user, application_credential: a })
   await d.appCreds.delete(user!, id!)
   return noContent(reply)
 }

@@ -92,8 +92,10 @@ export const getDomain: Handler = async (req, _reply, d) => {
 /** PATCH /v3/domains/:id */
 export const updateDomain: Handler = async (req, _reply, d) => {
   const { id } = params(req)
-  // Keystone looks the domain up before it reads the body: a missing one is a 404 whatever was sent.
-  await d.projects.getDomain(id)
+  // Keystone looks the domain up before the policy and the body: a missing one is a 404
+  // whoever asks and whatever was sent.
+  const domain = await d.projects.getDomain(id)
+  can(req, 'identity:update_domain', { domain: { id: domain.id } })
   validateBody(req, projectSchemas.domainUpdate)
   const body = bodyOf(req, 'domain')
   const { known, extra } = splitExtra(body, DOMAIN_FIELDS)
