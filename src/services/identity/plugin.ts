@@ -26,7 +26,8 @@ export interface IdentityPluginOptions {
  * The calls on which Keystone hides a missing object from a caller its policy refuses
  * (its target builder swallows the lookup's 404, so the policy answers 403 first). Others
  * look the object up first and answer 404 to everyone: deleting a group, updating a
- * domain, an endpoint, an EC2 credential.
+ * domain, an endpoint, an EC2 credential; an application credential's handler builds
+ * its target itself.
  */
 const PROBE_SAFE = [
   /^[A-Z]+ \/v3\/(users|projects|credentials)\/:id$/,
@@ -34,7 +35,6 @@ const PROBE_SAFE = [
   /^(GET|HEAD) \/v3\/domains\/:id$/,
   /^[A-Z]+ \/v3\/groups\/:id\/users\/:user$/,
   /^GET \/v3\/users\/:id\/groups$/,
-  /^[A-Z]+ \/v3\/users\/:user\/application_credentials\/:id$/,
 ]
 
 export function authUrlResolver(

@@ -112,10 +112,8 @@ const PROJECTS: IdentityRoute[] = [
     body: projectSchemas.projectCreate,
   }),
   route('GET', '/v3/projects/:id', 'identity:get_project', projects.getProject, BY_HANDLER),
-  route('PATCH', '/v3/projects/:id', 'identity:update_project', projects.updateProject, {
-    ...BY_HANDLER,
-    body: projectSchemas.projectUpdate,
-  }),
+  // (the handler checks the policy, then the body, then looks the project up)
+  route('PATCH', '/v3/projects/:id', 'identity:update_project', projects.updateProject, BY_HANDLER),
   route('DELETE', '/v3/projects/:id', 'identity:delete_project', projects.deleteProject, BY_HANDLER),
 
   route('GET', '/v3/projects/:id/tags', 'identity:list_project_tags', projects.listProjectTags, BY_HANDLER),

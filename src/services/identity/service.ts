@@ -151,6 +151,7 @@ export async function createIdentityService<DB, Config extends IdentityAuthConfi
       enforcer,
       deps: {
         ...resources.domain,
+        policyModel: model,
         auth: {
           ports: resources.ports,
           tokens,
