@@ -215,7 +215,14 @@ export async function startHost(options: HostOptions): Promise<Host> {
         },
         tasks,
         client: (type, version) =>
-          new ServiceClient(type, { transport: () => transport, token: serviceToken(provided, type === 'identity' ? 'system' : undefined) }, version),
+          new ServiceClient(
+            type,
+            {
+              transport: () => transport,
+              token: serviceToken(provided, type === 'identity' ? 'system' : undefined),
+            },
+            version,
+          ),
         enforcer: (defaults, opts) =>
           new Enforcer(defaults, {
             enforceScope: host.oslo_policy.enforce_scope,

@@ -45,7 +45,8 @@ const limitView = (req: FastifyRequest, l: Limit) => ({
 function viewerOf(req: FastifyRequest, model: PolicyModel): LimitViewer {
   const who = req.ctx.who
   if (who.system_scope) return { all: true }
-  if (model !== 'strict' && (who.roles.includes('admin') || who.roles.includes('service'))) return { all: true }
+  if (model !== 'strict' && (who.roles.includes('admin') || who.roles.includes('service')))
+    return { all: true }
   if (who.domain_id) return { domainId: who.domain_id }
   return { projectId: who.project_id ?? '' }
 }

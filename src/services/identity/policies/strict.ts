@@ -50,7 +50,10 @@ const STRICT: Record<string, [string, readonly Scope[] | undefined]> = {
   create_credential: [`${SYSTEM_ADMIN} or user_id:%(target.credential.user_id)s`, SYSTEM_PROJECT],
   update_credential: [`${SYSTEM_ADMIN} or user_id:%(target.credential.user_id)s`, SYSTEM_PROJECT],
   delete_credential: [`${SYSTEM_ADMIN} or user_id:%(target.credential.user_id)s`, SYSTEM_PROJECT],
-  get_domain: [`${SYSTEM_READER} or token.domain.id:%(target.domain.id)s or token.project.domain.id:%(target.domain.id)s`, ALL],
+  get_domain: [
+    `${SYSTEM_READER} or token.domain.id:%(target.domain.id)s or token.project.domain.id:%(target.domain.id)s`,
+    ALL,
+  ],
   list_domains: [SYSTEM_READER, SYSTEM],
   create_domain: [SYSTEM_ADMIN, SYSTEM],
   update_domain: [SYSTEM_ADMIN, SYSTEM],
@@ -95,14 +98,29 @@ const STRICT: Record<string, [string, readonly Scope[] | undefined]> = {
   revoke_system_grant_for_group: [SYSTEM_ADMIN, SYSTEM],
   get_group: [`${SYSTEM_READER} or (role:reader and domain_id:%(target.group.domain_id)s)`, SYSTEM_DOMAIN],
   list_groups: [`${SYSTEM_READER} or (role:reader and domain_id:%(target.group.domain_id)s)`, SYSTEM_DOMAIN],
-  list_groups_for_user: [`${SYSTEM_READER} or (role:reader and domain_id:%(target.user.domain_id)s) or user_id:%(user_id)s`, ALL],
+  list_groups_for_user: [
+    `${SYSTEM_READER} or (role:reader and domain_id:%(target.user.domain_id)s) or user_id:%(user_id)s`,
+    ALL,
+  ],
   create_group: [`${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.group.domain_id)s)`, SYSTEM_DOMAIN],
   update_group: [`${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.group.domain_id)s)`, SYSTEM_DOMAIN],
   delete_group: [`${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.group.domain_id)s)`, SYSTEM_DOMAIN],
-  list_users_in_group: [`${SYSTEM_READER} or (role:reader and domain_id:%(target.group.domain_id)s)`, SYSTEM_DOMAIN],
-  remove_user_from_group: [`${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.group.domain_id)s and domain_id:%(target.user.domain_id)s)`, SYSTEM_DOMAIN],
-  check_user_in_group: [`${SYSTEM_READER} or (role:reader and domain_id:%(target.group.domain_id)s and domain_id:%(target.user.domain_id)s)`, SYSTEM_DOMAIN],
-  add_user_to_group: [`${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.group.domain_id)s and domain_id:%(target.user.domain_id)s)`, SYSTEM_DOMAIN],
+  list_users_in_group: [
+    `${SYSTEM_READER} or (role:reader and domain_id:%(target.group.domain_id)s)`,
+    SYSTEM_DOMAIN,
+  ],
+  remove_user_from_group: [
+    `${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.group.domain_id)s and domain_id:%(target.user.domain_id)s)`,
+    SYSTEM_DOMAIN,
+  ],
+  check_user_in_group: [
+    `${SYSTEM_READER} or (role:reader and domain_id:%(target.group.domain_id)s and domain_id:%(target.user.domain_id)s)`,
+    SYSTEM_DOMAIN,
+  ],
+  add_user_to_group: [
+    `${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.group.domain_id)s and domain_id:%(target.user.domain_id)s)`,
+    SYSTEM_DOMAIN,
+  ],
   create_identity_provider: [SYSTEM_ADMIN, SYSTEM],
   list_identity_providers: [SYSTEM_READER, SYSTEM],
   get_identity_provider: [SYSTEM_READER, SYSTEM],
@@ -115,7 +133,10 @@ const STRICT: Record<string, [string, readonly Scope[] | undefined]> = {
   list_role_inference_rules: [SYSTEM_READER, SYSTEM],
   check_implied_role: [SYSTEM_READER, SYSTEM],
   get_limit_model: ['', ALL],
-  get_limit: [`${SYSTEM_READER} or (domain_id:%(target.limit.domain.id)s or domain_id:%(target.limit.project.domain_id)s) or (project_id:%(target.limit.project_id)s and not None:%(target.limit.project_id)s)`, ALL],
+  get_limit: [
+    `${SYSTEM_READER} or (domain_id:%(target.limit.domain.id)s or domain_id:%(target.limit.project.domain_id)s) or (project_id:%(target.limit.project_id)s and not None:%(target.limit.project_id)s)`,
+    ALL,
+  ],
   list_limits: ['', ALL],
   create_limits: [SYSTEM_ADMIN, SYSTEM],
   update_limit: [SYSTEM_ADMIN, SYSTEM],
@@ -141,18 +162,51 @@ const STRICT: Record<string, [string, readonly Scope[] | undefined]> = {
   delete_policy_association_for_region_and_service: [SYSTEM_ADMIN, SYSTEM],
   get_policy_for_endpoint: [SYSTEM_READER, SYSTEM],
   list_endpoints_for_policy: [SYSTEM_READER, SYSTEM],
-  get_project: [`${SYSTEM_READER} or (role:reader and domain_id:%(target.project.domain_id)s) or project_id:%(target.project.id)s`, ALL],
+  get_project: [
+    `${SYSTEM_READER} or (role:reader and domain_id:%(target.project.domain_id)s) or project_id:%(target.project.id)s`,
+    ALL,
+  ],
   list_projects: [`${SYSTEM_READER} or (role:reader and domain_id:%(target.domain_id)s)`, SYSTEM_DOMAIN],
-  list_user_projects: [`${SYSTEM_READER} or (role:reader and domain_id:%(target.user.domain_id)s) or user_id:%(target.user.id)s`, ALL],
-  create_project: [`${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.project.domain_id)s)`, SYSTEM_DOMAIN],
-  update_project: [`${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.project.domain_id)s)`, SYSTEM_DOMAIN],
-  delete_project: [`${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.project.domain_id)s)`, SYSTEM_DOMAIN],
-  list_project_tags: [`${SYSTEM_READER} or (role:reader and domain_id:%(target.project.domain_id)s) or project_id:%(target.project.id)s`, ALL],
-  get_project_tag: [`${SYSTEM_READER} or (role:reader and domain_id:%(target.project.domain_id)s) or project_id:%(target.project.id)s`, ALL],
-  update_project_tags: [`${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.project.domain_id)s) or (role:admin and project_id:%(target.project.id)s)`, ALL],
-  create_project_tag: [`${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.project.domain_id)s) or (role:admin and project_id:%(target.project.id)s)`, ALL],
-  delete_project_tags: [`${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.project.domain_id)s) or (role:admin and project_id:%(target.project.id)s)`, ALL],
-  delete_project_tag: [`${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.project.domain_id)s) or (role:admin and project_id:%(target.project.id)s)`, ALL],
+  list_user_projects: [
+    `${SYSTEM_READER} or (role:reader and domain_id:%(target.user.domain_id)s) or user_id:%(target.user.id)s`,
+    ALL,
+  ],
+  create_project: [
+    `${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.project.domain_id)s)`,
+    SYSTEM_DOMAIN,
+  ],
+  update_project: [
+    `${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.project.domain_id)s)`,
+    SYSTEM_DOMAIN,
+  ],
+  delete_project: [
+    `${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.project.domain_id)s)`,
+    SYSTEM_DOMAIN,
+  ],
+  list_project_tags: [
+    `${SYSTEM_READER} or (role:reader and domain_id:%(target.project.domain_id)s) or project_id:%(target.project.id)s`,
+    ALL,
+  ],
+  get_project_tag: [
+    `${SYSTEM_READER} or (role:reader and domain_id:%(target.project.domain_id)s) or project_id:%(target.project.id)s`,
+    ALL,
+  ],
+  update_project_tags: [
+    `${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.project.domain_id)s) or (role:admin and project_id:%(target.project.id)s)`,
+    ALL,
+  ],
+  create_project_tag: [
+    `${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.project.domain_id)s) or (role:admin and project_id:%(target.project.id)s)`,
+    ALL,
+  ],
+  delete_project_tags: [
+    `${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.project.domain_id)s) or (role:admin and project_id:%(target.project.id)s)`,
+    ALL,
+  ],
+  delete_project_tag: [
+    `${SYSTEM_ADMIN} or (role:admin and domain_id:%(target.project.domain_id)s) or (role:admin and project_id:%(target.project.id)s)`,
+    ALL,
+  ],
   list_projects_for_endpoint: [SYSTEM_READER, SYSTEM],
   add_endpoint_to_project: [SYSTEM_ADMIN, SYSTEM],
   check_endpoint_in_project: [SYSTEM_READER, SYSTEM],
@@ -183,8 +237,14 @@ const STRICT: Record<string, [string, readonly Scope[] | undefined]> = {
   create_domain_role: [SYSTEM_ADMIN, SYSTEM],
   update_domain_role: [SYSTEM_ADMIN, SYSTEM],
   delete_domain_role: [SYSTEM_ADMIN, SYSTEM],
-  list_role_assignments: [`${SYSTEM_READER} or (role:reader and domain_id:%(target.domain_id)s)`, SYSTEM_DOMAIN],
-  list_role_assignments_for_tree: [`${SYSTEM_READER} or (role:reader and domain_id:%(target.project.domain_id)s) or (role:admin and project_id:%(target.project.id)s)`, ALL],
+  list_role_assignments: [
+    `${SYSTEM_READER} or (role:reader and domain_id:%(target.domain_id)s)`,
+    SYSTEM_DOMAIN,
+  ],
+  list_role_assignments_for_tree: [
+    `${SYSTEM_READER} or (role:reader and domain_id:%(target.project.domain_id)s) or (role:admin and project_id:%(target.project.id)s)`,
+    ALL,
+  ],
   get_service: [SYSTEM_READER, SYSTEM],
   list_services: [SYSTEM_READER, SYSTEM],
   create_service: [SYSTEM_ADMIN, SYSTEM],
@@ -202,15 +262,36 @@ const STRICT: Record<string, [string, readonly Scope[] | undefined]> = {
   list_trusts: [SYSTEM_READER, SYSTEM],
   list_trusts_for_trustor: [`${SYSTEM_READER} or user_id:%(target.trust.trustor_user_id)s`, SYSTEM_PROJECT],
   list_trusts_for_trustee: [`${SYSTEM_READER} or user_id:%(target.trust.trustee_user_id)s`, SYSTEM_PROJECT],
-  list_roles_for_trust: [`${SYSTEM_READER} or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s`, SYSTEM_PROJECT],
-  get_role_for_trust: [`${SYSTEM_READER} or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s`, SYSTEM_PROJECT],
+  list_roles_for_trust: [
+    `${SYSTEM_READER} or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s`,
+    SYSTEM_PROJECT,
+  ],
+  get_role_for_trust: [
+    `${SYSTEM_READER} or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s`,
+    SYSTEM_PROJECT,
+  ],
   delete_trust: [`${SYSTEM_ADMIN} or user_id:%(target.trust.trustor_user_id)s`, SYSTEM_PROJECT],
-  get_trust: [`${SYSTEM_READER} or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s`, SYSTEM_PROJECT],
-  get_user: [`${SYSTEM_READER} or (role:reader and token.domain.id:%(target.user.domain_id)s) or user_id:%(target.user.id)s`, ALL],
+  get_trust: [
+    `${SYSTEM_READER} or user_id:%(target.trust.trustor_user_id)s or user_id:%(target.trust.trustee_user_id)s`,
+    SYSTEM_PROJECT,
+  ],
+  get_user: [
+    `${SYSTEM_READER} or (role:reader and token.domain.id:%(target.user.domain_id)s) or user_id:%(target.user.id)s`,
+    ALL,
+  ],
   list_users: [`${SYSTEM_READER} or (role:reader and domain_id:%(target.domain_id)s)`, SYSTEM_DOMAIN],
-  create_user: [`${SYSTEM_ADMIN} or (role:admin and token.domain.id:%(target.user.domain_id)s)`, SYSTEM_DOMAIN],
-  update_user: [`${SYSTEM_ADMIN} or (role:admin and token.domain.id:%(target.user.domain_id)s)`, SYSTEM_DOMAIN],
-  delete_user: [`${SYSTEM_ADMIN} or (role:admin and token.domain.id:%(target.user.domain_id)s)`, SYSTEM_DOMAIN],
+  create_user: [
+    `${SYSTEM_ADMIN} or (role:admin and token.domain.id:%(target.user.domain_id)s)`,
+    SYSTEM_DOMAIN,
+  ],
+  update_user: [
+    `${SYSTEM_ADMIN} or (role:admin and token.domain.id:%(target.user.domain_id)s)`,
+    SYSTEM_DOMAIN,
+  ],
+  delete_user: [
+    `${SYSTEM_ADMIN} or (role:admin and token.domain.id:%(target.user.domain_id)s)`,
+    SYSTEM_DOMAIN,
+  ],
 }
 
 /** Which persona model identity's rules follow. */

@@ -32,7 +32,8 @@ async function persona(
   scope: unknown,
 ): Promise<{ id: string; token: string }> {
   const name = `p-${rnd()}`
-  const u = (await ok(h, 'POST', '/v3/users', { user: { name, domain_id: domain, password: 'pw-persona' } })).user
+  const u = (await ok(h, 'POST', '/v3/users', { user: { name, domain_id: domain, password: 'pw-persona' } }))
+    .user
   await ok(h, 'PUT', `${grant}/users/${u.id}/roles/${roleId}`)
   return { id: u.id, token: await h.token(name, 'pw-persona', scope, domain) }
 }
@@ -109,7 +110,9 @@ describe('the strict persona model (Keystone Zed secure RBAC)', () => {
     const service = (await ok(h, 'GET', '/v3/services')).services[0].id
     const resource = `r${rnd()}`
     await ok(h, 'POST', '/v3/registered_limits', {
-      registered_limits: [{ service_id: service, region_id: 'RegionOne', resource_name: resource, default_limit: 5 }],
+      registered_limits: [
+        { service_id: service, region_id: 'RegionOne', resource_name: resource, default_limit: 5 },
+      ],
     })
     const limit = (project_id: string) => ({
       project_id,
@@ -151,15 +154,15 @@ describe('which of 403 and 404 a caller gets, as Keystone and Glance answer (eit
 
   before(async () => {
     h = await startResourceHarness({ image: {} })
-    const me = async (token: string) =>
-      (await h.call('GET', '/v3/auth/tokens', undefined, token).then(async () => {
-        const r = await h.app.inject({
-          method: 'GET',
-          url: '/identity/v3/auth/tokens',
-          headers: { host: 'cloud.test', 'x-auth-token': token, 'x-subject-token': token },
-        })
-        return JSON.parse(r.body).token.user.id as string
-      })) as string
+    // The user a token was issued to, from the token's own body.
+    const me = async (token: string) => {
+      const r = await h.app.inject({
+        method: 'GET',
+        url: '/identity/v3/auth/tokens',
+        headers: { host: 'cloud.test', 'x-auth-token': token, 'x-subject-token': token },
+      })
+      return JSON.parse(r.body).token.user.id as string
+    }
     memberId = await me(h.memberToken)
     adminId = await me(h.adminToken)
   })
@@ -170,13 +173,16 @@ describe('which of 403 and 404 a caller gets, as Keystone and Glance answer (eit
 
   it('looks endpoints up first: a missing one is 404 even to a caller the policy refuses', async () => {
     assert.equal(await status('GET', `/v3/endpoints/${MISSING}`, undefined, h.memberToken), 404)
-    assert.equal(await status('PATCH', `/v3/endpoints/${MISSING}`, { endpoint: { enabled: false } }, h.memberToken), 404)
+    assert.equal(
+      await status('PATCH', `/v3/endpoints/${MISSING}`, { endpoint: { enabled: false } }, h.memberToken),
+      404,
+    )
     assert.equal(await status('DELETE', `/v3/endpoints/${MISSING}`, undefined, h.memberToken), 404)
     const ep = (await ok(h, 'GET', '/v3/endpoints')).endpoints[0].id
     assert.equal(await status('GET', `/v3/endpoints/${ep}`, undefined, h.memberToken), 403)
   })
 
-  it("looks EC2 credentials up by access key, then checks the policy against the owner", async () => {
+  it('looks EC2 credentials up by access key, then checks the policy against the owner', async () => {
     const cred = (await ok(h, 'POST', `/v3/users/${adminId}/credentials/OS-EC2`, { tenant_id: 'default' }))
       .credential
     const path = (user: string, access: string) => `/v3/users/${user}/credentials/OS-EC2/${access}`
@@ -219,10 +225,18 @@ describe('which of 403 and 404 a caller gets, as Keystone and Glance answer (eit
     ).application_credential.id
     assert.equal(await status('GET', `${mine}/${theirs}`, undefined, h.memberToken), 403)
     assert.equal(await status('DELETE', `${mine}/${theirs}`, undefined, h.memberToken), 403)
-    assert.equal(await status('GET', `/v3/users/${adminId}/application_credentials/${MISSING}`, undefined, h.memberToken), 403)
+    assert.equal(
+      await status(
+        'GET',
+        `/v3/users/${adminId}/application_credentials/${MISSING}`,
+        undefined,
+        h.memberToken,
+      ),
+      403,
+    )
   })
 
-  it("answers 404 to a check of a domain role on a project of another domain (no such grant can exist)", async () => {
+  it('answers 404 to a check of a domain role on a project of another domain (no such grant can exist)', async () => {
     const d = (await ok(h, 'POST', '/v3/domains', { domain: { name: `d-${rnd()}` } })).domain.id
     const role = (await ok(h, 'POST', '/v3/roles', { role: { name: `r-${rnd()}`, domain_id: d } })).role.id
     const project = (await ok(h, 'GET', '/v3/projects?name=demo')).projects[0].id
@@ -232,9 +246,15 @@ describe('which of 403 and 404 a caller gets, as Keystone and Glance answer (eit
 
   it("shows a domain-scoped reader a user's groups of its own domain only", async () => {
     const d = (await ok(h, 'POST', '/v3/domains', { domain: { name: `d-${rnd()}` } })).domain.id
-    const reader = await persona(h, d, `/v3/domains/${d}`, (await ok(h, 'GET', '/v3/roles?name=reader')).roles[0].id, {
-      domain: { id: d },
-    })
+    const reader = await persona(
+      h,
+      d,
+      `/v3/domains/${d}`,
+      (await ok(h, 'GET', '/v3/roles?name=reader')).roles[0].id,
+      {
+        domain: { id: d },
+      },
+    )
     const user = (await ok(h, 'POST', '/v3/users', { user: { name: `u-${rnd()}`, domain_id: d } })).user.id
     const own = (await ok(h, 'POST', '/v3/groups', { group: { name: `g-${rnd()}`, domain_id: d } })).group.id
     const foreign = (await ok(h, 'POST', '/v3/groups', { group: { name: `g-${rnd()}` } })).group.id
@@ -248,7 +268,7 @@ describe('which of 403 and 404 a caller gets, as Keystone and Glance answer (eit
     assert.equal((await ok(h, 'GET', `/v3/users/${user}/groups`)).groups.length, 2)
   })
 
-  it("lets an admin answer for an image member (Glance), not another member", async () => {
+  it('lets an admin answer for an image member (Glance), not another member', async () => {
     const image = await h.imageCall(
       'POST',
       '/v2/images',
@@ -257,7 +277,10 @@ describe('which of 403 and 404 a caller gets, as Keystone and Glance answer (eit
     )
     const id = (image.json as { id: string }).id
     const other = (await ok(h, 'POST', '/v3/projects', { project: { name: `o-${rnd()}` } })).project.id
-    assert.equal((await h.imageCall('POST', `/v2/images/${id}/members`, { member: other }, h.memberToken)).status, 200)
+    assert.equal(
+      (await h.imageCall('POST', `/v2/images/${id}/members`, { member: other }, h.memberToken)).status,
+      200,
+    )
     const set = (token: string) =>
       h.imageCall('PUT', `/v2/images/${id}/members/${other}`, { status: 'accepted' }, token)
     assert.equal((await set(h.memberToken)).status, 403)
