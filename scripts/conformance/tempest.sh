@@ -6,6 +6,11 @@
 #                                               features on (scripts/conformance/image-tempest.conf:
 #                                               two file stores, every import method, locations,
 #                                               the cache) and a local HTTP server for http_image
+#   scripts/conformance/tempest.sh keystone-rbac  keystone-tempest-plugin's RBAC tests (1,587)
+#   scripts/conformance/tempest.sh glance-rbac    glance-tempest-plugin's RBAC tests (114)
+#                                               both with scope enforcement on and a
+#                                               system-scoped tempest admin; cloudlet with
+#                                               scripts/conformance/rbac-tempest.conf
 #   scripts/conformance/tempest.sh REGEX [SERVICES]
 #
 # Uses ../shared/conformance/tempest/tempest-run.sh for the tempest side. Results land in
