@@ -11,7 +11,9 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { policyModel } from '../policies/strict.js'
+import { withBaseRules } from '../policies/auth.js'
+import { resourcePolicies } from '../policies/index.js'
+import { policyModel, STRICT_RULE_NAMES, strictRules } from '../policies/strict.js'
 import { type ResourceHarness, startResourceHarness } from './resources-harness.js'
 
 const rnd = () => Math.random().toString(36).slice(2, 8)
@@ -45,6 +47,22 @@ describe('policyModel: the switches that select the persona model', () => {
     assert.equal(policyModel({ ...all, strictScope: false }), 'admin-everywhere')
     assert.equal(policyModel({ ...all, enforceScope: false }), 'admin-everywhere')
     assert.equal(policyModel({ ...all, enforceNewDefaults: false }), 'admin-everywhere')
+  })
+
+  it("names only rules identity has, and replaces each with Zed's string and scopes", () => {
+    const rules = [...resourcePolicies, ...withBaseRules(resourcePolicies)]
+    const names = new Set(rules.map((r) => r.name))
+    assert.deepEqual(
+      STRICT_RULE_NAMES.filter((n) => !names.has(n)),
+      [],
+    )
+    const strict = new Map(strictRules(rules).map((r) => [r.name, r]))
+    assert.equal(strict.get('identity:create_domain')?.checkStr, '(role:admin and system_scope:all)')
+    assert.deepEqual(strict.get('identity:create_domain')?.scopeTypes, ['system'])
+    assert.equal(strict.get('identity:create_domain')?.deprecatedRule, undefined)
+    // Rules Zed does not define keep Cloudlet's.
+    const ec2 = rules.find((r) => r.name === 'identity:ec2tokens_validate')
+    assert.equal(strict.get('identity:ec2tokens_validate')?.checkStr, ec2?.checkStr)
   })
 })
 
