@@ -215,7 +215,14 @@ export async function startHost(options: HostOptions): Promise<Host> {
         },
         tasks,
         client: (type, version) =>
-          new ServiceClient(type, { transport: () => transport, token: serviceToken(provided) }, version),
+          new ServiceClient(
+            type,
+            {
+              transport: () => transport,
+              token: serviceToken(provided, type === 'identity' ? 'system' : undefined),
+            },
+            version,
+          ),
         enforcer: (defaults, opts) =>
           new Enforcer(defaults, {
             enforceScope: host.oslo_policy.enforce_scope,
@@ -454,10 +461,13 @@ export function planModules(
   return { order, external }
 }
 
-function serviceToken(provided: Map<CapabilityName, unknown>): () => Promise<string | undefined> {
+function serviceToken(
+  provided: Map<CapabilityName, unknown>,
+  scope: 'system' | undefined,
+): () => Promise<string | undefined> {
   return async () => {
     const issue = provided.get('serviceToken') as Capabilities['serviceToken'] | undefined
-    return issue?.()
+    return issue?.(scope)
   }
 }
 

@@ -39,8 +39,12 @@ export type Role = 'api' | 'conductor' | 'scheduler' | 'agent'
 export interface Capabilities {
   /** Validates tokens; identity provides it, or the host asks a remote identity. */
   tokens: TokenValidator
-  /** Issues the token this process calls other services with. */
-  serviceToken: () => Promise<string>
+  /**
+   * Issues the token this process calls other services with; `'system'` asks for a
+   * system-scoped one (calls to identity: its cloud-wide APIs want system scope when
+   * identity follows the strict persona model).
+   */
+  serviceToken: (scope?: 'system') => Promise<string>
 }
 
 export type CapabilityName = keyof Capabilities

@@ -22,9 +22,20 @@ export interface IdentityPluginOptions {
 }
 
 /** http://host[:port]<prefix>/v3, from `[DEFAULT] public_endpoint` or the request. */
-/** The objects whose existence Keystone hides from a caller its policy refuses. */
-const PROBE_SAFE =
-  /^\/v3\/(users|groups|projects|credentials)\/:id$|^\/v3\/users\/:user\/application_credentials\/:id$/
+/**
+ * The calls on which Keystone hides a missing object from a caller its policy refuses
+ * (its target builder swallows the lookup's 404, so the policy answers 403 first). Others
+ * look the object up first and answer 404 to everyone: deleting a group, updating a
+ * domain, an endpoint, an EC2 credential; an application credential's handler builds
+ * its target itself.
+ */
+const PROBE_SAFE = [
+  /^[A-Z]+ \/v3\/(users|projects|credentials)\/:id$/,
+  /^(GET|HEAD|PATCH) \/v3\/groups\/:id$/,
+  /^(GET|HEAD) \/v3\/domains\/:id$/,
+  /^[A-Z]+ \/v3\/groups\/:id\/users\/:user$/,
+  /^GET \/v3\/users\/:id\/groups$/,
+]
 
 export function authUrlResolver(
   prefix: string,
@@ -50,7 +61,7 @@ export function identityPlugin(opts: IdentityPluginOptions): FastifyPluginAsync 
       authorize: (req, rule, target) => can(req, rule, target),
       // Keystone's target builders for these swallow a missing object (a trust or a
       // token does not: those stay 404s, as tempest checks).
-      enforceOnNotFound: (route) => PROBE_SAFE.test(route.path),
+      enforceOnNotFound: (route) => PROBE_SAFE.some((re) => re.test(`${route.method} ${route.path}`)),
     })
   }
 }

@@ -48,11 +48,13 @@ describe('identity route table', () => {
   })
 
   it('has a body schema on every POST and PATCH, and on the PUTs that take a body', () => {
-    // The handler checks these bodies, after the lookup upstream does first (404 before 400).
+    // The handler checks these bodies, after the lookup upstream does first (404 before 400)
+    // or, for a project update, after the policy (403 before 400).
     // Federated login and the OAuth1 exchanges take no body (headers carry what they read);
     // EC2/S3 token bodies answer 401 for what they lack, as upstream.
     const checkedByHandler = [
       'PATCH /v3/domains/:id',
+      'PATCH /v3/projects/:id',
       'POST /v3/OS-FEDERATION/identity_providers/:idp/protocols/:protocol/auth',
       'POST /v3/OS-OAUTH1/request_token',
       'POST /v3/OS-OAUTH1/access_token',

@@ -68,7 +68,7 @@ const BY_HANDLER: Options = { enforce: 'handler' }
 
 // Policy targets built from the path alone.
 const domainInPath = (req: FastifyRequest) => ({ domain: { id: params(req).id } })
-const userInPath = (req: FastifyRequest) => ({ user: { id: params(req).user } })
+const userInPath = (req: FastifyRequest) => ({ user_id: params(req).user, user: { id: params(req).user } })
 const ec2Owner = (req: FastifyRequest) => {
   const user = params(req).user
   return { user_id: user, credential: { user_id: user } }
@@ -100,10 +100,8 @@ const PROJECTS: IdentityRoute[] = [
     body: projectSchemas.domainCreate,
   }),
   route('GET', '/v3/domains/:id', 'identity:get_domain', projects.getDomain, BY_HANDLER),
-  // (the body is checked by the handler, after the lookup)
-  route('PATCH', '/v3/domains/:id', 'identity:update_domain', projects.updateDomain, {
-    target: domainInPath,
-  }),
+  // (the handler looks the domain up, then checks the policy, then the body)
+  route('PATCH', '/v3/domains/:id', 'identity:update_domain', projects.updateDomain, BY_HANDLER),
   route('DELETE', '/v3/domains/:id', 'identity:delete_domain', projects.deleteDomain, {
     target: domainInPath,
   }),
@@ -114,10 +112,8 @@ const PROJECTS: IdentityRoute[] = [
     body: projectSchemas.projectCreate,
   }),
   route('GET', '/v3/projects/:id', 'identity:get_project', projects.getProject, BY_HANDLER),
-  route('PATCH', '/v3/projects/:id', 'identity:update_project', projects.updateProject, {
-    ...BY_HANDLER,
-    body: projectSchemas.projectUpdate,
-  }),
+  // (the handler checks the policy, then the body, then looks the project up)
+  route('PATCH', '/v3/projects/:id', 'identity:update_project', projects.updateProject, BY_HANDLER),
   route('DELETE', '/v3/projects/:id', 'identity:delete_project', projects.deleteProject, BY_HANDLER),
 
   route('GET', '/v3/projects/:id/tags', 'identity:list_project_tags', projects.listProjectTags, BY_HANDLER),
@@ -302,11 +298,12 @@ const CATALOG: IdentityRoute[] = [
   route('POST', '/v3/endpoints', 'identity:create_endpoint', catalog.createEndpoint, {
     body: catalogSchemas.endpointCreate,
   }),
-  route('GET', '/v3/endpoints/:id', 'identity:get_endpoint', catalog.getEndpoint),
+  route('GET', '/v3/endpoints/:id', 'identity:get_endpoint', catalog.getEndpoint, BY_HANDLER),
   route('PATCH', '/v3/endpoints/:id', 'identity:update_endpoint', catalog.updateEndpoint, {
+    ...BY_HANDLER,
     body: catalogSchemas.endpointUpdate,
   }),
-  route('DELETE', '/v3/endpoints/:id', 'identity:delete_endpoint', catalog.deleteEndpoint),
+  route('DELETE', '/v3/endpoints/:id', 'identity:delete_endpoint', catalog.deleteEndpoint, BY_HANDLER),
 
   route('GET', EG, 'identity:list_endpoint_groups', catalog.listEndpointGroups),
   route('POST', EG, 'identity:create_endpoint_group', catalog.createEndpointGroup, {
@@ -394,12 +391,14 @@ const CREDENTIALS: IdentityRoute[] = [
     target: ec2Owner,
     body: credentialSchemas.ec2Create,
   }),
-  route('GET', `${EC2}/:access`, 'identity:ec2_get_credential', credentials.ec2GetCredential, {
-    target: ec2Owner,
-  }),
-  route('DELETE', `${EC2}/:access`, 'identity:ec2_delete_credential', credentials.ec2DeleteCredential, {
-    target: ec2Owner,
-  }),
+  route('GET', `${EC2}/:access`, 'identity:ec2_get_credential', credentials.ec2GetCredential, BY_HANDLER),
+  route(
+    'DELETE',
+    `${EC2}/:access`,
+    'identity:ec2_delete_credential',
+    credentials.ec2DeleteCredential,
+    BY_HANDLER,
+  ),
 
   route('GET', AC, 'identity:list_application_credentials', credentials.listApplicationCredentials, {
     target: userInPath,

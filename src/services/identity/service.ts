@@ -23,6 +23,7 @@ import { KeyRing } from './domain/tokens-keys.js'
 import { RevocationList } from './domain/tokens-revocations.js'
 import { authUrlResolver, identityPlugin } from './plugin.js'
 import { withBaseRules } from './policies/auth.js'
+import { policyModel, strictRules } from './policies/strict.js'
 import type { BootstrapResult, IdentityDomain, ServiceActor, UnifiedLimitsReader } from './resources.js'
 import { TokenKeysRepo } from './storage/token-keys.repo.js'
 import { TokenPrivateKeysRepo } from './storage/token-private-keys.repo.js'
@@ -72,8 +73,8 @@ export interface IdentityInstanceOf<Bootstrap> extends ServiceInstance {
   bootstrap(input: Bootstrap): Promise<BootstrapResult>
   /** A new signing key for this host; tokens signed by the old one stay valid until they expire. */
   rotateSigningKey(): Promise<void>
-  /** A system-scoped token of the bootstrap admin, for calls to other services. */
-  serviceToken(): Promise<string>
+  /** A token of the bootstrap admin for calls to other services: on its project, or the system. */
+  serviceToken(scope?: 'system'): Promise<string>
 }
 
 export async function createIdentityService<DB, Config extends IdentityAuthConfig & HostSections, Bootstrap>(
@@ -108,7 +109,27 @@ export async function createIdentityService<DB, Config extends IdentityAuthConfi
     allowRescopeScopedToken: config.token.allow_rescope_scoped_token,
   })
   const serviceToken = new ServiceToken({ serviceActor: () => resources.serviceActor(), authenticator })
-  const enforcer = ctx.enforcer([...resources.policies, ...withBaseRules(resources.policies)])
+  // The same actor on the system, for calls to identity itself (the strict persona model
+  // keeps cloud-wide reads such as GET /v3/projects to system-scoped tokens).
+  const systemServiceToken = new ServiceToken({
+    serviceActor: async () => {
+      const actor = await resources.serviceActor()
+      return actor && { userId: actor.userId }
+    },
+    authenticator,
+  })
+  const rules = [...resources.policies, ...withBaseRules(resources.policies)]
+  const model = policyModel({
+    strictScope: config.policy?.strict_scope ?? false,
+    enforceScope: config.oslo_policy.enforce_scope,
+    enforceNewDefaults: config.oslo_policy.enforce_new_defaults,
+  })
+  if (config.policy?.strict_scope && model !== 'strict') {
+    logger.warn(
+      '[policy] strict_scope needs [oslo_policy] enforce_scope and enforce_new_defaults on; the admin role stays admin in every scope',
+    )
+  }
+  const enforcer = ctx.enforcer(model === 'strict' ? strictRules(rules) : rules)
 
   const prune = async () => {
     await keys.prune()
@@ -130,6 +151,7 @@ export async function createIdentityService<DB, Config extends IdentityAuthConfi
       enforcer,
       deps: {
         ...resources.domain,
+        policyModel: model,
         auth: {
           ports: resources.ports,
           tokens,
@@ -145,6 +167,6 @@ export async function createIdentityService<DB, Config extends IdentityAuthConfi
       const kid = await keys.rotate()
       logger.info({ kid }, 'rotated the token signing key')
     },
-    serviceToken: () => serviceToken.get(),
+    serviceToken: (scope) => (scope === 'system' ? systemServiceToken.get() : serviceToken.get()),
   }
 }

@@ -95,6 +95,11 @@ export class ApplicationCredentials {
     return this.view(row)
   }
 
+  /** The user an application credential belongs to, whoever's path it was asked under. */
+  async ownerOf(id: string): Promise<string | undefined> {
+    return (await this.repos.identity_app_cred.get({ id }))?.user_id
+  }
+
   async list(userId: string, f: { name?: string }): Promise<ApplicationCredential[]> {
     await this.users.get(userId)
     const rows = await this.repos.identity_app_cred.list(

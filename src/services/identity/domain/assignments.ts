@@ -86,7 +86,8 @@ export class Assignments {
     return this.deps.repos
   }
 
-  private async checkParts(g: Grant): Promise<Role> {
+  /** `granting`: the role's domain must fit the target (a check only asks whether it is there). */
+  private async checkParts(g: Grant, granting = true): Promise<Role> {
     if (g.actor === 'user') await this.users.get(g.actorId)
     else await this.users.getGroup(g.actorId)
     let projectDomain: string | null = null
@@ -95,7 +96,7 @@ export class Assignments {
     const role = await this.roles.get(g.roleId)
     // As Keystone: a domain-specific role goes on projects of its own domain only; on a
     // domain (its own or another) it may be granted.
-    if (role.domain_id !== null && g.target === 'project' && role.domain_id !== projectDomain) {
+    if (granting && role.domain_id !== null && g.target === 'project' && role.domain_id !== projectDomain) {
       throw new ActionForbidden(
         `Project ${g.targetId} must be in the same domain as the role ${role.id} being assigned.`,
       )
@@ -119,7 +120,8 @@ export class Assignments {
   }
 
   async check(g: Grant): Promise<void> {
-    await this.checkParts(g)
+    // A domain-specific role on a project of another domain cannot be there: 404 as Keystone.
+    await this.checkParts(g, false)
     if (!(await this.repos.identity_assignment.get(this.key(g)))) throw notFound(g)
   }
 

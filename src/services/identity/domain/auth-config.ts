@@ -1,6 +1,7 @@
 /**
  * The auth half's configuration: `[token]` and `[jwt_tokens]`, with Keystone's names
- * and defaults.
+ * and defaults, and `[policy] strict_scope` (Cloudlet's: which persona model the
+ * identity policies follow, policies/strict.ts).
  */
 import { type ConfigOf, defineSections, opt } from '../../../kernel/config/index.js'
 
@@ -29,6 +30,12 @@ export const identityAuthConfig = defineSections({
       choices: ['jws'] as const,
       default: 'jws',
       help: 'Token format: ES256-signed JWS.',
+    }),
+  },
+  policy: {
+    strict_scope: opt.bool({
+      default: false,
+      help: "With [oslo_policy] enforce_scope and enforce_new_defaults also on, follow Keystone Zed's secure-RBAC defaults: cloud-wide administration needs a system-scoped token, and domain and project admins act only within their domain or project. Off: the admin role is admin in every scope (Keystone 2024.1 and later), so a project-scoped admin token administers the cloud.",
     }),
   },
   jwt_tokens: {

@@ -181,9 +181,13 @@ export class Credentials {
     return (await this.list({ user_id: userId, type: 'ec2' })).map((c) => this.toEc2(c))
   }
 
-  async getEc2(userId: string, access: string): Promise<Ec2Credential> {
+  /**
+   * The EC2 credential of an access key, whoever owns it (Keystone's OS-EC2 calls look
+   * the key up alone; the policy then sees its owner).
+   */
+  async getEc2(access: string): Promise<Ec2Credential> {
     const r = await this.repos.identity_credential.get({ id: sha256(access), type: 'ec2' })
-    if (!r || r.user_id !== userId) throw new ResourceNotFound('credential', access)
+    if (!r) throw new ResourceNotFound('credential', access)
     return this.toEc2(toCredential(r))
   }
 
@@ -202,8 +206,8 @@ export class Credentials {
     }
   }
 
-  async deleteEc2(userId: string, access: string): Promise<void> {
-    await this.getEc2(userId, access)
+  async deleteEc2(access: string): Promise<void> {
+    await this.getEc2(access)
     await this.repos.identity_credential.delete({ id: sha256(access) })
   }
 }

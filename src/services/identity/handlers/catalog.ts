@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify'
 import type { Endpoint, EndpointGroup, Region, Service } from '../domain/catalog.js'
 import { splitExtra } from '../domain/common.js'
 import { listLimit } from '../domain/config.js'
-import { bodyOf, collection, noContent, params, qs, query, selfLink } from './common.js'
+import { bodyOf, can, collection, noContent, params, qs, query, selfLink } from './common.js'
 import type { Handler } from './deps.js'
 import { projectView } from './projects.js'
 
@@ -177,11 +177,16 @@ export const createEndpoint: Handler = async (req, reply, d) => {
 
 /** GET /v3/endpoints/:id */
 export const getEndpoint: Handler = async (req, _reply, d) => {
-  return { endpoint: endpointView(req, await d.catalog.getEndpoint(params(req).id!)) }
+  // As Keystone, the endpoint is looked up before the policy check: a missing one is 404
+  // for every caller (the same for update and delete).
+  const endpoint = await d.catalog.getEndpoint(params(req).id!)
+  can(req, 'identity:get_endpoint', { endpoint })
+  return { endpoint: endpointView(req, endpoint) }
 }
 
 /** PATCH /v3/endpoints/:id */
 export const updateEndpoint: Handler = async (req, _reply, d) => {
+  can(req, 'identity:update_endpoint', { endpoint: await d.catalog.getEndpoint(params(req).id!) })
   const body = bodyOf(req, 'endpoint')
   const { known, extra } = splitExtra(body, EP_FIELDS)
   return {
@@ -197,6 +202,7 @@ export const updateEndpoint: Handler = async (req, _reply, d) => {
 
 /** DELETE /v3/endpoints/:id */
 export const deleteEndpoint: Handler = async (req, reply, d) => {
+  can(req, 'identity:delete_endpoint', { endpoint: await d.catalog.getEndpoint(params(req).id!) })
   await d.catalog.deleteEndpoint(params(req).id!)
   return noContent(reply)
 }

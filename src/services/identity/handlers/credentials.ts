@@ -110,13 +110,19 @@ export const ec2CreateCredential: Handler = async (req, reply, d) => {
 /** GET /v3/users/:user/credentials/OS-EC2/:access */
 export const ec2GetCredential: Handler = async (req, _reply, d) => {
   const { user, access } = params(req)
-  return { credential: ec2View(req, await d.credentials.getEc2(user!, access!)) }
+  // As Keystone: the access key is looked up first (404), the policy sees its owner,
+  // whatever user the path names.
+  const cred = await d.credentials.getEc2(access!)
+  can(req, 'identity:ec2_get_credential', { user_id: user, credential: { user_id: cred.user_id } })
+  return { credential: ec2View(req, cred) }
 }
 
 /** DELETE /v3/users/:user/credentials/OS-EC2/:access */
 export const ec2DeleteCredential: Handler = async (req, reply, d) => {
   const { user, access } = params(req)
-  await d.credentials.deleteEc2(user!, access!)
+  const cred = await d.credentials.getEc2(access!)
+  can(req, 'identity:ec2_delete_credential', { user_id: user, credential: { user_id: cred.user_id } })
+  await d.credentials.deleteEc2(access!)
   return noContent(reply)
 }
 
@@ -154,19 +160,29 @@ export const createApplicationCredential: Handler = async (req, reply, d) => {
   return reply.code(201).send({ application_credential: appCredView(req, a) })
 }
 
+/**
+ * The policy target of one application credential, as Keystone builds it: its owner
+ * (whatever user the path names, so another user's credential under one's own id is
+ * 403), or the path's user when there is no such credential (one's own missing
+ * credential is 404, another user's 403).
+ */
+async function appCredTarget(d: Parameters<Handler>[2], user: string, id: string) {
+  const owner = (await d.appCreds.ownerOf(id)) ?? user
+  return { user_id: owner, application_credential: { user_id: owner } }
+}
+
 /** GET /v3/users/:user/application_credentials/:id */
 export const getApplicationCredential: Handler = async (req, _reply, d) => {
   const { user, id } = params(req)
+  can(req, 'identity:get_application_credential', await appCredTarget(d, user!, id!))
   const a = await d.appCreds.get(user!, id!)
-  can(req, 'identity:get_application_credential', { application_credential: a })
   return { application_credential: appCredView(req, a) }
 }
 
 /** DELETE /v3/users/:user/application_credentials/:id */
 export const deleteApplicationCredential: Handler = async (req, reply, d) => {
   const { user, id } = params(req)
-  const a = await d.appCreds.get(user!, id!)
-  can(req, 'identity:delete_application_credential', { application_credential: a })
+  can(req, 'identity:delete_application_credential', await appCredTarget(d, user!, id!))
   await d.appCreds.delete(user!, id!)
   return noContent(reply)
 }

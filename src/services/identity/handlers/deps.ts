@@ -8,6 +8,7 @@ import type { Authenticator } from '../domain/auth.js'
 import type { AuthnPorts } from '../domain/ports.js'
 import type { TokenService } from '../domain/tokens.js'
 import type { RevocationList } from '../domain/tokens-revocations.js'
+import type { PolicyModel } from '../policies/strict.js'
 import type { IdentityDomain } from '../resources.js'
 
 /** The auth half, for /v3/auth/* and version discovery. */
@@ -24,6 +25,8 @@ export interface AuthDeps {
 
 export interface IdentityDeps extends IdentityDomain {
   auth: AuthDeps
+  /** Which persona model the policies follow (policies/strict.ts); a few lists obey it too. */
+  policyModel: PolicyModel
 }
 
 export type Handler = RouteHandler<IdentityDeps>

@@ -11,6 +11,7 @@ import type {
   RegisteredLimit,
   RegisteredLimitInput,
 } from '../domain/limits.js'
+import type { PolicyModel } from '../policies/strict.js'
 import { bodyOf, can, collection, noContent, params, qs, query, selfLink } from './common.js'
 import type { Handler } from './deps.js'
 
@@ -37,12 +38,15 @@ const limitView = (req: FastifyRequest, l: Limit) => ({
 })
 
 /**
- * Whose limits a caller lists, as Keystone decides: a system token or an admin or
- * service role sees all, a domain token its domain, a project token its project.
+ * Whose limits a caller lists, as Keystone decides: a system token (or, unless the
+ * strict persona model holds, an admin or service role) sees all, a domain token its
+ * domain, a project token its project.
  */
-function viewerOf(req: FastifyRequest): LimitViewer {
+function viewerOf(req: FastifyRequest, model: PolicyModel): LimitViewer {
   const who = req.ctx.who
-  if (who.system_scope || who.roles.includes('admin') || who.roles.includes('service')) return { all: true }
+  if (who.system_scope) return { all: true }
+  if (model !== 'strict' && (who.roles.includes('admin') || who.roles.includes('service')))
+    return { all: true }
   if (who.domain_id) return { domainId: who.domain_id }
   return { projectId: who.project_id ?? '' }
 }
@@ -107,7 +111,7 @@ export const listLimits: Handler = async (req, _reply, d) => {
       project_id: qs(q, 'project_id'),
       domain_id: qs(q, 'domain_id'),
     },
-    viewerOf(req),
+    viewerOf(req, d.policyModel),
   )
   return collection(
     req,

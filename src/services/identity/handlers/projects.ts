@@ -92,8 +92,10 @@ export const getDomain: Handler = async (req, _reply, d) => {
 /** PATCH /v3/domains/:id */
 export const updateDomain: Handler = async (req, _reply, d) => {
   const { id } = params(req)
-  // Keystone looks the domain up before it reads the body: a missing one is a 404 whatever was sent.
-  await d.projects.getDomain(id)
+  // Keystone looks the domain up before the policy and the body: a missing one is a 404
+  // whoever asks and whatever was sent.
+  const domain = await d.projects.getDomain(id)
+  can(req, 'identity:update_domain', { domain: { id: domain.id } })
   validateBody(req, projectSchemas.domainUpdate)
   const body = bodyOf(req, 'domain')
   const { known, extra } = splitExtra(body, DOMAIN_FIELDS)
@@ -176,9 +178,13 @@ export const getProject: Handler = async (req, _reply, d) => {
 /** PATCH /v3/projects/:id */
 export const updateProject: Handler = async (req, _reply, d) => {
   const { id } = params(req)
+  // Keystone's order: the policy (a missing project makes an empty target, so a refused
+  // caller learns nothing: 403), then the body (400), then the lookup (404).
+  const p = await d.projects.find(id)
+  can(req, 'identity:update_project', p ? { project: p } : {})
+  validateBody(req, projectSchemas.projectUpdate)
+  await d.projects.getAny(id)
   const body = bodyOf(req, 'project')
-  const p = await d.projects.getAny(id)
-  can(req, 'identity:update_project', { project: p })
   const { known, extra } = splitExtra(body, PROJECT_FIELDS)
   return { project: projectView(req, await d.projects.update(id, { ...known, extra }, false)) }
 }

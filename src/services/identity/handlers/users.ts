@@ -125,7 +125,9 @@ export const changePassword: Handler = async (req, reply, d) => {
 export const listGroupsForUser: Handler = async (req, _reply, d) => {
   const u = await d.users.get(params(req).id!)
   can(req, 'identity:list_groups_for_user', { user: u, user_id: u.id })
-  const groups = await d.users.groupsOf(u.id)
+  // A domain-scoped caller sees the user's groups of its own domain only (as Keystone).
+  const scoped = req.ctx.who.domain_id
+  const groups = (await d.users.groupsOf(u.id)).filter((g) => !scoped || g.domain_id === scoped)
   return collection(
     req,
     'groups',

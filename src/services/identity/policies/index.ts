@@ -47,12 +47,12 @@ const groupUserManager = `${ADMIN} or (role:manager and domain_id:%(target.group
  * grant.py: a domain role holder acts on grants whose actor (user or group) and target
  * (project or domain) are both in its domain.
  */
-function grantsInDomain(role: string): string {
+export function grantsInDomain(role: string): string {
   const actors = ['domain_id:%(target.user.domain_id)s', 'domain_id:%(target.group.domain_id)s']
   const targets = ['domain_id:%(target.project.domain_id)s', 'domain_id:%(target.domain.id)s']
   return actors.flatMap((a) => targets.map((t) => `(role:${role} and ${a} and ${t})`)).join(' or ')
 }
-const ROLE_IN_DOMAIN = 'domain_id:%(target.role.domain_id)s or None:%(target.role.domain_id)s'
+export const ROLE_IN_DOMAIN = 'domain_id:%(target.role.domain_id)s or None:%(target.role.domain_id)s'
 const grantCheck = `${ADMIN} or (${SYSTEM_READER} or (${grantsInDomain('reader')}) and (${ROLE_IN_DOMAIN}))`
 const grantList = `${ADMIN} or (${SYSTEM_READER} or ${grantsInDomain('reader')})`
 const grantWrite = `${ADMIN} or (${grantsInDomain('admin')}) and (${ROLE_IN_DOMAIN}) or (${grantsInDomain('manager')}) and rule:domain_managed_target_role`

@@ -387,7 +387,8 @@ export class ImageCatalog {
     const existing = await this.repos.members.getMember(id, memberId)
     if (!existing) throw new MemberNotFound(id, memberId)
     this.authorize(ctx, P.MODIFY_MEMBER, { ...target, member_id: memberId }, id)
-    if (ctx.who.project_id !== memberId)
+    // An admin may answer for the member (Glance lets a project admin accept or reject).
+    if (ctx.who.project_id !== memberId && !isAdmin(ctx))
       throw new ImageForbidden('Only the shared member may change the member status.')
     await this.repos.members.updateMember(id, memberId, status, now())
     return (await this.repos.members.getMember(id, memberId))!
@@ -403,9 +404,15 @@ export class ImageCatalog {
 
   // --- helpers ---
 
-  /** Policy check; a caller who may not act gets 403 with Glance's wording. */
+  /**
+   * Policy check; a caller who may not act gets 403 with Glance's wording. On an image
+   * (`id` given), a caller the policy does not even let see it (get_image) gets 404 as
+   * in Glance, so that it learns nothing of the image: a system-scoped token under
+   * enforce_scope, for one, is refused every image rule.
+   */
   authorize(ctx: RequestContext, rule: string, target: Record<string, unknown>, id?: string): void {
     if (!ctx.allows(rule, target)) {
+      if (id !== undefined && (rule === P.GET || !ctx.allows(P.GET, target))) throw new ImageNotFound(id)
       throw new ImageForbidden(
         id
           ? `You are not authorized to ${rule.replace(/_/g, ' ')} ${id}`
