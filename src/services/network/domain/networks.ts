@@ -31,6 +31,12 @@ export function grants(where: { action?: string[]; target_tenant?: string[] }) {
   return { table: 'neutron_rbac_policies', col: 'object_id', where: { and: conds } }
 }
 
+/** Rows (ports, subnets) on the networks matching a condition. */
+export const onNetworks = (where: Cond): Cond => ({
+  col: 'network_id',
+  inSelect: { table: 'neutron_networks', col: 'id', where },
+})
+
 /** Port owners whose ports go with their network (Neutron's AUTO_DELETE_PORT_OWNERS). */
 export const AUTO_DELETE_OWNERS = new Set(['network:dhcp', 'network:distributed'])
 

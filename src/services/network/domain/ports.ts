@@ -31,7 +31,7 @@ import { PORT } from '../schemas/attributes.js'
 import type { Cond, Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import { canonical, contains, formatAddress, parseAddress, parseCidr } from './ip.js'
 import { type Ipam, isAutoAddress } from './ipam.js'
-import { Networks } from './networks.js'
+import { Networks, onNetworks } from './networks.js'
 import type { ListQuery } from './query.js'
 import type { Quotas } from './quotas.js'
 import {
@@ -65,12 +65,6 @@ export interface PortHooks {
   /** Floating IPs pointing at a port are disassociated when it goes. */
   portDeleted(s: NetworkStore, portId: string): Promise<void>
 }
-
-/** Ports on the networks matching a condition. */
-const onNetworks = (where: Cond): Cond => ({
-  col: 'network_id',
-  inSelect: { table: 'neutron_networks', col: 'id', where },
-})
 
 const NULLISH_VALUES = new Set(['', 'None', 'null'])
 

@@ -112,7 +112,9 @@ export class ResourceRepo {
   /** A page of documents, each with its values of the order's columns (the next `after`). */
   async page(p: PageQuery): Promise<{ doc: Doc; key: unknown[] }[]> {
     // biome-ignore lint/suspicious/noExplicitAny: dynamic table
-    let q: any = this.db.selectFrom(this.table).selectAll()
+    // Only what the document and the next page's keys need, not the columns it duplicates.
+    const cols = [...new Set(['data', 'revision_number', 'updated_at', ...p.order.map((k) => k.col)])]
+    let q: any = this.db.selectFrom(this.table).select(cols)
     const conds = [condSql(this.dialect, p.where)]
     if (p.after) conds.push(afterSql(this.dialect, p.order, p.after))
     q = q.where(sql.join(conds, sql` and `))
