@@ -144,7 +144,13 @@ export class Networks extends ResourceDomain {
     docs.push(...(await this.store.networks.find({ id: extra })))
     // In creation order, as every other list.
     return docs.sort((a, b) =>
-      a.created_at === b.created_at ? (a.id < b.id ? -1 : 1) : String(a.created_at) < String(b.created_at) ? -1 : 1,
+      a.created_at === b.created_at
+        ? a.id < b.id
+          ? -1
+          : 1
+        : String(a.created_at) < String(b.created_at)
+          ? -1
+          : 1,
     )
   }
 
@@ -231,7 +237,12 @@ export class Networks extends ResourceDomain {
     return {
       or: [
         { col: 'id', inSelect: grants({ action: ['access_as_external'], target_tenant: [projectId, '*'] }) },
-        { and: [{ col: 'project_id', in: [projectId] }, { col: 'id', inSelect: anyGrant }] },
+        {
+          and: [
+            { col: 'project_id', in: [projectId] },
+            { col: 'id', inSelect: anyGrant },
+          ],
+        },
         { and: [{ col: 'external', in: [1] }, { not: { col: 'id', inSelect: anyGrant } }] },
       ],
     }

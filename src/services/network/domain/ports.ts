@@ -140,7 +140,12 @@ export class Ports extends ResourceDomain {
 
   protected override sqlScope(caller: Caller): Cond | undefined {
     if (caller.isAdmin) return { all: true }
-    return { or: [{ col: 'project_id', in: [caller.projectId] }, onNetworks({ col: 'project_id', in: [caller.projectId] })] }
+    return {
+      or: [
+        { col: 'project_id', in: [caller.projectId] },
+        onNetworks({ col: 'project_id', in: [caller.projectId] }),
+      ],
+    }
   }
 
   /** A port's target carries its network's attributes (`networkTarget` without grants). */

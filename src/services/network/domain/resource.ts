@@ -269,8 +269,7 @@ export abstract class ResourceDomain {
     for (const k in out) if (k.charCodeAt(0) === 95) delete out[k]
     if (plan) {
       for (const a of plan.drop) delete out[a]
-      for (const a of plan.check)
-        if (a in out && !caller.allows(this.rule('get', a), target)) delete out[a]
+      for (const a of plan.check) if (a in out && !caller.allows(this.rule('get', a), target)) delete out[a]
       return out
     }
     for (const a of policyAttributes(this.kind.attrs)) {
@@ -369,9 +368,7 @@ export abstract class ResourceDomain {
   private sqlPlan(caller: Caller, q: ListQuery): SqlPlan | undefined {
     const scope = this.sqlScope(caller)
     if (!scope) return undefined
-    const visible = residualCond(caller.residual(this.rule('get')), (k, v) =>
-      this.sqlTargetKey(caller, k, v),
-    )
+    const visible = residualCond(caller.residual(this.rule('get')), (k, v) => this.sqlTargetKey(caller, k, v))
     if (!visible) return undefined
     const cols = this.listColumns()
     const order: OrderKey[] = []
@@ -470,7 +467,12 @@ export abstract class ResourceDomain {
     // Rows are read a page at a time (at least 32) until the filters have kept a page.
     const chunk = q.limit ? Math.max(q.limit, 32) : undefined
     for (;;) {
-      const rows = await repo.page({ where, order, ...(after ? { after } : {}), ...(chunk ? { limit: chunk } : {}) })
+      const rows = await repo.page({
+        where,
+        order,
+        ...(after ? { after } : {}),
+        ...(chunk ? { limit: chunk } : {}),
+      })
       for (const v of await views(rows.map((r) => r.doc))) {
         if (q.limit && items.length >= q.limit) break
         items.push(v)

@@ -35,11 +35,11 @@ import {
   checkRevision,
   type IfMatch,
   type Kind,
+  type ListColumn,
   type Memo,
   memoized,
   newDoc,
   ownerOf,
-  type ListColumn,
   ResourceDomain,
   STANDARD_COLUMNS,
 } from './resource.js'
@@ -128,7 +128,12 @@ export class Subnets extends ResourceDomain {
     return {
       or: [
         { col: 'project_id', in: [p] },
-        onNetworks({ or: [{ col: 'shared', in: [1] }, { col: 'project_id', in: [p] }] }),
+        onNetworks({
+          or: [
+            { col: 'shared', in: [1] },
+            { col: 'project_id', in: [p] },
+          ],
+        }),
         { col: 'network_id', inSelect: grants({ action: ['access_as_shared'], target_tenant: [p, '*'] }) },
       ],
     }

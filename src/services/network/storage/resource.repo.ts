@@ -111,9 +111,9 @@ export class ResourceRepo {
 
   /** A page of documents, each with its values of the order's columns (the next `after`). */
   async page(p: PageQuery): Promise<{ doc: Doc; key: unknown[] }[]> {
-    // biome-ignore lint/suspicious/noExplicitAny: dynamic table
     // Only what the document and the next page's keys need, not the columns it duplicates.
     const cols = [...new Set(['data', 'revision_number', 'updated_at', ...p.order.map((k) => k.col)])]
+    // biome-ignore lint/suspicious/noExplicitAny: dynamic table
     let q: any = this.db.selectFrom(this.table).select(cols)
     const conds = [condSql(this.dialect, p.where)]
     if (p.after) conds.push(afterSql(this.dialect, p.order, p.after))
@@ -191,9 +191,7 @@ function orderExpr(dialect: Dialect, k: OrderKey) {
 /** Rows after the keys `after` in `order`: (a > x) or (a = x and b > y) or ... */
 function afterSql(dialect: Dialect, order: readonly OrderKey[], after: readonly unknown[]) {
   const alternatives = order.map((k, i) => {
-    const parts = order
-      .slice(0, i)
-      .map((e, j) => sql`${orderExpr(dialect, e)} = ${after[j]}`)
+    const parts = order.slice(0, i).map((e, j) => sql`${orderExpr(dialect, e)} = ${after[j]}`)
     parts.push(sql`${orderExpr(dialect, k)} ${sql.raw(k.desc ? '<' : '>')} ${after[i]}`)
     return sql`(${sql.join(parts, sql` and `)})`
   })
@@ -205,9 +203,19 @@ function condSql(dialect: Dialect, c: Cond): RawBuilder<unknown> {
   if ('none' in c) return sql`1 = 0`
   if ('not' in c) return sql`not (${condSql(dialect, c.not)})`
   if ('and' in c)
-    return c.and.length ? sql`(${sql.join(c.and.map((x) => condSql(dialect, x)), sql` and `)})` : sql`1 = 1`
+    return c.and.length
+      ? sql`(${sql.join(
+          c.and.map((x) => condSql(dialect, x)),
+          sql` and `,
+        )})`
+      : sql`1 = 1`
   if ('or' in c)
-    return c.or.length ? sql`(${sql.join(c.or.map((x) => condSql(dialect, x)), sql` or `)})` : sql`1 = 0`
+    return c.or.length
+      ? sql`(${sql.join(
+          c.or.map((x) => condSql(dialect, x)),
+          sql` or `,
+        )})`
+      : sql`1 = 0`
   if ('in' in c) return c.in.length ? sql`${sql.ref(c.col)} in (${sql.join(c.in)})` : sql`1 = 0`
   if ('inSelect' in c) {
     const s = c.inSelect
