@@ -464,9 +464,10 @@ export abstract class ResourceDomain {
       if (m.length && (await views([m[0]!.doc])).length) after = m[0]!.key
     }
     const items: Doc[] = []
-    // Rows are read a page at a time (at least 32) until the filters have kept a page.
-    const chunk = q.limit ? Math.max(q.limit, 32) : undefined
-    for (;;) {
+    // Rows are read a page at a time (at least 32), twice as many each time the filters
+    // that run on views left the page short, so a sparse filter costs few queries.
+    let chunk = q.limit ? Math.max(q.limit, 32) : undefined
+    for (;; chunk = chunk && chunk * 2) {
       const rows = await repo.page({
         where,
         order,
