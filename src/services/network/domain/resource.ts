@@ -461,7 +461,9 @@ export abstract class ResourceDomain {
     if (q.marker) {
       // A marker the caller cannot see, or that the filters leave out, starts from the top.
       const m = await repo.page({ where: { and: [where, { col: 'id', in: [q.marker] }] }, order })
-      if (m.length && (await views([m[0]!.doc])).length) after = m[0]!.key
+      // (The id compares exactly here: MariaDB's default collation ignores case.)
+      const found = m[0]?.doc.id === q.marker ? m[0] : undefined
+      if (found && (await views([found.doc])).length) after = found.key
     }
     const items: Doc[] = []
     // Rows are read a page at a time (at least 32), twice as many each time the filters
