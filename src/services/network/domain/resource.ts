@@ -147,16 +147,21 @@ export interface ListColumn {
   col: string
   /** Text (ordered by code point), else a number. */
   text: boolean
+  /**
+   * Text of a fixed ASCII form (uuids, timestamps) that every collation orders as code
+   * points, so the database orders it as it is and its indexes serve the order.
+   */
+  plain?: boolean
 }
 
 /** The columns every resource table has, for resources whose documents always hold them. */
 export const STANDARD_COLUMNS: Readonly<Record<string, ListColumn>> = {
-  id: { col: 'id', text: true },
+  id: { col: 'id', text: true, plain: true },
   name: { col: 'name', text: true },
   project_id: { col: 'project_id', text: true },
   tenant_id: { col: 'project_id', text: true },
-  created_at: { col: 'created_at', text: true },
-  updated_at: { col: 'updated_at', text: true },
+  created_at: { col: 'created_at', text: true, plain: true },
+  updated_at: { col: 'updated_at', text: true, plain: true },
   revision_number: { col: 'revision_number', text: false },
 }
 
@@ -376,9 +381,9 @@ export abstract class ResourceDomain {
     for (const { key, dir } of q.sort.length ? q.sort : [{ key: 'created_at', dir: 'asc' }]) {
       const c = cols[key]
       if (!c || !this.shownToAll(caller, key)) return undefined
-      order.push({ col: c.col, text: c.text, desc: (dir === 'desc') !== q.pageReverse })
+      order.push({ col: c.col, text: c.text && !c.plain, desc: (dir === 'desc') !== q.pageReverse })
     }
-    order.push({ col: 'id', text: true, desc: q.pageReverse })
+    order.push({ col: 'id', text: false, desc: q.pageReverse })
     const where: Cond[] = [scope, visible]
     for (const [key, wanted] of q.filters) {
       if (!this.shownToAll(caller, key)) continue

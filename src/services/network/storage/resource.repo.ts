@@ -30,7 +30,10 @@ export type Cond =
   | { readonly and: readonly Cond[] }
   | { readonly or: readonly Cond[] }
 
-/** A sort column: text columns order by their characters' code points on every dialect. */
+/**
+ * A sort column: `text` columns order by their characters' code points on every dialect
+ * (whatever the column's collation); others as they are.
+ */
 export interface OrderKey {
   readonly col: string
   readonly desc: boolean
