@@ -474,7 +474,7 @@ export abstract class ResourceDomain {
     // Rows are read a page at a time (at least 32), twice as many each time the filters
     // that run on views left the page short, so a sparse filter costs few queries.
     let chunk = q.limit ? Math.max(q.limit, 32) : undefined
-    for (;; chunk = chunk && chunk * 2) {
+    for (; ; chunk = chunk && chunk * 2) {
       const rows = await repo.page({
         where,
         order,
