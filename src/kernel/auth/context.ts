@@ -3,7 +3,7 @@
  * scope, and the request id. Handlers ask `ctx.can(rule, target)` before acting.
  */
 import { Unauthorized } from '../errors/index.js'
-import type { Credentials, Enforcer } from '../policy/index.js'
+import type { Credentials, Enforcer, Residual } from '../policy/index.js'
 import type { AccessRule } from './access-rules.js'
 
 /** What a validated token says about its bearer, independent of the token format. */
@@ -64,5 +64,15 @@ export class RequestContext {
     this.checked.push(rule)
     if (!this.identity || !this.enforcer) return false
     return this.enforcer.check(rule, target, this.identity)
+  }
+
+  /**
+   * What the rule asks of a target for this caller (`Enforcer.residual`): lists use it to
+   * select only what the rule lets through. `never` when unauthenticated.
+   */
+  residual(rule: string): Residual {
+    this.checked.push(rule)
+    if (!this.identity || !this.enforcer) return { kind: 'never' }
+    return this.enforcer.residual(rule, this.identity)
   }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { Forbidden } from '../errors/index.js'
 import { Enforcer, type EnforcerOptions, type RuleDefault, scopeOf } from './enforcer.js'
-import type { Credentials } from './rule.js'
+import { type Credentials, holds } from './rule.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'cloudlet-policy-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -322,5 +322,86 @@ describe('Enforcer', () => {
     assert.equal(e.check('admin_or_owner', { user_id: 'zz' }, projectMember), false)
     assert.equal(e.check('admin_or_owner', {}, projectAdmin), true)
     assert.equal(e.check('admin_required', {}, { roles: [], is_admin: 1 }), true)
+  })
+})
+
+describe('Enforcer.residual', () => {
+  const defaults: RuleDefault[] = [
+    { name: 'admin', checkStr: 'role:admin' },
+    { name: 'owner', checkStr: 'project_id:%(project_id)s' },
+    { name: 'shared', checkStr: 'True:%(network:shared)s' },
+    {
+      name: 'get_thing',
+      checkStr: 'rule:admin or (role:reader and rule:owner) or rule:shared',
+      scopeTypes: ['project'],
+    },
+    { name: 'by_role', checkStr: 'role:%(role)s' },
+    { name: 'not_shared', checkStr: 'not rule:shared and rule:owner' },
+    { name: 'listy', checkStr: 'roles:%(wanted)s' },
+  ]
+  const opts: EnforcerOptions = { enforceScope: true, enforceNewDefaults: true }
+  const reader: Credentials = { project_id: 'p1', roles: ['reader'] }
+  const admin: Credentials = { project_id: 'p1', roles: ['admin', 'reader'] }
+  const system: Credentials = { system_scope: 'all', roles: ['reader'] }
+  const e = new Enforcer(defaults, opts)
+
+  it('reduces what the credentials decide and keeps what the target decides', () => {
+    assert.deepEqual(e.residual('get_thing', admin), { kind: 'always' })
+    assert.deepEqual(e.residual('get_thing', reader), {
+      kind: 'or',
+      operands: [
+        { kind: 'in', key: 'project_id', values: ['p1'] },
+        { kind: 'in', key: 'network:shared', values: ['True'] },
+      ],
+    })
+    assert.deepEqual(e.residual('get_thing', { project_id: 'p1', roles: [] }), {
+      kind: 'in',
+      key: 'network:shared',
+      values: ['True'],
+    })
+    // A token of a scope the rule does not take passes nothing.
+    assert.deepEqual(e.residual('get_thing', system), { kind: 'never' })
+    assert.deepEqual(e.residual('by_role', reader), { kind: 'opaque' })
+    // A list credential matches any of its values.
+    assert.deepEqual(e.residual('listy', reader), { kind: 'in', key: 'wanted', values: ['reader'] })
+  })
+
+  it('agrees with check on every target', () => {
+    const targets = [
+      {},
+      { project_id: 'p1' },
+      { project_id: 'p2', 'network:shared': true },
+      { project_id: 'p1', 'network:shared': false },
+      { project_id: 'p2', 'network:shared': 'True' },
+      { project_id: null, 'network:shared': null },
+      { wanted: 'reader' },
+      { wanted: 'admin' },
+    ]
+    for (const creds of [reader, admin, system, { project_id: 'p2', roles: ['member'] }])
+      for (const rule of ['get_thing', 'not_shared', 'owner', 'shared', 'listy'])
+        for (const t of targets)
+          assert.equal(
+            holds(e.residual(rule, creds), t),
+            e.check(rule, t, creds),
+            `${rule} ${JSON.stringify(t)}`,
+          )
+  })
+
+  it("follows an operator's override", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'residual-'))
+    try {
+      const file = join(dir, 'policy.yaml')
+      writeFileSync(file, 'get_thing: "rule:owner and not role:%(x)s"\n')
+      const o = new Enforcer(defaults, { ...opts, policyFile: file })
+      assert.deepEqual(o.residual('get_thing', admin), {
+        kind: 'and',
+        operands: [
+          { kind: 'in', key: 'project_id', values: ['p1'] },
+          { kind: 'not', operand: { kind: 'opaque' } },
+        ],
+      })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

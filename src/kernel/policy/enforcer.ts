@@ -10,7 +10,16 @@
 import { readFileSync } from 'node:fs'
 import { load } from 'js-yaml'
 import { Forbidden } from '../errors/index.js'
-import { type Credentials, compile, type Evaluator, parseRule, type RuleNode, type Target } from './rule.js'
+import {
+  type Credentials,
+  compile,
+  type Evaluator,
+  parseRule,
+  type Residual,
+  type RuleNode,
+  residualOf,
+  type Target,
+} from './rule.js'
 
 /** The scope of a token: what it was issued for. */
 export type Scope = 'system' | 'domain' | 'project'
@@ -68,6 +77,7 @@ export function scopeOf(creds: Credentials): Scope | undefined {
 interface CompiledRule {
   readonly text: string
   readonly scopes: ReadonlySet<Scope> | undefined
+  readonly node: RuleNode
   readonly evaluate: Evaluator
 }
 
@@ -153,7 +163,7 @@ export class Enforcer {
       return evaluate
     }
     for (const [name, src] of sources) {
-      this.rules.set(name, { text: src.text, scopes: src.scopes, evaluate: build(name) })
+      this.rules.set(name, { text: src.text, scopes: src.scopes, node: src.node, evaluate: build(name) })
     }
   }
 
@@ -177,6 +187,27 @@ export class Enforcer {
    */
   authorize(rule: string, target: Target, creds: Credentials, message?: string): void {
     if (!this.check(rule, target, creds)) throw new Forbidden(message ?? this.forbiddenMessage(rule))
+  }
+
+  /**
+   * What the rule still asks of the target once these credentials are known (see
+   * `Residual`): `always` or `never` when the target does not matter. Follows the
+   * effective rule (an operator's override, the deprecated alternative) and the scope
+   * check, so `holds(residual(r, c), t)` is `check(r, t, c)`.
+   */
+  residual(rule: string, creds: Credentials): Residual {
+    const r = this.get(rule)
+    if (!this.scopeAllowed(r, creds)) return { kind: 'never' }
+    const done = new Map<string, Residual>()
+    const resolve = (name: string): Residual => {
+      let v = done.get(name)
+      if (!v) {
+        v = residualOf(this.get(name).node, creds, resolve)
+        done.set(name, v)
+      }
+      return v
+    }
+    return residualOf(r.node, creds, resolve)
   }
 
   /** The effective check string of a rule (after overrides), for docs and `policy list`. */

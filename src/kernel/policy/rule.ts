@@ -513,3 +513,128 @@ function credentialMatches(value: unknown, path: readonly string[], at: number, 
   const next = (value as Record<string, unknown>)[path[at]!]
   return next !== undefined && credentialMatches(next, path, at + 1, want)
 }
+
+// ---------------------------------------------------------------------------------------
+// Partial evaluation
+// ---------------------------------------------------------------------------------------
+
+/**
+ * What is left of a rule once the credentials are known: a condition on the target
+ * alone. `in` holds when the target's value at `key`, as a policy check formats it
+ * (`True`/`False` for booleans; absent or null never matches), is one of `values`.
+ * `opaque` is a part that depends on the target in another way (a role named by the
+ * target, a substitution inside other text, an explicit `None:` check).
+ *
+ * A service that can say the same thing in its query language (SQL) can then list only
+ * what the rule lets through instead of checking every row.
+ */
+export type Residual =
+  | { readonly kind: 'always' }
+  | { readonly kind: 'never' }
+  | { readonly kind: 'opaque' }
+  | { readonly kind: 'in'; readonly key: string; readonly values: readonly string[] }
+  | { readonly kind: 'not'; readonly operand: Residual }
+  | { readonly kind: 'and'; readonly operands: readonly Residual[] }
+  | { readonly kind: 'or'; readonly operands: readonly Residual[] }
+
+const R_ALWAYS: Residual = { kind: 'always' }
+const R_NEVER: Residual = { kind: 'never' }
+const R_OPAQUE: Residual = { kind: 'opaque' }
+
+/**
+ * Partially evaluates a parsed rule for known credentials. `resolve` answers the residual
+ * of a named rule (`rule:` checks). Agrees with `compile`: for every target, the residual
+ * holds exactly when the compiled rule passes.
+ */
+export function residualOf(
+  node: RuleNode,
+  creds: Credentials,
+  resolve: (name: string) => Residual,
+): Residual {
+  switch (node.kind) {
+    case 'always':
+      return R_ALWAYS
+    case 'never':
+    case 'http':
+      return R_NEVER
+    case 'rule':
+      return resolve(node.name)
+    case 'role': {
+      if (!node.role.every((p) => typeof p === 'string')) return R_OPAQUE
+      return compileRole(node.role)({}, creds) ? R_ALWAYS : R_NEVER
+    }
+    case 'generic': {
+      const right = node.right
+      if (right.every((p) => typeof p === 'string'))
+        return compileGeneric(node.left, right)({}, creds) ? R_ALWAYS : R_NEVER
+      const only = right.length === 1 ? right[0] : undefined
+      if (only === undefined || typeof only === 'string') return R_OPAQUE
+      if ('literal' in node.left) {
+        if (node.left.literal === 'None') return R_OPAQUE
+        return { kind: 'in', key: only.target, values: [node.left.literal] }
+      }
+      const values = new Set<string>()
+      credentialValues(creds, node.left.credential.split('.'), 0, values)
+      return values.size ? { kind: 'in', key: only.target, values: [...values] } : R_NEVER
+    }
+    case 'not': {
+      const inner = residualOf(node.operand, creds, resolve)
+      if (inner.kind === 'always') return R_NEVER
+      if (inner.kind === 'never') return R_ALWAYS
+      return { kind: 'not', operand: inner }
+    }
+    case 'and':
+    case 'or': {
+      const stop = node.kind === 'and' ? 'never' : 'always'
+      const skip = node.kind === 'and' ? 'always' : 'never'
+      const kept: Residual[] = []
+      for (const n of node.operands) {
+        const r = residualOf(n, creds, resolve)
+        if (r.kind === stop) return r
+        if (r.kind === skip) continue
+        if (r.kind === node.kind) kept.push(...r.operands)
+        else kept.push(r)
+      }
+      if (kept.length === 0) return node.kind === 'and' ? R_ALWAYS : R_NEVER
+      return kept.length === 1 ? kept[0]! : { kind: node.kind, operands: kept }
+    }
+  }
+}
+
+/** Every value `credentialMatches` could match along a path (lists fan out). */
+function credentialValues(value: unknown, path: readonly string[], at: number, out: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const v of value) credentialValues(v, path, at, out)
+    return
+  }
+  if (at === path.length) {
+    const s = pyStr(value)
+    if (s !== undefined) out.add(s)
+    return
+  }
+  if (value === null || typeof value !== 'object') return
+  const next = (value as Record<string, unknown>)[path[at]!]
+  if (next !== undefined) credentialValues(next, path, at + 1, out)
+}
+
+/** Evaluates a residual against a target (as the compiled rule would). */
+export function holds(r: Residual, target: Target): boolean {
+  switch (r.kind) {
+    case 'always':
+      return true
+    case 'never':
+      return false
+    case 'opaque':
+      throw new Error('an opaque residual cannot be evaluated without its rule')
+    case 'in': {
+      const v = pyStr(targetValue(r.key)(target))
+      return v !== undefined && r.values.includes(v)
+    }
+    case 'not':
+      return !holds(r.operand, target)
+    case 'and':
+      return r.operands.every((o) => holds(o, target))
+    case 'or':
+      return r.operands.some((o) => holds(o, target))
+  }
+}

@@ -8,7 +8,7 @@ import { typed } from '../errors.js'
 import { AGENT } from '../schemas/attributes.js'
 import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import type { ListQuery } from './query.js'
-import { type Caller, type Kind, newDoc, now, ResourceDomain } from './resource.js'
+import { type Caller, type Kind, newDoc, now, ResourceDomain, type ViewPlan } from './resource.js'
 
 const KINDS = [
   { agent_type: 'DHCP agent', binary: 'neutron-dhcp-agent', topic: 'dhcp_agent', availability_zone: 'nova' },
@@ -99,8 +99,8 @@ export class Agents extends ResourceDomain {
     return this.store.agents.find()
   }
 
-  override view(caller: Caller, doc: Doc, target: Record<string, unknown>): Doc {
-    const out = super.view(caller, doc, target)
+  override view(caller: Caller, doc: Doc, target: Record<string, unknown>, plan?: ViewPlan): Doc {
+    const out = super.view(caller, doc, target, plan)
     for (const k of ['name', 'project_id', 'tenant_id', 'revision_number', 'updated_at']) delete out[k]
     out.heartbeat_timestamp = agentTime(now())
     out.alive = true

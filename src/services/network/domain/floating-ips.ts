@@ -6,7 +6,7 @@
  */
 import { badRequest, externalGatewayUnreachable, floatingIpInUse, notFound, typed } from '../errors.js'
 import { FLOATINGIP } from '../schemas/attributes.js'
-import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
+import type { Cond, Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import { canonical, parseAddress } from './ip.js'
 import type { Networks } from './networks.js'
 import type { FixedIp, Ports } from './ports.js'
@@ -45,6 +45,11 @@ export class FloatingIps extends ResourceDomain {
 
   protected repo(s: NetworkStore): ResourceRepo {
     return s.floatingIps
+  }
+
+  /** Lists in SQL: the candidates are the caller's own rows (all of them for admins). */
+  protected override sqlScope(caller: Caller): Cond | undefined {
+    return this.ownScope(caller)
   }
 
   protected override candidates(caller: Caller, _q: ListQuery): Promise<Doc[]> {

@@ -9,7 +9,7 @@ import { METERING_LABEL, METERING_LABEL_RULE } from '../schemas/attributes.js'
 import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import { formatCidr, overlaps, parseCidr } from './ip.js'
 import type { ListQuery } from './query.js'
-import { type Caller, type Kind, newDoc, ownerOf, ResourceDomain } from './resource.js'
+import { type Caller, type Kind, newDoc, ownerOf, ResourceDomain, type ViewPlan } from './resource.js'
 
 export class MeteringLabels extends ResourceDomain {
   readonly kind: Kind = { resource: 'metering_label', collection: 'metering_labels', attrs: METERING_LABEL }
@@ -121,8 +121,8 @@ export class MeteringRules extends ResourceDomain {
     })
   }
 
-  override view(caller: Caller, doc: Doc, target: Record<string, unknown>): Doc {
-    const out = super.view(caller, doc, target)
+  override view(caller: Caller, doc: Doc, target: Record<string, unknown>, plan?: ViewPlan): Doc {
+    const out = super.view(caller, doc, target, plan)
     delete out.name
     return out
   }

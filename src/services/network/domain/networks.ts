@@ -6,11 +6,12 @@
  */
 import { badRequest, invalidInput, networkInUse, notFound } from '../errors.js'
 import { NETWORK } from '../schemas/attributes.js'
-import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
+import type { Cond, Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import type { Ml2, Segment } from './ml2.js'
-import { filterDocs, type ListQuery, type Page, paginate, sortDocs } from './query.js'
+import type { ListQuery } from './query.js'
 import type { Quotas } from './quotas.js'
 import {
+  boolCond,
   type Caller,
   checkRevision,
   type IfMatch,
@@ -19,7 +20,22 @@ import {
   now,
   ownerOf,
   ResourceDomain,
+  type ViewPlan,
 } from './resource.js'
+
+/** The ids of the networks some RBAC grants name (a subquery on neutron_rbac_policies). */
+export function grants(where: { action?: string[]; target_tenant?: string[] }) {
+  const conds: Cond[] = [{ col: 'object_type', in: ['network'] }]
+  if (where.action) conds.push({ col: 'action', in: where.action })
+  if (where.target_tenant) conds.push({ col: 'target_tenant', in: where.target_tenant })
+  return { table: 'neutron_rbac_policies', col: 'object_id', where: { and: conds } }
+}
+
+/** Rows (ports, subnets) on the networks matching a condition. */
+export const onNetworks = (where: Cond): Cond => ({
+  col: 'network_id',
+  inSelect: { table: 'neutron_networks', col: 'id', where },
+})
 
 /** Port owners whose ports go with their network (Neutron's AUTO_DELETE_PORT_OWNERS). */
 export const AUTO_DELETE_OWNERS = new Set(['network:dhcp', 'network:distributed'])
@@ -88,8 +104,8 @@ export class Networks extends ResourceDomain {
    * `shared` as the caller sees it: a wildcard share, or one to the caller's project,
    * shows as shared (upstream computes it from the grants).
    */
-  override view(caller: Caller, doc: Doc, target: Record<string, unknown>): Doc {
-    const out = super.view(caller, doc, target)
+  override view(caller: Caller, doc: Doc, target: Record<string, unknown>, plan?: ViewPlan): Doc {
+    const out = super.view(caller, doc, target, plan)
     if ('network:shared' in target) out.shared = Boolean(target['network:shared'])
     return out
   }
@@ -124,8 +140,18 @@ export class Networks extends ResourceDomain {
       target_tenant: [caller.projectId, '*'],
     })
     const extra = rbac.map((r) => String(r.object_id)).filter((id) => !docs.some((d) => d.id === id))
-    if (extra.length) docs.push(...(await this.store.networks.find({ id: extra })))
-    return docs
+    if (!extra.length) return docs
+    docs.push(...(await this.store.networks.find({ id: extra })))
+    // In creation order, as every other list.
+    return docs.sort((a, b) =>
+      a.created_at === b.created_at
+        ? a.id < b.id
+          ? -1
+          : 1
+        : String(a.created_at) < String(b.created_at)
+          ? -1
+          : 1,
+    )
   }
 
   /** Subnets, and `shared` as the caller sees it (an RBAC grant to its project shares). */
@@ -151,21 +177,75 @@ export class Networks extends ResourceDomain {
     return this.view(caller, doc, await this.targetWith(caller, doc, rbac.get(id)))
   }
 
-  override async list(caller: Caller, q: ListQuery): Promise<Page> {
-    const docs = await this.candidates(caller, q)
+  /** Its targets read every network's grants at once. */
+  protected override async targetsFor(caller: Caller, docs: Doc[]): Promise<Record<string, unknown>[]> {
     const rbac = await this.hooks.rbacTargets(docs.map((d) => d.id))
-    const visible: [Doc, Record<string, unknown>][] = []
-    for (const d of docs) {
-      const t = await this.targetWith(caller, d, rbac.get(d.id))
-      if (caller.allows('get_network', t)) visible.push([d, t])
+    return Promise.all(docs.map((d) => this.targetWith(caller, d, rbac.get(d.id))))
+  }
+
+  protected override readonly viewUsesTarget = true
+
+  protected override sqlScope(caller: Caller): Cond | undefined {
+    if (caller.isAdmin) return { all: true }
+    const p = caller.projectId
+    return {
+      or: [
+        { col: 'project_id', in: [p] },
+        { col: 'shared', in: [1] },
+        { col: 'external', in: [1] },
+        { col: 'id', inSelect: grants({ target_tenant: [p, '*'] }) },
+      ],
     }
-    await this.decorateFor(
-      caller,
-      visible.map(([d]) => d),
-      rbac,
-    )
-    const views = visible.map(([d, t]) => this.view(caller, d, t))
-    return paginate(sortDocs(filterDocs(views, q), q), q)
+  }
+
+  protected override sqlTargetKey(caller: Caller, key: string, values: readonly string[]): Cond | undefined {
+    switch (key) {
+      case 'project_id':
+      case 'tenant_id':
+      case 'network:project_id':
+      case 'network:tenant_id':
+        return { col: 'project_id', in: values }
+      case 'network:shared':
+        return boolCond(values, Networks.sharedTo(caller.projectId))
+      case 'network:router:external':
+        return boolCond(values, Networks.externalTo(caller.projectId))
+      default:
+        return undefined
+    }
+  }
+
+  /**
+   * The networks (rows of neutron_networks) shared with a project, as `networkTarget`
+   * says: marked shared, or an `access_as_shared` grant to it or to everyone.
+   */
+  static sharedTo(projectId: string): Cond {
+    return {
+      or: [
+        { col: 'shared', in: [1] },
+        { col: 'id', inSelect: grants({ action: ['access_as_shared'], target_tenant: [projectId, '*'] }) },
+      ],
+    }
+  }
+
+  /**
+   * The networks external to a project, as `networkTarget` says: with
+   * `access_as_external` grants, those naming it or everyone (and the owner's own);
+   * without any, those marked external.
+   */
+  static externalTo(projectId: string): Cond {
+    const anyGrant = grants({ action: ['access_as_external'] })
+    return {
+      or: [
+        { col: 'id', inSelect: grants({ action: ['access_as_external'], target_tenant: [projectId, '*'] }) },
+        {
+          and: [
+            { col: 'project_id', in: [projectId] },
+            { col: 'id', inSelect: anyGrant },
+          ],
+        },
+        { and: [{ col: 'external', in: [1] }, { not: { col: 'id', inSelect: anyGrant } }] },
+      ],
+    }
   }
 
   async create(caller: Caller, attrs: Record<string, unknown>, explicit: ReadonlySet<string>): Promise<Doc> {

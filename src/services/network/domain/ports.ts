@@ -28,22 +28,25 @@ import {
   typed,
 } from '../errors.js'
 import { PORT } from '../schemas/attributes.js'
-import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
+import type { Cond, Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import { canonical, contains, formatAddress, parseAddress, parseCidr } from './ip.js'
 import { type Ipam, isAutoAddress } from './ipam.js'
-import { Networks } from './networks.js'
+import { Networks, onNetworks } from './networks.js'
 import type { ListQuery } from './query.js'
 import type { Quotas } from './quotas.js'
 import {
+  boolCond,
   type Caller,
   checkRevision,
   type IfMatch,
   type Kind,
+  type ListColumn,
   type Memo,
   memoized,
   newDoc,
   ownerOf,
   ResourceDomain,
+  STANDARD_COLUMNS,
 } from './resource.js'
 import type { SecurityGroups } from './security-groups.js'
 
@@ -61,6 +64,16 @@ interface FixedIpRequest {
 export interface PortHooks {
   /** Floating IPs pointing at a port are disassociated when it goes. */
   portDeleted(s: NetworkStore, portId: string): Promise<void>
+}
+
+const NULLISH_VALUES = new Set(['', 'None', 'null'])
+
+const PORT_COLUMNS: Readonly<Record<string, ListColumn>> = {
+  ...STANDARD_COLUMNS,
+  network_id: { col: 'network_id', text: true },
+  device_id: { col: 'device_id', text: true },
+  device_owner: { col: 'device_owner', text: true },
+  mac_address: { col: 'mac_address', text: true },
 }
 
 export class Ports extends ResourceDomain {
@@ -123,6 +136,52 @@ export class Ports extends ResourceDomain {
       { project_id: caller.projectId },
       { network_id: owned.map((n) => n.id) },
     ])
+  }
+
+  protected override sqlScope(caller: Caller): Cond | undefined {
+    if (caller.isAdmin) return { all: true }
+    return {
+      or: [
+        { col: 'project_id', in: [caller.projectId] },
+        onNetworks({ col: 'project_id', in: [caller.projectId] }),
+      ],
+    }
+  }
+
+  /** A port's target carries its network's attributes (`networkTarget` without grants). */
+  protected override sqlTargetKey(caller: Caller, key: string, values: readonly string[]): Cond | undefined {
+    switch (key) {
+      case 'network:project_id':
+      case 'network:tenant_id':
+        return onNetworks({ col: 'project_id', in: values })
+      case 'network:shared':
+        return boolCond(values, onNetworks({ col: 'shared', in: [1] }))
+      case 'network:router:external':
+        return boolCond(values, onNetworks({ col: 'external', in: [1] }))
+      case 'port:network_device':
+        return boolCond(values, { col: 'device_owner', prefix: 'network:' })
+      default:
+        return super.sqlTargetKey(caller, key, values)
+    }
+  }
+
+  protected override listColumns() {
+    return PORT_COLUMNS
+  }
+
+  /** `fixed_ips=subnet_id=X` and `ip_address=Y` select through the address rows. */
+  protected override sqlFilter(key: string, wanted: readonly string[]): Cond | undefined {
+    if (key !== 'fixed_ips') return super.sqlFilter(key, wanted)
+    const conds: Cond[] = []
+    for (const w of wanted) {
+      const [k, v] = w.includes('=') ? w.split(/=(.*)/s) : ['ip_address', w]
+      if ((k === 'ip_address' || k === 'subnet_id') && v && !NULLISH_VALUES.has(v))
+        conds.push({
+          col: 'id',
+          inSelect: { table: 'neutron_ip_allocations', col: 'port_id', where: { col: k, in: [v] } },
+        })
+    }
+    return conds.length ? { and: conds } : undefined
   }
 
   /** trunk_details on a trunk's parent port (trunk-details). */

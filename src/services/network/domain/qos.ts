@@ -29,6 +29,7 @@ import {
   newDoc,
   ownerOf,
   ResourceDomain,
+  type ViewPlan,
 } from './resource.js'
 
 export type QosRule = Record<string, unknown> & { id: string; type: QosRuleType; qos_policy_id: string }
@@ -102,8 +103,8 @@ export class QosPolicies extends ResourceDomain {
   }
 
   /** `shared` as the caller sees it (a grant to its project shows as shared). */
-  override view(caller: Caller, doc: Doc, target: Record<string, unknown>): Doc {
-    const out = super.view(caller, doc, target)
+  override view(caller: Caller, doc: Doc, target: Record<string, unknown>, plan?: ViewPlan): Doc {
+    const out = super.view(caller, doc, target, plan)
     out.shared = Boolean(target['qos_policy:shared'])
     return out
   }

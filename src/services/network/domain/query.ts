@@ -187,9 +187,15 @@ export function paginate(docs: Doc[], q: ListQuery): Page {
     start = i < 0 ? 0 : i + 1
   }
   const end = q.limit ? start + q.limit : list.length
-  let items = list.slice(start, end)
+  const items = list.slice(start, end)
+  if (q.pageReverse) items.reverse()
+  return pageOf(items, q)
+}
+
+/** A page of items (in the order shown) with its links, as `paginate` makes them. */
+export function pageOf(items: Doc[], q: ListQuery): Page {
+  if (!q.limit && !q.marker) return { items }
   const full = q.limit !== undefined && items.length === q.limit
-  if (q.pageReverse) items = items.reverse()
   const page: Page = { items }
   const first = items[0]?.id ?? ''
   const last = items[items.length - 1]?.id ?? ''

@@ -11,7 +11,7 @@ import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import { bumpNetwork } from './networks.js'
 import type { ListQuery } from './query.js'
 import type { Quotas } from './quotas.js'
-import { type Caller, type Kind, newDoc, now, ownerOf, ResourceDomain } from './resource.js'
+import { type Caller, type Kind, newDoc, now, ownerOf, ResourceDomain, type ViewPlan } from './resource.js'
 
 /** Something of another project that relies on a grant. */
 interface Held {
@@ -40,8 +40,8 @@ export class RbacPolicies extends ResourceDomain {
   }
 
   /** A grant shows no timestamps or revision, as upstream's. */
-  override view(caller: Caller, doc: Doc, target: Record<string, unknown>): Doc {
-    const out = super.view(caller, doc, target)
+  override view(caller: Caller, doc: Doc, target: Record<string, unknown>, plan?: ViewPlan): Doc {
+    const out = super.view(caller, doc, target, plan)
     for (const k of ['created_at', 'updated_at', 'revision_number', 'name']) delete out[k]
     return out
   }

@@ -7,12 +7,13 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { RequestContext } from '../../../kernel/auth/index.js'
+import type { Residual } from '../../../kernel/policy/index.js'
 import { badRequest, concurrentUpdate, notFound, policyNotAuthorized, revisionMismatch } from '../errors.js'
 import { NETWORK_POLICY_RULES } from '../policies/index.js'
 import type { AttrMap } from '../schemas/attributes.js'
 import { policyAttributes } from '../schemas/attributes.js'
-import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
-import { filterDocs, type ListQuery, type Page, paginate, sortDocs } from './query.js'
+import type { Cond, Doc, NetworkStore, OrderKey, ResourceRepo } from '../storage/index.js'
+import { filterDocs, type ListQuery, type Page, pageOf, paginate, sortDocs } from './query.js'
 
 /** Neutron's timestamp form: seconds, UTC, `Z`. */
 export const now = () => `${new Date().toISOString().slice(0, 19)}Z`
@@ -37,6 +38,19 @@ export class Caller {
 
   allows(rule: string, target: Record<string, unknown>): boolean {
     return this.ctx.allows(rule, target)
+  }
+
+  private residuals?: Map<string, Residual>
+
+  /** What `rule` asks of a target for this caller (the effective rule, partially evaluated). */
+  residual(rule: string): Residual {
+    this.residuals ??= new Map()
+    let r = this.residuals.get(rule)
+    if (!r) {
+      r = this.ctx.residual(rule)
+      this.residuals.set(rule, r)
+    }
+    return r
   }
 
   /** 403 in Neutron's words unless the rule passes. */
@@ -128,6 +142,90 @@ export function memoized<T>(memo: Memo | undefined, key: string, read: () => Pro
   return p
 }
 
+/** A column a list may filter and sort on in SQL: it holds the attribute's value as shown. */
+export interface ListColumn {
+  col: string
+  /** Text (ordered by code point), else a number. */
+  text: boolean
+  /**
+   * Text of a fixed ASCII form (uuids, timestamps) that every collation orders as code
+   * points, so the database orders it as it is and its indexes serve the order.
+   */
+  plain?: boolean
+}
+
+/** The columns every resource table has, for resources whose documents always hold them. */
+export const STANDARD_COLUMNS: Readonly<Record<string, ListColumn>> = {
+  id: { col: 'id', text: true, plain: true },
+  name: { col: 'name', text: true },
+  project_id: { col: 'project_id', text: true },
+  tenant_id: { col: 'project_id', text: true },
+  created_at: { col: 'created_at', text: true, plain: true },
+  updated_at: { col: 'updated_at', text: true, plain: true },
+  revision_number: { col: 'revision_number', text: false },
+}
+
+/** How a view treats the attributes with `get_` rules, decided once per list. */
+export interface ViewPlan {
+  /** Never shown to this caller. */
+  drop: string[]
+  /** Shown depending on the item: checked against its target. */
+  check: string[]
+}
+
+/** A list the database can select, sort and page: the rows' condition and total order. */
+interface SqlPlan {
+  where: Cond
+  order: OrderKey[]
+}
+
+/** A policy residual as a row condition; undefined when some part has no SQL form. */
+function residualCond(
+  r: Residual,
+  key: (k: string, values: readonly string[]) => Cond | undefined,
+): Cond | undefined {
+  switch (r.kind) {
+    case 'always':
+      return { all: true }
+    case 'never':
+      return { none: true }
+    case 'opaque':
+      return undefined
+    case 'in':
+      return key(r.key, r.values)
+    case 'not': {
+      const c = residualCond(r.operand, key)
+      return c && { not: c }
+    }
+    case 'and':
+    case 'or': {
+      const cs: Cond[] = []
+      for (const o of r.operands) {
+        const c = residualCond(o, key)
+        if (!c) return undefined
+        cs.push(c)
+      }
+      return r.kind === 'and' ? { and: cs } : { or: cs }
+    }
+  }
+}
+
+/**
+ * A boolean target attribute (`network:shared`) among policy values: `isTrue` is the
+ * condition of the rows where it is true.
+ */
+export function boolCond(values: readonly string[], isTrue: Cond): Cond {
+  const t = values.includes('True')
+  const f = values.includes('False')
+  if (t && f) return { all: true }
+  if (t) return isTrue
+  if (f) return { not: isTrue }
+  return { none: true }
+}
+
+/** Filter values that also match a missing or null attribute (`matches` in query.ts). */
+const NULLISH = new Set(['', 'None', 'null'])
+
 export interface DomainDeps {
   store: NetworkStore
 }
@@ -166,11 +264,19 @@ export abstract class ResourceDomain {
     return `${action}_${this.kind.resource}${attr ? `:${attr}` : ''}`
   }
 
-  /** The view a caller gets: attributes whose `get_` policy fails are left out. */
-  view(caller: Caller, doc: Doc, target: Record<string, unknown>): Doc {
+  /**
+   * The view a caller gets: attributes whose `get_` policy fails are left out. A list
+   * passes its `viewPlan`, so only the rules that depend on the item run per item.
+   */
+  view(caller: Caller, doc: Doc, target: Record<string, unknown>, plan?: ViewPlan): Doc {
     const out = { ...doc }
     // Fields starting with `_` are the service's own bookkeeping (a router's gateway port).
-    for (const k of Object.keys(out)) if (k.startsWith('_')) delete out[k]
+    for (const k in out) if (k.charCodeAt(0) === 95) delete out[k]
+    if (plan) {
+      for (const a of plan.drop) delete out[a]
+      for (const a of plan.check) if (a in out && !caller.allows(this.rule('get', a), target)) delete out[a]
+      return out
+    }
     for (const a of policyAttributes(this.kind.attrs)) {
       if (!(a in out) || !KNOWN_RULES.has(this.rule('get', a))) continue
       if (!caller.allows(this.rule('get', a), target)) delete out[a]
@@ -192,7 +298,107 @@ export abstract class ResourceDomain {
     return this.view(caller, doc, await this.targetFor(caller, doc))
   }
 
+  /** Whether `view` reads the target (beyond attribute rules). */
+  protected readonly viewUsesTarget: boolean = false
+
   /**
+   * The rows a caller may list, as a condition (what `candidates` reads), or undefined
+   * when this resource lists only in memory.
+   */
+  protected sqlScope(_caller: Caller): Cond | undefined {
+    return undefined
+  }
+
+  /** The candidates of the base `candidates`: all rows for admins, else the caller's own. */
+  protected ownScope(caller: Caller): Cond {
+    return caller.isAdmin ? { all: true } : { col: 'project_id', in: [caller.projectId] }
+  }
+
+  /**
+   * The rows whose policy target has, at `key`, one of `values` (as a policy check
+   * formats it); undefined when that attribute of the target has no SQL form.
+   */
+  protected sqlTargetKey(_caller: Caller, key: string, values: readonly string[]): Cond | undefined {
+    if (key === 'project_id' || key === 'tenant_id') return { col: 'project_id', in: values }
+    return undefined
+  }
+
+  /** Attributes held by a column of the table, as the view shows them. */
+  protected listColumns(): Readonly<Record<string, ListColumn>> {
+    return STANDARD_COLUMNS
+  }
+
+  /**
+   * A condition every row a filter keeps satisfies (a superset: the filter runs again on
+   * the view), or undefined.
+   */
+  protected sqlFilter(key: string, wanted: readonly string[]): Cond | undefined {
+    const c = this.listColumns()[key]
+    if (!c?.text || wanted.some((w) => NULLISH.has(w))) return undefined
+    return { col: c.col, in: wanted }
+  }
+
+  /** Targets of a batch of documents, in order (reads they share made once). */
+  protected async targetsFor(caller: Caller, docs: Doc[]): Promise<Record<string, unknown>[]> {
+    const memo: Memo = new Map()
+    const out: Record<string, unknown>[] = []
+    for (const d of docs) out.push(await this.targetFor(caller, d, memo))
+    return out
+  }
+
+  /** The attribute rules of this caller, decided once: dropped, shown, or per item. */
+  protected viewPlan(caller: Caller): ViewPlan {
+    const plan: ViewPlan = { drop: [], check: [] }
+    for (const a of policyAttributes(this.kind.attrs)) {
+      const rule = this.rule('get', a)
+      if (!KNOWN_RULES.has(rule)) continue
+      const r = caller.residual(rule)
+      if (r.kind === 'never') plan.drop.push(a)
+      else if (r.kind !== 'always') plan.check.push(a)
+    }
+    return plan
+  }
+
+  /** Whether this caller sees an attribute on every item. */
+  private shownToAll(caller: Caller, attr: string): boolean {
+    const rule = this.rule('get', attr)
+    return !KNOWN_RULES.has(rule) || caller.residual(rule).kind === 'always'
+  }
+
+  /**
+   * The list in SQL, when the resource says where its candidates are, the effective
+   * `get_<resource>` rule for this caller has an SQL form, and every sort key is a column
+   * the caller sees on every item; else undefined (the list runs in memory).
+   */
+  private sqlPlan(caller: Caller, q: ListQuery): SqlPlan | undefined {
+    const scope = this.sqlScope(caller)
+    if (!scope) return undefined
+    const visible = residualCond(caller.residual(this.rule('get')), (k, v) => this.sqlTargetKey(caller, k, v))
+    if (!visible) return undefined
+    const cols = this.listColumns()
+    const order: OrderKey[] = []
+    // Without sort keys, the order of the candidates: creation, then id.
+    for (const { key, dir } of q.sort.length ? q.sort : [{ key: 'created_at', dir: 'asc' }]) {
+      const c = cols[key]
+      if (!c || !this.shownToAll(caller, key)) return undefined
+      order.push({ col: c.col, text: c.text && !c.plain, desc: (dir === 'desc') !== q.pageReverse })
+    }
+    order.push({ col: 'id', text: false, desc: q.pageReverse })
+    const where: Cond[] = [scope, visible]
+    for (const [key, wanted] of q.filters) {
+      if (!this.shownToAll(caller, key)) continue
+      const f = this.sqlFilter(key, wanted)
+      if (f) where.push(f)
+    }
+    return { where: { and: where }, order }
+  }
+
+  /**
+   * The list pipeline: candidates ─▶ visible (`get_<resource>`) ─▶ filters ─▶ sort ─▶
+   * page. In SQL when `sqlPlan` allows it (the database selects what the rule lets
+   * through, sorts and pages; filters without a column run on the views of the rows it
+   * reads, a chunk at a time), else in memory; both give the same answer.
+   *
    * `keep` filters on the policy target, for filters on what the view does not show
    * (a subnet's `shared` is its network's).
    */
@@ -201,20 +407,89 @@ export abstract class ResourceDomain {
     q: ListQuery,
     keep?: (target: Record<string, unknown>) => boolean,
   ): Promise<Page> {
+    const plan = this.sqlPlan(caller, q)
+    return plan ? this.listSql(caller, q, plan, keep) : this.listInMemory(caller, q, keep)
+  }
+
+  /** Every candidate read, its policy evaluated, then filters, sort and page in memory. */
+  protected async listInMemory(
+    caller: Caller,
+    q: ListQuery,
+    keep?: (target: Record<string, unknown>) => boolean,
+  ): Promise<Page> {
     const docs = await this.candidates(caller, q)
+    const targets = await this.targetsFor(caller, docs)
     const visible: Doc[] = []
-    const targets = new Map<string, Record<string, unknown>>()
-    const memo: Memo = new Map()
-    for (const d of docs) {
-      const t = await this.targetFor(caller, d, memo)
-      if (caller.allows(this.rule('get'), t) && (!keep || keep(t))) {
+    const shown: Record<string, unknown>[] = []
+    const rule = this.rule('get')
+    docs.forEach((d, i) => {
+      const t = targets[i]!
+      if (caller.allows(rule, t) && (!keep || keep(t))) {
         visible.push(d)
-        targets.set(d.id, t)
+        shown.push(t)
       }
-    }
+    })
     await this.decorate(visible)
-    const views = visible.map((d) => this.view(caller, d, targets.get(d.id)!))
+    const plan = this.viewPlan(caller)
+    const views = visible.map((d, i) => this.view(caller, d, shown[i]!, plan))
     return paginate(sortDocs(filterDocs(views, q), q), q)
+  }
+
+  private async listSql(
+    caller: Caller,
+    q: ListQuery,
+    { where, order }: SqlPlan,
+    keep?: (target: Record<string, unknown>) => boolean,
+  ): Promise<Page> {
+    const repo = this.repo(this.store)
+    const plan = this.viewPlan(caller)
+    const needTargets = Boolean(keep) || plan.check.length > 0 || this.viewUsesTarget
+    /** The views of rows the database selected, with the filters applied. */
+    const views = async (docs: Doc[]): Promise<Doc[]> => {
+      let kept = docs
+      let targets: Record<string, unknown>[] | undefined
+      if (needTargets) {
+        targets = await this.targetsFor(caller, docs)
+        if (keep) {
+          const pairs = docs.map((d, i) => [d, targets![i]!] as const).filter(([, t]) => keep(t))
+          kept = pairs.map(([d]) => d)
+          targets = pairs.map(([, t]) => t)
+        }
+      }
+      await this.decorate(kept)
+      return filterDocs(
+        kept.map((d, i) => this.view(caller, d, targets?.[i] ?? {}, plan)),
+        q,
+      )
+    }
+    let after: unknown[] | undefined
+    if (q.marker) {
+      // A marker the caller cannot see, or that the filters leave out, starts from the top.
+      const m = await repo.page({ where: { and: [where, { col: 'id', in: [q.marker] }] }, order })
+      // (The id compares exactly here: MariaDB's default collation ignores case.)
+      const found = m[0]?.doc.id === q.marker ? m[0] : undefined
+      if (found && (await views([found.doc])).length) after = found.key
+    }
+    const items: Doc[] = []
+    // Rows are read a page at a time (at least 32), twice as many each time the filters
+    // that run on views left the page short, so a sparse filter costs few queries.
+    let chunk = q.limit ? Math.max(q.limit, 32) : undefined
+    for (; ; chunk = chunk && chunk * 2) {
+      const rows = await repo.page({
+        where,
+        order,
+        ...(after ? { after } : {}),
+        ...(chunk ? { limit: chunk } : {}),
+      })
+      for (const v of await views(rows.map((r) => r.doc))) {
+        if (q.limit && items.length >= q.limit) break
+        items.push(v)
+      }
+      if (!chunk || rows.length < chunk || (q.limit && items.length >= q.limit)) break
+      after = rows[rows.length - 1]!.key
+    }
+    if (q.pageReverse) items.reverse()
+    return pageOf(items, q)
   }
 
   /** Checks the attribute rules of the attributes a request sets. */

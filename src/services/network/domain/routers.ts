@@ -10,7 +10,7 @@
 import { badRequest, invalidInput, notFound, portInUse, routerInUse, typed } from '../errors.js'
 import { ROUTER } from '../schemas/attributes.js'
 import { uuid } from '../schemas/validators.js'
-import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
+import type { Cond, Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import { contains, formatCidr, overlaps, parseAddress, parseCidr } from './ip.js'
 import type { Networks } from './networks.js'
 import type { FixedIp, Ports } from './ports.js'
@@ -55,6 +55,11 @@ export class Routers extends ResourceDomain {
 
   protected repo(s: NetworkStore): ResourceRepo {
     return s.routers
+  }
+
+  /** Lists in SQL: the candidates are the caller's own rows (all of them for admins). */
+  protected override sqlScope(caller: Caller): Cond | undefined {
+    return this.ownScope(caller)
   }
 
   private checkGatewayPolicy(

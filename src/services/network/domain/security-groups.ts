@@ -15,7 +15,7 @@ import {
   typed,
 } from '../errors.js'
 import { SECURITY_GROUP, SECURITY_GROUP_RULE } from '../schemas/attributes.js'
-import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
+import type { Cond, Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import { formatCidr, parseCidr } from './ip.js'
 import type { ListQuery } from './query.js'
 import type { Quotas } from './quotas.js'
@@ -333,6 +333,11 @@ export class SecurityGroups extends ResourceDomain {
 
   protected repo(s: NetworkStore): ResourceRepo {
     return s.securityGroups
+  }
+
+  /** Lists in SQL: the candidates are the caller's own rows (all of them for admins). */
+  protected override sqlScope(caller: Caller): Cond | undefined {
+    return this.ownScope(caller)
   }
 
   protected override async decorate(docs: Doc[]): Promise<void> {

@@ -8,7 +8,7 @@ import { SEGMENT } from '../schemas/attributes.js'
 import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import type { Ml2 } from './ml2.js'
 import { segmentDoc } from './networks.js'
-import { type Caller, type Kind, ResourceDomain } from './resource.js'
+import { type Caller, type Kind, ResourceDomain, type ViewPlan } from './resource.js'
 
 export class Segments extends ResourceDomain {
   readonly kind: Kind = { resource: 'segment', collection: 'segments', attrs: SEGMENT }
@@ -24,8 +24,8 @@ export class Segments extends ResourceDomain {
     return s.segments
   }
 
-  override view(caller: Caller, doc: Doc, target: Record<string, unknown>): Doc {
-    const out = super.view(caller, doc, target)
+  override view(caller: Caller, doc: Doc, target: Record<string, unknown>, plan?: ViewPlan): Doc {
+    const out = super.view(caller, doc, target, plan)
     delete out.segment_index
     return out
   }

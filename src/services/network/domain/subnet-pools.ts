@@ -17,6 +17,7 @@ import {
   newDoc,
   ownerOf,
   ResourceDomain,
+  type ViewPlan,
 } from './resource.js'
 import type { SubnetPoolAllocator } from './subnets.js'
 
@@ -111,8 +112,8 @@ export class SubnetPools extends ResourceDomain implements SubnetPoolAllocator {
   }
 
   /** Upstream shows the prefix lengths of a pool as strings ("24"). */
-  override view(caller: Caller, doc: Doc, target: Record<string, unknown>): Doc {
-    const out = super.view(caller, doc, target)
+  override view(caller: Caller, doc: Doc, target: Record<string, unknown>, plan?: ViewPlan): Doc {
+    const out = super.view(caller, doc, target, plan)
     for (const k of ['default_prefixlen', 'min_prefixlen', 'max_prefixlen'])
       if (out[k] !== undefined && out[k] !== null) out[k] = String(out[k])
     return out

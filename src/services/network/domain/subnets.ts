@@ -8,7 +8,7 @@
  */
 import { badAttribute, badRequest, invalidInput, notFound, subnetInUse, typed } from '../errors.js'
 import { SUBNET } from '../schemas/attributes.js'
-import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
+import type { Cond, Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import {
   type Cidr,
   canonical,
@@ -26,20 +26,30 @@ import {
   usableRange,
 } from './ip.js'
 import { type Ipam, isAutoAddress, type Pool } from './ipam.js'
-import { AUTO_DELETE_OWNERS, bumpNetwork, Networks } from './networks.js'
+import { AUTO_DELETE_OWNERS, bumpNetwork, grants, Networks, onNetworks } from './networks.js'
 import type { ListQuery, Page } from './query.js'
 import type { Quotas } from './quotas.js'
 import {
+  boolCond,
   type Caller,
   checkRevision,
   type IfMatch,
   type Kind,
+  type ListColumn,
   type Memo,
   memoized,
   newDoc,
   ownerOf,
   ResourceDomain,
+  STANDARD_COLUMNS,
 } from './resource.js'
+
+const SUBNET_COLUMNS: Readonly<Record<string, ListColumn>> = {
+  ...STANDARD_COLUMNS,
+  network_id: { col: 'network_id', text: true },
+  cidr: { col: 'cidr', text: true },
+  ip_version: { col: 'ip_version', text: false },
+}
 
 const MAX_DNS = 5
 const MAX_ROUTES = 20
@@ -110,6 +120,42 @@ export class Subnets extends ResourceDomain {
       { project_id: caller.projectId },
       { network_id: [...shared.map((n) => n.id), ...granted.map((r) => String(r.object_id))] },
     ])
+  }
+
+  protected override sqlScope(caller: Caller): Cond | undefined {
+    if (caller.isAdmin) return { all: true }
+    const p = caller.projectId
+    return {
+      or: [
+        { col: 'project_id', in: [p] },
+        onNetworks({
+          or: [
+            { col: 'shared', in: [1] },
+            { col: 'project_id', in: [p] },
+          ],
+        }),
+        { col: 'network_id', inSelect: grants({ action: ['access_as_shared'], target_tenant: [p, '*'] }) },
+      ],
+    }
+  }
+
+  /** A subnet's target carries its network's, as the caller sees it (`Networks.targetFor`). */
+  protected override sqlTargetKey(caller: Caller, key: string, values: readonly string[]): Cond | undefined {
+    switch (key) {
+      case 'network:project_id':
+      case 'network:tenant_id':
+        return onNetworks({ col: 'project_id', in: values })
+      case 'network:shared':
+        return boolCond(values, onNetworks(Networks.sharedTo(caller.projectId)))
+      case 'network:router:external':
+        return boolCond(values, onNetworks(Networks.externalTo(caller.projectId)))
+      default:
+        return super.sqlTargetKey(caller, key, values)
+    }
+  }
+
+  protected override listColumns() {
+    return SUBNET_COLUMNS
   }
 
   /** `shared` filters on the network's sharing (the subnet does not show it), as upstream. */

@@ -16,7 +16,7 @@ import {
 import { type Doc, ResourceRepo } from './resource.repo.js'
 import type { NetworkDatabase } from './schema.js'
 
-export type { Doc, Where } from './resource.repo.js'
+export type { Cond, Doc, OrderKey, PageQuery, Where } from './resource.repo.js'
 export { ResourceRepo } from './resource.repo.js'
 
 const str = (v: unknown) => (v === undefined || v === null ? null : String(v))

@@ -5,12 +5,49 @@
  * NOTE: the table name is a parameter, so the queries go through a loosely typed Kysely;
  * the per-table row types in schema.ts still describe what is stored.
  */
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { Dialect } from '../../../kernel/db/index.js'
 import type { NetworkDatabase, ResourceTable } from './schema.js'
 
 /** A resource as the API shows it (tenant_id, project_id, standard attributes). */
 export type Doc = Record<string, unknown> & { id: string; project_id: string }
+
+/**
+ * A condition on a resource table's row, as data (the domain says what, this file how):
+ * a column among values, a column among what a subquery selects, a text column's exact
+ * prefix, and their combinations.
+ */
+export type Cond =
+  | { readonly all: true }
+  | { readonly none: true }
+  | { readonly col: string; readonly in: readonly (string | number)[] }
+  | {
+      readonly col: string
+      readonly inSelect: { readonly table: string; readonly col: string; readonly where: Cond }
+    }
+  | { readonly col: string; readonly prefix: string }
+  | { readonly not: Cond }
+  | { readonly and: readonly Cond[] }
+  | { readonly or: readonly Cond[] }
+
+/**
+ * A sort column: `text` columns order by their characters' code points on every dialect
+ * (whatever the column's collation); others as they are.
+ */
+export interface OrderKey {
+  readonly col: string
+  readonly desc: boolean
+  readonly text: boolean
+}
+
+/** One keyset page: the rows matching `where` in `order` after the row whose keys are `after`. */
+export interface PageQuery {
+  readonly where: Cond
+  /** Ends with a unique column (id), so the order is total. */
+  readonly order: readonly OrderKey[]
+  readonly after?: readonly unknown[]
+  readonly limit?: number
+}
 
 /** Column equality: a value, one of several values, or null. */
 export type Where = Record<string, string | number | null | readonly (string | number)[]>
@@ -75,6 +112,24 @@ export class ResourceRepo {
     return rows.map(ResourceRepo.parse)
   }
 
+  /** A page of documents, each with its values of the order's columns (the next `after`). */
+  async page(p: PageQuery): Promise<{ doc: Doc; key: unknown[] }[]> {
+    // Only what the document and the next page's keys need, not the columns it duplicates.
+    const cols = [...new Set(['data', 'revision_number', 'updated_at', ...p.order.map((k) => k.col)])]
+    // biome-ignore lint/suspicious/noExplicitAny: dynamic table
+    let q: any = this.db.selectFrom(this.table).select(cols)
+    const conds = [condSql(this.dialect, p.where)]
+    if (p.after) conds.push(afterSql(this.dialect, p.order, p.after))
+    q = q.where(sql.join(conds, sql` and `))
+    for (const k of p.order) q = q.orderBy(orderExpr(this.dialect, k), k.desc ? 'desc' : 'asc')
+    if (p.limit !== undefined) q = q.limit(p.limit)
+    const rows = (await q.execute()) as Record<string, unknown>[]
+    return rows.map((row) => ({
+      doc: ResourceRepo.parse(row as { data: string; revision_number: number; updated_at: string }),
+      key: p.order.map((k) => row[k.col]),
+    }))
+  }
+
   async count(where: Where = {}): Promise<number> {
     // biome-ignore lint/suspicious/noExplicitAny: dynamic table
     let q: any = this.db.selectFrom(this.table).select((eb: any) => eb.fn.countAll().as('n'))
@@ -125,4 +180,50 @@ function applyWhere(q: any, where: Where) {
     else q = q.where(k, '=', v)
   }
   return q
+}
+
+/** A text column compared by code point (bytes of UTF-8), whatever the column's collation. */
+function orderExpr(dialect: Dialect, k: OrderKey) {
+  const ref = sql.ref(k.col)
+  if (!k.text) return ref
+  if (dialect === 'postgres') return sql`${ref} collate "C"`
+  if (dialect === 'mysql') return sql`binary ${ref}`
+  return ref
+}
+
+/** Rows after the keys `after` in `order`: (a > x) or (a = x and b > y) or ... */
+function afterSql(dialect: Dialect, order: readonly OrderKey[], after: readonly unknown[]) {
+  const alternatives = order.map((k, i) => {
+    const parts = order.slice(0, i).map((e, j) => sql`${orderExpr(dialect, e)} = ${after[j]}`)
+    parts.push(sql`${orderExpr(dialect, k)} ${sql.raw(k.desc ? '<' : '>')} ${after[i]}`)
+    return sql`(${sql.join(parts, sql` and `)})`
+  })
+  return sql`(${sql.join(alternatives, sql` or `)})`
+}
+
+function condSql(dialect: Dialect, c: Cond): RawBuilder<unknown> {
+  if ('all' in c) return sql`1 = 1`
+  if ('none' in c) return sql`1 = 0`
+  if ('not' in c) return sql`not (${condSql(dialect, c.not)})`
+  if ('and' in c)
+    return c.and.length
+      ? sql`(${sql.join(
+          c.and.map((x) => condSql(dialect, x)),
+          sql` and `,
+        )})`
+      : sql`1 = 1`
+  if ('or' in c)
+    return c.or.length
+      ? sql`(${sql.join(
+          c.or.map((x) => condSql(dialect, x)),
+          sql` or `,
+        )})`
+      : sql`1 = 0`
+  if ('in' in c) return c.in.length ? sql`${sql.ref(c.col)} in (${sql.join(c.in)})` : sql`1 = 0`
+  if ('inSelect' in c) {
+    const s = c.inSelect
+    return sql`${sql.ref(c.col)} in (select ${sql.ref(s.col)} from ${sql.table(s.table)} where ${condSql(dialect, s.where)})`
+  }
+  const head = sql`substr(${sql.ref(c.col)}, 1, ${c.prefix.length})`
+  return dialect === 'mysql' ? sql`binary ${head} = ${c.prefix}` : sql`${head} = ${c.prefix}`
 }

@@ -2,5 +2,6 @@
 import type { NamedMigration } from '../../../../kernel/db/index.js'
 import { initial } from './0001-initial.js'
 import { portForwardings } from './0002-port-forwardings.js'
+import { listIndexes } from './0003-list-indexes.js'
 
-export const networkMigrations: readonly NamedMigration[] = [initial, portForwardings]
+export const networkMigrations: readonly NamedMigration[] = [initial, portForwardings, listIndexes]
