@@ -1,7 +1,10 @@
-"""Reads a subunit v2 stream on stdin and writes, in the directory given as the only
+"""Reads a subunit v2 stream on stdin and writes, in the directory given as the first
 argument, passed.txt, failed.txt (test id, then its traceback indented), skipped.txt (test
 id and the skip reason) and summary.txt ending in 'N passed, N failed, N skipped'.
-A class-level setUpClass failure or skip counts as one entry under the class's id."""
+
+A setUpClass that skips or fails is reported once, as 'setUpClass (module.Class)'. With a
+second argument, the file of test ids `stestr list` gave, each test of that class without
+a result of its own gets the class's status and reason, so the figures count tests."""
 
 import os
 import sys
@@ -31,6 +34,23 @@ result = testtools.StreamToDict(on_test)
 result.startTestRun()
 stream.run(result)
 result.stopTestRun()
+
+if len(sys.argv) > 2:
+    with open(sys.argv[2]) as f:
+        listed = [line.split("[")[0].strip() for line in f if line.strip()]
+    for test_id, (status, text) in list(results.items()):
+        if not test_id.startswith("setUpClass ("):
+            continue
+        cls = test_id[len("setUpClass (") : -1]
+        members = [
+            t
+            for t in listed
+            if t.startswith(cls + ".") and results.get(t, ("exists",))[0] in ("exists", "inprogress")
+        ]
+        if members:
+            del results[test_id]
+            for member in members:
+                results[member] = (status, f"(setUpClass) {text}")
 
 passed, failed, skipped = [], [], []
 for test_id in sorted(results):
