@@ -48,6 +48,9 @@ done
 [[ -f dist/src/cmd/cloudlet.js ]] || npx tsc -p tsconfig.json
 mkdir -p "$WS"
 DATA=$(mktemp -d /tmp/cloudlet-clientfunc-XXXX)
+# openstacksdk's test base fails a test after OS_TEST_TIMEOUT seconds, 5 by default;
+# upstream's functional job raises it (a loaded machine needs more than 5 s).
+export OS_TEST_TIMEOUT=${OS_TEST_TIMEOUT:-600}
 export OS_IDENTITY__PASSWORD_HASH_ROUNDS=${OS_IDENTITY__PASSWORD_HASH_ROUNDS:-4}
 node dist/src/cmd/cloudlet.js up --port "$PORT" --data-dir "$DATA" --services identity,image \
   --no-clouds-yaml ${CLOUDLET_CONFIG:+--config-file "$CLOUDLET_CONFIG"} >"$DATA/cloudlet.log" 2>&1 &
@@ -115,12 +118,13 @@ mkdir -p "$SHIM"
 printf '%s\n' 'import os_client_config.constructors as _constructors' '' \
   "_constructors._class_mapping = {'identity': 'keystoneclient.client.Client'}" >"$SHIM/sitecustomize.py"
 
-run_suite() { # name "test_path..." [test id regex...]
+run_suite() { # name concurrency "test_path..." [test id regex...]
   # One stestr run per test path (discovery from the package root; openstacksdk's
   # functional tree as a whole does not import: its examples tests need the examples
-  # package, which Debian does not ship), the subunit streams joined.
-  local name=$1 paths=$2
-  shift 2
+  # package, which Debian does not ship), the subunit streams joined. The tests of one
+  # class run in one worker, one after the other (stestr group_regex, as tempest's).
+  local name=$1 conc=$2 paths=$3
+  shift 3
   if [[ -n ${CLIENTFUNC_FILTER:-} ]]; then set -- "$CLIENTFUNC_FILTER"; fi
   local dir="$WS/$name" start path i=0
   rm -rf "$dir"
@@ -131,10 +135,13 @@ run_suite() { # name "test_path..." [test id regex...]
   for path in $paths; do
     i=$((i + 1))
     mkdir -p "$dir/run$i"
-    printf '[DEFAULT]\ntest_path=%s\ntop_dir=%s\n' "$PY/$path" "$PY" >"$dir/run$i/.stestr.conf"
+    printf '[DEFAULT]\ntest_path=%s\ntop_dir=%s\ngroup_regex=([^\\.]*\\.)*\n' "$PY/$path" "$PY" >"$dir/run$i/.stestr.conf"
+    # openstacksdk's image tests upload CONTRIBUTING.rst from the working directory (the
+    # root of a source checkout); any text file does.
+    printf 'Image data for openstacksdk functional tests.\n' >"$dir/run$i/CONTRIBUTING.rst"
     (
       cd "$dir/run$i" && stestr init >/dev/null &&
-        OS_CLOUD=devstack-admin PYTHON=/usr/bin/python3 stestr run --concurrency "$CONC" --subunit \
+        OS_CLOUD=devstack-admin PYTHON=/usr/bin/python3 stestr run --concurrency "$conc" --subunit \
           "$@" >>"$dir/results.subunit" 2>>"$dir/run.log"
       stestr list "$@" >>"$dir/list.txt" 2>/dev/null
     )
@@ -147,15 +154,19 @@ run_suite() { # name "test_path..." [test id regex...]
 status=0
 for s in "${suites[@]}"; do
   case "$s" in
-    osc-identity) run_suite "$s" openstackclient/tests/functional/identity ;;
-    osc-image) run_suite "$s" openstackclient/tests/functional/image ;;
-    keystoneclient) PYTHONPATH=$SHIM run_suite "$s" keystoneclient/tests/functional ;;
+    osc-identity) run_suite "$s" "$CONC" openstackclient/tests/functional/identity ;;
+    osc-image) run_suite "$s" "$CONC" openstackclient/tests/functional/image ;;
+    keystoneclient) PYTHONPATH=$SHIM run_suite "$s" "$CONC" keystoneclient/tests/functional ;;
+    # openstacksdk's cloud-layer tests name what they make from testtools' getUniqueString
+    # ('user-1', 'group-2', 'image-1' in every test) and clean up by that prefix, and its
+    # application credential tests all use the name 'app_cred': run side by side they
+    # delete or collide with each other's resources.
     sdk-identity)
-      run_suite "$s" "openstack/tests/functional/identity openstack/tests/functional/cloud" \
+      run_suite "$s" 1 "openstack/tests/functional/identity openstack/tests/functional/cloud" \
         '^openstack\.tests\.functional\.(identity\.|cloud\.test_(domain|endpoints|groups|identity|project|services|users)\.)'
       ;;
     sdk-image)
-      run_suite "$s" "openstack/tests/functional/image openstack/tests/functional/cloud" \
+      run_suite "$s" 1 "openstack/tests/functional/image openstack/tests/functional/cloud" \
         '^openstack\.tests\.functional\.(image\.|cloud\.test_image\.)'
       ;;
     *)
