@@ -34,14 +34,18 @@ export interface BootstrapResult {
   adminPasswordHash: string | undefined
 }
 
-/** Default roles and what each implies (Keystone's bootstrap, 2023.2). */
+/**
+ * Default roles and what each implies (Keystone's bootstrap, 2023.2): a chain
+ * admin > manager > member > reader. Zed's direct admin > member is taken out where an
+ * earlier bootstrap made it, as Keystone's bootstrap does since the manager role.
+ */
 const DEFAULT_ROLES = ['reader', 'member', 'manager', 'admin', 'service'] as const
 const IMPLIES: Array<[string, string]> = [
   ['admin', 'manager'],
   ['manager', 'member'],
-  ['admin', 'member'],
   ['member', 'reader'],
 ]
+const SUPERSEDED_IMPLIES: Array<[string, string]> = [['admin', 'member']]
 
 export async function bootstrap(
   deps: ResourceDeps,
@@ -69,6 +73,12 @@ export async function bootstrap(
     const p = byName.get(prior)!
     const i = byName.get(implied)!
     if (!(graph.get(p.id) ?? []).includes(i.id)) await roles.createImplied(p.id, i.id)
+  }
+  for (const [prior, implied] of SUPERSEDED_IMPLIES) {
+    const graph = await roles.inferenceGraph()
+    const p = byName.get(prior)!
+    const i = byName.get(implied)!
+    if ((graph.get(p.id) ?? []).includes(i.id)) await roles.deleteImplied(p.id, i.id)
   }
   const adminRole = byName.get(adminRoleName)!
 

@@ -46,6 +46,49 @@ async function canLogIn(password: string): Promise<boolean> {
   return res.statusCode === 201
 }
 
+// NOTE: first, while the admin's password has never been reset: a reset revokes the
+// admin's tokens of that second, as Keystone's revocation events do.
+describe('bootstrap', () => {
+  it("makes Keystone's chain of implied roles, and takes out the direct admin > member", async () => {
+    const admin = t.host.capability('identityAdmin')!
+    const { adminPasswordHash } = await admin.bootstrap({ ...BASE, adminPassword: 'first-secret' })
+    let token = await projectToken('first-secret')
+    const call = (method: 'GET' | 'PUT', url: string) =>
+      t.host.app.inject({
+        method,
+        url: `/identity/v3${url}`,
+        headers: { host: 'cloud.test', 'x-auth-token': token },
+      })
+    const chain = async () => {
+      const res = await call('GET', '/role_inferences')
+      assert.equal(res.statusCode, 200, res.body)
+      const body = res.json() as {
+        role_inferences: { prior_role: { name: string }; implies: { name: string }[] }[]
+      }
+      return body.role_inferences
+        .flatMap((r) => r.implies.map((i) => `${r.prior_role.name}>${i.name}`))
+        .sort()
+    }
+    assert.deepEqual(await chain(), ['admin>manager', 'manager>member', 'member>reader'])
+
+    // A data directory an earlier bootstrap left with admin > member directly.
+    const roles = ((await call('GET', '/roles')).json() as { roles: { id: string; name: string }[] }).roles
+    const id = (name: string) => roles.find((r) => r.name === name)!.id
+    assert.equal((await call('PUT', `/roles/${id('admin')}/implies/${id('member')}`)).statusCode, 201)
+    assert.ok((await chain()).includes('admin>member'))
+    await admin.bootstrap({
+      ...BASE,
+      adminPassword: 'first-secret',
+      ...(adminPasswordHash ? { adminPasswordHash } : {}),
+    })
+    // NOTE: taking an implication out revokes the tokens issued up to that second (their
+    // role lists were expanded through it); a token of the next second reads the result.
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    token = await projectToken('first-secret')
+    assert.deepEqual(await chain(), ['admin>manager', 'manager>member', 'member>reader'])
+  })
+})
+
 describe('bootstrap again', () => {
   it('trusts an unchanged password hash, and resets a password that changed', async () => {
     const admin = t.host.capability('identityAdmin')!
@@ -77,3 +120,22 @@ describe('bootstrap again', () => {
     assert.notEqual(back.adminPasswordHash, reset.adminPasswordHash)
   })
 })
+
+async function projectToken(password: string): Promise<string> {
+  const res = await t.host.app.inject({
+    method: 'POST',
+    url: '/identity/v3/auth/tokens',
+    headers: { host: 'cloud.test' },
+    payload: {
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'admin', domain: { id: 'default' }, password } },
+        },
+        scope: { project: { name: 'admin', domain: { id: 'default' } } },
+      },
+    },
+  })
+  assert.equal(res.statusCode, 201)
+  return res.headers['x-subject-token'] as string
+}
