@@ -15,6 +15,9 @@ import { policyAttributes } from '../schemas/attributes.js'
 import type { Cond, Doc, NetworkStore, OrderKey, ResourceRepo } from '../storage/index.js'
 import { filterDocs, type ListQuery, type Page, pageOf, paginate, sortDocs } from './query.js'
 
+/** The largest LIMIT every dialect takes (a 32-bit signed integer). */
+const MAX_SQL_LIMIT = 2 ** 31 - 1
+
 /** Neutron's timestamp form: seconds, UTC, `Z`. */
 export const now = () => `${new Date().toISOString().slice(0, 19)}Z`
 export const newId = () => randomUUID()
@@ -473,8 +476,10 @@ export abstract class ResourceDomain {
     const items: Doc[] = []
     // Rows are read a page at a time (at least 32), twice as many each time the filters
     // that run on views left the page short, so a sparse filter costs few queries.
-    let chunk = q.limit ? Math.max(q.limit, 32) : undefined
-    for (; ; chunk = chunk && chunk * 2) {
+    // A limit past what a LIMIT clause holds (`limit=` of 40 digits) reads to the end.
+    const sqlLimit = (n: number | undefined) => (n && n <= MAX_SQL_LIMIT ? n : undefined)
+    let chunk = sqlLimit(q.limit && Math.max(q.limit, 32))
+    for (; ; chunk = sqlLimit(chunk && chunk * 2)) {
       const rows = await repo.page({
         where,
         order,
