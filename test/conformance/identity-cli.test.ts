@@ -293,7 +293,9 @@ describe('identity with the openstack CLI', () => {
       list.some((r) => r['Prior Role Name'] === 'prior' && r['Implied Role Name'] === 'implied'),
       JSON.stringify(list),
     )
-    assert.ok(list.some((r) => r['Prior Role Name'] === 'admin' && r['Implied Role Name'] === 'member'))
+    // The bootstrap's chain (Keystone 2023.2): admin > manager > member > reader.
+    const pairs = list.map((r) => `${r['Prior Role Name']}>${r['Implied Role Name']}`).sort()
+    assert.deepEqual(pairs, ['admin>manager', 'manager>member', 'member>reader', 'prior>implied'])
   })
 
   it('creates an application credential and authenticates with it', async () => {
