@@ -25,12 +25,11 @@ import { open, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
-import type { AnyServiceModule } from '../../../kernel/host/index.js'
 import { startTestHost } from '../../../kernel/testing/index.js'
 import { imageModule } from '../../image/module.js'
 import { FileDriver } from '../files/file-driver.js'
 import { volumeModule } from '../module.js'
-import { ADMIN, MEMBER, type TestHost, V, waitFor } from './harness.js'
+import { ADMIN, MEMBER, serviceTokenModule, type TestHost, V, waitFor } from './harness.js'
 
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
@@ -218,18 +217,6 @@ describe('data integrity through every copy', { timeout: 600_000 }, () => {
     assert.deepEqual(await readdir(driver.dir), ['volume-a'])
   })
 })
-
-/** Upload-to-image asks the image service as the user with a service token beside it. */
-const serviceTokenModule: AnyServiceModule = {
-  name: 'test-service-token',
-  serviceType: 'test-service-token',
-  prefix: '/test-service-token',
-  configSchema: {},
-  migrations: [],
-  roles: [],
-  provides: ['serviceToken'],
-  create: async () => ({ provides: { serviceToken: async () => 'project-admin' } }),
-}
 
 describe('data integrity through moves between backends and through images', { timeout: 600_000 }, () => {
   let t: TestHost

@@ -10,22 +10,10 @@ import { createReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import type { AnyServiceModule } from '../../../kernel/host/index.js'
 import { startTestHost } from '../../../kernel/testing/index.js'
 import { imageModule } from '../../image/module.js'
 import { volumeModule } from '../module.js'
-import { createVolume, MEMBER, READER, type TestHost, V, waitFor } from './harness.js'
-
-const serviceTokenModule: AnyServiceModule = {
-  name: 'test-service-token',
-  serviceType: 'test-service-token',
-  prefix: '/test-service-token',
-  configSchema: {},
-  migrations: [],
-  roles: [],
-  provides: ['serviceToken'],
-  create: async () => ({ provides: { serviceToken: async () => 'project-admin' } }),
-}
+import { createVolume, MEMBER, READER, serviceTokenModule, type TestHost, V, waitFor } from './harness.js'
 
 const MiB = 1024 * 1024
 
