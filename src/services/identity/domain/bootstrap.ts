@@ -35,17 +35,41 @@ export interface BootstrapResult {
 }
 
 /**
- * Default roles and what each implies (Keystone's bootstrap, 2023.2): a chain
- * admin > manager > member > reader. Zed's direct admin > member is taken out where an
- * earlier bootstrap made it, as Keystone's bootstrap does since the manager role.
+ * Default roles and what each implies. Keystone 2023.2's bootstrap: the chain admin >
+ * manager > member > reader, taking out Zed's direct admin > member where an earlier
+ * bootstrap made it. Keystone Zed's (`[identity] bootstrap_manager_role` off): admin >
+ * member > reader, without `manager`; the 2023.2 chain's links are taken out then (the
+ * role itself stays: it may hold assignments).
  */
-const DEFAULT_ROLES = ['reader', 'member', 'manager', 'admin', 'service'] as const
-const IMPLIES: Array<[string, string]> = [
-  ['admin', 'manager'],
-  ['manager', 'member'],
-  ['member', 'reader'],
-]
-const SUPERSEDED_IMPLIES: Array<[string, string]> = [['admin', 'member']]
+const ROLE_SETS = {
+  manager: {
+    roles: ['reader', 'member', 'manager', 'admin', 'service'],
+    implies: [
+      ['admin', 'manager'],
+      ['manager', 'member'],
+      ['member', 'reader'],
+    ],
+    superseded: [['admin', 'member']],
+  },
+  zed: {
+    roles: ['reader', 'member', 'admin', 'service'],
+    implies: [
+      ['admin', 'member'],
+      ['member', 'reader'],
+    ],
+    superseded: [
+      ['admin', 'manager'],
+      ['manager', 'member'],
+    ],
+  },
+} as const satisfies Record<
+  string,
+  {
+    roles: readonly string[]
+    implies: readonly (readonly [string, string])[]
+    superseded: readonly (readonly [string, string])[]
+  }
+>
 
 export async function bootstrap(
   deps: ResourceDeps,
@@ -63,21 +87,23 @@ export async function bootstrap(
     })
   }
 
+  const set = deps.config.identity.bootstrap_manager_role ? ROLE_SETS.manager : ROLE_SETS.zed
   const byName = new Map<string, Role>()
   const adminRoleName = input.adminRoleName ?? 'admin'
-  for (const name of new Set<string>([...DEFAULT_ROLES, adminRoleName])) {
+  for (const name of new Set<string>([...set.roles, adminRoleName])) {
     byName.set(name, (await roles.findByName(name)) ?? (await roles.create({ name })))
   }
-  for (const [prior, implied] of IMPLIES) {
+  for (const [prior, implied] of set.implies) {
     const graph = await roles.inferenceGraph()
     const p = byName.get(prior)!
     const i = byName.get(implied)!
     if (!(graph.get(p.id) ?? []).includes(i.id)) await roles.createImplied(p.id, i.id)
   }
-  for (const [prior, implied] of SUPERSEDED_IMPLIES) {
+  for (const [prior, implied] of set.superseded) {
+    const p = byName.get(prior) ?? (await roles.findByName(prior))
+    const i = byName.get(implied) ?? (await roles.findByName(implied))
+    if (!p || !i) continue
     const graph = await roles.inferenceGraph()
-    const p = byName.get(prior)!
-    const i = byName.get(implied)!
     if ((graph.get(p.id) ?? []).includes(i.id)) await roles.deleteImplied(p.id, i.id)
   }
   const adminRole = byName.get(adminRoleName)!

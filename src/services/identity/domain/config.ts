@@ -39,6 +39,10 @@ export const identityResourcesConfig = defineSections({
       help: 'Longest password accepted, in characters.',
     }),
     list_limit: listLimitOpt('users or groups'),
+    bootstrap_manager_role: opt.bool({
+      default: true,
+      help: "Bootstrap makes Keystone 2023.2's default roles: `manager` (the domain manager persona) in the chain admin > manager > member > reader. Off: Keystone Zed's roles and chain, admin > member > reader, for clients and suites written against Zed (openstackclient's functional suite counts the implications).",
+    }),
   },
   security_compliance: {
     lockout_failure_attempts: opt.int({

@@ -121,8 +121,90 @@ describe('bootstrap again', () => {
   })
 })
 
-async function projectToken(password: string): Promise<string> {
-  const res = await t.host.app.inject({
+describe('bootstrap with [identity] bootstrap_manager_role off', () => {
+  it("makes Keystone Zed's chain, and turns a 2023.2 chain into it", async () => {
+    const db = await createTestDatabase('sqlite')
+    const hostWith = (managerRole: boolean) =>
+      startTestHost({
+        modules: [identityModule],
+        config: {
+          database: { connection: db.connection },
+          identity: { password_hash_rounds: 4, bootstrap_manager_role: managerRole },
+        },
+      })
+    const chainOf = async (h: TestHost) => {
+      const admin = h.host.capability('identityAdmin')!
+      await admin.bootstrap({ ...BASE, adminPassword: 'zed-secret' })
+      const token = await projectToken('zed-secret', h)
+      const get = (url: string) =>
+        h.host.app.inject({
+          method: 'GET',
+          url: `/identity/v3${url}`,
+          headers: { host: 'cloud.test', 'x-auth-token': token },
+        })
+      const inferences = (await get('/role_inferences')).json() as {
+        role_inferences: { prior_role: { name: string }; implies: { name: string }[] }[]
+      }
+      const roles = (await get('/roles')).json() as { roles: { name: string }[] }
+      return {
+        chain: inferences.role_inferences
+          .flatMap((r) => r.implies.map((i) => `${r.prior_role.name}>${i.name}`))
+          .sort(),
+        roles: roles.roles.map((r) => r.name).sort(),
+      }
+    }
+    try {
+      const newer = await hostWith(true)
+      try {
+        assert.deepEqual((await chainOf(newer)).chain, ['admin>manager', 'manager>member', 'member>reader'])
+      } finally {
+        await newer.close()
+      }
+      const zed = await hostWith(false)
+      try {
+        // NOTE: the implications taken out revoke the tokens of that second.
+        await zed.host.capability('identityAdmin')!.bootstrap({ ...BASE, adminPassword: 'zed-secret' })
+        await new Promise((resolve) => setTimeout(resolve, 1100))
+        const seen = await chainOf(zed)
+        assert.deepEqual(seen.chain, ['admin>member', 'member>reader'])
+        // The manager role an earlier bootstrap made stays (it may hold assignments).
+        assert.deepEqual(seen.roles, ['admin', 'manager', 'member', 'reader', 'service'])
+      } finally {
+        await zed.close()
+      }
+    } finally {
+      await db.drop()
+    }
+  })
+
+  it('makes no manager role on a fresh data directory', async () => {
+    const db = await createTestDatabase('sqlite')
+    const h = await startTestHost({
+      modules: [identityModule],
+      config: {
+        database: { connection: db.connection },
+        identity: { password_hash_rounds: 4, bootstrap_manager_role: false },
+      },
+    })
+    try {
+      await h.host.capability('identityAdmin')!.bootstrap({ ...BASE, adminPassword: 'zed-secret' })
+      const token = await projectToken('zed-secret', h)
+      const res = await h.host.app.inject({
+        method: 'GET',
+        url: '/identity/v3/roles',
+        headers: { host: 'cloud.test', 'x-auth-token': token },
+      })
+      const names = (res.json() as { roles: { name: string }[] }).roles.map((r) => r.name).sort()
+      assert.deepEqual(names, ['admin', 'member', 'reader', 'service'])
+    } finally {
+      await h.close()
+      await db.drop()
+    }
+  })
+})
+
+async function projectToken(password: string, on: TestHost = t): Promise<string> {
+  const res = await on.host.app.inject({
     method: 'POST',
     url: '/identity/v3/auth/tokens',
     headers: { host: 'cloud.test' },
