@@ -11,6 +11,8 @@ import type { Tx } from './sql.js'
 export interface Touched {
   kind: 'delta' | 'catalog' | 'full'
   providers?: Iterable<number>
+  /** Providers whose generation alone moved (logged as `g<id>`; readers skip their definitions). */
+  generations?: Iterable<number>
   consumers?: Iterable<string>
 }
 
@@ -38,7 +40,12 @@ export async function bump(tx: Tx, touched: Touched = { kind: 'full' }): Promise
     .executeTakeFirstOrThrow()
   const seq = Number(row.counter)
   let kind = touched.kind
-  let providers: string | null = touched.providers ? [...new Set(touched.providers)].join(',') : null
+  const whole = new Set(touched.providers ?? [])
+  const named = [
+    ...whole,
+    ...[...new Set(touched.generations ?? [])].filter((id) => !whole.has(id)).map((id) => `g${id}`),
+  ]
+  let providers: string | null = named.length ? named.join(',') : null
   let consumers: string | null = touched.consumers ? [...new Set(touched.consumers)].join(',') : null
   if ((providers?.length ?? 0) + (consumers?.length ?? 0) > LOG_MAX_CHARS) {
     kind = 'full'

@@ -302,7 +302,8 @@ export class WritePlanRepo {
     }
     await bump(tx, {
       kind: 'delta',
-      providers: [...providers.map((p) => p.id), ...strict],
+      providers: strict,
+      generations: providers.map((p) => p.id),
       consumers: consumers.map((c) => c.uuid),
     })
   }
