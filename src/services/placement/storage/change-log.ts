@@ -5,6 +5,7 @@
  * rows (state.repo.ts `loadChanges`).
  */
 import { sql } from 'kysely'
+import type { Dialect } from '../../../kernel/db/index.js'
 import type { Tx } from './sql.js'
 
 /** What a write touched, for the change log (default: everything). */
@@ -27,17 +28,21 @@ const LOG_KEEP = 10_000
  * value. The counter row stays locked until commit, so log entries become visible in
  * counter order and a reader that saw counter N can rely on entries 1..N being there.
  */
-export async function bump(tx: Tx, touched: Touched = { kind: 'full' }): Promise<void> {
-  await tx
+export async function bump(tx: Tx, dialect: Dialect, touched: Touched = { kind: 'full' }): Promise<void> {
+  const increment = tx
     .updateTable('placement_changes')
     .set({ counter: sql<number>`counter + 1` })
     .where('id', '=', 1)
-    .execute()
-  const row = await tx
-    .selectFrom('placement_changes')
-    .select('counter')
-    .where('id', '=', 1)
-    .executeTakeFirstOrThrow()
+  // SQLite and PostgreSQL answer the new value with the update; MariaDB reads it after.
+  const row =
+    dialect !== 'mysql'
+      ? await increment.returning('counter').executeTakeFirstOrThrow()
+      : (await increment.execute(),
+        await tx
+          .selectFrom('placement_changes')
+          .select('counter')
+          .where('id', '=', 1)
+          .executeTakeFirstOrThrow())
   const seq = Number(row.counter)
   let kind = touched.kind
   const whole = new Set(touched.providers ?? [])

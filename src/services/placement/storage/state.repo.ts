@@ -98,12 +98,17 @@ export class StateRepo {
    */
   async loadChanges(since: string, maxEntries = 5000): Promise<ChangeRows> {
     const read = async (tx: Kysely<PlacementDatabase>): Promise<ChangeRows> => {
-      const row = await tx
-        .selectFrom('placement_changes')
-        .select('counter')
-        .where('id', '=', 1)
-        .executeTakeFirst()
-      const counter = String(row?.counter ?? 0)
+      // NOTE: every write logs one entry under the counter's new value, and the counter
+      // row stays locked until the writer commits, so the newest entry seen is the
+      // counter (the counter row itself is not read again).
+      const log = await tx
+        .selectFrom('placement_change_log')
+        .selectAll()
+        .where('seq', '>', Number(since))
+        .orderBy('seq')
+        .limit(maxEntries + 1)
+        .execute()
+      const counter = String(log.length ? log[log.length - 1]!.seq : since)
       const out: ChangeRows = {
         counter,
         full: true,
@@ -123,13 +128,7 @@ export class StateRepo {
       }
       const from = Number(since)
       const to = Number(counter)
-      if (!(to >= from) || to - from > maxEntries) return out
-      const log = await tx
-        .selectFrom('placement_change_log')
-        .selectAll()
-        .where('seq', '>', from)
-        .where('seq', '<=', to)
-        .execute()
+      if (log.length === 0 || to - from > maxEntries) return out
       if (log.length !== to - from || log.some((e) => e.kind === 'full')) return out
       const providerIds = new Set<number>()
       const generationIds = new Set<number>()
