@@ -190,6 +190,8 @@ export interface ServerOperationArgs {
   instance_uuid: string
   request_id: string
   operation: ServerOperationName
+  /** The instance action the API recorded for the request (absent: looked up by request id). */
+  action_id?: number
   /** The move's migration record (its uuid is also the source allocation's consumer). */
   migration_uuid?: string
   /** live_migrate, evacuate: skip the scheduler and claim on `host` directly. */

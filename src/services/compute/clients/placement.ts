@@ -115,9 +115,16 @@ export class PlacementApi {
     types: { from: ConsumerType; to: ConsumerType },
     /** `to` keeps only what it receives (a rollback drops the destination's claim too). */
     replace = false,
+    /**
+     * `to` is a consumer placement has never seen (a new migration's): not read, and
+     * claimed with generation null, which placement refuses (409) if it exists after all.
+     */
+    toIsNew = false,
   ): Promise<boolean> {
     const source = await this.consumer(from)
-    const target = await this.consumer(to)
+    const target: ConsumerAllocations = toIsNew
+      ? { allocations: {}, generation: null }
+      : await this.consumer(to)
     if (Object.keys(source.allocations).length === 0 && !replace) return true
     const res = await this.client.request(
       {

@@ -129,8 +129,8 @@ export class Moves {
         await this.d.snapshotImages?.delete(args.image_id).catch(() => {})
       return
     }
-    const action = await this.d.actions.byRequest(row.uuid, args.request_id)
-    const ctx: OpContext = { row, args, actionId: action?.id }
+    const actionId = args.action_id ?? (await this.d.actions.byRequest(row.uuid, args.request_id))?.id
+    const ctx: OpContext = { row, args, actionId }
     let ok = true
     try {
       switch (args.operation) {
@@ -175,7 +175,7 @@ export class Moves {
       this.d.logger.error({ err: e, instance: row.uuid, operation: args.operation }, 'operation failed')
       await this.d.servers.updateIf(row.uuid, OPERATION_TASK_STATES, { task_state: null })
     }
-    if (action) await this.d.actions.finish(action.id, ok ? undefined : 'Error')
+    if (actionId) await this.d.actions.finish(actionId, ok ? undefined : 'Error')
   }
 
   /**
@@ -875,9 +875,12 @@ export class Moves {
     return ctx.args.migration_uuid ? this.d.migrations.get(ctx.args.migration_uuid) : undefined
   }
 
-  /** The instance's allocations become the migration's (both generations checked). */
+  /**
+   * The instance's allocations become the migration's (both generations checked; the
+   * migration is new, so its consumer is not read first).
+   */
   private hold(row: InstanceRow, mig: MigrationRow): Promise<boolean> {
-    return this.d.placement.move(row.uuid, mig.uuid, owner(row), HOLD, false)
+    return this.d.placement.move(row.uuid, mig.uuid, owner(row), HOLD, false, true)
   }
 
   /** The migration's hold goes back to the instance (which holds nothing else now). */

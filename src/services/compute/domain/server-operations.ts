@@ -472,7 +472,7 @@ export class ServerOperations {
     requestId: string,
     args: Omit<ServerOperationArgs, 'instance_uuid' | 'request_id'>,
   ): Promise<void> {
-    await this.d.actions.start(
+    const actionId = await this.d.actions.start(
       {
         action,
         instance_uuid: server.uuid,
@@ -483,7 +483,12 @@ export class ServerOperations {
       },
       trx,
     )
-    const message: ServerOperationArgs = { instance_uuid: server.uuid, request_id: requestId, ...args }
+    const message: ServerOperationArgs = {
+      instance_uuid: server.uuid,
+      request_id: requestId,
+      action_id: actionId,
+      ...args,
+    }
     await this.d.queue.add(trx, 'server_operation', message)
   }
 }

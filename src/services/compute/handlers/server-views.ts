@@ -19,7 +19,32 @@ export function serverSummary(req: FastifyRequest, deps: ComputeDeps, s: Server)
 /** upstream's hostId: a digest of the project and host, so users can tell hosts apart. */
 function hostId(s: Server): string {
   if (!s.host) return ''
-  return createHash('sha224').update(`${s.project_id}${s.host}`).digest('hex')
+  const key = `${s.project_id}${s.host}`
+  let id = HOST_IDS.get(key)
+  if (id === undefined) {
+    id = createHash('sha224').update(key).digest('hex')
+    if (HOST_IDS.size >= MEMO_SIZE) HOST_IDS.clear()
+    HOST_IDS.set(key, id)
+  }
+  return id
+}
+
+/**
+ * A detailed list hashes every server's project and host and parses its flavor: few
+ * distinct values, computed once each (the memos are dropped whole when they fill).
+ */
+const MEMO_SIZE = 4096
+const HOST_IDS = new Map<string, string>()
+const FLAVORS = new Map<string, InstanceFlavor>()
+
+function flavorOf(s: Server): InstanceFlavor {
+  let f = FLAVORS.get(s.flavor)
+  if (f === undefined) {
+    f = JSON.parse(s.flavor) as InstanceFlavor
+    if (FLAVORS.size >= MEMO_SIZE) FLAVORS.clear()
+    FLAVORS.set(s.flavor, f)
+  }
+  return f
 }
 
 export interface ViewContext {
@@ -33,7 +58,7 @@ export interface ViewContext {
 
 export function serverView(req: FastifyRequest, deps: ComputeDeps, s: Server, vc: ViewContext = {}) {
   const v = req.version
-  const flavor = JSON.parse(s.flavor) as InstanceFlavor
+  const flavor = flavorOf(s)
   const base = `${hostUrl(req, deps)}${deps.prefix}`
   const project = { project_id: s.project_id }
   const admin = req.ctx.allows(SERVER.EXTENDED_ATTRIBUTES, project)

@@ -393,17 +393,18 @@ export class ServerRepo {
         .execute())
         cells.set(c.uuid, c.name ?? '')
     }
+    // NOTE: the rows are the driver's fresh objects, decorated in place: copying sixty
+    // columns per server was a twentieth of a detailed list's CPU.
     return rows.map((r) => {
+      const s = r as ServerRecord
+      s.metadata = meta.get(r.uuid) ?? {}
+      s.tags = tags.get(r.uuid) ?? []
+      s.volumes = volumes.get(r.uuid) ?? []
       const fault = faults.get(r.uuid)
+      if (fault) s.fault = fault
       const cell = cells.get(r.uuid)
-      return {
-        ...r,
-        metadata: meta.get(r.uuid) ?? {},
-        tags: tags.get(r.uuid) ?? [],
-        volumes: volumes.get(r.uuid) ?? [],
-        ...(fault ? { fault } : {}),
-        ...(cell !== undefined ? { cell } : {}),
-      }
+      if (cell !== undefined) s.cell = cell
+      return s
     })
   }
 

@@ -176,6 +176,11 @@ export interface ChangeRows {
   catalog: Pick<StateRows, 'resourceClasses' | 'traits'> | undefined
   /** Touched providers; those absent from `providers` were deleted. */
   providerIds: number[]
+  /**
+   * Of `providerIds`, those whose generation alone moved (allocations against them):
+   * their inventories, traits and aggregates were not read and stay as they are.
+   */
+  generationOnly?: number[]
   providers: StateRows['providers']
   inventories: StateRows['inventories']
   providerTraits: StateRows['providerTraits']
@@ -571,8 +576,13 @@ export class PlacementState {
     // Inventories, traits and aggregates of the touched providers, replaced whole.
     const touched: Provider[] = []
     const classesBefore = new Map<Provider, string>()
+    const generationOnly = new Set(d.generationOnly)
     for (const r of d.providers) {
       const p = this.providers.get(r.id)!
+      if (generationOnly.has(r.id)) {
+        this.dropSummary(p)
+        continue
+      }
       touched.push(p)
       classesBefore.set(p, [...p.inventories.keys()].join())
       p.inventories.clear()

@@ -5,12 +5,15 @@
  * rows (state.repo.ts `loadChanges`).
  */
 import { sql } from 'kysely'
+import type { Dialect } from '../../../kernel/db/index.js'
 import type { Tx } from './sql.js'
 
 /** What a write touched, for the change log (default: everything). */
 export interface Touched {
   kind: 'delta' | 'catalog' | 'full'
   providers?: Iterable<number>
+  /** Providers whose generation alone moved (logged as `g<id>`; readers skip their definitions). */
+  generations?: Iterable<number>
   consumers?: Iterable<string>
 }
 
@@ -25,20 +28,29 @@ const LOG_KEEP = 10_000
  * value. The counter row stays locked until commit, so log entries become visible in
  * counter order and a reader that saw counter N can rely on entries 1..N being there.
  */
-export async function bump(tx: Tx, touched: Touched = { kind: 'full' }): Promise<void> {
-  await tx
+export async function bump(tx: Tx, dialect: Dialect, touched: Touched = { kind: 'full' }): Promise<void> {
+  const increment = tx
     .updateTable('placement_changes')
     .set({ counter: sql<number>`counter + 1` })
     .where('id', '=', 1)
-    .execute()
-  const row = await tx
-    .selectFrom('placement_changes')
-    .select('counter')
-    .where('id', '=', 1)
-    .executeTakeFirstOrThrow()
+  // SQLite and PostgreSQL answer the new value with the update; MariaDB reads it after.
+  const row =
+    dialect !== 'mysql'
+      ? await increment.returning('counter').executeTakeFirstOrThrow()
+      : (await increment.execute(),
+        await tx
+          .selectFrom('placement_changes')
+          .select('counter')
+          .where('id', '=', 1)
+          .executeTakeFirstOrThrow())
   const seq = Number(row.counter)
   let kind = touched.kind
-  let providers: string | null = touched.providers ? [...new Set(touched.providers)].join(',') : null
+  const whole = new Set(touched.providers ?? [])
+  const named = [
+    ...whole,
+    ...[...new Set(touched.generations ?? [])].filter((id) => !whole.has(id)).map((id) => `g${id}`),
+  ]
+  let providers: string | null = named.length ? named.join(',') : null
   let consumers: string | null = touched.consumers ? [...new Set(touched.consumers)].join(',') : null
   if ((providers?.length ?? 0) + (consumers?.length ?? 0) > LOG_MAX_CHARS) {
     kind = 'full'

@@ -10,6 +10,10 @@ import type { PlacementDatabase } from './schema.js'
 import { chunks } from './sql.js'
 
 export class StateRepo {
+  private readonly projects = new Map<number, { id: number; external_id: string }>()
+  private readonly users = new Map<number, { id: number; external_id: string }>()
+  private readonly consumerTypes = new Map<number, { id: number; name: string }>()
+
   constructor(
     readonly db: Kysely<PlacementDatabase>,
     readonly dialect: Dialect,
@@ -94,12 +98,17 @@ export class StateRepo {
    */
   async loadChanges(since: string, maxEntries = 5000): Promise<ChangeRows> {
     const read = async (tx: Kysely<PlacementDatabase>): Promise<ChangeRows> => {
-      const row = await tx
-        .selectFrom('placement_changes')
-        .select('counter')
-        .where('id', '=', 1)
-        .executeTakeFirst()
-      const counter = String(row?.counter ?? 0)
+      // NOTE: every write logs one entry under the counter's new value, and the counter
+      // row stays locked until the writer commits, so the newest entry seen is the
+      // counter (the counter row itself is not read again).
+      const log = await tx
+        .selectFrom('placement_change_log')
+        .selectAll()
+        .where('seq', '>', Number(since))
+        .orderBy('seq')
+        .limit(maxEntries + 1)
+        .execute()
+      const counter = String(log.length ? log[log.length - 1]!.seq : since)
       const out: ChangeRows = {
         counter,
         full: true,
@@ -119,20 +128,18 @@ export class StateRepo {
       }
       const from = Number(since)
       const to = Number(counter)
-      if (!(to >= from) || to - from > maxEntries) return out
-      const log = await tx
-        .selectFrom('placement_change_log')
-        .selectAll()
-        .where('seq', '>', from)
-        .where('seq', '<=', to)
-        .execute()
+      if (log.length === 0 || to - from > maxEntries) return out
       if (log.length !== to - from || log.some((e) => e.kind === 'full')) return out
       const providerIds = new Set<number>()
+      const generationIds = new Set<number>()
       const consumerUuids = new Set<string>()
       for (const e of log) {
-        for (const id of e.providers ? e.providers.split(',') : []) providerIds.add(Number(id))
+        for (const id of e.providers ? e.providers.split(',') : [])
+          if (id.startsWith('g')) generationIds.add(Number(id.slice(1)))
+          else providerIds.add(Number(id))
         for (const uuid of e.consumers ? e.consumers.split(',') : []) consumerUuids.add(uuid)
       }
+      const generationOnly = [...generationIds].filter((id) => !providerIds.has(id))
       out.full = false
       if (log.some((e) => e.kind === 'catalog')) {
         out.catalog = {
@@ -140,9 +147,10 @@ export class StateRepo {
           traits: await tx.selectFrom('traits').selectAll().orderBy('name').execute(),
         }
       }
-      out.providerIds = [...providerIds]
+      out.providerIds = [...providerIds, ...generationOnly]
+      out.generationOnly = generationOnly
       out.consumerUuids = [...consumerUuids]
-      for (const ids of chunks(out.providerIds)) {
+      for (const ids of chunks(out.providerIds))
         out.providers.push(
           ...(await tx
             .selectFrom('resource_providers')
@@ -151,6 +159,7 @@ export class StateRepo {
             .orderBy('id')
             .execute()),
         )
+      for (const ids of chunks([...providerIds])) {
         out.inventories.push(
           ...(await tx
             .selectFrom('inventories')
@@ -201,16 +210,37 @@ export class StateRepo {
             .execute()),
         )
       }
-      for (const ids of chunks([...new Set(out.consumers.map((c) => c.project_id))]))
-        out.projects.push(
-          ...(await tx.selectFrom('projects').select(['id', 'external_id']).where('id', 'in', ids).execute()),
-        )
-      for (const ids of chunks([...new Set(out.consumers.map((c) => c.user_id))]))
-        out.users.push(
-          ...(await tx.selectFrom('users').select(['id', 'external_id']).where('id', 'in', ids).execute()),
-        )
-      if (out.consumers.length)
-        out.consumerTypes = await tx.selectFrom('consumer_types').select(['id', 'name']).execute()
+      // Projects, users and consumer types are never deleted: each is read once.
+      const unknownProjects = [...new Set(out.consumers.map((c) => c.project_id))].filter(
+        (id) => !this.projects.has(id),
+      )
+      for (const ids of chunks(unknownProjects))
+        for (const r of await tx
+          .selectFrom('projects')
+          .select(['id', 'external_id'])
+          .where('id', 'in', ids)
+          .execute())
+          this.projects.set(r.id, r)
+      const unknownUsers = [...new Set(out.consumers.map((c) => c.user_id))].filter(
+        (id) => !this.users.has(id),
+      )
+      for (const ids of chunks(unknownUsers))
+        for (const r of await tx
+          .selectFrom('users')
+          .select(['id', 'external_id'])
+          .where('id', 'in', ids)
+          .execute())
+          this.users.set(r.id, r)
+      if (
+        out.consumers.some((c) => c.consumer_type_id !== null && !this.consumerTypes.has(c.consumer_type_id))
+      )
+        for (const r of await tx.selectFrom('consumer_types').select(['id', 'name']).execute())
+          this.consumerTypes.set(r.id, r)
+      const projects = new Set(out.consumers.map((c) => this.projects.get(c.project_id)))
+      const users = new Set(out.consumers.map((c) => this.users.get(c.user_id)))
+      out.projects = [...projects].filter((r) => r !== undefined)
+      out.users = [...users].filter((r) => r !== undefined)
+      if (out.consumers.length) out.consumerTypes = [...this.consumerTypes.values()]
       return out
     }
     if (this.dialect === 'sqlite') return this.db.transaction().execute(read)

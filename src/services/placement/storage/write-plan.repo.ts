@@ -87,7 +87,7 @@ export class WritePlanRepo {
         if (!isUniqueViolation(e)) throw e
       }
     }
-    await this.db.transaction().execute((tx) => bump(tx, { kind: 'catalog' }))
+    await this.db.transaction().execute((tx) => bump(tx, this.dialect, { kind: 'catalog' }))
   }
 
   async createProvider(p: NewProvider): Promise<number> {
@@ -133,7 +133,7 @@ export class WritePlanRepo {
           .executeTakeFirst()
         if (!parent) throw new ConcurrentUpdate('The parent resource provider was deleted concurrently.')
       }
-      await bump(tx, { kind: 'delta', providers: [id] })
+      await bump(tx, this.dialect, { kind: 'delta', providers: [id] })
       return id
     })
   }
@@ -188,7 +188,7 @@ export class WritePlanRepo {
           .where('id', 'in', subtree)
           .execute()
       }
-      await bump(tx)
+      await bump(tx, this.dialect)
     })
   }
 
@@ -226,7 +226,7 @@ export class WritePlanRepo {
         .where('generation', '=', generation)
         .executeTakeFirst()
       if (Number(r.numDeletedRows) === 0) throw new ConcurrentUpdate('resource provider generation conflict')
-      await bump(tx)
+      await bump(tx, this.dialect)
     })
   }
 
@@ -300,9 +300,10 @@ export class WritePlanRepo {
       for (const c of consumers) await this.writeConsumer(tx, c, ts)
       await checkCapacity(tx, consumers, before)
     }
-    await bump(tx, {
+    await bump(tx, this.dialect, {
       kind: 'delta',
-      providers: [...providers.map((p) => p.id), ...strict],
+      providers: strict,
+      generations: providers.map((p) => p.id),
       consumers: consumers.map((c) => c.uuid),
     })
   }
@@ -546,7 +547,7 @@ export class WritePlanRepo {
         if (!isUniqueViolation(e)) throw e
         throw new ConcurrentUpdate('Another thread concurrently created a resource class; please retry.')
       }
-      await bump(tx, { kind: 'catalog' })
+      await bump(tx, this.dialect, { kind: 'catalog' })
     })
   }
 
@@ -562,7 +563,7 @@ export class WritePlanRepo {
         if (isUniqueViolation(e)) throw new PlacementConflict(`Resource class already exists: ${name}`)
         throw e
       }
-      await bump(tx)
+      await bump(tx, this.dialect)
     })
   }
 
@@ -577,7 +578,7 @@ export class WritePlanRepo {
       if (used)
         throw new PlacementConflict(`Error in delete resource class: Class is in use in inventory: ${name}`)
       await tx.deleteFrom('resource_classes').where('id', '=', id).execute()
-      await bump(tx, { kind: 'catalog' })
+      await bump(tx, this.dialect, { kind: 'catalog' })
     })
   }
 
@@ -587,7 +588,7 @@ export class WritePlanRepo {
     try {
       return await this.db.transaction().execute(async (tx) => {
         await tx.insertInto('traits').values({ name, created_at: now(), updated_at: null }).execute()
-        await bump(tx, { kind: 'catalog' })
+        await bump(tx, this.dialect, { kind: 'catalog' })
         return true
       })
     } catch (e) {
@@ -607,7 +608,7 @@ export class WritePlanRepo {
         .executeTakeFirst()
       if (used) throw new PlacementConflict(`The trait ${name} is in use by a resource provider.`)
       await tx.deleteFrom('traits').where('id', '=', id).execute()
-      await bump(tx, { kind: 'catalog' })
+      await bump(tx, this.dialect, { kind: 'catalog' })
     })
   }
 
@@ -630,7 +631,7 @@ export class WritePlanRepo {
         await tx.deleteFrom(t).execute()
       }
       await tx.deleteFrom('traits').where('name', 'like', 'CUSTOM\\_%').execute()
-      await bump(tx)
+      await bump(tx, this.dialect)
     })
   }
 }
