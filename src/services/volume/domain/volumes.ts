@@ -41,17 +41,26 @@ export interface Placement {
   section: string
 }
 
+/** What the scheduler is asked for (domain/scheduler.ts). */
+export interface PlaceRequest {
+  extraSpecs: Record<string, string>
+  /** GiB. */
+  size: number
+  /** A pool kept when it passes: the source's (a copy) or the volume's own (a retype). */
+  prefer?: string
+  /** A pool already holding the volume (a retype): its size is not asked of it again. */
+  holding?: string
+  /** The volume's properties (`volume.*` in a backend's filter and goodness functions). */
+  volume?: Record<string, unknown>
+}
+
 export interface VolumeBackend {
   zone: string
   allowZoneFallback: boolean
-  /**
-   * The pool for a type's extra specs: those whose capabilities match (the
-   * CapabilitiesFilter), `prefer`'s backend when it is one of them, else the one with the
-   * most free capacity (the CapacityWeigher); undefined when none matches.
-   */
-  place(extraSpecs: Record<string, string>, prefer?: string): Promise<Placement | undefined>
+  /** The scheduler's pick of a pool, or why no pool takes the volume (each filter and the pools it removed). */
+  place(request: PlaceRequest): Promise<{ placement: Placement } | { reason: string }>
   /** Tells the user why a volume went to error (a user message). */
-  noValidBackend(volume: { id: string; projectId: string; requestId: string }): Promise<void>
+  noValidBackend(volume: { id: string; projectId: string; requestId: string; reason: string }): Promise<void>
   /** Tells compute an attached volume grew (its volume-extended external event). */
   volumeExtended?(volumeId: string, serverIds: readonly string[]): Promise<void>
 }
@@ -81,6 +90,11 @@ export interface CreateVolume {
   requestId?: string
   /** The group (3.13) the volume joins: its type must be one the group allows. */
   group?: { id: string; volumeTypeIds: readonly string[] }
+  /**
+   * A backup the volume is made from (3.47): the caller checked it; `restore` writes its
+   * bytes into the new volume's file.
+   */
+  backup?: { id: string; size: number; restore: (volumePath: string) => Promise<void> }
 }
 
 /** Statuses a volume may be deleted from (without force). */
@@ -148,7 +162,7 @@ export class Volumes {
       sourcePath = this.driver.snapshotPath(snap.id)
       const parent = await this.repo.get(snap.volume_id)
       if (parent) {
-        sourceSection = sectionOfHost(parent.host)
+        sourceSection = this.driver.of(sectionOfHost(parent.host)).key
         bootable = bootable || parent.bootable === 1
         imageMeta = parent.imageMetadata
       }
@@ -165,7 +179,7 @@ export class Volumes {
       type = await this.types.byId(src.volume_type_id)
       sourceVolid = src.id
       sourcePath = this.driver.volumePath(src.id)
-      sourceSection = sectionOfHost(src.host)
+      sourceSection = this.driver.of(sectionOfHost(src.host)).key
       bootable = bootable || src.bootable === 1
       imageMeta = src.imageMetadata
     }
@@ -186,6 +200,17 @@ export class Volumes {
       imageMeta = img.metadata
       if (img.localPath) sourcePath = img.localPath
       else imageData = img.data
+    }
+    if (input.backup) {
+      if (input.snapshotId || input.sourceVolid || input.image)
+        throw new InvalidInput(
+          'Only one of snapshot_id, source_volid, imageRef and backup_id can be given to create a volume.',
+        )
+      size ??= input.backup.size
+      if (Number.isInteger(size) && size < input.backup.size)
+        throw new InvalidInput(
+          `Volume size '${size}'GB cannot be smaller than the backup size ${input.backup.size}GB. They must be >= original backup size.`,
+        )
     }
     if (size === undefined) throw new InvalidInput('Volume size must be specified.')
     if (!Number.isInteger(size) || size <= 0)
@@ -220,9 +245,30 @@ export class Volumes {
     )
       throw new InvalidInput('The availability zone is not allowed by the volume type.')
     const multiattach = input.multiattach === true || isTrueSpec(type.extra_specs.multiattach)
-    const placed = await this.backend.place(type.extra_specs, sourceSection)
-    const now = new Date().toISOString()
     const id = randomUUID()
+    const scheduled = await this.backend.place({
+      extraSpecs: type.extra_specs,
+      size,
+      ...(sourceSection ? { prefer: sourceSection } : {}),
+      volume: {
+        id,
+        size,
+        volume_type_id: type.id,
+        display_name: input.name ?? null,
+        display_description: input.description ?? null,
+        availability_zone: placedIn,
+        status: 'creating',
+        attach_status: 'detached',
+        multiattach,
+        user_id: caller.userId,
+        project_id: caller.projectId,
+        snapshot_id: snapshotId,
+        source_volid: sourceVolid,
+        ...(input.backup ? { backup_id: input.backup.id } : {}),
+      },
+    })
+    const placed = 'placement' in scheduled ? scheduled.placement : undefined
+    const now = new Date().toISOString()
     const row: VolumeRow = {
       id,
       project_id: caller.projectId,
@@ -263,7 +309,14 @@ export class Volumes {
       id,
       sizeGb,
       imageData ?? sourcePath,
-      placed ? placed.section : { projectId: caller.projectId, requestId: input.requestId ?? '' },
+      placed
+        ? placed.section
+        : {
+            projectId: caller.projectId,
+            requestId: input.requestId ?? '',
+            reason: 'reason' in scheduled ? scheduled.reason : '',
+          },
+      input.backup,
     )
     return created
   }
@@ -277,12 +330,14 @@ export class Volumes {
     id: string,
     size: number,
     source: string | (() => Promise<Readable>) | undefined,
-    /** The backend's section, or who to tell that no backend takes the volume. */
-    where: string | { projectId: string; requestId: string },
+    /** The pool's key, or who to tell that no pool takes the volume, and why. */
+    where: string | { projectId: string; requestId: string; reason: string },
+    backup?: CreateVolume['backup'],
   ): void {
     void this.tasks.spawn(`create ${id}`, async () => {
       if (typeof where !== 'string') {
         await this.repo.update(id, { status: 'error', host: null }, ['creating'])
+        this.logger.warn({ volume: id, reason: where.reason }, 'no valid backend for the volume')
         await this.backend.noValidBackend({ id, ...where })
         return
       }
@@ -290,6 +345,7 @@ export class Volumes {
         if (typeof source === 'function') await this.driver.createWith(id, await source(), size, where)
         else if (source) await this.driver.createFrom(id, source, size, where)
         else await this.driver.createVolume(id, size, where)
+        if (backup) await backup.restore(this.driver.volumePath(id))
         const now = new Date().toISOString()
         if (!(await this.repo.update(id, { status: 'available', launched_at: now }, ['creating'])))
           await this.driver.deleteVolume(id).catch(() => undefined)
@@ -452,9 +508,16 @@ export class Volumes {
     const type = await this.types.forCreate(caller, newType)
     if (type.id === v.volume_type_id)
       throw new InvalidInput('New volume type must be different from the current one.')
-    const current = sectionOfHost(v.host)
-    const placed = await this.backend.place(type.extra_specs, current)
-    if (!placed) throw new InvalidInput('No valid backend was found for the new volume type.')
+    const current = v.host ? this.driver.of(sectionOfHost(v.host)).key : undefined
+    const scheduled = await this.backend.place({
+      extraSpecs: type.extra_specs,
+      size: v.size,
+      ...(current ? { prefer: current, holding: current } : {}),
+      volume: { id: v.id, size: v.size, volume_type_id: type.id, display_name: v.display_name },
+    })
+    if (!('placement' in scheduled))
+      throw new InvalidInput(`No valid backend was found for the new volume type: ${scheduled.reason}.`)
+    const placed = scheduled.placement
     const moves = placed.section !== current
     if (moves && policy === 'never')
       throw new InvalidInput('Retype needs a migration, but migration_policy is never.')
@@ -614,11 +677,11 @@ export class Volumes {
     }
     // every file belongs in the directory of its volume's backend (a snapshot's: its volume's)
     const all = await this.repo.list({}, [{ key: 'id', dir: 'asc' }], {})
-    const volumes = new Map(all.map((v) => [v.id, this.driver.of(sectionOfHost(v.host)).section]))
+    const volumes = new Map(all.map((v) => [v.id, this.driver.of(sectionOfHost(v.host)).key]))
     const snapshots = new Map(
       (await this.snapshots.list({}, [{ key: 'id', dir: 'asc' }], {})).map((s) => [
         s.id,
-        volumes.get(s.volume_id) ?? this.driver.primary.section,
+        volumes.get(s.volume_id) ?? this.driver.primary.key,
       ]),
     )
     const removed = await this.driver.sweep({ volumes, snapshots, keep })
