@@ -145,7 +145,9 @@ export class VolumeServices {
       pool_name: b.pool,
       volume_backend_name: b.backendName,
       reserved_percentage: b.reservedPercentage,
-      max_over_subscription_ratio: String(b.maxOverSubscriptionRatio),
+      max_over_subscription_ratio: Number.isInteger(b.maxOverSubscriptionRatio)
+        ? b.maxOverSubscriptionRatio.toFixed(1)
+        : String(b.maxOverSubscriptionRatio),
       thin_provisioning_support: true,
       multiattach: true,
       QoS_support: false,
@@ -156,7 +158,8 @@ export class VolumeServices {
     }
     if (b.kind === 'rbd') {
       const use = await this.backends.usage(b.key)
-      const poolFree = Math.max(0, Math.min(free, Math.floor(total - use.usedGb)))
+      // as the RBD driver: GiB to two decimals
+      const poolFree = Math.max(0, Math.round(Math.min(free, total - use.usedGb) * 100) / 100)
       return {
         name,
         key: b.key,
