@@ -94,7 +94,7 @@ export interface CreateVolume {
    * A backup the volume is made from (3.47): the caller checked it; `restore` writes its
    * bytes into the new volume's file.
    */
-  backup?: { id: string; size: number; restore: (volumePath: string) => Promise<void> }
+  backup?: { id: string; size: number; restore: (volumeId: string, volumePath: string) => Promise<void> }
 }
 
 /** Statuses a volume may be deleted from (without force). */
@@ -345,7 +345,7 @@ export class Volumes {
         if (typeof source === 'function') await this.driver.createWith(id, await source(), size, where)
         else if (source) await this.driver.createFrom(id, source, size, where)
         else await this.driver.createVolume(id, size, where)
-        if (backup) await backup.restore(this.driver.volumePath(id))
+        if (backup) await backup.restore(id, this.driver.volumePath(id))
         const now = new Date().toISOString()
         if (!(await this.repo.update(id, { status: 'available', launched_at: now }, ['creating'])))
           await this.driver.deleteVolume(id).catch(() => undefined)
