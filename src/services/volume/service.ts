@@ -219,7 +219,7 @@ export async function createVolumeService(
     ctx.tasks,
     ctx.logger,
   )
-  const groupRepo = new GroupRepo(ctx.db)
+  const groupRepo = new GroupRepo(ctx.db, ctx.dialect)
   const groupTypes = new GroupTypes(groupRepo)
   const groups = new Groups(
     groupRepo,
@@ -227,6 +227,7 @@ export async function createVolumeService(
     types,
     volumes,
     snapshots,
+    quotas,
     D.storage_availability_zone,
     services.poolHost,
     ctx.tasks,

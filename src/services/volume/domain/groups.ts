@@ -31,6 +31,7 @@ import type {
   GroupTypeRow,
 } from '../storage/group.repo.js'
 import { type Caller, sees } from './caller.js'
+import type { Quotas } from './quotas.js'
 import type { Snapshots } from './snapshots.js'
 import type { VolumeTypes } from './types.js'
 import type { Volumes } from './volumes.js'
@@ -161,6 +162,7 @@ export class Groups {
     private readonly types: VolumeTypes,
     private readonly volumes: Volumes,
     private readonly snapshots: Snapshots,
+    private readonly quotas: Quotas,
     private readonly zone: string,
     private readonly host: string,
     private readonly tasks: TaskGroup,
@@ -234,6 +236,9 @@ export class Groups {
     },
   ): Promise<GroupRecord> {
     const id = randomUUID()
+    // the groups quota, counted under the project's lock with the insert
+    const check = await this.quotas.checker(caller.projectId)
+    const typeId = input.typeIds[0] ?? ''
     await this.repo.create(
       {
         id,
@@ -251,6 +256,7 @@ export class Groups {
         updated_at: null,
       },
       input.typeIds,
+      (usage) => check(usage, { typeId, groups: 1 }),
     )
     return (await this.repo.get(id))!
   }
