@@ -33,7 +33,9 @@ import {
   TRANSFER,
   TYPE,
   VOLUME,
+  WORKERS,
 } from './policies/index.js'
+import * as workers from './handlers/workers.js'
 import * as B from './schemas/bodies.js'
 
 type R = Route<VolumeDeps>
@@ -783,6 +785,14 @@ const RESOURCES: readonly R[] = [
     handler: services.showCapabilities,
   },
   { method: 'GET', path: '/os-hosts', policy: ADMIN.HOSTS, target: own, handler: services.listHosts },
+  {
+    method: 'POST',
+    path: '/workers/cleanup',
+    min: '3.24',
+    policy: WORKERS.CLEANUP,
+    target: own,
+    handler: workers.cleanup,
+  },
   {
     method: 'POST',
     path: '/cloudlet-volume/update-host',

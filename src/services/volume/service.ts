@@ -12,6 +12,7 @@ import { type VolumeConfig, volumeBackendSection } from './config.js'
 import { Attachments } from './domain/attachments.js'
 import { Backups } from './domain/backups.js'
 import { Groups, GroupTypes } from './domain/groups.js'
+import { InFlight } from './domain/in-flight.js'
 import { VolumeManage } from './domain/manage.js'
 import { NO_VALID_BACKEND, UserMessages } from './domain/messages.js'
 import { VolumeMoves } from './domain/moves.js'
@@ -24,6 +25,7 @@ import { Transfers } from './domain/transfers.js'
 import { TypeEncryption, VolumeTypes } from './domain/types.js'
 import { VolumeUploads } from './domain/uploads.js'
 import { Volumes } from './domain/volumes.js'
+import { WorkersCleanup } from './domain/workers.js'
 import { policyForbiddenMessage } from './errors.js'
 import { type BackendSpec, type DriverKind, FileBackends } from './files/backends.js'
 import { BackupDriver } from './files/backup-driver.js'
@@ -142,6 +144,8 @@ export async function createVolumeService(
   const unknown = unknownPlugins(schedulerOptions)
   if (unknown.length) throw new Error(`[DEFAULT] scheduler filters or weighers not implemented: ${unknown.join(', ')}`)
   await driver.start()
+  // every background task of this service, by name (what a workers cleanup leaves alone)
+  const tasks = new InFlight(ctx.tasks)
   const volumeRepo = new VolumeRepo(ctx.db, ctx.dialect)
   const snapshotRepo = new SnapshotRepo(ctx.db, ctx.dialect)
   const typeRepo = new TypeRepo(ctx.db)
@@ -201,10 +205,10 @@ export async function createVolumeService(
           userMessage: v.reason ? `${NO_VALID_BACKEND.userMessage} ${v.reason}` : NO_VALID_BACKEND.userMessage,
         }),
     },
-    ctx.tasks,
+    tasks,
     ctx.logger,
   )
-  const snapshots = new Snapshots(snapshotRepo, volumes, quotas, driver, ctx.tasks, ctx.logger)
+  const snapshots = new Snapshots(snapshotRepo, volumes, quotas, driver, tasks, ctx.logger)
   const attachments = new Attachments(volumeRepo, driver)
   const transfers = new Transfers(new TransferRepo(ctx.db, ctx.dialect), volumes, snapshotRepo, quotas)
   const backups = new Backups(
@@ -216,7 +220,7 @@ export async function createVolumeService(
     driver,
     D.storage_availability_zone,
     D.backup_driver,
-    ctx.tasks,
+    tasks,
     ctx.logger,
   )
   const groupRepo = new GroupRepo(ctx.db, ctx.dialect)
@@ -230,7 +234,7 @@ export async function createVolumeService(
     quotas,
     D.storage_availability_zone,
     services.poolHost,
-    ctx.tasks,
+    tasks,
     ctx.logger,
   )
   const unmanagedRepo = new UnmanagedRepo(ctx.db)
@@ -248,7 +252,7 @@ export async function createVolumeService(
   const images = new ImageSource(ctx.client('image'))
   const deps: VolumeDeps = {
     images,
-    uploads: new VolumeUploads(volumeRepo, driver, images, ctx.tasks, ctx.logger),
+    uploads: new VolumeUploads(volumeRepo, driver, images, tasks, ctx.logger),
     manage: new VolumeManage(
       volumeRepo,
       snapshotRepo,
@@ -261,7 +265,8 @@ export async function createVolumeService(
       D.storage_availability_zone,
       ctx.logger,
     ),
-    moves: new VolumeMoves(volumeRepo, snapshotRepo, serviceRepo, driver, ctx.tasks, ctx.logger),
+    moves: new VolumeMoves(volumeRepo, snapshotRepo, serviceRepo, driver, tasks, ctx.logger),
+    workers: new WorkersCleanup(services, volumeRepo, snapshotRepo, volumes, tasks),
     backups,
     groupTypes,
     groups,

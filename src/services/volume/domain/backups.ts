@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import type { TaskGroup } from '../../../kernel/host/index.js'
+import type { Spawner } from './in-flight.js'
 import { BackupNotFound, InvalidBackup, InvalidInput, InvalidVolume, VolumeNotFound } from '../errors.js'
 import type { FileBackends } from '../files/backends.js'
 import { BackupDriver } from '../files/backup-driver.js'
@@ -49,7 +49,7 @@ export class Backups {
     private readonly zone: string,
     /** `[DEFAULT] backup_driver`, named in export records. */
     private readonly serviceName: string,
-    private readonly tasks: TaskGroup,
+    private readonly tasks: Spawner,
     private readonly logger: Logger,
   ) {}
 

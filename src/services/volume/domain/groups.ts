@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
-import type { TaskGroup } from '../../../kernel/host/index.js'
+import type { Spawner } from './in-flight.js'
 import {
   GroupNotFound,
   GroupSnapshotNotFound,
@@ -165,7 +165,7 @@ export class Groups {
     private readonly quotas: Quotas,
     private readonly zone: string,
     private readonly host: string,
-    private readonly tasks: TaskGroup,
+    private readonly tasks: Spawner,
     private readonly logger: Logger,
   ) {}
 

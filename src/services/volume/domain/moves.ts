@@ -14,7 +14,7 @@
  *   `host@backend` is re-homed on another registered one, keeping its pool.
  */
 import type { Logger } from 'pino'
-import type { TaskGroup } from '../../../kernel/host/index.js'
+import type { Spawner } from './in-flight.js'
 import { InvalidInput, InvalidVolume } from '../errors.js'
 import { type FileBackends, sectionOfHost } from '../files/backends.js'
 import type { ServiceRepo } from '../storage/service.repo.js'
@@ -29,7 +29,7 @@ export class VolumeMoves {
     private readonly snapshots: SnapshotRepo,
     private readonly services: ServiceRepo,
     private readonly driver: FileBackends,
-    private readonly tasks: TaskGroup,
+    private readonly tasks: Spawner,
     private readonly logger: Logger,
   ) {}
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import type { TaskGroup } from '../../../kernel/host/index.js'
+import type { Spawner } from './in-flight.js'
 import { InvalidSnapshot, InvalidVolume, SnapshotMetadataNotFound, SnapshotNotFound } from '../errors.js'
 import type { FileBackends } from '../files/backends.js'
 import type { SnapshotFilter, SnapshotRecord, SnapshotRepo, SnapshotRow } from '../storage/snapshot.repo.js'
@@ -22,7 +22,7 @@ export class Snapshots {
     private readonly volumes: Volumes,
     private readonly quotas: Quotas,
     private readonly driver: FileBackends,
-    private readonly tasks: TaskGroup,
+    private readonly tasks: Spawner,
     private readonly logger: Logger,
   ) {}
 

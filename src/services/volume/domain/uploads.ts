@@ -13,7 +13,7 @@ import { createReadStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import type { Logger } from 'pino'
-import type { TaskGroup } from '../../../kernel/host/index.js'
+import type { Spawner } from './in-flight.js'
 import type { ImageSource } from '../clients/image.js'
 import { InvalidInput, InvalidVolume } from '../errors.js'
 import type { FileBackends } from '../files/backends.js'
@@ -66,7 +66,7 @@ export class VolumeUploads {
     private readonly repo: VolumeRepo,
     private readonly driver: FileBackends,
     private readonly images: ImageSource,
-    private readonly tasks: TaskGroup,
+    private readonly tasks: Spawner,
     private readonly logger: Logger,
   ) {}
 

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
-import type { TaskGroup } from '../../../kernel/host/index.js'
+import type { Spawner } from './in-flight.js'
 import {
   AvailabilityZoneInvalid,
   InvalidInput,
@@ -97,6 +97,21 @@ export interface CreateVolume {
   backup?: { id: string; size: number; restore: (volumeId: string, volumePath: string) => Promise<void> }
 }
 
+/** Volume statuses of work in flight, put back by a restart or a workers cleanup. */
+export const TRANSIENT_VOLUME_STATES = [
+  'creating',
+  'deleting',
+  'extending',
+  'reverting',
+  'uploading',
+  'maintenance',
+  'retyping',
+  'unmanaging',
+  'managing',
+]
+/** Snapshot statuses of work in flight. */
+export const TRANSIENT_SNAPSHOT_STATES = ['creating', 'deleting', 'restoring', 'unmanaging', 'managing']
+
 /** Statuses a volume may be deleted from (without force). */
 const DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing']
 /** Snapshots a cascade delete takes with it. */
@@ -112,7 +127,7 @@ export class Volumes {
     private readonly quotas: Quotas,
     readonly driver: FileBackends,
     private readonly backend: VolumeBackend,
-    private readonly tasks: TaskGroup,
+    private readonly tasks: Spawner,
     private readonly logger: Logger,
   ) {}
 
@@ -611,27 +626,16 @@ export class Volumes {
   // --- crash recovery
 
   /**
-   * After a restart: work that was in flight is finished or failed, as upstream's workers
-   * cleanup does: creating → error, deleting → deleted, extending → error_extending,
-   * reverting → error, uploading → what it was, a migration (maintenance, retyping) → what it
-   * was with migration_status error; snapshots creating → error, deleting → deleted;
-   * unmanaging → gone (its file recorded as unmanaged), managing → error_managing. Then
-   * files the database does not place in a backend's directory (and unfinished copies)
-   * are removed, but for the unmanaged files in `keep` (`<backend>/<name>`).
+   * Puts back volumes and snapshots whose work stopped (rows in the transient states):
+   * what `recover` does at start and a workers cleanup does for the resources of the
+   * services it selects. Returns the ids reset.
    */
-  async recover(keep: ReadonlySet<string> = new Set()): Promise<{ reset: string[]; removed: string[] }> {
+  async cleanup(
+    volumes: readonly VolumeRow[],
+    snapshots: readonly { id: string; status: string }[],
+  ): Promise<string[]> {
     const reset: string[] = []
-    for (const v of await this.repo.inTransientStates([
-      'creating',
-      'deleting',
-      'extending',
-      'reverting',
-      'uploading',
-      'maintenance',
-      'retyping',
-      'unmanaging',
-      'managing',
-    ])) {
+    for (const v of volumes) {
       if (v.status === 'unmanaging') {
         // the row and the record of its file are written in one transaction: not done
         await this.repo.update(v.id, { status: v.previous_status ?? 'available' })
@@ -654,27 +658,42 @@ export class Volumes {
         }
         await this.repo.delete(v.id)
       } else {
-        const to = { creating: 'error', extending: 'error_extending', reverting: 'error' }[v.status]!
+        const to = { creating: 'error', extending: 'error_extending', reverting: 'error' }[v.status]
+        if (!to) continue
         await this.repo.update(v.id, { status: to })
       }
       reset.push(v.id)
     }
-    for (const s of await this.snapshots.inStates([
-      'creating',
-      'deleting',
-      'restoring',
-      'unmanaging',
-      'managing',
-    ])) {
+    for (const s of snapshots) {
       if (s.status === 'deleting') {
         await this.driver.deleteSnapshot(s.id)
         await this.snapshots.delete(s.id)
       } else if (s.status === 'managing') {
         const adopted = existsSync(this.driver.snapshotPath(s.id))
         await this.snapshots.update(s.id, { status: adopted ? 'available' : 'error' })
-      } else await this.snapshots.update(s.id, { status: s.status === 'creating' ? 'error' : 'available' })
+      } else if (TRANSIENT_SNAPSHOT_STATES.includes(s.status))
+        await this.snapshots.update(s.id, { status: s.status === 'creating' ? 'error' : 'available' })
+      else continue
       reset.push(s.id)
     }
+    return reset
+  }
+
+
+  /**
+   * After a restart: work that was in flight is finished or failed, as upstream's workers
+   * cleanup does: creating → error, deleting → deleted, extending → error_extending,
+   * reverting → error, uploading → what it was, a migration (maintenance, retyping) → what it
+   * was with migration_status error; snapshots creating → error, deleting → deleted;
+   * unmanaging → gone (its file recorded as unmanaged), managing → error_managing. Then
+   * files the database does not place in a backend's directory (and unfinished copies)
+   * are removed, but for the unmanaged files in `keep` (`<backend>/<name>`).
+   */
+  async recover(keep: ReadonlySet<string> = new Set()): Promise<{ reset: string[]; removed: string[] }> {
+    const reset = await this.cleanup(
+      await this.repo.inTransientStates(TRANSIENT_VOLUME_STATES),
+      await this.snapshots.inStates(TRANSIENT_SNAPSHOT_STATES),
+    )
     // every file belongs in the directory of its volume's backend (a snapshot's: its volume's)
     const all = await this.repo.list({}, [{ key: 'id', dir: 'asc' }], {})
     const volumes = new Map(all.map((v) => [v.id, this.driver.of(sectionOfHost(v.host)).key]))

@@ -13,6 +13,7 @@ import type { Caller } from '../domain/caller.js'
 import type { Groups, GroupTypes } from '../domain/groups.js'
 import type { VolumeManage } from '../domain/manage.js'
 import type { UserMessages } from '../domain/messages.js'
+import type { WorkersCleanup } from '../domain/workers.js'
 import type { VolumeMoves } from '../domain/moves.js'
 import type { QosSpecs } from '../domain/qos.js'
 import type { Quotas } from '../domain/quotas.js'
@@ -46,6 +47,7 @@ export interface VolumeDeps {
   groups: Groups
   uploads: VolumeUploads
   moves: VolumeMoves
+  workers: WorkersCleanup
   manage: VolumeManage
 }
 
