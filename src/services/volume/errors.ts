@@ -145,7 +145,11 @@ export class QuotaCountExceeded extends DomainError {
 /** GroupLimitExceeded: a group create over the project's `groups` quota. */
 export class GroupLimitExceeded extends DomainError {
   constructor(allowed: number) {
-    super('over_limit', 'volume.quota.groups_exceeded', `Maximum number of groups allowed (${allowed}) exceeded`)
+    super(
+      'over_limit',
+      'volume.quota.groups_exceeded',
+      `Maximum number of groups allowed (${allowed}) exceeded`,
+    )
   }
 }
 

@@ -22,6 +22,7 @@ import * as types from './handlers/types.js'
 import { listVersions, showVersion } from './handlers/versions.js'
 import { ACTION_RULES, volumeAction } from './handlers/volume-actions.js'
 import * as volumes from './handlers/volumes.js'
+import * as workers from './handlers/workers.js'
 import {
   ADMIN,
   ATTACHMENT,
@@ -35,7 +36,6 @@ import {
   VOLUME,
   WORKERS,
 } from './policies/index.js'
-import * as workers from './handlers/workers.js'
 import * as B from './schemas/bodies.js'
 
 type R = Route<VolumeDeps>

@@ -17,8 +17,8 @@ import { VolumeManage } from './domain/manage.js'
 import { NO_VALID_BACKEND, UserMessages } from './domain/messages.js'
 import { VolumeMoves } from './domain/moves.js'
 import { QosSpecs } from './domain/qos.js'
-import { explain, type SchedulerOptions, schedule, unknownPlugins } from './domain/scheduler.js'
 import { Quotas } from './domain/quotas.js'
+import { explain, type SchedulerOptions, schedule, unknownPlugins } from './domain/scheduler.js'
 import { VolumeServices } from './domain/services.js'
 import { Snapshots } from './domain/snapshots.js'
 import { Transfers } from './domain/transfers.js'
@@ -71,7 +71,9 @@ function rbdPools(
     if (capacity === undefined) return { name }
     const gb = Number(capacity)
     if (!Number.isInteger(gb) || gb <= 0)
-      throw new Error(`[${section}] rbd_pools: the capacity of '${name}' must be a positive whole number of GiB`)
+      throw new Error(
+        `[${section}] rbd_pools: the capacity of '${name}' must be a positive whole number of GiB`,
+      )
     return { name, capacityGb: gb }
   })
   if (new Set(pools.map((p) => p.name)).size !== pools.length)
@@ -142,7 +144,8 @@ export async function createVolumeService(
     goodnessWeightMultiplier: D.goodness_weight_multiplier,
   }
   const unknown = unknownPlugins(schedulerOptions)
-  if (unknown.length) throw new Error(`[DEFAULT] scheduler filters or weighers not implemented: ${unknown.join(', ')}`)
+  if (unknown.length)
+    throw new Error(`[DEFAULT] scheduler filters or weighers not implemented: ${unknown.join(', ')}`)
   await driver.start()
   // every background task of this service, by name (what a workers cleanup leaves alone)
   const tasks = new InFlight(ctx.tasks)
@@ -202,7 +205,9 @@ export async function createVolumeService(
           resourceUuid: v.id,
           eventId: NO_VALID_BACKEND.eventId,
           // NOTE: upstream's text, then why: each filter and the pools it removed
-          userMessage: v.reason ? `${NO_VALID_BACKEND.userMessage} ${v.reason}` : NO_VALID_BACKEND.userMessage,
+          userMessage: v.reason
+            ? `${NO_VALID_BACKEND.userMessage} ${v.reason}`
+            : NO_VALID_BACKEND.userMessage,
         }),
     },
     tasks,

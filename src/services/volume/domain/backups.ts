@@ -17,13 +17,13 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import type { Spawner } from './in-flight.js'
 import { BackupNotFound, InvalidBackup, InvalidInput, InvalidVolume, VolumeNotFound } from '../errors.js'
 import type { FileBackends } from '../files/backends.js'
 import { BackupDriver } from '../files/backup-driver.js'
 import type { BackupFilter, BackupRepo, BackupRow } from '../storage/backup.repo.js'
 import type { VolumeRepo } from '../storage/volume.repo.js'
 import { type Caller, sees } from './caller.js'
+import type { Spawner } from './in-flight.js'
 import type { Quotas } from './quotas.js'
 import type { Volumes } from './volumes.js'
 
@@ -251,7 +251,9 @@ export class Backups {
       id: b.id,
       size: b.size,
       restore: async (volumeId, path) => {
-        if (!(await this.repo.update(b.id, { status: 'restoring', restore_volume_id: volumeId }, ['available'])))
+        if (
+          !(await this.repo.update(b.id, { status: 'restoring', restore_volume_id: volumeId }, ['available']))
+        )
           throw new InvalidBackup(`Backup ${b.id} is not available any more.`)
         try {
           await this.driver.restore(await this.driver.manifest(b.container, dataId(b)), path, true)

@@ -34,7 +34,28 @@ interface Token {
   v: string
 }
 
-const OPS = ['<=', '>=', '==', '!=', '<>', '&&', '||', '+', '-', '*', '/', '^', '(', ')', ',', '?', ':', '<', '>', '!']
+const OPS = [
+  '<=',
+  '>=',
+  '==',
+  '!=',
+  '<>',
+  '&&',
+  '||',
+  '+',
+  '-',
+  '*',
+  '/',
+  '^',
+  '(',
+  ')',
+  ',',
+  '?',
+  ':',
+  '<',
+  '>',
+  '!',
+]
 
 function tokenize(src: string): Token[] {
   const out: Token[] = []
@@ -202,7 +223,8 @@ class Parser {
         return { k: 'call', fn: t.v.toLowerCase(), args }
       }
       const dot = t.v.indexOf('.')
-      if (dot <= 0 || dot === t.v.length - 1) throw new EvaluatorError(`'${t.v}' is not a variable (object.key)`)
+      if (dot <= 0 || dot === t.v.length - 1)
+        throw new EvaluatorError(`'${t.v}' is not a variable (object.key)`)
       return { k: 'var', obj: t.v.slice(0, dot), key: t.v.slice(dot + 1) }
     }
     throw new EvaluatorError(`unexpected '${t.v}'`)

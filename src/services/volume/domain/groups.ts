@@ -11,7 +11,6 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
-import type { Spawner } from './in-flight.js'
 import {
   GroupNotFound,
   GroupSnapshotNotFound,
@@ -31,6 +30,7 @@ import type {
   GroupTypeRow,
 } from '../storage/group.repo.js'
 import { type Caller, sees } from './caller.js'
+import type { Spawner } from './in-flight.js'
 import type { Quotas } from './quotas.js'
 import type { Snapshots } from './snapshots.js'
 import type { VolumeTypes } from './types.js'

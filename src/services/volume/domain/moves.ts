@@ -14,13 +14,13 @@
  *   `host@backend` is re-homed on another registered one, keeping its pool.
  */
 import type { Logger } from 'pino'
-import type { Spawner } from './in-flight.js'
 import { InvalidInput, InvalidVolume } from '../errors.js'
 import { type FileBackends, sectionOfHost } from '../files/backends.js'
 import type { ServiceRepo } from '../storage/service.repo.js'
 import type { SnapshotRepo } from '../storage/snapshot.repo.js'
 import type { TypeRecord } from '../storage/type.repo.js'
 import type { VolumeRecord, VolumeRepo } from '../storage/volume.repo.js'
+import type { Spawner } from './in-flight.js'
 import type { Placement } from './volumes.js'
 
 export class VolumeMoves {

@@ -81,7 +81,8 @@ const cases: Case[] = [
     size: 10,
     chosen: 'b',
     rejected: ['CapacityFilter:h@rbd#a'],
-    reason: /ratio of provisioned capacity over total capacity 2\.50 has exceeded the maximum over subscription ratio 2\.00/,
+    reason:
+      /ratio of provisioned capacity over total capacity 2\.50 has exceeded the maximum over subscription ratio 2\.00/,
   },
   {
     name: 'thin: a 30 GiB volume on 10 GiB real passes with ratio 20 (virtual free 200)',
@@ -199,7 +200,8 @@ const cases: Case[] = [
     extraSpecs: { volume_backend_name: 'ceph' },
     chosen: undefined,
     rejected: ['CapacityFilter:h@rbd#b', 'CapabilitiesFilter:h@rbd#a', 'DriverFilter:h@rbd#c'],
-    reason: /CapacityFilter removed h@rbd#b .*; CapabilitiesFilter removed h@rbd#a .*; DriverFilter removed h@rbd#c/,
+    reason:
+      /CapacityFilter removed h@rbd#b .*; CapabilitiesFilter removed h@rbd#a .*; DriverFilter removed h@rbd#c/,
   },
 ]
 
@@ -256,7 +258,20 @@ describe('filter and goodness function evaluator', () => {
     it(expr, () => {
       assert.equal(evaluate(expr, vars), want)
     })
-  for (const bad of ['', '1 +', 'volume.nosuch', 'nosuch.size', 'size', '1 / 0', 'eval(1)', '(1', '1 ? 2', 'process.exit()', '"a" * 2', '1 ; 2'])
+  for (const bad of [
+    '',
+    '1 +',
+    'volume.nosuch',
+    'nosuch.size',
+    'size',
+    '1 / 0',
+    'eval(1)',
+    '(1',
+    '1 ? 2',
+    'process.exit()',
+    '"a" * 2',
+    '1 ; 2',
+  ])
     it(`refuses ${JSON.stringify(bad)}`, () => {
       assert.throws(() => evaluate(bad, vars), EvaluatorError)
     })

@@ -167,7 +167,8 @@ const FILTERS: Record<string, Filter> = {
 
 const capacityWeigher: Weigher = (pool, req) => {
   const c = pool.capabilities
-  if (['infinite', 'unknown'].includes(String(c.free_capacity_gb).toLowerCase())) return Number.POSITIVE_INFINITY
+  if (['infinite', 'unknown'].includes(String(c.free_capacity_gb).toLowerCase()))
+    return Number.POSITIVE_INFINITY
   const total = num(c.total_capacity_gb)
   const reserved = Math.floor((total * num(c.reserved_percentage)) / 100)
   if (thinOn(pool, req)) {
@@ -232,14 +233,13 @@ export function schedule(
   for (const name of opts.weighers) {
     const weigher = WEIGHERS[name]
     if (!weigher) continue
-    const multiplier = name === 'GoodnessWeigher' ? opts.goodnessWeightMultiplier : opts.capacityWeightMultiplier
+    const multiplier =
+      name === 'GoodnessWeigher' ? opts.goodnessWeightMultiplier : opts.capacityWeightMultiplier
     normalize(left.map((p) => weigher(p, req))).forEach((w, i) => {
       totals[i]! += multiplier * w
     })
   }
-  const weighed = left
-    .map((p, i) => ({ p, weight: totals[i]! }))
-    .sort((a, b) => b.weight - a.weight)
+  const weighed = left.map((p, i) => ({ p, weight: totals[i]! })).sort((a, b) => b.weight - a.weight)
   // a copy stays on its source's pool when that pool passes (upstream keeps it on the backend)
   const chosen = left.find((p) => p.key === req.prefer) ?? weighed[0]?.p
   return {

@@ -13,11 +13,11 @@ import { createReadStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import type { Logger } from 'pino'
-import type { Spawner } from './in-flight.js'
 import type { ImageSource } from '../clients/image.js'
 import { InvalidInput, InvalidVolume } from '../errors.js'
 import type { FileBackends } from '../files/backends.js'
 import type { VolumeRecord, VolumeRepo } from '../storage/volume.repo.js'
+import type { Spawner } from './in-flight.js'
 
 const run = promisify(execFile)
 

@@ -16,7 +16,6 @@ import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
-import type { Spawner } from './in-flight.js'
 import {
   AvailabilityZoneInvalid,
   InvalidInput,
@@ -32,6 +31,7 @@ import type { SnapshotRepo } from '../storage/snapshot.repo.js'
 import type { TypeRecord } from '../storage/type.repo.js'
 import type { SortKey, VolumeFilter, VolumeRecord, VolumeRepo, VolumeRow } from '../storage/volume.repo.js'
 import { type Caller, sees } from './caller.js'
+import type { Spawner } from './in-flight.js'
 import type { Quotas } from './quotas.js'
 import type { VolumeTypes } from './types.js'
 
@@ -678,7 +678,6 @@ export class Volumes {
     }
     return reset
   }
-
 
   /**
    * After a restart: work that was in flight is finished or failed, as upstream's workers

@@ -57,7 +57,9 @@ export class WorkersCleanup {
     return v.host && at ? v.host.split('#')[0]! : this.services.backend.host
   }
 
-  async cleanup(filter: CleanupFilter): Promise<{ cleaning: CleanupService[]; unavailable: CleanupService[] }> {
+  async cleanup(
+    filter: CleanupFilter,
+  ): Promise<{ cleaning: CleanupService[]; unavailable: CleanupService[] }> {
     let f = filter
     if (f.resourceId && f.serviceId === undefined && f.clusterName === undefined && f.host === undefined)
       f = await this.locate(f)
@@ -77,7 +79,9 @@ export class WorkersCleanup {
     const unavailable: ServiceView[] = []
     for (const s of selected) {
       const ours =
-        s.binary === 'cinder-scheduler' ? s.host === this.services.backend.host : this.services.servesHost(s.host)
+        s.binary === 'cinder-scheduler'
+          ? s.host === this.services.backend.host
+          : this.services.servesHost(s.host)
       ;(s.up && ours ? cleaning : unavailable).push(s)
     }
     for (const s of cleaning) await this.clean(s, f)
@@ -112,9 +116,13 @@ export class WorkersCleanup {
     if (f.binary) found.splice(0, found.length, ...found.filter((r) => r.binary === f.binary))
     if (!found.length) throw new InvalidInput(`There is no resource with UUID ${id} pending cleanup.`)
     if (found.length > 1)
-      throw new InvalidInput(`There are multiple resources with UUID ${id} pending cleanup. Please be more specific.`)
+      throw new InvalidInput(
+        `There are multiple resources with UUID ${id} pending cleanup. Please be more specific.`,
+      )
     const r = found[0]!
-    const service = (await this.services.list({ host: r.host, binary: r.binary })).find((s) => s.host === r.host)
+    const service = (await this.services.list({ host: r.host, binary: r.binary })).find(
+      (s) => s.host === r.host,
+    )
     if (!service) throw new InvalidInput(`There is no resource with UUID ${id} pending cleanup.`)
     return { ...f, serviceId: service.id, resourceType: r.type }
   }

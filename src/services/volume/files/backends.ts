@@ -191,7 +191,9 @@ export class FileBackends {
         volumes: here(known.volumes),
         snapshots: here(known.snapshots),
         keep: new Set(
-          [...(known.keep ?? [])].filter((k) => k.startsWith(`${b.key}/`)).map((k) => k.slice(b.key.length + 1)),
+          [...(known.keep ?? [])]
+            .filter((k) => k.startsWith(`${b.key}/`))
+            .map((k) => k.slice(b.key.length + 1)),
         ),
       })
       removed.push(...gone.map((n) => (this.list.length > 1 ? `${b.key}/${n}` : n)))

@@ -1,7 +1,7 @@
 /** Workers cleanup (3.24): the body's filters checked as Cinder's workers controller does, then one domain call. */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { InvalidInput } from '../errors.js'
 import { CLEANABLE_TYPES, type CleanupFilter } from '../domain/workers.js'
+import { InvalidInput } from '../errors.js'
 import { parseBool, type VolumeDeps } from './common.js'
 
 const ALLOWED = new Set([
@@ -19,14 +19,16 @@ const UUID_LIKE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]
 
 function filterOf(body: unknown): CleanupFilter {
   if (body === null || body === undefined) return { isUp: false }
-  if (typeof body !== 'object' || Array.isArray(body)) throw new InvalidInput('The request body must be an object.')
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new InvalidInput('The request body must be an object.')
   const b = body as Record<string, unknown>
   const invalid = Object.keys(b).filter((k) => !ALLOWED.has(k))
   if (invalid.length) throw new InvalidInput(`Invalid filter keys: ${invalid.join(', ')}`)
   const str = (k: string): string | undefined => {
     const v = b[k]
     if (v === undefined || v === null) return undefined
-    if (typeof v !== 'string' || v.length > 255) throw new InvalidInput(`Invalid value for ${k}: must be a string.`)
+    if (typeof v !== 'string' || v.length > 255)
+      throw new InvalidInput(`Invalid value for ${k}: must be a string.`)
     return v
   }
   const f: CleanupFilter = { isUp: false }
@@ -39,7 +41,12 @@ function filterOf(body: unknown): CleanupFilter {
   if (b.disabled !== undefined && b.disabled !== null) f.disabled = parseBool(b.disabled, 'disabled')
   if (b.service_id !== undefined && b.service_id !== null) {
     const raw = b.service_id
-    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^[0-9]{1,11}$/.test(raw) ? Number(raw) : Number.NaN
+    const n =
+      typeof raw === 'number'
+        ? raw
+        : typeof raw === 'string' && /^[0-9]{1,11}$/.test(raw)
+          ? Number(raw)
+          : Number.NaN
     if (!Number.isInteger(n) || n < 0) throw new InvalidInput(`Invalid value for service_id: ${String(raw)}.`)
     f.serviceId = n
   }

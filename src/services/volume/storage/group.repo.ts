@@ -129,7 +129,11 @@ export class GroupRepo {
    * Inserts a group and its volume types; under the project's quota lock, `check` sees
    * the usage counted there (the groups quota) and may throw to insert nothing.
    */
-  async create(row: GroupRow, volumeTypeIds: readonly string[], check?: (usage: Usage) => void): Promise<void> {
+  async create(
+    row: GroupRow,
+    volumeTypeIds: readonly string[],
+    check?: (usage: Usage) => void,
+  ): Promise<void> {
     await ensureLockRow(this.db, this.dialect, row.project_id)
     await this.db.transaction().execute(async (trx) => {
       if (check) {

@@ -47,7 +47,12 @@ export async function lockProject(
 ): Promise<void> {
   if (dialect === 'sqlite') return
   const lock = () =>
-    trx.selectFrom('volume_quota_locks').select('project_id').where('project_id', '=', projectId).forUpdate().execute()
+    trx
+      .selectFrom('volume_quota_locks')
+      .select('project_id')
+      .where('project_id', '=', projectId)
+      .forUpdate()
+      .execute()
   if ((await lock()).length) return
   // the row was not made beforehand (ensureLockRow): made here, then locked
   const q =

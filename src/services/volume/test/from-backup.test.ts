@@ -20,7 +20,8 @@ const GiB = 1024 * MiB
 
 async function sha256(path: string, length: number): Promise<string> {
   const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path, { start: 0, end: length - 1 })) hash.update(chunk as Buffer)
+  for await (const chunk of createReadStream(path, { start: 0, end: length - 1 }))
+    hash.update(chunk as Buffer)
   return hash.digest('hex')
 }
 
@@ -38,7 +39,8 @@ async function backupStatus(t: TestHost, id: string, status: string) {
   for (;;) {
     const r = await t.call('GET', `${V}/backups/${id}`, { as: ADMIN })
     if (r.body?.backup?.status === status) return r.body.backup
-    if (Date.now() > deadline) throw new Error(`backup ${id} did not reach ${status}: ${JSON.stringify(r.body)}`)
+    if (Date.now() > deadline)
+      throw new Error(`backup ${id} did not reach ${status}: ${JSON.stringify(r.body)}`)
     await new Promise((res) => setTimeout(res, 20))
   }
 }

@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test'
 import { migrateToLatest } from '../../../kernel/db/index.js'
 import { enabledDialects, withEachDialect } from '../../../kernel/db/testing.js'
 import { GroupLimitExceeded } from '../errors.js'
-import { volumeMigrations } from '../storage/migrations/index.js'
 import { GroupRepo } from '../storage/group.repo.js'
+import { volumeMigrations } from '../storage/migrations/index.js'
 import type { VolumeDatabase } from '../storage/schema.js'
 import { ADMIN, MEMBER, READER, startVolume, type TestHost, V, waitFor } from './harness.js'
 
@@ -26,10 +26,14 @@ describe('group quotas', () => {
   before(async () => {
     t = await startVolume({ DEFAULT: { quota_groups: 3 } })
     groupType = (
-      await t.call('POST', `${V}/group_types`, { as: ADMIN, version: G, body: { group_type: { name: 'gq' } } })
+      await t.call('POST', `${V}/group_types`, {
+        as: ADMIN,
+        version: G,
+        body: { group_type: { name: 'gq' } },
+      })
     ).body.group_type.id
-    volumeType = (await t.call('POST', `${V}/types`, { as: ADMIN, body: { volume_type: { name: 'gqt' } } })).body
-      .volume_type.id
+    volumeType = (await t.call('POST', `${V}/types`, { as: ADMIN, body: { volume_type: { name: 'gqt' } } }))
+      .body.volume_type.id
   })
   after(async () => {
     await t?.close()
@@ -41,7 +45,8 @@ describe('group quotas', () => {
       version: G,
       body: { group: { name, group_type: groupType, volume_types: [volumeType] } },
     })
-  const groupCount = async () => (await t.call('GET', `${V}/groups`, { as: MEMBER, version: G })).body.groups.length
+  const groupCount = async () =>
+    (await t.call('GET', `${V}/groups`, { as: MEMBER, version: G })).body.groups.length
 
   it('counts groups in the quota sets and refuses a group over the limit with 413', async () => {
     const defaults = await t.call('GET', `${V}/os-quota-sets/${project}/defaults`, { as: ADMIN })
@@ -66,14 +71,20 @@ describe('group quotas', () => {
       body: { quota_set: { groups: 1 } },
     })
     assert.equal(tooLow.status, 400)
-    assert.match(tooLow.body.badRequest.message, /Quota groups limit must be equal or greater than existing resources/)
+    assert.match(
+      tooLow.body.badRequest.message,
+      /Quota groups limit must be equal or greater than existing resources/,
+    )
     const set = await t.call('PUT', `${V}/os-quota-sets/${project}`, {
       as: ADMIN,
       body: { quota_set: { groups: 2 } },
     })
     assert.equal(set.status, 200)
     assert.equal(set.body.quota_set.groups, 2)
-    assert.equal((await t.call('GET', `${V}/os-quota-sets/${project}`, { as: READER })).body.quota_set.groups, 2)
+    assert.equal(
+      (await t.call('GET', `${V}/os-quota-sets/${project}`, { as: READER })).body.quota_set.groups,
+      2,
+    )
 
     const over = await createGroup('g3')
     assert.equal(over.status, 413, JSON.stringify(over.body))
@@ -101,7 +112,8 @@ describe('group quotas', () => {
     assert.equal(again.status, 202, JSON.stringify(again.body))
     await waitFor(t, 'groups', again.body.group.id, 'available', MEMBER)
     assert.equal(
-      (await t.call('GET', `${V}/os-quota-sets/${project}?usage=true`, { as: ADMIN })).body.quota_set.groups.in_use,
+      (await t.call('GET', `${V}/os-quota-sets/${project}?usage=true`, { as: ADMIN })).body.quota_set.groups
+        .in_use,
       2,
     )
     // unlimited again

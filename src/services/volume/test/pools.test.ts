@@ -74,7 +74,8 @@ describe('block storage with a pool-based (RBD) backend', () => {
   const show = async (id: string) => (await t.call('GET', `${V}/volumes/${id}`, { as: ADMIN })).body.volume
 
   it('reports one cinder-volume service per backend and every pool with its capacity', async () => {
-    const services = (await t.call('GET', `${V}/os-services?binary=cinder-volume`, { as: ADMIN })).body.services
+    const services = (await t.call('GET', `${V}/os-services?binary=cinder-volume`, { as: ADMIN })).body
+      .services
     assert.deepEqual(services.map((s: { host: string }) => s.host).sort(), ['pbox@ceph', 'pbox@file'])
     const p = await pools()
     assert.deepEqual([...p.keys()], ['pbox@file#file', 'pbox@ceph#gold', 'pbox@ceph#silver'])
@@ -120,7 +121,10 @@ describe('block storage with a pool-based (RBD) backend', () => {
       await fh.write(randomBytes(256 * 1024 + 5), 0, 256 * 1024 + 5, at)
     await fh.close()
     const before = await sha256(file)
-    const snap = await t.call('POST', `${V}/snapshots`, { as: MEMBER, body: { snapshot: { volume_id: v.id } } })
+    const snap = await t.call('POST', `${V}/snapshots`, {
+      as: MEMBER,
+      body: { snapshot: { volume_id: v.id } },
+    })
     assert.equal(snap.status, 202)
     await waitFor(t, 'snapshots', snap.body.snapshot.id, 'available', MEMBER)
     assert.equal(await sha256(join(poolDir('gold'), `snapshot-${snap.body.snapshot.id}`)), before)
@@ -163,7 +167,10 @@ describe('block storage with a pool-based (RBD) backend', () => {
     assert.equal((await show(String(v.id)))['os-vol-host-attr:host'], null)
     const text = await messageOf(v.id)
     assert.match(text, /^schedule allocate volume:Could not find any available weighted backend\./)
-    assert.match(text, /CapacityFilter removed pbox@ceph#gold \(Insufficient free space for thin provisioning/)
+    assert.match(
+      text,
+      /CapacityFilter removed pbox@ceph#gold \(Insufficient free space for thin provisioning/,
+    )
     assert.match(text, /pbox@ceph#silver \(Insufficient free space for thin provisioning/)
     assert.match(text, /CapabilitiesFilter removed pbox@file#file/)
   })

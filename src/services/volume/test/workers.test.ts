@@ -27,7 +27,11 @@ describe('workers cleanup', () => {
   let oldVolume: string
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'cloudlet-volume-workers-'))
-    const first = await startTestHost({ modules: [volumeModule], dataDir, config: { DEFAULT: { host: 'wbox1' } } })
+    const first = await startTestHost({
+      modules: [volumeModule],
+      dataDir,
+      config: { DEFAULT: { host: 'wbox1' } },
+    })
     oldVolume = String((await createVolume(first)).id)
     await first.close()
     t = await startTestHost({
@@ -103,7 +107,10 @@ describe('workers cleanup', () => {
     const extending = String((await createVolume(t)).id)
     const deleting = String((await createVolume(t)).id)
     const untouched = String((await createVolume(t)).id)
-    const snap = await t.call('POST', `${V}/snapshots`, { as: MEMBER, body: { snapshot: { volume_id: creating } } })
+    const snap = await t.call('POST', `${V}/snapshots`, {
+      as: MEMBER,
+      body: { snapshot: { volume_id: creating } },
+    })
     const snapId = String(snap.body.snapshot.id)
     await waitFor(t, 'snapshots', snapId, 'available', MEMBER)
     await reset('snapshots', snapId, 'creating')
