@@ -7,6 +7,8 @@
 /** What the domain objects need of the host's task group. */
 export interface Spawner {
   spawn(name: string, fn: () => Promise<void>): Promise<void>
+  /** Work a request awaits, recorded as in flight while it runs (the host's task group has none). */
+  hold?<T>(name: string, fn: () => Promise<T>): Promise<T>
 }
 
 export class InFlight implements Spawner {

@@ -487,7 +487,14 @@ export class Volumes {
     })
     if (!ok) throw new InvalidVolume('Volume status changed while it was being extended.')
     // NOTE: growing a sparse file is one truncate: done before answering, so a client's
-    // next call (a readonly flag, an attach) finds the volume settled.
+    // next call (a readonly flag, an attach) finds the volume settled; recorded as work in
+    // flight meanwhile, so that a workers cleanup leaves it alone.
+    const hold = this.tasks.hold?.bind(this.tasks) ?? ((_name: string, fn: () => Promise<void>) => fn())
+    await hold(`extend ${id}`, async () => this.finishExtend(v, newSize))
+  }
+
+  private async finishExtend(v: VolumeRecord, newSize: number): Promise<void> {
+    const id = v.id
     try {
       await this.driver.extend(id, newSize)
       await this.repo.update(id, { status: v.status, size: newSize }, ['extending'])
