@@ -11,7 +11,21 @@ import type { HostConfig } from '../../kernel/host/index.js'
 const backendOptions = {
   volume_driver: opt.str({
     default: 'cloudlet.volume.drivers.file.FileDriver',
-    help: 'The driver of this backend; the file driver (sparse raw files) is the one implemented.',
+    help: "The driver of this backend: the file driver (sparse raw files, one pool), or cinder.volume.drivers.rbd.RBDDriver, Cloudlet's pool-based driver that behaves like Ceph RBD (thin pools, each a directory of sparse files).",
+  }),
+  rbd_pool: opt.str({
+    default: 'rbd',
+    help: 'RBD driver: the pool of the backend when rbd_pools is unset.',
+  }),
+  rbd_pools: opt.list({
+    default: [],
+    help: "RBD driver, Cloudlet's: the backend's pools, each `name` or `name:capacity_gb` (a pool without a capacity reports its file system's); each is a directory under volumes_dir. Unset: one pool, rbd_pool.",
+  }),
+  filter_function: opt.str({
+    help: 'An expression the DriverFilter evaluates for this backend (volume.size, capabilities.*, stats.*, extra.*, qos.*); false removes the backend.',
+  }),
+  goodness_function: opt.str({
+    help: 'An expression the GoodnessWeigher evaluates for this backend, 0 to 100 (same variables as filter_function).',
   }),
   volume_backend_name: opt.str({
     help: 'The backend name volume types select with extra spec volume_backend_name (also the pool name); unset: the section name.',
@@ -26,7 +40,7 @@ const backendOptions = {
     help: 'How far provisioned capacity may exceed the real one (thin provisioning).',
   }),
   total_capacity_gb: opt.int({
-    help: 'Capacity reported for the backend; unset: the size of the file system holding volumes_dir.',
+    help: 'Capacity reported for the backend (file driver); unset: the size of the file system holding volumes_dir.',
   }),
 } as const
 
@@ -64,6 +78,22 @@ export const volumeConfig = defineSections(
         default: [],
         shared: true,
         help: 'The volume backends this service runs, each configured by the section of its name ([file] and, for any other name, [<name>]); unset: file. Items written <id>:<type> are image stores, which the image service reads from the same option.',
+      }),
+      scheduler_default_filters: opt.list({
+        default: ['AvailabilityZoneFilter', 'CapacityFilter', 'CapabilitiesFilter'],
+        help: 'The scheduler filters a volume create or retype runs, in order (AvailabilityZoneFilter, CapacityFilter, CapabilitiesFilter, DriverFilter).',
+      }),
+      scheduler_default_weighers: opt.list({
+        default: ['CapacityWeigher'],
+        help: 'The scheduler weighers (CapacityWeigher, GoodnessWeigher).',
+      }),
+      capacity_weight_multiplier: opt.float({
+        default: 1,
+        help: 'Multiplier of the CapacityWeigher (negative: stack volumes on the fullest pool).',
+      }),
+      goodness_weight_multiplier: opt.float({
+        default: 1,
+        help: "Cloudlet's: multiplier of the GoodnessWeigher.",
       }),
       osapi_max_limit: opt.int({ default: 1000, min: 1, help: 'Most items a list returns in one page.' }),
       quota_volumes: opt.int({ default: 10, min: -1, help: 'Volumes a project may have; -1 is unlimited.' }),

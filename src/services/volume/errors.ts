@@ -142,6 +142,17 @@ export class QuotaCountExceeded extends DomainError {
   }
 }
 
+/** GroupLimitExceeded: a group create over the project's `groups` quota. */
+export class GroupLimitExceeded extends DomainError {
+  constructor(allowed: number) {
+    super(
+      'over_limit',
+      'volume.quota.groups_exceeded',
+      `Maximum number of groups allowed (${allowed}) exceeded`,
+    )
+  }
+}
+
 /** VolumeSizeExceedsAvailableQuota. */
 export class GigabytesQuotaExceeded extends DomainError {
   constructor(requested: number, quota: number, consumed: number, name = 'gigabytes') {

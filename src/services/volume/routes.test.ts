@@ -98,6 +98,7 @@ describe('volume route table', () => {
       'GET /v3/group_snapshots/:group_snapshot_id 3.14',
       'DELETE /v3/group_snapshots/:group_snapshot_id 3.14',
       'POST /v3/group_snapshots/:group_snapshot_id/action 3.19',
+      'POST /v3/workers/cleanup 3.24',
     ])
   })
 })

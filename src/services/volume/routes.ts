@@ -22,6 +22,7 @@ import * as types from './handlers/types.js'
 import { listVersions, showVersion } from './handlers/versions.js'
 import { ACTION_RULES, volumeAction } from './handlers/volume-actions.js'
 import * as volumes from './handlers/volumes.js'
+import * as workers from './handlers/workers.js'
 import {
   ADMIN,
   ATTACHMENT,
@@ -33,6 +34,7 @@ import {
   TRANSFER,
   TYPE,
   VOLUME,
+  WORKERS,
 } from './policies/index.js'
 import * as B from './schemas/bodies.js'
 
@@ -783,6 +785,14 @@ const RESOURCES: readonly R[] = [
     handler: services.showCapabilities,
   },
   { method: 'GET', path: '/os-hosts', policy: ADMIN.HOSTS, target: own, handler: services.listHosts },
+  {
+    method: 'POST',
+    path: '/workers/cleanup',
+    min: '3.24',
+    policy: WORKERS.CLEANUP,
+    target: own,
+    handler: workers.cleanup,
+  },
   {
     method: 'POST',
     path: '/cloudlet-volume/update-host',

@@ -11,21 +11,23 @@ import { ImageSource } from './clients/image.js'
 import { type VolumeConfig, volumeBackendSection } from './config.js'
 import { Attachments } from './domain/attachments.js'
 import { Backups } from './domain/backups.js'
-import { matchesCapabilities } from './domain/capabilities-filter.js'
 import { Groups, GroupTypes } from './domain/groups.js'
+import { InFlight } from './domain/in-flight.js'
 import { VolumeManage } from './domain/manage.js'
 import { NO_VALID_BACKEND, UserMessages } from './domain/messages.js'
 import { VolumeMoves } from './domain/moves.js'
 import { QosSpecs } from './domain/qos.js'
 import { Quotas } from './domain/quotas.js'
+import { explain, type SchedulerOptions, schedule, unknownPlugins } from './domain/scheduler.js'
 import { VolumeServices } from './domain/services.js'
 import { Snapshots } from './domain/snapshots.js'
 import { Transfers } from './domain/transfers.js'
 import { TypeEncryption, VolumeTypes } from './domain/types.js'
 import { VolumeUploads } from './domain/uploads.js'
 import { Volumes } from './domain/volumes.js'
+import { WorkersCleanup } from './domain/workers.js'
 import { policyForbiddenMessage } from './errors.js'
-import { type BackendSpec, FileBackends } from './files/backends.js'
+import { type BackendSpec, type DriverKind, FileBackends } from './files/backends.js'
 import { BackupDriver } from './files/backup-driver.js'
 import type { VolumeDeps } from './handlers/common.js'
 import { volumePlugin } from './plugin.js'
@@ -45,6 +47,40 @@ import { VolumeRepo } from './storage/volume.repo.js'
 
 export const VOLUME_PREFIX = '/volume'
 
+/** Upstream's RBD driver, which names Cloudlet's pool-based driver here. */
+export const RBD_DRIVER = 'cinder.volume.drivers.rbd.RBDDriver'
+
+function driverKind(volumeDriver: string): DriverKind | undefined {
+  if (volumeDriver.endsWith('FileDriver')) return 'file'
+  if (volumeDriver === RBD_DRIVER || volumeDriver.endsWith('.RBDDriver')) return 'rbd'
+  return undefined
+}
+
+/** `rbd_pools` (`name[:capacity_gb]` items), else the one pool `rbd_pool`. */
+function rbdPools(
+  section: string,
+  items: readonly string[],
+  single: string,
+): { name: string; capacityGb?: number }[] {
+  const list = items.map((i) => i.trim()).filter(Boolean)
+  if (!list.length) return [{ name: single }]
+  const pools = list.map((item) => {
+    const [name, capacity] = item.split(':').map((x) => x.trim())
+    if (!name || !/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith('.'))
+      throw new Error(`[${section}] rbd_pools: '${item}' is not a pool name`)
+    if (capacity === undefined) return { name }
+    const gb = Number(capacity)
+    if (!Number.isInteger(gb) || gb <= 0)
+      throw new Error(
+        `[${section}] rbd_pools: the capacity of '${name}' must be a positive whole number of GiB`,
+      )
+    return { name, capacityGb: gb }
+  })
+  if (new Set(pools.map((p) => p.name)).size !== pools.length)
+    throw new Error(`[${section}] rbd_pools: a pool is named twice`)
+  return pools
+}
+
 export interface VolumeInstance extends ServiceInstance {
   deps: VolumeDeps
   driver: FileBackends
@@ -61,26 +97,58 @@ export async function createVolumeService(
   // same [DEFAULT] option); a volume backend is a bare name (Cinder's form).
   const names = D.enabled_backends.map((b) => b.trim()).filter((b) => b && !b.includes(':'))
   const driver = new FileBackends(
-    (names.length ? names : ['file']).map((name): BackendSpec => {
+    (names.length ? names : ['file']).flatMap((name): BackendSpec[] => {
       const section = name.toLowerCase()
       const o = section === 'file' ? config.file : namedSection(config, volumeBackendSection, section)
-      if (!o.volume_driver.endsWith('FileDriver'))
+      const kind = driverKind(o.volume_driver)
+      if (!kind)
         throw new Error(
-          `[${section}] volume_driver: ${o.volume_driver} is not implemented (the file driver is)`,
+          `[${section}] volume_driver: ${o.volume_driver} is not implemented (the file driver and ${RBD_DRIVER} are)`,
         )
-      return {
+      const dir = o.volumes_dir
+        ? resolve(ctx.dataDir, o.volumes_dir)
+        : join(ctx.dataDir, section === 'file' ? 'volumes' : `volumes-${section}`)
+      const backendName = o.volume_backend_name ?? section
+      const common = {
         section,
-        backendName: o.volume_backend_name ?? section,
-        dir: o.volumes_dir
-          ? resolve(ctx.dataDir, o.volumes_dir)
-          : join(ctx.dataDir, section === 'file' ? 'volumes' : `volumes-${section}`),
+        backendName,
+        kind,
         reservedPercentage: o.reserved_percentage,
         maxOverSubscriptionRatio: o.max_over_subscription_ratio,
-        ...(o.total_capacity_gb !== undefined ? { totalCapacityGb: o.total_capacity_gb } : {}),
+        ...(o.filter_function ? { filterFunction: o.filter_function } : {}),
+        ...(o.goodness_function ? { goodnessFunction: o.goodness_function } : {}),
       }
+      if (kind === 'file')
+        return [
+          {
+            ...common,
+            pool: backendName,
+            key: section,
+            dir,
+            ...(o.total_capacity_gb !== undefined ? { totalCapacityGb: o.total_capacity_gb } : {}),
+          },
+        ]
+      return rbdPools(section, o.rbd_pools, o.rbd_pool).map((p) => ({
+        ...common,
+        pool: p.name,
+        key: `${section}#${p.name}`,
+        dir: join(dir, p.name),
+        ...(p.capacityGb !== undefined ? { totalCapacityGb: p.capacityGb } : {}),
+      }))
     }),
   )
+  const schedulerOptions: SchedulerOptions = {
+    filters: D.scheduler_default_filters,
+    weighers: D.scheduler_default_weighers,
+    capacityWeightMultiplier: D.capacity_weight_multiplier,
+    goodnessWeightMultiplier: D.goodness_weight_multiplier,
+  }
+  const unknown = unknownPlugins(schedulerOptions)
+  if (unknown.length)
+    throw new Error(`[DEFAULT] scheduler filters or weighers not implemented: ${unknown.join(', ')}`)
   await driver.start()
+  // every background task of this service, by name (what a workers cleanup leaves alone)
+  const tasks = new InFlight(ctx.tasks)
   const volumeRepo = new VolumeRepo(ctx.db, ctx.dialect)
   const snapshotRepo = new SnapshotRepo(ctx.db, ctx.dialect)
   const typeRepo = new TypeRepo(ctx.db)
@@ -104,16 +172,11 @@ export async function createVolumeService(
     {
       zone: D.storage_availability_zone,
       allowZoneFallback: D.allow_availability_zone_fallback,
-      place: async (extraSpecs, prefer) => {
-        const fit = (await services.pools()).filter((p) => matchesCapabilities(extraSpecs, p.capabilities))
-        const pick =
-          fit.find((p) => p.section === prefer) ??
-          fit.reduce<(typeof fit)[number] | undefined>(
-            (best, p) =>
-              !best || p.capabilities.free_capacity_gb > best.capabilities.free_capacity_gb ? p : best,
-            undefined,
-          )
-        return pick && { host: pick.name, section: pick.section }
+      place: async (request) => {
+        const pools = await services.pools()
+        const result = schedule(pools, request, schedulerOptions)
+        if (!result.chosen) return { reason: explain(result, pools.length) }
+        return { placement: { host: result.chosen.name, section: result.chosen.key } }
       },
       volumeExtended: async (volumeId, serverIds) => {
         await ctx
@@ -140,13 +203,17 @@ export async function createVolumeService(
           requestId: v.requestId,
           resourceType: 'VOLUME',
           resourceUuid: v.id,
-          ...NO_VALID_BACKEND,
+          eventId: NO_VALID_BACKEND.eventId,
+          // NOTE: upstream's text, then why: each filter and the pools it removed
+          userMessage: v.reason
+            ? `${NO_VALID_BACKEND.userMessage} ${v.reason}`
+            : NO_VALID_BACKEND.userMessage,
         }),
     },
-    ctx.tasks,
+    tasks,
     ctx.logger,
   )
-  const snapshots = new Snapshots(snapshotRepo, volumes, quotas, driver, ctx.tasks, ctx.logger)
+  const snapshots = new Snapshots(snapshotRepo, volumes, quotas, driver, tasks, ctx.logger)
   const attachments = new Attachments(volumeRepo, driver)
   const transfers = new Transfers(new TransferRepo(ctx.db, ctx.dialect), volumes, snapshotRepo, quotas)
   const backups = new Backups(
@@ -158,10 +225,10 @@ export async function createVolumeService(
     driver,
     D.storage_availability_zone,
     D.backup_driver,
-    ctx.tasks,
+    tasks,
     ctx.logger,
   )
-  const groupRepo = new GroupRepo(ctx.db)
+  const groupRepo = new GroupRepo(ctx.db, ctx.dialect)
   const groupTypes = new GroupTypes(groupRepo)
   const groups = new Groups(
     groupRepo,
@@ -169,9 +236,10 @@ export async function createVolumeService(
     types,
     volumes,
     snapshots,
+    quotas,
     D.storage_availability_zone,
     services.poolHost,
-    ctx.tasks,
+    tasks,
     ctx.logger,
   )
   const unmanagedRepo = new UnmanagedRepo(ctx.db)
@@ -189,7 +257,7 @@ export async function createVolumeService(
   const images = new ImageSource(ctx.client('image'))
   const deps: VolumeDeps = {
     images,
-    uploads: new VolumeUploads(volumeRepo, driver, images, ctx.tasks, ctx.logger),
+    uploads: new VolumeUploads(volumeRepo, driver, images, tasks, ctx.logger),
     manage: new VolumeManage(
       volumeRepo,
       snapshotRepo,
@@ -202,7 +270,8 @@ export async function createVolumeService(
       D.storage_availability_zone,
       ctx.logger,
     ),
-    moves: new VolumeMoves(volumeRepo, snapshotRepo, serviceRepo, driver, ctx.tasks, ctx.logger),
+    moves: new VolumeMoves(volumeRepo, snapshotRepo, serviceRepo, driver, tasks, ctx.logger),
+    workers: new WorkersCleanup(services, volumeRepo, snapshotRepo, volumes, tasks),
     backups,
     groupTypes,
     groups,

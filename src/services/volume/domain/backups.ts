@@ -17,13 +17,13 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import type { TaskGroup } from '../../../kernel/host/index.js'
 import { BackupNotFound, InvalidBackup, InvalidInput, InvalidVolume, VolumeNotFound } from '../errors.js'
 import type { FileBackends } from '../files/backends.js'
 import { BackupDriver } from '../files/backup-driver.js'
 import type { BackupFilter, BackupRepo, BackupRow } from '../storage/backup.repo.js'
 import type { VolumeRepo } from '../storage/volume.repo.js'
 import { type Caller, sees } from './caller.js'
+import type { Spawner } from './in-flight.js'
 import type { Quotas } from './quotas.js'
 import type { Volumes } from './volumes.js'
 
@@ -49,7 +49,7 @@ export class Backups {
     private readonly zone: string,
     /** `[DEFAULT] backup_driver`, named in export records. */
     private readonly serviceName: string,
-    private readonly tasks: TaskGroup,
+    private readonly tasks: Spawner,
     private readonly logger: Logger,
   ) {}
 
@@ -233,6 +233,36 @@ export class Backups {
     })
     const target = await this.volumeRepo.get(targetId)
     return { backup_id: b.id, volume_id: targetId, volume_name: target?.display_name ?? null }
+  }
+
+  /**
+   * A backup a new volume is made from (`backup_id`, 3.47): the caller's, available
+   * (else 400). Its `restore` marks it restoring (the new volume as restore_volume_id)
+   * while every chunk is written into the volume's fresh file and checked by sha256,
+   * then available again; a failure fails the volume's create.
+   */
+  async sourceFor(
+    caller: Caller,
+    id: string,
+  ): Promise<{ id: string; size: number; restore: (volumeId: string, path: string) => Promise<void> }> {
+    const b = await this.get(caller, id)
+    if (b.status !== 'available') throw new InvalidBackup('Backup status must be available')
+    return {
+      id: b.id,
+      size: b.size,
+      restore: async (volumeId, path) => {
+        if (
+          !(await this.repo.update(b.id, { status: 'restoring', restore_volume_id: volumeId }, ['available']))
+        )
+          throw new InvalidBackup(`Backup ${b.id} is not available any more.`)
+        try {
+          await this.driver.restore(await this.driver.manifest(b.container, dataId(b)), path, true)
+          await this.restoreVolumeMeta(volumeId, b)
+        } finally {
+          await this.repo.update(b.id, { status: 'available', restore_volume_id: null }, ['restoring'])
+        }
+      },
+    }
   }
 
   /** The source volume's metadata, image metadata and bootable flag on the target. */

@@ -11,7 +11,6 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
-import type { TaskGroup } from '../../../kernel/host/index.js'
 import {
   GroupNotFound,
   GroupSnapshotNotFound,
@@ -31,6 +30,8 @@ import type {
   GroupTypeRow,
 } from '../storage/group.repo.js'
 import { type Caller, sees } from './caller.js'
+import type { Spawner } from './in-flight.js'
+import type { Quotas } from './quotas.js'
 import type { Snapshots } from './snapshots.js'
 import type { VolumeTypes } from './types.js'
 import type { Volumes } from './volumes.js'
@@ -161,9 +162,10 @@ export class Groups {
     private readonly types: VolumeTypes,
     private readonly volumes: Volumes,
     private readonly snapshots: Snapshots,
+    private readonly quotas: Quotas,
     private readonly zone: string,
     private readonly host: string,
-    private readonly tasks: TaskGroup,
+    private readonly tasks: Spawner,
     private readonly logger: Logger,
   ) {}
 
@@ -234,6 +236,9 @@ export class Groups {
     },
   ): Promise<GroupRecord> {
     const id = randomUUID()
+    // the groups quota, counted under the project's lock with the insert
+    const check = await this.quotas.checker(caller.projectId)
+    const typeId = input.typeIds[0] ?? ''
     await this.repo.create(
       {
         id,
@@ -251,6 +256,7 @@ export class Groups {
         updated_at: null,
       },
       input.typeIds,
+      (usage) => check(usage, { typeId, groups: 1 }),
     )
     return (await this.repo.get(id))!
   }

@@ -94,7 +94,7 @@ export class VolumeManage {
       ]))
     )
       throw new InvalidVolume('Volume status changed while it was being unmanaged.')
-    const section = this.backends.of(sectionOfHost(vol.host)).section
+    const section = this.backends.of(sectionOfHost(vol.host)).key
     const name = `volume-${vol.id}`
     const has = (await this.backends.files(section)).some((f) => f.name === name)
     await this.unmanaged.unmanageVolume(vol.id, has ? { backend: section, name } : undefined)
@@ -108,7 +108,7 @@ export class VolumeManage {
     if (!(await this.snapshots.update(snap.id, { status: 'unmanaging' }, [snap.status])))
       throw new InvalidSnapshot('Snapshot status changed while it was being unmanaged.')
     const vol = await this.volumes.getRow(snap.volume_id)
-    const section = this.backends.of(sectionOfHost(vol?.host)).section
+    const section = this.backends.of(sectionOfHost(vol?.host)).key
     const name = `snapshot-${snap.id}`
     const has = (await this.backends.files(section)).some((f) => f.name === name)
     await this.unmanaged.unmanageSnapshot(
@@ -126,10 +126,15 @@ export class VolumeManage {
     const backendHost = host.split('#')[0]!
     const registered = await this.serviceRepo.list({ binary: 'cinder-volume' })
     const section = sectionOfHost(backendHost)
-    const ours = this.backends.list.find((b) => b.section === section)
-    if (!ours || !registered.some((s) => s.host === backendHost) || !this.services.servesHost(backendHost))
+    const ours = this.backends.find(sectionOfHost(host))
+    if (
+      !ours ||
+      ours.section !== section ||
+      !registered.some((s) => s.host === backendHost) ||
+      !this.services.servesHost(backendHost)
+    )
       throw new ServiceNotFound('Service not found.')
-    return ours.section
+    return ours.key
   }
 
   /** The file a reference names on a backend, its size, and whether a row owns it. */
@@ -166,7 +171,7 @@ export class VolumeManage {
       : await this.types.defaultFor(caller.projectId)
     const zone = input.availabilityZone ?? this.zone
     if (zone !== this.zone) throw new AvailabilityZoneInvalid(zone)
-    const pool = (await this.services.pools()).find((p) => p.section === section)!
+    const pool = (await this.services.pools()).find((p) => p.key === section)!
     if (!matchesCapabilities(type.extra_specs, pool.capabilities))
       throw new InvalidInput(`The volume type ${type.name} does not match backend ${section}.`)
     const file = await this.resolve(section, input.ref, 'volume')
@@ -228,7 +233,7 @@ export class VolumeManage {
   ): Promise<SnapshotRecord> {
     if (!['available', 'in-use'].includes(vol.status))
       throw new InvalidVolume(`Volume ${vol.id} status must be available or in-use, but is ${vol.status}.`)
-    const section = this.backends.of(sectionOfHost(vol.host)).section
+    const section = this.backends.of(sectionOfHost(vol.host)).key
     const file = await this.resolve(section, input.ref, 'snapshot')
     const size = Math.max(1, Math.ceil(file.size / GiB))
     const id = randomUUID()

@@ -14,13 +14,13 @@
  *   `host@backend` is re-homed on another registered one, keeping its pool.
  */
 import type { Logger } from 'pino'
-import type { TaskGroup } from '../../../kernel/host/index.js'
 import { InvalidInput, InvalidVolume } from '../errors.js'
 import { type FileBackends, sectionOfHost } from '../files/backends.js'
 import type { ServiceRepo } from '../storage/service.repo.js'
 import type { SnapshotRepo } from '../storage/snapshot.repo.js'
 import type { TypeRecord } from '../storage/type.repo.js'
 import type { VolumeRecord, VolumeRepo } from '../storage/volume.repo.js'
+import type { Spawner } from './in-flight.js'
 import type { Placement } from './volumes.js'
 
 export class VolumeMoves {
@@ -29,7 +29,7 @@ export class VolumeMoves {
     private readonly snapshots: SnapshotRepo,
     private readonly services: ServiceRepo,
     private readonly driver: FileBackends,
-    private readonly tasks: TaskGroup,
+    private readonly tasks: Spawner,
     private readonly logger: Logger,
   ) {}
 
@@ -77,9 +77,8 @@ export class VolumeMoves {
 
   /** The backend directory a destination host's bytes go to: its backend's, else the volume's own. */
   private sectionFor(destination: string, vol: VolumeRecord): string {
-    const named = sectionOfHost(destination)
-    const current = sectionOfHost(vol.host)
-    return this.driver.list.some((b) => b.section === named) ? named! : this.driver.of(current).section
+    const named = this.driver.find(sectionOfHost(destination))
+    return named ? named.key : this.driver.of(sectionOfHost(vol.host)).key
   }
 
   /** After a move, the copies in other backends' directories go (the row names the destination). */
@@ -103,7 +102,7 @@ export class VolumeMoves {
       ))
     )
       return
-    const section = to ? to.destination.section : this.driver.of(sectionOfHost(vol.host)).section
+    const section = to ? to.destination.section : this.driver.of(sectionOfHost(vol.host)).key
     void this.tasks.spawn(`retype move ${vol.id}`, async () => {
       const ok = await this.copyBytes(vol, section)
       const moved =

@@ -9,6 +9,7 @@
 import type { VolumeConfig } from '../config.js'
 import {
   GigabytesQuotaExceeded,
+  GroupLimitExceeded,
   InvalidInput,
   QuotaCountExceeded,
   VolumeSizeExceedsLimit,
@@ -42,6 +43,7 @@ export interface QuotaDelta {
   gigabytes?: number
   backups?: number
   backupGigabytes?: number
+  groups?: number
 }
 
 export class Quotas {
@@ -107,7 +109,7 @@ export class Quotas {
       gigabytes: usage.gigabytes + gbSnap,
       backups: usage.backups,
       backup_gigabytes: usage.backupGigabytes,
-      groups: 0,
+      groups: usage.groups,
       per_volume_gigabytes: 0,
     }
     for (const [id, name] of names) {
@@ -191,6 +193,9 @@ export class Quotas {
       const backupLimit = limits.backups ?? -1
       if (delta.backups && backupLimit >= 0 && used.backups! + delta.backups > backupLimit)
         throw new QuotaCountExceeded('backups', backupLimit, 'backups')
+      const groupLimit = limits.groups ?? -1
+      if (delta.groups && groupLimit >= 0 && used.groups! + delta.groups > groupLimit)
+        throw new GroupLimitExceeded(groupLimit)
       const backupGbLimit = limits.backup_gigabytes ?? -1
       const bgb = delta.backupGigabytes ?? 0
       if (bgb > 0 && backupGbLimit >= 0 && used.backup_gigabytes! + bgb > backupGbLimit)

@@ -16,6 +16,23 @@ export interface BackendInfo {
   zone: string
 }
 
+export interface PoolView {
+  /** `host@backend#pool` */
+  name: string
+  /** The pool's key in FileBackends. */
+  key: string
+  section: string
+  capabilities: Record<string, unknown> & {
+    pool_name: string
+    volume_backend_name: string
+    total_capacity_gb: number
+    free_capacity_gb: number
+    vendor_name: string
+    driver_version: string
+    storage_protocol: string
+  }
+}
+
 export interface ServiceView extends ServiceRow {
   up: boolean
 }
@@ -40,10 +57,10 @@ export class VolumeServices {
     return `${this.backend.host}@${this.backends.of(section).section}`
   }
 
-  /** `host@backend#pool` of a backend, as a volume's os-vol-host-attr:host. */
+  /** `host@backend#pool` of a pool (a key or location), as a volume's os-vol-host-attr:host. */
   poolOf(section?: string): string {
     const b = this.backends.of(section)
-    return `${this.backend.host}@${b.section}#${b.backendName}`
+    return `${this.backend.host}@${b.section}#${b.pool}`
   }
 
   /** `host@backend` of the first backend. */
@@ -64,14 +81,14 @@ export class VolumeServices {
   private get recorded() {
     return [
       { host: this.backend.host, binary: 'cinder-scheduler' },
-      ...this.backends.list.map((b) => ({ host: this.hostOf(b.section), binary: 'cinder-volume' })),
+      ...this.backends.sections.map((section) => ({ host: this.hostOf(section), binary: 'cinder-volume' })),
     ]
   }
 
   async register(): Promise<void> {
     await this.repo.register(this.backend.host, 'cinder-scheduler', 'cinder-scheduler', this.backend.zone)
-    for (const b of this.backends.list)
-      await this.repo.register(this.hostOf(b.section), 'cinder-volume', 'cinder-volume', this.backend.zone)
+    for (const section of this.backends.sections)
+      await this.repo.register(this.hostOf(section), 'cinder-volume', 'cinder-volume', this.backend.zone)
   }
 
   async heartbeat(): Promise<void> {
@@ -105,37 +122,77 @@ export class VolumeServices {
     if (!services.length) throw new InvalidInput(`Host ${host} is not a volume backend host.`)
   }
 
-  /** One pool per backend, with its capabilities (what the scheduler's filters read). */
-  async pools() {
-    const provisionedBy = await this.volumes.sizeByHost()
-    return Promise.all(this.backends.list.map((b) => this.poolView(b, provisionedBy)))
+  /** Every pool of every backend, with its capabilities (what the scheduler's filters read). */
+  async pools(): Promise<PoolView[]> {
+    const allocatedBy = await this.volumes.sizeByHost()
+    return Promise.all(this.backends.list.map((b) => this.poolView(b, allocatedBy)))
   }
 
-  private async poolView(b: Backend, provisionedBy: ReadonlyMap<string, number>) {
-    const { total, free } = await this.backends.capacity(b.section)
-    const name = this.poolOf(b.section)
-    const provisioned = provisionedBy.get(name) ?? 0
+  /**
+   * A pool as get_pools shows it. A file backend's pool: total from total_capacity_gb or
+   * the file system, free from the file system, provisioned = allocated = the sizes of
+   * its volumes. An RBD pool reports as Cinder's RBD driver does: total its configured
+   * capacity (else the file system's), free what its files' blocks leave of it,
+   * provisioned the sizes of its volume and snapshot files (Ceph's image sizes), and
+   * allocated the volumes the database places there.
+   */
+  private async poolView(b: Backend, allocatedBy: ReadonlyMap<string, number>): Promise<PoolView> {
+    const { total, free } = await this.backends.capacity(b.key)
+    const name = this.poolOf(b.key)
+    const allocated = allocatedBy.get(name) ?? 0
+    const now = new Date().toISOString()
+    const common = {
+      pool_name: b.pool,
+      volume_backend_name: b.backendName,
+      reserved_percentage: b.reservedPercentage,
+      max_over_subscription_ratio: Number.isInteger(b.maxOverSubscriptionRatio)
+        ? b.maxOverSubscriptionRatio.toFixed(1)
+        : String(b.maxOverSubscriptionRatio),
+      thin_provisioning_support: true,
+      multiattach: true,
+      QoS_support: false,
+      filter_function: b.filterFunction ?? null,
+      goodness_function: b.goodnessFunction ?? null,
+      timestamp: now,
+      updated: now,
+    }
+    if (b.kind === 'rbd') {
+      const use = await this.backends.usage(b.key)
+      // as the RBD driver: GiB to two decimals
+      const poolFree = Math.max(0, Math.round(Math.min(free, total - use.usedGb) * 100) / 100)
+      return {
+        name,
+        key: b.key,
+        section: b.section,
+        capabilities: {
+          ...common,
+          total_capacity_gb: total,
+          free_capacity_gb: poolFree,
+          provisioned_capacity_gb: use.provisionedGb,
+          allocated_capacity_gb: allocated,
+          thick_provisioning_support: false,
+          driver_version: '1.2.0',
+          storage_protocol: 'ceph',
+          vendor_name: 'Open Source',
+          location_info: `cloudlet:${b.section}:${b.pool}`,
+          backend_state: 'up',
+        },
+      }
+    }
     return {
       name,
+      key: b.key,
       section: b.section,
       capabilities: {
-        pool_name: b.backendName,
-        volume_backend_name: b.backendName,
+        ...common,
         total_capacity_gb: total,
         free_capacity_gb: free,
-        allocated_capacity_gb: provisioned,
-        provisioned_capacity_gb: provisioned,
-        reserved_percentage: b.reservedPercentage,
-        max_over_subscription_ratio: String(b.maxOverSubscriptionRatio),
-        thin_provisioning_support: true,
+        allocated_capacity_gb: allocated,
+        provisioned_capacity_gb: allocated,
         thick_provisioning_support: false,
-        multiattach: true,
-        QoS_support: false,
         driver_version: '1.0.0',
         storage_protocol: 'local',
         vendor_name: 'Open Source',
-        timestamp: new Date().toISOString(),
-        updated: new Date().toISOString(),
       },
     }
   }

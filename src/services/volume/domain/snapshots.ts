@@ -5,12 +5,12 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import type { TaskGroup } from '../../../kernel/host/index.js'
 import { InvalidSnapshot, InvalidVolume, SnapshotMetadataNotFound, SnapshotNotFound } from '../errors.js'
 import type { FileBackends } from '../files/backends.js'
 import type { SnapshotFilter, SnapshotRecord, SnapshotRepo, SnapshotRow } from '../storage/snapshot.repo.js'
 import type { Caller } from './caller.js'
 import { sees } from './caller.js'
+import type { Spawner } from './in-flight.js'
 import type { Quotas } from './quotas.js'
 import type { Volumes } from './volumes.js'
 
@@ -22,7 +22,7 @@ export class Snapshots {
     private readonly volumes: Volumes,
     private readonly quotas: Quotas,
     private readonly driver: FileBackends,
-    private readonly tasks: TaskGroup,
+    private readonly tasks: Spawner,
     private readonly logger: Logger,
   ) {}
 

@@ -13,11 +13,11 @@ import { createReadStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import type { Logger } from 'pino'
-import type { TaskGroup } from '../../../kernel/host/index.js'
 import type { ImageSource } from '../clients/image.js'
 import { InvalidInput, InvalidVolume } from '../errors.js'
 import type { FileBackends } from '../files/backends.js'
 import type { VolumeRecord, VolumeRepo } from '../storage/volume.repo.js'
+import type { Spawner } from './in-flight.js'
 
 const run = promisify(execFile)
 
@@ -66,7 +66,7 @@ export class VolumeUploads {
     private readonly repo: VolumeRepo,
     private readonly driver: FileBackends,
     private readonly images: ImageSource,
-    private readonly tasks: TaskGroup,
+    private readonly tasks: Spawner,
     private readonly logger: Logger,
   ) {}
 

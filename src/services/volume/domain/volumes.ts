@@ -16,7 +16,6 @@ import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { Logger } from 'pino'
-import type { TaskGroup } from '../../../kernel/host/index.js'
 import {
   AvailabilityZoneInvalid,
   InvalidInput,
@@ -32,6 +31,7 @@ import type { SnapshotRepo } from '../storage/snapshot.repo.js'
 import type { TypeRecord } from '../storage/type.repo.js'
 import type { SortKey, VolumeFilter, VolumeRecord, VolumeRepo, VolumeRow } from '../storage/volume.repo.js'
 import { type Caller, sees } from './caller.js'
+import type { Spawner } from './in-flight.js'
 import type { Quotas } from './quotas.js'
 import type { VolumeTypes } from './types.js'
 
@@ -41,17 +41,26 @@ export interface Placement {
   section: string
 }
 
+/** What the scheduler is asked for (domain/scheduler.ts). */
+export interface PlaceRequest {
+  extraSpecs: Record<string, string>
+  /** GiB. */
+  size: number
+  /** A pool kept when it passes: the source's (a copy) or the volume's own (a retype). */
+  prefer?: string
+  /** A pool already holding the volume (a retype): its size is not asked of it again. */
+  holding?: string
+  /** The volume's properties (`volume.*` in a backend's filter and goodness functions). */
+  volume?: Record<string, unknown>
+}
+
 export interface VolumeBackend {
   zone: string
   allowZoneFallback: boolean
-  /**
-   * The pool for a type's extra specs: those whose capabilities match (the
-   * CapabilitiesFilter), `prefer`'s backend when it is one of them, else the one with the
-   * most free capacity (the CapacityWeigher); undefined when none matches.
-   */
-  place(extraSpecs: Record<string, string>, prefer?: string): Promise<Placement | undefined>
+  /** The scheduler's pick of a pool, or why no pool takes the volume (each filter and the pools it removed). */
+  place(request: PlaceRequest): Promise<{ placement: Placement } | { reason: string }>
   /** Tells the user why a volume went to error (a user message). */
-  noValidBackend(volume: { id: string; projectId: string; requestId: string }): Promise<void>
+  noValidBackend(volume: { id: string; projectId: string; requestId: string; reason: string }): Promise<void>
   /** Tells compute an attached volume grew (its volume-extended external event). */
   volumeExtended?(volumeId: string, serverIds: readonly string[]): Promise<void>
 }
@@ -81,7 +90,27 @@ export interface CreateVolume {
   requestId?: string
   /** The group (3.13) the volume joins: its type must be one the group allows. */
   group?: { id: string; volumeTypeIds: readonly string[] }
+  /**
+   * A backup the volume is made from (3.47): the caller checked it; `restore` writes its
+   * bytes into the new volume's file.
+   */
+  backup?: { id: string; size: number; restore: (volumeId: string, volumePath: string) => Promise<void> }
 }
+
+/** Volume statuses of work in flight, put back by a restart or a workers cleanup. */
+export const TRANSIENT_VOLUME_STATES = [
+  'creating',
+  'deleting',
+  'extending',
+  'reverting',
+  'uploading',
+  'maintenance',
+  'retyping',
+  'unmanaging',
+  'managing',
+]
+/** Snapshot statuses of work in flight. */
+export const TRANSIENT_SNAPSHOT_STATES = ['creating', 'deleting', 'restoring', 'unmanaging', 'managing']
 
 /** Statuses a volume may be deleted from (without force). */
 const DELETABLE = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing']
@@ -98,7 +127,7 @@ export class Volumes {
     private readonly quotas: Quotas,
     readonly driver: FileBackends,
     private readonly backend: VolumeBackend,
-    private readonly tasks: TaskGroup,
+    private readonly tasks: Spawner,
     private readonly logger: Logger,
   ) {}
 
@@ -148,7 +177,7 @@ export class Volumes {
       sourcePath = this.driver.snapshotPath(snap.id)
       const parent = await this.repo.get(snap.volume_id)
       if (parent) {
-        sourceSection = sectionOfHost(parent.host)
+        sourceSection = this.driver.of(sectionOfHost(parent.host)).key
         bootable = bootable || parent.bootable === 1
         imageMeta = parent.imageMetadata
       }
@@ -165,7 +194,7 @@ export class Volumes {
       type = await this.types.byId(src.volume_type_id)
       sourceVolid = src.id
       sourcePath = this.driver.volumePath(src.id)
-      sourceSection = sectionOfHost(src.host)
+      sourceSection = this.driver.of(sectionOfHost(src.host)).key
       bootable = bootable || src.bootable === 1
       imageMeta = src.imageMetadata
     }
@@ -186,6 +215,17 @@ export class Volumes {
       imageMeta = img.metadata
       if (img.localPath) sourcePath = img.localPath
       else imageData = img.data
+    }
+    if (input.backup) {
+      if (input.snapshotId || input.sourceVolid || input.image)
+        throw new InvalidInput(
+          'Only one of snapshot_id, source_volid, imageRef and backup_id can be given to create a volume.',
+        )
+      size ??= input.backup.size
+      if (Number.isInteger(size) && size < input.backup.size)
+        throw new InvalidInput(
+          `Volume size '${size}'GB cannot be smaller than the backup size ${input.backup.size}GB. They must be >= original backup size.`,
+        )
     }
     if (size === undefined) throw new InvalidInput('Volume size must be specified.')
     if (!Number.isInteger(size) || size <= 0)
@@ -220,9 +260,30 @@ export class Volumes {
     )
       throw new InvalidInput('The availability zone is not allowed by the volume type.')
     const multiattach = input.multiattach === true || isTrueSpec(type.extra_specs.multiattach)
-    const placed = await this.backend.place(type.extra_specs, sourceSection)
-    const now = new Date().toISOString()
     const id = randomUUID()
+    const scheduled = await this.backend.place({
+      extraSpecs: type.extra_specs,
+      size,
+      ...(sourceSection ? { prefer: sourceSection } : {}),
+      volume: {
+        id,
+        size,
+        volume_type_id: type.id,
+        display_name: input.name ?? null,
+        display_description: input.description ?? null,
+        availability_zone: placedIn,
+        status: 'creating',
+        attach_status: 'detached',
+        multiattach,
+        user_id: caller.userId,
+        project_id: caller.projectId,
+        snapshot_id: snapshotId,
+        source_volid: sourceVolid,
+        ...(input.backup ? { backup_id: input.backup.id } : {}),
+      },
+    })
+    const placed = 'placement' in scheduled ? scheduled.placement : undefined
+    const now = new Date().toISOString()
     const row: VolumeRow = {
       id,
       project_id: caller.projectId,
@@ -263,7 +324,14 @@ export class Volumes {
       id,
       sizeGb,
       imageData ?? sourcePath,
-      placed ? placed.section : { projectId: caller.projectId, requestId: input.requestId ?? '' },
+      placed
+        ? placed.section
+        : {
+            projectId: caller.projectId,
+            requestId: input.requestId ?? '',
+            reason: 'reason' in scheduled ? scheduled.reason : '',
+          },
+      input.backup,
     )
     return created
   }
@@ -277,12 +345,14 @@ export class Volumes {
     id: string,
     size: number,
     source: string | (() => Promise<Readable>) | undefined,
-    /** The backend's section, or who to tell that no backend takes the volume. */
-    where: string | { projectId: string; requestId: string },
+    /** The pool's key, or who to tell that no pool takes the volume, and why. */
+    where: string | { projectId: string; requestId: string; reason: string },
+    backup?: CreateVolume['backup'],
   ): void {
     void this.tasks.spawn(`create ${id}`, async () => {
       if (typeof where !== 'string') {
         await this.repo.update(id, { status: 'error', host: null }, ['creating'])
+        this.logger.warn({ volume: id, reason: where.reason }, 'no valid backend for the volume')
         await this.backend.noValidBackend({ id, ...where })
         return
       }
@@ -290,6 +360,7 @@ export class Volumes {
         if (typeof source === 'function') await this.driver.createWith(id, await source(), size, where)
         else if (source) await this.driver.createFrom(id, source, size, where)
         else await this.driver.createVolume(id, size, where)
+        if (backup) await backup.restore(id, this.driver.volumePath(id))
         const now = new Date().toISOString()
         if (!(await this.repo.update(id, { status: 'available', launched_at: now }, ['creating'])))
           await this.driver.deleteVolume(id).catch(() => undefined)
@@ -416,7 +487,14 @@ export class Volumes {
     })
     if (!ok) throw new InvalidVolume('Volume status changed while it was being extended.')
     // NOTE: growing a sparse file is one truncate: done before answering, so a client's
-    // next call (a readonly flag, an attach) finds the volume settled.
+    // next call (a readonly flag, an attach) finds the volume settled; recorded as work in
+    // flight meanwhile, so that a workers cleanup leaves it alone.
+    const hold = this.tasks.hold?.bind(this.tasks) ?? ((_name: string, fn: () => Promise<void>) => fn())
+    await hold(`extend ${id}`, async () => this.finishExtend(v, newSize))
+  }
+
+  private async finishExtend(v: VolumeRecord, newSize: number): Promise<void> {
+    const id = v.id
     try {
       await this.driver.extend(id, newSize)
       await this.repo.update(id, { status: v.status, size: newSize }, ['extending'])
@@ -452,9 +530,16 @@ export class Volumes {
     const type = await this.types.forCreate(caller, newType)
     if (type.id === v.volume_type_id)
       throw new InvalidInput('New volume type must be different from the current one.')
-    const current = sectionOfHost(v.host)
-    const placed = await this.backend.place(type.extra_specs, current)
-    if (!placed) throw new InvalidInput('No valid backend was found for the new volume type.')
+    const current = v.host ? this.driver.of(sectionOfHost(v.host)).key : undefined
+    const scheduled = await this.backend.place({
+      extraSpecs: type.extra_specs,
+      size: v.size,
+      ...(current ? { prefer: current, holding: current } : {}),
+      volume: { id: v.id, size: v.size, volume_type_id: type.id, display_name: v.display_name },
+    })
+    if (!('placement' in scheduled))
+      throw new InvalidInput(`No valid backend was found for the new volume type: ${scheduled.reason}.`)
+    const placed = scheduled.placement
     const moves = placed.section !== current
     if (moves && policy === 'never')
       throw new InvalidInput('Retype needs a migration, but migration_policy is never.')
@@ -548,27 +633,16 @@ export class Volumes {
   // --- crash recovery
 
   /**
-   * After a restart: work that was in flight is finished or failed, as upstream's workers
-   * cleanup does: creating → error, deleting → deleted, extending → error_extending,
-   * reverting → error, uploading → what it was, a migration (maintenance, retyping) → what it
-   * was with migration_status error; snapshots creating → error, deleting → deleted;
-   * unmanaging → gone (its file recorded as unmanaged), managing → error_managing. Then
-   * files the database does not place in a backend's directory (and unfinished copies)
-   * are removed, but for the unmanaged files in `keep` (`<backend>/<name>`).
+   * Puts back volumes and snapshots whose work stopped (rows in the transient states):
+   * what `recover` does at start and a workers cleanup does for the resources of the
+   * services it selects. Returns the ids reset.
    */
-  async recover(keep: ReadonlySet<string> = new Set()): Promise<{ reset: string[]; removed: string[] }> {
+  async cleanup(
+    volumes: readonly VolumeRow[],
+    snapshots: readonly { id: string; status: string }[],
+  ): Promise<string[]> {
     const reset: string[] = []
-    for (const v of await this.repo.inTransientStates([
-      'creating',
-      'deleting',
-      'extending',
-      'reverting',
-      'uploading',
-      'maintenance',
-      'retyping',
-      'unmanaging',
-      'managing',
-    ])) {
+    for (const v of volumes) {
       if (v.status === 'unmanaging') {
         // the row and the record of its file are written in one transaction: not done
         await this.repo.update(v.id, { status: v.previous_status ?? 'available' })
@@ -591,34 +665,48 @@ export class Volumes {
         }
         await this.repo.delete(v.id)
       } else {
-        const to = { creating: 'error', extending: 'error_extending', reverting: 'error' }[v.status]!
+        const to = { creating: 'error', extending: 'error_extending', reverting: 'error' }[v.status]
+        if (!to) continue
         await this.repo.update(v.id, { status: to })
       }
       reset.push(v.id)
     }
-    for (const s of await this.snapshots.inStates([
-      'creating',
-      'deleting',
-      'restoring',
-      'unmanaging',
-      'managing',
-    ])) {
+    for (const s of snapshots) {
       if (s.status === 'deleting') {
         await this.driver.deleteSnapshot(s.id)
         await this.snapshots.delete(s.id)
       } else if (s.status === 'managing') {
         const adopted = existsSync(this.driver.snapshotPath(s.id))
         await this.snapshots.update(s.id, { status: adopted ? 'available' : 'error' })
-      } else await this.snapshots.update(s.id, { status: s.status === 'creating' ? 'error' : 'available' })
+      } else if (TRANSIENT_SNAPSHOT_STATES.includes(s.status))
+        await this.snapshots.update(s.id, { status: s.status === 'creating' ? 'error' : 'available' })
+      else continue
       reset.push(s.id)
     }
+    return reset
+  }
+
+  /**
+   * After a restart: work that was in flight is finished or failed, as upstream's workers
+   * cleanup does: creating → error, deleting → deleted, extending → error_extending,
+   * reverting → error, uploading → what it was, a migration (maintenance, retyping) → what it
+   * was with migration_status error; snapshots creating → error, deleting → deleted;
+   * unmanaging → gone (its file recorded as unmanaged), managing → error_managing. Then
+   * files the database does not place in a backend's directory (and unfinished copies)
+   * are removed, but for the unmanaged files in `keep` (`<backend>/<name>`).
+   */
+  async recover(keep: ReadonlySet<string> = new Set()): Promise<{ reset: string[]; removed: string[] }> {
+    const reset = await this.cleanup(
+      await this.repo.inTransientStates(TRANSIENT_VOLUME_STATES),
+      await this.snapshots.inStates(TRANSIENT_SNAPSHOT_STATES),
+    )
     // every file belongs in the directory of its volume's backend (a snapshot's: its volume's)
     const all = await this.repo.list({}, [{ key: 'id', dir: 'asc' }], {})
-    const volumes = new Map(all.map((v) => [v.id, this.driver.of(sectionOfHost(v.host)).section]))
+    const volumes = new Map(all.map((v) => [v.id, this.driver.of(sectionOfHost(v.host)).key]))
     const snapshots = new Map(
       (await this.snapshots.list({}, [{ key: 'id', dir: 'asc' }], {})).map((s) => [
         s.id,
-        volumes.get(s.volume_id) ?? this.driver.primary.section,
+        volumes.get(s.volume_id) ?? this.driver.primary.key,
       ]),
     )
     const removed = await this.driver.sweep({ volumes, snapshots, keep })

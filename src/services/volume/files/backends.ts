@@ -12,28 +12,45 @@ import { readdir, rename, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { FileDriver } from './file-driver.js'
 
+/** The drivers a backend section names (`volume_driver`), as upstream spells them. */
+export type DriverKind = 'file' | 'rbd'
+
 export interface BackendSpec {
   /** The backend's section (its item in enabled_backends), e.g. `file`. */
   section: string
-  /** volume_backend_name, also the pool name. */
+  /** volume_backend_name. */
   backendName: string
+  /** The pool: the backend name for a file backend, one of `rbd_pools` for an RBD one. */
+  pool: string
+  /**
+   * Where the pool's files are as other code names it: the section for a backend of one
+   * pool, `<section>#<pool>` for a pool of a pool-based backend.
+   */
+  key: string
+  kind: DriverKind
   dir: string
   reservedPercentage: number
   maxOverSubscriptionRatio: number
   totalCapacityGb?: number
+  filterFunction?: string
+  goodnessFunction?: string
 }
 
 export interface Backend extends BackendSpec {
   driver: FileDriver
 }
 
-/** The backend section of a volume host `host@backend#pool` (undefined without `@`). */
+/**
+ * The location part of a volume host `host@backend#pool`: `backend#pool` (or `backend`
+ * without a pool); undefined without `@`. `FileBackends.of` resolves it to a pool.
+ */
 export function sectionOfHost(host: string | null | undefined): string | undefined {
-  const at = host?.split('#')[0]?.split('@')[1]
+  const at = host?.split('@')[1]
   return at || undefined
 }
 
 export class FileBackends {
+  /** Every pool of every backend, in enabled_backends order. */
   readonly list: readonly Backend[]
 
   constructor(specs: readonly BackendSpec[]) {
@@ -45,9 +62,28 @@ export class FileBackends {
     return this.list[0]!
   }
 
-  /** The backend of a section; the first one for an unknown or missing section. */
-  of(section: string | undefined): Backend {
-    return this.list.find((b) => b.section === section) ?? this.primary
+  /** The backend sections, each once. */
+  get sections(): string[] {
+    return [...new Set(this.list.map((b) => b.section))]
+  }
+
+  /**
+   * The pool a location names (a key, `section#pool` or a bare section: its first pool);
+   * undefined when none does.
+   */
+  find(location: string | undefined): Backend | undefined {
+    if (!location) return undefined
+    const section = location.split('#')[0]
+    return (
+      this.list.find((b) => b.key === location) ??
+      this.list.find((b) => `${b.section}#${b.pool}` === location) ??
+      this.list.find((b) => b.section === section)
+    )
+  }
+
+  /** The pool of a location; the first one for an unknown or missing location. */
+  of(location: string | undefined): Backend {
+    return this.find(location) ?? this.primary
   }
 
   async start(): Promise<void> {
@@ -108,9 +144,10 @@ export class FileBackends {
     for (const b of this.list) await b.driver.deleteSnapshot(id)
   }
 
-  /** Removes the volume's file from every backend but `keep`'s (the end of a move). */
+  /** Removes the volume's file from every pool but `keep`'s (the end of a move). */
   async deleteVolumeExcept(id: string, keep: string): Promise<void> {
-    for (const b of this.list) if (b.section !== keep) await b.driver.deleteVolume(id)
+    const kept = this.of(keep)
+    for (const b of this.list) if (b !== kept) await b.driver.deleteVolume(id)
   }
 
   /**
@@ -155,11 +192,11 @@ export class FileBackends {
         snapshots: here(known.snapshots),
         keep: new Set(
           [...(known.keep ?? [])]
-            .filter((k) => k.startsWith(`${b.section}/`))
-            .map((k) => k.slice(b.section.length + 1)),
+            .filter((k) => k.startsWith(`${b.key}/`))
+            .map((k) => k.slice(b.key.length + 1)),
         ),
       })
-      removed.push(...gone.map((n) => (this.list.length > 1 ? `${b.section}/${n}` : n)))
+      removed.push(...gone.map((n) => (this.list.length > 1 ? `${b.key}/${n}` : n)))
     }
     return removed
   }
@@ -167,5 +204,13 @@ export class FileBackends {
   capacity(section?: string): Promise<{ total: number; free: number }> {
     const b = this.of(section)
     return b.driver.capacity(b.totalCapacityGb)
+  }
+
+  /**
+   * A pool's space as a thin pool reports it: provisioned (the sizes of its volume and
+   * snapshot files, as Ceph's image sizes) and used (the blocks they hold), in GiB.
+   */
+  usage(location: string): Promise<{ provisionedGb: number; usedGb: number }> {
+    return this.of(location).driver.usage()
   }
 }

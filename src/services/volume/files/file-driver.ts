@@ -178,6 +178,20 @@ export class FileDriver {
     return { total, free }
   }
 
+  /** The sizes (provisioned) and the allocated blocks (used) of the files here, in GiB. */
+  async usage(): Promise<{ provisionedGb: number; usedGb: number }> {
+    let provisioned = 0
+    let used = 0
+    for (const name of await readdir(this.dir)) {
+      if (!/^(volume|snapshot)-/.test(name)) continue
+      const st = await stat(join(this.dir, name)).catch(() => undefined)
+      if (!st?.isFile()) continue
+      if (!name.endsWith('.part')) provisioned += st.size
+      used += st.blocks * 512
+    }
+    return { provisionedGb: Math.ceil(provisioned / GiB), usedGb: used / GiB }
+  }
+
   private async copyInto(src: string, dst: string, length: number): Promise<void> {
     const part = `${dst}.part`
     try {

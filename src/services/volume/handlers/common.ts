@@ -22,6 +22,7 @@ import type { Transfers } from '../domain/transfers.js'
 import type { TypeEncryption, VolumeTypes } from '../domain/types.js'
 import type { VolumeUploads } from '../domain/uploads.js'
 import type { Volumes } from '../domain/volumes.js'
+import type { WorkersCleanup } from '../domain/workers.js'
 import { InvalidInput } from '../errors.js'
 import { VOLUME } from '../policies/index.js'
 
@@ -46,6 +47,7 @@ export interface VolumeDeps {
   groups: Groups
   uploads: VolumeUploads
   moves: VolumeMoves
+  workers: WorkersCleanup
   manage: VolumeManage
 }
 

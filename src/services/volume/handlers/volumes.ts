@@ -132,8 +132,11 @@ export async function createVolume(req: FastifyRequest, reply: FastifyReply, dep
         }),
     }
   }
-  if (body.backup_id)
-    throw new InvalidInput('Creating a volume from a backup is not supported by this cloud yet.')
+  // NOTE: before 3.47 upstream ignores backup_id
+  const backup =
+    body.backup_id && req.version.gte('3.47')
+      ? await deps.backups.sourceFor(caller, String(body.backup_id))
+      : undefined
   const multiattach = body.multiattach !== undefined && parseBool(body.multiattach, 'multiattach')
   if (multiattach) req.ctx.can(VOLUME.MULTIATTACH, { project_id: caller.projectId })
   const size = body.size === undefined || body.size === null ? undefined : Number(body.size)
@@ -153,6 +156,7 @@ export async function createVolume(req: FastifyRequest, reply: FastifyReply, dep
     snapshotId: body.snapshot_id ?? null,
     sourceVolid: body.source_volid ?? null,
     ...(image ? { image } : {}),
+    ...(backup ? { backup } : {}),
     requestId: req.id,
   })
   reply.code(202)

@@ -20,6 +20,10 @@ export const ADMIN = {
   UPDATE_HOST: 'cloudlet:volume:update_host',
 } as const
 
+export const WORKERS = {
+  CLEANUP: 'workers:cleanup',
+} as const
+
 export const ATTACHMENT = {
   CREATE: 'volume:attachment_create',
   UPDATE: 'volume:attachment_update',
@@ -156,6 +160,9 @@ export const ADMIN_RULES = [
   ]),
   rule(ADMIN.CAPABILITIES, ADMIN_API, "Show a back end's capabilities.", [
     { method: 'GET', path: '/capabilities/{host_name}' },
+  ]),
+  rule(WORKERS.CLEANUP, ADMIN_API, 'Clean up the resources of volume services whose work stopped.', [
+    { method: 'POST', path: '/workers/cleanup' },
   ]),
   rule(
     ADMIN.UPDATE_HOST,

@@ -11,7 +11,7 @@ import { SNAPSHOT_RULES } from './snapshots.js'
 import { TYPE_RULES } from './types.js'
 import { VOLUME_RULES } from './volumes.js'
 
-export { ADMIN, ATTACHMENT, MESSAGE, QOS, TRANSFER } from './admin.js'
+export { ADMIN, ATTACHMENT, MESSAGE, QOS, TRANSFER, WORKERS } from './admin.js'
 export { BACKUP } from './backups.js'
 export { GROUP } from './groups.js'
 export { SNAPSHOT } from './snapshots.js'

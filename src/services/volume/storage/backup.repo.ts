@@ -5,7 +5,7 @@
  */
 import type { Kysely, Selectable } from 'kysely'
 import type { Dialect } from '../../../kernel/db/index.js'
-import { countUsage, lockProject, type Usage } from './quota-lock.js'
+import { countUsage, ensureLockRow, lockProject, type Usage } from './quota-lock.js'
 import type { BackupsTable, VolumeDatabase } from './schema.js'
 
 export type BackupRow = Selectable<BackupsTable>
@@ -29,6 +29,7 @@ export class BackupRepo {
    * the volume's state did not allow it.
    */
   async create(row: BackupRow, states: readonly string[], check: (usage: Usage) => void): Promise<boolean> {
+    await ensureLockRow(this.db, this.dialect, row.project_id)
     return this.db.transaction().execute(async (trx) => {
       await lockProject(trx, this.dialect, row.project_id)
       const vol = await trx

@@ -4,6 +4,8 @@
  * `snapshots.group_snapshot_id`; adding a volume is a compare-and-swap on its group.
  */
 import type { Kysely, Selectable } from 'kysely'
+import type { Dialect } from '../../../kernel/db/index.js'
+import { countUsage, ensureLockRow, lockProject, type Usage } from './quota-lock.js'
 import type { GroupSnapshotsTable, GroupsTable, GroupTypesTable, VolumeDatabase } from './schema.js'
 
 export type GroupTypeRow = Selectable<GroupTypesTable>
@@ -17,7 +19,10 @@ export interface GroupRecord extends GroupRow {
 export type GroupSnapshotRow = Selectable<GroupSnapshotsTable>
 
 export class GroupRepo {
-  constructor(private readonly db: Kysely<VolumeDatabase>) {}
+  constructor(
+    private readonly db: Kysely<VolumeDatabase>,
+    private readonly dialect: Dialect,
+  ) {}
 
   // --- group types
 
@@ -120,8 +125,21 @@ export class GroupRepo {
     return Number(r.n)
   }
 
-  async create(row: GroupRow, volumeTypeIds: readonly string[]): Promise<void> {
+  /**
+   * Inserts a group and its volume types; under the project's quota lock, `check` sees
+   * the usage counted there (the groups quota) and may throw to insert nothing.
+   */
+  async create(
+    row: GroupRow,
+    volumeTypeIds: readonly string[],
+    check?: (usage: Usage) => void,
+  ): Promise<void> {
+    await ensureLockRow(this.db, this.dialect, row.project_id)
     await this.db.transaction().execute(async (trx) => {
+      if (check) {
+        await lockProject(trx, this.dialect, row.project_id)
+        check(await countUsage(trx, row.project_id))
+      }
       await trx.insertInto('volume_groups').values(row).execute()
       const types = volumeTypeIds.map((volume_type_id) => ({ group_id: row.id, volume_type_id }))
       if (types.length) await trx.insertInto('group_volume_types').values(types).execute()

@@ -16,11 +16,19 @@ export interface Usage {
   snapshotGigabytes: number
   backups: number
   backupGigabytes: number
+  /** Volume groups (3.13). */
+  groups: number
   byType: Record<string, { volumes: number; gigabytes: number; snapshots: number }>
 }
 
-export async function lockProject(
-  trx: Transaction<VolumeDatabase>,
+/**
+ * Makes sure the project's lock row exists, in its own statement before the transaction
+ * that locks it. NOTE: on MariaDB an `INSERT IGNORE` of a row that exists takes a shared
+ * lock on it inside the transaction; two transactions holding that shared lock and both
+ * asking `FOR UPDATE` deadlock. Created outside, the row is only ever locked exclusively.
+ */
+export async function ensureLockRow(
+  db: import('kysely').Kysely<VolumeDatabase>,
   dialect: Dialect,
   projectId: string,
 ): Promise<void> {
@@ -29,13 +37,30 @@ export async function lockProject(
     dialect === 'postgres'
       ? sql`insert into volume_quota_locks (project_id) values (${projectId}) on conflict do nothing`
       : sql`insert ignore into volume_quota_locks (project_id) values (${projectId})`
+  await q.execute(db)
+}
+
+export async function lockProject(
+  trx: Transaction<VolumeDatabase>,
+  dialect: Dialect,
+  projectId: string,
+): Promise<void> {
+  if (dialect === 'sqlite') return
+  const lock = () =>
+    trx
+      .selectFrom('volume_quota_locks')
+      .select('project_id')
+      .where('project_id', '=', projectId)
+      .forUpdate()
+      .execute()
+  if ((await lock()).length) return
+  // the row was not made beforehand (ensureLockRow): made here, then locked
+  const q =
+    dialect === 'postgres'
+      ? sql`insert into volume_quota_locks (project_id) values (${projectId}) on conflict do nothing`
+      : sql`insert ignore into volume_quota_locks (project_id) values (${projectId})`
   await q.execute(trx)
-  await trx
-    .selectFrom('volume_quota_locks')
-    .select('project_id')
-    .where('project_id', '=', projectId)
-    .forUpdate()
-    .execute()
+  await lock()
 }
 
 export async function countUsage(
@@ -72,6 +97,11 @@ export async function countUsage(
     ])
     .where('project_id', '=', projectId)
     .executeTakeFirst()
+  const groups = await db
+    .selectFrom('volume_groups')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('project_id', '=', projectId)
+    .executeTakeFirst()
   const usage: Usage = {
     volumes: 0,
     gigabytes: 0,
@@ -79,6 +109,7 @@ export async function countUsage(
     snapshotGigabytes: 0,
     backups: Number(backups?.n ?? 0),
     backupGigabytes: Number(backups?.gb ?? 0),
+    groups: Number(groups?.n ?? 0),
     byType: {},
   }
   const of = (t: string) => {

@@ -1,7 +1,7 @@
 /** Snapshots and their metadata: the only SQL on them. Creates count quota under the project's lock. */
 import type { Kysely, Selectable } from 'kysely'
 import type { Dialect } from '../../../kernel/db/index.js'
-import { countUsage, lockProject, type Usage } from './quota-lock.js'
+import { countUsage, ensureLockRow, lockProject, type Usage } from './quota-lock.js'
 import type { SnapshotsTable, VolumeDatabase } from './schema.js'
 
 export type SnapshotRow = Selectable<SnapshotsTable>
@@ -34,6 +34,7 @@ export class SnapshotRepo {
     volumeStates: readonly string[],
     check: (usage: Usage) => void,
   ): Promise<boolean> {
+    await ensureLockRow(this.db, this.dialect, row.project_id)
     return this.db.transaction().execute(async (trx) => {
       await lockProject(trx, this.dialect, row.project_id)
       const vol = await trx

@@ -6,7 +6,7 @@
  */
 import type { Kysely, Selectable } from 'kysely'
 import type { Dialect } from '../../../kernel/db/index.js'
-import { countUsage, lockProject, type Usage } from './quota-lock.js'
+import { countUsage, ensureLockRow, lockProject, type Usage } from './quota-lock.js'
 import type { TransfersTable, VolumeDatabase } from './schema.js'
 
 export type TransferRow = Selectable<TransfersTable>
@@ -69,6 +69,7 @@ export class TransferRepo {
     to: { projectId: string; userId: string },
     check: (usage: Usage) => void,
   ): Promise<boolean> {
+    await ensureLockRow(this.db, this.dialect, to.projectId)
     return this.db.transaction().execute(async (trx) => {
       await lockProject(trx, this.dialect, to.projectId)
       check(await countUsage(trx, to.projectId))

@@ -7,7 +7,7 @@
  */
 import type { Kysely, Selectable, SelectQueryBuilder, Transaction } from 'kysely'
 import type { Dialect } from '../../../kernel/db/index.js'
-import { countUsage, lockProject, type Usage } from './quota-lock.js'
+import { countUsage, ensureLockRow, lockProject, type Usage } from './quota-lock.js'
 import type { VolumeAttachmentTable, VolumeDatabase, VolumesTable } from './schema.js'
 
 export type VolumeRow = Selectable<VolumesTable>
@@ -61,6 +61,7 @@ export class VolumeRepo {
     },
     check: (usage: Usage) => void,
   ): Promise<void> {
+    await ensureLockRow(this.db, this.dialect, row.project_id)
     await this.db.transaction().execute(async (trx) => {
       await lockProject(trx, this.dialect, row.project_id)
       check(await countUsage(trx, row.project_id))
@@ -80,6 +81,7 @@ export class VolumeRepo {
     projectId: string,
     fn: (trx: Transaction<VolumeDatabase>, usage: Usage) => Promise<T>,
   ): Promise<T> {
+    await ensureLockRow(this.db, this.dialect, projectId)
     return this.db.transaction().execute(async (trx) => {
       await lockProject(trx, this.dialect, projectId)
       return fn(trx, await countUsage(trx, projectId))
