@@ -5,6 +5,7 @@
  * NOTE: the table name is a parameter, so the queries go through a loosely typed Kysely;
  * the per-table row types in schema.ts still describe what is stored.
  */
+import { createHash } from 'node:crypto'
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { Dialect } from '../../../kernel/db/index.js'
 import type { NetworkDatabase, ResourceTable } from './schema.js'
@@ -55,6 +56,77 @@ export type Where = Record<string, string | number | null | readonly (string | n
 // biome-ignore lint/suspicious/noExplicitAny: see the note above
 type AnyDb = Kysely<any>
 
+const NEWLINE = 10
+
+/**
+ * How a table keeps each row's view beside its document (the `view` column, bytes), so
+ * a list answers with stored JSON instead of parsing and serialising every document:
+ *
+ *   <tag> \n {"id":…,<the other attributes>…} \n ,<the policed attributes>…}
+ *
+ * The document as the API shows it (the service's `_` bookkeeping left out), with the
+ * attributes that have `get_` rules (`policed`) apart after the second newline (nothing
+ * there when it has none), so a list gives them or leaves them out by slicing: the first
+ * part alone is the view without them; without its closing brace and followed by the
+ * second, the view with them. JSON text has no raw newline, so the two split it
+ * unambiguously. `tag` names the layout and the policed list: a row written under
+ * another reads as having no view (its list builds it from `data`).
+ */
+export class StoredViews {
+  readonly tag: Buffer
+  private readonly policedSet: ReadonlySet<string>
+
+  constructor(readonly policed: readonly string[]) {
+    this.policedSet = new Set(policed)
+    const digest = createHash('sha256').update(JSON.stringify(policed)).digest('hex').slice(0, 12)
+    this.tag = Buffer.from(`v1.${digest}`)
+  }
+
+  /** The stored view of a document as `ResourceRepo.parse` gives it back. */
+  encode(doc: Doc): Buffer {
+    const shown: Record<string, unknown> = {}
+    const policed: Record<string, unknown> = {}
+    let anyPoliced = false
+    for (const k in doc) {
+      if (k.charCodeAt(0) === 95 || doc[k] === undefined) continue
+      if (this.policedSet.has(k)) {
+        policed[k] = doc[k]
+        anyPoliced = true
+      } else shown[k] = doc[k]
+    }
+    // (`id` is always shown, so a policed part always follows another member.)
+    const rest = anyPoliced ? `,${JSON.stringify(policed).slice(1)}` : ''
+    return Buffer.concat([this.tag, Buffer.from(`\n${JSON.stringify(shown)}\n${rest}`)])
+  }
+
+  /**
+   * The two parts of a stored view, `{…}` and `,…}` (slices of it; the second empty when
+   * there are no policed attributes), or undefined if it is not one of this layout.
+   */
+  split(stored: Uint8Array | null | undefined): [shown: Buffer, policed: Buffer] | undefined {
+    if (!stored) return undefined
+    const b = Buffer.isBuffer(stored)
+      ? stored
+      : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength)
+    const n = this.tag.length
+    if (b.length <= n || b[n] !== NEWLINE || b.compare(this.tag, 0, n, 0, n) !== 0) return undefined
+    const second = b.indexOf(NEWLINE, n + 1)
+    if (second < 0) return undefined
+    return [b.subarray(n + 1, second), b.subarray(second + 1)]
+  }
+}
+
+/** A row of a page read for its stored view. */
+export interface ViewRow {
+  id: string
+  /** The stored view, as the database gave it (see `StoredViews`); null when none. */
+  view: Uint8Array | null
+  /** The values of the columns asked for. */
+  cols: Record<string, unknown>
+  /** Its values of the order's columns (the next `after`). */
+  key: unknown[]
+}
+
 export class ResourceRepo {
   private readonly db: AnyDb
   constructor(
@@ -63,20 +135,28 @@ export class ResourceRepo {
     readonly table: ResourceTable,
     /** The table's own columns, read from the document. */
     private readonly columns: (doc: Doc) => Record<string, unknown> = () => ({}),
+    /** The table stores each row's view too (its `view` column). */
+    readonly views?: StoredViews,
   ) {
     this.db = db as unknown as AnyDb
   }
 
   private row(doc: Doc) {
+    const revision = Number(doc.revision_number ?? 0)
+    const updated = String(doc.updated_at)
     return {
       id: doc.id,
       project_id: doc.project_id,
       name: String(doc.name ?? ''),
       data: JSON.stringify(doc),
-      revision_number: Number(doc.revision_number ?? 0),
+      revision_number: revision,
       created_at: String(doc.created_at),
-      updated_at: String(doc.updated_at),
+      updated_at: updated,
       ...this.columns(doc),
+      // The view of what `parse` gives back: the revision and time as their columns hold them.
+      ...(this.views
+        ? { view: this.views.encode({ ...doc, revision_number: revision, updated_at: updated }) }
+        : {}),
     }
   }
 
@@ -126,6 +206,28 @@ export class ResourceRepo {
     const rows = (await q.execute()) as Record<string, unknown>[]
     return rows.map((row) => ({
       doc: ResourceRepo.parse(row as { data: string; revision_number: number; updated_at: string }),
+      key: p.order.map((k) => row[k.col]),
+    }))
+  }
+
+  /**
+   * A page of rows for their stored views (this table must store them), with the values
+   * of `cols`; the documents are not read.
+   */
+  async pageViews(p: PageQuery, cols: readonly string[]): Promise<ViewRow[]> {
+    const names = [...new Set(['id', 'view', ...cols, ...p.order.map((k) => k.col)])]
+    // biome-ignore lint/suspicious/noExplicitAny: dynamic table
+    let q: any = this.db.selectFrom(this.table).select(names)
+    const conds = [condSql(this.dialect, p.where)]
+    if (p.after) conds.push(afterSql(this.dialect, p.order, p.after))
+    q = q.where(sql.join(conds, sql` and `))
+    for (const k of p.order) q = q.orderBy(orderExpr(this.dialect, k), k.desc ? 'desc' : 'asc')
+    if (p.limit !== undefined) q = q.limit(p.limit)
+    const rows = (await q.execute()) as Record<string, unknown>[]
+    return rows.map((row) => ({
+      id: row.id as string,
+      view: (row.view as Uint8Array | null) ?? null,
+      cols: row,
       key: p.order.map((k) => row[k.col]),
     }))
   }
