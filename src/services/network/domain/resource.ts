@@ -37,9 +37,19 @@ const KNOWN_RULES = new Set(NETWORK_POLICY_RULES.map((r) => r.name))
  * The attributes of a resource that have `get_<resource>:<attr>` rules: views leave them
  * out for callers the rule refuses, and stored views keep them apart.
  */
-export function policedAttributes(resource: string, attrs: AttrMap): string[] {
-  return policyAttributes(attrs).filter((a) => KNOWN_RULES.has(`get_${resource}:${a}`))
+export function policedAttributes(resource: string, attrs: AttrMap): readonly string[] {
+  let byResource = POLICED.get(attrs)
+  if (!byResource) POLICED.set(attrs, (byResource = new Map()))
+  let out = byResource.get(resource)
+  if (!out) {
+    out = policyAttributes(attrs).filter((a) => KNOWN_RULES.has(`get_${resource}:${a}`))
+    byResource.set(resource, out)
+  }
+  return out
 }
+
+/** `policedAttributes`, worked out once per attribute map and resource. */
+const POLICED = new WeakMap<AttrMap, Map<string, readonly string[]>>()
 
 /** The caller of a domain operation: project, admin or not, and the policy checks. */
 export class Caller {
@@ -403,10 +413,8 @@ export abstract class ResourceDomain {
   /** The attribute rules of this caller, decided once: dropped, shown, or per item. */
   protected viewPlan(caller: Caller): ViewPlan {
     const plan: ViewPlan = { drop: [], check: [] }
-    for (const a of policyAttributes(this.kind.attrs)) {
-      const rule = this.rule('get', a)
-      if (!KNOWN_RULES.has(rule)) continue
-      const r = caller.residual(rule)
+    for (const a of policedAttributes(this.kind.resource, this.kind.attrs)) {
+      const r = caller.residual(this.rule('get', a))
       if (r.kind === 'never') plan.drop.push(a)
       else if (r.kind !== 'always') plan.check.push(a)
     }
