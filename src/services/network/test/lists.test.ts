@@ -82,6 +82,8 @@ type Kind =
   | 'security-group-rules'
   | 'routers'
   | 'floatingips'
+  | 'rbac-policies'
+  | 'trunks'
 
 for (const dialect of enabledDialects())
   describe(`network lists in SQL and in memory agree on ${dialect} (NETWORK_LIST_SEED=${SEED})`, {
@@ -99,6 +101,8 @@ for (const dialect of enabledDialects())
       'security-group-rules': [],
       routers: [],
       floatingips: [],
+      'rbac-policies': [],
+      trunks: [],
     }
     const lists = dialect === 'sqlite' ? 300 : 100
 
@@ -115,6 +119,8 @@ for (const dialect of enabledDialects())
             'get_security_group_rule',
             'get_router',
             'get_floatingip',
+            'get_rbac_policy',
+            'get_trunk',
           ].includes(x.name),
         ).map((x) => [x.name, `(${x.checkStr}) and not role:%(no_such_key)s`]),
       )
@@ -228,6 +234,25 @@ for (const dialect of enabledDialects())
         ).security_group_rule
         others['security-group-rules']!.push(rule.id)
       }
+      // Trunks: a parent and a subport each, of distinct ports.
+      for (let i = 0; i < 5; i++) {
+        const trunk = (
+          await must('trunks', {
+            trunk: {
+              port_id: ports[i]!.id,
+              name: r.pick(NAMES),
+              admin_state_up: r.next() < 0.7,
+              sub_ports: [
+                { port_id: ports[i + 10]!.id, segmentation_type: 'vlan', segmentation_id: 100 + i },
+              ],
+              tags: r.some(TAGS),
+            },
+          })
+        ).trunk
+        others.trunks!.push(trunk.id)
+      }
+      const grants = await sqlHost.call('GET', `${N}/rbac-policies`, { as })
+      others['rbac-policies'] = grants.body.rbac_policies.map((g: { id: string }) => g.id)
     })
 
     after(async () => {
@@ -271,18 +296,26 @@ for (const dialect of enabledDialects())
         if (r.next() < 0.1) q.append('protocol', r.pick(['tcp', 'udp']))
         if (r.next() < 0.1) q.append('remote_group_id', r.pick(others['security-groups']!))
         if (r.next() < 0.05) q.append('belongs_to_default_sg', r.pick(['true', 'false']))
+      } else if (kind === 'rbac-policies') {
+        if (r.next() < 0.2) q.append('object_type', r.pick(['network', 'qos_policy']))
+        if (r.next() < 0.2) q.append('object_id', r.pick(nets).id)
+        if (r.next() < 0.2) q.append('action', r.pick(['access_as_shared', 'access_as_external']))
+        if (r.next() < 0.2) q.append('target_tenant', r.pick([...PROJECTS, '*']))
+      } else if (kind === 'trunks') {
+        if (r.next() < 0.2) q.append('port_id', r.pick(ports).id)
+        if (r.next() < 0.1) q.append('status', r.pick(['ACTIVE', 'DOWN']))
       } else if (kind === 'networks') {
         if (r.next() < 0.15) q.append('shared', r.pick(['true', 'false']))
         if (r.next() < 0.15) q.append('router:external', r.pick(['true', 'false']))
       }
-      if (kind !== 'floatingips' && kind !== 'security-group-rules' && r.next() < 0.15)
+      if (!['floatingips', 'security-group-rules', 'rbac-policies'].includes(kind) && r.next() < 0.15)
         for (const n of r.some(NAMES, 0.3)) q.append('name', n)
-      if (['ports', 'networks', 'routers'].includes(kind) && r.next() < 0.1)
+      if (['ports', 'networks', 'routers', 'trunks'].includes(kind) && r.next() < 0.1)
         q.append('admin_state_up', r.pick(['true', 'false']))
       if (r.next() < 0.1) q.append('project_id', r.pick(PROJECTS))
       if (r.next() < 0.1) q.append('tenant_id', r.pick(PROJECTS))
       if (r.next() < 0.05) q.append('id', r.pick(allIds))
-      if (kind !== 'security-group-rules') {
+      if (kind !== 'security-group-rules' && kind !== 'rbac-policies') {
         if (r.next() < 0.1) q.append('tags', r.some(TAGS).join(',') || 't1')
         if (r.next() < 0.05) q.append('tags-any', r.some(TAGS).join(',') || 't2')
         if (r.next() < 0.05) q.append('not-tags', r.some(TAGS).join(',') || 't1')
@@ -313,6 +346,8 @@ for (const dialect of enabledDialects())
         ],
         routers: ['name', 'id', 'tenant_id', 'updated_at', 'status'],
         floatingips: ['id', 'project_id', 'created_at', 'floating_ip_address', 'description'],
+        'rbac-policies': ['id', 'project_id', 'object_id', 'action', 'target_tenant', 'object_type'],
+        trunks: ['name', 'id', 'project_id', 'created_at', 'port_id', 'status'],
       }[kind]
       const keys = r.int(10) < 6 ? r.int(3) : 0
       const withDirs = r.next() < 0.7
@@ -336,6 +371,8 @@ for (const dialect of enabledDialects())
       'security-group-rules',
       'routers',
       'floatingips',
+      'rbac-policies',
+      'trunks',
     ] as const) {
       const n =
         kind === 'ports' || kind === 'networks' || kind === 'security-group-rules'
