@@ -211,6 +211,8 @@ export interface ViewPlan {
 interface SqlPlan {
   where: Cond
   order: OrderKey[]
+  /** Sort keys were asked for: no index serves the order (see `PageQuery.narrowFirst`). */
+  narrowFirst: boolean
 }
 
 /**
@@ -452,7 +454,7 @@ export abstract class ResourceDomain {
       const f = this.sqlFilter(key, wanted)
       if (f) where.push(f)
     }
-    return { where: { and: where }, order }
+    return { where: { and: where }, order, narrowFirst: q.sort.length > 0 }
   }
 
   /**
@@ -512,7 +514,7 @@ export abstract class ResourceDomain {
   protected async listStored(
     caller: Caller,
     q: ListQuery,
-    { where, order }: SqlPlan,
+    { where, order, narrowFirst }: SqlPlan,
     { views, withPoliced, checks }: StoredPlan,
   ): Promise<Page> {
     const repo = this.repo(this.store)
@@ -534,7 +536,7 @@ export abstract class ResourceDomain {
     let chunk = sqlLimit(q.limit)
     for (; ; chunk = sqlLimit(chunk && chunk * 2)) {
       const rows = await repo.pageViews(
-        { where, order, ...(after ? { after } : {}), ...(chunk ? { limit: chunk } : {}) },
+        { where, order, narrowFirst, ...(after ? { after } : {}), ...(chunk ? { limit: chunk } : {}) },
         cols,
       )
       let page = rows.filter((r) => kept(r.cols))
@@ -616,7 +618,7 @@ export abstract class ResourceDomain {
   private async listSql(
     caller: Caller,
     q: ListQuery,
-    { where, order }: SqlPlan,
+    { where, order, narrowFirst }: SqlPlan,
     keep?: (target: Record<string, unknown>) => boolean,
   ): Promise<Page> {
     const repo = this.repo(this.store)
@@ -658,6 +660,7 @@ export abstract class ResourceDomain {
       const rows = await repo.page({
         where,
         order,
+        narrowFirst,
         ...(after ? { after } : {}),
         ...(chunk ? { limit: chunk } : {}),
       })

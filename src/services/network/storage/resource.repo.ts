@@ -48,6 +48,11 @@ export interface PageQuery {
   readonly order: readonly OrderKey[]
   readonly after?: readonly unknown[]
   readonly limit?: number
+  /**
+   * No index serves the order: select the page's ids first, then read their rows, so
+   * the database sorts narrow rows instead of whole documents (with `limit`).
+   */
+  readonly narrowFirst?: boolean
 }
 
 /** Column equality: a value, one of several values, or null. */
@@ -195,15 +200,7 @@ export class ResourceRepo {
   /** A page of documents, each with its values of the order's columns (the next `after`). */
   async page(p: PageQuery): Promise<{ doc: Doc; key: unknown[] }[]> {
     // Only what the document and the next page's keys need, not the columns it duplicates.
-    const cols = [...new Set(['data', 'revision_number', 'updated_at', ...p.order.map((k) => k.col)])]
-    // biome-ignore lint/suspicious/noExplicitAny: dynamic table
-    let q: any = this.db.selectFrom(this.table).select(cols)
-    const conds = [condSql(this.dialect, p.where)]
-    if (p.after) conds.push(afterSql(this.dialect, p.order, p.after))
-    q = q.where(sql.join(conds, sql` and `))
-    for (const k of p.order) q = q.orderBy(orderExpr(this.dialect, k), k.desc ? 'desc' : 'asc')
-    if (p.limit !== undefined) q = q.limit(p.limit)
-    const rows = (await q.execute()) as Record<string, unknown>[]
+    const rows = await this.selectPage(p, ['data', 'revision_number', 'updated_at'])
     return rows.map((row) => ({
       doc: ResourceRepo.parse(row as { data: string; revision_number: number; updated_at: string }),
       key: p.order.map((k) => row[k.col]),
@@ -215,21 +212,40 @@ export class ResourceRepo {
    * of `cols`; the documents are not read.
    */
   async pageViews(p: PageQuery, cols: readonly string[]): Promise<ViewRow[]> {
-    const names = [...new Set(['id', 'view', ...cols, ...p.order.map((k) => k.col)])]
-    // biome-ignore lint/suspicious/noExplicitAny: dynamic table
-    let q: any = this.db.selectFrom(this.table).select(names)
-    const conds = [condSql(this.dialect, p.where)]
-    if (p.after) conds.push(afterSql(this.dialect, p.order, p.after))
-    q = q.where(sql.join(conds, sql` and `))
-    for (const k of p.order) q = q.orderBy(orderExpr(this.dialect, k), k.desc ? 'desc' : 'asc')
-    if (p.limit !== undefined) q = q.limit(p.limit)
-    const rows = (await q.execute()) as Record<string, unknown>[]
+    const rows = await this.selectPage(p, ['id', 'view', ...cols])
     return rows.map((row) => ({
       id: row.id as string,
       view: (row.view as Uint8Array | null) ?? null,
       cols: row,
       key: p.order.map((k) => row[k.col]),
     }))
+  }
+
+  /** The columns `names` (and the order's) of a page's rows, in order. */
+  private async selectPage(p: PageQuery, names: readonly string[]): Promise<Record<string, unknown>[]> {
+    const cols = [...new Set([...names, ...p.order.map((k) => k.col)])]
+    const conds = [condSql(this.dialect, p.where)]
+    if (p.after) conds.push(afterSql(this.dialect, p.order, p.after))
+    const where = sql.join(conds, sql` and `)
+    const orderBy = sql.join(
+      p.order.map((k) => sql`${orderExpr(this.dialect, k)} ${sql.raw(k.desc ? 'desc' : 'asc')}`),
+    )
+    if (p.narrowFirst && p.limit !== undefined) {
+      // The page's ids first (the database sorts only ids and keys), then their rows.
+      const ids = sql`select ${sql.ref('id')} as ${sql.ref('page_id')} from ${sql.table(this.table)} where ${where} order by ${orderBy} limit ${p.limit}`
+      const rows = await sql<
+        Record<string, unknown>
+      >`select ${sql.join(cols.map((c) => sql.ref(c)))} from ${sql.table(this.table)} join (${ids}) as ${sql.ref('page')} on ${sql.ref('id')} = ${sql.ref('page_id')} order by ${orderBy}`.execute(
+        this.db,
+      )
+      return rows.rows
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: dynamic table
+    let q: any = this.db.selectFrom(this.table).select(cols)
+    q = q.where(where)
+    for (const k of p.order) q = q.orderBy(orderExpr(this.dialect, k), k.desc ? 'desc' : 'asc')
+    if (p.limit !== undefined) q = q.limit(p.limit)
+    return (await q.execute()) as Record<string, unknown>[]
   }
 
   async count(where: Where = {}): Promise<number> {
