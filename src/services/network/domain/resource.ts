@@ -23,6 +23,9 @@ import type {
 } from '../storage/index.js'
 import { filterDocs, type ListQuery, linksOf, type Page, pageOf, paginate, sortDocs } from './query.js'
 
+/** Rows a list from stored views decorates or rebuilds at a time. */
+const STORED_BATCH = 1000
+
 /** The largest LIMIT every dialect takes (a 32-bit signed integer). */
 const MAX_SQL_LIMIT = 2 ** 31 - 1
 
@@ -39,7 +42,10 @@ const KNOWN_RULES = new Set(NETWORK_POLICY_RULES.map((r) => r.name))
  */
 export function policedAttributes(resource: string, attrs: AttrMap): readonly string[] {
   let byResource = POLICED.get(attrs)
-  if (!byResource) POLICED.set(attrs, (byResource = new Map()))
+  if (!byResource) {
+    byResource = new Map()
+    POLICED.set(attrs, byResource)
+  }
   let out = byResource.get(resource)
   if (!out) {
     out = policyAttributes(attrs).filter((a) => KNOWN_RULES.has(`get_${resource}:${a}`))
@@ -541,35 +547,10 @@ export abstract class ResourceDomain {
       )
       let page = rows.filter((r) => kept(r.cols))
       if (q.limit) page = page.slice(0, q.limit - items.length)
-      const extras = await this.storedExtras(page)
-      if (!extras) throw new Error(`${this.kind.resource}: a table with stored views needs storedExtras`)
-      const parts = page.map((r) => (extras.get(r.id) === 'rebuild' ? undefined : views.split(r.view)))
-      const rebuilt = await this.rebuiltViews(
-        caller,
-        page.filter((_, i) => !parts[i]).map((r) => r.id),
-      )
-      page.forEach((r, i) => {
-        const p = parts[i]
-        const extra = extras.get(r.id)
-        let item: Uint8Array[] | undefined
-        if (p) {
-          // `{…}` alone, or without its brace and followed by `,…}` parts.
-          const [shown, policed] = p
-          const more: Uint8Array[] = []
-          if (withPoliced && policed.length) more.push(policed)
-          if (extra && extra !== 'rebuild') more.push(extra)
-          item = more.length ? [shown.subarray(0, -1)] : [shown]
-          for (let j = 0; j < more.length; j++)
-            item.push(j < more.length - 1 ? more[j]!.subarray(0, -1) : more[j]!)
-        } else {
-          const b = rebuilt.get(r.id)
-          item = b && [b]
-        }
-        // (A row deleted since the page was read has no document: it is left out.)
-        if (!item) return
-        items.push(item)
-        ids.push(r.id)
-      })
+      // (A thousand rows at a time: the reads by their ids stay under every dialect's
+      // limit on bound parameters, whatever the list's size.)
+      for (let from = 0; from < page.length; from += STORED_BATCH)
+        await this.storedItems(caller, views, withPoliced, page.slice(from, from + STORED_BATCH), items, ids)
       if (!chunk || rows.length < chunk || (q.limit && items.length >= q.limit)) break
       after = rows[rows.length - 1]!.key
     }
@@ -578,6 +559,46 @@ export abstract class ResourceDomain {
       ids.reverse()
     }
     return { items: [], encoded: items, ...linksOf(ids.length, ids[0], ids[ids.length - 1], q) }
+  }
+
+  /** The JSON of these rows, from their stored views (or rebuilt), appended to `items` and `ids`. */
+  private async storedItems(
+    caller: Caller,
+    views: StoredViews,
+    withPoliced: boolean,
+    page: readonly ViewRow[],
+    items: Uint8Array[][],
+    ids: string[],
+  ): Promise<void> {
+    const extras = await this.storedExtras(page)
+    if (!extras) throw new Error(`${this.kind.resource}: a table with stored views needs storedExtras`)
+    const parts = page.map((r) => (extras.get(r.id) === 'rebuild' ? undefined : views.split(r.view)))
+    const rebuilt = await this.rebuiltViews(
+      caller,
+      page.filter((_, i) => !parts[i]).map((r) => r.id),
+    )
+    page.forEach((r, i) => {
+      const p = parts[i]
+      const extra = extras.get(r.id)
+      let item: Uint8Array[] | undefined
+      if (p) {
+        // `{…}` alone, or without its brace and followed by `,…}` parts.
+        const [shown, policed] = p
+        const more: Uint8Array[] = []
+        if (withPoliced && policed.length) more.push(policed)
+        if (extra && extra !== 'rebuild') more.push(extra)
+        item = more.length ? [shown.subarray(0, -1)] : [shown]
+        for (let j = 0; j < more.length; j++)
+          item.push(j < more.length - 1 ? more[j]!.subarray(0, -1) : more[j]!)
+      } else {
+        const b = rebuilt.get(r.id)
+        item = b && [b]
+      }
+      // (A row deleted since the page was read has no document: it is left out.)
+      if (!item) return
+      items.push(item)
+      ids.push(r.id)
+    })
   }
 
   /** The views of these rows built from their documents, as JSON (the stored list's fallback). */
