@@ -208,13 +208,14 @@ export class Ports extends ResourceDomain {
     }
   }
 
+  /** Whether a port is a trunk's parent, read with the page. */
+  protected override readonly storedExists = [
+    { name: 'trunk_parent', table: 'neutron_trunks', col: 'port_id' },
+  ]
+
   /** A trunk's parent port gets `trunk_details`: its view is built from the document. */
   protected override async storedExtras(rows: readonly ViewRow[]): Promise<StoredExtras> {
-    const out: StoredExtras = new Map()
-    if (!rows.length) return out
-    for (const t of await this.store.trunks.find({ port_id: rows.map((r) => r.id) }))
-      out.set(String(t.port_id), 'rebuild')
-    return out
+    return new Map(rows.filter((r) => r.cols.trunk_parent === true).map((r) => [r.id, 'rebuild' as const]))
   }
 
   override async list(caller: Caller, q: ListQuery) {

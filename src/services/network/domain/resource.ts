@@ -15,6 +15,7 @@ import { policyAttributes } from '../schemas/attributes.js'
 import type {
   Cond,
   Doc,
+  ExistsColumn,
   NetworkStore,
   OrderKey,
   ResourceRepo,
@@ -329,8 +330,9 @@ export abstract class ResourceDomain {
     return undefined
   }
 
-  /** Columns `storedExtras` reads from the rows. */
+  /** Columns `storedExtras` reads from the rows, and columns the page query computes for it. */
   protected readonly storedColumns: readonly string[] = []
+  protected readonly storedExists: readonly ExistsColumn[] = []
 
   protected rule(action: 'create' | 'get' | 'update' | 'delete', attr?: string): string {
     return `${action}_${this.kind.resource}${attr ? `:${attr}` : ''}`
@@ -544,6 +546,7 @@ export abstract class ResourceDomain {
       const rows = await repo.pageViews(
         { where, order, narrowFirst, ...(after ? { after } : {}), ...(chunk ? { limit: chunk } : {}) },
         cols,
+        this.storedExists,
       )
       let page = rows.filter((r) => kept(r.cols))
       if (q.limit) page = page.slice(0, q.limit - items.length)

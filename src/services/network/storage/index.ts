@@ -16,7 +16,7 @@ import {
 import { type Doc, ResourceRepo, type StoredViews } from './resource.repo.js'
 import type { NetworkDatabase, ResourceTable } from './schema.js'
 
-export type { Cond, Doc, OrderKey, PageQuery, ViewRow, Where } from './resource.repo.js'
+export type { Cond, Doc, ExistsColumn, OrderKey, PageQuery, ViewRow, Where } from './resource.repo.js'
 export { ResourceRepo, StoredViews } from './resource.repo.js'
 
 /** The tables that store their rows' views, each with its layout (migration 0004 made the columns). */

@@ -121,6 +121,13 @@ export class StoredViews {
   }
 }
 
+/** A column of a page's rows computed by the query: whether `table` has a row whose `col` is the row's id. */
+export interface ExistsColumn {
+  readonly name: string
+  readonly table: string
+  readonly col: string
+}
+
 /** A row of a page read for its stored view. */
 export interface ViewRow {
   id: string
@@ -211,8 +218,14 @@ export class ResourceRepo {
    * A page of rows for their stored views (this table must store them), with the values
    * of `cols`; the documents are not read.
    */
-  async pageViews(p: PageQuery, cols: readonly string[]): Promise<ViewRow[]> {
-    const rows = await this.selectPage(p, ['id', 'view', ...cols])
+  async pageViews(
+    p: PageQuery,
+    cols: readonly string[],
+    exists: readonly ExistsColumn[] = [],
+  ): Promise<ViewRow[]> {
+    const rows = await this.selectPage(p, ['id', 'view', ...cols], exists)
+    // (PostgreSQL answers EXISTS as a boolean, the others as 1 or 0.)
+    for (const row of rows) for (const e of exists) row[e.name] = Boolean(Number(row[e.name]))
     return rows.map((row) => ({
       id: row.id as string,
       view: (row.view as Uint8Array | null) ?? null,
@@ -222,8 +235,19 @@ export class ResourceRepo {
   }
 
   /** The columns `names` (and the order's) of a page's rows, in order. */
-  private async selectPage(p: PageQuery, names: readonly string[]): Promise<Record<string, unknown>[]> {
+  private async selectPage(
+    p: PageQuery,
+    names: readonly string[],
+    exists: readonly ExistsColumn[] = [],
+  ): Promise<Record<string, unknown>[]> {
     const cols = [...new Set([...names, ...p.order.map((k) => k.col)])]
+    const id = sql.ref(`${this.table}.id`)
+    const computed = exists.map((e) =>
+      sql`exists (select 1 from ${sql.table(e.table)} where ${sql.ref(`${e.table}.${e.col}`)} = ${id})`.as(
+        e.name,
+      ),
+    )
+    const selected = [...cols.map((c) => sql.ref(c)), ...computed]
     const conds = [condSql(this.dialect, p.where)]
     if (p.after) conds.push(afterSql(this.dialect, p.order, p.after))
     const where = sql.join(conds, sql` and `)
@@ -235,13 +259,13 @@ export class ResourceRepo {
       const ids = sql`select ${sql.ref('id')} as ${sql.ref('page_id')} from ${sql.table(this.table)} where ${where} order by ${orderBy} limit ${p.limit}`
       const rows = await sql<
         Record<string, unknown>
-      >`select ${sql.join(cols.map((c) => sql.ref(c)))} from ${sql.table(this.table)} join (${ids}) as ${sql.ref('page')} on ${sql.ref('id')} = ${sql.ref('page_id')} order by ${orderBy}`.execute(
+      >`select ${sql.join(selected)} from ${sql.table(this.table)} join (${ids}) as ${sql.ref('page')} on ${sql.ref('id')} = ${sql.ref('page_id')} order by ${orderBy}`.execute(
         this.db,
       )
       return rows.rows
     }
     // biome-ignore lint/suspicious/noExplicitAny: dynamic table
-    let q: any = this.db.selectFrom(this.table).select(cols)
+    let q: any = this.db.selectFrom(this.table).select([...cols, ...computed])
     q = q.where(where)
     for (const k of p.order) q = q.orderBy(orderExpr(this.dialect, k), k.desc ? 'desc' : 'asc')
     if (p.limit !== undefined) q = q.limit(p.limit)
