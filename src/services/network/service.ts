@@ -17,6 +17,7 @@ import { Ports } from './domain/ports.js'
 import { QosPolicies } from './domain/qos.js'
 import { Quotas } from './domain/quotas.js'
 import { RbacPolicies } from './domain/rbac.js'
+import { policedAttributes } from './domain/resource.js'
 import { Routers } from './domain/routers.js'
 import { SecurityGroupRules, SecurityGroups } from './domain/security-groups.js'
 import { Segments } from './domain/segments.js'
@@ -28,8 +29,9 @@ import type { NetworkDeps } from './handlers/common.js'
 import { NETWORK_PREFIX } from './module.js'
 import { networkPlugin } from './plugin.js'
 import { NETWORK_POLICY_RULES } from './policies/index.js'
+import { PORT, SECURITY_GROUP_RULE, SUBNET } from './schemas/attributes.js'
 import type { Services } from './service-deps.js'
-import { NetworkStore } from './storage/index.js'
+import { NetworkStore, StoredViews, type ViewLayouts } from './storage/index.js'
 import type { NetworkDatabase } from './storage/schema.js'
 
 /** Wires the domain services over one store. */
@@ -92,10 +94,22 @@ export function buildServices(
   return all
 }
 
+/**
+ * The tables whose rows store their views (migration 0004), each with its resource's
+ * policed attributes kept apart, so lists of them concatenate stored JSON.
+ */
+const STORED_VIEWS: ViewLayouts = {
+  neutron_ports: new StoredViews(policedAttributes('port', PORT)),
+  neutron_subnets: new StoredViews(policedAttributes('subnet', SUBNET)),
+  neutron_security_group_rules: new StoredViews(
+    policedAttributes('security_group_rule', SECURITY_GROUP_RULE),
+  ),
+}
+
 export async function createNetworkService(
   ctx: ModuleContext<NetworkConfig, NetworkDatabase>,
 ): Promise<ServiceInstance> {
-  const store = new NetworkStore(ctx.db, ctx.dialect)
+  const store = new NetworkStore(ctx.db, ctx.dialect, STORED_VIEWS)
   // The compute hosts compute's service registry knows (nova-compute services).
   const computeHosts = async () => {
     const r = await ctx

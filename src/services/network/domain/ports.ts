@@ -28,7 +28,7 @@ import {
   typed,
 } from '../errors.js'
 import { PORT } from '../schemas/attributes.js'
-import type { Cond, Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
+import type { Cond, Doc, NetworkStore, ResourceRepo, ViewRow } from '../storage/index.js'
 import { canonical, contains, formatAddress, parseAddress, parseCidr } from './ip.js'
 import { type Ipam, isAutoAddress } from './ipam.js'
 import { Networks, onNetworks } from './networks.js'
@@ -47,6 +47,7 @@ import {
   ownerOf,
   ResourceDomain,
   STANDARD_COLUMNS,
+  type StoredExtras,
 } from './resource.js'
 import type { SecurityGroups } from './security-groups.js'
 
@@ -68,12 +69,14 @@ export interface PortHooks {
 
 const NULLISH_VALUES = new Set(['', 'None', 'null'])
 
+/** A port's name, network, device and MAC are always strings: filters on them are exact. */
 const PORT_COLUMNS: Readonly<Record<string, ListColumn>> = {
   ...STANDARD_COLUMNS,
-  network_id: { col: 'network_id', text: true },
-  device_id: { col: 'device_id', text: true },
-  device_owner: { col: 'device_owner', text: true },
-  mac_address: { col: 'mac_address', text: true },
+  name: { col: 'name', text: true, exact: true },
+  network_id: { col: 'network_id', text: true, exact: true },
+  device_id: { col: 'device_id', text: true, exact: true },
+  device_owner: { col: 'device_owner', text: true, exact: true },
+  mac_address: { col: 'mac_address', text: true, exact: true },
 }
 
 export class Ports extends ResourceDomain {
@@ -203,6 +206,16 @@ export class Ports extends ResourceDomain {
         })),
       }
     }
+  }
+
+  /** Whether a port is a trunk's parent, read with the page. */
+  protected override readonly storedExists = [
+    { name: 'trunk_parent', table: 'neutron_trunks', col: 'port_id' },
+  ]
+
+  /** A trunk's parent port gets `trunk_details`: its view is built from the document. */
+  protected override async storedExtras(rows: readonly ViewRow[]): Promise<StoredExtras> {
+    return new Map(rows.filter((r) => r.cols.trunk_parent === true).map((r) => [r.id, 'rebuild' as const]))
   }
 
   override async list(caller: Caller, q: ListQuery) {

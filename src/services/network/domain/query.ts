@@ -18,6 +18,11 @@ export interface ListQuery {
   marker?: string
   pageReverse: boolean
   fields?: string[]
+  /**
+   * The caller takes the items as JSON (`Page.encoded`) when the list can answer from
+   * stored views; else (and always when unset) as documents.
+   */
+  encoded?: boolean
 }
 
 const RESERVED = new Set([
@@ -165,6 +170,11 @@ export function sortDocs(docs: Doc[], q: ListQuery): Doc[] {
 
 export interface Page {
   items: Doc[]
+  /**
+   * The items as UTF-8 JSON, each in pieces to concatenate, when the list answered from
+   * stored views (only if the query asked for `encoded`); `items` is then empty.
+   */
+  encoded?: Uint8Array[][]
   /** The marker of the next page, when there is one ('' for a link without a marker). */
   next?: string
   /** The marker of the previous page, when there is one ('' for a link without a marker). */
@@ -194,11 +204,21 @@ export function paginate(docs: Doc[], q: ListQuery): Page {
 
 /** A page of items (in the order shown) with its links, as `paginate` makes them. */
 export function pageOf(items: Doc[], q: ListQuery): Page {
-  if (!q.limit && !q.marker) return { items }
-  const full = q.limit !== undefined && items.length === q.limit
-  const page: Page = { items }
-  const first = items[0]?.id ?? ''
-  const last = items[items.length - 1]?.id ?? ''
+  return { items, ...linksOf(items.length, items[0]?.id, items[items.length - 1]?.id, q) }
+}
+
+/** The markers of a page's links, from its item count and its first and last ids. */
+export function linksOf(
+  count: number,
+  firstId: string | undefined,
+  lastId: string | undefined,
+  q: ListQuery,
+): { next?: string; previous?: string } {
+  if (!q.limit && !q.marker) return {}
+  const full = q.limit !== undefined && count === q.limit
+  const page: { next?: string; previous?: string } = {}
+  const first = firstId ?? ''
+  const last = lastId ?? ''
   if (q.pageReverse) {
     if (full) page.previous = first
     if (q.marker) page.next = last

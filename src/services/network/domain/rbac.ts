@@ -7,11 +7,34 @@
  */
 import { notFound, typed } from '../errors.js'
 import { RBAC_POLICY } from '../schemas/attributes.js'
-import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
+import type { Cond, Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import { bumpNetwork } from './networks.js'
 import type { ListQuery } from './query.js'
 import type { Quotas } from './quotas.js'
-import { type Caller, type Kind, newDoc, now, ownerOf, ResourceDomain, type ViewPlan } from './resource.js'
+import {
+  type Caller,
+  type Kind,
+  type ListColumn,
+  newDoc,
+  now,
+  ownerOf,
+  ResourceDomain,
+  STANDARD_COLUMNS,
+  type ViewPlan,
+} from './resource.js'
+
+/** The columns of a grant's attributes (it shows no name, timestamps or revision). */
+const RBAC_COLUMNS: Readonly<Record<string, ListColumn>> = {
+  id: STANDARD_COLUMNS.id!,
+  project_id: STANDARD_COLUMNS.project_id!,
+  tenant_id: STANDARD_COLUMNS.tenant_id!,
+  // The default order (creation, then id), though a grant does not show it.
+  created_at: STANDARD_COLUMNS.created_at!,
+  object_type: { col: 'object_type', text: true },
+  object_id: { col: 'object_id', text: true },
+  target_tenant: { col: 'target_tenant', text: true },
+  action: { col: 'action', text: true },
+}
 
 /** Something of another project that relies on a grant. */
 interface Held {
@@ -37,6 +60,16 @@ export class RbacPolicies extends ResourceDomain {
     return caller.isAdmin
       ? this.store.rbacPolicies.find()
       : this.store.rbacPolicies.find({ project_id: caller.projectId })
+  }
+
+  /** Lists in SQL: the candidates are the caller's own grants (all of them for admins). */
+  protected override sqlScope(caller: Caller): Cond | undefined {
+    return this.ownScope(caller)
+  }
+
+  /** Only the columns a grant shows (it has no name, timestamps or revision). */
+  protected override listColumns() {
+    return RBAC_COLUMNS
   }
 
   /** A grant shows no timestamps or revision, as upstream's. */

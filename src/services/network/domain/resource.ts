@@ -12,8 +12,20 @@ import { badRequest, concurrentUpdate, notFound, policyNotAuthorized, revisionMi
 import { NETWORK_POLICY_RULES } from '../policies/index.js'
 import type { AttrMap } from '../schemas/attributes.js'
 import { policyAttributes } from '../schemas/attributes.js'
-import type { Cond, Doc, NetworkStore, OrderKey, ResourceRepo } from '../storage/index.js'
-import { filterDocs, type ListQuery, type Page, pageOf, paginate, sortDocs } from './query.js'
+import type {
+  Cond,
+  Doc,
+  ExistsColumn,
+  NetworkStore,
+  OrderKey,
+  ResourceRepo,
+  StoredViews,
+  ViewRow,
+} from '../storage/index.js'
+import { filterDocs, type ListQuery, linksOf, type Page, pageOf, paginate, sortDocs } from './query.js'
+
+/** Rows a list from stored views decorates or rebuilds at a time. */
+const STORED_BATCH = 1000
 
 /** The largest LIMIT every dialect takes (a 32-bit signed integer). */
 const MAX_SQL_LIMIT = 2 ** 31 - 1
@@ -24,6 +36,27 @@ export const newId = () => randomUUID()
 
 /** Rule names the service declares: an attribute without a rule is not policed (as Neutron). */
 const KNOWN_RULES = new Set(NETWORK_POLICY_RULES.map((r) => r.name))
+
+/**
+ * The attributes of a resource that have `get_<resource>:<attr>` rules: views leave them
+ * out for callers the rule refuses, and stored views keep them apart.
+ */
+export function policedAttributes(resource: string, attrs: AttrMap): readonly string[] {
+  let byResource = POLICED.get(attrs)
+  if (!byResource) {
+    byResource = new Map()
+    POLICED.set(attrs, byResource)
+  }
+  let out = byResource.get(resource)
+  if (!out) {
+    out = policyAttributes(attrs).filter((a) => KNOWN_RULES.has(`get_${resource}:${a}`))
+    byResource.set(resource, out)
+  }
+  return out
+}
+
+/** `policedAttributes`, worked out once per attribute map and resource. */
+const POLICED = new WeakMap<AttrMap, Map<string, readonly string[]>>()
 
 /** The caller of a domain operation: project, admin or not, and the policy checks. */
 export class Caller {
@@ -155,16 +188,21 @@ export interface ListColumn {
    * points, so the database orders it as it is and its indexes serve the order.
    */
   plain?: boolean
+  /**
+   * The attribute is a string on every document, so a filter on it is decided exactly by
+   * the column's value (lists from stored views filter on the columns alone).
+   */
+  exact?: boolean
 }
 
 /** The columns every resource table has, for resources whose documents always hold them. */
 export const STANDARD_COLUMNS: Readonly<Record<string, ListColumn>> = {
-  id: { col: 'id', text: true, plain: true },
+  id: { col: 'id', text: true, plain: true, exact: true },
   name: { col: 'name', text: true },
-  project_id: { col: 'project_id', text: true },
-  tenant_id: { col: 'project_id', text: true },
-  created_at: { col: 'created_at', text: true, plain: true },
-  updated_at: { col: 'updated_at', text: true, plain: true },
+  project_id: { col: 'project_id', text: true, exact: true },
+  tenant_id: { col: 'project_id', text: true, exact: true },
+  created_at: { col: 'created_at', text: true, plain: true, exact: true },
+  updated_at: { col: 'updated_at', text: true, plain: true, exact: true },
   revision_number: { col: 'revision_number', text: false },
 }
 
@@ -180,7 +218,26 @@ export interface ViewPlan {
 interface SqlPlan {
   where: Cond
   order: OrderKey[]
+  /** Sort keys were asked for: no index serves the order (see `PageQuery.narrowFirst`). */
+  narrowFirst: boolean
 }
+
+/**
+ * A list answered from stored views: with the policed attributes or without them, its
+ * filters decided on columns (each row's column among the wanted values).
+ */
+interface StoredPlan {
+  views: StoredViews
+  withPoliced: boolean
+  checks: { col: string; wanted: readonly string[] }[]
+}
+
+/**
+ * What `decorate` makes of a page's rows, for stored views: per id, the JSON members it
+ * adds with the closing brace (`,"k":v}`), or `rebuild` when the view must be built from
+ * the document.
+ */
+export type StoredExtras = Map<string, Uint8Array | 'rebuild'>
 
 /** A policy residual as a row condition; undefined when some part has no SQL form. */
 function residualCond(
@@ -262,6 +319,20 @@ export abstract class ResourceDomain {
 
   /** Computed attributes, filled for a batch of documents at once. */
   protected async decorate(_docs: Doc[]): Promise<void> {}
+
+  /**
+   * What `decorate` would add to these rows, for lists from stored views (see
+   * `StoredExtras`; an id not in the map gets nothing), or undefined when this resource
+   * does not list from stored views. Must say exactly what `decorate` does. The rows
+   * carry the values of `storedColumns`.
+   */
+  protected async storedExtras(_rows: readonly ViewRow[]): Promise<StoredExtras | undefined> {
+    return undefined
+  }
+
+  /** Columns `storedExtras` reads from the rows, and columns the page query computes for it. */
+  protected readonly storedColumns: readonly string[] = []
+  protected readonly storedExists: readonly ExistsColumn[] = []
 
   protected rule(action: 'create' | 'get' | 'update' | 'delete', attr?: string): string {
     return `${action}_${this.kind.resource}${attr ? `:${attr}` : ''}`
@@ -352,10 +423,8 @@ export abstract class ResourceDomain {
   /** The attribute rules of this caller, decided once: dropped, shown, or per item. */
   protected viewPlan(caller: Caller): ViewPlan {
     const plan: ViewPlan = { drop: [], check: [] }
-    for (const a of policyAttributes(this.kind.attrs)) {
-      const rule = this.rule('get', a)
-      if (!KNOWN_RULES.has(rule)) continue
-      const r = caller.residual(rule)
+    for (const a of policedAttributes(this.kind.resource, this.kind.attrs)) {
+      const r = caller.residual(this.rule('get', a))
       if (r.kind === 'never') plan.drop.push(a)
       else if (r.kind !== 'always') plan.check.push(a)
     }
@@ -393,7 +462,7 @@ export abstract class ResourceDomain {
       const f = this.sqlFilter(key, wanted)
       if (f) where.push(f)
     }
-    return { where: { and: where }, order }
+    return { where: { and: where }, order, narrowFirst: q.sort.length > 0 }
   }
 
   /**
@@ -411,7 +480,139 @@ export abstract class ResourceDomain {
     keep?: (target: Record<string, unknown>) => boolean,
   ): Promise<Page> {
     const plan = this.sqlPlan(caller, q)
-    return plan ? this.listSql(caller, q, plan, keep) : this.listInMemory(caller, q, keep)
+    if (!plan) return this.listInMemory(caller, q, keep)
+    const stored = this.storedPlan(caller, q, keep)
+    return stored ? this.listStored(caller, q, plan, stored) : this.listSql(caller, q, plan, keep)
+  }
+
+  /**
+   * A list that can answer from stored views: the table stores them in this resource's
+   * layout, the caller takes JSON, no field selection or tag filter, attribute rules that
+   * show this caller all policed attributes or none, and filters that columns decide.
+   */
+  private storedPlan(
+    caller: Caller,
+    q: ListQuery,
+    keep?: (target: Record<string, unknown>) => boolean,
+  ): StoredPlan | undefined {
+    const views = this.repo(this.store).views
+    if (!views || !q.encoded || keep || this.viewUsesTarget || q.fields || q.tags) return undefined
+    const policed = policedAttributes(this.kind.resource, this.kind.attrs)
+    if (views.policed.length !== policed.length || policed.some((a, i) => views.policed[i] !== a))
+      return undefined
+    const plan = this.viewPlan(caller)
+    if (plan.check.length) return undefined
+    // `drop` is a subset of `policed`: all of them or none.
+    if (plan.drop.length !== 0 && plan.drop.length !== policed.length) return undefined
+    const cols = this.listColumns()
+    const checks: StoredPlan['checks'] = []
+    for (const [key, wanted] of q.filters) {
+      const c = cols[key]
+      if (!c?.exact || !this.shownToAll(caller, key)) return undefined
+      checks.push({ col: c.col, wanted })
+    }
+    return { views, withPoliced: plan.drop.length === 0, checks }
+  }
+
+  /**
+   * The SQL list answered from stored views: the rows' view bytes are sliced and
+   * concatenated, never parsed; rows without a view of this layout (written before it)
+   * and rows `decorate` changes are built from their documents as `listSql` does.
+   */
+  protected async listStored(
+    caller: Caller,
+    q: ListQuery,
+    { where, order, narrowFirst }: SqlPlan,
+    { views, withPoliced, checks }: StoredPlan,
+  ): Promise<Page> {
+    const repo = this.repo(this.store)
+    const cols = [...checks.map((c) => c.col), ...this.storedColumns]
+    const kept = (cols: Record<string, unknown>) =>
+      checks.every((c) => c.wanted.includes(String(cols[c.col])))
+    let after: unknown[] | undefined
+    if (q.marker) {
+      // A marker the caller cannot see, or that the filters leave out, starts from the top.
+      const m = await repo.pageViews({ where: { and: [where, { col: 'id', in: [q.marker] }] }, order }, cols)
+      const found = m[0]?.id === q.marker ? m[0] : undefined
+      if (found && kept(found.cols)) after = found.key
+    }
+    const items: Uint8Array[][] = []
+    const ids: string[] = []
+    const sqlLimit = (n: number | undefined) => (n && n <= MAX_SQL_LIMIT ? n : undefined)
+    // Column filters decide exactly, so a page reads `limit` rows unless some are dropped
+    // (MariaDB's default collation lets the WHERE through more than they keep).
+    let chunk = sqlLimit(q.limit)
+    for (; ; chunk = sqlLimit(chunk && chunk * 2)) {
+      const rows = await repo.pageViews(
+        { where, order, narrowFirst, ...(after ? { after } : {}), ...(chunk ? { limit: chunk } : {}) },
+        cols,
+        this.storedExists,
+      )
+      let page = rows.filter((r) => kept(r.cols))
+      if (q.limit) page = page.slice(0, q.limit - items.length)
+      // (A thousand rows at a time: the reads by their ids stay under every dialect's
+      // limit on bound parameters, whatever the list's size.)
+      for (let from = 0; from < page.length; from += STORED_BATCH)
+        await this.storedItems(caller, views, withPoliced, page.slice(from, from + STORED_BATCH), items, ids)
+      if (!chunk || rows.length < chunk || (q.limit && items.length >= q.limit)) break
+      after = rows[rows.length - 1]!.key
+    }
+    if (q.pageReverse) {
+      items.reverse()
+      ids.reverse()
+    }
+    return { items: [], encoded: items, ...linksOf(ids.length, ids[0], ids[ids.length - 1], q) }
+  }
+
+  /** The JSON of these rows, from their stored views (or rebuilt), appended to `items` and `ids`. */
+  private async storedItems(
+    caller: Caller,
+    views: StoredViews,
+    withPoliced: boolean,
+    page: readonly ViewRow[],
+    items: Uint8Array[][],
+    ids: string[],
+  ): Promise<void> {
+    const extras = await this.storedExtras(page)
+    if (!extras) throw new Error(`${this.kind.resource}: a table with stored views needs storedExtras`)
+    const parts = page.map((r) => (extras.get(r.id) === 'rebuild' ? undefined : views.split(r.view)))
+    const rebuilt = await this.rebuiltViews(
+      caller,
+      page.filter((_, i) => !parts[i]).map((r) => r.id),
+    )
+    page.forEach((r, i) => {
+      const p = parts[i]
+      const extra = extras.get(r.id)
+      let item: Uint8Array[] | undefined
+      if (p) {
+        // `{…}` alone, or without its brace and followed by `,…}` parts.
+        const [shown, policed] = p
+        const more: Uint8Array[] = []
+        if (withPoliced && policed.length) more.push(policed)
+        if (extra && extra !== 'rebuild') more.push(extra)
+        item = more.length ? [shown.subarray(0, -1)] : [shown]
+        for (let j = 0; j < more.length; j++)
+          item.push(j < more.length - 1 ? more[j]!.subarray(0, -1) : more[j]!)
+      } else {
+        const b = rebuilt.get(r.id)
+        item = b && [b]
+      }
+      // (A row deleted since the page was read has no document: it is left out.)
+      if (!item) return
+      items.push(item)
+      ids.push(r.id)
+    })
+  }
+
+  /** The views of these rows built from their documents, as JSON (the stored list's fallback). */
+  private async rebuiltViews(caller: Caller, ids: readonly string[]): Promise<Map<string, Buffer>> {
+    const out = new Map<string, Buffer>()
+    if (!ids.length) return out
+    const docs = await this.repo(this.store).find({ id: [...ids] })
+    await this.decorate(docs)
+    const plan = this.viewPlan(caller)
+    for (const d of docs) out.set(d.id, Buffer.from(JSON.stringify(this.view(caller, d, {}, plan))))
+    return out
   }
 
   /** Every candidate read, its policy evaluated, then filters, sort and page in memory. */
@@ -441,7 +642,7 @@ export abstract class ResourceDomain {
   private async listSql(
     caller: Caller,
     q: ListQuery,
-    { where, order }: SqlPlan,
+    { where, order, narrowFirst }: SqlPlan,
     keep?: (target: Record<string, unknown>) => boolean,
   ): Promise<Page> {
     const repo = this.repo(this.store)
@@ -483,6 +684,7 @@ export abstract class ResourceDomain {
       const rows = await repo.page({
         where,
         order,
+        narrowFirst,
         ...(after ? { after } : {}),
         ...(chunk ? { limit: chunk } : {}),
       })

@@ -15,7 +15,7 @@ import {
   typed,
 } from '../errors.js'
 import { SECURITY_GROUP, SECURITY_GROUP_RULE } from '../schemas/attributes.js'
-import type { Cond, Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
+import type { Cond, Doc, NetworkStore, ResourceRepo, ViewRow } from '../storage/index.js'
 import { formatCidr, parseCidr } from './ip.js'
 import type { ListQuery } from './query.js'
 import type { Quotas } from './quotas.js'
@@ -24,9 +24,12 @@ import {
   checkRevision,
   type IfMatch,
   type Kind,
+  type ListColumn,
   newDoc,
   ownerOf,
   ResourceDomain,
+  STANDARD_COLUMNS,
+  type StoredExtras,
 } from './resource.js'
 
 const PROTOCOLS: Record<string, number> = {
@@ -63,6 +66,22 @@ const V6_ONLY = new Set([
   ...['58', '41', '44', '59', '60', '43'],
 ])
 
+/** The rules of the groups matching `where`. */
+const ofGroups = (where: Cond): Cond => ({
+  col: 'security_group_id',
+  inSelect: { table: 'neutron_security_groups', col: 'id', where },
+})
+
+/** A rule's group is always a string: filters on it are exact. */
+const RULE_COLUMNS: Readonly<Record<string, ListColumn>> = {
+  ...STANDARD_COLUMNS,
+  security_group_id: { col: 'security_group_id', text: true, exact: true },
+  remote_group_id: { col: 'remote_group_id', text: true },
+}
+
+const IN_DEFAULT = Buffer.from(',"belongs_to_default_sg":true}')
+const NOT_IN_DEFAULT = Buffer.from(',"belongs_to_default_sg":false}')
+
 export class SecurityGroupRules extends ResourceDomain {
   readonly kind: Kind = {
     resource: 'security_group_rule',
@@ -96,9 +115,42 @@ export class SecurityGroupRules extends ResourceDomain {
     ])
   }
 
+  /** Lists in SQL: the caller's own rules and the rules of its groups (all for admins). */
+  protected override sqlScope(caller: Caller): Cond | undefined {
+    if (caller.isAdmin) return { all: true }
+    return {
+      or: [
+        { col: 'project_id', in: [caller.projectId] },
+        ofGroups({ col: 'project_id', in: [caller.projectId] }),
+      ],
+    }
+  }
+
+  /** A rule's target carries its group's owner (`security_group:project_id`). */
+  protected override sqlTargetKey(caller: Caller, key: string, values: readonly string[]): Cond | undefined {
+    if (key === 'security_group:project_id') return ofGroups({ col: 'project_id', in: values })
+    return super.sqlTargetKey(caller, key, values)
+  }
+
+  protected override listColumns() {
+    return RULE_COLUMNS
+  }
+
   protected override async decorate(docs: Doc[]): Promise<void> {
-    for (const d of docs)
-      d.belongs_to_default_sg = await this.store.portGroups.isDefault(String(d.security_group_id))
+    const defaults = await this.store.portGroups.defaultsAmong(docs.map((d) => String(d.security_group_id)))
+    for (const d of docs) d.belongs_to_default_sg = defaults.has(String(d.security_group_id))
+  }
+
+  protected override readonly storedColumns = ['security_group_id']
+
+  /** `belongs_to_default_sg`, as `decorate` sets it. */
+  protected override async storedExtras(rows: readonly ViewRow[]): Promise<StoredExtras> {
+    const defaults = await this.store.portGroups.defaultsAmong(
+      rows.map((r) => String(r.cols.security_group_id)),
+    )
+    return new Map(
+      rows.map((r) => [r.id, defaults.has(String(r.cols.security_group_id)) ? IN_DEFAULT : NOT_IN_DEFAULT]),
+    )
   }
 
   /** Checks and normalises a rule; answers the stored fields. */

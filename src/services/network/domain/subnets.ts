@@ -42,12 +42,14 @@ import {
   ownerOf,
   ResourceDomain,
   STANDARD_COLUMNS,
+  type StoredExtras,
 } from './resource.js'
 
+/** A subnet's network and CIDR are always strings: filters on them are exact. */
 const SUBNET_COLUMNS: Readonly<Record<string, ListColumn>> = {
   ...STANDARD_COLUMNS,
-  network_id: { col: 'network_id', text: true },
-  cidr: { col: 'cidr', text: true },
+  network_id: { col: 'network_id', text: true, exact: true },
+  cidr: { col: 'cidr', text: true, exact: true },
   ip_version: { col: 'ip_version', text: false },
 }
 
@@ -156,6 +158,11 @@ export class Subnets extends ResourceDomain {
 
   protected override listColumns() {
     return SUBNET_COLUMNS
+  }
+
+  /** Subnets have nothing decorated: their stored views are whole. */
+  protected override async storedExtras(): Promise<StoredExtras> {
+    return new Map()
   }
 
   /** `shared` filters on the network's sharing (the subnet does not show it), as upstream. */

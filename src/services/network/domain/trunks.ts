@@ -6,7 +6,7 @@
  */
 import { badRequest, notFound, typed } from '../errors.js'
 import { TRUNK } from '../schemas/attributes.js'
-import type { Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
+import type { Cond, Doc, NetworkStore, ResourceRepo } from '../storage/index.js'
 import type { Ports } from './ports.js'
 import type { ListQuery } from './query.js'
 import type { Quotas } from './quotas.js'
@@ -15,10 +15,17 @@ import {
   checkRevision,
   type IfMatch,
   type Kind,
+  type ListColumn,
   newDoc,
   ownerOf,
   ResourceDomain,
+  STANDARD_COLUMNS,
 } from './resource.js'
+
+const TRUNK_COLUMNS: Readonly<Record<string, ListColumn>> = {
+  ...STANDARD_COLUMNS,
+  port_id: { col: 'port_id', text: true },
+}
 
 interface SubportRequest {
   port_id: string
@@ -45,6 +52,15 @@ export class Trunks extends ResourceDomain {
     return caller.isAdmin
       ? this.store.trunks.find()
       : this.store.trunks.find({ project_id: caller.projectId })
+  }
+
+  /** Lists in SQL: the candidates are the caller's own trunks (all of them for admins). */
+  protected override sqlScope(caller: Caller): Cond | undefined {
+    return this.ownScope(caller)
+  }
+
+  protected override listColumns() {
+    return TRUNK_COLUMNS
   }
 
   protected override async decorate(docs: Doc[]): Promise<void> {

@@ -166,6 +166,17 @@ export class PortSecurityGroupRepo {
     await this.db.deleteFrom('neutron_default_security_groups').where('project_id', '=', projectId).execute()
   }
 
+  /** Which of these groups are their projects' default groups. */
+  async defaultsAmong(groupIds: readonly string[]): Promise<Set<string>> {
+    if (!groupIds.length) return new Set()
+    const rows = await this.db
+      .selectFrom('neutron_default_security_groups')
+      .select('security_group_id')
+      .where('security_group_id', 'in', [...new Set(groupIds)])
+      .execute()
+    return new Set(rows.map((r) => r.security_group_id))
+  }
+
   async isDefault(groupId: string): Promise<boolean> {
     const row = await this.db
       .selectFrom('neutron_default_security_groups')

@@ -13,11 +13,14 @@ import {
   SegmentAllocationRepo,
   SubportRepo,
 } from './allocation.repo.js'
-import { type Doc, ResourceRepo } from './resource.repo.js'
-import type { NetworkDatabase } from './schema.js'
+import { type Doc, ResourceRepo, type StoredViews } from './resource.repo.js'
+import type { NetworkDatabase, ResourceTable } from './schema.js'
 
-export type { Cond, Doc, OrderKey, PageQuery, Where } from './resource.repo.js'
-export { ResourceRepo } from './resource.repo.js'
+export type { Cond, Doc, ExistsColumn, OrderKey, PageQuery, ViewRow, Where } from './resource.repo.js'
+export { ResourceRepo, StoredViews } from './resource.repo.js'
+
+/** The tables that store their rows' views, each with its layout (migration 0004 made the columns). */
+export type ViewLayouts = Partial<Record<ResourceTable, StoredViews>>
 
 const str = (v: unknown) => (v === undefined || v === null ? null : String(v))
 
@@ -49,12 +52,11 @@ export class NetworkStore {
   constructor(
     readonly db: Kysely<NetworkDatabase>,
     readonly dialect: Dialect,
+    readonly views: ViewLayouts = {},
     private readonly inTransaction = false,
   ) {
-    const r = (
-      table: ConstructorParameters<typeof ResourceRepo>[2],
-      cols?: (d: Doc) => Record<string, unknown>,
-    ) => new ResourceRepo(db, dialect, table, cols)
+    const r = (table: ResourceTable, cols?: (d: Doc) => Record<string, unknown>) =>
+      new ResourceRepo(db, dialect, table, cols, views[table])
     this.networks = r('neutron_networks', (d) => ({
       shared: d.shared ? 1 : 0,
       external: d['router:external'] ? 1 : 0,
@@ -128,7 +130,9 @@ export class NetworkStore {
     if (this.inTransaction) return fn(this)
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.db.transaction().execute((trx) => fn(new NetworkStore(trx, this.dialect, true)))
+        return await this.db
+          .transaction()
+          .execute((trx) => fn(new NetworkStore(trx, this.dialect, this.views, true)))
       } catch (e) {
         if (!isRetryableTransactionError(e) || attempt >= 20) throw e
         await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)))

@@ -23,12 +23,17 @@ export interface ResourceRow {
   updated_at: string
 }
 
+/** A table whose rows also hold their view as lists answer it (migration 0004). */
+export interface StoredViewRow {
+  view: Uint8Array | null
+}
+
 export interface NetworkRow extends ResourceRow {
   shared: number
   external: number
 }
 
-export interface SubnetRow extends ResourceRow {
+export interface SubnetRow extends ResourceRow, StoredViewRow {
   network_id: string
   ip_version: number
   cidr: string
@@ -36,7 +41,7 @@ export interface SubnetRow extends ResourceRow {
   segment_id: string | null
 }
 
-export interface PortRow extends ResourceRow {
+export interface PortRow extends ResourceRow, StoredViewRow {
   network_id: string
   device_id: string
   device_owner: string
@@ -51,7 +56,7 @@ export interface SegmentRow extends ResourceRow {
   segment_index: number
 }
 
-export interface SecurityGroupRuleRow extends ResourceRow {
+export interface SecurityGroupRuleRow extends ResourceRow, StoredViewRow {
   security_group_id: string
   remote_group_id: string | null
 }
