@@ -5,9 +5,10 @@
 # docs/conformance-image.md and docs/conformance-volume.md), gabbi and subunit tools, and
 # the client libraries whose packages carry the functional suites
 # scripts/conformance/client-functional.sh runs (openstackclient, keystoneclient with
-# os-client-config, openstacksdk).
+# os-client-config, openstacksdk), and qemu-img (qemu-utils), which block storage's
+# upload-to-image uses to convert a volume to qcow2 (its test converts one).
 set -euo pipefail
-pkgs=(python3-openstackclient python3-osc-placement python3-tempest neutron-tempest-plugin keystone-tempest-plugin glance-tempest-plugin cinder-tempest-plugin python3-stestr python3-subunit python3-gabbi python3-keystoneclient python3-os-client-config python3-openstacksdk curl)
+pkgs=(python3-openstackclient python3-osc-placement python3-tempest neutron-tempest-plugin keystone-tempest-plugin glance-tempest-plugin cinder-tempest-plugin python3-stestr python3-subunit python3-gabbi python3-keystoneclient python3-os-client-config python3-openstacksdk curl qemu-utils)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if (( ${#missing[@]} )); then
