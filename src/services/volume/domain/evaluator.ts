@@ -268,24 +268,13 @@ function lookup(vars: Variables, obj: string, key: string): Value {
 }
 
 function compare(op: string, a: Value, b: Value): boolean {
-  if (typeof a === 'string' || typeof b === 'string') {
-    const [x, y] = [String(a), String(b)]
-    switch (op) {
-      case '==':
-        return x === y
-      case '!=':
-        return x !== y
-      case '<':
-        return x < y
-      case '<=':
-        return x <= y
-      case '>':
-        return x > y
-      default:
-        return x >= y
-    }
-  }
-  const [x, y] = [asNumber(a), asNumber(b)]
+  // A string on either side compares as text; otherwise both compare as numbers.
+  return typeof a === 'string' || typeof b === 'string'
+    ? ordered(op, String(a), String(b))
+    : ordered(op, asNumber(a), asNumber(b))
+}
+
+function ordered<T extends string | number>(op: string, x: T, y: T): boolean {
   switch (op) {
     case '==':
       return x === y

@@ -8,42 +8,11 @@
  * second source (400). Before 3.47 backup_id is ignored, as upstream.
  */
 import assert from 'node:assert/strict'
-import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { backupStatus, GiB, MiB, sha256, write } from './backup-support.js'
 import { ADMIN, createVolume, MEMBER, OTHER, startVolume, type TestHost, V, waitFor } from './harness.js'
-
-const MiB = 1024 * 1024
-const GiB = 1024 * MiB
-
-async function sha256(path: string, length: number): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(path, { start: 0, end: length - 1 }))
-    hash.update(chunk as Buffer)
-  return hash.digest('hex')
-}
-
-async function write(path: string, offsets: readonly number[]): Promise<void> {
-  const fh = await open(path, 'r+')
-  try {
-    for (const offset of offsets) await fh.write(randomBytes(MiB + 77), 0, MiB + 77, offset)
-  } finally {
-    await fh.close()
-  }
-}
-
-async function backupStatus(t: TestHost, id: string, status: string) {
-  const deadline = Date.now() + 120_000
-  for (;;) {
-    const r = await t.call('GET', `${V}/backups/${id}`, { as: ADMIN })
-    if (r.body?.backup?.status === status) return r.body.backup
-    if (Date.now() > deadline)
-      throw new Error(`backup ${id} did not reach ${status}: ${JSON.stringify(r.body)}`)
-    await new Promise((res) => setTimeout(res, 20))
-  }
-}
 
 describe('volumes from a backup (3.47)', { timeout: 240_000 }, () => {
   let t: TestHost
