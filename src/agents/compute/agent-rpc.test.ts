@@ -59,7 +59,9 @@ describe('compute agent RPC', () => {
       hosts: 2,
       config: {
         DEFAULT: { report_interval: 1, service_down_time: 2, compute_monitors: 'cpu.virt_driver' },
-        fake_driver: { spawn_time: 0.02 },
+        // NOTE: no daily cycle: with it, an idle host's simulated CPU use is 0 for part of
+        // every day (3 % idle minus a 10 % swing), and the sample below must be positive.
+        fake_driver: { spawn_time: 0.02, cpu_daily_swing: 0 },
       },
     })
     bus = w.t.host.bus!
