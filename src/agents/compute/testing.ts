@@ -7,10 +7,10 @@
  *   const w = await startAgentWorld({ hosts: 2, config: { fake_driver: { sev_key_slots: 4 } } })
  *   w.agent('h-1').driver …; await w.call('GET', '/placement/resource_providers')
  */
-import { defineSections } from '../../kernel/config/index.js'
+
 import type { AnyServiceModule } from '../../kernel/host/index.js'
 import type { ServiceRegistry } from '../../kernel/registry/index.js'
-import { startTestHost, type TestHost } from '../../kernel/testing/index.js'
+import { serviceTokenModule, startTestHost, type TestHost } from '../../kernel/testing/index.js'
 import { placementModule } from '../../services/placement/module.js'
 import type { ComputeAgent } from './agent.js'
 import { computeAgentConfig } from './config.js'
@@ -37,17 +37,6 @@ export interface AgentWorldOptions {
   hosts?: number
   /** Sections as an INI file would give them. */
   config?: Record<string, Record<string, string | number | boolean>>
-}
-
-const serviceTokenModule: AnyServiceModule = {
-  name: 'test-service-token',
-  serviceType: 'test-service-token',
-  prefix: '/test-service-token',
-  configSchema: defineSections({}),
-  migrations: [],
-  roles: [],
-  provides: ['serviceToken'],
-  create: async () => ({ provides: { serviceToken: async () => 'project-admin' } }),
 }
 
 export async function startAgentWorld(options: AgentWorldOptions = {}): Promise<AgentWorld> {

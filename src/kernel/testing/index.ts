@@ -4,4 +4,5 @@
  */
 export * from './fake-tokens.js'
 export * from './personas.js'
+export * from './service-token.js'
 export * from './test-host.js'

@@ -3,9 +3,10 @@
  * compute (all roles) on one test host with fake tokens and the in-process bus, simulated compute hosts, a
  * service token, and a tiny active image. Helpers boot servers and wait for states.
  */
+
 import assert from 'node:assert/strict'
 import type { AnyServiceModule } from '../../../kernel/host/index.js'
-import { startTestHost, type TestHost } from '../../../kernel/testing/index.js'
+import { serviceTokenModule, startTestHost, type TestHost } from '../../../kernel/testing/index.js'
 import { imageModule } from '../../image/module.js'
 import { networkModule } from '../../network/module.js'
 import { placementModule } from '../../placement/module.js'
@@ -36,18 +37,6 @@ export interface TestCloud {
   agents: FakeAgents
   imageId: string
   close(): Promise<void>
-}
-
-/** Issues `project-admin` as the token services call each other with. */
-const serviceTokenModule: AnyServiceModule = {
-  name: 'test-service-token',
-  serviceType: 'test-service-token',
-  prefix: '/test-service-token',
-  configSchema: {},
-  migrations: [],
-  roles: [],
-  provides: ['serviceToken'],
-  create: async () => ({ provides: { serviceToken: async () => 'project-admin' } }),
 }
 
 export async function startServersCloud(o: CloudOptions = {}): Promise<TestCloud> {

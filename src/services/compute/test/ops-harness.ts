@@ -4,12 +4,13 @@
  * drivers reachable for failure injection, and `accounting()`: the placement invariant
  * the operations promise (see checkAccounting).
  */
+
 import assert from 'node:assert/strict'
 import { fakeHostNames } from '../../../agents/compute/drivers/fake/fake-config.js'
 import type { FakeDriver } from '../../../agents/compute/drivers/fake/fake-driver.js'
 import { type ComputeAgents, startComputeAgents } from '../../../agents/compute/start-agents.js'
 import type { AnyServiceModule } from '../../../kernel/host/index.js'
-import { startTestHost, type TestHost } from '../../../kernel/testing/index.js'
+import { serviceTokenModule, startTestHost, type TestHost } from '../../../kernel/testing/index.js'
 import { imageModule } from '../../image/module.js'
 import { placementModule } from '../../placement/module.js'
 import type { InstanceFlavor } from '../domain/servers.js'
@@ -33,17 +34,6 @@ export interface OpsCloud {
 
 /** Each cloud's compute database, for idle(). */
 const DATABASES = new WeakMap<ComputeInstance, import('kysely').Kysely<ComputeDatabase>>()
-
-const serviceTokenModule: AnyServiceModule = {
-  name: 'test-service-token',
-  serviceType: 'test-service-token',
-  prefix: '/test-service-token',
-  configSchema: {},
-  migrations: [],
-  roles: [],
-  provides: ['serviceToken'],
-  create: async () => ({ provides: { serviceToken: async () => 'project-admin' } }),
-}
 
 export async function startOpsCloud(
   o: { hosts?: number; config?: Record<string, Record<string, string | number | boolean>> } = {},

@@ -3,7 +3,6 @@
  * called as personas at a microversion, and a poll for a volume or snapshot to reach a
  * status (creates and deletes finish in the background, as in Cinder).
  */
-import type { AnyServiceModule } from '../../../kernel/host/index.js'
 import { startTestHost, type TestHost } from '../../../kernel/testing/index.js'
 import { volumeModule } from '../module.js'
 
@@ -61,17 +60,4 @@ export async function createVolume(
   return waitFor(t, 'volumes', res.body.volume.id, 'available', as)
 }
 
-/**
- * A service token for hosts without identity: upload-to-image asks the image service as
- * the user with a service token beside it.
- */
-export const serviceTokenModule: AnyServiceModule = {
-  name: 'test-service-token',
-  serviceType: 'test-service-token',
-  prefix: '/test-service-token',
-  configSchema: {},
-  migrations: [],
-  roles: [],
-  provides: ['serviceToken'],
-  create: async () => ({ provides: { serviceToken: async () => 'project-admin' } }),
-}
+export { serviceTokenModule } from '../../../kernel/testing/index.js'
