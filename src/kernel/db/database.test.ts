@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import SQLite from 'better-sqlite3'
 import { sql } from 'kysely'
 import { openDatabase, parseConnectionUrl, redact } from './database.js'
 import { isUniqueViolation } from './errors.js'
@@ -127,6 +131,51 @@ describe('SQLite prepared statements, reused', () => {
       assert.deepEqual(streamed, ['a', 'b', 'c'])
     } finally {
       await db.destroy()
+    }
+  })
+
+  it('answers rows with every column by name, whatever the names', async () => {
+    const { db } = await openDatabase<TestDB>('sqlite://')
+    try {
+      const { rows } = await sql<
+        Record<string, unknown>
+      >`select 1 as a, 2 as a, 3 as "__proto__", 'x' as "b c"`.execute(db)
+      const row = rows[0]!
+      // the last column of a name wins, as better-sqlite3 answers it
+      assert.equal(row.a, 2)
+      assert.equal(Object.getOwnPropertyDescriptor(row, '__proto__')?.value, 3)
+      assert.equal(Object.getPrototypeOf(row), Object.prototype)
+      assert.equal(row['b c'], 'x')
+      const none = await db
+        .selectFrom('widgets' as never)
+        .selectAll()
+        .execute()
+        .catch((e: Error) => e)
+      assert.ok(none instanceof Error, 'no such table is an error, not an empty shape')
+    } finally {
+      await db.destroy()
+    }
+  })
+
+  it("follows another connection's schema change that keeps the row's width", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cloudlet-db-'))
+    const file = join(dir, 'x.db')
+    const { db } = await openDatabase<TestDB>(`sqlite:///${file}`)
+    try {
+      await migrateToLatest(db as never, 'test', migrations)
+      await db.insertInto('widgets').values({ id: 'a', name: 'one', generation: 0 }).execute()
+      const read = () => db.selectFrom('widgets').selectAll().execute() as Promise<unknown[]>
+      assert.deepEqual(await read(), [{ id: 'a', name: 'one', generation: 0 }])
+      // another process (`cloudlet db upgrade`) renames a column: same width, new name
+      const other = new SQLite(file)
+      other.exec('alter table widgets rename column name to label')
+      other.close()
+      // the schema is looked at again at most once a second
+      await new Promise((r) => setTimeout(r, 1100))
+      assert.deepEqual(await read(), [{ id: 'a', label: 'one', generation: 0 }])
+    } finally {
+      await db.destroy()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })
