@@ -438,38 +438,38 @@ export class ComputeAgent {
   private methods() {
     return {
       build_and_run_instance: (args: BuildAndRunInstanceArgs, info: MessageInfo) =>
-        this.accept(info, args.instance.uuid, () => this.build(args)),
+        this.accept(info, args.instance.uuid, (tell) => this.build(args, tell)),
       terminate_instance: (args: TerminateInstanceArgs, info: MessageInfo) =>
-        this.accept(info, args.instance_uuid, () => this.terminate(args)),
+        this.accept(info, args.instance_uuid, (tell) => this.terminate(args, tell)),
       stop_instance: (args: InstanceArgs, info: MessageInfo) =>
-        this.accept(info, args.instance_uuid, () =>
-          this.power(args.instance_uuid, (u) => this.driver.powerOff(u)),
+        this.accept(info, args.instance_uuid, (tell) =>
+          this.power(args.instance_uuid, tell, (u) => this.driver.powerOff(u)),
         ),
       start_instance: (args: InstanceArgs, info: MessageInfo) =>
-        this.accept(info, args.instance_uuid, () =>
-          this.power(args.instance_uuid, (u) => this.driver.powerOn(u)),
+        this.accept(info, args.instance_uuid, (tell) =>
+          this.power(args.instance_uuid, tell, (u) => this.driver.powerOn(u)),
         ),
       reboot_instance: (args: RebootInstanceArgs, info: MessageInfo) =>
-        this.accept(info, args.instance_uuid, () =>
-          this.power(args.instance_uuid, (u) =>
+        this.accept(info, args.instance_uuid, (tell) =>
+          this.power(args.instance_uuid, tell, (u) =>
             this.driver.reboot(u, args.reboot_type === 'SOFT' ? 'SOFT' : 'HARD'),
           ),
         ),
       pause_instance: (args: InstanceArgs, info: MessageInfo) =>
-        this.accept(info, args.instance_uuid, () =>
-          this.power(args.instance_uuid, (u) => this.driver.pause(u)),
+        this.accept(info, args.instance_uuid, (tell) =>
+          this.power(args.instance_uuid, tell, (u) => this.driver.pause(u)),
         ),
       unpause_instance: (args: InstanceArgs, info: MessageInfo) =>
-        this.accept(info, args.instance_uuid, () =>
-          this.power(args.instance_uuid, (u) => this.driver.unpause(u)),
+        this.accept(info, args.instance_uuid, (tell) =>
+          this.power(args.instance_uuid, tell, (u) => this.driver.unpause(u)),
         ),
       suspend_instance: (args: InstanceArgs, info: MessageInfo) =>
-        this.accept(info, args.instance_uuid, () =>
-          this.power(args.instance_uuid, (u) => this.driver.suspend(u)),
+        this.accept(info, args.instance_uuid, (tell) =>
+          this.power(args.instance_uuid, tell, (u) => this.driver.suspend(u)),
         ),
       resume_instance: (args: InstanceArgs, info: MessageInfo) =>
-        this.accept(info, args.instance_uuid, () =>
-          this.power(args.instance_uuid, (u) => this.driver.resume(u)),
+        this.accept(info, args.instance_uuid, (tell) =>
+          this.power(args.instance_uuid, tell, (u) => this.driver.resume(u)),
         ),
       snapshot_instance: (args: InstanceArgs): Promise<SnapshotReply> =>
         this.locked(args.instance_uuid, async () => {
@@ -482,11 +482,11 @@ export class ComputeAgent {
           }
         }),
       set_admin_password: (args: SetAdminPasswordArgs, info: MessageInfo) =>
-        this.accept(info, args.instance_uuid, () =>
-          this.power(args.instance_uuid, (u) => this.driver.setAdminPassword(u, args.new_pass)),
+        this.accept(info, args.instance_uuid, (tell) =>
+          this.power(args.instance_uuid, tell, (u) => this.driver.setAdminPassword(u, args.new_pass)),
         ),
       rebuild_instance: (args: RebuildInstanceArgs, info: MessageInfo) =>
-        this.accept(info, args.instance.uuid, () => this.rebuild(args)),
+        this.accept(info, args.instance.uuid, (tell) => this.rebuild(args, tell)),
       get_console_output: async (args: ConsoleOutputArgs) => {
         const output = await this.driver.consoleOutput(args.instance_uuid)
         if (args.length === undefined || args.length < 0) return { output }
@@ -530,10 +530,17 @@ export class ComputeAgent {
    * background for a cast, so a conductor's casts to this host do not queue behind each
    * other (the bus runs one sender's casts to a server one at a time).
    */
-  private async accept<T>(info: MessageInfo, uuid: string, work: () => Promise<T>): Promise<T | Accepted> {
-    if (info.kind === 'call') return this.locked(uuid, work)
+  private async accept<T>(
+    info: MessageInfo,
+    uuid: string,
+    work: (tell: Tell) => Promise<T>,
+  ): Promise<T | Accepted> {
+    // NOTE: a caller learns the outcome from the reply; only a cast's sender needs the
+    // reports (a report nobody serves would be dead-lettered on every operation).
+    if (info.kind === 'call') return this.locked(uuid, () => work(silent))
+    const tell: Tell = (method, report) => this.tell(method, report)
     void this.deps.tasks.spawn(`${this.host} ${uuid}`, async () => {
-      await this.locked(uuid, work)
+      await this.locked(uuid, () => work(tell))
     })
     return { accepted: true, instance_uuid: uuid }
   }
@@ -550,12 +557,12 @@ export class ComputeAgent {
     return run
   }
 
-  private async build(args: BuildAndRunInstanceArgs): Promise<InstanceStateReport> {
+  private async build(args: BuildAndRunInstanceArgs, tell: Tell): Promise<InstanceStateReport> {
     const spec = toInstanceSpec(args.instance)
     const release = await this.builds.acquire()
     try {
       this.stats.builds++
-      await this.tell('instance_update', {
+      await tell('instance_update', {
         ...this.base(spec.uuid),
         vm_state: 'building',
         task_state: 'spawning',
@@ -577,12 +584,12 @@ export class ComputeAgent {
           code: (error as { code?: string }).code ?? 'compute.instance.build_failed',
           reschedulable,
         }
-        await this.tell('build_failed', failure)
+        await tell('build_failed', failure)
         throw new InstanceBuildFailed(spec.uuid, this.host, reason, reschedulable)
       }
       await this.reportVifs(spec.uuid, args.network_info ?? [])
       const report = { ...this.report(info), launched_at: new Date().toISOString() }
-      await this.tell('instance_update', report)
+      await tell('instance_update', report)
       return report
     } finally {
       release()
@@ -604,11 +611,11 @@ export class ComputeAgent {
   }
 
   /** Rebuild: the guest goes and comes back from the new image, on this host, running. */
-  private async rebuild(args: RebuildInstanceArgs): Promise<InstanceStateReport> {
+  private async rebuild(args: RebuildInstanceArgs, tell: Tell): Promise<InstanceStateReport> {
     const spec = toInstanceSpec(args.instance)
     await this.driver.destroy(spec.uuid)
     const report = this.report(await this.driver.spawn(spec))
-    await this.tell('instance_update', report)
+    await tell('instance_update', report)
     return report
   }
 
@@ -637,7 +644,7 @@ export class ComputeAgent {
     }
   }
 
-  private async terminate(args: TerminateInstanceArgs): Promise<InstanceStateReport> {
+  private async terminate(args: TerminateInstanceArgs, tell: Tell): Promise<InstanceStateReport> {
     await this.driver.destroy(args.instance_uuid)
     if (args.delete_allocations !== false) await this.deps.placement.deleteAllocations(args.instance_uuid)
     const report: InstanceStateReport = {
@@ -647,16 +654,17 @@ export class ComputeAgent {
       power_state: PowerState.NOSTATE,
       terminated_at: new Date().toISOString(),
     }
-    await this.tell('instance_update', report)
+    await tell('instance_update', report)
     return report
   }
 
   private async power(
     uuid: string,
+    tell: Tell,
     op: (uuid: string) => Promise<InstanceInfo>,
   ): Promise<InstanceStateReport> {
     const report = this.report(await op(uuid))
-    await this.tell('instance_update', report)
+    await tell('instance_update', report)
     return report
   }
 
@@ -702,6 +710,10 @@ export function vmStateOf(power: PowerState): VmState {
       return 'building'
   }
 }
+
+/** Reports an operation's progress and outcome to the conductor (for casts only). */
+type Tell = (method: 'instance_update' | 'build_failed', report: object) => Promise<void>
+const silent: Tell = async () => {}
 
 /** At most `limit` holders at once (0: no limit); the rest wait in order. */
 class Semaphore {

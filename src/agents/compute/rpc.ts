@@ -10,8 +10,9 @@
  * A method sent as a `call` runs to the end and replies with the guest's state (or the
  * error: a RemoteError with the agent's error code). Sent as a `cast`, the long ones
  * (build, power operations, terminate) are accepted at once and run in the background,
- * so one conductor's casts to a host do not wait for each other; their outcome reaches
- * the conductor as `instance_update` / `build_failed` reports either way.
+ * so one conductor's casts to a host do not wait for each other; their progress and
+ * outcome reach the sender's topic as `instance_update` / `build_failed` reports. A call
+ * gets none: its reply is the outcome (and Cloudlet's conductor only calls).
  *
  * Versions: a new optional argument or a new method is a minor bump; the agent accepts
  * any 1.x up to its own. A conductor pinned below (`versionCap`) keeps to the old forms.
