@@ -426,14 +426,19 @@ export class Ports extends ResourceDomain {
   ): Promise<FixedIp[]> {
     const subnets = await s.subnets.find({ network_id: network.id })
     const out: FixedIp[] = []
-    const usable = (sub: Doc) => {
-      const types = (sub.service_types as string[]) ?? []
-      return (
-        !types.length || types.includes(deviceOwner) || (deviceOwner === '' && types.includes('compute:nova'))
-      )
+    // As upstream: the subnets whose service types name the port's device owner when
+    // there are any, otherwise those with no service types.
+    const typesOf = (sub: Doc) => (sub.service_types as string[]) ?? []
+    const serving = (version: number) => {
+      const all = subnets.filter((x) => x.ip_version === version)
+      const named = all.filter((x) => {
+        const types = typesOf(x)
+        return types.includes(deviceOwner) || (deviceOwner === '' && types.includes('compute:nova'))
+      })
+      return named.length ? named : all.filter((x) => typesOf(x).length === 0)
     }
     if (requested === undefined) {
-      const v4 = subnets.filter((x) => x.ip_version === 4 && usable(x))
+      const v4 = serving(4)
       for (const sub of v4) {
         try {
           out.push({ subnet_id: sub.id, ip_address: await this.ipam.claimAny(s, sub, portId) })
@@ -442,7 +447,7 @@ export class Ports extends ResourceDomain {
           if (sub === v4[v4.length - 1]) throw e
         }
       }
-      const v6 = subnets.filter((x) => x.ip_version === 6 && usable(x))
+      const v6 = serving(6)
       const isRouter = deviceOwner.startsWith('network:router')
       for (const sub of v6.filter(isAutoAddress)) {
         if (isRouter) continue

@@ -47,6 +47,7 @@ export const NETWORK_RULES: readonly RuleDefault[] = [
 
   rule('create_subnet', ADMIN_OR_NET_OWNER_MEMBER, 'Create a subnet'),
   rule('create_subnet:segment_id', ADMIN),
+  // registered as upstream's, but not enforced: see `service_types` in schemas/attributes.ts
   rule('create_subnet:service_types', ADMIN),
   rule('get_subnet', `${ADMIN_OR_PROJECT_READER} or rule:shared`, 'Get a subnet'),
   rule('get_subnet:segment_id', ADMIN),

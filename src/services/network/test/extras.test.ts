@@ -361,6 +361,45 @@ describe('network trunks, RBAC, segments, availability, metering', () => {
     )
   })
 
+  it("lets a project member set a subnet's service types, as upstream's neutron-server does", async () => {
+    const { network } = await networkWithSubnet(t, MEMBER, '10.71.0.0/24')
+    const made = await t.call('POST', `${N}/subnets`, {
+      as: MEMBER,
+      body: {
+        subnet: {
+          network_id: network.id,
+          ip_version: 4,
+          cidr: '10.72.0.0/24',
+          service_types: ['test:type_1', 'network:distributed'],
+        },
+      },
+    })
+    assert.equal(made.status, 201, JSON.stringify(made.body))
+    assert.deepEqual([...made.body.subnet.service_types].sort(), ['network:distributed', 'test:type_1'])
+    const changed = await t.call('PUT', `${N}/subnets/${made.body.subnet.id}`, {
+      as: MEMBER,
+      body: { subnet: { service_types: ['test:type_2'] } },
+    })
+    assert.equal(changed.status, 200, JSON.stringify(changed.body))
+    assert.deepEqual(changed.body.subnet.service_types, ['test:type_2'])
+    // a port of that device owner takes its address from the subnet that serves it
+    const port = await t.call('POST', `${N}/ports`, {
+      as: MEMBER,
+      body: { port: { network_id: network.id, device_owner: 'test:type_2' } },
+    })
+    assert.equal(port.status, 201, JSON.stringify(port.body))
+    assert.equal(port.body.port.fixed_ips[0].subnet_id, made.body.subnet.id)
+    // and one of another owner from the subnet with no service types, never the typed one
+    for (const owner of ['compute:nova', '']) {
+      const other = await t.call('POST', `${N}/ports`, {
+        as: MEMBER,
+        body: { port: { network_id: network.id, device_owner: owner } },
+      })
+      assert.equal(other.status, 201, JSON.stringify(other.body))
+      assert.notEqual(other.body.port.fixed_ips[0].subnet_id, made.body.subnet.id, owner)
+    }
+  })
+
   it('lists the availability zone of networks and routers', async () => {
     const z = await t.call('GET', `${N}/availability_zones`, { as: MEMBER })
     assert.deepEqual(z.body.availability_zones, [
